@@ -1,0 +1,91 @@
+#define G_LOG_DOMAIN "transfer-lab"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tl-application.h"
+#include "tl-commands.h"
+
+static const TlCommand commands[] = {
+  { NULL, NULL, NULL },
+};
+
+void
+tl_cli_error (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "transfer-lab: %s\n", message);
+}
+
+void
+tl_cli_report (const GError *error)
+{
+  tl_cli_error ("%s", error->message);
+}
+
+/* Run from the build folder, the catalogues are the ones just built. */
+static const char *
+locale_dir (void)
+{
+  g_autofree char *installed = g_build_filename (LOCALEDIR, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+
+  if (g_getenv ("TL_LOCALEDIR"))
+    return g_getenv ("TL_LOCALEDIR");
+  if (!g_file_test (installed, G_FILE_TEST_EXISTS) && g_file_test (BUILD_LOCALEDIR, G_FILE_TEST_IS_DIR))
+    return BUILD_LOCALEDIR;
+  return LOCALEDIR;
+}
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: transfer-lab [COMMAND] [OPTIONS...]"));
+  fprintf (out, "%s\n\n", _("Without a command, opens the Transfer Lab window."));
+  fprintf (out, "%s\n", _("Commands:"));
+  for (const TlCommand *c = commands; c->name != NULL; c++)
+    fprintf (out, "  %-10s %s\n", c->name, _(c->summary));
+  fprintf (out, "\n%s\n", _("Options:"));
+  fprintf (out, "  %-10s %s\n", "--help", _("Show this help"));
+  fprintf (out, "  %-10s %s\n", "--version", _("Show the version"));
+  fprintf (out, "\n%s\n", _("Run 'transfer-lab COMMAND --help' for a command's options."));
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc >= 2 && argv[1][0] != '-')
+    {
+      for (const TlCommand *c = commands; c->name != NULL; c++)
+        if (strcmp (argv[1], c->name) == 0)
+          return c->run (argc - 1, argv + 1);
+      tl_cli_error (_("unknown command '%s' (see 'transfer-lab --help')"), argv[1]);
+      return TL_EXIT_USAGE;
+    }
+
+  if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-v") == 0))
+    {
+      printf ("transfer-lab %s\n", PACKAGE_VERSION);
+      return TL_EXIT_OK;
+    }
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      print_help (stdout);
+      return TL_EXIT_OK;
+    }
+
+  return tl_application_run (argc, argv);
+}

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses of every sub-command. */
+enum {
+  TL_EXIT_OK = 0,
+  TL_EXIT_FAILURE = 1,
+  TL_EXIT_USAGE = 2,
+};
+
+typedef struct {
+  const char *name;
+  const char *summary;                    /* one line for `transfer-lab --help` */
+  int (*run) (int argc, char **argv);     /* argv[0] is the sub-command's name */
+} TlCommand;
+
+/* Prints "transfer-lab: MESSAGE" on stderr as one line. */
+void tl_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* The same for a GError (its message already names file and line where they apply). */
+void tl_cli_report (const GError *error);
+
+G_END_DECLS

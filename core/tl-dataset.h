@@ -1,0 +1,48 @@
+#pragma once
+
+#include <glib.h>
+
+#include "tl-rng.h"
+#include "tl-tensor.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  TL_DATA_TABULAR,   /* numeric feature vectors */
+  TL_DATA_IMAGE,     /* [channels, height, width] in [0, 1] */
+  TL_DATA_TEXT,      /* token ids as floats, 0 = padding */
+} TlDataKind;
+
+/* Samples in memory, ready for training: x holds n rows of sample_size floats,
+ * y the class of each row. */
+typedef struct {
+  TlDataKind kind;
+  int        n;
+  int        sample_ndim;
+  int        sample_shape[TL_MAX_DIMS - 1];
+  gsize      sample_size;
+  float     *x;                /* n * sample_size, owned */
+  int       *y;                /* n, owned; 0 .. n_classes-1 */
+  int        n_classes;
+  char     **class_names;      /* n_classes, owned (NULL-terminated strv) */
+  /* Where each row came from, for error messages and "the samples behind
+   * this cell": the 1-based line in a CSV, the index in an IDX file, the
+   * image path. May be NULL. */
+  int       *source_index;     /* n */
+  char     **source_text;      /* n: a text snippet or an image path; NULL-terminated strv or NULL */
+} TlDataset;
+
+TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                                    int n_classes, const char *const *class_names);
+void       tl_dataset_free         (TlDataset *ds);
+TlDataset *tl_dataset_copy         (const TlDataset *ds);
+/* A new dataset with the rows `indices[0..n)` (in that order). */
+TlDataset *tl_dataset_subset       (const TlDataset *ds, const int *indices, int n);
+/* Counts per class into counts[0..n_classes). */
+void       tl_dataset_class_counts (const TlDataset *ds, int *counts);
+/* Copies rows indices[0..n) into a batch tensor [n, sample_shape...] and their labels. */
+void       tl_dataset_gather       (const TlDataset *ds, const int *indices, int n, TlTensor *x, int *y);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDataset, tl_dataset_free)
+
+G_END_DECLS

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian 12 packages Transfer Lab needs to build, run, test and benchmark.
+# Used by both README commands and by .ci/run; safe to run again.
+set -eu
+
+PACKAGES="
+  build-essential meson ninja-build pkg-config gettext
+  libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libgtk-4-dev libadwaita-1-dev
+  libcairo2-dev libgdk-pixbuf-2.0-dev libcsv-dev libopenblas-dev zlib1g-dev
+  dataset-fashion-mnist
+  xvfb xauth dbus dbus-x11 desktop-file-utils appstream-util
+  python3-numpy python3-torch python3-onnx
+  clang libclang-rt-14-dev valgrind
+  imagemagick poppler-utils
+"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+  echo "Installing:$missing"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
