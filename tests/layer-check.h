@@ -1,0 +1,27 @@
+#pragma once
+
+#include <glib.h>
+
+#include "tl-layer.h"
+#include "tl-rng.h"
+#include "tl-tensor.h"
+
+/* Shared by the layer tests: random shapes and data, and a central
+ * finite-difference check of every gradient a layer computes. */
+
+#define N_SEEDS 3
+
+/* Runs forward and backward in training mode with L = sum(out * R) for a
+ * random R, then compares dL/d(in) (unless check_input is FALSE) and dL/d(param)
+ * of every parameter with numeric derivatives; aborts on a mismatch. */
+void      check_gradients (TlLayer *layer, const TlContext *ctx_template, TlTensor *in,
+                           gboolean check_input, guint64 seed, float h);
+TlLayer  *make_layer      (const TlLayerSpec *spec, int ndim, const int *shape, guint64 seed);
+TlTensor *random_input    (int batch, int ndim, const int *shape, TlRng *rng);
+int       rand_between    (TlRng *rng, int lo, int hi);
+void      fill_normal     (TlTensor *t, TlRng *rng, float scale);
+/* Values pairwise at least `gap` apart, so a max never flips under a small step. */
+void      fill_distinct   (TlTensor *t, TlRng *rng, float gap);
+
+/* Registers the tests of the sequence layers (test-layers-sequence.c). */
+void      add_sequence_layer_tests (void);
