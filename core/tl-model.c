@@ -1,1 +1,396 @@
+#define G_LOG_DOMAIN "tl-model"
+
 #include "config.h"
+
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-model.h"
+
+TlModel *
+tl_model_new (int in_ndim, const int *in_shape, guint64 seed)
+{
+  TlModel *model;
+
+  g_return_val_if_fail (in_ndim >= 1 && in_ndim < TL_MAX_DIMS, NULL);
+  g_return_val_if_fail (in_shape != NULL, NULL);
+
+  model = g_new0 (TlModel, 1);
+  model->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_layer_free);
+  model->acts = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
+  model->grads = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
+  model->mask = tl_tensor_new_empty ();
+  model->in_ndim = in_ndim;
+  memcpy (model->in_shape, in_shape, sizeof (int) * in_ndim);
+  tl_rng_init (&model->rng, seed);
+  model->ctx.rng = &model->rng;
+  return model;
+}
+
+void
+tl_model_free (TlModel *model)
+{
+  if (model == NULL)
+    return;
+  g_ptr_array_unref (model->layers);
+  g_ptr_array_unref (model->acts);
+  g_ptr_array_unref (model->grads);
+  tl_tensor_free (model->mask);
+  g_free (model);
+}
+
+int
+tl_model_n_layers (const TlModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return (int) model->layers->len;
+}
+
+TlLayer *
+tl_model_layer (const TlModel *model, int index)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (index >= 0 && index < (int) model->layers->len, NULL);
+  return g_ptr_array_index (model->layers, index);
+}
+
+int
+tl_model_find_layer (const TlModel *model, const char *name)
+{
+  g_return_val_if_fail (model != NULL, -1);
+  g_return_val_if_fail (name != NULL, -1);
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (g_strcmp0 (layer->name, name) == 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+/* Per-sample input shape of layer `index`: the model input or the previous layer's output. */
+static const int *
+input_shape_of (const TlModel *model, int index, int *ndim)
+{
+  if (index == 0)
+    {
+      *ndim = model->in_ndim;
+      return model->in_shape;
+    }
+  else
+    {
+      TlLayer *prev = g_ptr_array_index (model->layers, index - 1);
+      *ndim = prev->out_ndim;
+      return prev->out_shape;
+    }
+}
+
+const int *
+tl_model_out_shape (const TlModel *model, int *ndim)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return input_shape_of (model, (int) model->layers->len, ndim);
+}
+
+int
+tl_model_n_outputs (const TlModel *model)
+{
+  int ndim;
+  const int *shape = tl_model_out_shape (model, &ndim);
+  return (int) tl_shape_size (ndim, shape);
+}
+
+gboolean
+tl_model_takes_tokens (const TlModel *model)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  return model->layers->len > 0
+         && ((TlLayer *) g_ptr_array_index (model->layers, 0))->spec.kind == TL_LAYER_EMBEDDING;
+}
+
+static char *
+default_name (const TlModel *model, TlLayerKind kind)
+{
+  const char *base = tl_layer_kind_name (kind);
+  int n = 1;
+
+  for (guint i = 0; i < model->layers->len; i++)
+    if (((TlLayer *) g_ptr_array_index (model->layers, i))->spec.kind == kind)
+      n++;
+  for (;;)
+    {
+      char *name = g_strdup_printf ("%s%d", base, n);
+      if (tl_model_find_layer (model, name) < 0)
+        return name;
+      g_free (name);
+      n++;
+    }
+}
+
+static void
+append_layer (TlModel *model, TlLayer *layer)
+{
+  g_ptr_array_add (model->layers, layer);
+  g_ptr_array_add (model->acts, tl_tensor_new_empty ());
+  g_ptr_array_add (model->grads, tl_tensor_new_empty ());
+}
+
+gboolean
+tl_model_add (TlModel *model, const TlLayerSpec *spec, const char *name, GError **error)
+{
+  g_autofree char *auto_name = NULL;
+  const int *in_shape;
+  int in_ndim;
+  TlLayer *layer;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  if (name == NULL)
+    name = auto_name = default_name (model, spec->kind);
+  else if (tl_model_find_layer (model, name) >= 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "the model already has a layer named “%s”", name);
+      return FALSE;
+    }
+  if (spec->kind == TL_LAYER_EMBEDDING && model->layers->len > 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "layer %s: an Embedding can only be the first layer", name);
+      return FALSE;
+    }
+
+  in_shape = input_shape_of (model, (int) model->layers->len, &in_ndim);
+  layer = tl_layer_new (spec, name, in_ndim, in_shape, &model->rng, error);
+  if (layer == NULL)
+    return FALSE;
+  append_layer (model, layer);
+  return TRUE;
+}
+
+TlModel *
+tl_model_copy (const TlModel *model)
+{
+  TlModel *copy;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  copy = tl_model_new (model->in_ndim, model->in_shape, 0);
+  copy->rng = model->rng;
+  for (guint i = 0; i < model->layers->len; i++)
+    append_layer (copy, tl_layer_copy (g_ptr_array_index (model->layers, i)));
+  return copy;
+}
+
+void
+tl_model_set_token_mask (TlModel *model, const TlTensor *tokens)
+{
+  int batch, steps;
+
+  g_return_if_fail (model != NULL && tokens != NULL);
+  g_return_if_fail (tokens->ndim == 2);
+
+  batch = tokens->shape[0];
+  steps = tokens->shape[1];
+  tl_tensor_resize (model->mask, 2, (int[]) { batch, steps });
+  for (gsize i = 0; i < tokens->size; i++)
+    model->mask->data[i] = tokens->data[i] != 0.0f ? 1.0f : 0.0f;
+  model->ctx.mask = model->mask->data;
+  model->ctx.mask_steps = steps;
+}
+
+const TlTensor *
+tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to, gboolean training)
+{
+  const TlTensor *x = input;
+  int n;
+
+  g_return_val_if_fail (model != NULL && input != NULL, NULL);
+  n = (int) model->layers->len;
+  g_return_val_if_fail (from >= 0 && from <= to && to <= n, NULL);
+  g_return_val_if_fail (input->ndim >= 1, NULL);
+
+  if (from == 0)
+    {
+      g_return_val_if_fail (tl_tensor_sample_size (input)
+                              == tl_shape_size (model->in_ndim, model->in_shape) || input->shape[0] == 0,
+                            NULL);
+      if (tl_model_takes_tokens (model))
+        tl_model_set_token_mask (model, input);
+      else
+        {
+          model->ctx.mask = NULL;
+          model->ctx.mask_steps = 0;
+        }
+    }
+
+  model->ctx.training = training;
+  model->ctx.rng = &model->rng;
+  for (int i = from; i < to; i++)
+    {
+      TlTensor *out = g_ptr_array_index (model->acts, i);
+      tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
+      x = out;
+    }
+  return x;
+}
+
+const TlTensor *
+tl_model_forward (TlModel *model, const TlTensor *input, gboolean training)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return tl_model_forward_range (model, input, 0, (int) model->layers->len, training);
+}
+
+void
+tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *grad_output,
+                         int from, int to)
+{
+  int lowest;
+
+  g_return_if_fail (model != NULL && input != NULL && grad_output != NULL);
+  g_return_if_fail (from >= 0 && from <= to && to <= (int) model->layers->len);
+
+  lowest = MAX (from, tl_model_lowest_trainable (model));
+  model->ctx.training = TRUE;
+  for (int i = to - 1; i >= lowest; i--)
+    {
+      const TlTensor *in = i == from ? input : g_ptr_array_index (model->acts, i - 1);
+      const TlTensor *gout = i == to - 1 ? grad_output : g_ptr_array_index (model->grads, i + 1);
+      TlTensor *gin = i == lowest ? NULL : g_ptr_array_index (model->grads, i);
+
+      tl_layer_backward (g_ptr_array_index (model->layers, i), &model->ctx, in,
+                         g_ptr_array_index (model->acts, i), gout, gin);
+    }
+}
+
+void
+tl_model_backward (TlModel *model, const TlTensor *input, const TlTensor *grad_output)
+{
+  g_return_if_fail (model != NULL);
+  tl_model_backward_range (model, input, grad_output, 0, (int) model->layers->len);
+}
+
+void
+tl_model_zero_grad (TlModel *model)
+{
+  g_return_if_fail (model != NULL);
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (layer->trainable)
+        tl_layer_zero_grad (layer);
+    }
+}
+
+gsize
+tl_model_param_count (const TlModel *model, gboolean trainable_only)
+{
+  gsize n = 0;
+
+  g_return_val_if_fail (model != NULL, 0);
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (!trainable_only || layer->trainable)
+        n += tl_layer_param_count (layer);
+    }
+  return n;
+}
+
+void
+tl_model_set_trainable (TlModel *model, int index, gboolean trainable)
+{
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (index >= 0 && index < (int) model->layers->len);
+  tl_model_layer (model, index)->trainable = trainable;
+}
+
+void
+tl_model_freeze_below (TlModel *model, int k)
+{
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (k >= 0 && k <= (int) model->layers->len);
+  for (guint i = 0; i < model->layers->len; i++)
+    tl_model_layer (model, (int) i)->trainable = (int) i >= k;
+}
+
+void
+tl_model_set_lr_mult (TlModel *model, int index, float mult)
+{
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (index >= 0 && index < (int) model->layers->len);
+  g_return_if_fail (mult >= 0.0f);
+  tl_model_layer (model, index)->lr_mult = mult;
+}
+
+int
+tl_model_lowest_trainable (const TlModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (layer->trainable && layer->n_params > 0)
+        return (int) i;
+    }
+  return (int) model->layers->len;
+}
+
+static void
+replace_layer (TlModel *model, int index, TlLayer *layer)
+{
+  TlLayer *old = g_ptr_array_index (model->layers, index);
+  model->layers->pdata[index] = layer;
+  tl_layer_free (old);
+}
+
+gboolean
+tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
+{
+  TlLayerSpec spec;
+  const int *in_shape;
+  int in_ndim, head = -1;
+  TlLayer *old, *layer;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (n_outputs > 0, FALSE);
+
+  for (int i = (int) model->layers->len - 1; i >= 0 && head < 0; i--)
+    if (tl_model_layer (model, i)->spec.kind == TL_LAYER_DENSE)
+      head = i;
+  if (head < 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "the model has no Dense layer to replace with a %d-output head", n_outputs);
+      return FALSE;
+    }
+
+  old = tl_model_layer (model, head);
+  spec = old->spec;
+  spec.units = n_outputs;
+  in_shape = input_shape_of (model, head, &in_ndim);
+  layer = tl_layer_new (&spec, old->name, in_ndim, in_shape, &model->rng, error);
+  if (layer == NULL)
+    return FALSE;
+  replace_layer (model, head, layer);
+
+  /* Layers above the head (an activation) are rebuilt for the new width. */
+  for (int i = head + 1; i < (int) model->layers->len; i++)
+    {
+      TlLayer *above = tl_model_layer (model, i);
+      TlLayer *rebuilt;
+
+      in_shape = input_shape_of (model, i, &in_ndim);
+      rebuilt = tl_layer_new (&above->spec, above->name, in_ndim, in_shape, &model->rng, error);
+      if (rebuilt == NULL)
+        return FALSE;
+      rebuilt->trainable = above->trainable;
+      rebuilt->lr_mult = above->lr_mult;
+      for (int p = 0; p < rebuilt->n_params && p < above->n_params; p++)
+        if (rebuilt->params[p].value->size == above->params[p].value->size)
+          tl_tensor_copy_into (rebuilt->params[p].value, above->params[p].value);
+      replace_layer (model, i, rebuilt);
+    }
+  return TRUE;
+}

@@ -74,4 +74,9 @@ gboolean    tl_preset_from_name   (const char *name, TlPreset *preset);
 TlModel    *tl_model_new_preset   (TlPreset preset, int in_ndim, const int *in_shape, int n_classes,
                                    int vocab_size, guint64 seed, GError **error);
 
+/* Builds ctx.mask [batch, steps] (1 where the token id is not 0) from a batch of
+ * token ids. Forward does this itself when it starts at layer 0; a run that
+ * starts higher (from cached features) calls it with the batch's tokens. */
+void        tl_model_set_token_mask (TlModel *model, const TlTensor *tokens);
+
 G_END_DECLS

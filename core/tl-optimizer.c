@@ -1,1 +1,370 @@
+#define G_LOG_DOMAIN "tl-optimizer"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-optimizer.h"
+
+/* State of one layer: first moments (SGD momentum buffers) and second moments. */
+typedef struct {
+  const TlLayer *layer;      /* the layer it was made for: a replaced layer starts afresh */
+  guint64 step;
+  int     n_params;
+  gsize   size[TL_LAYER_MAX_PARAMS];
+  float  *m[TL_LAYER_MAX_PARAMS];
+  float  *v[TL_LAYER_MAX_PARAMS];
+} LayerState;
+
+struct _TlOptimizer {
+  TlOptimizerConfig config;
+  GPtrArray *states;         /* LayerState* or NULL, by layer index */
+};
+
+static void
+layer_state_free (LayerState *s)
+{
+  if (s == NULL)
+    return;
+  for (int p = 0; p < s->n_params; p++)
+    {
+      tl_aligned_free (s->m[p]);
+      tl_aligned_free (s->v[p]);
+    }
+  g_free (s);
+}
+
+void
+tl_optimizer_config_init (TlOptimizerConfig *config, TlOptimizerKind kind, float lr)
+{
+  g_return_if_fail (config != NULL);
+  memset (config, 0, sizeof *config);
+  config->kind = kind;
+  config->learning_rate = lr;
+  config->beta1 = 0.9f;
+  config->beta2 = 0.999f;
+  config->eps = 1e-8f;
+  if (kind == TL_OPTIMIZER_ADAMW)
+    config->weight_decay = 0.01f;
+}
+
+TlOptimizer *
+tl_optimizer_new (const TlOptimizerConfig *config)
+{
+  TlOptimizer *opt;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (config->kind <= TL_OPTIMIZER_ADAMW, NULL);
+
+  opt = g_new0 (TlOptimizer, 1);
+  opt->config = *config;
+  opt->states = g_ptr_array_new_with_free_func ((GDestroyNotify) layer_state_free);
+  return opt;
+}
+
+void
+tl_optimizer_free (TlOptimizer *opt)
+{
+  if (opt == NULL)
+    return;
+  g_ptr_array_unref (opt->states);
+  g_free (opt);
+}
+
+const TlOptimizerConfig *
+tl_optimizer_get_config (const TlOptimizer *opt)
+{
+  g_return_val_if_fail (opt != NULL, NULL);
+  return &opt->config;
+}
+
+static gboolean
+needs_first_moment (const TlOptimizerConfig *c)
+{
+  return c->kind != TL_OPTIMIZER_SGD || c->momentum != 0.0f;
+}
+
+static gboolean
+state_matches (const LayerState *s, const TlLayer *layer)
+{
+  if (s->layer != layer || s->n_params != layer->n_params)
+    return FALSE;
+  for (int p = 0; p < layer->n_params; p++)
+    if (s->size[p] != layer->params[p].value->size)
+      return FALSE;
+  return TRUE;
+}
+
+static LayerState *
+layer_state_new (const TlOptimizerConfig *c, const TlLayer *layer)
+{
+  LayerState *s = g_new0 (LayerState, 1);
+
+  s->layer = layer;
+  s->n_params = layer->n_params;
+  for (int p = 0; p < layer->n_params; p++)
+    {
+      gsize n = layer->params[p].value->size;
+      s->size[p] = n;
+      if (needs_first_moment (c))
+        {
+          s->m[p] = tl_aligned_alloc (n * sizeof (float));
+          memset (s->m[p], 0, n * sizeof (float));
+        }
+      if (c->kind != TL_OPTIMIZER_SGD)
+        {
+          s->v[p] = tl_aligned_alloc (n * sizeof (float));
+          memset (s->v[p], 0, n * sizeof (float));
+        }
+    }
+  return s;
+}
+
+void
+tl_optimizer_prepare (TlOptimizer *opt, TlModel *model)
+{
+  guint n;
+
+  g_return_if_fail (opt != NULL && model != NULL);
+
+  n = model->layers->len;
+  if (opt->states->len < n)
+    g_ptr_array_set_size (opt->states, n);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      TlLayer *layer = i < n ? g_ptr_array_index (model->layers, i) : NULL;
+      gboolean wanted = layer != NULL && layer->trainable && layer->n_params > 0;
+
+      if (s != NULL && (!wanted || !state_matches (s, layer)))
+        {
+          layer_state_free (s);
+          opt->states->pdata[i] = s = NULL;
+        }
+      if (s == NULL && wanted)
+        opt->states->pdata[i] = layer_state_new (&opt->config, layer);
+    }
+}
+
+static double
+trainable_grad_norm (const TlModel *model)
+{
+  double sum = 0.0;
+
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (!layer->trainable)
+        continue;
+      for (int p = 0; p < layer->n_params; p++)
+        {
+          const TlTensor *g = layer->params[p].grad;
+          for (gsize k = 0; k < g->size; k++)
+            sum += (double) g->data[k] * g->data[k];
+        }
+    }
+  return sqrt (sum);
+}
+
+double
+tl_optimizer_grad_norm (const TlModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0.0);
+  return trainable_grad_norm (model);
+}
+
+static void
+step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const float *grad, gsize n,
+          float lr, float scale)
+{
+  float *buf = s->m[p];
+  float wd = c->weight_decay, mu = c->momentum;
+
+  for (gsize k = 0; k < n; k++)
+    {
+      float g = grad[k] * scale + wd * w[k];
+      if (buf)
+        {
+          buf[k] = s->step == 0 ? g : mu * buf[k] + g;
+          g = c->nesterov ? g + mu * buf[k] : buf[k];
+        }
+      w[k] -= lr * g;
+    }
+}
+
+static void
+step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const float *grad, gsize n,
+           float lr, float scale)
+{
+  float *m = s->m[p], *v = s->v[p];
+  float b1 = c->beta1, b2 = c->beta2;
+  double t = (double) (s->step + 1);
+  float bc1 = (float) (1.0 - pow (b1, t));
+  float bc2_sqrt = (float) sqrt (1.0 - pow (b2, t));
+  float step_size = lr / bc1;
+  gboolean decoupled = c->kind == TL_OPTIMIZER_ADAMW;
+  float decay = decoupled ? 1.0f - lr * c->weight_decay : 1.0f;
+  float l2 = decoupled ? 0.0f : c->weight_decay;
+
+  for (gsize k = 0; k < n; k++)
+    {
+      float g, denom;
+
+      w[k] *= decay;
+      g = grad[k] * scale + l2 * w[k];
+      m[k] = b1 * m[k] + (1.0f - b1) * g;
+      v[k] = b2 * v[k] + (1.0f - b2) * g * g;
+      denom = sqrtf (v[k]) / bc2_sqrt + c->eps;
+      w[k] -= step_size * m[k] / denom;
+    }
+}
+
+void
+tl_optimizer_step (TlOptimizer *opt, TlModel *model, float lr)
+{
+  const TlOptimizerConfig *c;
+  float scale = 1.0f;
+
+  g_return_if_fail (opt != NULL && model != NULL);
+  c = &opt->config;
+
+  tl_optimizer_prepare (opt, model);
+  if (c->clip_norm > 0.0f)
+    {
+      double norm = trainable_grad_norm (model);
+      double coef = c->clip_norm / (norm + 1e-6);
+      if (coef < 1.0)
+        scale = (float) coef;
+    }
+
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      float layer_lr = lr * layer->lr_mult;
+
+      if (s == NULL)
+        continue;
+      for (int p = 0; p < layer->n_params; p++)
+        {
+          TlParam *param = &layer->params[p];
+          if (c->kind == TL_OPTIMIZER_SGD)
+            step_sgd (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale);
+          else
+            step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale);
+        }
+      s->step++;
+    }
+}
+
+gsize
+tl_optimizer_state_size (const TlOptimizer *opt)
+{
+  gsize n = 0;
+
+  g_return_val_if_fail (opt != NULL, 0);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      const LayerState *s = g_ptr_array_index (opt->states, i);
+      if (s == NULL)
+        continue;
+      for (int p = 0; p < s->n_params; p++)
+        n += (s->m[p] ? s->size[p] : 0) + (s->v[p] ? s->size[p] : 0);
+    }
+  return n;
+}
+
+void
+tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpoint *ck)
+{
+  guint64 kind;
+
+  g_return_if_fail (opt != NULL && model != NULL && ck != NULL);
+  kind = opt->config.kind;
+  tl_checkpoint_set_u64 (ck, "optimizer/kind", &kind, 1);
+  for (guint i = 0; i < opt->states->len && i < model->layers->len; i++)
+    {
+      const LayerState *s = g_ptr_array_index (opt->states, i);
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      g_autofree char *step_name = NULL;
+
+      if (s == NULL || !state_matches (s, layer))
+        continue;
+      step_name = g_strdup_printf ("optimizer/%s/step", layer->name);
+      tl_checkpoint_set_u64 (ck, step_name, &s->step, 1);
+      for (int p = 0; p < s->n_params; p++)
+        {
+          g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
+          g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
+          if (s->m[p])
+            tl_checkpoint_set_f32 (ck, m_name, s->m[p], s->size[p]);
+          if (s->v[p])
+            tl_checkpoint_set_f32 (ck, v_name, s->v[p], s->size[p]);
+        }
+    }
+}
+
+gboolean
+tl_optimizer_load_state (TlOptimizer *opt, TlModel *model, const TlCheckpoint *ck, GError **error)
+{
+  const guint64 *kind;
+
+  g_return_val_if_fail (opt != NULL && model != NULL && ck != NULL, FALSE);
+
+  kind = tl_checkpoint_require_u64 (ck, "optimizer/kind", 1, error);
+  if (kind == NULL)
+    return FALSE;
+  if (*kind != (guint64) opt->config.kind)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "checkpoint %s was written by a different optimiser (kind %" G_GUINT64_FORMAT
+                   ", this run uses %d)", tl_checkpoint_path (ck) ? tl_checkpoint_path (ck) : "(memory)",
+                   *kind, opt->config.kind);
+      return FALSE;
+    }
+
+  tl_optimizer_prepare (opt, model);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      g_autofree char *step_name = NULL;
+      const guint64 *step;
+
+      if (s == NULL)
+        continue;
+      step_name = g_strdup_printf ("optimizer/%s/step", layer->name);
+      step = tl_checkpoint_get_u64 (ck, step_name, NULL);
+      if (step == NULL)
+        {
+          /* a layer that had no state when the checkpoint was written starts afresh */
+          s->step = 0;
+          continue;
+        }
+      if (tl_checkpoint_require_u64 (ck, step_name, 1, error) == NULL)
+        return FALSE;
+      s->step = *step;
+      for (int p = 0; p < s->n_params; p++)
+        {
+          g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
+          g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
+          const float *data;
+
+          if (s->m[p])
+            {
+              if ((data = tl_checkpoint_require_f32 (ck, m_name, s->size[p], error)) == NULL)
+                return FALSE;
+              memcpy (s->m[p], data, s->size[p] * sizeof (float));
+            }
+          if (s->v[p])
+            {
+              if ((data = tl_checkpoint_require_f32 (ck, v_name, s->size[p], error)) == NULL)
+                return FALSE;
+              memcpy (s->v[p], data, s->size[p] * sizeof (float));
+            }
+        }
+    }
+  return TRUE;
+}

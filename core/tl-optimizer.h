@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include "tl-checkpoint.h"
 #include "tl-model.h"
 
 G_BEGIN_DECLS
@@ -50,7 +51,25 @@ void         tl_optimizer_step  (TlOptimizer *opt, TlModel *model, float lr);
 gsize        tl_optimizer_state_size (const TlOptimizer *opt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlOptimizer, tl_optimizer_free)
 
+/* The learning rate at 0-based optimiser step `step` of `total_steps`, in the
+ * 0-based epoch `epoch`. Step decays per epoch (PyTorch's StepLR); cosine
+ * (CosineAnnealingLR with T_max = total_steps) and one-cycle (OneCycleLR, cosine
+ * annealing, div_factor 25, final_div_factor 1e4 unless min_lr is set) per step. */
 float tl_schedule_lr (const TlScheduleConfig *schedule, float base_lr, int step, int total_steps,
                       int epoch);
+
+/* Allocates the state of every trainable layer now (and drops that of layers no
+ * longer trainable), so that the first step allocates nothing. */
+void         tl_optimizer_prepare    (TlOptimizer *opt, TlModel *model);
+const TlOptimizerConfig *tl_optimizer_get_config (const TlOptimizer *opt);
+/* L2 norm of the gradients of all trainable layers, as clipping sees it. */
+double       tl_optimizer_grad_norm  (const TlModel *model);
+/* Step counts and moments by layer name: "optimizer/dense1/weight/m". */
+void         tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpoint *ck);
+gboolean     tl_optimizer_load_state (TlOptimizer *opt, TlModel *model, const TlCheckpoint *ck,
+                                      GError **error);
+
+/* constant; step: step_size 1, gamma 0.1; one-cycle: warmup_fraction 0.3 */
+void         tl_schedule_config_init (TlScheduleConfig *schedule, TlScheduleKind kind);
 
 G_END_DECLS

@@ -19,6 +19,10 @@ typedef struct {
   guint64  seed;                /* shuffling and dropout */
   gboolean feature_cache;       /* cache outputs of frozen, deterministic lower layers */
   const char *checkpoint_path;  /* written atomically after every epoch; NULL = none */
+  /* A checkpoint to continue from (it may be checkpoint_path): weights, optimiser
+   * state, random streams and history, so the run ends bitwise where an
+   * uninterrupted one would. NULL = start afresh. */
+  const char *resume_path;
 } TlTrainConfig;
 
 void tl_train_config_init (TlTrainConfig *config);   /* sensible defaults: Adam 1e-3, batch 32, 10 epochs */
@@ -50,6 +54,7 @@ typedef struct {
   double  train_seconds;
   double  cache_seconds;        /* time spent building the feature cache */
   int     cached_layers;        /* layers whose outputs came from the cache */
+  int     resumed_epochs;       /* epochs taken from the resumed checkpoint */
 } TlHistory;
 
 TlHistory *tl_history_new  (void);
