@@ -1,1 +1,126 @@
+#define G_LOG_DOMAIN "tl-dataset"
+
 #include "config.h"
+
+#include <string.h>
+
+#include "tl-dataset.h"
+
+TlDataset *
+tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                int n_classes, const char *const *class_names)
+{
+  TlDataset *ds;
+
+  g_return_val_if_fail (n >= 0, NULL);
+  g_return_val_if_fail (sample_ndim >= 1 && sample_ndim <= TL_MAX_DIMS - 1, NULL);
+  g_return_val_if_fail (sample_shape != NULL, NULL);
+  g_return_val_if_fail (n_classes >= 0, NULL);
+
+  ds = g_new0 (TlDataset, 1);
+  ds->kind = kind;
+  ds->n = n;
+  ds->sample_ndim = sample_ndim;
+  memcpy (ds->sample_shape, sample_shape, sizeof (int) * sample_ndim);
+  ds->sample_size = tl_shape_size (sample_ndim, sample_shape);
+  ds->x = g_new0 (float, MAX ((gsize) n * ds->sample_size, 1));
+  ds->y = g_new0 (int, MAX (n, 1));
+  ds->n_classes = n_classes;
+  ds->class_names = g_new0 (char *, n_classes + 1);
+  for (int c = 0; c < n_classes; c++)
+    ds->class_names[c] = g_strdup (class_names != NULL && class_names[c] != NULL
+                                   ? class_names[c] : NULL);
+  for (int c = 0; c < n_classes; c++)
+    if (ds->class_names[c] == NULL)
+      ds->class_names[c] = g_strdup_printf ("%d", c);
+  return ds;
+}
+
+void
+tl_dataset_free (TlDataset *ds)
+{
+  if (ds == NULL)
+    return;
+  g_free (ds->x);
+  g_free (ds->y);
+  g_strfreev (ds->class_names);
+  g_free (ds->source_index);
+  g_strfreev (ds->source_text);
+  g_free (ds);
+}
+
+TlDataset *
+tl_dataset_copy (const TlDataset *ds)
+{
+  g_autofree int *all = NULL;
+
+  g_return_val_if_fail (ds != NULL, NULL);
+
+  all = g_new (int, MAX (ds->n, 1));
+  for (int i = 0; i < ds->n; i++)
+    all[i] = i;
+  return tl_dataset_subset (ds, all, ds->n);
+}
+
+TlDataset *
+tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
+{
+  TlDataset *out;
+
+  g_return_val_if_fail (ds != NULL, NULL);
+  g_return_val_if_fail (n == 0 || indices != NULL, NULL);
+
+  out = tl_dataset_new (ds->kind, n, ds->sample_ndim, ds->sample_shape,
+                        ds->n_classes, (const char *const *) ds->class_names);
+  if (ds->source_index != NULL)
+    out->source_index = g_new0 (int, MAX (n, 1));
+  if (ds->source_text != NULL)
+    out->source_text = g_new0 (char *, n + 1);
+
+  for (int i = 0; i < n; i++)
+    {
+      int r = indices[i];
+
+      g_return_val_if_fail (r >= 0 && r < ds->n, out);
+      memcpy (out->x + (gsize) i * ds->sample_size, ds->x + (gsize) r * ds->sample_size,
+              ds->sample_size * sizeof (float));
+      out->y[i] = ds->y[r];
+      if (out->source_index != NULL)
+        out->source_index[i] = ds->source_index[r];
+      if (out->source_text != NULL)
+        out->source_text[i] = g_strdup (ds->source_text[r] != NULL ? ds->source_text[r] : "");
+    }
+  return out;
+}
+
+void
+tl_dataset_class_counts (const TlDataset *ds, int *counts)
+{
+  g_return_if_fail (ds != NULL);
+  g_return_if_fail (counts != NULL);
+
+  memset (counts, 0, sizeof (int) * ds->n_classes);
+  for (int i = 0; i < ds->n; i++)
+    if (ds->y[i] >= 0 && ds->y[i] < ds->n_classes)
+      counts[ds->y[i]]++;
+}
+
+void
+tl_dataset_gather (const TlDataset *ds, const int *indices, int n, TlTensor *x, int *y)
+{
+  g_return_if_fail (ds != NULL);
+  g_return_if_fail (x != NULL);
+  g_return_if_fail (n == 0 || indices != NULL);
+
+  tl_tensor_resize_batch (x, n, ds->sample_ndim, ds->sample_shape);
+  for (int i = 0; i < n; i++)
+    {
+      int r = indices[i];
+
+      g_return_if_fail (r >= 0 && r < ds->n);
+      memcpy (x->data + (gsize) i * ds->sample_size, ds->x + (gsize) r * ds->sample_size,
+              ds->sample_size * sizeof (float));
+      if (y != NULL)
+        y[i] = ds->y[r];
+    }
+}

@@ -1,0 +1,366 @@
+#define G_LOG_DOMAIN "tl-idx"
+
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-idx.h"
+
+static const char *const fashion_names[] = {
+  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
+};
+
+const char *const *
+tl_fashion_mnist_class_names (void)
+{
+  return fashion_names;
+}
+
+void
+tl_idx_array_free (TlIdxArray *array)
+{
+  if (array == NULL)
+    return;
+  g_free (array->data);
+  g_free (array);
+}
+
+static gboolean
+io_fail (const char *path, GError *io_error, GError **error)
+{
+  int code = g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) ? TL_ERROR_PARSE : TL_ERROR_IO;
+
+  g_set_error (error, TL_ERROR, code, "%s: %s", path, io_error->message);
+  g_error_free (io_error);
+  return FALSE;
+}
+
+/* Reads exactly `want` bytes; *got tells how many came before the end. */
+static gboolean
+read_exact (GInputStream *in, const char *path, void *buffer, gsize want, gsize *got, GError **error)
+{
+  GError *io_error = NULL;
+
+  if (!g_input_stream_read_all (in, buffer, want, got, NULL, &io_error))
+    return io_fail (path, io_error, error);
+  return TRUE;
+}
+
+TlIdxArray *
+tl_idx_read (const char *path, GError **error)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileInputStream) raw = NULL;
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (TlIdxArray) array = NULL;
+  GError *io_error = NULL;
+  guint8 header[4 + 4 * 4];
+  guint64 file_size, header_size, expected = 1;
+  gboolean gzipped;
+  gsize got = 0;
+  guint8 extra;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  file = g_file_new_for_path (path);
+  raw = g_file_read (file, NULL, &io_error);
+  if (raw == NULL)
+    return io_fail (path, io_error, error), NULL;
+  info = g_file_input_stream_query_info (raw, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, &io_error);
+  if (info == NULL)
+    return io_fail (path, io_error, error), NULL;
+  file_size = g_file_info_get_size (info);
+
+  if (!read_exact (G_INPUT_STREAM (raw), path, header, 2, &got, error))
+    return NULL;
+  gzipped = got == 2 && header[0] == 0x1f && header[1] == 0x8b;
+  if (!g_seekable_seek (G_SEEKABLE (raw), 0, G_SEEK_SET, NULL, &io_error))
+    return io_fail (path, io_error, error), NULL;
+  if (gzipped)
+    {
+      g_autoptr (GZlibDecompressor) gz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+
+      in = g_converter_input_stream_new (G_INPUT_STREAM (raw), G_CONVERTER (gz));
+    }
+  else
+    in = G_INPUT_STREAM (g_object_ref (raw));
+
+  if (!read_exact (in, path, header, 4, &got, error))
+    return NULL;
+  if (got < 4 || header[0] != 0 || header[1] != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an IDX file (bad magic number)"), path);
+      return NULL;
+    }
+  if (header[2] != 0x08)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   _("%s: IDX element type 0x%02x is not supported (only unsigned bytes, 0x08)"),
+                   path, header[2]);
+      return NULL;
+    }
+  array = g_new0 (TlIdxArray, 1);
+  array->ndim = header[3];
+  if (array->ndim < 1 || array->ndim > 4)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: an IDX file with %d dimensions is not supported"),
+                   path, array->ndim);
+      return NULL;
+    }
+  if (!read_exact (in, path, header + 4, 4 * array->ndim, &got, error))
+    return NULL;
+  if (got < (gsize) 4 * array->ndim)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: the IDX header is cut short"), path);
+      return NULL;
+    }
+  for (int d = 0; d < array->ndim; d++)
+    {
+      guint32 v = GUINT32_FROM_BE (*(guint32 *) (gpointer) (header + 4 + 4 * d));
+
+      if (v > G_MAXINT)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: dimension %d is %u, too large"), path, d, v);
+          return NULL;
+        }
+      array->dims[d] = (int) v;
+      expected *= v;
+      if (expected > TL_IDX_MAX_BYTES)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                       _("%s: the header announces more than %" G_GUINT64_FORMAT " bytes of data"),
+                       path, TL_IDX_MAX_BYTES);
+          return NULL;
+        }
+    }
+  header_size = 4 + 4 * array->ndim;
+
+  if (!gzipped && file_size != header_size + expected)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: the header announces %" G_GUINT64_FORMAT " bytes of data but the file holds %" G_GUINT64_FORMAT),
+                   path, expected, file_size >= header_size ? file_size - header_size : 0);
+      return NULL;
+    }
+  if (gzipped && file_size >= 18)
+    {
+      /* gzip ends with the uncompressed size modulo 2^32 */
+      g_autoptr (GFileInputStream) tail = g_file_read (file, NULL, NULL);
+      guint8 isize[4];
+
+      if (tail != NULL && g_seekable_seek (G_SEEKABLE (tail), -4, G_SEEK_END, NULL, NULL)
+          && g_input_stream_read_all (G_INPUT_STREAM (tail), isize, 4, &got, NULL, NULL) && got == 4
+          && GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) != (guint32) (header_size + expected))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                       _("%s: the header announces %" G_GUINT64_FORMAT " bytes of data but the file holds %" G_GUINT64_FORMAT),
+                       path, expected, (guint64) (GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) - (guint32) header_size));
+          return NULL;
+        }
+    }
+
+  array->size = expected;
+  array->data = g_try_malloc (MAX (expected, 1));
+  if (array->data == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: not enough memory for %" G_GUINT64_FORMAT " bytes"),
+                   path, expected);
+      return NULL;
+    }
+  if (!read_exact (in, path, array->data, expected, &got, error))
+    return NULL;
+  if (got < expected)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: the data ends after %" G_GSIZE_FORMAT " of %" G_GUINT64_FORMAT " bytes"),
+                   path, got, expected);
+      return NULL;
+    }
+  if (!read_exact (in, path, &extra, 1, &got, error))
+    return NULL;
+  if (got != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: more data follows the %" G_GUINT64_FORMAT " bytes the header announces"),
+                   path, expected);
+      return NULL;
+    }
+  return g_steal_pointer (&array);
+}
+
+gboolean
+tl_idx_write (const char *path, int ndim, const int *dims, const guint8 *data, gboolean gzip,
+              GError **error)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileOutputStream) raw = NULL;
+  g_autoptr (GOutputStream) out = NULL;
+  GError *io_error = NULL;
+  guint8 header[4 + 16] = { 0, 0, 0x08, 0 };
+  gsize size = 1;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (ndim >= 1 && ndim <= 4, FALSE);
+  g_return_val_if_fail (dims != NULL, FALSE);
+
+  header[3] = (guint8) ndim;
+  for (int d = 0; d < ndim; d++)
+    {
+      guint32 be = GUINT32_TO_BE ((guint32) dims[d]);
+
+      memcpy (header + 4 + 4 * d, &be, 4);
+      size *= dims[d];
+    }
+  file = g_file_new_for_path (path);
+  /* g_file_replace writes a temporary file and renames it over the target */
+  raw = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, &io_error);
+  if (raw == NULL)
+    return io_fail (path, io_error, error);
+  if (gzip)
+    {
+      g_autoptr (GZlibCompressor) gz = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+
+      out = g_converter_output_stream_new (G_OUTPUT_STREAM (raw), G_CONVERTER (gz));
+    }
+  else
+    out = G_OUTPUT_STREAM (g_object_ref (raw));
+  if (!g_output_stream_write_all (out, header, 4 + 4 * ndim, NULL, NULL, &io_error)
+      || !g_output_stream_write_all (out, data, size, NULL, NULL, &io_error)
+      || !g_output_stream_close (out, NULL, &io_error))
+    return io_fail (path, io_error, error);
+  return TRUE;
+}
+
+static char *
+replace_once (const char *text, const char *from, const char *to)
+{
+  const char *at = strstr (text, from);
+
+  if (at == NULL)
+    return NULL;
+  return g_strdup_printf ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+}
+
+char *
+tl_idx_find_labels_path (const char *images_path)
+{
+  static const char *const patterns[][2] = {
+    { "images-idx3", "labels-idx1" },
+    { "images.idx3", "labels.idx1" },
+    { "images", "labels" },
+  };
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+
+  g_return_val_if_fail (images_path != NULL, NULL);
+
+  dir = g_path_get_dirname (images_path);
+  base = g_path_get_basename (images_path);
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    {
+      g_autofree char *name = replace_once (base, patterns[i][0], patterns[i][1]);
+      g_autofree char *candidate = NULL;
+      g_autofree char *other = NULL;
+
+      if (name == NULL)
+        continue;
+      candidate = g_build_filename (dir, name, NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&candidate);
+      if (g_str_has_suffix (candidate, ".gz"))
+        other = g_strndup (candidate, strlen (candidate) - 3);
+      else
+        other = g_strconcat (candidate, ".gz", NULL);
+      if (g_file_test (other, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&other);
+    }
+  return NULL;
+}
+
+static gboolean
+is_fashion_folder (const char *images_path)
+{
+  g_autofree char *dir = g_path_get_dirname (images_path);
+  g_autofree char *abs = g_canonicalize_filename (dir, NULL);
+  g_autofree char *name = g_path_get_basename (abs);
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  return strstr (lower, "fashion") != NULL;
+}
+
+TlDataset *
+tl_idx_load (const char *images_path, const char *labels_path, GError **error)
+{
+  g_autoptr (TlIdxArray) images = NULL;
+  g_autoptr (TlIdxArray) labels = NULL;
+  g_autofree char *found = NULL;
+  g_auto (GStrv) names = NULL;
+  TlDataset *ds;
+  int n, max_label = 0, n_classes;
+  gsize pixels;
+
+  g_return_val_if_fail (images_path != NULL, NULL);
+
+  if (labels_path == NULL)
+    {
+      found = tl_idx_find_labels_path (images_path);
+      if (found == NULL)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_IO,
+                       _("%s: no labels file found beside it (such as train-labels-idx1-ubyte.gz); name one"),
+                       images_path);
+          return NULL;
+        }
+      labels_path = found;
+    }
+  if ((images = tl_idx_read (images_path, error)) == NULL
+      || (labels = tl_idx_read (labels_path, error)) == NULL)
+    return NULL;
+  if (images->ndim != 3)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: images must have 3 dimensions (count, rows, columns), not %d"),
+                   images_path, images->ndim);
+      return NULL;
+    }
+  if (labels->ndim != 1 || labels->dims[0] != images->dims[0])
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: expected %d labels in one dimension to match the images"),
+                   labels_path, images->dims[0]);
+      return NULL;
+    }
+  n = images->dims[0];
+  for (int i = 0; i < n; i++)
+    max_label = MAX (max_label, labels->data[i]);
+  n_classes = max_label + 1;
+  if (is_fashion_folder (images_path) && n_classes <= 10)
+    {
+      n_classes = 10;
+      names = g_strdupv ((char **) fashion_names);
+    }
+  else
+    {
+      names = g_new0 (char *, n_classes + 1);
+      for (int c = 0; c < n_classes; c++)
+        names[c] = g_strdup_printf ("%d", c);
+    }
+
+  ds = tl_dataset_new (TL_DATA_IMAGE, n, 3, (int[]) { 1, images->dims[1], images->dims[2] },
+                       n_classes, (const char *const *) names);
+  pixels = (gsize) images->dims[1] * images->dims[2];
+  ds->source_index = g_new (int, MAX (n, 1));
+  for (gsize i = 0; i < (gsize) n * pixels; i++)
+    ds->x[i] = images->data[i] * (1.0f / 255.0f);
+  for (int i = 0; i < n; i++)
+    {
+      ds->y[i] = labels->data[i];
+      ds->source_index[i] = i;
+    }
+  return ds;
+}

@@ -1,0 +1,221 @@
+#define G_LOG_DOMAIN "tl-image-folder"
+
+#include "config.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-image-folder.h"
+
+gboolean
+tl_is_image_file_name (const char *name)
+{
+  g_autofree char *lower = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  lower = g_ascii_strdown (name, -1);
+  return g_str_has_suffix (lower, ".png") || g_str_has_suffix (lower, ".jpg")
+         || g_str_has_suffix (lower, ".jpeg");
+}
+
+static gboolean
+check_size (const char *what, int width, int height, GError **error)
+{
+  if (width < 1 || height < 1 || width > TL_IMAGE_MAX_SIDE || height > TL_IMAGE_MAX_SIDE)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                   _("%s: an image size of %dx%d is not usable (1 to %d pixels a side)"),
+                   what, width, height, TL_IMAGE_MAX_SIDE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tl_image_load (const char *path, int width, int height, int channels, float *out, GError **error)
+{
+  g_autoptr (GdkPixbuf) pixbuf = NULL;
+  g_autoptr (GdkPixbuf) scaled = NULL;
+  GError *load_error = NULL;
+  const guint8 *pixels;
+  int file_w = 0, file_h = 0, stride, n_channels;
+  gsize plane = (gsize) width * height;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (channels == 1 || channels == 3, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if (!check_size (path, width, height, error))
+    return FALSE;
+  if (gdk_pixbuf_get_file_info (path, &file_w, &file_h) == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an image in a known format"), path);
+      return FALSE;
+    }
+  if (!check_size (path, file_w, file_h, error))
+    return FALSE;
+  pixbuf = gdk_pixbuf_new_from_file (path, &load_error);
+  if (pixbuf == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s: %s", path, load_error->message);
+      g_error_free (load_error);
+      return FALSE;
+    }
+  if (gdk_pixbuf_get_width (pixbuf) != width || gdk_pixbuf_get_height (pixbuf) != height)
+    {
+      scaled = gdk_pixbuf_scale_simple (pixbuf, width, height, GDK_INTERP_BILINEAR);
+      if (scaled == NULL)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_FAILED, _("%s: the image cannot be scaled"), path);
+          return FALSE;
+        }
+    }
+  else
+    scaled = g_object_ref (pixbuf);
+
+  pixels = gdk_pixbuf_read_pixels (scaled);
+  stride = gdk_pixbuf_get_rowstride (scaled);
+  n_channels = gdk_pixbuf_get_n_channels (scaled);
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *row = pixels + (gsize) y * stride;
+
+      for (int x = 0; x < width; x++)
+        {
+          const guint8 *p = row + (gsize) x * n_channels;
+          gsize at = (gsize) y * width + x;
+          float r = p[0] / 255.0f;
+          float g = (n_channels >= 3 ? p[1] : p[0]) / 255.0f;
+          float b = (n_channels >= 3 ? p[2] : p[0]) / 255.0f;
+
+          if (channels == 1)
+            out[at] = 0.299f * r + 0.587f * g + 0.114f * b;
+          else
+            {
+              out[at] = r;
+              out[plane + at] = g;
+              out[2 * plane + at] = b;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Sorted names of the sub-folders (or of the image files) in `dir`. */
+static GPtrArray *
+list_sorted (const char *dir, gboolean want_dirs, GError **error)
+{
+  g_autoptr (GDir) d = NULL;
+  GPtrArray *names;
+  const char *name;
+
+  d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return NULL;
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *full = NULL;
+
+      if (name[0] == '.')
+        continue;
+      full = g_build_filename (dir, name, NULL);
+      if (want_dirs ? g_file_test (full, G_FILE_TEST_IS_DIR)
+                    : (tl_is_image_file_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR)))
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+TlDataset *
+tl_image_folder_load (const char *folder, int width, int height, int channels, GError **error)
+{
+  g_autoptr (GPtrArray) classes = NULL;
+  g_autoptr (GPtrArray) class_names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (TlDataset) ds = NULL;
+  GError *dir_error = NULL;
+  guint64 floats;
+
+  g_return_val_if_fail (folder != NULL, NULL);
+  g_return_val_if_fail (channels == 1 || channels == 3, NULL);
+
+  if (width != 0 || height != 0)
+    if (!check_size (folder, width, height, error))
+      return NULL;
+  classes = list_sorted (folder, TRUE, &dir_error);
+  if (classes == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", folder, dir_error->message);
+      g_error_free (dir_error);
+      return NULL;
+    }
+  for (guint c = 0; c < classes->len; c++)
+    {
+      g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
+      g_autoptr (GPtrArray) files = list_sorted (sub, FALSE, NULL);
+      int label = class_names->len;
+
+      if (files == NULL || files->len == 0)
+        continue;
+      g_ptr_array_add (class_names, g_ptr_array_index (classes, c));
+      for (guint f = 0; f < files->len; f++)
+        {
+          g_ptr_array_add (paths, g_build_filename (sub, g_ptr_array_index (files, f), NULL));
+          g_array_append_val (labels, label);
+        }
+    }
+  if (class_names->len == 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   _("%s: no sub-folders with PNG or JPEG images (one sub-folder per class) found"), folder);
+      return NULL;
+    }
+  if (width == 0 || height == 0)
+    {
+      const char *first = g_ptr_array_index (paths, 0);
+
+      if (gdk_pixbuf_get_file_info (first, &width, &height) == NULL)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an image in a known format"), first);
+          return NULL;
+        }
+      if (!check_size (first, width, height, error))
+        return NULL;
+    }
+  floats = (guint64) paths->len * channels * width * height;
+  if (floats > TL_IMAGE_MAX_FLOATS)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                   _("%s: %u images of %dx%d would take %" G_GUINT64_FORMAT " MiB; choose a smaller size"),
+                   folder, paths->len, width, height, floats * sizeof (float) >> 20);
+      return NULL;
+    }
+
+  g_ptr_array_add (class_names, NULL);
+  ds = tl_dataset_new (TL_DATA_IMAGE, paths->len, 3, (int[]) { channels, height, width },
+                       class_names->len - 1, (const char *const *) class_names->pdata);
+  ds->source_index = g_new (int, MAX (paths->len, 1));
+  ds->source_text = g_new0 (char *, paths->len + 1);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      if (!tl_image_load (g_ptr_array_index (paths, i), width, height, channels,
+                          ds->x + (gsize) i * ds->sample_size, error))
+        return NULL;
+      ds->y[i] = g_array_index (labels, int, i);
+      ds->source_index[i] = i;
+      ds->source_text[i] = g_strdup (g_ptr_array_index (paths, i));
+    }
+  return g_steal_pointer (&ds);
+}

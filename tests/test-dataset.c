@@ -1,0 +1,190 @@
+#include "config.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-dataset.h"
+#include "tl-error.h"
+#include "tl-split.h"
+
+/* n rows of 2 features (row index, class) with classes of sizes `sizes`. */
+static TlDataset *
+make_dataset (const int *sizes, int n_classes)
+{
+  const char *names[] = { "ant", "bee", "cat", "dog", NULL };
+  int n = 0, at = 0;
+  TlDataset *ds;
+
+  for (int c = 0; c < n_classes; c++)
+    n += sizes[c];
+  ds = tl_dataset_new (TL_DATA_TABULAR, n, 1, (int[]) { 2 }, n_classes, names);
+  ds->source_index = g_new (int, n);
+  for (int c = 0; c < n_classes; c++)
+    for (int k = 0; k < sizes[c]; k++, at++)
+      {
+        /* interleave the classes so that order alone cannot explain the results */
+        ds->x[at * 2] = (float) at;
+        ds->x[at * 2 + 1] = (float) c;
+        ds->y[at] = c;
+        ds->source_index[at] = at + 2;
+      }
+  return ds;
+}
+
+static void
+test_counts_and_subset (void)
+{
+  g_autoptr (TlDataset) ds = make_dataset ((int[]) { 10, 20, 30, 40 }, 4);
+  g_autoptr (TlDataset) sub = NULL;
+  g_autoptr (GError) error = NULL;
+  int counts[4];
+
+  tl_dataset_class_counts (ds, counts);
+  g_assert_cmpint (counts[0], ==, 10);
+  g_assert_cmpint (counts[3], ==, 40);
+  g_assert_cmpfloat (tl_imbalance_ratio (counts, 4), ==, 4.0);
+
+  sub = tl_dataset_select_classes (ds, (const char *[]) { "dog", "bee", NULL }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sub->n, ==, 60);
+  g_assert_cmpint (sub->n_classes, ==, 2);
+  g_assert_cmpstr (sub->class_names[0], ==, "dog");
+  g_assert_cmpstr (sub->class_names[1], ==, "bee");
+  for (int i = 0; i < sub->n; i++)
+    {
+      int original = (int) sub->x[i * 2 + 1];
+
+      g_assert_cmpint (sub->y[i], ==, original == 3 ? 0 : 1);
+      g_assert_cmpint (sub->source_index[i], ==, (int) sub->x[i * 2] + 2);
+    }
+  g_assert_null (tl_dataset_select_classes (ds, (const char *[]) { "eel", NULL }, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'eel'"));
+}
+
+static void
+test_per_class (void)
+{
+  g_autoptr (TlDataset) ds = make_dataset ((int[]) { 10, 20, 30 }, 3);
+  g_autoptr (TlDataset) a = NULL;
+  g_autoptr (TlDataset) b = NULL;
+  g_autoptr (TlDataset) c = NULL;
+  g_autoptr (GError) error = NULL;
+  int counts[3];
+
+  a = tl_dataset_sample_per_class (ds, 5, 7, &error);
+  g_assert_no_error (error);
+  b = tl_dataset_sample_per_class (ds, 5, 7, &error);
+  c = tl_dataset_sample_per_class (ds, 5, 8, &error);
+  g_assert_cmpint (a->n, ==, 15);
+  tl_dataset_class_counts (a, counts);
+  g_assert_cmpint (counts[0], ==, 5);
+  g_assert_cmpint (counts[1], ==, 5);
+  g_assert_cmpint (counts[2], ==, 5);
+  g_assert_cmpmem (a->x, 30 * sizeof (float), b->x, 30 * sizeof (float));
+  g_assert_true (memcmp (a->x, c->x, 30 * sizeof (float)) != 0);
+  g_assert_null (tl_dataset_sample_per_class (ds, 11, 7, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "class 'ant' has 10 samples"));
+}
+
+static void
+test_stratified_split (void)
+{
+  g_autoptr (TlDataset) ds = make_dataset ((int[]) { 100, 200, 300, 400 }, 4);
+  g_autoptr (TlSplit) a = NULL;
+  g_autoptr (TlSplit) b = NULL;
+  g_autoptr (TlSplit) c = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gboolean *seen = g_new0 (gboolean, ds->n);
+  int counts[4];
+
+  a = tl_dataset_split (ds, 0.1, 0.2, 3, &error);
+  g_assert_no_error (error);
+  b = tl_dataset_split (ds, 0.1, 0.2, 3, &error);
+  c = tl_dataset_split (ds, 0.1, 0.2, 4, &error);
+  g_assert_cmpint (a->n_train, ==, 700);
+  g_assert_cmpint (a->n_val, ==, 100);
+  g_assert_cmpint (a->n_test, ==, 200);
+  /* class proportions kept in every part */
+  tl_count_classes (ds->y, a->test, a->n_test, 4, counts);
+  for (int k = 0; k < 4; k++)
+    g_assert_cmpint (counts[k], ==, 20 * (k + 1));
+  tl_count_classes (ds->y, a->val, a->n_val, 4, counts);
+  for (int k = 0; k < 4; k++)
+    g_assert_cmpint (counts[k], ==, 10 * (k + 1));
+  /* a partition of the rows */
+  for (int i = 0; i < a->n_train; i++)
+    seen[a->train[i]] = TRUE;
+  for (int i = 0; i < a->n_val; i++)
+    {
+      g_assert_false (seen[a->val[i]]);
+      seen[a->val[i]] = TRUE;
+    }
+  for (int i = 0; i < a->n_test; i++)
+    {
+      g_assert_false (seen[a->test[i]]);
+      seen[a->test[i]] = TRUE;
+    }
+  for (int i = 0; i < ds->n; i++)
+    g_assert_true (seen[i]);
+  /* seeded */
+  g_assert_cmpmem (a->test, a->n_test * sizeof (int), b->test, b->n_test * sizeof (int));
+  g_assert_true (memcmp (a->test, c->test, a->n_test * sizeof (int)) != 0);
+}
+
+static void
+test_split_too_small (void)
+{
+  g_autoptr (TlDataset) ds = make_dataset ((int[]) { 50, 2 }, 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlSplit) split = tl_dataset_split (ds, 0.1, 0.1, 1, &error);
+
+  g_assert_null (split);
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "class 'bee' has 2 samples"));
+  g_assert_nonnull (strstr (error->message, "at least 3"));
+}
+
+static void
+test_gather_and_apply (void)
+{
+  g_autoptr (TlDataset) ds = make_dataset ((int[]) { 10, 10 }, 2);
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  g_autoptr (TlSplit) split = NULL;
+  g_autoptr (TlDataset) train = NULL;
+  g_autoptr (TlDataset) test = NULL;
+  g_autoptr (GError) error = NULL;
+  int y[3];
+
+  tl_dataset_gather (ds, (int[]) { 15, 2, 9 }, 3, x, y);
+  g_assert_cmpint (x->ndim, ==, 2);
+  g_assert_cmpint (x->shape[0], ==, 3);
+  g_assert_cmpint (x->shape[1], ==, 2);
+  g_assert_cmpfloat (x->data[0], ==, 15.0f);
+  g_assert_cmpfloat (x->data[2], ==, 2.0f);
+  g_assert_cmpfloat (x->data[4], ==, 9.0f);
+  g_assert_cmpint (y[0], ==, 1);
+  g_assert_cmpint (y[1], ==, 0);
+
+  split = tl_dataset_split (ds, 0.0, 0.2, 9, &error);
+  g_assert_no_error (error);
+  tl_split_apply (split, ds, &train, NULL, &test);
+  g_assert_cmpint (train->n, ==, 16);
+  g_assert_cmpint (test->n, ==, 4);
+  for (int i = 0; i < test->n; i++)
+    g_assert_cmpfloat (test->x[i * 2], ==, (float) split->test[i]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/dataset/counts-subset", test_counts_and_subset);
+  g_test_add_func ("/dataset/per-class", test_per_class);
+  g_test_add_func ("/dataset/stratified-split", test_stratified_split);
+  g_test_add_func ("/dataset/split-too-small", test_split_too_small);
+  g_test_add_func ("/dataset/gather-apply", test_gather_and_apply);
+  return g_test_run ();
+}
