@@ -1,0 +1,276 @@
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cairo.h>
+
+#include "tl-chart.h"
+
+static const char *names20[] = {
+  "alt.atheism", "comp.graphics", "comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware",
+  "comp.sys.mac.hardware", "comp.windows.x", "misc.forsale", "rec.autos", "rec.motorcycles",
+  "rec.sport.baseball", "rec.sport.hockey", "sci.crypt", "sci.electronics", "sci.med", "sci.space",
+  "soc.religion.christian", "talk.politics.guns", "talk.politics.mideast", "talk.politics.misc",
+  "talk.religion.misc", NULL,
+};
+
+typedef void (*DrawFunc) (cairo_t *cr, double w, double h, gpointer data);
+
+static guint32 last_checksum;   /* of the last render's pixels */
+
+/* Renders and returns how many pixels differ from the top-left (background) pixel. */
+static int
+render_count (DrawFunc draw, gpointer data, int w, int h, cairo_surface_t **keep)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create (s);
+  guint32 bg;
+  int differ = 0;
+  unsigned char *px;
+  int stride;
+
+  draw (cr, w, h, data);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+  px = cairo_image_surface_get_data (s);
+  stride = cairo_image_surface_get_stride (s);
+  bg = *(guint32 *) px;
+  last_checksum = 2166136261u;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 v = *(guint32 *) (px + y * stride + 4 * x);
+
+        if (v != bg)
+          differ++;
+        last_checksum = (last_checksum ^ v) * 16777619u;
+      }
+  if (keep)
+    *keep = s;
+  else
+    cairo_surface_destroy (s);
+  return differ;
+}
+
+static void
+draw_line (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_line_chart_draw (data, cr, w, h);
+}
+
+static void
+draw_confusion (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_confusion_chart_draw (data, cr, w, h);
+}
+
+static void
+draw_bars (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_bar_chart_draw (data, cr, w, h);
+}
+
+static TlHistory *
+make_history (int epochs, double offset)
+{
+  TlHistory *h = tl_history_new ();
+
+  for (int e = 1; e <= epochs; e++)
+    {
+      TlEpochRecord r = { e, 1.5 * exp (-0.3 * e) + offset, 1 - 0.7 * exp (-0.3 * e),
+                          1.4 * exp (-0.25 * e) + offset + 0.2, 0.9 - 0.7 * exp (-0.3 * e), 1e-3, 1.5 };
+      g_array_append_val (h->epochs, r);
+    }
+  return h;
+}
+
+static void
+test_line_chart_draws (void)
+{
+  g_autoptr (TlLineChart) chart = tl_line_chart_new ();
+  g_autoptr (TlHistory) h = make_history (10, 0.1);
+  g_autoptr (TlHistory) base = make_history (10, 0.4);
+  int empty, full, logged;
+  guint32 full_sum;
+
+  tl_line_chart_set_title (chart, "Loss");
+  empty = render_count (draw_line, chart, 640, 400, NULL);
+  tl_line_chart_add_history (chart, h, TL_CHART_LOSS, "transfer", 0);
+  tl_line_chart_add_history (chart, base, TL_CHART_LOSS, "baseline", 1);
+  g_assert_cmpint (tl_line_chart_n_series (chart), ==, 4);
+  g_assert_cmpint (tl_line_chart_n_points (chart, 0), ==, 10);
+  full = render_count (draw_line, chart, 640, 400, NULL);
+  full_sum = last_checksum;
+  g_assert_cmpint (empty, >, 500);          /* axes, title and "No data yet" */
+  g_assert_cmpint (full, >, empty + 2000);  /* four curves with markers and a legend */
+
+  tl_line_chart_set_highlight (chart, 4);
+  render_count (draw_line, chart, 640, 400, NULL);
+  g_assert_cmpuint (last_checksum, !=, full_sum);
+
+  tl_line_chart_set_highlight (chart, NAN);
+  tl_line_chart_set_log_y (chart, TRUE);
+  tl_line_chart_append (chart, 0, 11, 0.0);   /* not drawable on a log axis: skipped */
+  logged = render_count (draw_line, chart, 640, 400, NULL);
+  g_assert_cmpint (logged, >, empty + 2000);
+
+  /* too small to draw a plot: must not fail */
+  render_count (draw_line, chart, 30, 20, NULL);
+}
+
+static void
+test_line_chart_pick (void)
+{
+  g_autoptr (TlLineChart) chart = tl_line_chart_new ();
+  g_autoptr (TlHistory) h = make_history (8, 0.1);
+  TlChartPick pick;
+  double last = 0;
+  gboolean seen[9] = { FALSE };
+
+  g_assert_false (tl_line_chart_pick (chart, 600, 400, 300, &pick));
+  tl_line_chart_add_history (chart, h, TL_CHART_ACCURACY, NULL, 0);
+
+  g_assert_true (tl_line_chart_pick (chart, 600, 400, 0, &pick));
+  g_assert_cmpfloat (pick.x, ==, 1);
+  g_assert_true (tl_line_chart_pick (chart, 600, 400, 600, &pick));
+  g_assert_cmpfloat (pick.x, ==, 8);
+  g_assert_cmpint (pick.n_values, ==, 2);
+  g_assert_cmpint (pick.series[0], ==, 0);
+  g_assert_cmpfloat (pick.y[0], ==, g_array_index (h->epochs, TlEpochRecord, 7).train_accuracy);
+  g_assert_cmpfloat (pick.y[1], ==, g_array_index (h->epochs, TlEpochRecord, 7).val_accuracy);
+
+  /* sweeping the pointer visits every epoch once, in order */
+  for (int px = 0; px <= 600; px += 3)
+    {
+      g_assert_true (tl_line_chart_pick (chart, 600, 400, px, &pick));
+      g_assert_cmpfloat (pick.x, >=, last);
+      last = pick.x;
+      seen[(int) pick.x] = TRUE;
+    }
+  for (int e = 1; e <= 8; e++)
+    g_assert_true (seen[e]);
+}
+
+static int *
+make_counts (int n)
+{
+  int *counts = g_new0 (int, n * n);
+
+  for (int r = 0; r < n; r++)
+    for (int c = 0; c < n; c++)
+      counts[r * n + c] = r == c ? 100 + 7 * r : (r * 31 + c * 17) % 9;
+  return counts;
+}
+
+static void
+check_hit_test (int n, double w, double h)
+{
+  g_autofree int *counts = make_counts (n);
+  TlConfusionChart chart = { n, n == 20 ? names20 : NULL, counts, FALSE, "Confusion", { 0 } };
+  int row = -1, col = -1;
+
+  for (int r = 0; r < n; r++)
+    for (int c = 0; c < n; c++)
+      {
+        double x, y;
+
+        g_assert_true (tl_confusion_chart_cell_center (&chart, w, h, r, c, &x, &y));
+        g_assert_true (x > 0 && x < w && y > 0 && y < h);
+        g_assert_true (tl_confusion_chart_hit (&chart, w, h, x, y, &row, &col));
+        g_assert_cmpint (row, ==, r);
+        g_assert_cmpint (col, ==, c);
+      }
+  g_assert_false (tl_confusion_chart_hit (&chart, w, h, 1, 1, &row, &col));
+  g_assert_false (tl_confusion_chart_hit (&chart, w, h, w - 1, h - 1, &row, &col));
+}
+
+static void
+test_confusion_hit (void)
+{
+  check_hit_test (5, 600, 520);
+  check_hit_test (20, 900, 800);
+  check_hit_test (20, 500, 700);
+  check_hit_test (2, 300, 300);
+}
+
+static void
+test_confusion_draws (void)
+{
+  g_autofree int *counts = make_counts (20);
+  TlConfusionChart chart = { 20, names20, counts, FALSE, "Test", { 0 } };
+  int counts_mode, norm_mode, dark, nothing;
+  guint32 counts_sum, norm_sum;
+
+  counts_mode = render_count (draw_confusion, &chart, 800, 760, NULL);
+  counts_sum = last_checksum;
+  chart.normalised = TRUE;
+  norm_mode = render_count (draw_confusion, &chart, 800, 760, NULL);
+  norm_sum = last_checksum;
+  chart.has_selection = TRUE;
+  chart.selected_row = 3;
+  chart.selected_col = 4;
+  render_count (draw_confusion, &chart, 800, 760, NULL);
+  chart.style.dark = TRUE;
+  dark = render_count (draw_confusion, &chart, 800, 760, NULL);
+  g_assert_cmpint (counts_mode, >, 800 * 760 / 4);  /* the grid fills much of the area */
+  g_assert_cmpint (norm_mode, >, 800 * 760 / 4);
+  g_assert_cmpuint (norm_sum, !=, counts_sum);
+  g_assert_cmpuint (last_checksum, !=, norm_sum);   /* the selected cell is outlined */
+  g_assert_cmpint (dark, >, 1000);
+
+  chart.n_classes = 0;
+  nothing = render_count (draw_confusion, &chart, 200, 200, NULL);
+  g_assert_cmpint (nothing, ==, 0);
+}
+
+static void
+test_bar_chart_draws (void)
+{
+  int counts[20];
+  gboolean selected[20];
+  TlBarChart chart = { 20, names20, counts, selected, FALSE, "Classes", "Samples", { 0 } };
+  int horizontal, vertical, all_selected;
+
+  for (int i = 0; i < 20; i++)
+    {
+      counts[i] = 50 + i * 13;
+      selected[i] = i % 3 != 0;
+    }
+  horizontal = render_count (draw_bars, &chart, 700, 500, NULL);
+  chart.vertical = TRUE;
+  vertical = render_count (draw_bars, &chart, 700, 500, NULL);
+  chart.selected = NULL;
+  all_selected = render_count (draw_bars, &chart, 700, 500, NULL);
+  g_assert_cmpint (horizontal, >, 20000);
+  g_assert_cmpint (vertical, >, 20000);
+  g_assert_cmpint (horizontal, !=, vertical);
+  g_assert_cmpint (all_selected, >, 20000);
+}
+
+static void
+test_palette (void)
+{
+  double r1, g1, b1, r2, g2, b2;
+
+  tl_chart_palette_color (0, FALSE, &r1, &g1, &b1);
+  tl_chart_palette_color (1, FALSE, &r2, &g2, &b2);
+  g_assert_true (fabs (r1 - r2) + fabs (g1 - g2) + fabs (b1 - b2) > 0.5);
+  tl_chart_palette_color (8, FALSE, &r2, &g2, &b2);
+  g_assert_cmpfloat (r1, ==, r2);
+  g_assert_cmpfloat (b1, ==, b2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/chart/line-draws", test_line_chart_draws);
+  g_test_add_func ("/chart/line-pick", test_line_chart_pick);
+  g_test_add_func ("/chart/confusion-hit", test_confusion_hit);
+  g_test_add_func ("/chart/confusion-draws", test_confusion_draws);
+  g_test_add_func ("/chart/bar-draws", test_bar_chart_draws);
+  g_test_add_func ("/chart/palette", test_palette);
+  return g_test_run ();
+}

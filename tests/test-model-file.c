@@ -1,0 +1,380 @@
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "tl-architecture.h"
+#include "tl-error.h"
+#include "tl-model-file.h"
+
+static char *tmpdir;
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmpdir, name, NULL);
+}
+
+static void
+fill_params (TlModel *model, float scale)
+{
+  float v = 0.25f;
+
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      TlLayer *layer = tl_model_layer (model, i);
+
+      for (int p = 0; p < layer->n_params; p++)
+        for (gsize k = 0; k < layer->params[p].value->size; k++)
+          {
+            v = fmodf (v * 1.37f + 0.011f, 2.0f) - 0.5f;
+            layer->params[p].value->data[k] = v * scale;
+          }
+    }
+}
+
+static void
+assert_same_models (TlModel *a, TlModel *b)
+{
+  g_assert_cmpint (tl_model_n_layers (a), ==, tl_model_n_layers (b));
+  g_assert_cmpint (a->in_ndim, ==, b->in_ndim);
+  for (int d = 0; d < a->in_ndim; d++)
+    g_assert_cmpint (a->in_shape[d], ==, b->in_shape[d]);
+  for (int i = 0; i < tl_model_n_layers (a); i++)
+    {
+      TlLayer *la = tl_model_layer (a, i), *lb = tl_model_layer (b, i);
+
+      g_assert_cmpstr (la->name, ==, lb->name);
+      g_assert_cmpint (la->spec.kind, ==, lb->spec.kind);
+      g_assert_true (memcmp (&la->spec, &lb->spec, sizeof la->spec) == 0);
+      g_assert_cmpint (la->trainable, ==, lb->trainable);
+      g_assert_cmpfloat (la->lr_mult, ==, lb->lr_mult);
+      g_assert_cmpint (la->n_params, ==, lb->n_params);
+      for (int p = 0; p < la->n_params; p++)
+        {
+          g_assert_cmpstr (la->params[p].name, ==, lb->params[p].name);
+          g_assert_true (tl_tensor_same_shape (la->params[p].value, lb->params[p].value));
+          g_assert_true (memcmp (la->params[p].value->data, lb->params[p].value->data,
+                                 la->params[p].value->size * sizeof (float)) == 0);
+        }
+    }
+}
+
+static TlModel *
+make_cnn (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *m = tl_model_new (3, (int[]) { 1, 8, 8 }, 7);
+
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .stride = 1, .padding = 1 }, "conv1", &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, NULL, &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, "pool1", &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, NULL, &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_DROPOUT, .rate = 0.25f }, NULL, &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", &error));
+  g_assert_no_error (error);
+  tl_model_freeze_below (m, 2);
+  tl_model_set_lr_mult (m, 5, 0.5f);
+  return m;
+}
+
+static TlModel *
+make_text (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *m = tl_model_new (1, (int[]) { 6 }, 9);
+
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_EMBEDDING, .vocab_size = 20, .embed_dim = 5 }, "embed", &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_LSTM, .units = 4, .return_sequences = TRUE }, "lstm1", &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_GRU, .units = 3 }, "gru1", &error));
+  g_assert_true (tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "head", &error));
+  g_assert_no_error (error);
+  return m;
+}
+
+static void
+round_trip (TlModel *model, const char *const *labels, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autoptr (TlModelInfo) back = NULL;
+  g_autoptr (TlModelInfo) header = NULL;
+  g_autoptr (TlModel) loaded = NULL;
+  g_autofree char *path = tmp_path (name);
+  g_autofree char *pre = NULL, *prov = NULL;
+  g_autoptr (JsonNode) pre_node = json_from_string ("{\"normalise\":{\"mean\":0.5,\"std\":0.25},\"seq_len\":6}", NULL);
+  g_autoptr (JsonNode) prov_node = json_from_string ("{\"seed\":42,\"source\":\"fashion-mnist\",\"frozen\":[\"conv1\"]}", NULL);
+
+  fill_params (model, 1.0f);
+  info->labels = g_strdupv ((char **) labels);
+  info->preprocessing = json_node_ref (pre_node);
+  info->provenance = json_node_ref (prov_node);
+  g_assert_true (tl_model_file_save (path, model, info, &error));
+  g_assert_no_error (error);
+
+  loaded = tl_model_file_load (path, &back, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  assert_same_models (model, loaded);
+  g_assert_cmpstrv (back->labels, labels);
+  g_assert_true (json_node_equal (back->preprocessing, pre_node));
+  g_assert_true (json_node_equal (back->provenance, prov_node));
+  g_assert_cmpstr (back->format_version, ==, "1");
+
+  header = tl_model_file_read_header (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (header->header_size % 8, ==, 0);
+  g_assert_cmpuint (header->data_size, ==, tl_model_param_count (model, FALSE) * 4);
+  g_assert_nonnull (header->architecture);
+}
+
+static void
+test_round_trip_cnn (void)
+{
+  g_autoptr (TlModel) model = make_cnn ();
+  const char *labels[] = { "shirt", "trouser, long", "“quoted” \"bag\"", NULL };
+
+  round_trip (model, labels, "cnn.safetensors");
+}
+
+static void
+test_round_trip_text (void)
+{
+  g_autoptr (TlModel) model = make_text ();
+  const char *labels[] = { "negative", "positive", NULL };
+
+  round_trip (model, labels, "text.safetensors");
+}
+
+/* A file assembled byte by byte: Dense(2) on 3 inputs, named "fc". */
+
+#define ARCH "{\\\"input_shape\\\":[3],\\\"layers\\\":[{\\\"kind\\\":\\\"dense\\\",\\\"name\\\":\\\"fc\\\",\\\"units\\\":2}]}"
+#define META "\"__metadata__\":{\"format\":\"transfer-lab\",\"format_version\":\"1\",\"architecture\":\"" ARCH "\",\"labels\":\"[\\\"a\\\",\\\"b\\\"]\"}"
+#define GOOD_HEADER "{" META ",\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}}"
+
+static char *
+write_raw (const char *name, const char *header, gint64 claimed_len, gsize n_floats, gsize cut)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  guint64 len = GUINT64_TO_LE (claimed_len >= 0 ? (guint64) claimed_len : strlen (header));
+  char *path = tmp_path (name);
+  g_autoptr (GError) error = NULL;
+
+  g_byte_array_append (bytes, (const guint8 *) &len, 8);
+  g_byte_array_append (bytes, (const guint8 *) header, strlen (header));
+  for (gsize i = 0; i < n_floats; i++)
+    {
+      float f = (float) (i + 1);
+      g_byte_array_append (bytes, (const guint8 *) &f, 4);
+    }
+  g_assert_cmpuint (cut, <=, bytes->len);
+  g_assert_true (g_file_set_contents (path, (const char *) bytes->data, bytes->len - cut, &error));
+  return path;
+}
+
+static void
+test_hand_made_file (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autofree char *path = write_raw ("hand.safetensors", GOOD_HEADER, -1, 8, 0);
+  g_autoptr (TlModel) model = tl_model_file_load (path, &info, &error);
+  TlLayer *fc;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (model);
+  g_assert_cmpint (tl_model_n_layers (model), ==, 1);
+  fc = tl_model_layer (model, 0);
+  g_assert_cmpstr (fc->name, ==, "fc");
+  for (int k = 0; k < 6; k++)
+    g_assert_cmpfloat (fc->params[0].value->data[k], ==, k + 1);
+  g_assert_cmpfloat (fc->params[1].value->data[0], ==, 7);
+  g_assert_cmpfloat (fc->params[1].value->data[1], ==, 8);
+  g_assert_cmpstr (info->labels[1], ==, "b");
+  g_assert_true (fc->trainable);
+}
+
+typedef struct {
+  const char *name;
+  const char *header;
+  gint64      claimed_len;     /* -1: the header's length */
+  gsize       n_floats;
+  gsize       cut;             /* bytes removed from the end */
+  const char *expect;          /* part of the message */
+} Corruption;
+
+static void
+test_corruptions (void)
+{
+  static const char *tensors_fmt =
+    "{" META ",\"fc.weight\":{\"dtype\":\"%s\",\"shape\":%s,\"data_offsets\":%s},"
+    "\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":%s}}";
+  g_autofree char *f16 = g_strdup_printf (tensors_fmt, "F16", "[2,3]", "[0,24]", "[24,32]");
+  g_autofree char *shape = g_strdup_printf (tensors_fmt, "F32", "[3,2]", "[0,24]", "[24,32]");
+  g_autofree char *size = g_strdup_printf (tensors_fmt, "F32", "[2,4]", "[0,24]", "[24,32]");
+  g_autofree char *overlap = g_strdup_printf (tensors_fmt, "F32", "[2,3]", "[0,24]", "[16,24]");
+  g_autofree char *range = g_strdup_printf (tensors_fmt, "F32", "[2,3]", "[0,24]", "[32,40]");
+  g_autofree char *gap = g_strdup_printf (tensors_fmt, "F32", "[2,3]", "[0,24]", "[28,36]");
+  g_autofree char *huge = g_strdup_printf (tensors_fmt, "F32", "[25000000000]", "[0,100000000000]", "[24,32]");
+  g_autofree char *overflow = g_strdup_printf (tensors_fmt, "F32", "[4294967296,4294967296,4294967296]", "[0,24]", "[24,32]");
+  const char *missing = "{" META ",\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}";
+  const char *renamed = "{" META ",\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                        "\"fc.b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}}";
+  const char *extra = "{" META ",\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                      "\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]},"
+                      "\"fc.extra\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[32,36]}}";
+  const char *meta_number = "{\"__metadata__\":{\"format\":\"transfer-lab\",\"format_version\":1},"
+                            "\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                            "\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}}";
+  const char *big_arch = "{\"__metadata__\":{\"format\":\"transfer-lab\",\"format_version\":\"1\",\"labels\":\"[]\","
+                         "\"architecture\":\"{\\\"input_shape\\\":[16000000],\\\"layers\\\":[{\\\"kind\\\":\\\"dense\\\",\\\"name\\\":\\\"fc\\\",\\\"units\\\":16000000}]}\"},"
+                         "\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                         "\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}}";
+  const Corruption cases[] = {
+    { "truncated", GOOD_HEADER, -1, 8, 5, "holds only 27 bytes" },
+    { "tiny", GOOD_HEADER, -1, 0, strlen (GOOD_HEADER) + 4, "too short" },
+    { "length-beyond-size", GOOD_HEADER, (gint64) strlen (GOOD_HEADER) + 100, 8, 0, "truncated" },
+    { "header-over-limit", GOOD_HEADER, 200 * 1024 * 1024, 8, 0, "allowed" },
+    { "bad-json", "{\"fc.weight\": {\"dtype\": \"F32\",,}", -1, 8, 0, "JSON" },
+    { "not-object", "[1, 2, 3]", -1, 8, 0, "object" },
+    { "dtype", f16, -1, 8, 0, "F16" },
+    { "shape", shape, -1, 8, 0, "architecture needs [2, 3]" },
+    { "size", size, -1, 8, 0, "needs 32 bytes" },
+    { "overlap", overlap, -1, 8, 0, "overlaps" },
+    { "out-of-range", range, -1, 8, 0, "holds only 32 bytes" },
+    { "gap", gap, -1, 9, 0, "belong to no tensor" },
+    { "100GB", huge, -1, 8, 0, "100000000000" },
+    { "overflow", overflow, -1, 8, 0, "overflows" },
+    { "missing-data", missing, -1, 6, 0, "need at least 8 parameters but there is data for 6" },
+    { "missing", renamed, -1, 8, 0, "tensor “fc.bias” [2] is missing" },
+    { "extra", extra, -1, 9, 0, "fc.extra" },
+    { "metadata-number", meta_number, -1, 8, 0, "not a string" },
+    { "big-architecture", big_arch, -1, 8, 0, "data for 8" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GError) herror = NULL;
+      g_autofree char *name = g_strdup_printf ("bad-%s.safetensors", cases[i].name);
+      g_autofree char *path = write_raw (name, cases[i].header, cases[i].claimed_len, cases[i].n_floats,
+                                         cases[i].cut);
+      g_autoptr (TlModel) model = tl_model_file_load (path, NULL, &error);
+
+      g_test_message ("%s: %s", cases[i].name, error ? error->message : "(accepted)");
+      g_assert_null (model);
+      g_assert_error (error, TL_ERROR, error->code);
+      g_assert_true (g_str_has_prefix (error->message, path));
+      if (strstr (error->message, cases[i].expect) == NULL)
+        g_error ("case %s: “%s” does not mention “%s”", cases[i].name, error->message, cases[i].expect);
+      /* The header reader must refuse every case it can see without the architecture. */
+      if (!g_str_equal (cases[i].name, "shape") && !g_str_has_prefix (cases[i].name, "missing") &&
+          !g_str_equal (cases[i].name, "extra") && !g_str_equal (cases[i].name, "big-architecture"))
+        {
+          g_autoptr (TlModelInfo) info = tl_model_file_read_header (path, &herror);
+          g_assert_null (info);
+          g_assert_nonnull (herror);
+        }
+    }
+}
+
+static void
+test_architecture_json (void)
+{
+  g_autoptr (TlModel) model = make_cnn ();
+  g_autoptr (JsonNode) node = tl_model_architecture_to_json (model);
+  g_autoptr (TlArchitecture) arch = NULL;
+  g_autoptr (TlModel) rebuilt = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) bad = json_from_string ("{\"input_shape\":[4],\"layers\":[{\"kind\":\"dense\",\"name\":\"d\",\"units\":2,\"filters\":3}]}", NULL);
+  g_autoptr (JsonNode) bad_kind = json_from_string ("{\"input_shape\":[4],\"layers\":[{\"kind\":\"transformer\",\"name\":\"d\"}]}", NULL);
+
+  arch = tl_architecture_from_json (node, &error);
+  g_assert_no_error (error);
+  rebuilt = tl_architecture_build (arch, 1, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tl_model_n_layers (rebuilt), ==, tl_model_n_layers (model));
+  g_assert_false (tl_model_layer (rebuilt, 0)->trainable);
+  g_assert_true (tl_model_layer (rebuilt, 5)->trainable);
+  g_assert_cmpfloat (tl_model_layer (rebuilt, 5)->lr_mult, ==, 0.5f);
+  g_assert_cmpfloat (tl_model_layer (rebuilt, 4)->spec.rate, ==, 0.25f);
+  g_assert_cmpuint (tl_model_param_count (rebuilt, FALSE), ==, tl_model_param_count (model, FALSE));
+
+  g_clear_pointer (&arch, tl_architecture_free);
+  arch = tl_architecture_from_json (bad, &error);
+  g_assert_null (arch);
+  g_assert_error (error, TL_ERROR, TL_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "filters"));
+  g_clear_error (&error);
+  arch = tl_architecture_from_json (bad_kind, &error);
+  g_assert_null (arch);
+  g_assert_nonnull (strstr (error->message, "transformer"));
+}
+
+static void
+test_save_is_atomic (void)
+{
+  g_autoptr (TlModel) model = make_text ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = tmp_path ("no-such-dir");
+  g_autofree char *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree char *good = tmp_path ("keep.safetensors");
+  g_autofree char *before = NULL, *after = NULL;
+  gsize len1, len2;
+  GDir *d;
+  const char *entry;
+
+  g_assert_false (tl_model_file_save (path, model, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+
+  /* Saving over an existing file replaces it whole and leaves no temporary behind. */
+  g_assert_true (tl_model_file_save (good, model, NULL, &error));
+  g_assert_true (g_file_get_contents (good, &before, &len1, NULL));
+  fill_params (model, 3.0f);
+  g_assert_true (tl_model_file_save (good, model, NULL, &error));
+  g_assert_true (g_file_get_contents (good, &after, &len2, NULL));
+  g_assert_cmpuint (len1, ==, len2);
+  g_assert_true (memcmp (before, after, len1) != 0);
+  d = g_dir_open (tmpdir, 0, NULL);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    g_assert_false (g_str_has_prefix (entry, ".keep"));
+  g_dir_close (d);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("tl-model-file-XXXXXX", NULL);
+
+  g_test_add_func ("/model-file/round-trip-cnn", test_round_trip_cnn);
+  g_test_add_func ("/model-file/round-trip-text", test_round_trip_text);
+  g_test_add_func ("/model-file/hand-made", test_hand_made_file);
+  g_test_add_func ("/model-file/corruptions", test_corruptions);
+  g_test_add_func ("/model-file/architecture-json", test_architecture_json);
+  g_test_add_func ("/model-file/save-atomic", test_save_is_atomic);
+  ret = g_test_run ();
+
+  if (g_getenv ("TL_KEEP_TMP") == NULL)
+    {
+      g_autoptr (GFile) dir = g_file_new_for_path (tmpdir);
+      g_autoptr (GFileEnumerator) e = g_file_enumerate_children (dir, "standard::name", 0, NULL, NULL);
+      GFileInfo *fi;
+
+      while (e && (fi = g_file_enumerator_next_file (e, NULL, NULL)) != NULL)
+        {
+          g_autofree char *p = g_build_filename (tmpdir, g_file_info_get_name (fi), NULL);
+          g_unlink (p);
+          g_object_unref (fi);
+        }
+      g_rmdir (tmpdir);
+    }
+  g_free (tmpdir);
+  return ret;
+}
