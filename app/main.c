@@ -11,6 +11,13 @@
 #include "tl-commands.h"
 
 static const TlCommand commands[] = {
+  { "data", N_("Import a dataset and print its report"), tl_cmd_data },
+  { "train", N_("Train a model on a dataset from a preset and save it"), tl_cmd_train },
+  { "evaluate", N_("Evaluate a model on labelled data: metrics and confusion matrix"), tl_cmd_evaluate },
+  { "predict", N_("Write a model's predictions for new data as CSV"), tl_cmd_predict },
+  { "inspect", N_("Show a model file: layers, shapes, parameters, labels, provenance"), tl_cmd_inspect },
+  { "export", N_("Convert a model file to ONNX or other formats"), tl_cmd_export },
+  { "run", N_("Run a transfer experiment file end to end"), tl_cmd_run },
   { NULL, NULL, NULL },
 };
 

@@ -17,6 +17,14 @@ typedef struct {
   int (*run) (int argc, char **argv);     /* argv[0] is the sub-command's name */
 } TlCommand;
 
+int tl_cmd_data (int argc, char **argv);
+int tl_cmd_train (int argc, char **argv);
+int tl_cmd_evaluate (int argc, char **argv);
+int tl_cmd_predict (int argc, char **argv);
+int tl_cmd_inspect (int argc, char **argv);
+int tl_cmd_export (int argc, char **argv);
+int tl_cmd_run (int argc, char **argv);
+
 /* Prints "transfer-lab: MESSAGE" on stderr as one line. */
 void tl_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* The same for a GError (its message already names file and line where they apply). */

@@ -362,9 +362,9 @@ tl_checkpoint_parse (const guint8 *bytes, gsize length, const char *path, GError
       if (n > r.left / type_size (type))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                       "checkpoint %s: entry “%s” claims %" G_GUINT64_FORMAT " values (%" G_GUINT64_FORMAT
-                       " bytes) but only %" G_GSIZE_FORMAT " bytes remain", path, name, n,
-                       n * type_size (type), r.left);
+                       "checkpoint %s: entry “%s” claims %" G_GUINT64_FORMAT " values of %u bytes"
+                       " but only %" G_GSIZE_FORMAT " bytes remain", path, name, n,
+                       (guint) type_size (type), r.left);
           return NULL;
         }
 

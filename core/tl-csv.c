@@ -113,6 +113,14 @@ on_field (void *data, size_t len, void *user_data)
                    reader->path, reader->line);
       return;
     }
+  /* one huge row of small fields would otherwise grow the record without bound */
+  if (r->buf->len + len > TL_CSV_MAX_RECORD_BYTES || r->offsets->len >= TL_CSV_MAX_FIELDS)
+    {
+      g_set_error (&reader->error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                   _("%s:%d: a row is larger than %u MiB or has more than %u fields"), reader->path,
+                   reader->record_start, (guint) (TL_CSV_MAX_RECORD_BYTES >> 20), TL_CSV_MAX_FIELDS);
+      return;
+    }
   g_string_append_len (r->buf, data != NULL ? data : "", len);
   g_string_append_c (r->buf, '\0');
   g_array_append_val (r->offsets, offset);

@@ -6,6 +6,9 @@ G_BEGIN_DECLS
 
 /* A field longer than this is refused before the parser grows its buffer further. */
 #define TL_CSV_MAX_FIELD_BYTES ((gsize) 64 * 1024 * 1024)
+/* A record (one row, all its fields) larger than this, or with more fields, is refused. */
+#define TL_CSV_MAX_RECORD_BYTES ((gsize) 256 * 1024 * 1024)
+#define TL_CSV_MAX_FIELDS       (1u << 20)
 
 typedef enum {
   TL_CSV_HEADER_AUTO,

@@ -60,7 +60,7 @@ tl_idx_read (const char *path, GError **error)
   g_autoptr (TlIdxArray) array = NULL;
   GError *io_error = NULL;
   guint8 header[4 + 4 * 4];
-  guint64 file_size, header_size, expected = 1;
+  guint64 file_size, header_size, expected = 1, allocated, filled = 0;
   gboolean gzipped;
   gsize got = 0;
   guint8 extra;
@@ -165,20 +165,30 @@ tl_idx_read (const char *path, GError **error)
     }
 
   array->size = expected;
-  array->data = g_try_malloc (MAX (expected, 1));
+  /* a few bytes of gzip may announce gigabytes: memory grows with the data that really comes */
+  allocated = gzipped ? MIN (expected, (guint64) 1 << 24) : expected;
+  array->data = g_try_malloc (MAX (allocated, 1));
+  while (array->data != NULL)
+    {
+      if (!read_exact (in, path, array->data + filled, allocated - filled, &got, error))
+        return NULL;
+      filled += got;
+      if (filled < allocated || filled == expected)
+        break;
+      allocated = MIN (expected, allocated * 2);
+      array->data = g_try_realloc (array->data, allocated);
+    }
   if (array->data == NULL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: not enough memory for %" G_GUINT64_FORMAT " bytes"),
                    path, expected);
       return NULL;
     }
-  if (!read_exact (in, path, array->data, expected, &got, error))
-    return NULL;
-  if (got < expected)
+  if (filled < expected)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s: the data ends after %" G_GSIZE_FORMAT " of %" G_GUINT64_FORMAT " bytes"),
-                   path, got, expected);
+                   _("%s: the data ends after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes"),
+                   path, filled, expected);
       return NULL;
     }
   if (!read_exact (in, path, &extra, 1, &got, error))
@@ -333,6 +343,13 @@ tl_idx_load (const char *images_path, const char *labels_path, GError **error)
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
                    _("%s: expected %d labels in one dimension to match the images"),
                    labels_path, images->dims[0]);
+      return NULL;
+    }
+  if ((guint64) images->size > TL_IDX_MAX_FLOATS)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                   _("%s: %" G_GSIZE_FORMAT " pixels would take more than %" G_GUINT64_FORMAT " GiB as floats"),
+                   images_path, images->size, (TL_IDX_MAX_FLOATS * sizeof (float)) >> 30);
       return NULL;
     }
   n = images->dims[0];

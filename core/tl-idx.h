@@ -8,6 +8,8 @@ G_BEGIN_DECLS
 
 /* Refused before allocating: arrays of more bytes than this. */
 #define TL_IDX_MAX_BYTES ((guint64) 1 << 31)
+/* Refused before converting: images of more pixels than this (4 GiB of floats). */
+#define TL_IDX_MAX_FLOATS ((guint64) 1 << 30)
 
 /* An IDX array of unsigned bytes (the MNIST format: two zero bytes, the type
  * 0x08, the number of dimensions, then each dimension as a big-endian

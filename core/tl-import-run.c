@@ -307,14 +307,33 @@ encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, GArra
 /* Rows `kept[0..n)` of the table through a fitted preprocessing. */
 static TlDataset *
 build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept, int n,
-                   const int *labels, int n_classes, char **class_names)
+                   const int *labels, int n_classes, char **class_names, const char *path, GError **error)
 {
   int shape[3];
-  int ndim = tl_preprocess_sample_shape (pre, shape);
-  TlDataset *ds = tl_dataset_new (pre->kind, n, ndim, shape, n_classes, (const char *const *) class_names);
+  int ndim;
+  TlDataset *ds;
   g_autofree int *map = NULL;
-  g_autoptr (GArray) scratch = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) scratch = NULL;
   int **maps = NULL;
+  guint64 width = 0;
+
+  /* one-hot columns with many categories (or very long texts) multiply with the rows */
+  if (pre->kind == TL_DATA_TEXT)
+    width = (guint64) MAX (pre->max_len, 0);
+  else
+    for (guint i = 0; i < pre->columns->len; i++)
+      width += (guint64) tl_feature_column_width (g_ptr_array_index (pre->columns, i));
+  if (width > G_MAXINT || width * (guint64) MAX (n, 1) > TL_IMPORT_MAX_FLOATS)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
+                   _("%s: %d rows of %" G_GUINT64_FORMAT " values each would take more than %"
+                     G_GUINT64_FORMAT " GiB; use fewer categorical columns or a shorter text length"),
+                   path, n, width, (TL_IMPORT_MAX_FLOATS * sizeof (float)) >> 30);
+      return NULL;
+    }
+  ndim = tl_preprocess_sample_shape (pre, shape);
+  ds = tl_dataset_new (pre->kind, n, ndim, shape, n_classes, (const char *const *) class_names);
+  scratch = g_array_new (FALSE, FALSE, sizeof (int));
 
   if (pre->kind == TL_DATA_TEXT)
     map = word_map (t, pre);
@@ -440,7 +459,12 @@ run_csv (const char *path, const TlImportSettings *s, GError **error)
       g_strfreev (import->preprocess->class_names);
       import->preprocess->class_names = g_strdupv (sel.class_names);
       import->dataset = build_csv_dataset (t, import->preprocess, sel.kept, sel.n_kept, sel.y,
-                                           sel.n_classes, sel.class_names);
+                                           sel.n_classes, sel.class_names, path, error);
+    }
+  if (ok && import->dataset == NULL)
+    ok = FALSE;
+  if (ok)
+    {
       import->split = g_steal_pointer (&sel.split);
       import->report = tl_import_report_new (path, "csv");
       report_csv (import->report, t);
@@ -654,7 +678,7 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
     rows[i] = i;
   g_ptr_array_add (t->label_names, NULL);
   ds = build_csv_dataset (t, pre, rows, t->n_rows, (const int *) (gpointer) t->labels->data,
-                          g_strv_length (pre->class_names), pre->class_names);
+                          g_strv_length (pre->class_names), pre->class_names, path, error);
   g_ptr_array_set_size (t->label_names, t->label_names->len - 1);
   return ds;
 }

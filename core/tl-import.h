@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 
 /* A label column with more distinct values than this is refused. */
 #define TL_IMPORT_MAX_CLASSES 100000
+/* The most floats an imported table or text dataset may take (4 GiB). */
+#define TL_IMPORT_MAX_FLOATS ((guint64) 1 << 30)
 /* Rejected rows listed in a report; all are counted. */
 #define TL_IMPORT_MAX_LISTED 10
 

@@ -8,6 +8,7 @@
 #include "tl-error.h"
 #include "tl-fastmath.h"
 #include "tl-layer.h"
+#include "tl-parallel.h"
 
 /* Element-wise ReLU, Tanh and Sigmoid, and Softmax over the last dimension.
  * Backward needs only the input and the output, so there is no workspace. */
@@ -24,32 +25,63 @@ keep_if_positive (float x, float v)
   return v;
 }
 
+typedef struct {
+  const float *x, *g;
+  float       *y;
+} ReluPass;
+
+/* Element-wise passes big enough to be worth a second core go in chunks of this many. */
+#define RELU_GRAIN 32768
+
+TL_VECTORIZED static void
+relu_range (const float *restrict x, float *restrict y, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    y[i] = keep_if_positive (x[i], x[i]);
+}
+
+TL_VECTORIZED static void
+relu_grad_range (const float *restrict x, const float *restrict g, float *restrict d, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    d[i] = keep_if_positive (x[i], g[i]);
+}
+
+static void
+relu_chunk (gpointer data, gsize start, gsize end)
+{
+  const ReluPass *p = data;
+  relu_range (p->x + start, p->y + start, end - start);
+}
+
+static void
+relu_grad_chunk (gpointer data, gsize start, gsize end)
+{
+  const ReluPass *p = data;
+  relu_grad_range (p->x + start, p->g + start, p->y + start, end - start);
+}
+
 static void
 relu_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
 {
-  const float *restrict x = in->data;
-  float *restrict y;
+  ReluPass p = { in->data, NULL, NULL };
 
   tl_tensor_resize (out, in->ndim, in->shape);
-  y = out->data;
-  for (gsize i = 0; i < in->size; i++)
-    y[i] = keep_if_positive (x[i], x[i]);
+  p.y = out->data;
+  tl_parallel_for (in->size, RELU_GRAIN, relu_chunk, &p);
 }
 
 static void
 relu_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const TlTensor *out,
                const TlTensor *grad_out, TlTensor *grad_in)
 {
-  const float *restrict x = in->data;
-  const float *restrict g = grad_out->data;
-  float *restrict d;
+  ReluPass p = { in->data, grad_out->data, NULL };
 
   if (grad_in == NULL)
     return;
   tl_tensor_resize (grad_in, in->ndim, in->shape);
-  d = grad_in->data;
-  for (gsize i = 0; i < in->size; i++)
-    d[i] = keep_if_positive (x[i], g[i]);
+  p.y = grad_in->data;
+  tl_parallel_for (in->size, RELU_GRAIN, relu_grad_chunk, &p);
 }
 
 static void

@@ -8,6 +8,7 @@
 
 #include "tl-error.h"
 #include "tl-layer.h"
+#include "tl-parallel.h"
 
 /* 2-D convolution over NCHW batches by im2col: the patches of a chunk of
  * samples become the columns of one matrix [C*k*k, n*Ho*Wo], so a single GEMM
@@ -48,18 +49,33 @@ valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
   *hi = CLAMP (b, *lo, n_out);
 }
 
+/* What the parallel passes of one chunk of samples share. */
+typedef struct {
+  Conv2D      *cv;
+  const float *in;          /* first sample of the chunk */
+  float       *grad_in;     /* first sample of the chunk */
+  float       *out;         /* first sample of the chunk */
+  const float *grad_out;    /* first sample of the chunk */
+  const float *bias;
+  float       *db;
+  int          n;
+} ConvPass;
+
+/* Rows [r0, r1) of the patch matrix: row (c, ki, kj) holds that kernel tap for every output. */
 static void
-im2col (Conv2D *cv, const float *in, int n)
+im2col_rows (gpointer data, gsize r0, gsize r1)
 {
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
+  const float *in = cp->in;
+  const int n = cp->n;
   const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
   const gsize N = (gsize) n * P;
   const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
-  tl_tensor_resize (cv->col, 2, (int[]) { cv->in_c * k * k, (int) N });
-  for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++)
+  for (gsize rr = r0; rr < r1; rr++)
         {
+          const int c = (int) rr / (k * k), ki = (int) rr / k % k, kj = (int) rr % k;
           float *row = cv->col->data + (gsize) ((c * k + ki) * k + kj) * N;
           const int off = kj - cv->pad;
           int ow_lo, ow_hi;
@@ -94,44 +110,91 @@ im2col (Conv2D *cv, const float *in, int n)
         }
 }
 
-/* Adds the patch gradients of n samples into their input gradient (already zeroed). */
 static void
-col2im (Conv2D *cv, float *grad_in, int n)
+im2col (Conv2D *cv, const float *in, int n)
 {
+  const int K = cv->in_c * cv->k * cv->k;
+  const gsize N = (gsize) n * cv->out_h * cv->out_w;
+  ConvPass cp = { .cv = cv, .in = in, .n = n };
+
+  tl_tensor_resize (cv->col, 2, (int[]) { K, (int) N });
+  tl_parallel_for (K, MAX (32768 / MAX (N, 1), 1), im2col_rows, &cp);
+}
+
+/* Input gradients of samples [b0, b1) of the chunk from the patch gradients:
+ * each sample's gradient is zeroed and summed in a fixed order by one thread. */
+static void
+col2im_samples (gpointer data, gsize b0, gsize b1)
+{
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
   const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
-  const gsize N = (gsize) n * P;
+  const gsize N = (gsize) cp->n * P;
   const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
-  for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++)
-        {
-          const float *row = cv->dcol->data + (gsize) ((c * k + ki) * k + kj) * N;
-          const int off = kj - cv->pad;
-          int ow_lo, ow_hi;
+  memset (cp->grad_in + b0 * in_sample, 0, sizeof (float) * in_sample * (b1 - b0));
+  for (gsize b = b0; b < b1; b++)
+    for (int c = 0; c < cv->in_c; c++)
+      for (int ki = 0; ki < k; ki++)
+        for (int kj = 0; kj < k; kj++)
+          {
+            const float *row = cv->dcol->data + (gsize) ((c * k + ki) * k + kj) * N;
+            float *plane = cp->grad_in + b * in_sample + (gsize) c * cv->in_h * cv->in_w;
+            const int off = kj - cv->pad;
+            int ow_lo, ow_hi;
 
-          valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
-          for (int b = 0; b < n; b++)
-            {
-              float *plane = grad_in + b * in_sample + (gsize) c * cv->in_h * cv->in_w;
-              for (int oh = 0; oh < cv->out_h; oh++)
-                {
-                  const float *src = row + (gsize) b * P + (gsize) oh * cv->out_w;
-                  int ih = oh * s - cv->pad + ki;
-                  float *dst;
+            valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
+            for (int oh = 0; oh < cv->out_h; oh++)
+              {
+                const float *src = row + b * P + (gsize) oh * cv->out_w;
+                int ih = oh * s - cv->pad + ki;
+                float *dst;
 
-                  if (ih < 0 || ih >= cv->in_h)
-                    continue;
-                  dst = plane + (gsize) ih * cv->in_w + (ow_lo * s + off);
-                  if (s == 1)
-                    for (int i = 0; i < ow_hi - ow_lo; i++)
-                      dst[i] += src[ow_lo + i];
-                  else
-                    for (int i = 0; i < ow_hi - ow_lo; i++)
-                      dst[i * s] += src[ow_lo + i];
-                }
-            }
-        }
+                if (ih < 0 || ih >= cv->in_h)
+                  continue;
+                dst = plane + (gsize) ih * cv->in_w + (ow_lo * s + off);
+                if (s == 1)
+                  for (int i = 0; i < ow_hi - ow_lo; i++)
+                    dst[i] += src[ow_lo + i];
+                else
+                  for (int i = 0; i < ow_hi - ow_lo; i++)
+                    dst[i * s] += src[ow_lo + i];
+              }
+          }
+}
+
+/* Samples [b0, b1): GEMM output [F, n*P] plus bias to the layer's [n, F, P]. */
+static void
+scatter_outputs (gpointer data, gsize b0, gsize b1)
+{
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
+  const int F = cv->filters, P = cv->out_h * cv->out_w;
+  const gsize N = (gsize) cp->n * P;
+
+  for (gsize b = b0; b < b1; b++)
+    for (int f = 0; f < F; f++)
+      {
+        const float *restrict src = cv->tmp->data + f * N + b * P;
+        float *restrict dst = cp->out + (b * F + f) * P;
+        const float bf = cp->bias[f];
+        for (int p = 0; p < P; p++)
+          dst[p] = src[p] + bf;
+      }
+}
+
+/* Samples [b0, b1): output gradients [n, F, P] to the GEMM layout [F, n*P]. */
+static void
+gather_grads (gpointer data, gsize b0, gsize b1)
+{
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
+  const int F = cv->filters, P = cv->out_h * cv->out_w;
+  const gsize N = (gsize) cp->n * P;
+
+  for (gsize b = b0; b < b1; b++)
+    for (int f = 0; f < F; f++)
+      memcpy (cv->tmp->data + f * N + b * P, cp->grad_out + (b * F + f) * P, sizeof (float) * P);
 }
 
 /* Eight running sums break the dependency chain of one long sum. */
@@ -147,6 +210,23 @@ sum_floats (const float *x, gsize n)
   for (; i < n; i++)
     acc[0] += x[i];
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static void
+bias_grads (gpointer data, gsize f0, gsize f1)
+{
+  const ConvPass *cp = data;
+  const gsize N = (gsize) cp->n * cp->cv->out_h * cp->cv->out_w;
+
+  for (gsize f = f0; f < f1; f++)
+    cp->db[f] += sum_floats (cp->cv->tmp->data + f * N, N);
+}
+
+/* Samples per parallel chunk for a pass over `per_sample` floats each. */
+static gsize
+sample_grain (gsize per_sample)
+{
+  return MAX (16384 / MAX (per_sample, 1), 1);
 }
 
 static void
@@ -172,17 +252,11 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
 
       im2col (cv, in->data + first * in_sample, n);
       tl_tensor_resize (cv->tmp, 2, (int[]) { F, (int) N });
+      ConvPass cp = { .cv = cv, .out = out->data + first * out_sample, .bias = bias, .n = n };
+
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int) N, K,
                    1.0f, w, K, cv->col->data, (int) N, 0.0f, cv->tmp->data, (int) N);
-      for (int b = 0; b < n; b++)
-        for (int f = 0; f < F; f++)
-          {
-            const float *src = cv->tmp->data + f * N + (gsize) b * P;
-            float *dst = out->data + (first + b) * out_sample + (gsize) f * P;
-            const float bf = bias[f];
-            for (int p = 0; p < P; p++)
-              dst[p] = src[p] + bf;
-          }
+      tl_parallel_for (n, sample_grain (out_sample), scatter_outputs, &cp);
       cv->col_first = first;
       cv->col_count = n;
     }
@@ -201,10 +275,7 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
   const gboolean weights = layer->trainable;
 
   if (grad_in != NULL)
-    {
-      tl_tensor_resize (grad_in, in->ndim, in->shape);
-      tl_tensor_zero (grad_in);
-    }
+    tl_tensor_resize (grad_in, in->ndim, in->shape);
   if (!weights && grad_in == NULL)
     return;
 
@@ -212,17 +283,15 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
     {
       const int n = MIN (chunk, batch - first);
       const gsize N = (gsize) n * P;
+      ConvPass cp = { .cv = cv, .grad_out = grad_out->data + first * out_sample,
+                      .grad_in = grad_in ? grad_in->data + first * in_sample : NULL,
+                      .db = layer->params[1].grad->data, .n = n };
 
       tl_tensor_resize (cv->tmp, 2, (int[]) { F, (int) N });
-      for (int b = 0; b < n; b++)
-        for (int f = 0; f < F; f++)
-          memcpy (cv->tmp->data + f * N + (gsize) b * P,
-                  grad_out->data + (first + b) * out_sample + (gsize) f * P, sizeof (float) * P);
+      tl_parallel_for (n, sample_grain (out_sample), gather_grads, &cp);
 
       if (weights)
         {
-          float *db = layer->params[1].grad->data;
-
           if (cv->col_first != first || cv->col_count != n)
             {
               im2col (cv, in->data + first * in_sample, n);
@@ -232,8 +301,7 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int) N,
                        1.0f, cv->tmp->data, (int) N, cv->col->data, (int) N,
                        1.0f, layer->params[0].grad->data, K);
-          for (int f = 0; f < F; f++)
-            db[f] += sum_floats (cv->tmp->data + f * N, N);
+          tl_parallel_for (F, MAX (65536 / N, 1), bias_grads, &cp);
         }
 
       if (grad_in != NULL)
@@ -242,7 +310,7 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) N, F,
                        1.0f, layer->params[0].value->data, K, cv->tmp->data, (int) N,
                        0.0f, cv->dcol->data, (int) N);
-          col2im (cv, grad_in->data + first * in_sample, n);
+          tl_parallel_for (n, sample_grain (in_sample + (gsize) K * P), col2im_samples, &cp);
         }
     }
 }

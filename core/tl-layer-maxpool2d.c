@@ -6,6 +6,7 @@
 
 #include "tl-error.h"
 #include "tl-layer.h"
+#include "tl-parallel.h"
 
 /* Max pooling over square windows of each channel; backward routes each
  * output's gradient to the input that won its window. */
@@ -18,34 +19,50 @@ typedef struct {
   gsize  capacity;
 } MaxPool2D;
 
+typedef struct {
+  MaxPool2D   *mp;
+  const float *x;
+  float       *y;
+  const float *g;
+  float       *d;
+} PoolPass;
+
+/* Planes [p0, p1) of the batch (one plane is one channel of one sample). */
 static void
-maxpool2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
+forward_planes (gpointer data, gsize p0, gsize p1)
 {
-  MaxPool2D *mp = layer->priv;
-  const int batch = in->shape[0];
-  const int k = mp->k, s = mp->stride, W = mp->w;
+  const PoolPass *pp = data;
+  const MaxPool2D *mp = pp->mp;
+  const int k = mp->k, s = mp->stride, W = mp->w, OW = mp->out_w;
   const gsize plane_in = (gsize) mp->h * mp->w, plane_out = (gsize) mp->out_h * mp->out_w;
-  const gsize n_out = (gsize) batch * mp->c * plane_out;
 
-  g_assert (in->size == (gsize) batch * mp->c * plane_in);
-  tl_tensor_resize (out, 4, (int[]) { batch, mp->c, mp->out_h, mp->out_w });
-  if (n_out > mp->capacity)
+  for (gsize pl = p0; pl < p1; pl++)
     {
-      g_free (mp->argmax);
-      mp->argmax = g_new (int, n_out);
-      mp->capacity = n_out;
-    }
+      const int base = (int) ((pl % mp->c) * plane_in);
+      const float *x = pp->x + pl * plane_in;
+      float *y = pp->y + pl * plane_out;
+      int *arg = mp->argmax + pl * plane_out;
 
-  for (int b = 0; b < batch; b++)
-    for (int c = 0; c < mp->c; c++)
-      {
-        const gsize plane = (gsize) c * plane_in;
-        const float *x = in->data + (gsize) b * mp->c * plane_in + plane;
-        float *y = out->data + ((gsize) b * mp->c + c) * plane_out;
-        int *arg = mp->argmax + ((gsize) b * mp->c + c) * plane_out;
+      for (int oh = 0; oh < mp->out_h; oh++)
+        {
+          if (k == 2 && s == 2)
+            {
+              const float *r0 = x + (gsize) 2 * oh * W, *r1 = r0 + W;
+              for (int ow = 0; ow < OW; ow++)
+                {
+                  const int top = 2 * oh * W + 2 * ow;
+                  float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+                  /* the first of equal maxima wins, as in the general loop */
+                  int ia = b > a ? top + 1 : top;
+                  int ic = d > c ? top + W + 1 : top + W;
+                  float ma = b > a ? b : a, mc = d > c ? d : c;
 
-        for (int oh = 0; oh < mp->out_h; oh++)
-          for (int ow = 0; ow < mp->out_w; ow++)
+                  y[oh * OW + ow] = mc > ma ? mc : ma;
+                  arg[oh * OW + ow] = base + (mc > ma ? ic : ia);
+                }
+              continue;
+            }
+          for (int ow = 0; ow < OW; ow++)
             {
               const int top = oh * s * W + ow * s;
               int best = top;
@@ -61,10 +78,56 @@ maxpool2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlT
                         best = row + j;
                       }
                 }
-              y[oh * mp->out_w + ow] = max;
-              arg[oh * mp->out_w + ow] = (int) plane + best;
+              y[oh * OW + ow] = max;
+              arg[oh * OW + ow] = base + best;
             }
-      }
+        }
+    }
+}
+
+static void
+maxpool2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
+{
+  MaxPool2D *mp = layer->priv;
+  const int batch = in->shape[0];
+  const gsize plane_in = (gsize) mp->h * mp->w, plane_out = (gsize) mp->out_h * mp->out_w;
+  const gsize n_out = (gsize) batch * mp->c * plane_out;
+  const gsize planes = (gsize) batch * mp->c;
+  PoolPass pp = { mp, in->data, NULL, NULL, NULL };
+
+  g_assert (in->size == (gsize) batch * mp->c * plane_in);
+  tl_tensor_resize (out, 4, (int[]) { batch, mp->c, mp->out_h, mp->out_w });
+  if (n_out > mp->capacity)
+    {
+      g_free (mp->argmax);
+      mp->argmax = g_new (int, n_out);
+      mp->capacity = n_out;
+    }
+  pp.y = out->data;
+  tl_parallel_for (planes, MAX (16384 / MAX (plane_in, 1), 1), forward_planes, &pp);
+}
+
+/* Each plane's gradient is zeroed, then receives its outputs' gradients in
+ * order: planes never share inputs, so they can go to different threads. */
+static void
+backward_planes (gpointer data, gsize p0, gsize p1)
+{
+  const PoolPass *pp = data;
+  const MaxPool2D *mp = pp->mp;
+  const gsize plane_in = (gsize) mp->h * mp->w, plane_out = (gsize) mp->out_h * mp->out_w;
+
+  for (gsize pl = p0; pl < p1; pl++)
+    {
+      /* argmax holds indices within the sample: rebase them on the plane */
+      const gsize base = (pl % mp->c) * plane_in;
+      float *d = pp->d + pl * plane_in - base;
+      const float *g = pp->g + pl * plane_out;
+      const int *arg = mp->argmax + pl * plane_out;
+
+      memset (d + base, 0, sizeof (float) * plane_in);
+      for (gsize i = 0; i < plane_out; i++)
+        d[arg[i]] += g[i];
+    }
 }
 
 static void
@@ -73,22 +136,14 @@ maxpool2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, co
 {
   MaxPool2D *mp = layer->priv;
   const int batch = in->shape[0];
-  const gsize sample_in = (gsize) mp->c * mp->h * mp->w;
-  const gsize sample_out = (gsize) mp->c * mp->out_h * mp->out_w;
+  const gsize plane_in = (gsize) mp->h * mp->w;
+  PoolPass pp = { mp, NULL, NULL, grad_out->data, NULL };
 
   if (grad_in == NULL)
     return;
   tl_tensor_resize (grad_in, in->ndim, in->shape);
-  tl_tensor_zero (grad_in);
-  for (int b = 0; b < batch; b++)
-    {
-      float *d = grad_in->data + (gsize) b * sample_in;
-      const float *g = grad_out->data + (gsize) b * sample_out;
-      const int *arg = mp->argmax + (gsize) b * sample_out;
-
-      for (gsize i = 0; i < sample_out; i++)
-        d[arg[i]] += g[i];
-    }
+  pp.d = grad_in->data;
+  tl_parallel_for ((gsize) batch * mp->c, MAX (16384 / MAX (plane_in, 1), 1), backward_planes, &pp);
 }
 
 static void

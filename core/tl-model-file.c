@@ -525,6 +525,48 @@ tl_model_file_read_header (const char *path, GError **error)
   return info;
 }
 
+static guint64
+values_per_sample (int ndim, const int *shape)
+{
+  guint64 n = 1;
+
+  for (int d = 0; d < ndim; d++)
+    {
+      n *= (guint64) MAX (shape[d], 0);
+      if (n > TL_MODEL_FILE_MAX_SAMPLE_VALUES)
+        break;
+    }
+  return n;
+}
+
+/* Shapes come from the file: their products may not even fit in an int. */
+static gboolean
+check_sample_sizes (const char *path, const TlModel *model, GError **error)
+{
+  g_autofree char *shape = NULL;
+
+  if (values_per_sample (model->in_ndim, model->in_shape) > TL_MODEL_FILE_MAX_SAMPLE_VALUES)
+    {
+      shape = tl_tensor_shape_string (model->in_ndim, model->in_shape);
+      return file_error (error, TL_ERROR_TOO_LARGE, path,
+                         "the input shape %s has more than %" G_GUINT64_FORMAT " values per sample",
+                         shape, TL_MODEL_FILE_MAX_SAMPLE_VALUES);
+    }
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      const TlLayer *layer = tl_model_layer (model, i);
+
+      if (values_per_sample (layer->out_ndim, layer->out_shape) > TL_MODEL_FILE_MAX_SAMPLE_VALUES)
+        {
+          shape = tl_tensor_shape_string (layer->out_ndim, layer->out_shape);
+          return file_error (error, TL_ERROR_TOO_LARGE, path,
+                             "layer “%s” outputs %s, more than %" G_GUINT64_FORMAT " values per sample",
+                             layer->name, shape, TL_MODEL_FILE_MAX_SAMPLE_VALUES);
+        }
+    }
+  return TRUE;
+}
+
 TlModel *
 tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
 {
@@ -565,6 +607,8 @@ tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
   model = tl_architecture_build (arch, 0, MAX (info->data_size / 4, 1), &local);
   if (model == NULL)
     return file_error (error, local->code, path, "%s", local->message), NULL;
+  if (!check_sample_sizes (path, model, error))
+    return NULL;
   if ((int) g_strv_length (info->labels) != tl_model_n_outputs (model))
     return file_error (error, TL_ERROR_PARSE, path, "%u labels for a model with %d outputs",
                        g_strv_length (info->labels), tl_model_n_outputs (model)), NULL;

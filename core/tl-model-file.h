@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 #define TL_MODEL_FILE_FORMAT_VERSION "1"
 /* Headers beyond this are refused before they are read. */
 #define TL_MODEL_FILE_MAX_HEADER     (100u * 1024 * 1024)
+/* Models whose input or any layer's output has more values per sample are refused:
+ * a batch through them could not be allocated. */
+#define TL_MODEL_FILE_MAX_SAMPLE_VALUES ((guint64) 1 << 24)
 
 typedef struct {
   char   *name;                  /* "conv1.weight" */

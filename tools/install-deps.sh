@@ -6,12 +6,13 @@ set -eu
 PACKAGES="
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libgtk-4-dev libadwaita-1-dev
-  libcairo2-dev libgdk-pixbuf-2.0-dev libcsv-dev libopenblas-dev zlib1g-dev
+  libcairo2-dev libpango1.0-dev libgdk-pixbuf-2.0-dev libcsv-dev libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
   xvfb xauth dbus dbus-x11 desktop-file-utils appstream-util
   python3-numpy python3-torch python3-onnx
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind time
   imagemagick poppler-utils
+  fonts-wqy-microhei
 "
 
 SUDO=""
@@ -26,4 +27,12 @@ if [ -n "$missing" ]; then
   echo "Installing:$missing"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+# The ONNX tests run models with onnxruntime-node, installed by npm into the build folder.
+# Node may come from elsewhere; Debian's npm would then conflict, so only add both when npm is absent.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Installing: nodejs npm"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi

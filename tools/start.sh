@@ -12,4 +12,7 @@ else
 fi
 ninja -C build
 
+# Run from the build folder: its compiled settings schema and translations.
+GSETTINGS_SCHEMA_DIR="$PWD/build/resources${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
+export GSETTINGS_SCHEMA_DIR
 exec ./build/app/transfer-lab "$@"

@@ -4,27 +4,731 @@
 
 #include <glib/gi18n.h>
 
+#include "tl-data-page.h"
+#include "tl-evaluate-page.h"
+#include "tl-export-page.h"
+#include "tl-model-page.h"
+#include "tl-settings.h"
+#include "tl-train-page.h"
+#include "tl-transfer-page.h"
 #include "tl-window.h"
 
 struct _TlWindow
 {
   AdwApplicationWindow parent_instance;
+
+  TlDocument      *document;
+  gboolean         close_confirmed;
+
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle  *window_title;
+  GtkRevealer     *error_revealer;
+  GtkLabel        *error_label;
+  GtkListBox      *step_list;
+  GtkStack        *stack;
+  GMenu           *recent_section;
+  TlDataPage      *data_page;
+  TlModelPage     *model_page;
+  TlTransferPage  *transfer_page;
+  TlTrainPage     *train_page;
+  TlEvaluatePage  *evaluate_page;
+  TlExportPage    *export_page;
+
+  GtkLabel        *step_status[6];
 };
 
 G_DEFINE_FINAL_TYPE (TlWindow, tl_window, ADW_TYPE_APPLICATION_WINDOW)
 
+static const char *const step_names[] = { "data", "model", "transfer", "train", "evaluate", "export" };
+
+static void save_to (TlWindow *self, const char *path, gboolean then_close);
+
+TlDocument *
+tl_window_get_document (TlWindow *self)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), NULL);
+  return self->document;
+}
+
+GtkWidget *
+tl_window_get_page (TlWindow *self, const char *name)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), NULL);
+  return gtk_stack_get_child_by_name (self->stack, name);
+}
+
+const char *
+tl_window_get_error (TlWindow *self)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), NULL);
+  if (!gtk_revealer_get_reveal_child (self->error_revealer))
+    return NULL;
+  return gtk_label_get_text (self->error_label);
+}
+
+void
+tl_window_show_error (TlWindow *self, const char *message)
+{
+  g_return_if_fail (TL_IS_WINDOW (self));
+
+  if (message == NULL)
+    {
+      gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+      return;
+    }
+  gtk_label_set_text (self->error_label, message);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+void
+tl_window_show_toast (TlWindow *self, const char *message)
+{
+  AdwToast *toast;
+
+  g_return_if_fail (TL_IS_WINDOW (self));
+
+  toast = adw_toast_new (message);
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+tl_window_show_step (TlWindow *self, const char *name)
+{
+  g_return_if_fail (TL_IS_WINDOW (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+    if (g_strcmp0 (step_names[i], name) == 0)
+      {
+        gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, (int) i));
+        return;
+      }
+  g_return_if_reached ();
+}
+
+gboolean
+tl_window_is_training (TlWindow *self)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), FALSE);
+  return tl_train_page_is_running (self->train_page);
+}
+
+gboolean
+tl_window_is_pristine (TlWindow *self)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), FALSE);
+  return self->document->path == NULL && !self->document->modified
+         && !tl_document_has_data (self->document, TL_ROLE_SOURCE)
+         && !tl_document_has_data (self->document, TL_ROLE_TARGET);
+}
+
+static void
+on_error_dismiss (TlWindow *self)
+{
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+}
+
+static void
+on_step_selected (TlWindow *self, GtkListBoxRow *row)
+{
+  if (row == NULL)
+    return;
+  gtk_stack_set_visible_child_name (self->stack, step_names[gtk_list_box_row_get_index (row)]);
+}
+
+static void
+update_title (TlWindow *self)
+{
+  g_autofree char *title = tl_document_get_title (self->document);
+  g_autofree char *shown = g_strdup_printf ("%s%s", self->document->modified ? "• " : "", title);
+  g_autofree char *subtitle = NULL;
+
+  if (self->document->path != NULL)
+    {
+      g_autoptr (GFile) file = g_file_new_for_path (self->document->path);
+      g_autoptr (GFile) parent = g_file_get_parent (file);
+      subtitle = g_file_get_parse_name (parent);
+      if (g_str_has_prefix (subtitle, g_get_home_dir ()))
+        {
+          char *home = g_strconcat ("~", subtitle + strlen (g_get_home_dir ()), NULL);
+          g_free (subtitle);
+          subtitle = home;
+        }
+    }
+  else
+    subtitle = g_strdup (_("Not saved"));
+  adw_window_title_set_title (self->window_title, shown);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+static char *
+format_count (gsize n)
+{
+  if (n >= 1000000)
+    return g_strdup_printf ("%.1fM", n / 1e6);
+  if (n >= 10000)
+    return g_strdup_printf ("%.0fk", n / 1e3);
+  return g_strdup_printf ("%" G_GSIZE_FORMAT, n);
+}
+
+static void
+update_step_status (TlWindow *self)
+{
+  TlDocument *doc = self->document;
+  char *text[6] = { NULL };
+  int n_data = tl_document_has_data (doc, TL_ROLE_SOURCE) + tl_document_has_data (doc, TL_ROLE_TARGET);
+
+  text[0] = n_data == 0 ? g_strdup (_("No data yet"))
+            : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d data set", "%d data sets", n_data), n_data);
+  if (doc->source_model != NULL)
+    {
+      g_autofree char *params = format_count (tl_model_param_count (doc->source_model, FALSE));
+      text[1] = g_strdup_printf (_("%s · %s parameters"), tl_preset_name (doc->preset), params);
+    }
+  else
+    text[1] = g_strdup (_("Needs data"));
+  if (doc->target_model != NULL)
+    {
+      g_autofree char *trainable = format_count (tl_model_param_count (doc->target_model, TRUE));
+      text[2] = g_strdup_printf (_("%s trainable"), trainable);
+    }
+  else
+    text[2] = g_strdup (_("Needs a model"));
+  text[3] = g_strdup (tl_train_page_get_status (self->train_page));
+  if (doc->metrics != NULL)
+    text[4] = g_strdup_printf (_("Accuracy %.1f%%"), doc->metrics->accuracy * 100.0);
+  else
+    text[4] = g_strdup (_("After training"));
+  text[5] = g_strdup (doc->metrics != NULL ? _("Ready") : _("After training"));
+
+  for (int i = 0; i < 6; i++)
+    {
+      gtk_label_set_text (self->step_status[i], text[i]);
+      g_free (text[i]);
+    }
+}
+
+static void
+on_document_changed (TlWindow *self, const char *what, TlDocument *doc)
+{
+  update_title (self);
+  update_step_status (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
+                                 doc->target_model != NULL && !tl_train_page_is_running (self->train_page));
+}
+
+static void
+on_training_changed (TlWindow *self)
+{
+  update_step_status (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
+                                 self->document->target_model != NULL
+                                 && !tl_train_page_is_running (self->train_page));
+}
+
+static void
+build_step_list (TlWindow *self)
+{
+  GtkSelectionModel *pages = gtk_stack_get_pages (self->stack);
+
+  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      GtkStackPage *page = GTK_STACK_PAGE (item);
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+      GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      GtkWidget *number = gtk_label_new (NULL);
+      GtkWidget *title = gtk_label_new (gtk_stack_page_get_title (page));
+      GtkWidget *status = gtk_label_new (NULL);
+      g_autofree char *digit = g_strdup_printf ("%u", i + 1);
+
+      gtk_label_set_text (GTK_LABEL (number), digit);
+      gtk_widget_add_css_class (number, "step-number");
+      gtk_widget_set_valign (number, GTK_ALIGN_CENTER);
+      gtk_label_set_xalign (GTK_LABEL (title), 0);
+      gtk_widget_add_css_class (title, "step-title");
+      gtk_label_set_xalign (GTK_LABEL (status), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (status), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (status, "dim-label");
+      gtk_widget_add_css_class (status, "caption");
+      gtk_box_append (GTK_BOX (texts), title);
+      gtk_box_append (GTK_BOX (texts), status);
+      gtk_box_append (GTK_BOX (box), number);
+      gtk_box_append (GTK_BOX (box), texts);
+      gtk_widget_set_margin_top (box, 6);
+      gtk_widget_set_margin_bottom (box, 6);
+      gtk_list_box_append (self->step_list, box);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (box)),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, gtk_stack_page_get_title (page), -1);
+      self->step_status[i] = GTK_LABEL (status);
+    }
+  g_object_unref (pages);
+  gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, 0));
+}
+
+static void
+update_recent_menu (TlWindow *self)
+{
+  GSettings *settings = tl_settings_get ();
+  g_auto (GStrv) recent = NULL;
+  guint shown = 0;
+
+  g_menu_remove_all (self->recent_section);
+  if (settings == NULL)
+    return;
+  recent = g_settings_get_strv (settings, "recent-experiments");
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autofree char *base = NULL;
+      g_autoptr (GMenuItem) item = NULL;
+
+      if (!g_file_test (recent[i], G_FILE_TEST_EXISTS))
+        continue;
+      base = g_path_get_basename (recent[i]);
+      item = g_menu_item_new (base, NULL);
+      g_menu_item_set_action_and_target (item, "app.open-recent", "s", recent[i]);
+      g_menu_append_item (self->recent_section, item);
+      shown++;
+    }
+  if (shown == 0)
+    {
+      g_autoptr (GMenuItem) item = g_menu_item_new (_("No Recent Experiments"), "win.none");
+      g_menu_append_item (self->recent_section, item);
+    }
+}
+
+/* Opening */
+
+static void
+open_response (GtkNativeDialog *dialog, int response, TlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+      TlWindow *target = self;
+
+      if (!tl_window_is_pristine (self))
+        {
+          target = tl_window_new (TL_APPLICATION (app));
+          gtk_window_present (GTK_WINDOW (target));
+        }
+      tl_window_open_file (target, file);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+add_json_filter (GtkFileChooser *chooser)
+{
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Experiments"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_add_mime_type (filter, "application/json");
+  gtk_file_chooser_add_filter (chooser, filter);
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (chooser, all);
+}
+
+static void
+open_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlWindow *self = TL_WINDOW (widget);
+  GtkFileChooserNative *dialog;
+
+  dialog = gtk_file_chooser_native_new (_("Open Experiment"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  add_json_filter (GTK_FILE_CHOOSER (dialog));
+  g_signal_connect (dialog, "response", G_CALLBACK (open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+void
+tl_window_open_file (TlWindow *self, GFile *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  TlExperiment *exp;
+
+  g_return_if_fail (TL_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_autofree char *message = g_strdup_printf (_("%s: only local files can be opened"), uri);
+      tl_window_show_error (self, message);
+      return;
+    }
+  exp = tl_experiment_load (path, &error);
+  if (exp == NULL)
+    {
+      tl_window_show_error (self, error->message);
+      return;
+    }
+  tl_window_show_error (self, NULL);
+  tl_document_set_experiment (self->document, exp, path);
+  tl_settings_add_recent (path);
+  tl_data_page_load_experiment_data (self->data_page);
+  tl_window_show_step (self, "data");
+}
+
+/* Saving */
+
+static void
+save_response (GtkNativeDialog *dialog, int response, TlWindow *self)
+{
+  gboolean then_close = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "then-close"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        save_to (self, path, then_close);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+save_as (TlWindow *self, gboolean then_close)
+{
+  GtkFileChooserNative *dialog;
+  g_autofree char *title = tl_document_get_title (self->document);
+  g_autofree char *name = g_strconcat (title, ".json", NULL);
+
+  dialog = gtk_file_chooser_native_new (_("Save Experiment"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  add_json_filter (GTK_FILE_CHOOSER (dialog));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+  g_object_set_data (G_OBJECT (dialog), "then-close", GINT_TO_POINTER (then_close));
+  g_signal_connect (dialog, "response", G_CALLBACK (save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+save_to (TlWindow *self, const char *path, gboolean then_close)
+{
+  g_autoptr (GError) error = NULL;
+
+  tl_document_store_plan (self->document);
+  if (!tl_experiment_save (self->document->exp, path, &error))
+    {
+      tl_window_show_error (self, error->message);
+      return;
+    }
+  tl_document_set_path (self->document, path);
+  tl_document_set_modified (self->document, FALSE);
+  tl_settings_add_recent (path);
+  tl_window_show_toast (self, _("Experiment saved"));
+  if (then_close)
+    {
+      self->close_confirmed = TRUE;
+      gtk_window_close (GTK_WINDOW (self));
+    }
+}
+
+static void
+save_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlWindow *self = TL_WINDOW (widget);
+
+  if (self->document->path != NULL)
+    save_to (self, self->document->path, FALSE);
+  else
+    save_as (self, FALSE);
+}
+
+static void
+save_as_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  save_as (TL_WINDOW (widget), FALSE);
+}
+
+static void
+import_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlWindow *self = TL_WINDOW (widget);
+
+  tl_window_show_step (self, "data");
+  tl_data_page_import (self->data_page, tl_document_has_data (self->document, TL_ROLE_SOURCE)
+                                          ? TL_ROLE_TARGET : TL_ROLE_SOURCE);
+}
+
+static void
+start_training_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlWindow *self = TL_WINDOW (widget);
+
+  tl_window_show_step (self, "train");
+  tl_train_page_start (self->train_page);
+}
+
+static void
+go_step_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlWindow *self = TL_WINDOW (widget);
+  int index = g_variant_get_int32 (param);
+
+  if (index >= 0 && index < (int) G_N_ELEMENTS (step_names))
+    tl_window_show_step (self, step_names[index]);
+}
+
+static void
+show_error_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tl_window_show_error (TL_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+toast_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  tl_window_show_toast (TL_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+/* Closing */
+
+static void
+unsaved_response (AdwMessageDialog *dialog, const char *response, TlWindow *self)
+{
+  if (g_strcmp0 (response, "discard") == 0)
+    {
+      self->close_confirmed = TRUE;
+      gtk_window_close (GTK_WINDOW (self));
+    }
+  else if (g_strcmp0 (response, "save") == 0)
+    {
+      if (self->document->path != NULL)
+        save_to (self, self->document->path, TRUE);
+      else
+        save_as (self, TRUE);
+    }
+}
+
+static void
+ask_unsaved (TlWindow *self)
+{
+  g_autofree char *title = tl_document_get_title (self->document);
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save Changes?"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("“%s” has unsaved changes. Changes which are not saved will be lost."),
+                                  title);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "discard", _("_Discard"),
+                                    "save", _("_Save"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (unsaved_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_stopped_for_close (TlWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (self->train_page, on_stopped_for_close, self);
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+training_close_response (AdwMessageDialog *dialog, const char *response, TlWindow *self)
+{
+  if (g_strcmp0 (response, "stop") != 0)
+    return;
+  g_signal_connect_swapped (self->train_page, "run-finished", G_CALLBACK (on_stopped_for_close), self);
+  tl_train_page_stop (self->train_page);
+}
+
+static void
+ask_stop_training (TlWindow *self)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Stop Training?"),
+                                   _("A model is training in this window. Closing stops it after the current batch; the last finished epoch is kept."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Keep Training"),
+                                    "stop", _("_Stop and Close"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (training_close_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+save_window_state (TlWindow *self)
+{
+  GSettings *settings = tl_settings_get ();
+  int width, height;
+
+  if (settings == NULL)
+    return;
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (!gtk_window_is_maximized (GTK_WINDOW (self)))
+    {
+      g_settings_set_int (settings, "window-width", width);
+      g_settings_set_int (settings, "window-height", height);
+    }
+}
+
+static gboolean
+tl_window_close_request (GtkWindow *window)
+{
+  TlWindow *self = TL_WINDOW (window);
+
+  if (tl_train_page_is_running (self->train_page))
+    {
+      ask_stop_training (self);
+      return TRUE;
+    }
+  if (self->document->modified && !self->close_confirmed)
+    {
+      ask_unsaved (self);
+      return TRUE;
+    }
+  save_window_state (self);
+  return GTK_WINDOW_CLASS (tl_window_parent_class)->close_request (window);
+}
+
+static void
+tl_window_dispose (GObject *object)
+{
+  TlWindow *self = TL_WINDOW (object);
+
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_WINDOW);
+  G_OBJECT_CLASS (tl_window_parent_class)->dispose (object);
+}
+
+static void
+tl_window_finalize (GObject *object)
+{
+  TlWindow *self = TL_WINDOW (object);
+
+  g_clear_object (&self->document);
+  G_OBJECT_CLASS (tl_window_parent_class)->finalize (object);
+}
+
 static void
 tl_window_class_init (TlWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = tl_window_dispose;
+  object_class->finalize = tl_window_finalize;
+  window_class->close_request = tl_window_close_request;
+
+  g_type_ensure (TL_TYPE_DATA_PAGE);
+  g_type_ensure (TL_TYPE_MODEL_PAGE);
+  g_type_ensure (TL_TYPE_TRANSFER_PAGE);
+  g_type_ensure (TL_TYPE_TRAIN_PAGE);
+  g_type_ensure (TL_TYPE_EVALUATE_PAGE);
+  g_type_ensure (TL_TYPE_EXPORT_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, step_list);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, recent_section);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, data_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, model_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, transfer_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, train_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, evaluate_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, export_page);
+  gtk_widget_class_bind_template_callback (widget_class, on_error_dismiss);
+  gtk_widget_class_bind_template_callback (widget_class, on_step_selected);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "win.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "win.save-as", NULL, save_as_action);
+  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "win.start-training", NULL, start_training_action);
+  gtk_widget_class_install_action (widget_class, "win.go-step", "i", go_step_action);
+  gtk_widget_class_install_action (widget_class, "win.show-error", "s", show_error_action);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.save-as", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.start-training", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "win.start-training", NULL);
+  for (int i = 0; i < 6; i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_ALT_MASK, "win.go-step", "i", i);
 }
 
 static void
 tl_window_init (TlWindow *self)
 {
+  GSettings *settings = tl_settings_get ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  if (settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                                   g_settings_get_int (settings, "window-height"));
+      if (g_settings_get_boolean (settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      g_signal_connect_object (settings, "changed::recent-experiments", G_CALLBACK (update_recent_menu),
+                               self, G_CONNECT_SWAPPED);
+    }
+
+  self->document = tl_document_new ();
+  if (settings != NULL)
+    {
+      TlExperiment *exp = self->document->exp;
+
+      exp->seed = (guint64) g_settings_get_int (settings, "default-seed");
+      exp->baseline = g_settings_get_boolean (settings, "run-baseline");
+      exp->transfer.finetune.epochs = g_settings_get_int (settings, "default-epochs");
+      exp->transfer.finetune.batch_size = g_settings_get_int (settings, "default-batch-size");
+      exp->transfer.finetune.optimizer.learning_rate = (float) g_settings_get_double (settings, "default-learning-rate");
+      exp->pretrain.epochs = g_settings_get_int (settings, "default-epochs");
+      exp->pretrain.batch_size = g_settings_get_int (settings, "default-batch-size");
+      exp->pretrain.optimizer.learning_rate = (float) g_settings_get_double (settings, "default-learning-rate");
+    }
+  g_signal_connect_object (self->document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+
+  build_step_list (self);
+  tl_data_page_set_document (self->data_page, self->document);
+  tl_model_page_set_document (self->model_page, self->document);
+  tl_transfer_page_set_document (self->transfer_page, self->document);
+  tl_train_page_set_document (self->train_page, self->document);
+  tl_evaluate_page_set_document (self->evaluate_page, self->document);
+  tl_export_page_set_document (self->export_page, self->document);
+  g_signal_connect_object (self->train_page, "notify::status", G_CALLBACK (on_training_changed), self,
+                           G_CONNECT_SWAPPED);
+
+  update_recent_menu (self);
+  update_title (self);
+  update_step_status (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training", FALSE);
 }
 
 TlWindow *

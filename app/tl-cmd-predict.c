@@ -1,0 +1,68 @@
+#define G_LOG_DOMAIN "transfer-lab"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tl-cli-options.h"
+#include "tl-commands.h"
+#include "tl-export.h"
+
+int
+tl_cmd_predict (int argc, char **argv)
+{
+  g_auto (TlDataOptions) data_options;
+  g_autofree char *out = NULL;
+  g_auto (GStrv) files = NULL;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The predictions CSV to write"), N_("FILE") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("MODEL DATA") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlDataset) ds = NULL;
+  g_autoptr (TlTensor) probs = NULL;
+  gboolean labelled = TRUE;
+
+  tl_data_options_init (&data_options);
+  context = g_option_context_new (_("MODEL DATA — write a model's predictions for new data"));
+  g_option_context_set_summary (context, _("Reads DATA through the model's own preprocessing and writes one CSV "
+                                           "line per sample: row, true label (when known), predicted label and the "
+                                           "probability of each class."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, tl_data_options_group (&data_options, FALSE));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!tl_cli_parse (context, &argc, &argv))
+    return TL_EXIT_USAGE;
+  if (files == NULL || g_strv_length (files) != 2)
+    {
+      tl_cli_error (_("predict: give a MODEL file and a DATA file (see 'transfer-lab predict --help')"));
+      return TL_EXIT_USAGE;
+    }
+  if (out == NULL)
+    {
+      tl_cli_error (_("predict: --out FILE is required"));
+      return TL_EXIT_USAGE;
+    }
+  if (!tl_cli_load_model_and_data (files[0], files[1], &data_options, &model, &info, &ds, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  probs = tl_predict (model, ds, 256);
+  for (int i = 0; i < ds->n && labelled; i++)
+    labelled = ds->y[i] >= 0;
+  if (!tl_export_predictions_csv (out, labelled ? ds->y : NULL, probs->data, ds->n, tl_model_n_outputs (model),
+                                  (const char *const *) info->labels, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  printf (_("Wrote %d predictions to %s\n"), ds->n, out);
+  return TL_EXIT_OK;
+}

@@ -1,0 +1,168 @@
+#define G_LOG_DOMAIN "transfer-lab"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tl-commands.h"
+#include "tl-error.h"
+#include "tl-experiment.h"
+#include "tl-pipeline.h"
+#include "tl-progress.h"
+
+typedef struct {
+  TlProgress   *progress;
+  GCancellable *cancellable;
+  gboolean      quiet;
+} RunView;
+
+static void
+check_interrupt (RunView *v)
+{
+  if (tl_interrupt_requested () && !g_cancellable_is_cancelled (v->cancellable))
+    g_cancellable_cancel (v->cancellable);
+}
+
+static void
+on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
+{
+  RunView *v = user_data;
+
+  check_interrupt (v);
+  if (stage == TL_STAGE_PRETRAIN || stage == TL_STAGE_TRANSFER || stage == TL_STAGE_BASELINE)
+    tl_progress_set_stage (v->progress, tl_pipeline_stage_name (stage));
+  if (!v->quiet && stage != TL_STAGE_DONE)
+    tl_progress_message (v->progress, "[%s] %s", tl_pipeline_stage_name (stage), message);
+}
+
+static void
+on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_data)
+{
+  RunView *v = user_data;
+
+  check_interrupt (v);
+  if (!v->quiet)
+    tl_progress_batch (v->progress, progress);
+}
+
+static void
+on_epoch (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *history, gpointer user_data)
+{
+  RunView *v = user_data;
+
+  check_interrupt (v);
+  if (!v->quiet)
+    tl_progress_epoch (v->progress, record, 0);
+}
+
+static char *
+fmt_percent (const TlMetrics *m, gboolean f1)
+{
+  if (m == NULL)
+    return g_strdup ("-");
+  return f1 ? g_strdup_printf ("%.3f", m->macro_f1) : g_strdup_printf ("%.1f%%", 100.0 * m->accuracy);
+}
+
+static void
+print_summary (const TlPipelineResult *result)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
+  g_ptr_array_add (rows, tl_table_row (_("run"), _("test accuracy"), _("macro F1"), _("epochs"), _("seconds"),
+                                       _("trainable"), _("parameters"), NULL));
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
+      g_autofree char *acc = fmt_percent (run->metrics, FALSE);
+      g_autofree char *f1 = fmt_percent (run->metrics, TRUE);
+      g_autofree char *epochs = g_strdup_printf ("%d", run->epochs);
+      g_autofree char *secs = g_strdup_printf ("%.1f", run->train_seconds);
+      g_autofree char *trainable = g_strdup_printf ("%" G_GUINT64_FORMAT, run->trainable_params);
+      g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, run->total_params);
+
+      g_ptr_array_add (rows, tl_table_row (run->name, acc, f1, epochs, secs, trainable, total, NULL));
+    }
+  printf ("\n");
+  tl_print_table (stdout, rows);
+  if (result->speedup > 0)
+    printf (_("Fine-tuning took %.2fx less time per epoch than the baseline.\n"), result->speedup);
+  if (result->summary_path)
+    printf (_("Results in %s\n"), result->output_folder);
+}
+
+int
+tl_cmd_run (int argc, char **argv)
+{
+  g_auto (GStrv) files = NULL;
+  g_auto (GStrv) sets = NULL;
+  g_autofree char *out = NULL;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The results folder (default: the experiment's outputs.folder)"), N_("DIR") },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the summary"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("EXPERIMENT.json") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlExperiment) exp = NULL;
+  g_autoptr (TlPipelineResult) result = NULL;
+  g_autoptr (TlProgress) progress = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  TlPipelineCallbacks callbacks = { on_stage, on_batch, on_epoch, NULL };
+  RunView view = { 0 };
+  gboolean ok;
+
+  context = g_option_context_new (_("EXPERIMENT.json — run a transfer experiment end to end"));
+  g_option_context_set_summary (context, _("Imports the source and target data, pretrains, transfers and fine-tunes, "
+                                           "trains the baseline, evaluates every run on the target's test data and "
+                                           "writes models, plots, metrics and summary.json into the results folder."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      tl_cli_error ("%s", error->message);
+      return TL_EXIT_USAGE;
+    }
+  if (files == NULL || g_strv_length (files) != 1)
+    {
+      tl_cli_error (_("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')"));
+      return TL_EXIT_USAGE;
+    }
+  exp = tl_experiment_load (files[0], &error);
+  if (exp == NULL)
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  for (int i = 0; sets && sets[i]; i++)
+    if (!tl_experiment_apply_override (exp, sets[i], NULL, &error))
+      {
+        tl_cli_report (error);
+        return TL_EXIT_USAGE;
+      }
+
+  progress = tl_progress_new (stdout);
+  view.progress = progress;
+  view.cancellable = cancellable;
+  view.quiet = quiet;
+  callbacks.user_data = &view;
+  tl_interrupt_install ();
+  ok = tl_pipeline_run (exp, out, &callbacks, cancellable, &result, &error);
+  tl_progress_end_line (progress);
+  if (result != NULL && result->runs->len > 0)
+    print_summary (result);
+  if (!ok)
+    {
+      if (g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
+        tl_cli_error (_("interrupted: %s"), error->message);
+      else
+        tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  return TL_EXIT_OK;
+}

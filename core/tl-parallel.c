@@ -1,0 +1,193 @@
+#define G_LOG_DOMAIN "tl-parallel"
+
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "tl-parallel.h"
+
+/* Workers spin this long after a loop before sleeping: training issues loops
+ * every few microseconds, far below the cost of a wake-up. */
+#define SPIN_USEC 200
+
+typedef struct {
+  TlParallelFunc func;
+  gpointer       data;
+  gsize          n, grain, n_chunks;
+  gint           next;            /* next unclaimed chunk */
+} Job;
+
+static struct {
+  GMutex  busy;                   /* one loop at a time: a second caller runs inline */
+  GMutex  lock;
+  GCond   wake;
+  Job    *job;
+  gint    generation;             /* bumped for every loop */
+  gboolean open;                  /* workers may still join the current loop */
+  int     inside;                 /* workers running chunks of the current loop */
+  int     sleeping;
+  int     n_threads;
+} pool;
+
+static GPrivate in_loop;
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#endif
+}
+
+static void
+run_chunks (Job *job)
+{
+  for (;;)
+    {
+      gsize c = (gsize) g_atomic_int_add (&job->next, 1);
+      gsize start, end;
+
+      if (c >= job->n_chunks)
+        return;
+      start = c * job->grain;
+      end = MIN (job->n, start + job->grain);
+      job->func (job->data, start, end);
+    }
+}
+
+static gpointer
+worker_main (gpointer unused)
+{
+  gint seen = g_atomic_int_get (&pool.generation);
+
+  g_private_set (&in_loop, GINT_TO_POINTER (1));
+  for (;;)
+    {
+      gint64 deadline = 0;
+      Job *job = NULL;
+
+      for (int spins = 0; g_atomic_int_get (&pool.generation) == seen; spins++)
+        {
+          cpu_relax ();
+          if ((spins & 255) != 255)
+            continue;
+          if (deadline == 0)
+            deadline = g_get_monotonic_time () + SPIN_USEC;
+          else if (g_get_monotonic_time () > deadline)
+            {
+              g_mutex_lock (&pool.lock);
+              pool.sleeping++;
+              while (g_atomic_int_get (&pool.generation) == seen)
+                g_cond_wait (&pool.wake, &pool.lock);
+              pool.sleeping--;
+              g_mutex_unlock (&pool.lock);
+              break;
+            }
+        }
+
+      g_mutex_lock (&pool.lock);
+      seen = pool.generation;
+      if (pool.open)
+        {
+          job = pool.job;
+          pool.inside++;
+        }
+      g_mutex_unlock (&pool.lock);
+      if (job == NULL)
+        continue;
+      run_chunks (job);
+      g_mutex_lock (&pool.lock);
+      pool.inside--;
+      g_mutex_unlock (&pool.lock);
+    }
+  return NULL;
+}
+
+static gpointer
+pool_start (gpointer unused)
+{
+  const char *env = g_getenv ("TL_NUM_THREADS");
+  int n = env != NULL ? atoi (env) : (int) g_get_num_processors ();
+
+  pool.n_threads = CLAMP (n, 1, 64);
+  for (int i = 1; i < pool.n_threads; i++)
+    {
+      GThread *t = g_thread_new ("tl-worker", worker_main, NULL);
+      g_thread_unref (t);
+    }
+  return NULL;
+}
+
+int
+tl_parallel_n_threads (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, pool_start, NULL);
+  return pool.n_threads;
+}
+
+gsize
+tl_parallel_grain (gsize n, gsize min_grain)
+{
+  gsize t = (gsize) tl_parallel_n_threads ();
+  gsize g = (n + t - 1) / t;
+
+  return MAX (MAX (g, min_grain), 1);
+}
+
+void
+tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
+{
+  Job job;
+
+  g_return_if_fail (func != NULL);
+  if (n == 0)
+    return;
+  grain = MAX (grain, 1);
+  if (n <= grain || tl_parallel_n_threads () == 1 || g_private_get (&in_loop) != NULL
+      || !g_mutex_trylock (&pool.busy))
+    {
+      for (gsize start = 0; start < n; start += grain)
+        func (data, start, MIN (n, start + grain));
+      return;
+    }
+
+  job.func = func;
+  job.data = data;
+  job.n = n;
+  job.grain = grain;
+  job.n_chunks = (n + grain - 1) / grain;
+  job.next = 0;
+
+  g_mutex_lock (&pool.lock);
+  pool.job = &job;
+  pool.open = TRUE;
+  g_atomic_int_inc (&pool.generation);
+  if (pool.sleeping > 0)
+    g_cond_broadcast (&pool.wake);
+  g_mutex_unlock (&pool.lock);
+
+  g_private_set (&in_loop, GINT_TO_POINTER (1));
+  run_chunks (&job);
+  g_private_set (&in_loop, NULL);
+
+  /* every chunk is claimed; wait for the workers still computing theirs */
+  for (;;)
+    {
+      gboolean done;
+
+      g_mutex_lock (&pool.lock);
+      done = pool.inside == 0;
+      if (done)
+        {
+          pool.open = FALSE;
+          pool.job = NULL;
+        }
+      g_mutex_unlock (&pool.lock);
+      if (done)
+        break;
+      cpu_relax ();
+    }
+  g_mutex_unlock (&pool.busy);
+}

@@ -1,0 +1,495 @@
+#define G_LOG_DOMAIN "tl-pipeline"
+
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-architecture.h"
+#include "tl-chart.h"
+#include "tl-error.h"
+#include "tl-export.h"
+#include "tl-pipeline.h"
+#include "tl-split.h"
+
+void
+tl_pipeline_data_free (TlPipelineData *data)
+{
+  if (data == NULL)
+    return;
+  tl_dataset_free (data->train);
+  tl_dataset_free (data->val);
+  tl_dataset_free (data->test);
+  tl_preprocess_free (data->preprocess);
+  tl_import_report_free (data->report);
+  g_free (data);
+}
+
+TlImportSettings *
+tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec, guint64 seed)
+{
+  TlImportSettings *s = tl_import_settings_new ();
+
+  g_return_val_if_fail (exp != NULL && spec != NULL, s);
+
+  s->format = spec->format == TL_DATA_FORMAT_IDX      ? TL_SOURCE_IDX
+              : spec->format == TL_DATA_FORMAT_IMAGES ? TL_SOURCE_IMAGE_FOLDER
+                                                      : TL_SOURCE_CSV;
+  s->label_column = g_strdup (spec->label_column);
+  s->text_column = g_strdup (spec->text_column);
+  s->feature_columns = g_strdupv (spec->feature_columns);
+  s->max_len = spec->max_len;
+  s->vocab_size = spec->vocab_size;
+  s->image_width = s->image_height = spec->image_size;
+  s->channels = spec->grey ? 1 : 3;
+  s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);
+  s->classes = g_strdupv (spec->classes);
+  s->per_class = 0;
+  s->seed = seed;
+  s->val_fraction = 0.0;
+  s->test_fraction = spec->test_path ? 0.0 : spec->test_fraction;
+  s->test_path = NULL;
+  return s;
+}
+
+static TlDataset *
+subset_rows (const TlDataset *ds, const int *rows, int n)
+{
+  return tl_dataset_subset (ds, rows, n);
+}
+
+/* Rows with a label the preprocessing knows; the others are dropped. */
+static TlDataset *
+labelled_only (TlDataset *ds, int *dropped)
+{
+  g_autofree int *rows = g_new (int, MAX (ds->n, 1));
+  int n = 0;
+
+  for (int i = 0; i < ds->n; i++)
+    if (ds->y[i] >= 0 && ds->y[i] < ds->n_classes)
+      rows[n++] = i;
+  if (dropped)
+    *dropped = ds->n - n;
+  if (n == ds->n)
+    return ds;
+  {
+    TlDataset *out = tl_dataset_subset (ds, rows, n);
+    tl_dataset_free (ds);
+    return out;
+  }
+}
+
+/* The preprocessing `through` with the target's class names. */
+static TlPreprocess *
+preprocess_for_classes (const TlPreprocess *through, char **class_names, GError **error)
+{
+  g_autoptr (JsonNode) node = tl_preprocess_to_json (through);
+  TlPreprocess *pre = tl_preprocess_from_json (node, error);
+
+  if (pre == NULL)
+    return NULL;
+  g_strfreev (pre->class_names);
+  pre->class_names = g_strdupv (class_names);
+  return pre;
+}
+
+static gboolean
+split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_pool,
+            const TlDataSourceSpec *spec, guint64 seed, const char *what, GError **error)
+{
+  g_autofree int *rows = NULL;
+  int n = n_pool;
+
+  if (n_pool == 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "%s: no labelled rows to train on", what);
+      return FALSE;
+    }
+  if (spec->per_class > 0)
+    {
+      rows = tl_sample_per_class (ds->y, pool, n_pool, ds->n_classes,
+                                  (const char *const *) ds->class_names, spec->per_class, seed, &n, error);
+      if (rows == NULL)
+        {
+          g_prefix_error (error, "%s: ", what);
+          return FALSE;
+        }
+    }
+  else
+    rows = g_memdup2 (pool, n_pool * sizeof (int));
+
+  if (spec->val_fraction > 0)
+    {
+      g_autoptr (TlSplit) split = tl_split_stratified (ds->y, rows, n, ds->n_classes,
+                                                      (const char *const *) ds->class_names,
+                                                      spec->val_fraction, 0.0, seed + 1, error);
+      if (split == NULL)
+        {
+          g_prefix_error (error, "%s: ", what);
+          return FALSE;
+        }
+      data->train = subset_rows (ds, split->train, split->n_train);
+      data->val = split->n_val > 0 ? subset_rows (ds, split->val, split->n_val) : NULL;
+    }
+  else
+    data->train = subset_rows (ds, rows, n);
+  return TRUE;
+}
+
+static gboolean
+finish_test (TlPipelineData *data, const TlExperiment *exp, const TlDataSourceSpec *spec,
+             const TlImportSettings *settings, guint64 seed, const char *what, GError **error)
+{
+  if (spec->test_path != NULL)
+    {
+      g_autofree char *path = tl_experiment_resolve_path (exp, spec->test_path);
+      g_autoptr (TlImportSettings) s = NULL;
+      TlDataset *test;
+      int dropped = 0;
+
+      s = tl_pipeline_import_settings (exp, spec, seed);
+      g_free (s->labels_path);
+      s->labels_path = tl_experiment_resolve_path (exp, spec->test_labels_path);
+      test = tl_import_apply (path, s, data->preprocess, error);
+      if (test == NULL)
+        return FALSE;
+      data->test = labelled_only (test, &dropped);
+      data->test_dropped = dropped;
+    }
+  if (data->test != NULL && spec->test_per_class > 0)
+    {
+      TlDataset *small = tl_dataset_sample_per_class (data->test, spec->test_per_class, seed + 2, error);
+      if (small == NULL)
+        {
+          g_prefix_error (error, "%s test data: ", what);
+          return FALSE;
+        }
+      tl_dataset_free (data->test);
+      data->test = small;
+    }
+  if (data->test != NULL && data->test->n == 0)
+    g_clear_pointer (&data->test, tl_dataset_free);
+  (void) settings;
+  return TRUE;
+}
+
+TlPipelineData *
+tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
+                    guint64 seed, const char *what, GError **error)
+{
+  g_autoptr (TlPipelineData) data = g_new0 (TlPipelineData, 1);
+  g_autoptr (TlImportSettings) settings = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (exp != NULL && spec != NULL, NULL);
+
+  settings = tl_pipeline_import_settings (exp, spec, seed);
+  path = tl_experiment_resolve_path (exp, spec->path);
+
+  if (through == NULL)
+    {
+      g_autoptr (TlImport) imp = tl_import_run (path, settings, error);
+
+      if (imp == NULL)
+        return NULL;
+      if (!split_pool (data, imp->dataset, imp->split->train, imp->split->n_train, spec, seed, what, error))
+        return NULL;
+      if (imp->split->n_test > 0)
+        data->test = subset_rows (imp->dataset, imp->split->test, imp->split->n_test);
+      data->preprocess = g_steal_pointer (&imp->preprocess);
+      data->report = g_steal_pointer (&imp->report);
+    }
+  else
+    {
+      /* Through an existing preprocessing (the source's vocabulary, image size,
+       * feature scaling), so that the model reads the target as it read the source. */
+      g_auto (GStrv) classes = g_strdupv (spec->classes);
+      g_autoptr (TlDataset) ds = NULL;
+      g_autoptr (TlSplit) split = NULL;
+      g_autofree int *all = NULL;
+      TlDataset *applied;
+
+      if (classes == NULL)
+        {
+          g_autoptr (TlImport) probe = tl_import_run (path, settings, error);
+          if (probe == NULL)
+            return NULL;
+          classes = g_strdupv (probe->dataset->class_names);
+        }
+      data->preprocess = preprocess_for_classes (through, classes, error);
+      if (data->preprocess == NULL)
+        return NULL;
+      if (data->preprocess->kind == TL_DATA_IMAGE)
+        {
+          settings->image_width = data->preprocess->width;
+          settings->image_height = data->preprocess->height;
+          settings->channels = data->preprocess->channels;
+        }
+      applied = tl_import_apply (path, settings, data->preprocess, error);
+      if (applied == NULL)
+        return NULL;
+      ds = labelled_only (applied, NULL);
+      all = g_new (int, MAX (ds->n, 1));
+      for (int i = 0; i < ds->n; i++)
+        all[i] = i;
+      if (spec->test_path == NULL && spec->test_fraction > 0)
+        {
+          split = tl_split_stratified (ds->y, all, ds->n, ds->n_classes, (const char *const *) ds->class_names,
+                                      0.0, spec->test_fraction, seed, error);
+          if (split == NULL)
+            {
+              g_prefix_error (error, "%s: ", what);
+              return NULL;
+            }
+          if (!split_pool (data, ds, split->train, split->n_train, spec, seed, what, error))
+            return NULL;
+          data->test = subset_rows (ds, split->test, split->n_test);
+        }
+      else if (!split_pool (data, ds, all, ds->n, spec, seed, what, error))
+        return NULL;
+    }
+
+  if (!finish_test (data, exp, spec, settings, seed, what, error))
+    return NULL;
+  return g_steal_pointer (&data);
+}
+
+void
+tl_pipeline_train_config (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *config)
+{
+  g_return_if_fail (spec != NULL && config != NULL);
+
+  tl_train_config_init (config);
+  config->epochs = spec->epochs;
+  config->batch_size = spec->batch_size;
+  config->optimizer = spec->optimizer;
+  config->schedule = spec->schedule;
+  config->patience = spec->patience;
+  config->label_smoothing = spec->label_smoothing;
+  config->seed = seed;
+}
+
+TlModel *
+tl_pipeline_build_model (const TlArchitectureSpec *arch, const TlDataset *ds, int vocab_size,
+                         guint64 seed, GError **error)
+{
+  g_autoptr (TlArchitecture) a = NULL;
+  int head = -1;
+
+  g_return_val_if_fail (arch != NULL && ds != NULL, NULL);
+
+  if (arch->preset != NULL || arch->n_layers == 0)
+    {
+      TlPreset preset;
+      const char *name = arch->preset ? arch->preset : "mlp";
+
+      if (!tl_preset_from_name (name, &preset))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "unknown preset '%s'", name);
+          return NULL;
+        }
+      return tl_model_new_preset (preset, ds->sample_ndim, ds->sample_shape, ds->n_classes,
+                                  vocab_size, seed, error);
+    }
+
+  a = tl_architecture_new (ds->sample_ndim, ds->sample_shape);
+  for (int i = 0; i < arch->n_layers; i++)
+    if (arch->layers[i].kind == TL_LAYER_DENSE)
+      head = i;
+  for (int i = 0; i < arch->n_layers; i++)
+    {
+      TlLayerSpec spec = arch->layers[i];
+
+      /* the head is sized for the data's classes; an embedding for its vocabulary */
+      if (i == head)
+        spec.units = ds->n_classes;
+      if (spec.kind == TL_LAYER_EMBEDDING && spec.vocab_size == 0)
+        spec.vocab_size = vocab_size;
+      tl_architecture_add (a, &spec, arch->layer_names ? arch->layer_names[i] : NULL, TRUE, 1.0f);
+    }
+  return tl_architecture_build (a, seed, 0, error);
+}
+
+int
+tl_pipeline_find_layer (const TlModel *model, const char *name, GError **error)
+{
+  guint64 index;
+  int found = tl_model_find_layer (model, name);
+
+  if (found >= 0)
+    return found;
+  if (g_ascii_string_to_unsigned (name, 10, 0, G_MAXINT, &index, NULL)
+      && (int) index < tl_model_n_layers (model))
+    return (int) index;
+  {
+    g_autoptr (GString) names = g_string_new (NULL);
+    for (int i = 0; i < tl_model_n_layers (model); i++)
+      g_string_append_printf (names, "%s%s", i ? ", " : "", tl_model_layer (model, i)->name);
+    g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                 "there is no layer '%s' (the layers are: %s)", name, names->str);
+  }
+  return -1;
+}
+
+gboolean
+tl_pipeline_apply_freeze (TlModel *model, const TlTransferSpec *spec, GError **error)
+{
+  int n = tl_model_n_layers (model);
+
+  g_return_val_if_fail (model != NULL && spec != NULL, FALSE);
+
+  tl_model_freeze_below (model, 0);
+  switch (spec->freeze_mode)
+    {
+    case TL_FREEZE_NONE:
+      break;
+    case TL_FREEZE_BELOW:
+      if (spec->freeze_below >= n)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.freeze.below: %d would freeze every layer of a %d-layer model, the head too",
+                       spec->freeze_below, n);
+          return FALSE;
+        }
+      tl_model_freeze_below (model, spec->freeze_below);
+      break;
+    case TL_FREEZE_LAYERS:
+      for (int i = 0; spec->freeze_layers && spec->freeze_layers[i]; i++)
+        {
+          int k = tl_pipeline_find_layer (model, spec->freeze_layers[i], error);
+          if (k < 0)
+            {
+              g_prefix_error (error, "transfer.freeze.layers: ");
+              return FALSE;
+            }
+          tl_model_set_trainable (model, k, FALSE);
+        }
+      break;
+    }
+  for (int i = 0; i < n; i++)
+    tl_model_set_lr_mult (model, i, 1.0f);
+  for (int i = 0; i < spec->n_lr_mults; i++)
+    {
+      int k = tl_pipeline_find_layer (model, spec->lr_mult_layers[i], error);
+      if (k < 0)
+        {
+          g_prefix_error (error, "transfer.lr_mult: ");
+          return FALSE;
+        }
+      tl_model_set_lr_mult (model, k, (float) spec->lr_mults[i]);
+    }
+  if (tl_model_param_count (model, TRUE) == 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "transfer.freeze: the plan leaves no layer to train");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Exports. */
+
+static const struct {
+  TlPlotFormats flag;
+  const char *ext;
+} plot_exts[] = {
+  { TL_PLOT_PNG, "png" },
+  { TL_PLOT_SVG, "svg" },
+  { TL_PLOT_PDF, "pdf" },
+};
+
+gboolean
+tl_pipeline_write_evaluation (const char *folder, const TlMetrics *metrics, const int *y_true,
+                              const TlTensor *probs, guint exports, guint plot_formats, const char *title,
+                              GError **error)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (folder != NULL && metrics != NULL, FALSE);
+
+  if (g_mkdir_with_parents (folder, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", folder, g_strerror (errno));
+      return FALSE;
+    }
+  if (exports & TL_EXPORT_METRICS)
+    {
+      path = tl_output_path (folder, "metrics.json", error);
+      if (path == NULL || !tl_export_metrics_json (path, metrics, error))
+        return FALSE;
+      g_clear_pointer (&path, g_free);
+    }
+  if (exports & TL_EXPORT_CONFUSION)
+    {
+      TlConfusionChart chart = { 0 };
+
+      path = tl_output_path (folder, "confusion.csv", error);
+      if (path == NULL || !tl_export_confusion_csv (path, metrics, error))
+        return FALSE;
+      g_clear_pointer (&path, g_free);
+      chart.n_classes = metrics->n_classes;
+      chart.class_names = (const char *const *) metrics->class_names;
+      chart.counts = metrics->confusion;
+      chart.title = title;
+      for (guint i = 0; i < G_N_ELEMENTS (plot_exts); i++)
+        if (plot_formats & plot_exts[i].flag)
+          {
+            g_autofree char *name = g_strdup_printf ("confusion.%s", plot_exts[i].ext);
+            double side = 160 + 56.0 * MAX (metrics->n_classes, 2);
+            path = tl_output_path (folder, name, error);
+            if (path == NULL || !tl_export_confusion_chart (path, &chart, side + 80, side, error))
+              return FALSE;
+            g_clear_pointer (&path, g_free);
+          }
+    }
+  if ((exports & TL_EXPORT_PREDICTIONS) && probs != NULL)
+    {
+      path = tl_output_path (folder, "predictions.csv", error);
+      if (path == NULL
+          || !tl_export_predictions_csv (path, y_true, probs->data, probs->shape[0], metrics->n_classes,
+                                         (const char *const *) metrics->class_names, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  const TlHistory *const *histories;
+  const char *const *labels;
+  int n;
+} CurvesData;
+
+static void
+draw_curves (cairo_t *cr, double width, double height, gpointer user_data)
+{
+  CurvesData *d = user_data;
+
+  for (int q = 0; q < 2; q++)
+    {
+      g_autoptr (TlLineChart) chart = tl_line_chart_new ();
+
+      tl_line_chart_set_title (chart, q == 0 ? "Loss" : "Accuracy");
+      for (int i = 0; i < d->n; i++)
+        tl_line_chart_add_history (chart, d->histories[i], q == 0 ? TL_CHART_LOSS : TL_CHART_ACCURACY,
+                                   d->n > 1 ? d->labels[i] : NULL, i);
+      cairo_save (cr);
+      cairo_translate (cr, q * width / 2, 0);
+      tl_line_chart_draw (chart, cr, width / 2, height);
+      cairo_restore (cr);
+    }
+}
+
+gboolean
+tl_pipeline_write_curves (const char *path, const TlHistory *const *histories, const char *const *labels,
+                          int n, GError **error)
+{
+  CurvesData data = { histories, labels, n };
+  TlChartFormat format;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!tl_chart_format_from_path (path, &format, error))
+    return FALSE;
+  return tl_export_chart (path, format, 1200, 450, draw_curves, &data, error);
+}

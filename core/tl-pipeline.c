@@ -1,0 +1,745 @@
+#define G_LOG_DOMAIN "tl-pipeline"
+
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-architecture.h"
+#include "tl-atomic-file.h"
+#include "tl-error.h"
+#include "tl-export.h"
+#include "tl-model-file.h"
+#include "tl-onnx.h"
+#include "tl-pipeline.h"
+
+static const char *const stage_names[] = {
+  [TL_STAGE_IMPORT_SOURCE] = "import-source",
+  [TL_STAGE_IMPORT_TARGET] = "import-target",
+  [TL_STAGE_PRETRAIN] = "pretrain",
+  [TL_STAGE_TRANSFER] = "transfer",
+  [TL_STAGE_BASELINE] = "baseline",
+  [TL_STAGE_EXPORT] = "export",
+  [TL_STAGE_DONE] = "done",
+};
+
+const char *
+tl_pipeline_stage_name (TlPipelineStage stage)
+{
+  g_return_val_if_fail (stage <= TL_STAGE_DONE, "unknown");
+  return stage_names[stage];
+}
+
+static void
+run_result_free (TlRunResult *run)
+{
+  if (run == NULL)
+    return;
+  g_free (run->name);
+  tl_model_free (run->model);
+  g_strfreev (run->labels);
+  tl_history_free (run->history);
+  tl_metrics_free (run->metrics);
+  g_free (run->folder);
+  g_free (run->model_path);
+  g_free (run);
+}
+
+void
+tl_pipeline_result_free (TlPipelineResult *result)
+{
+  if (result == NULL)
+    return;
+  g_ptr_array_unref (result->runs);
+  g_free (result->output_folder);
+  g_free (result->summary_path);
+  g_free (result);
+}
+
+TlRunResult *
+tl_pipeline_result_find (TlPipelineResult *result, const char *name)
+{
+  g_return_val_if_fail (result != NULL && name != NULL, NULL);
+
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
+      if (strcmp (run->name, name) == 0)
+        return run;
+    }
+  return NULL;
+}
+
+typedef struct {
+  const TlExperiment        *exp;
+  const TlPipelineCallbacks *cb;
+  GCancellable              *cancellable;
+  TlPipelineStage            stage;
+  int                        epoch_offset;   /* gradual unfreezing trains in pieces */
+  int                        total_epochs;
+  char                      *out;
+} Ctx;
+
+static void
+stage (Ctx *c, TlPipelineStage s, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+stage (Ctx *c, TlPipelineStage s, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  c->stage = s;
+  if (c->cb == NULL || c->cb->on_stage == NULL)
+    return;
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  c->cb->on_stage (s, message, c->cb->user_data);
+}
+
+static void
+on_batch (const TlBatchProgress *progress, gpointer user_data)
+{
+  Ctx *c = user_data;
+  TlBatchProgress p = *progress;
+
+  if (c->cb == NULL || c->cb->on_batch == NULL)
+    return;
+  p.epoch += c->epoch_offset;
+  p.n_epochs = MAX (c->total_epochs, p.n_epochs);
+  c->cb->on_batch (c->stage, &p, c->cb->user_data);
+}
+
+static void
+on_epoch (const TlEpochRecord *record, const TlHistory *history, gpointer user_data)
+{
+  Ctx *c = user_data;
+  TlEpochRecord r = *record;
+
+  if (c->cb == NULL || c->cb->on_epoch == NULL)
+    return;
+  r.epoch += c->epoch_offset;
+  c->cb->on_epoch (c->stage, &r, history, c->cb->user_data);
+}
+
+static gboolean
+should_stop (gpointer user_data)
+{
+  Ctx *c = user_data;
+
+  return g_cancellable_is_cancelled (c->cancellable);
+}
+
+static void
+append_history (TlHistory *into, const TlHistory *part, int offset)
+{
+  for (guint i = 0; i < part->epochs->len; i++)
+    {
+      TlEpochRecord r = g_array_index (part->epochs, TlEpochRecord, i);
+      r.epoch += offset;
+      g_array_append_val (into->epochs, r);
+    }
+  if (part->best_epoch > 0)
+    into->best_epoch = part->best_epoch + offset;
+  into->train_seconds += part->train_seconds;
+  into->cache_seconds += part->cache_seconds;
+  into->cached_layers = MAX (into->cached_layers, part->cached_layers);
+  into->stopped_early |= part->stopped_early;
+  into->cancelled |= part->cancelled;
+}
+
+/* Trains with the spec's budget; with unfreeze_every > 0, one more frozen layer
+ * (from the top) is released every that many epochs. */
+static gboolean
+train_model (Ctx *c, TlModel *model, const TlPipelineData *data, const TlTrainSpec *spec, guint64 seed,
+             gboolean cache, int unfreeze_every, TlHistory *history, GError **error)
+{
+  TlTrainCallbacks callbacks = { on_batch, on_epoch, should_stop, c };
+  TlTrainConfig config;
+  int done = 0;
+
+  tl_pipeline_train_config (spec, seed, &config);
+  config.feature_cache = cache;
+  c->epoch_offset = 0;
+  c->total_epochs = spec->epochs;
+  if (unfreeze_every <= 0 || tl_model_lowest_trainable (model) == 0)
+    return tl_train (model, data->train, data->val, &config, &callbacks, history, error);
+
+  while (done < spec->epochs)
+    {
+      g_autoptr (TlHistory) part = tl_history_new ();
+      gboolean released = FALSE;
+
+      config.epochs = MIN (unfreeze_every, spec->epochs - done);
+      config.seed = seed + done;
+      c->epoch_offset = done;
+      if (!tl_train (model, data->train, data->val, &config, &callbacks, part, error))
+        return FALSE;
+      append_history (history, part, done);
+      done += config.epochs;
+      if (part->cancelled || part->stopped_early)
+        break;
+      for (int i = tl_model_n_layers (model) - 1; i >= 0 && !released; i--)
+        {
+          TlLayer *layer = tl_model_layer (model, i);
+          if (!layer->trainable && layer->n_params > 0)
+            {
+              tl_model_set_trainable (model, i, TRUE);
+              released = TRUE;
+            }
+        }
+      /* layers without weights below the released one follow it */
+      if (released)
+        for (int i = tl_model_lowest_trainable (model) - 1; i >= 0; i--)
+          {
+            TlLayer *layer = tl_model_layer (model, i);
+            if (layer->n_params > 0)
+              break;
+            tl_model_set_trainable (model, i, TRUE);
+          }
+    }
+  c->epoch_offset = 0;
+  return TRUE;
+}
+
+static TlRunResult *
+run_new (const char *name, TlModel *model, const TlDataset *train, TlHistory *history)
+{
+  TlRunResult *run = g_new0 (TlRunResult, 1);
+
+  run->name = g_strdup (name);
+  run->model = model;
+  run->labels = g_strdupv (train->class_names);
+  run->history = history;
+  run->epochs = history->epochs->len;
+  run->train_seconds = history->train_seconds;
+  run->trainable_params = tl_model_param_count (model, TRUE);
+  run->total_params = tl_model_param_count (model, FALSE);
+  run->cached_layers = history->cached_layers;
+  run->cache_seconds = history->cache_seconds;
+  return run;
+}
+
+static gboolean
+evaluate (TlRunResult *run, const TlDataset *test, TlTensor **probs_out, GError **error)
+{
+  g_autoptr (TlTensor) probs = NULL;
+
+  if (test == NULL || test->n == 0)
+    return TRUE;
+  probs = tl_predict (run->model, test, 256);
+  run->metrics = tl_metrics_compute (test->y, probs->data, test->n, test->n_classes,
+                                     (const char *const *) test->class_names, error);
+  if (run->metrics == NULL)
+    return FALSE;
+  if (probs_out)
+    *probs_out = g_steal_pointer (&probs);
+  return TRUE;
+}
+
+static JsonNode *
+provenance (const Ctx *c, const TlRunResult *run, const char *data_path, const char *pretrained_from)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "experiment");
+  json_builder_add_string_value (b, c->exp->name);
+  json_builder_set_member_name (b, "run");
+  json_builder_add_string_value (b, run->name);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) c->exp->seed);
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, data_path);
+  if (pretrained_from)
+    {
+      json_builder_set_member_name (b, "pretrained_from");
+      json_builder_add_string_value (b, pretrained_from);
+    }
+  json_builder_set_member_name (b, "frozen_layers");
+  json_builder_begin_array (b);
+  for (int i = 0; i < tl_model_n_layers (run->model); i++)
+    if (!tl_model_layer (run->model, i)->trainable)
+      json_builder_add_string_value (b, tl_model_layer (run->model, i)->name);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "lr_mult");
+  json_builder_begin_object (b);
+  for (int i = 0; i < tl_model_n_layers (run->model); i++)
+    {
+      TlLayer *layer = tl_model_layer (run->model, i);
+      if (layer->lr_mult != 1.0f)
+        {
+          json_builder_set_member_name (b, layer->name);
+          json_builder_add_double_value (b, layer->lr_mult);
+        }
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "epochs");
+  json_builder_add_int_value (b, run->epochs);
+  if (run->metrics)
+    {
+      json_builder_set_member_name (b, "test_accuracy");
+      json_builder_add_double_value (b, run->metrics->accuracy);
+      json_builder_set_member_name (b, "macro_f1");
+      json_builder_add_double_value (b, run->metrics->macro_f1);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static const char *const plot_ext[] = { "png", "svg", "pdf" };
+
+/* Writes the exports of one run into its folder. */
+static gboolean
+export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineData *data,
+            const TlTensor *probs, const char *data_path, const char *pretrained_from, GError **error)
+{
+  const TlOutputSpec *o = &c->exp->outputs;
+  g_autofree char *folder = tl_output_path (c->out, folder_name, error);
+
+  if (folder == NULL)
+    return FALSE;
+  if (g_mkdir_with_parents (folder, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", folder, g_strerror (errno));
+      return FALSE;
+    }
+  run->folder = g_strdup (folder);
+
+  if (o->exports & (TL_EXPORT_MODELS | TL_EXPORT_ONNX))
+    {
+      g_autoptr (TlModelInfo) info = tl_model_info_new ();
+      g_autofree char *path = NULL;
+
+      info->labels = g_strdupv (run->labels);
+      info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
+      info->provenance = provenance (c, run, data_path, pretrained_from);
+      if (o->exports & TL_EXPORT_MODELS)
+        {
+          path = tl_output_path (folder, "model.safetensors", error);
+          if (path == NULL || !tl_model_file_save (path, run->model, info, error))
+            return FALSE;
+          run->model_path = g_steal_pointer (&path);
+        }
+      if (o->exports & TL_EXPORT_ONNX)
+        {
+          path = tl_output_path (folder, "model.onnx", error);
+          if (path == NULL
+              || !tl_onnx_export (run->model, (const char *const *) run->labels, info->preprocessing, path, error))
+            return FALSE;
+        }
+    }
+  if (o->exports & TL_EXPORT_HISTORY)
+    {
+      g_autofree char *path = tl_output_path (folder, "history.csv", error);
+      if (path == NULL || !tl_export_history_csv (path, run->history, error))
+        return FALSE;
+    }
+  if (o->exports & TL_EXPORT_CURVES)
+    for (int f = 0; f < 3; f++)
+      if (o->plot_formats & (1u << f))
+        {
+          g_autofree char *name = g_strdup_printf ("curves.%s", plot_ext[f]);
+          g_autofree char *path = tl_output_path (folder, name, error);
+          const TlHistory *histories[] = { run->history };
+          const char *labels[] = { run->name };
+
+          if (path == NULL || !tl_pipeline_write_curves (path, histories, labels, 1, error))
+            return FALSE;
+        }
+  if (run->metrics != NULL)
+    {
+      g_autofree char *title = g_strdup_printf ("%s: accuracy %.1f%%", run->name, 100.0 * run->metrics->accuracy);
+      if (!tl_pipeline_write_evaluation (folder, run->metrics, data->test->y, probs, o->exports,
+                                         o->plot_formats, title, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonNode *
+summary_json (const Ctx *c, const TlPipelineResult *result)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "experiment");
+  json_builder_add_string_value (b, c->exp->name);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) c->exp->seed);
+  json_builder_set_member_name (b, "cancelled");
+  json_builder_add_boolean_value (b, result->cancelled);
+  json_builder_set_member_name (b, "runs");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, run->name);
+      json_builder_set_member_name (b, "test_accuracy");
+      if (run->metrics)
+        json_builder_add_double_value (b, run->metrics->accuracy);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "macro_f1");
+      if (run->metrics)
+        json_builder_add_double_value (b, run->metrics->macro_f1);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "test_samples");
+      json_builder_add_int_value (b, run->metrics ? run->metrics->n_samples : 0);
+      json_builder_set_member_name (b, "epochs");
+      json_builder_add_int_value (b, run->epochs);
+      json_builder_set_member_name (b, "train_seconds");
+      json_builder_add_double_value (b, round (run->train_seconds * 1000) / 1000);
+      json_builder_set_member_name (b, "trainable_params");
+      json_builder_add_int_value (b, (gint64) run->trainable_params);
+      json_builder_set_member_name (b, "total_params");
+      json_builder_add_int_value (b, (gint64) run->total_params);
+      json_builder_set_member_name (b, "cached_layers");
+      json_builder_add_int_value (b, run->cached_layers);
+      if (run->model_path)
+        {
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, run->model_path + strlen (c->out) + 1);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  if (result->speedup > 0)
+    {
+      json_builder_set_member_name (b, "transfer_speedup");
+      json_builder_add_double_value (b, round (result->speedup * 100) / 100);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gboolean
+write_summary (Ctx *c, TlPipelineResult *result, GError **error)
+{
+  const TlOutputSpec *o = &c->exp->outputs;
+  g_autoptr (JsonNode) node = summary_json (c, result);
+  g_autofree char *text = tl_json_to_pretty_string (node);
+  g_autofree char *path = tl_output_path (c->out, "summary.json", error);
+  TlRunResult *transfer = tl_pipeline_result_find (result, "transfer");
+  TlRunResult *baseline = tl_pipeline_result_find (result, "baseline");
+
+  if (path == NULL || !tl_atomic_write_bytes (path, text, strlen (text), error))
+    return FALSE;
+  result->summary_path = g_steal_pointer (&path);
+
+  /* the transfer gain at a glance: both runs' curves on one plot */
+  if (transfer && baseline && (o->exports & TL_EXPORT_CURVES))
+    for (int f = 0; f < 3; f++)
+      if (o->plot_formats & (1u << f))
+        {
+          const TlHistory *histories[] = { transfer->history, baseline->history };
+          const char *labels[] = { "transfer", "baseline" };
+          g_autofree char *name = g_strdup_printf ("comparison.%s", plot_ext[f]);
+          g_autofree char *cpath = tl_output_path (c->out, name, error);
+
+          if (cpath == NULL || !tl_pipeline_write_curves (cpath, histories, labels, 2, error))
+            return FALSE;
+        }
+  return TRUE;
+}
+
+static gboolean
+cancelled (Ctx *c, TlPipelineResult *result, const TlHistory *history)
+{
+  if (history->cancelled || g_cancellable_is_cancelled (c->cancellable))
+    result->cancelled = TRUE;
+  return result->cancelled;
+}
+
+/* The same architecture as `model` with new weights, a head of n_classes and
+ * every layer trainable. */
+static TlModel *
+fresh_copy (const TlModel *model, int n_classes, guint64 seed, GError **error)
+{
+  g_autoptr (TlArchitecture) arch = tl_architecture_from_model (model);
+  int head = -1;
+
+  for (guint i = 0; i < arch->layers->len; i++)
+    {
+      TlArchLayer *layer = &g_array_index (arch->layers, TlArchLayer, i);
+      layer->trainable = TRUE;
+      layer->lr_mult = 1.0f;
+      if (layer->spec.kind == TL_LAYER_DENSE)
+        head = (int) i;
+    }
+  if (head >= 0)
+    g_array_index (arch->layers, TlArchLayer, head).spec.units = n_classes;
+  return tl_architecture_build (arch, seed, 0, error);
+}
+
+static gboolean
+pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autoptr (TlPipelineData) source = NULL;
+  g_autoptr (TlPipelineData) target = NULL;
+  g_autoptr (TlModel) pretrained = NULL;
+  g_autoptr (TlPreprocess) loaded_pre = NULL;
+  g_autofree char *source_path = tl_experiment_resolve_path (exp, exp->source.path);
+  g_autofree char *target_path = tl_experiment_resolve_path (exp, exp->target.path);
+  g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
+  const TlPreprocess *through;
+  int vocab = 0;
+
+  /* 1. the source and a pretrained model */
+  if (model_from != NULL)
+    {
+      g_autoptr (TlModelInfo) info = NULL;
+
+      stage (c, TL_STAGE_PRETRAIN, "loading %s", model_from);
+      pretrained = tl_model_file_load (model_from, &info, error);
+      if (pretrained == NULL)
+        return FALSE;
+      if (info->preprocessing != NULL)
+        {
+          loaded_pre = tl_preprocess_from_json (info->preprocessing, error);
+          if (loaded_pre == NULL)
+            {
+              g_prefix_error (error, "%s: ", model_from);
+              return FALSE;
+            }
+        }
+      through = loaded_pre;
+    }
+  else
+    {
+      g_autoptr (TlHistory) history = tl_history_new ();
+      g_autoptr (TlTensor) probs = NULL;
+      TlRunResult *run;
+
+      stage (c, TL_STAGE_IMPORT_SOURCE, "importing %s", source_path);
+      source = tl_pipeline_import (exp, &exp->source, NULL, exp->seed, "source", error);
+      if (source == NULL)
+        return FALSE;
+      if (source->preprocess && source->preprocess->vocab)
+        vocab = tl_vocab_size (source->preprocess->vocab);
+      pretrained = tl_pipeline_build_model (&exp->architecture, source->train, vocab, exp->seed, error);
+      if (pretrained == NULL)
+        return FALSE;
+      stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
+             source->train->n_classes);
+      if (!train_model (c, pretrained, source, &exp->pretrain, exp->seed, FALSE, 0, history, error))
+        return FALSE;
+      if (cancelled (c, result, history) && history->epochs->len == 0)
+        return TRUE;
+      run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
+      g_ptr_array_add (result->runs, run);
+      if (!evaluate (run, source->test, &probs, error))
+        return FALSE;
+      stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
+      if (!export_run (c, run, exp->outputs.pretrain_folder, source, probs, source_path, NULL, error))
+        return FALSE;
+      if (cancelled (c, result, run->history))
+        return TRUE;
+      through = source->preprocess;
+    }
+
+  /* 2. the target, read the way the source was */
+  stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
+  target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
+  if (target == NULL)
+    return FALSE;
+  if (target->test == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "target: no test data (set target.test_fraction or target.test_path)");
+      return FALSE;
+    }
+
+  /* 3. transfer */
+  {
+    g_autoptr (TlModel) model = tl_model_copy (pretrained);
+    g_autoptr (TlHistory) history = tl_history_new ();
+    g_autoptr (TlTensor) probs = NULL;
+    TlRunResult *run;
+
+    if (exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
+      {
+        if (!exp->transfer.rebuild_head)
+          {
+            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                         "transfer.rebuild_head: the model has %d outputs but the target %d classes",
+                         tl_model_n_outputs (model), target->train->n_classes);
+            return FALSE;
+          }
+        if (!tl_model_replace_head (model, target->train->n_classes, error))
+          return FALSE;
+      }
+    if (!tl_pipeline_apply_freeze (model, &exp->transfer, error))
+      return FALSE;
+    stage (c, TL_STAGE_TRANSFER, "fine-tuning %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+           " parameters on %d samples of %d classes", (guint64) tl_model_param_count (model, TRUE),
+           (guint64) tl_model_param_count (model, FALSE), target->train->n, target->train->n_classes);
+    if (!train_model (c, model, target, &exp->transfer.finetune, exp->seed, exp->transfer.feature_cache,
+                      exp->transfer.unfreeze_every, history, error))
+      return FALSE;
+    if (cancelled (c, result, history) && history->epochs->len == 0)
+      return TRUE;
+    run = run_new ("transfer", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+    g_ptr_array_add (result->runs, run);
+    if (!evaluate (run, target->test, &probs, error))
+      return FALSE;
+    stage (c, TL_STAGE_EXPORT, "writing the transferred model");
+    if (!export_run (c, run, exp->outputs.transfer_folder, target, probs, target_path,
+                     model_from ? model_from : "pretrain", error))
+      return FALSE;
+    if (cancelled (c, result, run->history))
+      return TRUE;
+  }
+
+  /* 4. the same architecture from scratch, same data, seed and budget */
+  if (exp->baseline)
+    {
+      g_autoptr (TlHistory) history = tl_history_new ();
+      g_autoptr (TlTensor) probs = NULL;
+      TlRunResult *run, *transfer;
+      TlModel *model;
+
+      model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
+      if (model == NULL)
+        return FALSE;
+      stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
+      if (!train_model (c, model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history, error))
+        {
+          tl_model_free (model);
+          return FALSE;
+        }
+      if (cancelled (c, result, history) && history->epochs->len == 0)
+        {
+          tl_model_free (model);
+          return TRUE;
+        }
+      run = run_new ("baseline", model, target->train, g_steal_pointer (&history));
+      g_ptr_array_add (result->runs, run);
+      if (!evaluate (run, target->test, &probs, error))
+        return FALSE;
+      if (!export_run (c, run, exp->outputs.baseline_folder, target, probs, target_path, NULL, error))
+        return FALSE;
+      transfer = tl_pipeline_result_find (result, "transfer");
+      if (transfer->epochs > 0 && run->epochs > 0 && transfer->train_seconds > 0)
+        result->speedup = (run->train_seconds / run->epochs) / (transfer->train_seconds / transfer->epochs);
+      if (cancelled (c, result, run->history))
+        return TRUE;
+    }
+  return TRUE;
+}
+
+gboolean
+tl_pipeline_run (const TlExperiment *exp, const char *output_folder, const TlPipelineCallbacks *callbacks,
+                 GCancellable *cancellable, TlPipelineResult **result_out, GError **error)
+{
+  g_autoptr (TlPipelineResult) result = g_new0 (TlPipelineResult, 1);
+  g_autoptr (TlExperiment) record = NULL;
+  g_autofree char *record_path = NULL;
+  Ctx c = { exp, callbacks, cancellable, TL_STAGE_IMPORT_SOURCE, 0, 0, NULL };
+  gboolean ok;
+
+  g_return_val_if_fail (exp != NULL, FALSE);
+
+  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_result_free);
+  result->output_folder = tl_experiment_output_folder (exp, output_folder);
+  c.out = result->output_folder;
+  if (g_mkdir_with_parents (c.out, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", c.out, g_strerror (errno));
+      return FALSE;
+    }
+
+  /* the experiment as run, overrides included, beside its results */
+  record = tl_experiment_copy (exp);
+  record_path = tl_output_path (c.out, "experiment.json", error);
+  if (record_path == NULL || !tl_experiment_save (record, record_path, error))
+    return FALSE;
+
+  ok = pipeline_body (&c, result, error);
+  if (result->runs->len > 0)
+    {
+      g_autoptr (GError) local = NULL;
+      if (!write_summary (&c, result, ok ? error : &local))
+        ok = FALSE;
+    }
+  if (ok && result->cancelled)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED, "the runs finished so far are in %s", c.out);
+      ok = FALSE;
+    }
+  stage (&c, TL_STAGE_DONE, "%s", ok ? "done" : "stopped");
+  if (result_out)
+    *result_out = g_steal_pointer (&result);
+  return ok;
+}
+
+typedef struct {
+  TlExperiment       *exp;
+  char               *output_folder;
+  TlPipelineCallbacks callbacks;
+  gboolean            has_callbacks;
+} AsyncData;
+
+static void
+async_data_free (AsyncData *d)
+{
+  tl_experiment_free (d->exp);
+  g_free (d->output_folder);
+  g_free (d);
+}
+
+static void
+run_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  AsyncData *d = task_data;
+  TlPipelineResult *result = NULL;
+  GError *error = NULL;
+
+  if (tl_pipeline_run (d->exp, d->output_folder, d->has_callbacks ? &d->callbacks : NULL, cancellable,
+                       &result, &error))
+    g_task_return_pointer (task, result, (GDestroyNotify) tl_pipeline_result_free);
+  else
+    {
+      tl_pipeline_result_free (result);
+      g_task_return_error (task, error);
+    }
+}
+
+void
+tl_pipeline_run_async (const TlExperiment *exp, const char *output_folder, const TlPipelineCallbacks *callbacks,
+                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  AsyncData *d = g_new0 (AsyncData, 1);
+
+  g_return_if_fail (exp != NULL);
+
+  g_task_set_source_tag (task, tl_pipeline_run_async);
+  d->exp = tl_experiment_copy (exp);
+  d->output_folder = g_strdup (output_folder);
+  if (callbacks)
+    {
+      d->callbacks = *callbacks;
+      d->has_callbacks = TRUE;
+    }
+  g_task_set_task_data (task, d, (GDestroyNotify) async_data_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  /* our own TL_ERROR_CANCELLED, which says where the finished runs went */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, run_in_thread);
+}
+
+TlPipelineResult *
+tl_pipeline_run_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,133 @@
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "tl-dataset.h"
+#include "tl-experiment.h"
+#include "tl-import.h"
+#include "tl-metrics.h"
+#include "tl-model.h"
+#include "tl-trainer.h"
+
+G_BEGIN_DECLS
+
+/* The whole transfer experiment, end to end: import the source and target data,
+ * pretrain (or load a model), transfer, fine-tune, run a from-scratch baseline,
+ * evaluate each run on the target's test split and write every export into the
+ * results folder, with summary.json. Used by `transfer-lab run` and the window. */
+
+typedef enum {
+  TL_STAGE_IMPORT_SOURCE,
+  TL_STAGE_IMPORT_TARGET,
+  TL_STAGE_PRETRAIN,
+  TL_STAGE_TRANSFER,
+  TL_STAGE_BASELINE,
+  TL_STAGE_EXPORT,
+  TL_STAGE_DONE,
+} TlPipelineStage;
+
+const char *tl_pipeline_stage_name (TlPipelineStage stage);
+
+/* Called from the thread that runs the pipeline (a worker under
+ * tl_pipeline_run_async): a user interface should coalesce. Any may be NULL. */
+typedef struct {
+  void (*on_stage) (TlPipelineStage stage, const char *message, gpointer user_data);
+  void (*on_batch) (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_data);
+  void (*on_epoch) (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *history,
+                    gpointer user_data);
+  gpointer user_data;
+} TlPipelineCallbacks;
+
+/* One trained model and how it did. */
+typedef struct {
+  char      *name;               /* "pretrain", "transfer", "baseline" */
+  TlModel   *model;
+  char     **labels;             /* class names of its outputs */
+  TlHistory *history;
+  TlMetrics *metrics;            /* on the test split; NULL without one */
+  int        epochs;             /* epochs trained */
+  double     train_seconds;
+  guint64    trainable_params;
+  guint64    total_params;
+  int        cached_layers;      /* layers served from the frozen-feature cache */
+  double     cache_seconds;
+  char      *folder;             /* where its exports went, or NULL */
+  char      *model_path;         /* its model file, or NULL */
+} TlRunResult;
+
+typedef struct {
+  GPtrArray *runs;               /* TlRunResult *, in the order they ran */
+  char      *output_folder;
+  char      *summary_path;
+  /* Transfer's training time per epoch against the baseline's (the speed-up of
+   * frozen layers and their feature cache); 0 without a baseline. */
+  double     speedup;
+  gboolean   cancelled;
+} TlPipelineResult;
+
+void              tl_pipeline_result_free (TlPipelineResult *result);
+TlRunResult      *tl_pipeline_result_find (TlPipelineResult *result, const char *name);
+
+/* Runs everything synchronously. output_folder NULL: tl_experiment_output_folder().
+ * Cancelling stops after the current batch: the runs finished so far are kept and
+ * written, and the error is TL_ERROR_CANCELLED (result_out still receives them). */
+gboolean          tl_pipeline_run        (const TlExperiment *exp, const char *output_folder,
+                                          const TlPipelineCallbacks *callbacks, GCancellable *cancellable,
+                                          TlPipelineResult **result_out, GError **error);
+
+/* The same in a worker thread; the callbacks are called from that thread. */
+void              tl_pipeline_run_async  (const TlExperiment *exp, const char *output_folder,
+                                          const TlPipelineCallbacks *callbacks, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+TlPipelineResult *tl_pipeline_run_finish (GAsyncResult *result, GError **error);
+
+/* Pieces the command line shares. */
+
+/* One data source imported and split: train always, val and test when there are rows for them. */
+typedef struct {
+  TlDataset      *train;
+  TlDataset      *val;
+  TlDataset      *test;
+  TlPreprocess   *preprocess;  /* fitted on the training rows, or the one data went through */
+  TlImportReport *report;      /* NULL when imported through an existing preprocessing */
+  int             test_dropped; /* test rows of classes the model does not know */
+} TlPipelineData;
+
+void              tl_pipeline_data_free       (TlPipelineData *data);
+/* Imports a source of an experiment: the class subset, a seeded stratified test
+ * split (or the separate test file), N per class from the rest, then the
+ * validation split. With `through` set, the data are read through that
+ * preprocessing (a source's vocabulary and scaling) with their own classes.
+ * `what` names the source in messages ("target"). */
+TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                               const TlPreprocess *through, guint64 seed, const char *what,
+                                               GError **error);
+
+/* Import settings for one data source of an experiment (paths resolved). */
+TlImportSettings *tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                               guint64 seed);
+void              tl_pipeline_train_config    (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *config);
+/* A fresh model of the experiment's architecture for data of this shape. */
+TlModel          *tl_pipeline_build_model     (const TlArchitectureSpec *arch, const TlDataset *ds,
+                                               int vocab_size, guint64 seed, GError **error);
+/* Resolves a layer given by name or decimal index. */
+int               tl_pipeline_find_layer      (const TlModel *model, const char *name_or_index,
+                                               GError **error);
+/* Applies the freeze plan and learning-rate multipliers of a transfer spec. */
+gboolean          tl_pipeline_apply_freeze    (TlModel *model, const TlTransferSpec *spec, GError **error);
+
+/* Writes the evaluation exports of `exports` (TlExportFlags: confusion, metrics,
+ * predictions) into folder, the plots in `plot_formats`. */
+gboolean          tl_pipeline_write_evaluation (const char *folder, const TlMetrics *metrics,
+                                                const int *y_true, const TlTensor *probs,
+                                                guint exports, guint plot_formats, const char *title,
+                                                GError **error);
+/* Loss and accuracy curves of one or more runs side by side, in one file. */
+gboolean          tl_pipeline_write_curves    (const char *path, const TlHistory *const *histories,
+                                               const char *const *labels, int n, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlPipelineResult, tl_pipeline_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlPipelineData, tl_pipeline_data_free)
+
+G_END_DECLS

@@ -1,0 +1,657 @@
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Every sub-command run as a real process, on data the tests write. */
+
+static const char *binary;
+static char *tmp;
+
+typedef struct {
+  int   status;       /* exit status, or 128 + signal */
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static void
+run_argv (Result *r, const char *const *argv)
+{
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_ptr_array_add (full, (gpointer) binary);
+  for (int i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (gpointer) argv[i]);
+  g_ptr_array_add (full, NULL);
+  proc = g_subprocess_newv ((const char *const *) full->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  if (g_subprocess_get_if_exited (proc))
+    r->status = g_subprocess_get_exit_status (proc);
+  else
+    r->status = 128 + g_subprocess_get_term_sig (proc);
+}
+
+#define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
+
+static void
+expect_status (const Result *r, int status)
+{
+  if (r->status != status)
+    g_error ("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", r->status, status, r->out, r->err);
+}
+
+/* One line on stderr: "transfer-lab: ..." */
+static void
+expect_error_line (const Result *r, const char *contains)
+{
+  const char *nl = strchr (r->err, '\n');
+
+  if (!g_str_has_prefix (r->err, "transfer-lab: ") || nl == NULL || nl[1] != '\0'
+      || strstr (r->err, contains) == NULL)
+    g_error ("expected one error line containing '%s', got:\n%s", contains, r->err);
+}
+
+static char *
+path_in (const char *name)
+{
+  return g_build_filename (tmp, name, NULL);
+}
+
+static void
+write_text (const char *path, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* Gaussian blobs in 4 dimensions, one centre per class, from a fixed seed. */
+static void
+write_blobs_csv (const char *path, const char *const *classes, int per_class, double shift, guint32 seed)
+{
+  g_autoptr (GString) s = g_string_new ("f0,f1,f2,f3,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  int n_classes = g_strv_length ((char **) classes);
+
+  for (int i = 0; i < per_class * n_classes; i++)
+    {
+      int c = i % n_classes;
+      for (int f = 0; f < 4; f++)
+        {
+          double centre = ((c + f) % n_classes == 0 ? 3.0 : 0.0) + (f == c % 4 ? 2.0 : 0.0) + shift;
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+          g_string_append_printf (s, "%s,", g_ascii_formatd (buf, sizeof buf, "%.4f",
+                                                             centre + g_rand_double_range (rand, -1.0, 1.0)));
+        }
+      g_string_append_printf (s, "%s\n", classes[c]);
+    }
+  write_text (path, s->str);
+}
+
+static void
+write_idx (const char *path, int ndim, const int *dims, const guint8 *data, gsize size)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  guint8 head[4] = { 0, 0, 0x08, (guint8) ndim };
+  g_autoptr (GError) error = NULL;
+
+  g_byte_array_append (bytes, head, 4);
+  for (int d = 0; d < ndim; d++)
+    {
+      guint32 be = GUINT32_TO_BE ((guint32) dims[d]);
+      g_byte_array_append (bytes, (guint8 *) &be, 4);
+    }
+  g_byte_array_append (bytes, data, size);
+  g_file_set_contents (path, (char *) bytes->data, bytes->len, &error);
+  g_assert_no_error (error);
+}
+
+/* 12x12 grey images of 3 classes: a bright horizontal band at a class-specific height. */
+static void
+write_idx_pair (const char *images, const char *labels, int n)
+{
+  int side = 12;
+  g_autofree guint8 *pixels = g_new0 (guint8, n * side * side);
+  g_autofree guint8 *y = g_new0 (guint8, n);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+
+  for (int i = 0; i < n; i++)
+    {
+      y[i] = i % 3;
+      for (int p = 0; p < side * side; p++)
+        {
+          int row = p / side;
+          gboolean band = row >= 1 + 4 * y[i] && row < 3 + 4 * y[i];
+          pixels[i * side * side + p] = (guint8) (band ? 200 + g_rand_int_range (rand, 0, 55)
+                                                       : g_rand_int_range (rand, 0, 60));
+        }
+    }
+  write_idx (images, 3, (int[]) { n, side, side }, pixels, n * side * side);
+  write_idx (labels, 1, (int[]) { n }, y, n);
+}
+
+static JsonObject *
+load_json (JsonParser *parser, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static const char *const commands[] = { "train", "evaluate", "predict", "inspect", "export", "run", NULL };
+
+static void
+test_help_of_each_command (void)
+{
+  for (int i = 0; commands[i] != NULL; i++)
+    {
+      g_auto (Result) r = { 0 };
+
+      RUN (&r, commands[i], "--help");
+      expect_status (&r, 0);
+      g_assert_nonnull (strstr (r.out, "Usage:"));
+      g_assert_nonnull (strstr (r.out, commands[i]));
+    }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "--help");
+    expect_status (&r, 0);
+    for (int i = 0; commands[i] != NULL; i++)
+      g_assert_nonnull (strstr (r.out, commands[i]));
+  }
+}
+
+static void
+test_usage_errors_exit_2 (void)
+{
+  const char *const *cases[] = {
+    (const char *const[]) { "train", NULL },
+    (const char *const[]) { "train", "data.csv", NULL },                 /* no --out */
+    (const char *const[]) { "train", "--bogus", NULL },
+    (const char *const[]) { "train", "d.csv", "--out", "m", "--epochs", "0", NULL },
+    (const char *const[]) { "evaluate", "model.safetensors", NULL },
+    (const char *const[]) { "predict", "m", "d", NULL },                  /* no --out */
+    (const char *const[]) { "inspect", NULL },
+    (const char *const[]) { "export", "m.safetensors", NULL },            /* no output chosen */
+    (const char *const[]) { "run", NULL },
+    (const char *const[]) { "run", "a.json", "b.json", NULL },
+    (const char *const[]) { "nosuchcommand", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (Result) r = { 0 };
+
+      run_argv (&r, cases[i]);
+      expect_status (&r, 2);
+      expect_error_line (&r, "");
+    }
+}
+
+static void
+test_failures_exit_1_with_file_and_line (void)
+{
+  g_autofree char *bad_csv = path_in ("bad.csv");
+  g_autofree char *bad_json = path_in ("bad.json");
+  g_autofree char *model = path_in ("never.safetensors");
+  g_autofree char *missing = path_in ("missing.safetensors");
+  g_autofree char *where = NULL;
+
+  write_text (bad_csv, "a,b,label\n1,2,x\n3,4,y\n5,\xff,x\n");
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", bad_csv, "--out", model);
+    expect_status (&r, 1);
+    where = g_strdup_printf ("%s:4:", bad_csv);
+    expect_error_line (&r, where);
+    g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  }
+  write_text (bad_json, "{\n  \"name\": \"x\",\n  \"seed\": oops\n}\n");
+  {
+    g_auto (Result) r = { 0 };
+    g_autofree char *line = g_strdup_printf ("%s:3:", bad_json);
+    RUN (&r, "run", bad_json);
+    expect_status (&r, 1);
+    expect_error_line (&r, line);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", missing);
+    expect_status (&r, 1);
+    expect_error_line (&r, missing);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "evaluate", missing, bad_csv);
+    expect_status (&r, 1);
+    expect_error_line (&r, missing);
+  }
+}
+
+static char *
+read_column_tail (const char *csv_path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_file_get_contents (csv_path, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  /* row,true_label,predicted_label,probs...: keep row, prediction and probabilities */
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      if (g_strv_length (f) < 3)
+        continue;
+      g_string_append (out, f[0]);
+      for (int k = 2; f[k] != NULL; k++)
+        g_string_append_printf (out, ",%s", f[k]);
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_train_evaluate_predict_round_trip (void)
+{
+  const char *classes[] = { "red", "green", "blue", NULL };
+  g_autofree char *data = path_in ("blobs.csv");
+  g_autofree char *model = path_in ("blobs.safetensors");
+  g_autofree char *evaldir = path_in ("eval");
+  g_autofree char *preds = path_in ("predictions.csv");
+  g_autofree char *eval_preds = NULL, *metrics = NULL, *onnx = path_in ("blobs.onnx");
+  g_autofree char *a = NULL, *b = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *m;
+
+  write_blobs_csv (data, classes, 80, 0.0, 1);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--preset", "mlp", "--epochs", "8", "--seed", "3");
+    expect_status (&r, 0);
+    g_assert_true (g_file_test (model, G_FILE_TEST_EXISTS));
+    g_assert_nonnull (strstr (r.out, "test acc"));
+    /* not a terminal: plain per-epoch lines, no carriage returns */
+    g_assert_nonnull (strstr (r.out, "epoch 8/8"));
+    g_assert_null (strchr (r.out, '\r'));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "evaluate", model, data, "--out", evaldir, "--plots", "png");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "Accuracy"));
+    g_assert_nonnull (strstr (r.out, "Confusion matrix"));
+    g_assert_nonnull (strstr (r.out, "green"));
+  }
+  metrics = g_build_filename (evaldir, "metrics.json", NULL);
+  m = load_json (parser, metrics);
+  g_assert_cmpfloat (json_object_get_double_member (m, "accuracy"), >, 0.8);
+  g_assert_cmpint (json_object_get_int_member (m, "n_samples"), ==, 240);
+  {
+    g_autofree char *png = g_build_filename (evaldir, "confusion.png", NULL);
+    g_autofree char *csv = g_build_filename (evaldir, "confusion.csv", NULL);
+    g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (csv, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "predict", model, data, "--out", preds);
+    expect_status (&r, 0);
+  }
+  eval_preds = g_build_filename (evaldir, "predictions.csv", NULL);
+  a = read_column_tail (eval_preds);
+  b = read_column_tail (preds);
+  g_assert_cmpuint (strlen (a), >, 1000);
+  g_assert_cmpstr (a, ==, b);
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", model);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "Dense"));
+    g_assert_nonnull (strstr (r.out, "red, green, blue") ? "" : strstr (r.out, "blue"));
+    g_assert_nonnull (strstr (r.out, "trainable"));
+    g_assert_nonnull (strstr (r.out, "Provenance"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GError) error = NULL;
+    JsonObject *o;
+
+    RUN (&r, "inspect", "--json", model);
+    expect_status (&r, 0);
+    json_parser_load_from_data (p, r.out, -1, &error);
+    g_assert_no_error (error);
+    o = json_node_get_object (json_parser_get_root (p));
+    g_assert_cmpint (json_object_get_int_member (o, "total_params"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (o, "total_params"), ==,
+                     json_object_get_int_member (o, "trainable_params"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "labels")), ==, 3);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "export", model, "--onnx", onnx);
+    expect_status (&r, 0);
+    g_assert_true (g_file_test (onnx, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_train_on_idx (void)
+{
+  g_autofree char *images = path_in ("bands-images-idx3-ubyte");
+  g_autofree char *labels = path_in ("bands-labels-idx1-ubyte");
+  g_autofree char *model = path_in ("bands.safetensors");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (Result) r = { 0 };
+  JsonObject *o;
+
+  write_idx_pair (images, labels, 300);
+  RUN (&r, "train", images, "--format", "idx", "--labels", labels, "--out", model, "--preset", "cnn",
+       "--epochs", "3");
+  expect_status (&r, 0);
+  {
+    g_auto (Result) i = { 0 };
+    RUN (&i, "inspect", "--json", model);
+    expect_status (&i, 0);
+    json_parser_load_from_data (parser, i.out, -1, &error);
+    g_assert_no_error (error);
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (o, "input_shape"), 1), ==, 12);
+    g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (o, "provenance"),
+                                                      "test_accuracy"), >, 0.6);
+  }
+}
+
+static char *
+write_small_experiment (const char *name)
+{
+  const char *src_classes[] = { "a", "b", "c", NULL };
+  const char *tgt_classes[] = { "d", "e", "f", NULL };
+  g_autofree char *src = path_in ("source.csv");
+  g_autofree char *tgt = path_in ("target.csv");
+  char *path = path_in (name);
+
+  write_blobs_csv (src, src_classes, 100, 0.0, 11);
+  write_blobs_csv (tgt, tgt_classes, 60, 0.3, 12);
+  write_text (path,
+              "{\n"
+              "  \"name\": \"small\",\n"
+              "  \"seed\": 5,\n"
+              "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+              "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 10,\n"
+              "              \"val_fraction\": 0, \"test_fraction\": 0.4 },\n"
+              "  \"architecture\": { \"preset\": \"mlp\" },\n"
+              "  \"pretrain\": { \"epochs\": 4, \"batch_size\": 16 },\n"
+              "  \"transfer\": { \"freeze\": { \"below\": 3 }, \"epochs\": 6, \"batch_size\": 8 },\n"
+              "  \"baseline\": true,\n"
+              "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+              "}\n");
+  return path;
+}
+
+static void
+test_run_small_experiment_with_overrides (void)
+{
+  g_autofree char *exp = write_small_experiment ("small.json");
+  g_autofree char *out = path_in ("small-out");
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_auto (Result) r = { 0 };
+  JsonObject *o;
+  JsonArray *runs;
+  const char *files[] = { "transfer/model.safetensors", "transfer/confusion.csv", "transfer/confusion.svg",
+                          "transfer/history.csv", "transfer/curves.svg", "transfer/metrics.json",
+                          "transfer/predictions.csv", "baseline/model.safetensors", "pretrain/model.safetensors",
+                          "comparison.svg", "experiment.json" };
+
+  RUN (&r, "run", exp, "--out", out, "--set", "pretrain.epochs=2", "--set", "transfer.epochs=3");
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "baseline"));
+  o = load_json (parser, summary);
+  runs = json_object_get_array_member (o, "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 0), "name"), ==, "pretrain");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 0), "epochs"), ==, 2);
+  for (guint i = 1; i < 3; i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      double acc = json_object_get_double_member (run, "test_accuracy");
+      g_assert_cmpint (json_object_get_int_member (run, "epochs"), ==, 3);
+      g_assert_cmpfloat (acc, >=, 0.0);
+      g_assert_cmpfloat (acc, <=, 1.0);
+    }
+  /* frozen layers: fewer trainable parameters in the transfer run */
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 1), "trainable_params"), <,
+                   json_object_get_int_member (json_array_get_object_element (runs, 1), "total_params"));
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (out, files[i], NULL);
+      if (!g_file_test (p, G_FILE_TEST_EXISTS))
+        g_error ("missing %s", p);
+    }
+  {
+    g_autofree char *png = g_build_filename (out, "transfer", "curves.png", NULL);
+    g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));   /* plots: svg only */
+  }
+}
+
+static void
+test_run_refuses_path_escapes (void)
+{
+  g_autofree char *exp = write_small_experiment ("escape.json");
+  g_autofree char *out = path_in ("escape-out");
+  g_autofree char *outside = path_in ("outside");
+  g_autofree char *link = g_build_filename (out, "transfer", NULL);
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--set", "outputs.runs.transfer=../outside");
+    expect_status (&r, 2);
+    expect_error_line (&r, "..");
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--set", "outputs.runs.baseline=/tmp/abs");
+    expect_status (&r, 2);
+    expect_error_line (&r, "absolute");
+  }
+  g_assert_cmpint (g_mkdir_with_parents (out, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (outside, 0755), ==, 0);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  {
+    g_auto (Result) r = { 0 };
+    g_autofree char *leaked = g_build_filename (outside, "model.safetensors", NULL);
+    RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=1");
+    expect_status (&r, 1);
+    g_assert_nonnull (strstr (r.err, "symbolic link"));
+    g_assert_false (g_file_test (leaked, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--set", "transfer.freeze.below=x");
+    expect_status (&r, 2);
+    expect_error_line (&r, "transfer.freeze.below: expected an integer");
+  }
+}
+
+static void
+test_interrupt_keeps_a_checkpoint (void)
+{
+  const char *classes[] = { "p", "q", NULL };
+  g_autofree char *data = path_in ("long.csv");
+  g_autofree char *model = path_in ("long.safetensors");
+  g_autofree char *ckpt = path_in ("long.ckpt");
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *line;
+
+  write_blobs_csv (data, classes, 1500, 0.0, 9);
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, binary,
+                           "train", data, "--out", model, "--epochs", "40", "--checkpoint", ckpt, NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error)) != NULL)
+    {
+      gboolean first_epoch = strstr (line, "epoch 2/40 ") != NULL;
+      g_free (line);
+      if (first_epoch)
+        break;
+    }
+  g_assert_no_error (error);
+  g_subprocess_send_signal (proc, SIGINT);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_nonnull (strstr (err, "--resume"));
+  g_assert_nonnull (strstr (err, ckpt));
+  g_assert_true (g_file_test (ckpt, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--epochs", "40", "--checkpoint", ckpt, "--resume", ckpt, "--quiet");
+    expect_status (&r, 0);
+    g_assert_true (g_file_test (model, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_run_fashion_split_reduced (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *exp = NULL;
+  g_autofree char *out = path_in ("fashion");
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_auto (Result) r = { 0 };
+  JsonArray *runs;
+
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
+      return;
+    }
+  g_assert_nonnull (src);
+  exp = g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "source.per_class=80", "--set", "pretrain.epochs=2",
+       "--set", "transfer.epochs=10", "--set", "target.test_per_class=100", "--set", "outputs.plots=[\"png\"]");
+  expect_status (&r, 0);
+  runs = json_object_get_array_member (load_json (parser, summary), "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 3);
+  {
+    JsonObject *transfer = json_array_get_object_element (runs, 1);
+    g_assert_cmpstr (json_object_get_string_member (transfer, "name"), ==, "transfer");
+    g_test_message ("transfer accuracy %.3f, baseline %.3f",
+                    json_object_get_double_member (transfer, "test_accuracy"),
+                    json_object_get_double_member (json_array_get_object_element (runs, 2), "test_accuracy"));
+    g_assert_cmpfloat (json_object_get_double_member (transfer, "test_accuracy"), >, 0.2);
+    g_assert_cmpint (json_object_get_int_member (transfer, "test_samples"), ==, 500);
+  }
+}
+
+static void
+test_run_sentiment (void)
+{
+  const char *shared = g_getenv ("TL_SHARED_DATA");
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *books = NULL, *kitchen = NULL, *exp = NULL, *set_src = NULL, *set_tgt = NULL;
+  g_autofree char *out = path_in ("sentiment");
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_auto (Result) r = { 0 };
+
+  books = shared ? g_build_filename (shared, "sentiment", "books.csv", NULL) : NULL;
+  kitchen = shared ? g_build_filename (shared, "sentiment", "kitchen.csv", NULL) : NULL;
+  if (books == NULL || !g_file_test (books, G_FILE_TEST_EXISTS) || !g_file_test (kitchen, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the sentiment data are not in TL_SHARED_DATA");
+      return;
+    }
+  exp = g_build_filename (src, "data", "experiments", "sentiment.json", NULL);
+  set_src = g_strdup_printf ("source.path=%s", books);
+  set_tgt = g_strdup_printf ("target.path=%s", kitchen);
+  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", set_src, "--set", set_tgt, "--set", "pretrain.epochs=2",
+       "--set", "transfer.epochs=4", "--set", "source.per_class=300", "--set", "outputs.exports=[\"metrics\"]");
+  expect_status (&r, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (load_json (parser, summary), "runs")),
+                    ==, 3);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  binary = g_getenv ("TL_BINARY");
+  if (binary == NULL || !g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_printerr ("TL_BINARY must name the transfer-lab binary\n");
+      return 1;
+    }
+  tmp = g_dir_make_tmp ("tl-cli-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
+
+  g_test_add_func ("/cli/help", test_help_of_each_command);
+  g_test_add_func ("/cli/usage-errors", test_usage_errors_exit_2);
+  g_test_add_func ("/cli/failures", test_failures_exit_1_with_file_and_line);
+  g_test_add_func ("/cli/train-evaluate-predict", test_train_evaluate_predict_round_trip);
+  g_test_add_func ("/cli/train-idx", test_train_on_idx);
+  g_test_add_func ("/cli/run-small", test_run_small_experiment_with_overrides);
+  g_test_add_func ("/cli/run-path-escapes", test_run_refuses_path_escapes);
+  g_test_add_func ("/cli/interrupt-and-resume", test_interrupt_keeps_a_checkpoint);
+  g_test_add_func ("/cli/run-fashion-split", test_run_fashion_split_reduced);
+  g_test_add_func ("/cli/run-sentiment", test_run_sentiment);
+  status = g_test_run ();
+  remove_tree (tmp);
+  g_free (tmp);
+  return status;
+}

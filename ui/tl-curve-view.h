@@ -1,0 +1,31 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-chart.h"
+#include "tl-trainer.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_CURVE_VIEW (tl_curve_view_get_type ())
+G_DECLARE_FINAL_TYPE (TlCurveView, tl_curve_view, TL, CURVE_VIEW, GtkWidget)
+
+/* Live training curves of one quantity (loss or accuracy), drawn by the core's
+ * line chart: the running per-batch value of the current run as a thin line,
+ * per-epoch train and validation points, and a second run (the baseline)
+ * overlaid. The pointer shows a read-out of the values under it. */
+GtkWidget *tl_curve_view_new            (TlChartQuantity quantity);
+void       tl_curve_view_set_quantity   (TlCurveView *self, TlChartQuantity quantity);
+void       tl_curve_view_set_log_scale  (TlCurveView *self, gboolean log_scale);
+gboolean   tl_curve_view_get_log_scale  (TlCurveView *self);
+void       tl_curve_view_clear          (TlCurveView *self);
+/* x in epochs (1.5 = half-way through the second epoch). */
+void       tl_curve_view_add_batch      (TlCurveView *self, double x, double value);
+/* Copies the epoch records; run is 0 for the main run and 1 for the baseline. */
+void       tl_curve_view_set_history    (TlCurveView *self, int run, const TlHistory *history, const char *label);
+/* Points drawn, over every series (for tests). */
+int        tl_curve_view_get_n_points   (TlCurveView *self);
+/* The text shown for the pointer at x (widget coordinates), or NULL off the data. */
+char      *tl_curve_view_read_out       (TlCurveView *self, double x);
+
+G_END_DECLS

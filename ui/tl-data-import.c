@@ -1,0 +1,247 @@
+#define G_LOG_DOMAIN "tl-data-import"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tl-data-import.h"
+
+TlImportSettings *
+tl_data_spec_to_settings (const TlExperiment *exp, const TlDataSourceSpec *spec)
+{
+  TlImportSettings *s = tl_import_settings_new ();
+
+  switch (spec->format)
+    {
+    case TL_DATA_FORMAT_CSV: s->format = TL_SOURCE_CSV; break;
+    case TL_DATA_FORMAT_IDX: s->format = TL_SOURCE_IDX; break;
+    case TL_DATA_FORMAT_IMAGES: s->format = TL_SOURCE_IMAGE_FOLDER; break;
+    default: s->format = TL_SOURCE_AUTO; break;
+    }
+  s->label_column = g_strdup (spec->label_column);
+  s->text_column = g_strdup (spec->text_column);
+  s->feature_columns = g_strdupv (spec->feature_columns);
+  s->classes = g_strdupv (spec->classes);
+  s->per_class = spec->per_class;
+  s->val_fraction = spec->val_fraction;
+  s->test_fraction = spec->test_fraction;
+  s->seed = exp->seed;
+  if (spec->max_len > 0)
+    s->max_len = spec->max_len;
+  if (spec->vocab_size > 0)
+    s->vocab_size = spec->vocab_size;
+  if (spec->image_size > 0)
+    s->image_width = s->image_height = spec->image_size;
+  if (spec->format == TL_DATA_FORMAT_IMAGES)
+    s->channels = spec->grey ? 1 : 3;
+  s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);
+  s->test_path = tl_experiment_resolve_path (exp, spec->test_path);
+  return s;
+}
+
+void
+tl_data_spec_from_settings (TlDataSourceSpec *spec, const char *path, const TlImportSettings *s)
+{
+  switch (s->format)
+    {
+    case TL_SOURCE_IDX: spec->format = TL_DATA_FORMAT_IDX; break;
+    case TL_SOURCE_IMAGE_FOLDER: spec->format = TL_DATA_FORMAT_IMAGES; break;
+    case TL_SOURCE_CSV:
+    case TL_SOURCE_AUTO:
+    default:
+      spec->format = TL_DATA_FORMAT_CSV;
+      break;
+    }
+  g_free (spec->path);
+  spec->path = g_strdup (path);
+  g_free (spec->labels_path);
+  spec->labels_path = g_strdup (s->labels_path);
+  g_free (spec->test_path);
+  spec->test_path = g_strdup (s->test_path);
+  g_free (spec->label_column);
+  spec->label_column = g_strdup (s->label_column);
+  g_free (spec->text_column);
+  spec->text_column = g_strdup (s->text_column);
+  g_strfreev (spec->feature_columns);
+  spec->feature_columns = g_strdupv (s->feature_columns);
+  g_strfreev (spec->classes);
+  spec->classes = g_strdupv (s->classes);
+  spec->per_class = s->per_class;
+  spec->val_fraction = s->val_fraction;
+  spec->test_fraction = s->test_fraction;
+  spec->max_len = s->max_len;
+  spec->vocab_size = s->vocab_size;
+  spec->image_size = s->image_width;
+  spec->grey = s->channels == 1;
+}
+
+void
+tl_data_import_result_free (TlDataImportResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->path);
+  g_clear_pointer (&result->import, tl_import_free);
+  g_clear_pointer (&result->data, tl_pipeline_data_free);
+  g_free (result->format);
+  g_clear_pointer (&result->train, tl_dataset_free);
+  g_clear_pointer (&result->val, tl_dataset_free);
+  g_clear_pointer (&result->test, tl_dataset_free);
+  g_free (result);
+}
+
+typedef struct {
+  char             *path;
+  TlImportSettings *settings;
+} ImportJob;
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->path);
+  tl_import_settings_free (job->settings);
+  g_free (job);
+}
+
+static TlImportSettings *
+copy_settings (const TlImportSettings *src)
+{
+  TlImportSettings *s = tl_import_settings_new ();
+  g_free (s->label_column);
+  g_free (s->text_column);
+  g_free (s->labels_path);
+  g_free (s->test_path);
+  g_strfreev (s->feature_columns);
+  g_strfreev (s->column_types);
+  g_strfreev (s->classes);
+  *s = *src;
+  s->label_column = g_strdup (src->label_column);
+  s->text_column = g_strdup (src->text_column);
+  s->labels_path = g_strdup (src->labels_path);
+  s->test_path = g_strdup (src->test_path);
+  s->feature_columns = g_strdupv (src->feature_columns);
+  s->column_types = g_strdupv (src->column_types);
+  s->classes = g_strdupv (src->classes);
+  return s;
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ImportJob *job = task_data;
+  g_autoptr (TlDataImportResult) result = g_new0 (TlDataImportResult, 1);
+  GError *error = NULL;
+
+  result->path = g_strdup (job->path);
+  result->import = tl_import_run (job->path, job->settings, &error);
+  if (result->import == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  tl_split_apply (result->import->split, result->import->dataset, &result->train, &result->val, &result->test);
+  result->n_classes = result->import->report->n_classes;
+  result->n_rows = result->import->report->n_rows;
+  result->vocab_size = result->import->report->vocab_size;
+  result->format = g_strdup (result->import->report->format);
+  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
+}
+
+void
+tl_data_import_async (const char *path, const TlImportSettings *settings, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ImportJob *job;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (settings != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tl_data_import_async);
+  job = g_new0 (ImportJob, 1);
+  job->path = g_strdup (path);
+  job->settings = copy_settings (settings);
+  g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+TlDataImportResult *
+tl_data_import_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct {
+  TlExperiment *exp;
+  gboolean      target;
+} ExperimentJob;
+
+static void
+experiment_job_free (ExperimentJob *job)
+{
+  tl_experiment_free (job->exp);
+  g_free (job);
+}
+
+static void
+experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ExperimentJob *job = task_data;
+  const TlDataSourceSpec *spec = job->target ? &job->exp->target : &job->exp->source;
+  g_autoptr (TlDataImportResult) result = g_new0 (TlDataImportResult, 1);
+  GError *error = NULL;
+
+  result->path = tl_experiment_resolve_path (job->exp, spec->path);
+  result->data = tl_pipeline_import (job->exp, spec, NULL, job->exp->seed,
+                                     job->target ? "target" : "source", &error);
+  if (result->data == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  result->train = g_steal_pointer (&result->data->train);
+  result->val = g_steal_pointer (&result->data->val);
+  result->test = g_steal_pointer (&result->data->test);
+  result->n_classes = result->train->n_classes;
+  result->n_rows = result->train->n + (result->val ? result->val->n : 0) + (result->test ? result->test->n : 0);
+  if (result->data->report != NULL)
+    {
+      result->vocab_size = result->data->report->vocab_size;
+      result->format = g_strdup (result->data->report->format);
+    }
+  else
+    result->format = g_strdup (tl_data_format_name (spec->format));
+  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
+}
+
+void
+tl_data_import_experiment_async (const TlExperiment *exp, gboolean target, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ExperimentJob *job;
+
+  g_return_if_fail (exp != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tl_data_import_experiment_async);
+  job = g_new0 (ExperimentJob, 1);
+  job->exp = tl_experiment_copy (exp);
+  job->target = target;
+  g_task_set_task_data (task, job, (GDestroyNotify) experiment_job_free);
+  g_task_run_in_thread (task, experiment_import_thread);
+}
+
+char *
+tl_data_import_describe (const TlDataImportResult *result)
+{
+  g_autofree char *base = g_path_get_basename (result->path);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s · %s · %d class", "%s · %s · %d classes",
+                                       result->n_classes),
+                          base, result->format != NULL ? result->format : "", result->n_classes);
+}

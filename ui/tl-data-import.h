@@ -1,0 +1,46 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tl-experiment.h"
+#include "tl-import.h"
+#include "tl-pipeline.h"
+
+G_BEGIN_DECLS
+
+/* Import settings for a data source of an experiment (paths resolved against
+ * the experiment's folder), and back. */
+TlImportSettings *tl_data_spec_to_settings   (const TlExperiment *exp, const TlDataSourceSpec *spec);
+void              tl_data_spec_from_settings (TlDataSourceSpec *spec, const char *path,
+                                              const TlImportSettings *settings);
+
+typedef struct {
+  char      *path;
+  TlImport  *import;           /* from tl_data_import_async */
+  TlPipelineData *data;        /* from tl_data_import_experiment_async */
+  TlDataset *train, *val, *test;
+  int        n_classes;
+  int        n_rows;
+  int        vocab_size;
+  char      *format;
+} TlDataImportResult;
+
+void tl_data_import_result_free (TlDataImportResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDataImportResult, tl_data_import_result_free)
+
+/* Runs tl_import_run in a worker thread and splits the dataset. The settings are copied. */
+void                tl_data_import_async  (const char *path, const TlImportSettings *settings,
+                                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                                           gpointer user_data);
+TlDataImportResult *tl_data_import_finish (GAsyncResult *result, GError **error);
+
+/* Imports a data source of an experiment as the pipeline does (class subset,
+ * test split, N per class, validation split); the experiment is copied. */
+void                tl_data_import_experiment_async (const TlExperiment *exp, gboolean target,
+                                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                                     gpointer user_data);
+
+/* "train.csv · 20 classes · 8,000 / 1,000 / 1,000" */
+char *tl_data_import_describe (const TlDataImportResult *result);
+
+G_END_DECLS

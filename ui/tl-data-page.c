@@ -1,0 +1,341 @@
+#define G_LOG_DOMAIN "tl-data-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "tl-bar-view.h"
+#include "tl-data-import.h"
+#include "tl-data-page.h"
+#include "tl-import-wizard.h"
+
+typedef struct {
+  AdwPreferencesGroup *group;
+  AdwActionRow        *file_row;
+  AdwActionRow        *samples_row;
+  AdwActionRow        *classes_row;
+  TlBarView           *bars;
+  GtkWidget           *bars_row;
+} Slot;
+
+struct _TlDataPage
+{
+  GtkWidget      parent_instance;
+
+  TlDocument    *document;
+  Slot           slots[TL_N_ROLES];
+  int            loading;       /* imports still running */
+  GCancellable  *cancellable;
+
+  GtkWidget     *content;
+  GtkWidget     *loading_box;
+  GtkSpinner    *loading_spinner;
+  AdwEntryRow   *name_row;
+  GtkSpinButton *seed_spin;
+};
+
+G_DEFINE_FINAL_TYPE (TlDataPage, tl_data_page, GTK_TYPE_WIDGET)
+
+static void
+on_import_clicked (GtkButton *button, TlDataPage *self)
+{
+  tl_data_page_import (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "role")));
+}
+
+static void
+build_slot (TlDataPage *self, TlDataRole role)
+{
+  Slot *slot = &self->slots[role];
+  GtkWidget *button = gtk_button_new ();
+  GtkWidget *content = adw_button_content_new ();
+
+  slot->group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (slot->group, role == TL_ROLE_SOURCE ? _("Source Data") : _("Target Data"));
+  adw_preferences_group_set_description (slot->group, role == TL_ROLE_SOURCE
+                                         ? _("Plenty of labelled samples from a related domain")
+                                         : _("The task you care about, often with few labels"));
+  adw_button_content_set_icon_name (ADW_BUTTON_CONTENT (content), "document-open-symbolic");
+  adw_button_content_set_label (ADW_BUTTON_CONTENT (content), _("Import…"));
+  gtk_button_set_child (GTK_BUTTON (button), content);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_object_set_data (G_OBJECT (button), "role", GINT_TO_POINTER (role));
+  g_signal_connect (button, "clicked", G_CALLBACK (on_import_clicked), self);
+  adw_preferences_group_set_header_suffix (slot->group, button);
+
+  slot->file_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_action_row_add_prefix (slot->file_row, gtk_image_new_from_icon_name ("text-x-generic-symbolic"));
+  slot->samples_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->samples_row), _("Samples"));
+  adw_action_row_add_prefix (slot->samples_row, gtk_image_new_from_icon_name ("view-list-symbolic"));
+  slot->classes_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->classes_row), _("Classes"));
+  adw_action_row_add_prefix (slot->classes_row, gtk_image_new_from_icon_name ("view-grid-symbolic"));
+  slot->bars = TL_BAR_VIEW (tl_bar_view_new ());
+  gtk_widget_set_margin_top (GTK_WIDGET (slot->bars), 8);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (slot->bars), 8);
+  gtk_widget_set_margin_start (GTK_WIDGET (slot->bars), 8);
+  gtk_widget_set_margin_end (GTK_WIDGET (slot->bars), 8);
+  slot->bars_row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (slot->bars_row), FALSE);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (slot->bars_row), GTK_WIDGET (slot->bars));
+
+  adw_preferences_group_add (slot->group, GTK_WIDGET (slot->file_row));
+  adw_preferences_group_add (slot->group, GTK_WIDGET (slot->samples_row));
+  adw_preferences_group_add (slot->group, GTK_WIDGET (slot->classes_row));
+  adw_preferences_group_add (slot->group, slot->bars_row);
+  gtk_box_append (GTK_BOX (self->content), GTK_WIDGET (slot->group));
+}
+
+static void
+update_slot (TlDataPage *self, TlDataRole role)
+{
+  Slot *slot = &self->slots[role];
+  const TlDataSlot *data = &self->document->data[role];
+  gboolean has = data->train != NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (slot->samples_row), has);
+  gtk_widget_set_visible (GTK_WIDGET (slot->classes_row), has);
+  gtk_widget_set_visible (slot->bars_row, has);
+  if (!has)
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->file_row), _("No data imported"));
+      adw_action_row_set_subtitle (slot->file_row, role == TL_ROLE_SOURCE
+                                   ? _("Import a CSV file, an IDX file or a folder of images (Ctrl+I)")
+                                   : _("Without target data, the model is trained and evaluated on the source data"));
+      tl_bar_view_set_counts (slot->bars, 0, NULL, NULL, NULL);
+      return;
+    }
+  {
+    g_autofree char *base = g_path_get_basename (data->path != NULL ? data->path : "");
+    g_autofree char *samples = g_strdup_printf (_("%d for training · %d for validation · %d for testing"),
+                                                data->train->n, data->val != NULL ? data->val->n : 0,
+                                                data->test != NULL ? data->test->n : 0);
+    g_autofree char *shape = tl_tensor_shape_string (data->train->sample_ndim, data->train->sample_shape);
+    g_autofree char *classes = g_strdup_printf (_("%d classes · samples of shape %s"), data->train->n_classes, shape);
+    g_autofree int *counts = g_new0 (int, data->train->n_classes);
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->file_row), base);
+    adw_action_row_set_subtitle (slot->file_row, data->description != NULL ? data->description : "");
+    adw_action_row_set_subtitle (slot->samples_row, samples);
+    adw_action_row_set_subtitle (slot->classes_row, classes);
+    tl_dataset_class_counts (data->train, counts);
+    tl_bar_view_set_counts (slot->bars, data->train->n_classes, (const char *const *) data->train->class_names,
+                            counts, NULL);
+  }
+}
+
+static void
+update (TlDataPage *self)
+{
+  for (int r = 0; r < TL_N_ROLES; r++)
+    update_slot (self, r);
+}
+
+static void
+on_document_changed (TlDataPage *self, const char *what)
+{
+  if (g_strcmp0 (what, "data") == 0)
+    {
+      update (self);
+      if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_row)),
+                     self->document->exp->name != NULL ? self->document->exp->name : "") != 0)
+        gtk_editable_set_text (GTK_EDITABLE (self->name_row),
+                               self->document->exp->name != NULL ? self->document->exp->name : "");
+      gtk_spin_button_set_value (self->seed_spin, (double) self->document->exp->seed);
+    }
+}
+
+static void
+on_name_changed (TlDataPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+
+  if (self->document == NULL || g_strcmp0 (text, self->document->exp->name) == 0)
+    return;
+  if (self->document->exp->name == NULL && text[0] == '\0')
+    return;
+  g_free (self->document->exp->name);
+  self->document->exp->name = g_strdup (text);
+  tl_document_changed (self->document, "params");
+}
+
+static void
+on_seed_changed (TlDataPage *self)
+{
+  guint64 seed = (guint64) gtk_spin_button_get_value_as_int (self->seed_spin);
+
+  if (self->document == NULL || seed == self->document->exp->seed)
+    return;
+  self->document->exp->seed = seed;
+  tl_document_changed (self->document, "params");
+}
+
+GtkWidget *
+tl_data_page_import (TlDataPage *self, TlDataRole role)
+{
+  GtkRoot *root;
+  TlImportWizard *wizard;
+
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
+  g_return_val_if_fail (self->document != NULL, NULL);
+
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  wizard = tl_import_wizard_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->document, role);
+  gtk_window_present (GTK_WINDOW (wizard));
+  return GTK_WIDGET (wizard);
+}
+
+gboolean
+tl_data_page_is_loading (TlDataPage *self)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), FALSE);
+  return self->loading > 0;
+}
+
+static void
+set_loading (TlDataPage *self, int delta)
+{
+  self->loading += delta;
+  gtk_widget_set_visible (self->loading_box, self->loading > 0);
+  gtk_spinner_set_spinning (self->loading_spinner, self->loading > 0);
+}
+
+typedef struct {
+  TlDataPage *self;
+  TlDataRole  role;
+} LoadJob;
+
+static void
+load_job_free (LoadJob *job)
+{
+  g_object_unref (job->self);
+  g_free (job);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadJob, load_job_free)
+
+static void
+loaded (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (LoadJob) job = data;
+  TlDataPage *self = job->self;
+  TlDataRole role = job->role;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlDataImportResult) result = tl_data_import_finish (res, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->document == NULL)
+    return;
+  set_loading (self, -1);
+  if (result == NULL)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+      return;
+    }
+  {
+    g_autofree char *description = tl_data_import_describe (result);
+    tl_document_set_data (self->document, role, result->path, description, g_steal_pointer (&result->train),
+                          g_steal_pointer (&result->val), g_steal_pointer (&result->test),
+                          result->vocab_size);
+  }
+  if (self->loading == 0)
+    {
+      tl_document_set_modified (self->document, FALSE);
+      g_signal_emit_by_name (self, "loaded");
+    }
+}
+
+void
+tl_data_page_load_experiment_data (TlDataPage *self)
+{
+  TlExperiment *exp;
+
+  g_return_if_fail (TL_IS_DATA_PAGE (self));
+  g_return_if_fail (self->document != NULL);
+
+  exp = self->document->exp;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->loading = 0;
+  for (int r = 0; r < TL_N_ROLES; r++)
+    {
+      const TlDataSourceSpec *spec = r == TL_ROLE_SOURCE ? &exp->source : &exp->target;
+      LoadJob *job;
+
+      if (spec->path == NULL)
+        continue;
+      job = g_new0 (LoadJob, 1);
+      job->self = g_object_ref (self);
+      job->role = r;
+      set_loading (self, 1);
+      tl_data_import_experiment_async (exp, r == TL_ROLE_TARGET, self->cancellable, loaded, job);
+    }
+  if (self->loading == 0)
+    g_signal_emit_by_name (self, "loaded");
+}
+
+void
+tl_data_page_set_document (TlDataPage *self, TlDocument *document)
+{
+  g_return_if_fail (TL_IS_DATA_PAGE (self));
+
+  if (self->document != NULL)
+    g_signal_handlers_disconnect_by_data (self->document, self);
+  g_set_object (&self->document, document);
+  g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+  on_document_changed (self, "data");
+}
+
+static void
+tl_data_page_dispose (GObject *object)
+{
+  TlDataPage *self = TL_DATA_PAGE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_DATA_PAGE);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (tl_data_page_parent_class)->dispose (object);
+}
+
+static void
+tl_data_page_finalize (GObject *object)
+{
+  TlDataPage *self = TL_DATA_PAGE (object);
+
+  g_clear_object (&self->document);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (tl_data_page_parent_class)->finalize (object);
+}
+
+static void
+tl_data_page_class_init (TlDataPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tl_data_page_dispose;
+  object_class->finalize = tl_data_page_finalize;
+  /* Emitted when the data an experiment names has been imported (or failed to). */
+  g_signal_new ("loaded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-data-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, content);
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, loading_box);
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, name_row);
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, seed_spin);
+}
+
+static void
+tl_data_page_init (TlDataPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  build_slot (self, TL_ROLE_SOURCE);
+  build_slot (self, TL_ROLE_TARGET);
+  g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (on_name_changed), self);
+  g_signal_connect_swapped (self->seed_spin, "value-changed", G_CALLBACK (on_seed_changed), self);
+}

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-document.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_DATA_PAGE (tl_data_page_get_type ())
+G_DECLARE_FINAL_TYPE (TlDataPage, tl_data_page, TL, DATA_PAGE, GtkWidget)
+
+void            tl_data_page_set_document (TlDataPage *self, TlDocument *document);
+/* Opens the import wizard for a role; returns it (owned by the toolkit). */
+GtkWidget      *tl_data_page_import       (TlDataPage *self, TlDataRole role);
+/* Imports the data sources the experiment names, in a worker thread. */
+void            tl_data_page_load_experiment_data (TlDataPage *self);
+gboolean        tl_data_page_is_loading   (TlDataPage *self);
+
+G_END_DECLS

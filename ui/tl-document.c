@@ -1,0 +1,475 @@
+#define G_LOG_DOMAIN "tl-document"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tl-document.h"
+
+G_DEFINE_FINAL_TYPE (TlDocument, tl_document, G_TYPE_OBJECT)
+
+enum { CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void
+data_slot_clear (TlDataSlot *slot)
+{
+  g_clear_pointer (&slot->description, g_free);
+  g_clear_pointer (&slot->path, g_free);
+  g_clear_pointer (&slot->train, tl_dataset_free);
+  g_clear_pointer (&slot->val, tl_dataset_free);
+  g_clear_pointer (&slot->test, tl_dataset_free);
+  slot->vocab_size = 0;
+}
+
+static void
+clear_results (TlDocument *self)
+{
+  self->metrics = NULL;
+  g_clear_pointer (&self->result, tl_pipeline_result_free);
+  g_clear_pointer (&self->test_predictions, g_free);
+  self->n_test_predictions = 0;
+}
+
+static void
+tl_document_finalize (GObject *object)
+{
+  TlDocument *self = TL_DOCUMENT (object);
+
+  for (int r = 0; r < TL_N_ROLES; r++)
+    data_slot_clear (&self->data[r]);
+  clear_results (self);
+  g_clear_pointer (&self->source_model, tl_model_free);
+  g_clear_pointer (&self->target_model, tl_model_free);
+  g_clear_pointer (&self->source_model_path, g_free);
+  g_clear_pointer (&self->exp, tl_experiment_free);
+  g_clear_pointer (&self->path, g_free);
+  G_OBJECT_CLASS (tl_document_parent_class)->finalize (object);
+}
+
+static void
+tl_document_class_init (TlDocumentClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tl_document_finalize;
+
+  /* The detail says what changed: "data", "model", "transfer", "params", "results", "file". */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
+                                   G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+tl_document_init (TlDocument *self)
+{
+  self->exp = tl_experiment_new ();
+  self->preset = TL_PRESET_MLP;
+}
+
+TlDocument *
+tl_document_new (void)
+{
+  return g_object_new (TL_TYPE_DOCUMENT, NULL);
+}
+
+void
+tl_document_changed (TlDocument *self, const char *what)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+  g_return_if_fail (what != NULL);
+
+  if (g_strcmp0 (what, "file") != 0 && g_strcmp0 (what, "results") != 0)
+    tl_document_set_modified (self, TRUE);
+  g_signal_emit (self, signals[CHANGED], g_quark_from_string (what), what);
+}
+
+void
+tl_document_set_modified (TlDocument *self, gboolean modified)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (self->modified == !!modified)
+    return;
+  self->modified = !!modified;
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("file"), "file");
+}
+
+void
+tl_document_set_path (TlDocument *self, const char *path)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (g_strcmp0 (self->path, path) == 0)
+    return;
+  g_free (self->path);
+  self->path = g_strdup (path);
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("file"), "file");
+}
+
+char *
+tl_document_get_title (TlDocument *self)
+{
+  g_autofree char *base = NULL;
+  char *dot;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (self->path == NULL)
+    return g_strdup (self->exp->name != NULL ? self->exp->name : _("Untitled Experiment"));
+  base = g_path_get_basename (self->path);
+  dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_steal_pointer (&base);
+}
+
+void
+tl_document_clear_results (TlDocument *self)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  clear_results (self);
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("results"), "results");
+}
+
+void
+tl_document_set_result (TlDocument *self, TlPipelineResult *result)
+{
+  TlRunResult *main_run;
+
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  clear_results (self);
+  self->result = result;
+  main_run = tl_document_get_main_run (self);
+  self->metrics = main_run != NULL ? main_run->metrics : NULL;
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("results"), "results");
+}
+
+TlRunResult *
+tl_document_get_run (TlDocument *self, const char *name)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (self->result == NULL)
+    return NULL;
+  return tl_pipeline_result_find (self->result, name);
+}
+
+TlRunResult *
+tl_document_get_main_run (TlDocument *self)
+{
+  TlRunResult *run;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (self->result == NULL)
+    return NULL;
+  run = tl_pipeline_result_find (self->result, "transfer");
+  if (run != NULL && run->metrics != NULL)
+    return run;
+  for (int i = (int) self->result->runs->len - 1; i >= 0; i--)
+    {
+      run = g_ptr_array_index (self->result->runs, i);
+      if (run->metrics != NULL && g_strcmp0 (run->name, "baseline") != 0)
+        return run;
+    }
+  return NULL;
+}
+
+void
+tl_document_set_predictions (TlDocument *self, int *predictions, int n)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  g_free (self->test_predictions);
+  self->test_predictions = predictions;
+  self->n_test_predictions = n;
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("results"), "results");
+}
+
+const TlDataSlot *
+tl_document_target_slot (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (self->data[TL_ROLE_TARGET].train != NULL)
+    return &self->data[TL_ROLE_TARGET];
+  return &self->data[TL_ROLE_SOURCE];
+}
+
+gboolean
+tl_document_has_data (TlDocument *self, TlDataRole role)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (role < TL_N_ROLES, FALSE);
+
+  return self->data[role].train != NULL;
+}
+
+static const TlDataSlot *
+architecture_slot (TlDocument *self)
+{
+  if (self->data[TL_ROLE_SOURCE].train != NULL)
+    return &self->data[TL_ROLE_SOURCE];
+  return &self->data[TL_ROLE_TARGET];
+}
+
+gboolean
+tl_document_set_preset (TlDocument *self, TlPreset preset, GError **error)
+{
+  const TlDataSlot *slot;
+  TlModel *model;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  self->preset = preset;
+  g_free (self->exp->architecture.preset);
+  self->exp->architecture.preset = g_strdup (tl_preset_name (preset));
+  slot = architecture_slot (self);
+  if (slot->train == NULL)
+    {
+      tl_document_changed (self, "model");
+      return TRUE;
+    }
+  if (self->exp->architecture.n_layers > 0)
+    {
+      /* A preset chosen here replaces an explicit layer list. */
+      g_free (self->exp->architecture.layers);
+      self->exp->architecture.layers = NULL;
+      if (self->exp->architecture.layer_names != NULL)
+        for (int i = 0; i < self->exp->architecture.n_layers; i++)
+          g_free (self->exp->architecture.layer_names[i]);
+      g_clear_pointer (&self->exp->architecture.layer_names, g_free);
+      self->exp->architecture.n_layers = 0;
+    }
+  model = tl_pipeline_build_model (&self->exp->architecture, slot->train, MAX (slot->vocab_size, 2),
+                                   self->exp->seed, error);
+  if (model == NULL)
+    return FALSE;
+  g_clear_pointer (&self->source_model_path, g_free);
+  tl_document_set_source_model (self, model, FALSE, NULL);
+  return TRUE;
+}
+
+void
+tl_document_set_source_model (TlDocument *self, TlModel *model, gboolean trained, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (model != self->source_model)
+    {
+      g_clear_pointer (&self->source_model, tl_model_free);
+      self->source_model = model;
+    }
+  self->source_trained = trained;
+  if (path != NULL)
+    {
+      g_free (self->source_model_path);
+      self->source_model_path = g_strdup (path);
+      g_free (self->exp->pretrained_model);
+      self->exp->pretrained_model = g_strdup (path);
+    }
+  clear_results (self);
+  tl_document_changed (self, "model");
+  if (!tl_document_rebuild_target (self, &error))
+    g_debug ("target model not rebuilt: %s", error->message);
+}
+
+gboolean
+tl_document_rebuild_target (TlDocument *self, GError **error)
+{
+  const TlDataSlot *target = tl_document_target_slot (self);
+  g_autoptr (TlModel) model = NULL;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  if (self->source_model == NULL)
+    {
+      g_clear_pointer (&self->target_model, tl_model_free);
+      tl_document_changed (self, "transfer");
+      return TRUE;
+    }
+  model = tl_model_copy (self->source_model);
+  if (target->train != NULL && self->exp->transfer.rebuild_head
+      && !tl_model_replace_head (model, target->train->n_classes, error))
+    return FALSE;
+  g_clear_pointer (&self->target_model, tl_model_free);
+  self->target_model = g_steal_pointer (&model);
+  tl_document_apply_plan (self);
+  tl_document_changed (self, "transfer");
+  return TRUE;
+}
+
+static int
+layer_index (TlModel *model, const char *ref)
+{
+  char *end = NULL;
+  gint64 index;
+
+  index = g_ascii_strtoll (ref, &end, 10);
+  if (end != ref && *end == '\0' && index >= 0 && index < tl_model_n_layers (model))
+    return (int) index;
+  return tl_model_find_layer (model, ref);
+}
+
+void
+tl_document_apply_plan (TlDocument *self)
+{
+  const TlTransferSpec *plan = &self->exp->transfer;
+  TlModel *model = self->target_model;
+  int n;
+
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (model == NULL)
+    return;
+  n = tl_model_n_layers (model);
+  for (int i = 0; i < n; i++)
+    {
+      tl_model_set_trainable (model, i, TRUE);
+      tl_model_set_lr_mult (model, i, 1.0f);
+    }
+  if (plan->freeze_mode == TL_FREEZE_BELOW)
+    tl_model_freeze_below (model, MIN (plan->freeze_below, n));
+  else if (plan->freeze_mode == TL_FREEZE_LAYERS && plan->freeze_layers != NULL)
+    for (int i = 0; plan->freeze_layers[i] != NULL; i++)
+      {
+        int k = layer_index (model, plan->freeze_layers[i]);
+        if (k >= 0)
+          tl_model_set_trainable (model, k, FALSE);
+      }
+  for (int i = 0; i < plan->n_lr_mults; i++)
+    {
+      int k = layer_index (model, plan->lr_mult_layers[i]);
+      if (k >= 0)
+        tl_model_set_lr_mult (model, k, (float) plan->lr_mults[i]);
+    }
+}
+
+void
+tl_document_store_plan (TlDocument *self)
+{
+  TlTransferSpec *plan = &self->exp->transfer;
+  TlModel *model = self->target_model;
+  g_autoptr (GStrvBuilder) frozen = g_strv_builder_new ();
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
+  int n, lowest_unfrozen = -1, n_frozen = 0;
+  gboolean contiguous = TRUE;
+
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (model == NULL)
+    return;
+  n = tl_model_n_layers (model);
+  for (int i = 0; i < n; i++)
+    {
+      TlLayer *layer = tl_model_layer (model, i);
+
+      if (layer->n_params == 0)
+        continue;
+      if (!layer->trainable)
+        {
+          g_strv_builder_add (frozen, layer->name);
+          n_frozen++;
+          if (lowest_unfrozen >= 0)
+            contiguous = FALSE;
+        }
+      else if (lowest_unfrozen < 0)
+        lowest_unfrozen = i;
+      if (layer->lr_mult != 1.0f)
+        {
+          double m = layer->lr_mult;
+          g_ptr_array_add (names, g_strdup (layer->name));
+          g_array_append_val (mults, m);
+        }
+    }
+
+  g_clear_pointer (&plan->freeze_layers, g_strfreev);
+  if (n_frozen == 0)
+    {
+      plan->freeze_mode = TL_FREEZE_NONE;
+      plan->freeze_below = 0;
+    }
+  else if (contiguous)
+    {
+      plan->freeze_mode = TL_FREEZE_BELOW;
+      plan->freeze_below = lowest_unfrozen < 0 ? n : lowest_unfrozen;
+    }
+  else
+    {
+      plan->freeze_mode = TL_FREEZE_LAYERS;
+      plan->freeze_layers = g_strv_builder_end (frozen);
+    }
+
+  if (plan->lr_mult_layers != NULL)
+    for (int i = 0; i < plan->n_lr_mults; i++)
+      g_free (plan->lr_mult_layers[i]);
+  g_free (plan->lr_mult_layers);
+  g_free (plan->lr_mults);
+  plan->n_lr_mults = (int) names->len;
+  g_ptr_array_add (names, NULL);
+  plan->lr_mult_layers = (char **) g_ptr_array_steal (names, NULL);
+  plan->lr_mults = (double *) g_array_steal (mults, NULL);
+}
+
+void
+tl_document_set_data (TlDocument *self, TlDataRole role, const char *path, const char *description,
+                      TlDataset *train, TlDataset *val, TlDataset *test, int vocab_size)
+{
+  TlDataSlot *slot;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+  g_return_if_fail (role < TL_N_ROLES);
+
+  slot = &self->data[role];
+  data_slot_clear (slot);
+  slot->path = g_strdup (path);
+  slot->description = g_strdup (description);
+  slot->train = train;
+  slot->val = val;
+  slot->test = test;
+  slot->vocab_size = vocab_size;
+  clear_results (self);
+  tl_document_changed (self, "data");
+
+  /* A new source changes the architecture's input; a new target only the head. */
+  if (role == TL_ROLE_SOURCE || self->source_model == NULL || !self->source_trained)
+    {
+      if (!tl_document_set_preset (self, self->preset, &error))
+        g_debug ("no model for the data: %s", error->message);
+    }
+  else if (!tl_document_rebuild_target (self, &error))
+    g_debug ("target model not rebuilt: %s", error->message);
+}
+
+void
+tl_document_set_experiment (TlDocument *self, TlExperiment *exp, const char *path)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+  g_return_if_fail (exp != NULL);
+
+  for (int r = 0; r < TL_N_ROLES; r++)
+    data_slot_clear (&self->data[r]);
+  clear_results (self);
+  g_clear_pointer (&self->source_model, tl_model_free);
+  g_clear_pointer (&self->target_model, tl_model_free);
+  g_clear_pointer (&self->source_model_path, g_free);
+  self->source_trained = FALSE;
+  g_clear_pointer (&self->exp, tl_experiment_free);
+  self->exp = exp;
+  if (exp->architecture.preset == NULL || !tl_preset_from_name (exp->architecture.preset, &self->preset))
+    self->preset = TL_PRESET_MLP;
+  g_free (self->path);
+  self->path = g_strdup (path);
+  self->modified = FALSE;
+  tl_document_changed (self, "data");
+  tl_document_changed (self, "model");
+  tl_document_changed (self, "transfer");
+  tl_document_changed (self, "params");
+  self->modified = FALSE;
+  g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("file"), "file");
+}

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <glib-object.h>
+
+#include "tl-dataset.h"
+#include "tl-experiment.h"
+#include "tl-metrics.h"
+#include "tl-pipeline.h"
+#include "tl-model.h"
+#include "tl-trainer.h"
+
+G_BEGIN_DECLS
+
+/* Which data a role refers to. */
+typedef enum {
+  TL_ROLE_SOURCE,     /* pretraining data */
+  TL_ROLE_TARGET,     /* fine-tuning and evaluation data */
+  TL_N_ROLES
+} TlDataRole;
+
+typedef struct {
+  char      *description;    /* "train.csv, text column 'text', 20 classes" */
+  char      *path;           /* the file or folder imported */
+  TlDataset *train;
+  TlDataset *val;            /* may be NULL */
+  TlDataset *test;           /* may be NULL */
+  int        vocab_size;     /* text data: size of the vocabulary, else 0 */
+} TlDataSlot;
+
+#define TL_TYPE_DOCUMENT (tl_document_get_type ())
+G_DECLARE_FINAL_TYPE (TlDocument, tl_document, TL, DOCUMENT, GObject)
+
+/* The experiment a window edits: its data, models, settings and results. The
+ * pages read the fields directly and change them through the functions below,
+ * which emit "changed" with a detail naming what changed (data, model,
+ * transfer, params, results). */
+struct _TlDocument
+{
+  GObject        parent_instance;
+
+  TlExperiment  *exp;            /* the description that is saved: data specs, preset, plan, settings */
+  char          *path;           /* NULL until saved */
+  gboolean       modified;
+  TlDataSlot     data[TL_N_ROLES];
+  TlPreset       preset;
+  TlModel       *source_model;   /* the architecture, pretrained once source_trained */
+  gboolean       source_trained;
+  char          *source_model_path; /* a model file opened instead of pretraining */
+  TlModel       *target_model;   /* source model with its head rebuilt: the freeze plan lives here */
+
+  TlPipelineResult *result;      /* the last run: pretrain, transfer and baseline */
+  TlMetrics     *metrics;        /* borrowed from the transfer run (or the last run with metrics) */
+  int           *test_predictions; /* the evaluated model's class per test row of the target */
+  int            n_test_predictions;
+};
+
+TlDocument *tl_document_new             (void);
+void        tl_document_changed         (TlDocument *self, const char *what);
+void        tl_document_set_modified    (TlDocument *self, gboolean modified);
+void        tl_document_set_path        (TlDocument *self, const char *path);
+/* "fashion-split" from the path, or "Untitled Experiment". */
+char       *tl_document_get_title       (TlDocument *self);
+
+/* Takes the datasets. Clears results that depended on them. */
+void        tl_document_set_data        (TlDocument *self, TlDataRole role, const char *path,
+                                         const char *description, TlDataset *train,
+                                         TlDataset *val, TlDataset *test, int vocab_size);
+gboolean    tl_document_has_data        (TlDocument *self, TlDataRole role);
+/* Builds the source model from the preset for the source data (or the target
+ * when there is no source) and the target model from it. */
+gboolean    tl_document_set_preset      (TlDocument *self, TlPreset preset, GError **error);
+/* Copies the freeze plan and learning-rate multipliers of the target model into exp->transfer. */
+void        tl_document_store_plan      (TlDocument *self);
+/* Applies exp->transfer's plan to the target model. */
+void        tl_document_apply_plan      (TlDocument *self);
+/* Replaces the experiment (after opening a file); clears data and results. */
+void        tl_document_set_experiment  (TlDocument *self, TlExperiment *exp, const char *path);
+/* Rebuilds the target model from the source model with a head for the target's classes. */
+gboolean    tl_document_rebuild_target  (TlDocument *self, GError **error);
+/* Takes a pretrained source model (after a run or from a file). */
+void        tl_document_set_source_model (TlDocument *self, TlModel *model, gboolean trained,
+                                          const char *path);
+void        tl_document_clear_results   (TlDocument *self);
+/* Takes the result of a pipeline run. */
+void        tl_document_set_result      (TlDocument *self, TlPipelineResult *result);
+/* A run of the last result by name ("pretrain", "transfer", "baseline"), or NULL. */
+TlRunResult *tl_document_get_run        (TlDocument *self, const char *name);
+/* The run the Evaluate and Export steps show: transfer, else the last with metrics. */
+TlRunResult *tl_document_get_main_run   (TlDocument *self);
+void        tl_document_set_predictions (TlDocument *self, int *predictions, int n);
+/* The data the target model trains and is evaluated on: target, else source. */
+const TlDataSlot *tl_document_target_slot (TlDocument *self);
+
+G_END_DECLS

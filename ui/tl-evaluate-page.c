@@ -1,0 +1,356 @@
+#define G_LOG_DOMAIN "tl-evaluate-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "tl-confusion-view.h"
+#include "tl-evaluate-page.h"
+
+#define MAX_SAMPLES_LISTED 200
+
+struct _TlEvaluatePage
+{
+  GtkWidget        parent_instance;
+
+  TlDocument      *document;
+  GtkStringList   *rows;          /* row index into the metrics table: class index, or -1 / -2 for averages */
+  guint            n_samples_shown;
+
+  GtkStack        *stack;
+  GtkLabel        *summary_label;
+  GtkLabel        *accuracy_label;
+  GtkLabel        *baseline_label;
+  GtkToggleButton *normalised_toggle;
+  TlConfusionView *confusion_view;
+  GtkLabel        *cell_label;
+  GtkListBox      *sample_list;
+  GtkColumnView   *metrics_view;
+};
+
+G_DEFINE_FINAL_TYPE (TlEvaluatePage, tl_evaluate_page, GTK_TYPE_WIDGET)
+
+enum { COL_NAME, COL_PRECISION, COL_RECALL, COL_F1, COL_SUPPORT };
+
+GtkWidget *
+tl_evaluate_page_get_confusion_view (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return GTK_WIDGET (self->confusion_view);
+}
+
+guint
+tl_evaluate_page_get_n_samples_shown (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), 0);
+  return self->n_samples_shown;
+}
+
+guint
+tl_evaluate_page_get_n_metric_rows (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+}
+
+static void
+setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  int column = GPOINTER_TO_INT (data);
+
+  gtk_label_set_xalign (GTK_LABEL (label), column == COL_NAME ? 0.0f : 1.0f);
+  if (column != COL_NAME)
+    gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, TlEvaluatePage *self)
+{
+  int column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
+  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
+  int row = atoi (gtk_string_object_get_string (gtk_list_item_get_item (item)));
+  const TlMetrics *m = self->document->metrics;
+  g_autofree char *text = NULL;
+  double p, r, f;
+  int support;
+
+  if (m == NULL)
+    return;
+  if (row >= 0)
+    {
+      p = m->precision[row]; r = m->recall[row]; f = m->f1[row]; support = m->support[row];
+    }
+  else if (row == -1)
+    {
+      p = m->macro_precision; r = m->macro_recall; f = m->macro_f1; support = m->n_samples;
+    }
+  else
+    {
+      p = m->weighted_precision; r = m->weighted_recall; f = m->weighted_f1; support = m->n_samples;
+    }
+  switch (column)
+    {
+    case COL_NAME:
+      text = g_strdup (row >= 0 ? m->class_names[row] : row == -1 ? _("Macro average") : _("Weighted average"));
+      break;
+    case COL_PRECISION: text = g_strdup_printf ("%.3f", p); break;
+    case COL_RECALL: text = g_strdup_printf ("%.3f", r); break;
+    case COL_F1: text = g_strdup_printf ("%.3f", f); break;
+    default: text = g_strdup_printf ("%d", support); break;
+    }
+  gtk_label_set_text (label, text);
+  if (row < 0)
+    gtk_widget_add_css_class (GTK_WIDGET (label), "heading");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (label), "heading");
+}
+
+static void
+add_column (TlEvaluatePage *self, const char *title, int column, gboolean expand)
+{
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+  g_autoptr (GtkColumnViewColumn) col = NULL;
+
+  g_object_set_data (G_OBJECT (factory), "column", GINT_TO_POINTER (column));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), GINT_TO_POINTER (column));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  col = gtk_column_view_column_new (title, g_object_ref (factory));
+  gtk_column_view_column_set_expand (col, expand);
+  gtk_column_view_append_column (self->metrics_view, col);
+}
+
+static GdkTexture *
+thumbnail_for (const TlDataset *ds, int row)
+{
+  int c, h, w;
+  g_autoptr (GBytes) bytes = NULL;
+  guint8 *pixels;
+  const float *x;
+
+  if (ds->kind != TL_DATA_IMAGE || ds->sample_ndim != 3)
+    return NULL;
+  c = ds->sample_shape[0]; h = ds->sample_shape[1]; w = ds->sample_shape[2];
+  if (c != 1 && c != 3)
+    return NULL;
+  x = ds->x + (gsize) row * ds->sample_size;
+  pixels = g_malloc ((gsize) w * h * 3);
+  for (int i = 0; i < h * w; i++)
+    for (int k = 0; k < 3; k++)
+      {
+        float v = x[(c == 1 ? 0 : k) * h * w + i];
+        pixels[i * 3 + k] = (guint8) CLAMP (v * 255.0f + 0.5f, 0.0f, 255.0f);
+      }
+  bytes = g_bytes_new_take (pixels, (gsize) w * h * 3);
+  return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
+}
+
+static GtkWidget *
+sample_row (const TlDataset *ds, int row)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autoptr (GdkTexture) texture = thumbnail_for (ds, row);
+  g_autofree char *where = NULL;
+  GtkWidget *label;
+
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  gtk_widget_set_margin_start (box, 8);
+  gtk_widget_set_margin_end (box, 8);
+  if (texture != NULL)
+    {
+      GtkWidget *picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+      gtk_widget_set_size_request (picture, 56, 56);
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+      gtk_widget_add_css_class (picture, "thumbnail");
+      gtk_box_append (GTK_BOX (box), picture);
+    }
+  if (ds->source_index != NULL)
+    where = g_strdup_printf (ds->kind == TL_DATA_IMAGE ? _("Sample %d") : _("Line %d"), ds->source_index[row]);
+  else
+    where = g_strdup_printf (_("Test row %d"), row + 1);
+  if (ds->source_text != NULL && ds->source_text[row] != NULL && texture == NULL)
+    {
+      g_autofree char *snippet = g_utf8_substring (ds->source_text[row], 0,
+                                                   MIN (g_utf8_strlen (ds->source_text[row], -1), 160));
+      g_autofree char *markup = g_markup_printf_escaped ("<small><b>%s</b></small>\n%s", where, snippet);
+      label = gtk_label_new (NULL);
+      gtk_label_set_markup (GTK_LABEL (label), markup);
+    }
+  else
+    label = gtk_label_new (where);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_lines (GTK_LABEL (label), 4);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (box), label);
+  return box;
+}
+
+static void
+clear_samples (TlEvaluatePage *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sample_list))) != NULL)
+    gtk_list_box_remove (self->sample_list, child);
+  self->n_samples_shown = 0;
+}
+
+static void
+on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
+{
+  const TlDataSlot *slot = tl_document_target_slot (self->document);
+  const TlMetrics *m = self->document->metrics;
+  const TlDataset *test = slot->test;
+  g_autofree char *title = NULL;
+  int count;
+
+  clear_samples (self);
+  if (m == NULL)
+    return;
+  count = tl_metrics_confusion_at (m, true_class, predicted);
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d sample of %s predicted as %s",
+                                        "%d samples of %s predicted as %s", count),
+                           count, m->class_names[true_class], m->class_names[predicted]);
+  gtk_label_set_text (self->cell_label, title);
+  if (test == NULL || self->document->test_predictions == NULL || self->document->n_test_predictions != test->n)
+    {
+      GtkWidget *label = gtk_label_new (_("The samples are listed once the predictions are ready."));
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_list_box_append (self->sample_list, label);
+      return;
+    }
+  for (int i = 0; i < test->n && self->n_samples_shown < MAX_SAMPLES_LISTED; i++)
+    if (test->y[i] == true_class && self->document->test_predictions[i] == predicted)
+      {
+        gtk_list_box_append (self->sample_list, sample_row (test, i));
+        self->n_samples_shown++;
+      }
+}
+
+static void
+update (TlEvaluatePage *self)
+{
+  const TlMetrics *m = self->document->metrics;
+  TlRunResult *main_run = tl_document_get_main_run (self->document);
+  TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
+  g_autofree char *accuracy = NULL;
+  g_autofree char *summary = NULL;
+
+  clear_samples (self);
+  gtk_label_set_text (self->cell_label, _("Click a cell to see its samples"));
+  gtk_string_list_splice (self->rows, 0, g_list_model_get_n_items (G_LIST_MODEL (self->rows)), NULL);
+  if (m == NULL || main_run == NULL)
+    {
+      tl_confusion_view_set_matrix (self->confusion_view, 0, NULL, NULL);
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return;
+    }
+  gtk_stack_set_visible_child_name (self->stack, "results");
+  accuracy = g_strdup_printf ("%.1f%%", m->accuracy * 100.0);
+  gtk_label_set_text (self->accuracy_label, accuracy);
+  summary = g_strdup_printf (_("The %s model on %d held-out test samples: macro F1 %.3f, weighted F1 %.3f."),
+                             main_run->name, m->n_samples, m->macro_f1, m->weighted_f1);
+  gtk_label_set_text (self->summary_label, summary);
+  if (baseline != NULL && baseline->metrics != NULL)
+    {
+      double gain = (m->accuracy - baseline->metrics->accuracy) * 100.0;
+      g_autofree char *text = g_strdup_printf (_("baseline %.1f%% · transfer gain %+.1f points"),
+                                               baseline->metrics->accuracy * 100.0, gain);
+      gtk_label_set_text (self->baseline_label, text);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->baseline_label), gain >= 0 ? "error" : "success");
+      gtk_widget_add_css_class (GTK_WIDGET (self->baseline_label), gain >= 0 ? "success" : "error");
+    }
+  else
+    gtk_label_set_text (self->baseline_label, _("accuracy on the test split"));
+  tl_confusion_view_set_matrix (self->confusion_view, m->n_classes, m->confusion,
+                                (const char *const *) m->class_names);
+  for (int i = 0; i < m->n_classes; i++)
+    {
+      char index[16];
+      g_snprintf (index, sizeof index, "%d", i);
+      gtk_string_list_append (self->rows, index);
+    }
+  gtk_string_list_append (self->rows, "-1");
+  gtk_string_list_append (self->rows, "-2");
+}
+
+static void
+on_normalised_toggled (TlEvaluatePage *self)
+{
+  tl_confusion_view_set_normalised (self->confusion_view, gtk_toggle_button_get_active (self->normalised_toggle));
+}
+
+static void
+on_document_changed (TlEvaluatePage *self, const char *what)
+{
+  if (g_strcmp0 (what, "results") == 0)
+    update (self);
+}
+
+void
+tl_evaluate_page_set_document (TlEvaluatePage *self, TlDocument *document)
+{
+  g_return_if_fail (TL_IS_EVALUATE_PAGE (self));
+
+  g_set_object (&self->document, document);
+  g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+  update (self);
+}
+
+static void
+tl_evaluate_page_dispose (GObject *object)
+{
+  TlEvaluatePage *self = TL_EVALUATE_PAGE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_EVALUATE_PAGE);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->rows);
+  g_clear_object (&self->document);
+  G_OBJECT_CLASS (tl_evaluate_page_parent_class)->dispose (object);
+}
+
+static void
+tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = tl_evaluate_page_dispose;
+  g_type_ensure (TL_TYPE_CONFUSION_VIEW);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, accuracy_label);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, baseline_label);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, normalised_toggle);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, confusion_view);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, cell_label);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_list);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, metrics_view);
+}
+
+static void
+tl_evaluate_page_init (TlEvaluatePage *self)
+{
+  g_autoptr (GtkNoSelection) selection = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->rows = gtk_string_list_new (NULL);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));
+  gtk_column_view_set_model (self->metrics_view, GTK_SELECTION_MODEL (selection));
+  add_column (self, _("Class"), COL_NAME, TRUE);
+  add_column (self, _("Precision"), COL_PRECISION, FALSE);
+  add_column (self, _("Recall"), COL_RECALL, FALSE);
+  add_column (self, _("F1"), COL_F1, FALSE);
+  add_column (self, _("Support"), COL_SUPPORT, FALSE);
+  g_signal_connect_swapped (self->normalised_toggle, "toggled", G_CALLBACK (on_normalised_toggled), self);
+  g_signal_connect_swapped (self->confusion_view, "cell-activated", G_CALLBACK (on_cell_activated), self);
+}

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-document.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_EVALUATE_PAGE (tl_evaluate_page_get_type ())
+G_DECLARE_FINAL_TYPE (TlEvaluatePage, tl_evaluate_page, TL, EVALUATE_PAGE, GtkWidget)
+
+void       tl_evaluate_page_set_document        (TlEvaluatePage *self, TlDocument *document);
+GtkWidget *tl_evaluate_page_get_confusion_view  (TlEvaluatePage *self);
+/* Rows in the list of samples behind the selected cell. */
+guint      tl_evaluate_page_get_n_samples_shown (TlEvaluatePage *self);
+/* Rows of the metrics table: one per class and the two averages. */
+guint      tl_evaluate_page_get_n_metric_rows   (TlEvaluatePage *self);
+
+G_END_DECLS

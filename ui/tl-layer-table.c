@@ -1,0 +1,438 @@
+#define G_LOG_DOMAIN "tl-layer-table"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tl-layer-row.h"
+#include "tl-layer-table.h"
+
+struct _TlLayerTable
+{
+  GtkWidget          parent_instance;
+
+  TlModel           *model;     /* borrowed */
+  GListStore        *rows;
+  gboolean           editable;
+  int                new_from;
+
+  GtkWidget         *scroller;
+  GtkColumnView     *column_view;
+  GtkColumnViewColumn *name_column;
+  GtkColumnViewColumn *type_column;
+  GtkColumnViewColumn *shape_column;
+  GtkColumnViewColumn *params_column;
+  GtkColumnViewColumn *trainable_column;
+  GtkColumnViewColumn *lr_column;
+  GtkColumnViewColumn *action_column;
+};
+
+G_DEFINE_FINAL_TYPE (TlLayerTable, tl_layer_table, GTK_TYPE_WIDGET)
+
+enum { CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static char *
+format_thousands (gsize n)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, n);
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (digits);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Labels */
+
+static void
+setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  gboolean numeric = GPOINTER_TO_INT (data);
+
+  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0f : 0.0f);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  if (numeric)
+    gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+setup_name (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *badge = gtk_label_new (_("new head"));
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "layer-name");
+  gtk_widget_add_css_class (badge, "badge");
+  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), badge);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+bind_name (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *label = gtk_widget_get_first_child (box);
+  GtkWidget *badge = gtk_widget_get_last_child (box);
+  int index = tl_layer_row_get_index (row);
+  g_autofree char *text = g_strdup_printf ("%d  %s", index, tl_layer_row_get_layer (row)->name);
+
+  gtk_label_set_text (GTK_LABEL (label), text);
+  gtk_widget_set_visible (badge, self->new_from >= 0 && index >= self->new_from
+                                   && tl_layer_row_has_params (row));
+}
+
+static void
+bind_type (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  g_autofree char *text = tl_layer_spec_describe (&tl_layer_row_get_layer (row)->spec);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+}
+
+static void
+bind_shape (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  TlLayer *layer = tl_layer_row_get_layer (row);
+  g_autofree char *text = tl_tensor_shape_string (layer->out_ndim, layer->out_shape);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+}
+
+static void
+bind_params (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  gsize n = tl_layer_param_count (tl_layer_row_get_layer (row));
+  g_autofree char *text = n > 0 ? format_thousands (n) : g_strdup ("–");
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+}
+
+/* Editable cells: the binding lives on the list item while it shows a row. */
+
+static void
+unbind_editable (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  const char *keys[] = { "binding", "binding-sensitive" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GBinding *binding = g_object_get_data (G_OBJECT (item), keys[i]);
+
+      if (binding != NULL)
+        g_binding_unbind (binding);
+      g_object_set_data (G_OBJECT (item), keys[i], NULL);
+    }
+}
+
+static void
+setup_switch (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *sw = gtk_switch_new ();
+
+  gtk_widget_set_halign (sw, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
+  gtk_list_item_set_child (item, sw);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_switch (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  GtkWidget *sw = gtk_list_item_get_child (item);
+  TlLayer *layer = tl_layer_row_get_layer (row);
+  g_autofree char *label = g_strdup_printf (_("Train layer %s"), layer->name);
+  GBinding *binding;
+
+  gtk_widget_set_visible (sw, tl_layer_row_has_params (row));
+  binding = g_object_bind_property (row, "trainable", sw, "active", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_set_data (G_OBJECT (item), "binding", binding);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+static void
+setup_spin (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *spin = gtk_spin_button_new_with_range (0.0, 10.0, 0.1);
+
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), 2);
+  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (spin, "lr-spin");
+  gtk_list_item_set_child (item, spin);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_spin (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  GtkWidget *spin = gtk_list_item_get_child (item);
+  g_autofree char *label = g_strdup_printf (_("Learning-rate multiplier of layer %s"),
+                                            tl_layer_row_get_layer (row)->name);
+  GBinding *binding;
+
+  gtk_widget_set_visible (spin, tl_layer_row_has_params (row));
+  binding = g_object_bind_property (row, "lr-mult", spin, "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_set_data (G_OBJECT (item), "binding", binding);
+  binding = g_object_bind_property (row, "trainable", spin, "sensitive", G_BINDING_SYNC_CREATE);
+  g_object_set_data (G_OBJECT (item), "binding-sensitive", binding);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+static void
+setup_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name ("changes-prevent-symbolic");
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (button, _("Freeze this layer and everything below it"));
+  gtk_list_item_set_child (item, button);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  TlLayerRow *row = gtk_list_item_get_item (item);
+  GtkWidget *button = gtk_list_item_get_child (item);
+  g_autofree char *label = g_strdup_printf (_("Freeze layer %s and everything below"),
+                                            tl_layer_row_get_layer (row)->name);
+
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", tl_layer_row_get_index (row));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layers.freeze-below");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+static void
+set_factory (GtkColumnViewColumn *column, GCallback setup, gpointer setup_data, GCallback bind,
+             GCallback unbind, gpointer user_data)
+{
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", setup, setup_data);
+  g_signal_connect (factory, "bind", bind, user_data);
+  if (unbind != NULL)
+    g_signal_connect (factory, "unbind", unbind, user_data);
+  gtk_column_view_column_set_factory (column, factory);
+}
+
+/* Changes */
+
+static void
+on_row_notify (TlLayerTable *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+static void
+freeze_below_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlLayerTable *self = TL_LAYER_TABLE (widget);
+  int index = g_variant_get_int32 (param);
+
+  if (self->model == NULL || index < 0 || index >= tl_model_n_layers (self->model))
+    return;
+  tl_model_freeze_below (self->model, index + 1);
+  tl_layer_table_refresh (self);
+}
+
+void
+tl_layer_table_refresh (TlLayerTable *self)
+{
+  guint n;
+
+  g_return_if_fail (TL_IS_LAYER_TABLE (self));
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TlLayerRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      g_signal_handlers_block_by_func (row, on_row_notify, self);
+      tl_layer_row_sync (row);
+      g_signal_handlers_unblock_by_func (row, on_row_notify, self);
+    }
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+tl_layer_table_set_model (TlLayerTable *self, TlModel *model)
+{
+  guint n;
+
+  g_return_if_fail (TL_IS_LAYER_TABLE (self));
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TlLayerRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      g_signal_handlers_disconnect_by_func (row, on_row_notify, self);
+    }
+  g_list_store_remove_all (self->rows);
+  self->model = model;
+  if (model != NULL)
+    {
+      int layers = tl_model_n_layers (model);
+      g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (int i = 0; i < layers; i++)
+        {
+          TlLayerRow *row = tl_layer_row_new (model, i);
+          g_signal_connect_swapped (row, "notify", G_CALLBACK (on_row_notify), self);
+          g_ptr_array_add (items, row);
+        }
+      g_list_store_splice (self->rows, 0, 0, items->pdata, items->len);
+    }
+}
+
+TlModel *
+tl_layer_table_get_model (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
+  return self->model;
+}
+
+void
+tl_layer_table_set_editable (TlLayerTable *self, gboolean editable)
+{
+  g_return_if_fail (TL_IS_LAYER_TABLE (self));
+
+  self->editable = editable;
+  gtk_column_view_column_set_visible (self->trainable_column, editable);
+  gtk_column_view_column_set_visible (self->lr_column, editable);
+  gtk_column_view_column_set_visible (self->action_column, editable);
+}
+
+void
+tl_layer_table_set_new_from (TlLayerTable *self, int index)
+{
+  g_return_if_fail (TL_IS_LAYER_TABLE (self));
+
+  self->new_from = index;
+  /* Rebinding redraws the badges. */
+  tl_layer_table_set_model (self, self->model);
+}
+
+guint
+tl_layer_table_get_n_rows (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+}
+
+static GtkWidget *
+find_switch (GtkWidget *widget, int *remaining)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_SWITCH (child))
+        {
+          if ((*remaining)-- == 0)
+            return child;
+          continue;
+        }
+      found = find_switch (child, remaining);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+tl_layer_table_get_switch (TlLayerTable *self, guint row)
+{
+  int remaining = (int) row;
+
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
+  return find_switch (GTK_WIDGET (self->column_view), &remaining);
+}
+
+static void
+tl_layer_table_dispose (GObject *object)
+{
+  TlLayerTable *self = TL_LAYER_TABLE (object);
+
+  if (self->rows != NULL)
+    tl_layer_table_set_model (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_LAYER_TABLE);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->rows);
+  G_OBJECT_CLASS (tl_layer_table_parent_class)->dispose (object);
+}
+
+static void
+tl_layer_table_class_init (TlLayerTableClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tl_layer_table_dispose;
+
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "layertable");
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-layer-table.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, scroller);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, column_view);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, name_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, type_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, shape_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, params_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, trainable_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, lr_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, action_column);
+  gtk_widget_class_install_action (widget_class, "layers.freeze-below", "i", freeze_below_action);
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+tl_layer_table_init (TlLayerTable *self)
+{
+  g_autoptr (GtkNoSelection) selection = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->new_from = -1;
+  self->editable = TRUE;
+  self->rows = g_list_store_new (TL_TYPE_LAYER_ROW);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
+
+  set_factory (self->name_column, G_CALLBACK (setup_name), NULL, G_CALLBACK (bind_name), NULL, self);
+  set_factory (self->type_column, G_CALLBACK (setup_label), GINT_TO_POINTER (FALSE), G_CALLBACK (bind_type), NULL, self);
+  set_factory (self->shape_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_shape), NULL, self);
+  set_factory (self->params_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_params), NULL, self);
+  set_factory (self->trainable_column, G_CALLBACK (setup_switch), NULL, G_CALLBACK (bind_switch),
+               G_CALLBACK (unbind_editable), self);
+  set_factory (self->lr_column, G_CALLBACK (setup_spin), NULL, G_CALLBACK (bind_spin),
+               G_CALLBACK (unbind_editable), self);
+  set_factory (self->action_column, G_CALLBACK (setup_action), NULL, G_CALLBACK (bind_action), NULL, self);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Layers"), -1);
+}
+
+GtkWidget *
+tl_layer_table_new (void)
+{
+  return g_object_new (TL_TYPE_LAYER_TABLE, NULL);
+}

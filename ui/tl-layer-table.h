@@ -1,0 +1,28 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-model.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_LAYER_TABLE (tl_layer_table_get_type ())
+G_DECLARE_FINAL_TYPE (TlLayerTable, tl_layer_table, TL, LAYER_TABLE, GtkWidget)
+
+/* A table of a model's layers: name, type, output shape, parameters, and when
+ * editable a trainable switch, a learning-rate multiplier and a row action
+ * "freeze this and everything below". Edits go to the model and emit
+ * "changed". The model is borrowed: set NULL before freeing it. */
+GtkWidget *tl_layer_table_new            (void);
+void       tl_layer_table_set_model      (TlLayerTable *self, TlModel *model);
+TlModel   *tl_layer_table_get_model      (TlLayerTable *self);
+void       tl_layer_table_set_editable   (TlLayerTable *self, gboolean editable);
+/* Rows from this index on are marked as newly built (the rebuilt head); -1 for none. */
+void       tl_layer_table_set_new_from   (TlLayerTable *self, int index);
+/* Re-reads the model's flags (after a change made elsewhere). */
+void       tl_layer_table_refresh        (TlLayerTable *self);
+guint      tl_layer_table_get_n_rows     (TlLayerTable *self);
+/* The trainable switch of a row, for tests and keyboard access. */
+GtkWidget *tl_layer_table_get_switch     (TlLayerTable *self, guint row);
+
+G_END_DECLS

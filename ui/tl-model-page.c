@@ -1,0 +1,200 @@
+#define G_LOG_DOMAIN "tl-model-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "tl-layer-table.h"
+#include "tl-model-file.h"
+#include "tl-model-page.h"
+
+struct _TlModelPage
+{
+  GtkWidget      parent_instance;
+
+  TlDocument    *document;
+  gboolean       updating;
+
+  AdwComboRow   *preset_row;
+  AdwActionRow  *pretrained_row;
+  GtkSpinButton *epochs_spin;
+  GtkSpinButton *lr_spin;
+  GtkLabel      *params_label;
+  GtkStack      *table_stack;
+  TlLayerTable  *layer_table;
+};
+
+G_DEFINE_FINAL_TYPE (TlModelPage, tl_model_page, GTK_TYPE_WIDGET)
+
+static void
+update (TlModelPage *self)
+{
+  TlDocument *doc = self->document;
+  TlExperiment *exp = doc->exp;
+
+  self->updating = TRUE;
+  adw_combo_row_set_selected (self->preset_row, (guint) doc->preset);
+  gtk_spin_button_set_value (self->epochs_spin, exp->pretrain.epochs);
+  gtk_spin_button_set_value (self->lr_spin, exp->pretrain.optimizer.learning_rate);
+  if (exp->pretrained_model != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (exp->pretrained_model);
+      adw_action_row_set_subtitle (self->pretrained_row, base);
+    }
+  else
+    adw_action_row_set_subtitle (self->pretrained_row, _("None: pretrain on the source data"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), exp->pretrained_model == NULL);
+  self->updating = FALSE;
+
+  tl_layer_table_set_model (self->layer_table, doc->source_model);
+  gtk_stack_set_visible_child_name (self->table_stack, doc->source_model != NULL ? "table" : "empty");
+  if (doc->source_model != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("%'zu parameters in %d layers"),
+                                               (size_t) tl_model_param_count (doc->source_model, FALSE),
+                                               tl_model_n_layers (doc->source_model));
+      gtk_label_set_text (self->params_label, text);
+    }
+  else
+    gtk_label_set_text (self->params_label, "");
+}
+
+static void
+on_document_changed (TlModelPage *self, const char *what)
+{
+  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
+    update (self);
+}
+
+static void
+on_preset_changed (TlModelPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  TlPreset preset = (TlPreset) adw_combo_row_get_selected (self->preset_row);
+
+  if (self->updating || self->document == NULL || preset == self->document->preset)
+    return;
+  g_clear_pointer (&self->document->exp->pretrained_model, g_free);
+  if (!tl_document_set_preset (self->document, preset, &error))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+      update (self);
+    }
+}
+
+static void
+on_param_changed (TlModelPage *self)
+{
+  TlTrainSpec *spec;
+
+  if (self->updating || self->document == NULL)
+    return;
+  spec = &self->document->exp->pretrain;
+  spec->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  spec->optimizer.learning_rate = (float) gtk_spin_button_get_value (self->lr_spin);
+  tl_document_changed (self->document, "params");
+}
+
+void
+tl_model_page_open_model (TlModelPage *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  TlModel *model;
+
+  g_return_if_fail (TL_IS_MODEL_PAGE (self));
+
+  model = tl_model_file_load (path, &info, &error);
+  if (model == NULL)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+      return;
+    }
+  tl_document_set_source_model (self->document, model, TRUE, path);
+}
+
+static void
+open_response (GtkNativeDialog *dialog, int response, TlModelPage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        tl_model_page_open_model (self, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+on_open_model (TlModelPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *dialog;
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  dialog = gtk_file_chooser_native_new (_("Open a Pretrained Model"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("Models (safetensors)"));
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+void
+tl_model_page_set_document (TlModelPage *self, TlDocument *document)
+{
+  g_return_if_fail (TL_IS_MODEL_PAGE (self));
+
+  g_set_object (&self->document, document);
+  g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+  update (self);
+}
+
+static void
+tl_model_page_dispose (GObject *object)
+{
+  TlModelPage *self = TL_MODEL_PAGE (object);
+
+  if (self->layer_table != NULL)
+    tl_layer_table_set_model (self->layer_table, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_MODEL_PAGE);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->document);
+  G_OBJECT_CLASS (tl_model_page_parent_class)->dispose (object);
+}
+
+static void
+tl_model_page_class_init (TlModelPageClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = tl_model_page_dispose;
+  g_type_ensure (TL_TYPE_LAYER_TABLE);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-model-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, preset_row);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, pretrained_row);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, lr_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, params_label);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, table_stack);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, layer_table);
+  gtk_widget_class_bind_template_callback (widget_class, on_open_model);
+}
+
+static void
+tl_model_page_init (TlModelPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  tl_layer_table_set_editable (self->layer_table, FALSE);
+  g_signal_connect_swapped (self->preset_row, "notify::selected", G_CALLBACK (on_preset_changed), self);
+  g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+}

@@ -1,0 +1,553 @@
+#define G_LOG_DOMAIN "tl-train-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "tl-curve-view.h"
+#include "tl-error.h"
+#include "tl-settings.h"
+#include "tl-train-page.h"
+#include "tl-training-run.h"
+
+struct _TlTrainPage
+{
+  GtkWidget        parent_instance;
+
+  TlDocument      *document;
+  TlTrainingRun   *run;
+  char            *status;
+  TlPipelineStage  stage;
+  gboolean         updating;
+  guint            batch_updates;
+  guint64          batches;
+  GCancellable    *predict_cancellable;
+
+  GtkLabel        *stage_label;
+  GtkWidget       *start_button;
+  GtkWidget       *pause_button;
+  AdwButtonContent *pause_content;
+  GtkWidget       *stop_button;
+  GtkProgressBar  *progress_bar;
+  GtkLabel        *progress_label;
+  GtkToggleButton *log_toggle;
+  TlCurveView     *loss_view;
+  TlCurveView     *accuracy_view;
+  GtkSpinButton   *epochs_spin;
+  GtkSpinButton   *batch_spin;
+  GtkSpinButton   *lr_spin;
+  AdwComboRow     *optimizer_row;
+};
+
+G_DEFINE_FINAL_TYPE (TlTrainPage, tl_train_page, GTK_TYPE_WIDGET)
+
+enum { PROP_0, PROP_STATUS, N_PROPS };
+static GParamSpec *props[N_PROPS];
+enum { RUN_FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void
+set_status (TlTrainPage *self, const char *status)
+{
+  if (g_strcmp0 (self->status, status) == 0)
+    return;
+  g_free (self->status);
+  self->status = g_strdup (status);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATUS]);
+}
+
+const char *
+tl_train_page_get_status (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->status;
+}
+
+gboolean
+tl_train_page_is_running (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), FALSE);
+  return self->run != NULL;
+}
+
+GtkWidget *
+tl_train_page_get_start_button (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->start_button;
+}
+
+GtkWidget *
+tl_train_page_get_curve_view (TlTrainPage *self, gboolean accuracy)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return GTK_WIDGET (accuracy ? self->accuracy_view : self->loss_view);
+}
+
+guint
+tl_train_page_get_n_batch_updates (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), 0);
+  return self->batch_updates;
+}
+
+guint64
+tl_train_page_get_n_batches (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), 0);
+  return self->batches;
+}
+
+static char *
+format_duration (double seconds)
+{
+  int s = (int) (seconds + 0.5);
+
+  if (s >= 3600)
+    return g_strdup_printf ("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  return g_strdup_printf ("%d:%02d", s / 60, s % 60);
+}
+
+static const char *
+stage_title (TlPipelineStage stage)
+{
+  switch (stage)
+    {
+    case TL_STAGE_IMPORT_SOURCE: return _("Importing the source data");
+    case TL_STAGE_IMPORT_TARGET: return _("Importing the target data");
+    case TL_STAGE_PRETRAIN: return _("Pretraining on the source data");
+    case TL_STAGE_TRANSFER: return _("Fine-tuning on the target data");
+    case TL_STAGE_BASELINE: return _("Training the from-scratch baseline");
+    case TL_STAGE_EXPORT: return _("Evaluating and writing the results");
+    case TL_STAGE_DONE: return _("Done");
+    default: return "";
+    }
+}
+
+static void
+update_buttons (TlTrainPage *self)
+{
+  gboolean running = self->run != NULL;
+  gboolean paused = running && tl_training_run_is_paused (self->run);
+
+  gtk_widget_set_visible (self->start_button, !running);
+  gtk_widget_set_sensitive (self->start_button, self->document != NULL && self->document->target_model != NULL);
+  gtk_widget_set_visible (self->pause_button, running);
+  gtk_widget_set_visible (self->stop_button, running);
+  adw_button_content_set_label (self->pause_content, paused ? _("_Resume") : _("_Pause"));
+  adw_button_content_set_icon_name (self->pause_content, paused ? "media-playback-start-symbolic"
+                                                                : "media-playback-pause-symbolic");
+  gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->batch_spin), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->lr_spin), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
+}
+
+static void
+on_stage (TlTrainingRun *run, int stage, const char *message, TlTrainPage *self)
+{
+  const char *run_label = stage == TL_STAGE_PRETRAIN ? _("pretrain") : _("transfer");
+
+  self->stage = stage;
+  gtk_label_set_text (self->stage_label, stage_title (stage));
+  set_status (self, stage_title (stage));
+  if (stage == TL_STAGE_PRETRAIN || stage == TL_STAGE_TRANSFER)
+    {
+      tl_curve_view_clear (self->loss_view);
+      tl_curve_view_clear (self->accuracy_view);
+      tl_curve_view_set_history (self->loss_view, 0, NULL, run_label);
+      tl_curve_view_set_history (self->accuracy_view, 0, NULL, run_label);
+    }
+}
+
+static void
+on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *self)
+{
+  double x = (p->epoch - 1) + (double) p->batch / MAX (p->n_batches, 1);
+  double fraction = ((p->epoch - 1) + (double) p->batch / MAX (p->n_batches, 1)) / MAX (p->n_epochs, 1);
+  g_autofree char *elapsed = format_duration (p->elapsed);
+  g_autofree char *eta = format_duration (p->eta);
+  g_autofree char *text = NULL;
+  g_autofree char *status = NULL;
+
+  self->batch_updates++;
+  self->batches = tl_training_run_get_n_batches_seen (run);
+  if (stage != TL_STAGE_BASELINE)
+    {
+      tl_curve_view_add_batch (self->loss_view, x, p->loss);
+      tl_curve_view_add_batch (self->accuracy_view, x, p->accuracy);
+    }
+  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
+  text = g_strdup_printf (_("%s · epoch %d of %d · batch %d of %d · loss %.4f · accuracy %.1f%% · %s elapsed · about %s left"),
+                          stage_title (stage), p->epoch, p->n_epochs, p->batch, p->n_batches, p->loss,
+                          p->accuracy * 100.0, elapsed, eta);
+  gtk_label_set_text (self->progress_label, text);
+  status = g_strdup_printf (_("Epoch %d of %d"), p->epoch, p->n_epochs);
+  set_status (self, status);
+}
+
+static void
+on_epoch (TlTrainingRun *run, int stage, const TlEpochRecord *record, const TlHistory *history, TlTrainPage *self)
+{
+  int slot = stage == TL_STAGE_BASELINE ? 1 : 0;
+  const char *label = stage == TL_STAGE_BASELINE ? _("baseline") : stage == TL_STAGE_PRETRAIN ? _("pretrain")
+                                                                                              : _("transfer");
+
+  tl_curve_view_set_history (self->loss_view, slot, history, label);
+  tl_curve_view_set_history (self->accuracy_view, slot, history, label);
+}
+
+static void
+predicted (GObject *source, GAsyncResult *res, gpointer data)
+{
+  TlTrainPage *self = data;
+  g_autoptr (GError) error = NULL;
+  gssize n = 0;
+  int *predictions = g_task_propagate_pointer (G_TASK (res), &error);
+
+  n = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (res), "n"));
+  if (predictions != NULL && self->document != NULL)
+    tl_document_set_predictions (self->document, predictions, (int) n);
+  else
+    g_free (predictions);
+  g_object_unref (self);
+}
+
+typedef struct {
+  TlModel   *model;     /* borrowed from the result, which the document keeps */
+  TlDataset *test;      /* borrowed from the document */
+} PredictJob;
+
+static void
+predict_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PredictJob *job = task_data;
+  g_autoptr (TlTensor) probs = tl_predict (job->model, job->test, 256);
+  int n_classes = tl_model_n_outputs (job->model);
+  int *predictions = g_new (int, job->test->n);
+
+  for (int i = 0; i < job->test->n; i++)
+    predictions[i] = tl_metrics_argmax (probs->data + (gsize) i * n_classes, n_classes);
+  g_object_set_data (G_OBJECT (task), "n", GSIZE_TO_POINTER ((gsize) job->test->n));
+  g_task_return_pointer (task, predictions, g_free);
+}
+
+/* The samples behind each confusion cell need each test row's prediction. */
+static void
+start_predictions (TlTrainPage *self)
+{
+  TlRunResult *main_run = tl_document_get_main_run (self->document);
+  const TlDataSlot *slot = tl_document_target_slot (self->document);
+  g_autoptr (GTask) task = NULL;
+  PredictJob *job;
+
+  if (main_run == NULL || main_run->model == NULL || slot->test == NULL || main_run->metrics == NULL
+      || main_run->metrics->n_samples != slot->test->n
+      || tl_model_n_outputs (main_run->model) != slot->test->n_classes)
+    return;
+  task = g_task_new (NULL, self->predict_cancellable, predicted, g_object_ref (self));
+  job = g_new0 (PredictJob, 1);
+  job->model = main_run->model;
+  job->test = slot->test;
+  g_task_set_task_data (task, job, g_free);
+  g_task_run_in_thread (task, predict_thread);
+}
+
+static void
+on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, TlTrainPage *self)
+{
+  g_autoptr (TlTrainingRun) owned = g_steal_pointer (&self->run);
+  TlPipelineResult *taken = tl_training_run_steal_result (run);
+  TlRunResult *main_run;
+
+  g_signal_handlers_disconnect_by_data (run, self);
+  if (taken != NULL)
+    tl_document_set_result (self->document, taken);
+  main_run = tl_document_get_main_run (self->document);
+
+  if (error != NULL && !g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
+    {
+      gtk_label_set_text (self->stage_label, _("The run failed"));
+      set_status (self, _("Failed"));
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+    }
+  else if (error != NULL || (taken != NULL && taken->cancelled))
+    {
+      gtk_label_set_text (self->stage_label, _("Stopped. The runs and epochs finished so far are kept."));
+      set_status (self, _("Stopped"));
+    }
+  else
+    {
+      g_autofree char *text = NULL;
+
+      gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
+      if (main_run != NULL && main_run->metrics != NULL)
+        text = g_strdup_printf (_("Finished: test accuracy %.1f%%"), main_run->metrics->accuracy * 100.0);
+      else
+        text = g_strdup (_("Finished"));
+      gtk_label_set_text (self->stage_label, text);
+      set_status (self, _("Finished"));
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+    }
+  /* Show the last transfer and baseline curves of the result. */
+  if (self->document->result != NULL)
+    {
+      TlRunResult *transfer = tl_document_get_run (self->document, "transfer");
+      TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
+
+      if (transfer != NULL && transfer->history != NULL)
+        {
+          tl_curve_view_set_history (self->loss_view, 0, transfer->history, _("transfer"));
+          tl_curve_view_set_history (self->accuracy_view, 0, transfer->history, _("transfer"));
+        }
+      if (baseline != NULL && baseline->history != NULL)
+        {
+          tl_curve_view_set_history (self->loss_view, 1, baseline->history, _("baseline"));
+          tl_curve_view_set_history (self->accuracy_view, 1, baseline->history, _("baseline"));
+        }
+    }
+  start_predictions (self);
+  update_buttons (self);
+  g_signal_emit (self, signals[RUN_FINISHED], 0);
+}
+
+static char *
+output_folder_for (TlTrainPage *self)
+{
+  g_autofree char *title = tl_document_get_title (self->document);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *name = g_strdup_printf ("%s-%s", title, stamp);
+
+  g_strdelimit (name, "/\\:", '-');
+  return g_build_filename (g_get_user_cache_dir (), "transfer-lab", "runs", name, NULL);
+}
+
+void
+tl_train_page_start (TlTrainPage *self)
+{
+  g_autofree char *folder = NULL;
+
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  if (self->run != NULL || self->document == NULL)
+    return;
+  if (self->document->exp->source.path == NULL && self->document->exp->target.path == NULL)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s",
+                                  _("Import some data first (Ctrl+I)."));
+      return;
+    }
+  tl_document_store_plan (self->document);
+  folder = output_folder_for (self);
+  tl_document_clear_results (self->document);
+  self->batch_updates = 0;
+  self->batches = 0;
+  tl_curve_view_clear (self->loss_view);
+  tl_curve_view_clear (self->accuracy_view);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  gtk_label_set_text (self->progress_label, _("Starting…"));
+  self->run = tl_training_run_new (self->document->exp, folder);
+  g_signal_connect (self->run, "stage", G_CALLBACK (on_stage), self);
+  g_signal_connect (self->run, "batch", G_CALLBACK (on_batch), self);
+  g_signal_connect (self->run, "epoch", G_CALLBACK (on_epoch), self);
+  g_signal_connect (self->run, "finished", G_CALLBACK (on_finished), self);
+  tl_training_run_start (self->run);
+  set_status (self, _("Starting"));
+  update_buttons (self);
+}
+
+void
+tl_train_page_stop (TlTrainPage *self)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  if (self->run == NULL)
+    return;
+  gtk_label_set_text (self->stage_label, _("Stopping after the current batch…"));
+  tl_training_run_stop (self->run);
+}
+
+static void
+on_start (TlTrainPage *self)
+{
+  tl_train_page_start (self);
+}
+
+static void
+on_pause (TlTrainPage *self)
+{
+  if (self->run == NULL)
+    return;
+  if (tl_training_run_is_paused (self->run))
+    {
+      tl_training_run_resume (self->run);
+      set_status (self, _("Training"));
+    }
+  else
+    {
+      tl_training_run_pause (self->run);
+      set_status (self, _("Paused"));
+    }
+  update_buttons (self);
+}
+
+static void
+on_stop (TlTrainPage *self)
+{
+  tl_train_page_stop (self);
+}
+
+/* Hyper-parameters */
+
+static void
+load_params (TlTrainPage *self)
+{
+  const TlTrainSpec *spec = &self->document->exp->transfer.finetune;
+  guint optimizer = spec->optimizer.kind == TL_OPTIMIZER_SGD ? 0 : spec->optimizer.kind == TL_OPTIMIZER_ADAM ? 1 : 2;
+
+  self->updating = TRUE;
+  gtk_spin_button_set_value (self->epochs_spin, spec->epochs);
+  gtk_spin_button_set_value (self->batch_spin, spec->batch_size);
+  gtk_spin_button_set_value (self->lr_spin, spec->optimizer.learning_rate);
+  adw_combo_row_set_selected (self->optimizer_row, optimizer);
+  self->updating = FALSE;
+}
+
+static void
+on_param_changed (TlTrainPage *self)
+{
+  TlTrainSpec *spec;
+  static const TlOptimizerKind kinds[] = { TL_OPTIMIZER_SGD, TL_OPTIMIZER_ADAM, TL_OPTIMIZER_ADAMW };
+  guint optimizer;
+
+  if (self->updating || self->document == NULL)
+    return;
+  spec = &self->document->exp->transfer.finetune;
+  spec->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  spec->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
+  optimizer = MIN (adw_combo_row_get_selected (self->optimizer_row), 2);
+  if (spec->optimizer.kind != kinds[optimizer])
+    tl_optimizer_config_init (&spec->optimizer, kinds[optimizer], (float) gtk_spin_button_get_value (self->lr_spin));
+  spec->optimizer.learning_rate = (float) gtk_spin_button_get_value (self->lr_spin);
+  tl_document_changed (self->document, "params");
+}
+
+static void
+on_document_changed (TlTrainPage *self, const char *what)
+{
+  if (g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
+    load_params (self);
+  if (g_strcmp0 (what, "results") == 0 && self->document->result == NULL && self->run == NULL)
+    {
+      tl_curve_view_clear (self->loss_view);
+      tl_curve_view_clear (self->accuracy_view);
+    }
+  update_buttons (self);
+}
+
+void
+tl_train_page_set_document (TlTrainPage *self, TlDocument *document)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  g_set_object (&self->document, document);
+  g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+  load_params (self);
+  update_buttons (self);
+}
+
+static void
+tl_train_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  TlTrainPage *self = TL_TRAIN_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATUS: g_value_set_string (value, self->status); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tl_train_page_dispose (GObject *object)
+{
+  TlTrainPage *self = TL_TRAIN_PAGE (object);
+
+  if (self->run != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->run, self);
+      tl_training_run_stop (self->run);
+      g_clear_object (&self->run);
+    }
+  g_cancellable_cancel (self->predict_cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_TRAIN_PAGE);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (tl_train_page_parent_class)->dispose (object);
+}
+
+static void
+tl_train_page_finalize (GObject *object)
+{
+  TlTrainPage *self = TL_TRAIN_PAGE (object);
+
+  g_clear_object (&self->document);
+  g_clear_object (&self->predict_cancellable);
+  g_free (self->status);
+  G_OBJECT_CLASS (tl_train_page_parent_class)->finalize (object);
+}
+
+static void
+tl_train_page_class_init (TlTrainPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tl_train_page_dispose;
+  object_class->finalize = tl_train_page_finalize;
+  object_class->get_property = tl_train_page_get_property;
+  props[PROP_STATUS] = g_param_spec_string ("status", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+  signals[RUN_FINISHED] = g_signal_new ("run-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  g_type_ensure (TL_TYPE_CURVE_VIEW);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-train-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stage_label);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, start_button);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_content);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, log_toggle);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, loss_view);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, accuracy_view);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, batch_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, lr_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, optimizer_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_start);
+  gtk_widget_class_bind_template_callback (widget_class, on_pause);
+  gtk_widget_class_bind_template_callback (widget_class, on_stop);
+}
+
+static void
+tl_train_page_init (TlTrainPage *self)
+{
+  GSettings *settings = tl_settings_get ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->status = g_strdup (_("Not started"));
+  self->predict_cancellable = g_cancellable_new ();
+  g_object_bind_property (self->log_toggle, "active", self->loss_view, "log-scale", G_BINDING_SYNC_CREATE);
+  if (settings != NULL)
+    g_settings_bind (settings, "loss-log-scale", self->log_toggle, "active", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->batch_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->optimizer_row, "notify::selected", G_CALLBACK (on_param_changed), self);
+}

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-document.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_TRAIN_PAGE (tl_train_page_get_type ())
+G_DECLARE_FINAL_TYPE (TlTrainPage, tl_train_page, TL, TRAIN_PAGE, GtkWidget)
+
+/* Runs the experiment with live curves. "notify::status" follows the run;
+ * "run-finished" is emitted when a run has ended (finished, failed or stopped)
+ * and its results are in the document. */
+void        tl_train_page_set_document (TlTrainPage *self, TlDocument *document);
+void        tl_train_page_start        (TlTrainPage *self);
+void        tl_train_page_stop         (TlTrainPage *self);
+gboolean    tl_train_page_is_running   (TlTrainPage *self);
+const char *tl_train_page_get_status   (TlTrainPage *self);
+/* For tests. */
+GtkWidget  *tl_train_page_get_start_button (TlTrainPage *self);
+GtkWidget  *tl_train_page_get_curve_view   (TlTrainPage *self, gboolean accuracy);
+guint       tl_train_page_get_n_batch_updates (TlTrainPage *self);
+guint64     tl_train_page_get_n_batches       (TlTrainPage *self);
+
+G_END_DECLS

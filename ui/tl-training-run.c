@@ -1,0 +1,342 @@
+#define G_LOG_DOMAIN "tl-training-run"
+
+#include "config.h"
+
+#include "tl-error.h"
+#include "tl-training-run.h"
+
+typedef struct {
+  TlPipelineStage stage;
+  TlEpochRecord   record;
+  TlHistory      *history;     /* a copy of the epochs so far */
+} EpochEvent;
+
+typedef struct {
+  TlPipelineStage stage;
+  char           *message;
+} StageEvent;
+
+struct _TlTrainingRun
+{
+  GObject            parent_instance;
+
+  TlExperiment      *exp;
+  char              *output_folder;
+  GCancellable      *cancellable;
+  TlPipelineResult  *result;
+  gboolean           running;
+
+  /* Shared with the worker, under lock. */
+  GMutex             lock;
+  GCond              resume_cond;
+  gboolean           paused;
+  gboolean           stopping;
+  gboolean           have_batch;
+  TlPipelineStage    batch_stage;
+  TlBatchProgress    batch;
+  GPtrArray         *events;       /* EpochEvent* and StageEvent*, in order; tagged by the array below */
+  GArray            *event_kinds;  /* 0 = stage, 1 = epoch */
+  guint              idle_id;      /* non-zero while a delivery is pending */
+  guint64            batches_seen;
+
+  guint              batch_updates;
+};
+
+G_DEFINE_FINAL_TYPE (TlTrainingRun, tl_training_run, G_TYPE_OBJECT)
+
+enum { STAGE, BATCH, EPOCH, FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static gboolean
+deliver (gpointer data)
+{
+  TlTrainingRun *self = data;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autoptr (GArray) kinds = NULL;
+  TlBatchProgress batch;
+  TlPipelineStage batch_stage;
+  gboolean have_batch;
+
+  g_mutex_lock (&self->lock);
+  self->idle_id = 0;
+  events = g_steal_pointer (&self->events);
+  kinds = g_steal_pointer (&self->event_kinds);
+  self->events = g_ptr_array_new ();
+  self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  have_batch = self->have_batch;
+  batch = self->batch;
+  batch_stage = self->batch_stage;
+  self->have_batch = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      if (g_array_index (kinds, int, i) == 0)
+        {
+          StageEvent *ev = g_ptr_array_index (events, i);
+          g_signal_emit (self, signals[STAGE], 0, (int) ev->stage, ev->message);
+          g_free (ev->message);
+          g_free (ev);
+        }
+      else
+        {
+          EpochEvent *ev = g_ptr_array_index (events, i);
+          g_signal_emit (self, signals[EPOCH], 0, (int) ev->stage, &ev->record, ev->history);
+          tl_history_free (ev->history);
+          g_free (ev);
+        }
+    }
+  if (have_batch)
+    {
+      self->batch_updates++;
+      g_signal_emit (self, signals[BATCH], 0, (int) batch_stage, &batch);
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called with the lock held. */
+static void
+schedule_delivery (TlTrainingRun *self)
+{
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, deliver, g_object_ref (self), NULL);
+}
+
+static void
+on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
+{
+  TlTrainingRun *self = user_data;
+  StageEvent *ev = g_new0 (StageEvent, 1);
+  int kind = 0;
+
+  ev->stage = stage;
+  ev->message = g_strdup (message);
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->events, ev);
+  g_array_append_val (self->event_kinds, kind);
+  schedule_delivery (self);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_data)
+{
+  TlTrainingRun *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->batch = *progress;
+  self->batch_stage = stage;
+  self->have_batch = TRUE;
+  self->batches_seen++;
+  schedule_delivery (self);
+  /* Pausing holds the worker here, between two batches. */
+  while (self->paused && !self->stopping)
+    g_cond_wait (&self->resume_cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_epoch (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *history, gpointer user_data)
+{
+  TlTrainingRun *self = user_data;
+  EpochEvent *ev = g_new0 (EpochEvent, 1);
+  int kind = 1;
+
+  ev->stage = stage;
+  ev->record = *record;
+  ev->history = tl_history_new ();
+  if (history != NULL)
+    g_array_append_vals (ev->history->epochs, history->epochs->data, history->epochs->len);
+  else
+    g_array_append_val (ev->history->epochs, *record);
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->events, ev);
+  g_array_append_val (self->event_kinds, kind);
+  schedule_delivery (self);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+finished (GObject *source, GAsyncResult *res, gpointer data)
+{
+  TlTrainingRun *self = data;
+  g_autoptr (GError) error = NULL;
+  TlPipelineResult *result = tl_pipeline_run_finish (res, &error);
+
+  /* Deliver what is still queued before saying it is over. */
+  g_mutex_lock (&self->lock);
+  if (self->idle_id != 0)
+    {
+      g_source_remove (self->idle_id);
+      self->idle_id = 0;
+      g_mutex_unlock (&self->lock);
+      /* deliver() drops the reference the removed idle held. */
+      deliver (self);
+    }
+  else
+    g_mutex_unlock (&self->lock);
+
+  self->running = FALSE;
+  self->result = result;
+  if (result == NULL && g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
+    g_debug ("stopped before any run finished");
+  g_signal_emit (self, signals[FINISHED], 0, result, error);
+  g_object_unref (self);
+}
+
+static const TlPipelineCallbacks *
+callbacks_for (TlTrainingRun *self, TlPipelineCallbacks *callbacks)
+{
+  callbacks->on_stage = on_stage;
+  callbacks->on_batch = on_batch;
+  callbacks->on_epoch = on_epoch;
+  callbacks->user_data = self;
+  return callbacks;
+}
+
+void
+tl_training_run_start (TlTrainingRun *self)
+{
+  TlPipelineCallbacks callbacks;
+
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+  g_return_if_fail (!self->running);
+
+  self->running = TRUE;
+  /* The callbacks keep a pointer to self: the ref is dropped in finished(). */
+  tl_pipeline_run_async (self->exp, self->output_folder, callbacks_for (self, &callbacks), self->cancellable,
+                         finished, g_object_ref (self));
+}
+
+void
+tl_training_run_pause (TlTrainingRun *self)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+
+  g_mutex_lock (&self->lock);
+  self->paused = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+tl_training_run_resume (TlTrainingRun *self)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+
+  g_mutex_lock (&self->lock);
+  self->paused = FALSE;
+  g_cond_broadcast (&self->resume_cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+tl_training_run_stop (TlTrainingRun *self)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->resume_cond);
+  g_mutex_unlock (&self->lock);
+  g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+tl_training_run_is_paused (TlTrainingRun *self)
+{
+  gboolean paused;
+
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), FALSE);
+  g_mutex_lock (&self->lock);
+  paused = self->paused;
+  g_mutex_unlock (&self->lock);
+  return paused;
+}
+
+gboolean
+tl_training_run_is_running (TlTrainingRun *self)
+{
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), FALSE);
+  return self->running;
+}
+
+TlPipelineResult *
+tl_training_run_steal_result (TlTrainingRun *self)
+{
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), NULL);
+  return g_steal_pointer (&self->result);
+}
+
+guint
+tl_training_run_get_n_batch_updates (TlTrainingRun *self)
+{
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), 0);
+  return self->batch_updates;
+}
+
+guint64
+tl_training_run_get_n_batches_seen (TlTrainingRun *self)
+{
+  guint64 n;
+
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), 0);
+  g_mutex_lock (&self->lock);
+  n = self->batches_seen;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+static void
+tl_training_run_finalize (GObject *object)
+{
+  TlTrainingRun *self = TL_TRAINING_RUN (object);
+
+  g_clear_pointer (&self->exp, tl_experiment_free);
+  g_free (self->output_folder);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->result, tl_pipeline_result_free);
+  g_ptr_array_unref (self->events);
+  g_array_unref (self->event_kinds);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->resume_cond);
+  G_OBJECT_CLASS (tl_training_run_parent_class)->finalize (object);
+}
+
+static void
+tl_training_run_class_init (TlTrainingRunClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tl_training_run_finalize;
+
+  signals[STAGE] = g_signal_new ("stage", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                 G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
+  signals[BATCH] = g_signal_new ("batch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                 G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_POINTER);
+  signals[EPOCH] = g_signal_new ("epoch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                 G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
+  signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                    G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_POINTER);
+}
+
+static void
+tl_training_run_init (TlTrainingRun *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->resume_cond);
+  self->events = g_ptr_array_new ();
+  self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->cancellable = g_cancellable_new ();
+}
+
+TlTrainingRun *
+tl_training_run_new (const TlExperiment *exp, const char *output_folder)
+{
+  TlTrainingRun *self;
+
+  g_return_val_if_fail (exp != NULL, NULL);
+
+  self = g_object_new (TL_TYPE_TRAINING_RUN, NULL);
+  self->exp = tl_experiment_copy (exp);
+  self->output_folder = g_strdup (output_folder);
+  return self;
+}

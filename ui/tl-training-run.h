@@ -1,0 +1,35 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tl-pipeline.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_TRAINING_RUN (tl_training_run_get_type ())
+G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
+
+/* An experiment's pipeline running in a worker thread (which owns the models
+ * it trains). Figures reach the main loop coalesced: the worker keeps the
+ * latest batch under a mutex and schedules at most one idle; epoch records
+ * are queued so none is lost. Signals, all on the main loop:
+ *   "stage"    (int TlPipelineStage, string message)
+ *   "batch"    (int stage, pointer const TlBatchProgress *)
+ *   "epoch"    (int stage, pointer const TlEpochRecord *, pointer const TlHistory * so far)
+ *   "finished" (pointer TlPipelineResult * or NULL, pointer const GError * or NULL)
+ * Pause makes the worker wait on a condition variable at the next batch. Stop
+ * cancels after the current batch; finished runs and the last finished epoch are kept. */
+TlTrainingRun *tl_training_run_new        (const TlExperiment *exp, const char *output_folder);
+void           tl_training_run_start      (TlTrainingRun *self);
+void           tl_training_run_pause      (TlTrainingRun *self);
+void           tl_training_run_resume     (TlTrainingRun *self);
+void           tl_training_run_stop       (TlTrainingRun *self);
+gboolean       tl_training_run_is_paused  (TlTrainingRun *self);
+gboolean       tl_training_run_is_running (TlTrainingRun *self);
+/* Takes the result once "finished" has been emitted. */
+TlPipelineResult *tl_training_run_steal_result (TlTrainingRun *self);
+/* Main-loop deliveries of batch figures so far (for tests of the coalescing). */
+guint          tl_training_run_get_n_batch_updates (TlTrainingRun *self);
+guint64        tl_training_run_get_n_batches_seen  (TlTrainingRun *self);
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tl-document.h"
+
+G_BEGIN_DECLS
+
+#define TL_TYPE_TRANSFER_PAGE (tl_transfer_page_get_type ())
+G_DECLARE_FINAL_TYPE (TlTransferPage, tl_transfer_page, TL, TRANSFER_PAGE, GtkWidget)
+
+void       tl_transfer_page_set_document (TlTransferPage *self, TlDocument *document);
+GtkWidget *tl_transfer_page_get_layer_table (TlTransferPage *self);
+/* The trainable-parameter figure as shown. */
+const char *tl_transfer_page_get_trainable_text (TlTransferPage *self);
+
+G_END_DECLS
