@@ -174,13 +174,19 @@ tl_data_options_apply_settings (const TlDataOptions *o)
 }
 
 gboolean
-tl_cli_parse (GOptionContext *context, int *argc, char ***argv)
+tl_cli_parse (GOptionContext *context, int *argc, char ***argv, GStrv *files, guint n_files,
+              const char *wrong_count)
 {
   g_autoptr (GError) error = NULL;
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       tl_cli_error ("%s", error->message);
+      return FALSE;
+    }
+  if (*files == NULL || g_strv_length (*files) != n_files)
+    {
+      tl_cli_error ("%s", wrong_count);
       return FALSE;
     }
   return TRUE;

@@ -37,8 +37,11 @@ gboolean      tl_data_options_to_spec (const TlDataOptions *o, const char *path,
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TlDataOptions, tl_data_options_clear)
 
-/* Runs a GOptionContext, printing a usage error as one line: FALSE means exit 2. */
-gboolean      tl_cli_parse            (GOptionContext *context, int *argc, char ***argv);
+/* Runs a GOptionContext and checks that *files (the G_OPTION_REMAINING array it
+ * fills) holds n_files names, printing a usage error as one line otherwise:
+ * FALSE means exit 2. */
+gboolean      tl_cli_parse            (GOptionContext *context, int *argc, char ***argv,
+                                       GStrv *files, guint n_files, const char *wrong_count);
 
 /* Import settings for reading new data through a model's preprocessing. */
 TlImportSettings *tl_data_options_apply_settings (const TlDataOptions *o);

@@ -106,13 +106,9 @@ tl_cmd_evaluate (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_group (context, tl_data_options_group (&data_options, FALSE));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!tl_cli_parse (context, &argc, &argv))
+  if (!tl_cli_parse (context, &argc, &argv, &files, 2,
+                     _("evaluate: give a MODEL file and a DATA file (see 'transfer-lab evaluate --help')")))
     return TL_EXIT_USAGE;
-  if (files == NULL || g_strv_length (files) != 2)
-    {
-      tl_cli_error (_("evaluate: give a MODEL file and a DATA file (see 'transfer-lab evaluate --help')"));
-      return TL_EXIT_USAGE;
-    }
   if (plots != NULL && !parse_plots (plots, &formats))
     {
       tl_cli_error (_("evaluate: --plots takes a list of png, svg and pdf"));

@@ -8,6 +8,7 @@
 
 #include "tl-architecture.h"
 #include "tl-atomic-file.h"
+#include "tl-cli-options.h"
 #include "tl-commands.h"
 #include "tl-experiment.h"
 #include "tl-model-file.h"
@@ -33,16 +34,9 @@ tl_cmd_export (int argc, char **argv)
   context = g_option_context_new (_("MODEL — convert a model file to other formats"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      tl_cli_error ("%s", error->message);
-      return TL_EXIT_USAGE;
-    }
-  if (files == NULL || g_strv_length (files) != 1)
-    {
-      tl_cli_error (_("export: give exactly one MODEL file (see 'transfer-lab export --help')"));
-      return TL_EXIT_USAGE;
-    }
+  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
+                     _("export: give exactly one MODEL file (see 'transfer-lab export --help')")))
+    return TL_EXIT_USAGE;
   if (onnx == NULL && architecture == NULL && safetensors == NULL)
     {
       tl_cli_error (_("export: choose an output: --onnx, --architecture or --safetensors"));

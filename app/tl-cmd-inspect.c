@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tl-architecture.h"
+#include "tl-cli-options.h"
 #include "tl-commands.h"
 #include "tl-experiment.h"
 #include "tl-model-file.h"
@@ -126,16 +127,9 @@ tl_cmd_inspect (int argc, char **argv)
   context = g_option_context_new (_("MODEL — show a model file's layers, shapes, parameters, labels and provenance"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      tl_cli_error ("%s", error->message);
-      return TL_EXIT_USAGE;
-    }
-  if (files == NULL || g_strv_length (files) != 1)
-    {
-      tl_cli_error (_("inspect: give exactly one MODEL file (see 'transfer-lab inspect --help')"));
-      return TL_EXIT_USAGE;
-    }
+  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
+                     _("inspect: give exactly one MODEL file (see 'transfer-lab inspect --help')")))
+    return TL_EXIT_USAGE;
   model = tl_model_file_load (files[0], &info, &error);
   if (model == NULL)
     {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tl-cli-options.h"
 #include "tl-commands.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
@@ -123,16 +124,9 @@ tl_cmd_run (int argc, char **argv)
                                            "writes models, plots, metrics and summary.json into the results folder."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      tl_cli_error ("%s", error->message);
-      return TL_EXIT_USAGE;
-    }
-  if (files == NULL || g_strv_length (files) != 1)
-    {
-      tl_cli_error (_("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')"));
-      return TL_EXIT_USAGE;
-    }
+  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
+                     _("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')")))
+    return TL_EXIT_USAGE;
   exp = tl_experiment_load (files[0], &error);
   if (exp == NULL)
     {

@@ -111,13 +111,9 @@ tl_cmd_train (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_group (context, tl_data_options_group (&data_options, TRUE));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!tl_cli_parse (context, &argc, &argv))
+  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
+                     _("train: give exactly one DATA file (see 'transfer-lab train --help')")))
     return TL_EXIT_USAGE;
-  if (files == NULL || g_strv_length (files) != 1)
-    {
-      tl_cli_error (_("train: give exactly one DATA file (see 'transfer-lab train --help')"));
-      return TL_EXIT_USAGE;
-    }
   if (out == NULL)
     {
       tl_cli_error (_("train: --out FILE is required"));
