@@ -147,9 +147,9 @@ tl_cmd_inspect (int argc, char **argv)
   total = tl_model_param_count (model, FALSE);
   trainable = tl_model_param_count (model, TRUE);
   input = tl_tensor_shape_string (model->in_ndim, model->in_shape);
-  printf (_("Model %s (format %s, %u tensors, %" G_GUINT64_FORMAT " bytes of weights)\n"), files[0],
+  printf (_("Model %s (format %s, %u tensors, %llu bytes of weights)\n"), files[0],
           info->format_version ? info->format_version : "?", info->tensors ? info->tensors->len : 0,
-          info->data_size);
+          (unsigned long long) info->data_size);
   printf (_("Input %s\n\n"), input);
   rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   g_ptr_array_add (rows, tl_table_row ("#", _("name"), _("layer"), _("output"), _("params"), _("state"), _("lr ×"), NULL));
@@ -166,8 +166,8 @@ tl_cmd_inspect (int argc, char **argv)
       g_ptr_array_add (rows, tl_table_row (index, layer->name, desc, shape, params, state, mult, NULL));
     }
   tl_print_table (stdout, rows);
-  printf (_("\nParameters: %" G_GUINT64_FORMAT " in all, %" G_GUINT64_FORMAT " trainable, %" G_GUINT64_FORMAT " frozen\n"),
-          total, trainable, total - trainable);
+  printf (_("\nParameters: %llu in all, %llu trainable, %llu frozen\n"),
+          (unsigned long long) total, (unsigned long long) trainable, (unsigned long long) (total - trainable));
   if (info->labels)
     {
       g_autofree char *labels = g_strjoinv (", ", info->labels);

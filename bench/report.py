@@ -4,6 +4,7 @@
 import json
 import os
 import re
+import statistics
 import sys
 
 TARGETS = {"mlp": 0.25, "cnn": 0.5, "lstm": 0.25}
@@ -30,13 +31,39 @@ def load(out, name):
         return None
 
 
-def peak_mb(out, name):
+def time_v(out, name):
+    """Peak resident MB and CPU seconds (user + system) from a /usr/bin/time -v file."""
     path = os.path.join(out, name + ".time")
     if not os.path.exists(path):
-        return None
+        return None, None
     with open(path) as f:
-        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", f.read())
-    return int(m.group(1)) / 1024 if m else None
+        text = f.read()
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", text)
+    cpu = float(user.group(1)) + float(system.group(1)) if user and system else None
+    return (int(rss.group(1)) / 1024 if rss else None), cpu
+
+
+def merge(out, case, side):
+    """One side of a case over its runs (NAME.r1.json, NAME.r2.json, ...): medians, peak memory."""
+    base = f"{case}-{side}"
+    runs = sorted(f[:-5] for f in os.listdir(out)
+                  if f.startswith(base + ".r") and f.endswith(".json"))
+    docs = [d for d in (load(out, r) for r in runs) if d is not None]
+    if not docs:
+        return None, None, None
+    merged = dict(docs[0])
+    for key in ("median", "accuracy", "throughput"):
+        values = [d[key] for d in docs if d.get(key) is not None]
+        if values:
+            merged[key] = statistics.median(values)
+    merged["run_medians"] = [d.get("median") for d in docs]
+    merged["runs"] = len(docs)
+    mems, cpus = zip(*(time_v(out, r) for r in runs))
+    mems = [m for m in mems if m is not None]
+    cpus = [c for c in cpus if c is not None]
+    return merged, (max(mems) if mems else None), (statistics.median(cpus) if cpus else None)
 
 
 def fmt(v, spec, width):
@@ -47,6 +74,9 @@ def main():
     out, cases = sys.argv[1], sys.argv[2:]
     sgemm = load(out, "sgemm") or {}
     rate = sgemm.get("gflops")
+    # what the cores give unshared: one thread's CPU-clock rate times the threads
+    quiet = (sgemm["gflops_per_core_cpu"] * sgemm.get("threads", 1)
+             if sgemm.get("gflops_per_core_cpu") else None)
     text = load(out, "text") or {}
     results = {"sgemm": sgemm, "text_data": text, "cases": {}}
 
@@ -55,23 +85,41 @@ def main():
         print(f"machine limit: cblas_sgemm {sgemm['size']}x{sgemm['size']} = {rate:.1f} GFLOP/s "
               f"(best of {len(sgemm['times'])}; median {sgemm['gflops_median']:.1f}), "
               f"OpenBLAS core {sgemm.get('core', '?')}, {sgemm.get('threads', '?')} threads")
+        if sgemm.get("gflops_per_core_cpu"):
+            print(f"  one core by its CPU clock: {sgemm['gflops_per_core_cpu']:.1f} GFLOP/s "
+                  f"(a wall rate far under threads x this means the machine was busy)")
+    for when in ("start", "end"):
+        path = os.path.join(out, f"load-{when}.txt")
+        if os.path.exists(path):
+            with open(path) as f:
+                load1 = f.read().split()[:3]
+            results[f"loadavg_{when}"] = load1
+            print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
+    wait_path = os.path.join(out, "torch-wait.txt")
+    if os.path.exists(wait_path):
+        with open(wait_path) as f:
+            results["torch_omp_wait_policy"] = f.read().strip() or "default"
+        print(f"PyTorch OMP_WAIT_POLICY: {results['torch_omp_wait_policy']}")
     if text:
         print(f"text data: {text.get('source')} ({text.get('train')} train, {text.get('test')} test sequences)")
     header = (f"{'case':34} {'ours':>9} {'PyTorch':>9} {'ours/PT':>8} {'target':>7} {'acc ours':>8} "
-              f"{'acc PT':>7} {'limit':>8} {'ours/lim':>8} {'MB ours':>8} {'MB PT':>7}")
+              f"{'acc PT':>7} {'limit':>8} {'ours/lim':>8} {'/quiet':>7} {'MB ours':>8} {'MB PT':>7}")
     print(header)
     print("-" * len(header))
     for case in cases:
-        ours, pt = load(out, case + "-ours"), load(out, case + "-pytorch")
-        row = {"ours": ours, "pytorch": pt,
-               "peak_mb_ours": peak_mb(out, case + "-ours"),
-               "peak_mb_pytorch": peak_mb(out, case + "-pytorch")}
+        ours, mem_o, cpu_o = merge(out, case, "ours")
+        pt, mem_p, cpu_p = merge(out, case, "pytorch")
+        row = {"ours": ours, "pytorch": pt, "peak_mb_ours": mem_o, "peak_mb_pytorch": mem_p,
+               "process_cpu_seconds_ours": cpu_o, "process_cpu_seconds_pytorch": cpu_p}
         t_ours = ours.get("median") if ours else None
         t_pt = pt.get("median") if pt else None
         ratio = t_ours / t_pt if t_ours and t_pt else None
         limit = ours["flops"] / (rate * 1e9) if ours and ours.get("flops") and rate else None
         vs_limit = t_ours / limit if t_ours and limit else None
-        row.update(ratio=ratio, limit_seconds=limit, ours_over_limit=vs_limit, target=TARGETS.get(case))
+        qlimit = ours["flops"] / (quiet * 1e9) if ours and ours.get("flops") and quiet else None
+        vs_quiet = t_ours / qlimit if t_ours and qlimit else None
+        row.update(ratio=ratio, limit_seconds=limit, ours_over_limit=vs_limit, quiet_limit_seconds=qlimit,
+                   ours_over_quiet_limit=vs_quiet, target=TARGETS.get(case))
         results["cases"][case] = row
         if case.startswith("infer-"):
             # throughput in samples per second rather than seconds
@@ -79,7 +127,7 @@ def main():
             b = pt.get("throughput") if pt else None
             print(f"{TITLES.get(case, case) + ' (samples/s)':34} {fmt(a, '.0f', 9)} {fmt(b, '.0f', 9)} "
                   f"{fmt(ratio, '.2f', 8)} {'':>7} {'':>8} {'':>7} {fmt(limit, '.3f', 8)} "
-                  f"{fmt(vs_limit, '.1f', 8)} {fmt(row['peak_mb_ours'], '.0f', 8)} "
+                  f"{fmt(vs_limit, '.1f', 8)} {fmt(vs_quiet, '.1f', 7)} {fmt(row['peak_mb_ours'], '.0f', 8)} "
                   f"{fmt(row['peak_mb_pytorch'], '.0f', 7)}")
             continue
         acc_o = ours.get("accuracy") if ours else None
@@ -95,11 +143,12 @@ def main():
               f"{fmt(ratio, '.2f', 8)} {(fmt(target, '.2f', 4) + mark) if target else '':>7} "
               f"{fmt(acc_o * 100 if acc_o is not None else None, '.1f', 8)} "
               f"{fmt(acc_p * 100 if acc_p is not None else None, '.1f', 7)} "
-              f"{fmt(limit, '.3f', 8)} {fmt(vs_limit, '.1f', 8)} "
+              f"{fmt(limit, '.3f', 8)} {fmt(vs_limit, '.1f', 8)} {fmt(vs_quiet, '.1f', 7)} "
               f"{fmt(row['peak_mb_ours'], '.0f', 8)} {fmt(row['peak_mb_pytorch'], '.0f', 7)}{note}")
     print()
     print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")
     print("limit = the run's matrix-product FLOPs / the sgemm rate; ours/lim = how far from that limit;")
+    print("/quiet = ours against the same FLOPs at threads x one core's CPU-clock sgemm rate (an unshared machine);")
     print("MB = peak resident memory of the whole process (/usr/bin/time -v).")
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

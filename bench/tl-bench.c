@@ -11,6 +11,7 @@
 
 #include "tl-csv.h"
 #include "tl-dataset.h"
+#include "tl-idx.h"
 #include "tl-model.h"
 #include "tl-tokenizer.h"
 #include "tl-trainer.h"
@@ -33,6 +34,7 @@ static int opt_infer_batch = 256;
 static int opt_sgemm_size = 2048;
 static int opt_n_sequences = 10000;
 static int opt_limit = 0;
+static int opt_seed = 1;
 
 static const GOptionEntry entries[] = {
   { "runs", 0, 0, G_OPTION_ARG_INT, &opt_runs, "Repetitions of the timed part (3)", "N" },
@@ -44,6 +46,7 @@ static const GOptionEntry entries[] = {
   { "infer-batch", 0, 0, G_OPTION_ARG_INT, &opt_infer_batch, "Inference batch size (256)", "N" },
   { "size", 0, 0, G_OPTION_ARG_INT, &opt_sgemm_size, "sgemm matrix side (2048)", "N" },
   { "sequences", 0, 0, G_OPTION_ARG_INT, &opt_n_sequences, "Training sequences (10000)", "N" },
+  { "seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Seed of the first run; run r uses seed + r (1)", "N" },
   { "limit", 0, 0, G_OPTION_ARG_INT, &opt_limit, "Train on the first N samples only (for profiling)", "N" },
   { NULL }
 };
@@ -113,71 +116,14 @@ now (void)
 
 /* ---- data ---- */
 
-static guint8 *
-read_gz (const char *path, gsize *len, GError **error)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) raw = g_file_read (file, NULL, error);
-  g_autoptr (GZlibDecompressor) dec = NULL;
-  g_autoptr (GInputStream) in = NULL;
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
-  guint8 chunk[65536];
-  gssize got;
-
-  if (raw == NULL)
-    return NULL;
-  dec = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-  in = g_converter_input_stream_new (G_INPUT_STREAM (raw), G_CONVERTER (dec));
-  while ((got = g_input_stream_read (in, chunk, sizeof chunk, NULL, error)) > 0)
-    g_byte_array_append (buf, chunk, got);
-  if (got < 0)
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
-  *len = buf->len;
-  return g_byte_array_steal (buf, NULL);
-}
-
-static guint32
-be32 (const guint8 *p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
-}
-
 /* Fashion-MNIST split ("train" or "t10k") as images [1, 28, 28] in [0, 1]. */
 static TlDataset *
 load_fmnist (const char *split, GError **error)
 {
-  static const char *names[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL };
   g_autofree char *ipath = g_strdup_printf ("%s/%s-images-idx3-ubyte.gz", opt_fmnist, split);
   g_autofree char *lpath = g_strdup_printf ("%s/%s-labels-idx1-ubyte.gz", opt_fmnist, split);
-  g_autofree guint8 *img = NULL, *lab = NULL;
-  gsize ilen = 0, llen = 0;
-  TlDataset *ds;
-  int n;
 
-  if (!(img = read_gz (ipath, &ilen, error)) || !(lab = read_gz (lpath, &llen, error)))
-    return NULL;
-  if (ilen < 16 || be32 (img) != 0x803 || llen < 8 || be32 (lab) != 0x801)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not an IDX image/label pair", ipath);
-      return NULL;
-    }
-  n = be32 (img + 4);
-  if (be32 (img + 8) != 28 || be32 (img + 12) != 28 || (gsize) n * 784 + 16 > ilen
-      || be32 (lab + 4) != (guint32) n || (gsize) n + 8 > llen)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: unexpected sizes", ipath);
-      return NULL;
-    }
-  ds = tl_dataset_new (TL_DATA_IMAGE, n, 3, (int[]) { 1, 28, 28 }, 10, names);
-  for (gsize i = 0; i < (gsize) n * 784; i++)
-    ds->x[i] = img[16 + i] / 255.0f;
-  for (int i = 0; i < n; i++)
-    ds->y[i] = lab[8 + i];
-  return ds;
+  return tl_idx_load (ipath, lpath, error);
 }
 
 /* Rows of classes [first, first + count), relabelled from 0. */
@@ -683,9 +629,10 @@ cmd_train (const char *name, GError **error)
 
   for (int r = 0; r < runs; r++)
     {
-      g_autoptr (TlModel) model = new_model (preset, train, vocab, r + 1, error);
+      guint64 seed = (guint64) opt_seed + r;
+      g_autoptr (TlModel) model = new_model (preset, train, vocab, seed, error);
 
-      if (model == NULL || !train_once (model, train, 1, batch, FALSE, r + 1, &times[r], NULL, error))
+      if (model == NULL || !train_once (model, train, 1, batch, FALSE, seed, &times[r], NULL, error))
         return FALSE;
       accs[r] = accuracy (model, test);
       params = tl_model_param_count (model, FALSE);
@@ -702,6 +649,7 @@ cmd_train (const char *name, GError **error)
   json_num ("train_samples", train->n);
   json_num ("batch", batch);
   json_num ("epochs", 1);
+  json_num ("seed", opt_seed);
   return TRUE;
 }
 
@@ -724,8 +672,8 @@ cmd_finetune (GError **error)
   target = class_range (all_train, 5, 5);
   test = class_range (all_test, 5, 5);
 
-  pretrained = new_model (TL_PRESET_CNN, source, 0, 1, error);
-  if (pretrained == NULL || !train_once (pretrained, source, 1, 64, FALSE, 1, &pre_s, NULL, error))
+  pretrained = new_model (TL_PRESET_CNN, source, 0, opt_seed, error);
+  if (pretrained == NULL || !train_once (pretrained, source, 1, 64, FALSE, opt_seed, &pre_s, NULL, error))
     return FALSE;
 
   for (int r = 0; r < runs; r++)
@@ -740,7 +688,8 @@ cmd_finetune (GError **error)
         if (tl_model_layer (model, i)->spec.kind == TL_LAYER_DENSE)
           first_dense = i;
       tl_model_freeze_below (model, first_dense);
-      if (!train_once (model, target, opt_finetune_epochs, 64, TRUE, 100 + r, &times[r], &history, error))
+      if (!train_once (model, target, opt_finetune_epochs, 64, TRUE, 100 + opt_seed + r, &times[r], &history,
+                       error))
         return FALSE;
       cache_s[r] = history->cache_seconds;
       accs[r] = accuracy (model, test);

@@ -150,13 +150,13 @@ def case_train(args, kind):
         batch = 64
     times, accs, losses = [], [], []
     for r in range(args.runs):
-        torch.manual_seed(r + 1)
+        torch.manual_seed(args.seed + r)
         model = make()
         t, loss = timed(lambda: train_epochs(model, xtr, ytr, batch, 1))
         times.append(t)
         losses.append(loss)
         accs.append(accuracy(model, xte, yte))
-    return dict(times=times, accuracy=statistics.median(accs), accuracies=accs,
+    return dict(times=times, accuracy=statistics.median(accs), accuracies=accs, seed=args.seed,
                 params=n_params(model), train_samples=int(xtr.shape[0]), batch=batch, epochs=1)
 
 
@@ -173,13 +173,13 @@ def case_finetune(args):
     src_x, src_y = split_classes(xtr, ytr, [0, 1, 2, 3, 4])
     tgt_x, tgt_y = split_classes(xtr, ytr, [5, 6, 7, 8, 9])
     test_x, test_y = split_classes(xte, yte, [5, 6, 7, 8, 9])
-    torch.manual_seed(1)
+    torch.manual_seed(args.seed)
     source = Cnn(5, args.conv_padding)
     pre_t, _ = timed(lambda: train_epochs(source, src_x, src_y, 64, 1))
     source_state = {k: v.clone() for k, v in source.state_dict().items()}
     times, accs = [], []
     for r in range(args.runs):
-        torch.manual_seed(100 + r)
+        torch.manual_seed(100 + args.seed + r)
         model = Cnn(5, args.conv_padding)
         model.load_state_dict(source_state)
         model.head = nn.Linear(128, 5)
@@ -251,6 +251,7 @@ def main():
     p.add_argument("case", choices=["mlp", "cnn", "lstm", "finetune", "infer-mlp", "infer-cnn",
                                      "infer-lstm", "tokenize"])
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--seed", type=int, default=1, help="seed of the first run; run r uses seed + r")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--fmnist", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--text", help="token file written by tl-bench prepare-text")

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "tl-atomic-file.h"
 #include "tl-checkpoint.h"
 #include "tl-error.h"
 
@@ -226,10 +227,8 @@ tl_checkpoint_save (const TlCheckpoint *ck, const char *path, GError **error)
       put_values (out, e);
     }
 
-  /* CONSISTENT: a temporary file in the same folder, fsync, then rename over path */
-  if (!g_file_set_contents_full (path, (const char *) out->data, out->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0644, &local))
+  /* the temporary file is hidden, so one left by a killed run never passes for a checkpoint */
+  if (!tl_atomic_write_bytes (path, out->data, out->len, &local))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "cannot write checkpoint %s: %s", path,
                    local->message);

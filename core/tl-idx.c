@@ -133,8 +133,8 @@ tl_idx_read (const char *path, GError **error)
       if (expected > TL_IDX_MAX_BYTES)
         {
           g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
-                       _("%s: the header announces more than %" G_GUINT64_FORMAT " bytes of data"),
-                       path, TL_IDX_MAX_BYTES);
+                       _("%s: the header announces more than %llu bytes of data"),
+                       path, (unsigned long long) TL_IDX_MAX_BYTES);
           return NULL;
         }
     }
@@ -143,8 +143,9 @@ tl_idx_read (const char *path, GError **error)
   if (!gzipped && file_size != header_size + expected)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s: the header announces %" G_GUINT64_FORMAT " bytes of data but the file holds %" G_GUINT64_FORMAT),
-                   path, expected, file_size >= header_size ? file_size - header_size : 0);
+                   _("%s: the header announces %llu bytes of data but the file holds %llu"),
+                   path, (unsigned long long) expected,
+                   (unsigned long long) (file_size >= header_size ? file_size - header_size : 0));
       return NULL;
     }
   if (gzipped && file_size >= 18)
@@ -158,8 +159,9 @@ tl_idx_read (const char *path, GError **error)
           && GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) != (guint32) (header_size + expected))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                       _("%s: the header announces %" G_GUINT64_FORMAT " bytes of data but the file holds %" G_GUINT64_FORMAT),
-                       path, expected, (guint64) (GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) - (guint32) header_size));
+                       _("%s: the header announces %llu bytes of data but the file holds %llu"),
+                       path, (unsigned long long) expected,
+                       (unsigned long long) (GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) - (guint32) header_size));
           return NULL;
         }
     }
@@ -180,15 +182,15 @@ tl_idx_read (const char *path, GError **error)
     }
   if (array->data == NULL)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: not enough memory for %" G_GUINT64_FORMAT " bytes"),
-                   path, expected);
+      g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: not enough memory for %llu bytes"),
+                   path, (unsigned long long) expected);
       return NULL;
     }
   if (filled < expected)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s: the data ends after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes"),
-                   path, filled, expected);
+                   _("%s: the data ends after %llu of %llu bytes"),
+                   path, (unsigned long long) filled, (unsigned long long) expected);
       return NULL;
     }
   if (!read_exact (in, path, &extra, 1, &got, error))
@@ -196,8 +198,8 @@ tl_idx_read (const char *path, GError **error)
   if (got != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s: more data follows the %" G_GUINT64_FORMAT " bytes the header announces"),
-                   path, expected);
+                   _("%s: more data follows the %llu bytes the header announces"),
+                   path, (unsigned long long) expected);
       return NULL;
     }
   return g_steal_pointer (&array);
@@ -348,8 +350,9 @@ tl_idx_load (const char *images_path, const char *labels_path, GError **error)
   if ((guint64) images->size > TL_IDX_MAX_FLOATS)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
-                   _("%s: %" G_GSIZE_FORMAT " pixels would take more than %" G_GUINT64_FORMAT " GiB as floats"),
-                   images_path, images->size, (TL_IDX_MAX_FLOATS * sizeof (float)) >> 30);
+                   _("%s: %llu pixels would take more than %llu GiB as floats"),
+                   images_path, (unsigned long long) images->size,
+                   (unsigned long long) ((TL_IDX_MAX_FLOATS * sizeof (float)) >> 30));
       return NULL;
     }
   n = images->dims[0];

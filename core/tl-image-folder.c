@@ -140,6 +140,14 @@ list_sorted (const char *dir, gboolean want_dirs, GError **error)
 TlDataset *
 tl_image_folder_load (const char *folder, int width, int height, int channels, GError **error)
 {
+  return tl_image_folder_load_with_progress (folder, width, height, channels, NULL, NULL, error);
+}
+
+TlDataset *
+tl_image_folder_load_with_progress (const char *folder, int width, int height, int channels,
+                                    void (*progress) (double fraction, gpointer user_data),
+                                    gpointer user_data, GError **error)
+{
   g_autoptr (GPtrArray) classes = NULL;
   g_autoptr (GPtrArray) class_names = g_ptr_array_new ();
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
@@ -198,8 +206,8 @@ tl_image_folder_load (const char *folder, int width, int height, int channels, G
   if (floats > TL_IMAGE_MAX_FLOATS)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
-                   _("%s: %u images of %dx%d would take %" G_GUINT64_FORMAT " MiB; choose a smaller size"),
-                   folder, paths->len, width, height, floats * sizeof (float) >> 20);
+                   _("%s: %u images of %dx%d would take %llu MiB; choose a smaller size"),
+                   folder, paths->len, width, height, (unsigned long long) (floats * sizeof (float) >> 20));
       return NULL;
     }
 
@@ -216,6 +224,8 @@ tl_image_folder_load (const char *folder, int width, int height, int channels, G
       ds->y[i] = g_array_index (labels, int, i);
       ds->source_index[i] = i;
       ds->source_text[i] = g_strdup (g_ptr_array_index (paths, i));
+      if (progress != NULL)
+        progress ((double) (i + 1) / paths->len, user_data);
     }
   return g_steal_pointer (&ds);
 }

@@ -18,6 +18,10 @@ gboolean   tl_image_load         (const char *path, int width, int height, int c
                                   float *out, GError **error);
 /* A folder with one sub-folder of images per class (sorted by name). A width
  * or height of 0 takes the size of the first image. */
+/* As tl_image_folder_load, calling progress (when not NULL) after each image with the fraction read. */
+TlDataset *tl_image_folder_load_with_progress (const char *folder, int width, int height, int channels,
+                                               void (*progress) (double fraction, gpointer user_data),
+                                               gpointer user_data, GError **error);
 TlDataset *tl_image_folder_load  (const char *folder, int width, int height, int channels,
                                   GError **error);
 gboolean   tl_is_image_file_name (const char *name);

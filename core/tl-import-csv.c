@@ -454,19 +454,48 @@ add_record (TlCsvTable *t, const TlCsvRecord *rec, const TlImportSettings *s, gb
   return TRUE;
 }
 
+/* Bytes the reader will consume: the file's size, or a gzip file's recorded
+ * uncompressed size (modulo 4 GiB, so only an estimate). */
+static guint64
+input_size (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, NULL);
+  g_autoptr (GFileInfo) info = NULL;
+  guint8 magic[2] = { 0 }, tail[4];
+  guint64 size, isize;
+
+  if (in == NULL || (info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL)) == NULL)
+    return 0;
+  size = (guint64) g_file_info_get_size (info);
+  if (size < 18 || !g_input_stream_read_all (G_INPUT_STREAM (in), magic, 2, NULL, NULL, NULL)
+      || magic[0] != 0x1f || magic[1] != 0x8b
+      || !g_seekable_seek (G_SEEKABLE (in), -4, G_SEEK_END, NULL, NULL)
+      || !g_input_stream_read_all (G_INPUT_STREAM (in), tail, 4, NULL, NULL, NULL))
+    return size;
+  isize = (guint64) tail[0] | (guint64) tail[1] << 8 | (guint64) tail[2] << 16 | (guint64) tail[3] << 24;
+  return MAX (isize, size);
+}
+
 static gboolean
 read_rows (TlCsvTable *t, TlCsvReader *reader, TlCsvRecord **sample, guint n_sample, guint first,
-           const TlImportSettings *s, gboolean fixed_labels, GError **error)
+           const TlImportSettings *s, gboolean fixed_labels, TlImportProgress *progress, GError **error)
 {
   const TlCsvRecord *rec;
   GError *read_error = NULL;
+  guint64 size = progress != NULL ? input_size (tl_csv_reader_get_path (reader)) : 0;
+  guint n = 0;
 
   for (guint i = first; i < n_sample; i++)
     if (!add_record (t, sample[i], s, fixed_labels, error))
       return FALSE;
   while ((rec = tl_csv_reader_next (reader, &read_error)) != NULL)
-    if (!add_record (t, rec, s, fixed_labels, error))
-      return FALSE;
+    {
+      if (!add_record (t, rec, s, fixed_labels, error))
+        return FALSE;
+      if (size > 0 && ++n % 256 == 0)
+        tl_import_progress_report (progress, (double) tl_csv_reader_get_position (reader) / size);
+    }
   if (read_error != NULL)
     {
       g_propagate_error (error, read_error);
@@ -515,6 +544,13 @@ TlCsvTable *
 tl_csv_table_read (const char *path, const TlImportSettings *s, const TlPreprocess *pre,
                    GError **error)
 {
+  return tl_csv_table_read_with_progress (path, s, pre, NULL, error);
+}
+
+TlCsvTable *
+tl_csv_table_read_with_progress (const char *path, const TlImportSettings *s, const TlPreprocess *pre,
+                                 TlImportProgress *progress, GError **error)
+{
   g_autoptr (TlCsvTable) t = NULL;
   g_autoptr (TlCsvReader) reader = NULL;
   g_autoptr (GPtrArray) sample = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_csv_record_free);
@@ -551,7 +587,7 @@ tl_csv_table_read (const char *path, const TlImportSettings *s, const TlPreproce
     return NULL;
   setup_feature_storage (t);
 
-  if (!read_rows (t, reader, (TlCsvRecord **) sample->pdata, sample->len, skip, s, pre != NULL, error))
+  if (!read_rows (t, reader, (TlCsvRecord **) sample->pdata, sample->len, skip, s, pre != NULL, progress, error))
     return NULL;
   if (t->rows_read == 0)
     {
@@ -564,6 +600,13 @@ tl_csv_table_read (const char *path, const TlImportSettings *s, const TlPreproce
 
 gboolean
 tl_csv_table_append (TlCsvTable *t, const char *path, const TlImportSettings *s, GError **error)
+{
+  return tl_csv_table_append_with_progress (t, path, s, NULL, error);
+}
+
+gboolean
+tl_csv_table_append_with_progress (TlCsvTable *t, const char *path, const TlImportSettings *s,
+                                   TlImportProgress *progress, GError **error)
 {
   g_autoptr (TlCsvReader) reader = NULL;
   g_autoptr (GPtrArray) sample = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_csv_record_free);
@@ -578,7 +621,7 @@ tl_csv_table_append (TlCsvTable *t, const char *path, const TlImportSettings *s,
   main_path = t->path;
   t->path = g_strdup (path);
   ok = read_rows (t, reader, (TlCsvRecord **) sample->pdata, sample->len, t->has_header ? 1 : 0,
-                  s, FALSE, error);
+                  s, FALSE, progress, error);
   g_free (t->path);
   t->path = g_steal_pointer (&main_path);
   return ok;

@@ -42,13 +42,31 @@ typedef struct {
   GArray       *rejected;         /* TlRejectedRow */
 } TlCsvTable;
 
+/* Progress of one import: the current step covers [from, from + span) of the whole. */
+typedef struct {
+  TlImportProgressFunc func;
+  gpointer             user_data;
+  gint64               last;
+  double               from;
+  double               span;
+} TlImportProgress;
+
+/* Reports `fraction` of the current step, throttled; p may be NULL. */
+void        tl_import_progress_report (TlImportProgress *p, double fraction);
+
 /* Reads `path` (layout inferred), or with `preprocess` set, lays the columns
  * out by the names the preprocessing knows. */
 TlCsvTable *tl_csv_table_read   (const char *path, const TlImportSettings *settings,
                                  const TlPreprocess *preprocess, GError **error);
+TlCsvTable *tl_csv_table_read_with_progress (const char *path, const TlImportSettings *settings,
+                                             const TlPreprocess *preprocess, TlImportProgress *progress,
+                                             GError **error);
 /* Appends the rows of a second file with the same columns (a test file). */
 gboolean    tl_csv_table_append (TlCsvTable *table, const char *path,
                                  const TlImportSettings *settings, GError **error);
+gboolean    tl_csv_table_append_with_progress (TlCsvTable *table, const char *path,
+                                               const TlImportSettings *settings, TlImportProgress *progress,
+                                               GError **error);
 void        tl_csv_table_free   (TlCsvTable *table);
 /* Sorts the label names (numerically when they all are numbers) and relabels. */
 void        tl_csv_table_sort_labels (TlCsvTable *table);

@@ -326,9 +326,10 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
   if (width > G_MAXINT || width * (guint64) MAX (n, 1) > TL_IMPORT_MAX_FLOATS)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
-                   _("%s: %d rows of %" G_GUINT64_FORMAT " values each would take more than %"
-                     G_GUINT64_FORMAT " GiB; use fewer categorical columns or a shorter text length"),
-                   path, n, width, (TL_IMPORT_MAX_FLOATS * sizeof (float)) >> 30);
+                   _("%s: %d rows of %llu values each would take more than %llu GiB; "
+                     "use fewer categorical columns or a shorter text length"),
+                   path, n, (unsigned long long) width,
+                   (unsigned long long) ((TL_IMPORT_MAX_FLOATS * sizeof (float)) >> 30));
       return NULL;
     }
   ndim = tl_preprocess_sample_shape (pre, shape);
@@ -410,8 +411,29 @@ check_test_classes (TlCsvTable *t, guint n_main_classes, const char *test_path, 
   return TRUE;
 }
 
+void
+tl_import_progress_report (TlImportProgress *p, double fraction)
+{
+  gint64 now;
+
+  if (p == NULL || p->func == NULL)
+    return;
+  fraction = p->from + p->span * CLAMP (fraction, 0.0, 1.0);
+  now = g_get_monotonic_time ();
+  if (fraction < 1.0 && now - p->last < G_USEC_PER_SEC / 20)
+    return;
+  p->last = now;
+  p->func (fraction, p->user_data);
+}
+
+static void
+step_progress (double fraction, gpointer user_data)
+{
+  tl_import_progress_report (user_data, fraction);
+}
+
 static TlImport *
-run_csv (const char *path, const TlImportSettings *s, GError **error)
+run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress, GError **error)
 {
   g_autoptr (TlCsvTable) t = NULL;
   g_autoptr (TlImport) import = g_new0 (TlImport, 1);
@@ -419,14 +441,19 @@ run_csv (const char *path, const TlImportSettings *s, GError **error)
   Selection sel = { 0 };
   gboolean ok;
 
-  t = tl_csv_table_read (path, s, NULL, error);
+  /* Reading is most of the work; the test file, when there is one, gets a third. */
+  progress->from = 0;
+  progress->span = s->test_path != NULL ? 0.6 : 0.9;
+  t = tl_csv_table_read_with_progress (path, s, NULL, progress, error);
   if (t == NULL)
     return NULL;
   if (s->test_path != NULL)
     {
       guint n_main_classes = t->label_names->len;
 
-      if (!tl_csv_table_append (t, s->test_path, s, error)
+      progress->from = 0.6;
+      progress->span = 0.3;
+      if (!tl_csv_table_append_with_progress (t, s->test_path, s, progress, error)
           || !check_test_classes (t, n_main_classes, s->test_path, error))
         return NULL;
     }
@@ -480,11 +507,19 @@ run_csv (const char *path, const TlImportSettings *s, GError **error)
 }
 
 static TlDataset *
-load_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, GError **error)
+load_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, TlImportProgress *progress,
+              GError **error)
 {
+  TlDataset *ds;
+
   if (format == TL_SOURCE_IDX)
-    return tl_idx_load (path, path == s->test_path ? NULL : s->labels_path, error);
-  return tl_image_folder_load (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3, error);
+    ds = tl_idx_load (path, path == s->test_path ? NULL : s->labels_path, error);
+  else
+    ds = tl_image_folder_load_with_progress (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3,
+                                             step_progress, progress, error);
+  if (ds != NULL)
+    tl_import_progress_report (progress, 1.0);
+  return ds;
 }
 
 static TlDataset *
@@ -526,7 +561,8 @@ concatenate (const TlDataset *a, const TlDataset *b, const char *b_path, GError 
 }
 
 static TlImport *
-run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, GError **error)
+run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, TlImportProgress *progress,
+             GError **error)
 {
   g_autoptr (TlDataset) all = NULL;
   g_autoptr (TlImport) import = g_new0 (TlImport, 1);
@@ -534,13 +570,19 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
   int n_main;
   gboolean ok;
 
-  all = load_dataset (path, format, s, error);
+  progress->from = 0;
+  progress->span = s->test_path != NULL ? 0.6 : 0.9;
+  all = load_dataset (path, format, s, progress, error);
   if (all == NULL)
     return NULL;
   n_main = all->n;
   if (s->test_path != NULL)
     {
-      g_autoptr (TlDataset) test = load_dataset (s->test_path, format, s, error);
+      g_autoptr (TlDataset) test = NULL;
+
+      progress->from = 0.6;
+      progress->span = 0.3;
+      test = load_dataset (s->test_path, format, s, progress, error);
       TlDataset *joined;
 
       if (test == NULL || (joined = concatenate (all, test, s->test_path, error)) == NULL)
@@ -580,7 +622,15 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
 TlImport *
 tl_import_run (const char *path, const TlImportSettings *settings, GError **error)
 {
+  return tl_import_run_with_progress (path, settings, NULL, NULL, error);
+}
+
+TlImport *
+tl_import_run_with_progress (const char *path, const TlImportSettings *settings, TlImportProgressFunc func,
+                             gpointer user_data, GError **error)
+{
   g_autoptr (TlImportSettings) defaults = NULL;
+  TlImportProgress progress = { func, user_data, 0, 0, 1 };
   TlSourceFormat format;
   TlImport *import;
   gint64 start = g_get_monotonic_time ();
@@ -597,11 +647,16 @@ tl_import_run (const char *path, const TlImportSettings *settings, GError **erro
       return NULL;
     }
   if (format == TL_SOURCE_CSV)
-    import = run_csv (path, settings, error);
+    import = run_csv (path, settings, &progress, error);
   else
-    import = run_dataset (path, format, settings, error);
+    import = run_dataset (path, format, settings, &progress, error);
   if (import != NULL)
-    import->report->seconds = (g_get_monotonic_time () - start) / 1e6;
+    {
+      import->report->seconds = (g_get_monotonic_time () - start) / 1e6;
+      progress.from = 0;
+      progress.span = 1;
+      tl_import_progress_report (&progress, 1.0);
+    }
   return import;
 }
 

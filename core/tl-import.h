@@ -120,6 +120,14 @@ TlSourceFormat tl_import_guess_format (const char *path);
  * seeded stratified split; nothing is returned unless all of it worked. */
 TlImport *tl_import_run             (const char *path, const TlImportSettings *settings,
                                      GError **error);
+/* Called from the importing thread with the fraction done (0 to 1): by bytes
+ * read for CSV, by files for image folders; at most about 20 times a second,
+ * and once with 1 when the data is read. */
+typedef void (*TlImportProgressFunc) (double fraction, gpointer user_data);
+/* tl_import_run with progress reports (progress may be NULL). */
+TlImport *tl_import_run_with_progress (const char *path, const TlImportSettings *settings,
+                                       TlImportProgressFunc progress, gpointer user_data,
+                                       GError **error);
 /* New data (for predictions) through an existing preprocessing; rows of
  * classes the preprocessing does not know get label -1. */
 TlDataset *tl_import_apply          (const char *path, const TlImportSettings *settings,

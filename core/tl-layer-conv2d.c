@@ -10,32 +10,31 @@
 #include "tl-layer.h"
 #include "tl-parallel.h"
 
-/* 2-D convolution over NCHW batches by im2col: the patches of a chunk of
- * samples become the columns of one matrix [C*k*k, n*Ho*Wo], so a single GEMM
- * with the weight [F, C*k*k] computes every output of the chunk. */
-
-/* Floats of patch matrix per chunk; a training batch of the usual size fits
- * in one chunk, so backward reuses the forward's patches. */
-#define COL_LIMIT (1u << 22)
+/* 2-D convolution over NCHW batches by im2col, one image at a time: the
+ * patches of an image become a matrix [C*k*k, Ho*Wo], and one product with the
+ * weight [F, C*k*k] writes the image's output planes in place. An image's
+ * patches and patch gradients fit in L2, and its products run at full speed.
+ * Images go to the thread pool in groups whose size depends on the batch
+ * alone; weight gradients add up per group, then the groups in order, so the
+ * result does not depend on the number of threads. */
 
 typedef struct {
   int in_c, in_h, in_w;
   int k, stride, pad;
   int out_h, out_w;
   int filters;
-  TlTensor *col;      /* [C*k*k, n*P] patches of the current chunk */
-  TlTensor *tmp;      /* [F, n*P] outputs, or output gradients, of the chunk */
-  TlTensor *dcol;     /* [C*k*k, n*P] patch gradients */
-  int col_first;      /* first sample and count whose patches are in col, or -1 */
-  int col_count;
+  TlTensor *col;      /* per group: [C*k*k, P] patches of one image */
+  TlTensor *dcol;     /* per group: [C*k*k, P] patch gradients of one image */
+  TlTensor *wpart;    /* per group: [F, C*k*k] weight gradient of the group */
+  TlTensor *bpart;    /* per group: [F] bias gradient of the group */
+  TlTensor *gmask;    /* per group: [F, P] output gradient of one image through a following ReLU */
 } Conv2D;
 
+/* Images per group: at least 4, and at most 16 groups. */
 static int
-chunk_samples (const Conv2D *cv)
+group_size (int batch)
 {
-  gsize per_sample = (gsize) cv->in_c * cv->k * cv->k * cv->out_h * cv->out_w;
-  gsize n = COL_LIMIT / MAX (per_sample, 1);
-  return (int) CLAMP (n, 1, G_MAXINT);
+  return MAX (4, (batch + 15) / 16);
 }
 
 /* Valid output columns [lo, hi) for a kernel column offset kj: 0 <= ow*s - pad + kj < W. */
@@ -49,152 +48,94 @@ valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
   *hi = CLAMP (b, *lo, n_out);
 }
 
-/* What the parallel passes of one chunk of samples share. */
-typedef struct {
-  Conv2D      *cv;
-  const float *in;          /* first sample of the chunk */
-  float       *grad_in;     /* first sample of the chunk */
-  float       *out;         /* first sample of the chunk */
-  const float *grad_out;    /* first sample of the chunk */
-  const float *bias;
-  float       *db;
-  int          n;
-} ConvPass;
-
-/* Rows [r0, r1) of the patch matrix: row (c, ki, kj) holds that kernel tap for every output. */
-static void
-im2col_rows (gpointer data, gsize r0, gsize r1)
+/* Runs of an image row are short (the output width): a library memcpy call
+ * per run would cost more than the copy, so the loop is kept as written. */
+__attribute__ ((optimize ("no-tree-loop-distribute-patterns"))) static void
+copy_run (float *restrict dst, const float *restrict src, int n)
 {
-  const ConvPass *cp = data;
-  Conv2D *cv = cp->cv;
-  const float *in = cp->in;
-  const int n = cp->n;
-  const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
-  const gsize N = (gsize) n * P;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
+  int i = 0;
 
-  for (gsize rr = r0; rr < r1; rr++)
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++)
+      dst[i + j] = src[i + j];
+  for (; i < n; i++)
+    dst[i] = src[i];
+}
+
+/* The patch matrix [C*k*k, P] of one image: row (c, ki, kj) holds that kernel tap for every output. */
+static void
+patches (const Conv2D *cv, const float *in, float *col)
+{
+  const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
+
+  for (int c = 0; c < cv->in_c; c++)
+    for (int ki = 0; ki < k; ki++)
+      for (int kj = 0; kj < k; kj++)
         {
-          const int c = (int) rr / (k * k), ki = (int) rr / k % k, kj = (int) rr % k;
-          float *row = cv->col->data + (gsize) ((c * k + ki) * k + kj) * N;
+          const float *plane = in + (gsize) c * cv->in_h * cv->in_w;
+          float *row = col + (gsize) ((c * k + ki) * k + kj) * P;
           const int off = kj - cv->pad;
           int ow_lo, ow_hi;
 
           valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
-          for (int b = 0; b < n; b++)
+          for (int oh = 0; oh < cv->out_h; oh++)
             {
-              const float *plane = in + b * in_sample + (gsize) c * cv->in_h * cv->in_w;
-              for (int oh = 0; oh < cv->out_h; oh++)
-                {
-                  float *dst = row + (gsize) b * P + (gsize) oh * cv->out_w;
-                  int ih = oh * s - cv->pad + ki;
-                  const float *src;
+              float *dst = row + (gsize) oh * cv->out_w;
+              int ih = oh * s - cv->pad + ki;
+              const float *src;
 
-                  if (ih < 0 || ih >= cv->in_h)
-                    {
-                      memset (dst, 0, sizeof (float) * cv->out_w);
-                      continue;
-                    }
-                  src = plane + (gsize) ih * cv->in_w;
-                  for (int ow = 0; ow < ow_lo; ow++)
-                    dst[ow] = 0.0f;
-                  if (s == 1)
-                    memcpy (dst + ow_lo, src + ow_lo + off, sizeof (float) * (ow_hi - ow_lo));
-                  else
-                    for (int ow = ow_lo; ow < ow_hi; ow++)
-                      dst[ow] = src[ow * s + off];
-                  for (int ow = ow_hi; ow < cv->out_w; ow++)
-                    dst[ow] = 0.0f;
+              if (ih < 0 || ih >= cv->in_h)
+                {
+                  memset (dst, 0, sizeof (float) * cv->out_w);
+                  continue;
                 }
+              src = plane + (gsize) ih * cv->in_w;
+              for (int ow = 0; ow < ow_lo; ow++)
+                dst[ow] = 0.0f;
+              if (s == 1)
+                copy_run (dst + ow_lo, src + ow_lo + off, ow_hi - ow_lo);
+              else
+                for (int ow = ow_lo; ow < ow_hi; ow++)
+                  dst[ow] = src[ow * s + off];
+              for (int ow = ow_hi; ow < cv->out_w; ow++)
+                dst[ow] = 0.0f;
             }
         }
 }
 
+/* Adds the patch gradients [C*k*k, P] of one image into its input gradient. */
 static void
-im2col (Conv2D *cv, const float *in, int n)
+unpatches (const Conv2D *cv, const float *dcol, float *grad_in)
 {
-  const int K = cv->in_c * cv->k * cv->k;
-  const gsize N = (gsize) n * cv->out_h * cv->out_w;
-  ConvPass cp = { .cv = cv, .in = in, .n = n };
-
-  tl_tensor_resize (cv->col, 2, (int[]) { K, (int) N });
-  tl_parallel_for (K, MAX (32768 / MAX (N, 1), 1), im2col_rows, &cp);
-}
-
-/* Input gradients of samples [b0, b1) of the chunk from the patch gradients:
- * each sample's gradient is zeroed and summed in a fixed order by one thread. */
-static void
-col2im_samples (gpointer data, gsize b0, gsize b1)
-{
-  const ConvPass *cp = data;
-  Conv2D *cv = cp->cv;
   const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
-  const gsize N = (gsize) cp->n * P;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
-  memset (cp->grad_in + b0 * in_sample, 0, sizeof (float) * in_sample * (b1 - b0));
-  for (gsize b = b0; b < b1; b++)
-    for (int c = 0; c < cv->in_c; c++)
-      for (int ki = 0; ki < k; ki++)
-        for (int kj = 0; kj < k; kj++)
-          {
-            const float *row = cv->dcol->data + (gsize) ((c * k + ki) * k + kj) * N;
-            float *plane = cp->grad_in + b * in_sample + (gsize) c * cv->in_h * cv->in_w;
-            const int off = kj - cv->pad;
-            int ow_lo, ow_hi;
+  for (int c = 0; c < cv->in_c; c++)
+    for (int ki = 0; ki < k; ki++)
+      for (int kj = 0; kj < k; kj++)
+        {
+          const float *row = dcol + (gsize) ((c * k + ki) * k + kj) * P;
+          float *plane = grad_in + (gsize) c * cv->in_h * cv->in_w;
+          const int off = kj - cv->pad;
+          int ow_lo, ow_hi;
 
-            valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
-            for (int oh = 0; oh < cv->out_h; oh++)
-              {
-                const float *src = row + b * P + (gsize) oh * cv->out_w;
-                int ih = oh * s - cv->pad + ki;
-                float *dst;
+          valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
+          for (int oh = 0; oh < cv->out_h; oh++)
+            {
+              const float *src = row + (gsize) oh * cv->out_w;
+              int ih = oh * s - cv->pad + ki;
+              float *dst;
 
-                if (ih < 0 || ih >= cv->in_h)
-                  continue;
-                dst = plane + (gsize) ih * cv->in_w + (ow_lo * s + off);
-                if (s == 1)
-                  for (int i = 0; i < ow_hi - ow_lo; i++)
-                    dst[i] += src[ow_lo + i];
-                else
-                  for (int i = 0; i < ow_hi - ow_lo; i++)
-                    dst[i * s] += src[ow_lo + i];
-              }
-          }
-}
-
-/* Samples [b0, b1): GEMM output [F, n*P] plus bias to the layer's [n, F, P]. */
-static void
-scatter_outputs (gpointer data, gsize b0, gsize b1)
-{
-  const ConvPass *cp = data;
-  Conv2D *cv = cp->cv;
-  const int F = cv->filters, P = cv->out_h * cv->out_w;
-  const gsize N = (gsize) cp->n * P;
-
-  for (gsize b = b0; b < b1; b++)
-    for (int f = 0; f < F; f++)
-      {
-        const float *restrict src = cv->tmp->data + f * N + b * P;
-        float *restrict dst = cp->out + (b * F + f) * P;
-        const float bf = cp->bias[f];
-        for (int p = 0; p < P; p++)
-          dst[p] = src[p] + bf;
-      }
-}
-
-/* Samples [b0, b1): output gradients [n, F, P] to the GEMM layout [F, n*P]. */
-static void
-gather_grads (gpointer data, gsize b0, gsize b1)
-{
-  const ConvPass *cp = data;
-  Conv2D *cv = cp->cv;
-  const int F = cv->filters, P = cv->out_h * cv->out_w;
-  const gsize N = (gsize) cp->n * P;
-
-  for (gsize b = b0; b < b1; b++)
-    for (int f = 0; f < F; f++)
-      memcpy (cv->tmp->data + f * N + b * P, cp->grad_out + (b * F + f) * P, sizeof (float) * P);
+              if (ih < 0 || ih >= cv->in_h)
+                continue;
+              dst = plane + (gsize) ih * cv->in_w + (ow_lo * s + off);
+              if (s == 1)
+                for (int i = 0; i < ow_hi - ow_lo; i++)
+                  dst[i] += src[ow_lo + i];
+              else
+                for (int i = 0; i < ow_hi - ow_lo; i++)
+                  dst[i * s] += src[ow_lo + i];
+            }
+        }
 }
 
 /* Eight running sums break the dependency chain of one long sum. */
@@ -212,21 +153,64 @@ sum_floats (const float *x, gsize n)
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-static void
-bias_grads (gpointer data, gsize f0, gsize f1)
-{
-  const ConvPass *cp = data;
-  const gsize N = (gsize) cp->n * cp->cv->out_h * cp->cv->out_w;
+/* What the groups of one pass share. */
+typedef struct {
+  Conv2D      *cv;
+  const float *in, *w, *bias, *grad_out;
+  const float *out_values;  /* backward through a fused ReLU: the layer's output */
+  float       *out, *grad_in;
+  float       *relu_out;    /* forward with a fused ReLU */
+  int          batch, group;
+  gboolean     weights;
+} ConvPass;
 
-  for (gsize f = f0; f < f1; f++)
-    cp->db[f] += sum_floats (cp->cv->tmp->data + f * N, N);
+/* v where x > 0, else +0, without a branch: as the ReLU layer computes it. */
+static inline float
+keep_if_positive (float x, float v)
+{
+  guint32 bits, mask = -(guint32) (x > 0.0f);
+
+  memcpy (&bits, &v, sizeof bits);
+  bits &= mask;
+  memcpy (&v, &bits, sizeof v);
+  return v;
 }
 
-/* Samples per parallel chunk for a pass over `per_sample` floats each. */
-static gsize
-sample_grain (gsize per_sample)
+TL_VECTORIZED static void
+relu_pass (const float *restrict x, const float *restrict v, float *restrict y, gsize n)
 {
-  return MAX (16384 / MAX (per_sample, 1), 1);
+  for (gsize i = 0; i < n; i++)
+    y[i] = keep_if_positive (x[i], v[i]);
+}
+
+static void
+forward_groups (gpointer data, gsize g0, gsize g1)
+{
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
+
+  for (gsize g = g0; g < g1; g++)
+    {
+      float *col = cv->col->data + g * K * P;
+      const int last = MIN (cp->batch, (int) (g + 1) * cp->group);
+
+      for (int b = (int) g * cp->group; b < last; b++)
+        {
+          float *out = cp->out + (gsize) b * F * P;
+
+          patches (cv, cp->in + b * in_sample, col);
+          /* each plane starts at its bias and receives the product in place */
+          for (int f = 0; f < F; f++)
+            for (int p = 0; p < P; p++)
+              out[(gsize) f * P + p] = cp->bias[f];
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K,
+                       1.0f, cp->w, K, col, P, 1.0f, out, P);
+          if (cp->relu_out != NULL)
+            relu_pass (out, out, cp->relu_out + (gsize) b * F * P, (gsize) F * P);
+        }
+    }
 }
 
 static void
@@ -236,29 +220,75 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
   const int batch = in->shape[0];
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
   const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
-  const gsize out_sample = (gsize) F * P;
-  const float *w = layer->params[0].value->data;
-  const float *bias = layer->params[1].value->data;
-  const int chunk = chunk_samples (cv);
+  ConvPass cp = {
+    .cv = cv, .in = in->data, .w = layer->params[0].value->data, .bias = layer->params[1].value->data,
+    .batch = batch, .group = group_size (batch),
+  };
+  const int groups = (batch + cp.group - 1) / cp.group;
 
   g_assert (in->size == (gsize) batch * in_sample);
   tl_tensor_resize (out, 4, (int[]) { batch, F, cv->out_h, cv->out_w });
-  cv->col_first = -1;
-
-  for (int first = 0; first < batch; first += chunk)
+  if (batch == 0)
+    return;
+  tl_tensor_resize (cv->col, 2, (int[]) { groups * K, P });
+  cp.out = out->data;
+  if (ctx != NULL && ctx->relu_out != NULL)
     {
-      const int n = MIN (chunk, batch - first);
-      const gsize N = (gsize) n * P;
+      tl_tensor_resize (ctx->relu_out, out->ndim, out->shape);
+      cp.relu_out = ctx->relu_out->data;
+    }
+  tl_parallel_for (groups, 1, forward_groups, &cp);
+}
 
-      im2col (cv, in->data + first * in_sample, n);
-      tl_tensor_resize (cv->tmp, 2, (int[]) { F, (int) N });
-      ConvPass cp = { .cv = cv, .out = out->data + first * out_sample, .bias = bias, .n = n };
+static void
+backward_groups (gpointer data, gsize g0, gsize g1)
+{
+  const ConvPass *cp = data;
+  Conv2D *cv = cp->cv;
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int) N, K,
-                   1.0f, w, K, cv->col->data, (int) N, 0.0f, cv->tmp->data, (int) N);
-      tl_parallel_for (n, sample_grain (out_sample), scatter_outputs, &cp);
-      cv->col_first = first;
-      cv->col_count = n;
+  for (gsize g = g0; g < g1; g++)
+    {
+      float *col = cv->col->data + g * K * P;
+      float *dcol = cv->dcol->data + g * K * P;
+      float *wp = cp->weights ? cv->wpart->data + g * F * K : NULL;
+      float *bp = cp->weights ? cv->bpart->data + g * F : NULL;
+      const int first = (int) g * cp->group, last = MIN (cp->batch, first + cp->group);
+
+      for (int b = first; b < last; b++)
+        {
+          const float *gout = cp->grad_out + (gsize) b * F * P;
+
+          if (cp->out_values != NULL)
+            {
+              float *masked = cv->gmask->data + g * F * P;
+
+              relu_pass (cp->out_values + (gsize) b * F * P, gout, masked, (gsize) F * P);
+              gout = masked;
+            }
+
+          if (cp->weights)
+            {
+              patches (cv, cp->in + b * in_sample, col);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P,
+                           1.0f, gout, P, col, P, b == first ? 0.0f : 1.0f, wp, K);
+              for (int f = 0; f < F; f++)
+                {
+                  float sum = sum_floats (gout + (gsize) f * P, P);
+                  bp[f] = b == first ? sum : bp[f] + sum;
+                }
+            }
+          if (cp->grad_in != NULL)
+            {
+              float *gin = cp->grad_in + b * in_sample;
+
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F,
+                           1.0f, cp->w, K, gout, P, 0.0f, dcol, P);
+              memset (gin, 0, sizeof (float) * in_sample);
+              unpatches (cv, dcol, gin);
+            }
+        }
     }
 }
 
@@ -269,48 +299,48 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
   Conv2D *cv = layer->priv;
   const int batch = in->shape[0];
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
-  const gsize out_sample = (gsize) F * P;
-  const int chunk = chunk_samples (cv);
-  const gboolean weights = layer->trainable;
+  ConvPass cp = {
+    .cv = cv, .in = in->data, .w = layer->params[0].value->data, .grad_out = grad_out->data,
+    .batch = batch, .group = group_size (batch), .weights = layer->trainable,
+  };
+  const int groups = (batch + cp.group - 1) / cp.group;
 
   if (grad_in != NULL)
     tl_tensor_resize (grad_in, in->ndim, in->shape);
-  if (!weights && grad_in == NULL)
+  if (batch == 0 || (!cp.weights && grad_in == NULL))
     return;
 
-  for (int first = 0; first < batch; first += chunk)
+  cp.grad_in = grad_in != NULL ? grad_in->data : NULL;
+  if (ctx != NULL && ctx->relu_grad)
     {
-      const int n = MIN (chunk, batch - first);
-      const gsize N = (gsize) n * P;
-      ConvPass cp = { .cv = cv, .grad_out = grad_out->data + first * out_sample,
-                      .grad_in = grad_in ? grad_in->data + first * in_sample : NULL,
-                      .db = layer->params[1].grad->data, .n = n };
+      g_assert (out->size == grad_out->size);
+      cp.out_values = out->data;
+      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
+    }
+  tl_tensor_resize (cv->col, 2, (int[]) { groups * K, P });
+  if (grad_in != NULL)
+    tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
+  if (cp.weights)
+    {
+      tl_tensor_resize (cv->wpart, 2, (int[]) { groups * F, K });
+      tl_tensor_resize (cv->bpart, 2, (int[]) { groups, F });
+    }
+  tl_parallel_for (groups, 1, backward_groups, &cp);
 
-      tl_tensor_resize (cv->tmp, 2, (int[]) { F, (int) N });
-      tl_parallel_for (n, sample_grain (out_sample), gather_grads, &cp);
+  if (cp.weights)
+    {
+      float *dw = layer->params[0].grad->data;
+      float *db = layer->params[1].grad->data;
 
-      if (weights)
+      for (int g = 0; g < groups; g++)
         {
-          if (cv->col_first != first || cv->col_count != n)
-            {
-              im2col (cv, in->data + first * in_sample, n);
-              cv->col_first = first;
-              cv->col_count = n;
-            }
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int) N,
-                       1.0f, cv->tmp->data, (int) N, cv->col->data, (int) N,
-                       1.0f, layer->params[0].grad->data, K);
-          tl_parallel_for (F, MAX (65536 / N, 1), bias_grads, &cp);
-        }
+          const float *restrict wp = cv->wpart->data + (gsize) g * F * K;
+          const float *restrict bp = cv->bpart->data + (gsize) g * F;
 
-      if (grad_in != NULL)
-        {
-          tl_tensor_resize (cv->dcol, 2, (int[]) { K, (int) N });
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) N, F,
-                       1.0f, layer->params[0].value->data, K, cv->tmp->data, (int) N,
-                       0.0f, cv->dcol->data, (int) N);
-          tl_parallel_for (n, sample_grain (in_sample + (gsize) K * P), col2im_samples, &cp);
+          for (gsize i = 0; i < (gsize) F * K; i++)
+            dw[i] += wp[i];
+          for (int f = 0; f < F; f++)
+            db[f] += bp[f];
         }
     }
 }
@@ -321,8 +351,10 @@ conv2d_finalize (TlLayer *layer)
   Conv2D *cv = layer->priv;
 
   tl_tensor_free (cv->col);
-  tl_tensor_free (cv->tmp);
   tl_tensor_free (cv->dcol);
+  tl_tensor_free (cv->wpart);
+  tl_tensor_free (cv->bpart);
+  tl_tensor_free (cv->gmask);
   g_free (cv);
 }
 
@@ -372,9 +404,10 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
   cv->out_h = (cv->in_h + 2 * cv->pad - cv->k) / stride + 1;
   cv->out_w = (cv->in_w + 2 * cv->pad - cv->k) / stride + 1;
   cv->col = tl_tensor_new_empty ();
-  cv->tmp = tl_tensor_new_empty ();
   cv->dcol = tl_tensor_new_empty ();
-  cv->col_first = -1;
+  cv->wpart = tl_tensor_new_empty ();
+  cv->bpart = tl_tensor_new_empty ();
+  cv->gmask = tl_tensor_new_empty ();
   layer->priv = cv;
   layer->ops = &conv2d_ops;
 

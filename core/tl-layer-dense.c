@@ -2,10 +2,10 @@
 
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #include "tl-error.h"
+#include "tl-gemm.h"
 #include "tl-layer.h"
 
 /* Fully connected: out[b, u] = sum_f in[b, f] * weight[u, f] + bias[u]. */
@@ -30,7 +30,7 @@ dense_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTenso
       for (int u = 0; u < n_out; u++)
         row[u] = bias[u];
     }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, n_out, n_in,
+  tl_sgemm (FALSE, TRUE, batch, n_out, n_in,
                1.0f, in->data, n_in, w, n_in, 1.0f, out->data, n_out);
 }
 
@@ -48,7 +48,7 @@ dense_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const 
       float *dw = layer->params[0].grad->data;
       float *db = layer->params[1].grad->data;
 
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, batch,
+      tl_sgemm (TRUE, FALSE, n_out, n_in, batch,
                    1.0f, gout, n_out, in->data, n_in, 1.0f, dw, n_in);
       for (int b = 0; b < batch; b++)
         {
@@ -62,7 +62,7 @@ dense_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const 
     {
       tl_tensor_resize (grad_in, in->ndim, in->shape);
       if (batch > 0)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_in, n_out,
+        tl_sgemm (FALSE, FALSE, batch, n_in, n_out,
                      1.0f, gout, n_out, layer->params[0].value->data, n_in, 0.0f, grad_in->data, n_in);
     }
 }

@@ -6,6 +6,7 @@
 
 #include "tl-error.h"
 #include "tl-layer.h"
+#include "tl-parallel.h"
 
 /* A lookup table: token ids (stored as floats) [B, T] -> vectors [B, T, E].
  * Id 0 is padding: its vector is zero and never learns, as with
@@ -17,26 +18,62 @@ token_row (float id, int vocab)
   return id >= 1.0f && id < (float) vocab ? (int) id : 0;
 }
 
+typedef struct {
+  const float *ids, *table, *grad_out;
+  float       *out, *dtable;
+  gsize        n_ids;
+  int          E, V;
+} Lookup;
+
+static void
+lookup_rows (gpointer data, gsize i0, gsize i1)
+{
+  const Lookup *lk = data;
+
+  for (gsize i = i0; i < i1; i++)
+    {
+      const int row = token_row (lk->ids[i], lk->V);
+      float *dst = lk->out + i * lk->E;
+
+      if (row == 0)
+        memset (dst, 0, sizeof (float) * lk->E);
+      else
+        memcpy (dst, lk->table + (gsize) row * lk->E, sizeof (float) * lk->E);
+    }
+}
+
 static void
 embedding_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
 {
   const int batch = in->shape[0];
   const int T = layer->in_shape[0];
   const int E = layer->spec.embed_dim;
-  const int V = layer->spec.vocab_size;
-  const float *table = layer->params[0].value->data;
+  Lookup lk = { in->data, layer->params[0].value->data, NULL, NULL, NULL, in->size, E,
+                layer->spec.vocab_size };
 
   g_assert (in->size == (gsize) batch * T);
   tl_tensor_resize (out, 3, (int[]) { batch, T, E });
-  for (gsize i = 0; i < in->size; i++)
+  lk.out = out->data;
+  tl_parallel_for (in->size, MAX (8192 / E, 1), lookup_rows, &lk);
+}
+
+/* Columns [e0, e1) of the table gradient: every token adds its gradient in
+ * token order, so the sums do not depend on how the columns are split. */
+static void
+scatter_columns (gpointer data, gsize e0, gsize e1)
+{
+  const Lookup *lk = data;
+
+  for (gsize i = 0; i < lk->n_ids; i++)
     {
-      const int row = token_row (in->data[i], V);
-      float *dst = out->data + i * E;
+      const int row = token_row (lk->ids[i], lk->V);
+      const float *restrict g = lk->grad_out + i * lk->E;
+      float *restrict d = lk->dtable + (gsize) row * lk->E;
 
       if (row == 0)
-        memset (dst, 0, sizeof (float) * E);
-      else
-        memcpy (dst, table + (gsize) row * E, sizeof (float) * E);
+        continue;
+      for (gsize e = e0; e < e1; e++)
+        d[e] += g[e];
     }
 }
 
@@ -45,23 +82,14 @@ embedding_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, co
                     const TlTensor *grad_out, TlTensor *grad_in)
 {
   const int E = layer->spec.embed_dim;
-  const int V = layer->spec.vocab_size;
 
   if (layer->trainable)
     {
-      float *dtable = layer->params[0].grad->data;
+      Lookup lk = { in->data, NULL, grad_out->data, NULL, layer->params[0].grad->data, in->size, E,
+                    layer->spec.vocab_size };
 
-      for (gsize i = 0; i < in->size; i++)
-        {
-          const int row = token_row (in->data[i], V);
-          const float *g = grad_out->data + i * E;
-          float *d = dtable + (gsize) row * E;
-
-          if (row == 0)
-            continue;
-          for (int e = 0; e < E; e++)
-            d[e] += g[e];
-        }
+      /* columns in multiples of 16 keep each thread on whole cache lines */
+      tl_parallel_for (E, MAX ((gsize) 16, (gsize) (E + 3) / 4 / 16 * 16), scatter_columns, &lk);
     }
   /* token ids have no gradient */
   if (grad_in != NULL)

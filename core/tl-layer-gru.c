@@ -2,11 +2,11 @@
 
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-gemm.h"
 #include "tl-fastmath.h"
 #include "tl-layer.h"
 
@@ -65,7 +65,7 @@ gru_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor 
 
   for (int r = 0; r < rows; r++)
     memcpy (g->gx->data + (gsize) r * G, b_ih, sizeof (float) * G);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, E,
+  tl_sgemm (FALSE, TRUE, rows, G, E,
                1.0f, in->data, E, w_ih, E, 1.0f, g->gx->data, G);
 
   for (int b = 0; b < B; b++)
@@ -76,7 +76,7 @@ gru_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor 
       for (int b = 0; b < B; b++)
         memcpy (g->gh->data + (gsize) b * G, b_hh, sizeof (float) * G);
       if (t > 0)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H,
+        tl_sgemm (FALSE, TRUE, B, G, H,
                      1.0f, g->hprev->data + (gsize) t * H, T * H, w_hh, H,
                      1.0f, g->gh->data, G);
 
@@ -216,24 +216,24 @@ gru_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const Tl
           }
         }
       if (t > 0)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G,
+        tl_sgemm (FALSE, FALSE, B, H, G,
                      1.0f, g->dgh->data + (gsize) t * G, T * G,
                      layer->params[1].value->data, H, 1.0f, dh, H);
     }
 
   if (layer->trainable)
     {
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, G, E, rows,
+      tl_sgemm (TRUE, FALSE, G, E, rows,
                    1.0f, g->dgx->data, G, in->data, E, 1.0f, layer->params[0].grad->data, E);
       /* hprev is zero at t = 0, so the whole batch of steps is one product */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows,
+      tl_sgemm (TRUE, FALSE, G, H, rows,
                    1.0f, g->dgh->data, G, g->hprev->data, H, 1.0f, layer->params[1].grad->data, H);
       add_column_sums (layer->params[2].grad->data, g->dgx->data, rows, G, g->colsum);
       add_column_sums (layer->params[3].grad->data, g->dgh->data, rows, G, g->colsum);
     }
 
   if (grad_in != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, E, G,
+    tl_sgemm (FALSE, FALSE, rows, E, G,
                  1.0f, g->dgx->data, G, layer->params[0].value->data, E, 0.0f, grad_in->data, E);
 }
 

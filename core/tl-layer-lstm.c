@@ -2,11 +2,11 @@
 
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-gemm.h"
 #include "tl-fastmath.h"
 #include "tl-layer.h"
 #include "tl-parallel.h"
@@ -239,14 +239,15 @@ lstm_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor
     for (int k = 0; k < H; k++)
       l->w_hh_t[(gsize) k * G + j] = w_hh[(gsize) j * H + k];
   /* the input projection of every step at once; the bias joins in the gate pass */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, G, E,
+  tl_sgemm (FALSE, TRUE, rows, G, E,
                1.0f, in->data, E, w_ih, E, 0.0f, l->gates->data, G);
 
   for (int b = 0; b < B; b++)
     memset (l->hprev->data + (gsize) b * T * H, 0, sizeof (float) * H);
   if (seq)
     pass.out = out->data;
-  tl_parallel_for (B, tl_parallel_grain (B, 1), forward_rows, &pass);
+  /* pairs of rows: small chunks keep both threads busy when the system pauses one */
+  tl_parallel_for (B, 2, forward_rows, &pass);
 
   if (!seq)
     memcpy (out->data, l->hlast->data, sizeof (float) * B * H);
@@ -352,7 +353,7 @@ lstm_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const T
   else
     memcpy (l->dh->data, grad_out->data, sizeof (float) * B * H);
   tl_tensor_zero (l->dc);
-  tl_parallel_for (B, tl_parallel_grain (B, 1), backward_rows, &pass);
+  tl_parallel_for (B, 2, backward_rows, &pass);
 
   if (layer->trainable)
     {
@@ -360,10 +361,10 @@ lstm_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const T
       float *db_hh = layer->params[3].grad->data;
       ColumnSums cs = { l->dgates->data, l->bias, rows, G };
 
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, G, E, rows,
+      tl_sgemm (TRUE, FALSE, G, E, rows,
                    1.0f, l->dgates->data, G, in->data, E, 1.0f, layer->params[0].grad->data, E);
       /* hprev is zero at t = 0, so the whole batch of steps is one product */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows,
+      tl_sgemm (TRUE, FALSE, G, H, rows,
                    1.0f, l->dgates->data, G, l->hprev->data, H, 1.0f, layer->params[1].grad->data, H);
       tl_parallel_for (G, 64, column_sums, &cs);
       for (int j = 0; j < G; j++)
@@ -374,7 +375,7 @@ lstm_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const T
     }
 
   if (grad_in != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, E, G,
+    tl_sgemm (FALSE, FALSE, rows, E, G,
                  1.0f, l->dgates->data, G, layer->params[0].value->data, E, 0.0f, grad_in->data, E);
 }
 

@@ -27,6 +27,69 @@ typedef struct {
   float       *d;
 } PoolPass;
 
+/* x where keep is 1, else +0, and a where pick is 1, else b, without branches:
+ * which input wins a window is unpredictable. */
+static inline float
+mask_float (float x, guint32 keep)
+{
+  guint32 bits;
+
+  memcpy (&bits, &x, sizeof bits);
+  bits &= -keep;
+  memcpy (&x, &bits, sizeof x);
+  return x;
+}
+
+static inline float
+pick_float (guint32 pick, float a, float b)
+{
+  guint32 ba, bb, m = -pick;
+
+  memcpy (&ba, &a, sizeof ba);
+  memcpy (&bb, &b, sizeof bb);
+  ba = (ba & m) | (bb & ~m);
+  memcpy (&a, &ba, sizeof a);
+  return a;
+}
+
+/* One output row of a 2x2, stride 2 window; the first of equal maxima wins, as
+ * in the general loop. `top` is the index of r0[0] within its sample. */
+static void
+pool2_row (float *restrict y, int *restrict arg, const float *restrict r0, int W, int OW, int top)
+{
+  const float *restrict r1 = r0 + W;
+
+  for (int ow = 0; ow < OW; ow++)
+    {
+      const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      const guint32 ba = b > a, dc = d > c;
+      const float ma = pick_float (ba, b, a), mc = pick_float (dc, d, c);
+      const guint32 lower = mc > ma;
+
+      y[ow] = pick_float (lower, mc, ma);
+      arg[ow] = top + 2 * ow + (int) ba + (int) (lower * (guint32) W + lower * (dc - ba));
+    }
+}
+
+/* Gradients of one output row of 2x2, stride 2 windows: each of the four
+ * inputs gets the gradient if it won, else zero, so no clearing pass is needed. */
+static void
+unpool2_row (float *restrict d0, const float *restrict g, const int *restrict arg, int W, int OW, int top)
+{
+  float *restrict d1 = d0 + W;
+
+  for (int ow = 0; ow < OW; ow++)
+    {
+      const int a = arg[ow] - top - 2 * ow;
+      const float gv = g[ow];
+
+      d0[2 * ow] = mask_float (gv, a == 0);
+      d0[2 * ow + 1] = mask_float (gv, a == 1);
+      d1[2 * ow] = mask_float (gv, a == W);
+      d1[2 * ow + 1] = mask_float (gv, a == W + 1);
+    }
+}
+
 /* Planes [p0, p1) of the batch (one plane is one channel of one sample). */
 static void
 forward_planes (gpointer data, gsize p0, gsize p1)
@@ -47,19 +110,7 @@ forward_planes (gpointer data, gsize p0, gsize p1)
         {
           if (k == 2 && s == 2)
             {
-              const float *r0 = x + (gsize) 2 * oh * W, *r1 = r0 + W;
-              for (int ow = 0; ow < OW; ow++)
-                {
-                  const int top = 2 * oh * W + 2 * ow;
-                  float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-                  /* the first of equal maxima wins, as in the general loop */
-                  int ia = b > a ? top + 1 : top;
-                  int ic = d > c ? top + W + 1 : top + W;
-                  float ma = b > a ? b : a, mc = d > c ? d : c;
-
-                  y[oh * OW + ow] = mc > ma ? mc : ma;
-                  arg[oh * OW + ow] = base + (mc > ma ? ic : ia);
-                }
+              pool2_row (y + oh * OW, arg + oh * OW, x + (gsize) 2 * oh * W, W, OW, base + 2 * oh * W);
               continue;
             }
           for (int ow = 0; ow < OW; ow++)
@@ -124,6 +175,22 @@ backward_planes (gpointer data, gsize p0, gsize p1)
       const float *g = pp->g + pl * plane_out;
       const int *arg = mp->argmax + pl * plane_out;
 
+      if (mp->k == 2 && mp->stride == 2)
+        {
+          const int W = mp->w, OW = mp->out_w;
+
+          for (int oh = 0; oh < mp->out_h; oh++)
+            {
+              float *row = d + base + (gsize) 2 * oh * W;
+              unpool2_row (row, g + oh * OW, arg + oh * OW, W, OW, (int) base + 2 * oh * W);
+              /* an odd width leaves a last column outside every window */
+              for (int w = 2 * OW; w < W; w++)
+                row[w] = row[W + w] = 0.0f;
+            }
+          for (int h = 2 * mp->out_h; h < mp->h; h++)
+            memset (d + base + (gsize) h * W, 0, sizeof (float) * W);
+          continue;
+        }
       memset (d + base, 0, sizeof (float) * plane_in);
       for (gsize i = 0; i < plane_out; i++)
         d[arg[i]] += g[i];

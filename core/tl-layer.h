@@ -49,6 +49,12 @@ typedef struct {
    * Recurrent layers leave their state unchanged on padded steps; 1-D pools ignore them. */
   const float *mask;
   int          mask_steps;
+  /* Set by the model around a Conv2D that a ReLU follows, for the convolution
+   * to apply the ReLU in its own passes: forward then also writes the ReLU's
+   * output into relu_out; backward (relu_grad TRUE) receives the gradient at
+   * the ReLU's output and applies the ReLU's derivative from its own output. */
+  TlTensor    *relu_out;
+  gboolean     relu_grad;
 } TlContext;
 
 #define TL_LAYER_MAX_PARAMS 4

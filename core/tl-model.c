@@ -199,6 +199,16 @@ tl_model_set_token_mask (TlModel *model, const TlTensor *tokens)
   model->ctx.mask_steps = steps;
 }
 
+/* TRUE when layer i is a Conv2D and a ReLU follows it: the convolution then
+ * applies the ReLU in its own passes (see TlContext). */
+static gboolean
+relu_fuses (const TlModel *model, int i)
+{
+  return i + 1 < (int) model->layers->len
+         && ((TlLayer *) g_ptr_array_index (model->layers, i))->spec.kind == TL_LAYER_CONV2D
+         && ((TlLayer *) g_ptr_array_index (model->layers, i + 1))->spec.kind == TL_LAYER_RELU;
+}
+
 const TlTensor *
 tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to, gboolean training)
 {
@@ -229,6 +239,16 @@ tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to,
   for (int i = from; i < to; i++)
     {
       TlTensor *out = g_ptr_array_index (model->acts, i);
+
+      if (i + 1 < to && relu_fuses (model, i))
+        {
+          /* the convolution writes the ReLU's output too, while its own is in cache */
+          model->ctx.relu_out = g_ptr_array_index (model->acts, i + 1);
+          tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
+          model->ctx.relu_out = NULL;
+          x = g_ptr_array_index (model->acts, ++i);
+          continue;
+        }
       tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
       x = out;
     }
@@ -255,12 +275,22 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
   model->ctx.training = TRUE;
   for (int i = to - 1; i >= lowest; i--)
     {
-      const TlTensor *in = i == from ? input : g_ptr_array_index (model->acts, i - 1);
       const TlTensor *gout = i == to - 1 ? grad_output : g_ptr_array_index (model->grads, i + 1);
-      TlTensor *gin = i == lowest ? NULL : g_ptr_array_index (model->grads, i);
+      const TlTensor *in;
+      TlTensor *gin;
 
+      /* a ReLU over a convolution: the convolution takes the ReLU's output
+       * gradient and applies the derivative itself, saving a pass */
+      if (i - 1 >= lowest && relu_fuses (model, i - 1))
+        {
+          i--;
+          model->ctx.relu_grad = TRUE;
+        }
+      in = i == from ? input : g_ptr_array_index (model->acts, i - 1);
+      gin = i == lowest ? NULL : g_ptr_array_index (model->grads, i);
       tl_layer_backward (g_ptr_array_index (model->layers, i), &model->ctx, in,
                          g_ptr_array_index (model->acts, i), gout, gin);
+      model->ctx.relu_grad = FALSE;
     }
 }
 

@@ -177,8 +177,8 @@ tl_optimizer_grad_norm (const TlModel *model)
 }
 
 static void
-step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const float *grad, gsize n,
-          float lr, float scale)
+step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+          float lr, float scale, gboolean zero)
 {
   float *buf = s->m[p];
   float wd = c->weight_decay, mu = c->momentum;
@@ -193,11 +193,14 @@ step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const floa
         }
       w[k] -= lr * g;
     }
+  if (zero)
+    memset (grad, 0, n * sizeof (float));
 }
 
 typedef struct {
   float *w, *m, *v;
-  const float *grad;
+  float *grad;
+  gboolean zero;              /* clear each gradient once used */
   float b1, b2, bc2_sqrt, step_size, decay, l2, eps, scale;
 } AdamPass;
 
@@ -205,7 +208,8 @@ TL_VECTORIZED static void
 adam_range (const AdamPass *a, gsize start, gsize end)
 {
   float *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;
-  const float *restrict grad = a->grad;
+  float *restrict grad = a->grad;
+  const gboolean zero = a->zero;
   const float b1 = a->b1, b2 = a->b2, bc2_sqrt = a->bc2_sqrt, step_size = a->step_size;
   const float decay = a->decay, l2 = a->l2, eps = a->eps, scale = a->scale;
 
@@ -214,6 +218,8 @@ adam_range (const AdamPass *a, gsize start, gsize end)
       float g, denom, wk = w[k] * decay;
 
       g = grad[k] * scale + l2 * wk;
+      if (zero)
+        grad[k] = 0.0f;
       m[k] = b1 * m[k] + (1.0f - b1) * g;
       v[k] = b2 * v[k] + (1.0f - b2) * g * g;
       denom = sqrtf (v[k]) / bc2_sqrt + eps;
@@ -228,13 +234,13 @@ adam_chunk (gpointer data, gsize start, gsize end)
 }
 
 static void
-step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const float *grad, gsize n,
-           float lr, float scale)
+step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+           float lr, float scale, gboolean zero)
 {
   double t = (double) (s->step + 1);
   gboolean decoupled = c->kind == TL_OPTIMIZER_ADAMW;
   AdamPass a = {
-    .w = w, .m = s->m[p], .v = s->v[p], .grad = grad,
+    .w = w, .m = s->m[p], .v = s->v[p], .grad = grad, .zero = zero,
     .b1 = c->beta1, .b2 = c->beta2,
     .bc2_sqrt = (float) sqrt (1.0 - pow (c->beta2, t)),
     .step_size = lr / (float) (1.0 - pow (c->beta1, t)),
@@ -247,14 +253,11 @@ step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, const flo
   tl_parallel_for (n, 32768, adam_chunk, &a);
 }
 
-void
-tl_optimizer_step (TlOptimizer *opt, TlModel *model, float lr)
+static void
+optimizer_step (TlOptimizer *opt, TlModel *model, float lr, gboolean zero)
 {
-  const TlOptimizerConfig *c;
+  const TlOptimizerConfig *c = &opt->config;
   float scale = 1.0f;
-
-  g_return_if_fail (opt != NULL && model != NULL);
-  c = &opt->config;
 
   tl_optimizer_prepare (opt, model);
   if (c->clip_norm > 0.0f)
@@ -277,12 +280,28 @@ tl_optimizer_step (TlOptimizer *opt, TlModel *model, float lr)
         {
           TlParam *param = &layer->params[p];
           if (c->kind == TL_OPTIMIZER_SGD)
-            step_sgd (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale);
+            step_sgd (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
+                      zero);
           else
-            step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale);
+            step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
+                       zero);
         }
       s->step++;
     }
+}
+
+void
+tl_optimizer_step (TlOptimizer *opt, TlModel *model, float lr)
+{
+  g_return_if_fail (opt != NULL && model != NULL);
+  optimizer_step (opt, model, lr, FALSE);
+}
+
+void
+tl_optimizer_step_and_zero (TlOptimizer *opt, TlModel *model, float lr)
+{
+  g_return_if_fail (opt != NULL && model != NULL);
+  optimizer_step (opt, model, lr, TRUE);
 }
 
 gsize

@@ -47,6 +47,9 @@ void         tl_optimizer_free  (TlOptimizer *opt);
  * lr_mult. State (momentum, moments) is allocated on first use, and only for
  * trainable layers. */
 void         tl_optimizer_step  (TlOptimizer *opt, TlModel *model, float lr);
+/* The same step, leaving every trainable gradient at zero as tl_model_zero_grad
+ * would: the update reads each gradient once, so clearing it there saves a pass. */
+void         tl_optimizer_step_and_zero (TlOptimizer *opt, TlModel *model, float lr);
 /* Elements of state held, for tests and reports. */
 gsize        tl_optimizer_state_size (const TlOptimizer *opt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlOptimizer, tl_optimizer_free)

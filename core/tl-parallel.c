@@ -3,12 +3,16 @@
 #include "config.h"
 
 #include <stdlib.h>
+#ifdef TL_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include "tl-parallel.h"
 
 /* Workers spin this long after a loop before sleeping: training issues loops
- * every few microseconds, far below the cost of a wake-up. */
-#define SPIN_USEC 200
+ * every few microseconds, below the cost of a wake-up, but a longer spin
+ * takes a shared machine's CPU from threads that have work. */
+#define SPIN_USEC 20
 
 typedef struct {
   TlParallelFunc func;
@@ -107,8 +111,16 @@ static gpointer
 pool_start (gpointer unused)
 {
   const char *env = g_getenv ("TL_NUM_THREADS");
-  int n = env != NULL ? atoi (env) : (int) g_get_num_processors ();
+  int n;
 
+  /* the pool takes over the threads BLAS was given, and runs BLAS itself in
+   * single-threaded blocks (tl-gemm.c): two pools spinning on two cores fight */
+  if (env == NULL)
+    env = g_getenv ("OPENBLAS_NUM_THREADS");
+  n = env != NULL ? atoi (env) : (int) g_get_num_processors ();
+#ifdef TL_HAVE_OPENBLAS
+  openblas_set_num_threads (1);
+#endif
   pool.n_threads = CLAMP (n, 1, 64);
   for (int i = 1; i < pool.n_threads; i++)
     {
@@ -172,8 +184,9 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
   run_chunks (&job);
   g_private_set (&in_loop, NULL);
 
-  /* every chunk is claimed; wait for the workers still computing theirs */
-  for (;;)
+  /* every chunk is claimed; wait for the workers still computing theirs, and
+   * after a short spin let the system run them if they share this CPU */
+  for (int spins = 0;; spins++)
     {
       gboolean done;
 
@@ -187,7 +200,10 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
       g_mutex_unlock (&pool.lock);
       if (done)
         break;
-      cpu_relax ();
+      if (spins < 64)
+        cpu_relax ();
+      else
+        g_thread_yield ();
     }
   g_mutex_unlock (&pool.busy);
 }

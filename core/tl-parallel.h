@@ -17,7 +17,9 @@ typedef void (*TlParallelFunc) (gpointer data, gsize start, gsize end);
 void tl_parallel_for       (gsize n, gsize grain, TlParallelFunc func, gpointer data);
 
 /* Threads a loop may use, the calling one included: the TL_NUM_THREADS
- * environment variable, else the number of processors. */
+ * environment variable, else OPENBLAS_NUM_THREADS, else the number of
+ * processors. With OpenBLAS, the first call sets OpenBLAS itself to one
+ * thread: products are split over this pool instead (tl-gemm.h). */
 int  tl_parallel_n_threads (void);
 
 /* A grain giving about one chunk per thread, at least `min_grain` items. */

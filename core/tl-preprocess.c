@@ -409,7 +409,7 @@ get_int (JsonObject *o, const char *name, int lo, int hi, int *value, GError **e
   v = json_node_get_int (node);
   if (v < lo || v > hi)
     {
-      g_autofree char *what = g_strdup_printf (_("'%s' is %" G_GINT64_FORMAT ", outside %d..%d"), name, v, lo, hi);
+      g_autofree char *what = g_strdup_printf (_("'%s' is %lld, outside %d..%d"), name, (long long) v, lo, hi);
       return json_fail (error, what);
     }
   *value = (int) v;

@@ -563,7 +563,6 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
           lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run.step,
                                (int) run.total_steps, epoch);
           load_batch (&run, train, run.train_feat, run.perm + start, n);
-          tl_model_zero_grad (model);
           logits = tl_model_forward_range (model, run.x, run.first, run.end, TRUE);
           loss = tl_cross_entropy (logits, run.labels, config->class_weights, config->label_smoothing,
                                    run.grad, NULL);
@@ -573,7 +572,8 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
               goto out;
             }
           tl_model_backward_range (model, run.x, run.grad, run.first, run.end);
-          tl_optimizer_step (run.opt, model, lr);
+          /* gradients start at zero (warm_up) and the step clears them for the next batch */
+          tl_optimizer_step_and_zero (run.opt, model, lr);
           run.step++;
           steps_this_run++;
 

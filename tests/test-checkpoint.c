@@ -103,7 +103,7 @@ test_malformed (void)
   g_autoptr (GBytes) bytes = saved_bytes (dir);
   gsize len;
   const guint8 *good = g_bytes_get_data (bytes, &len);
-  g_autofree guint8 *bad = g_memdup2 (good, len + 4);
+  g_autofree guint8 *bad = g_malloc0 (len + 4);
   g_autoptr (GError) error = NULL;
   g_autoptr (TlCheckpoint) ok = tl_checkpoint_parse (good, len, "good.ckpt", &error);
   g_autofree char *path = g_build_filename (dir, "a.ckpt", NULL);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tl-checkpoint.h"
 #include "tl-csv.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
@@ -215,6 +216,43 @@ load_export (const char *path, GError **error)
   return (gint64) g;
 }
 
+/* Training checkpoints: one array of the generation and a step counter. */
+
+#define CHECKPOINT_VALUES 200000
+
+static gboolean
+save_checkpoint (const char *path, guint64 g, GError **error)
+{
+  g_autoptr (TlCheckpoint) ck = tl_checkpoint_new ();
+  g_autofree float *values = g_new (float, CHECKPOINT_VALUES);
+
+  for (gsize i = 0; i < CHECKPOINT_VALUES; i++)
+    values[i] = (float) g;
+  tl_checkpoint_set_f32 (ck, "weights", values, CHECKPOINT_VALUES);
+  tl_checkpoint_set_u64 (ck, "step", &g, 1);
+  return tl_checkpoint_save (ck, path, error);
+}
+
+static gint64
+load_checkpoint (const char *path, GError **error)
+{
+  g_autoptr (TlCheckpoint) ck = tl_checkpoint_load (path, error);
+  const float *values;
+  const guint64 *step;
+
+  if (ck == NULL
+      || (values = tl_checkpoint_require_f32 (ck, "weights", CHECKPOINT_VALUES, error)) == NULL
+      || (step = tl_checkpoint_require_u64 (ck, "step", 1, error)) == NULL)
+    return -1;
+  for (gsize i = 0; i < CHECKPOINT_VALUES; i++)
+    if (values[i] != (float) *step)
+      {
+        g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s mixes generations", path);
+        return -1;
+      }
+  return (gint64) *step;
+}
+
 /* Removes what a killed writer left behind; returns how many files, and fails
  * if one of them could pass for the file itself. */
 static int
@@ -296,6 +334,7 @@ static const Kind kinds[] = {
   { "model.safetensors", ".safetensors", save_model, load_model },
   { "experiment.json", ".json", save_experiment, load_experiment },
   { "predictions.csv", ".csv", save_export, load_export },
+  { "training.ckpt", ".ckpt", save_checkpoint, load_checkpoint },
 };
 
 int
@@ -310,6 +349,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/crash-safety/model", &kinds[0], run_kind);
   g_test_add_data_func ("/crash-safety/experiment", &kinds[1], run_kind);
   g_test_add_data_func ("/crash-safety/export", &kinds[2], run_kind);
+  g_test_add_data_func ("/crash-safety/checkpoint", &kinds[3], run_kind);
 
   status = g_test_run ();
   g_rmdir (tmpdir);

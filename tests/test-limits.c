@@ -182,10 +182,11 @@ test_csv_gigabyte_line (void)
   g_autofree char *block = g_malloc (1 << 20);
   GzipWriter *w = gzip_writer_new (path);
 
-  /* the header, one ordinary row, then a single line of 1 GiB of short fields */
+  /* the header, one ordinary row, then a single line of 1 GiB in fields of 1 KiB */
   gzip_writer_append (w, "a,b,label\n1,2,x\n", 16);
-  for (gsize i = 0; i < (1 << 20); i += 2)
-    memcpy (block + i, "7,", 2);
+  memset (block, '7', 1 << 20);
+  for (gsize i = 1023; i < (1 << 20); i += 1024)
+    block[i] = ',';
   for (int i = 0; i < 1024; i++)
     gzip_writer_append (w, block, 1 << 20);
   gzip_writer_append (w, "\n", 1);
@@ -196,6 +197,28 @@ test_csv_gigabyte_line (void)
   g_assert_null (import);
   g_assert_error (error, TL_ERROR, TL_ERROR_TOO_LARGE);
   assert_message_has (error, "gigabyte-line.csv.gz:3", "row");
+}
+
+static void
+test_csv_too_many_fields (void)
+{
+  g_autofree char *path = tmp_path ("many-fields.csv.gz");
+  g_autoptr (TlCsvReader) reader = NULL;
+  g_autoptr (GError) error = NULL;
+  GzipWriter *w = gzip_writer_new (path);
+
+  gzip_writer_append (w, "a,b\n", 4);
+  for (guint i = 0; i < TL_CSV_MAX_FIELDS + 10; i++)
+    gzip_writer_append (w, "1,", 2);
+  gzip_writer_append (w, "1\n", 2);
+  gzip_writer_close (w);
+
+  reader = tl_csv_reader_open (path, ',', &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tl_csv_reader_next (reader, &error));
+  g_assert_null (tl_csv_reader_next (reader, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_TOO_LARGE);
+  assert_message_has (error, "many-fields.csv.gz:2", "fields");
 }
 
 static void
@@ -522,6 +545,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/model/huge-architecture", test_model_huge_architecture);
   g_test_add_func ("/limits/csv/gigabyte-line", test_csv_gigabyte_line);
   g_test_add_func ("/limits/csv/gigabyte-field", test_csv_gigabyte_field);
+  g_test_add_func ("/limits/csv/too-many-fields", test_csv_too_many_fields);
   g_test_add_func ("/limits/csv/ten-million-labels", test_csv_ten_million_labels);
   g_test_add_func ("/limits/csv/one-hot-explosion", test_csv_one_hot_explosion);
   g_test_add_func ("/limits/csv/nan-inf-reported", test_csv_nan_inf_reported);

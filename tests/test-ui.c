@@ -4,78 +4,27 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <adwaita.h>
 
 #include "tl-application.h"
+#include "tl-bar-view.h"
 #include "tl-confusion-view.h"
 #include "tl-curve-view.h"
 #include "tl-data-page.h"
 #include "tl-evaluate-page.h"
 #include "tl-export-page.h"
 #include "tl-import-wizard.h"
+#include "tl-layer-editor.h"
 #include "tl-layer-table.h"
+#include "tl-model-page.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
 #include "tl-window.h"
+#include "ui-check.h"
 
 static TlApplication *app;
 static TlWindow *window;
 static char *tmp_dir;
-static char *shot_dir;
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-/* Iterates the main loop until done() or the timeout; FALSE on timeout. */
-static gboolean
-wait_for (gboolean (*done) (gpointer), gpointer data, guint seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-screenshot (GtkWidget *widget, const char *name)
-{
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GtkSnapshot) snapshot = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-  int w, h;
-
-  spin (400);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  g_assert_cmpint (w, >, 0);
-  g_assert_cmpint (h, >, 0);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  path = g_build_filename (shot_dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static void
 write_csv (const char *path, const char *const *classes, int n_classes, int per_class, guint32 seed)
@@ -98,6 +47,7 @@ wizard_idle (gpointer data)
 {
   return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (data));
 }
+
 
 static gboolean
 flag_set (gpointer data)
@@ -128,18 +78,18 @@ import_csv (TlDataRole role, const char *path, const char *shot_prefix)
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
   name = g_strdup_printf ("%s-columns.png", shot_prefix);
-  screenshot (GTK_WIDGET (wizard), name);
+  ui_screenshot (GTK_WIDGET (wizard), name);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "classes");
-  g_assert_true (wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_free (name);
   name = g_strdup_printf ("%s-classes.png", shot_prefix);
-  screenshot (GTK_WIDGET (wizard), name);
+  ui_screenshot (GTK_WIDGET (wizard), name);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (flag_set, &finished, 60));
   g_object_unref (wizard);
 }
 
@@ -151,7 +101,7 @@ test_window_opens (void)
   g_assert_nonnull (tl_window_get_page (window, "export"));
   g_assert_false (tl_window_is_training (window));
   g_assert_null (tl_window_get_error (window));
-  screenshot (GTK_WIDGET (window), "step-0-empty.png");
+  ui_screenshot (GTK_WIDGET (window), "step-0-empty.png");
 }
 
 static void
@@ -174,15 +124,66 @@ test_wizard_error_keeps_choices (void)
   g_assert_true (tl_import_wizard_next (wizard));
   tl_import_wizard_set_column_role (wizard, 1, "feature");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (wait_for (wizard_idle, wizard, 30));
+  g_assert_true (ui_wait_for (wizard_idle, wizard, 30));
   error = tl_import_wizard_get_error (wizard);
   g_assert_nonnull (error);
   g_test_message ("inline error: %s", error);
   g_assert_nonnull (strstr (error, "broken.csv:30"));
   /* Still open, back on the page where the choices are, and they are kept. */
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
-  screenshot (GTK_WIDGET (wizard), "wizard-error.png");
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-error.png");
   gtk_window_destroy (GTK_WINDOW (wizard));
+  g_object_unref (wizard);
+}
+
+/* A folder of images at a chosen size, in grey, with the import's progress shown. */
+static void
+test_wizard_images (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "images", NULL);
+  g_autoptr (TlDocument) doc = tl_document_new ();
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  TlImportWizard *wizard;
+  gboolean finished = FALSE;
+  double fraction = 0;
+
+  for (int c = 0; c < 3; c++)
+    {
+      g_autofree char *sub = g_strdup_printf ("%s/class-%c", dir, 'a' + c);
+
+      g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+      for (int i = 0; i < 12; i++)
+        {
+          g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 40, 30);
+          g_autofree char *path = g_strdup_printf ("%s/%02d.png", sub, i);
+
+          gdk_pixbuf_fill (pixbuf, 0x30303000u + ((guint) (c * 80 + i) << 24) + 0xff);
+          g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", NULL, NULL));
+        }
+    }
+  wizard = tl_import_wizard_new (GTK_WINDOW (window), doc, TL_ROLE_SOURCE);
+  g_object_ref (wizard);
+  gtk_window_present (GTK_WINDOW (wizard));
+  g_signal_connect (wizard, "finished", G_CALLBACK (on_finished), &finished);
+  tl_import_wizard_set_file (wizard, file);
+  tl_import_wizard_set_image_options (wizard, 16, TRUE);
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-images.png");
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "classes");
+  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_cmpuint (tl_import_wizard_get_progress (wizard, &fraction), >=, 1);
+  g_assert_cmpfloat (fraction, ==, 1.0);
+  g_assert_nonnull (doc->data[TL_ROLE_SOURCE].train);
+  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_ndim, ==, 3);
+  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[0], ==, 1);
+  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[1], ==, 16);
+  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[2], ==, 16);
+  g_assert_cmpint (doc->exp->source.image_size, ==, 16);
+  g_assert_true (doc->exp->source.grey);
   g_object_unref (wizard);
 }
 
@@ -208,9 +209,155 @@ test_wizard_imports (void)
   g_assert_cmpint (tl_model_n_outputs (doc->target_model), ==, 3);
   g_assert_true (doc->modified);
   tl_window_show_step (window, "data");
-  screenshot (GTK_WIDGET (window), "step-1-data.png");
+  ui_screenshot (GTK_WIDGET (window), "step-1-data.png");
   tl_window_show_step (window, "model");
-  screenshot (GTK_WIDGET (window), "step-2-model.png");
+  ui_screenshot (GTK_WIDGET (window), "step-2-model.png");
+}
+
+/* An image stack edited on its own: the core's message names what is missing. */
+static void
+test_layer_editor_shapes (void)
+{
+  static const int shape[3] = { 1, 28, 28 };
+  TlLayerSpec specs[4] = { { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .stride = 1, .padding = 1 },
+                           { .kind = TL_LAYER_RELU },
+                           { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 },
+                           { .kind = TL_LAYER_DENSE, .units = 3 } };
+  GtkWidget *win = gtk_window_new ();
+  TlLayerEditor *editor = TL_LAYER_EDITOR (tl_layer_editor_new ());
+
+  gtk_window_set_child (GTK_WINDOW (win), GTK_WIDGET (editor));
+  gtk_window_set_default_size (GTK_WINDOW (win), 760, 620);
+  tl_layer_editor_set_input (editor, 3, shape, 10, 0);
+  tl_layer_editor_set_layers (editor, specs, NULL, 4);
+  g_assert_nonnull (tl_layer_editor_get_error (editor));
+  g_test_message ("inline error: %s", tl_layer_editor_get_error (editor));
+  g_assert_cmpint (tl_layer_editor_get_error_index (editor), ==, 3);
+  g_assert_nonnull (strstr (tl_layer_editor_get_error (editor), "flatten"));
+  gtk_window_present (GTK_WINDOW (win));
+  ui_screenshot (GTK_WIDGET (editor), "layer-editor-error.png");
+
+  /* A Flatten goes in above the head, and the stack builds. */
+  tl_layer_editor_add_layer (editor, TL_LAYER_FLATTEN);
+  g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, 5);
+  g_assert_cmpint (tl_layer_editor_get_spec (editor, 3)->kind, ==, TL_LAYER_FLATTEN);
+  g_assert_null (tl_layer_editor_get_error (editor));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 2), "[8, 14, 14]"));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 3), "[1568]"));
+  /* The head is sized for the 10 classes: 1568 * 10 + 10 weights. */
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 4), "[10]"));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 4), "15,690"));
+  /* A stride of 2 halves the convolution's output, and every row below follows. */
+  g_assert_true (tl_layer_editor_set_param (editor, 0, "stride", 2));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 0), "[8, 14, 14]"));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 4), "3,930"));
+  g_assert_false (tl_layer_editor_set_param (editor, 1, "units", 3));
+  ui_screenshot (GTK_WIDGET (editor), "layer-editor.png");
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* The Model page's stack: edits reach the experiment and the model, impossible ones do not. */
+static void
+test_layer_editor_document (void)
+{
+  TlModelPage *page = TL_MODEL_PAGE (tl_window_get_page (window, "model"));
+  TlLayerEditor *editor = TL_LAYER_EDITOR (tl_model_page_get_layer_editor (page));
+  TlDocument *doc = tl_window_get_document (window);
+  int n0, prev;
+  g_autofree char *expected = NULL;
+  g_autofree char *json = NULL;
+  TlLayer *layer;
+
+  tl_window_show_step (window, "model");
+  g_assert_nonnull (doc->source_model);
+  n0 = tl_model_n_layers (doc->source_model);
+  g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, n0);
+  g_assert_null (tl_layer_editor_get_error (editor));
+  g_assert_false (tl_document_has_layers (doc));
+
+  /* A new Dense goes in above the head; the experiment now lists the layers. */
+  tl_layer_editor_add_layer (editor, TL_LAYER_DENSE);
+  g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, n0 + 1);
+  g_assert_cmpstr (tl_layer_editor_get_error (editor), ==, NULL);
+  g_assert_null (tl_window_get_error (window));
+  g_assert_true (tl_document_has_layers (doc));
+  g_assert_null (doc->exp->architecture.preset);
+  g_assert_cmpint (doc->exp->architecture.n_layers, ==, n0 + 1);
+  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0 + 1);
+  g_assert_cmpint (tl_model_layer (doc->source_model, n0 - 1)->spec.kind, ==, TL_LAYER_DENSE);
+
+  /* Its units, edited through the spin button, reach the model and the row's count. */
+  g_assert_true (tl_layer_editor_set_param (editor, n0 - 1, "units", 24));
+  layer = tl_model_layer (doc->source_model, n0 - 1);
+  g_assert_cmpint (layer->spec.units, ==, 24);
+  prev = layer->in_shape[0];
+  g_assert_cmpint (prev * 24 + 24, <, 1000000);
+  expected = prev * 24 + 24 >= 1000 ? g_strdup_printf (" %d,%03d ", (prev * 24 + 24) / 1000, (prev * 24 + 24) % 1000)
+                                     : g_strdup_printf (" %d ", prev * 24 + 24);
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, n0 - 1), expected));
+  /* The head follows the classes. */
+  g_assert_false (tl_layer_editor_set_param (editor, n0, "units", 7));
+  g_assert_cmpint (tl_model_n_outputs (doc->source_model), ==, 4);
+
+  /* Move a ReLU up and down. */
+  tl_layer_editor_add_layer (editor, TL_LAYER_RELU);
+  g_assert_cmpint (tl_layer_editor_get_spec (editor, n0)->kind, ==, TL_LAYER_RELU);
+  tl_layer_editor_move_layer (editor, n0, -1);
+  g_assert_cmpint (tl_layer_editor_get_spec (editor, n0 - 1)->kind, ==, TL_LAYER_RELU);
+  g_assert_cmpint (tl_model_layer (doc->source_model, n0 - 1)->spec.kind, ==, TL_LAYER_RELU);
+  g_assert_cmpint (tl_model_layer (doc->source_model, n0)->spec.units, ==, 24);
+  tl_layer_editor_move_layer (editor, n0 - 1, 1);
+  g_assert_cmpint (tl_model_layer (doc->source_model, n0)->spec.kind, ==, TL_LAYER_RELU);
+
+  /* A convolution on flat features cannot be built: an inline error, and the model stays. */
+  tl_layer_editor_add_layer (editor, TL_LAYER_CONV2D);
+  g_assert_nonnull (tl_layer_editor_get_error (editor));
+  g_assert_cmpint (tl_layer_editor_get_error_index (editor), ==, n0 + 1);
+  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0 + 2);
+  g_assert_cmpint (doc->exp->architecture.n_layers, ==, n0 + 2);
+  ui_screenshot (GTK_WIDGET (window), "step-2-model-error.png");
+  tl_layer_editor_remove_layer (editor, n0 + 1);
+  g_assert_null (tl_layer_editor_get_error (editor));
+
+  /* The experiment file carries the explicit list. */
+  json = tl_experiment_to_string (doc->exp);
+  g_assert_nonnull (strstr (json, "\"layers\""));
+  g_assert_null (strstr (json, "\"preset\""));
+  ui_screenshot (GTK_WIDGET (window), "step-2-model-custom.png");
+
+  /* Saved and opened again, the experiment builds the same stack for its data. */
+  {
+    g_autofree char *saved = g_build_filename (tmp_dir, "custom.json", NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GFile) file = g_file_new_for_path (saved);
+    TlWindow *other;
+    TlDocument *reopened;
+    TlLayerEditor *other_editor;
+
+    g_assert_true (tl_experiment_save (doc->exp, saved, &error));
+    g_assert_no_error (error);
+    other = tl_window_new (app);
+    tl_window_open_file (other, file);
+    reopened = tl_window_get_document (other);
+    g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (other, "data"), 60));
+    g_assert_true (tl_document_has_layers (reopened));
+    g_assert_nonnull (reopened->source_model);
+    g_assert_cmpint (tl_model_n_layers (reopened->source_model), ==, n0 + 2);
+    g_assert_cmpint (tl_model_layer (reopened->source_model, n0 - 1)->spec.units, ==, 24);
+    other_editor = TL_LAYER_EDITOR (tl_model_page_get_layer_editor (TL_MODEL_PAGE (tl_window_get_page (other, "model"))));
+    g_assert_cmpint (tl_layer_editor_get_n_layers (other_editor), ==, n0 + 2);
+    g_assert_null (tl_layer_editor_get_error (other_editor));
+    tl_document_set_modified (reopened, FALSE);
+    gtk_window_destroy (GTK_WINDOW (other));
+  }
+
+  /* Removing both added layers, then a preset, brings the preset's stack back. */
+  tl_layer_editor_remove_layer (editor, n0);
+  tl_layer_editor_remove_layer (editor, n0 - 1);
+  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0);
+  g_assert_true (tl_document_set_preset (doc, TL_PRESET_MLP, NULL));
+  g_assert_false (tl_document_has_layers (doc));
+  g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, n0);
 }
 
 static void
@@ -225,7 +372,7 @@ test_freeze_through_table (void)
   GtkWidget *sw;
 
   tl_window_show_step (window, "transfer");
-  spin (200);
+  ui_spin (200);
   g_assert_cmpuint (tl_layer_table_get_n_rows (table), ==, (guint) tl_model_n_layers (doc->target_model));
   g_assert_cmpuint (before, ==, tl_model_param_count (doc->target_model, FALSE));
 
@@ -248,14 +395,9 @@ test_freeze_through_table (void)
       gtk_switch_set_active (GTK_SWITCH (sw), FALSE);
     }
   g_assert_cmpuint (tl_model_param_count (doc->target_model, TRUE), ==, after);
-  screenshot (GTK_WIDGET (window), "step-3-transfer.png");
+  ui_screenshot (GTK_WIDGET (window), "step-3-transfer.png");
 }
 
-static gboolean
-training_done (gpointer data)
-{
-  return !tl_train_page_is_running (TL_TRAIN_PAGE (data));
-}
 
 static void
 test_training_runs (void)
@@ -270,12 +412,12 @@ test_training_runs (void)
   doc->exp->baseline = TRUE;
   tl_document_changed (doc, "params");
   tl_window_show_step (window, "train");
-  spin (100);
+  ui_spin (100);
   g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (page)));
   g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
   g_assert_true (tl_train_page_is_running (page));
   g_assert_true (tl_window_is_training (window));
-  g_assert_true (wait_for (training_done, page, 300));
+  g_assert_true (ui_wait_for (ui_training_done, page, 300));
   g_assert_null (tl_window_get_error (window));
 
   loss = TL_CURVE_VIEW (tl_train_page_get_curve_view (page, FALSE));
@@ -292,14 +434,9 @@ test_training_runs (void)
   g_test_message ("batches %" G_GUINT64_FORMAT ", deliveries %u, test accuracy %.3f",
                   tl_train_page_get_n_batches (page), tl_train_page_get_n_batch_updates (page),
                   doc->metrics->accuracy);
-  screenshot (GTK_WIDGET (window), "step-4-train.png");
+  ui_screenshot (GTK_WIDGET (window), "step-4-train.png");
 }
 
-static gboolean
-predictions_ready (gpointer data)
-{
-  return ((TlDocument *) data)->test_predictions != NULL;
-}
 
 static void
 test_confusion_counts (void)
@@ -313,7 +450,7 @@ test_confusion_counts (void)
 
   g_assert_nonnull (m);
   tl_window_show_step (window, "evaluate");
-  spin (300);
+  ui_spin (300);
   g_assert_cmpint (tl_confusion_view_get_n_classes (view), ==, m->n_classes);
   for (int t = 0; t < m->n_classes; t++)
     for (int p = 0; p < m->n_classes; p++)
@@ -326,14 +463,14 @@ test_confusion_counts (void)
   g_assert_cmpuint (tl_evaluate_page_get_n_metric_rows (page), ==, (guint) m->n_classes + 2);
 
   /* A click on the centre of cell (1, 1) finds that cell and lists its samples. */
-  g_assert_true (wait_for (predictions_ready, doc, 30));
+  g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
   g_assert_true (tl_confusion_view_cell_center (view, 1, 1, &x, &y));
   g_assert_true (tl_confusion_view_cell_at (view, x, y, &row, &col));
   g_assert_cmpint (row, ==, 1);
   g_assert_cmpint (col, ==, 1);
   tl_confusion_view_select (view, row, col);
   g_assert_cmpuint (tl_evaluate_page_get_n_samples_shown (page), ==, (guint) tl_confusion_view_get_count (view, 1, 1));
-  screenshot (GTK_WIDGET (window), "step-5-evaluate.png");
+  ui_screenshot (GTK_WIDGET (window), "step-5-evaluate.png");
 }
 
 static void
@@ -375,7 +512,7 @@ test_exports (void)
   g_assert_false (tl_export_page_export (page, TL_EXPORT_KIND_CURVES, bad, &error));
   g_assert_nonnull (error);
   g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
-  screenshot (GTK_WIDGET (window), "step-6-export.png");
+  ui_screenshot (GTK_WIDGET (window), "step-6-export.png");
 }
 
 static void
@@ -383,10 +520,49 @@ test_dark_screenshot (void)
 {
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   tl_window_show_step (window, "train");
-  screenshot (GTK_WIDGET (window), "step-4-train-dark.png");
+  ui_screenshot (GTK_WIDGET (window), "step-4-train-dark.png");
   tl_window_show_step (window, "evaluate");
-  screenshot (GTK_WIDGET (window), "step-5-evaluate-dark.png");
+  ui_screenshot (GTK_WIDGET (window), "step-5-evaluate-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+/* Class-count charts grow with the number of classes, so bars stay readable. */
+static void
+test_bar_chart_heights (void)
+{
+  static const char *const names[] = {
+    "alt.atheism", "comp.graphics", "comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware",
+    "comp.sys.mac.hardware", "comp.windows.x", "misc.forsale", "rec.autos", "rec.motorcycles",
+    "rec.sport.baseball", "rec.sport.hockey", "sci.crypt", "sci.electronics", "sci.med", "sci.space",
+    "soc.religion.christian", "talk.politics.guns", "talk.politics.mideast", "talk.politics.misc",
+    "talk.religion.misc",
+  };
+  int counts[20], heights[2];
+  const int sizes[2] = { 5, 20 };
+
+  for (int i = 0; i < 20; i++)
+    counts[i] = 400 + (i * 97) % 300;
+  for (int k = 0; k < 2; k++)
+    {
+      GtkWidget *win = gtk_window_new ();
+      GtkWidget *bars = tl_bar_view_new ();
+      g_autofree char *name = g_strdup_printf ("bars-%d.png", sizes[k]);
+      int minimum, natural;
+
+      tl_bar_view_set_counts (TL_BAR_VIEW (bars), sizes[k], names, counts, NULL);
+      gtk_widget_measure (bars, GTK_ORIENTATION_VERTICAL, 700, &minimum, &natural, NULL, NULL);
+      heights[k] = minimum;
+      /* At least 20 pixels a class besides the axis, never squashed below the natural height. */
+      g_assert_cmpint (minimum, >=, 76 + 20 * sizes[k]);
+      g_assert_cmpint (minimum, ==, natural);
+      gtk_window_set_child (GTK_WINDOW (win), bars);
+      gtk_window_set_default_size (GTK_WINDOW (win), 700, -1);
+      gtk_window_present (GTK_WINDOW (win));
+      ui_screenshot (bars, name);
+      g_assert_cmpint (gtk_widget_get_height (bars), >=, minimum);
+      gtk_window_destroy (GTK_WINDOW (win));
+    }
+  g_assert_cmpint (heights[1], >, heights[0] * 2);
 }
 
 int
@@ -394,42 +570,30 @@ main (int argc, char **argv)
 {
   int status;
 
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("TL_NO_DEMO", "1", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  tmp_dir = g_dir_make_tmp ("test-ui-XXXXXX", NULL);
-  g_setenv ("XDG_CACHE_HOME", tmp_dir, TRUE);
-  shot_dir = g_build_filename (g_getenv ("TL_BUILD_DIR") ? g_getenv ("TL_BUILD_DIR") : ".", "screenshots", NULL);
-  g_mkdir_with_parents (shot_dir, 0755);
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, BUILD_LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
+  if (!ui_check_init (&argc, &argv, &tmp_dir))
     {
-      g_test_skip ("no display (run under xvfb-run)");
-      printf ("1..0 # SKIP no display\n");
+      printf ("1..0 # SKIP no display (run under xvfb-run)\n");
       return 0;
     }
-  /* Screenshots show pages at rest, not half-way through a transition. */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
   app = tl_application_new ();
   g_application_register (G_APPLICATION (app), NULL, NULL);
   window = tl_window_new (app);
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 860);
   gtk_window_present (GTK_WINDOW (window));
-  spin (300);
+  ui_spin (300);
 
   g_test_add_func ("/ui/window-opens", test_window_opens);
   g_test_add_func ("/ui/wizard-error-keeps-choices", test_wizard_error_keeps_choices);
+  g_test_add_func ("/ui/wizard-images", test_wizard_images);
   g_test_add_func ("/ui/wizard-imports", test_wizard_imports);
+  g_test_add_func ("/ui/layer-editor-shapes", test_layer_editor_shapes);
+  g_test_add_func ("/ui/layer-editor-document", test_layer_editor_document);
   g_test_add_func ("/ui/freeze-through-table", test_freeze_through_table);
   g_test_add_func ("/ui/training-runs", test_training_runs);
   g_test_add_func ("/ui/confusion-counts", test_confusion_counts);
   g_test_add_func ("/ui/exports", test_exports);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
+  g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
   status = g_test_run ();
 
   tl_document_set_modified (tl_window_get_document (window), FALSE);

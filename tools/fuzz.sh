@@ -37,8 +37,11 @@ for t in $targets; do
   # New inputs go to a scratch corpus in the build folder; the seeds in the tree stay as written.
   work="$build/corpus/$t"
   mkdir -p "$work"
+  dict=""
+  if [ -f "fuzz/$t.dict" ]; then dict="-dict=fuzz/$t.dict"; fi
   echo "fuzz-$t: ${seconds}s"
-  if ! "$build/fuzz/fuzz-$t" "$work" "fuzz/corpus/$t" \
+  # shellcheck disable=SC2086
+  if ! "$build/fuzz/fuzz-$t" "$work" "fuzz/corpus/$t" $dict \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="$build/artifacts/$t-" -print_final_stats=1 \
         >"$build/fuzz-$t.log" 2>&1; then

@@ -54,8 +54,10 @@ tl_bar_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size
     }
   else
     {
-      *minimum = self->n == 0 ? 0 : 80;
-      *natural = self->n == 0 ? 0 : CLAMP (40 + self->n * 22, 80, 420);
+      /* A fixed slot per class keeps bars thick and their counts readable; the page scrolls. */
+      int slot = self->n <= 10 ? 34 : self->n <= 30 ? 26 : 18;
+
+      *minimum = *natural = self->n == 0 ? 0 : MAX (76 + self->n * slot, 200);
     }
 }
 

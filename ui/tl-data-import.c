@@ -90,9 +90,62 @@ tl_data_import_result_free (TlDataImportResult *result)
   g_free (result);
 }
 
+/* Shared by the worker and the main loop; freed with the last reference. */
+typedef struct {
+  GMutex               lock;
+  double               fraction;
+  guint                idle_id;
+  TlImportProgressFunc func;
+  gpointer             data;
+  GDestroyNotify       destroy;
+} Progress;
+
+static void
+progress_clear (gpointer data)
+{
+  Progress *p = data;
+
+  if (p->destroy != NULL)
+    p->destroy (p->data);
+  g_mutex_clear (&p->lock);
+}
+
+static void
+progress_unref (gpointer data)
+{
+  g_rc_box_release_full (data, progress_clear);
+}
+
+static gboolean
+progress_idle (gpointer data)
+{
+  Progress *p = data;
+  double fraction;
+
+  g_mutex_lock (&p->lock);
+  fraction = p->fraction;
+  p->idle_id = 0;
+  g_mutex_unlock (&p->lock);
+  p->func (fraction, p->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_from_worker (double fraction, gpointer data)
+{
+  Progress *p = data;
+
+  g_mutex_lock (&p->lock);
+  p->fraction = fraction;
+  if (p->idle_id == 0)
+    p->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT, progress_idle, g_rc_box_acquire (p), progress_unref);
+  g_mutex_unlock (&p->lock);
+}
+
 typedef struct {
   char             *path;
   TlImportSettings *settings;
+  Progress         *progress;   /* NULL without progress reports */
 } ImportJob;
 
 static void
@@ -100,6 +153,7 @@ import_job_free (ImportJob *job)
 {
   g_free (job->path);
   tl_import_settings_free (job->settings);
+  g_clear_pointer (&job->progress, progress_unref);
   g_free (job);
 }
 
@@ -133,7 +187,9 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   GError *error = NULL;
 
   result->path = g_strdup (job->path);
-  result->import = tl_import_run (job->path, job->settings, &error);
+  result->import = tl_import_run_with_progress (job->path, job->settings,
+                                                job->progress != NULL ? progress_from_worker : NULL,
+                                                job->progress, &error);
   if (result->import == NULL)
     {
       g_task_return_error (task, error);
@@ -164,6 +220,33 @@ tl_data_import_async (const char *path, const TlImportSettings *settings, GCance
   job = g_new0 (ImportJob, 1);
   job->path = g_strdup (path);
   job->settings = copy_settings (settings);
+  g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+void
+tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings, GCancellable *cancellable,
+                                    TlImportProgressFunc progress, gpointer progress_data,
+                                    GDestroyNotify progress_destroy, GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ImportJob *job;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (settings != NULL);
+  g_return_if_fail (progress != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tl_data_import_async);
+  job = g_new0 (ImportJob, 1);
+  job->path = g_strdup (path);
+  job->settings = copy_settings (settings);
+  job->progress = g_rc_box_new0 (Progress);
+  g_mutex_init (&job->progress->lock);
+  job->progress->func = progress;
+  job->progress->data = progress_data;
+  job->progress->destroy = progress_destroy;
   g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
   g_task_run_in_thread (task, import_thread);
 }

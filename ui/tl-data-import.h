@@ -32,6 +32,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDataImportResult, tl_data_import_result_free)
 void                tl_data_import_async  (const char *path, const TlImportSettings *settings,
                                            GCancellable *cancellable, GAsyncReadyCallback callback,
                                            gpointer user_data);
+/* The same, calling progress on the main loop with the fraction done: the worker
+ * keeps the latest fraction under a mutex and schedules at most one idle at a
+ * time. progress_data is released with progress_destroy once nothing more is delivered. */
+void                tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings,
+                                                        GCancellable *cancellable,
+                                                        TlImportProgressFunc progress, gpointer progress_data,
+                                                        GDestroyNotify progress_destroy,
+                                                        GAsyncReadyCallback callback, gpointer user_data);
 TlDataImportResult *tl_data_import_finish (GAsyncResult *result, GError **error);
 
 /* Imports a data source of an experiment as the pipeline does (class subset,

@@ -26,6 +26,7 @@ struct _TlDataPage
   TlDocument    *document;
   Slot           slots[TL_N_ROLES];
   int            loading;       /* imports still running */
+  gboolean       updating;
   GCancellable  *cancellable;
 
   GtkWidget     *content;
@@ -66,6 +67,7 @@ build_slot (TlDataPage *self, TlDataRole role)
 
   slot->file_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_action_row_add_prefix (slot->file_row, gtk_image_new_from_icon_name ("text-x-generic-symbolic"));
+  adw_action_row_set_subtitle_lines (slot->file_row, 1);
   slot->samples_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->samples_row), _("Samples"));
   adw_action_row_add_prefix (slot->samples_row, gtk_image_new_from_icon_name ("view-list-symbolic"));
@@ -73,11 +75,12 @@ build_slot (TlDataPage *self, TlDataRole role)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->classes_row), _("Classes"));
   adw_action_row_add_prefix (slot->classes_row, gtk_image_new_from_icon_name ("view-grid-symbolic"));
   slot->bars = TL_BAR_VIEW (tl_bar_view_new ());
-  gtk_widget_set_margin_top (GTK_WIDGET (slot->bars), 8);
-  gtk_widget_set_margin_bottom (GTK_WIDGET (slot->bars), 8);
-  gtk_widget_set_margin_start (GTK_WIDGET (slot->bars), 8);
-  gtk_widget_set_margin_end (GTK_WIDGET (slot->bars), 8);
-  slot->bars_row = gtk_list_box_row_new ();
+  gtk_widget_set_margin_top (GTK_WIDGET (slot->bars), 6);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (slot->bars), 4);
+  gtk_widget_set_margin_start (GTK_WIDGET (slot->bars), 6);
+  gtk_widget_set_margin_end (GTK_WIDGET (slot->bars), 12);
+  slot->bars_row = adw_preferences_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->bars_row), _("Samples per class"));
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (slot->bars_row), FALSE);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (slot->bars_row), GTK_WIDGET (slot->bars));
 
@@ -109,6 +112,7 @@ update_slot (TlDataPage *self, TlDataRole role)
     }
   {
     g_autofree char *base = g_path_get_basename (data->path != NULL ? data->path : "");
+    g_autofree char *folder = g_path_get_dirname (data->path != NULL ? data->path : "");
     g_autofree char *samples = g_strdup_printf (_("%d for training · %d for validation · %d for testing"),
                                                 data->train->n, data->val != NULL ? data->val->n : 0,
                                                 data->test != NULL ? data->test->n : 0);
@@ -117,7 +121,7 @@ update_slot (TlDataPage *self, TlDataRole role)
     g_autofree int *counts = g_new0 (int, data->train->n_classes);
 
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->file_row), base);
-    adw_action_row_set_subtitle (slot->file_row, data->description != NULL ? data->description : "");
+    adw_action_row_set_subtitle (slot->file_row, folder);
     adw_action_row_set_subtitle (slot->samples_row, samples);
     adw_action_row_set_subtitle (slot->classes_row, classes);
     tl_dataset_class_counts (data->train, counts);
@@ -138,12 +142,15 @@ on_document_changed (TlDataPage *self, const char *what)
 {
   if (g_strcmp0 (what, "data") == 0)
     {
+      /* set_text passes through an empty text, which must not reach the experiment. */
+      g_autofree char *name = g_strdup (self->document->exp->name != NULL ? self->document->exp->name : "");
+
       update (self);
-      if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_row)),
-                     self->document->exp->name != NULL ? self->document->exp->name : "") != 0)
-        gtk_editable_set_text (GTK_EDITABLE (self->name_row),
-                               self->document->exp->name != NULL ? self->document->exp->name : "");
+      self->updating = TRUE;
+      if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_row)), name) != 0)
+        gtk_editable_set_text (GTK_EDITABLE (self->name_row), name);
       gtk_spin_button_set_value (self->seed_spin, (double) self->document->exp->seed);
+      self->updating = FALSE;
     }
 }
 
@@ -152,7 +159,7 @@ on_name_changed (TlDataPage *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
 
-  if (self->document == NULL || g_strcmp0 (text, self->document->exp->name) == 0)
+  if (self->updating || self->document == NULL || g_strcmp0 (text, self->document->exp->name) == 0)
     return;
   if (self->document->exp->name == NULL && text[0] == '\0')
     return;
@@ -166,7 +173,7 @@ on_seed_changed (TlDataPage *self)
 {
   guint64 seed = (guint64) gtk_spin_button_get_value_as_int (self->seed_spin);
 
-  if (self->document == NULL || seed == self->document->exp->seed)
+  if (self->updating || self->document == NULL || seed == self->document->exp->seed)
     return;
   self->document->exp->seed = seed;
   tl_document_changed (self->document, "params");
@@ -192,6 +199,20 @@ tl_data_page_is_loading (TlDataPage *self)
 {
   g_return_val_if_fail (TL_IS_DATA_PAGE (self), FALSE);
   return self->loading > 0;
+}
+
+const char *
+tl_data_page_get_name_text (TlDataPage *self)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
+  return gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+}
+
+guint64
+tl_data_page_get_seed (TlDataPage *self)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), 0);
+  return (guint64) gtk_spin_button_get_value_as_int (self->seed_spin);
 }
 
 static void

@@ -15,5 +15,8 @@ GtkWidget      *tl_data_page_import       (TlDataPage *self, TlDataRole role);
 /* Imports the data sources the experiment names, in a worker thread. */
 void            tl_data_page_load_experiment_data (TlDataPage *self);
 gboolean        tl_data_page_is_loading   (TlDataPage *self);
+/* For tests: what the Name and Random Seed rows show. */
+const char     *tl_data_page_get_name_text (TlDataPage *self);
+guint64         tl_data_page_get_seed      (TlDataPage *self);
 
 G_END_DECLS

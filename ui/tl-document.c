@@ -214,33 +214,35 @@ architecture_slot (TlDocument *self)
   return &self->data[TL_ROLE_TARGET];
 }
 
-gboolean
-tl_document_set_preset (TlDocument *self, TlPreset preset, GError **error)
+static void
+clear_layers (TlArchitectureSpec *arch)
 {
-  const TlDataSlot *slot;
+  g_clear_pointer (&arch->layers, g_free);
+  if (arch->layer_names != NULL)
+    for (int i = 0; i < arch->n_layers; i++)
+      g_free (arch->layer_names[i]);
+  g_clear_pointer (&arch->layer_names, g_free);
+  arch->n_layers = 0;
+}
+
+gboolean
+tl_document_has_layers (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  return self->exp->architecture.preset == NULL && self->exp->architecture.n_layers > 0;
+}
+
+/* Builds the source model from exp->architecture for the data; without data only "model" is emitted. */
+static gboolean
+rebuild_source (TlDocument *self, GError **error)
+{
+  const TlDataSlot *slot = architecture_slot (self);
   TlModel *model;
 
-  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
-
-  self->preset = preset;
-  g_free (self->exp->architecture.preset);
-  self->exp->architecture.preset = g_strdup (tl_preset_name (preset));
-  slot = architecture_slot (self);
   if (slot->train == NULL)
     {
       tl_document_changed (self, "model");
       return TRUE;
-    }
-  if (self->exp->architecture.n_layers > 0)
-    {
-      /* A preset chosen here replaces an explicit layer list. */
-      g_free (self->exp->architecture.layers);
-      self->exp->architecture.layers = NULL;
-      if (self->exp->architecture.layer_names != NULL)
-        for (int i = 0; i < self->exp->architecture.n_layers; i++)
-          g_free (self->exp->architecture.layer_names[i]);
-      g_clear_pointer (&self->exp->architecture.layer_names, g_free);
-      self->exp->architecture.n_layers = 0;
     }
   model = tl_pipeline_build_model (&self->exp->architecture, slot->train, MAX (slot->vocab_size, 2),
                                    self->exp->seed, error);
@@ -249,6 +251,62 @@ tl_document_set_preset (TlDocument *self, TlPreset preset, GError **error)
   g_clear_pointer (&self->source_model_path, g_free);
   tl_document_set_source_model (self, model, FALSE, NULL);
   return TRUE;
+}
+
+gboolean
+tl_document_set_preset (TlDocument *self, TlPreset preset, GError **error)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  self->preset = preset;
+  g_free (self->exp->architecture.preset);
+  self->exp->architecture.preset = g_strdup (tl_preset_name (preset));
+  /* A preset chosen here replaces an explicit layer list. */
+  clear_layers (&self->exp->architecture);
+  return rebuild_source (self, error);
+}
+
+gboolean
+tl_document_set_layers (TlDocument *self, const TlLayerSpec *layers, char *const *names, int n,
+                        GError **error)
+{
+  TlArchitectureSpec next = { 0 };
+  TlArchitectureSpec old;
+  const TlDataSlot *slot;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (n > 0 && layers != NULL, FALSE);
+
+  next.n_layers = n;
+  next.layers = g_memdup2 (layers, sizeof (TlLayerSpec) * (gsize) n);
+  next.layer_names = g_new0 (char *, n + 1);
+  for (int i = 0; i < n; i++)
+    next.layer_names[i] = g_strdup (names != NULL ? names[i] : NULL);
+  slot = architecture_slot (self);
+  /* Written with the head sized as built, so the file says what runs. */
+  if (slot->train != NULL)
+    for (int i = n - 1; i >= 0; i--)
+      if (next.layers[i].kind == TL_LAYER_DENSE)
+        {
+          next.layers[i].units = slot->train->n_classes;
+          break;
+        }
+  if (slot->train != NULL)
+    {
+      g_autoptr (TlModel) model = tl_pipeline_build_model (&next, slot->train, MAX (slot->vocab_size, 2),
+                                                           self->exp->seed, error);
+      if (model == NULL)
+        {
+          clear_layers (&next);
+          return FALSE;
+        }
+    }
+  old = self->exp->architecture;
+  g_free (old.preset);
+  clear_layers (&old);
+  self->exp->architecture = next;
+  g_clear_pointer (&self->exp->pretrained_model, g_free);
+  return rebuild_source (self, error);
 }
 
 void
@@ -439,7 +497,7 @@ tl_document_set_data (TlDocument *self, TlDataRole role, const char *path, const
   /* A new source changes the architecture's input; a new target only the head. */
   if (role == TL_ROLE_SOURCE || self->source_model == NULL || !self->source_trained)
     {
-      if (!tl_document_set_preset (self, self->preset, &error))
+      if (!rebuild_source (self, &error))
         g_debug ("no model for the data: %s", error->message);
     }
   else if (!tl_document_rebuild_target (self, &error))

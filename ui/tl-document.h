@@ -69,6 +69,13 @@ gboolean    tl_document_has_data        (TlDocument *self, TlDataRole role);
 /* Builds the source model from the preset for the source data (or the target
  * when there is no source) and the target model from it. */
 gboolean    tl_document_set_preset      (TlDocument *self, TlPreset preset, GError **error);
+/* Replaces the architecture with an explicit layer list (the last Dense is the
+ * head, sized for the classes) and rebuilds the source model; nothing changes
+ * when the stack cannot be built for the data. */
+gboolean    tl_document_set_layers      (TlDocument *self, const TlLayerSpec *layers, char *const *names,
+                                         int n, GError **error);
+/* Whether the architecture is an explicit layer list rather than a preset. */
+gboolean    tl_document_has_layers      (TlDocument *self);
 /* Copies the freeze plan and learning-rate multipliers of the target model into exp->transfer. */
 void        tl_document_store_plan      (TlDocument *self);
 /* Applies exp->transfer's plan to the target model. */

@@ -26,6 +26,9 @@ struct _TlEvaluatePage
   TlConfusionView *confusion_view;
   GtkLabel        *cell_label;
   GtkListBox      *sample_list;
+  GtkWidget       *matrix_box;
+  GtkWidget       *samples_box;
+  GtkScrolledWindow *samples_scroller;
   GtkColumnView   *metrics_view;
 };
 
@@ -234,6 +237,19 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
       }
 }
 
+/* The runs' names, as the Train page's curves show them. */
+static const char *
+run_title (const char *name)
+{
+  if (g_strcmp0 (name, "transfer") == 0)
+    return _("transfer");
+  if (g_strcmp0 (name, "baseline") == 0)
+    return _("baseline");
+  if (g_strcmp0 (name, "pretrain") == 0)
+    return _("pretrain");
+  return name;
+}
+
 static void
 update (TlEvaluatePage *self)
 {
@@ -256,7 +272,7 @@ update (TlEvaluatePage *self)
   accuracy = g_strdup_printf ("%.1f%%", m->accuracy * 100.0);
   gtk_label_set_text (self->accuracy_label, accuracy);
   summary = g_strdup_printf (_("The %s model on %d held-out test samples: macro F1 %.3f, weighted F1 %.3f."),
-                             main_run->name, m->n_samples, m->macro_f1, m->weighted_f1);
+                             run_title (main_run->name), m->n_samples, m->macro_f1, m->weighted_f1);
   gtk_label_set_text (self->summary_label, summary);
   if (baseline != NULL && baseline->metrics != NULL)
     {
@@ -317,6 +333,42 @@ tl_evaluate_page_dispose (GObject *object)
   G_OBJECT_CLASS (tl_evaluate_page_parent_class)->dispose (object);
 }
 
+/* On a narrow page the sample list goes below the matrix instead of beside it. */
+static void
+tl_evaluate_page_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  TlEvaluatePage *self = TL_EVALUATE_PAGE (widget);
+  GtkOrientation want = width < 900 ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL;
+
+  if (gtk_orientable_get_orientation (GTK_ORIENTABLE (self->matrix_box)) != want)
+    {
+      gboolean narrow = want == GTK_ORIENTATION_VERTICAL;
+
+      gtk_orientable_set_orientation (GTK_ORIENTABLE (self->matrix_box), want);
+      gtk_widget_set_size_request (self->samples_box, narrow ? -1 : 280, -1);
+      gtk_scrolled_window_set_min_content_height (self->samples_scroller, narrow ? 220 : 380);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      gtk_widget_allocate (child, width, height, baseline, NULL);
+}
+
+static void
+tl_evaluate_page_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum, int *natural,
+                          int *minimum_baseline, int *natural_baseline)
+{
+  *minimum = *natural = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      {
+        int min, nat;
+
+        gtk_widget_measure (child, orientation, for_size, &min, &nat, NULL, NULL);
+        *minimum = MAX (*minimum, min);
+        *natural = MAX (*natural, nat);
+      }
+}
+
 static void
 tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
 {
@@ -324,7 +376,6 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = tl_evaluate_page_dispose;
   g_type_ensure (TL_TYPE_CONFUSION_VIEW);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, summary_label);
@@ -334,6 +385,11 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, confusion_view);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, cell_label);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_list);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, matrix_box);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_box);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_scroller);
+  widget_class->size_allocate = tl_evaluate_page_size_allocate;
+  widget_class->measure = tl_evaluate_page_measure;
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, metrics_view);
 }
 
@@ -351,6 +407,18 @@ tl_evaluate_page_init (TlEvaluatePage *self)
   add_column (self, _("Recall"), COL_RECALL, FALSE);
   add_column (self, _("F1"), COL_F1, FALSE);
   add_column (self, _("Support"), COL_SUPPORT, FALSE);
+  {
+    GtkWidget *placeholder = gtk_label_new (_("A click on a cell of the matrix lists the test samples behind it."));
+
+    gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+    gtk_label_set_justify (GTK_LABEL (placeholder), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_margin_start (placeholder, 18);
+    gtk_widget_set_margin_end (placeholder, 18);
+    gtk_widget_set_margin_top (placeholder, 24);
+    gtk_widget_set_valign (placeholder, GTK_ALIGN_START);
+    gtk_widget_add_css_class (placeholder, "dim-label");
+    gtk_list_box_set_placeholder (self->sample_list, placeholder);
+  }
   g_signal_connect_swapped (self->normalised_toggle, "toggled", G_CALLBACK (on_normalised_toggled), self);
   g_signal_connect_swapped (self->confusion_view, "cell-activated", G_CALLBACK (on_cell_activated), self);
 }

@@ -8,60 +8,8 @@
 #include "tl-csv.h"
 #include "tl-error.h"
 #include "tl-data-import.h"
-#include "tl-import-wizard.h"
+#include "tl-import-wizard-private.h"
 
-#define PREVIEW_ROWS 20
-
-enum { ROLE_LABEL, ROLE_FEATURE, ROLE_TEXT, ROLE_IGNORE };
-static const char *const role_names[] = { "label", "feature", "text", "ignore" };
-
-struct _TlImportWizard
-{
-  AdwWindow        parent_instance;
-
-  TlDocument      *document;
-  char            *path;
-  TlSourceFormat   format;
-  GPtrArray       *records;        /* TlCsvRecord*, the first rows as read */
-  gboolean         has_header;
-  guint            n_columns;
-  GPtrArray       *role_rows;      /* AdwComboRow*, one per column */
-  GPtrArray       *class_checks;   /* GtkCheckButton* */
-  char           **class_names;
-  GCancellable    *cancellable;
-  gboolean         busy;
-  gboolean         analysed;
-  guint            pulse_id;
-
-  AdwWindowTitle  *title;
-  GtkButton       *next_button;
-  GtkButton       *back_button;
-  GtkRevealer     *error_revealer;
-  GtkLabel        *error_label;
-  GtkStack        *stack;
-  GtkWidget       *drop_area;
-  AdwActionRow    *path_row;
-  AdwComboRow     *role_row;
-  AdwComboRow     *format_row;
-  AdwComboRow     *delimiter_row;
-  AdwComboRow     *header_row;
-  GtkColumnView   *preview;
-  AdwPreferencesGroup *roles_group;
-  GtkWidget       *analysing_box;
-  GtkSpinner      *analysing_spinner;
-  GtkLabel        *imbalance_label;
-  TlBarView       *bar_view;
-  GtkFlowBox      *class_box;
-  GtkSpinButton   *per_class_spin;
-  GtkSpinButton   *val_spin;
-  GtkSpinButton   *test_spin;
-  GtkSpinButton   *seed_spin;
-  GtkWidget       *text_group;
-  GtkSpinButton   *max_len_spin;
-  GtkSpinButton   *vocab_spin;
-  GtkLabel        *progress_label;
-  GtkProgressBar  *progress_bar;
-};
 
 G_DEFINE_FINAL_TYPE (TlImportWizard, tl_import_wizard, ADW_TYPE_WINDOW)
 
@@ -129,6 +77,34 @@ go_to (TlImportWizard *self, const char *step)
 
 /* The file */
 
+/* The image choices apply to folders of images only. */
+static void
+update_image_group (TlImportWizard *self)
+{
+  guint chosen = adw_combo_row_get_selected (self->format_row);
+  gboolean images = chosen == 3 || (chosen == 0 && self->path != NULL
+                                    && g_file_test (self->path, G_FILE_TEST_IS_DIR));
+
+  gtk_widget_set_visible (self->image_group, images);
+}
+
+void
+tl_import_wizard_set_image_options (TlImportWizard *self, int size, gboolean grey)
+{
+  g_return_if_fail (TL_IS_IMPORT_WIZARD (self));
+  gtk_spin_button_set_value (self->image_size_spin, size);
+  adw_combo_row_set_selected (self->channels_row, grey ? 0 : 1);
+}
+
+guint
+tl_import_wizard_get_progress (TlImportWizard *self, double *fraction)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), 0);
+  if (fraction != NULL)
+    *fraction = self->progress_fraction;
+  return self->n_progress_updates;
+}
+
 void
 tl_import_wizard_set_file (TlImportWizard *self, GFile *file)
 {
@@ -150,6 +126,7 @@ tl_import_wizard_set_file (TlImportWizard *self, GFile *file)
   shown = g_file_get_parse_name (file);
   adw_action_row_set_subtitle (self->path_row, shown);
   show_error (self, NULL);
+  update_image_group (self);
   update_buttons (self);
 }
 
@@ -204,229 +181,6 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, TlImpor
   return TRUE;
 }
 
-/* Columns */
-
-static char
-chosen_delimiter (TlImportWizard *self)
-{
-  static const char delimiters[] = { 0, ',', ';', '\t', '|' };
-  guint i = adw_combo_row_get_selected (self->delimiter_row);
-
-  return i < G_N_ELEMENTS (delimiters) ? delimiters[i] : 0;
-}
-
-static const char *
-column_name (TlImportWizard *self, guint column, char *buffer, gsize size)
-{
-  if (self->has_header && self->records->len > 0)
-    {
-      TlCsvRecord *header = g_ptr_array_index (self->records, 0);
-      if (column < header->n_fields && header->fields[column][0] != '\0')
-        return header->fields[column];
-    }
-  g_snprintf (buffer, size, "%u", column);
-  return buffer;
-}
-
-static void
-bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, TlImportWizard *self)
-{
-  GtkStringObject *row = gtk_list_item_get_item (item);
-  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "column"));
-  guint index = (guint) g_ascii_strtoull (gtk_string_object_get_string (row), NULL, 10);
-  TlCsvRecord *record = g_ptr_array_index (self->records, index);
-  const char *text = column < record->n_fields ? record->fields[column] : "";
-  g_autofree char *shown = g_utf8_substring (text, 0, MIN (g_utf8_strlen (text, -1), 60));
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), shown);
-}
-
-static void
-setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
-  gtk_list_item_set_child (item, label);
-}
-
-static int
-guess_role (TlImportWizard *self, guint column, const char *name, int label_column)
-{
-  double total_len = 0;
-  guint n = 0, numeric = 0;
-
-  if ((int) column == label_column)
-    return ROLE_LABEL;
-  for (guint r = self->has_header ? 1 : 0; r < self->records->len; r++)
-    {
-      TlCsvRecord *record = g_ptr_array_index (self->records, r);
-      double value;
-
-      if (column >= record->n_fields)
-        continue;
-      n++;
-      total_len += g_utf8_strlen (record->fields[column], -1);
-      if (tl_csv_parse_number (record->fields[column], &value) || tl_csv_is_missing (record->fields[column]))
-        numeric++;
-    }
-  if (n > 0 && numeric < n && total_len / n > 20)
-    return ROLE_TEXT;
-  return ROLE_FEATURE;
-}
-
-static gboolean
-load_preview (TlImportWizard *self, GError **error)
-{
-  g_autoptr (TlCsvReader) reader = NULL;
-  g_autoptr (GtkStringList) rows = gtk_string_list_new (NULL);
-  g_autoptr (GtkNoSelection) selection = NULL;
-  GListModel *columns;
-  const TlCsvRecord *record;
-  guint header_choice;
-  int label_column = -1, text_seen = 0;
-  GtkWidget *child;
-
-  reader = tl_csv_reader_open (self->path, chosen_delimiter (self), error);
-  if (reader == NULL)
-    return FALSE;
-  g_ptr_array_set_size (self->records, 0);
-  self->n_columns = 0;
-  while (self->records->len < PREVIEW_ROWS + 1 && (record = tl_csv_reader_next (reader, error)) != NULL)
-    {
-      g_ptr_array_add (self->records, tl_csv_record_copy (record));
-      self->n_columns = MAX (self->n_columns, record->n_fields);
-    }
-  if (error != NULL && *error != NULL)
-    return FALSE;
-  if (self->records->len == 0)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: the file is empty"), self->path);
-      return FALSE;
-    }
-
-  header_choice = adw_combo_row_get_selected (self->header_row);
-  if (header_choice == 0)
-    self->has_header = tl_csv_looks_like_header ((TlCsvRecord *const *) self->records->pdata, self->records->len);
-  else
-    self->has_header = header_choice == 1;
-
-  /* The preview table. */
-  columns = gtk_column_view_get_columns (self->preview);
-  while (g_list_model_get_n_items (columns) > 0)
-    {
-      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, 0);
-      gtk_column_view_remove_column (self->preview, column);
-    }
-  for (guint c = 0; c < self->n_columns; c++)
-    {
-      g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-      g_autoptr (GtkColumnViewColumn) column = NULL;
-      char buffer[32];
-
-      g_object_set_data (G_OBJECT (factory), "column", GUINT_TO_POINTER (c));
-      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
-      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
-      column = gtk_column_view_column_new (column_name (self, c, buffer, sizeof buffer), g_object_ref (factory));
-      gtk_column_view_column_set_resizable (column, TRUE);
-      gtk_column_view_append_column (self->preview, column);
-    }
-  for (guint r = self->has_header ? 1 : 0; r < self->records->len; r++)
-    {
-      char index[16];
-      g_snprintf (index, sizeof index, "%u", r);
-      gtk_string_list_append (rows, index);
-    }
-  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (rows)));
-  gtk_column_view_set_model (self->preview, GTK_SELECTION_MODEL (selection));
-
-  /* The roles. */
-  for (guint i = 0; i < self->role_rows->len; i++)
-    adw_preferences_group_remove (self->roles_group, g_ptr_array_index (self->role_rows, i));
-  g_ptr_array_set_size (self->role_rows, 0);
-  for (guint c = 0; c < self->n_columns && label_column < 0; c++)
-    {
-      char buffer[32];
-      const char *name = column_name (self, c, buffer, sizeof buffer);
-      if (g_ascii_strcasecmp (name, "label") == 0 || g_ascii_strcasecmp (name, "class") == 0
-          || g_ascii_strcasecmp (name, "target") == 0 || g_ascii_strcasecmp (name, "y") == 0)
-        label_column = (int) c;
-    }
-  if (label_column < 0)
-    label_column = (int) self->n_columns - 1;
-  for (guint c = 0; c < self->n_columns; c++)
-    {
-      const char *choices[] = { _("Label"), _("Feature"), _("Text"), _("Ignore"), NULL };
-      g_autoptr (GtkStringList) model = gtk_string_list_new (choices);
-      GtkWidget *row = adw_combo_row_new ();
-      char buffer[32];
-      const char *name = column_name (self, c, buffer, sizeof buffer);
-      int role = guess_role (self, c, name, label_column);
-
-      if (role == ROLE_TEXT && text_seen++ > 0)
-        role = ROLE_IGNORE;
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
-      adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
-      adw_combo_row_set_selected (ADW_COMBO_ROW (row), (guint) role);
-      adw_preferences_group_add (self->roles_group, row);
-      g_ptr_array_add (self->role_rows, row);
-    }
-  (void) child;
-  return TRUE;
-}
-
-void
-tl_import_wizard_set_column_role (TlImportWizard *self, guint column, const char *role)
-{
-  g_return_if_fail (TL_IS_IMPORT_WIZARD (self));
-  g_return_if_fail (column < self->role_rows->len);
-
-  for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
-    if (g_strcmp0 (role_names[i], role) == 0)
-      adw_combo_row_set_selected (g_ptr_array_index (self->role_rows, column), i);
-}
-
-void
-tl_import_wizard_set_per_class (TlImportWizard *self, int per_class)
-{
-  g_return_if_fail (TL_IS_IMPORT_WIZARD (self));
-  gtk_spin_button_set_value (self->per_class_spin, per_class);
-}
-
-static gboolean
-check_roles (TlImportWizard *self, GError **error)
-{
-  int labels = 0, texts = 0, features = 0;
-
-  for (guint i = 0; i < self->role_rows->len; i++)
-    switch (adw_combo_row_get_selected (g_ptr_array_index (self->role_rows, i)))
-      {
-      case ROLE_LABEL: labels++; break;
-      case ROLE_TEXT: texts++; break;
-      case ROLE_FEATURE: features++; break;
-      default: break;
-      }
-  if (labels != 1)
-    {
-      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("Choose exactly one label column."));
-      return FALSE;
-    }
-  if (texts > 1)
-    {
-      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("Choose at most one text column."));
-      return FALSE;
-    }
-  if (texts + features == 0)
-    {
-      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                           _("Choose at least one feature or text column."));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static TlImportSettings *
 build_settings (TlImportWizard *self, gboolean full)
 {
@@ -439,12 +193,12 @@ build_settings (TlImportWizard *self, gboolean full)
       g_autoptr (GStrvBuilder) features = g_strv_builder_new ();
       guint header_choice = adw_combo_row_get_selected (self->header_row);
 
-      s->delimiter = chosen_delimiter (self);
+      s->delimiter = tl_import_wizard_chosen_delimiter (self);
       s->header = header_choice == 1 ? TL_CSV_HEADER_YES : header_choice == 2 ? TL_CSV_HEADER_NO : TL_CSV_HEADER_AUTO;
       for (guint c = 0; c < self->role_rows->len; c++)
         {
           char buffer[32];
-          const char *name = self->has_header ? column_name (self, c, buffer, sizeof buffer)
+          const char *name = self->has_header ? tl_import_wizard_column_name (self, c, buffer, sizeof buffer)
                                               : (g_snprintf (buffer, sizeof buffer, "%u", c), buffer);
           switch (adw_combo_row_get_selected (g_ptr_array_index (self->role_rows, c)))
             {
@@ -464,8 +218,8 @@ build_settings (TlImportWizard *self, gboolean full)
     }
   if (self->format == TL_SOURCE_IMAGE_FOLDER)
     {
-      s->image_width = s->image_height = 32;
-      s->channels = 3;
+      s->image_width = s->image_height = gtk_spin_button_get_value_as_int (self->image_size_spin);
+      s->channels = adw_combo_row_get_selected (self->channels_row) == 0 ? 1 : 3;
     }
   if (full)
     {
@@ -633,6 +387,24 @@ imported (GObject *source, GAsyncResult *res, gpointer data)
   g_object_unref (self);
 }
 
+/* On the main loop, at most one delivery pending however often the importer reports. */
+static void
+on_import_progress (double fraction, gpointer data)
+{
+  TlImportWizard *self = data;
+  g_autofree char *text = NULL;
+
+  if (!self->busy)
+    return;
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
+  self->n_progress_updates++;
+  self->progress_fraction = fraction;
+  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  text = g_strdup_printf (_("%.0f%%"), fraction * 100.0);
+  gtk_progress_bar_set_text (self->progress_bar, text);
+  gtk_progress_bar_set_show_text (self->progress_bar, TRUE);
+}
+
 static void
 start_import (TlImportWizard *self)
 {
@@ -644,7 +416,12 @@ start_import (TlImportWizard *self)
   show_error (self, NULL);
   go_to (self, "import");
   set_busy (self, TRUE);
-  tl_data_import_async (self->path, settings, self->cancellable, imported, g_object_ref (self));
+  self->n_progress_updates = 0;
+  self->progress_fraction = 0;
+  gtk_progress_bar_set_show_text (self->progress_bar, FALSE);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  tl_data_import_async_with_progress (self->path, settings, self->cancellable, on_import_progress,
+                                      g_object_ref (self), g_object_unref, imported, g_object_ref (self));
 }
 
 /* Navigation */
@@ -673,7 +450,7 @@ tl_import_wizard_next (TlImportWizard *self)
         self->format = g_file_test (self->path, G_FILE_TEST_IS_DIR) ? TL_SOURCE_IMAGE_FOLDER : TL_SOURCE_CSV;
       if (is_csv (self))
         {
-          if (!load_preview (self, &error))
+          if (!tl_import_wizard_load_preview (self, &error))
             {
               show_error (self, error->message);
               return TRUE;
@@ -685,7 +462,7 @@ tl_import_wizard_next (TlImportWizard *self)
     }
   else if (g_strcmp0 (step, "columns") == 0)
     {
-      if (!check_roles (self, &error))
+      if (!tl_import_wizard_check_roles (self, &error))
         show_error (self, error->message);
       else
         start_analysis (self);
@@ -739,7 +516,7 @@ on_preview_option_changed (TlImportWizard *self)
 
   if (self->path == NULL || g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "columns") != 0)
     return;
-  if (!load_preview (self, &error))
+  if (!tl_import_wizard_load_preview (self, &error))
     show_error (self, error->message);
   else
     show_error (self, NULL);
@@ -813,6 +590,9 @@ tl_import_wizard_class_init (TlImportWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, vocab_spin);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, image_group);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, image_size_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, channels_row);
   gtk_widget_class_bind_template_callback (widget_class, on_next);
   gtk_widget_class_bind_template_callback (widget_class, on_back);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel);
@@ -836,6 +616,7 @@ tl_import_wizard_init (TlImportWizard *self)
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
+  g_signal_connect_swapped (self->format_row, "notify::selected", G_CALLBACK (update_image_group), self);
   g_signal_connect_swapped (self->delimiter_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   g_signal_connect_swapped (self->header_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   gtk_widget_set_visible (self->text_group, FALSE);

@@ -21,5 +21,9 @@ const char     *tl_import_wizard_get_error (TlImportWizard *self);
 /* Role of a column on the columns page: "label", "feature", "text" or "ignore". */
 void            tl_import_wizard_set_column_role (TlImportWizard *self, guint column, const char *role);
 void            tl_import_wizard_set_per_class   (TlImportWizard *self, int per_class);
+/* Side and colour format images of a folder are imported at. */
+void            tl_import_wizard_set_image_options (TlImportWizard *self, int size, gboolean grey);
+/* Progress deliveries of the last import so far, and the last fraction shown. */
+guint           tl_import_wizard_get_progress    (TlImportWizard *self, double *fraction);
 
 G_END_DECLS

@@ -58,6 +58,9 @@ setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data
 
   gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0f : 0.0f);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Enough to tell kinds apart on a narrow window; the table scrolls sideways instead. */
+  if (!numeric)
+    gtk_label_set_width_chars (GTK_LABEL (label), 10);
   if (numeric)
     gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);

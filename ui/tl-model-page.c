@@ -5,7 +5,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
-#include "tl-layer-table.h"
+#include "tl-layer-editor.h"
 #include "tl-model-file.h"
 #include "tl-model-page.h"
 
@@ -22,19 +22,78 @@ struct _TlModelPage
   GtkSpinButton *lr_spin;
   GtkLabel      *params_label;
   GtkStack      *table_stack;
-  TlLayerTable  *layer_table;
+  TlLayerEditor *layer_editor;
+  gboolean       storing;       /* the editor's stack is being written to the document */
 };
+
+/* The combo's entry after the presets. */
+#define CUSTOM_INDEX 4
 
 G_DEFINE_FINAL_TYPE (TlModelPage, tl_model_page, GTK_TYPE_WIDGET)
 
+static char *
+thousands (guint64 n)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (digits);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static const TlDataSlot *
+architecture_slot (TlDocument *doc)
+{
+  return doc->data[TL_ROLE_SOURCE].train != NULL ? &doc->data[TL_ROLE_SOURCE] : &doc->data[TL_ROLE_TARGET];
+}
+
 static void
-update (TlModelPage *self)
+load_editor (TlModelPage *self)
+{
+  TlDocument *doc = self->document;
+  const TlDataSlot *slot = architecture_slot (doc);
+
+  if (slot->train != NULL)
+    tl_layer_editor_set_input (self->layer_editor, slot->train->sample_ndim, slot->train->sample_shape,
+                               slot->train->n_classes, slot->vocab_size);
+  else
+    tl_layer_editor_set_input (self->layer_editor, 0, NULL, 0, 0);
+  if (tl_document_has_layers (doc) && doc->exp->pretrained_model == NULL)
+    tl_layer_editor_set_layers (self->layer_editor, doc->exp->architecture.layers,
+                                doc->exp->architecture.layer_names, doc->exp->architecture.n_layers);
+  else if (doc->source_model != NULL)
+    {
+      int n = tl_model_n_layers (doc->source_model);
+      g_autofree TlLayerSpec *specs = g_new0 (TlLayerSpec, MAX (n, 1));
+      g_autofree char **names = g_new0 (char *, n + 1);
+
+      for (int i = 0; i < n; i++)
+        {
+          TlLayer *layer = tl_model_layer (doc->source_model, i);
+          specs[i] = layer->spec;
+          names[i] = layer->name;
+        }
+      tl_layer_editor_set_layers (self->layer_editor, specs, names, n);
+    }
+  else
+    tl_layer_editor_set_layers (self->layer_editor, NULL, NULL, 0);
+}
+
+static void
+update_full (TlModelPage *self, gboolean with_layers)
 {
   TlDocument *doc = self->document;
   TlExperiment *exp = doc->exp;
+  gboolean custom = tl_document_has_layers (doc);
 
   self->updating = TRUE;
-  adw_combo_row_set_selected (self->preset_row, (guint) doc->preset);
+  adw_combo_row_set_selected (self->preset_row, custom ? CUSTOM_INDEX : (guint) doc->preset);
   gtk_spin_button_set_value (self->epochs_spin, exp->pretrain.epochs);
   gtk_spin_button_set_value (self->lr_spin, exp->pretrain.optimizer.learning_rate);
   if (exp->pretrained_model != NULL)
@@ -45,14 +104,16 @@ update (TlModelPage *self)
   else
     adw_action_row_set_subtitle (self->pretrained_row, _("None: pretrain on the source data"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), exp->pretrained_model == NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_editor), exp->pretrained_model == NULL);
+  if (with_layers && !self->storing)
+    load_editor (self);
   self->updating = FALSE;
 
-  tl_layer_table_set_model (self->layer_table, doc->source_model);
-  gtk_stack_set_visible_child_name (self->table_stack, doc->source_model != NULL ? "table" : "empty");
+  gtk_stack_set_visible_child_name (self->table_stack, doc->source_model != NULL || custom ? "table" : "empty");
   if (doc->source_model != NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("%'zu parameters in %d layers"),
-                                               (size_t) tl_model_param_count (doc->source_model, FALSE),
+      g_autofree char *count = thousands (tl_model_param_count (doc->source_model, FALSE));
+      g_autofree char *text = g_strdup_printf (_("%s parameters in %d layers"), count,
                                                tl_model_n_layers (doc->source_model));
       gtk_label_set_text (self->params_label, text);
     }
@@ -61,19 +122,72 @@ update (TlModelPage *self)
 }
 
 static void
+update (TlModelPage *self)
+{
+  update_full (self, TRUE);
+}
+
+/* Writes the editor's stack into the experiment when it builds. */
+static void
+store_layers (TlModelPage *self)
+{
+  TlLayerEditor *editor = self->layer_editor;
+  int n = tl_layer_editor_get_n_layers (editor);
+  g_autofree TlLayerSpec *specs = NULL;
+  g_autofree char **names = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->document == NULL || n == 0 || tl_layer_editor_get_error (editor) != NULL)
+    return;
+  specs = g_new0 (TlLayerSpec, n);
+  names = g_new0 (char *, n + 1);
+  for (int i = 0; i < n; i++)
+    {
+      specs[i] = *tl_layer_editor_get_spec (editor, i);
+      names[i] = (char *) tl_layer_editor_get_name (editor, i);
+    }
+  self->storing = TRUE;
+  if (!tl_document_set_layers (self->document, specs, names, n, &error))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+  self->storing = FALSE;
+}
+
+static void
+on_editor_changed (TlModelPage *self)
+{
+  if (self->updating)
+    return;
+  store_layers (self);
+}
+
+static void
 on_document_changed (TlModelPage *self, const char *what)
 {
-  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
+  /* Hyper-parameters leave the layer rows (and what is expanded in them) as they are. */
+  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "data") == 0)
     update (self);
+  else if (g_strcmp0 (what, "params") == 0)
+    update_full (self, FALSE);
 }
 
 static void
 on_preset_changed (TlModelPage *self)
 {
   g_autoptr (GError) error = NULL;
-  TlPreset preset = (TlPreset) adw_combo_row_get_selected (self->preset_row);
+  guint selected = adw_combo_row_get_selected (self->preset_row);
+  TlPreset preset = (TlPreset) selected;
 
-  if (self->updating || self->document == NULL || preset == self->document->preset)
+  if (self->updating || self->document == NULL)
+    return;
+  if (selected == CUSTOM_INDEX)
+    {
+      /* The preset's layers become the starting point of an explicit list. */
+      if (!tl_document_has_layers (self->document))
+        store_layers (self);
+      update (self);
+      return;
+    }
+  if (preset == self->document->preset && !tl_document_has_layers (self->document))
     return;
   g_clear_pointer (&self->document->exp->pretrained_model, g_free);
   if (!tl_document_set_preset (self->document, preset, &error))
@@ -146,6 +260,13 @@ on_open_model (TlModelPage *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+GtkWidget *
+tl_model_page_get_layer_editor (TlModelPage *self)
+{
+  g_return_val_if_fail (TL_IS_MODEL_PAGE (self), NULL);
+  return GTK_WIDGET (self->layer_editor);
+}
+
 void
 tl_model_page_set_document (TlModelPage *self, TlDocument *document)
 {
@@ -161,8 +282,6 @@ tl_model_page_dispose (GObject *object)
 {
   TlModelPage *self = TL_MODEL_PAGE (object);
 
-  if (self->layer_table != NULL)
-    tl_layer_table_set_model (self->layer_table, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_MODEL_PAGE);
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
@@ -176,7 +295,7 @@ tl_model_page_class_init (TlModelPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = tl_model_page_dispose;
-  g_type_ensure (TL_TYPE_LAYER_TABLE);
+  g_type_ensure (TL_TYPE_LAYER_EDITOR);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-model-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlModelPage, preset_row);
@@ -185,7 +304,7 @@ tl_model_page_class_init (TlModelPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlModelPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, TlModelPage, params_label);
   gtk_widget_class_bind_template_child (widget_class, TlModelPage, table_stack);
-  gtk_widget_class_bind_template_child (widget_class, TlModelPage, layer_table);
+  gtk_widget_class_bind_template_child (widget_class, TlModelPage, layer_editor);
   gtk_widget_class_bind_template_callback (widget_class, on_open_model);
 }
 
@@ -193,7 +312,7 @@ static void
 tl_model_page_init (TlModelPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  tl_layer_table_set_editable (self->layer_table, FALSE);
+  g_signal_connect_swapped (self->layer_editor, "changed", G_CALLBACK (on_editor_changed), self);
   g_signal_connect_swapped (self->preset_row, "notify::selected", G_CALLBACK (on_preset_changed), self);
   g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);

@@ -12,5 +12,7 @@ G_DECLARE_FINAL_TYPE (TlModelPage, tl_model_page, TL, MODEL_PAGE, GtkWidget)
 void tl_model_page_set_document (TlModelPage *self, TlDocument *document);
 /* Loads a pretrained model file into the document; errors go to the window. */
 void tl_model_page_open_model   (TlModelPage *self, const char *path);
+/* For tests: the layer stack editor. */
+GtkWidget *tl_model_page_get_layer_editor (TlModelPage *self);
 
 G_END_DECLS

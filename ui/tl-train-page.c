@@ -281,11 +281,24 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
     {
       g_autofree char *text = NULL;
 
+      TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
+
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
       if (main_run != NULL && main_run->metrics != NULL)
         text = g_strdup_printf (_("Finished: test accuracy %.1f%%"), main_run->metrics->accuracy * 100.0);
       else
         text = g_strdup (_("Finished"));
+      if (main_run != NULL && main_run->metrics != NULL && baseline != NULL && baseline != main_run
+          && baseline->metrics != NULL)
+        {
+          g_autofree char *summary = g_strdup_printf (_("On %d test samples: transfer %.1f%%, from-scratch baseline %.1f%%"),
+                                                      main_run->metrics->n_samples,
+                                                      main_run->metrics->accuracy * 100.0,
+                                                      baseline->metrics->accuracy * 100.0);
+          gtk_label_set_text (self->progress_label, summary);
+        }
+      else
+        gtk_label_set_text (self->progress_label, text);
       gtk_label_set_text (self->stage_label, text);
       set_status (self, _("Finished"));
       gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);

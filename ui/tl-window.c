@@ -21,6 +21,7 @@ struct _TlWindow
   gboolean         close_confirmed;
 
   AdwToastOverlay *toast_overlay;
+  AdwToast        *last_toast;      /* weak */
   AdwWindowTitle  *window_title;
   GtkRevealer     *error_revealer;
   GtkLabel        *error_label;
@@ -89,7 +90,18 @@ tl_window_show_toast (TlWindow *self, const char *message)
 
   toast = adw_toast_new (message);
   adw_toast_set_timeout (toast, 4);
+  g_clear_weak_pointer (&self->last_toast);
+  g_set_weak_pointer (&self->last_toast, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+tl_window_dismiss_toast (TlWindow *self)
+{
+  g_return_if_fail (TL_IS_WINDOW (self));
+
+  if (self->last_toast != NULL)
+    adw_toast_dismiss (self->last_toast);
 }
 
 void
@@ -184,7 +196,8 @@ update_step_status (TlWindow *self)
   if (doc->source_model != NULL)
     {
       g_autofree char *params = format_count (tl_model_param_count (doc->source_model, FALSE));
-      text[1] = g_strdup_printf (_("%s · %s parameters"), tl_preset_name (doc->preset), params);
+      text[1] = g_strdup_printf (_("%s · %s parameters"),
+                                 tl_document_has_layers (doc) ? _("custom") : tl_preset_name (doc->preset), params);
     }
   else
     text[1] = g_strdup (_("Needs data"));
@@ -373,9 +386,18 @@ tl_window_open_file (TlWindow *self, GFile *file)
       tl_window_show_error (self, error->message);
       return;
     }
+  tl_window_open_experiment (self, exp, path);
+  tl_settings_add_recent (path);
+}
+
+void
+tl_window_open_experiment (TlWindow *self, TlExperiment *exp, const char *path)
+{
+  g_return_if_fail (TL_IS_WINDOW (self));
+  g_return_if_fail (exp != NULL);
+
   tl_window_show_error (self, NULL);
   tl_document_set_experiment (self->document, exp, path);
-  tl_settings_add_recent (path);
   tl_data_page_load_experiment_data (self->data_page);
   tl_window_show_step (self, "data");
 }
@@ -615,6 +637,7 @@ tl_window_dispose (GObject *object)
 
   if (self->document != NULL)
     g_signal_handlers_disconnect_by_data (self->document, self);
+  g_clear_weak_pointer (&self->last_toast);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_WINDOW);
   G_OBJECT_CLASS (tl_window_parent_class)->dispose (object);
 }

@@ -14,11 +14,15 @@ TlWindow   *tl_window_new            (TlApplication *app);
 TlDocument *tl_window_get_document   (TlWindow *self);
 /* Loads an experiment file and its data; errors are shown in the window. */
 void        tl_window_open_file      (TlWindow *self, GFile *file);
+/* Shows an experiment already read (takes it) and imports its data; path may be NULL. */
+void        tl_window_open_experiment (TlWindow *self, TlExperiment *exp, const char *path);
 /* Whether the window shows a new experiment nobody has touched (an open can reuse it). */
 gboolean    tl_window_is_pristine    (TlWindow *self);
 void        tl_window_show_step      (TlWindow *self, const char *name);
 void        tl_window_show_error     (TlWindow *self, const char *message);
 void        tl_window_show_toast     (TlWindow *self, const char *message);
+/* Dismisses the last toast shown, if it is still there. */
+void        tl_window_dismiss_toast  (TlWindow *self);
 gboolean    tl_window_is_training    (TlWindow *self);
 
 /* For tests: the widgets behind each step. */

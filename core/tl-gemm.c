@@ -1,0 +1,60 @@
+#define G_LOG_DOMAIN "tl-gemm"
+
+#include "config.h"
+
+#include <cblas.h>
+
+#include "tl-gemm.h"
+#include "tl-parallel.h"
+
+/* A block does at least this many multiply-adds, so that the repacking of the
+ * shared operand in every block stays small next to its arithmetic. */
+#define MIN_BLOCK_WORK (1 << 20)
+#define MIN_BLOCK_SIDE 32
+#define MAX_BLOCKS 16
+
+typedef struct {
+  gboolean trans_a, trans_b, by_rows;
+  int M, N, K;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+  int lda, ldb, ldc;
+} Gemm;
+
+static void
+gemm_blocks (gpointer data, gsize start, gsize end)
+{
+  const Gemm *g = data;
+  const int first = (int) start, n = (int) (end - start);
+
+  if (g->by_rows)
+    cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
+                 n, g->N, g->K, g->alpha,
+                 g->trans_a ? g->A + first : g->A + (gsize) first * g->lda, g->lda,
+                 g->B, g->ldb, g->beta, g->C + (gsize) first * g->ldc, g->ldc);
+  else
+    cblas_sgemm (CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
+                 g->M, n, g->K, g->alpha, g->A, g->lda,
+                 g->trans_b ? g->B + (gsize) first * g->ldb : g->B + first, g->ldb,
+                 g->beta, g->C + first, g->ldc);
+}
+
+void
+tl_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+          float alpha, const float *A, int lda, const float *B, int ldb,
+          float beta, float *C, int ldc)
+{
+  Gemm g = { trans_a, trans_b, M < N ? FALSE : TRUE, M, N, K, alpha, beta, A, B, C, lda, ldb, ldc };
+  gsize side, work, blocks, block;
+
+  if (M <= 0 || N <= 0)
+    return;
+  side = (gsize) (g.by_rows ? M : N);
+  work = (gsize) M * N * MAX (K, 1);
+  blocks = MIN (MIN (side / MIN_BLOCK_SIDE, work / MIN_BLOCK_WORK), MAX_BLOCKS);
+  blocks = MAX (blocks, 1);
+  block = (side + blocks - 1) / blocks;
+  block = (block + 15) / 16 * 16;
+  tl_parallel_for (side, block, gemm_blocks, &g);
+}

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Row-major single-precision matrix product C = alpha op(A) op(B) + beta C,
+ * with op(A) [M, K] and op(B) [K, N], as cblas_sgemm computes it. The larger
+ * side of C is cut into blocks that depend on the shape alone, and each block
+ * is one single-threaded BLAS call on the thread pool: the result is the same
+ * whatever the number of threads, and a thread the system pauses delays one
+ * block rather than the whole product. */
+void tl_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+               float alpha, const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc);
+
+G_END_DECLS

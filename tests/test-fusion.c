@@ -1,0 +1,144 @@
+#include "config.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "tl-loss.h"
+#include "tl-model.h"
+
+/* The model runs a ReLU that follows a Conv2D inside the convolution's own
+ * passes. These tests run the same layers one by one, unfused, and expect the
+ * same bits everywhere. */
+
+static TlModel *
+conv_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { 2, 9, 9 }, 17);
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_CONV2D, .filters = 5, .kernel = 3 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
+  return model;
+}
+
+static void
+fill (TlTensor *t, guint64 seed)
+{
+  TlRng rng;
+
+  tl_rng_init (&rng, seed);
+  for (gsize i = 0; i < t->size; i++)
+    t->data[i] = tl_rng_uniform_range (&rng, -1.0f, 1.0f);
+}
+
+static void
+assert_same (const TlTensor *a, const TlTensor *b)
+{
+  g_assert_cmpuint (a->size, ==, b->size);
+  g_assert_cmpmem (a->data, a->size * sizeof (float), b->data, b->size * sizeof (float));
+}
+
+/* Forward and backward of layers [lowest, n) one at a time, as the model did before fusing. */
+static void
+run_unfused (TlModel *model, const TlTensor *x, const int *labels, int lowest, TlTensor **acts)
+{
+  TlContext ctx = { .training = TRUE, .rng = &model->rng };
+  int n = tl_model_n_layers (model);
+  g_autoptr (TlTensor) grad = tl_tensor_new_empty ();
+  g_autoptr (GPtrArray) grads = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
+
+  for (int i = 0; i < n; i++)
+    {
+      acts[i] = tl_tensor_new_empty ();
+      tl_layer_forward (tl_model_layer (model, i), &ctx, i == 0 ? x : acts[i - 1], acts[i]);
+      g_ptr_array_add (grads, tl_tensor_new_empty ());
+    }
+  tl_cross_entropy (acts[n - 1], labels, NULL, 0.0f, grad, NULL);
+  for (int i = n - 1; i >= lowest; i--)
+    tl_layer_backward (tl_model_layer (model, i), &ctx, i == 0 ? x : acts[i - 1], acts[i],
+                       i == n - 1 ? grad : grads->pdata[i + 1], i == lowest ? NULL : grads->pdata[i]);
+}
+
+static void
+check_against_unfused (int lowest)
+{
+  g_autoptr (TlModel) fused = conv_model ();
+  g_autoptr (TlModel) plain = NULL;
+  g_autoptr (TlTensor) x = tl_tensor_new_4d (6, 2, 9, 9);
+  g_autoptr (TlTensor) grad = tl_tensor_new_empty ();
+  const int labels[] = { 0, 2, 1, 1, 0, 2 };
+  TlTensor *acts[16] = { NULL };
+  const TlTensor *out;
+  int n;
+
+  fill (x, 3);
+  tl_model_freeze_below (fused, lowest);
+  plain = tl_model_copy (fused);
+  n = tl_model_n_layers (fused);
+
+  tl_model_zero_grad (fused);
+  out = tl_model_forward (fused, x, TRUE);
+  tl_cross_entropy (out, labels, NULL, 0.0f, grad, NULL);
+  tl_model_backward (fused, x, grad);
+
+  tl_model_zero_grad (plain);
+  run_unfused (plain, x, labels, tl_model_lowest_trainable (plain), acts);
+
+  for (int i = 0; i < n; i++)
+    {
+      TlLayer *a = tl_model_layer (fused, i), *b = tl_model_layer (plain, i);
+
+      /* every layer's output, the fused ReLUs' included */
+      assert_same (g_ptr_array_index (fused->acts, i), acts[i]);
+      for (int p = 0; p < a->n_params; p++)
+        assert_same (a->params[p].grad, b->params[p].grad);
+      tl_tensor_free (acts[i]);
+    }
+}
+
+static void
+test_fused_matches_layers (void)
+{
+  check_against_unfused (0);
+}
+
+static void
+test_fused_above_frozen (void)
+{
+  /* the first convolution frozen: the second is the lowest trainable and gets no input gradient */
+  check_against_unfused (2);
+}
+
+static void
+test_range_ending_at_convolution (void)
+{
+  g_autoptr (TlModel) model = conv_model ();
+  g_autoptr (TlTensor) x = tl_tensor_new_4d (2, 2, 9, 9);
+  g_autoptr (TlTensor) conv_out = NULL;
+  const TlTensor *out;
+
+  fill (x, 4);
+  /* a range that stops between a convolution and its ReLU runs the convolution alone */
+  out = tl_model_forward_range (model, x, 0, 1, FALSE);
+  conv_out = tl_tensor_copy (out);
+  g_assert_cmpint (out->ndim, ==, 4);
+  out = tl_model_forward_range (model, conv_out, 1, 2, FALSE);
+  for (gsize i = 0; i < out->size; i++)
+    g_assert_cmpfloat (out->data[i], ==, conv_out->data[i] > 0.0f ? conv_out->data[i] : 0.0f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/fusion/conv-relu", test_fused_matches_layers);
+  g_test_add_func ("/fusion/conv-relu-frozen-below", test_fused_above_frozen);
+  g_test_add_func ("/fusion/range-split", test_range_ending_at_convolution);
+  return g_test_run ();
+}

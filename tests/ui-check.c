@@ -1,0 +1,114 @@
+#define G_LOG_DOMAIN "ui-check"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+
+#include "tl-data-page.h"
+#include "tl-document.h"
+#include "tl-train-page.h"
+#include "ui-check.h"
+
+gboolean
+ui_check_init (int *argc, char ***argv, char **tmp_dir)
+{
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("TL_NO_DEMO", "1", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  *tmp_dir = g_dir_make_tmp ("test-ui-XXXXXX", NULL);
+  g_setenv ("XDG_CACHE_HOME", *tmp_dir, TRUE);
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, BUILD_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_test_init (argc, argv, NULL);
+  if (!gtk_init_check ())
+    return FALSE;
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, "gtk-cursor-blink", FALSE, NULL);
+  return TRUE;
+}
+
+void
+ui_spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+gboolean
+ui_wait_for (gboolean (*done) (gpointer), gpointer data, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+void
+ui_screenshot (GtkWidget *widget, const char *name)
+{
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *shot_dir = NULL;
+  GskRenderer *renderer;
+  int w, h;
+
+  ui_spin (400);
+  for (int i = 0; i < 40 && (!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) == 0); i++)
+    ui_spin (50);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  g_assert_cmpint (w, >, 0);
+  g_assert_cmpint (h, >, 0);
+  /* A widget redrawn since the last frame has no picture until the next one. */
+  for (int i = 0; i < 50 && node == NULL; i++)
+    {
+      g_clear_object (&paintable);
+      if (i > 0)
+        ui_spin (20);
+      paintable = gtk_widget_paintable_new (widget);
+      snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  shot_dir = g_build_filename (g_getenv ("TL_BUILD_DIR") ? g_getenv ("TL_BUILD_DIR") : ".", "screenshots", NULL);
+  g_mkdir_with_parents (shot_dir, 0755);
+  path = g_build_filename (shot_dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+gboolean
+ui_training_done (gpointer train_page)
+{
+  return !tl_train_page_is_running (TL_TRAIN_PAGE (train_page));
+}
+
+gboolean
+ui_data_loaded (gpointer data_page)
+{
+  return !tl_data_page_is_loading (TL_DATA_PAGE (data_page));
+}
+
+gboolean
+ui_predictions_ready (gpointer document)
+{
+  return ((TlDocument *) document)->test_predictions != NULL;
+}

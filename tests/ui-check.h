@@ -1,0 +1,24 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Shared by the UI test programs. */
+
+/* Sets up the environment, gettext and GTK (animations and cursor blinking off,
+ * so screenshots show pages at rest). FALSE when there is no display: the
+ * caller then skips. tmp_dir receives a fresh temporary folder (XDG_CACHE_HOME). */
+gboolean ui_check_init     (int *argc, char ***argv, char **tmp_dir);
+/* Runs the main loop for ms milliseconds. */
+void     ui_spin           (guint ms);
+/* Iterates the main loop until done() or the timeout; FALSE on timeout. */
+gboolean ui_wait_for       (gboolean (*done) (gpointer), gpointer data, guint seconds);
+/* Renders a widget into TL_BUILD_DIR/screenshots/name. */
+void     ui_screenshot     (GtkWidget *widget, const char *name);
+
+gboolean ui_training_done  (gpointer train_page);
+gboolean ui_data_loaded    (gpointer data_page);
+gboolean ui_predictions_ready (gpointer document);
+
+G_END_DECLS

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "tl-bar-view.h"
+#include "tl-csv.h"
+#include "tl-import-wizard.h"
+
+G_BEGIN_DECLS
+
+/* Shared by the wizard's files: tl-import-wizard.c (steps, threads) and
+ * tl-import-wizard-columns.c (the CSV preview and column roles). */
+
+#define PREVIEW_ROWS 20
+
+enum { ROLE_LABEL, ROLE_FEATURE, ROLE_TEXT, ROLE_IGNORE };
+
+struct _TlImportWizard
+{
+  AdwWindow        parent_instance;
+
+  TlDocument      *document;
+  char            *path;
+  TlSourceFormat   format;
+  GPtrArray       *records;        /* TlCsvRecord*, the first rows as read */
+  gboolean         has_header;
+  guint            n_columns;
+  GPtrArray       *role_rows;      /* AdwComboRow*, one per column */
+  GPtrArray       *class_checks;   /* GtkCheckButton* */
+  char           **class_names;
+  GCancellable    *cancellable;
+  gboolean         busy;
+  gboolean         analysed;
+  guint            pulse_id;
+
+  AdwWindowTitle  *title;
+  GtkButton       *next_button;
+  GtkButton       *back_button;
+  GtkRevealer     *error_revealer;
+  GtkLabel        *error_label;
+  GtkStack        *stack;
+  GtkWidget       *drop_area;
+  AdwActionRow    *path_row;
+  AdwComboRow     *role_row;
+  AdwComboRow     *format_row;
+  AdwComboRow     *delimiter_row;
+  AdwComboRow     *header_row;
+  GtkColumnView   *preview;
+  AdwPreferencesGroup *roles_group;
+  GtkWidget       *analysing_box;
+  GtkSpinner      *analysing_spinner;
+  GtkLabel        *imbalance_label;
+  TlBarView       *bar_view;
+  GtkFlowBox      *class_box;
+  GtkSpinButton   *per_class_spin;
+  GtkSpinButton   *val_spin;
+  GtkSpinButton   *test_spin;
+  GtkSpinButton   *seed_spin;
+  GtkWidget       *text_group;
+  GtkSpinButton   *max_len_spin;
+  GtkSpinButton   *vocab_spin;
+  GtkLabel        *progress_label;
+  GtkProgressBar  *progress_bar;
+  GtkWidget       *image_group;
+  GtkSpinButton   *image_size_spin;
+  AdwComboRow     *channels_row;
+  guint            n_progress_updates;
+  double           progress_fraction;
+};
+
+/* The delimiter chosen, 0 to detect it. */
+char        tl_import_wizard_chosen_delimiter (TlImportWizard *self);
+/* A column's header name, or its number as text in buffer. */
+const char *tl_import_wizard_column_name      (TlImportWizard *self, guint column, char *buffer, gsize size);
+/* Reads the first rows of the CSV file into the preview and a role row per column. */
+gboolean    tl_import_wizard_load_preview     (TlImportWizard *self, GError **error);
+/* Exactly one label column and at least one feature or text column. */
+gboolean    tl_import_wizard_check_roles      (TlImportWizard *self, GError **error);
+
+G_END_DECLS
