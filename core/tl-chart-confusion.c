@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -242,9 +244,9 @@ tl_confusion_chart_draw (const TlConfusionChart *chart, cairo_t *cr, double widt
     }
 
   tl_chart_set_color (cr, &theme->text, 1.0);
-  tl_chart_draw_text (cr, "Predicted", TL_CHART_FONT_LABEL, TRUE, L.gx + grid / 2,
+  tl_chart_draw_text (cr, _("Predicted"), TL_CHART_FONT_LABEL, TRUE, L.gx + grid / 2,
                       L.gy + grid + L.bottom, 0.5, 0, 0, 0);
-  tl_chart_draw_text (cr, "True", TL_CHART_FONT_LABEL, TRUE, L.gx - L.row_label_w - 16 - L.label_h,
+  tl_chart_draw_text (cr, _("True"), TL_CHART_FONT_LABEL, TRUE, L.gx - L.row_label_w - 16 - L.label_h,
                       L.gy + grid / 2, 0.5, 0, -G_PI / 2, 0);
 
   draw_color_bar (chart, cr, &L);

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -207,8 +209,8 @@ tl_line_chart_add_history (TlLineChart *chart, const TlHistory *history, TlChart
       if (isfinite (quantity == TL_CHART_LOSS ? r->val_loss : r->val_accuracy))
         has_val = TRUE;
     }
-  train_label = run_label ? g_strdup_printf ("%s train", run_label) : g_strdup ("Train");
-  val_label = run_label ? g_strdup_printf ("%s validation", run_label) : g_strdup ("Validation");
+  train_label = run_label ? g_strdup_printf (C_("chart legend", "%s train"), run_label) : g_strdup (C_("chart legend", "Train"));
+  val_label = run_label ? g_strdup_printf (C_("chart legend", "%s validation"), run_label) : g_strdup (C_("chart legend", "Validation"));
   tr = tl_line_chart_add_series (chart, train_label, color_index, TL_LINE_SOLID, TL_MARKER_FILLED, 2.0);
   if (has_val)
     va = tl_line_chart_add_series (chart, val_label, color_index, TL_LINE_DASHED, TL_MARKER_HOLLOW, 2.0);
@@ -223,10 +225,10 @@ tl_line_chart_add_history (TlLineChart *chart, const TlHistory *history, TlChart
         tl_line_chart_append (chart, va, r->epoch, loss ? r->val_loss : r->val_accuracy);
     }
   if (quantity == TL_CHART_LOSS)
-    tl_line_chart_set_axis_labels (chart, "Epoch", "Loss");
+    tl_line_chart_set_axis_labels (chart, _("Epoch"), _("Loss"));
   else
     {
-      tl_line_chart_set_axis_labels (chart, "Epoch", "Accuracy");
+      tl_line_chart_set_axis_labels (chart, _("Epoch"), _("Accuracy"));
       tl_line_chart_set_y_percent (chart, TRUE);
       tl_line_chart_set_y_limits (chart, 0, 1);
     }
@@ -712,7 +714,7 @@ tl_line_chart_draw (TlLineChart *chart, cairo_t *cr, double width, double height
   if (L.empty)
     {
       tl_chart_set_color (cr, &theme->muted, 1.0);
-      tl_chart_draw_text (cr, "No data yet", TL_CHART_FONT_LABEL, FALSE, L.px + L.pw / 2,
+      tl_chart_draw_text (cr, _("No data yet"), TL_CHART_FONT_LABEL, FALSE, L.px + L.pw / 2,
                           L.py + L.ph / 2, 0.5, 0.5, 0, 0);
       goto out;
     }
