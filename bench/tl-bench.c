@@ -13,6 +13,7 @@
 #include "tl-dataset.h"
 #include "tl-idx.h"
 #include "tl-model.h"
+#include "tl-parallel.h"
 #include "tl-tokenizer.h"
 #include "tl-trainer.h"
 
@@ -916,10 +917,8 @@ main (int argc, char **argv)
       fprintf (stderr, "tl-bench %s: %s\n", cmd, error->message);
       return 1;
     }
-#ifdef TL_BENCH_OPENBLAS
   if (!g_str_equal (cmd, "sgemm"))
-    json_num ("threads", openblas_get_num_threads ());
-#endif
+    json_num ("threads", tl_parallel_n_threads ());
   g_string_append (json_out, "}\n");
   fputs (json_out->str, stdout);
   g_string_free (json_out, TRUE);
