@@ -173,6 +173,21 @@ tl_data_options_apply_settings (const TlDataOptions *o)
   return s;
 }
 
+GOptionContext *
+tl_cli_context_new (const char *parameter_string, const char *summary, const GOptionEntry *entries,
+                    GOptionGroup *data_group)
+{
+  GOptionContext *context = g_option_context_new (parameter_string);
+
+  if (summary != NULL)
+    g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (data_group != NULL)
+    g_option_context_add_group (context, data_group);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  return context;
+}
+
 gboolean
 tl_cli_parse (GOptionContext *context, int *argc, char ***argv, GStrv *files, guint n_files,
               const char *wrong_count)

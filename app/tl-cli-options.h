@@ -37,6 +37,11 @@ gboolean      tl_data_options_to_spec (const TlDataOptions *o, const char *path,
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TlDataOptions, tl_data_options_clear)
 
+/* The option context of one sub-command: its parameter string, a summary
+ * (NULL for none), its own entries and, unless NULL, a data options group. */
+GOptionContext *tl_cli_context_new    (const char *parameter_string, const char *summary,
+                                       const GOptionEntry *entries, GOptionGroup *data_group);
+
 /* Runs a GOptionContext and checks that *files (the G_OPTION_REMAINING array it
  * fills) holds n_files names, printing a usage error as one line otherwise:
  * FALSE means exit 2. */

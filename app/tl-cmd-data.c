@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tl-cli-options.h"
 #include "tl-commands.h"
 #include "tl-import.h"
 
@@ -52,22 +53,6 @@ data_options_clear (DataOptions *o)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DataOptions, data_options_clear)
-
-static char **
-split_list (const char *text)
-{
-  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  GPtrArray *out = g_ptr_array_new ();
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      g_strstrip (parts[i]);
-      if (parts[i][0] != '\0')
-        g_ptr_array_add (out, g_strdup (parts[i]));
-    }
-  g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
-}
 
 static gboolean
 parse_delimiter (const char *text, char *delimiter)
@@ -162,19 +147,17 @@ tl_cmd_data (int argc, char **argv)
   g_autoptr (TlImport) import = NULL;
   g_autoptr (GError) error = NULL;
 
-  context = g_option_context_new (_("FILE — import a dataset and print its report"));
-  g_option_context_set_summary (context, _("FILE is a CSV file (optionally .csv.gz), an IDX images file, or a folder with one sub-folder of images per class."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
-  if (o.files == NULL || g_strv_length (o.files) != 1)
-    return usage_error (context, _("data: give exactly one FILE (see 'transfer-lab data --help')"));
+  context = tl_cli_context_new (_("FILE — import a dataset and print its report"),
+                                _("FILE is a CSV file (optionally .csv.gz), an IDX images file, or a folder with one sub-folder of images per class."),
+                                entries, NULL);
+  if (!tl_cli_parse (context, &argc, &argv, &o.files, 1,
+                     _("data: give exactly one FILE (see 'transfer-lab data --help')")))
+    return TL_EXIT_USAGE;
 
   s->label_column = g_strdup (o.label);
   s->text_column = g_strdup (o.text);
   if (o.features != NULL)
-    s->feature_columns = split_list (o.features);
+    s->feature_columns = tl_cli_split_list (o.features);
   s->column_types = g_strdupv (o.types);
   if (o.delimiter != NULL && !parse_delimiter (o.delimiter, &s->delimiter))
     return usage_error (context, _("data: --delimiter takes one of , ; | or tab"));
@@ -196,7 +179,7 @@ tl_cmd_data (int argc, char **argv)
     return usage_error (context, _("data: --grey and --rgb exclude each other"));
   s->channels = o.grey ? 1 : (o.rgb ? 3 : 0);
   if (o.classes != NULL)
-    s->classes = split_list (o.classes);
+    s->classes = tl_cli_split_list (o.classes);
   if (o.per_class < 0)
     return usage_error (context, _("data: --per-class must be positive"));
   s->per_class = o.per_class;

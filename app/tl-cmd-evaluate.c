@@ -100,12 +100,10 @@ tl_cmd_evaluate (int argc, char **argv)
   int n = 0;
 
   tl_data_options_init (&data_options);
-  context = g_option_context_new (_("MODEL DATA — evaluate a model on labelled data"));
-  g_option_context_set_summary (context, _("Reads DATA through the model's own preprocessing and prints accuracy, "
-                                           "per-class precision, recall and F1, and the confusion matrix."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_add_group (context, tl_data_options_group (&data_options, FALSE));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("MODEL DATA — evaluate a model on labelled data"),
+                                _("Reads DATA through the model's own preprocessing and prints accuracy, "
+                                   "per-class precision, recall and F1, and the confusion matrix."),
+                                entries, tl_data_options_group (&data_options, FALSE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("evaluate: give a MODEL file and a DATA file (see 'transfer-lab evaluate --help')")))
     return TL_EXIT_USAGE;

@@ -31,9 +31,9 @@ tl_cmd_export (int argc, char **argv)
   g_autoptr (TlModel) model = NULL;
   g_autoptr (TlModelInfo) info = NULL;
 
-  context = g_option_context_new (_("MODEL — convert a model file to other formats"));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("MODEL — convert a model file to other formats"),
+                                NULL,
+                                entries, NULL);
   if (!tl_cli_parse (context, &argc, &argv, &files, 1,
                      _("export: give exactly one MODEL file (see 'transfer-lab export --help')")))
     return TL_EXIT_USAGE;

@@ -124,9 +124,9 @@ tl_cmd_inspect (int argc, char **argv)
   g_autofree char *input = NULL;
   guint64 total, trainable;
 
-  context = g_option_context_new (_("MODEL — show a model file's layers, shapes, parameters, labels and provenance"));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("MODEL — show a model file's layers, shapes, parameters, labels and provenance"),
+                                NULL,
+                                entries, NULL);
   if (!tl_cli_parse (context, &argc, &argv, &files, 1,
                      _("inspect: give exactly one MODEL file (see 'transfer-lab inspect --help')")))
     return TL_EXIT_USAGE;

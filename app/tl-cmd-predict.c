@@ -30,13 +30,11 @@ tl_cmd_predict (int argc, char **argv)
   gboolean labelled = TRUE;
 
   tl_data_options_init (&data_options);
-  context = g_option_context_new (_("MODEL DATA — write a model's predictions for new data"));
-  g_option_context_set_summary (context, _("Reads DATA through the model's own preprocessing and writes one CSV "
-                                           "line per sample: row, true label (when known), predicted label and the "
-                                           "probability of each class."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_add_group (context, tl_data_options_group (&data_options, FALSE));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("MODEL DATA — write a model's predictions for new data"),
+                                _("Reads DATA through the model's own preprocessing and writes one CSV "
+                                   "line per sample: row, true label (when known), predicted label and the "
+                                   "probability of each class."),
+                                entries, tl_data_options_group (&data_options, FALSE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("predict: give a MODEL file and a DATA file (see 'transfer-lab predict --help')")))
     return TL_EXIT_USAGE;

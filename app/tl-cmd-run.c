@@ -118,12 +118,11 @@ tl_cmd_run (int argc, char **argv)
   RunView view = { 0 };
   gboolean ok;
 
-  context = g_option_context_new (_("EXPERIMENT.json — run a transfer experiment end to end"));
-  g_option_context_set_summary (context, _("Imports the source and target data, pretrains, transfers and fine-tunes, "
-                                           "trains the baseline, evaluates every run on the target's test data and "
-                                           "writes models, plots, metrics and summary.json into the results folder."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("EXPERIMENT.json — run a transfer experiment end to end"),
+                                _("Imports the source and target data, pretrains, transfers and fine-tunes, "
+                                   "trains the baseline, evaluates every run on the target's test data and "
+                                   "writes models, plots, metrics and summary.json into the results folder."),
+                                entries, NULL);
   if (!tl_cli_parse (context, &argc, &argv, &files, 1,
                      _("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')")))
     return TL_EXIT_USAGE;

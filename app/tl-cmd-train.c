@@ -105,12 +105,10 @@ tl_cmd_train (int argc, char **argv)
   int vocab = 0;
 
   tl_data_options_init (&data_options);
-  context = g_option_context_new (_("DATA — train a model from a preset and save it"));
-  g_option_context_set_summary (context, _("DATA is a CSV file, an IDX images file or a folder of images, "
-                                           "split into training, validation and test rows."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_add_group (context, tl_data_options_group (&data_options, TRUE));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  context = tl_cli_context_new (_("DATA — train a model from a preset and save it"),
+                                _("DATA is a CSV file, an IDX images file or a folder of images, "
+                                   "split into training, validation and test rows."),
+                                entries, tl_data_options_group (&data_options, TRUE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 1,
                      _("train: give exactly one DATA file (see 'transfer-lab train --help')")))
     return TL_EXIT_USAGE;

@@ -59,10 +59,15 @@ sync_dir (const char *path)
   close (fd);
 }
 
-/* Renames the finished temporary file over path, or removes it. */
+/* Renames the temporary file over path when it was written whole (ok), else removes it. */
 static gboolean
-commit (const char *tmp_path, const char *path, GError **error)
+finish (gboolean ok, const char *tmp_path, const char *path, GError **error)
 {
+  if (!ok)
+    {
+      g_unlink (tmp_path);
+      return FALSE;
+    }
   if (g_rename (tmp_path, path) != 0)
     {
       int err = errno;
@@ -84,6 +89,18 @@ sync_fd (int fd, const char *path, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* A failed final close loses data too: it turns ok into an error. */
+static gboolean
+check_close (int close_result, gboolean ok, const char *path, GError **error)
+{
+  if (close_result != 0 && ok)
+    {
+      set_errno_error (error, errno, "Cannot write", path);
+      return FALSE;
+    }
+  return ok;
 }
 
 gboolean
@@ -118,17 +135,8 @@ tl_atomic_write_file (const char *path, TlAtomicFileFunc func, gpointer user_dat
     }
   if (ok)
     ok = sync_fd (fileno (fp), path, error);
-  if (fclose (fp) != 0 && ok)
-    {
-      set_errno_error (error, errno, "Cannot write", path);
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp_path);
-      return FALSE;
-    }
-  return commit (tmp_path, path, error);
+  ok = check_close (fclose (fp), ok, path, error);
+  return finish (ok, tmp_path, path, error);
 }
 
 typedef struct {
@@ -184,17 +192,8 @@ tl_atomic_write_stream (const char *path, TlAtomicStreamFunc func, gpointer user
   if (ok)
     ok = sync_fd (fd, path, error);
   g_output_stream_close (stream, NULL, NULL);
-  if (close (fd) != 0 && ok)
-    {
-      set_errno_error (error, errno, "Cannot write", path);
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp_path);
-      return FALSE;
-    }
-  return commit (tmp_path, path, error);
+  ok = check_close (close (fd), ok, path, error);
+  return finish (ok, tmp_path, path, error);
 }
 
 gboolean
@@ -230,10 +229,5 @@ tl_atomic_write_path (const char *path, TlAtomicPathFunc func, gpointer user_dat
           close (fd);
         }
     }
-  if (!ok)
-    {
-      g_unlink (tmp_path);
-      return FALSE;
-    }
-  return commit (tmp_path, path, error);
+  return finish (ok, tmp_path, path, error);
 }

@@ -324,7 +324,8 @@ tl_csv_reader_open (const char *path, char delimiter, GError **error)
     }
   reader->parser_ready = TRUE;
   csv_set_delim (&reader->parser, (unsigned char) delimiter);
-  csv_set_blk_size (&reader->parser, 4096);
+  /* libcsv grows a field by this much at a time: small steps make a huge field quadratic */
+  csv_set_blk_size (&reader->parser, 1 << 20);
   reader->building = take_record (reader);
   return g_steal_pointer (&reader);
 }

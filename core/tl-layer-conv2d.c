@@ -16,7 +16,11 @@
  * patches and patch gradients fit in L2, and its products run at full speed.
  * Images go to the thread pool in groups whose size depends on the batch
  * alone; weight gradients add up per group, then the groups in order, so the
- * result does not depend on the number of threads. */
+ * result does not depend on the number of threads.
+ * When the model fuses a following ReLU and 2x2 max-pool (TlContext), each
+ * image's planes are pooled while they are in cache and only the pooled
+ * output leaves the layer, with one byte per pooled value saying which input
+ * won its window; backward rebuilds the image's output gradient from those. */
 
 typedef struct {
   int in_c, in_h, in_w;
@@ -27,14 +31,34 @@ typedef struct {
   TlTensor *dcol;     /* per group: [C*k*k, P] patch gradients of one image */
   TlTensor *wpart;    /* per group: [F, C*k*k] weight gradient of the group */
   TlTensor *bpart;    /* per group: [F] bias gradient of the group */
-  TlTensor *gmask;    /* per group: [F, P] output gradient of one image through a following ReLU */
+  TlTensor *gmask;    /* per group: [F, P] output gradient of one image through a following ReLU,
+                       * or its output planes before a fused pool */
+  guint8   *code;     /* per pooled output of the batch: winner of its window, POOL_NONE if not positive */
+  gsize     code_capacity;
+  /* per group, for sparse output gradients: MAX (F, P) values and row pointers, P flags */
+  float    *vals;
+  const float **rows;
+  guint8   *used;
+  int       scratch_groups;
 } Conv2D;
+
+/* Winner codes of a fused 2x2 pool: 0-3 is the window position (row-major);
+ * this one says the window's maximum was not positive, so the ReLU passes no gradient. */
+#define POOL_NONE 4
 
 /* Images per group: at least 4, and at most 16 groups. */
 static int
 group_size (int batch)
 {
   return MAX (4, (batch + 15) / 16);
+}
+
+/* Floats between two groups' patch buffers: a spare cache line after each,
+ * which the sparse path's copies may write one float into. */
+static inline int
+col_stride (int K, int P)
+{
+  return K * P + 16;
 }
 
 /* Valid output columns [lo, hi) for a kernel column offset kj: 0 <= ow*s - pad + kj < W. */
@@ -49,21 +73,26 @@ valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
 }
 
 /* Runs of an image row are short (the output width): a library memcpy call
- * per run would cost more than the copy, so the loop is kept as written. */
-__attribute__ ((optimize ("no-tree-loop-distribute-patterns"))) static void
+ * per run would cost more than the copy. Runs of 8 or more end with one
+ * overlapping block instead of a scalar tail. */
+static inline void
 copy_run (float *restrict dst, const float *restrict src, int n)
 {
   int i = 0;
 
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++)
-      dst[i + j] = src[i + j];
-  for (; i < n; i++)
-    dst[i] = src[i];
+  if (n < 8)
+    {
+      for (; i < n; i++)
+        dst[i] = src[i];
+      return;
+    }
+  for (; i + 8 < n; i += 8)
+    memcpy (dst + i, src + i, 8 * sizeof (float));
+  memcpy (dst + n - 8, src + n - 8, 8 * sizeof (float));
 }
 
 /* The patch matrix [C*k*k, P] of one image: row (c, ki, kj) holds that kernel tap for every output. */
-static void
+TL_VECTORIZED static void
 patches (const Conv2D *cv, const float *in, float *col)
 {
   const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
@@ -104,7 +133,7 @@ patches (const Conv2D *cv, const float *in, float *col)
 }
 
 /* Adds the patch gradients [C*k*k, P] of one image into its input gradient. */
-static void
+TL_VECTORIZED static void
 unpatches (const Conv2D *cv, const float *dcol, float *grad_in)
 {
   const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
@@ -160,8 +189,10 @@ typedef struct {
   const float *out_values;  /* backward through a fused ReLU: the layer's output */
   float       *out, *grad_in;
   float       *relu_out;    /* forward with a fused ReLU */
+  float       *pool_out;    /* forward with a fused ReLU and pool */
   int          batch, group;
   gboolean     weights;
+  gboolean     pooled;      /* backward: grad_out is the gradient at the fused pool's output */
 } ConvPass;
 
 /* v where x > 0, else +0, without a branch: as the ReLU layer computes it. */
@@ -176,11 +207,298 @@ keep_if_positive (float x, float v)
   return v;
 }
 
+/* x where keep is 1, else +0, without a branch. */
+static inline float
+mask_float (float x, guint32 keep)
+{
+  guint32 bits;
+
+  memcpy (&bits, &x, sizeof bits);
+  bits &= -keep;
+  memcpy (&x, &bits, sizeof x);
+  return x;
+}
+
 TL_VECTORIZED static void
 relu_pass (const float *restrict x, const float *restrict v, float *restrict y, gsize n)
 {
   for (gsize i = 0; i < n; i++)
     y[i] = keep_if_positive (x[i], v[i]);
+}
+
+/* Each plane [F, P] of one image starts at its filter's bias; the product adds into it. */
+TL_VECTORIZED static void
+bias_planes (float *restrict out, const float *restrict bias, int F, int P)
+{
+  for (int f = 0; f < F; f++)
+    {
+      const float b = bias[f];
+      float *restrict row = out + (gsize) f * P;
+
+      for (int p = 0; p < P; p++)
+        row[p] = b;
+    }
+}
+
+static inline float
+max_float (float x, float y)
+{
+  return x > y ? x : y;
+}
+
+/* ReLU then 2x2, stride-2 max-pool of the planes [n, H, W]. Where a window's
+ * maximum is positive, the max-pool layer's winner (the first of equal maxima)
+ * is the first of its four inputs equal to it, on the raw values as on the
+ * ReLU's; elsewhere the output is +0 and no gradient flows back. So this
+ * equals the two layers run one after the other, bit for bit. */
+TL_VECTORIZED static void
+relu_pool_planes (const float *restrict x, float *restrict y, guint8 *restrict code,
+                  int n, int H, int W, int OH, int OW)
+{
+  for (int pl = 0; pl < n; pl++)
+    for (int oh = 0; oh < OH; oh++)
+      {
+        const float *restrict r0 = x + ((gsize) pl * H + 2 * oh) * W;
+        const float *restrict r1 = r0 + W;
+        float *restrict yr = y + ((gsize) pl * OH + oh) * OW;
+        guint8 *restrict cr = code + ((gsize) pl * OH + oh) * OW;
+
+        for (int ow = 0; ow < OW; ow++)
+          {
+            const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+            const float m = max_float (max_float (a, b), max_float (c, d));
+            const guint32 none = !(m > 0.0f);
+            guint32 ba, bb, bc, bm, na, nb, nc;
+
+            /* equal bits is equal value here: m > 0 wherever the winner matters */
+            memcpy (&ba, &a, sizeof ba);
+            memcpy (&bb, &b, sizeof bb);
+            memcpy (&bc, &c, sizeof bc);
+            memcpy (&bm, &m, sizeof bm);
+            na = ba != bm;
+            nb = bb != bm;
+            nc = bc != bm;
+
+            yr[ow] = max_float (m, 0.0f);
+            cr[ow] = (guint8) (na + (na & nb) + (na & nb & nc) + none * POOL_NONE);
+          }
+      }
+}
+
+/* The gradient at the planes [n, H, W] before a fused ReLU and pool, from the
+ * pool's output gradient: each window's winner gets the window's gradient,
+ * every other input +0, as the two layers' backward passes give. */
+TL_VECTORIZED static void
+unpool_relu_planes (const float *restrict g, const guint8 *restrict code, float *restrict d,
+                    int n, int H, int W, int OH, int OW)
+{
+  memset (d, 0, sizeof (float) * n * H * W);
+  for (int pl = 0; pl < n; pl++)
+    for (int oh = 0; oh < OH; oh++)
+      {
+        float *restrict d0 = d + ((gsize) pl * H + 2 * oh) * W;
+        const float *restrict gr = g + ((gsize) pl * OH + oh) * OW;
+        const guint8 *restrict cr = code + ((gsize) pl * OH + oh) * OW;
+
+        for (int ow = 0; ow < OW; ow++)
+          {
+            /* a window without a winner rewrites its first input with +0: no branch */
+            const guint32 c = cr[ow], at = c & 3;
+
+            d0[2 * ow + (at >> 1) * W + (at & 1)] = mask_float (gr[ow], c < POOL_NONE);
+          }
+      }
+}
+
+/* Sparse output gradients. Behind a ReLU and a max-pool most of an image's
+ * output gradient is zero (at least three in four behind a 2x2 pool), so the
+ * weight and patch gradients skip the zeros instead of running dense products.
+ * The choice is made per image from the gradient's values and shape alone, so
+ * a fused and an unfused run, and any number of threads, take the same path. */
+
+#define SPARSE_MIN_K 32
+
+typedef float TlVec8 __attribute__ ((vector_size (32), aligned (4), may_alias));
+
+/* acc[0, K) = (add ? acc : 0) + v[0] * rows[0] + v[1] * rows[1] + ..., added in that order. */
+TL_VECTORIZED static void
+sum_scaled_rows (float *restrict acc, gboolean add, const float *restrict v,
+                 const float *const *restrict rows, int n, int K)
+{
+  int k = 0;
+
+  for (; k + 32 <= K; k += 32)
+    {
+      TlVec8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+
+      if (add)
+        {
+          a0 = *(const TlVec8 *) (acc + k);
+          a1 = *(const TlVec8 *) (acc + k + 8);
+          a2 = *(const TlVec8 *) (acc + k + 16);
+          a3 = *(const TlVec8 *) (acc + k + 24);
+        }
+      for (int j = 0; j < n; j++)
+        {
+          const float *r = rows[j] + k;
+          const TlVec8 s = { v[j], v[j], v[j], v[j], v[j], v[j], v[j], v[j] };
+
+          a0 += s * *(const TlVec8 *) r;
+          a1 += s * *(const TlVec8 *) (r + 8);
+          a2 += s * *(const TlVec8 *) (r + 16);
+          a3 += s * *(const TlVec8 *) (r + 24);
+        }
+      *(TlVec8 *) (acc + k) = a0;
+      *(TlVec8 *) (acc + k + 8) = a1;
+      *(TlVec8 *) (acc + k + 16) = a2;
+      *(TlVec8 *) (acc + k + 24) = a3;
+    }
+  for (; k < K; k++)
+    {
+      float a = add ? acc[k] : 0.0f;
+
+      for (int j = 0; j < n; j++)
+        a += v[j] * rows[j][k];
+      acc[k] = a;
+    }
+}
+
+/* Counts the image's non-zero output gradients d [F, P] and flags the outputs p that have one. */
+TL_VECTORIZED static gsize
+count_nonzero (const float *restrict d, int F, int P, guint8 *restrict used)
+{
+  gsize nonzero = 0;
+
+  memset (used, 0, P);
+  for (int f = 0; f < F; f++)
+    {
+      const float *restrict row = d + (gsize) f * P;
+
+      for (int p = 0; p < P; p++)
+        {
+          const guint8 nz = row[p] != 0.0f;
+
+          used[p] |= nz;
+          nonzero += nz;
+        }
+    }
+  return nonzero;
+}
+
+/* One image's patches as rows [P, C*k*k], only for the outputs whose `used` is set. */
+static void
+patches_by_output (const Conv2D *cv, const float *in, const guint8 *used, float *colt)
+{
+  const int k = cv->k, s = cv->stride, K = cv->in_c * k * k;
+  const float *in_end = in + (gsize) cv->in_c * cv->in_h * cv->in_w;
+
+  for (int oh = 0; oh < cv->out_h; oh++)
+    for (int ow = 0; ow < cv->out_w; ow++)
+      {
+        const int p = oh * cv->out_w + ow, iw0 = ow * s - cv->pad;
+        const gboolean inside = iw0 >= 0 && iw0 + k <= cv->in_w;
+        float *restrict dst = colt + (gsize) p * K;
+
+        if (!used[p])
+          continue;
+        for (int c = 0; c < cv->in_c; c++)
+          for (int ki = 0; ki < k; ki++, dst += k)
+            {
+              const int ih = oh * s - cv->pad + ki;
+              const float *restrict src = in + ((gsize) c * cv->in_h + ih) * cv->in_w + iw0;
+
+              if (ih < 0 || ih >= cv->in_h)
+                memset (dst, 0, sizeof (float) * k);
+              else if (inside && k == 3 && src + 4 <= in_end)
+                /* the fourth float lands where the next run starts, or in the spare line */
+                memcpy (dst, src, 4 * sizeof (float));
+              else if (inside)
+                for (int kj = 0; kj < k; kj++)
+                  dst[kj] = src[kj];
+              else
+                for (int kj = 0; kj < k; kj++)
+                  dst[kj] = iw0 + kj >= 0 && iw0 + kj < cv->in_w ? src[kj] : 0.0f;
+            }
+      }
+}
+
+/* Adds one output's patch gradient [C*k*k] into the image's input gradient. */
+static void
+unpatch_output (const Conv2D *cv, const float *restrict g, int oh, int ow, float *restrict grad_in)
+{
+  const int k = cv->k, s = cv->stride, iw0 = ow * s - cv->pad;
+
+  for (int c = 0; c < cv->in_c; c++)
+    for (int ki = 0; ki < k; ki++, g += k)
+      {
+        const int ih = oh * s - cv->pad + ki;
+        float *restrict dst = grad_in + ((gsize) c * cv->in_h + ih) * cv->in_w + iw0;
+
+        if (ih < 0 || ih >= cv->in_h)
+          continue;
+        if (k == 3 && iw0 >= 0 && iw0 + 3 <= cv->in_w)
+          {
+            dst[0] += g[0];
+            dst[1] += g[1];
+            dst[2] += g[2];
+            continue;
+          }
+        for (int kj = 0; kj < k; kj++)
+          if (iw0 + kj >= 0 && iw0 + kj < cv->in_w)
+            dst[kj] += g[kj];
+      }
+}
+
+/* Weight gradient of one image from a sparse output gradient d [F, P]:
+ * wp (+)= d x patches^T, skipping zeros; `used` flags the outputs with a
+ * non-zero gradient; colt (with its spare line), vals and rows are scratch. */
+static void
+sparse_weight_grad (const Conv2D *cv, const float *in, const float *d, gboolean add,
+                    float *wp, float *colt, guint8 *used, float *vals, const float **rows)
+{
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+
+  patches_by_output (cv, in, used, colt);
+  for (int f = 0; f < F; f++)
+    {
+      const float *df = d + (gsize) f * P;
+      int n = 0;
+
+      /* every slot is written and kept only when non-zero: no unpredictable branch */
+      for (int p = 0; p < P; p++)
+        {
+          vals[n] = df[p];
+          rows[n] = colt + (gsize) p * K;
+          n += df[p] != 0.0f;
+        }
+      sum_scaled_rows (wp + (gsize) f * K, add, vals, rows, n, K);
+    }
+}
+
+/* Input gradient of one image from a sparse output gradient d [F, P]: for each
+ * output, its patch gradient (W^T d, skipping zeros) goes straight into grad_in. */
+static void
+sparse_input_grad (const Conv2D *cv, const float *w, const float *d, const guint8 *used,
+                   float *grad_in, float *patch, float *vals, const float **rows)
+{
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+
+  memset (grad_in, 0, sizeof (float) * cv->in_c * cv->in_h * cv->in_w);
+  for (int p = 0; p < P; p++)
+    {
+      int n = 0;
+
+      if (!used[p])
+        continue;
+      for (int f = 0; f < F; f++)
+        {
+          vals[n] = d[(gsize) f * P + p];
+          rows[n] = w + (gsize) f * K;
+          n += d[(gsize) f * P + p] != 0.0f;
+        }
+      sum_scaled_rows (patch, FALSE, vals, rows, n, K);
+      unpatch_output (cv, patch, p / cv->out_w, p % cv->out_w, grad_in);
+    }
 }
 
 static void
@@ -189,25 +507,27 @@ forward_groups (gpointer data, gsize g0, gsize g1)
   const ConvPass *cp = data;
   Conv2D *cv = cp->cv;
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
   const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
   for (gsize g = g0; g < g1; g++)
     {
-      float *col = cv->col->data + g * K * P;
+      float *col = cv->col->data + g * col_stride (K, P);
       const int last = MIN (cp->batch, (int) (g + 1) * cp->group);
 
       for (int b = (int) g * cp->group; b < last; b++)
         {
-          float *out = cp->out + (gsize) b * F * P;
+          /* before a fused pool the planes stay in this image's cache-sized buffer */
+          float *out = cp->pool_out != NULL ? cv->gmask->data + g * F * P : cp->out + (gsize) b * F * P;
 
           patches (cv, cp->in + b * in_sample, col);
-          /* each plane starts at its bias and receives the product in place */
-          for (int f = 0; f < F; f++)
-            for (int p = 0; p < P; p++)
-              out[(gsize) f * P + p] = cp->bias[f];
+          bias_planes (out, cp->bias, F, P);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K,
                        1.0f, cp->w, K, col, P, 1.0f, out, P);
-          if (cp->relu_out != NULL)
+          if (cp->pool_out != NULL)
+            relu_pool_planes (out, cp->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
+                              F, cv->out_h, cv->out_w, OH, OW);
+          else if (cp->relu_out != NULL)
             relu_pass (out, out, cp->relu_out + (gsize) b * F * P, (gsize) F * P);
         }
     }
@@ -225,14 +545,31 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
     .batch = batch, .group = group_size (batch),
   };
   const int groups = (batch + cp.group - 1) / cp.group;
+  const gboolean pooled = ctx != NULL && ctx->pool_out != NULL;
 
   g_assert (in->size == (gsize) batch * in_sample);
-  tl_tensor_resize (out, 4, (int[]) { batch, F, cv->out_h, cv->out_w });
+  tl_tensor_resize (out, 4, (int[]) { pooled ? 0 : batch, F, cv->out_h, cv->out_w });
+  if (pooled)
+    {
+      const gsize n_codes = (gsize) batch * F * (cv->out_h / 2) * (cv->out_w / 2);
+
+      g_return_if_fail (cv->out_h >= 2 && cv->out_w >= 2);
+      tl_tensor_resize (ctx->pool_out, 4, (int[]) { batch, F, cv->out_h / 2, cv->out_w / 2 });
+      if (n_codes > cv->code_capacity)
+        {
+          g_free (cv->code);
+          cv->code = g_new (guint8, n_codes);
+          cv->code_capacity = n_codes;
+        }
+      cp.pool_out = ctx->pool_out->data;
+    }
   if (batch == 0)
     return;
-  tl_tensor_resize (cv->col, 2, (int[]) { groups * K, P });
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, col_stride (K, P) });
+  if (pooled)
+    tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
   cp.out = out->data;
-  if (ctx != NULL && ctx->relu_out != NULL)
+  if (!pooled && ctx != NULL && ctx->relu_out != NULL)
     {
       tl_tensor_resize (ctx->relu_out, out->ndim, out->shape);
       cp.relu_out = ctx->relu_out->data;
@@ -246,11 +583,12 @@ backward_groups (gpointer data, gsize g0, gsize g1)
   const ConvPass *cp = data;
   Conv2D *cv = cp->cv;
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
   const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
   for (gsize g = g0; g < g1; g++)
     {
-      float *col = cv->col->data + g * K * P;
+      float *col = cv->col->data + g * col_stride (K, P);
       float *dcol = cv->dcol->data + g * K * P;
       float *wp = cp->weights ? cv->wpart->data + g * F * K : NULL;
       float *bp = cp->weights ? cv->bpart->data + g * F : NULL;
@@ -258,21 +596,40 @@ backward_groups (gpointer data, gsize g0, gsize g1)
 
       for (int b = first; b < last; b++)
         {
-          const float *gout = cp->grad_out + (gsize) b * F * P;
+          const float *gout;
+          gboolean sparse;
 
-          if (cp->out_values != NULL)
+          if (cp->pooled)
             {
               float *masked = cv->gmask->data + g * F * P;
 
-              relu_pass (cp->out_values + (gsize) b * F * P, gout, masked, (gsize) F * P);
+              unpool_relu_planes (cp->grad_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
+                                  masked, F, cv->out_h, cv->out_w, OH, OW);
               gout = masked;
             }
+          else if (cp->out_values != NULL)
+            {
+              float *masked = cv->gmask->data + g * F * P;
 
+              relu_pass (cp->out_values + (gsize) b * F * P, cp->grad_out + (gsize) b * F * P,
+                         masked, (gsize) F * P);
+              gout = masked;
+            }
+          else
+            gout = cp->grad_out + (gsize) b * F * P;
+
+          sparse = K >= SPARSE_MIN_K && count_nonzero (gout, F, P, cv->used + g * P) * 4 <= (gsize) F * P;
           if (cp->weights)
             {
-              patches (cv, cp->in + b * in_sample, col);
-              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P,
-                           1.0f, gout, P, col, P, b == first ? 0.0f : 1.0f, wp, K);
+              if (sparse)
+                sparse_weight_grad (cv, cp->in + b * in_sample, gout, b != first, wp, col,
+                                    cv->used + g * P, cv->vals + g * MAX (F, P), cv->rows + g * MAX (F, P));
+              else
+                {
+                  patches (cv, cp->in + b * in_sample, col);
+                  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P,
+                               1.0f, gout, P, col, P, b == first ? 0.0f : 1.0f, wp, K);
+                }
               for (int f = 0; f < F; f++)
                 {
                   float sum = sum_floats (gout + (gsize) f * P, P);
@@ -283,6 +640,12 @@ backward_groups (gpointer data, gsize g0, gsize g1)
             {
               float *gin = cp->grad_in + b * in_sample;
 
+              if (sparse)
+                {
+                  sparse_input_grad (cv, cp->w, gout, cv->used + g * P, gin, dcol,
+                                     cv->vals + g * MAX (F, P), cv->rows + g * MAX (F, P));
+                  continue;
+                }
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F,
                            1.0f, cp->w, K, gout, P, 0.0f, dcol, P);
               memset (gin, 0, sizeof (float) * in_sample);
@@ -311,13 +674,30 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
     return;
 
   cp.grad_in = grad_in != NULL ? grad_in->data : NULL;
-  if (ctx != NULL && ctx->relu_grad)
+  if (ctx != NULL && ctx->pool_grad)
+    {
+      g_assert (grad_out->size == (gsize) batch * F * (cv->out_h / 2) * (cv->out_w / 2));
+      g_assert (cv->code_capacity >= grad_out->size);
+      cp.pooled = TRUE;
+      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
+    }
+  else if (ctx != NULL && ctx->relu_grad)
     {
       g_assert (out->size == grad_out->size);
       cp.out_values = out->data;
       tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
     }
-  tl_tensor_resize (cv->col, 2, (int[]) { groups * K, P });
+  if (groups > cv->scratch_groups)
+    {
+      g_free (cv->vals);
+      g_free (cv->rows);
+      g_free (cv->used);
+      cv->vals = g_new (float, (gsize) groups * MAX (F, P));
+      cv->rows = g_new (const float *, (gsize) groups * MAX (F, P));
+      cv->used = g_new (guint8, (gsize) groups * P);
+      cv->scratch_groups = groups;
+    }
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, col_stride (K, P) });
   if (grad_in != NULL)
     tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
   if (cp.weights)
@@ -355,6 +735,10 @@ conv2d_finalize (TlLayer *layer)
   tl_tensor_free (cv->wpart);
   tl_tensor_free (cv->bpart);
   tl_tensor_free (cv->gmask);
+  g_free (cv->code);
+  g_free (cv->vals);
+  g_free (cv->rows);
+  g_free (cv->used);
   g_free (cv);
 }
 

@@ -55,6 +55,12 @@ typedef struct {
    * the ReLU's output and applies the ReLU's derivative from its own output. */
   TlTensor    *relu_out;
   gboolean     relu_grad;
+  /* Set by the model around a Conv2D that a ReLU and a 2x2, stride-2 max-pool
+   * follow: forward writes only the pooled output into pool_out and leaves
+   * its own output empty (batch 0); backward (pool_grad TRUE) receives the
+   * gradient at the pool's output. */
+  TlTensor    *pool_out;
+  gboolean     pool_grad;
 } TlContext;
 
 #define TL_LAYER_MAX_PARAMS 4

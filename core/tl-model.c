@@ -199,14 +199,26 @@ tl_model_set_token_mask (TlModel *model, const TlTensor *tokens)
   model->ctx.mask_steps = steps;
 }
 
-/* TRUE when layer i is a Conv2D and a ReLU follows it: the convolution then
- * applies the ReLU in its own passes (see TlContext). */
-static gboolean
-relu_fuses (const TlModel *model, int i)
+/* How many layers from i the layer at i runs in its own passes, counting only
+ * layers below `to`: 3 for a Conv2D followed by a ReLU and a 2x2, stride-2
+ * max-pool, 2 for a Conv2D followed by a ReLU (see TlContext), else 1. */
+static int
+fused_span (const TlModel *model, int i, int to)
 {
-  return i + 1 < (int) model->layers->len
-         && ((TlLayer *) g_ptr_array_index (model->layers, i))->spec.kind == TL_LAYER_CONV2D
-         && ((TlLayer *) g_ptr_array_index (model->layers, i + 1))->spec.kind == TL_LAYER_RELU;
+  const TlLayer *conv = g_ptr_array_index (model->layers, i);
+  const TlLayer *pool;
+
+  if (conv->spec.kind != TL_LAYER_CONV2D || i + 1 >= to
+      || ((TlLayer *) g_ptr_array_index (model->layers, i + 1))->spec.kind != TL_LAYER_RELU)
+    return 1;
+  if (i + 2 >= to)
+    return 2;
+  pool = g_ptr_array_index (model->layers, i + 2);
+  if (pool->spec.kind == TL_LAYER_MAXPOOL2D && pool->spec.kernel == 2
+      && (pool->spec.stride == 0 || pool->spec.stride == 2)
+      && conv->out_shape[1] >= 2 && conv->out_shape[2] >= 2)
+    return 3;
+  return 2;
 }
 
 const TlTensor *
@@ -240,14 +252,26 @@ tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to,
     {
       TlTensor *out = g_ptr_array_index (model->acts, i);
 
-      if (i + 1 < to && relu_fuses (model, i))
+      switch (fused_span (model, i, to))
         {
+        case 3:
+          /* only the pooled output leaves the convolution; the two outputs below it are not kept */
+          model->ctx.pool_out = g_ptr_array_index (model->acts, i + 2);
+          tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
+          model->ctx.pool_out = NULL;
+          tl_tensor_resize (g_ptr_array_index (model->acts, i + 1), out->ndim, out->shape);
+          i += 2;
+          x = g_ptr_array_index (model->acts, i);
+          continue;
+        case 2:
           /* the convolution writes the ReLU's output too, while its own is in cache */
           model->ctx.relu_out = g_ptr_array_index (model->acts, i + 1);
           tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
           model->ctx.relu_out = NULL;
           x = g_ptr_array_index (model->acts, ++i);
           continue;
+        default:
+          break;
         }
       tl_layer_forward (g_ptr_array_index (model->layers, i), &model->ctx, x, out);
       x = out;
@@ -279,9 +303,14 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
       const TlTensor *in;
       TlTensor *gin;
 
-      /* a ReLU over a convolution: the convolution takes the ReLU's output
-       * gradient and applies the derivative itself, saving a pass */
-      if (i - 1 >= lowest && relu_fuses (model, i - 1))
+      /* a ReLU (and a pool) over a convolution: the convolution takes the
+       * gradient at the top of the three and applies the derivatives itself */
+      if (i - 2 >= lowest && fused_span (model, i - 2, to) == 3)
+        {
+          i -= 2;
+          model->ctx.pool_grad = TRUE;
+        }
+      else if (i - 1 >= lowest && fused_span (model, i - 1, to) == 2)
         {
           i--;
           model->ctx.relu_grad = TRUE;
@@ -291,6 +320,7 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
       tl_layer_backward (g_ptr_array_index (model->layers, i), &model->ctx, in,
                          g_ptr_array_index (model->acts, i), gout, gin);
       model->ctx.relu_grad = FALSE;
+      model->ctx.pool_grad = FALSE;
     }
 }
 

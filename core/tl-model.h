@@ -16,7 +16,8 @@ typedef struct {
   TlRng      rng;                    /* dropout masks */
 
   /* workspace */
-  GPtrArray *acts;                   /* TlTensor*: output of layer i */
+  GPtrArray *acts;                   /* TlTensor*: output of layer i; batch 0 for a Conv2D and a ReLU
+                                      * whose outputs a fused 2x2 max-pool consumed (see TlContext) */
   GPtrArray *grads;                  /* TlTensor*: dL/d(output of layer i - 1), i.e. gradient into layer i */
   TlTensor  *mask;                   /* [batch, steps] when the first layer is an Embedding */
   TlContext  ctx;
@@ -42,7 +43,8 @@ const TlTensor *tl_model_forward  (TlModel *model, const TlTensor *input, gboole
 /* Back-propagates dL/d(output) of the last forward (in training mode). Stops
  * below the lowest trainable layer: nothing under it needs a gradient. */
 void      tl_model_backward       (TlModel *model, const TlTensor *input, const TlTensor *grad_output);
-/* Runs layers [from, to) only: used by the feature cache of frozen lower layers. */
+/* Runs layers [from, to) only: used by the feature cache of frozen lower layers.
+ * A backward range is the range of the forward (in training mode) before it. */
 const TlTensor *tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to, gboolean training);
 void      tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *grad_output, int from, int to);
 void      tl_model_zero_grad      (TlModel *model);

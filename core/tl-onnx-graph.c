@@ -81,8 +81,9 @@ tl_onnx_graph_op (TlOnnxGraph *g, const char *scope, const char *op_type,
   tl_onnx_graph_add_node (g, tl_onnx_node_new (g, scope, op_type, inputs, outputs));
 }
 
-const char *
-tl_onnx_add_float_initializer (TlOnnxGraph *g, const char *name, int ndim, const gint64 *dims, const float *data)
+/* A TensorProto of DTYPE_FLOAT or DTYPE_INT64 values, fields in ONNX's order. */
+static const char *
+add_initializer (TlOnnxGraph *g, const char *name, int ndim, const gint64 *dims, int data_type, gconstpointer data)
 {
   g_autoptr (GByteArray) t = g_byte_array_new ();
   gsize n = 1;
@@ -91,28 +92,26 @@ tl_onnx_add_float_initializer (TlOnnxGraph *g, const char *name, int ndim, const
     n *= (gsize) dims[i];
   if (ndim > 0)
     tl_pb_write_packed_ints (t, TENSOR_DIMS, dims, ndim);
-  tl_pb_write_int (t, TENSOR_DATA_TYPE, DTYPE_FLOAT);
+  tl_pb_write_int (t, TENSOR_DATA_TYPE, data_type);
   tl_pb_write_string (t, TENSOR_NAME, name);
-  tl_pb_write_packed_floats (t, TENSOR_FLOAT_DATA, data, n);
+  if (data_type == DTYPE_FLOAT)
+    tl_pb_write_packed_floats (t, TENSOR_FLOAT_DATA, data, n);
+  else
+    tl_pb_write_packed_ints (t, TENSOR_INT64_DATA, data, n);
   tl_pb_write_message (g->initializers, GRAPH_INITIALIZER, t);
   return name;
 }
 
 const char *
+tl_onnx_add_float_initializer (TlOnnxGraph *g, const char *name, int ndim, const gint64 *dims, const float *data)
+{
+  return add_initializer (g, name, ndim, dims, DTYPE_FLOAT, data);
+}
+
+const char *
 tl_onnx_add_int64_initializer (TlOnnxGraph *g, const char *name, int ndim, const gint64 *dims, const gint64 *data)
 {
-  g_autoptr (GByteArray) t = g_byte_array_new ();
-  gsize n = 1;
-
-  for (int i = 0; i < ndim; i++)
-    n *= (gsize) dims[i];
-  if (ndim > 0)
-    tl_pb_write_packed_ints (t, TENSOR_DIMS, dims, ndim);
-  tl_pb_write_int (t, TENSOR_DATA_TYPE, DTYPE_INT64);
-  tl_pb_write_string (t, TENSOR_NAME, name);
-  tl_pb_write_packed_ints (t, TENSOR_INT64_DATA, data, n);
-  tl_pb_write_message (g->initializers, GRAPH_INITIALIZER, t);
-  return name;
+  return add_initializer (g, name, ndim, dims, DTYPE_INT64, data);
 }
 
 void

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
+
 /* Every sub-command run as a real process, on data the tests write. */
 
 static const char *binary;
@@ -77,15 +79,6 @@ path_in (const char *name)
   return g_build_filename (tmp, name, NULL);
 }
 
-static void
-write_text (const char *path, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-}
-
 /* Gaussian blobs in 4 dimensions, one centre per class, from a fixed seed. */
 static void
 write_blobs_csv (const char *path, const char *const *classes, int per_class, double shift, guint32 seed)
@@ -106,7 +99,7 @@ write_blobs_csv (const char *path, const char *const *classes, int per_class, do
         }
       g_string_append_printf (s, "%s\n", classes[c]);
     }
-  write_text (path, s->str);
+  tl_test_write_text (path, s->str);
 }
 
 static void
@@ -220,7 +213,7 @@ test_failures_exit_1_with_file_and_line (void)
   g_autofree char *missing = path_in ("missing.safetensors");
   g_autofree char *where = NULL;
 
-  write_text (bad_csv, "a,b,label\n1,2,x\n3,4,y\n5,\xff,x\n");
+  tl_test_write_text (bad_csv, "a,b,label\n1,2,x\n3,4,y\n5,\xff,x\n");
   {
     g_auto (Result) r = { 0 };
     RUN (&r, "train", bad_csv, "--out", model);
@@ -229,7 +222,7 @@ test_failures_exit_1_with_file_and_line (void)
     expect_error_line (&r, where);
     g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
   }
-  write_text (bad_json, "{\n  \"name\": \"x\",\n  \"seed\": oops\n}\n");
+  tl_test_write_text (bad_json, "{\n  \"name\": \"x\",\n  \"seed\": oops\n}\n");
   {
     g_auto (Result) r = { 0 };
     g_autofree char *line = g_strdup_printf ("%s:3:", bad_json);
@@ -401,7 +394,7 @@ write_small_experiment (const char *name)
 
   write_blobs_csv (src, src_classes, 100, 0.0, 11);
   write_blobs_csv (tgt, tgt_classes, 60, 0.3, 12);
-  write_text (path,
+  tl_test_write_text (path,
               "{\n"
               "  \"name\": \"small\",\n"
               "  \"seed\": 5,\n"
@@ -607,24 +600,6 @@ test_run_sentiment (void)
                     ==, 3);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -651,7 +626,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run-fashion-split", test_run_fashion_split_reduced);
   g_test_add_func ("/cli/run-sentiment", test_run_sentiment);
   status = g_test_run ();
-  remove_tree (tmp);
+  tl_test_remove_tree (tmp);
   g_free (tmp);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
 #include "tl-pipeline.h"
@@ -17,33 +18,6 @@ make_temp_dir (void)
 
   g_assert_no_error (error);
   return dir;
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
 }
 
 static const char *minimal =
@@ -64,7 +38,7 @@ load_text (const char *dir, const char *file, const char *text, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, file, NULL);
 
-  write_file (path, text);
+  tl_test_write_text (path, text);
   return tl_experiment_load (path, error);
 }
 
@@ -106,7 +80,7 @@ test_experiment_defaults_and_fields (void)
   target = tl_experiment_resolve_path (exp, exp->target.path);
   g_assert_true (g_str_has_prefix (target, dir));
   g_assert_true (g_str_has_suffix (target, "/sub/target.csv"));
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -159,7 +133,7 @@ test_experiment_round_trip (void)
   copy = tl_experiment_copy (again);
   c = tl_experiment_to_string (copy);
   g_assert_cmpstr (b, ==, c);
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -183,7 +157,7 @@ test_experiment_save_rebases_paths (void)
   g_assert_cmpstr (moved->target.path, ==, "../sub/target.csv");
   after = tl_experiment_resolve_path (moved, moved->target.path);
   g_assert_cmpstr (before, ==, after);
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -238,7 +212,7 @@ test_experiment_errors_name_the_field (void)
                 "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"path\": \"b.csv\" },"
                 " \"outputs\": { \"exports\": [\"models\", \"gif\"] } }",
                 "bad.json: outputs.exports.1: unknown 'gif'");
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -307,7 +281,7 @@ test_experiment_overrides (void)
   g_clear_error (&error);
   after = tl_experiment_to_string (exp);
   g_assert_cmpstr (before, ==, after);
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -345,8 +319,8 @@ test_output_paths_stay_inside (void)
   g_assert_null (bad);
   g_assert_nonnull (strstr (error->message, "symbolic link"));
   g_clear_error (&error);
-  remove_tree (dir);
-  remove_tree (outside);
+  tl_test_remove_tree (dir);
+  tl_test_remove_tree (outside);
 }
 
 static void
@@ -403,7 +377,7 @@ write_blobs (const char *path, const char *const *classes, int per_class, guint3
                                 g_rand_int_range (rand, 0, 1000));
       g_string_append_printf (s, "%s\n", classes[c]);
     }
-  write_file (path, s->str);
+  tl_test_write_text (path, s->str);
 }
 
 typedef struct {
@@ -499,7 +473,7 @@ test_pipeline_runs_and_reports (void)
   g_assert_cmpint (tl_model_lowest_trainable (transfer->model), <, 2);
   g_assert_true (g_file_test (result->summary_path, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (transfer->model_path, G_FILE_TEST_EXISTS));
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 static void
@@ -533,7 +507,7 @@ test_pipeline_async_cancel (void)
   /* stopped after the transfer's first epoch: pretrain and transfer are kept, no baseline */
   g_assert_cmpint (seen.stages[TL_STAGE_BASELINE], ==, 0);
   g_assert_true (g_file_test (summary, G_FILE_TEST_EXISTS));
-  remove_tree (dir);
+  tl_test_remove_tree (dir);
 }
 
 int

@@ -6,10 +6,11 @@
 #include "tl-loss.h"
 #include "tl-model.h"
 
-/* The model runs a ReLU that follows a Conv2D inside the convolution's own
- * passes. These tests run the same layers one by one, unfused, and expect the
- * same bits everywhere. */
+/* The model runs a ReLU that follows a Conv2D, and a 2x2 max-pool after that
+ * ReLU, inside the convolution's own passes. These tests run the same layers
+ * one by one, unfused, and expect the same bits everywhere. */
 
+/* conv - relu - conv - relu - pool (7x7 to 3x3: an odd size) - flatten - dense */
 static TlModel *
 conv_model (void)
 {
@@ -25,6 +26,38 @@ conv_model (void)
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
     g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
   return model;
+}
+
+/* The preset CNN's shape in small: two conv - relu - pool blocks (12 to 6, 4 to 2). */
+static TlModel *
+pooled_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { 1, 14, 14 }, 23);
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 3 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 },
+    { .kind = TL_LAYER_CONV2D, .filters = 7, .kernel = 3 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2, .stride = 2 }, { .kind = TL_LAYER_FLATTEN },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
+  return model;
+}
+
+/* TRUE for the Conv2D and the ReLU under a fused pool: the model keeps no output for them. */
+static gboolean
+consumed_by_pool (TlModel *model, int i)
+{
+  int n = tl_model_n_layers (model);
+
+  for (int c = MAX (i - 1, 0); c <= i; c++)
+    if (c + 2 < n && tl_model_layer (model, c)->spec.kind == TL_LAYER_CONV2D
+        && tl_model_layer (model, c + 2)->spec.kind == TL_LAYER_MAXPOOL2D)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -66,11 +99,11 @@ run_unfused (TlModel *model, const TlTensor *x, const int *labels, int lowest, T
 }
 
 static void
-check_against_unfused (int lowest)
+check_against_unfused (TlModel *(*make) (void), int lowest)
 {
-  g_autoptr (TlModel) fused = conv_model ();
+  g_autoptr (TlModel) fused = make ();
   g_autoptr (TlModel) plain = NULL;
-  g_autoptr (TlTensor) x = tl_tensor_new_4d (6, 2, 9, 9);
+  g_autoptr (TlTensor) x = tl_tensor_new_4d (6, fused->in_shape[0], fused->in_shape[1], fused->in_shape[2]);
   g_autoptr (TlTensor) grad = tl_tensor_new_empty ();
   const int labels[] = { 0, 2, 1, 1, 0, 2 };
   TlTensor *acts[16] = { NULL };
@@ -94,8 +127,11 @@ check_against_unfused (int lowest)
     {
       TlLayer *a = tl_model_layer (fused, i), *b = tl_model_layer (plain, i);
 
-      /* every layer's output, the fused ReLUs' included */
-      assert_same (g_ptr_array_index (fused->acts, i), acts[i]);
+      /* every layer's output, the fused ReLUs' included, except those a fused pool consumed */
+      if (consumed_by_pool (fused, i))
+        g_assert_cmpint (((TlTensor *) g_ptr_array_index (fused->acts, i))->shape[0], ==, 0);
+      else
+        assert_same (g_ptr_array_index (fused->acts, i), acts[i]);
       for (int p = 0; p < a->n_params; p++)
         assert_same (a->params[p].grad, b->params[p].grad);
       tl_tensor_free (acts[i]);
@@ -105,14 +141,26 @@ check_against_unfused (int lowest)
 static void
 test_fused_matches_layers (void)
 {
-  check_against_unfused (0);
+  check_against_unfused (conv_model, 0);
 }
 
 static void
 test_fused_above_frozen (void)
 {
   /* the first convolution frozen: the second is the lowest trainable and gets no input gradient */
-  check_against_unfused (2);
+  check_against_unfused (conv_model, 2);
+}
+
+static void
+test_pooled_matches_layers (void)
+{
+  check_against_unfused (pooled_model, 0);
+}
+
+static void
+test_pooled_above_frozen (void)
+{
+  check_against_unfused (pooled_model, 3);
 }
 
 static void
@@ -139,6 +187,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fusion/conv-relu", test_fused_matches_layers);
   g_test_add_func ("/fusion/conv-relu-frozen-below", test_fused_above_frozen);
+  g_test_add_func ("/fusion/conv-relu-pool", test_pooled_matches_layers);
+  g_test_add_func ("/fusion/conv-relu-pool-frozen-below", test_pooled_above_frozen);
   g_test_add_func ("/fusion/range-split", test_range_ending_at_convolution);
   return g_test_run ();
 }

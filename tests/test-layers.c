@@ -277,6 +277,77 @@ test_conv2d_gradients (void)
     }
 }
 
+/* An output gradient that is mostly zero, as behind a ReLU and a max-pool,
+ * takes the convolution's sparse path: its weight, bias and input gradients
+ * must still match a direct computation in double. Padding and stride 2 too. */
+static void
+test_conv2d_sparse_gradient (void)
+{
+  for (int variant = 0; variant < 2; variant++)
+    {
+      const int shape[3] = { 5, 9, 8 };
+      const TlLayerSpec spec = { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 3,
+                                 .stride = variant + 1, .padding = variant };
+      g_autoptr (TlLayer) layer = make_layer (&spec, 3, shape, 31 + variant);
+      g_autoptr (TlTensor) in = NULL;
+      g_autoptr (TlTensor) out = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) grad_out = NULL;
+      g_autoptr (TlTensor) grad_in = tl_tensor_new_empty ();
+      g_autoptr (GArray) ref_in = NULL;
+      TlContext ctx = { .training = TRUE };
+      const int B = 5, C = shape[0], H = shape[1], W = shape[2], k = 3, s = variant + 1, pad = variant;
+      const int F = layer->out_shape[0], OH = layer->out_shape[1], OW = layer->out_shape[2];
+      TlRng rng;
+
+      tl_rng_init (&rng, 40 + variant);
+      in = random_input (B, 3, shape, &rng);
+      tl_layer_zero_grad (layer);
+      tl_layer_forward (layer, &ctx, in, out);
+      grad_out = tl_tensor_new (out->ndim, out->shape);
+      for (gsize i = 0; i < grad_out->size; i++)
+        grad_out->data[i] = tl_rng_uniform (&rng) < 0.15f ? tl_rng_uniform_range (&rng, -1.0f, 1.0f) : 0.0f;
+      tl_layer_backward (layer, &ctx, in, out, grad_out, grad_in);
+
+      ref_in = g_array_new (FALSE, TRUE, sizeof (double));
+      g_array_set_size (ref_in, in->size);
+      for (int f = 0; f < F; f++)
+        {
+          double db = 0.0;
+
+          for (int c = 0; c < C; c++)
+            for (int i = 0; i < k; i++)
+              for (int j = 0; j < k; j++)
+                {
+                  const float w = layer->params[0].value->data[((f * C + c) * k + i) * k + j];
+                  double dw = 0.0;
+
+                  for (int b = 0; b < B; b++)
+                    for (int oh = 0; oh < OH; oh++)
+                      for (int ow = 0; ow < OW; ow++)
+                        {
+                          const int ih = oh * s - pad + i, iw = ow * s - pad + j;
+                          const double g = grad_out->data[(((gsize) b * F + f) * OH + oh) * OW + ow];
+                          const gsize at = (((gsize) b * C + c) * H + ih) * W + iw;
+
+                          if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+                            continue;
+                          dw += g * in->data[at];
+                          g_array_index (ref_in, double, at) += g * w;
+                        }
+                  g_assert_cmpfloat_with_epsilon (layer->params[0].grad->data[((f * C + c) * k + i) * k + j],
+                                                  dw, 1e-4 * (1 + fabs (dw)));
+                }
+          for (int b = 0; b < B; b++)
+            for (int q = 0; q < OH * OW; q++)
+              db += grad_out->data[((gsize) b * F + f) * OH * OW + q];
+          g_assert_cmpfloat_with_epsilon (layer->params[1].grad->data[f], db, 1e-4 * (1 + fabs (db)));
+        }
+      for (gsize i = 0; i < in->size; i++)
+        g_assert_cmpfloat_with_epsilon (grad_in->data[i], g_array_index (ref_in, double, i),
+                                        1e-4 * (1 + fabs (g_array_index (ref_in, double, i))));
+    }
+}
+
 /* A batch larger than one im2col chunk gives the same outputs and gradients
  * as the samples one at a time. */
 static void
@@ -630,6 +701,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/dropout", test_dropout);
   g_test_add_func ("/layers/conv2d/gradients", test_conv2d_gradients);
   g_test_add_func ("/layers/conv2d/chunks", test_conv2d_chunks);
+  g_test_add_func ("/layers/conv2d/sparse-gradient", test_conv2d_sparse_gradient);
   g_test_add_func ("/layers/maxpool2d/gradients", test_maxpool2d_gradients);
   add_sequence_layer_tests ();
   g_test_add_func ("/layers/frozen", test_frozen);

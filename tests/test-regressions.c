@@ -85,6 +85,15 @@ typedef struct {
   LoadFunc load;
 } Case;
 
+static void
+case_free (gpointer data)
+{
+  Case *c = data;
+
+  g_free (c->path);
+  g_free (c);
+}
+
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -110,7 +119,8 @@ main (int argc, char **argv)
 {
   const char *source = g_getenv ("TL_SOURCE_DIR");
   g_autofree char *root = NULL;
-  guint n_cases = 0;
+  g_autoptr (GPtrArray) cases = g_ptr_array_new_with_free_func (case_free);
+  int status;
 
   g_test_init (&argc, &argv, NULL);
   root = g_build_filename (source != NULL ? source : ".", "tests", "regressions", NULL);
@@ -128,7 +138,6 @@ main (int argc, char **argv)
       g_ptr_array_sort (names, compare_names);
       for (guint k = 0; k < names->len; k++)
         {
-          /* lives as long as the test program */
           Case *c = g_new0 (Case, 1);
           g_autofree char *test_path = NULL;
 
@@ -137,11 +146,12 @@ main (int argc, char **argv)
           test_path = g_strdup_printf ("/regressions/%s/%s", loaders[i].folder,
                                        (char *) g_ptr_array_index (names, k));
           g_test_add_data_func (test_path, c, run_case);
-          n_cases++;
+          g_ptr_array_add (cases, c);
         }
     }
   /* an empty or misplaced folder would silently test nothing */
-  if (n_cases == 0)
+  if (cases->len == 0)
     g_error ("no regression inputs under %s (is TL_SOURCE_DIR set?)", root);
-  return g_test_run ();
+  status = g_test_run ();
+  return status;
 }

@@ -207,6 +207,53 @@ adam_config (TlTrainConfig *c, float lr, int epochs, int batch)
   c->batch_size = batch;
 }
 
+/* Trains with Adam at batch 32 and checks that the mean loss falls at least tenfold. */
+static void
+assert_loss_falls_tenfold (const char *what, TlModel *model, const TlDataset *ds, float lr, int epochs)
+{
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  TlTrainConfig c;
+  double before, after;
+
+  before = mean_loss (model, ds);
+  adam_config (&c, lr, epochs, 32);
+  g_assert_true (tl_train (model, ds, NULL, &c, NULL, history, &error));
+  g_assert_no_error (error);
+  after = mean_loss (model, ds);
+  g_test_message ("%s: loss %.4f -> %.5f, %.2f s", what, before, after, history->train_seconds);
+  g_assert_cmpfloat (after * 10.0, <=, before);
+}
+
+/* Trains two copies of base with c, without and then with the feature cache. */
+static void
+train_plain_and_cached (TlModel *base, const TlDataset *train, const TlDataset *val, TlTrainConfig *c,
+                        TlHistory *h1, TlHistory *h2, TlModel **plain, TlModel **cached)
+{
+  g_autoptr (GError) error = NULL;
+
+  *plain = tl_model_copy (base);
+  *cached = tl_model_copy (base);
+  c->feature_cache = FALSE;
+  g_assert_true (tl_train (*plain, train, val, c, NULL, h1, &error));
+  g_assert_no_error (error);
+  c->feature_cache = TRUE;
+  g_assert_true (tl_train (*cached, train, val, c, NULL, h2, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_close_weights (const TlModel *a, const TlModel *b, float eps)
+{
+  gsize na, nb;
+  g_autofree float *wa = weights_of (a, &na);
+  g_autofree float *wb = weights_of (b, &nb);
+
+  g_assert_cmpuint (na, ==, nb);
+  for (gsize i = 0; i < na; i++)
+    g_assert_cmpfloat_with_epsilon (wa[i], wb[i], eps);
+}
+
 /* ---- tests ---- */
 
 static void
@@ -249,42 +296,28 @@ static void
 test_cnn (void)
 {
   g_autoptr (TlDataset) ds = bar_images (300, 2);
-  g_autoptr (TlHistory) history = tl_history_new ();
-  g_autoptr (GError) error = NULL;
   g_autoptr (TlModel) model = NULL;
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 }, { .kind = TL_LAYER_RELU },
     { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
     { .kind = TL_LAYER_DENSE, .units = 3 },
   };
-  TlTrainConfig c;
-  double before, after;
 
   model = build (3, (int[]) { 1, 8, 8 }, specs, G_N_ELEMENTS (specs), 4);
   g_assert_nonnull (model);
-  before = mean_loss (model, ds);
-  adam_config (&c, 0.01f, 25, 32);
-  g_assert_true (tl_train (model, ds, NULL, &c, NULL, history, &error));
-  g_assert_no_error (error);
-  after = mean_loss (model, ds);
-  g_test_message ("cnn: loss %.4f -> %.5f, %.2f s", before, after, history->train_seconds);
-  g_assert_cmpfloat (after * 10.0, <=, before);
+  assert_loss_falls_tenfold ("cnn", model, ds, 0.01f, 25);
 }
 
 static void
 test_lstm (void)
 {
   g_autoptr (TlDataset) ds = sequence_data (400, 3);
-  g_autoptr (TlHistory) history = tl_history_new ();
-  g_autoptr (GError) error = NULL;
   g_autoptr (TlModel) model = NULL;
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_EMBEDDING, .vocab_size = 13, .embed_dim = 8 },
     { .kind = TL_LAYER_LSTM, .units = 16 },
     { .kind = TL_LAYER_DENSE, .units = 2 },
   };
-  TlTrainConfig c;
-  double before, after;
 
   model = build (1, (int[]) { 10 }, specs, G_N_ELEMENTS (specs), 5);
   if (model == NULL)
@@ -292,13 +325,7 @@ test_lstm (void)
       g_test_skip ("LSTM layers are not available");
       return;
     }
-  before = mean_loss (model, ds);
-  adam_config (&c, 0.02f, 40, 32);
-  g_assert_true (tl_train (model, ds, NULL, &c, NULL, history, &error));
-  g_assert_no_error (error);
-  after = mean_loss (model, ds);
-  g_test_message ("lstm: loss %.4f -> %.5f, %.2f s", before, after, history->train_seconds);
-  g_assert_cmpfloat (after * 10.0, <=, before);
+  assert_loss_falls_tenfold ("lstm", model, ds, 0.02f, 40);
 }
 
 static void
@@ -530,29 +557,17 @@ test_feature_cache (void)
   g_autoptr (TlHistory) h1 = tl_history_new ();
   g_autoptr (TlHistory) h2 = tl_history_new ();
   g_autoptr (GError) error = NULL;
-  gsize n1, n2;
-  g_autofree float *w1 = NULL;
-  g_autofree float *w2 = NULL;
   TlTrainConfig c;
 
   /* layers 0-2 (Dense, ReLU, Dropout 0) frozen */
   tl_model_freeze_below (base, 3);
-  plain = tl_model_copy (base);
-  cached = tl_model_copy (base);
   adam_config (&c, 0.01f, 8, 16);
-  c.feature_cache = FALSE;
-  g_assert_true (tl_train (plain, train, val, &c, NULL, h1, &error));
+  train_plain_and_cached (base, train, val, &c, h1, h2, &plain, &cached);
   g_assert_cmpint (h1->cached_layers, ==, 0);
-  c.feature_cache = TRUE;
-  g_assert_true (tl_train (cached, train, val, &c, NULL, h2, &error));
-  g_assert_no_error (error);
   g_assert_cmpint (h2->cached_layers, ==, 3);
   g_assert_cmpfloat (h2->cache_seconds, >=, 0.0);
 
-  w1 = weights_of (plain, &n1);
-  w2 = weights_of (cached, &n2);
-  for (gsize i = 0; i < n1; i++)
-    g_assert_cmpfloat_with_epsilon (w1[i], w2[i], 1e-4);
+  assert_close_weights (plain, cached, 1e-4);
   for (int e = 0; e < 8; e++)
     g_assert_cmpfloat_with_epsilon (g_array_index (h1->epochs, TlEpochRecord, e).val_loss,
                                     g_array_index (h2->epochs, TlEpochRecord, e).val_loss, 1e-4);
@@ -583,15 +598,11 @@ test_feature_cache_tokens (void)
   g_autoptr (TlModel) cached = NULL;
   g_autoptr (TlHistory) h1 = tl_history_new ();
   g_autoptr (TlHistory) h2 = tl_history_new ();
-  g_autoptr (GError) error = NULL;
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_EMBEDDING, .vocab_size = 13, .embed_dim = 8 },
     { .kind = TL_LAYER_LSTM, .units = 8 },
     { .kind = TL_LAYER_DENSE, .units = 2 },
   };
-  gsize n1, n2;
-  g_autofree float *w1 = NULL;
-  g_autofree float *w2 = NULL;
   TlTrainConfig c;
 
   base = build (1, (int[]) { 10 }, specs, G_N_ELEMENTS (specs), 6);
@@ -601,19 +612,10 @@ test_feature_cache_tokens (void)
       return;
     }
   tl_model_freeze_below (base, 1);
-  plain = tl_model_copy (base);
-  cached = tl_model_copy (base);
   adam_config (&c, 0.01f, 4, 16);
-  c.feature_cache = FALSE;
-  g_assert_true (tl_train (plain, train, val, &c, NULL, h1, &error));
-  c.feature_cache = TRUE;
-  g_assert_true (tl_train (cached, train, val, &c, NULL, h2, &error));
-  g_assert_no_error (error);
+  train_plain_and_cached (base, train, val, &c, h1, h2, &plain, &cached);
   g_assert_cmpint (h2->cached_layers, ==, 1);
-  w1 = weights_of (plain, &n1);
-  w2 = weights_of (cached, &n2);
-  for (gsize i = 0; i < n1; i++)
-    g_assert_cmpfloat_with_epsilon (w1[i], w2[i], 1e-4);
+  assert_close_weights (plain, cached, 1e-4);
 }
 
 typedef struct {

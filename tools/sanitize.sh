@@ -17,7 +17,8 @@ else
 fi
 ninja -C "$build"
 
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+# fast_unwind_on_malloc=0: system libraries lack frame pointers, and suppressions need whole stacks
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 # GLib's slice allocator and GTK's GL renderer hide allocations from the sanitizer

@@ -9,6 +9,7 @@
 #include "tl-error.h"
 #include "tl-layer-editor.h"
 #include "tl-model.h"
+#include "tl-ui-util.h"
 
 /* A layer whose weights alone would exceed this is refused before it is allocated. */
 #define MAX_PARAMS ((guint64) 200000000)
@@ -190,22 +191,6 @@ entry_clear (gpointer data)
   g_clear_pointer (&e->auto_name, g_free);
 }
 
-static char *
-thousands (guint64 n)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
-  GString *out = g_string_new (NULL);
-  gsize len = strlen (digits);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* The spec as built: the head sized for the classes, an Embedding's 0 vocabulary from the data. */
 static TlLayerSpec
 effective_spec (TlLayerEditor *self, int i)
@@ -280,7 +265,7 @@ recompute (TlLayerEditor *self)
       if (tl_architecture_layer_params (&spec, prev ? prev->out_ndim : self->in_ndim,
                                         prev ? prev->out_shape : self->in_shape) > MAX_PARAMS)
         {
-          g_autofree char *limit = thousands (MAX_PARAMS);
+          g_autofree char *limit = tl_format_thousands (MAX_PARAMS);
           g_set_error (&error, TL_ERROR, TL_ERROR_TOO_LARGE, _("this layer would have more than %s parameters"),
                        limit);
         }
@@ -297,7 +282,7 @@ recompute (TlLayerEditor *self)
         }
       layer = tl_model_layer (model, i);
       shape = tl_tensor_shape_string (layer->out_ndim, layer->out_shape);
-      params = thousands ((guint64) tl_architecture_layer_params (&spec, layer->in_ndim, layer->in_shape));
+      params = tl_format_thousands ((guint64) tl_architecture_layer_params (&spec, layer->in_ndim, layer->in_shape));
       e->text = g_strdup_printf (_("%s · output %s · %s parameters"), layer->name, shape, params);
     }
   if (self->head < 0)

@@ -6,6 +6,7 @@
 
 #include "tl-layer-row.h"
 #include "tl-layer-table.h"
+#include "tl-ui-util.h"
 
 struct _TlLayerTable
 {
@@ -31,22 +32,6 @@ G_DEFINE_FINAL_TYPE (TlLayerTable, tl_layer_table, GTK_TYPE_WIDGET)
 
 enum { CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-static char *
-format_thousands (gsize n)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, n);
-  GString *out = g_string_new (NULL);
-  gsize len = strlen (digits);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-  return g_string_free (out, FALSE);
-}
 
 /* Labels */
 
@@ -121,7 +106,7 @@ bind_params (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data
 {
   TlLayerRow *row = gtk_list_item_get_item (item);
   gsize n = tl_layer_param_count (tl_layer_row_get_layer (row));
-  g_autofree char *text = n > 0 ? format_thousands (n) : g_strdup ("–");
+  g_autofree char *text = n > 0 ? tl_format_thousands (n) : g_strdup ("–");
 
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
 }

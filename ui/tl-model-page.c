@@ -8,6 +8,7 @@
 #include "tl-layer-editor.h"
 #include "tl-model-file.h"
 #include "tl-model-page.h"
+#include "tl-ui-util.h"
 
 struct _TlModelPage
 {
@@ -30,22 +31,6 @@ struct _TlModelPage
 #define CUSTOM_INDEX 4
 
 G_DEFINE_FINAL_TYPE (TlModelPage, tl_model_page, GTK_TYPE_WIDGET)
-
-static char *
-thousands (guint64 n)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
-  GString *out = g_string_new (NULL);
-  gsize len = strlen (digits);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-  return g_string_free (out, FALSE);
-}
 
 static const TlDataSlot *
 architecture_slot (TlDocument *doc)
@@ -112,7 +97,7 @@ update_full (TlModelPage *self, gboolean with_layers)
   gtk_stack_set_visible_child_name (self->table_stack, doc->source_model != NULL || custom ? "table" : "empty");
   if (doc->source_model != NULL)
     {
-      g_autofree char *count = thousands (tl_model_param_count (doc->source_model, FALSE));
+      g_autofree char *count = tl_format_thousands (tl_model_param_count (doc->source_model, FALSE));
       g_autofree char *text = g_strdup_printf (_("%s parameters in %d layers"), count,
                                                tl_model_n_layers (doc->source_model));
       gtk_label_set_text (self->params_label, text);

@@ -7,6 +7,7 @@
 
 #include "tl-layer-table.h"
 #include "tl-transfer-page.h"
+#include "tl-ui-util.h"
 
 struct _TlTransferPage
 {
@@ -37,22 +38,6 @@ head_index (TlModel *model)
   return -1;
 }
 
-static char *
-thousands (gsize n)
-{
-  g_autofree char *digits = g_strdup_printf ("%" G_GSIZE_FORMAT, n);
-  GString *out = g_string_new (NULL);
-  gsize len = strlen (digits);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (i > 0 && (len - i) % 3 == 0)
-        g_string_append_c (out, ',');
-      g_string_append_c (out, digits[i]);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static void
 update_counts (TlTransferPage *self)
 {
@@ -69,8 +54,8 @@ update_counts (TlTransferPage *self)
     }
   trainable = tl_model_param_count (model, TRUE);
   total = tl_model_param_count (model, FALSE);
-  t = thousands (trainable);
-  a = thousands (total);
+  t = tl_format_thousands (trainable);
+  a = tl_format_thousands (total);
   text = g_strdup_printf (_("%s trainable"), t);
   total_text = g_strdup_printf (_("of %s parameters (%.1f%%)"), a, total > 0 ? 100.0 * trainable / total : 0.0);
   gtk_label_set_text (self->trainable_label, text);

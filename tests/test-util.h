@@ -1,0 +1,10 @@
+#pragma once
+
+#include <glib.h>
+
+/* File helpers shared by the test programs. */
+
+/* Writes text to path; the test fails if that is not possible. */
+void tl_test_write_text  (const char *path, const char *text);
+/* Removes a folder and everything below it (links are removed, not followed). */
+void tl_test_remove_tree (const char *path);
