@@ -11,7 +11,7 @@
 
 static char *tl_fuzz_dir;
 
-static void
+static inline void
 tl_fuzz_cleanup (void)
 {
   g_autoptr (GDir) dir = NULL;
@@ -30,7 +30,7 @@ tl_fuzz_cleanup (void)
 }
 
 /* Path of `name` inside the private folder, holding exactly data[0..size). */
-static char *
+static inline char *
 tl_fuzz_write (const char *name, const guint8 *data, size_t size)
 {
   char *path;
@@ -60,7 +60,7 @@ tl_fuzz_write (const char *name, const guint8 *data, size_t size)
 }
 
 /* Every loader must explain a refusal: a failure without a message is a bug. */
-static void
+static inline void
 tl_fuzz_check_error (gboolean ok, GError *error)
 {
   if (!ok && (error == NULL || error->message == NULL || error->message[0] == '\0'))
@@ -70,7 +70,7 @@ tl_fuzz_check_error (gboolean ok, GError *error)
 }
 
 /* GLib's criticals are programming errors: make them crash so they are found. */
-static void
+static inline void
 tl_fuzz_init (void)
 {
   static gboolean done;
