@@ -23,7 +23,6 @@
  * look like the file itself. */
 
 #define KILLS 40
-#define MAX_DELAY_US 40000
 
 typedef struct {
   const char *name;        /* file name in the folder */
@@ -289,29 +288,51 @@ run_kind (gconstpointer data)
   gint64 seen = 0;
   int leftovers = 0, changed = 0;
 
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_assert_true (kind->save (path, 0, &error));
-  g_assert_no_error (error);
-
+  gint64 save_us, start;
   int kill_no;
 
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < 5; i++)
+    {
+      g_assert_true (kind->save (path, 0, &error));
+      g_assert_no_error (error);
+    }
+  save_us = MAX ((g_get_monotonic_time () - start) / 5, 1);
+
   /* At least KILLS kills, and more (up to ten times as many) until some landed
-   * mid-write and some after a finished save: timing differs between builds. */
+   * mid-write and some after a finished save. */
   for (kill_no = 0; kill_no < KILLS || ((leftovers == 0 || changed == 0) && kill_no < 10 * KILLS); kill_no++)
     {
       gint64 g;
-      int status;
-      pid_t pid = fork ();
+      int status, ready[2];
+      char byte;
+      pid_t pid;
 
+      g_assert_cmpint (pipe (ready), ==, 0);
+      pid = fork ();
       g_assert_cmpint (pid, >=, 0);
       if (pid == 0)
         {
-          /* the child: save forever, each generation after the last one seen */
+          /* the child: save forever, each generation after the last one seen,
+           * telling the parent once the first save is done */
+          close (ready[0]);
           for (guint64 next = (guint64) seen + 1;; next++)
-            if (!kind->save (path, next, NULL))
-              _exit (3);
+            {
+              if (!kind->save (path, next, NULL))
+                _exit (3);
+              if (ready[1] >= 0 && write (ready[1], "+", 1) == 1)
+                {
+                  close (ready[1]);
+                  ready[1] = -1;
+                }
+            }
         }
-      g_usleep (g_rand_int_range (rand, 0, MAX_DELAY_US));
+      close (ready[1]);
+      g_assert_cmpint (read (ready[0], &byte, 1), ==, 1);
+      close (ready[0]);
+      /* somewhere within the next two saves: mid-write or between writes */
+      g_usleep (g_rand_int_range (rand, 0, (gint32) MIN (2 * save_us, G_MAXINT32)));
       g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
       g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
       g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
