@@ -94,17 +94,36 @@ print_summary (const TlPipelineResult *result)
     printf (_("Results in %s\n"), result->output_folder);
 }
 
+/* The command that continues this run where it stopped. */
+static char *
+resume_command (const char *experiment, const char *out, char **sets)
+{
+  g_autoptr (GString) cmd = g_string_new ("transfer-lab run");
+  g_autofree char *exp_q = g_shell_quote (experiment);
+  g_autofree char *out_q = g_shell_quote (out);
+
+  g_string_append_printf (cmd, " %s --out %s", exp_q, out_q);
+  for (int i = 0; sets && sets[i]; i++)
+    {
+      g_autofree char *q = g_shell_quote (sets[i]);
+      g_string_append_printf (cmd, " --set %s", q);
+    }
+  g_string_append (cmd, " --resume");
+  return g_string_free (g_steal_pointer (&cmd), FALSE);
+}
+
 int
 tl_cmd_run (int argc, char **argv)
 {
   g_auto (GStrv) files = NULL;
   g_auto (GStrv) sets = NULL;
   g_autofree char *out = NULL;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, resume = FALSE;
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The results folder (default: the experiment's outputs.folder)"), N_("DIR") },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the summary"), NULL },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue an interrupted run in the results folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("EXPERIMENT.json") },
     { NULL },
   };
@@ -115,6 +134,7 @@ tl_cmd_run (int argc, char **argv)
   g_autoptr (TlProgress) progress = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   TlPipelineCallbacks callbacks = { on_stage, on_batch, on_epoch, NULL };
+  TlPipelineOptions options;
   RunView view = { 0 };
   gboolean ok;
 
@@ -144,15 +164,22 @@ tl_cmd_run (int argc, char **argv)
   view.cancellable = cancellable;
   view.quiet = quiet;
   callbacks.user_data = &view;
+  tl_pipeline_options_init (&options);
+  options.output_folder = out;
+  options.resume = resume;
   tl_interrupt_install ();
-  ok = tl_pipeline_run (exp, out, &callbacks, cancellable, &result, &error);
+  ok = tl_pipeline_run_with_options (exp, &options, &callbacks, cancellable, &result, &error);
   tl_progress_end_line (progress);
   if (result != NULL && result->runs->len > 0)
     print_summary (result);
   if (!ok)
     {
       if (g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
-        tl_cli_error (_("interrupted: %s"), error->message);
+        {
+          g_autofree char *folder = tl_experiment_output_folder (exp, out);
+          g_autofree char *command = resume_command (files[0], folder, sets);
+          tl_cli_error (_("interrupted: %s; continue with: %s"), error->message, command);
+        }
       else
         tl_cli_report (error);
       return TL_EXIT_FAILURE;

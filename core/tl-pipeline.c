@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "tl-architecture.h"
 #include "tl-atomic-file.h"
@@ -12,7 +13,8 @@
 #include "tl-export.h"
 #include "tl-model-file.h"
 #include "tl-onnx.h"
-#include "tl-pipeline.h"
+#include "tl-rng.h"
+#include "tl-pipeline-private.h"
 
 static const char *const stage_names[] = {
   [TL_STAGE_IMPORT_SOURCE] = "import-source",
@@ -79,6 +81,9 @@ typedef struct {
   int                        epoch_offset;   /* gradual unfreezing trains in pieces */
   int                        total_epochs;
   char                      *out;
+  gboolean                   resume;
+  gboolean                   loading;        /* finished stages of the interrupted run are still loadable */
+  JsonNode                  *old_summary;    /* summary.json of the interrupted run */
 } Ctx;
 
 static void
@@ -150,13 +155,47 @@ append_history (TlHistory *into, const TlHistory *part, int offset)
   into->cancelled |= part->cancelled;
 }
 
+/* One call of the trainer, checkpointed into `ckpt`; when resuming, it
+ * continues from that checkpoint if there is one. */
+static gboolean
+train_piece (Ctx *c, TlModel *model, const TlPipelineData *data, TlTrainConfig *config, const char *ckpt,
+             TlHistory *history, GError **error)
+{
+  TlTrainCallbacks callbacks = { on_batch, on_epoch, should_stop, c };
+  g_autofree char *dir = g_path_get_dirname (ckpt);
+  gboolean stopped = FALSE;
+  int done = 0;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", ckpt, g_strerror (errno));
+      return FALSE;
+    }
+  config->checkpoint_path = ckpt;
+  config->resume_path = NULL;
+  if (c->resume && g_file_test (ckpt, G_FILE_TEST_EXISTS))
+    {
+      if (!tl_pipeline_checkpoint_peek (ckpt, data->val != NULL && data->val->n > 0, config->patience, &done,
+                                        &stopped, error))
+        return FALSE;
+      /* early stopping ended it there: the trainer must not go on */
+      if (stopped)
+        config->epochs = MIN (config->epochs, done);
+      config->resume_path = ckpt;
+    }
+  if (!tl_train (model, data->train, data->val, config, &callbacks, history, error))
+    return FALSE;
+  if (stopped)
+    history->stopped_early = TRUE;
+  return TRUE;
+}
+
 /* Trains with the spec's budget; with unfreeze_every > 0, one more frozen layer
  * (from the top) is released every that many epochs. */
 static gboolean
-train_model (Ctx *c, TlModel *model, const TlPipelineData *data, const TlTrainSpec *spec, guint64 seed,
-             gboolean cache, int unfreeze_every, TlHistory *history, GError **error)
+train_model (Ctx *c, const char *name, TlModel *model, const TlPipelineData *data, const TlTrainSpec *spec,
+             guint64 seed, gboolean cache, int unfreeze_every, TlHistory *history, GError **error)
 {
-  TlTrainCallbacks callbacks = { on_batch, on_epoch, should_stop, c };
   TlTrainConfig config;
   int done = 0;
 
@@ -165,17 +204,21 @@ train_model (Ctx *c, TlModel *model, const TlPipelineData *data, const TlTrainSp
   c->epoch_offset = 0;
   c->total_epochs = spec->epochs;
   if (unfreeze_every <= 0 || tl_model_lowest_trainable (model) == 0)
-    return tl_train (model, data->train, data->val, &config, &callbacks, history, error);
+    {
+      g_autofree char *ckpt = tl_pipeline_checkpoint_path (c->out, name, 0);
+      return train_piece (c, model, data, &config, ckpt, history, error);
+    }
 
-  while (done < spec->epochs)
+  for (int phase = 1; done < spec->epochs; phase++)
     {
       g_autoptr (TlHistory) part = tl_history_new ();
+      g_autofree char *ckpt = tl_pipeline_checkpoint_path (c->out, name, phase);
       gboolean released = FALSE;
 
       config.epochs = MIN (unfreeze_every, spec->epochs - done);
       config.seed = seed + done;
       c->epoch_offset = done;
-      if (!tl_train (model, data->train, data->val, &config, &callbacks, part, error))
+      if (!train_piece (c, model, data, &config, ckpt, part, error))
         return FALSE;
       append_history (history, part, done);
       done += config.epochs;
@@ -220,6 +263,62 @@ run_new (const char *name, TlModel *model, const TlDataset *train, TlHistory *hi
   run->cached_layers = history->cached_layers;
   run->cache_seconds = history->cache_seconds;
   return run;
+}
+
+static gboolean cancelled (Ctx *c, TlPipelineResult *result, const TlHistory *history);
+
+/* A stage the interrupted run finished, from its files, or NULL when it has to
+ * be trained: then so do the stages after it. */
+static TlRunResult *
+load_finished_run (Ctx *c, const char *name, const char *folder_name, const TlDataset *train)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *folder = NULL, *model_path = NULL, *history_path = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlHistory) history = NULL;
+  JsonObject *entry;
+  TlRunResult *run;
+
+  if (!c->loading)
+    return NULL;
+  c->loading = FALSE;
+  entry = tl_pipeline_summary_run (c->old_summary, name);
+  if (entry == NULL || tl_pipeline_has_checkpoints (c->out, name)
+      || (folder = tl_output_path (c->out, folder_name, NULL)) == NULL)
+    return NULL;
+  model_path = g_build_filename (folder, "model.safetensors", NULL);
+  history_path = g_build_filename (folder, "history.csv", NULL);
+  if ((model = tl_model_file_load (model_path, &info, &error)) == NULL
+      || (history = tl_pipeline_load_history (history_path, &error)) == NULL)
+    {
+      g_debug ("%s: training it again: %s", name, error->message);
+      return NULL;
+    }
+  if (tl_model_n_outputs (model) != train->n_classes
+      || json_object_get_int_member_with_default (entry, "epochs", -1) != (gint64) history->epochs->len
+      || json_object_get_int_member_with_default (entry, "total_params", -1)
+             != (gint64) tl_model_param_count (model, FALSE))
+    return NULL;
+  history->train_seconds = json_object_get_double_member_with_default (entry, "train_seconds", 0.0);
+  history->cached_layers = (int) json_object_get_int_member_with_default (entry, "cached_layers", 0);
+  run = run_new (name, g_steal_pointer (&model), train, g_steal_pointer (&history));
+  run->trainable_params = (guint64) json_object_get_int_member_with_default (entry, "trainable_params",
+                                                                              (gint64) run->trainable_params);
+  run->folder = g_steal_pointer (&folder);
+  run->model_path = g_steal_pointer (&model_path);
+  c->loading = TRUE;
+  stage (c, TL_STAGE_EXPORT, "%s finished before the interruption: loaded %s", name, run->model_path);
+  return run;
+}
+
+/* Once a stage's model is saved, its checkpoints are no longer needed. */
+static gboolean
+finish_stage (Ctx *c, TlPipelineResult *result, const TlRunResult *run, GError **error)
+{
+  if (cancelled (c, result, run->history))
+    return TRUE;
+  return tl_pipeline_remove_checkpoints (c->out, run->name, error);
 }
 
 static gboolean
@@ -478,6 +577,54 @@ fresh_copy (const TlModel *model, int n_classes, guint64 seed, GError **error)
   return tl_architecture_build (arch, seed, 0, error);
 }
 
+/* Fine-tunes a copy of the pretrained model on the target. *run_out is NULL
+ * when it was cancelled before an epoch finished. */
+static gboolean
+transfer_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, const TlPipelineData *target,
+                const char *target_path, const char *model_from, TlRunResult **run_out, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autoptr (TlModel) model = tl_model_copy (pretrained);
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (TlTensor) probs = NULL;
+  TlRunResult *run;
+
+  *run_out = NULL;
+  /* the new head depends on the seed alone, not on how the pretrained model came to be */
+  tl_rng_init (&model->rng, exp->seed + 3);
+  if (exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
+    {
+      if (!exp->transfer.rebuild_head)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.rebuild_head: the model has %d outputs but the target %d classes",
+                       tl_model_n_outputs (model), target->train->n_classes);
+          return FALSE;
+        }
+      if (!tl_model_replace_head (model, target->train->n_classes, error))
+        return FALSE;
+    }
+  if (!tl_pipeline_apply_freeze (model, &exp->transfer, error))
+    return FALSE;
+  stage (c, TL_STAGE_TRANSFER, "fine-tuning %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+         " parameters on %d samples of %d classes", (guint64) tl_model_param_count (model, TRUE),
+         (guint64) tl_model_param_count (model, FALSE), target->train->n, target->train->n_classes);
+  if (!train_model (c, "transfer", model, target, &exp->transfer.finetune, exp->seed, exp->transfer.feature_cache,
+                    exp->transfer.unfreeze_every, history, error))
+    return FALSE;
+  if (cancelled (c, result, history) && history->epochs->len == 0)
+    return TRUE;
+  run = run_new ("transfer", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+  g_ptr_array_add (result->runs, run);
+  *run_out = run;
+  if (!evaluate (run, target->test, &probs, error))
+    return FALSE;
+  stage (c, TL_STAGE_EXPORT, "writing the transferred model");
+  return export_run (c, run, exp->outputs.transfer_folder, target, probs, target_path,
+                     model_from ? model_from : "pretrain", error)
+         && finish_stage (c, result, run, error);
+}
+
 static gboolean
 pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
 {
@@ -524,22 +671,34 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return FALSE;
       if (source->preprocess && source->preprocess->vocab)
         vocab = tl_vocab_size (source->preprocess->vocab);
-      pretrained = tl_pipeline_build_model (&exp->architecture, source->train, vocab, exp->seed, error);
-      if (pretrained == NULL)
-        return FALSE;
-      stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
-             source->train->n_classes);
-      if (!train_model (c, pretrained, source, &exp->pretrain, exp->seed, FALSE, 0, history, error))
-        return FALSE;
-      if (cancelled (c, result, history) && history->epochs->len == 0)
-        return TRUE;
-      run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
-      g_ptr_array_add (result->runs, run);
-      if (!evaluate (run, source->test, &probs, error))
-        return FALSE;
-      stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
-      if (!export_run (c, run, exp->outputs.pretrain_folder, source, probs, source_path, NULL, error))
-        return FALSE;
+      run = load_finished_run (c, "pretrain", exp->outputs.pretrain_folder, source->train);
+      if (run != NULL)
+        {
+          g_ptr_array_add (result->runs, run);
+          pretrained = tl_model_copy (run->model);
+          if (!evaluate (run, source->test, NULL, error))
+            return FALSE;
+        }
+      else
+        {
+          pretrained = tl_pipeline_build_model (&exp->architecture, source->train, vocab, exp->seed, error);
+          if (pretrained == NULL)
+            return FALSE;
+          stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
+                 source->train->n_classes);
+          if (!train_model (c, "pretrain", pretrained, source, &exp->pretrain, exp->seed, FALSE, 0, history, error))
+            return FALSE;
+          if (cancelled (c, result, history) && history->epochs->len == 0)
+            return TRUE;
+          run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
+          g_ptr_array_add (result->runs, run);
+          if (!evaluate (run, source->test, &probs, error))
+            return FALSE;
+          stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
+          if (!export_run (c, run, exp->outputs.pretrain_folder, source, probs, source_path, NULL, error)
+              || !finish_stage (c, result, run, error))
+            return FALSE;
+        }
       if (cancelled (c, result, run->history))
         return TRUE;
       through = source->preprocess;
@@ -559,73 +718,53 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
 
   /* 3. transfer */
   {
-    g_autoptr (TlModel) model = tl_model_copy (pretrained);
-    g_autoptr (TlHistory) history = tl_history_new ();
-    g_autoptr (TlTensor) probs = NULL;
-    TlRunResult *run;
+    TlRunResult *run = load_finished_run (c, "transfer", exp->outputs.transfer_folder, target->train);
 
-    if (exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
+    if (run != NULL)
       {
-        if (!exp->transfer.rebuild_head)
-          {
-            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                         "transfer.rebuild_head: the model has %d outputs but the target %d classes",
-                         tl_model_n_outputs (model), target->train->n_classes);
-            return FALSE;
-          }
-        if (!tl_model_replace_head (model, target->train->n_classes, error))
+        g_ptr_array_add (result->runs, run);
+        if (!evaluate (run, target->test, NULL, error))
           return FALSE;
       }
-    if (!tl_pipeline_apply_freeze (model, &exp->transfer, error))
+    else if (!transfer_stage (c, result, pretrained, target, target_path, model_from, &run, error))
       return FALSE;
-    stage (c, TL_STAGE_TRANSFER, "fine-tuning %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-           " parameters on %d samples of %d classes", (guint64) tl_model_param_count (model, TRUE),
-           (guint64) tl_model_param_count (model, FALSE), target->train->n, target->train->n_classes);
-    if (!train_model (c, model, target, &exp->transfer.finetune, exp->seed, exp->transfer.feature_cache,
-                      exp->transfer.unfreeze_every, history, error))
-      return FALSE;
-    if (cancelled (c, result, history) && history->epochs->len == 0)
-      return TRUE;
-    run = run_new ("transfer", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
-    g_ptr_array_add (result->runs, run);
-    if (!evaluate (run, target->test, &probs, error))
-      return FALSE;
-    stage (c, TL_STAGE_EXPORT, "writing the transferred model");
-    if (!export_run (c, run, exp->outputs.transfer_folder, target, probs, target_path,
-                     model_from ? model_from : "pretrain", error))
-      return FALSE;
-    if (cancelled (c, result, run->history))
+    if (run == NULL || cancelled (c, result, run->history))
       return TRUE;
   }
 
   /* 4. the same architecture from scratch, same data, seed and budget */
   if (exp->baseline)
     {
-      g_autoptr (TlHistory) history = tl_history_new ();
       g_autoptr (TlTensor) probs = NULL;
-      TlRunResult *run, *transfer;
-      TlModel *model;
+      TlRunResult *run = load_finished_run (c, "baseline", exp->outputs.baseline_folder, target->train);
+      TlRunResult *transfer;
 
-      model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
-      if (model == NULL)
-        return FALSE;
-      stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
-      if (!train_model (c, model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history, error))
+      if (run == NULL)
         {
-          tl_model_free (model);
-          return FALSE;
+          g_autoptr (TlHistory) history = tl_history_new ();
+          g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
+
+          if (model == NULL)
+            return FALSE;
+          stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
+          if (!train_model (c, "baseline", model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history,
+                            error))
+            return FALSE;
+          if (cancelled (c, result, history) && history->epochs->len == 0)
+            return TRUE;
+          run = run_new ("baseline", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+          g_ptr_array_add (result->runs, run);
+          if (!evaluate (run, target->test, &probs, error)
+              || !export_run (c, run, exp->outputs.baseline_folder, target, probs, target_path, NULL, error)
+              || !finish_stage (c, result, run, error))
+            return FALSE;
         }
-      if (cancelled (c, result, history) && history->epochs->len == 0)
+      else
         {
-          tl_model_free (model);
-          return TRUE;
+          g_ptr_array_add (result->runs, run);
+          if (!evaluate (run, target->test, NULL, error))
+            return FALSE;
         }
-      run = run_new ("baseline", model, target->train, g_steal_pointer (&history));
-      g_ptr_array_add (result->runs, run);
-      if (!evaluate (run, target->test, &probs, error))
-        return FALSE;
-      if (!export_run (c, run, exp->outputs.baseline_folder, target, probs, target_path, NULL, error))
-        return FALSE;
       transfer = tl_pipeline_result_find (result, "transfer");
       if (transfer->epochs > 0 && run->epochs > 0 && transfer->train_seconds > 0)
         result->speedup = (run->train_seconds / run->epochs) / (transfer->train_seconds / transfer->epochs);
@@ -635,34 +774,67 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   return TRUE;
 }
 
+/* Before a run: a run to continue is checked and its summary kept; a fresh
+ * start drops whatever an earlier run left to continue from. */
+static gboolean
+prepare_folder (Ctx *c, GError **error)
+{
+  g_autofree char *summary = g_build_filename (c->out, "summary.json", NULL);
+  gboolean found = FALSE;
+
+  if (c->resume && !tl_pipeline_check_same_run (c->exp, c->out, &found, error))
+    return FALSE;
+  if (found)
+    {
+      c->old_summary = tl_pipeline_load_summary (c->out);
+      c->loading = c->old_summary != NULL;
+      return TRUE;
+    }
+  c->resume = FALSE;
+  if (g_file_test (summary, G_FILE_TEST_EXISTS) && g_unlink (summary) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot remove it: %s", summary, g_strerror (errno));
+      return FALSE;
+    }
+  return tl_pipeline_remove_checkpoints (c->out, NULL, error);
+}
+
 gboolean
-tl_pipeline_run (const TlExperiment *exp, const char *output_folder, const TlPipelineCallbacks *callbacks,
-                 GCancellable *cancellable, TlPipelineResult **result_out, GError **error)
+tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *options,
+                              const TlPipelineCallbacks *callbacks, GCancellable *cancellable,
+                              TlPipelineResult **result_out, GError **error)
 {
   g_autoptr (TlPipelineResult) result = g_new0 (TlPipelineResult, 1);
   g_autoptr (TlExperiment) record = NULL;
   g_autofree char *record_path = NULL;
-  Ctx c = { exp, callbacks, cancellable, TL_STAGE_IMPORT_SOURCE, 0, 0, NULL };
+  Ctx c = { exp, callbacks, cancellable, TL_STAGE_IMPORT_SOURCE, 0, 0, NULL, FALSE, FALSE, NULL };
   gboolean ok;
 
   g_return_val_if_fail (exp != NULL, FALSE);
 
   result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_result_free);
-  result->output_folder = tl_experiment_output_folder (exp, output_folder);
+  result->output_folder = tl_experiment_output_folder (exp, options ? options->output_folder : NULL);
   c.out = result->output_folder;
+  c.resume = options != NULL && options->resume;
   if (g_mkdir_with_parents (c.out, 0755) != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", c.out, g_strerror (errno));
       return FALSE;
     }
+  if (!prepare_folder (&c, error))
+    return FALSE;
 
   /* the experiment as run, overrides included, beside its results */
   record = tl_experiment_copy (exp);
   record_path = tl_output_path (c.out, "experiment.json", error);
   if (record_path == NULL || !tl_experiment_save (record, record_path, error))
-    return FALSE;
+    {
+      g_clear_pointer (&c.old_summary, json_node_unref);
+      return FALSE;
+    }
 
   ok = pipeline_body (&c, result, error);
+  g_clear_pointer (&c.old_summary, json_node_unref);
   if (result->runs->len > 0)
     {
       g_autoptr (GError) local = NULL;
@@ -671,7 +843,8 @@ tl_pipeline_run (const TlExperiment *exp, const char *output_folder, const TlPip
     }
   if (ok && result->cancelled)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED, "the runs finished so far are in %s", c.out);
+      g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED,
+                   "the runs finished so far, and a checkpoint of the one interrupted, are in %s", c.out);
       ok = FALSE;
     }
   stage (&c, TL_STAGE_DONE, "%s", ok ? "done" : "stopped");
@@ -680,66 +853,13 @@ tl_pipeline_run (const TlExperiment *exp, const char *output_folder, const TlPip
   return ok;
 }
 
-typedef struct {
-  TlExperiment       *exp;
-  char               *output_folder;
-  TlPipelineCallbacks callbacks;
-  gboolean            has_callbacks;
-} AsyncData;
-
-static void
-async_data_free (AsyncData *d)
+gboolean
+tl_pipeline_run (const TlExperiment *exp, const char *output_folder, const TlPipelineCallbacks *callbacks,
+                 GCancellable *cancellable, TlPipelineResult **result_out, GError **error)
 {
-  tl_experiment_free (d->exp);
-  g_free (d->output_folder);
-  g_free (d);
-}
+  TlPipelineOptions options;
 
-static void
-run_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  AsyncData *d = task_data;
-  TlPipelineResult *result = NULL;
-  GError *error = NULL;
-
-  if (tl_pipeline_run (d->exp, d->output_folder, d->has_callbacks ? &d->callbacks : NULL, cancellable,
-                       &result, &error))
-    g_task_return_pointer (task, result, (GDestroyNotify) tl_pipeline_result_free);
-  else
-    {
-      tl_pipeline_result_free (result);
-      g_task_return_error (task, error);
-    }
-}
-
-void
-tl_pipeline_run_async (const TlExperiment *exp, const char *output_folder, const TlPipelineCallbacks *callbacks,
-                       GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  AsyncData *d = g_new0 (AsyncData, 1);
-
-  g_return_if_fail (exp != NULL);
-
-  g_task_set_source_tag (task, tl_pipeline_run_async);
-  d->exp = tl_experiment_copy (exp);
-  d->output_folder = g_strdup (output_folder);
-  if (callbacks)
-    {
-      d->callbacks = *callbacks;
-      d->has_callbacks = TRUE;
-    }
-  g_task_set_task_data (task, d, (GDestroyNotify) async_data_free);
-  g_task_set_return_on_cancel (task, FALSE);
-  /* our own TL_ERROR_CANCELLED, which says where the finished runs went */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, run_in_thread);
-}
-
-TlPipelineResult *
-tl_pipeline_run_finish (GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  tl_pipeline_options_init (&options);
+  options.output_folder = output_folder;
+  return tl_pipeline_run_with_options (exp, &options, callbacks, cancellable, result_out, error);
 }

@@ -127,6 +127,32 @@ gboolean          tl_pipeline_write_evaluation (const char *folder, const TlMetr
 gboolean          tl_pipeline_write_curves    (const char *path, const TlHistory *const *histories,
                                                const char *const *labels, int n, GError **error);
 
+/* Continuing an interrupted run. Each training stage (each phase of gradual
+ * unfreezing too) writes a checkpoint after every epoch into the results
+ * folder's checkpoints/ and removes it once the stage's model is saved. */
+typedef struct {
+  const char *output_folder;   /* NULL: tl_experiment_output_folder() */
+  /* Continue the run in the results folder: stages whose model file, history
+   * and summary entry are there are loaded, not retrained; the interrupted
+   * stage continues from its checkpoint; the rest runs as usual. The result is
+   * bitwise the one an uninterrupted run gives. Fails with
+   * TL_ERROR_INVALID_ARGUMENT when the folder holds a run of another experiment. */
+  gboolean    resume;
+} TlPipelineOptions;
+
+void              tl_pipeline_options_init    (TlPipelineOptions *options);
+gboolean          tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *options,
+                                                const TlPipelineCallbacks *callbacks, GCancellable *cancellable,
+                                                TlPipelineResult **result_out, GError **error);
+void              tl_pipeline_run_with_options_async (const TlExperiment *exp, const TlPipelineOptions *options,
+                                                      const TlPipelineCallbacks *callbacks,
+                                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                                      gpointer user_data);
+/* TRUE when `folder` holds an interrupted run of exp (checkpoints, or the
+ * summary of a stopped run). FALSE with TL_ERROR_INVALID_ARGUMENT when it holds
+ * a run of another experiment, FALSE without an error when there is nothing to continue. */
+gboolean          tl_pipeline_can_resume      (const TlExperiment *exp, const char *folder, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlPipelineResult, tl_pipeline_result_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlPipelineData, tl_pipeline_data_free)
 

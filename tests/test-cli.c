@@ -538,6 +538,154 @@ test_interrupt_keeps_a_checkpoint (void)
   }
 }
 
+/* summary.json without its wall-clock figures */
+static char *
+summary_without_times (const char *path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  JsonObject *root = load_json (parser, path);
+  JsonArray *runs = json_object_get_array_member (root, "runs");
+
+  if (json_object_has_member (root, "transfer_speedup"))
+    json_object_remove_member (root, "transfer_speedup");
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    json_object_remove_member (json_array_get_object_element (runs, i), "train_seconds");
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+assert_same_file (const char *a, const char *b)
+{
+  g_autofree char *ta = NULL, *tb = NULL;
+  gsize na = 0, nb = 0;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (a, &ta, &na, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (b, &tb, &nb, &error);
+  g_assert_no_error (error);
+  if (na != nb || memcmp (ta, tb, na) != 0)
+    g_error ("%s and %s differ", a, b);
+}
+
+static void
+test_run_interrupt_and_resume (void)
+{
+  const char *src_classes[] = { "a", "b", "c", NULL };
+  const char *tgt_classes[] = { "d", "e", "f", NULL };
+  g_autofree char *src = path_in ("resume-source.csv");
+  g_autofree char *tgt = path_in ("resume-target.csv");
+  g_autofree char *exp = path_in ("resume.json");
+  g_autofree char *out = path_in ("resume-out");
+  g_autofree char *ref = path_in ("resume-reference");
+  g_autofree char *ckpt_dir = g_build_filename (out, "checkpoints", NULL);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_auto (GStrv) argv = NULL;
+  const char *command;
+  gboolean in_transfer = FALSE;
+  char *line;
+  const char *models[] = { "pretrain/model.safetensors", "transfer/model.safetensors",
+                           "baseline/model.safetensors" };
+
+  write_blobs_csv (src, src_classes, 600, 0.0, 21);
+  write_blobs_csv (tgt, tgt_classes, 900, 0.3, 22);
+  tl_test_write_text (exp,
+              "{\n"
+              "  \"name\": \"resumable\",\n"
+              "  \"seed\": 7,\n"
+              "  \"source\": { \"format\": \"csv\", \"path\": \"resume-source.csv\", \"label_column\": \"label\" },\n"
+              "  \"target\": { \"format\": \"csv\", \"path\": \"resume-target.csv\", \"val_fraction\": 0.2,\n"
+              "              \"test_fraction\": 0.3 },\n"
+              "  \"architecture\": { \"preset\": \"mlp\" },\n"
+              "  \"pretrain\": { \"epochs\": 3, \"batch_size\": 16 },\n"
+              "  \"transfer\": { \"freeze\": { \"below\": 2 }, \"epochs\": 40, \"batch_size\": 4 },\n"
+              "  \"baseline\": true,\n"
+              "  \"outputs\": { \"exports\": [\"models\", \"history\", \"metrics\"] }\n"
+              "}\n");
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, binary,
+                           "run", exp, "--out", out, "--set", "baseline=true", NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error)) != NULL)
+    {
+      gboolean second_epoch;
+
+      in_transfer |= strstr (line, "[transfer]") != NULL;
+      second_epoch = in_transfer && strstr (line, "epoch 2/40 ") != NULL;
+      g_free (line);
+      if (second_epoch)
+        break;
+    }
+  g_assert_no_error (error);
+  g_assert_true (in_transfer);
+  g_subprocess_send_signal (proc, SIGINT);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_true (g_file_test (ckpt_dir, G_FILE_TEST_IS_DIR));
+
+  /* the command it printed, run as printed */
+  command = strstr (err, "continue with: transfer-lab run ");
+  if (command == NULL)
+    g_error ("no resume command in:\n%s", err);
+  command += strlen ("continue with: transfer-lab ");
+  {
+    g_autofree char *one_line = g_strndup (command, strcspn (command, "\n"));
+    g_assert_true (g_shell_parse_argv (one_line, NULL, &argv, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpstr (argv[g_strv_length (argv) - 1], ==, "--resume");
+  {
+    g_auto (Result) r = { 0 };
+    const char *transfer, *baseline;
+
+    run_argv (&r, (const char *const *) argv);
+    expect_status (&r, 0);
+    g_assert_false (g_file_test (ckpt_dir, G_FILE_TEST_EXISTS));
+    /* pretraining is loaded, and the transfer goes on from its checkpoint */
+    g_assert_null (strstr (r.out, "[pretrain]"));
+    g_assert_nonnull (strstr (r.out, "loaded"));
+    transfer = strstr (r.out, "[transfer]");
+    baseline = strstr (r.out, "[baseline]");
+    g_assert_true (transfer != NULL && baseline != NULL && transfer < baseline);
+    g_assert_null (g_strstr_len (transfer, baseline - transfer, "epoch 1/40 "));
+    g_assert_nonnull (g_strstr_len (transfer, baseline - transfer, "epoch 40/40 "));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", ref, "--set", "baseline=true", "--quiet");
+    expect_status (&r, 0);
+  }
+  {
+    g_autofree char *a = g_build_filename (ref, "summary.json", NULL);
+    g_autofree char *b = g_build_filename (out, "summary.json", NULL);
+    g_autofree char *ta = summary_without_times (a);
+    g_autofree char *tb = summary_without_times (b);
+    g_assert_cmpstr (ta, ==, tb);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    {
+      g_autofree char *a = g_build_filename (ref, models[i], NULL);
+      g_autofree char *b = g_build_filename (out, models[i], NULL);
+      assert_same_file (a, b);
+    }
+  /* a results folder of another experiment is refused, and left alone */
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--set", "transfer.epochs=41", "--resume", "--quiet");
+    expect_status (&r, 1);
+    expect_error_line (&r, "experiment.json");
+    g_assert_nonnull (strstr (r.err, out));
+  }
+}
+
 static void
 test_run_fashion_split_reduced (void)
 {
@@ -623,6 +771,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run-small", test_run_small_experiment_with_overrides);
   g_test_add_func ("/cli/run-path-escapes", test_run_refuses_path_escapes);
   g_test_add_func ("/cli/interrupt-and-resume", test_interrupt_keeps_a_checkpoint);
+  g_test_add_func ("/cli/run-interrupt-and-resume", test_run_interrupt_and_resume);
   g_test_add_func ("/cli/run-fashion-split", test_run_fashion_split_reduced);
   g_test_add_func ("/cli/run-sentiment", test_run_sentiment);
   status = g_test_run ();

@@ -510,6 +510,195 @@ test_pipeline_async_cancel (void)
   tl_test_remove_tree (dir);
 }
 
+typedef struct {
+  TlPipelineStage stop_stage;
+  int             stop_after;    /* batches of stop_stage */
+  int             batches;
+  int             stages[TL_STAGE_DONE + 1];
+  GCancellable   *cancellable;
+} Interrupt;
+
+static void
+interrupt_stage (TlPipelineStage stage, const char *message, gpointer user_data)
+{
+  Interrupt *in = user_data;
+  in->stages[stage]++;
+}
+
+static void
+interrupt_batch (TlPipelineStage stage, const TlBatchProgress *p, gpointer user_data)
+{
+  Interrupt *in = user_data;
+
+  if (stage == in->stop_stage && ++in->batches == in->stop_after)
+    g_cancellable_cancel (in->cancellable);
+}
+
+static void
+assert_same_weights (const TlModel *a, const TlModel *b)
+{
+  g_assert_cmpint (tl_model_n_layers (a), ==, tl_model_n_layers (b));
+  for (int i = 0; i < tl_model_n_layers (a); i++)
+    {
+      const TlLayer *la = tl_model_layer (a, i), *lb = tl_model_layer (b, i);
+      g_assert_cmpint (la->n_params, ==, lb->n_params);
+      for (int p = 0; p < la->n_params; p++)
+        {
+          g_assert_cmpuint (la->params[p].value->size, ==, lb->params[p].value->size);
+          g_assert_cmpmem (la->params[p].value->data, la->params[p].value->size * sizeof (float),
+                           lb->params[p].value->data, lb->params[p].value->size * sizeof (float));
+        }
+    }
+}
+
+/* summary.json without its wall-clock figures */
+static char *
+summary_without_times (const char *path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root;
+  JsonArray *runs;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (root, "transfer_speedup"))
+    json_object_remove_member (root, "transfer_speedup");
+  runs = json_object_get_array_member (root, "runs");
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    json_object_remove_member (json_array_get_object_element (runs, i), "train_seconds");
+  return tl_json_to_pretty_string (json_parser_get_root (parser));
+}
+
+static void
+test_pipeline_resume_is_bitwise (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *ref_out = g_build_filename (dir, "reference", NULL);
+  g_autofree char *ref_summary = g_build_filename (ref_out, "summary.json", NULL);
+  g_autofree char *ref_text = NULL;
+  g_autoptr (TlExperiment) exp = small_experiment (dir);
+  g_autoptr (TlPipelineResult) reference = NULL;
+  g_autoptr (GError) error = NULL;
+  /* into pretraining's second epoch, the transfer's first epoch (before any checkpoint)
+   * and its second unfreezing phase, the baseline */
+  const struct { TlPipelineStage stage; int after; const char *checkpoint; } points[] = {
+    { TL_STAGE_PRETRAIN, 7, "pretrain.ckpt" },
+    { TL_STAGE_TRANSFER, 1, NULL },
+    { TL_STAGE_TRANSFER, 4, "transfer-2.ckpt" },
+    { TL_STAGE_BASELINE, 3, "baseline.ckpt" },
+  };
+
+  /* a fast rate and patience 1: early stopping ends the transfer in its second phase */
+  exp->transfer.finetune.patience = 1;
+  exp->transfer.finetune.epochs = 12;
+  exp->transfer.finetune.optimizer.learning_rate = 0.05f;
+  g_assert_true (tl_pipeline_run (exp, ref_out, NULL, NULL, &reference, &error));
+  g_assert_no_error (error);
+  ref_text = summary_without_times (ref_summary);
+  g_test_message ("epochs: transfer %d, baseline %d", tl_pipeline_result_find (reference, "transfer")->epochs,
+                  tl_pipeline_result_find (reference, "baseline")->epochs);
+
+  for (guint k = 0; k < G_N_ELEMENTS (points); k++)
+    {
+      g_autofree char *name = g_strdup_printf ("interrupted-%u", k);
+      g_autofree char *out = g_build_filename (dir, name, NULL);
+      g_autofree char *ckpt = g_build_filename (out, "checkpoints", points[k].checkpoint ? points[k].checkpoint
+                                                : "transfer-1.ckpt", NULL);
+      g_autofree char *ckpt_dir = g_build_filename (out, "checkpoints", NULL);
+      g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+      g_autofree char *text = NULL;
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr (TlPipelineResult) partial = NULL;
+      g_autoptr (TlPipelineResult) resumed = NULL;
+      Interrupt in = { points[k].stage, points[k].after, 0, { 0 }, cancellable };
+      Interrupt again = { TL_STAGE_DONE, 0, 0, { 0 }, NULL };
+      TlPipelineCallbacks cb = { interrupt_stage, interrupt_batch, NULL, &in };
+      TlPipelineCallbacks cb_again = { interrupt_stage, NULL, NULL, &again };
+      TlPipelineOptions options;
+      const char *names[] = { "pretrain", "transfer", "baseline" };
+
+      g_assert_false (tl_pipeline_run (exp, out, &cb, cancellable, &partial, &error));
+      g_assert_error (error, TL_ERROR, TL_ERROR_CANCELLED);
+      g_clear_error (&error);
+      g_assert_true (g_file_test (ckpt, G_FILE_TEST_IS_REGULAR) == (points[k].checkpoint != NULL));
+      g_assert_true (tl_pipeline_can_resume (exp, out, &error));
+      g_assert_no_error (error);
+
+      tl_pipeline_options_init (&options);
+      options.output_folder = out;
+      options.resume = TRUE;
+      g_assert_true (tl_pipeline_run_with_options (exp, &options, &cb_again, NULL, &resumed, &error));
+      g_assert_no_error (error);
+      /* finished stages are loaded, not trained again */
+      g_assert_cmpint (again.stages[TL_STAGE_PRETRAIN], ==, points[k].stage == TL_STAGE_PRETRAIN);
+      g_assert_cmpint (again.stages[TL_STAGE_TRANSFER], ==, points[k].stage <= TL_STAGE_TRANSFER);
+      g_assert_false (g_file_test (ckpt_dir, G_FILE_TEST_EXISTS));
+      g_assert_false (tl_pipeline_can_resume (exp, out, &error));
+      g_assert_no_error (error);
+
+      g_assert_cmpuint (resumed->runs->len, ==, 3);
+      for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+        {
+          TlRunResult *a = tl_pipeline_result_find (reference, names[i]);
+          TlRunResult *b = tl_pipeline_result_find (resumed, names[i]);
+
+          g_assert_nonnull (b);
+          assert_same_weights (a->model, b->model);
+          g_assert_cmpint (a->epochs, ==, b->epochs);
+          g_assert_cmpuint (a->history->epochs->len, ==, b->history->epochs->len);
+          for (guint e = 0; e < a->history->epochs->len; e++)
+            {
+              const TlEpochRecord *ra = &g_array_index (a->history->epochs, TlEpochRecord, e);
+              const TlEpochRecord *rb = &g_array_index (b->history->epochs, TlEpochRecord, e);
+              g_assert_cmpint (ra->epoch, ==, rb->epoch);
+              g_assert_cmpfloat (ra->train_loss, ==, rb->train_loss);
+            }
+          if (a->metrics)
+            g_assert_cmpfloat (a->metrics->accuracy, ==, b->metrics->accuracy);
+        }
+      text = summary_without_times (summary);
+      g_assert_cmpstr (text, ==, ref_text);
+    }
+  tl_test_remove_tree (dir);
+}
+
+static void
+test_pipeline_resume_refuses_another_experiment (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autoptr (TlExperiment) exp = small_experiment (dir);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  Interrupt in = { TL_STAGE_TRANSFER, 2, 0, { 0 }, cancellable };
+  TlPipelineCallbacks cb = { interrupt_stage, interrupt_batch, NULL, &in };
+  TlPipelineOptions options;
+
+  g_assert_false (tl_pipeline_run (exp, out, &cb, cancellable, NULL, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  exp->transfer.finetune.epochs = 5;
+  g_assert_false (tl_pipeline_can_resume (exp, out, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  tl_pipeline_options_init (&options);
+  options.output_folder = out;
+  options.resume = TRUE;
+  g_assert_false (tl_pipeline_run_with_options (exp, &options, NULL, NULL, NULL, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "experiment.json"));
+  g_clear_error (&error);
+  /* a description is not part of what was run */
+  exp->transfer.finetune.epochs = 4;
+  exp->description = g_strdup ("notes");
+  g_assert_true (tl_pipeline_can_resume (exp, out, &error));
+  g_assert_no_error (error);
+  tl_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -523,5 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/experiment/demo-files-load", test_demo_experiments_load);
   g_test_add_func ("/pipeline/runs-and-reports", test_pipeline_runs_and_reports);
   g_test_add_func ("/pipeline/async-cancel", test_pipeline_async_cancel);
+  g_test_add_func ("/pipeline/resume-is-bitwise", test_pipeline_resume_is_bitwise);
+  g_test_add_func ("/pipeline/resume-refuses-another-experiment", test_pipeline_resume_refuses_another_experiment);
   return g_test_run ();
 }

@@ -438,6 +438,71 @@ test_training_runs (void)
 }
 
 
+typedef struct {
+  TlTrainPage *page;
+  guint64      batches;
+} BatchGoal;
+
+static gboolean
+batches_reached (gpointer data)
+{
+  BatchGoal *goal = data;
+  return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
+}
+
+static void
+test_training_stop_and_resume (void)
+{
+  TlTrainPage *page = TL_TRAIN_PAGE (tl_window_get_page (window, "train"));
+  TlDocument *doc = tl_window_get_document (window);
+  GtkWidget *resume = tl_train_page_get_resume_button (page);
+  guint ref_transfer, ref_baseline;
+  guint64 total;
+  double ref_accuracy;
+  BatchGoal goal = { page, 0 };
+
+  doc->exp->transfer.finetune.epochs = 10;
+  doc->exp->transfer.finetune.batch_size = 2;
+  tl_document_changed (doc, "params");
+  tl_window_show_step (window, "train");
+  ui_spin (100);
+
+  /* uninterrupted */
+  g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
+  g_assert_true (ui_wait_for (ui_training_done, page, 300));
+  g_assert_null (tl_window_get_error (window));
+  ref_transfer = tl_document_get_run (doc, "transfer")->history->epochs->len;
+  ref_baseline = tl_document_get_run (doc, "baseline")->history->epochs->len;
+  ref_accuracy = tl_document_get_run (doc, "transfer")->metrics->accuracy;
+  total = tl_train_page_get_n_batches (page);
+  g_assert_cmpuint (ref_transfer, ==, 10);
+  g_assert_false (gtk_widget_get_visible (resume));
+
+  /* stopped half-way, then resumed */
+  g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
+  goal.batches = total / 2;
+  g_assert_true (ui_wait_for (batches_reached, &goal, 300));
+  g_assert_true (tl_train_page_is_running (page));
+  tl_train_page_stop (page);
+  g_assert_true (ui_wait_for (ui_training_done, page, 300));
+  g_assert_null (tl_window_get_error (window));
+  g_assert_true (gtk_widget_get_visible (resume));
+  g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (page)));
+
+  g_signal_emit_by_name (resume, "clicked");
+  g_assert_true (tl_train_page_is_running (page));
+  g_assert_true (ui_wait_for (ui_training_done, page, 300));
+  g_assert_null (tl_window_get_error (window));
+  g_assert_false (gtk_widget_get_visible (resume));
+  /* it went on from the checkpoint rather than from the beginning */
+  g_assert_cmpuint (tl_train_page_get_n_batches (page), <, total);
+  g_assert_cmpuint (tl_document_get_run (doc, "transfer")->history->epochs->len, ==, ref_transfer);
+  g_assert_cmpuint (tl_document_get_run (doc, "baseline")->history->epochs->len, ==, ref_baseline);
+  g_assert_cmpfloat (tl_document_get_run (doc, "transfer")->metrics->accuracy, ==, ref_accuracy);
+  g_test_message ("resumed after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " batches", goal.batches, total);
+}
+
+
 static void
 test_confusion_counts (void)
 {
@@ -590,6 +655,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/layer-editor-document", test_layer_editor_document);
   g_test_add_func ("/ui/freeze-through-table", test_freeze_through_table);
   g_test_add_func ("/ui/training-runs", test_training_runs);
+  g_test_add_func ("/ui/training-stop-and-resume", test_training_stop_and_resume);
   g_test_add_func ("/ui/confusion-counts", test_confusion_counts);
   g_test_add_func ("/ui/exports", test_exports);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);

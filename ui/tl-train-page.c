@@ -26,6 +26,7 @@ struct _TlTrainPage
 
   GtkLabel        *stage_label;
   GtkWidget       *start_button;
+  GtkWidget       *resume_button;
   GtkWidget       *pause_button;
   AdwButtonContent *pause_content;
   GtkWidget       *stop_button;
@@ -79,6 +80,13 @@ tl_train_page_get_start_button (TlTrainPage *self)
 }
 
 GtkWidget *
+tl_train_page_get_resume_button (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->resume_button;
+}
+
+GtkWidget *
 tl_train_page_get_curve_view (TlTrainPage *self, gboolean accuracy)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
@@ -125,14 +133,65 @@ stage_title (TlPipelineStage stage)
     }
 }
 
+/* One results folder per experiment, so that a stopped run can be continued:
+ * the experiment's own outputs.folder, else one in the user's cache (never
+ * beside the experiment file, whose folder may be read-only or shipped). */
+static char *
+output_folder_for (TlTrainPage *self)
+{
+  const TlExperiment *exp = self->document->exp;
+  g_autofree char *title = tl_document_get_title (self->document);
+  g_autofree char *name = NULL;
+
+  if (exp->outputs.folder != NULL)
+    return tl_experiment_output_folder (exp, NULL);
+  if (self->document->path != NULL)
+    {
+      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, self->document->path, -1);
+      name = g_strdup_printf ("%s-%.8s", title, sum);
+    }
+  else
+    name = g_strdup (title);
+  g_strdelimit (name, "/\\:", '-');
+  return g_build_filename (g_get_user_cache_dir (), "transfer-lab", "runs", name, NULL);
+}
+
+/* Whether Resume can continue a stopped run: compared with the experiment as
+ * Start would run it (the freeze plan stored), without touching the document's. */
+static gboolean
+stopped_run_matches (TlTrainPage *self)
+{
+  g_autofree char *folder = output_folder_for (self);
+  TlExperiment *exp = self->document->exp;
+  g_autoptr (TlExperiment) planned = tl_experiment_copy (exp);
+  gboolean matches;
+
+  self->document->exp = planned;
+  tl_document_store_plan (self->document);
+  self->document->exp = exp;
+  matches = tl_pipeline_can_resume (planned, folder, NULL);
+  return matches;
+}
+
 static void
 update_buttons (TlTrainPage *self)
 {
   gboolean running = self->run != NULL;
   gboolean paused = running && tl_training_run_is_paused (self->run);
 
+  gboolean can_start = self->document != NULL && self->document->target_model != NULL;
+  gboolean resumable = FALSE;
+
+  if (!running && can_start)
+    resumable = stopped_run_matches (self);
   gtk_widget_set_visible (self->start_button, !running);
-  gtk_widget_set_sensitive (self->start_button, self->document != NULL && self->document->target_model != NULL);
+  gtk_widget_set_sensitive (self->start_button, can_start);
+  gtk_widget_set_visible (self->resume_button, resumable);
+  if (resumable)
+    gtk_widget_remove_css_class (self->start_button, "suggested-action");
+  else
+    gtk_widget_add_css_class (self->start_button, "suggested-action");
+  gtk_widget_set_tooltip_text (self->start_button, resumable ? _("Start over, discarding the stopped run") : NULL);
   gtk_widget_set_visible (self->pause_button, running);
   gtk_widget_set_visible (self->stop_button, running);
   adw_button_content_set_label (self->pause_content, paused ? _("_Resume") : _("_Pause"));
@@ -274,7 +333,8 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
     }
   else if (error != NULL || (taken != NULL && taken->cancelled))
     {
-      gtk_label_set_text (self->stage_label, _("Stopped. The runs and epochs finished so far are kept."));
+      gtk_label_set_text (self->stage_label,
+                          _("Stopped. The runs and epochs finished so far are kept; Resume continues from there."));
       set_status (self, _("Stopped"));
     }
   else
@@ -325,24 +385,10 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
   g_signal_emit (self, signals[RUN_FINISHED], 0);
 }
 
-static char *
-output_folder_for (TlTrainPage *self)
-{
-  g_autofree char *title = tl_document_get_title (self->document);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *name = g_strdup_printf ("%s-%s", title, stamp);
-
-  g_strdelimit (name, "/\\:", '-');
-  return g_build_filename (g_get_user_cache_dir (), "transfer-lab", "runs", name, NULL);
-}
-
-void
-tl_train_page_start (TlTrainPage *self)
+static void
+start_run (TlTrainPage *self, gboolean continue_run)
 {
   g_autofree char *folder = NULL;
-
-  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
 
   if (self->run != NULL || self->document == NULL)
     return;
@@ -362,6 +408,7 @@ tl_train_page_start (TlTrainPage *self)
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Starting…"));
   self->run = tl_training_run_new (self->document->exp, folder);
+  tl_training_run_set_continue (self->run, continue_run);
   g_signal_connect (self->run, "stage", G_CALLBACK (on_stage), self);
   g_signal_connect (self->run, "batch", G_CALLBACK (on_batch), self);
   g_signal_connect (self->run, "epoch", G_CALLBACK (on_epoch), self);
@@ -369,6 +416,20 @@ tl_train_page_start (TlTrainPage *self)
   tl_training_run_start (self->run);
   set_status (self, _("Starting"));
   update_buttons (self);
+}
+
+void
+tl_train_page_start (TlTrainPage *self)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+  start_run (self, FALSE);
+}
+
+void
+tl_train_page_continue (TlTrainPage *self)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+  start_run (self, TRUE);
 }
 
 void
@@ -386,6 +447,12 @@ static void
 on_start (TlTrainPage *self)
 {
   tl_train_page_start (self);
+}
+
+static void
+on_resume_run (TlTrainPage *self)
+{
+  tl_train_page_continue (self);
 }
 
 static void
@@ -531,6 +598,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-train-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stage_label);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, start_button);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, resume_button);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_button);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_content);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stop_button);
@@ -544,6 +612,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, optimizer_row);
   gtk_widget_class_bind_template_callback (widget_class, on_start);
+  gtk_widget_class_bind_template_callback (widget_class, on_resume_run);
   gtk_widget_class_bind_template_callback (widget_class, on_pause);
   gtk_widget_class_bind_template_callback (widget_class, on_stop);
 }

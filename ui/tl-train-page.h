@@ -14,11 +14,15 @@ G_DECLARE_FINAL_TYPE (TlTrainPage, tl_train_page, TL, TRAIN_PAGE, GtkWidget)
  * and its results are in the document. */
 void        tl_train_page_set_document (TlTrainPage *self, TlDocument *document);
 void        tl_train_page_start        (TlTrainPage *self);
+/* Continues the stopped run of the experiment from its checkpoint. */
+void        tl_train_page_continue     (TlTrainPage *self);
 void        tl_train_page_stop         (TlTrainPage *self);
 gboolean    tl_train_page_is_running   (TlTrainPage *self);
 const char *tl_train_page_get_status   (TlTrainPage *self);
 /* For tests. */
 GtkWidget  *tl_train_page_get_start_button (TlTrainPage *self);
+/* Shown when there is a stopped run to continue. */
+GtkWidget  *tl_train_page_get_resume_button (TlTrainPage *self);
 GtkWidget  *tl_train_page_get_curve_view   (TlTrainPage *self, gboolean accuracy);
 guint       tl_train_page_get_n_batch_updates (TlTrainPage *self);
 guint64     tl_train_page_get_n_batches       (TlTrainPage *self);

@@ -25,6 +25,7 @@ struct _TlTrainingRun
   GCancellable      *cancellable;
   TlPipelineResult  *result;
   gboolean           running;
+  gboolean           continue_run;
 
   /* Shared with the worker, under lock. */
   GMutex             lock;
@@ -199,14 +200,27 @@ void
 tl_training_run_start (TlTrainingRun *self)
 {
   TlPipelineCallbacks callbacks;
+  TlPipelineOptions options;
 
   g_return_if_fail (TL_IS_TRAINING_RUN (self));
   g_return_if_fail (!self->running);
 
   self->running = TRUE;
+  tl_pipeline_options_init (&options);
+  options.output_folder = self->output_folder;
+  options.resume = self->continue_run;
   /* The callbacks keep a pointer to self: the ref is dropped in finished(). */
-  tl_pipeline_run_async (self->exp, self->output_folder, callbacks_for (self, &callbacks), self->cancellable,
-                         finished, g_object_ref (self));
+  tl_pipeline_run_with_options_async (self->exp, &options, callbacks_for (self, &callbacks), self->cancellable,
+                                      finished, g_object_ref (self));
+}
+
+void
+tl_training_run_set_continue (TlTrainingRun *self, gboolean continue_run)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+  g_return_if_fail (!self->running);
+
+  self->continue_run = continue_run;
 }
 
 void

@@ -18,9 +18,13 @@ G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
  *   "epoch"    (int stage, pointer const TlEpochRecord *, pointer const TlHistory * so far)
  *   "finished" (pointer TlPipelineResult * or NULL, pointer const GError * or NULL)
  * Pause makes the worker wait on a condition variable at the next batch. Stop
- * cancels after the current batch; finished runs and the last finished epoch are kept. */
+ * cancels after the current batch; finished runs and the last finished epoch are kept,
+ * and the checkpoint in the results folder lets a later run continue. */
 TlTrainingRun *tl_training_run_new        (const TlExperiment *exp, const char *output_folder);
 void           tl_training_run_start      (TlTrainingRun *self);
+/* Before start: continue the stopped run in the results folder from its
+ * checkpoints and finished stages, instead of starting over. */
+void           tl_training_run_set_continue (TlTrainingRun *self, gboolean continue_run);
 void           tl_training_run_pause      (TlTrainingRun *self);
 void           tl_training_run_resume     (TlTrainingRun *self);
 void           tl_training_run_stop       (TlTrainingRun *self);
