@@ -209,20 +209,39 @@ tl_table_row (const char *first, ...)
   return (char **) g_ptr_array_free (row, FALSE);
 }
 
+/* "42", "0.607", "67.8%", "-": figures, which read best right-aligned. */
+static gboolean
+is_number_cell (const char *cell)
+{
+  if (g_str_equal (cell, "-"))
+    return TRUE;
+  if (*cell == '-' || *cell == '+')
+    cell++;
+  return g_ascii_isdigit (*cell) || (*cell == '.' && g_ascii_isdigit (cell[1]));
+}
+
 void
 tl_print_table (FILE *out, GPtrArray *rows)
 {
   guint n_cols = 0;
   g_autofree int *widths = NULL;
+  g_autofree gboolean *numeric = NULL;
 
   for (guint r = 0; r < rows->len; r++)
     n_cols = MAX (n_cols, g_strv_length (g_ptr_array_index (rows, r)));
   widths = g_new0 (int, MAX (n_cols, 1));
+  numeric = g_new (gboolean, MAX (n_cols, 1));
+  for (guint c = 0; c < n_cols; c++)
+    numeric[c] = TRUE;
   for (guint r = 0; r < rows->len; r++)
     {
       char **row = g_ptr_array_index (rows, r);
       for (guint c = 0; row[c] != NULL; c++)
-        widths[c] = MAX (widths[c], (int) g_utf8_strlen (row[c], -1));
+        {
+          widths[c] = MAX (widths[c], (int) g_utf8_strlen (row[c], -1));
+          if (r > 0)
+            numeric[c] = numeric[c] && is_number_cell (row[c]);
+        }
     }
   for (guint r = 0; r < rows->len; r++)
     {
@@ -232,7 +251,8 @@ tl_print_table (FILE *out, GPtrArray *rows)
           int pad = widths[c] - (int) g_utf8_strlen (row[c], -1);
           if (c > 0)
             fputs ("  ", out);
-          if (c > 0)
+          /* numbers line up on the right, words on the left */
+          if (numeric[c])
             fprintf (out, "%*s%s", pad, "", row[c]);
           else
             fprintf (out, "%s%*s", row[c], row[c + 1] ? pad : 0, "");
