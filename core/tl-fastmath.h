@@ -110,4 +110,44 @@ tl_v4_tanh (TlV4 x)
   return 1.0f - 2.0f / (tl_v4_exp (2.0f * x) + 1.0f);
 }
 
+/* Branch-free selections on float bits, for loops where the branch would be
+ * unpredictable (the sign of real data, which input wins a pooling window). */
+
+/* v where x > 0, else +0: as the ReLU layer computes it. */
+static inline float
+tl_keep_if_positive (float x, float v)
+{
+  guint32 bits, mask = -(guint32) (x > 0.0f);
+
+  memcpy (&bits, &v, sizeof bits);
+  bits &= mask;
+  memcpy (&v, &bits, sizeof v);
+  return v;
+}
+
+/* x where keep is 1, else +0. */
+static inline float
+tl_mask_float (float x, guint32 keep)
+{
+  guint32 bits;
+
+  memcpy (&bits, &x, sizeof bits);
+  bits &= -keep;
+  memcpy (&x, &bits, sizeof x);
+  return x;
+}
+
+/* a where pick is 1, else b. */
+static inline float
+tl_pick_float (guint32 pick, float a, float b)
+{
+  guint32 ba, bb, m = -pick;
+
+  memcpy (&ba, &a, sizeof ba);
+  memcpy (&bb, &b, sizeof bb);
+  ba = (ba & m) | (bb & ~m);
+  memcpy (&a, &ba, sizeof a);
+  return a;
+}
+
 G_END_DECLS

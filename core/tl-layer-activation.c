@@ -13,18 +13,6 @@
 /* Element-wise ReLU, Tanh and Sigmoid, and Softmax over the last dimension.
  * Backward needs only the input and the output, so there is no workspace. */
 
-/* v where x > 0, else 0, without a branch: the sign of real data is unpredictable */
-static inline float
-keep_if_positive (float x, float v)
-{
-  guint32 bits, mask = -(guint32) (x > 0.0f);
-
-  memcpy (&bits, &v, sizeof bits);
-  bits &= mask;
-  memcpy (&v, &bits, sizeof v);
-  return v;
-}
-
 typedef struct {
   const float *x, *g;
   float       *y;
@@ -37,14 +25,14 @@ TL_VECTORIZED static void
 relu_range (const float *restrict x, float *restrict y, gsize n)
 {
   for (gsize i = 0; i < n; i++)
-    y[i] = keep_if_positive (x[i], x[i]);
+    y[i] = tl_keep_if_positive (x[i], x[i]);
 }
 
 TL_VECTORIZED static void
 relu_grad_range (const float *restrict x, const float *restrict g, float *restrict d, gsize n)
 {
   for (gsize i = 0; i < n; i++)
-    d[i] = keep_if_positive (x[i], g[i]);
+    d[i] = tl_keep_if_positive (x[i], g[i]);
 }
 
 static void

@@ -8,6 +8,7 @@
 
 #include "tl-error.h"
 #include "tl-conv2d-private.h"
+#include "tl-fastmath.h"
 #include "tl-layer.h"
 #include "tl-parallel.h"
 
@@ -177,35 +178,11 @@ typedef struct {
   gboolean     pooled;      /* backward: grad_out is the gradient at the fused pool's output */
 } ConvPass;
 
-/* v where x > 0, else +0, without a branch: as the ReLU layer computes it. */
-static inline float
-keep_if_positive (float x, float v)
-{
-  guint32 bits, mask = -(guint32) (x > 0.0f);
-
-  memcpy (&bits, &v, sizeof bits);
-  bits &= mask;
-  memcpy (&v, &bits, sizeof v);
-  return v;
-}
-
-/* x where keep is 1, else +0, without a branch. */
-static inline float
-mask_float (float x, guint32 keep)
-{
-  guint32 bits;
-
-  memcpy (&bits, &x, sizeof bits);
-  bits &= -keep;
-  memcpy (&x, &bits, sizeof x);
-  return x;
-}
-
 TL_VECTORIZED static void
 relu_pass (const float *restrict x, const float *restrict v, float *restrict y, gsize n)
 {
   for (gsize i = 0; i < n; i++)
-    y[i] = keep_if_positive (x[i], v[i]);
+    y[i] = tl_keep_if_positive (x[i], v[i]);
 }
 
 /* Each plane [F, P] of one image starts at its filter's bias; the product adds into it. */
@@ -287,7 +264,7 @@ unpool_relu_planes (const float *restrict g, const guint8 *restrict code, float 
             /* a window without a winner rewrites its first input with +0: no branch */
             const guint32 c = cr[ow], at = c & 3;
 
-            d0[2 * ow + (at >> 1) * W + (at & 1)] = mask_float (gr[ow], c < POOL_NONE);
+            d0[2 * ow + (at >> 1) * W + (at & 1)] = tl_mask_float (gr[ow], c < POOL_NONE);
           }
       }
 }

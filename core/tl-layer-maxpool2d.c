@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-fastmath.h"
 #include "tl-layer.h"
 #include "tl-parallel.h"
 
@@ -27,31 +28,6 @@ typedef struct {
   float       *d;
 } PoolPass;
 
-/* x where keep is 1, else +0, and a where pick is 1, else b, without branches:
- * which input wins a window is unpredictable. */
-static inline float
-mask_float (float x, guint32 keep)
-{
-  guint32 bits;
-
-  memcpy (&bits, &x, sizeof bits);
-  bits &= -keep;
-  memcpy (&x, &bits, sizeof x);
-  return x;
-}
-
-static inline float
-pick_float (guint32 pick, float a, float b)
-{
-  guint32 ba, bb, m = -pick;
-
-  memcpy (&ba, &a, sizeof ba);
-  memcpy (&bb, &b, sizeof bb);
-  ba = (ba & m) | (bb & ~m);
-  memcpy (&a, &ba, sizeof a);
-  return a;
-}
-
 /* One output row of a 2x2, stride 2 window; the first of equal maxima wins, as
  * in the general loop. `top` is the index of r0[0] within its sample. */
 static void
@@ -63,10 +39,10 @@ pool2_row (float *restrict y, int *restrict arg, const float *restrict r0, int W
     {
       const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
       const guint32 ba = b > a, dc = d > c;
-      const float ma = pick_float (ba, b, a), mc = pick_float (dc, d, c);
+      const float ma = tl_pick_float (ba, b, a), mc = tl_pick_float (dc, d, c);
       const guint32 lower = mc > ma;
 
-      y[ow] = pick_float (lower, mc, ma);
+      y[ow] = tl_pick_float (lower, mc, ma);
       arg[ow] = top + 2 * ow + (int) ba + (int) (lower * (guint32) W + lower * (dc - ba));
     }
 }
@@ -83,10 +59,10 @@ unpool2_row (float *restrict d0, const float *restrict g, const int *restrict ar
       const int a = arg[ow] - top - 2 * ow;
       const float gv = g[ow];
 
-      d0[2 * ow] = mask_float (gv, a == 0);
-      d0[2 * ow + 1] = mask_float (gv, a == 1);
-      d1[2 * ow] = mask_float (gv, a == W);
-      d1[2 * ow + 1] = mask_float (gv, a == W + 1);
+      d0[2 * ow] = tl_mask_float (gv, a == 0);
+      d0[2 * ow + 1] = tl_mask_float (gv, a == 1);
+      d1[2 * ow] = tl_mask_float (gv, a == W);
+      d1[2 * ow + 1] = tl_mask_float (gv, a == W + 1);
     }
 }
 

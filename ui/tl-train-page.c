@@ -316,7 +316,8 @@ start_predictions (TlTrainPage *self)
 static void
 on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, TlTrainPage *self)
 {
-  g_autoptr (TlTrainingRun) owned = g_steal_pointer (&self->run);
+  /* the page's reference, dropped when this handler returns */
+  G_GNUC_UNUSED g_autoptr (TlTrainingRun) owned = g_steal_pointer (&self->run);
   TlPipelineResult *taken = tl_training_run_steal_result (run);
   TlRunResult *main_run;
 
