@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tl-dataset.h"
+#include "tl-parallel.h"
 
 TlDataset *
 tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
@@ -105,22 +106,43 @@ tl_dataset_class_counts (const TlDataset *ds, int *counts)
       counts[ds->y[i]]++;
 }
 
+typedef struct {
+  const TlDataset *ds;
+  const int *indices;
+  float *x;
+} Gather;
+
+static void
+gather_rows (gpointer data, gsize start, gsize end)
+{
+  const Gather *g = data;
+  const gsize size = g->ds->sample_size;
+
+  for (gsize i = start; i < end; i++)
+    memcpy (g->x + i * size, g->ds->x + (gsize) g->indices[i] * size, size * sizeof (float));
+}
+
+/* Rows of this many bytes or more are copied by all threads: the rows come
+ * from all over the data set and most of the time goes in cache misses. */
+#define PARALLEL_GATHER_BYTES (64 * 1024)
+
 void
 tl_dataset_gather (const TlDataset *ds, const int *indices, int n, TlTensor *x, int *y)
 {
+  Gather g = { ds, indices, NULL };
+  gsize min_rows;
+
   g_return_if_fail (ds != NULL);
   g_return_if_fail (x != NULL);
   g_return_if_fail (n == 0 || indices != NULL);
+  for (int i = 0; i < n; i++)
+    g_return_if_fail (indices[i] >= 0 && indices[i] < ds->n);
 
   tl_tensor_resize_batch (x, n, ds->sample_ndim, ds->sample_shape);
-  for (int i = 0; i < n; i++)
-    {
-      int r = indices[i];
-
-      g_return_if_fail (r >= 0 && r < ds->n);
-      memcpy (x->data + (gsize) i * ds->sample_size, ds->x + (gsize) r * ds->sample_size,
-              ds->sample_size * sizeof (float));
-      if (y != NULL)
-        y[i] = ds->y[r];
-    }
+  g.x = x->data;
+  min_rows = PARALLEL_GATHER_BYTES / MAX (ds->sample_size * sizeof (float), 1) + 1;
+  tl_parallel_for ((gsize) n, tl_parallel_grain ((gsize) n, min_rows), gather_rows, &g);
+  if (y != NULL)
+    for (int i = 0; i < n; i++)
+      y[i] = ds->y[indices[i]];
 }

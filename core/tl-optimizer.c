@@ -201,7 +201,7 @@ typedef struct {
   float *w, *m, *v;
   float *grad;
   gboolean zero;              /* clear each gradient once used */
-  float b1, b2, bc2_sqrt, step_size, decay, l2, eps, scale;
+  float b1, b2, inv_bc2_sqrt, step_size, decay, l2, eps, scale;
 } AdamPass;
 
 TL_VECTORIZED static void
@@ -209,7 +209,7 @@ adam_range (const AdamPass *a, gsize start, gsize end)
 {
   float *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;
   const float *restrict grad = a->grad;
-  const float b1 = a->b1, b2 = a->b2, bc2_sqrt = a->bc2_sqrt, step_size = a->step_size;
+  const float b1 = a->b1, b2 = a->b2, inv_bc2_sqrt = a->inv_bc2_sqrt, step_size = a->step_size;
   const float decay = a->decay, l2 = a->l2, eps = a->eps, scale = a->scale;
 
   for (gsize k = start; k < end; k++)
@@ -219,7 +219,8 @@ adam_range (const AdamPass *a, gsize start, gsize end)
       g = grad[k] * scale + l2 * wk;
       m[k] = b1 * m[k] + (1.0f - b1) * g;
       v[k] = b2 * v[k] + (1.0f - b2) * g * g;
-      denom = sqrtf (v[k]) / bc2_sqrt + eps;
+      /* a product, not PyTorch's quotient: one division per weight is what bounds this loop */
+      denom = sqrtf (v[k]) * inv_bc2_sqrt + eps;
       w[k] = wk - step_size * m[k] / denom;
     }
 }
@@ -264,7 +265,7 @@ step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *gr
   AdamPass a = {
     .w = w, .m = s->m[p], .v = s->v[p], .grad = grad, .zero = zero,
     .b1 = c->beta1, .b2 = c->beta2,
-    .bc2_sqrt = (float) sqrt (1.0 - pow (c->beta2, t)),
+    .inv_bc2_sqrt = (float) (1.0 / sqrt (1.0 - pow (c->beta2, t))),
     .step_size = lr / (float) (1.0 - pow (c->beta1, t)),
     .decay = decoupled ? 1.0f - lr * c->weight_decay : 1.0f,
     .l2 = decoupled ? 0.0f : c->weight_decay,

@@ -14,11 +14,24 @@
  * takes a shared machine's CPU from threads that have work. */
 #define SPIN_USEC 20
 
+#define MAX_THREADS 64
+
+/* Each thread first takes the chunks of its own share of the range, so that
+ * with one block per thread (tl-gemm.c) the same thread works on the same rows
+ * of a layer from one loop to the next; a thread done with its share takes
+ * the remaining chunks of the others, so that a late or descheduled thread
+ * holds nobody up. Which thread runs a chunk never changes what it computes. */
+typedef struct {
+  gint next;                      /* next unclaimed chunk of this share */
+  gint end;
+} __attribute__ ((aligned (64))) Share;
+
 typedef struct {
   TlParallelFunc func;
   gpointer       data;
-  gsize          n, grain, n_chunks;
-  gint           next;            /* next unclaimed chunk */
+  gsize          n, grain;
+  int            n_shares;
+  Share          shares[MAX_THREADS];
 } Job;
 
 static struct {
@@ -44,25 +57,33 @@ cpu_relax (void)
 }
 
 static void
-run_chunks (Job *job)
+run_share (Job *job, Share *share)
 {
   for (;;)
     {
-      gsize c = (gsize) g_atomic_int_add (&job->next, 1);
+      gint c = g_atomic_int_add (&share->next, 1);
       gsize start, end;
 
-      if (c >= job->n_chunks)
+      if (c >= share->end)
         return;
-      start = c * job->grain;
+      start = (gsize) c * job->grain;
       end = MIN (job->n, start + job->grain);
       job->func (job->data, start, end);
     }
 }
 
+static void
+run_chunks (Job *job, int thread)
+{
+  for (int k = 0; k < job->n_shares; k++)
+    run_share (job, &job->shares[(thread + k) % job->n_shares]);
+}
+
 static gpointer
-worker_main (gpointer unused)
+worker_main (gpointer index)
 {
   gint seen = g_atomic_int_get (&pool.generation);
+  const int me = GPOINTER_TO_INT (index);
 
   g_private_set (&in_loop, GINT_TO_POINTER (1));
   for (;;)
@@ -99,7 +120,7 @@ worker_main (gpointer unused)
       g_mutex_unlock (&pool.lock);
       if (job == NULL)
         continue;
-      run_chunks (job);
+      run_chunks (job, me);
       g_mutex_lock (&pool.lock);
       pool.inside--;
       g_mutex_unlock (&pool.lock);
@@ -121,10 +142,10 @@ pool_start (gpointer unused)
 #ifdef TL_HAVE_OPENBLAS
   openblas_set_num_threads (1);
 #endif
-  pool.n_threads = CLAMP (n, 1, 64);
+  pool.n_threads = CLAMP (n, 1, MAX_THREADS);
   for (int i = 1; i < pool.n_threads; i++)
     {
-      GThread *t = g_thread_new ("tl-worker", worker_main, NULL);
+      GThread *t = g_thread_new ("tl-worker", worker_main, GINT_TO_POINTER (i));
       g_thread_unref (t);
     }
   return NULL;
@@ -152,11 +173,12 @@ void
 tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
 {
   Job job;
+  gsize n_chunks;
 
   g_return_if_fail (func != NULL);
   if (n == 0)
     return;
-  grain = MAX (grain, 1);
+  grain = MAX (grain, n / G_MAXINT + 1);   /* chunk numbers fit a gint */
   if (n <= grain || tl_parallel_n_threads () == 1 || g_private_get (&in_loop) != NULL
       || !g_mutex_trylock (&pool.busy))
     {
@@ -169,8 +191,13 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
   job.data = data;
   job.n = n;
   job.grain = grain;
-  job.n_chunks = (n + grain - 1) / grain;
-  job.next = 0;
+  n_chunks = (n + grain - 1) / grain;
+  job.n_shares = (int) MIN (n_chunks, (gsize) pool.n_threads);
+  for (int t = 0; t < job.n_shares; t++)
+    {
+      job.shares[t].next = (gint) (n_chunks * t / job.n_shares);
+      job.shares[t].end = (gint) (n_chunks * (t + 1) / job.n_shares);
+    }
 
   g_mutex_lock (&pool.lock);
   pool.job = &job;
@@ -181,7 +208,7 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
   g_mutex_unlock (&pool.lock);
 
   g_private_set (&in_loop, GINT_TO_POINTER (1));
-  run_chunks (&job);
+  run_chunks (&job, 0);
   g_private_set (&in_loop, NULL);
 
   /* every chunk is claimed; wait for the workers still computing theirs, and

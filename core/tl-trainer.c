@@ -51,6 +51,7 @@ typedef struct {
   TlOptimizer         *opt;
   TlRng                shuffle_rng;
   int                  first, end;       /* layers run by the loop: [first, end) */
+  gboolean             flat_input;       /* a Flatten below `first` is done by loading batches flat */
   int                  batch_size, n_batches;
   /* inputs of layer `first` for every sample, when lower layers are cached */
   float               *train_feat, *val_feat;
@@ -169,22 +170,24 @@ static void
 load_batch (Run *run, const TlDataset *ds, const float *feat, const int *idx, int n)
 {
   if (feat == NULL)
+    tl_dataset_gather (ds, idx, n, run->x, run->labels);
+  else
     {
-      tl_dataset_gather (ds, idx, n, run->x, run->labels);
-      return;
+      tl_tensor_resize_batch (run->x, n, run->feat_ndim, run->feat_shape);
+      for (int i = 0; i < n; i++)
+        {
+          memcpy (run->x->data + (gsize) i * run->feat_size, feat + (gsize) idx[i] * run->feat_size,
+                  run->feat_size * sizeof (float));
+          run->labels[i] = ds->y[idx[i]];
+        }
+      if (tl_model_takes_tokens (run->model))
+        {
+          tl_dataset_gather (ds, idx, n, run->tokens, NULL);
+          tl_model_set_token_mask (run->model, run->tokens);
+        }
     }
-  tl_tensor_resize_batch (run->x, n, run->feat_ndim, run->feat_shape);
-  for (int i = 0; i < n; i++)
-    {
-      memcpy (run->x->data + (gsize) i * run->feat_size, feat + (gsize) idx[i] * run->feat_size,
-              run->feat_size * sizeof (float));
-      run->labels[i] = ds->y[idx[i]];
-    }
-  if (tl_model_takes_tokens (run->model))
-    {
-      tl_dataset_gather (ds, idx, n, run->tokens, NULL);
-      tl_model_set_token_mask (run->model, run->tokens);
-    }
+  if (run->flat_input)
+    tl_tensor_resize (run->x, 2, (int[]) { n, (int) tl_tensor_sample_size (run->x) });
 }
 
 static double
@@ -537,6 +540,12 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
     goto out;
 
   setup_cache (&run, history);
+  /* a Flatten only reshapes: the batches are loaded in its output's shape instead of copied through it */
+  if (run.first < run.end && tl_model_layer (model, run.first)->spec.kind == TL_LAYER_FLATTEN)
+    {
+      run.first++;
+      run.flat_input = TRUE;
+    }
   warm_up (&run);
   weights_save (model, run.good);
 
