@@ -397,6 +397,16 @@ tl_model_lowest_trainable (const TlModel *model)
   return (int) model->layers->len;
 }
 
+int
+tl_model_skip_reshapes (const TlModel *model, int first)
+{
+  g_return_val_if_fail (model != NULL, first);
+  while (first >= 0 && first < (int) model->layers->len
+         && ((TlLayer *) g_ptr_array_index (model->layers, first))->spec.kind == TL_LAYER_FLATTEN)
+    first++;
+  return first;
+}
+
 static void
 replace_layer (TlModel *model, int index, TlLayer *layer)
 {

@@ -56,6 +56,10 @@ void      tl_model_freeze_below   (TlModel *model, int k);
 void      tl_model_set_lr_mult    (TlModel *model, int index, float mult);
 /* Index of the lowest layer with trainable parameters, or n_layers if none. */
 int       tl_model_lowest_trainable (const TlModel *model);
+/* The first layer from `first` up that does more than reshape its input (a
+ * Flatten only reshapes): a caller that gives a batch already in that shape
+ * can start the forward pass there and save the copy. */
+int       tl_model_skip_reshapes  (const TlModel *model, int first);
 /* Replaces the last Dense layer with a fresh one of n_outputs units (initialised
  * from the model's rng); layers after it (an activation) are kept. */
 gboolean  tl_model_replace_head   (TlModel *model, int n_outputs, GError **error);

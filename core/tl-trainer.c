@@ -51,7 +51,7 @@ typedef struct {
   TlOptimizer         *opt;
   TlRng                shuffle_rng;
   int                  first, end;       /* layers run by the loop: [first, end) */
-  gboolean             flat_input;       /* a Flatten below `first` is done by loading batches flat */
+  gboolean             flat_input;       /* Flattens below `first` are skipped: batches are loaded flat */
   int                  batch_size, n_batches;
   /* inputs of layer `first` for every sample, when lower layers are cached */
   float               *train_feat, *val_feat;
@@ -476,6 +476,7 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
   gint64 t_start = g_get_monotonic_time ();
   guint64 steps_this_run = 0;
   const TlLayer *last;
+  int first;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (model != NULL && train != NULL && config != NULL && history != NULL, FALSE);
@@ -540,12 +541,9 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
     goto out;
 
   setup_cache (&run, history);
-  /* a Flatten only reshapes: the batches are loaded in its output's shape instead of copied through it */
-  if (run.first < run.end && tl_model_layer (model, run.first)->spec.kind == TL_LAYER_FLATTEN)
-    {
-      run.first++;
-      run.flat_input = TRUE;
-    }
+  first = MIN (tl_model_skip_reshapes (model, run.first), run.end);
+  run.flat_input = first > run.first;
+  run.first = first;
   warm_up (&run);
   weights_save (model, run.good);
 
@@ -673,7 +671,7 @@ tl_predict (TlModel *model, const TlDataset *ds, int batch_size)
   g_autoptr (TlTensor) x = NULL;
   g_autofree int *order = NULL;
   TlTensor *probs;
-  int n_out, n_layers;
+  int n_out, n_layers, first;
   gboolean ends_in_softmax;
 
   g_return_val_if_fail (model != NULL && ds != NULL, NULL);
@@ -683,6 +681,7 @@ tl_predict (TlModel *model, const TlDataset *ds, int batch_size)
   n_out = tl_model_n_outputs (model);
   n_layers = tl_model_n_layers (model);
   ends_in_softmax = n_layers > 0 && tl_model_layer (model, n_layers - 1)->spec.kind == TL_LAYER_SOFTMAX;
+  first = MIN (tl_model_skip_reshapes (model, 0), n_layers);
   probs = tl_tensor_new_2d (ds->n, n_out);
   x = tl_tensor_new_empty ();
   order = g_new (int, batch_size);
@@ -697,7 +696,9 @@ tl_predict (TlModel *model, const TlDataset *ds, int batch_size)
       for (int i = 0; i < n; i++)
         order[i] = start + i;
       tl_dataset_gather (ds, order, n, x, NULL);
-      out = tl_model_forward (model, x, FALSE);
+      if (first > 0)
+        tl_tensor_resize (x, 2, (int[]) { n, (int) ds->sample_size });
+      out = tl_model_forward_range (model, x, first, n_layers, FALSE);
       if (ends_in_softmax)
         memcpy (rows.data, out->data, rows.size * sizeof (float));
       else

@@ -355,6 +355,43 @@ test_reproducible (void)
   g_assert_true (memcmp (wa, wo, na * sizeof (float)) != 0);
 }
 
+/* The trainer and tl_predict load batches flat instead of running a leading
+ * Flatten: the same as a model without it given the flattened data. */
+static void
+test_leading_flatten_skipped (void)
+{
+  const TlLayerSpec head[] = {
+    { .kind = TL_LAYER_DENSE, .units = 16 }, { .kind = TL_LAYER_RELU }, { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+  const TlLayerSpec flatten = { .kind = TL_LAYER_FLATTEN };
+  g_autoptr (TlDataset) images = bar_images (90, 3);
+  g_autoptr (TlDataset) rows = tl_dataset_new (TL_DATA_TABULAR, images->n, 1, (int[]) { 64 }, 3, NULL);
+  g_autoptr (TlModel) with = tl_model_new (3, (int[]) { 1, 8, 8 }, 5);
+  g_autoptr (TlModel) without = build (1, (int[]) { 64 }, head, G_N_ELEMENTS (head), 5);
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlTensor) p_with = NULL;
+  g_autoptr (TlTensor) p_without = NULL;
+  TlTrainConfig c;
+
+  memcpy (rows->x, images->x, sizeof (float) * 64 * images->n);
+  memcpy (rows->y, images->y, sizeof (int) * images->n);
+  g_assert_true (tl_model_add (with, &flatten, NULL, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (head); i++)
+    g_assert_true (tl_model_add (with, &head[i], NULL, &error));
+  g_assert_cmpint (tl_model_skip_reshapes (with, 0), ==, 1);
+  g_assert_cmpint (tl_model_skip_reshapes (without, 0), ==, 0);
+
+  adam_config (&c, 0.01f, 3, 16);
+  g_assert_true (tl_train (with, images, images, &c, NULL, history, &error));
+  g_assert_no_error (error);
+  g_assert_true (tl_train (without, rows, rows, &c, NULL, history, &error));
+  assert_same_weights (with, without);
+  p_with = tl_predict (with, images, 32);
+  p_without = tl_predict (without, rows, 32);
+  g_assert_cmpmem (p_with->data, p_with->size * sizeof (float), p_without->data, p_without->size * sizeof (float));
+}
+
 typedef struct {
   TlModel   *model;
   GPtrArray *snapshots;     /* weights after each epoch */
@@ -709,6 +746,7 @@ main (int argc, char **argv)
   g_test_add_func ("/training/cnn", test_cnn);
   g_test_add_func ("/training/lstm", test_lstm);
   g_test_add_func ("/training/reproducible", test_reproducible);
+  g_test_add_func ("/training/leading-flatten-skipped", test_leading_flatten_skipped);
   g_test_add_func ("/training/early-stopping", test_early_stopping);
   g_test_add_func ("/training/divergence", test_divergence);
   g_test_add_func ("/training/should-stop", test_should_stop);
