@@ -95,30 +95,31 @@ def main():
                 load1 = f.read().split()[:3]
             results[f"loadavg_{when}"] = load1
             print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
-    wait_path = os.path.join(out, "torch-wait.txt")
-    if os.path.exists(wait_path):
-        with open(wait_path) as f:
-            results["torch_omp_wait_policy"] = f.read().strip() or "default"
-        print(f"PyTorch OMP_WAIT_POLICY: {results['torch_omp_wait_policy']}")
+    print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
     if text:
         print(f"text data: {text.get('source')} ({text.get('train')} train, {text.get('test')} test sequences)")
-    header = (f"{'case':34} {'ours':>9} {'PyTorch':>9} {'ours/PT':>8} {'target':>7} {'acc ours':>8} "
+    header = (f"{'case':34} {'ours':>9} {'PyTorch':>9} {'ours/PT':>8} {'target':>7} {'PT inst.':>9} "
+              f"{'ours/inst':>10} {'acc ours':>8} "
               f"{'acc PT':>7} {'limit':>8} {'ours/lim':>8} {'/quiet':>7} {'MB ours':>8} {'MB PT':>7}")
     print(header)
     print("-" * len(header))
     for case in cases:
         ours, mem_o, cpu_o = merge(out, case, "ours")
         pt, mem_p, cpu_p = merge(out, case, "pytorch")
-        row = {"ours": ours, "pytorch": pt, "peak_mb_ours": mem_o, "peak_mb_pytorch": mem_p,
+        pt_inst, _, _ = merge(out, case, "pytorch_default")
+        row = {"ours": ours, "pytorch": pt, "pytorch_as_installed": pt_inst,
+               "peak_mb_ours": mem_o, "peak_mb_pytorch": mem_p,
                "process_cpu_seconds_ours": cpu_o, "process_cpu_seconds_pytorch": cpu_p}
         t_ours = ours.get("median") if ours else None
         t_pt = pt.get("median") if pt else None
         ratio = t_ours / t_pt if t_ours and t_pt else None
+        t_inst = pt_inst.get("median") if pt_inst else None
+        ratio_inst = t_ours / t_inst if t_ours and t_inst else None
         limit = ours["flops"] / (rate * 1e9) if ours and ours.get("flops") and rate else None
         vs_limit = t_ours / limit if t_ours and limit else None
         qlimit = ours["flops"] / (quiet * 1e9) if ours and ours.get("flops") and quiet else None
         vs_quiet = t_ours / qlimit if t_ours and qlimit else None
-        row.update(ratio=ratio, limit_seconds=limit, ours_over_limit=vs_limit, quiet_limit_seconds=qlimit,
+        row.update(ratio=ratio, ratio_as_installed=ratio_inst, limit_seconds=limit, ours_over_limit=vs_limit, quiet_limit_seconds=qlimit,
                    ours_over_quiet_limit=vs_quiet, target=TARGETS.get(case))
         results["cases"][case] = row
         if case.startswith("infer-"):
@@ -126,27 +127,31 @@ def main():
             a = ours.get("throughput") if ours else None
             b = pt.get("throughput") if pt else None
             print(f"{TITLES.get(case, case) + ' (samples/s)':34} {fmt(a, '.0f', 9)} {fmt(b, '.0f', 9)} "
-                  f"{fmt(ratio, '.2f', 8)} {'':>7} {'':>8} {'':>7} {fmt(limit, '.3f', 8)} "
+                  f"{fmt(ratio, '.2f', 8)} {'':>7} {'':>9} {'':>10} {'':>8} {'':>7} {fmt(limit, '.3f', 8)} "
                   f"{fmt(vs_limit, '.1f', 8)} {fmt(vs_quiet, '.1f', 7)} {fmt(row['peak_mb_ours'], '.0f', 8)} "
                   f"{fmt(row['peak_mb_pytorch'], '.0f', 7)}")
             continue
         acc_o = ours.get("accuracy") if ours else None
         acc_p = pt.get("accuracy") if pt else None
         target = TARGETS.get(case)
-        mark = ""
+        mark = mark_inst = ""
         if target and ratio:
             mark = " ok" if ratio <= target else " !!"
+        if target and ratio_inst:
+            mark_inst = " ok" if ratio_inst <= target else " !!"
         note = ""
         if (ours and "skipped" in ours) or (pt and "skipped" in pt):
             note = "  skipped: " + (ours or {}).get("skipped", (pt or {}).get("skipped", ""))
         print(f"{TITLES.get(case, case):34} {fmt(t_ours, '.2f', 9)} {fmt(t_pt, '.2f', 9)} "
               f"{fmt(ratio, '.2f', 8)} {(fmt(target, '.2f', 4) + mark) if target else '':>7} "
+              f"{fmt(t_inst, '.2f', 9)} {(fmt(ratio_inst, '.2f', 7) + mark_inst) if ratio_inst else '':>10} "
               f"{fmt(acc_o * 100 if acc_o is not None else None, '.1f', 8)} "
               f"{fmt(acc_p * 100 if acc_p is not None else None, '.1f', 7)} "
               f"{fmt(limit, '.3f', 8)} {fmt(vs_limit, '.1f', 8)} {fmt(vs_quiet, '.1f', 7)} "
               f"{fmt(row['peak_mb_ours'], '.0f', 8)} {fmt(row['peak_mb_pytorch'], '.0f', 7)}{note}")
     print()
     print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")
+    print("targets: ratio of epoch times, ours / PyTorch; the mark after ours/inst. is against PyTorch as installed;")
     print("limit = the run's matrix-product FLOPs / the sgemm rate; ours/lim = how far from that limit;")
     print("/quiet = ours against the same FLOPs at threads x one core's CPU-clock sgemm rate (an unshared machine);")
     print("MB = peak resident memory of the whole process (/usr/bin/time -v).")
