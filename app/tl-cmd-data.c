@@ -139,7 +139,7 @@ tl_cmd_data (int argc, char **argv)
     { "max-len", 0, 0, G_OPTION_ARG_INT, &o.max_len, N_("Tokens per text sequence (default 200; 0: the longest)"), N_("N") },
     { "vocab-size", 0, 0, G_OPTION_ARG_INT, &o.vocab_size, N_("Vocabulary size with padding and unknown ids (default 20000)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, N_("Print the report as JSON"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, NULL, N_("FILE") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;

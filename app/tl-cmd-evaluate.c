@@ -84,7 +84,7 @@ tl_cmd_evaluate (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Write metrics.json, confusion.csv, the confusion plots and predictions.csv into DIR"), N_("DIR") },
     { "plots", 0, 0, G_OPTION_ARG_STRING, &plots, N_("Plot formats with --out (default png,svg,pdf)"), N_("png,svg,pdf") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the metrics as JSON"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("MODEL DATA") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;

@@ -23,7 +23,7 @@ tl_cmd_export (int argc, char **argv)
     { "onnx", 0, 0, G_OPTION_ARG_FILENAME, &onnx, N_("Write an ONNX model (opset 17) for inference elsewhere"), N_("FILE") },
     { "architecture", 0, 0, G_OPTION_ARG_FILENAME, &architecture, N_("Write the layer structure as JSON"), N_("FILE") },
     { "safetensors", 0, 0, G_OPTION_ARG_FILENAME, &safetensors, N_("Write a copy of the model file, rewritten"), N_("FILE") },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("MODEL") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;

@@ -124,7 +124,7 @@ tl_cmd_run (int argc, char **argv)
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the summary"), NULL },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue an interrupted run in the results folder"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("EXPERIMENT.json") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;

@@ -85,7 +85,7 @@ tl_cmd_train (int argc, char **argv)
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, N_("Continue an interrupted run from its checkpoint"), N_("CKPT") },
     { "history", 0, 0, G_OPTION_ARG_FILENAME, &history_path, N_("Write the per-epoch history as CSV"), N_("FILE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the summary"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("DATA") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;

@@ -428,6 +428,11 @@ test_training_runs (void)
   g_assert_nonnull (tl_document_get_run (doc, "transfer"));
   g_assert_nonnull (tl_document_get_run (doc, "baseline"));
   g_assert_nonnull (doc->metrics);
+  /* Every fine-tuning batch is on the per-batch line (4 epochs of equal batches), though
+   * the figures reach the window coalesced. */
+  g_assert_cmpint (tl_curve_view_get_n_batch_points (loss), >=, 8);
+  g_assert_cmpint (tl_curve_view_get_n_batch_points (loss) % 4, ==, 0);
+  g_assert_cmpint (tl_curve_view_get_n_batch_points (accuracy), ==, tl_curve_view_get_n_batch_points (loss));
   /* Coalescing: never more main-loop deliveries than batches trained. */
   g_assert_cmpuint (tl_train_page_get_n_batch_updates (page), >, 0);
   g_assert_cmpuint (tl_train_page_get_n_batch_updates (page), <=, tl_train_page_get_n_batches (page));

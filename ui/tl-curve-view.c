@@ -266,6 +266,13 @@ tl_curve_view_get_n_points (TlCurveView *self)
   return total;
 }
 
+int
+tl_curve_view_get_n_batch_points (TlCurveView *self)
+{
+  g_return_val_if_fail (TL_IS_CURVE_VIEW (self), 0);
+  return (int) (self->batch->len / 2);
+}
+
 static void
 tl_curve_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {

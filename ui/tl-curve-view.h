@@ -25,6 +25,8 @@ void       tl_curve_view_add_batch      (TlCurveView *self, double x, double val
 void       tl_curve_view_set_history    (TlCurveView *self, int run, const TlHistory *history, const char *label);
 /* Points drawn, over every series (for tests). */
 int        tl_curve_view_get_n_points   (TlCurveView *self);
+/* Points of the per-batch line. */
+int        tl_curve_view_get_n_batch_points (TlCurveView *self);
 /* The text shown for the pointer at x (widget coordinates), or NULL off the data. */
 char      *tl_curve_view_read_out       (TlCurveView *self, double x);
 

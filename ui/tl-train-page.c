@@ -221,9 +221,8 @@ on_stage (TlTrainingRun *run, int stage, const char *message, TlTrainPage *self)
 }
 
 static void
-on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *self)
+on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, const GArray *points, TlTrainPage *self)
 {
-  double x = (p->epoch - 1) + (double) p->batch / MAX (p->n_batches, 1);
   double fraction = ((p->epoch - 1) + (double) p->batch / MAX (p->n_batches, 1)) / MAX (p->n_epochs, 1);
   g_autofree char *elapsed = format_duration (p->elapsed);
   g_autofree char *eta = format_duration (p->eta);
@@ -232,10 +231,15 @@ on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *
 
   self->batch_updates++;
   self->batches = tl_training_run_get_n_batches_seen (run);
-  if (stage != TL_STAGE_BASELINE)
+  for (guint i = 0; i < points->len; i++)
     {
-      tl_curve_view_add_batch (self->loss_view, x, p->loss);
-      tl_curve_view_add_batch (self->accuracy_view, x, p->accuracy);
+      const TlBatchPoint *point = &g_array_index (points, TlBatchPoint, i);
+
+      /* points of an earlier stage came before that stage's curves were cleared */
+      if (point->stage == TL_STAGE_BASELINE || (int) point->stage != stage)
+        continue;
+      tl_curve_view_add_batch (self->loss_view, point->x, point->loss);
+      tl_curve_view_add_batch (self->accuracy_view, point->x, point->accuracy);
     }
   gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
   text = g_strdup_printf (_("%s · epoch %d of %d · batch %d of %d · loss %.4f · accuracy %.1f%% · %s elapsed · about %s left"),

@@ -35,6 +35,7 @@ struct _TlTrainingRun
   gboolean           have_batch;
   TlPipelineStage    batch_stage;
   TlBatchProgress    batch;
+  GArray            *points;       /* TlBatchPoint since the last delivery */
   GPtrArray         *events;       /* EpochEvent* and StageEvent*, in order; tagged by the array below */
   GArray            *event_kinds;  /* 0 = stage, 1 = epoch */
   guint              idle_id;      /* non-zero while a delivery is pending */
@@ -54,6 +55,7 @@ deliver (gpointer data)
   TlTrainingRun *self = data;
   g_autoptr (GPtrArray) events = NULL;
   g_autoptr (GArray) kinds = NULL;
+  g_autoptr (GArray) points = NULL;
   TlBatchProgress batch;
   TlPipelineStage batch_stage;
   gboolean have_batch;
@@ -64,6 +66,8 @@ deliver (gpointer data)
   kinds = g_steal_pointer (&self->event_kinds);
   self->events = g_ptr_array_new ();
   self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  points = g_steal_pointer (&self->points);
+  self->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
   have_batch = self->have_batch;
   batch = self->batch;
   batch_stage = self->batch_stage;
@@ -90,7 +94,7 @@ deliver (gpointer data)
   if (have_batch)
     {
       self->batch_updates++;
-      g_signal_emit (self, signals[BATCH], 0, (int) batch_stage, &batch);
+      g_signal_emit (self, signals[BATCH], 0, (int) batch_stage, &batch, points);
     }
   g_object_unref (self);
   return G_SOURCE_REMOVE;
@@ -124,8 +128,13 @@ static void
 on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_data)
 {
   TlTrainingRun *self = user_data;
+  TlBatchPoint point = {
+    stage, (progress->epoch - 1) + (double) progress->batch / MAX (progress->n_batches, 1),
+    progress->loss, progress->accuracy,
+  };
 
   g_mutex_lock (&self->lock);
+  g_array_append_val (self->points, point);
   self->batch = *progress;
   self->batch_stage = stage;
   self->have_batch = TRUE;
@@ -312,6 +321,7 @@ tl_training_run_finalize (GObject *object)
   g_clear_pointer (&self->result, tl_pipeline_result_free);
   g_ptr_array_unref (self->events);
   g_array_unref (self->event_kinds);
+  g_array_unref (self->points);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->resume_cond);
   G_OBJECT_CLASS (tl_training_run_parent_class)->finalize (object);
@@ -325,7 +335,7 @@ tl_training_run_class_init (TlTrainingRunClass *klass)
   signals[STAGE] = g_signal_new ("stage", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
   signals[BATCH] = g_signal_new ("batch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                 G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_POINTER);
+                                 G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
   signals[EPOCH] = g_signal_new ("epoch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
   signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -339,6 +349,7 @@ tl_training_run_init (TlTrainingRun *self)
   g_cond_init (&self->resume_cond);
   self->events = g_ptr_array_new ();
   self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
   self->cancellable = g_cancellable_new ();
 }
 

@@ -12,14 +12,22 @@ G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
 /* An experiment's pipeline running in a worker thread (which owns the models
  * it trains). Figures reach the main loop coalesced: the worker keeps the
  * latest batch under a mutex and schedules at most one idle; epoch records
- * are queued so none is lost. Signals, all on the main loop:
+ * and the curve points of every batch are queued so none is lost. Signals,
+ * all on the main loop:
  *   "stage"    (int TlPipelineStage, string message)
- *   "batch"    (int stage, pointer const TlBatchProgress *)
+ *   "batch"    (int stage, pointer const TlBatchProgress * of the latest batch,
+ *               pointer const GArray * of TlBatchPoint, every batch since the last "batch")
  *   "epoch"    (int stage, pointer const TlEpochRecord *, pointer const TlHistory * so far)
  *   "finished" (pointer TlPipelineResult * or NULL, pointer const GError * or NULL)
  * Pause makes the worker wait on a condition variable at the next batch. Stop
  * cancels after the current batch; finished runs and the last finished epoch are kept,
  * and the checkpoint in the results folder lets a later run continue. */
+typedef struct {
+  TlPipelineStage stage;
+  double          x;                /* epochs done, as a fraction: 0.5 = half of the first */
+  float           loss, accuracy;   /* running means over the epoch so far */
+} TlBatchPoint;
+
 TlTrainingRun *tl_training_run_new        (const TlExperiment *exp, const char *output_folder);
 void           tl_training_run_start      (TlTrainingRun *self);
 /* Before start: continue the stopped run in the results folder from its
