@@ -87,6 +87,13 @@ tl_train_page_get_resume_button (TlTrainPage *self)
 }
 
 GtkWidget *
+tl_train_page_get_pause_button (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->pause_button;
+}
+
+GtkWidget *
 tl_train_page_get_curve_view (TlTrainPage *self, gboolean accuracy)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
@@ -221,7 +228,21 @@ on_stage (TlTrainingRun *run, int stage, const char *message, TlTrainPage *self)
 }
 
 static void
-on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, const GArray *points, TlTrainPage *self)
+on_points (TlTrainingRun *run, int stage, const GArray *points, TlTrainPage *self)
+{
+  if (stage == TL_STAGE_BASELINE)
+    return;
+  for (guint i = 0; i < points->len; i++)
+    {
+      const TlBatchPoint *point = &g_array_index (points, TlBatchPoint, i);
+
+      tl_curve_view_add_batch (self->loss_view, point->x, point->loss);
+      tl_curve_view_add_batch (self->accuracy_view, point->x, point->accuracy);
+    }
+}
+
+static void
+on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *self)
 {
   double fraction = ((p->epoch - 1) + (double) p->batch / MAX (p->n_batches, 1)) / MAX (p->n_epochs, 1);
   g_autofree char *elapsed = format_duration (p->elapsed);
@@ -231,16 +252,6 @@ on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, const GArray 
 
   self->batch_updates++;
   self->batches = tl_training_run_get_n_batches_seen (run);
-  for (guint i = 0; i < points->len; i++)
-    {
-      const TlBatchPoint *point = &g_array_index (points, TlBatchPoint, i);
-
-      /* points of an earlier stage came before that stage's curves were cleared */
-      if (point->stage == TL_STAGE_BASELINE || (int) point->stage != stage)
-        continue;
-      tl_curve_view_add_batch (self->loss_view, point->x, point->loss);
-      tl_curve_view_add_batch (self->accuracy_view, point->x, point->accuracy);
-    }
   gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
   text = g_strdup_printf (_("%s · epoch %d of %d · batch %d of %d · loss %.4f · accuracy %.1f%% · %s elapsed · about %s left"),
                           stage_title (stage), p->epoch, p->n_epochs, p->batch, p->n_batches, p->loss,
@@ -416,6 +427,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   tl_training_run_set_continue (self->run, continue_run);
   g_signal_connect (self->run, "stage", G_CALLBACK (on_stage), self);
   g_signal_connect (self->run, "batch", G_CALLBACK (on_batch), self);
+  g_signal_connect (self->run, "points", G_CALLBACK (on_points), self);
   g_signal_connect (self->run, "epoch", G_CALLBACK (on_epoch), self);
   g_signal_connect (self->run, "finished", G_CALLBACK (on_finished), self);
   tl_training_run_start (self->run);

@@ -23,6 +23,7 @@ const char *tl_train_page_get_status   (TlTrainPage *self);
 GtkWidget  *tl_train_page_get_start_button (TlTrainPage *self);
 /* Shown when there is a stopped run to continue. */
 GtkWidget  *tl_train_page_get_resume_button (TlTrainPage *self);
+GtkWidget  *tl_train_page_get_pause_button  (TlTrainPage *self);
 GtkWidget  *tl_train_page_get_curve_view   (TlTrainPage *self, gboolean accuracy);
 guint       tl_train_page_get_n_batch_updates (TlTrainPage *self);
 guint64     tl_train_page_get_n_batches       (TlTrainPage *self);

@@ -16,6 +16,8 @@ typedef struct {
   char           *message;
 } StageEvent;
 
+enum { EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS };
+
 struct _TlTrainingRun
 {
   GObject            parent_instance;
@@ -35,9 +37,10 @@ struct _TlTrainingRun
   gboolean           have_batch;
   TlPipelineStage    batch_stage;
   TlBatchProgress    batch;
-  GArray            *points;       /* TlBatchPoint since the last delivery */
-  GPtrArray         *events;       /* EpochEvent* and StageEvent*, in order; tagged by the array below */
-  GArray            *event_kinds;  /* 0 = stage, 1 = epoch */
+  /* StageEvent*, EpochEvent* and GArray* of one stage's TlBatchPoint, in the
+   * order they happened; tagged by the array below */
+  GPtrArray         *events;
+  GArray            *event_kinds;  /* EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS */
   guint              idle_id;      /* non-zero while a delivery is pending */
   guint64            batches_seen;
 
@@ -46,7 +49,7 @@ struct _TlTrainingRun
 
 G_DEFINE_FINAL_TYPE (TlTrainingRun, tl_training_run, G_TYPE_OBJECT)
 
-enum { STAGE, BATCH, EPOCH, FINISHED, N_SIGNALS };
+enum { STAGE, BATCH, POINTS, EPOCH, FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static gboolean
@@ -55,7 +58,6 @@ deliver (gpointer data)
   TlTrainingRun *self = data;
   g_autoptr (GPtrArray) events = NULL;
   g_autoptr (GArray) kinds = NULL;
-  g_autoptr (GArray) points = NULL;
   TlBatchProgress batch;
   TlPipelineStage batch_stage;
   gboolean have_batch;
@@ -66,8 +68,6 @@ deliver (gpointer data)
   kinds = g_steal_pointer (&self->event_kinds);
   self->events = g_ptr_array_new ();
   self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
-  points = g_steal_pointer (&self->points);
-  self->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
   have_batch = self->have_batch;
   batch = self->batch;
   batch_stage = self->batch_stage;
@@ -76,25 +76,32 @@ deliver (gpointer data)
 
   for (guint i = 0; i < events->len; i++)
     {
-      if (g_array_index (kinds, int, i) == 0)
+      if (g_array_index (kinds, int, i) == EVENT_STAGE)
         {
           StageEvent *ev = g_ptr_array_index (events, i);
           g_signal_emit (self, signals[STAGE], 0, (int) ev->stage, ev->message);
           g_free (ev->message);
           g_free (ev);
         }
-      else
+      else if (g_array_index (kinds, int, i) == EVENT_EPOCH)
         {
           EpochEvent *ev = g_ptr_array_index (events, i);
           g_signal_emit (self, signals[EPOCH], 0, (int) ev->stage, &ev->record, ev->history);
           tl_history_free (ev->history);
           g_free (ev);
         }
+      else
+        {
+          GArray *points = g_ptr_array_index (events, i);
+          TlBatchPoint *first = &g_array_index (points, TlBatchPoint, 0);
+          g_signal_emit (self, signals[POINTS], 0, (int) first->stage, points);
+          g_array_unref (points);
+        }
     }
   if (have_batch)
     {
       self->batch_updates++;
-      g_signal_emit (self, signals[BATCH], 0, (int) batch_stage, &batch, points);
+      g_signal_emit (self, signals[BATCH], 0, (int) batch_stage, &batch);
     }
   g_object_unref (self);
   return G_SOURCE_REMOVE;
@@ -113,7 +120,7 @@ on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
 {
   TlTrainingRun *self = user_data;
   StageEvent *ev = g_new0 (StageEvent, 1);
-  int kind = 0;
+  int kind = EVENT_STAGE;
 
   ev->stage = stage;
   ev->message = g_strdup (message);
@@ -122,6 +129,31 @@ on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
   g_array_append_val (self->event_kinds, kind);
   schedule_delivery (self);
   g_mutex_unlock (&self->lock);
+}
+
+/* Called with the lock held: joins the queued points of the same stage, if
+ * they are the last event, so that a delivery emits one array per stage. */
+static void
+add_point (TlTrainingRun *self, const TlBatchPoint *point)
+{
+  guint n = self->events->len;
+  GArray *points = NULL;
+
+  if (n > 0 && g_array_index (self->event_kinds, int, n - 1) == EVENT_POINTS)
+    {
+      points = g_ptr_array_index (self->events, n - 1);
+      if (g_array_index (points, TlBatchPoint, 0).stage != point->stage)
+        points = NULL;
+    }
+  if (points == NULL)
+    {
+      int kind = EVENT_POINTS;
+
+      points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
+      g_ptr_array_add (self->events, points);
+      g_array_append_val (self->event_kinds, kind);
+    }
+  g_array_append_val (points, *point);
 }
 
 static void
@@ -134,7 +166,7 @@ on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_
   };
 
   g_mutex_lock (&self->lock);
-  g_array_append_val (self->points, point);
+  add_point (self, &point);
   self->batch = *progress;
   self->batch_stage = stage;
   self->have_batch = TRUE;
@@ -151,7 +183,7 @@ on_epoch (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *h
 {
   TlTrainingRun *self = user_data;
   EpochEvent *ev = g_new0 (EpochEvent, 1);
-  int kind = 1;
+  int kind = EVENT_EPOCH;
 
   ev->stage = stage;
   ev->record = *record;
@@ -321,7 +353,6 @@ tl_training_run_finalize (GObject *object)
   g_clear_pointer (&self->result, tl_pipeline_result_free);
   g_ptr_array_unref (self->events);
   g_array_unref (self->event_kinds);
-  g_array_unref (self->points);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->resume_cond);
   G_OBJECT_CLASS (tl_training_run_parent_class)->finalize (object);
@@ -335,7 +366,9 @@ tl_training_run_class_init (TlTrainingRunClass *klass)
   signals[STAGE] = g_signal_new ("stage", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
   signals[BATCH] = g_signal_new ("batch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                 G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
+                                 G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_POINTER);
+  signals[POINTS] = g_signal_new ("points", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_POINTER);
   signals[EPOCH] = g_signal_new ("epoch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
   signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -349,7 +382,6 @@ tl_training_run_init (TlTrainingRun *self)
   g_cond_init (&self->resume_cond);
   self->events = g_ptr_array_new ();
   self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
-  self->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
   self->cancellable = g_cancellable_new ();
 }
 

@@ -11,12 +11,13 @@ G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
 
 /* An experiment's pipeline running in a worker thread (which owns the models
  * it trains). Figures reach the main loop coalesced: the worker keeps the
- * latest batch under a mutex and schedules at most one idle; epoch records
- * and the curve points of every batch are queued so none is lost. Signals,
- * all on the main loop:
+ * latest batch under a mutex and schedules at most one idle; stage changes,
+ * epoch records and every batch's curve point are queued in order so none is
+ * lost. Signals, all on the main loop:
  *   "stage"    (int TlPipelineStage, string message)
- *   "batch"    (int stage, pointer const TlBatchProgress * of the latest batch,
- *               pointer const GArray * of TlBatchPoint, every batch since the last "batch")
+ *   "batch"    (int stage, pointer const TlBatchProgress *): the latest batch
+ *   "points"   (int stage, pointer const GArray * of TlBatchPoint): batches of that stage since
+ *              the last "points", in order with "stage" and "epoch"
  *   "epoch"    (int stage, pointer const TlEpochRecord *, pointer const TlHistory * so far)
  *   "finished" (pointer TlPipelineResult * or NULL, pointer const GError * or NULL)
  * Pause makes the worker wait on a condition variable at the next batch. Stop
