@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 #ifdef TL_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
@@ -48,6 +51,33 @@ static struct {
 
 static GPrivate in_loop;
 
+/* Chunks run with denormal floats flushed to zero, in and out. An Adam moment
+ * whose gradient stays zero decays by a constant factor every step and ends
+ * up denormal, where every operation on it costs the processor a slow path
+ * (six times slower Adam steps in a test). The mode is the same for every
+ * chunk on every thread, so results still do not depend on the thread count. */
+#ifdef __SSE2__
+#define MXCSR_FLUSH_DENORMALS 0x8040    /* flush-to-zero | denormals-are-zero */
+
+static inline guint
+flush_denormals_begin (void)
+{
+  guint saved = _mm_getcsr ();
+
+  _mm_setcsr (saved | MXCSR_FLUSH_DENORMALS);
+  return saved;
+}
+
+static inline void
+flush_denormals_end (guint saved)
+{
+  _mm_setcsr (saved);
+}
+#else
+static inline guint flush_denormals_begin (void) { return 0; }
+static inline void flush_denormals_end (guint saved) { }
+#endif
+
 static inline void
 cpu_relax (void)
 {
@@ -85,6 +115,7 @@ worker_main (gpointer index)
   gint seen = g_atomic_int_get (&pool.generation);
   const int me = GPOINTER_TO_INT (index);
 
+  flush_denormals_begin ();        /* for good: this thread runs only chunks */
   g_private_set (&in_loop, GINT_TO_POINTER (1));
   for (;;)
     {
@@ -174,6 +205,7 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
 {
   Job job;
   gsize n_chunks;
+  guint mode;
 
   g_return_if_fail (func != NULL);
   if (n == 0)
@@ -182,8 +214,10 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
   if (n <= grain || tl_parallel_n_threads () == 1 || g_private_get (&in_loop) != NULL
       || !g_mutex_trylock (&pool.busy))
     {
+      mode = flush_denormals_begin ();
       for (gsize start = 0; start < n; start += grain)
         func (data, start, MIN (n, start + grain));
+      flush_denormals_end (mode);
       return;
     }
 
@@ -208,7 +242,9 @@ tl_parallel_for (gsize n, gsize grain, TlParallelFunc func, gpointer data)
   g_mutex_unlock (&pool.lock);
 
   g_private_set (&in_loop, GINT_TO_POINTER (1));
+  mode = flush_denormals_begin ();
   run_chunks (&job, 0);
+  flush_denormals_end (mode);
   g_private_set (&in_loop, NULL);
 
   /* every chunk is claimed; wait for the workers still computing theirs, and

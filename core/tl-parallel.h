@@ -13,7 +13,8 @@ typedef void (*TlParallelFunc) (gpointer data, gsize start, gsize end);
 
 /* Calls func (data, start, end) for consecutive chunks covering [0, n) and
  * returns when all are done. Runs inline for a single chunk, on a single
- * core, or when called from inside another parallel loop. */
+ * core, or when called from inside another parallel loop. Chunks run with
+ * denormal floats flushed to zero (on x86-64), whichever thread runs them. */
 void tl_parallel_for       (gsize n, gsize grain, TlParallelFunc func, gpointer data);
 
 /* Threads a loop may use, the calling one included: the TL_NUM_THREADS

@@ -102,6 +102,40 @@ test_concurrent_callers (void)
   g_assert_null (g_thread_join (b));
 }
 
+/* Each chunk multiplies 1e-20 by 1e-20: 1e-40 is a denormal float, which chunks flush to zero. */
+static void
+tiny_products (gpointer data, gsize start, gsize end)
+{
+  float *out = data;
+  volatile float a = 1e-20f, b = 1e-20f;
+
+  for (gsize i = start; i < end; i++)
+    out[i] = a * b;
+}
+
+static void
+test_denormals_flushed (void)
+{
+#ifndef __SSE2__
+  g_test_skip ("flushing denormals is done on x86-64 only");
+#else
+  float out[64];
+  volatile float a = 1e-20f, b = 1e-20f;
+
+  /* one chunk (inline) and many (on the pool) */
+  for (gsize grain = 64; grain >= 1; grain /= 8)
+    {
+      for (int i = 0; i < 64; i++)
+        out[i] = 1.0f;
+      tl_parallel_for (64, grain, tiny_products, out);
+      for (int i = 0; i < 64; i++)
+        g_assert_cmpfloat (out[i], ==, 0.0f);
+    }
+  /* the caller's own arithmetic is left as it was */
+  g_assert_cmpfloat (a * b, >, 0.0f);
+#endif
+}
+
 static void
 test_grain (void)
 {
@@ -280,6 +314,7 @@ main (int argc, char **argv)
   g_test_add_func ("/parallel/nested", test_nested);
   g_test_add_func ("/parallel/concurrent-callers", test_concurrent_callers);
   g_test_add_func ("/parallel/grain", test_grain);
+  g_test_add_func ("/parallel/denormals-flushed", test_denormals_flushed);
   g_test_add_func ("/parallel/optimizer-step-and-zero", test_step_and_zero);
   return g_test_run ();
 }
