@@ -16,6 +16,11 @@ typedef struct {
   char           *message;
 } StageEvent;
 
+typedef struct {
+  TlPipelineStage stage;
+  GArray         *points;      /* TlBatchPoint */
+} PointsEvent;
+
 enum { EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS };
 
 struct _TlTrainingRun
@@ -37,8 +42,8 @@ struct _TlTrainingRun
   gboolean           have_batch;
   TlPipelineStage    batch_stage;
   TlBatchProgress    batch;
-  /* StageEvent*, EpochEvent* and GArray* of one stage's TlBatchPoint, in the
-   * order they happened; tagged by the array below */
+  /* StageEvent*, EpochEvent* and PointsEvent*, in the order they happened;
+   * tagged by the array below */
   GPtrArray         *events;
   GArray            *event_kinds;  /* EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS */
   guint              idle_id;      /* non-zero while a delivery is pending */
@@ -92,10 +97,10 @@ deliver (gpointer data)
         }
       else
         {
-          GArray *points = g_ptr_array_index (events, i);
-          TlBatchPoint *first = &g_array_index (points, TlBatchPoint, 0);
-          g_signal_emit (self, signals[POINTS], 0, (int) first->stage, points);
-          g_array_unref (points);
+          PointsEvent *ev = g_ptr_array_index (events, i);
+          g_signal_emit (self, signals[POINTS], 0, (int) ev->stage, ev->points);
+          g_array_unref (ev->points);
+          g_free (ev);
         }
     }
   if (have_batch)
@@ -131,29 +136,27 @@ on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with the lock held: joins the queued points of the same stage, if
- * they are the last event, so that a delivery emits one array per stage. */
+/* Called with the lock held: adds to the queued points if they are the last
+ * event and of the same stage, so that a delivery emits one array per stage. */
 static void
-add_point (TlTrainingRun *self, const TlBatchPoint *point)
+add_point (TlTrainingRun *self, TlPipelineStage stage, const TlBatchPoint *point)
 {
   guint n = self->events->len;
-  GArray *points = NULL;
+  PointsEvent *ev = NULL;
 
   if (n > 0 && g_array_index (self->event_kinds, int, n - 1) == EVENT_POINTS)
-    {
-      points = g_ptr_array_index (self->events, n - 1);
-      if (g_array_index (points, TlBatchPoint, 0).stage != point->stage)
-        points = NULL;
-    }
-  if (points == NULL)
+    ev = g_ptr_array_index (self->events, n - 1);
+  if (ev == NULL || ev->stage != stage)
     {
       int kind = EVENT_POINTS;
 
-      points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
-      g_ptr_array_add (self->events, points);
+      ev = g_new (PointsEvent, 1);
+      ev->stage = stage;
+      ev->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
+      g_ptr_array_add (self->events, ev);
       g_array_append_val (self->event_kinds, kind);
     }
-  g_array_append_val (points, *point);
+  g_array_append_val (ev->points, *point);
 }
 
 static void
@@ -161,12 +164,12 @@ on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_
 {
   TlTrainingRun *self = user_data;
   TlBatchPoint point = {
-    stage, (progress->epoch - 1) + (double) progress->batch / MAX (progress->n_batches, 1),
+    (progress->epoch - 1) + (double) progress->batch / MAX (progress->n_batches, 1),
     progress->loss, progress->accuracy,
   };
 
   g_mutex_lock (&self->lock);
-  add_point (self, &point);
+  add_point (self, stage, &point);
   self->batch = *progress;
   self->batch_stage = stage;
   self->have_batch = TRUE;

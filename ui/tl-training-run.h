@@ -24,7 +24,6 @@ G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
  * cancels after the current batch; finished runs and the last finished epoch are kept,
  * and the checkpoint in the results folder lets a later run continue. */
 typedef struct {
-  TlPipelineStage stage;
   double          x;                /* epochs done, as a fraction: 0.5 = half of the first */
   float           loss, accuracy;   /* running means over the epoch so far */
 } TlBatchPoint;
