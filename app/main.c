@@ -21,24 +21,6 @@ static const TlCommand commands[] = {
   { NULL, NULL, NULL },
 };
 
-void
-tl_cli_error (const char *format, ...)
-{
-  va_list args;
-  g_autofree char *message = NULL;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  fprintf (stderr, "transfer-lab: %s\n", message);
-}
-
-void
-tl_cli_report (const GError *error)
-{
-  tl_cli_error ("%s", error->message);
-}
-
 /* Run from the build folder, the catalogues are the ones just built. */
 static const char *
 locale_dir (void)

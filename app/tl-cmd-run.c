@@ -155,6 +155,7 @@ tl_cmd_run (int argc, char **argv)
   for (int i = 0; sets && sets[i]; i++)
     if (!tl_experiment_apply_override (exp, sets[i], NULL, &error))
       {
+        g_prefix_error (&error, "--set ");
         tl_cli_report (error);
         return TL_EXIT_USAGE;
       }

@@ -16,20 +16,6 @@
 #include "tl-pipeline.h"
 #include "tl-progress.h"
 
-static gboolean
-parse_optimizer (const char *text, TlOptimizerKind *kind)
-{
-  static const char *const names[] = { "sgd", "adam", "adamw" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (g_ascii_strcasecmp (text, names[i]) == 0)
-      {
-        *kind = (TlOptimizerKind) i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 static JsonNode *
 train_provenance (const char *data_path, const char *preset, guint64 seed, int epochs, const TlMetrics *m)
 {
@@ -129,7 +115,7 @@ tl_cmd_train (int argc, char **argv)
   if (optimizer != NULL)
     {
       TlOptimizerKind kind;
-      if (!parse_optimizer (optimizer, &kind))
+      if (!tl_optimizer_kind_from_name (optimizer, &kind))
         {
           tl_cli_error (_("train: --optimizer takes sgd, adam or adamw, not '%s'"), optimizer);
           return TL_EXIT_USAGE;

@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include "tl-cli-errors.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses of every sub-command. */
@@ -25,9 +27,5 @@ int tl_cmd_inspect (int argc, char **argv);
 int tl_cmd_export (int argc, char **argv);
 int tl_cmd_run (int argc, char **argv);
 
-/* Prints "transfer-lab: MESSAGE" on stderr as one line. */
-void tl_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
-/* The same for a GError (its message already names file and line where they apply). */
-void tl_cli_report (const GError *error);
 
 G_END_DECLS

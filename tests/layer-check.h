@@ -2,7 +2,7 @@
 
 #include <glib.h>
 
-#include "tl-layer.h"
+#include "tl-layer-registry.h"
 #include "tl-rng.h"
 #include "tl-tensor.h"
 

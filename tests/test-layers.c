@@ -6,6 +6,7 @@
 
 #include "layer-check.h"
 #include "tl-error.h"
+#include "tl-layer-registry.h"
 #include "tl-fastmath.h"
 
 /* ---- Dense and activations --------------------------------------------- */

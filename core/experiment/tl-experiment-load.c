@@ -1,0 +1,738 @@
+#define G_LOG_DOMAIN "tl-experiment"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-experiment.h"
+#include "tl-experiment-private.h"
+#include "tl-model.h"
+
+/* Reading: every getter leaves the default in place when the member is absent
+ * or null, and names the field's dotted path when the value is wrong. */
+
+typedef struct {
+  const char *file;
+} Reader;
+
+static gboolean G_GNUC_PRINTF (5, 6)
+fail (const Reader *r, GError **error, const char *prefix, const char *key, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (*prefix == '\0' && key == NULL)
+    g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s%s%s", r->file ? r->file : "",
+                 r->file ? ": " : "", message);
+  else
+    g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s%s%s%s%s: %s",
+                 r->file ? r->file : "", r->file ? ": " : "",
+                 prefix, (*prefix && key) ? "." : "", key ? key : "", message);
+  return FALSE;
+}
+
+static JsonNode *
+member (JsonObject *obj, const char *key)
+{
+  JsonNode *node = json_object_get_member (obj, key);
+
+  return (node == NULL || JSON_NODE_HOLDS_NULL (node)) ? NULL : node;
+}
+
+static gboolean
+check_keys (const Reader *r, JsonObject *obj, const char *prefix, const char *const *allowed,
+            GError **error)
+{
+  g_autoptr (GList) keys = json_object_get_members (obj);
+
+  for (GList *l = keys; l != NULL; l = l->next)
+    if (!g_strv_contains (allowed, l->data))
+      {
+        g_autofree char *expected = g_strjoinv (", ", (char **) allowed);
+        return fail (r, error, prefix, l->data, "unknown field (expected one of: %s)", expected);
+      }
+  return TRUE;
+}
+
+static gboolean
+get_int (const Reader *r, JsonObject *obj, const char *prefix, const char *key, int min, int max,
+         int *out, GError **error)
+{
+  JsonNode *node = member (obj, key);
+  gint64 v;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fail (r, error, prefix, key, "expected an integer");
+  v = json_node_get_int (node);
+  if (v < min || v > max)
+    return fail (r, error, prefix, key, "expected an integer from %d to %d, got %" G_GINT64_FORMAT,
+                 min, max, v);
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
+get_uint64 (const Reader *r, JsonObject *obj, const char *prefix, const char *key, guint64 *out,
+            GError **error)
+{
+  JsonNode *node = member (obj, key);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+      || json_node_get_int (node) < 0)
+    return fail (r, error, prefix, key, "expected a non-negative integer");
+  *out = (guint64) json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+get_double (const Reader *r, JsonObject *obj, const char *prefix, const char *key, double min,
+            double max, double *out, GError **error)
+{
+  JsonNode *node = member (obj, key);
+  GType type;
+  double v;
+
+  if (node == NULL)
+    return TRUE;
+  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return fail (r, error, prefix, key, "expected a number");
+  v = json_node_get_double (node);
+  if (!(v >= min && v <= max))
+    return fail (r, error, prefix, key, "expected a number from %g to %g, got %g", min, max, v);
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+get_float (const Reader *r, JsonObject *obj, const char *prefix, const char *key, double min,
+           double max, float *out, GError **error)
+{
+  double v = *out;
+
+  if (!get_double (r, obj, prefix, key, min, max, &v, error))
+    return FALSE;
+  *out = (float) v;
+  return TRUE;
+}
+
+static gboolean
+get_bool (const Reader *r, JsonObject *obj, const char *prefix, const char *key, gboolean *out,
+          GError **error)
+{
+  JsonNode *node = member (obj, key);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return fail (r, error, prefix, key, "expected true or false");
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+static gboolean
+get_string (const Reader *r, JsonObject *obj, const char *prefix, const char *key, char **out,
+            GError **error)
+{
+  JsonNode *node = member (obj, key);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return fail (r, error, prefix, key, "expected a string");
+  if (*json_node_get_string (node) == '\0')
+    return fail (r, error, prefix, key, "expected a non-empty string");
+  g_free (*out);
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+/* Strings; integers too where allow_int (class labels, layer indices). */
+static gboolean
+get_strv (const Reader *r, JsonObject *obj, const char *prefix, const char *key, gboolean allow_int,
+          char ***out, GError **error)
+{
+  JsonNode *node = member (obj, key);
+  g_autoptr (GStrvBuilder) builder = NULL;
+  JsonArray *array;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return fail (r, error, prefix, key, allow_int ? "expected a list of names or numbers"
+                                                  : "expected a list of strings");
+  array = json_node_get_array (node);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      GType type = JSON_NODE_HOLDS_VALUE (item) ? json_node_get_value_type (item) : G_TYPE_INVALID;
+
+      if (type == G_TYPE_STRING && *json_node_get_string (item) != '\0')
+        g_strv_builder_add (builder, json_node_get_string (item));
+      else if (allow_int && type == G_TYPE_INT64 && json_node_get_int (item) >= 0)
+        {
+          g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (item));
+          g_strv_builder_add (builder, number);
+        }
+      else
+        {
+          g_autofree char *item_key = g_strdup_printf ("%s.%u", key, i);
+          return fail (r, error, prefix, item_key, allow_int ? "expected a name or a non-negative integer"
+                                                             : "expected a non-empty string");
+        }
+    }
+  g_strfreev (*out);
+  *out = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+static gboolean
+get_object (const Reader *r, JsonObject *obj, const char *prefix, const char *key, JsonObject **out,
+            GError **error)
+{
+  JsonNode *node = member (obj, key);
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (r, error, prefix, key, "expected an object");
+  *out = json_node_get_object (node);
+  return TRUE;
+}
+
+static gboolean
+get_choice (const Reader *r, JsonObject *obj, const char *prefix, const char *key,
+            const char *const *names, int *out, GError **error)
+{
+  JsonNode *node = member (obj, key);
+  g_autofree char *expected = NULL;
+  const char *s;
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      s = json_node_get_string (node);
+      for (int i = 0; names[i] != NULL; i++)
+        if (g_ascii_strcasecmp (s, names[i]) == 0)
+          {
+            *out = i;
+            return TRUE;
+          }
+    }
+  expected = g_strjoinv (", ", (char **) names);
+  return fail (r, error, prefix, key, "expected one of: %s", expected);
+}
+
+static char *
+join (const char *prefix, const char *key)
+{
+  return *prefix ? g_strdup_printf ("%s.%s", prefix, key) : g_strdup (key);
+}
+
+
+static gboolean
+read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceSpec *s, GError **error)
+{
+  static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
+                                      "label_column", "text_column", "feature_columns", "classes",
+                                      "per_class", "test_per_class", "val_fraction", "test_fraction",
+                                      "max_len", "vocab_size", "image_size", "grey", NULL };
+  int format = s->format;
+
+  if (!check_keys (r, obj, prefix, keys, error)
+      || !get_choice (r, obj, prefix, "format", tl_experiment_format_names, &format, error)
+      || !get_string (r, obj, prefix, "path", &s->path, error)
+      || !get_string (r, obj, prefix, "labels", &s->labels_path, error)
+      || !get_string (r, obj, prefix, "test_path", &s->test_path, error)
+      || !get_string (r, obj, prefix, "test_labels", &s->test_labels_path, error)
+      || !get_string (r, obj, prefix, "label_column", &s->label_column, error)
+      || !get_string (r, obj, prefix, "text_column", &s->text_column, error)
+      || !get_strv (r, obj, prefix, "feature_columns", FALSE, &s->feature_columns, error)
+      || !get_strv (r, obj, prefix, "classes", TRUE, &s->classes, error)
+      || !get_int (r, obj, prefix, "per_class", 0, G_MAXINT, &s->per_class, error)
+      || !get_int (r, obj, prefix, "test_per_class", 0, G_MAXINT, &s->test_per_class, error)
+      || !get_double (r, obj, prefix, "val_fraction", 0.0, 0.9, &s->val_fraction, error)
+      || !get_double (r, obj, prefix, "test_fraction", 0.0, 0.9, &s->test_fraction, error)
+      || !get_int (r, obj, prefix, "max_len", 1, 100000, &s->max_len, error)
+      || !get_int (r, obj, prefix, "vocab_size", 2, 10000000, &s->vocab_size, error)
+      || !get_int (r, obj, prefix, "image_size", 0, 4096, &s->image_size, error)
+      || !get_bool (r, obj, prefix, "grey", &s->grey, error))
+    return FALSE;
+  s->format = format;
+  if (s->path == NULL)
+    return fail (r, error, prefix, "path", "missing (a data file or folder)");
+  if (s->format == TL_DATA_FORMAT_IDX && s->labels_path == NULL)
+    return fail (r, error, prefix, "labels", "missing (the IDX labels file)");
+  if (s->format == TL_DATA_FORMAT_IDX && s->test_path != NULL && s->test_labels_path == NULL)
+    return fail (r, error, prefix, "test_labels", "missing (the IDX labels of test_path)");
+  if (s->val_fraction + s->test_fraction > 0.9)
+    return fail (r, error, prefix, "test_fraction", "val_fraction + test_fraction must be at most 0.9");
+  return TRUE;
+}
+
+static gboolean
+read_layer (const Reader *r, JsonObject *obj, const char *prefix, TlLayerSpec *spec, char **name,
+            GError **error)
+{
+  static const char *const keys[] = { "kind", "name", "units", "filters", "kernel", "stride",
+                                      "padding", "vocab_size", "embed_dim", "return_sequences",
+                                      "rate", NULL };
+  g_autofree char *kind = NULL;
+  TlLayerKind k;
+
+  memset (spec, 0, sizeof *spec);
+  if (!check_keys (r, obj, prefix, keys, error)
+      || !get_string (r, obj, prefix, "kind", &kind, error)
+      || !get_string (r, obj, prefix, "name", name, error)
+      || !get_int (r, obj, prefix, "units", 0, 1 << 20, &spec->units, error)
+      || !get_int (r, obj, prefix, "filters", 0, 1 << 16, &spec->filters, error)
+      || !get_int (r, obj, prefix, "kernel", 0, 1024, &spec->kernel, error)
+      || !get_int (r, obj, prefix, "stride", 0, 1024, &spec->stride, error)
+      || !get_int (r, obj, prefix, "padding", 0, 1024, &spec->padding, error)
+      || !get_int (r, obj, prefix, "vocab_size", 0, 10000000, &spec->vocab_size, error)
+      || !get_int (r, obj, prefix, "embed_dim", 0, 1 << 16, &spec->embed_dim, error)
+      || !get_bool (r, obj, prefix, "return_sequences", &spec->return_sequences, error)
+      || !get_float (r, obj, prefix, "rate", 0.0, 0.99, &spec->rate, error))
+    return FALSE;
+  if (kind == NULL)
+    return fail (r, error, prefix, "kind", "missing (dense, conv2d, lstm, ...)");
+  if (!tl_layer_kind_from_name (kind, &k))
+    return fail (r, error, prefix, "kind", "unknown layer kind '%s'", kind);
+  spec->kind = k;
+  return TRUE;
+}
+
+static gboolean
+read_architecture (const Reader *r, JsonObject *obj, TlArchitectureSpec *a, GError **error)
+{
+  static const char *const keys[] = { "preset", "layers", NULL };
+  JsonNode *layers = member (obj, "layers");
+  g_autofree char *preset = NULL;
+  TlPreset p;
+
+  if (!check_keys (r, obj, "architecture", keys, error)
+      || !get_string (r, obj, "architecture", "preset", &preset, error))
+    return FALSE;
+  if (preset != NULL && layers != NULL)
+    return fail (r, error, "architecture", NULL, "give either preset or layers, not both");
+  if (preset != NULL)
+    {
+      if (!tl_preset_from_name (preset, &p))
+        return fail (r, error, "architecture", "preset",
+                     "unknown preset '%s' (expected mlp, cnn, text-lstm or text-pool)", preset);
+      tl_architecture_spec_clear (a);
+      a->preset = g_steal_pointer (&preset);
+      return TRUE;
+    }
+  if (layers == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (layers) || json_array_get_length (json_node_get_array (layers)) == 0)
+    return fail (r, error, "architecture", "layers", "expected a non-empty list of layers");
+
+  {
+    JsonArray *array = json_node_get_array (layers);
+    guint n = json_array_get_length (array);
+    TlArchitectureSpec next = { 0 };
+    gboolean has_dense = FALSE;
+
+    next.n_layers = n;
+    next.layers = g_new0 (TlLayerSpec, n);
+    next.layer_names = g_new0 (char *, n + 1);
+    for (guint i = 0; i < n; i++)
+      {
+        JsonNode *item = json_array_get_element (array, i);
+        g_autofree char *prefix = g_strdup_printf ("architecture.layers.%u", i);
+
+        if (!JSON_NODE_HOLDS_OBJECT (item))
+          {
+            tl_architecture_spec_clear (&next);
+            return fail (r, error, prefix, NULL, "expected a layer object");
+          }
+        if (!read_layer (r, json_node_get_object (item), prefix, &next.layers[i],
+                         &next.layer_names[i], error))
+          {
+            tl_architecture_spec_clear (&next);
+            return FALSE;
+          }
+        has_dense |= next.layers[i].kind == TL_LAYER_DENSE;
+      }
+    if (!has_dense)
+      {
+        tl_architecture_spec_clear (&next);
+        return fail (r, error, "architecture", "layers", "needs a dense layer as the head");
+      }
+    tl_architecture_spec_clear (a);
+    *a = next;
+  }
+  return TRUE;
+}
+
+static gboolean
+read_optimizer (const Reader *r, JsonObject *obj, const char *prefix, TlOptimizerConfig *o,
+                GError **error)
+{
+  static const char *const keys[] = { "kind", "lr", "momentum", "nesterov", "beta1", "beta2", "eps",
+                                      "weight_decay", "clip_norm", NULL };
+  int kind = o->kind;
+  float lr = o->learning_rate;
+
+  if (!check_keys (r, obj, prefix, keys, error)
+      || !get_choice (r, obj, prefix, "kind", tl_optimizer_kind_names, &kind, error)
+      || !get_float (r, obj, prefix, "lr", 1e-9, 100.0, &lr, error))
+    return FALSE;
+  if (kind != (int) o->kind)
+    tl_optimizer_config_init (o, kind, lr);
+  o->learning_rate = lr;
+  return get_float (r, obj, prefix, "momentum", 0.0, 0.9999, &o->momentum, error)
+         && get_bool (r, obj, prefix, "nesterov", &o->nesterov, error)
+         && get_float (r, obj, prefix, "beta1", 0.0, 0.9999, &o->beta1, error)
+         && get_float (r, obj, prefix, "beta2", 0.0, 0.999999, &o->beta2, error)
+         && get_float (r, obj, prefix, "eps", 0.0, 1.0, &o->eps, error)
+         && get_float (r, obj, prefix, "weight_decay", 0.0, 10.0, &o->weight_decay, error)
+         && get_float (r, obj, prefix, "clip_norm", 0.0, 1e6, &o->clip_norm, error);
+}
+
+static gboolean
+read_schedule (const Reader *r, JsonObject *obj, const char *prefix, TlScheduleConfig *s, GError **error)
+{
+  static const char *const keys[] = { "kind", "step_size", "gamma", "min_lr", "warmup_fraction", NULL };
+  int kind = s->kind;
+
+  if (!check_keys (r, obj, prefix, keys, error)
+      || !get_choice (r, obj, prefix, "kind", tl_schedule_kind_names, &kind, error)
+      || !get_int (r, obj, prefix, "step_size", 1, 100000, &s->step_size, error)
+      || !get_float (r, obj, prefix, "gamma", 0.0, 10.0, &s->gamma, error)
+      || !get_float (r, obj, prefix, "min_lr", 0.0, 100.0, &s->min_lr, error)
+      || !get_float (r, obj, prefix, "warmup_fraction", 0.0, 1.0, &s->warmup_fraction, error))
+    return FALSE;
+  s->kind = kind;
+  return TRUE;
+}
+
+/* The training keys shared by "pretrain" and "transfer". */
+static gboolean
+read_train (const Reader *r, JsonObject *obj, const char *prefix, TlTrainSpec *t, GError **error)
+{
+  JsonObject *sub = NULL;
+  JsonNode *schedule = member (obj, "schedule");
+
+  if (!get_int (r, obj, prefix, "epochs", 0, 100000, &t->epochs, error)
+      || !get_int (r, obj, prefix, "batch_size", 1, 1 << 20, &t->batch_size, error)
+      || !get_int (r, obj, prefix, "patience", 0, 100000, &t->patience, error)
+      || !get_float (r, obj, prefix, "label_smoothing", 0.0, 0.99, &t->label_smoothing, error))
+    return FALSE;
+  if (!get_object (r, obj, prefix, "optimizer", &sub, error))
+    return FALSE;
+  if (sub != NULL)
+    {
+      g_autofree char *p = join (prefix, "optimizer");
+      if (!read_optimizer (r, sub, p, &t->optimizer, error))
+        return FALSE;
+    }
+  /* "schedule": "cosine" is short for {"kind": "cosine"}. */
+  if (schedule != NULL && JSON_NODE_HOLDS_VALUE (schedule))
+    {
+      int kind = t->schedule.kind;
+      if (!get_choice (r, obj, prefix, "schedule", tl_schedule_kind_names, &kind, error))
+        return FALSE;
+      t->schedule.kind = kind;
+    }
+  else
+    {
+      if (!get_object (r, obj, prefix, "schedule", &sub, error))
+        return FALSE;
+      if (sub != NULL)
+        {
+          g_autofree char *p = join (prefix, "schedule");
+          if (!read_schedule (r, sub, p, &t->schedule, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_pretrain (const Reader *r, JsonObject *obj, TlExperiment *exp, GError **error)
+{
+  static const char *const keys[] = { "model", "epochs", "batch_size", "optimizer", "schedule",
+                                      "patience", "label_smoothing", NULL };
+
+  return check_keys (r, obj, "pretrain", keys, error)
+         && get_string (r, obj, "pretrain", "model", &exp->pretrained_model, error)
+         && read_train (r, obj, "pretrain", &exp->pretrain, error);
+}
+
+static gboolean
+read_freeze (const Reader *r, JsonNode *node, TlTransferSpec *t, GError **error)
+{
+  static const char *const keys[] = { "below", "layers", NULL };
+  JsonObject *obj;
+
+  /* "none" and "all-but-head" are accepted as words */
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+      && strcmp (json_node_get_string (node), "none") == 0)
+    {
+      t->freeze_mode = TL_FREEZE_NONE;
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (r, error, "transfer", "freeze", "expected {\"below\": K}, {\"layers\": [...]} or \"none\"");
+  obj = json_node_get_object (node);
+  if (!check_keys (r, obj, "transfer.freeze", keys, error))
+    return FALSE;
+  if (member (obj, "below") != NULL && member (obj, "layers") != NULL)
+    return fail (r, error, "transfer", "freeze", "give either below or layers, not both");
+  if (member (obj, "below") != NULL)
+    {
+      if (!get_int (r, obj, "transfer.freeze", "below", 0, 100000, &t->freeze_below, error))
+        return FALSE;
+      t->freeze_mode = t->freeze_below > 0 ? TL_FREEZE_BELOW : TL_FREEZE_NONE;
+    }
+  else if (member (obj, "layers") != NULL)
+    {
+      if (!get_strv (r, obj, "transfer.freeze", "layers", TRUE, &t->freeze_layers, error))
+        return FALSE;
+      t->freeze_mode = TL_FREEZE_LAYERS;
+    }
+  else
+    t->freeze_mode = TL_FREEZE_NONE;
+  return TRUE;
+}
+
+static gboolean
+read_lr_mult (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **error)
+{
+  g_autoptr (GList) keys = json_object_get_members (obj);
+  int n = g_list_length (keys), i = 0;
+  char **names = g_new0 (char *, n + 1);
+  double *mults = g_new0 (double, MAX (n, 1));
+
+  for (GList *l = keys; l != NULL; l = l->next, i++)
+    {
+      names[i] = g_strdup (l->data);
+      mults[i] = 1.0;
+      if (!get_double (r, obj, "transfer.lr_mult", l->data, 0.0, 1000.0, &mults[i], error))
+        {
+          g_strfreev (names);
+          g_free (mults);
+          return FALSE;
+        }
+    }
+  g_strfreev (t->lr_mult_layers);
+  g_free (t->lr_mults);
+  t->n_lr_mults = n;
+  t->lr_mult_layers = names;
+  t->lr_mults = mults;
+  return TRUE;
+}
+
+static gboolean
+read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **error)
+{
+  static const char *const keys[] = { "freeze", "lr_mult", "rebuild_head", "feature_cache",
+                                      "unfreeze_every", "epochs", "batch_size", "optimizer",
+                                      "schedule", "patience", "label_smoothing", NULL };
+  JsonNode *freeze = member (obj, "freeze");
+  JsonObject *mult = NULL;
+
+  if (!check_keys (r, obj, "transfer", keys, error))
+    return FALSE;
+  if (freeze != NULL && !read_freeze (r, freeze, t, error))
+    return FALSE;
+  if (!get_object (r, obj, "transfer", "lr_mult", &mult, error))
+    return FALSE;
+  if (mult != NULL && !read_lr_mult (r, mult, t, error))
+    return FALSE;
+  return get_bool (r, obj, "transfer", "rebuild_head", &t->rebuild_head, error)
+         && get_bool (r, obj, "transfer", "feature_cache", &t->feature_cache, error)
+         && get_int (r, obj, "transfer", "unfreeze_every", 0, 100000, &t->unfreeze_every, error)
+         && read_train (r, obj, "transfer", &t->finetune, error);
+}
+
+static gboolean
+read_flags (const Reader *r, JsonObject *obj, const char *prefix, const char *key,
+            const char *const *names, guint *out, GError **error)
+{
+  g_auto (GStrv) items = NULL;
+  guint flags = 0;
+
+  if (!get_strv (r, obj, prefix, key, FALSE, &items, error))
+    return FALSE;
+  if (items == NULL)
+    return TRUE;
+  for (int i = 0; items[i] != NULL; i++)
+    {
+      int k = 0;
+      while (names[k] != NULL && g_ascii_strcasecmp (names[k], items[i]) != 0)
+        k++;
+      if (names[k] == NULL)
+        {
+          g_autofree char *item_key = g_strdup_printf ("%s.%d", key, i);
+          g_autofree char *expected = g_strjoinv (", ", (char **) names);
+          return fail (r, error, prefix, item_key, "unknown '%s' (expected one of: %s)", items[i],
+                       expected);
+        }
+      flags |= 1u << k;
+    }
+  *out = flags;
+  return TRUE;
+}
+
+static gboolean
+read_run_folder (const Reader *r, JsonObject *obj, const char *key, char **out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!get_string (r, obj, "outputs.runs", key, out, error))
+    return FALSE;
+  if (!tl_output_name_is_safe (*out, &local))
+    return fail (r, error, "outputs.runs", key, "%s", local->message);
+  return TRUE;
+}
+
+static gboolean
+read_outputs (const Reader *r, JsonObject *obj, TlOutputSpec *o, GError **error)
+{
+  static const char *const keys[] = { "folder", "exports", "plots", "runs", NULL };
+  static const char *const run_keys[] = { "pretrain", "transfer", "baseline", NULL };
+  JsonObject *runs = NULL;
+
+  if (!check_keys (r, obj, "outputs", keys, error)
+      || !get_string (r, obj, "outputs", "folder", &o->folder, error)
+      || !read_flags (r, obj, "outputs", "exports", tl_experiment_export_names, &o->exports, error)
+      || !read_flags (r, obj, "outputs", "plots", tl_experiment_plot_names, &o->plot_formats, error)
+      || !get_object (r, obj, "outputs", "runs", &runs, error))
+    return FALSE;
+  if (runs == NULL)
+    return TRUE;
+  return check_keys (r, runs, "outputs.runs", run_keys, error)
+         && read_run_folder (r, runs, "pretrain", &o->pretrain_folder, error)
+         && read_run_folder (r, runs, "transfer", &o->transfer_folder, error)
+         && read_run_folder (r, runs, "baseline", &o->baseline_folder, error);
+}
+
+TlExperiment *
+tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir, GError **error)
+{
+  static const char *const keys[] = { "format_version", "name", "description", "seed", "source",
+                                      "target", "architecture", "pretrain", "transfer", "baseline",
+                                      "outputs", "results", NULL };
+  g_autoptr (TlExperiment) exp = tl_experiment_new ();
+  Reader reader = { name }, *r = &reader;
+  JsonObject *root, *sub;
+  JsonNode *baseline;
+  int version = 1;
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      fail (r, error, "", NULL, "expected a JSON object");
+      return NULL;
+    }
+  root = json_node_get_object (node);
+  g_free (exp->base_dir);
+  exp->base_dir = base_dir ? g_strdup (base_dir) : g_get_current_dir ();
+  exp->file_name = g_strdup (name);
+
+  if (!check_keys (r, root, "", keys, error)
+      || !get_int (r, root, "", "format_version", 1, 1, &version, error)
+      || !get_string (r, root, "", "name", &exp->name, error)
+      || !get_string (r, root, "", "description", &exp->description, error)
+      || !get_uint64 (r, root, "", "seed", &exp->seed, error)
+      || !get_string (r, root, "", "results", &exp->last_results, error))
+    return NULL;
+
+  if (!get_object (r, root, "", "source", &sub, error))
+    return NULL;
+  if (sub == NULL)
+    {
+      fail (r, error, "", "source", "missing (the pretraining data)");
+      return NULL;
+    }
+  if (!read_source (r, sub, "source", &exp->source, error))
+    return NULL;
+  if (!get_object (r, root, "", "target", &sub, error))
+    return NULL;
+  if (sub == NULL)
+    {
+      fail (r, error, "", "target", "missing (the data to transfer to)");
+      return NULL;
+    }
+  if (!read_source (r, sub, "target", &exp->target, error))
+    return NULL;
+
+  if (!get_object (r, root, "", "architecture", &sub, error)
+      || (sub != NULL && !read_architecture (r, sub, &exp->architecture, error))
+      || !get_object (r, root, "", "pretrain", &sub, error)
+      || (sub != NULL && !read_pretrain (r, sub, exp, error))
+      || !get_object (r, root, "", "transfer", &sub, error)
+      || (sub != NULL && !read_transfer (r, sub, &exp->transfer, error))
+      || !get_object (r, root, "", "outputs", &sub, error)
+      || (sub != NULL && !read_outputs (r, sub, &exp->outputs, error)))
+    return NULL;
+
+  /* "baseline": true, or {"enabled": true} */
+  baseline = member (root, "baseline");
+  if (baseline != NULL && JSON_NODE_HOLDS_OBJECT (baseline))
+    {
+      static const char *const bkeys[] = { "enabled", NULL };
+      if (!check_keys (r, json_node_get_object (baseline), "baseline", bkeys, error)
+          || !get_bool (r, json_node_get_object (baseline), "baseline", "enabled", &exp->baseline, error))
+        return NULL;
+    }
+  else if (!get_bool (r, root, "", "baseline", &exp->baseline, error))
+    return NULL;
+
+  return g_steal_pointer (&exp);
+}
+
+TlExperiment *
+tl_experiment_load (const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *dir = NULL;
+  g_autofree char *abs = NULL;
+  JsonNode *root;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* json-glib's messages already read "PATH:LINE:COLUMN: Parse error: ..." */
+  if (!json_parser_load_from_file (parser, path, error))
+    {
+      if (error && *error && (*error)->domain != JSON_PARSER_ERROR)
+        {
+          g_autofree char *message = g_strdup_printf ("%s: %s", path, (*error)->message);
+          g_clear_error (error);
+          g_set_error_literal (error, TL_ERROR, TL_ERROR_IO, message);
+        }
+      else if (error && *error)
+        {
+          g_autofree char *message = g_strdup ((*error)->message);
+          g_clear_error (error);
+          g_set_error_literal (error, TL_ERROR, TL_ERROR_PARSE, message);
+        }
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s:1: empty file, expected a JSON object", path);
+      return NULL;
+    }
+  abs = g_canonicalize_filename (path, NULL);
+  dir = g_path_get_dirname (abs);
+  return tl_experiment_from_json (root, path, dir, error);
+}

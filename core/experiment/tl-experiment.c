@@ -1,0 +1,298 @@
+#define G_LOG_DOMAIN "tl-experiment"
+
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tl-atomic-file.h"
+#include "tl-error.h"
+#include "tl-experiment.h"
+#include "tl-experiment-private.h"
+
+const char *const tl_experiment_format_names[] = { "csv", "idx", "images", NULL };
+const char *const tl_experiment_export_names[] = { "models", "confusion", "history", "curves", "metrics",
+                                            "predictions", "onnx", NULL };
+const char *const tl_experiment_plot_names[] = { "png", "svg", "pdf", NULL };
+
+const char *
+tl_data_format_name (TlDataFormat format)
+{
+  g_return_val_if_fail (format <= TL_DATA_FORMAT_IMAGES, "csv");
+  return tl_experiment_format_names[format];
+}
+
+void
+tl_train_spec_init (TlTrainSpec *spec)
+{
+  g_return_if_fail (spec != NULL);
+
+  memset (spec, 0, sizeof *spec);
+  spec->epochs = 10;
+  spec->batch_size = 32;
+  tl_optimizer_config_init (&spec->optimizer, TL_OPTIMIZER_ADAM, 1e-3f);
+  spec->schedule.kind = TL_SCHEDULE_CONSTANT;
+  spec->schedule.step_size = 10;
+  spec->schedule.gamma = 0.1f;
+  spec->schedule.min_lr = 0.0f;
+  spec->schedule.warmup_fraction = 0.3f;
+}
+
+static void
+source_init (TlDataSourceSpec *s)
+{
+  memset (s, 0, sizeof *s);
+  s->format = TL_DATA_FORMAT_CSV;
+  s->val_fraction = 0.1;
+  s->test_fraction = 0.2;
+  s->max_len = 200;
+  s->vocab_size = 10000;
+}
+
+static void
+source_clear (TlDataSourceSpec *s)
+{
+  g_free (s->path);
+  g_free (s->labels_path);
+  g_free (s->test_path);
+  g_free (s->test_labels_path);
+  g_free (s->label_column);
+  g_free (s->text_column);
+  g_strfreev (s->feature_columns);
+  g_strfreev (s->classes);
+  memset (s, 0, sizeof *s);
+}
+
+static void
+source_copy (TlDataSourceSpec *dst, const TlDataSourceSpec *src)
+{
+  *dst = *src;
+  dst->path = g_strdup (src->path);
+  dst->labels_path = g_strdup (src->labels_path);
+  dst->test_path = g_strdup (src->test_path);
+  dst->test_labels_path = g_strdup (src->test_labels_path);
+  dst->label_column = g_strdup (src->label_column);
+  dst->text_column = g_strdup (src->text_column);
+  dst->feature_columns = g_strdupv (src->feature_columns);
+  dst->classes = g_strdupv (src->classes);
+}
+
+void
+tl_architecture_spec_clear (TlArchitectureSpec *a)
+{
+  g_free (a->preset);
+  g_free (a->layers);
+  if (a->layer_names != NULL)
+    for (int i = 0; i < a->n_layers; i++)
+      g_free (a->layer_names[i]);
+  g_free (a->layer_names);
+  memset (a, 0, sizeof *a);
+}
+
+TlExperiment *
+tl_experiment_new (void)
+{
+  TlExperiment *exp = g_new0 (TlExperiment, 1);
+
+  exp->name = g_strdup ("experiment");
+  exp->seed = 42;
+  source_init (&exp->source);
+  source_init (&exp->target);
+  exp->architecture.preset = g_strdup ("mlp");
+  tl_train_spec_init (&exp->pretrain);
+  exp->transfer.freeze_mode = TL_FREEZE_NONE;
+  exp->transfer.rebuild_head = TRUE;
+  exp->transfer.feature_cache = TRUE;
+  tl_train_spec_init (&exp->transfer.finetune);
+  exp->outputs.exports = TL_EXPORT_ALL_DEFAULT;
+  exp->outputs.plot_formats = TL_PLOT_PNG | TL_PLOT_SVG | TL_PLOT_PDF;
+  exp->outputs.pretrain_folder = g_strdup ("pretrain");
+  exp->outputs.transfer_folder = g_strdup ("transfer");
+  exp->outputs.baseline_folder = g_strdup ("baseline");
+  exp->base_dir = g_get_current_dir ();
+  return exp;
+}
+
+static void
+experiment_clear (TlExperiment *exp)
+{
+  g_free (exp->name);
+  g_free (exp->description);
+  source_clear (&exp->source);
+  source_clear (&exp->target);
+  tl_architecture_spec_clear (&exp->architecture);
+  g_free (exp->pretrained_model);
+  g_strfreev (exp->transfer.freeze_layers);
+  g_strfreev (exp->transfer.lr_mult_layers);
+  g_free (exp->transfer.lr_mults);
+  g_free (exp->outputs.folder);
+  g_free (exp->outputs.pretrain_folder);
+  g_free (exp->outputs.transfer_folder);
+  g_free (exp->outputs.baseline_folder);
+  g_free (exp->last_results);
+  g_free (exp->base_dir);
+  g_free (exp->file_name);
+  memset (exp, 0, sizeof *exp);
+}
+
+void
+tl_experiment_take (TlExperiment *exp, TlExperiment *other)
+{
+  experiment_clear (exp);
+  *exp = *other;
+  g_free (other);
+}
+
+void
+tl_experiment_free (TlExperiment *exp)
+{
+  if (exp == NULL)
+    return;
+  experiment_clear (exp);
+  g_free (exp);
+}
+
+TlExperiment *
+tl_experiment_copy (const TlExperiment *src)
+{
+  TlExperiment *dst;
+  const TlArchitectureSpec *a;
+
+  g_return_val_if_fail (src != NULL, NULL);
+
+  dst = g_new0 (TlExperiment, 1);
+  *dst = *src;
+  dst->name = g_strdup (src->name);
+  dst->description = g_strdup (src->description);
+  source_copy (&dst->source, &src->source);
+  source_copy (&dst->target, &src->target);
+  a = &src->architecture;
+  dst->architecture.preset = g_strdup (a->preset);
+  dst->architecture.layers = a->n_layers ? g_memdup2 (a->layers, a->n_layers * sizeof (TlLayerSpec)) : NULL;
+  dst->architecture.layer_names = a->n_layers ? g_new0 (char *, a->n_layers + 1) : NULL;
+  for (int i = 0; i < a->n_layers; i++)
+    dst->architecture.layer_names[i] = g_strdup (a->layer_names ? a->layer_names[i] : NULL);
+  dst->pretrained_model = g_strdup (src->pretrained_model);
+  dst->transfer.freeze_layers = g_strdupv (src->transfer.freeze_layers);
+  dst->transfer.lr_mult_layers = g_strdupv (src->transfer.lr_mult_layers);
+  dst->transfer.lr_mults = src->transfer.n_lr_mults
+                           ? g_memdup2 (src->transfer.lr_mults, src->transfer.n_lr_mults * sizeof (double))
+                           : NULL;
+  dst->outputs.folder = g_strdup (src->outputs.folder);
+  dst->outputs.pretrain_folder = g_strdup (src->outputs.pretrain_folder);
+  dst->outputs.transfer_folder = g_strdup (src->outputs.transfer_folder);
+  dst->outputs.baseline_folder = g_strdup (src->outputs.baseline_folder);
+  dst->last_results = g_strdup (src->last_results);
+  dst->base_dir = g_strdup (src->base_dir);
+  dst->file_name = g_strdup (src->file_name);
+  return dst;
+}
+
+char *
+tl_experiment_resolve_path (const TlExperiment *exp, const char *path)
+{
+  g_return_val_if_fail (exp != NULL, NULL);
+
+  if (path == NULL)
+    return NULL;
+  return g_canonicalize_filename (path, exp->base_dir);
+}
+
+char *
+tl_experiment_output_folder (const TlExperiment *exp, const char *override)
+{
+  g_return_val_if_fail (exp != NULL, NULL);
+
+  if (override != NULL)
+    return g_canonicalize_filename (override, NULL);
+  if (exp->outputs.folder != NULL)
+    return tl_experiment_resolve_path (exp, exp->outputs.folder);
+  return g_build_filename (exp->base_dir, "results", exp->name, NULL);
+}
+
+gboolean
+tl_output_name_is_safe (const char *name, GError **error)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "an empty name");
+      return FALSE;
+    }
+  if (g_path_is_absolute (name) || name[0] == '~')
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "'%s' must be relative to the output folder, not an absolute path", name);
+      return FALSE;
+    }
+  parts = g_strsplit_set (name, "/\\", -1);
+  for (int i = 0; parts[i] != NULL; i++)
+    if (strcmp (parts[i], "..") == 0)
+      {
+        g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                     "'%s' climbs out of the output folder with '..'", name);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+inside (const char *real_root, const char *real)
+{
+  gsize n = strlen (real_root);
+
+  if (strcmp (real_root, "/") == 0)
+    return TRUE;
+  return strncmp (real, real_root, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+char *
+tl_output_path (const char *root, const char *relative, GError **error)
+{
+  g_auto (GStrv) parts = NULL;
+  g_autofree char *cur = NULL;
+  char real_root[PATH_MAX];
+
+  g_return_val_if_fail (root != NULL, NULL);
+
+  if (!tl_output_name_is_safe (relative, error))
+    return NULL;
+  if (realpath (root, real_root) == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", root, g_strerror (errno));
+      return NULL;
+    }
+  parts = g_strsplit (relative, "/", -1);
+  cur = g_strdup (root);
+  for (int i = 0; parts[i] != NULL; i++)
+    {
+      struct stat st;
+      char *next;
+
+      if (*parts[i] == '\0' || strcmp (parts[i], ".") == 0)
+        continue;
+      next = g_build_filename (cur, parts[i], NULL);
+      g_free (cur);
+      cur = next;
+      if (lstat (cur, &st) != 0)
+        continue;
+      if (S_ISLNK (st.st_mode))
+        {
+          char real[PATH_MAX];
+
+          /* a dangling link could be created through: refuse it as well */
+          if (realpath (cur, real) == NULL || !inside (real_root, real))
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "%s: a symbolic link that leads outside the output folder %s", cur, root);
+              return NULL;
+            }
+        }
+    }
+  return g_steal_pointer (&cur);
+}

@@ -1,0 +1,117 @@
+#define G_LOG_DOMAIN "tl-layer"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-layer.h"
+
+static const char *kind_names[TL_N_LAYER_KINDS] = {
+  [TL_LAYER_DENSE] = "dense",
+  [TL_LAYER_RELU] = "relu",
+  [TL_LAYER_TANH] = "tanh",
+  [TL_LAYER_SIGMOID] = "sigmoid",
+  [TL_LAYER_SOFTMAX] = "softmax",
+  [TL_LAYER_DROPOUT] = "dropout",
+  [TL_LAYER_FLATTEN] = "flatten",
+  [TL_LAYER_CONV2D] = "conv2d",
+  [TL_LAYER_MAXPOOL2D] = "maxpool2d",
+  [TL_LAYER_EMBEDDING] = "embedding",
+  [TL_LAYER_LSTM] = "lstm",
+  [TL_LAYER_GRU] = "gru",
+  [TL_LAYER_GLOBAL_AVG_POOL1D] = "global_avg_pool1d",
+  [TL_LAYER_GLOBAL_MAX_POOL1D] = "global_max_pool1d",
+};
+
+const char *
+tl_layer_kind_name (TlLayerKind kind)
+{
+  g_return_val_if_fail (kind < TL_N_LAYER_KINDS, "unknown");
+  return kind_names[kind];
+}
+
+gboolean
+tl_layer_kind_from_name (const char *name, TlLayerKind *kind)
+{
+  for (int k = 0; k < TL_N_LAYER_KINDS; k++)
+    if (g_ascii_strcasecmp (name, kind_names[k]) == 0)
+      {
+        *kind = k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+tl_layer_add_param (TlLayer *layer, const char *name, int ndim, const int *shape)
+{
+  TlParam *p;
+
+  g_return_if_fail (layer->n_params < TL_LAYER_MAX_PARAMS);
+  p = &layer->params[layer->n_params++];
+  p->name = g_strdup (name);
+  p->value = tl_tensor_new (ndim, shape);
+  p->grad = tl_tensor_new (ndim, shape);
+}
+
+void
+tl_layer_free (TlLayer *layer)
+{
+  if (layer == NULL)
+    return;
+  if (layer->ops && layer->ops->finalize)
+    layer->ops->finalize (layer);
+  for (int i = 0; i < layer->n_params; i++)
+    {
+      g_free (layer->params[i].name);
+      tl_tensor_free (layer->params[i].value);
+      tl_tensor_free (layer->params[i].grad);
+    }
+  g_free (layer->name);
+  g_free (layer);
+}
+
+void
+tl_layer_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
+{
+  layer->ops->forward (layer, ctx, in, out);
+}
+
+void
+tl_layer_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const TlTensor *out,
+                   const TlTensor *grad_out, TlTensor *grad_in)
+{
+  layer->ops->backward (layer, ctx, in, out, grad_out, grad_in);
+}
+
+void
+tl_layer_zero_grad (TlLayer *layer)
+{
+  for (int i = 0; i < layer->n_params; i++)
+    tl_tensor_zero (layer->params[i].grad);
+}
+
+gsize
+tl_layer_param_count (const TlLayer *layer)
+{
+  gsize n = 0;
+  for (int i = 0; i < layer->n_params; i++)
+    n += layer->params[i].value->size;
+  return n;
+}
+
+TlParam *
+tl_layer_find_param (TlLayer *layer, const char *name)
+{
+  for (int i = 0; i < layer->n_params; i++)
+    if (g_strcmp0 (layer->params[i].name, name) == 0)
+      return &layer->params[i];
+  return NULL;
+}
+
+gboolean
+tl_layer_has_randomness (const TlLayer *layer)
+{
+  return layer->spec.kind == TL_LAYER_DROPOUT && layer->spec.rate > 0.0f;
+}

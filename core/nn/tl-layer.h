@@ -1,0 +1,121 @@
+#pragma once
+
+#include <glib.h>
+
+#include "tl-rng.h"
+#include "tl-tensor.h"
+
+G_BEGIN_DECLS
+
+/* Values are stored in files: new kinds go at the end. */
+typedef enum {
+  TL_LAYER_DENSE,
+  TL_LAYER_RELU,
+  TL_LAYER_TANH,
+  TL_LAYER_SIGMOID,
+  TL_LAYER_SOFTMAX,
+  TL_LAYER_DROPOUT,
+  TL_LAYER_FLATTEN,
+  TL_LAYER_CONV2D,
+  TL_LAYER_MAXPOOL2D,
+  TL_LAYER_EMBEDDING,
+  TL_LAYER_LSTM,
+  TL_LAYER_GRU,
+  TL_LAYER_GLOBAL_AVG_POOL1D,
+  TL_LAYER_GLOBAL_MAX_POOL1D,
+  TL_N_LAYER_KINDS
+} TlLayerKind;
+
+/* What a layer is, independent of its weights: everything needed to build it
+ * again from the shape of its input. Fields a kind does not use stay 0. */
+typedef struct {
+  TlLayerKind kind;
+  int      units;             /* Dense outputs; LSTM and GRU hidden size */
+  int      filters;           /* Conv2D output channels */
+  int      kernel;            /* Conv2D kernel, MaxPool2D window (square) */
+  int      stride;            /* Conv2D, MaxPool2D; 0 means 1 for Conv2D and kernel for MaxPool2D */
+  int      padding;           /* Conv2D zero padding on each side */
+  int      vocab_size;        /* Embedding rows (index 0 is padding) */
+  int      embed_dim;         /* Embedding columns */
+  gboolean return_sequences;  /* LSTM, GRU: every step's state instead of the last */
+  float    rate;              /* Dropout probability of dropping */
+} TlLayerSpec;
+
+/* Per-call facts a layer needs besides its input. */
+typedef struct {
+  gboolean     training;      /* dropout active, caches for backward kept */
+  TlRng       *rng;           /* dropout masks */
+  /* [batch, steps]: 1 for a real token, 0 for padding; NULL when the input is not a sequence.
+   * Recurrent layers leave their state unchanged on padded steps; 1-D pools ignore them. */
+  const float *mask;
+  int          mask_steps;
+  /* Set by the model around a Conv2D that a ReLU follows, for the convolution
+   * to apply the ReLU in its own passes: forward then also writes the ReLU's
+   * output into relu_out; backward (relu_grad TRUE) receives the gradient at
+   * the ReLU's output and applies the ReLU's derivative from its own output. */
+  TlTensor    *relu_out;
+  gboolean     relu_grad;
+  /* Set by the model around a Conv2D that a ReLU and a 2x2, stride-2 max-pool
+   * follow: forward writes only the pooled output into pool_out and leaves
+   * its own output empty (batch 0); backward (pool_grad TRUE) receives the
+   * gradient at the pool's output. */
+  TlTensor    *pool_out;
+  gboolean     pool_grad;
+} TlContext;
+
+#define TL_LAYER_MAX_PARAMS 4
+
+typedef struct {
+  char     *name;             /* PyTorch state-dict name within the layer: "weight", "bias_ih_l0" */
+  TlTensor *value;
+  TlTensor *grad;             /* same shape; backward adds into it */
+} TlParam;
+
+typedef struct _TlLayer TlLayer;
+
+typedef struct {
+  /* Resizes `out` to the batch and writes the layer's output. In training mode it
+   * keeps whatever backward needs (in the layer's private workspace). */
+  void (*forward)  (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out);
+  /* Given dL/d(out), adds dL/d(param) into each parameter's grad when the layer is
+   * trainable, and writes dL/d(in) into grad_in (resized to in) unless grad_in is NULL. */
+  void (*backward) (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const TlTensor *out,
+                    const TlTensor *grad_out, TlTensor *grad_in);
+  /* Frees layer->priv. */
+  void (*finalize) (TlLayer *layer);
+} TlLayerOps;
+
+struct _TlLayer {
+  const TlLayerOps *ops;
+  TlLayerSpec spec;
+  char       *name;                        /* unique in a model: "conv1", "dense2" */
+  int         in_ndim;                     /* per-sample shapes, without the batch */
+  int         in_shape[TL_MAX_DIMS];
+  int         out_ndim;
+  int         out_shape[TL_MAX_DIMS];
+  int         n_params;
+  TlParam     params[TL_LAYER_MAX_PARAMS];
+  gboolean    trainable;                   /* FALSE: frozen, no weight gradients, no optimiser state */
+  float       lr_mult;                     /* learning-rate multiplier, 1 by default */
+  gpointer    priv;                        /* the kind's workspace */
+};
+
+void        tl_layer_free        (TlLayer *layer);
+void        tl_layer_forward     (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out);
+void        tl_layer_backward    (TlLayer *layer, const TlContext *ctx, const TlTensor *in,
+                                  const TlTensor *out, const TlTensor *grad_out, TlTensor *grad_in);
+void        tl_layer_zero_grad   (TlLayer *layer);
+gsize       tl_layer_param_count (const TlLayer *layer);
+TlParam    *tl_layer_find_param  (TlLayer *layer, const char *name);
+gboolean    tl_layer_has_randomness (const TlLayer *layer);
+
+/* "dense", "relu", ..., as in files and on the command line */
+const char *tl_layer_kind_name   (TlLayerKind kind);
+gboolean    tl_layer_kind_from_name (const char *name, TlLayerKind *kind);
+
+/* Used by the kinds' constructors (tl-layer-*.c). */
+void        tl_layer_add_param   (TlLayer *layer, const char *name, int ndim, const int *shape);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlLayer, tl_layer_free)
+
+G_END_DECLS

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <glib.h>
+
+#include "tl-layer-registry.h"
+
+G_BEGIN_DECLS
+
+/* A sequential model: layers applied in order to a batch. It owns the
+ * activation and gradient buffers of every layer, sized for the largest batch
+ * seen, so a training loop allocates nothing after its first batch. */
+typedef struct {
+  GPtrArray *layers;                 /* TlLayer*, owned */
+  int        in_ndim;                /* per-sample input shape */
+  int        in_shape[TL_MAX_DIMS];
+  TlRng      rng;                    /* dropout masks */
+
+  /* workspace */
+  GPtrArray *acts;                   /* TlTensor*: output of layer i; batch 0 for a Conv2D and a ReLU
+                                      * whose outputs a fused 2x2 max-pool consumed (see TlContext) */
+  GPtrArray *grads;                  /* TlTensor*: dL/d(output of layer i - 1), i.e. gradient into layer i */
+  TlTensor  *mask;                   /* [batch, steps] when the first layer is an Embedding */
+  TlContext  ctx;
+} TlModel;
+
+TlModel  *tl_model_new            (int in_ndim, const int *in_shape, guint64 seed);
+void      tl_model_free           (TlModel *model);
+/* Appends a layer whose input is the previous layer's output. name may be NULL: "<kind><n>". */
+gboolean  tl_model_add            (TlModel *model, const TlLayerSpec *spec, const char *name, GError **error);
+TlModel  *tl_model_copy           (const TlModel *model);
+int       tl_model_n_layers       (const TlModel *model);
+TlLayer  *tl_model_layer          (const TlModel *model, int index);
+int       tl_model_find_layer     (const TlModel *model, const char *name);
+/* Per-sample output shape of the last layer. */
+const int *tl_model_out_shape     (const TlModel *model, int *ndim);
+int       tl_model_n_outputs      (const TlModel *model);
+/* TRUE when the input holds token ids (first layer is an Embedding). */
+gboolean  tl_model_takes_tokens   (const TlModel *model);
+
+/* Runs the batch [batch, in_shape...] through every layer. The returned
+ * tensor belongs to the model and lives until the next forward. */
+const TlTensor *tl_model_forward  (TlModel *model, const TlTensor *input, gboolean training);
+/* Back-propagates dL/d(output) of the last forward (in training mode). Stops
+ * below the lowest trainable layer: nothing under it needs a gradient. */
+void      tl_model_backward       (TlModel *model, const TlTensor *input, const TlTensor *grad_output);
+/* Runs layers [from, to) only: used by the feature cache of frozen lower layers.
+ * A backward range is the range of the forward (in training mode) before it. */
+const TlTensor *tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to, gboolean training);
+void      tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *grad_output, int from, int to);
+void      tl_model_zero_grad      (TlModel *model);
+
+gsize     tl_model_param_count    (const TlModel *model, gboolean trainable_only);
+void      tl_model_set_trainable  (TlModel *model, int index, gboolean trainable);
+/* Freezes layers [0, k) and unfreezes the rest. */
+void      tl_model_freeze_below   (TlModel *model, int k);
+void      tl_model_set_lr_mult    (TlModel *model, int index, float mult);
+/* Index of the lowest layer with trainable parameters, or n_layers if none. */
+int       tl_model_lowest_trainable (const TlModel *model);
+/* The first layer from `first` up that does more than reshape its input (a
+ * Flatten only reshapes): a caller that gives a batch already in that shape
+ * can start the forward pass there and save the copy. */
+int       tl_model_skip_reshapes  (const TlModel *model, int first);
+/* Replaces the last Dense layer with a fresh one of n_outputs units (initialised
+ * from the model's rng); layers after it (an activation) are kept. */
+gboolean  tl_model_replace_head   (TlModel *model, int n_outputs, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlModel, tl_model_free)
+
+/* Presets, for inputs of the given per-sample shape and n_classes outputs. */
+typedef enum {
+  TL_PRESET_MLP,        /* Flatten - Dense 256 - ReLU - Dense 128 - ReLU - Dense n */
+  TL_PRESET_CNN,        /* Conv 3x3 32 - ReLU - Pool 2 - Conv 3x3 64 - ReLU - Pool 2 - Flatten - Dense 128 - ReLU - Dense n */
+  TL_PRESET_TEXT_LSTM,  /* Embedding(vocab, 128) - LSTM(64) - Dense n */
+  TL_PRESET_TEXT_POOL,  /* Embedding(vocab, 64) - GlobalAveragePool1D - Dense 64 - ReLU - Dense n */
+} TlPreset;
+
+const char *tl_preset_name        (TlPreset preset);
+gboolean    tl_preset_from_name   (const char *name, TlPreset *preset);
+/* vocab_size is used by the text presets only. */
+TlModel    *tl_model_new_preset   (TlPreset preset, int in_ndim, const int *in_shape, int n_classes,
+                                   int vocab_size, guint64 seed, GError **error);
+
+/* Builds ctx.mask [batch, steps] (1 where the token id is not 0) from a batch of
+ * token ids. Forward does this itself when it starts at layer 0; a run that
+ * starts higher (from cached features) calls it with the batch's tokens. */
+void        tl_model_set_token_mask (TlModel *model, const TlTensor *tokens);
+
+G_END_DECLS

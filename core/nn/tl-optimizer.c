@@ -1,0 +1,452 @@
+#define G_LOG_DOMAIN "tl-optimizer"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-optimizer.h"
+#include "tl-parallel.h"
+
+const char *const tl_optimizer_kind_names[] = { "sgd", "adam", "adamw", NULL };
+
+gboolean
+tl_optimizer_kind_from_name (const char *name, TlOptimizerKind *kind)
+{
+  for (int i = 0; tl_optimizer_kind_names[i] != NULL; i++)
+    if (g_ascii_strcasecmp (name, tl_optimizer_kind_names[i]) == 0)
+      {
+        *kind = (TlOptimizerKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* State of one layer: first moments (SGD momentum buffers) and second moments. */
+typedef struct {
+  const TlLayer *layer;      /* the layer it was made for: a replaced layer starts afresh */
+  guint64 step;
+  int     n_params;
+  gsize   size[TL_LAYER_MAX_PARAMS];
+  float  *m[TL_LAYER_MAX_PARAMS];
+  float  *v[TL_LAYER_MAX_PARAMS];
+} LayerState;
+
+struct _TlOptimizer {
+  TlOptimizerConfig config;
+  GPtrArray *states;         /* LayerState* or NULL, by layer index */
+};
+
+static void
+layer_state_free (LayerState *s)
+{
+  if (s == NULL)
+    return;
+  for (int p = 0; p < s->n_params; p++)
+    {
+      tl_aligned_free (s->m[p]);
+      tl_aligned_free (s->v[p]);
+    }
+  g_free (s);
+}
+
+void
+tl_optimizer_config_init (TlOptimizerConfig *config, TlOptimizerKind kind, float lr)
+{
+  g_return_if_fail (config != NULL);
+  memset (config, 0, sizeof *config);
+  config->kind = kind;
+  config->learning_rate = lr;
+  config->beta1 = 0.9f;
+  config->beta2 = 0.999f;
+  config->eps = 1e-8f;
+  if (kind == TL_OPTIMIZER_ADAMW)
+    config->weight_decay = 0.01f;
+}
+
+TlOptimizer *
+tl_optimizer_new (const TlOptimizerConfig *config)
+{
+  TlOptimizer *opt;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (config->kind <= TL_OPTIMIZER_ADAMW, NULL);
+
+  opt = g_new0 (TlOptimizer, 1);
+  opt->config = *config;
+  opt->states = g_ptr_array_new_with_free_func ((GDestroyNotify) layer_state_free);
+  return opt;
+}
+
+void
+tl_optimizer_free (TlOptimizer *opt)
+{
+  if (opt == NULL)
+    return;
+  g_ptr_array_unref (opt->states);
+  g_free (opt);
+}
+
+const TlOptimizerConfig *
+tl_optimizer_get_config (const TlOptimizer *opt)
+{
+  g_return_val_if_fail (opt != NULL, NULL);
+  return &opt->config;
+}
+
+static gboolean
+needs_first_moment (const TlOptimizerConfig *c)
+{
+  return c->kind != TL_OPTIMIZER_SGD || c->momentum != 0.0f;
+}
+
+static gboolean
+state_matches (const LayerState *s, const TlLayer *layer)
+{
+  if (s->layer != layer || s->n_params != layer->n_params)
+    return FALSE;
+  for (int p = 0; p < layer->n_params; p++)
+    if (s->size[p] != layer->params[p].value->size)
+      return FALSE;
+  return TRUE;
+}
+
+static LayerState *
+layer_state_new (const TlOptimizerConfig *c, const TlLayer *layer)
+{
+  LayerState *s = g_new0 (LayerState, 1);
+
+  s->layer = layer;
+  s->n_params = layer->n_params;
+  for (int p = 0; p < layer->n_params; p++)
+    {
+      gsize n = layer->params[p].value->size;
+      s->size[p] = n;
+      if (needs_first_moment (c))
+        {
+          s->m[p] = tl_aligned_alloc (n * sizeof (float));
+          memset (s->m[p], 0, n * sizeof (float));
+        }
+      if (c->kind != TL_OPTIMIZER_SGD)
+        {
+          s->v[p] = tl_aligned_alloc (n * sizeof (float));
+          memset (s->v[p], 0, n * sizeof (float));
+        }
+    }
+  return s;
+}
+
+void
+tl_optimizer_prepare (TlOptimizer *opt, TlModel *model)
+{
+  guint n;
+
+  g_return_if_fail (opt != NULL && model != NULL);
+
+  n = model->layers->len;
+  if (opt->states->len < n)
+    g_ptr_array_set_size (opt->states, n);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      TlLayer *layer = i < n ? g_ptr_array_index (model->layers, i) : NULL;
+      gboolean wanted = layer != NULL && layer->trainable && layer->n_params > 0;
+
+      if (s != NULL && (!wanted || !state_matches (s, layer)))
+        {
+          layer_state_free (s);
+          opt->states->pdata[i] = s = NULL;
+        }
+      if (s == NULL && wanted)
+        opt->states->pdata[i] = layer_state_new (&opt->config, layer);
+    }
+}
+
+static double
+trainable_grad_norm (const TlModel *model)
+{
+  double sum = 0.0;
+
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      if (!layer->trainable)
+        continue;
+      for (int p = 0; p < layer->n_params; p++)
+        {
+          const TlTensor *g = layer->params[p].grad;
+          for (gsize k = 0; k < g->size; k++)
+            sum += (double) g->data[k] * g->data[k];
+        }
+    }
+  return sqrt (sum);
+}
+
+double
+tl_optimizer_grad_norm (const TlModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0.0);
+  return trainable_grad_norm (model);
+}
+
+static void
+step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+          float lr, float scale, gboolean zero)
+{
+  float *buf = s->m[p];
+  float wd = c->weight_decay, mu = c->momentum;
+
+  for (gsize k = 0; k < n; k++)
+    {
+      float g = grad[k] * scale + wd * w[k];
+      if (buf)
+        {
+          buf[k] = s->step == 0 ? g : mu * buf[k] + g;
+          g = c->nesterov ? g + mu * buf[k] : buf[k];
+        }
+      w[k] -= lr * g;
+    }
+  if (zero)
+    memset (grad, 0, n * sizeof (float));
+}
+
+typedef struct {
+  float *w, *m, *v;
+  float *grad;
+  gboolean zero;              /* clear each gradient once used */
+  float b1, b2, inv_bc2_sqrt, step_size, decay, l2, eps, scale;
+} AdamPass;
+
+TL_VECTORIZED static void
+adam_range (const AdamPass *a, gsize start, gsize end)
+{
+  float *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;
+  const float *restrict grad = a->grad;
+  const float b1 = a->b1, b2 = a->b2, inv_bc2_sqrt = a->inv_bc2_sqrt, step_size = a->step_size;
+  const float decay = a->decay, l2 = a->l2, eps = a->eps, scale = a->scale;
+
+  for (gsize k = start; k < end; k++)
+    {
+      float g, denom, wk = w[k] * decay;
+
+      g = grad[k] * scale + l2 * wk;
+      m[k] = b1 * m[k] + (1.0f - b1) * g;
+      v[k] = b2 * v[k] + (1.0f - b2) * g * g;
+      /* a product, not PyTorch's quotient: one division per weight is what bounds this loop */
+      denom = sqrtf (v[k]) * inv_bc2_sqrt + eps;
+      w[k] = wk - step_size * m[k] / denom;
+    }
+}
+
+/* Whether grad[start..end) has a bit set: a block that is already zero is not
+ * stored again, so the untouched rows of an embedding gradient stay clean in the cache. */
+TL_VECTORIZED static gboolean
+any_bits (const float *restrict grad, gsize start, gsize end)
+{
+  const guint32 *restrict bits = (const guint32 *) grad;
+  guint32 acc = 0;
+
+  for (gsize k = start; k < end; k++)
+    acc |= bits[k];
+  return acc != 0;
+}
+
+/* Blocks small enough that the gradient is still in L1 for the check and the clearing. */
+#define ADAM_BLOCK 1024
+
+static void
+adam_chunk (gpointer data, gsize start, gsize end)
+{
+  const AdamPass *a = data;
+
+  for (gsize k0 = start; k0 < end; k0 += ADAM_BLOCK)
+    {
+      const gsize k1 = MIN (end, k0 + ADAM_BLOCK);
+
+      adam_range (a, k0, k1);
+      if (a->zero && any_bits (a->grad, k0, k1))
+        memset (a->grad + k0, 0, sizeof (float) * (k1 - k0));
+    }
+}
+
+static void
+step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+           float lr, float scale, gboolean zero)
+{
+  double t = (double) (s->step + 1);
+  gboolean decoupled = c->kind == TL_OPTIMIZER_ADAMW;
+  AdamPass a = {
+    .w = w, .m = s->m[p], .v = s->v[p], .grad = grad, .zero = zero,
+    .b1 = c->beta1, .b2 = c->beta2,
+    .inv_bc2_sqrt = (float) (1.0 / sqrt (1.0 - pow (c->beta2, t))),
+    .step_size = lr / (float) (1.0 - pow (c->beta1, t)),
+    .decay = decoupled ? 1.0f - lr * c->weight_decay : 1.0f,
+    .l2 = decoupled ? 0.0f : c->weight_decay,
+    .eps = c->eps, .scale = scale,
+  };
+
+  /* element-wise: the chunks only change speed, never the result */
+  tl_parallel_for (n, 32768, adam_chunk, &a);
+}
+
+static void
+optimizer_step (TlOptimizer *opt, TlModel *model, float lr, gboolean zero)
+{
+  const TlOptimizerConfig *c = &opt->config;
+  float scale = 1.0f;
+
+  tl_optimizer_prepare (opt, model);
+  if (c->clip_norm > 0.0f)
+    {
+      double norm = trainable_grad_norm (model);
+      double coef = c->clip_norm / (norm + 1e-6);
+      if (coef < 1.0)
+        scale = (float) coef;
+    }
+
+  for (guint i = 0; i < model->layers->len; i++)
+    {
+      TlLayer *layer = g_ptr_array_index (model->layers, i);
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      float layer_lr = lr * layer->lr_mult;
+
+      if (s == NULL)
+        continue;
+      for (int p = 0; p < layer->n_params; p++)
+        {
+          TlParam *param = &layer->params[p];
+          if (c->kind == TL_OPTIMIZER_SGD)
+            step_sgd (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
+                      zero);
+          else
+            step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
+                       zero);
+        }
+      s->step++;
+    }
+}
+
+void
+tl_optimizer_step (TlOptimizer *opt, TlModel *model, float lr)
+{
+  g_return_if_fail (opt != NULL && model != NULL);
+  optimizer_step (opt, model, lr, FALSE);
+}
+
+void
+tl_optimizer_step_and_zero (TlOptimizer *opt, TlModel *model, float lr)
+{
+  g_return_if_fail (opt != NULL && model != NULL);
+  optimizer_step (opt, model, lr, TRUE);
+}
+
+gsize
+tl_optimizer_state_size (const TlOptimizer *opt)
+{
+  gsize n = 0;
+
+  g_return_val_if_fail (opt != NULL, 0);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      const LayerState *s = g_ptr_array_index (opt->states, i);
+      if (s == NULL)
+        continue;
+      for (int p = 0; p < s->n_params; p++)
+        n += (s->m[p] ? s->size[p] : 0) + (s->v[p] ? s->size[p] : 0);
+    }
+  return n;
+}
+
+void
+tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpoint *ck)
+{
+  guint64 kind;
+
+  g_return_if_fail (opt != NULL && model != NULL && ck != NULL);
+  kind = opt->config.kind;
+  tl_checkpoint_set_u64 (ck, "optimizer/kind", &kind, 1);
+  for (guint i = 0; i < opt->states->len && i < model->layers->len; i++)
+    {
+      const LayerState *s = g_ptr_array_index (opt->states, i);
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      g_autofree char *step_name = NULL;
+
+      if (s == NULL || !state_matches (s, layer))
+        continue;
+      step_name = g_strdup_printf ("optimizer/%s/step", layer->name);
+      tl_checkpoint_set_u64 (ck, step_name, &s->step, 1);
+      for (int p = 0; p < s->n_params; p++)
+        {
+          g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
+          g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
+          if (s->m[p])
+            tl_checkpoint_set_f32 (ck, m_name, s->m[p], s->size[p]);
+          if (s->v[p])
+            tl_checkpoint_set_f32 (ck, v_name, s->v[p], s->size[p]);
+        }
+    }
+}
+
+gboolean
+tl_optimizer_load_state (TlOptimizer *opt, TlModel *model, const TlCheckpoint *ck, GError **error)
+{
+  const guint64 *kind;
+
+  g_return_val_if_fail (opt != NULL && model != NULL && ck != NULL, FALSE);
+
+  kind = tl_checkpoint_require_u64 (ck, "optimizer/kind", 1, error);
+  if (kind == NULL)
+    return FALSE;
+  if (*kind != (guint64) opt->config.kind)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "checkpoint %s was written by a different optimiser (kind %" G_GUINT64_FORMAT
+                   ", this run uses %d)", tl_checkpoint_path (ck) ? tl_checkpoint_path (ck) : "(memory)",
+                   *kind, opt->config.kind);
+      return FALSE;
+    }
+
+  tl_optimizer_prepare (opt, model);
+  for (guint i = 0; i < opt->states->len; i++)
+    {
+      LayerState *s = g_ptr_array_index (opt->states, i);
+      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      g_autofree char *step_name = NULL;
+      const guint64 *step;
+
+      if (s == NULL)
+        continue;
+      step_name = g_strdup_printf ("optimizer/%s/step", layer->name);
+      step = tl_checkpoint_get_u64 (ck, step_name, NULL);
+      if (step == NULL)
+        {
+          /* a layer that had no state when the checkpoint was written starts afresh */
+          s->step = 0;
+          continue;
+        }
+      if (tl_checkpoint_require_u64 (ck, step_name, 1, error) == NULL)
+        return FALSE;
+      s->step = *step;
+      for (int p = 0; p < s->n_params; p++)
+        {
+          g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
+          g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
+          const float *data;
+
+          if (s->m[p])
+            {
+              if ((data = tl_checkpoint_require_f32 (ck, m_name, s->size[p], error)) == NULL)
+                return FALSE;
+              memcpy (s->m[p], data, s->size[p] * sizeof (float));
+            }
+          if (s->v[p])
+            {
+              if ((data = tl_checkpoint_require_f32 (ck, v_name, s->size[p], error)) == NULL)
+                return FALSE;
+              memcpy (s->v[p], data, s->size[p] * sizeof (float));
+            }
+        }
+    }
+  return TRUE;
+}
