@@ -5,23 +5,44 @@
 #include "tl-error.h"
 #include "tl-training-run.h"
 
-typedef struct {
-  TlPipelineStage stage;
-  TlEpochRecord   record;
-  TlHistory      *history;     /* a copy of the epochs so far */
-} EpochEvent;
+typedef enum { EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS } EventKind;
 
+/* What the worker queues for the main loop, in the order it happened. */
 typedef struct {
+  EventKind       kind;
   TlPipelineStage stage;
-  char           *message;
-} StageEvent;
+  union {
+    char         *message;     /* EVENT_STAGE */
+    struct {
+      TlEpochRecord record;
+      TlHistory    *history;   /* a copy of the epochs so far */
+    } epoch;                   /* EVENT_EPOCH */
+    GArray       *points;      /* EVENT_POINTS: TlBatchPoint */
+  };
+} Event;
 
-typedef struct {
-  TlPipelineStage stage;
-  GArray         *points;      /* TlBatchPoint */
-} PointsEvent;
+static void
+event_clear (gpointer data)
+{
+  Event *ev = data;
 
-enum { EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS };
+  switch (ev->kind)
+    {
+    case EVENT_STAGE: g_clear_pointer (&ev->message, g_free); break;
+    case EVENT_EPOCH: g_clear_pointer (&ev->epoch.history, tl_history_free); break;
+    case EVENT_POINTS: g_clear_pointer (&ev->points, g_array_unref); break;
+    default: g_assert_not_reached ();
+    }
+}
+
+static GArray *
+event_queue_new (void)
+{
+  GArray *events = g_array_new (FALSE, FALSE, sizeof (Event));
+
+  g_array_set_clear_func (events, event_clear);
+  return events;
+}
 
 struct _TlTrainingRun
 {
@@ -42,10 +63,7 @@ struct _TlTrainingRun
   gboolean           have_batch;
   TlPipelineStage    batch_stage;
   TlBatchProgress    batch;
-  /* StageEvent*, EpochEvent* and PointsEvent*, in the order they happened;
-   * tagged by the array below */
-  GPtrArray         *events;
-  GArray            *event_kinds;  /* EVENT_STAGE, EVENT_EPOCH, EVENT_POINTS */
+  GArray            *events;       /* Event, in the order they happened */
   guint              idle_id;      /* non-zero while a delivery is pending */
   guint64            batches_seen;
 
@@ -61,8 +79,7 @@ static gboolean
 deliver (gpointer data)
 {
   TlTrainingRun *self = data;
-  g_autoptr (GPtrArray) events = NULL;
-  g_autoptr (GArray) kinds = NULL;
+  g_autoptr (GArray) events = NULL;
   TlBatchProgress batch;
   TlPipelineStage batch_stage;
   gboolean have_batch;
@@ -70,9 +87,7 @@ deliver (gpointer data)
   g_mutex_lock (&self->lock);
   self->idle_id = 0;
   events = g_steal_pointer (&self->events);
-  kinds = g_steal_pointer (&self->event_kinds);
-  self->events = g_ptr_array_new ();
-  self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->events = event_queue_new ();
   have_batch = self->have_batch;
   batch = self->batch;
   batch_stage = self->batch_stage;
@@ -81,26 +96,21 @@ deliver (gpointer data)
 
   for (guint i = 0; i < events->len; i++)
     {
-      if (g_array_index (kinds, int, i) == EVENT_STAGE)
+      const Event *ev = &g_array_index (events, Event, i);
+
+      switch (ev->kind)
         {
-          StageEvent *ev = g_ptr_array_index (events, i);
+        case EVENT_STAGE:
           g_signal_emit (self, signals[STAGE], 0, (int) ev->stage, ev->message);
-          g_free (ev->message);
-          g_free (ev);
-        }
-      else if (g_array_index (kinds, int, i) == EVENT_EPOCH)
-        {
-          EpochEvent *ev = g_ptr_array_index (events, i);
-          g_signal_emit (self, signals[EPOCH], 0, (int) ev->stage, &ev->record, ev->history);
-          tl_history_free (ev->history);
-          g_free (ev);
-        }
-      else
-        {
-          PointsEvent *ev = g_ptr_array_index (events, i);
+          break;
+        case EVENT_EPOCH:
+          g_signal_emit (self, signals[EPOCH], 0, (int) ev->stage, &ev->epoch.record, ev->epoch.history);
+          break;
+        case EVENT_POINTS:
           g_signal_emit (self, signals[POINTS], 0, (int) ev->stage, ev->points);
-          g_array_unref (ev->points);
-          g_free (ev);
+          break;
+        default:
+          g_assert_not_reached ();
         }
     }
   if (have_batch)
@@ -124,14 +134,10 @@ static void
 on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
 {
   TlTrainingRun *self = user_data;
-  StageEvent *ev = g_new0 (StageEvent, 1);
-  int kind = EVENT_STAGE;
+  Event ev = { .kind = EVENT_STAGE, .stage = stage, .message = g_strdup (message) };
 
-  ev->stage = stage;
-  ev->message = g_strdup (message);
   g_mutex_lock (&self->lock);
-  g_ptr_array_add (self->events, ev);
-  g_array_append_val (self->event_kinds, kind);
+  g_array_append_val (self->events, ev);
   schedule_delivery (self);
   g_mutex_unlock (&self->lock);
 }
@@ -142,21 +148,17 @@ static void
 add_point (TlTrainingRun *self, TlPipelineStage stage, const TlBatchPoint *point)
 {
   guint n = self->events->len;
-  PointsEvent *ev = NULL;
+  Event *last = n > 0 ? &g_array_index (self->events, Event, n - 1) : NULL;
 
-  if (n > 0 && g_array_index (self->event_kinds, int, n - 1) == EVENT_POINTS)
-    ev = g_ptr_array_index (self->events, n - 1);
-  if (ev == NULL || ev->stage != stage)
+  if (last == NULL || last->kind != EVENT_POINTS || last->stage != stage)
     {
-      int kind = EVENT_POINTS;
+      Event ev = { .kind = EVENT_POINTS, .stage = stage,
+                   .points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint)) };
 
-      ev = g_new (PointsEvent, 1);
-      ev->stage = stage;
-      ev->points = g_array_new (FALSE, FALSE, sizeof (TlBatchPoint));
-      g_ptr_array_add (self->events, ev);
-      g_array_append_val (self->event_kinds, kind);
+      g_array_append_val (self->events, ev);
+      last = &g_array_index (self->events, Event, n);
     }
-  g_array_append_val (ev->points, *point);
+  g_array_append_val (last->points, *point);
 }
 
 static void
@@ -185,19 +187,14 @@ static void
 on_epoch (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *history, gpointer user_data)
 {
   TlTrainingRun *self = user_data;
-  EpochEvent *ev = g_new0 (EpochEvent, 1);
-  int kind = EVENT_EPOCH;
+  Event ev = { .kind = EVENT_EPOCH, .stage = stage, .epoch = { *record, tl_history_new () } };
 
-  ev->stage = stage;
-  ev->record = *record;
-  ev->history = tl_history_new ();
   if (history != NULL)
-    g_array_append_vals (ev->history->epochs, history->epochs->data, history->epochs->len);
+    g_array_append_vals (ev.epoch.history->epochs, history->epochs->data, history->epochs->len);
   else
-    g_array_append_val (ev->history->epochs, *record);
+    g_array_append_val (ev.epoch.history->epochs, *record);
   g_mutex_lock (&self->lock);
-  g_ptr_array_add (self->events, ev);
-  g_array_append_val (self->event_kinds, kind);
+  g_array_append_val (self->events, ev);
   schedule_delivery (self);
   g_mutex_unlock (&self->lock);
 }
@@ -354,8 +351,7 @@ tl_training_run_finalize (GObject *object)
   g_free (self->output_folder);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->result, tl_pipeline_result_free);
-  g_ptr_array_unref (self->events);
-  g_array_unref (self->event_kinds);
+  g_array_unref (self->events);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->resume_cond);
   G_OBJECT_CLASS (tl_training_run_parent_class)->finalize (object);
@@ -383,8 +379,7 @@ tl_training_run_init (TlTrainingRun *self)
 {
   g_mutex_init (&self->lock);
   g_cond_init (&self->resume_cond);
-  self->events = g_ptr_array_new ();
-  self->event_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->events = event_queue_new ();
   self->cancellable = g_cancellable_new ();
 }
 
