@@ -35,7 +35,6 @@ struct _TlLayerEditor
   char        *error;
   gboolean     building;
 
-  GtkWidget   *box;
   GtkListBox  *list;
   GPtrArray   *rows;        /* the list's row of each entry */
   GtkWidget   *error_box;
@@ -669,7 +668,9 @@ tl_layer_editor_dispose (GObject *object)
 {
   TlLayerEditor *self = TL_LAYER_EDITOR (object);
 
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_LAYER_EDITOR);
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (tl_layer_editor_parent_class)->dispose (object);
 }
 
@@ -696,62 +697,30 @@ tl_layer_editor_class_init (TlLayerEditorClass *klass)
                                    G_TYPE_NONE, 0);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "layereditor");
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-layer-editor.ui");
+  gtk_widget_class_bind_template_child (widget_class, TlLayerEditor, list);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerEditor, error_box);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerEditor, error_label);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerEditor, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerEditor, kind_dropdown);
+  gtk_widget_class_bind_template_callback (widget_class, on_add_clicked);
 }
 
 static void
 tl_layer_editor_init (TlLayerEditor *self)
 {
   g_autoptr (GtkStringList) kinds = gtk_string_list_new (NULL);
-  GtkWidget *add_box, *add_button, *label;
 
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->entries = g_array_new (FALSE, TRUE, sizeof (Entry));
   g_array_set_clear_func (self->entries, entry_clear);
   self->rows = g_ptr_array_new ();
   self->head = -1;
   self->error_index = -1;
 
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-
-  self->error_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_add_css_class (self->error_box, "layer-error-bar");
-  label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_set_hexpand (label, TRUE);
-  gtk_widget_add_css_class (label, "error");
-  self->error_label = GTK_LABEL (label);
-  gtk_box_append (GTK_BOX (self->error_box), label);
-  gtk_widget_set_visible (self->error_box, FALSE);
-  gtk_box_append (GTK_BOX (self->box), self->error_box);
-
-  self->empty_label = GTK_LABEL (gtk_label_new (_("No layers. Pick a preset above, or add layers one by one.")));
-  gtk_widget_add_css_class (GTK_WIDGET (self->empty_label), "dim-label");
-  gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->empty_label));
-
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
-  gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->list));
-
   for (guint i = 0; i < G_N_ELEMENTS (offered); i++)
     gtk_string_list_append (kinds, kind_title (offered[i]));
-  add_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_set_halign (add_box, GTK_ALIGN_END);
-  self->kind_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&kinds)), NULL));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->kind_dropdown), _("Kind of the new layer"));
-  add_button = gtk_button_new ();
-  {
-    GtkWidget *content = adw_button_content_new ();
-    adw_button_content_set_icon_name (ADW_BUTTON_CONTENT (content), "list-add-symbolic");
-    adw_button_content_set_label (ADW_BUTTON_CONTENT (content), _("_Add Layer"));
-    adw_button_content_set_use_underline (ADW_BUTTON_CONTENT (content), TRUE);
-    gtk_button_set_child (GTK_BUTTON (add_button), content);
-  }
-  g_signal_connect_swapped (add_button, "clicked", G_CALLBACK (on_add_clicked), self);
-  gtk_box_append (GTK_BOX (add_box), GTK_WIDGET (self->kind_dropdown));
-  gtk_box_append (GTK_BOX (add_box), add_button);
-  gtk_box_append (GTK_BOX (self->box), add_box);
+  gtk_drop_down_set_model (self->kind_dropdown, G_LIST_MODEL (kinds));
   rebuild_rows (self, -1);
 }
 
