@@ -121,29 +121,29 @@ test_demo_experiment (void)
   g_assert_cmpstr (tl_data_page_get_name_text (data_page), ==, "fashion-split");
   g_assert_cmpuint (tl_data_page_get_seed (data_page), ==, 42);
   /* What the file says, and what the overrides changed, reached the pages. */
-  g_assert_cmpstr (doc->exp->name, ==, "fashion-split");
-  g_assert_nonnull (doc->exp->description);
-  g_assert_cmpstr (doc->exp->architecture.preset, ==, "cnn");
-  g_assert_cmpint (doc->preset, ==, TL_PRESET_CNN);
+  g_assert_cmpstr (tl_document_get_experiment (doc)->name, ==, "fashion-split");
+  g_assert_nonnull (tl_document_get_experiment (doc)->description);
+  g_assert_cmpstr (tl_document_get_experiment (doc)->architecture.preset, ==, "cnn");
+  g_assert_cmpint (tl_document_get_preset (doc), ==, TL_PRESET_CNN);
   if (!full)
     {
-      g_assert_cmpint (doc->exp->pretrain.epochs, ==, 1);
-      g_assert_cmpint (doc->exp->pretrain.batch_size, ==, 64);
-      g_assert_cmpint (doc->exp->transfer.finetune.epochs, ==, 3);
-      g_assert_cmpint (doc->exp->transfer.finetune.batch_size, ==, 16);
-      g_assert_cmpint (doc->exp->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
-      g_assert_cmpint (doc->exp->transfer.freeze_below, ==, 6);
-      g_assert_true (doc->exp->transfer.feature_cache);
-      g_assert_true (doc->exp->baseline);
-      g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->n, ==, 600);
-      g_assert_cmpint (doc->data[TL_ROLE_TARGET].train->n, ==, 25);
+      g_assert_cmpint (tl_document_get_experiment (doc)->pretrain.epochs, ==, 1);
+      g_assert_cmpint (tl_document_get_experiment (doc)->pretrain.batch_size, ==, 64);
+      g_assert_cmpint (tl_document_get_experiment (doc)->transfer.finetune.epochs, ==, 3);
+      g_assert_cmpint (tl_document_get_experiment (doc)->transfer.finetune.batch_size, ==, 16);
+      g_assert_cmpint (tl_document_get_experiment (doc)->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
+      g_assert_cmpint (tl_document_get_experiment (doc)->transfer.freeze_below, ==, 6);
+      g_assert_true (tl_document_get_experiment (doc)->transfer.feature_cache);
+      g_assert_true (tl_document_get_experiment (doc)->baseline);
+      g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->n, ==, 600);
+      g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_TARGET)->train->n, ==, 25);
     }
-  g_assert_cmpint (doc->data[TL_ROLE_TARGET].train->n_classes, ==, 5);
-  g_assert_cmpstr (doc->data[TL_ROLE_TARGET].train->class_names[0], ==, "Sandal");
-  g_assert_nonnull (doc->source_model);
-  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, 10);
-  g_assert_false (tl_model_layer (doc->target_model, 0)->trainable);
-  g_assert_true (tl_model_layer (doc->target_model, 6)->trainable);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_TARGET)->train->n_classes, ==, 5);
+  g_assert_cmpstr (tl_document_get_data (doc, TL_ROLE_TARGET)->train->class_names[0], ==, "Sandal");
+  g_assert_nonnull (tl_document_get_source_model (doc));
+  g_assert_cmpint (tl_model_n_layers (tl_document_get_source_model (doc)), ==, 10);
+  g_assert_false (tl_model_layer (tl_document_get_target_model (doc), 0)->trainable);
+  g_assert_true (tl_model_layer (tl_document_get_target_model (doc), 6)->trainable);
   ui_screenshot (GTK_WIDGET (demo), "demo-1-data.png");
   tl_window_show_step (demo, "model");
   ui_screenshot (GTK_WIDGET (demo), "demo-2-model.png");
@@ -180,10 +180,10 @@ test_demo_experiment (void)
   g_assert_cmpint (tl_curve_view_get_n_points (accuracy), >=, 3);
   g_assert_cmpuint (tl_document_get_run (doc, "transfer")->history->epochs->len, ==, full ? 30 : 3);
   g_assert_cmpuint (tl_document_get_run (doc, "baseline")->history->epochs->len, ==, full ? 30 : 3);
-  m = doc->metrics;
+  m = tl_document_get_metrics (doc);
   g_assert_nonnull (m);
   g_assert_cmpint (m->n_classes, ==, 5);
-  g_assert_cmpint (m->n_samples, ==, doc->data[TL_ROLE_TARGET].test->n);
+  g_assert_cmpint (m->n_samples, ==, tl_document_get_data (doc, TL_ROLE_TARGET)->test->n);
   g_assert_cmpint (m->n_samples, ==, full ? 5000 : 300);
   /* Better than chance after pretraining on 600 images and fine-tuning on 25. */
   g_assert_cmpfloat (m->accuracy, >, 0.3);
@@ -203,7 +203,7 @@ test_demo_experiment (void)
         g_assert_cmpint (tl_confusion_view_get_count (view, t, p), ==, m->confusion[t * 5 + p]);
         total += tl_confusion_view_get_count (view, t, p);
       }
-  g_assert_cmpint (total, ==, doc->data[TL_ROLE_TARGET].test->n);
+  g_assert_cmpint (total, ==, tl_document_get_data (doc, TL_ROLE_TARGET)->test->n);
   g_assert_cmpuint (tl_evaluate_page_get_n_metric_rows (evaluate), ==, 7);
   g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
   ui_screenshot (GTK_WIDGET (demo), "demo-5-evaluate.png");

@@ -177,13 +177,13 @@ test_wizard_images (void)
   g_assert_true (ui_wait_for (flag_set, &finished, 60));
   g_assert_cmpuint (tl_import_wizard_get_progress (wizard, &fraction), >=, 1);
   g_assert_cmpfloat (fraction, ==, 1.0);
-  g_assert_nonnull (doc->data[TL_ROLE_SOURCE].train);
-  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_ndim, ==, 3);
-  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[0], ==, 1);
-  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[1], ==, 16);
-  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->sample_shape[2], ==, 16);
-  g_assert_cmpint (doc->exp->source.image_size, ==, 16);
-  g_assert_true (doc->exp->source.grey);
+  g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_SOURCE)->train);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->sample_ndim, ==, 3);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->sample_shape[0], ==, 1);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->sample_shape[1], ==, 16);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->sample_shape[2], ==, 16);
+  g_assert_cmpint (tl_document_get_experiment (doc)->source.image_size, ==, 16);
+  g_assert_true (tl_document_get_experiment (doc)->source.grey);
   g_object_unref (wizard);
 }
 
@@ -199,15 +199,15 @@ test_wizard_imports (void)
   write_csv (source, source_classes, 4, 120, 1);
   write_csv (target, target_classes, 3, 40, 2);
   import_csv (TL_ROLE_SOURCE, source, "wizard-source");
-  g_assert_nonnull (doc->data[TL_ROLE_SOURCE].train);
-  g_assert_cmpint (doc->data[TL_ROLE_SOURCE].train->n_classes, ==, 4);
+  g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_SOURCE)->train);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->n_classes, ==, 4);
   import_csv (TL_ROLE_TARGET, target, "wizard-target");
-  g_assert_nonnull (doc->data[TL_ROLE_TARGET].train);
-  g_assert_cmpint (doc->data[TL_ROLE_TARGET].train->n_classes, ==, 3);
-  g_assert_nonnull (doc->source_model);
-  g_assert_nonnull (doc->target_model);
-  g_assert_cmpint (tl_model_n_outputs (doc->target_model), ==, 3);
-  g_assert_true (doc->modified);
+  g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_TARGET)->train);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_TARGET)->train->n_classes, ==, 3);
+  g_assert_nonnull (tl_document_get_source_model (doc));
+  g_assert_nonnull (tl_document_get_target_model (doc));
+  g_assert_cmpint (tl_model_n_outputs (tl_document_get_target_model (doc)), ==, 3);
+  g_assert_true (tl_document_get_modified (doc));
   tl_window_show_step (window, "data");
   ui_screenshot (GTK_WIDGET (window), "step-1-data.png");
   tl_window_show_step (window, "model");
@@ -269,8 +269,8 @@ test_layer_editor_document (void)
   TlLayer *layer;
 
   tl_window_show_step (window, "model");
-  g_assert_nonnull (doc->source_model);
-  n0 = tl_model_n_layers (doc->source_model);
+  g_assert_nonnull (tl_document_get_source_model (doc));
+  n0 = tl_model_n_layers (tl_document_get_source_model (doc));
   g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, n0);
   g_assert_null (tl_layer_editor_get_error (editor));
   g_assert_false (tl_document_has_layers (doc));
@@ -281,14 +281,14 @@ test_layer_editor_document (void)
   g_assert_cmpstr (tl_layer_editor_get_error (editor), ==, NULL);
   g_assert_null (tl_window_get_error (window));
   g_assert_true (tl_document_has_layers (doc));
-  g_assert_null (doc->exp->architecture.preset);
-  g_assert_cmpint (doc->exp->architecture.n_layers, ==, n0 + 1);
-  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0 + 1);
-  g_assert_cmpint (tl_model_layer (doc->source_model, n0 - 1)->spec.kind, ==, TL_LAYER_DENSE);
+  g_assert_null (tl_document_get_experiment (doc)->architecture.preset);
+  g_assert_cmpint (tl_document_get_experiment (doc)->architecture.n_layers, ==, n0 + 1);
+  g_assert_cmpint (tl_model_n_layers (tl_document_get_source_model (doc)), ==, n0 + 1);
+  g_assert_cmpint (tl_model_layer (tl_document_get_source_model (doc), n0 - 1)->spec.kind, ==, TL_LAYER_DENSE);
 
   /* Its units, edited through the spin button, reach the model and the row's count. */
   g_assert_true (tl_layer_editor_set_param (editor, n0 - 1, "units", 24));
-  layer = tl_model_layer (doc->source_model, n0 - 1);
+  layer = tl_model_layer (tl_document_get_source_model (doc), n0 - 1);
   g_assert_cmpint (layer->spec.units, ==, 24);
   prev = layer->in_shape[0];
   g_assert_cmpint (prev * 24 + 24, <, 1000000);
@@ -297,30 +297,30 @@ test_layer_editor_document (void)
   g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, n0 - 1), expected));
   /* The head follows the classes. */
   g_assert_false (tl_layer_editor_set_param (editor, n0, "units", 7));
-  g_assert_cmpint (tl_model_n_outputs (doc->source_model), ==, 4);
+  g_assert_cmpint (tl_model_n_outputs (tl_document_get_source_model (doc)), ==, 4);
 
   /* Move a ReLU up and down. */
   tl_layer_editor_add_layer (editor, TL_LAYER_RELU);
   g_assert_cmpint (tl_layer_editor_get_spec (editor, n0)->kind, ==, TL_LAYER_RELU);
   tl_layer_editor_move_layer (editor, n0, -1);
   g_assert_cmpint (tl_layer_editor_get_spec (editor, n0 - 1)->kind, ==, TL_LAYER_RELU);
-  g_assert_cmpint (tl_model_layer (doc->source_model, n0 - 1)->spec.kind, ==, TL_LAYER_RELU);
-  g_assert_cmpint (tl_model_layer (doc->source_model, n0)->spec.units, ==, 24);
+  g_assert_cmpint (tl_model_layer (tl_document_get_source_model (doc), n0 - 1)->spec.kind, ==, TL_LAYER_RELU);
+  g_assert_cmpint (tl_model_layer (tl_document_get_source_model (doc), n0)->spec.units, ==, 24);
   tl_layer_editor_move_layer (editor, n0 - 1, 1);
-  g_assert_cmpint (tl_model_layer (doc->source_model, n0)->spec.kind, ==, TL_LAYER_RELU);
+  g_assert_cmpint (tl_model_layer (tl_document_get_source_model (doc), n0)->spec.kind, ==, TL_LAYER_RELU);
 
   /* A convolution on flat features cannot be built: an inline error, and the model stays. */
   tl_layer_editor_add_layer (editor, TL_LAYER_CONV2D);
   g_assert_nonnull (tl_layer_editor_get_error (editor));
   g_assert_cmpint (tl_layer_editor_get_error_index (editor), ==, n0 + 1);
-  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0 + 2);
-  g_assert_cmpint (doc->exp->architecture.n_layers, ==, n0 + 2);
+  g_assert_cmpint (tl_model_n_layers (tl_document_get_source_model (doc)), ==, n0 + 2);
+  g_assert_cmpint (tl_document_get_experiment (doc)->architecture.n_layers, ==, n0 + 2);
   ui_screenshot (GTK_WIDGET (window), "step-2-model-error.png");
   tl_layer_editor_remove_layer (editor, n0 + 1);
   g_assert_null (tl_layer_editor_get_error (editor));
 
   /* The experiment file carries the explicit list. */
-  json = tl_experiment_to_string (doc->exp);
+  json = tl_experiment_to_string (tl_document_get_experiment (doc));
   g_assert_nonnull (strstr (json, "\"layers\""));
   g_assert_null (strstr (json, "\"preset\""));
   ui_screenshot (GTK_WIDGET (window), "step-2-model-custom.png");
@@ -334,16 +334,16 @@ test_layer_editor_document (void)
     TlDocument *reopened;
     TlLayerEditor *other_editor;
 
-    g_assert_true (tl_experiment_save (doc->exp, saved, &error));
+    g_assert_true (tl_experiment_save (tl_document_get_experiment (doc), saved, &error));
     g_assert_no_error (error);
     other = tl_window_new (app);
     tl_window_open_file (other, file);
     reopened = tl_window_get_document (other);
     g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (other, "data"), 60));
     g_assert_true (tl_document_has_layers (reopened));
-    g_assert_nonnull (reopened->source_model);
-    g_assert_cmpint (tl_model_n_layers (reopened->source_model), ==, n0 + 2);
-    g_assert_cmpint (tl_model_layer (reopened->source_model, n0 - 1)->spec.units, ==, 24);
+    g_assert_nonnull (tl_document_get_source_model (reopened));
+    g_assert_cmpint (tl_model_n_layers (tl_document_get_source_model (reopened)), ==, n0 + 2);
+    g_assert_cmpint (tl_model_layer (tl_document_get_source_model (reopened), n0 - 1)->spec.units, ==, 24);
     other_editor = TL_LAYER_EDITOR (tl_model_page_get_layer_editor (TL_MODEL_PAGE (tl_window_get_page (other, "model"))));
     g_assert_cmpint (tl_layer_editor_get_n_layers (other_editor), ==, n0 + 2);
     g_assert_null (tl_layer_editor_get_error (other_editor));
@@ -354,7 +354,7 @@ test_layer_editor_document (void)
   /* Removing both added layers, then a preset, brings the preset's stack back. */
   tl_layer_editor_remove_layer (editor, n0);
   tl_layer_editor_remove_layer (editor, n0 - 1);
-  g_assert_cmpint (tl_model_n_layers (doc->source_model), ==, n0);
+  g_assert_cmpint (tl_model_n_layers (tl_document_get_source_model (doc)), ==, n0);
   g_assert_true (tl_document_set_preset (doc, TL_PRESET_MLP, NULL));
   g_assert_false (tl_document_has_layers (doc));
   g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, n0);
@@ -367,34 +367,34 @@ test_freeze_through_table (void)
   TlLayerTable *table = TL_LAYER_TABLE (tl_transfer_page_get_layer_table (page));
   TlDocument *doc = tl_window_get_document (window);
   g_autofree char *before_text = g_strdup (tl_transfer_page_get_trainable_text (page));
-  gsize before = tl_model_param_count (doc->target_model, TRUE);
+  gsize before = tl_model_param_count (tl_document_get_target_model (doc), TRUE);
   gsize after;
   GtkWidget *sw;
 
   tl_window_show_step (window, "transfer");
   ui_spin (200);
-  g_assert_cmpuint (tl_layer_table_get_n_rows (table), ==, (guint) tl_model_n_layers (doc->target_model));
-  g_assert_cmpuint (before, ==, tl_model_param_count (doc->target_model, FALSE));
+  g_assert_cmpuint (tl_layer_table_get_n_rows (table), ==, (guint) tl_model_n_layers (tl_document_get_target_model (doc)));
+  g_assert_cmpuint (before, ==, tl_model_param_count (tl_document_get_target_model (doc), FALSE));
 
   /* The row action on the first layer (a Dense after Flatten or the first Dense). */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (table), "layers.freeze-below", "i", 1));
-  after = tl_model_param_count (doc->target_model, TRUE);
+  after = tl_model_param_count (tl_document_get_target_model (doc), TRUE);
   g_assert_cmpuint (after, <, before);
   g_assert_cmpstr (tl_transfer_page_get_trainable_text (page), !=, before_text);
-  g_assert_cmpint (doc->exp->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
+  g_assert_cmpint (tl_document_get_experiment (doc)->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
 
   /* The switch of a row edits the same flag. */
-  g_assert_cmpint (tl_model_layer (doc->target_model, 1)->n_params, >, 0);
+  g_assert_cmpint (tl_model_layer (tl_document_get_target_model (doc), 1)->n_params, >, 0);
   sw = tl_layer_table_get_switch (table, 1);
   g_assert_nonnull (sw);
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (sw)));
   if (!gtk_switch_get_active (GTK_SWITCH (sw)))
     {
       gtk_switch_set_active (GTK_SWITCH (sw), TRUE);
-      g_assert_cmpuint (tl_model_param_count (doc->target_model, TRUE), >, after);
+      g_assert_cmpuint (tl_model_param_count (tl_document_get_target_model (doc), TRUE), >, after);
       gtk_switch_set_active (GTK_SWITCH (sw), FALSE);
     }
-  g_assert_cmpuint (tl_model_param_count (doc->target_model, TRUE), ==, after);
+  g_assert_cmpuint (tl_model_param_count (tl_document_get_target_model (doc), TRUE), ==, after);
   ui_screenshot (GTK_WIDGET (window), "step-3-transfer.png");
 }
 
@@ -406,10 +406,10 @@ test_training_runs (void)
   TlDocument *doc = tl_window_get_document (window);
   TlCurveView *loss, *accuracy;
 
-  doc->exp->pretrain.epochs = 3;
-  doc->exp->transfer.finetune.epochs = 4;
-  doc->exp->transfer.finetune.batch_size = 8;
-  doc->exp->baseline = TRUE;
+  tl_document_get_experiment (doc)->pretrain.epochs = 3;
+  tl_document_get_experiment (doc)->transfer.finetune.epochs = 4;
+  tl_document_get_experiment (doc)->transfer.finetune.batch_size = 8;
+  tl_document_get_experiment (doc)->baseline = TRUE;
   tl_document_changed (doc, "params");
   tl_window_show_step (window, "train");
   ui_spin (100);
@@ -424,10 +424,10 @@ test_training_runs (void)
   accuracy = TL_CURVE_VIEW (tl_train_page_get_curve_view (page, TRUE));
   g_assert_cmpint (tl_curve_view_get_n_points (loss), >=, 4);
   g_assert_cmpint (tl_curve_view_get_n_points (accuracy), >=, 4);
-  g_assert_nonnull (doc->result);
+  g_assert_nonnull (tl_document_get_result (doc));
   g_assert_nonnull (tl_document_get_run (doc, "transfer"));
   g_assert_nonnull (tl_document_get_run (doc, "baseline"));
-  g_assert_nonnull (doc->metrics);
+  g_assert_nonnull (tl_document_get_metrics (doc));
   /* Every fine-tuning batch is on the per-batch line (4 epochs of equal batches), though
    * the figures reach the window coalesced. */
   g_assert_cmpint (tl_curve_view_get_n_batch_points (loss), >=, 8);
@@ -438,7 +438,7 @@ test_training_runs (void)
   g_assert_cmpuint (tl_train_page_get_n_batch_updates (page), <=, tl_train_page_get_n_batches (page));
   g_test_message ("batches %" G_GUINT64_FORMAT ", deliveries %u, test accuracy %.3f",
                   tl_train_page_get_n_batches (page), tl_train_page_get_n_batch_updates (page),
-                  doc->metrics->accuracy);
+                  tl_document_get_metrics (doc)->accuracy);
   ui_screenshot (GTK_WIDGET (window), "step-4-train.png");
 }
 
@@ -455,6 +455,12 @@ batches_reached (gpointer data)
   return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
 }
 
+static gboolean
+widget_shown (gpointer widget)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (widget));
+}
+
 static void
 test_training_stop_and_resume (void)
 {
@@ -466,8 +472,8 @@ test_training_stop_and_resume (void)
   double ref_accuracy;
   BatchGoal goal = { page, 0 };
 
-  doc->exp->transfer.finetune.epochs = 10;
-  doc->exp->transfer.finetune.batch_size = 2;
+  tl_document_get_experiment (doc)->transfer.finetune.epochs = 10;
+  tl_document_get_experiment (doc)->transfer.finetune.batch_size = 2;
   tl_document_changed (doc, "params");
   tl_window_show_step (window, "train");
   ui_spin (100);
@@ -493,7 +499,8 @@ test_training_stop_and_resume (void)
   tl_train_page_stop (page);
   g_assert_true (ui_wait_for (ui_training_done, page, 300));
   g_assert_null (tl_window_get_error (window));
-  g_assert_true (gtk_widget_get_visible (resume));
+  /* the checkpoints are checked in a thread */
+  g_assert_true (ui_wait_for (widget_shown, resume, 30));
   g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (page)));
 
   g_signal_emit_by_name (resume, "clicked");
@@ -516,7 +523,7 @@ test_confusion_counts (void)
   TlEvaluatePage *page = TL_EVALUATE_PAGE (tl_window_get_page (window, "evaluate"));
   TlConfusionView *view = TL_CONFUSION_VIEW (tl_evaluate_page_get_confusion_view (page));
   TlDocument *doc = tl_window_get_document (window);
-  const TlMetrics *m = doc->metrics;
+  const TlMetrics *m = tl_document_get_metrics (doc);
   int total = 0, row = -1, col = -1;
   double x, y;
 
@@ -531,7 +538,7 @@ test_confusion_counts (void)
         total += tl_confusion_view_get_count (view, t, p);
       }
   g_assert_cmpint (total, ==, m->n_samples);
-  g_assert_cmpint (total, ==, doc->data[TL_ROLE_TARGET].test->n);
+  g_assert_cmpint (total, ==, tl_document_get_data (doc, TL_ROLE_TARGET)->test->n);
   g_assert_cmpuint (tl_evaluate_page_get_n_metric_rows (page), ==, (guint) m->n_classes + 2);
 
   /* A click on the centre of cell (1, 1) finds that cell and lists its samples. */

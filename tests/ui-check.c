@@ -110,5 +110,5 @@ ui_data_loaded (gpointer data_page)
 gboolean
 ui_predictions_ready (gpointer document)
 {
-  return ((TlDocument *) document)->test_predictions != NULL;
+  return tl_document_get_predictions (document, NULL) != NULL;
 }

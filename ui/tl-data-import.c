@@ -255,6 +255,8 @@ TlDataImportResult *
 tl_data_import_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tl_data_import_async, NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -317,6 +319,15 @@ tl_data_import_experiment_async (const TlExperiment *exp, gboolean target, GCanc
   job->target = target;
   g_task_set_task_data (task, job, (GDestroyNotify) experiment_job_free);
   g_task_run_in_thread (task, experiment_import_thread);
+}
+
+TlDataImportResult *
+tl_data_import_experiment_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tl_data_import_experiment_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 char *

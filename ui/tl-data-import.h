@@ -40,6 +40,7 @@ void                tl_data_import_async_with_progress (const char *path, const 
                                                         TlImportProgressFunc progress, gpointer progress_data,
                                                         GDestroyNotify progress_destroy,
                                                         GAsyncReadyCallback callback, gpointer user_data);
+/* For either of the two above. */
 TlDataImportResult *tl_data_import_finish (GAsyncResult *result, GError **error);
 
 /* Imports a data source of an experiment as the pipeline does (class subset,
@@ -47,6 +48,7 @@ TlDataImportResult *tl_data_import_finish (GAsyncResult *result, GError **error)
 void                tl_data_import_experiment_async (const TlExperiment *exp, gboolean target,
                                                      GCancellable *cancellable, GAsyncReadyCallback callback,
                                                      gpointer user_data);
+TlDataImportResult *tl_data_import_experiment_finish (GAsyncResult *result, GError **error);
 
 /* "train.csv · 20 classes · 8,000 / 1,000 / 1,000" */
 char *tl_data_import_describe (const TlDataImportResult *result);

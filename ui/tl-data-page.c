@@ -95,7 +95,7 @@ static void
 update_slot (TlDataPage *self, TlDataRole role)
 {
   Slot *slot = &self->slots[role];
-  const TlDataSlot *data = &self->document->data[role];
+  const TlDataSlot *data = tl_document_get_data (self->document, role);
   gboolean has = data->train != NULL;
 
   gtk_widget_set_visible (GTK_WIDGET (slot->samples_row), has);
@@ -143,13 +143,14 @@ on_document_changed (TlDataPage *self, const char *what)
   if (g_strcmp0 (what, "data") == 0)
     {
       /* set_text passes through an empty text, which must not reach the experiment. */
-      g_autofree char *name = g_strdup (self->document->exp->name != NULL ? self->document->exp->name : "");
+      const TlExperiment *exp = tl_document_get_experiment (self->document);
+      g_autofree char *name = g_strdup (exp->name != NULL ? exp->name : "");
 
       update (self);
       self->updating = TRUE;
       if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_row)), name) != 0)
         gtk_editable_set_text (GTK_EDITABLE (self->name_row), name);
-      gtk_spin_button_set_value (self->seed_spin, (double) self->document->exp->seed);
+      gtk_spin_button_set_value (self->seed_spin, (double) exp->seed);
       self->updating = FALSE;
     }
 }
@@ -158,13 +159,15 @@ static void
 on_name_changed (TlDataPage *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  TlExperiment *exp;
 
-  if (self->updating || self->document == NULL || g_strcmp0 (text, self->document->exp->name) == 0)
+  if (self->updating || self->document == NULL)
     return;
-  if (self->document->exp->name == NULL && text[0] == '\0')
+  exp = tl_document_get_experiment (self->document);
+  if (g_strcmp0 (text, exp->name) == 0 || (exp->name == NULL && text[0] == '\0'))
     return;
-  g_free (self->document->exp->name);
-  self->document->exp->name = g_strdup (text);
+  g_free (exp->name);
+  exp->name = g_strdup (text);
   tl_document_changed (self->document, "params");
 }
 
@@ -172,10 +175,14 @@ static void
 on_seed_changed (TlDataPage *self)
 {
   guint64 seed = (guint64) gtk_spin_button_get_value_as_int (self->seed_spin);
+  TlExperiment *exp;
 
-  if (self->updating || self->document == NULL || seed == self->document->exp->seed)
+  if (self->updating || self->document == NULL)
     return;
-  self->document->exp->seed = seed;
+  exp = tl_document_get_experiment (self->document);
+  if (seed == exp->seed)
+    return;
+  exp->seed = seed;
   tl_document_changed (self->document, "params");
 }
 
@@ -243,7 +250,7 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
   TlDataPage *self = job->self;
   TlDataRole role = job->role;
   g_autoptr (GError) error = NULL;
-  g_autoptr (TlDataImportResult) result = tl_data_import_finish (res, &error);
+  g_autoptr (TlDataImportResult) result = tl_data_import_experiment_finish (res, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->document == NULL)
     return;
@@ -274,7 +281,7 @@ tl_data_page_load_experiment_data (TlDataPage *self)
   g_return_if_fail (TL_IS_DATA_PAGE (self));
   g_return_if_fail (self->document != NULL);
 
-  exp = self->document->exp;
+  exp = tl_document_get_experiment (self->document);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();

@@ -6,6 +6,26 @@
 
 #include "tl-document.h"
 
+struct _TlDocument
+{
+  GObject        parent_instance;
+
+  TlExperiment  *exp;
+  char          *path;
+  gboolean       modified;
+  TlDataSlot     data[TL_N_ROLES];
+  TlPreset       preset;
+  TlModel       *source_model;
+  gboolean       source_trained;
+  char          *source_model_path; /* a model file opened instead of pretraining */
+  TlModel       *target_model;
+
+  TlPipelineResult *result;
+  TlMetrics     *metrics;        /* borrowed from the transfer run (or the last run with metrics) */
+  int           *test_predictions;
+  int            n_test_predictions;
+};
+
 G_DEFINE_FINAL_TYPE (TlDocument, tl_document, G_TYPE_OBJECT)
 
 enum { CHANGED, N_SIGNALS };
@@ -69,6 +89,87 @@ TlDocument *
 tl_document_new (void)
 {
   return g_object_new (TL_TYPE_DOCUMENT, NULL);
+}
+
+TlExperiment *
+tl_document_get_experiment (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->exp;
+}
+
+const char *
+tl_document_get_path (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->path;
+}
+
+gboolean
+tl_document_get_modified (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  return self->modified;
+}
+
+const TlDataSlot *
+tl_document_get_data (TlDocument *self, TlDataRole role)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  g_return_val_if_fail (role < TL_N_ROLES, NULL);
+  return &self->data[role];
+}
+
+TlPreset
+tl_document_get_preset (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), TL_PRESET_MLP);
+  return self->preset;
+}
+
+TlModel *
+tl_document_get_source_model (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->source_model;
+}
+
+gboolean
+tl_document_get_source_trained (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  return self->source_trained;
+}
+
+TlModel *
+tl_document_get_target_model (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->target_model;
+}
+
+TlPipelineResult *
+tl_document_get_result (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->result;
+}
+
+const TlMetrics *
+tl_document_get_metrics (TlDocument *self)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+  return self->metrics;
+}
+
+const int *
+tl_document_get_predictions (TlDocument *self, int *n_out)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (n_out != NULL)
+    *n_out = self->n_test_predictions;
+  return self->test_predictions;
 }
 
 void
@@ -406,21 +507,16 @@ tl_document_apply_plan (TlDocument *self)
     }
 }
 
-void
-tl_document_store_plan (TlDocument *self)
+/* Writes the freeze plan and learning-rate multipliers of model into plan. */
+static void
+store_plan (TlModel *model, TlTransferSpec *plan)
 {
-  TlTransferSpec *plan = &self->exp->transfer;
-  TlModel *model = self->target_model;
   g_autoptr (GStrvBuilder) frozen = g_strv_builder_new ();
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
   g_autoptr (GArray) mults = g_array_new (FALSE, FALSE, sizeof (double));
   int n, lowest_unfrozen = -1, n_frozen = 0;
   gboolean contiguous = TRUE;
 
-  g_return_if_fail (TL_IS_DOCUMENT (self));
-
-  if (model == NULL)
-    return;
   n = tl_model_n_layers (model);
   for (int i = 0; i < n; i++)
     {
@@ -471,6 +567,28 @@ tl_document_store_plan (TlDocument *self)
   g_ptr_array_add (names, NULL);
   plan->lr_mult_layers = (char **) g_ptr_array_steal (names, NULL);
   plan->lr_mults = (double *) g_array_steal (mults, NULL);
+}
+
+void
+tl_document_store_plan (TlDocument *self)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+
+  if (self->target_model != NULL)
+    store_plan (self->target_model, &self->exp->transfer);
+}
+
+TlExperiment *
+tl_document_dup_planned_experiment (TlDocument *self)
+{
+  TlExperiment *planned;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  planned = tl_experiment_copy (self->exp);
+  if (self->target_model != NULL)
+    store_plan (self->target_model, &planned->transfer);
+  return planned;
 }
 
 void

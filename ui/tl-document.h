@@ -31,30 +31,30 @@ typedef struct {
 G_DECLARE_FINAL_TYPE (TlDocument, tl_document, TL, DOCUMENT, GObject)
 
 /* The experiment a window edits: its data, models, settings and results. The
- * pages read the fields directly and change them through the functions below,
+ * pages read it through the getters and change it through the functions below,
  * which emit "changed" with a detail naming what changed (data, model,
- * transfer, params, results). */
-struct _TlDocument
-{
-  GObject        parent_instance;
-
-  TlExperiment  *exp;            /* the description that is saved: data specs, preset, plan, settings */
-  char          *path;           /* NULL until saved */
-  gboolean       modified;
-  TlDataSlot     data[TL_N_ROLES];
-  TlPreset       preset;
-  TlModel       *source_model;   /* the architecture, pretrained once source_trained */
-  gboolean       source_trained;
-  char          *source_model_path; /* a model file opened instead of pretraining */
-  TlModel       *target_model;   /* source model with its head rebuilt: the freeze plan lives here */
-
-  TlPipelineResult *result;      /* the last run: pretrain, transfer and baseline */
-  TlMetrics     *metrics;        /* borrowed from the transfer run (or the last run with metrics) */
-  int           *test_predictions; /* the evaluated model's class per test row of the target */
-  int            n_test_predictions;
-};
+ * transfer, params, results, file). */
 
 TlDocument *tl_document_new             (void);
+/* The description that is saved: data specs, preset, plan, settings. Owned by
+ * the document; a page that edits it in place calls tl_document_changed(). */
+TlExperiment *tl_document_get_experiment (TlDocument *self);
+/* NULL until saved. */
+const char *tl_document_get_path        (TlDocument *self);
+gboolean    tl_document_get_modified    (TlDocument *self);
+const TlDataSlot *tl_document_get_data  (TlDocument *self, TlDataRole role);
+TlPreset    tl_document_get_preset      (TlDocument *self);
+/* The architecture, pretrained once tl_document_get_source_trained(). */
+TlModel    *tl_document_get_source_model (TlDocument *self);
+gboolean    tl_document_get_source_trained (TlDocument *self);
+/* Source model with its head rebuilt: the freeze plan lives here. */
+TlModel    *tl_document_get_target_model (TlDocument *self);
+/* The last run (pretrain, transfer and baseline), or NULL. */
+TlPipelineResult *tl_document_get_result (TlDocument *self);
+/* The metrics of the main run, or NULL. */
+const TlMetrics *tl_document_get_metrics (TlDocument *self);
+/* The evaluated model's class per test row of the target, or NULL; n_out gets their count. */
+const int  *tl_document_get_predictions (TlDocument *self, int *n_out);
 void        tl_document_changed         (TlDocument *self, const char *what);
 void        tl_document_set_modified    (TlDocument *self, gboolean modified);
 void        tl_document_set_path        (TlDocument *self, const char *path);
@@ -78,6 +78,9 @@ gboolean    tl_document_set_layers      (TlDocument *self, const TlLayerSpec *la
 gboolean    tl_document_has_layers      (TlDocument *self);
 /* Copies the freeze plan and learning-rate multipliers of the target model into exp->transfer. */
 void        tl_document_store_plan      (TlDocument *self);
+/* A copy of the experiment as a run would start it: with the target model's
+ * plan stored, the document's own left as it is. */
+TlExperiment *tl_document_dup_planned_experiment (TlDocument *self);
 /* Applies exp->transfer's plan to the target model. */
 void        tl_document_apply_plan      (TlDocument *self);
 /* Replaces the experiment (after opening a file); clears data and results. */

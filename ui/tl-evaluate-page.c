@@ -75,7 +75,7 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, TlEvaluatePage 
   int column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
   int row = atoi (gtk_string_object_get_string (gtk_list_item_get_item (item)));
-  const TlMetrics *m = self->document->metrics;
+  const TlMetrics *m = tl_document_get_metrics (self->document);
   g_autofree char *text = NULL;
   double p, r, f;
   int support;
@@ -208,10 +208,11 @@ static void
 on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
 {
   const TlDataSlot *slot = tl_document_target_slot (self->document);
-  const TlMetrics *m = self->document->metrics;
+  const TlMetrics *m = tl_document_get_metrics (self->document);
   const TlDataset *test = slot->test;
   g_autofree char *title = NULL;
-  int count;
+  const int *predictions;
+  int count, n_predictions;
 
   clear_samples (self);
   if (m == NULL)
@@ -221,7 +222,8 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
                                         "%d samples of %s predicted as %s", count),
                            count, m->class_names[true_class], m->class_names[predicted]);
   gtk_label_set_text (self->cell_label, title);
-  if (test == NULL || self->document->test_predictions == NULL || self->document->n_test_predictions != test->n)
+  predictions = tl_document_get_predictions (self->document, &n_predictions);
+  if (test == NULL || predictions == NULL || n_predictions != test->n)
     {
       GtkWidget *label = gtk_label_new (_("The samples are listed once the predictions are ready."));
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
@@ -230,7 +232,7 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
       return;
     }
   for (int i = 0; i < test->n && self->n_samples_shown < MAX_SAMPLES_LISTED; i++)
-    if (test->y[i] == true_class && self->document->test_predictions[i] == predicted)
+    if (test->y[i] == true_class && predictions[i] == predicted)
       {
         gtk_list_box_append (self->sample_list, sample_row (test, i));
         self->n_samples_shown++;
@@ -253,7 +255,7 @@ run_title (const char *name)
 static void
 update (TlEvaluatePage *self)
 {
-  const TlMetrics *m = self->document->metrics;
+  const TlMetrics *m = tl_document_get_metrics (self->document);
   TlRunResult *main_run = tl_document_get_main_run (self->document);
   TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
   g_autofree char *accuracy = NULL;

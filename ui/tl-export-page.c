@@ -189,14 +189,15 @@ static void
 update (TlExportPage *self)
 {
   TlRunResult *run = tl_document_get_main_run (self->document);
+  TlPipelineResult *result = tl_document_get_result (self->document);
   gboolean has = run != NULL;
 
   for (int k = 0; k < TL_N_EXPORT_KINDS; k++)
     gtk_widget_set_sensitive (self->rows[k], has);
-  if (has && self->document->result->output_folder != NULL)
+  if (has && result->output_folder != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Every export of the last run was also written to %s"),
-                                               self->document->result->output_folder);
+                                               result->output_folder);
       gtk_label_set_text (self->folder_label, text);
     }
   else

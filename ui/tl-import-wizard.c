@@ -356,6 +356,7 @@ imported (GObject *source, GAsyncResult *res, gpointer data)
   g_autofree char *toast = NULL;
   TlDataRole role;
   TlDataSourceSpec *spec;
+  TlExperiment *exp;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -373,9 +374,10 @@ imported (GObject *source, GAsyncResult *res, gpointer data)
     }
   role = adw_combo_row_get_selected (self->role_row) == 1 ? TL_ROLE_TARGET : TL_ROLE_SOURCE;
   settings = build_settings (self, TRUE);
-  spec = role == TL_ROLE_SOURCE ? &self->document->exp->source : &self->document->exp->target;
+  exp = tl_document_get_experiment (self->document);
+  spec = role == TL_ROLE_SOURCE ? &exp->source : &exp->target;
   tl_data_spec_from_settings (spec, self->path, settings);
-  self->document->exp->seed = settings->seed;
+  exp->seed = settings->seed;
   description = tl_data_import_describe (result);
   tl_document_set_data (self->document, role, self->path, description,
                         g_steal_pointer (&result->train), g_steal_pointer (&result->val),
@@ -633,6 +635,6 @@ tl_import_wizard_new (GtkWindow *parent, TlDocument *document, TlDataRole role)
   self = g_object_new (TL_TYPE_IMPORT_WIZARD, "transient-for", parent, NULL);
   self->document = g_object_ref (document);
   adw_combo_row_set_selected (self->role_row, role == TL_ROLE_TARGET ? 1 : 0);
-  gtk_spin_button_set_value (self->seed_spin, (double) document->exp->seed);
+  gtk_spin_button_set_value (self->seed_spin, (double) tl_document_get_experiment (document)->seed);
   return self;
 }

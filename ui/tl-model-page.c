@@ -35,7 +35,9 @@ G_DEFINE_FINAL_TYPE (TlModelPage, tl_model_page, GTK_TYPE_WIDGET)
 static const TlDataSlot *
 architecture_slot (TlDocument *doc)
 {
-  return doc->data[TL_ROLE_SOURCE].train != NULL ? &doc->data[TL_ROLE_SOURCE] : &doc->data[TL_ROLE_TARGET];
+  const TlDataSlot *source = tl_document_get_data (doc, TL_ROLE_SOURCE);
+
+  return source->train != NULL ? source : tl_document_get_data (doc, TL_ROLE_TARGET);
 }
 
 static void
@@ -43,24 +45,26 @@ load_editor (TlModelPage *self)
 {
   TlDocument *doc = self->document;
   const TlDataSlot *slot = architecture_slot (doc);
+  const TlExperiment *exp = tl_document_get_experiment (doc);
+  TlModel *source = tl_document_get_source_model (doc);
 
   if (slot->train != NULL)
     tl_layer_editor_set_input (self->layer_editor, slot->train->sample_ndim, slot->train->sample_shape,
                                slot->train->n_classes, slot->vocab_size);
   else
     tl_layer_editor_set_input (self->layer_editor, 0, NULL, 0, 0);
-  if (tl_document_has_layers (doc) && doc->exp->pretrained_model == NULL)
-    tl_layer_editor_set_layers (self->layer_editor, doc->exp->architecture.layers,
-                                doc->exp->architecture.layer_names, doc->exp->architecture.n_layers);
-  else if (doc->source_model != NULL)
+  if (tl_document_has_layers (doc) && exp->pretrained_model == NULL)
+    tl_layer_editor_set_layers (self->layer_editor, exp->architecture.layers,
+                                exp->architecture.layer_names, exp->architecture.n_layers);
+  else if (source != NULL)
     {
-      int n = tl_model_n_layers (doc->source_model);
+      int n = tl_model_n_layers (source);
       g_autofree TlLayerSpec *specs = g_new0 (TlLayerSpec, MAX (n, 1));
       g_autofree char **names = g_new0 (char *, n + 1);
 
       for (int i = 0; i < n; i++)
         {
-          TlLayer *layer = tl_model_layer (doc->source_model, i);
+          TlLayer *layer = tl_model_layer (source, i);
           specs[i] = layer->spec;
           names[i] = layer->name;
         }
@@ -74,11 +78,12 @@ static void
 update_full (TlModelPage *self, gboolean with_layers)
 {
   TlDocument *doc = self->document;
-  TlExperiment *exp = doc->exp;
+  TlExperiment *exp = tl_document_get_experiment (doc);
+  TlModel *source = tl_document_get_source_model (doc);
   gboolean custom = tl_document_has_layers (doc);
 
   self->updating = TRUE;
-  adw_combo_row_set_selected (self->preset_row, custom ? CUSTOM_INDEX : (guint) doc->preset);
+  adw_combo_row_set_selected (self->preset_row, custom ? CUSTOM_INDEX : (guint) tl_document_get_preset (doc));
   gtk_spin_button_set_value (self->epochs_spin, exp->pretrain.epochs);
   gtk_spin_button_set_value (self->lr_spin, exp->pretrain.optimizer.learning_rate);
   if (exp->pretrained_model != NULL)
@@ -94,12 +99,11 @@ update_full (TlModelPage *self, gboolean with_layers)
     load_editor (self);
   self->updating = FALSE;
 
-  gtk_stack_set_visible_child_name (self->table_stack, doc->source_model != NULL || custom ? "table" : "empty");
-  if (doc->source_model != NULL)
+  gtk_stack_set_visible_child_name (self->table_stack, source != NULL || custom ? "table" : "empty");
+  if (source != NULL)
     {
-      g_autofree char *count = tl_format_thousands (tl_model_param_count (doc->source_model, FALSE));
-      g_autofree char *text = g_strdup_printf (_("%s parameters in %d layers"), count,
-                                               tl_model_n_layers (doc->source_model));
+      g_autofree char *count = tl_format_thousands (tl_model_param_count (source, FALSE));
+      g_autofree char *text = g_strdup_printf (_("%s parameters in %d layers"), count, tl_model_n_layers (source));
       gtk_label_set_text (self->params_label, text);
     }
   else
@@ -172,9 +176,9 @@ on_preset_changed (TlModelPage *self)
       update (self);
       return;
     }
-  if (preset == self->document->preset && !tl_document_has_layers (self->document))
+  if (preset == tl_document_get_preset (self->document) && !tl_document_has_layers (self->document))
     return;
-  g_clear_pointer (&self->document->exp->pretrained_model, g_free);
+  g_clear_pointer (&tl_document_get_experiment (self->document)->pretrained_model, g_free);
   if (!tl_document_set_preset (self->document, preset, &error))
     {
       gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
@@ -189,7 +193,7 @@ on_param_changed (TlModelPage *self)
 
   if (self->updating || self->document == NULL)
     return;
-  spec = &self->document->exp->pretrain;
+  spec = &tl_document_get_experiment (self->document)->pretrain;
   spec->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   spec->optimizer.learning_rate = (float) gtk_spin_button_get_value (self->lr_spin);
   tl_document_changed (self->document, "params");

@@ -23,6 +23,10 @@ struct _TlTrainPage
   guint            batch_updates;
   guint64          batches;
   GCancellable    *predict_cancellable;
+  /* Whether the results folder holds a stopped run of the experiment as it is now:
+   * checked in a thread whenever the experiment changes, read by update_buttons. */
+  gboolean         resumable;
+  GCancellable    *resume_cancellable;
 
   GtkLabel        *stage_label;
   GtkWidget       *start_button;
@@ -146,15 +150,16 @@ stage_title (TlPipelineStage stage)
 static char *
 output_folder_for (TlTrainPage *self)
 {
-  const TlExperiment *exp = self->document->exp;
+  const TlExperiment *exp = tl_document_get_experiment (self->document);
+  const char *path = tl_document_get_path (self->document);
   g_autofree char *title = tl_document_get_title (self->document);
   g_autofree char *name = NULL;
 
   if (exp->outputs.folder != NULL)
     return tl_experiment_output_folder (exp, NULL);
-  if (self->document->path != NULL)
+  if (path != NULL)
     {
-      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, self->document->path, -1);
+      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, path, -1);
       name = g_strdup_printf ("%s-%.8s", title, sum);
     }
   else
@@ -163,21 +168,79 @@ output_folder_for (TlTrainPage *self)
   return g_build_filename (g_get_user_cache_dir (), "transfer-lab", "runs", name, NULL);
 }
 
-/* Whether Resume can continue a stopped run: compared with the experiment as
- * Start would run it (the freeze plan stored), without touching the document's. */
-static gboolean
-stopped_run_matches (TlTrainPage *self)
-{
-  g_autofree char *folder = output_folder_for (self);
-  TlExperiment *exp = self->document->exp;
-  g_autoptr (TlExperiment) planned = tl_experiment_copy (exp);
-  gboolean matches;
+typedef struct {
+  TlExperiment *planned;
+  char         *folder;
+} ResumeCheck;
 
-  self->document->exp = planned;
-  tl_document_store_plan (self->document);
-  self->document->exp = exp;
-  matches = tl_pipeline_can_resume (planned, folder, NULL);
-  return matches;
+static void
+resume_check_free (ResumeCheck *check)
+{
+  tl_experiment_free (check->planned);
+  g_free (check->folder);
+  g_free (check);
+}
+
+static void
+resume_check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ResumeCheck *check = task_data;
+
+  g_task_return_boolean (task, tl_pipeline_can_resume (check->planned, check->folder, NULL));
+}
+
+/* Whether Resume can continue the stopped run in folder, for planned: both taken.
+ * The checkpoints are read in a thread. */
+static void
+can_resume_async (TlExperiment *planned, char *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
+                  gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ResumeCheck *check = g_new0 (ResumeCheck, 1);
+
+  check->planned = planned;
+  check->folder = folder;
+  g_task_set_source_tag (task, can_resume_async);
+  g_task_set_task_data (task, check, (GDestroyNotify) resume_check_free);
+  g_task_run_in_thread (task, resume_check_thread);
+}
+
+static gboolean
+can_resume_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == can_resume_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void update_buttons (TlTrainPage *self);
+
+static void
+resume_checked (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (TlTrainPage) self = data;
+  g_autoptr (GError) error = NULL;
+  gboolean resumable = can_resume_finish (res, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->resumable = resumable;
+  update_buttons (self);
+}
+
+/* Compared with the experiment as Start would run it (the freeze plan stored). */
+static void
+check_resumable (TlTrainPage *self)
+{
+  g_cancellable_cancel (self->resume_cancellable);
+  g_clear_object (&self->resume_cancellable);
+  self->resumable = FALSE;
+  if (self->run != NULL || self->document == NULL || tl_document_get_target_model (self->document) == NULL)
+    return;
+  self->resume_cancellable = g_cancellable_new ();
+  can_resume_async (tl_document_dup_planned_experiment (self->document), output_folder_for (self),
+                    self->resume_cancellable, resume_checked, g_object_ref (self));
 }
 
 static void
@@ -186,11 +249,9 @@ update_buttons (TlTrainPage *self)
   gboolean running = self->run != NULL;
   gboolean paused = running && tl_training_run_is_paused (self->run);
 
-  gboolean can_start = self->document != NULL && self->document->target_model != NULL;
-  gboolean resumable = FALSE;
+  gboolean can_start = self->document != NULL && tl_document_get_target_model (self->document) != NULL;
+  gboolean resumable = !running && can_start && self->resumable;
 
-  if (!running && can_start)
-    resumable = stopped_run_matches (self);
   gtk_widget_set_visible (self->start_button, !running);
   gtk_widget_set_sensitive (self->start_button, can_start);
   gtk_widget_set_visible (self->resume_button, resumable);
@@ -272,26 +333,18 @@ on_epoch (TlTrainingRun *run, int stage, const TlEpochRecord *record, const TlHi
   tl_curve_view_set_history (self->accuracy_view, slot, history, label);
 }
 
-static void
-predicted (GObject *source, GAsyncResult *res, gpointer data)
-{
-  TlTrainPage *self = data;
-  g_autoptr (GError) error = NULL;
-  gssize n = 0;
-  int *predictions = g_task_propagate_pointer (G_TASK (res), &error);
-
-  n = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (res), "n"));
-  if (predictions != NULL && self->document != NULL)
-    tl_document_set_predictions (self->document, predictions, (int) n);
-  else
-    g_free (predictions);
-  g_object_unref (self);
-}
-
 typedef struct {
-  TlModel   *model;     /* borrowed from the result, which the document keeps */
+  TlModel   *model;     /* a copy: a new run may free the result's while this one predicts */
   TlDataset *test;      /* borrowed from the document */
+  int        n;
 } PredictJob;
+
+static void
+predict_job_free (PredictJob *job)
+{
+  tl_model_free (job->model);
+  g_free (job);
+}
 
 static void
 predict_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
@@ -299,12 +352,55 @@ predict_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   PredictJob *job = task_data;
   g_autoptr (TlTensor) probs = tl_predict (job->model, job->test, 256);
   int n_classes = tl_model_n_outputs (job->model);
-  int *predictions = g_new (int, job->test->n);
+  int *predictions = g_new (int, job->n);
 
-  for (int i = 0; i < job->test->n; i++)
+  for (int i = 0; i < job->n; i++)
     predictions[i] = tl_metrics_argmax (probs->data + (gsize) i * n_classes, n_classes);
-  g_object_set_data (G_OBJECT (task), "n", GSIZE_TO_POINTER ((gsize) job->test->n));
   g_task_return_pointer (task, predictions, g_free);
+}
+
+/* Each test row's predicted class, computed in a thread. */
+static void
+predict_classes_async (TlModel *model, TlDataset *test, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  PredictJob *job = g_new0 (PredictJob, 1);
+
+  job->model = tl_model_copy (model);
+  job->test = test;
+  job->n = test->n;
+  g_task_set_source_tag (task, predict_classes_async);
+  g_task_set_task_data (task, job, (GDestroyNotify) predict_job_free);
+  g_task_run_in_thread (task, predict_thread);
+}
+
+/* The classes (free with g_free) and their count in n_out, or NULL with error set. */
+static int *
+predict_classes_finish (GAsyncResult *result, int *n_out, GError **error)
+{
+  int *predictions;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == predict_classes_async, NULL);
+
+  predictions = g_task_propagate_pointer (G_TASK (result), error);
+  *n_out = predictions != NULL ? ((PredictJob *) g_task_get_task_data (G_TASK (result)))->n : 0;
+  return predictions;
+}
+
+static void
+predicted (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (TlTrainPage) self = data;
+  g_autoptr (GError) error = NULL;
+  int n = 0;
+  int *predictions = predict_classes_finish (res, &n, &error);
+
+  if (predictions != NULL && self->document != NULL)
+    tl_document_set_predictions (self->document, predictions, n);
+  else
+    g_free (predictions);
 }
 
 /* The samples behind each confusion cell need each test row's prediction. */
@@ -313,19 +409,12 @@ start_predictions (TlTrainPage *self)
 {
   TlRunResult *main_run = tl_document_get_main_run (self->document);
   const TlDataSlot *slot = tl_document_target_slot (self->document);
-  g_autoptr (GTask) task = NULL;
-  PredictJob *job;
 
   if (main_run == NULL || main_run->model == NULL || slot->test == NULL || main_run->metrics == NULL
       || main_run->metrics->n_samples != slot->test->n
       || tl_model_n_outputs (main_run->model) != slot->test->n_classes)
     return;
-  task = g_task_new (NULL, self->predict_cancellable, predicted, g_object_ref (self));
-  job = g_new0 (PredictJob, 1);
-  job->model = main_run->model;
-  job->test = slot->test;
-  g_task_set_task_data (task, job, g_free);
-  g_task_run_in_thread (task, predict_thread);
+  predict_classes_async (main_run->model, slot->test, self->predict_cancellable, predicted, g_object_ref (self));
 }
 
 static void
@@ -380,7 +469,7 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
       gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
     }
   /* Show the last transfer and baseline curves of the result. */
-  if (self->document->result != NULL)
+  if (tl_document_get_result (self->document) != NULL)
     {
       TlRunResult *transfer = tl_document_get_run (self->document, "transfer");
       TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
@@ -397,6 +486,7 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
         }
     }
   start_predictions (self);
+  check_resumable (self);
   update_buttons (self);
   g_signal_emit (self, signals[RUN_FINISHED], 0);
 }
@@ -405,10 +495,12 @@ static void
 start_run (TlTrainPage *self, gboolean continue_run)
 {
   g_autofree char *folder = NULL;
+  const TlExperiment *exp;
 
   if (self->run != NULL || self->document == NULL)
     return;
-  if (self->document->exp->source.path == NULL && self->document->exp->target.path == NULL)
+  exp = tl_document_get_experiment (self->document);
+  if (exp->source.path == NULL && exp->target.path == NULL)
     {
       gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s",
                                   _("Import some data first (Ctrl+I)."));
@@ -423,7 +515,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   tl_curve_view_clear (self->accuracy_view);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Starting…"));
-  self->run = tl_training_run_new (self->document->exp, folder);
+  self->run = tl_training_run_new (exp, folder);
   tl_training_run_set_continue (self->run, continue_run);
   g_signal_connect (self->run, "stage", G_CALLBACK (on_stage), self);
   g_signal_connect (self->run, "batch", G_CALLBACK (on_batch), self);
@@ -431,6 +523,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   g_signal_connect (self->run, "epoch", G_CALLBACK (on_epoch), self);
   g_signal_connect (self->run, "finished", G_CALLBACK (on_finished), self);
   tl_training_run_start (self->run);
+  check_resumable (self);
   set_status (self, _("Starting"));
   update_buttons (self);
 }
@@ -501,7 +594,7 @@ on_stop (TlTrainPage *self)
 static void
 load_params (TlTrainPage *self)
 {
-  const TlTrainSpec *spec = &self->document->exp->transfer.finetune;
+  const TlTrainSpec *spec = &tl_document_get_experiment (self->document)->transfer.finetune;
   guint optimizer = spec->optimizer.kind == TL_OPTIMIZER_SGD ? 0 : spec->optimizer.kind == TL_OPTIMIZER_ADAM ? 1 : 2;
 
   self->updating = TRUE;
@@ -521,7 +614,7 @@ on_param_changed (TlTrainPage *self)
 
   if (self->updating || self->document == NULL)
     return;
-  spec = &self->document->exp->transfer.finetune;
+  spec = &tl_document_get_experiment (self->document)->transfer.finetune;
   spec->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   spec->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   optimizer = MIN (adw_combo_row_get_selected (self->optimizer_row), 2);
@@ -536,11 +629,12 @@ on_document_changed (TlTrainPage *self, const char *what)
 {
   if (g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
     load_params (self);
-  if (g_strcmp0 (what, "results") == 0 && self->document->result == NULL && self->run == NULL)
+  if (g_strcmp0 (what, "results") == 0 && tl_document_get_result (self->document) == NULL && self->run == NULL)
     {
       tl_curve_view_clear (self->loss_view);
       tl_curve_view_clear (self->accuracy_view);
     }
+  check_resumable (self);
   update_buttons (self);
 }
 
@@ -552,6 +646,7 @@ tl_train_page_set_document (TlTrainPage *self, TlDocument *document)
   g_set_object (&self->document, document);
   g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
   load_params (self);
+  check_resumable (self);
   update_buttons (self);
 }
 
@@ -579,6 +674,7 @@ tl_train_page_dispose (GObject *object)
       g_clear_object (&self->run);
     }
   g_cancellable_cancel (self->predict_cancellable);
+  g_cancellable_cancel (self->resume_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_TRAIN_PAGE);
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
@@ -592,6 +688,7 @@ tl_train_page_finalize (GObject *object)
 
   g_clear_object (&self->document);
   g_clear_object (&self->predict_cancellable);
+  g_clear_object (&self->resume_cancellable);
   g_free (self->status);
   G_OBJECT_CLASS (tl_train_page_parent_class)->finalize (object);
 }

@@ -41,7 +41,7 @@ head_index (TlModel *model)
 static void
 update_counts (TlTransferPage *self)
 {
-  TlModel *model = self->document->target_model;
+  TlModel *model = tl_document_get_target_model (self->document);
   gsize trainable, total;
   g_autofree char *t = NULL, *a = NULL, *text = NULL, *total_text = NULL;
 
@@ -81,13 +81,14 @@ static void
 update (TlTransferPage *self)
 {
   TlDocument *doc = self->document;
-  TlModel *model = doc->target_model;
+  TlModel *model = tl_document_get_target_model (doc);
   const TlDataSlot *target = tl_document_target_slot (doc);
+  const TlExperiment *exp = tl_document_get_experiment (doc);
 
   self->updating = TRUE;
-  gtk_switch_set_active (self->head_switch, doc->exp->transfer.rebuild_head);
-  gtk_switch_set_active (self->cache_switch, doc->exp->transfer.feature_cache);
-  gtk_switch_set_active (self->baseline_switch, doc->exp->baseline);
+  gtk_switch_set_active (self->head_switch, exp->transfer.rebuild_head);
+  gtk_switch_set_active (self->cache_switch, exp->transfer.feature_cache);
+  gtk_switch_set_active (self->baseline_switch, exp->baseline);
   self->updating = FALSE;
 
   tl_layer_table_set_model (self->layer_table, model);
@@ -97,8 +98,8 @@ update (TlTransferPage *self)
       int head = head_index (model);
       g_autofree char *text = NULL;
 
-      tl_layer_table_set_new_from (self->layer_table, doc->exp->transfer.rebuild_head ? head : -1);
-      if (target->train != NULL && doc->exp->transfer.rebuild_head)
+      tl_layer_table_set_new_from (self->layer_table, exp->transfer.rebuild_head ? head : -1);
+      if (target->train != NULL && exp->transfer.rebuild_head)
         text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                              "The head is rebuilt for the target's %d class. Freeze what should keep its pretrained weights.",
                                              "The head is rebuilt for the target's %d classes. Freeze what should keep its pretrained weights.",
@@ -131,18 +132,20 @@ on_document_changed (TlTransferPage *self, const char *what)
 static void
 on_option_changed (TlTransferPage *self)
 {
+  TlExperiment *exp;
   gboolean head;
 
   if (self->updating || self->document == NULL)
     return;
+  exp = tl_document_get_experiment (self->document);
   head = gtk_switch_get_active (self->head_switch);
-  self->document->exp->transfer.feature_cache = gtk_switch_get_active (self->cache_switch);
-  self->document->exp->baseline = gtk_switch_get_active (self->baseline_switch);
-  if (head != self->document->exp->transfer.rebuild_head)
+  exp->transfer.feature_cache = gtk_switch_get_active (self->cache_switch);
+  exp->baseline = gtk_switch_get_active (self->baseline_switch);
+  if (head != exp->transfer.rebuild_head)
     {
       g_autoptr (GError) error = NULL;
 
-      self->document->exp->transfer.rebuild_head = head;
+      exp->transfer.rebuild_head = head;
       if (!tl_document_rebuild_target (self->document, &error))
         gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
     }
@@ -152,7 +155,7 @@ on_option_changed (TlTransferPage *self)
 static void
 on_freeze_all (TlTransferPage *self)
 {
-  TlModel *model = self->document->target_model;
+  TlModel *model = tl_document_get_target_model (self->document);
 
   if (model == NULL)
     return;
@@ -163,7 +166,7 @@ on_freeze_all (TlTransferPage *self)
 static void
 on_unfreeze_all (TlTransferPage *self)
 {
-  TlModel *model = self->document->target_model;
+  TlModel *model = tl_document_get_target_model (self->document);
 
   if (model == NULL)
     return;

@@ -13,6 +13,23 @@
 #include "tl-transfer-page.h"
 #include "tl-window.h"
 
+/* The steps of the sidebar, in order: the stack's pages have the same names. */
+typedef enum {
+  STEP_DATA,
+  STEP_MODEL,
+  STEP_TRANSFER,
+  STEP_TRAIN,
+  STEP_EVALUATE,
+  STEP_EXPORT,
+  N_STEPS
+} TlStep;
+
+static const char *const step_names[N_STEPS] = { "data", "model", "transfer", "train", "evaluate", "export" };
+/* The template's label under each step's title. */
+static const char *const step_status_ids[N_STEPS] = {
+  "data_status", "model_status", "transfer_status", "train_status", "evaluate_status", "export_status",
+};
+
 struct _TlWindow
 {
   AdwApplicationWindow parent_instance;
@@ -35,12 +52,10 @@ struct _TlWindow
   TlEvaluatePage  *evaluate_page;
   TlExportPage    *export_page;
 
-  GtkLabel        *step_status[6];
+  GtkLabel        *step_status[N_STEPS];
 };
 
 G_DEFINE_FINAL_TYPE (TlWindow, tl_window, ADW_TYPE_APPLICATION_WINDOW)
-
-static const char *const step_names[] = { "data", "model", "transfer", "train", "evaluate", "export" };
 
 static void save_to (TlWindow *self, const char *path, gboolean then_close);
 
@@ -109,10 +124,10 @@ tl_window_show_step (TlWindow *self, const char *name)
 {
   g_return_if_fail (TL_IS_WINDOW (self));
 
-  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
+  for (int i = 0; i < N_STEPS; i++)
     if (g_strcmp0 (step_names[i], name) == 0)
       {
-        gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, (int) i));
+        gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, i));
         return;
       }
   g_return_if_reached ();
@@ -129,7 +144,7 @@ gboolean
 tl_window_is_pristine (TlWindow *self)
 {
   g_return_val_if_fail (TL_IS_WINDOW (self), FALSE);
-  return self->document->path == NULL && !self->document->modified
+  return tl_document_get_path (self->document) == NULL && !tl_document_get_modified (self->document)
          && !tl_document_has_data (self->document, TL_ROLE_SOURCE)
          && !tl_document_has_data (self->document, TL_ROLE_TARGET);
 }
@@ -152,12 +167,13 @@ static void
 update_title (TlWindow *self)
 {
   g_autofree char *title = tl_document_get_title (self->document);
-  g_autofree char *shown = g_strdup_printf ("%s%s", self->document->modified ? "• " : "", title);
+  g_autofree char *shown = g_strdup_printf ("%s%s", tl_document_get_modified (self->document) ? "• " : "", title);
   g_autofree char *subtitle = NULL;
+  const char *path = tl_document_get_path (self->document);
 
-  if (self->document->path != NULL)
+  if (path != NULL)
     {
-      g_autoptr (GFile) file = g_file_new_for_path (self->document->path);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
       g_autoptr (GFile) parent = g_file_get_parent (file);
       subtitle = g_file_get_parse_name (parent);
       if (g_str_has_prefix (subtitle, g_get_home_dir ()))
@@ -188,34 +204,39 @@ static void
 update_step_status (TlWindow *self)
 {
   TlDocument *doc = self->document;
-  char *text[6] = { NULL };
+  TlModel *source = tl_document_get_source_model (doc);
+  TlModel *target = tl_document_get_target_model (doc);
+  const TlMetrics *metrics = tl_document_get_metrics (doc);
+  char *text[N_STEPS] = { NULL };
   int n_data = tl_document_has_data (doc, TL_ROLE_SOURCE) + tl_document_has_data (doc, TL_ROLE_TARGET);
 
-  text[0] = n_data == 0 ? g_strdup (_("No data yet"))
-            : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d data set", "%d data sets", n_data), n_data);
-  if (doc->source_model != NULL)
+  text[STEP_DATA] = n_data == 0 ? g_strdup (_("No data yet"))
+                    : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d data set", "%d data sets", n_data), n_data);
+  if (source != NULL)
     {
-      g_autofree char *params = format_count (tl_model_param_count (doc->source_model, FALSE));
-      text[1] = g_strdup_printf (_("%s · %s parameters"),
-                                 tl_document_has_layers (doc) ? _("custom") : tl_preset_name (doc->preset), params);
+      g_autofree char *params = format_count (tl_model_param_count (source, FALSE));
+      text[STEP_MODEL] = g_strdup_printf (_("%s · %s parameters"),
+                                          tl_document_has_layers (doc) ? _("custom")
+                                          : tl_preset_name (tl_document_get_preset (doc)),
+                                          params);
     }
   else
-    text[1] = g_strdup (_("Needs data"));
-  if (doc->target_model != NULL)
+    text[STEP_MODEL] = g_strdup (_("Needs data"));
+  if (target != NULL)
     {
-      g_autofree char *trainable = format_count (tl_model_param_count (doc->target_model, TRUE));
-      text[2] = g_strdup_printf (_("%s trainable"), trainable);
+      g_autofree char *trainable = format_count (tl_model_param_count (target, TRUE));
+      text[STEP_TRANSFER] = g_strdup_printf (_("%s trainable"), trainable);
     }
   else
-    text[2] = g_strdup (_("Needs a model"));
-  text[3] = g_strdup (tl_train_page_get_status (self->train_page));
-  if (doc->metrics != NULL)
-    text[4] = g_strdup_printf (_("Accuracy %.1f%%"), doc->metrics->accuracy * 100.0);
+    text[STEP_TRANSFER] = g_strdup (_("Needs a model"));
+  text[STEP_TRAIN] = g_strdup (tl_train_page_get_status (self->train_page));
+  if (metrics != NULL)
+    text[STEP_EVALUATE] = g_strdup_printf (_("Accuracy %.1f%%"), metrics->accuracy * 100.0);
   else
-    text[4] = g_strdup (_("After training"));
-  text[5] = g_strdup (doc->metrics != NULL ? _("Ready") : _("After training"));
+    text[STEP_EVALUATE] = g_strdup (_("After training"));
+  text[STEP_EXPORT] = g_strdup (metrics != NULL ? _("Ready") : _("After training"));
 
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < N_STEPS; i++)
     {
       gtk_label_set_text (self->step_status[i], text[i]);
       g_free (text[i]);
@@ -228,7 +249,8 @@ on_document_changed (TlWindow *self, const char *what, TlDocument *doc)
   update_title (self);
   update_step_status (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
-                                 doc->target_model != NULL && !tl_train_page_is_running (self->train_page));
+                                 tl_document_get_target_model (doc) != NULL
+                                 && !tl_train_page_is_running (self->train_page));
 }
 
 static void
@@ -236,48 +258,8 @@ on_training_changed (TlWindow *self)
 {
   update_step_status (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
-                                 self->document->target_model != NULL
+                                 tl_document_get_target_model (self->document) != NULL
                                  && !tl_train_page_is_running (self->train_page));
-}
-
-static void
-build_step_list (TlWindow *self)
-{
-  GtkSelectionModel *pages = gtk_stack_get_pages (self->stack);
-
-  for (guint i = 0; i < G_N_ELEMENTS (step_names); i++)
-    {
-      g_autoptr (GObject) item = g_list_model_get_item (G_LIST_MODEL (pages), i);
-      GtkStackPage *page = GTK_STACK_PAGE (item);
-      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-      GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-      GtkWidget *number = gtk_label_new (NULL);
-      GtkWidget *title = gtk_label_new (gtk_stack_page_get_title (page));
-      GtkWidget *status = gtk_label_new (NULL);
-      g_autofree char *digit = g_strdup_printf ("%u", i + 1);
-
-      gtk_label_set_text (GTK_LABEL (number), digit);
-      gtk_widget_add_css_class (number, "step-number");
-      gtk_widget_set_valign (number, GTK_ALIGN_CENTER);
-      gtk_label_set_xalign (GTK_LABEL (title), 0);
-      gtk_widget_add_css_class (title, "step-title");
-      gtk_label_set_xalign (GTK_LABEL (status), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (status), PANGO_ELLIPSIZE_END);
-      gtk_widget_add_css_class (status, "dim-label");
-      gtk_widget_add_css_class (status, "caption");
-      gtk_box_append (GTK_BOX (texts), title);
-      gtk_box_append (GTK_BOX (texts), status);
-      gtk_box_append (GTK_BOX (box), number);
-      gtk_box_append (GTK_BOX (box), texts);
-      gtk_widget_set_margin_top (box, 6);
-      gtk_widget_set_margin_bottom (box, 6);
-      gtk_list_box_append (self->step_list, box);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (box)),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, gtk_stack_page_get_title (page), -1);
-      self->step_status[i] = GTK_LABEL (status);
-    }
-  g_object_unref (pages);
-  gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, 0));
 }
 
 static void
@@ -444,7 +426,7 @@ save_to (TlWindow *self, const char *path, gboolean then_close)
   g_autoptr (GError) error = NULL;
 
   tl_document_store_plan (self->document);
-  if (!tl_experiment_save (self->document->exp, path, &error))
+  if (!tl_experiment_save (tl_document_get_experiment (self->document), path, &error))
     {
       tl_window_show_error (self, error->message);
       return;
@@ -465,8 +447,8 @@ save_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   TlWindow *self = TL_WINDOW (widget);
 
-  if (self->document->path != NULL)
-    save_to (self, self->document->path, FALSE);
+  if (tl_document_get_path (self->document) != NULL)
+    save_to (self, tl_document_get_path (self->document), FALSE);
   else
     save_as (self, FALSE);
 }
@@ -502,7 +484,7 @@ go_step_action (GtkWidget *widget, const char *name, GVariant *param)
   TlWindow *self = TL_WINDOW (widget);
   int index = g_variant_get_int32 (param);
 
-  if (index >= 0 && index < (int) G_N_ELEMENTS (step_names))
+  if (index >= 0 && index < N_STEPS)
     tl_window_show_step (self, step_names[index]);
 }
 
@@ -530,8 +512,8 @@ unsaved_response (AdwMessageDialog *dialog, const char *response, TlWindow *self
     }
   else if (g_strcmp0 (response, "save") == 0)
     {
-      if (self->document->path != NULL)
-        save_to (self, self->document->path, TRUE);
+      if (tl_document_get_path (self->document) != NULL)
+        save_to (self, tl_document_get_path (self->document), TRUE);
       else
         save_as (self, TRUE);
     }
@@ -621,7 +603,7 @@ tl_window_close_request (GtkWindow *window)
       ask_stop_training (self);
       return TRUE;
     }
-  if (self->document->modified && !self->close_confirmed)
+  if (tl_document_get_modified (self->document) && !self->close_confirmed)
     {
       ask_unsaved (self);
       return TRUE;
@@ -683,6 +665,9 @@ tl_window_class_init (TlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, evaluate_page);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, export_page);
+  for (int i = 0; i < N_STEPS; i++)
+    gtk_widget_class_bind_template_child_full (widget_class, step_status_ids[i], FALSE,
+                                               G_STRUCT_OFFSET (TlWindow, step_status) + i * (gssize) sizeof (GtkLabel *));
   gtk_widget_class_bind_template_callback (widget_class, on_error_dismiss);
   gtk_widget_class_bind_template_callback (widget_class, on_step_selected);
 
@@ -701,7 +686,7 @@ tl_window_class_init (TlWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.start-training", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "win.start-training", NULL);
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < N_STEPS; i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_ALT_MASK, "win.go-step", "i", i);
 }
 
@@ -725,7 +710,7 @@ tl_window_init (TlWindow *self)
   self->document = tl_document_new ();
   if (settings != NULL)
     {
-      TlExperiment *exp = self->document->exp;
+      TlExperiment *exp = tl_document_get_experiment (self->document);
 
       exp->seed = (guint64) g_settings_get_int (settings, "default-seed");
       exp->baseline = g_settings_get_boolean (settings, "run-baseline");
@@ -738,7 +723,7 @@ tl_window_init (TlWindow *self)
     }
   g_signal_connect_object (self->document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
 
-  build_step_list (self);
+  gtk_list_box_select_row (self->step_list, gtk_list_box_get_row_at_index (self->step_list, STEP_DATA));
   tl_data_page_set_document (self->data_page, self->document);
   tl_model_page_set_document (self->model_page, self->document);
   tl_transfer_page_set_document (self->transfer_page, self->document);
