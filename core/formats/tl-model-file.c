@@ -69,6 +69,13 @@ typedef struct {
   GString *header;
 } SaveJob;
 
+/* "<layer>.<parameter>", as PyTorch's state_dict names it */
+static char *
+tensor_name (const TlLayer *layer, const TlParam *param)
+{
+  return g_strconcat (layer->name, ".", param->name, NULL);
+}
+
 static char *
 json_text (JsonNode *node)
 {
@@ -87,6 +94,9 @@ build_header (TlModel *model, const TlModelInfo *info)
   int n_out = tl_model_n_outputs (model);
   guint64 offset = 0;
   GString *header;
+  TlParamIter it;
+  TlLayer *layer;
+  TlParam *param;
 
   json_builder_begin_array (lb);
   for (int c = 0; c < n_out; c++)
@@ -129,32 +139,28 @@ build_header (TlModel *model, const TlModelInfo *info)
     json_builder_add_string_value (b, "{}");
   json_builder_end_object (b);
 
-  for (int i = 0; i < tl_model_n_layers (model); i++)
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, &layer, &param))
     {
-      TlLayer *layer = tl_model_layer (model, i);
+      const TlTensor *t = param->value;
+      g_autofree char *name = tensor_name (layer, param);
 
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          const TlTensor *t = layer->params[p].value;
-          g_autofree char *name = g_strconcat (layer->name, ".", layer->params[p].name, NULL);
-
-          json_builder_set_member_name (b, name);
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "dtype");
-          json_builder_add_string_value (b, "F32");
-          json_builder_set_member_name (b, "shape");
-          json_builder_begin_array (b);
-          for (int d = 0; d < t->ndim; d++)
-            json_builder_add_int_value (b, t->shape[d]);
-          json_builder_end_array (b);
-          json_builder_set_member_name (b, "data_offsets");
-          json_builder_begin_array (b);
-          json_builder_add_int_value (b, (gint64) offset);
-          offset += (guint64) t->size * 4;
-          json_builder_add_int_value (b, (gint64) offset);
-          json_builder_end_array (b);
-          json_builder_end_object (b);
-        }
+      json_builder_set_member_name (b, name);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dtype");
+      json_builder_add_string_value (b, "F32");
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (int d = 0; d < t->ndim; d++)
+        json_builder_add_int_value (b, t->shape[d]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "data_offsets");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, (gint64) offset);
+      offset += (guint64) t->size * 4;
+      json_builder_add_int_value (b, (gint64) offset);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
     }
   json_builder_end_object (b);
 
@@ -172,30 +178,28 @@ write_model (FILE *fp, gpointer user_data, GError **error)
 {
   SaveJob *job = user_data;
   guint64 n = GUINT64_TO_LE ((guint64) job->header->len);
+  TlParamIter it;
+  TlParam *param;
 
   if (fwrite (&n, 8, 1, fp) != 1 || fwrite (job->header->str, 1, job->header->len, fp) != job->header->len)
     goto fail;
-  for (int i = 0; i < tl_model_n_layers (job->model); i++)
+  tl_model_param_iter_init (&it, job->model);
+  while (tl_model_param_iter_next (&it, NULL, &param))
     {
-      TlLayer *layer = tl_model_layer (job->model, i);
-
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          const TlTensor *t = layer->params[p].value;
+      const TlTensor *t = param->value;
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
-          if (t->size > 0 && fwrite (t->data, sizeof (float), t->size, fp) != t->size)
-            goto fail;
+      if (t->size > 0 && fwrite (t->data, sizeof (float), t->size, fp) != t->size)
+        goto fail;
 #else
-          for (gsize k = 0; k < t->size; k++)
-            {
-              guint32 v;
-              memcpy (&v, &t->data[k], 4);
-              v = GUINT32_TO_LE (v);
-              if (fwrite (&v, 4, 1, fp) != 1)
-                goto fail;
-            }
-#endif
+      for (gsize k = 0; k < t->size; k++)
+        {
+          guint32 v;
+          memcpy (&v, &t->data[k], 4);
+          v = GUINT32_TO_LE (v);
+          if (fwrite (&v, 4, 1, fp) != 1)
+            goto fail;
         }
+#endif
     }
   return TRUE;
 fail:
@@ -567,6 +571,80 @@ check_sample_sizes (const char *path, const TlModel *model, GError **error)
   return TRUE;
 }
 
+/* Copies the tensor of param from the data section, after checking its shape. */
+static gboolean
+load_tensor (const char *path, const char *name, const TlTensorEntry *e, const guint8 *data, TlTensor *t,
+             GError **error)
+{
+  g_autofree char *want = tl_tensor_shape_string (t->ndim, t->shape);
+  gboolean same = e != NULL && e->ndim == t->ndim;
+
+  if (e == NULL)
+    return file_error (error, TL_ERROR_PARSE, path, "tensor “%s” %s is missing", name, want);
+  for (int d = 0; same && d < t->ndim; d++)
+    same = e->shape[d] == t->shape[d];
+  if (!same)
+    {
+      g_autoptr (GString) got = g_string_new ("[");
+
+      for (int d = 0; d < e->ndim; d++)
+        g_string_append_printf (got, "%s%" G_GINT64_FORMAT, d ? ", " : "", e->shape[d]);
+      g_string_append_c (got, ']');
+      return file_error (error, TL_ERROR_PARSE, path, "tensor “%s” has shape %s but the architecture needs %s",
+                         name, got->str, want);
+    }
+  memcpy (t->data, data + e->begin, t->size * sizeof (float));
+#if G_BYTE_ORDER != G_LITTLE_ENDIAN
+  for (gsize k = 0; k < t->size; k++)
+    {
+      guint32 v;
+      memcpy (&v, &t->data[k], 4);
+      v = GUINT32_FROM_LE (v);
+      memcpy (&t->data[k], &v, 4);
+    }
+#endif
+  return TRUE;
+}
+
+/* Fills every parameter of model from its tensor; a tensor that fills none is an error. */
+static gboolean
+load_weights (const char *path, TlModel *model, const TlModelInfo *info, const guint8 *data, GError **error)
+{
+  g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  TlParamIter it;
+  TlLayer *layer;
+  TlParam *param;
+  guint used = 0;
+
+  for (guint i = 0; i < info->tensors->len; i++)
+    {
+      TlTensorEntry *e = info->tensors->pdata[i];
+
+      g_hash_table_insert (by_name, e->name, e);
+    }
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, &layer, &param))
+    {
+      g_autofree char *name = tensor_name (layer, param);
+
+      if (!load_tensor (path, name, g_hash_table_lookup (by_name, name), data, param->value, error))
+        return FALSE;
+      used++;
+    }
+  if (used != info->tensors->len)
+    for (guint i = 0; i < info->tensors->len; i++)
+      {
+        TlTensorEntry *e = info->tensors->pdata[i];
+        g_auto (GStrv) parts = g_strsplit (e->name, ".", 2);
+        int li = parts[0] ? tl_model_find_layer (model, parts[0]) : -1;
+
+        if (li < 0 || parts[1] == NULL || tl_layer_find_param (tl_model_layer (model, li), parts[1]) == NULL)
+          return file_error (error, TL_ERROR_PARSE, path,
+                             "tensor “%s” belongs to no parameter of the architecture", e->name);
+      }
+  return TRUE;
+}
+
 TlModel *
 tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
 {
@@ -574,11 +652,9 @@ tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
   g_autoptr (TlModelInfo) info = NULL;
   g_autoptr (TlArchitecture) arch = NULL;
   g_autoptr (TlModel) model = NULL;
-  g_autoptr (GHashTable) by_name = NULL;
   g_autoptr (GError) local = NULL;
   const guint8 *bytes, *data;
   guint64 size, n = 0;
-  guint used = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -613,64 +689,8 @@ tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
     return file_error (error, TL_ERROR_PARSE, path, "%u labels for a model with %d outputs",
                        g_strv_length (info->labels), tl_model_n_outputs (model)), NULL;
 
-  by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < info->tensors->len; i++)
-    {
-      TlTensorEntry *e = info->tensors->pdata[i];
-
-      g_hash_table_insert (by_name, e->name, e);
-    }
-  for (int i = 0; i < tl_model_n_layers (model); i++)
-    {
-      TlLayer *layer = tl_model_layer (model, i);
-
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          TlTensor *t = layer->params[p].value;
-          g_autofree char *name = g_strconcat (layer->name, ".", layer->params[p].name, NULL);
-          g_autofree char *want = tl_tensor_shape_string (t->ndim, t->shape);
-          TlTensorEntry *e = g_hash_table_lookup (by_name, name);
-          gboolean same = e != NULL && e->ndim == t->ndim;
-
-          if (e == NULL)
-            return file_error (error, TL_ERROR_PARSE, path, "tensor “%s” %s is missing", name, want), NULL;
-          for (int d = 0; same && d < t->ndim; d++)
-            same = e->shape[d] == t->shape[d];
-          if (!same)
-            {
-              g_autoptr (GString) got = g_string_new ("[");
-
-              for (int d = 0; d < e->ndim; d++)
-                g_string_append_printf (got, "%s%" G_GINT64_FORMAT, d ? ", " : "", e->shape[d]);
-              g_string_append_c (got, ']');
-              return file_error (error, TL_ERROR_PARSE, path,
-                                 "tensor “%s” has shape %s but the architecture needs %s", name,
-                                 got->str, want), NULL;
-            }
-          memcpy (t->data, data + e->begin, t->size * sizeof (float));
-#if G_BYTE_ORDER != G_LITTLE_ENDIAN
-          for (gsize k = 0; k < t->size; k++)
-            {
-              guint32 v;
-              memcpy (&v, &t->data[k], 4);
-              v = GUINT32_FROM_LE (v);
-              memcpy (&t->data[k], &v, 4);
-            }
-#endif
-          used++;
-        }
-    }
-  if (used != info->tensors->len)
-    for (guint i = 0; i < info->tensors->len; i++)
-      {
-        TlTensorEntry *e = info->tensors->pdata[i];
-        g_auto (GStrv) parts = g_strsplit (e->name, ".", 2);
-        int li = parts[0] ? tl_model_find_layer (model, parts[0]) : -1;
-
-        if (li < 0 || parts[1] == NULL || tl_layer_find_param (tl_model_layer (model, li), parts[1]) == NULL)
-          return file_error (error, TL_ERROR_PARSE, path,
-                             "tensor “%s” belongs to no parameter of the architecture", e->name), NULL;
-      }
+  if (!load_weights (path, model, info, data, error))
+    return NULL;
 
   if (info_out)
     *info_out = g_steal_pointer (&info);

@@ -359,6 +359,41 @@ tl_model_param_count (const TlModel *model, gboolean trainable_only)
 }
 
 void
+tl_model_param_iter_init (TlParamIter *iter, const TlModel *model)
+{
+  g_return_if_fail (iter != NULL && model != NULL);
+  iter->model = model;
+  iter->layer_index = 0;
+  iter->param_index = -1;
+}
+
+gboolean
+tl_model_param_iter_next (TlParamIter *iter, TlLayer **layer, TlParam **param)
+{
+  const GPtrArray *layers;
+
+  g_return_val_if_fail (iter != NULL && iter->model != NULL, FALSE);
+  layers = iter->model->layers;
+  iter->param_index++;
+  while (iter->layer_index < (int) layers->len)
+    {
+      TlLayer *l = g_ptr_array_index (layers, iter->layer_index);
+
+      if (iter->param_index < l->n_params)
+        {
+          if (layer)
+            *layer = l;
+          if (param)
+            *param = &l->params[iter->param_index];
+          return TRUE;
+        }
+      iter->layer_index++;
+      iter->param_index = 0;
+    }
+  return FALSE;
+}
+
+void
 tl_model_set_trainable (TlModel *model, int index, gboolean trainable)
 {
   g_return_if_fail (model != NULL);

@@ -50,6 +50,27 @@ void      tl_model_backward_range (TlModel *model, const TlTensor *input, const 
 void      tl_model_zero_grad      (TlModel *model);
 
 gsize     tl_model_param_count    (const TlModel *model, gboolean trainable_only);
+
+/* Walks the parameters of every layer in layer order, each layer's in its own
+ * order: the order of model files, checkpoints and flat weight copies.
+ *
+ *   TlParamIter it;
+ *   TlLayer *layer;
+ *   TlParam *param;
+ *
+ *   tl_model_param_iter_init (&it, model);
+ *   while (tl_model_param_iter_next (&it, &layer, &param))
+ *     ...
+ */
+typedef struct {
+  const TlModel *model;
+  int            layer_index;        /* of the layer last returned */
+  int            param_index;        /* of the parameter last returned, within its layer */
+} TlParamIter;
+
+void      tl_model_param_iter_init (TlParamIter *iter, const TlModel *model);
+/* Sets *layer and *param (either may be NULL) to the next parameter; FALSE after the last. */
+gboolean  tl_model_param_iter_next (TlParamIter *iter, TlLayer **layer, TlParam **param);
 void      tl_model_set_trainable  (TlModel *model, int index, gboolean trainable);
 /* Freezes layers [0, k) and unfreezes the rest. */
 void      tl_model_freeze_below   (TlModel *model, int k);
@@ -72,6 +93,7 @@ typedef enum {
   TL_PRESET_CNN,        /* Conv 3x3 32 - ReLU - Pool 2 - Conv 3x3 64 - ReLU - Pool 2 - Flatten - Dense 128 - ReLU - Dense n */
   TL_PRESET_TEXT_LSTM,  /* Embedding(vocab, 128) - LSTM(64) - Dense n */
   TL_PRESET_TEXT_POOL,  /* Embedding(vocab, 64) - GlobalAveragePool1D - Dense 64 - ReLU - Dense n */
+  TL_PRESET_TEXT_NGRAM, /* EmbeddingBag(terms, 128) - ReLU - Dropout 0.5 - Dense n, over n-gram bags */
 } TlPreset;
 
 const char *tl_preset_name        (TlPreset preset);

@@ -167,18 +167,19 @@ static double
 trainable_grad_norm (const TlModel *model)
 {
   double sum = 0.0;
+  TlParamIter it;
+  TlLayer *layer;
+  TlParam *param;
 
-  for (guint i = 0; i < model->layers->len; i++)
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, &layer, &param))
     {
-      const TlLayer *layer = g_ptr_array_index (model->layers, i);
+      const TlTensor *g = param->grad;
+
       if (!layer->trainable)
         continue;
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          const TlTensor *g = layer->params[p].grad;
-          for (gsize k = 0; k < g->size; k++)
-            sum += (double) g->data[k] * g->data[k];
-        }
+      for (gsize k = 0; k < g->size; k++)
+        sum += (double) g->data[k] * g->data[k];
     }
   return sqrt (sum);
 }
