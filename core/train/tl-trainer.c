@@ -5,14 +5,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "tl-checkpoint.h"
 #include "tl-error.h"
 #include "tl-loss.h"
-#include "tl-trainer.h"
+#include "tl-train-checkpoint.h"
 
 /* The feature cache is skipped when it would need more memory than this. */
 #define CACHE_MAX_BYTES ((gsize) 1 << 30)
-#define RECORD_FIELDS 7
 
 void
 tl_train_config_init (TlTrainConfig *config)
@@ -44,34 +42,8 @@ tl_history_free (TlHistory *history)
   g_free (history);
 }
 
-typedef struct {
-  TlModel             *model;
-  const TlTrainConfig *config;
-  const TlDataset     *train, *val;
-  TlOptimizer         *opt;
-  TlRng                shuffle_rng;
-  int                  first, end;       /* layers run by the loop: [first, end) */
-  gboolean             flat_input;       /* Flattens below `first` are skipped: batches are loaded flat */
-  int                  batch_size, n_batches;
-  /* inputs of layer `first` for every sample, when lower layers are cached */
-  float               *train_feat, *val_feat;
-  gsize                feat_size;
-  int                  feat_ndim;
-  int                  feat_shape[TL_MAX_DIMS];
-  /* buffers sized once */
-  int                 *perm, *order, *labels;
-  TlTensor            *x, *tokens, *grad;
-  float               *good, *best;      /* weights after the last finished epoch, at the best epoch */
-  gsize                n_weights;
-  /* progress */
-  guint64              step, total_steps;
-  int                  epochs_done;
-  float                best_val;
-  int                  bad_epochs;
-} Run;
-
 static void
-run_clear (Run *run)
+run_clear (TlTrainRun *run)
 {
   tl_optimizer_free (run->opt);
   g_free (run->train_feat);
@@ -89,47 +61,42 @@ run_clear (Run *run)
 static void
 weights_save (const TlModel *model, float *buf)
 {
-  for (guint i = 0; i < model->layers->len; i++)
+  TlParamIter it;
+  TlParam *param;
+
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, NULL, &param))
     {
-      const TlLayer *layer = g_ptr_array_index (model->layers, i);
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          const TlTensor *v = layer->params[p].value;
-          memcpy (buf, v->data, v->size * sizeof (float));
-          buf += v->size;
-        }
+      memcpy (buf, param->value->data, param->value->size * sizeof (float));
+      buf += param->value->size;
     }
 }
 
 static void
 weights_load (TlModel *model, const float *buf)
 {
-  for (guint i = 0; i < model->layers->len; i++)
+  TlParamIter it;
+  TlParam *param;
+
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, NULL, &param))
     {
-      TlLayer *layer = g_ptr_array_index (model->layers, i);
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          TlTensor *v = layer->params[p].value;
-          memcpy (v->data, buf, v->size * sizeof (float));
-          buf += v->size;
-        }
+      memcpy (param->value->data, buf, param->value->size * sizeof (float));
+      buf += param->value->size;
     }
 }
 
 static gboolean
 weights_finite (const TlModel *model)
 {
-  for (guint i = 0; i < model->layers->len; i++)
-    {
-      const TlLayer *layer = g_ptr_array_index (model->layers, i);
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          const TlTensor *v = layer->params[p].value;
-          for (gsize k = 0; k < v->size; k++)
-            if (!isfinite (v->data[k]))
-              return FALSE;
-        }
-    }
+  TlParamIter it;
+  TlParam *param;
+
+  tl_model_param_iter_init (&it, model);
+  while (tl_model_param_iter_next (&it, NULL, &param))
+    for (gsize k = 0; k < param->value->size; k++)
+      if (!isfinite (param->value->data[k]))
+        return FALSE;
   return TRUE;
 }
 
@@ -167,7 +134,7 @@ check_data (const TlModel *model, const TlDataset *ds, const char *what, GError 
 
 /* Fills run->x and run->labels with the samples idx[0..n) of ds, from the cache when there is one. */
 static void
-load_batch (Run *run, const TlDataset *ds, const float *feat, const int *idx, int n)
+load_batch (TlTrainRun *run, const TlDataset *ds, const float *feat, const int *idx, int n)
 {
   if (feat == NULL)
     tl_dataset_gather (ds, idx, n, run->x, run->labels);
@@ -191,7 +158,7 @@ load_batch (Run *run, const TlDataset *ds, const float *feat, const int *idx, in
 }
 
 static double
-batch_weight (const Run *run, int n)
+batch_weight (const TlTrainRun *run, int n)
 {
   double w = 0.0;
   if (run->config->class_weights == NULL)
@@ -202,7 +169,7 @@ batch_weight (const Run *run, int n)
 }
 
 static void
-evaluate (Run *run, const TlDataset *ds, const float *feat, float *loss, float *accuracy)
+evaluate (TlTrainRun *run, const TlDataset *ds, const float *feat, float *loss, float *accuracy)
 {
   double loss_sum = 0.0, weight_sum = 0.0;
   int correct = 0;
@@ -230,7 +197,7 @@ evaluate (Run *run, const TlDataset *ds, const float *feat, float *loss, float *
 }
 
 static float *
-build_cache (Run *run, const TlDataset *ds)
+build_cache (TlTrainRun *run, const TlDataset *ds)
 {
   float *feat = g_malloc ((gsize) ds->n * run->feat_size * sizeof (float));
 
@@ -250,7 +217,7 @@ build_cache (Run *run, const TlDataset *ds)
 
 /* Decides whether layers below the lowest trainable one can be computed once, and does so. */
 static void
-setup_cache (Run *run, TlHistory *history)
+setup_cache (TlTrainRun *run, TlHistory *history)
 {
   TlModel *model = run->model;
   int k = tl_model_lowest_trainable (model);
@@ -280,168 +247,10 @@ setup_cache (Run *run, TlHistory *history)
   history->cache_seconds = (g_get_monotonic_time () - t0) / 1e6;
 }
 
-static void
-record_to_floats (const TlEpochRecord *r, float *f)
-{
-  f[0] = (float) r->epoch;
-  f[1] = r->train_loss;
-  f[2] = r->train_accuracy;
-  f[3] = r->val_loss;
-  f[4] = r->val_accuracy;
-  f[5] = r->learning_rate;
-  f[6] = (float) r->seconds;
-}
-
-static void
-rng_to_words (const TlRng *rng, guint64 *w)
-{
-  double spare = rng->spare;
-  memcpy (w, rng->s, sizeof rng->s);
-  w[4] = rng->has_spare ? 1 : 0;
-  memcpy (&w[5], &spare, sizeof spare);
-}
-
-static void
-rng_from_words (TlRng *rng, const guint64 *w)
-{
-  memcpy (rng->s, w, sizeof rng->s);
-  rng->has_spare = w[4] != 0;
-  memcpy (&rng->spare, &w[5], sizeof rng->spare);
-}
-
-static gboolean
-write_checkpoint (Run *run, const TlHistory *history, GError **error)
-{
-  g_autoptr (TlCheckpoint) ck = tl_checkpoint_new ();
-  g_autofree float *records = NULL;
-  TlModel *model = run->model;
-  guint64 state[7], rngs[12];
-  guint n_rec = history->epochs->len;
-
-  for (guint i = 0; i < model->layers->len; i++)
-    {
-      const TlLayer *layer = g_ptr_array_index (model->layers, i);
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          g_autofree char *name = g_strdup_printf ("model/%s/%s", layer->name, layer->params[p].name);
-          tl_checkpoint_set_f32 (ck, name, layer->params[p].value->data, layer->params[p].value->size);
-        }
-    }
-  tl_optimizer_save_state (run->opt, model, ck);
-
-  state[0] = (guint64) run->epochs_done;
-  state[1] = run->step;
-  state[2] = (guint64) history->best_epoch;
-  state[3] = (guint64) run->bad_epochs;
-  state[4] = (guint64) run->train->n;
-  state[5] = (guint64) run->batch_size;
-  state[6] = run->best != NULL && history->best_epoch > 0;
-  tl_checkpoint_set_u64 (ck, "trainer/state", state, G_N_ELEMENTS (state));
-  rng_to_words (&run->shuffle_rng, rngs);
-  rng_to_words (&model->rng, rngs + 6);
-  tl_checkpoint_set_u64 (ck, "trainer/rng", rngs, G_N_ELEMENTS (rngs));
-  tl_checkpoint_set_f32 (ck, "trainer/best_val_loss", &run->best_val, 1);
-  records = g_new (float, MAX (n_rec, 1) * RECORD_FIELDS);
-  for (guint i = 0; i < n_rec; i++)
-    record_to_floats (&g_array_index (history->epochs, TlEpochRecord, i), records + i * RECORD_FIELDS);
-  tl_checkpoint_set_f32 (ck, "trainer/history", records, (gsize) n_rec * RECORD_FIELDS);
-  if (state[6])
-    tl_checkpoint_set_f32 (ck, "trainer/best_weights", run->best, run->n_weights);
-
-  return tl_checkpoint_save (ck, run->config->checkpoint_path, error);
-}
-
-static gboolean
-resume (Run *run, TlHistory *history, GError **error)
-{
-  g_autoptr (TlCheckpoint) ck = NULL;
-  const char *path = run->config->resume_path;
-  TlModel *model = run->model;
-  const guint64 *state, *rngs;
-  const float *records, *best_val;
-  gsize n_records;
-
-  ck = tl_checkpoint_load (path, error);
-  if (ck == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < model->layers->len; i++)
-    {
-      TlLayer *layer = g_ptr_array_index (model->layers, i);
-      for (int p = 0; p < layer->n_params; p++)
-        {
-          g_autofree char *name = g_strdup_printf ("model/%s/%s", layer->name, layer->params[p].name);
-          TlTensor *v = layer->params[p].value;
-          const float *data = tl_checkpoint_require_f32 (ck, name, v->size, error);
-          if (data == NULL)
-            {
-              g_prefix_error (error, "cannot resume: ");
-              return FALSE;
-            }
-          memcpy (v->data, data, v->size * sizeof (float));
-        }
-    }
-  if (!tl_optimizer_load_state (run->opt, model, ck, error)
-      || (state = tl_checkpoint_require_u64 (ck, "trainer/state", 7, error)) == NULL
-      || (rngs = tl_checkpoint_require_u64 (ck, "trainer/rng", 12, error)) == NULL
-      || (best_val = tl_checkpoint_require_f32 (ck, "trainer/best_val_loss", 1, error)) == NULL)
-    {
-      g_prefix_error (error, "cannot resume: ");
-      return FALSE;
-    }
-  if (state[4] != (guint64) run->train->n || state[5] != (guint64) run->batch_size)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                   "cannot resume: checkpoint %s was written for %" G_GUINT64_FORMAT " training samples in "
-                   "batches of %" G_GUINT64_FORMAT ", this run has %d samples in batches of %d",
-                   path, state[4], state[5], run->train->n, run->batch_size);
-      return FALSE;
-    }
-  records = tl_checkpoint_get_f32 (ck, "trainer/history", &n_records);
-  if (records == NULL || n_records != state[0] * RECORD_FIELDS)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   "cannot resume: checkpoint %s has a history that does not match its %" G_GUINT64_FORMAT
-                   " epochs", path, state[0]);
-      return FALSE;
-    }
-  if (state[6])
-    {
-      const float *best = tl_checkpoint_require_f32 (ck, "trainer/best_weights", run->n_weights, error);
-      if (best == NULL)
-        {
-          g_prefix_error (error, "cannot resume: ");
-          return FALSE;
-        }
-      if (run->best == NULL)
-        run->best = g_new (float, run->n_weights);
-      memcpy (run->best, best, run->n_weights * sizeof (float));
-    }
-
-  run->epochs_done = (int) state[0];
-  run->step = state[1];
-  history->best_epoch = (int) state[2];
-  run->bad_epochs = (int) state[3];
-  run->best_val = *best_val;
-  rng_from_words (&run->shuffle_rng, rngs);
-  rng_from_words (&model->rng, rngs + 6);
-  for (int e = 0; e < run->epochs_done; e++)
-    {
-      const float *f = records + (gsize) e * RECORD_FIELDS;
-      TlEpochRecord r = {
-        .epoch = (int) f[0], .train_loss = f[1], .train_accuracy = f[2], .val_loss = f[3],
-        .val_accuracy = f[4], .learning_rate = f[5], .seconds = f[6],
-      };
-      g_array_append_val (history->epochs, r);
-    }
-  history->resumed_epochs = run->epochs_done;
-  return TRUE;
-}
-
 /* One forward and backward pass of a full batch, so that every buffer has its
  * final size before the loop; the random stream and gradients are left as they were. */
 static void
-warm_up (Run *run)
+warm_up (TlTrainRun *run)
 {
   TlModel *model = run->model;
   TlRng saved = model->rng;
@@ -461,27 +270,17 @@ warm_up (Run *run)
 }
 
 static void
-diverged (Run *run, GError **error, int epoch, int batch, const char *what)
+diverged (TlTrainRun *run, GError **error, int epoch, int batch, const char *what)
 {
   weights_load (run->model, run->good);
   g_set_error (error, TL_ERROR, TL_ERROR_DIVERGED, "training diverged at epoch %d, batch %d (%s)",
                epoch, batch, what);
 }
 
-gboolean
-tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const TlTrainConfig *config,
-          const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
+static gboolean
+check_arguments (const TlModel *model, const TlDataset *train, const TlDataset *val,
+                 const TlTrainConfig *config, GError **error)
 {
-  Run run = { 0 };
-  gint64 t_start = g_get_monotonic_time ();
-  guint64 steps_this_run = 0;
-  const TlLayer *last;
-  int first;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (model != NULL && train != NULL && config != NULL && history != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
   if (config->epochs < 0 || config->batch_size <= 0 || train->n <= 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
@@ -500,154 +299,231 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
                    "label smoothing must be in [0, 1), got %g", config->label_smoothing);
       return FALSE;
     }
-  if (!check_data (model, train, "training", error) || (val && !check_data (model, val, "validation", error)))
-    return FALSE;
-  if (val && val->n == 0)
-    val = NULL;
+  return check_data (model, train, "training", error) && (val == NULL || check_data (model, val, "validation", error));
+}
 
+static void
+history_reset (TlHistory *history)
+{
   g_array_set_size (history->epochs, 0);
   history->best_epoch = 0;
   history->stopped_early = history->cancelled = FALSE;
   history->train_seconds = history->cache_seconds = 0.0;
   history->cached_layers = history->resumed_epochs = 0;
+}
 
-  run.model = model;
-  run.config = config;
-  run.train = train;
-  run.val = val;
-  run.batch_size = config->batch_size;
-  run.n_batches = (train->n + run.batch_size - 1) / run.batch_size;
-  run.total_steps = (guint64) run.n_batches * config->epochs;
-  last = tl_model_layer (model, tl_model_n_layers (model) - 1);
+static void
+run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDataset *val,
+          const TlTrainConfig *config)
+{
+  const TlLayer *last = tl_model_layer (model, tl_model_n_layers (model) - 1);
+
+  run->model = model;
+  run->config = config;
+  run->train = train;
+  run->val = val;
+  run->batch_size = config->batch_size;
+  run->n_batches = (train->n + run->batch_size - 1) / run->batch_size;
+  run->total_steps = (guint64) run->n_batches * config->epochs;
   /* the loss takes logits: a final Softmax runs only at prediction */
-  run.end = tl_model_n_layers (model) - (last->spec.kind == TL_LAYER_SOFTMAX ? 1 : 0);
-  run.best_val = INFINITY;
-  run.n_weights = tl_model_param_count (model, FALSE);
-  run.opt = tl_optimizer_new (&config->optimizer);
-  tl_optimizer_prepare (run.opt, model);
-  tl_rng_init (&run.shuffle_rng, config->seed);
-  tl_rng_split (&run.shuffle_rng, &model->rng);
-  run.perm = g_new (int, train->n);
-  run.order = g_new (int, run.batch_size);
-  run.labels = g_new (int, run.batch_size);
-  run.x = tl_tensor_new_empty ();
-  run.tokens = tl_tensor_new_empty ();
-  run.grad = tl_tensor_new_empty ();
-  run.good = g_new (float, MAX (run.n_weights, 1));
+  run->end = tl_model_n_layers (model) - (last->spec.kind == TL_LAYER_SOFTMAX ? 1 : 0);
+  run->best_val = INFINITY;
+  run->n_weights = tl_model_param_count (model, FALSE);
+  run->opt = tl_optimizer_new (&config->optimizer);
+  tl_optimizer_prepare (run->opt, model);
+  tl_rng_init (&run->shuffle_rng, config->seed);
+  tl_rng_split (&run->shuffle_rng, &model->rng);
+  run->perm = g_new (int, train->n);
+  run->order = g_new (int, run->batch_size);
+  run->labels = g_new (int, run->batch_size);
+  run->x = tl_tensor_new_empty ();
+  run->tokens = tl_tensor_new_empty ();
+  run->grad = tl_tensor_new_empty ();
+  run->good = g_new (float, MAX (run->n_weights, 1));
   if (config->patience > 0 && val)
-    run.best = g_new (float, MAX (run.n_weights, 1));
+    run->best = g_new (float, MAX (run->n_weights, 1));
+}
 
-  if (config->resume_path && !resume (&run, history, error))
+/* Chooses the layers the loop runs (past the cache and leading reshapes) and sizes every buffer. */
+static void
+prepare_loop (TlTrainRun *run, TlHistory *history)
+{
+  int first;
+
+  setup_cache (run, history);
+  first = MIN (tl_model_skip_reshapes (run->model, run->first), run->end);
+  run->flat_input = first > run->first;
+  run->first = first;
+  warm_up (run);
+  weights_save (run->model, run->good);
+}
+
+static void
+report_batch (const TlTrainRun *run, const TlTrainCallbacks *callbacks, int epoch, int batch,
+              double loss_sum, int correct, int seen)
+{
+  double elapsed = (g_get_monotonic_time () - run->t_start) / 1e6;
+  guint64 left = run->total_steps - run->step;
+  TlBatchProgress progress = {
+    .epoch = epoch + 1, .n_epochs = run->config->epochs, .batch = batch + 1,
+    .n_batches = run->n_batches, .loss = (float) (loss_sum / seen),
+    .accuracy = (float) correct / seen, .elapsed = elapsed,
+    .eta = elapsed / run->steps_this_run * left,
+  };
+  callbacks->on_batch (&progress, callbacks->user_data);
+}
+
+typedef enum {
+  EPOCH_NEXT,                  /* go on with the next epoch */
+  EPOCH_EARLY_STOP,            /* patience ran out: this was the last epoch */
+  EPOCH_CANCELLED,             /* should_stop: the weights of the last finished epoch are back */
+  EPOCH_FAILED,                /* error set */
+} EpochEnd;
+
+/* Shuffles and runs every batch of one epoch, filling the training figures of record. */
+static EpochEnd
+train_batches (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHistory *history,
+               TlEpochRecord *record, GError **error)
+{
+  const TlTrainConfig *config = run->config;
+  const TlDataset *train = run->train;
+  TlModel *model = run->model;
+  double loss_sum = 0.0;
+  int seen = 0, correct = 0;
+  float lr = config->optimizer.learning_rate;
+
+  for (int i = 0; i < train->n; i++)
+    run->perm[i] = i;
+  tl_rng_shuffle (&run->shuffle_rng, run->perm, train->n);
+
+  for (int b = 0; b < run->n_batches; b++)
+    {
+      int start = b * run->batch_size;
+      int n = MIN (run->batch_size, train->n - start);
+      const TlTensor *logits;
+      float loss;
+
+      lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run->step,
+                           (int) run->total_steps, epoch);
+      load_batch (run, train, run->train_feat, run->perm + start, n);
+      logits = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
+      loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing,
+                               run->grad, NULL);
+      if (!isfinite (loss))
+        {
+          diverged (run, error, epoch + 1, b + 1, isnan (loss) ? "loss is nan" : "loss is infinite");
+          return EPOCH_FAILED;
+        }
+      tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
+      /* gradients start at zero (warm_up) and the step clears them for the next batch */
+      tl_optimizer_step_and_zero (run->opt, model, lr);
+      run->step++;
+      run->steps_this_run++;
+
+      loss_sum += (double) loss * n;
+      correct += tl_count_correct (logits, run->labels);
+      seen += n;
+
+      if (callbacks && callbacks->on_batch)
+        report_batch (run, callbacks, epoch, b, loss_sum, correct, seen);
+      if (callbacks && callbacks->should_stop && callbacks->should_stop (callbacks->user_data))
+        {
+          weights_load (model, run->good);
+          history->cancelled = TRUE;
+          return EPOCH_CANCELLED;
+        }
+    }
+
+  record->train_loss = (float) (loss_sum / seen);
+  record->train_accuracy = (float) correct / seen;
+  record->learning_rate = lr;
+  return EPOCH_NEXT;
+}
+
+/* Fills the validation figures of record, keeps the best weights and counts epochs without progress. */
+static EpochEnd
+validate_epoch (TlTrainRun *run, int epoch, TlHistory *history, TlEpochRecord *record, GError **error)
+{
+  evaluate (run, run->val, run->val_feat, &record->val_loss, &record->val_accuracy);
+  if (!isfinite (record->val_loss))
+    {
+      diverged (run, error, epoch + 1, run->n_batches, "validation loss is not finite");
+      return EPOCH_FAILED;
+    }
+  if (record->val_loss < run->best_val)
+    {
+      run->best_val = record->val_loss;
+      history->best_epoch = epoch + 1;
+      run->bad_epochs = 0;
+      if (run->best)
+        weights_save (run->model, run->best);
+    }
+  else if (run->config->patience > 0 && ++run->bad_epochs >= run->config->patience)
+    return EPOCH_EARLY_STOP;
+  return EPOCH_NEXT;
+}
+
+static EpochEnd
+run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
+{
+  gint64 t_epoch = g_get_monotonic_time ();
+  TlEpochRecord record = { .epoch = epoch + 1 };
+  EpochEnd end = train_batches (run, epoch, callbacks, history, &record, error);
+
+  if (end != EPOCH_NEXT)
+    return end;
+  if (!weights_finite (run->model))
+    {
+      diverged (run, error, epoch + 1, run->n_batches, "weights are not finite");
+      return EPOCH_FAILED;
+    }
+  record.val_loss = record.val_accuracy = NAN;
+  if (run->val && (end = validate_epoch (run, epoch, history, &record, error)) == EPOCH_FAILED)
+    return EPOCH_FAILED;
+  record.seconds = (g_get_monotonic_time () - t_epoch) / 1e6;
+  g_array_append_val (history->epochs, record);
+  weights_save (run->model, run->good);
+  run->epochs_done = epoch + 1;
+
+  if (run->config->checkpoint_path && !tl_train_checkpoint_save (run, history, error))
+    return EPOCH_FAILED;
+  if (callbacks && callbacks->on_epoch)
+    callbacks->on_epoch (&record, history, callbacks->user_data);
+  return end;
+}
+
+gboolean
+tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const TlTrainConfig *config,
+          const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
+{
+  TlTrainRun run = { .t_start = g_get_monotonic_time () };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (model != NULL && train != NULL && config != NULL && history != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_arguments (model, train, val, config, error))
+    return FALSE;
+  if (val && val->n == 0)
+    val = NULL;
+  history_reset (history);
+  run_init (&run, model, train, val, config);
+  if (config->resume_path && !tl_train_checkpoint_resume (&run, history, error))
     goto out;
-
-  setup_cache (&run, history);
-  first = MIN (tl_model_skip_reshapes (model, run.first), run.end);
-  run.flat_input = first > run.first;
-  run.first = first;
-  warm_up (&run);
-  weights_save (model, run.good);
+  prepare_loop (&run, history);
 
   for (int epoch = run.epochs_done; epoch < config->epochs; epoch++)
     {
-      gint64 t_epoch = g_get_monotonic_time ();
-      double loss_sum = 0.0;
-      int seen = 0, correct = 0;
-      float lr = config->optimizer.learning_rate;
-      TlEpochRecord record = { .epoch = epoch + 1 };
-      gboolean stop = FALSE;
+      EpochEnd end = run_epoch (&run, epoch, callbacks, history, error);
 
-      for (int i = 0; i < train->n; i++)
-        run.perm[i] = i;
-      tl_rng_shuffle (&run.shuffle_rng, run.perm, train->n);
-
-      for (int b = 0; b < run.n_batches; b++)
+      if (end == EPOCH_FAILED)
+        goto out;
+      if (end == EPOCH_CANCELLED)
         {
-          int start = b * run.batch_size;
-          int n = MIN (run.batch_size, train->n - start);
-          const TlTensor *logits;
-          float loss;
-
-          lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run.step,
-                               (int) run.total_steps, epoch);
-          load_batch (&run, train, run.train_feat, run.perm + start, n);
-          logits = tl_model_forward_range (model, run.x, run.first, run.end, TRUE);
-          loss = tl_cross_entropy (logits, run.labels, config->class_weights, config->label_smoothing,
-                                   run.grad, NULL);
-          if (!isfinite (loss))
-            {
-              diverged (&run, error, epoch + 1, b + 1, isnan (loss) ? "loss is nan" : "loss is infinite");
-              goto out;
-            }
-          tl_model_backward_range (model, run.x, run.grad, run.first, run.end);
-          /* gradients start at zero (warm_up) and the step clears them for the next batch */
-          tl_optimizer_step_and_zero (run.opt, model, lr);
-          run.step++;
-          steps_this_run++;
-
-          loss_sum += (double) loss * n;
-          correct += tl_count_correct (logits, run.labels);
-          seen += n;
-
-          if (callbacks && callbacks->on_batch)
-            {
-              double elapsed = (g_get_monotonic_time () - t_start) / 1e6;
-              guint64 left = run.total_steps - run.step;
-              TlBatchProgress progress = {
-                .epoch = epoch + 1, .n_epochs = config->epochs, .batch = b + 1,
-                .n_batches = run.n_batches, .loss = (float) (loss_sum / seen),
-                .accuracy = (float) correct / seen, .elapsed = elapsed,
-                .eta = elapsed / steps_this_run * left,
-              };
-              callbacks->on_batch (&progress, callbacks->user_data);
-            }
-          if (callbacks && callbacks->should_stop && callbacks->should_stop (callbacks->user_data))
-            {
-              weights_load (model, run.good);
-              history->cancelled = TRUE;
-              ok = TRUE;
-              goto out;
-            }
-        }
-
-      if (!weights_finite (model))
-        {
-          diverged (&run, error, epoch + 1, run.n_batches, "weights are not finite");
+          ok = TRUE;
           goto out;
         }
-
-      record.train_loss = (float) (loss_sum / seen);
-      record.train_accuracy = (float) correct / seen;
-      record.val_loss = record.val_accuracy = NAN;
-      record.learning_rate = lr;
-      if (val)
-        {
-          evaluate (&run, val, run.val_feat, &record.val_loss, &record.val_accuracy);
-          if (!isfinite (record.val_loss))
-            {
-              diverged (&run, error, epoch + 1, run.n_batches, "validation loss is not finite");
-              goto out;
-            }
-          if (record.val_loss < run.best_val)
-            {
-              run.best_val = record.val_loss;
-              history->best_epoch = epoch + 1;
-              run.bad_epochs = 0;
-              if (run.best)
-                weights_save (model, run.best);
-            }
-          else if (config->patience > 0 && ++run.bad_epochs >= config->patience)
-            stop = TRUE;
-        }
-      record.seconds = (g_get_monotonic_time () - t_epoch) / 1e6;
-      g_array_append_val (history->epochs, record);
-      weights_save (model, run.good);
-      run.epochs_done = epoch + 1;
-
-      if (config->checkpoint_path && !write_checkpoint (&run, history, error))
-        goto out;
-      if (callbacks && callbacks->on_epoch)
-        callbacks->on_epoch (&record, history, callbacks->user_data);
-      if (stop)
+      if (end == EPOCH_EARLY_STOP)
         {
           history->stopped_early = TRUE;
           break;
@@ -660,7 +536,7 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
   ok = TRUE;
 
 out:
-  history->train_seconds = (g_get_monotonic_time () - t_start) / 1e6;
+  history->train_seconds = (g_get_monotonic_time () - run.t_start) / 1e6;
   run_clear (&run);
   return ok;
 }
