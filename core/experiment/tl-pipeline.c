@@ -13,6 +13,7 @@
 #include "tl-export.h"
 #include "tl-model-file.h"
 #include "tl-onnx.h"
+#include "tl-provenance.h"
 #include "tl-rng.h"
 #include "tl-pipeline-private.h"
 
@@ -338,54 +339,30 @@ evaluate (TlRunResult *run, const TlDataset *test, TlTensor **probs_out, GError 
   return TRUE;
 }
 
-static JsonNode *
-provenance (const Ctx *c, const TlRunResult *run, const char *data_path, const char *pretrained_from)
+/* The preset the run's architecture came from: none when it came from a model file or a list of layers. */
+static const char *
+architecture_preset (const TlExperiment *exp)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  if (exp->pretrained_model != NULL)
+    return NULL;
+  if (exp->architecture.preset != NULL)
+    return exp->architecture.preset;
+  return exp->architecture.n_layers == 0 ? "mlp" : NULL;
+}
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "experiment");
-  json_builder_add_string_value (b, c->exp->name);
-  json_builder_set_member_name (b, "run");
-  json_builder_add_string_value (b, run->name);
-  json_builder_set_member_name (b, "seed");
-  json_builder_add_int_value (b, (gint64) c->exp->seed);
-  json_builder_set_member_name (b, "data");
-  json_builder_add_string_value (b, data_path);
-  if (pretrained_from)
-    {
-      json_builder_set_member_name (b, "pretrained_from");
-      json_builder_add_string_value (b, pretrained_from);
-    }
-  json_builder_set_member_name (b, "frozen_layers");
-  json_builder_begin_array (b);
-  for (int i = 0; i < tl_model_n_layers (run->model); i++)
-    if (!tl_model_layer (run->model, i)->trainable)
-      json_builder_add_string_value (b, tl_model_layer (run->model, i)->name);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "lr_mult");
-  json_builder_begin_object (b);
-  for (int i = 0; i < tl_model_n_layers (run->model); i++)
-    {
-      TlLayer *layer = tl_model_layer (run->model, i);
-      if (layer->lr_mult != 1.0f)
-        {
-          json_builder_set_member_name (b, layer->name);
-          json_builder_add_double_value (b, layer->lr_mult);
-        }
-    }
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "epochs");
-  json_builder_add_int_value (b, run->epochs);
-  if (run->metrics)
-    {
-      json_builder_set_member_name (b, "test_accuracy");
-      json_builder_add_double_value (b, run->metrics->accuracy);
-      json_builder_set_member_name (b, "macro_f1");
-      json_builder_add_double_value (b, run->metrics->macro_f1);
-    }
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+static JsonNode *
+provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const char *data_path,
+            const char *pretrained_from)
+{
+  TlTrainConfig training;
+  TlProvenance p = {
+    .experiment = c->exp->name, .run = run->name, .data = data_path,
+    .preset = architecture_preset (c->exp), .pretrained_from = pretrained_from,
+    .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics,
+  };
+
+  tl_pipeline_train_config (spec, c->exp->seed, &training);
+  return tl_provenance_to_json (&p, run->model);
 }
 
 static const char *const plot_ext[] = { "png", "svg", "pdf" };
@@ -393,7 +370,8 @@ static const char *const plot_ext[] = { "png", "svg", "pdf" };
 /* Writes the exports of one run into its folder. */
 static gboolean
 export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineData *data,
-            const TlTensor *probs, const char *data_path, const char *pretrained_from, GError **error)
+            const TlTrainSpec *spec, const TlTensor *probs, const char *data_path, const char *pretrained_from,
+            GError **error)
 {
   const TlOutputSpec *o = &c->exp->outputs;
   g_autofree char *folder = tl_output_path (c->out, folder_name, error);
@@ -414,7 +392,7 @@ export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineD
 
       info->labels = g_strdupv (run->labels);
       info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
-      info->provenance = provenance (c, run, data_path, pretrained_from);
+      info->provenance = provenance (c, run, spec, data_path, pretrained_from);
       if (o->exports & TL_EXPORT_MODELS)
         {
           path = tl_output_path (folder, "model.safetensors", error);
@@ -620,7 +598,7 @@ transfer_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
   if (!evaluate (run, target->test, &probs, error))
     return FALSE;
   stage (c, TL_STAGE_EXPORT, "writing the transferred model");
-  return export_run (c, run, exp->outputs.transfer_folder, target, probs, target_path,
+  return export_run (c, run, exp->outputs.transfer_folder, target, &exp->transfer.finetune, probs, target_path,
                      model_from ? model_from : "pretrain", error)
          && finish_stage (c, result, run, error);
 }
@@ -695,7 +673,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
           if (!evaluate (run, source->test, &probs, error))
             return FALSE;
           stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
-          if (!export_run (c, run, exp->outputs.pretrain_folder, source, probs, source_path, NULL, error)
+          if (!export_run (c, run, exp->outputs.pretrain_folder, source, &exp->pretrain, probs, source_path, NULL,
+                              error)
               || !finish_stage (c, result, run, error))
             return FALSE;
         }
@@ -755,7 +734,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
           run = run_new ("baseline", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
           g_ptr_array_add (result->runs, run);
           if (!evaluate (run, target->test, &probs, error)
-              || !export_run (c, run, exp->outputs.baseline_folder, target, probs, target_path, NULL, error)
+              || !export_run (c, run, exp->outputs.baseline_folder, target, &exp->transfer.finetune, probs,
+                             target_path, NULL, error)
               || !finish_stage (c, result, run, error))
             return FALSE;
         }
