@@ -270,15 +270,13 @@ log_ticks (double llo, double lhi, double *ticks, int max)
   return n;
 }
 
-static void
-compute_layout (const TlLineChart *chart, double width, double height, Layout *L)
+/* The bounds of the usable points; FALSE when there are none. */
+static gboolean
+data_bounds (const TlLineChart *chart, double *xlo, double *xhi, double *ylo, double *yhi, gboolean *integer_x)
 {
-  double ylo = INFINITY, yhi = -INFINITY, xlo = INFINITY, xhi = -INFINITY;
-  double tick_h, label_h, tick_w = 0, x = PAD, avail;
-  gboolean integer_x = TRUE;
-  int row = 0;
-
-  memset (L, 0, sizeof *L);
+  *xlo = *ylo = INFINITY;
+  *xhi = *yhi = -INFINITY;
+  *integer_x = TRUE;
   for (guint i = 0; i < chart->series->len; i++)
     {
       Series *s = chart->series->pdata[i];
@@ -289,24 +287,21 @@ compute_layout (const TlLineChart *chart, double width, double height, Layout *L
 
           if (!point_usable (chart, p[0], p[1]))
             continue;
-          xlo = MIN (xlo, p[0]);
-          xhi = MAX (xhi, p[0]);
-          ylo = MIN (ylo, p[1]);
-          yhi = MAX (yhi, p[1]);
+          *xlo = MIN (*xlo, p[0]);
+          *xhi = MAX (*xhi, p[0]);
+          *ylo = MIN (*ylo, p[1]);
+          *yhi = MAX (*yhi, p[1]);
           if (p[0] != floor (p[0]))
-            integer_x = FALSE;
+            *integer_x = FALSE;
         }
     }
-  L->empty = !isfinite (xlo);
-  if (L->empty)
-    {
-      xlo = 1;
-      xhi = 10;
-      ylo = chart->log_y ? 0.1 : 0;
-      yhi = 1;
-    }
+  return isfinite (*xlo);
+}
 
-  /* y range, padded and limited */
+/* The axes' ranges: y padded (to whole ticks on a linear axis) and limited, x widened when flat. */
+static void
+set_ranges (const TlLineChart *chart, double xlo, double xhi, double ylo, double yhi, Layout *L)
+{
   if (chart->log_y)
     {
       ylo = log10 (ylo);
@@ -347,20 +342,17 @@ compute_layout (const TlLineChart *chart, double width, double height, Layout *L
     xlo -= 1, xhi += 1;
   L->xmin = xlo;
   L->xmax = xhi;
+}
 
-  /* vertical space: title, legend, plot, ticks, x label */
-  tl_chart_text_size ("0", TL_CHART_FONT_TICK, FALSE, NULL, &tick_h);
-  tl_chart_text_size ("Ag", TL_CHART_FONT_LABEL, FALSE, NULL, &label_h);
-  L->py = PAD;
-  if (chart->title && *chart->title)
-    {
-      tl_chart_text_size (chart->title, TL_CHART_FONT_TITLE, TRUE, NULL, &L->title_h);
-      L->py += L->title_h + 6;
-    }
+/* Legend entries in rows as wide as the chart, each row centred; unlabelled series get none. */
+static void
+place_legend (const TlLineChart *chart, double width, double label_h, Layout *L)
+{
+  double x = PAD, avail = width - 2 * PAD;
+  int row = 0;
 
   L->legend_y = L->py;
   L->legend_row_h = label_h + 4;
-  avail = width - 2 * PAD;
   for (guint i = 0; i < chart->series->len; i++)
     {
       Series *s = chart->series->pdata[i];
@@ -398,8 +390,13 @@ compute_layout (const TlLineChart *chart, double width, double height, Layout *L
         if (L->legend_row[i] == r)
           L->legend_x[i] += floor ((width - PAD - right) / 2 - PAD / 2);
     }
-  L->py += L->n_legend_rows * L->legend_row_h + (L->n_legend_rows > 0 ? 8 : 4);
-  L->ph = height - L->py - PAD - tick_h - 6 - (chart->x_label ? label_h + 6 : 0);
+}
+
+/* Ticks on both axes, as many as the plot's size allows; the widest y tick sets the plot's left edge. */
+static void
+place_ticks (const TlLineChart *chart, double width, double label_h, gboolean integer_x, Layout *L)
+{
+  double tick_w = 0;
 
   if (chart->log_y)
     L->n_yticks = log_ticks (L->ymin, L->ymax, L->yticks, MAX_TICKS);
@@ -428,6 +425,38 @@ compute_layout (const TlLineChart *chart, double width, double height, Layout *L
         L->xticks[L->n_xticks++] = v;
       L->xstep = 1;
     }
+}
+
+static void
+compute_layout (const TlLineChart *chart, double width, double height, Layout *L)
+{
+  double xlo, xhi, ylo, yhi, tick_h, label_h;
+  gboolean integer_x;
+
+  memset (L, 0, sizeof *L);
+  L->empty = !data_bounds (chart, &xlo, &xhi, &ylo, &yhi, &integer_x);
+  if (L->empty)
+    {
+      xlo = 1;
+      xhi = 10;
+      ylo = chart->log_y ? 0.1 : 0;
+      yhi = 1;
+    }
+  set_ranges (chart, xlo, xhi, ylo, yhi, L);
+
+  /* vertical space: title, legend, plot, ticks, x label */
+  tl_chart_text_size ("0", TL_CHART_FONT_TICK, FALSE, NULL, &tick_h);
+  tl_chart_text_size ("Ag", TL_CHART_FONT_LABEL, FALSE, NULL, &label_h);
+  L->py = PAD;
+  if (chart->title && *chart->title)
+    {
+      tl_chart_text_size (chart->title, TL_CHART_FONT_TITLE, TRUE, NULL, &L->title_h);
+      L->py += L->title_h + 6;
+    }
+  place_legend (chart, width, label_h, L);
+  L->py += L->n_legend_rows * L->legend_row_h + (L->n_legend_rows > 0 ? 8 : 4);
+  L->ph = height - L->py - PAD - tick_h - 6 - (chart->x_label ? label_h + 6 : 0);
+  place_ticks (chart, width, label_h, integer_x, L);
 }
 
 static double
