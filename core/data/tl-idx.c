@@ -50,75 +50,75 @@ read_exact (GInputStream *in, const char *path, void *buffer, gsize want, gsize 
   return TRUE;
 }
 
-TlIdxArray *
-tl_idx_read (const char *path, GError **error)
+/* Opens path for reading, through a gzip decompressor when it starts like gzip. */
+static GInputStream *
+open_idx_stream (const char *path, guint64 *file_size, gboolean *gzipped, GError **error)
 {
-  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) raw = NULL;
   g_autoptr (GFileInfo) info = NULL;
-  g_autoptr (GInputStream) in = NULL;
-  g_autoptr (TlIdxArray) array = NULL;
   GError *io_error = NULL;
-  guint8 header[4 + 4 * 4];
-  guint64 file_size, header_size, expected = 1, allocated, filled = 0;
-  gboolean gzipped;
+  guint8 magic[2];
   gsize got = 0;
-  guint8 extra;
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  file = g_file_new_for_path (path);
   raw = g_file_read (file, NULL, &io_error);
   if (raw == NULL)
     return io_fail (path, io_error, error), NULL;
   info = g_file_input_stream_query_info (raw, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, &io_error);
   if (info == NULL)
     return io_fail (path, io_error, error), NULL;
-  file_size = g_file_info_get_size (info);
+  *file_size = g_file_info_get_size (info);
 
-  if (!read_exact (G_INPUT_STREAM (raw), path, header, 2, &got, error))
+  if (!read_exact (G_INPUT_STREAM (raw), path, magic, 2, &got, error))
     return NULL;
-  gzipped = got == 2 && header[0] == 0x1f && header[1] == 0x8b;
+  *gzipped = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   if (!g_seekable_seek (G_SEEKABLE (raw), 0, G_SEEK_SET, NULL, &io_error))
     return io_fail (path, io_error, error), NULL;
-  if (gzipped)
+  if (*gzipped)
     {
       g_autoptr (GZlibDecompressor) gz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
 
-      in = g_converter_input_stream_new (G_INPUT_STREAM (raw), G_CONVERTER (gz));
+      return g_converter_input_stream_new (G_INPUT_STREAM (raw), G_CONVERTER (gz));
     }
-  else
-    in = G_INPUT_STREAM (g_object_ref (raw));
+  return G_INPUT_STREAM (g_object_ref (raw));
+}
+
+/* Reads the magic number and the dimensions into array; *expected is the number of data bytes. */
+static gboolean
+read_idx_header (GInputStream *in, const char *path, TlIdxArray *array, guint64 *expected, GError **error)
+{
+  guint8 header[4 + 4 * 4];
+  gsize got = 0;
 
   if (!read_exact (in, path, header, 4, &got, error))
-    return NULL;
+    return FALSE;
   if (got < 4 || header[0] != 0 || header[1] != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an IDX file (bad magic number)"), path);
-      return NULL;
+      return FALSE;
     }
   if (header[2] != 0x08)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
                    _("%s: IDX element type 0x%02x is not supported (only unsigned bytes, 0x08)"),
                    path, header[2]);
-      return NULL;
+      return FALSE;
     }
-  array = g_new0 (TlIdxArray, 1);
   array->ndim = header[3];
   if (array->ndim < 1 || array->ndim > 4)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: an IDX file with %d dimensions is not supported"),
                    path, array->ndim);
-      return NULL;
+      return FALSE;
     }
   if (!read_exact (in, path, header + 4, 4 * array->ndim, &got, error))
-    return NULL;
+    return FALSE;
   if (got < (gsize) 4 * array->ndim)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: the IDX header is cut short"), path);
-      return NULL;
+      return FALSE;
     }
+  *expected = 1;
   for (int d = 0; d < array->ndim; d++)
     {
       guint32 v = GUINT32_FROM_BE (*(guint32 *) (gpointer) (header + 4 + 4 * d));
@@ -126,33 +126,41 @@ tl_idx_read (const char *path, GError **error)
       if (v > G_MAXINT)
         {
           g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: dimension %d is %u, too large"), path, d, v);
-          return NULL;
+          return FALSE;
         }
       array->dims[d] = (int) v;
-      expected *= v;
-      if (expected > TL_IDX_MAX_BYTES)
+      *expected *= v;
+      if (*expected > TL_IDX_MAX_BYTES)
         {
           g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE,
                        _("%s: the header announces more than %llu bytes of data"),
                        path, (unsigned long long) TL_IDX_MAX_BYTES);
-          return NULL;
+          return FALSE;
         }
     }
-  header_size = 4 + 4 * array->ndim;
+  return TRUE;
+}
 
+/* Refuses a file whose size (or, gzipped, whose recorded uncompressed size) contradicts the header. */
+static gboolean
+check_idx_size (const char *path, gboolean gzipped, guint64 file_size, guint64 header_size, guint64 expected,
+                GError **error)
+{
   if (!gzipped && file_size != header_size + expected)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
                    _("%s: the header announces %llu bytes of data but the file holds %llu"),
                    path, (unsigned long long) expected,
                    (unsigned long long) (file_size >= header_size ? file_size - header_size : 0));
-      return NULL;
+      return FALSE;
     }
   if (gzipped && file_size >= 18)
     {
       /* gzip ends with the uncompressed size modulo 2^32 */
+      g_autoptr (GFile) file = g_file_new_for_path (path);
       g_autoptr (GFileInputStream) tail = g_file_read (file, NULL, NULL);
       guint8 isize[4];
+      gsize got = 0;
 
       if (tail != NULL && g_seekable_seek (G_SEEKABLE (tail), -4, G_SEEK_END, NULL, NULL)
           && g_input_stream_read_all (G_INPUT_STREAM (tail), isize, 4, &got, NULL, NULL) && got == 4
@@ -162,18 +170,27 @@ tl_idx_read (const char *path, GError **error)
                        _("%s: the header announces %llu bytes of data but the file holds %llu"),
                        path, (unsigned long long) expected,
                        (unsigned long long) (GUINT32_FROM_LE (*(guint32 *) (gpointer) isize) - (guint32) header_size));
-          return NULL;
+          return FALSE;
         }
     }
+  return TRUE;
+}
 
-  array->size = expected;
+/* Reads the array->size data bytes, and checks that nothing follows them. */
+static gboolean
+read_idx_data (GInputStream *in, const char *path, TlIdxArray *array, gboolean gzipped, GError **error)
+{
+  guint64 expected = array->size, allocated, filled = 0;
+  gsize got = 0;
+  guint8 extra;
+
   /* a few bytes of gzip may announce gigabytes: memory grows with the data that really comes */
   allocated = gzipped ? MIN (expected, (guint64) 1 << 24) : expected;
   array->data = g_try_malloc (MAX (allocated, 1));
   while (array->data != NULL)
     {
       if (!read_exact (in, path, array->data + filled, allocated - filled, &got, error))
-        return NULL;
+        return FALSE;
       filled += got;
       if (filled < allocated || filled == expected)
         break;
@@ -184,24 +201,47 @@ tl_idx_read (const char *path, GError **error)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_TOO_LARGE, _("%s: not enough memory for %llu bytes"),
                    path, (unsigned long long) expected);
-      return NULL;
+      return FALSE;
     }
   if (filled < expected)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
                    _("%s: the data ends after %llu of %llu bytes"),
                    path, (unsigned long long) filled, (unsigned long long) expected);
-      return NULL;
+      return FALSE;
     }
   if (!read_exact (in, path, &extra, 1, &got, error))
-    return NULL;
+    return FALSE;
   if (got != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
                    _("%s: more data follows the %llu bytes the header announces"),
                    path, (unsigned long long) expected);
-      return NULL;
+      return FALSE;
     }
+  return TRUE;
+}
+
+TlIdxArray *
+tl_idx_read (const char *path, GError **error)
+{
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (TlIdxArray) array = NULL;
+  guint64 file_size = 0, expected = 1;
+  gboolean gzipped = FALSE;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  in = open_idx_stream (path, &file_size, &gzipped, error);
+  if (in == NULL)
+    return NULL;
+  array = g_new0 (TlIdxArray, 1);
+  if (!read_idx_header (in, path, array, &expected, error)
+      || !check_idx_size (path, gzipped, file_size, 4 + 4 * (guint64) array->ndim, expected, error))
+    return NULL;
+  array->size = expected;
+  if (!read_idx_data (in, path, array, gzipped, error))
+    return NULL;
   return g_steal_pointer (&array);
 }
 
