@@ -48,7 +48,7 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
 {
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, N_("The model file to write (.safetensors)"), N_("FILE") },
-    { "preset", 'p', 0, G_OPTION_ARG_STRING, &o->preset, N_("mlp, cnn, text-lstm or text-pool (default: mlp, or text-pool for text)"), N_("NAME") },
+    { "preset", 'p', 0, G_OPTION_ARG_STRING, &o->preset, N_("mlp, cnn, text-ngram, text-lstm or text-pool (default: mlp, or text-ngram for text)"), N_("NAME") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &o->epochs, N_("Epochs (default 10)"), N_("N") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o->batch_size, N_("Batch size (default 32)"), N_("N") },
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o->optimizer, N_("sgd, adam or adamw (default adam)"), N_("NAME") },
@@ -110,7 +110,7 @@ options_to_specs (const TrainOptions *o, TlTrainSpec *spec, TlDataSourceSpec *so
       TlPreset p;
       if (!tl_preset_from_name (o->preset, &p))
         {
-          tl_cli_error (_("train: unknown preset '%s' (expected mlp, cnn, text-lstm or text-pool)"), o->preset);
+          tl_cli_error (_("train: unknown preset '%s' (expected mlp, cnn, text-ngram, text-lstm or text-pool)"), o->preset);
           return FALSE;
         }
     }
@@ -231,9 +231,9 @@ tl_cmd_train (int argc, char **argv)
       return TL_EXIT_FAILURE;
     }
   if (o.preset == NULL)
-    o.preset = g_strdup (data->train->kind == TL_DATA_TEXT ? "text-pool" : "mlp");
-  if (data->preprocess && data->preprocess->vocab)
-    vocab = tl_vocab_size (data->preprocess->vocab);
+    o.preset = g_strdup (data->train->kind == TL_DATA_TEXT ? "text-ngram" : "mlp");
+  if (data->preprocess)
+    vocab = tl_preprocess_vocab_size (data->preprocess);
   arch.preset = o.preset;
   model = tl_pipeline_build_model (&arch, data->train, vocab, (guint64) o.seed, &error);
   if (model == NULL)

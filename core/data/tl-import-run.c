@@ -257,6 +257,63 @@ encode_tabular (const TlCsvTable *t, const TlPreprocess *pre, int *const *maps, 
     }
 }
 
+/* The words of row `row`, as pointers into the table's word list. */
+static const char **
+row_words (const TlCsvTable *t, int row, gsize *n)
+{
+  gsize start = g_array_index (t->token_start, gsize, row);
+  gsize end = g_array_index (t->token_start, gsize, row + 1);
+  const char **words = g_new (const char *, end - start + 1);
+
+  for (gsize k = start; k < end; k++)
+    words[k - start] = g_ptr_array_index (t->words, g_array_index (t->tokens, guint, k));
+  words[end - start] = NULL;
+  *n = end - start;
+  return words;
+}
+
+/* N-gram features counted over the training rows and any unlabelled documents;
+ * the slots per document shrink to the most distinct terms a training row has. */
+static TlPreprocess *
+fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSettings *s, GError **error)
+{
+  g_autoptr (TlPreprocess) pre = tl_preprocess_new (TL_DATA_TEXT);
+  TlNgramSettings settings = s->ngrams;
+  g_autoptr (TlNgramCounter) counter = NULL;
+  g_autofree float *scratch = NULL;
+  int most = 1;
+
+  if (s->max_len > 0)
+    settings.max_terms = MIN (settings.max_terms, s->max_len);
+  if (!tl_ngram_settings_check (&settings, error))
+    return NULL;
+  counter = tl_ngram_counter_new (&settings);
+  for (int i = 0; i < n_train; i++)
+    {
+      gsize n;
+      g_autofree const char **words = row_words (t, train[i], &n);
+      tl_ngram_counter_add (counter, words, n);
+    }
+  for (guint d = 0; s->fit_documents != NULL && d < s->fit_documents->len; d++)
+    {
+      const char *const *doc = g_ptr_array_index (s->fit_documents, d);
+      tl_ngram_counter_add (counter, doc, g_strv_length ((char **) doc));
+    }
+  pre->ngrams = tl_ngram_counter_finish (counter, error);
+  if (pre->ngrams == NULL)
+    return NULL;
+  scratch = g_new (float, 2 * (gsize) settings.max_terms);
+  for (int i = 0; i < n_train; i++)
+    {
+      gsize n;
+      g_autofree const char **words = row_words (t, train[i], &n);
+      most = MAX (most, tl_ngram_encode_tokens (pre->ngrams, words, n, scratch));
+    }
+  pre->ngrams->settings.max_terms = MIN (most, settings.max_terms);
+  pre->text_column = g_strdup (t->names[t->text_col]);
+  return g_steal_pointer (&pre);
+}
+
 static TlPreprocess *
 fit_text (const TlCsvTable *t, const int *train, int n_train, const TlImportSettings *s)
 {
@@ -295,6 +352,13 @@ word_map (const TlCsvTable *t, const TlPreprocess *pre)
 static void
 encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, GArray *scratch, int row, float *out)
 {
+  if (pre->ngrams != NULL)
+    {
+      gsize n;
+      g_autofree const char **words = row_words (t, row, &n);
+      tl_ngram_encode_tokens (pre->ngrams, words, n, out);
+      return;
+    }
   gsize start = g_array_index (t->token_start, gsize, row);
   gsize end = g_array_index (t->token_start, gsize, row + 1);
 
@@ -320,7 +384,7 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
 
   /* one-hot columns with many categories (or very long texts) multiply with the rows */
   if (pre->kind == TL_DATA_TEXT)
-    width = (guint64) MAX (pre->max_len, 0);
+    width = (guint64) MAX (tl_preprocess_feature_count (pre), 0);
   else
     for (guint i = 0; i < pre->columns->len; i++)
       width += (guint64) tl_feature_column_width (g_ptr_array_index (pre->columns, i));
@@ -337,7 +401,7 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
   ds = tl_dataset_new (pre->kind, n, ndim, shape, n_classes, (const char *const *) class_names);
   scratch = g_array_new (FALSE, FALSE, sizeof (int));
 
-  if (pre->kind == TL_DATA_TEXT)
+  if (pre->kind == TL_DATA_TEXT && pre->ngrams == NULL)
     map = word_map (t, pre);
   else
     maps = category_maps (t, pre);
@@ -464,10 +528,18 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
       train = g_new (int, MAX (sel.split->n_train, 1));
       for (int i = 0; i < sel.split->n_train; i++)
         train[i] = sel.kept[sel.split->train[i]];
-      if (t->text_col >= 0)
+      if (t->text_col >= 0 && s->text_features == TL_TEXT_NGRAMS)
+        {
+          import->preprocess = fit_ngrams (t, train, sel.split->n_train, s, error);
+          ok = import->preprocess != NULL;
+        }
+      else if (t->text_col >= 0)
         import->preprocess = fit_text (t, train, sel.split->n_train, s);
       else
         import->preprocess = fit_tabular (t, train, sel.split->n_train, s->missing);
+    }
+  if (ok)
+    {
       import->preprocess->label_column = g_strdup (t->names[t->label_col]);
       g_strfreev (import->preprocess->class_names);
       import->preprocess->class_names = g_strdupv (sel.class_names);
@@ -482,7 +554,12 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
       import->report = tl_import_report_new (path, "csv");
       report_csv (import->report, t);
       fill_report_classes (import->report, import->dataset, import->split);
-      if (import->preprocess->kind == TL_DATA_TEXT)
+      if (import->preprocess->ngrams != NULL)
+        {
+          import->report->vocab_size = tl_preprocess_vocab_size (import->preprocess);
+          import->report->max_len = import->preprocess->ngrams->settings.max_terms;
+        }
+      else if (import->preprocess->kind == TL_DATA_TEXT)
         {
           import->report->vocab_size = tl_vocab_size (import->preprocess->vocab);
           import->report->max_len = import->preprocess->max_len;

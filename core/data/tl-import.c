@@ -25,6 +25,7 @@ tl_import_settings_new (void)
   s->min_freq = 1;
   s->padding = TL_PAD_PRE;
   s->truncating = TL_PAD_PRE;
+  tl_ngram_settings_init (&s->ngrams);
   s->seed = 42;
   s->val_fraction = 0.1;
   s->test_fraction = 0.1;
@@ -43,12 +44,14 @@ tl_import_settings_free (TlImportSettings *s)
   g_free (s->labels_path);
   g_strfreev (s->classes);
   g_free (s->test_path);
+  g_clear_pointer (&s->fit_documents, g_ptr_array_unref);
   g_free (s);
 }
 
 static const char *const format_names[] = { "auto", "csv", "idx", "images" };
 static const char *const header_names[] = { "auto", "yes", "no" };
 static const char *const missing_names[] = { "impute", "reject" };
+static const char *const text_feature_names[] = { "sequence", "ngrams" };
 
 static void
 member_string (JsonBuilder *b, const char *name, const char *value)
@@ -101,6 +104,16 @@ tl_import_settings_to_json (const TlImportSettings *s)
   member_int (b, "min_freq", s->min_freq);
   member_string (b, "padding", tl_pad_side_to_string (s->padding));
   member_string (b, "truncating", tl_pad_side_to_string (s->truncating));
+  member_string (b, "text_features", text_feature_names[s->text_features]);
+  if (s->text_features == TL_TEXT_NGRAMS)
+    {
+      member_int (b, "ngram_max", s->ngrams.ngram_max);
+      member_int (b, "ngram_max_features", s->ngrams.max_features);
+      member_int (b, "ngram_min_df", s->ngrams.min_df);
+      member_int (b, "ngram_hash_size", s->ngrams.hash_size);
+      json_builder_set_member_name (b, "ngram_sublinear_tf");
+      json_builder_add_boolean_value (b, s->ngrams.sublinear_tf);
+    }
   member_int (b, "image_width", s->image_width);
   member_int (b, "image_height", s->image_height);
   member_int (b, "channels", s->channels);
@@ -154,7 +167,7 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
 {
   g_autoptr (TlImportSettings) s = tl_import_settings_new ();
   JsonObject *o;
-  int format, header, missing;
+  int format, header, missing, text_features;
   const char *delimiter;
 
   g_return_val_if_fail (node != NULL, NULL);
@@ -171,8 +184,10 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
                       json_object_get_string_member_with_default (o, "header", NULL), 0);
   missing = pick_name (missing_names, G_N_ELEMENTS (missing_names),
                        json_object_get_string_member_with_default (o, "missing", NULL), 0);
+  text_features = pick_name (text_feature_names, G_N_ELEMENTS (text_feature_names),
+                             json_object_get_string_member_with_default (o, "text_features", NULL), 0);
   delimiter = json_object_get_string_member_with_default (o, "delimiter", "");
-  if (format < 0 || header < 0 || missing < 0 || strlen (delimiter) > 1
+  if (format < 0 || header < 0 || missing < 0 || text_features < 0 || strlen (delimiter) > 1
       || !tl_pad_side_from_string (json_object_get_string_member_with_default (o, "padding", "pre"), &s->padding)
       || !tl_pad_side_from_string (json_object_get_string_member_with_default (o, "truncating", "pre"), &s->truncating))
     {
@@ -182,6 +197,14 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
   s->format = format;
   s->header = header;
   s->missing = missing;
+  s->text_features = text_features;
+  s->ngrams.ngram_max = json_object_get_int_member_with_default (o, "ngram_max", s->ngrams.ngram_max);
+  s->ngrams.max_features = json_object_get_int_member_with_default (o, "ngram_max_features", s->ngrams.max_features);
+  s->ngrams.min_df = json_object_get_int_member_with_default (o, "ngram_min_df", s->ngrams.min_df);
+  s->ngrams.hash_size = json_object_get_int_member_with_default (o, "ngram_hash_size", s->ngrams.hash_size);
+  s->ngrams.sublinear_tf = json_object_get_boolean_member_with_default (o, "ngram_sublinear_tf", TRUE);
+  if (s->text_features == TL_TEXT_NGRAMS && !tl_ngram_settings_check (&s->ngrams, error))
+    return NULL;
   s->delimiter = delimiter[0];
   s->label_column = string_member (o, "label_column");
   s->text_column = string_member (o, "text_column");

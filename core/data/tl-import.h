@@ -26,6 +26,11 @@ typedef enum {
 } TlSourceFormat;
 
 typedef enum {
+  TL_TEXT_SEQUENCE,    /* token ids, padded: for Embedding, LSTM, GRU */
+  TL_TEXT_NGRAMS,      /* weighted bags of n-grams: for embedding_bag */
+} TlTextFeatures;
+
+typedef enum {
   TL_MISSING_IMPUTE,   /* the training mean, and an indicator feature */
   TL_MISSING_REJECT,   /* the row is left out and counted */
 } TlMissingPolicy;
@@ -46,6 +51,11 @@ typedef struct {
   int             min_freq;
   TlPadSide       padding;
   TlPadSide       truncating;
+  TlTextFeatures  text_features;
+  TlNgramSettings ngrams;           /* with TL_TEXT_NGRAMS; max_len > 0 caps ngrams.max_terms */
+  /* Unlabelled documents (GStrv of tokens each) that count towards the text
+   * features' vocabulary and weights besides the training rows; not stored. */
+  GPtrArray      *fit_documents;
   /* images */
   int             image_width;      /* 0: the first image's */
   int             image_height;

@@ -75,6 +75,7 @@ tl_preprocess_free (TlPreprocess *pre)
   g_ptr_array_unref (pre->columns);
   g_free (pre->text_column);
   tl_vocab_free (pre->vocab);
+  tl_ngram_features_free (pre->ngrams);
   g_free (pre);
 }
 
@@ -108,6 +109,15 @@ tl_feature_column_width (const TlFeatureColumn *column)
 }
 
 int
+tl_preprocess_vocab_size (const TlPreprocess *pre)
+{
+  g_return_val_if_fail (pre != NULL, 0);
+  if (pre->ngrams != NULL)
+    return pre->ngrams->n_ids;
+  return pre->vocab != NULL ? (int) tl_vocab_size (pre->vocab) : 0;
+}
+
+int
 tl_preprocess_feature_count (const TlPreprocess *pre)
 {
   int n = 0;
@@ -117,7 +127,7 @@ tl_preprocess_feature_count (const TlPreprocess *pre)
   switch (pre->kind)
     {
     case TL_DATA_TEXT:
-      return pre->max_len;
+      return pre->ngrams != NULL ? 2 * pre->ngrams->settings.max_terms : pre->max_len;
     case TL_DATA_IMAGE:
       return pre->channels * pre->height * pre->width;
     case TL_DATA_TABULAR:
@@ -140,6 +150,12 @@ tl_preprocess_sample_shape (const TlPreprocess *pre, int *shape)
       shape[1] = pre->height;
       shape[2] = pre->width;
       return 3;
+    }
+  if (pre->kind == TL_DATA_TEXT && pre->ngrams != NULL)
+    {
+      shape[0] = 2;
+      shape[1] = pre->ngrams->settings.max_terms;
+      return 2;
     }
   shape[0] = tl_preprocess_feature_count (pre);
   return 1;
@@ -257,8 +273,13 @@ tl_preprocess_encode_values (const TlPreprocess *pre, const char *const *values,
 void
 tl_preprocess_encode_text (const TlPreprocess *pre, const char *text, float *out)
 {
-  g_return_if_fail (pre != NULL && pre->vocab != NULL);
+  g_return_if_fail (pre != NULL && (pre->vocab != NULL || pre->ngrams != NULL));
 
+  if (pre->ngrams != NULL)
+    {
+      tl_ngram_encode_text (pre->ngrams, text, out);
+      return;
+    }
   tl_vocab_encode (pre->vocab, text, pre->max_len, pre->padding, pre->truncating, out);
 }
 
@@ -328,6 +349,15 @@ tl_preprocess_to_json (const TlPreprocess *pre)
         }
       json_builder_set_member_name (b, "lowercase");
       json_builder_add_boolean_value (b, TRUE);
+      if (pre->ngrams != NULL)
+        {
+          json_builder_set_member_name (b, "features");
+          json_builder_add_string_value (b, "ngrams");
+          json_builder_set_member_name (b, "ngrams");
+          json_builder_add_value (b, tl_ngram_features_to_json (pre->ngrams));
+          json_builder_end_object (b);
+          return json_builder_get_root (b);
+        }
       json_builder_set_member_name (b, "max_len");
       json_builder_add_int_value (b, pre->max_len);
       json_builder_set_member_name (b, "padding");
@@ -504,6 +534,17 @@ tl_preprocess_from_json (JsonNode *node, GError **error)
 
       if (json_object_has_member (o, "text_column"))
         pre->text_column = g_strdup (json_object_get_string_member_with_default (o, "text_column", ""));
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "features", "sequence"), "ngrams") == 0)
+        {
+          g_autoptr (GError) local = NULL;
+          pre->ngrams = tl_ngram_features_from_json (json_object_get_member (o, "ngrams"), &local);
+          if (pre->ngrams == NULL)
+            {
+              json_fail (error, local->message);
+              return NULL;
+            }
+          return g_steal_pointer (&pre);
+        }
       if (!get_int (o, "max_len", 1, 1 << 20, &pre->max_len, error))
         return NULL;
       if (!tl_pad_side_from_string (json_object_get_string_member_with_default (o, "padding", "pre"), &pre->padding)

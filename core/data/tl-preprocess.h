@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "tl-dataset.h"
+#include "tl-ngram.h"
 #include "tl-tokenizer.h"
 
 G_BEGIN_DECLS
@@ -37,7 +38,8 @@ typedef struct {
   GPtrArray   *columns;            /* TlFeatureColumn *, in feature order */
   /* text */
   char        *text_column;
-  TlVocab     *vocab;
+  TlVocab     *vocab;            /* token-id sequences; NULL with n-gram features */
+  TlNgramFeatures *ngrams;       /* bags of weighted n-grams [2, max_terms]; NULL for sequences */
   int          max_len;
   TlPadSide    padding;
   TlPadSide    truncating;
@@ -51,6 +53,8 @@ TlPreprocess *tl_preprocess_new            (TlDataKind kind);
 void          tl_preprocess_free           (TlPreprocess *pre);
 TlFeatureColumn *tl_preprocess_add_column  (TlPreprocess *pre, const char *name, TlColumnType type);
 
+/* Rows an embedding table needs for this text (0 for other data). */
+int           tl_preprocess_vocab_size     (const TlPreprocess *pre);
 /* Floats per sample and their shape. */
 int           tl_preprocess_feature_count  (const TlPreprocess *pre);
 int           tl_preprocess_sample_shape   (const TlPreprocess *pre, int *shape);

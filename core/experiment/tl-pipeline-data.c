@@ -26,6 +26,21 @@ tl_pipeline_data_free (TlPipelineData *data)
   g_free (data);
 }
 
+/* Text becomes bags of n-grams unless the model reads token sequences: the
+ * sequence presets, or explicit layers that start with an Embedding. */
+static TlTextFeatures
+text_features_for (const TlArchitectureSpec *arch)
+{
+  TlPreset preset;
+
+  if (arch->preset != NULL && tl_preset_from_name (arch->preset, &preset))
+    return preset == TL_PRESET_TEXT_LSTM || preset == TL_PRESET_TEXT_POOL ? TL_TEXT_SEQUENCE : TL_TEXT_NGRAMS;
+  for (int i = 0; i < arch->n_layers; i++)
+    if (arch->layers[i].kind == TL_LAYER_EMBEDDING)
+      return TL_TEXT_SEQUENCE;
+  return TL_TEXT_NGRAMS;
+}
+
 TlImportSettings *
 tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec, guint64 seed)
 {
@@ -39,8 +54,15 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
   s->label_column = g_strdup (spec->label_column);
   s->text_column = g_strdup (spec->text_column);
   s->feature_columns = g_strdupv (spec->feature_columns);
-  s->max_len = spec->max_len;
-  s->vocab_size = spec->vocab_size;
+  s->text_features = text_features_for (&exp->architecture);
+  /* the length and vocabulary limits are those of token sequences; bags keep their own */
+  if (s->text_features == TL_TEXT_SEQUENCE)
+    {
+      s->max_len = spec->max_len;
+      s->vocab_size = spec->vocab_size;
+    }
+  else
+    s->max_len = 0;
   s->image_width = s->image_height = spec->image_size;
   s->channels = spec->grey ? 1 : 3;
   s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);
@@ -304,7 +326,7 @@ tl_pipeline_build_model (const TlArchitectureSpec *arch, const TlDataset *ds, in
       /* the head is sized for the data's classes; an embedding for its vocabulary */
       if (i == head)
         spec.units = ds->n_classes;
-      if (spec.kind == TL_LAYER_EMBEDDING && spec.vocab_size == 0)
+      if ((spec.kind == TL_LAYER_EMBEDDING || spec.kind == TL_LAYER_EMBEDDING_BAG) && spec.vocab_size == 0)
         spec.vocab_size = vocab_size;
       tl_architecture_add (a, &spec, arch->layer_names ? arch->layer_names[i] : NULL, TRUE, 1.0f);
     }

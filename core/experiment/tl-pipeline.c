@@ -647,8 +647,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
       source = tl_pipeline_import (exp, &exp->source, NULL, exp->seed, "source", error);
       if (source == NULL)
         return FALSE;
-      if (source->preprocess && source->preprocess->vocab)
-        vocab = tl_vocab_size (source->preprocess->vocab);
+      if (source->preprocess)
+        vocab = tl_preprocess_vocab_size (source->preprocess);
       run = load_finished_run (c, "pretrain", exp->outputs.pretrain_folder, source->train);
       if (run != NULL)
         {

@@ -35,6 +35,7 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_MAXPOOL2D:
       return F_KERNEL | F_STRIDE;
     case TL_LAYER_EMBEDDING:
+    case TL_LAYER_EMBEDDING_BAG:
       return F_VOCAB | F_EMBED;
     case TL_LAYER_LSTM:
     case TL_LAYER_GRU:
@@ -425,6 +426,7 @@ tl_architecture_layer_params (const TlLayerSpec *s, int in_ndim, const int *in_s
                       add_sat (mul_sat (first, mul_sat ((guint64) MAX (s->kernel, 0),
                                                         (guint64) MAX (s->kernel, 0))), 1));
     case TL_LAYER_EMBEDDING:
+    case TL_LAYER_EMBEDDING_BAG:
       return mul_sat ((guint64) MAX (s->vocab_size, 0), (guint64) MAX (s->embed_dim, 0));
     case TL_LAYER_LSTM:
       return mul_sat (4 * u, add_sat (add_sat (last, u), 2));

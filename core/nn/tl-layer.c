@@ -22,6 +22,7 @@ static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_GRU] = "gru",
   [TL_LAYER_GLOBAL_AVG_POOL1D] = "global_avg_pool1d",
   [TL_LAYER_GLOBAL_MAX_POOL1D] = "global_max_pool1d",
+  [TL_LAYER_EMBEDDING_BAG] = "embedding_bag",
 };
 
 const char *
@@ -64,9 +65,17 @@ tl_layer_free (TlLayer *layer)
     layer->ops->finalize (layer);
   for (int i = 0; i < layer->n_params; i++)
     {
+      TlRowSet *set = layer->params[i].touched;
+
       g_free (layer->params[i].name);
       tl_tensor_free (layer->params[i].value);
       tl_tensor_free (layer->params[i].grad);
+      if (set != NULL)
+        {
+          g_free (set->rows);
+          g_free (set->marked);
+          g_free (set);
+        }
     }
   g_free (layer->name);
   g_free (layer);
@@ -89,7 +98,35 @@ void
 tl_layer_zero_grad (TlLayer *layer)
 {
   for (int i = 0; i < layer->n_params; i++)
-    tl_tensor_zero (layer->params[i].grad);
+    if (layer->params[i].touched != NULL)
+      tl_param_clear_rows (&layer->params[i]);
+    else
+      tl_tensor_zero (layer->params[i].grad);
+}
+
+void
+tl_param_track_rows (TlParam *param)
+{
+  const int rows = param->value->shape[0];
+
+  g_return_if_fail (param->value->ndim == 2 && param->touched == NULL);
+  param->touched = g_new0 (TlRowSet, 1);
+  param->touched->row_size = param->value->shape[1];
+  param->touched->rows = g_new (int, rows);
+  param->touched->marked = g_new0 (guint8, rows);
+}
+
+void
+tl_param_clear_rows (TlParam *param)
+{
+  TlRowSet *set = param->touched;
+
+  for (int i = 0; i < set->n_rows; i++)
+    {
+      memset (param->grad->data + (gsize) set->rows[i] * set->row_size, 0, sizeof (float) * set->row_size);
+      set->marked[set->rows[i]] = 0;
+    }
+  set->n_rows = 0;
 }
 
 gsize

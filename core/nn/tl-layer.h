@@ -23,6 +23,7 @@ typedef enum {
   TL_LAYER_GRU,
   TL_LAYER_GLOBAL_AVG_POOL1D,
   TL_LAYER_GLOBAL_MAX_POOL1D,
+  TL_LAYER_EMBEDDING_BAG,
   TL_N_LAYER_KINDS
 } TlLayerKind;
 
@@ -65,10 +66,22 @@ typedef struct {
 
 #define TL_LAYER_MAX_PARAMS 4
 
+/* The rows of a table parameter whose gradient may be non-zero since it was
+ * last cleared: a layer whose gradient touches a few rows of a large table
+ * (embedding_bag) lists them, and the optimiser updates only those rows, as
+ * torch.optim.SparseAdam does with a sparse nn.EmbeddingBag. */
+typedef struct {
+  int     row_size;          /* floats per row */
+  int     n_rows;
+  int    *rows;               /* the first n_rows entries, in the order first touched */
+  guint8 *marked;             /* one flag per row of the table */
+} TlRowSet;
+
 typedef struct {
   char     *name;             /* PyTorch state-dict name within the layer: "weight", "bias_ih_l0" */
   TlTensor *value;
   TlTensor *grad;             /* same shape; backward adds into it */
+  TlRowSet *touched;          /* NULL: the whole gradient counts */
 } TlParam;
 
 typedef struct _TlLayer TlLayer;
@@ -115,6 +128,19 @@ gboolean    tl_layer_kind_from_name (const char *name, TlLayerKind *kind);
 
 /* Used by the kinds' constructors (tl-layer-*.c). */
 void        tl_layer_add_param   (TlLayer *layer, const char *name, int ndim, const int *shape);
+/* Makes the gradient of a table parameter [rows, row_size] track its touched rows. */
+void        tl_param_track_rows  (TlParam *param);
+static inline void
+tl_row_set_add (TlRowSet *set, int row)
+{
+  if (!set->marked[row])
+    {
+      set->marked[row] = 1;
+      set->rows[set->n_rows++] = row;
+    }
+}
+/* Zeroes the touched rows of the gradient and forgets them. */
+void        tl_param_clear_rows  (TlParam *param);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlLayer, tl_layer_free)
 

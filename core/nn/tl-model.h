@@ -6,6 +6,9 @@
 
 G_BEGIN_DECLS
 
+/* Width of the text-ngram preset's bag: the hidden layer over the n-grams. */
+#define TL_PRESET_NGRAM_DIM 128
+
 /* A sequential model: layers applied in order to a batch. It owns the
  * activation and gradient buffers of every layer, sized for the largest batch
  * seen, so a training loop allocates nothing after its first batch. */

@@ -192,10 +192,13 @@ tl_optimizer_grad_norm (const TlModel *model)
 }
 
 static void
-step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, gsize off, float *w, float *grad, gsize n,
           float lr, float scale, gboolean zero)
 {
-  float *buf = s->m[p];
+  float *buf = s->m[p] ? s->m[p] + off : NULL;
+
+  w += off;
+  grad += off;
   float wd = c->weight_decay, mu = c->momentum;
 
   for (gsize k = 0; k < n; k++)
@@ -272,12 +275,13 @@ adam_chunk (gpointer data, gsize start, gsize end)
 }
 
 static void
-step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
-           float lr, float scale, gboolean zero)
+adam_pass_init (AdamPass *a, const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad,
+                float lr, float scale, gboolean zero)
 {
   double t = (double) (s->step + 1);
   gboolean decoupled = c->kind == TL_OPTIMIZER_ADAMW;
-  AdamPass a = {
+
+  *a = (AdamPass) {
     .w = w, .m = s->m[p], .v = s->v[p], .grad = grad, .zero = zero,
     .b1 = c->beta1, .b2 = c->beta2,
     .inv_bc2_sqrt = (float) (1.0 / sqrt (1.0 - pow (c->beta2, t))),
@@ -286,9 +290,60 @@ step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *gr
     .l2 = decoupled ? 0.0f : c->weight_decay,
     .eps = c->eps, .scale = scale,
   };
+}
+
+static void
+step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *grad, gsize n,
+           float lr, float scale, gboolean zero)
+{
+  AdamPass a;
+
+  adam_pass_init (&a, c, s, p, w, grad, lr, scale, zero);
 
   /* element-wise: the chunks only change speed, never the result */
   tl_parallel_for (n, 32768, adam_chunk, &a);
+}
+
+typedef struct {
+  const TlOptimizerConfig *c;
+  LayerState *s;
+  int         p;
+  TlParam    *param;
+  float       lr, scale;
+  AdamPass    adam;
+} RowsPass;
+
+static void
+rows_chunk (gpointer data, gsize i0, gsize i1)
+{
+  const RowsPass *r = data;
+  const TlRowSet *set = r->param->touched;
+  const gsize n = set->row_size;
+
+  for (gsize i = i0; i < i1; i++)
+    {
+      const gsize off = (gsize) set->rows[i] * n;
+
+      if (r->c->kind == TL_OPTIMIZER_SGD)
+        step_sgd (r->c, r->s, r->p, off, r->param->value->data, r->param->grad->data, n, r->lr, r->scale, FALSE);
+      else
+        adam_range (&r->adam, off, off + n);
+    }
+}
+
+/* Only the touched rows of a table learn (lazily, as torch.optim.SparseAdam):
+ * their moments move, the others' wait for the next batch that uses them. */
+static void
+step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, float lr, float scale,
+           gboolean zero)
+{
+  RowsPass r = { c, s, p, param, lr, scale, { 0 } };
+
+  if (c->kind != TL_OPTIMIZER_SGD)
+    adam_pass_init (&r.adam, c, s, p, param->value->data, param->grad->data, lr, scale, FALSE);
+  tl_parallel_for (param->touched->n_rows, MAX (1, 8192 / param->touched->row_size), rows_chunk, &r);
+  if (zero)
+    tl_param_clear_rows (param);
 }
 
 static void
@@ -317,8 +372,10 @@ optimizer_step (TlOptimizer *opt, TlModel *model, float lr, gboolean zero)
       for (int p = 0; p < layer->n_params; p++)
         {
           TlParam *param = &layer->params[p];
-          if (c->kind == TL_OPTIMIZER_SGD)
-            step_sgd (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
+          if (param->touched != NULL)
+            step_rows (c, s, p, param, layer_lr, scale, zero);
+          else if (c->kind == TL_OPTIMIZER_SGD)
+            step_sgd (c, s, p, 0, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
                       zero);
           else
             step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,

@@ -10,6 +10,7 @@ static const char *preset_names[] = {
   [TL_PRESET_CNN] = "cnn",
   [TL_PRESET_TEXT_LSTM] = "text-lstm",
   [TL_PRESET_TEXT_POOL] = "text-pool",
+  [TL_PRESET_TEXT_NGRAM] = "text-ngram",
 };
 
 const char *
@@ -135,6 +136,30 @@ tl_model_new_preset (TlPreset preset, int in_ndim, const int *in_shape, int n_cl
           ok = add_layers (model, lstm, G_N_ELEMENTS (lstm), error);
         else
           ok = add_layers (model, pool, G_N_ELEMENTS (pool), error);
+        break;
+      }
+    case TL_PRESET_TEXT_NGRAM:
+      {
+        const TlLayerSpec bag[] = {
+          { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = vocab_size, .embed_dim = TL_PRESET_NGRAM_DIM },
+          { .kind = TL_LAYER_RELU },
+          { .kind = TL_LAYER_DROPOUT, .rate = 0.5f },
+          { .kind = TL_LAYER_DENSE, .units = n_classes },
+        };
+        if (in_ndim != 2 || in_shape[0] != 2)
+          {
+            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                         "preset text-ngram needs n-gram bags [2, terms], got samples of shape %s; "
+                         "import the text with n-gram features", shape);
+            return NULL;
+          }
+        if (vocab_size < 2)
+          {
+            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                         "preset text-ngram needs a vocabulary of at least 2 terms, got %d", vocab_size);
+            return NULL;
+          }
+        ok = add_layers (model, bag, G_N_ELEMENTS (bag), error);
         break;
       }
     default:

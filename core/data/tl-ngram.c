@@ -1,0 +1,513 @@
+#define G_LOG_DOMAIN "tl-ngram"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-ngram.h"
+
+#define FIRST_TERM_ID 2     /* 0: empty slot, 1: the vocabulary's unknown entry */
+
+void
+tl_ngram_settings_init (TlNgramSettings *s)
+{
+  g_return_if_fail (s != NULL);
+  memset (s, 0, sizeof *s);
+  s->ngram_max = 2;
+  s->max_features = 100000;
+  s->min_df = 2;
+  s->sublinear_tf = TRUE;
+  s->use_idf = TRUE;
+  s->max_terms = 1024;
+}
+
+gboolean
+tl_ngram_settings_check (const TlNgramSettings *s, GError **error)
+{
+  const char *field = NULL, *expected = NULL;
+
+  if (s->ngram_max < 1 || s->ngram_max > 3)
+    field = "ngram_max", expected = "1, 2 or 3";
+  else if (s->max_features < 0)
+    field = "max_features", expected = "0 (no limit) or a positive count";
+  else if (s->min_df < 1)
+    field = "min_df", expected = "a count of documents of at least 1";
+  else if (s->hash_size != 0 && (s->hash_size < 16 || s->hash_size > (1 << 24)))
+    field = "hash_size", expected = "0 (a vocabulary) or 16 to 16777216 buckets";
+  else if (s->max_terms < 1 || s->max_terms > 65536)
+    field = "max_terms", expected = "1 to 65536 terms per document";
+  if (field == NULL)
+    return TRUE;
+  g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "n-gram features: %s must be %s", field, expected);
+  return FALSE;
+}
+
+/* FNV-1a: stable across machines, so hashed ids mean the same everywhere. */
+static guint32
+term_hash (const char *s, gsize len)
+{
+  guint32 h = 2166136261u;
+
+  for (gsize i = 0; i < len; i++)
+    h = (h ^ (guchar) s[i]) * 16777619u;
+  return h;
+}
+
+/* Calls func with each n-gram of tokens[0..n), words joined by one space. */
+typedef void (*TermFunc) (const char *term, gsize len, gpointer data);
+
+static void
+for_each_term (const char *const *tokens, gsize n, int ngram_max, GString *buf, TermFunc func, gpointer data)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      g_string_assign (buf, tokens[i]);
+      func (buf->str, buf->len, data);
+      for (int k = 1; k < ngram_max && i + k < n; k++)
+        {
+          g_string_append_c (buf, ' ');
+          g_string_append (buf, tokens[i + k]);
+          func (buf->str, buf->len, data);
+        }
+    }
+}
+
+/* Counting */
+
+typedef struct {
+  guint df;
+  guint last_doc;     /* 1 + the last document that counted it */
+} Count;
+
+struct _TlNgramCounter {
+  TlNgramSettings settings;
+  GHashTable     *terms;     /* char * -> Count *; vocabulary mode */
+  guint          *bucket_df; /* hash_size + 1; hashing mode */
+  guint          *bucket_last;
+  guint           n_docs;
+  GString        *buf;
+};
+
+TlNgramCounter *
+tl_ngram_counter_new (const TlNgramSettings *settings)
+{
+  TlNgramCounter *c = g_new0 (TlNgramCounter, 1);
+
+  c->settings = *settings;
+  c->buf = g_string_new (NULL);
+  if (settings->hash_size > 0)
+    {
+      c->bucket_df = g_new0 (guint, settings->hash_size + 1);
+      c->bucket_last = g_new0 (guint, settings->hash_size + 1);
+    }
+  else
+    c->terms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return c;
+}
+
+void
+tl_ngram_counter_free (TlNgramCounter *c)
+{
+  if (c == NULL)
+    return;
+  g_clear_pointer (&c->terms, g_hash_table_unref);
+  g_free (c->bucket_df);
+  g_free (c->bucket_last);
+  g_string_free (c->buf, TRUE);
+  g_free (c);
+}
+
+static void
+count_term (const char *term, gsize len, gpointer data)
+{
+  TlNgramCounter *c = data;
+  const guint stamp = c->n_docs + 1;
+
+  if (c->bucket_df != NULL)
+    {
+      guint id = 1 + term_hash (term, len) % (guint) c->settings.hash_size;
+      if (c->bucket_last[id] != stamp)
+        {
+          c->bucket_last[id] = stamp;
+          c->bucket_df[id]++;
+        }
+    }
+  else
+    {
+      Count *count = g_hash_table_lookup (c->terms, term);
+      if (count == NULL)
+        {
+          count = g_new0 (Count, 1);
+          g_hash_table_insert (c->terms, g_strndup (term, len), count);
+        }
+      if (count->last_doc != stamp)
+        {
+          count->last_doc = stamp;
+          count->df++;
+        }
+    }
+}
+
+void
+tl_ngram_counter_add (TlNgramCounter *c, const char *const *tokens, gsize n)
+{
+  g_return_if_fail (c != NULL);
+  for_each_term (tokens, n, c->settings.ngram_max, c->buf, count_term, c);
+  c->n_docs++;
+}
+
+int
+tl_ngram_counter_n_docs (const TlNgramCounter *c)
+{
+  return (int) c->n_docs;
+}
+
+static float
+smooth_idf (guint n_docs, guint df)
+{
+  return (float) (log ((1.0 + n_docs) / (1.0 + df)) + 1.0);
+}
+
+typedef struct {
+  const char *term;
+  guint       df;
+} Ranked;
+
+static int
+compare_ranked (const void *a, const void *b)
+{
+  const Ranked *x = a, *y = b;
+
+  if (x->df != y->df)
+    return x->df > y->df ? -1 : 1;
+  return strcmp (x->term, y->term);
+}
+
+TlNgramFeatures *
+tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
+{
+  g_autoptr (TlNgramFeatures) f = g_new0 (TlNgramFeatures, 1);
+  const TlNgramSettings *s = &c->settings;
+
+  f->settings = *s;
+  if (c->bucket_df != NULL)
+    {
+      f->n_ids = s->hash_size + 1;
+      f->idf = g_new0 (float, f->n_ids);
+      for (int id = 1; id < f->n_ids; id++)
+        f->idf[id] = s->use_idf ? smooth_idf (c->n_docs, c->bucket_df[id]) : 1.0f;
+      return g_steal_pointer (&f);
+    }
+
+  {
+    g_autofree Ranked *ranked = g_new (Ranked, g_hash_table_size (c->terms) + 1);
+    g_autofree const char **names = NULL;
+    GHashTableIter it;
+    gpointer key, value;
+    guint n = 0, kept;
+
+    g_hash_table_iter_init (&it, c->terms);
+    while (g_hash_table_iter_next (&it, &key, &value))
+      if (((Count *) value)->df >= (guint) s->min_df)
+        ranked[n++] = (Ranked) { key, ((Count *) value)->df };
+    if (n == 0)
+      {
+        g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                     "n-gram features: no term occurs in %d or more of the %u documents; "
+                     "lower min_df or give more text", s->min_df, c->n_docs);
+        return NULL;
+      }
+    qsort (ranked, n, sizeof *ranked, compare_ranked);
+    kept = s->max_features > 0 ? MIN (n, (guint) s->max_features) : n;
+    names = g_new0 (const char *, kept + FIRST_TERM_ID + 1);
+    names[0] = TL_TOKEN_PAD_TEXT;
+    names[1] = TL_TOKEN_OOV_TEXT;
+    f->n_ids = (int) kept + FIRST_TERM_ID;
+    f->idf = g_new0 (float, f->n_ids);
+    for (guint i = 0; i < kept; i++)
+      {
+        names[FIRST_TERM_ID + i] = ranked[i].term;
+        f->idf[FIRST_TERM_ID + i] = s->use_idf ? smooth_idf (c->n_docs, ranked[i].df) : 1.0f;
+      }
+    f->vocab = tl_vocab_new_from_strv (names);
+  }
+  return g_steal_pointer (&f);
+}
+
+void
+tl_ngram_features_free (TlNgramFeatures *f)
+{
+  if (f == NULL)
+    return;
+  g_clear_pointer (&f->vocab, tl_vocab_free);
+  g_free (f->idf);
+  g_free (f);
+}
+
+/* Encoding */
+
+typedef struct {
+  const TlNgramFeatures *f;
+  GArray                *ids;
+} Collect;
+
+static void
+collect_term (const char *term, gsize len, gpointer data)
+{
+  Collect *c = data;
+  int id;
+
+  if (c->f->vocab == NULL)
+    id = 1 + (int) (term_hash (term, len) % (guint) c->f->settings.hash_size);
+  else
+    {
+      id = tl_vocab_lookup (c->f->vocab, term);
+      if (id < FIRST_TERM_ID)
+        return;
+    }
+  g_array_append_val (c->ids, id);
+}
+
+static int
+compare_int (const void *a, const void *b)
+{
+  int x = *(const int *) a, y = *(const int *) b;
+  return (x > y) - (x < y);
+}
+
+typedef struct {
+  int   id;
+  float w;
+} Term;
+
+static int
+compare_heavier (const void *a, const void *b)
+{
+  const Term *x = a, *y = b;
+
+  if (x->w != y->w)
+    return x->w > y->w ? -1 : 1;
+  return compare_int (&x->id, &y->id);
+}
+
+static int
+compare_term_id (const void *a, const void *b)
+{
+  return compare_int (&((const Term *) a)->id, &((const Term *) b)->id);
+}
+
+int
+tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsize n, float *out)
+{
+  const int K = f->settings.max_terms;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GString) buf = g_string_new (NULL);
+  g_autofree Term *terms = NULL;
+  Collect collect = { f, ids };
+  int n_terms = 0, kept;
+  double norm = 0.0;
+
+  memset (out, 0, sizeof (float) * 2 * K);
+  for_each_term (tokens, n, f->settings.ngram_max, buf, collect_term, &collect);
+  if (ids->len == 0)
+    return 0;
+  qsort (ids->data, ids->len, sizeof (int), compare_int);
+
+  terms = g_new (Term, ids->len);
+  for (guint i = 0; i < ids->len;)
+    {
+      const int id = g_array_index (ids, int, i);
+      guint j = i;
+      double tf;
+
+      while (j < ids->len && g_array_index (ids, int, j) == id)
+        j++;
+      tf = f->settings.sublinear_tf ? 1.0 + log ((double) (j - i)) : (double) (j - i);
+      terms[n_terms] = (Term) { id, (float) (tf * f->idf[id]) };
+      norm += (double) terms[n_terms].w * terms[n_terms].w;
+      n_terms++;
+      i = j;
+    }
+
+  kept = n_terms;
+  if (n_terms > K)
+    {
+      qsort (terms, n_terms, sizeof (Term), compare_heavier);
+      kept = K;
+      qsort (terms, kept, sizeof (Term), compare_term_id);
+    }
+  norm = norm > 0.0 ? 1.0 / sqrt (norm) : 0.0;
+  for (int k = 0; k < kept; k++)
+    {
+      out[k] = (float) terms[k].id;
+      out[K + k] = (float) (terms[k].w * norm);
+    }
+  return n_terms;
+}
+
+int
+tl_ngram_encode_text (const TlNgramFeatures *f, const char *text, float *out)
+{
+  g_auto (GStrv) tokens = tl_tokenize_strv (text);
+
+  return tl_ngram_encode_tokens (f, (const char *const *) tokens, g_strv_length (tokens), out);
+}
+
+const char *
+tl_ngram_term (const TlNgramFeatures *f, int id)
+{
+  if (f->vocab == NULL || id < FIRST_TERM_ID || id >= f->n_ids)
+    return NULL;
+  return tl_vocab_token (f->vocab, id);
+}
+
+/* Files */
+
+JsonNode *
+tl_ngram_features_to_json (const TlNgramFeatures *f)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const TlNgramSettings *s = &f->settings;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ngram_max");
+  json_builder_add_int_value (b, s->ngram_max);
+  json_builder_set_member_name (b, "max_features");
+  json_builder_add_int_value (b, s->max_features);
+  json_builder_set_member_name (b, "min_df");
+  json_builder_add_int_value (b, s->min_df);
+  json_builder_set_member_name (b, "hash_size");
+  json_builder_add_int_value (b, s->hash_size);
+  json_builder_set_member_name (b, "sublinear_tf");
+  json_builder_add_boolean_value (b, s->sublinear_tf);
+  json_builder_set_member_name (b, "use_idf");
+  json_builder_add_boolean_value (b, s->use_idf);
+  json_builder_set_member_name (b, "max_terms");
+  json_builder_add_int_value (b, s->max_terms);
+  if (f->vocab != NULL)
+    {
+      json_builder_set_member_name (b, "terms");
+      json_builder_begin_array (b);
+      for (int id = FIRST_TERM_ID; id < f->n_ids; id++)
+        json_builder_add_string_value (b, tl_vocab_token (f->vocab, id));
+      json_builder_end_array (b);
+    }
+  json_builder_set_member_name (b, "idf");
+  json_builder_begin_array (b);
+  for (int id = 0; id < f->n_ids; id++)
+    json_builder_add_double_value (b, f->idf[id]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gboolean
+read_int (JsonObject *o, const char *name, int lo, int hi, int *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  gint64 v;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: %s: expected a whole number", name);
+      return FALSE;
+    }
+  v = json_node_get_int (n);
+  if (v < lo || v > hi)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: %s: %" G_GINT64_FORMAT
+                   " is outside %d..%d", name, v, lo, hi);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
+}
+
+TlNgramFeatures *
+tl_ngram_features_from_json (JsonNode *node, GError **error)
+{
+  g_autoptr (TlNgramFeatures) f = g_new0 (TlNgramFeatures, 1);
+  TlNgramSettings *s = &f->settings;
+  JsonObject *o;
+  JsonArray *idf, *terms = NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: expected an object");
+      return NULL;
+    }
+  o = json_node_get_object (node);
+  if (!read_int (o, "ngram_max", 1, 3, &s->ngram_max, error)
+      || !read_int (o, "max_features", 0, G_MAXINT, &s->max_features, error)
+      || !read_int (o, "min_df", 1, G_MAXINT, &s->min_df, error)
+      || !read_int (o, "hash_size", 0, 1 << 24, &s->hash_size, error)
+      || !read_int (o, "max_terms", 1, 65536, &s->max_terms, error)
+      || !tl_ngram_settings_check (s, error))
+    return NULL;
+  s->sublinear_tf = json_object_get_boolean_member_with_default (o, "sublinear_tf", TRUE);
+  s->use_idf = json_object_get_boolean_member_with_default (o, "use_idf", TRUE);
+
+  if (!json_object_has_member (o, "idf") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "idf")))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: idf: expected a list of numbers");
+      return NULL;
+    }
+  idf = json_object_get_array_member (o, "idf");
+  if (s->hash_size == 0)
+    {
+      if (!json_object_has_member (o, "terms") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "terms")))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: terms: expected a list of strings");
+          return NULL;
+        }
+      terms = json_object_get_array_member (o, "terms");
+      f->n_ids = (int) json_array_get_length (terms) + FIRST_TERM_ID;
+    }
+  else
+    f->n_ids = s->hash_size + 1;
+  if (json_array_get_length (idf) != (guint) f->n_ids)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: idf has %u weights for %d ids",
+                   json_array_get_length (idf), f->n_ids);
+      return NULL;
+    }
+  f->idf = g_new0 (float, f->n_ids);
+  for (int id = 0; id < f->n_ids; id++)
+    {
+      JsonNode *v = json_array_get_element (idf, id);
+      if (!JSON_NODE_HOLDS_VALUE (v) || (json_node_get_value_type (v) != G_TYPE_DOUBLE
+                                         && json_node_get_value_type (v) != G_TYPE_INT64))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: idf[%d]: expected a number", id);
+          return NULL;
+        }
+      f->idf[id] = (float) json_node_get_double (v);
+    }
+  if (terms != NULL)
+    {
+      g_autofree const char **names = g_new0 (const char *, f->n_ids + 1);
+      names[0] = TL_TOKEN_PAD_TEXT;
+      names[1] = TL_TOKEN_OOV_TEXT;
+      for (int id = FIRST_TERM_ID; id < f->n_ids; id++)
+        {
+          JsonNode *t = json_array_get_element (terms, id - FIRST_TERM_ID);
+          if (!JSON_NODE_HOLDS_VALUE (t) || json_node_get_value_type (t) != G_TYPE_STRING)
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: terms[%d]: expected a string",
+                           id - FIRST_TERM_ID);
+              return NULL;
+            }
+          names[id] = json_node_get_string (t);
+        }
+      f->vocab = tl_vocab_new_from_strv (names);
+      if (tl_vocab_size (f->vocab) != (guint) f->n_ids)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: terms repeat");
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&f);
+}

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "tl-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/* Bag-of-n-grams text features: word n-grams ("good", "not good") chosen by
+ * document frequency, weighted by TF-IDF, each document L2-normalised. A
+ * document becomes `max_terms` slots: the ids of its terms, then their weights
+ * (id 0 with weight 0 fills unused slots), the input of an embedding_bag layer. */
+
+typedef struct {
+  int      ngram_max;       /* 1: words; 2: words and word pairs; at most 3 */
+  int      max_features;    /* terms kept, the most frequent by documents; 0: no limit */
+  int      min_df;          /* documents a term must occur in */
+  int      hash_size;       /* 0: a vocabulary; else terms hashed into ids 1..hash_size, no vocabulary kept */
+  gboolean sublinear_tf;    /* 1 + ln(count) instead of the count */
+  gboolean use_idf;         /* ln((1 + N) / (1 + df)) + 1, as scikit-learn's smooth idf */
+  int      max_terms;       /* slots per document; a longer document keeps its heaviest terms */
+} TlNgramSettings;
+
+/* ngram_max 2, max_features 100000, min_df 2, no hashing, sublinear tf, idf, 1024 slots */
+void tl_ngram_settings_init (TlNgramSettings *settings);
+/* Refuses settings that cannot work, naming the field. */
+gboolean tl_ngram_settings_check (const TlNgramSettings *settings, GError **error);
+
+typedef struct {
+  TlNgramSettings settings;
+  TlVocab        *vocab;    /* id -> term ("not good"); ids 0 and 1 unused; NULL when hashing */
+  float          *idf;      /* n_ids: each id's weight; 0 for id 0 */
+  int             n_ids;    /* table rows, id 0 included */
+} TlNgramFeatures;
+
+typedef struct _TlNgramCounter TlNgramCounter;
+
+TlNgramCounter  *tl_ngram_counter_new    (const TlNgramSettings *settings);
+void             tl_ngram_counter_free   (TlNgramCounter *counter);
+/* Counts each distinct n-gram of one document's tokens once. */
+void             tl_ngram_counter_add    (TlNgramCounter *counter, const char *const *tokens, gsize n);
+int              tl_ngram_counter_n_docs (const TlNgramCounter *counter);
+/* The vocabulary and weights from the documents counted; fails when no term
+ * reaches min_df. */
+TlNgramFeatures *tl_ngram_counter_finish (TlNgramCounter *counter, GError **error);
+
+void             tl_ngram_features_free  (TlNgramFeatures *features);
+/* Writes a document's 2 * max_terms floats: ids, then weights. Returns the
+ * number of its distinct known terms (before any were dropped for room). */
+int              tl_ngram_encode_tokens  (const TlNgramFeatures *features, const char *const *tokens,
+                                          gsize n, float *out);
+int              tl_ngram_encode_text    (const TlNgramFeatures *features, const char *text, float *out);
+/* The term behind an id, for explanations; NULL when hashing or out of range. */
+const char      *tl_ngram_term           (const TlNgramFeatures *features, int id);
+
+JsonNode        *tl_ngram_features_to_json   (const TlNgramFeatures *features);
+TlNgramFeatures *tl_ngram_features_from_json (JsonNode *node, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlNgramCounter, tl_ngram_counter_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlNgramFeatures, tl_ngram_features_free)
+
+G_END_DECLS
