@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <sys/wait.h>
 #include <adwaita.h>
 
 #include "tl-application.h"
@@ -16,6 +17,7 @@
 #include "tl-import-wizard.h"
 #include "tl-layer-editor.h"
 #include "tl-layer-table.h"
+#include "tl-model-file.h"
 #include "tl-model-page.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
@@ -62,9 +64,9 @@ on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
 }
 
 static void
-import_csv (TlDataRole role, const char *path, const char *shot_prefix)
+import_csv_into (TlWindow *win, TlDataRole role, const char *path, const char *shot_prefix, int per_class)
 {
-  TlDataPage *page = TL_DATA_PAGE (tl_window_get_page (window, "data"));
+  TlDataPage *page = TL_DATA_PAGE (tl_window_get_page (win, "data"));
   TlImportWizard *wizard = TL_IMPORT_WIZARD (tl_data_page_import (page, role));
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autofree char *name = NULL;
@@ -86,11 +88,21 @@ import_csv (TlDataRole role, const char *path, const char *shot_prefix)
   g_free (name);
   name = g_strdup_printf ("%s-classes.png", shot_prefix);
   ui_screenshot (GTK_WIDGET (wizard), name);
+  if (per_class > 0)
+    tl_import_wizard_set_per_class (wizard, per_class);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_null (tl_import_wizard_get_error (wizard));
   g_object_unref (wizard);
+  g_assert_true (ui_wait_for (ui_data_loaded, page, 60));
+}
+
+static void
+import_csv (TlDataRole role, const char *path, const char *shot_prefix)
+{
+  import_csv_into (window, role, path, shot_prefix, role == TL_ROLE_TARGET ? 10 : 0);
 }
 
 static void
@@ -594,6 +606,246 @@ test_exports (void)
   ui_screenshot (GTK_WIDGET (window), "step-6-export.png");
 }
 
+/* Runs the real binary; its output goes to the test log. Returns the exit status. */
+static int
+run_cli (const char *const *args)
+{
+  g_autofree char *binary = g_build_filename (g_getenv ("TL_BUILD_DIR"), "app", "transfer-lab", NULL);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, binary);
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  g_test_message ("transfer-lab %s: %s%s", args[0], out, err);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* The predicted label of each line of a predictions CSV, by row. */
+static GStrv
+predicted_labels (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GStrvBuilder) labels = g_strv_builder_new ();
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], ",", 4);
+      g_assert_cmpint (g_strv_length (fields), >=, 3);
+      g_assert_cmpint (atoi (fields[0]), ==, i - 1);
+      g_strv_builder_add (labels, fields[2]);
+    }
+  return g_strv_builder_end (labels);
+}
+
+/* Defect 1: Export > Fine-Tuned Model writes what `transfer-lab predict` needs, and the
+ * exported model predicts, on the target file, what the run itself predicted for its test rows. */
+static void
+test_export_model_predicts (void)
+{
+  TlExportPage *page = TL_EXPORT_PAGE (tl_window_get_page (window, "export"));
+  TlDocument *doc = tl_window_get_document (window);
+  TlRunResult *run = tl_document_get_main_run (doc);
+  const TlDataSlot *target = tl_document_target_slot (doc);
+  g_autofree char *model = g_build_filename (tmp_dir, "exported.safetensors", NULL);
+  g_autofree char *onnx = g_build_filename (tmp_dir, "exported.onnx", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "exported-predictions.csv", NULL);
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) labels = NULL;
+  const int *predictions;
+  int n_predictions = 0, compared = 0;
+
+  g_assert_nonnull (run);
+  g_assert_true (tl_export_page_export (page, TL_EXPORT_KIND_MODEL, model, &error));
+  g_assert_no_error (error);
+  info = tl_model_file_read_header (model, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info->preprocessing);
+  g_assert_nonnull (info->provenance);
+  g_assert_cmpstrv (info->labels, run->labels);
+  g_assert_true (tl_export_page_export (page, TL_EXPORT_KIND_ONNX, onnx, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_cli ((const char *const[]) { "predict", model, target->path, "--out", out, NULL }), ==, 0);
+  labels = predicted_labels (out);
+  g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
+  predictions = tl_document_get_predictions (doc, &n_predictions);
+  g_assert_cmpint (n_predictions, ==, target->test->n);
+  g_assert_nonnull (target->test->source_index);
+  for (int i = 0; i < target->test->n; i++)
+    {
+      /* a line of the CSV (1-based, after the header) is row line - 2 of the predictions */
+      int row = target->test->source_index[i] - 2;
+
+      g_assert_cmpint (row, >=, 0);
+      g_assert_cmpint (row, <, (int) g_strv_length (labels));
+      g_assert_cmpstr (labels[row], ==, run->labels[predictions[i]]);
+      compared++;
+    }
+  g_test_message ("predict on the exported model agrees with the run on all %d test rows", compared);
+  g_assert_cmpint (compared, >, 0);
+}
+
+/* Defect 3: with Samples per Class on a CSV target, the Data page shows the rows the run
+ * trained and tested on. */
+static void
+test_split_shown_is_run (void)
+{
+  TlDataPage *page = TL_DATA_PAGE (tl_window_get_page (window, "data"));
+  TlDocument *doc = tl_window_get_document (window);
+  const TlDataSlot *target = tl_document_get_data (doc, TL_ROLE_TARGET);
+  const TlMetrics *m = tl_document_get_metrics (doc);
+  g_autofree char *testing = NULL;
+  int counts[3] = { 0 };
+
+  g_assert_nonnull (m);
+  /* 10 labelled per class, for training and validation together */
+  g_assert_cmpint (target->train->n + (target->val != NULL ? target->val->n : 0), ==, 30);
+  tl_dataset_class_counts (target->train, counts);
+  g_assert_cmpint (counts[0], ==, counts[1]);
+  g_assert_cmpint (m->n_samples, ==, target->test->n);
+  testing = g_strdup_printf ("%d for testing", m->n_samples);
+  g_test_message ("data page: %s; the run tested on %d", tl_data_page_get_samples_text (page, TL_ROLE_TARGET),
+                  m->n_samples);
+  g_assert_nonnull (strstr (tl_data_page_get_samples_text (page, TL_ROLE_TARGET), testing));
+}
+
+static void
+write_text_csv (const char *path, const char *const *words[2], int per_class, guint32 seed)
+{
+  static const char *const neutral[] = { "the", "a", "it", "was", "and", "this", "of", "with", "for", "my" };
+  g_autoptr (GString) text = g_string_new ("text,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (int i = 0; i < 2 * per_class; i++)
+    {
+      int c = i % 2;
+
+      g_string_append_c (text, '"');
+      for (int w = 0; w < 10; w++)
+        {
+          const char *word = g_rand_int_range (rand, 0, 3) == 0 ? words[c][g_rand_int_range (rand, 0, 5)]
+                                                                  : neutral[g_rand_int_range (rand, 0, 10)];
+          g_string_append_printf (text, "%s%s", w > 0 ? " " : "", word);
+        }
+      g_string_append_printf (text, "\",%s\n", c == 0 ? "negative" : "positive");
+    }
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+}
+
+/* Defects 1, 2 and 3 on text: a text transfer experiment built through the wizard gets
+ * a text model, runs, lists a confusion cell's reviews, and its exported model predicts
+ * with `transfer-lab predict` what the run predicted. */
+static void
+test_text_transfer_end_to_end (void)
+{
+  static const char *const book_neg[] = { "boring", "dull", "predictable", "tedious", "awful" };
+  static const char *const book_pos[] = { "gripping", "moving", "brilliant", "wonderful", "great" };
+  static const char *const kitchen_neg[] = { "broke", "rusty", "flimsy", "awful", "leaks" };
+  static const char *const kitchen_pos[] = { "sturdy", "sharp", "great", "wonderful", "handy" };
+  const char *const *books[2] = { book_neg, book_pos };
+  const char *const *kitchen[2] = { kitchen_neg, kitchen_pos };
+  g_autofree char *source = g_build_filename (tmp_dir, "books.csv", NULL);
+  g_autofree char *target = g_build_filename (tmp_dir, "kitchen.csv", NULL);
+  g_autofree char *model = g_build_filename (tmp_dir, "text-model.safetensors", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "text-predictions.csv", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) labels = NULL;
+  TlWindow *win = tl_window_new (app);
+  TlDocument *doc = tl_window_get_document (win);
+  TlModelPage *model_page = TL_MODEL_PAGE (tl_window_get_page (win, "model"));
+  TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+  TlEvaluatePage *evaluate = TL_EVALUATE_PAGE (tl_window_get_page (win, "evaluate"));
+  TlConfusionView *view = TL_CONFUSION_VIEW (tl_evaluate_page_get_confusion_view (evaluate));
+  TlPreset offered[8];
+  guint n_offered;
+  const TlDataSlot *slot;
+  const TlMetrics *m;
+  TlRunResult *run;
+  const int *predictions;
+  int n_predictions = 0, cell_t = -1, cell_p = -1;
+
+  write_text_csv (source, books, 150, 3);
+  write_text_csv (target, kitchen, 60, 4);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  ui_spin (200);
+
+  import_csv_into (win, TL_ROLE_SOURCE, source, "text-source", 0);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->kind, ==, TL_DATA_TEXT);
+  /* defect 2: a text model, and no preset offered that cannot read text */
+  g_assert_true (g_str_has_prefix (tl_document_get_experiment (doc)->architecture.preset, "text-"));
+  g_assert_nonnull (tl_document_get_source_model (doc));
+  n_offered = tl_model_page_get_n_presets (model_page, offered);
+  g_assert_cmpuint (n_offered, >=, 1);
+  for (guint i = 0; i < n_offered; i++)
+    g_assert_true (offered[i] != TL_PRESET_MLP && offered[i] != TL_PRESET_CNN);
+  tl_window_show_step (win, "model");
+  ui_screenshot (GTK_WIDGET (win), "text-2-model.png");
+
+  import_csv_into (win, TL_ROLE_TARGET, target, "text-target", 20);
+  slot = tl_document_get_data (doc, TL_ROLE_TARGET);
+  g_assert_cmpint (slot->train->n + (slot->val != NULL ? slot->val->n : 0), ==, 40);
+  tl_document_get_experiment (doc)->pretrain.epochs = 4;
+  tl_document_get_experiment (doc)->transfer.finetune.epochs = 6;
+  tl_document_get_experiment (doc)->transfer.finetune.batch_size = 8;
+  tl_document_get_experiment (doc)->baseline = FALSE;
+  tl_document_changed (doc, "params");
+  tl_window_show_step (win, "train");
+  ui_spin (100);
+  g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (train)));
+  g_signal_emit_by_name (tl_train_page_get_start_button (train), "clicked");
+  g_assert_true (ui_wait_for (ui_training_done, train, 300));
+  g_assert_null (tl_window_get_error (win));
+  m = tl_document_get_metrics (doc);
+  run = tl_document_get_main_run (doc);
+  g_assert_nonnull (m);
+  g_test_message ("text transfer: test accuracy %.3f on %d reviews", m->accuracy, m->n_samples);
+  g_assert_cmpint (m->n_samples, ==, slot->test->n);
+
+  /* defect 3: a cell's reviews are listed */
+  tl_window_show_step (win, "evaluate");
+  g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
+  for (int t = 0; t < m->n_classes && cell_t < 0; t++)
+    for (int p = 0; p < m->n_classes && cell_t < 0; p++)
+      if (tl_confusion_view_get_count (view, t, p) > 0)
+        cell_t = t, cell_p = p;
+  g_assert_cmpint (cell_t, >=, 0);
+  tl_confusion_view_select (view, cell_t, cell_p);
+  g_assert_cmpuint (tl_evaluate_page_get_n_samples_shown (evaluate), ==,
+                    (guint) MIN (tl_confusion_view_get_count (view, cell_t, cell_p), 200));
+  ui_screenshot (GTK_WIDGET (win), "text-5-evaluate.png");
+
+  /* defect 1: the exported model, read by the command line, predicts as the run did */
+  g_assert_true (tl_export_page_export (TL_EXPORT_PAGE (tl_window_get_page (win, "export")), TL_EXPORT_KIND_MODEL,
+                                        model, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (run_cli ((const char *const[]) { "predict", model, target, "--out", out, NULL }), ==, 0);
+  labels = predicted_labels (out);
+  predictions = tl_document_get_predictions (doc, &n_predictions);
+  g_assert_cmpint (n_predictions, ==, slot->test->n);
+  for (int i = 0; i < slot->test->n; i++)
+    {
+      int row = slot->test->source_index[i] - 2;
+
+      g_assert_cmpint (row, >=, 0);
+      g_assert_cmpint (row, <, (int) g_strv_length (labels));
+      g_assert_cmpstr (labels[row], ==, run->labels[predictions[i]]);
+    }
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 static void
 test_dark_screenshot (void)
 {
@@ -672,6 +924,9 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/training-stop-and-resume", test_training_stop_and_resume);
   g_test_add_func ("/ui/confusion-counts", test_confusion_counts);
   g_test_add_func ("/ui/exports", test_exports);
+  g_test_add_func ("/ui/export-model-predicts", test_export_model_predicts);
+  g_test_add_func ("/ui/split-shown-is-run", test_split_shown_is_run);
+  g_test_add_func ("/ui/text-transfer-end-to-end", test_text_transfer_end_to_end);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
   status = g_test_run ();

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "tl-data-import.h"
+#include "tl-model-file.h"
 
 TlImportSettings *
 tl_data_spec_to_settings (const TlExperiment *exp, const TlDataSourceSpec *spec)
@@ -146,11 +147,16 @@ typedef struct {
   char             *path;
   TlImportSettings *settings;
   Progress         *progress;   /* NULL without progress reports */
+  TlExperiment     *exp;        /* split as a run of it splits; NULL: the import's own split */
+  gboolean          target;
+  TlPreprocess     *through;
 } ImportJob;
 
 static void
 import_job_free (ImportJob *job)
 {
+  g_clear_pointer (&job->exp, tl_experiment_free);
+  g_clear_pointer (&job->through, tl_preprocess_free);
   g_free (job->path);
   tl_import_settings_free (job->settings);
   g_clear_pointer (&job->progress, progress_unref);
@@ -197,7 +203,24 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     }
   if (g_task_return_error_if_cancelled (task))
     return;
-  tl_split_apply (result->import->split, result->import->dataset, &result->train, &result->val, &result->test);
+  if (job->exp != NULL)
+    {
+      const TlDataSourceSpec *spec = job->target ? &job->exp->target : &job->exp->source;
+
+      /* What is shown is what a run trains and tests on. */
+      result->data = tl_pipeline_import (job->exp, spec, job->through, job->exp->seed,
+                                         job->target ? "target" : "source", &error);
+      if (result->data == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      result->train = g_steal_pointer (&result->data->train);
+      result->val = g_steal_pointer (&result->data->val);
+      result->test = g_steal_pointer (&result->data->test);
+    }
+  else
+    tl_split_apply (result->import->split, result->import->dataset, &result->train, &result->val, &result->test);
   result->n_classes = result->import->report->n_classes;
   result->n_rows = result->import->report->n_rows;
   result->vocab_size = result->import->report->vocab_size;
@@ -225,7 +248,8 @@ tl_data_import_async (const char *path, const TlImportSettings *settings, GCance
 }
 
 void
-tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings, GCancellable *cancellable,
+tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings, const TlExperiment *exp,
+                                    gboolean target, const TlPreprocess *through, GCancellable *cancellable,
                                     TlImportProgressFunc progress, gpointer progress_data,
                                     GDestroyNotify progress_destroy, GAsyncReadyCallback callback,
                                     gpointer user_data)
@@ -242,6 +266,9 @@ tl_data_import_async_with_progress (const char *path, const TlImportSettings *se
   job = g_new0 (ImportJob, 1);
   job->path = g_strdup (path);
   job->settings = copy_settings (settings);
+  job->exp = exp != NULL ? tl_experiment_copy (exp) : NULL;
+  job->target = target;
+  job->through = tl_data_import_dup_preprocess (through);
   job->progress = g_rc_box_new0 (Progress);
   g_mutex_init (&job->progress->lock);
   job->progress->func = progress;
@@ -263,11 +290,13 @@ tl_data_import_finish (GAsyncResult *result, GError **error)
 typedef struct {
   TlExperiment *exp;
   gboolean      target;
+  TlPreprocess *through;
 } ExperimentJob;
 
 static void
 experiment_job_free (ExperimentJob *job)
 {
+  tl_preprocess_free (job->through);
   tl_experiment_free (job->exp);
   g_free (job);
 }
@@ -281,7 +310,7 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
   GError *error = NULL;
 
   result->path = tl_experiment_resolve_path (job->exp, spec->path);
-  result->data = tl_pipeline_import (job->exp, spec, NULL, job->exp->seed,
+  result->data = tl_pipeline_import (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
                                      job->target ? "target" : "source", &error);
   if (result->data == NULL)
     {
@@ -304,7 +333,8 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
 }
 
 void
-tl_data_import_experiment_async (const TlExperiment *exp, gboolean target, GCancellable *cancellable,
+tl_data_import_experiment_async (const TlExperiment *exp, gboolean target, const TlPreprocess *through,
+                                 GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
@@ -317,6 +347,7 @@ tl_data_import_experiment_async (const TlExperiment *exp, gboolean target, GCanc
   job = g_new0 (ExperimentJob, 1);
   job->exp = tl_experiment_copy (exp);
   job->target = target;
+  job->through = tl_data_import_dup_preprocess (through);
   g_task_set_task_data (task, job, (GDestroyNotify) experiment_job_free);
   g_task_run_in_thread (task, experiment_import_thread);
 }
@@ -328,6 +359,32 @@ tl_data_import_experiment_finish (GAsyncResult *result, GError **error)
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tl_data_import_experiment_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+TlPreprocess *
+tl_data_import_dup_preprocess (const TlPreprocess *pre)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  if (pre == NULL)
+    return NULL;
+  node = tl_preprocess_to_json (pre);
+  return tl_preprocess_from_json (node, NULL);
+}
+
+TlPreprocess *
+tl_data_import_through (const TlExperiment *exp, const TlPreprocess *imported_source)
+{
+  g_return_val_if_fail (exp != NULL, NULL);
+
+  if (exp->pretrained_model != NULL)
+    {
+      g_autofree char *path = tl_experiment_resolve_path (exp, exp->pretrained_model);
+      g_autoptr (TlModelInfo) info = tl_model_file_read_header (path, NULL);
+
+      return info != NULL && info->preprocessing != NULL ? tl_preprocess_from_json (info->preprocessing, NULL) : NULL;
+    }
+  return exp->source.path != NULL ? tl_data_import_dup_preprocess (imported_source) : NULL;
 }
 
 char *

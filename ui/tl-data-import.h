@@ -34,8 +34,12 @@ void                tl_data_import_async  (const char *path, const TlImportSetti
                                            gpointer user_data);
 /* The same, calling progress on the main loop with the fraction done: the worker
  * keeps the latest fraction under a mutex and schedules at most one idle at a
- * time. progress_data is released with progress_destroy once nothing more is delivered. */
+ * time. progress_data is released with progress_destroy once nothing more is delivered.
+ * With exp (copied), train, val and test are then the rows a run of exp uses for
+ * that role (tl_pipeline_import, through `through` for the target), not the import's own split. */
 void                tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings,
+                                                        const TlExperiment *exp, gboolean target,
+                                                        const TlPreprocess *through,
                                                         GCancellable *cancellable,
                                                         TlImportProgressFunc progress, gpointer progress_data,
                                                         GDestroyNotify progress_destroy,
@@ -44,11 +48,19 @@ void                tl_data_import_async_with_progress (const char *path, const 
 TlDataImportResult *tl_data_import_finish (GAsyncResult *result, GError **error);
 
 /* Imports a data source of an experiment as the pipeline does (class subset,
- * test split, N per class, validation split); the experiment is copied. */
+ * test split, N per class, validation split); the experiment is copied. A target
+ * is read through `through` (copied; may be NULL), as a run reads it through the
+ * source's or the pretrained model's preprocessing. */
 void                tl_data_import_experiment_async (const TlExperiment *exp, gboolean target,
+                                                     const TlPreprocess *through,
                                                      GCancellable *cancellable, GAsyncReadyCallback callback,
                                                      gpointer user_data);
 TlDataImportResult *tl_data_import_experiment_finish (GAsyncResult *result, GError **error);
+
+/* A copy of the preprocessing a run reads the target through: the pretrained
+ * model's, else the source's (imported_source), or NULL. */
+TlPreprocess       *tl_data_import_through (const TlExperiment *exp, const TlPreprocess *imported_source);
+TlPreprocess       *tl_data_import_dup_preprocess      (const TlPreprocess *pre);
 
 /* "train.csv · 20 classes · 8,000 / 1,000 / 1,000" */
 char *tl_data_import_describe (const TlDataImportResult *result);

@@ -186,6 +186,20 @@ on_seed_changed (TlDataPage *self)
   tl_document_changed (self->document, "params");
 }
 
+static void start_load (TlDataPage *self, TlDataRole role);
+static void set_loading (TlDataPage *self, int delta);
+
+/* A new source changes how the target is read (its vocabulary, its scaling). */
+static void
+on_wizard_finished (TlDataPage *self, gboolean ok, TlImportWizard *wizard)
+{
+  const TlExperiment *exp = tl_document_get_experiment (self->document);
+
+  if (ok && tl_import_wizard_get_role (wizard) == TL_ROLE_SOURCE && exp->target.path != NULL
+      && tl_document_has_data (self->document, TL_ROLE_TARGET))
+    start_load (self, TL_ROLE_TARGET);
+}
+
 GtkWidget *
 tl_data_page_import (TlDataPage *self, TlDataRole role)
 {
@@ -197,6 +211,7 @@ tl_data_page_import (TlDataPage *self, TlDataRole role)
 
   root = gtk_widget_get_root (GTK_WIDGET (self));
   wizard = tl_import_wizard_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->document, role);
+  g_signal_connect_object (wizard, "finished", G_CALLBACK (on_wizard_finished), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (wizard));
   return GTK_WIDGET (wizard);
 }
@@ -206,6 +221,14 @@ tl_data_page_is_loading (TlDataPage *self)
 {
   g_return_val_if_fail (TL_IS_DATA_PAGE (self), FALSE);
   return self->loading > 0;
+}
+
+const char *
+tl_data_page_get_samples_text (TlDataPage *self, TlDataRole role)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
+  g_return_val_if_fail (role < TL_N_ROLES, NULL);
+  return adw_action_row_get_subtitle (self->slots[role].samples_row);
 }
 
 const char *
@@ -243,6 +266,8 @@ load_job_free (LoadJob *job)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadJob, load_job_free)
 
+static void start_load (TlDataPage *self, TlDataRole role);
+
 static void
 loaded (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -251,26 +276,46 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
   TlDataRole role = job->role;
   g_autoptr (GError) error = NULL;
   g_autoptr (TlDataImportResult) result = tl_data_import_experiment_finish (res, &error);
+  const TlExperiment *exp;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->document == NULL)
     return;
-  set_loading (self, -1);
+  exp = tl_document_get_experiment (self->document);
   if (result == NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+  else
     {
-      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
-      return;
+      g_autofree char *description = tl_data_import_describe (result);
+      tl_document_set_data (self->document, role, result->path, description, g_steal_pointer (&result->train),
+                            g_steal_pointer (&result->val), g_steal_pointer (&result->test),
+                            result->vocab_size);
+      if (result->data != NULL)
+        tl_document_set_preprocess (self->document, role, g_steal_pointer (&result->data->preprocess));
     }
-  {
-    g_autofree char *description = tl_data_import_describe (result);
-    tl_document_set_data (self->document, role, result->path, description, g_steal_pointer (&result->train),
-                          g_steal_pointer (&result->val), g_steal_pointer (&result->test),
-                          result->vocab_size);
-  }
+  /* A run reads the target through the source's preprocessing: so does the window. */
+  if (role == TL_ROLE_SOURCE && exp->target.path != NULL && result != NULL)
+    start_load (self, TL_ROLE_TARGET);
+  set_loading (self, -1);
   if (self->loading == 0)
     {
       tl_document_set_modified (self->document, FALSE);
       g_signal_emit_by_name (self, "loaded");
     }
+}
+
+static void
+start_load (TlDataPage *self, TlDataRole role)
+{
+  const TlExperiment *exp = tl_document_get_experiment (self->document);
+  g_autoptr (TlPreprocess) through = NULL;
+  LoadJob *job = g_new0 (LoadJob, 1);
+
+  job->self = g_object_ref (self);
+  job->role = role;
+  set_loading (self, 1);
+  if (role == TL_ROLE_TARGET)
+    through = tl_data_import_through (exp, tl_document_get_data (self->document, TL_ROLE_SOURCE)->preprocess);
+  tl_data_import_experiment_async (exp, role == TL_ROLE_TARGET, through, self->cancellable, loaded, job);
 }
 
 void
@@ -286,18 +331,16 @@ tl_data_page_load_experiment_data (TlDataPage *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->loading = 0;
-  for (int r = 0; r < TL_N_ROLES; r++)
+  /* The target after the source (whose preprocessing it is read through), unless
+   * a pretrained model gives that preprocessing. */
+  if (exp->source.path != NULL && exp->pretrained_model == NULL)
+    start_load (self, TL_ROLE_SOURCE);
+  else
     {
-      const TlDataSourceSpec *spec = r == TL_ROLE_SOURCE ? &exp->source : &exp->target;
-      LoadJob *job;
-
-      if (spec->path == NULL)
-        continue;
-      job = g_new0 (LoadJob, 1);
-      job->self = g_object_ref (self);
-      job->role = r;
-      set_loading (self, 1);
-      tl_data_import_experiment_async (exp, r == TL_ROLE_TARGET, self->cancellable, loaded, job);
+      if (exp->source.path != NULL)
+        start_load (self, TL_ROLE_SOURCE);
+      if (exp->target.path != NULL)
+        start_load (self, TL_ROLE_TARGET);
     }
   if (self->loading == 0)
     g_signal_emit_by_name (self, "loaded");

@@ -16,6 +16,8 @@ GtkWidget      *tl_data_page_import       (TlDataPage *self, TlDataRole role);
 void            tl_data_page_load_experiment_data (TlDataPage *self);
 gboolean        tl_data_page_is_loading   (TlDataPage *self);
 /* For tests: what the Name and Random Seed rows show. */
+/* For tests: "40 for training · 5 for validation · 20 for testing" */
+const char     *tl_data_page_get_samples_text (TlDataPage *self, TlDataRole role);
 const char     *tl_data_page_get_name_text (TlDataPage *self);
 guint64         tl_data_page_get_seed      (TlDataPage *self);
 

@@ -15,6 +15,7 @@ struct _TlDocument
   gboolean       modified;
   TlDataSlot     data[TL_N_ROLES];
   TlPreset       preset;
+  gboolean       preset_chosen;  /* by the user or the experiment file, not by default */
   TlModel       *source_model;
   gboolean       source_trained;
   char          *source_model_path; /* a model file opened instead of pretraining */
@@ -39,6 +40,7 @@ data_slot_clear (TlDataSlot *slot)
   g_clear_pointer (&slot->train, tl_dataset_free);
   g_clear_pointer (&slot->val, tl_dataset_free);
   g_clear_pointer (&slot->test, tl_dataset_free);
+  g_clear_pointer (&slot->preprocess, tl_preprocess_free);
   slot->vocab_size = 0;
 }
 
@@ -298,6 +300,16 @@ tl_document_target_slot (TlDocument *self)
   return &self->data[TL_ROLE_SOURCE];
 }
 
+void
+tl_document_set_preprocess (TlDocument *self, TlDataRole role, TlPreprocess *preprocess)
+{
+  g_return_if_fail (TL_IS_DOCUMENT (self));
+  g_return_if_fail (role < TL_N_ROLES);
+
+  g_clear_pointer (&self->data[role].preprocess, tl_preprocess_free);
+  self->data[role].preprocess = preprocess;
+}
+
 gboolean
 tl_document_has_data (TlDocument *self, TlDataRole role)
 {
@@ -354,12 +366,80 @@ rebuild_source (TlDocument *self, GError **error)
   return TRUE;
 }
 
+/* By name: presets the core adds later are offered once it has them. */
+static const char *const preset_order[] = { "mlp", "cnn", "text-ngram", "text-pool", "text-lstm" };
+
+static gboolean
+preset_fits_slot (TlPreset preset, const TlDataSlot *slot)
+{
+  g_autoptr (TlModel) model = NULL;
+
+  if (slot->train == NULL)
+    return TRUE;
+  /* An MLP over token ids builds, but learns nothing: ids are not quantities. */
+  if (slot->train->kind == TL_DATA_TEXT && preset == TL_PRESET_MLP)
+    return FALSE;
+  if (slot->train->kind != TL_DATA_TEXT && preset != TL_PRESET_MLP && preset != TL_PRESET_CNN)
+    return FALSE;
+  model = tl_model_new_preset (preset, slot->train->sample_ndim, slot->train->sample_shape, slot->train->n_classes,
+                               MAX (slot->vocab_size, 2), 0, NULL);
+  return model != NULL;
+}
+
+guint
+tl_document_list_presets (TlDocument *self, TlPreset *presets, guint max)
+{
+  const TlDataSlot *slot;
+  guint n = 0;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), 0);
+
+  slot = architecture_slot (self);
+  for (guint i = 0; i < G_N_ELEMENTS (preset_order) && n < max; i++)
+    {
+      TlPreset preset;
+
+      if (tl_preset_from_name (preset_order[i], &preset) && preset_fits_slot (preset, slot))
+        presets[n++] = preset;
+    }
+  return n;
+}
+
+gboolean
+tl_document_preset_fits (TlDocument *self, TlPreset preset)
+{
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+  return preset_fits_slot (preset, architecture_slot (self));
+}
+
+/* New data that the preset cannot take, or a preset nobody chose: the kind's default. */
+static void
+follow_data_kind (TlDocument *self)
+{
+  const TlDataSlot *slot = architecture_slot (self);
+  TlPreset fitting[8];
+  guint n;
+
+  if (slot->train == NULL || tl_document_has_layers (self) || self->exp->pretrained_model != NULL)
+    return;
+  if (self->preset_chosen && preset_fits_slot (self->preset, slot))
+    return;
+  n = tl_document_list_presets (self, fitting, G_N_ELEMENTS (fitting));
+  if (n == 0)
+    return;
+  /* images: the CNN; text: the first text model that reads it; numbers: the MLP */
+  self->preset = fitting[slot->train->kind == TL_DATA_IMAGE && n > 1 ? 1 : 0];
+  g_free (self->exp->architecture.preset);
+  self->exp->architecture.preset = g_strdup (tl_preset_name (self->preset));
+}
+
 gboolean
 tl_document_set_preset (TlDocument *self, TlPreset preset, GError **error)
 {
   g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
 
   self->preset = preset;
+  self->preset_chosen = TRUE;
   g_free (self->exp->architecture.preset);
   self->exp->architecture.preset = g_strdup (tl_preset_name (preset));
   /* A preset chosen here replaces an explicit layer list. */
@@ -615,6 +695,7 @@ tl_document_set_data (TlDocument *self, TlDataRole role, const char *path, const
   /* A new source changes the architecture's input; a new target only the head. */
   if (role == TL_ROLE_SOURCE || self->source_model == NULL || !self->source_trained)
     {
+      follow_data_kind (self);
       if (!rebuild_source (self, &error))
         g_debug ("no model for the data: %s", error->message);
     }
@@ -639,6 +720,7 @@ tl_document_set_experiment (TlDocument *self, TlExperiment *exp, const char *pat
   self->exp = exp;
   if (exp->architecture.preset == NULL || !tl_preset_from_name (exp->architecture.preset, &self->preset))
     self->preset = TL_PRESET_MLP;
+  self->preset_chosen = exp->file_name != NULL;
   g_free (self->path);
   self->path = g_strdup (path);
   self->modified = FALSE;

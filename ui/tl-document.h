@@ -6,6 +6,7 @@
 #include "tl-experiment.h"
 #include "tl-metrics.h"
 #include "tl-pipeline.h"
+#include "tl-preprocess.h"
 #include "tl-model.h"
 #include "tl-trainer.h"
 
@@ -25,6 +26,7 @@ typedef struct {
   TlDataset *val;            /* may be NULL */
   TlDataset *test;           /* may be NULL */
   int        vocab_size;     /* text data: size of the vocabulary, else 0 */
+  TlPreprocess *preprocess;  /* how the rows were read, as a run reads them; may be NULL */
 } TlDataSlot;
 
 #define TL_TYPE_DOCUMENT (tl_document_get_type ())
@@ -65,10 +67,17 @@ char       *tl_document_get_title       (TlDocument *self);
 void        tl_document_set_data        (TlDocument *self, TlDataRole role, const char *path,
                                          const char *description, TlDataset *train,
                                          TlDataset *val, TlDataset *test, int vocab_size);
+/* Takes the preprocessing the role's data went through (after tl_document_set_data). */
+void        tl_document_set_preprocess  (TlDocument *self, TlDataRole role, TlPreprocess *preprocess);
 gboolean    tl_document_has_data        (TlDocument *self, TlDataRole role);
 /* Builds the source model from the preset for the source data (or the target
  * when there is no source) and the target model from it. */
 gboolean    tl_document_set_preset      (TlDocument *self, TlPreset preset, GError **error);
+/* The presets that can take the architecture's data, in the order the Model page
+ * offers them (up to max; all of them without data): the CNN only for images, the
+ * text models only for text they can read, never the MLP over token ids. */
+guint       tl_document_list_presets    (TlDocument *self, TlPreset *presets, guint max);
+gboolean    tl_document_preset_fits     (TlDocument *self, TlPreset preset);
 /* Replaces the architecture with an explicit layer list (the last Dense is the
  * head, sized for the classes) and rebuilds the source model; nothing changes
  * when the stack cannot be built for the data. */

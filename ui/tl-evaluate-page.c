@@ -17,6 +17,9 @@ struct _TlEvaluatePage
   TlDocument      *document;
   GtkStringList   *rows;          /* row index into the metrics table: class index, or -1 / -2 for averages */
   guint            n_samples_shown;
+  /* The cell clicked, listed again when the predictions arrive after the click. */
+  const TlMetrics *cell_metrics;
+  int              cell_true, cell_predicted;
 
   GtkStack        *stack;
   GtkLabel        *summary_label;
@@ -217,6 +220,9 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
   clear_samples (self);
   if (m == NULL)
     return;
+  self->cell_metrics = m;
+  self->cell_true = true_class;
+  self->cell_predicted = predicted;
   count = tl_metrics_confusion_at (m, true_class, predicted);
   title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d sample of %s predicted as %s",
                                         "%d samples of %s predicted as %s", count),
@@ -261,6 +267,13 @@ update (TlEvaluatePage *self)
   g_autofree char *accuracy = NULL;
   g_autofree char *summary = NULL;
 
+  if (m != NULL && m == self->cell_metrics && self->cell_true < m->n_classes && self->cell_predicted < m->n_classes)
+    {
+      /* Same results, new predictions: the cell's samples can now be listed. */
+      on_cell_activated (self, self->cell_true, self->cell_predicted);
+      return;
+    }
+  self->cell_metrics = NULL;
   clear_samples (self);
   gtk_label_set_text (self->cell_label, _("Click a cell to see its samples"));
   gtk_string_list_splice (self->rows, 0, g_list_model_get_n_items (G_LIST_MODEL (self->rows)), NULL);

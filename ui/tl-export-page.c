@@ -75,6 +75,27 @@ draw_curves (cairo_t *cr, double width, double height, gpointer data)
     }
 }
 
+/* The metadata the run wrote beside its model (preprocessing, labels, provenance):
+ * without them no other command can read data for the exported model. */
+static TlModelInfo *
+run_model_info (TlRunResult *run, GError **error)
+{
+  TlModelInfo *info;
+
+  if (run->model_path == NULL)
+    {
+      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           _("The run kept no model file to take the preprocessing from: run the experiment again."));
+      return NULL;
+    }
+  info = tl_model_file_read_header (run->model_path, error);
+  if (info == NULL)
+    return NULL;
+  g_strfreev (info->labels);
+  info->labels = g_strdupv (run->labels);
+  return info;
+}
+
 gboolean
 tl_export_page_export (TlExportPage *self, TlExportKind kind, const char *path, GError **error)
 {
@@ -93,12 +114,15 @@ tl_export_page_export (TlExportPage *self, TlExportKind kind, const char *path, 
     {
     case TL_EXPORT_KIND_MODEL:
       {
-        g_autoptr (TlModelInfo) info = tl_model_info_new ();
-        info->labels = g_strdupv (run->labels);
-        return tl_model_file_save (path, run->model, info, error);
+        g_autoptr (TlModelInfo) info = run_model_info (run, error);
+        return info != NULL && tl_model_file_save (path, run->model, info, error);
       }
     case TL_EXPORT_KIND_ONNX:
-      return tl_onnx_export (run->model, (const char *const *) run->labels, NULL, path, error);
+      {
+        g_autoptr (TlModelInfo) info = run_model_info (run, error);
+        return info != NULL
+               && tl_onnx_export (run->model, (const char *const *) run->labels, info->preprocessing, path, error);
+      }
     case TL_EXPORT_KIND_METRICS:
       return tl_export_metrics_json (path, run->metrics, error);
     case TL_EXPORT_KIND_HISTORY:

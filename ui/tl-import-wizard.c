@@ -382,6 +382,8 @@ imported (GObject *source, GAsyncResult *res, gpointer data)
   tl_document_set_data (self->document, role, self->path, description,
                         g_steal_pointer (&result->train), g_steal_pointer (&result->val),
                         g_steal_pointer (&result->test), result->vocab_size);
+  if (result->data != NULL)
+    tl_document_set_preprocess (self->document, role, g_steal_pointer (&result->data->preprocess));
   toast = g_strdup_printf (_("Imported %d samples"), result->n_rows);
   gtk_widget_activate_action (GTK_WIDGET (gtk_window_get_transient_for (GTK_WINDOW (self))), "win.toast", "s", toast);
   g_signal_emit (self, signals[FINISHED], 0, TRUE);
@@ -422,8 +424,27 @@ start_import (TlImportWizard *self)
   self->progress_fraction = 0;
   gtk_progress_bar_set_show_text (self->progress_bar, FALSE);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
-  tl_data_import_async_with_progress (self->path, settings, self->cancellable, on_import_progress,
-                                      g_object_ref (self), g_object_unref, imported, g_object_ref (self));
+  {
+    gboolean target = adw_combo_row_get_selected (self->role_row) == 1;
+    g_autoptr (TlExperiment) planned = tl_experiment_copy (tl_document_get_experiment (self->document));
+    g_autoptr (TlPreprocess) through = NULL;
+
+    /* Split (and for a target, read through the source's preprocessing) as a run will. */
+    tl_data_spec_from_settings (target ? &planned->target : &planned->source, self->path, settings);
+    planned->seed = settings->seed;
+    if (target)
+      through = tl_data_import_through (planned, tl_document_get_data (self->document, TL_ROLE_SOURCE)->preprocess);
+    tl_data_import_async_with_progress (self->path, settings, planned, target, through, self->cancellable,
+                                        on_import_progress, g_object_ref (self), g_object_unref, imported,
+                                        g_object_ref (self));
+  }
+}
+
+TlDataRole
+tl_import_wizard_get_role (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), TL_ROLE_SOURCE);
+  return adw_combo_row_get_selected (self->role_row) == 1 ? TL_ROLE_TARGET : TL_ROLE_SOURCE;
 }
 
 /* Navigation */

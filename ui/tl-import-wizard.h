@@ -16,6 +16,8 @@ void            tl_import_wizard_set_file  (TlImportWizard *self, GFile *file);
 /* The Next (or Import) button, as a click would; FALSE when it is not available. */
 gboolean        tl_import_wizard_next      (TlImportWizard *self);
 const char     *tl_import_wizard_get_step  (TlImportWizard *self);
+/* The role the data are imported for (the wizard's "Use as" choice). */
+TlDataRole      tl_import_wizard_get_role  (TlImportWizard *self);
 gboolean        tl_import_wizard_is_busy   (TlImportWizard *self);
 const char     *tl_import_wizard_get_error (TlImportWizard *self);
 /* Role of a column on the columns page: "label", "feature", "text" or "ignore". */

@@ -25,10 +25,10 @@ struct _TlModelPage
   GtkStack      *table_stack;
   TlLayerEditor *layer_editor;
   gboolean       storing;       /* the editor's stack is being written to the document */
+  /* The presets the combo offers for the data's kind, then "Custom layers". */
+  TlPreset       offered[8];
+  guint          n_offered;
 };
-
-/* The combo's entry after the presets. */
-#define CUSTOM_INDEX 4
 
 G_DEFINE_FINAL_TYPE (TlModelPage, tl_model_page, GTK_TYPE_WIDGET)
 
@@ -74,6 +74,60 @@ load_editor (TlModelPage *self)
     tl_layer_editor_set_layers (self->layer_editor, NULL, NULL, 0);
 }
 
+static const char *
+preset_title (TlPreset preset)
+{
+  const char *name = tl_preset_name (preset);
+
+  if (g_strcmp0 (name, "mlp") == 0)
+    return _("Multilayer perceptron");
+  if (g_strcmp0 (name, "cnn") == 0)
+    return _("Small CNN (images)");
+  if (g_strcmp0 (name, "text-lstm") == 0)
+    return _("LSTM (text)");
+  if (g_strcmp0 (name, "text-pool") == 0)
+    return _("Average pooling (text)");
+  if (g_strcmp0 (name, "text-ngram") == 0)
+    return _("Bag of n-grams (text)");
+  return name;
+}
+
+/* Only the presets that can take the data: never the CNN or the MLP over token ids for text. */
+static void
+fill_presets (TlModelPage *self)
+{
+  g_autoptr (GtkStringList) list = gtk_string_list_new (NULL);
+  TlPreset offered[G_N_ELEMENTS (self->offered)];
+  guint n = tl_document_list_presets (self->document, offered, G_N_ELEMENTS (offered));
+
+  if (n == self->n_offered && memcmp (offered, self->offered, n * sizeof (TlPreset)) == 0)
+    return;
+  memcpy (self->offered, offered, n * sizeof (TlPreset));
+  self->n_offered = n;
+  for (guint i = 0; i < n; i++)
+    gtk_string_list_append (list, preset_title (offered[i]));
+  gtk_string_list_append (list, _("Custom layers"));
+  adw_combo_row_set_model (self->preset_row, G_LIST_MODEL (list));
+}
+
+static guint
+preset_index (TlModelPage *self, TlPreset preset)
+{
+  for (guint i = 0; i < self->n_offered; i++)
+    if (self->offered[i] == preset)
+      return i;
+  return self->n_offered;
+}
+
+guint
+tl_model_page_get_n_presets (TlModelPage *self, TlPreset *presets)
+{
+  g_return_val_if_fail (TL_IS_MODEL_PAGE (self), 0);
+  if (presets != NULL)
+    memcpy (presets, self->offered, self->n_offered * sizeof (TlPreset));
+  return self->n_offered;
+}
+
 static void
 update_full (TlModelPage *self, gboolean with_layers)
 {
@@ -83,7 +137,8 @@ update_full (TlModelPage *self, gboolean with_layers)
   gboolean custom = tl_document_has_layers (doc);
 
   self->updating = TRUE;
-  adw_combo_row_set_selected (self->preset_row, custom ? CUSTOM_INDEX : (guint) tl_document_get_preset (doc));
+  fill_presets (self);
+  adw_combo_row_set_selected (self->preset_row, custom ? self->n_offered : preset_index (self, tl_document_get_preset (doc)));
   gtk_spin_button_set_value (self->epochs_spin, exp->pretrain.epochs);
   gtk_spin_button_set_value (self->lr_spin, exp->pretrain.optimizer.learning_rate);
   if (exp->pretrained_model != NULL)
@@ -164,11 +219,11 @@ on_preset_changed (TlModelPage *self)
 {
   g_autoptr (GError) error = NULL;
   guint selected = adw_combo_row_get_selected (self->preset_row);
-  TlPreset preset = (TlPreset) selected;
+  TlPreset preset;
 
-  if (self->updating || self->document == NULL)
+  if (self->updating || self->document == NULL || selected == GTK_INVALID_LIST_POSITION)
     return;
-  if (selected == CUSTOM_INDEX)
+  if (selected >= self->n_offered)
     {
       /* The preset's layers become the starting point of an explicit list. */
       if (!tl_document_has_layers (self->document))
@@ -176,6 +231,7 @@ on_preset_changed (TlModelPage *self)
       update (self);
       return;
     }
+  preset = self->offered[selected];
   if (preset == tl_document_get_preset (self->document) && !tl_document_has_layers (self->document))
     return;
   g_clear_pointer (&tl_document_get_experiment (self->document)->pretrained_model, g_free);
@@ -301,6 +357,7 @@ static void
 tl_model_page_init (TlModelPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->n_offered = G_MAXUINT;
   g_signal_connect_swapped (self->layer_editor, "changed", G_CALLBACK (on_editor_changed), self);
   g_signal_connect_swapped (self->preset_row, "notify::selected", G_CALLBACK (on_preset_changed), self);
   g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);

@@ -14,5 +14,7 @@ void tl_model_page_set_document (TlModelPage *self, TlDocument *document);
 void tl_model_page_open_model   (TlModelPage *self, const char *path);
 /* For tests: the layer stack editor. */
 GtkWidget *tl_model_page_get_layer_editor (TlModelPage *self);
+/* For tests: the presets the Preset row offers for the data (copied into presets, up to 8). */
+guint      tl_model_page_get_n_presets    (TlModelPage *self, TlPreset *presets);
 
 G_END_DECLS

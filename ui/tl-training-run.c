@@ -392,6 +392,8 @@ tl_training_run_new (const TlExperiment *exp, const char *output_folder)
 
   self = g_object_new (TL_TYPE_TRAINING_RUN, NULL);
   self->exp = tl_experiment_copy (exp);
+  /* Export > Fine-Tuned Model takes its preprocessing and provenance from the run's file. */
+  self->exp->outputs.exports |= TL_EXPORT_MODELS;
   self->output_folder = g_strdup (output_folder);
   return self;
 }
