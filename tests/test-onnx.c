@@ -208,16 +208,22 @@ onnx_clear (Onnx *o)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Onnx, onnx_clear)
 
 static void
-onnx_read (Onnx *o, TlModel *model, const char *const *labels)
+onnx_read_with (Onnx *o, TlModel *model, const char *const *labels, JsonNode *preprocessing)
 {
   g_autoptr (GError) error = NULL;
   gsize len;
 
-  o->bytes = tl_onnx_serialize (model, labels, NULL, &error);
+  o->bytes = tl_onnx_serialize (model, labels, preprocessing, &error);
   g_assert_no_error (error);
   o->model.data = g_bytes_get_data (o->bytes, &len);
   o->model.len = len;
   o->graph = span (one_of (o->model, M_GRAPH));
+}
+
+static void
+onnx_read (Onnx *o, TlModel *model, const char *const *labels)
+{
+  onnx_read_with (o, model, labels, NULL);
 }
 
 static GPtrArray *
@@ -300,6 +306,28 @@ assert_value_info (Span graph, guint32 field, int index, const char *name, int e
   g_assert_true (string_is (one_of (span (*(Field *) dim->pdata[0]), 2), "batch"));
   for (int i = 0; i < n_dims; i++)
     g_assert_cmpuint (one_of (span (*(Field *) dim->pdata[i + 1]), 1).value, ==, (guint64) dims[i]);
+}
+
+/* A value info whose sample dimensions are all symbolic, named as given. */
+static void
+assert_symbolic_value_info (Span graph, guint32 field, int index, const char *name, int elem_type,
+                            int n_dims, const char *const *dims)
+{
+  g_autoptr (GPtrArray) infos = all_of (graph, field);
+  Span info, tensor, shape;
+  g_autoptr (GPtrArray) dim = NULL;
+
+  g_assert_cmpuint (infos->len, >, (guint) index);
+  info = span (*(Field *) infos->pdata[index]);
+  g_assert_true (string_is (one_of (info, 1), name));
+  tensor = span (one_of (span (one_of (info, 2)), 1));
+  g_assert_cmpuint (one_of (tensor, 1).value, ==, (guint64) elem_type);
+  shape = span (one_of (tensor, 2));
+  dim = all_of (shape, 1);
+  g_assert_cmpuint (dim->len, ==, (guint) n_dims + 1);
+  g_assert_true (string_is (one_of (span (*(Field *) dim->pdata[0]), 2), "batch"));
+  for (int i = 0; i < n_dims; i++)
+    g_assert_true (string_is (one_of (span (*(Field *) dim->pdata[i + 1]), 2), dims[i]));
 }
 
 static TlModel *
@@ -456,6 +484,131 @@ test_onnx_recurrent_structure (void)
   g_assert_true (g_ptr_array_find_with_equal_func (ops, "Gather", g_str_equal, NULL));
 }
 
+/* n-gram features of 8 words (ids 2..9, a table of 10 rows) in bags of `terms` slots */
+static JsonNode *
+ngram_preprocessing (int n_words, int terms)
+{
+  g_autoptr (GString) s = g_string_new ("{\"kind\": \"text\", \"features\": \"ngrams\", \"class_names\": [],"
+                                        " \"ngrams\": {\"ngram_max\": 1, \"max_features\": 0, \"min_df\": 1,"
+                                        " \"hash_size\": 0, \"sublinear_tf\": true, \"use_idf\": true,");
+  g_string_append_printf (s, " \"max_terms\": %d, \"terms\": [", terms);
+  for (int i = 0; i < n_words; i++)
+    g_string_append_printf (s, "%s\"w%d\"", i ? ", " : "", i);
+  g_string_append (s, "], \"idf\": [0");
+  for (int i = 1; i < n_words + 2; i++)
+    g_string_append (s, ", 1.5");
+  g_string_append (s, "]}}");
+  return json_from_string (s->str, NULL);
+}
+
+static void
+test_onnx_bag_structure (void)
+{
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 10, .embed_dim = 4 },
+    { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_DENSE, .units = 2 },
+  };
+  const char *expected_ops[] = { "Greater", "Less", "And", "Where", "Gather", "Unsqueeze", "Mul",
+                                 "ReduceSum", "Relu", "Gemm", "Softmax" };
+  g_autoptr (TlModel) model = build (2, (int[]) { 2, 6 }, specs, G_N_ELEMENTS (specs));
+  g_autoptr (JsonNode) prep = ngram_preprocessing (8, 6);
+  TlLayer *bag = tl_model_layer (model, 0);
+  g_autofree char *tname = g_strdup_printf ("%s.weight", bag->name);
+  g_auto (Onnx) o = { 0 };
+  g_autoptr (GPtrArray) ops = NULL;
+  g_autoptr (GArray) dims = NULL;
+  const float *table;
+  Span node;
+
+  onnx_read_with (&o, model, NULL, prep);
+  assert_symbolic_value_info (o.graph, G_INPUT, 0, "ids", 7, 1, (const char *[]) { "terms" });
+  assert_symbolic_value_info (o.graph, G_INPUT, 1, "weights", 1, 1, (const char *[]) { "terms" });
+  {
+    g_autoptr (GPtrArray) graph_inputs = all_of (o.graph, G_INPUT);
+    g_assert_cmpuint (graph_inputs->len, ==, 2);
+  }
+  assert_value_info (o.graph, G_OUTPUT, 0, "logits", 1, 1, (int[]) { 2 });
+
+  ops = op_types (&o);
+  g_assert_cmpuint (ops->len, ==, G_N_ELEMENTS (expected_ops));
+  for (guint i = 0; i < ops->len; i++)
+    g_assert_cmpstr (ops->pdata[i], ==, expected_ops[i]);
+  g_assert_true (find_node (&o, "ReduceSum", &node));
+  g_assert_cmpint (node_int_attr (node, "keepdims"), ==, 0);
+
+  /* the table as PyTorch's EmbeddingBag holds it, row 0 (empty slots, unknown ids) zero */
+  table = initializer (&o, tname, &dims);
+  g_assert_cmpuint (dims->len, ==, 2);
+  g_assert_cmpint (g_array_index (dims, gint64, 0), ==, 10);
+  g_assert_cmpint (g_array_index (dims, gint64, 1), ==, 4);
+  for (int d = 0; d < 4; d++)
+    g_assert_cmpfloat (table[d], ==, 0.0f);
+  g_assert_cmpmem (table + 4, 9 * 4 * sizeof (float), bag->params[0].value->data + 4, 9 * 4 * sizeof (float));
+}
+
+/* A bag whose table or size disagrees with the n-gram features is refused. */
+static void
+test_onnx_bag_errors (void)
+{
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 10, .embed_dim = 4 },
+    { .kind = TL_LAYER_DENSE, .units = 2 },
+  };
+  const TlLayerSpec inner[] = {
+    { .kind = TL_LAYER_GRU, .units = 5, .return_sequences = TRUE },
+    { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 10, .embed_dim = 4 },
+    { .kind = TL_LAYER_DENSE, .units = 2 },
+  };
+  g_autoptr (TlModel) model = build (2, (int[]) { 2, 6 }, specs, G_N_ELEMENTS (specs));
+  g_autoptr (TlModel) second = build (2, (int[]) { 2, 3 }, inner, G_N_ELEMENTS (inner));
+  g_autoptr (JsonNode) fits = ngram_preprocessing (8, 6);
+  g_autoptr (JsonNode) fewer = ngram_preprocessing (7, 6);
+  g_autoptr (JsonNode) more = ngram_preprocessing (300, 6);
+  g_autoptr (JsonNode) longer = ngram_preprocessing (8, 12);
+  g_autoptr (JsonNode) sequence = json_from_string ("{\"kind\": \"text\", \"max_len\": 6, "
+                                                    "\"vocabulary\": [\"<pad>\", \"<unk>\", \"a\"]}", NULL);
+  g_autoptr (JsonNode) hashed = json_from_string ("{\"kind\": \"text\", \"features\": \"ngrams\", \"ngrams\": "
+                                                  "{\"hash_size\": 9, \"max_terms\": 6}}", NULL);
+  g_autoptr (JsonNode) other = json_from_string ("{\"steps\": 6}", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  bytes = tl_onnx_serialize (model, NULL, fits, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = tl_onnx_serialize (model, NULL, hashed, &error);      /* ids 1..9 */
+  g_assert_no_error (error);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = tl_onnx_serialize (model, NULL, other, &error);       /* not Transfer Lab's: nothing to compare */
+  g_assert_no_error (error);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  g_assert_null (tl_onnx_serialize (model, NULL, fewer, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "table of 10 rows"));
+  g_assert_nonnull (strstr (error->message, "ids 0 to 8, 9 rows"));
+  g_clear_error (&error);
+  g_assert_null (tl_onnx_serialize (model, NULL, more, &error));
+  g_assert_nonnull (strstr (error->message, "302 rows"));
+  g_clear_error (&error);
+  g_assert_null (tl_onnx_serialize (model, NULL, longer, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "bags of 6 terms"));
+  g_assert_nonnull (strstr (error->message, "max_terms"));
+  g_clear_error (&error);
+  g_assert_null (tl_onnx_serialize (model, NULL, sequence, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "reads bags of n-grams"));
+  g_clear_error (&error);
+
+  /* the bag reads the graph's inputs: it cannot sit behind another layer */
+  g_assert_null (tl_onnx_serialize (second, NULL, NULL, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "only be the first layer"));
+}
+
 static void
 test_onnx_errors (void)
 {
@@ -509,5 +662,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx/mlp-structure", test_onnx_mlp_structure);
   g_test_add_func ("/onnx/recurrent-structure", test_onnx_recurrent_structure);
   g_test_add_func ("/onnx/errors", test_onnx_errors);
+  g_test_add_func ("/onnx/bag-structure", test_onnx_bag_structure);
+  g_test_add_func ("/onnx/bag-errors", test_onnx_bag_errors);
   return g_test_run ();
 }

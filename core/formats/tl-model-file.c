@@ -645,6 +645,104 @@ load_weights (const char *path, TlModel *model, const TlModelInfo *info, const g
   return TRUE;
 }
 
+/* A member that is a string, or NULL (whatever else it is). */
+static const char *
+string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/* A member that is a whole number, or -1. */
+static gint64
+int_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return -1;
+  return json_node_get_int (n);
+}
+
+/* Rows of the table the n-gram features address (ids 0 .. rows - 1), as
+ * tl_ngram_features_from_json counts them: a hashing size plus the empty
+ * slot, or the terms plus the empty and unknown slots; -1 when neither is there. */
+static gint64
+ngram_rows (JsonObject *ngrams)
+{
+  gint64 hash_size = int_member (ngrams, "hash_size");
+  JsonNode *terms = json_object_get_member (ngrams, "terms");
+
+  if (hash_size > 0)
+    return hash_size + 1;
+  if (terms != NULL && JSON_NODE_HOLDS_ARRAY (terms))
+    return (gint64) json_array_get_length (json_node_get_array (terms)) + 2;
+  return -1;
+}
+
+gboolean
+tl_model_check_preprocessing (TlModel *model, JsonNode *preprocessing, GError **error)
+{
+  TlLayer *bag;
+  JsonObject *o, *ngrams;
+  JsonNode *ngrams_node;
+  const char *kind, *features;
+  gint64 rows, max_terms;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  if (tl_model_n_layers (model) == 0 || tl_model_layer (model, 0)->spec.kind != TL_LAYER_EMBEDDING_BAG)
+    return TRUE;
+  bag = tl_model_layer (model, 0);
+  /* no preprocessing ({} or none), or not one of Transfer Lab's: nothing to compare */
+  if (preprocessing == NULL || !JSON_NODE_HOLDS_OBJECT (preprocessing))
+    return TRUE;
+  o = json_node_get_object (preprocessing);
+  if ((kind = string_member (o, "kind")) == NULL)
+    return TRUE;
+
+  features = string_member (o, "features");
+  ngrams_node = json_object_get_member (o, "ngrams");
+  if (!g_str_equal (kind, "text") || g_strcmp0 (features, "ngrams") != 0 ||
+      ngrams_node == NULL || !JSON_NODE_HOLDS_OBJECT (ngrams_node))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "layer %s (embedding_bag) reads bags of n-grams, but the preprocessing makes %s %s "
+                   "features: the model and its preprocessing do not belong together",
+                   bag->name, kind, features ? features : "(no n-gram)");
+      return FALSE;
+    }
+  ngrams = json_node_get_object (ngrams_node);
+  rows = ngram_rows (ngrams);
+  if (rows != bag->spec.vocab_size)
+    {
+      if (rows < 0)
+        g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                     "layer %s (embedding_bag) has a table of %d rows, but the preprocessing's n-gram "
+                     "features have neither “terms” nor a “hash_size”", bag->name, bag->spec.vocab_size);
+      else
+        g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                     "layer %s (embedding_bag) has a table of %d rows (vocab_size), but the preprocessing's "
+                     "n-gram vocabulary gives ids 0 to %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " rows: "
+                     "the model and its preprocessing do not belong together",
+                     bag->name, bag->spec.vocab_size, rows - 1, rows);
+      return FALSE;
+    }
+  max_terms = int_member (ngrams, "max_terms");
+  if (max_terms != bag->in_shape[1])
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "layer %s (embedding_bag) takes bags of %d terms, but the preprocessing writes "
+                   "%" G_GINT64_FORMAT " (“max_terms”): the model and its preprocessing do not belong together",
+                   bag->name, bag->in_shape[1], max_terms);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 TlModel *
 tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
 {
@@ -688,6 +786,8 @@ tl_model_file_load (const char *path, TlModelInfo **info_out, GError **error)
   if ((int) g_strv_length (info->labels) != tl_model_n_outputs (model))
     return file_error (error, TL_ERROR_PARSE, path, "%u labels for a model with %d outputs",
                        g_strv_length (info->labels), tl_model_n_outputs (model)), NULL;
+  if (!tl_model_check_preprocessing (model, info->preprocessing, &local))
+    return file_error (error, local->code, path, "%s", local->message), NULL;
 
   if (!load_weights (path, model, info, data, error))
     return NULL;

@@ -49,6 +49,13 @@ TlModel     *tl_model_file_load         (const char *path, TlModelInfo **info_ou
 /* Reads and checks the header only (sizes, offsets, metadata), without the weights. */
 TlModelInfo *tl_model_file_read_header  (const char *path, GError **error);
 
+/* Refuses a model whose input layer disagrees with the preprocessing stored
+ * beside it: an embedding_bag whose table rows (vocab_size) are not the n-gram
+ * features' ids, or whose bag size is not their max_terms, or n-gram bags read
+ * from other features. Without preprocessing (NULL, {} or no "kind") there is
+ * nothing to compare. */
+gboolean     tl_model_check_preprocessing (TlModel *model, JsonNode *preprocessing, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlModelInfo, tl_model_info_free)
 
 G_END_DECLS

@@ -118,6 +118,13 @@ void
 tl_onnx_write_value_info (GByteArray *graph, guint32 field, const char *name, int elem_type,
                 int sample_ndim, const int *sample_shape)
 {
+  tl_onnx_write_value_info_named (graph, field, name, elem_type, sample_ndim, sample_shape, NULL);
+}
+
+void
+tl_onnx_write_value_info_named (GByteArray *graph, guint32 field, const char *name, int elem_type,
+                                int sample_ndim, const int *sample_shape, const char *const *dim_names)
+{
   g_autoptr (GByteArray) info = g_byte_array_new ();
   g_autoptr (GByteArray) type = g_byte_array_new ();
   g_autoptr (GByteArray) tensor = g_byte_array_new ();
@@ -129,7 +136,10 @@ tl_onnx_write_value_info (GByteArray *graph, guint32 field, const char *name, in
   for (int i = 0; i < sample_ndim; i++)
     {
       g_autoptr (GByteArray) dim = g_byte_array_new ();
-      tl_pb_write_int (dim, DIM_VALUE, sample_shape[i]);
+      if (dim_names != NULL && dim_names[i] != NULL)
+        tl_pb_write_string (dim, DIM_PARAM, dim_names[i]);
+      else
+        tl_pb_write_int (dim, DIM_VALUE, sample_shape[i]);
       tl_pb_write_message (shape, SHAPE_DIM, dim);
     }
   tl_pb_write_int (tensor, TENSOR_TYPE_ELEM_TYPE, elem_type);

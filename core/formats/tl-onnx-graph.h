@@ -89,6 +89,8 @@ typedef struct {
   const char *order;            /* int64 [batch, steps]: real steps first, in order */
   const char *carry;            /* int64 [batch, steps]: compacted step whose state step t shows */
   const char *started;          /* float [batch, steps, 1]: 1 once a real step has passed */
+  /* bag models: float [batch, terms], the weight of each term */
+  const char *bag_weights;
 } TlOnnxGraph;
 
 void        tl_onnx_graph_clear          (TlOnnxGraph *g);
@@ -111,6 +113,11 @@ const char *tl_onnx_add_int64_initializer (TlOnnxGraph *g, const char *name, int
 /* A ValueInfoProto [batch, sample_shape...] with a symbolic batch, as field `field` of graph. */
 void        tl_onnx_write_value_info     (GByteArray *graph, guint32 field, const char *name, int elem_type,
                                           int sample_ndim, const int *sample_shape);
+/* The same with some sample dimensions symbolic: dim_names[i], when not NULL,
+ * names dimension i instead of its size. */
+void        tl_onnx_write_value_info_named (GByteArray *graph, guint32 field, const char *name, int elem_type,
+                                            int sample_ndim, const int *sample_shape,
+                                            const char *const *dim_names);
 void        tl_onnx_write_metadata       (GByteArray *model, const char *key, const char *value);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TlOnnxGraph, tl_onnx_graph_clear)

@@ -7,6 +7,7 @@
 
 #include "tl-atomic-file.h"
 #include "tl-error.h"
+#include "tl-model-file.h"
 #include "tl-onnx-graph.h"
 #include "tl-onnx.h"
 #include "tl-protobuf.h"
@@ -146,30 +147,71 @@ emit_maxpool2d (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want
   return out;
 }
 
+/* The table with row 0 zeroed: what padding and ids outside the table read. */
+static const char *
+zero_row_table (TlOnnxGraph *g, TlLayer *layer, GError **error)
+{
+  TlParam *p = tl_layer_find_param (layer, "weight");
+  g_autofree float *table = NULL;
+
+  if (p == NULL || p->value->ndim != 2 || p->value->shape[0] != layer->spec.vocab_size)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "layer %s has no table “weight” of %d rows", layer->name, layer->spec.vocab_size);
+      return NULL;
+    }
+  table = g_memdup2 (p->value->data, p->value->size * sizeof (float));
+  memset (table, 0, p->value->shape[1] * sizeof (float));
+  return tl_onnx_add_float_initializer (g, tl_onnx_graph_name (g, "%s.weight", layer->name), 2,
+                                        DIMS (p->value->shape[0], p->value->shape[1]), table);
+}
+
 static const char *
 emit_embedding (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GError **error)
 {
   const char *w, *out;
   GByteArray *node;
 
-  TlParam *p = tl_layer_find_param (layer, "weight");
-  g_autofree float *table = NULL;
-
-  if (p == NULL || p->value->ndim != 2)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                   "layer %s has no embedding table “weight”", layer->name);
-      return NULL;
-    }
   /* row 0 is what padding and unknown ids read: zero, as the model's Embedding gives */
-  table = g_memdup2 (p->value->data, p->value->size * sizeof (float));
-  memset (table, 0, p->value->shape[1] * sizeof (float));
-  w = tl_onnx_add_float_initializer (g, tl_onnx_graph_name (g, "%s.weight", layer->name), 2,
-                             DIMS (p->value->shape[0], p->value->shape[1]), table);
+  if (!(w = zero_row_table (g, layer, error)))
+    return NULL;
   out = layer_value (g, layer, want, "out");
   node = tl_onnx_node_new (g, layer->name, "Gather", NAMES (w, in), NAMES (out));
   tl_onnx_node_attr_int (node, "axis", 0);
   tl_onnx_graph_add_node (g, node);
+  return out;
+}
+
+/* rows [batch, terms] (ids already mapped into the table) and g->bag_weights
+ * [batch, terms] -> out[b] = sum_k weights[b, k] * table[rows[b, k]], as
+ * torch.nn.EmbeddingBag(mode="sum") with per_sample_weights: Gather, Mul, ReduceSum. */
+static const char *
+emit_embedding_bag (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GError **error)
+{
+  const char *w, *out, *gathered, *w3, *weighted;
+  GByteArray *node;
+
+  if (g->bag_weights == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   "layer %s: an embedding_bag can only be the first layer", layer->name);
+      return NULL;
+    }
+  if (!(w = zero_row_table (g, layer, error)))
+    return NULL;
+  gathered = tl_onnx_graph_name (g, "%s/rows", layer->name);
+  w3 = tl_onnx_graph_name (g, "%s/weights3", layer->name);
+  weighted = tl_onnx_graph_name (g, "%s/weighted", layer->name);
+  out = layer_value (g, layer, want, "out");
+  node = tl_onnx_node_new (g, layer->name, "Gather", NAMES (w, in), NAMES (gathered));
+  tl_onnx_node_attr_int (node, "axis", 0);
+  tl_onnx_graph_add_node (g, node);
+  tl_onnx_graph_op (g, layer->name, "Unsqueeze", NAMES (g->bag_weights, "const/axis2"), NAMES (w3));
+  tl_onnx_graph_op (g, layer->name, "Mul", NAMES (gathered, w3), NAMES (weighted));
+  node = tl_onnx_node_new (g, layer->name, "ReduceSum", NAMES (weighted, "const/axis1"), NAMES (out));
+  tl_onnx_node_attr_int (node, "keepdims", 0);
+  tl_onnx_graph_add_node (g, node);
+  g->bag_weights = NULL;
   return out;
 }
 
@@ -385,6 +427,8 @@ emit_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GE
       return emit_maxpool2d (g, layer, in, want, error);
     case TL_LAYER_EMBEDDING:
       return emit_embedding (g, layer, in, want, error);
+    case TL_LAYER_EMBEDDING_BAG:
+      return emit_embedding_bag (g, layer, in, want, error);
     case TL_LAYER_LSTM:
     case TL_LAYER_GRU:
       return emit_recurrent (g, layer, in, want, error);
@@ -414,6 +458,25 @@ add_constants (TlOnnxGraph *g)
   tl_onnx_add_float_initializer (g, "const/one_f", 0, NULL, &one);
   tl_onnx_add_float_initializer (g, "const/zero_f", 0, NULL, &zero_f);
   tl_onnx_add_float_initializer (g, "const/lowest_f", 0, NULL, &lowest);
+}
+
+/* ids outside the table (below 1, or vocab and up) read the zero row 0, as
+ * the model's Embedding and embedding_bag do. */
+static const char *
+table_rows (TlOnnxGraph *g, const char *scope, const char *ids, int vocab)
+{
+  const char *size = tl_onnx_graph_name (g, "%s/vocab_size", scope);
+  const char *above = tl_onnx_graph_name (g, "%s/above_zero", scope);
+  const char *below = tl_onnx_graph_name (g, "%s/below_vocab", scope);
+  const char *in_table = tl_onnx_graph_name (g, "%s/in_table", scope);
+  const char *rows = tl_onnx_graph_name (g, "%s/rows", scope);
+
+  tl_onnx_add_int64_initializer (g, size, 0, NULL, (const gint64[]) { vocab });
+  tl_onnx_graph_op (g, scope, "Greater", NAMES (ids, "const/zero_i64"), NAMES (above));
+  tl_onnx_graph_op (g, scope, "Less", NAMES (ids, size), NAMES (below));
+  tl_onnx_graph_op (g, scope, "And", NAMES (above, below), NAMES (in_table));
+  tl_onnx_graph_op (g, scope, "Where", NAMES (in_table, ids, "const/zero_i64"), NAMES (rows));
+  return rows;
 }
 
 /* Token ids [batch, T] -> the mask of real tokens (id 0 is padding) and, when
@@ -476,13 +539,17 @@ emit_token_input (TlOnnxGraph *g, const char *ids, int steps, int vocab, gboolea
       tl_onnx_graph_op (g, "tokens", "Unsqueeze", NAMES ("tokens/started2", "const/axis2"), NAMES (g->started));
     }
 
-  /* ids outside the table read the zero padding row, as the model's Embedding does */
-  tl_onnx_add_int64_initializer (g, "tokens/vocab_size", 0, NULL, (const gint64[]) { vocab });
-  tl_onnx_graph_op (g, "tokens", "Greater", NAMES (ids, "const/zero_i64"), NAMES ("tokens/above_zero"));
-  tl_onnx_graph_op (g, "tokens", "Less", NAMES (ids, "tokens/vocab_size"), NAMES ("tokens/below_vocab"));
-  tl_onnx_graph_op (g, "tokens", "And", NAMES ("tokens/above_zero", "tokens/below_vocab"), NAMES ("tokens/in_table"));
-  tl_onnx_graph_op (g, "tokens", "Where", NAMES ("tokens/in_table", ids, "const/zero_i64"), NAMES ("tokens/rows"));
-  return "tokens/rows";
+  return table_rows (g, "tokens", ids, vocab);
+}
+
+/* The bag's two inputs: term ids int64 [batch, terms] and their weights float
+ * [batch, terms], any number of terms. Returns the rows to look up; the
+ * weights wait in g->bag_weights for the embedding_bag. */
+static const char *
+emit_bag_input (TlOnnxGraph *g, const char *ids, const char *weights, int vocab)
+{
+  g->bag_weights = weights;
+  return table_rows (g, "bag", ids, vocab);
 }
 
 static char *
@@ -502,7 +569,7 @@ labels_json (const char *const *labels)
 }
 
 static gboolean
-check_exportable (TlModel *model, const char *const *labels, GError **error)
+check_exportable (TlModel *model, const char *const *labels, JsonNode *preprocessing, GError **error)
 {
   int n = tl_model_n_layers (model);
   gsize bytes = 0;
@@ -528,6 +595,12 @@ check_exportable (TlModel *model, const char *const *labels, GError **error)
                        "layer %s: an Embedding can only be the first layer", layer->name);
           return FALSE;
         }
+      if (i > 0 && layer->spec.kind == TL_LAYER_EMBEDDING_BAG)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                       "layer %s: an embedding_bag can only be the first layer", layer->name);
+          return FALSE;
+        }
       bytes += tl_layer_param_count (layer) * sizeof (float) * 2;
     }
   if (bytes > MAX_MODEL_BYTES)
@@ -537,7 +610,7 @@ check_exportable (TlModel *model, const char *const *labels, GError **error)
                    bytes / 2 / (1024 * 1024));
       return FALSE;
     }
-  return TRUE;
+  return tl_model_check_preprocessing (model, preprocessing, error);
 }
 
 GBytes *
@@ -550,6 +623,7 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   g_autofree char *doc = NULL;
   const gboolean tokens = tl_model_takes_tokens (model);
   const int n = tl_model_n_layers (model);
+  const gboolean bag = n > 0 && tl_model_layer (model, 0)->spec.kind == TL_LAYER_EMBEDDING_BAG;
   gboolean recurrent = FALSE;
   const int *out_shape;
   int out_ndim, end;
@@ -558,7 +632,7 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_exportable (model, labels, error))
+  if (!check_exportable (model, labels, preprocessing, error))
     return NULL;
 
   g.nodes = g_byte_array_new ();
@@ -574,6 +648,8 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   if (tokens)
     x = emit_token_input (&g, x, model->in_shape[0], tl_model_layer (model, 0)->spec.vocab_size,
                           recurrent);
+  else if (bag)
+    x = emit_bag_input (&g, "ids", "weights", tl_model_layer (model, 0)->spec.vocab_size);
 
   /* a final Softmax layer makes "probabilities"; its input is "logits" */
   end = tl_model_layer (model, n - 1)->spec.kind == TL_LAYER_SOFTMAX ? n - 1 : n;
@@ -599,8 +675,16 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   g_byte_array_append (graph, g.nodes->data, g.nodes->len);
   tl_pb_write_string (graph, GRAPH_NAME, "transfer-lab");
   g_byte_array_append (graph, g.initializers->data, g.initializers->len);
-  tl_onnx_write_value_info (graph, GRAPH_INPUT, "input", tokens ? DTYPE_INT64 : DTYPE_FLOAT,
-                  model->in_ndim, model->in_shape);
+  if (bag)
+    {
+      /* any number of terms: the sum does not depend on how many empty slots pad it */
+      const char *const terms[] = { "terms" };
+      tl_onnx_write_value_info_named (graph, GRAPH_INPUT, "ids", DTYPE_INT64, 1, &model->in_shape[1], terms);
+      tl_onnx_write_value_info_named (graph, GRAPH_INPUT, "weights", DTYPE_FLOAT, 1, &model->in_shape[1], terms);
+    }
+  else
+    tl_onnx_write_value_info (graph, GRAPH_INPUT, "input", tokens ? DTYPE_INT64 : DTYPE_FLOAT,
+                              model->in_ndim, model->in_shape);
   out_shape = tl_model_out_shape (model, &out_ndim);
   tl_onnx_write_value_info (graph, GRAPH_OUTPUT, "logits", DTYPE_FLOAT, out_ndim, out_shape);
   tl_onnx_write_value_info (graph, GRAPH_OUTPUT, "probabilities", DTYPE_FLOAT, out_ndim, out_shape);
@@ -610,10 +694,13 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   tl_pb_write_string (onnx, MODEL_PRODUCER_NAME, "transfer-lab");
   tl_pb_write_string (onnx, MODEL_PRODUCER_VERSION, PACKAGE_VERSION);
   tl_pb_write_int (onnx, MODEL_MODEL_VERSION, 1);
-  doc = g_strdup_printf ("Input \"input\": %s. Outputs \"logits\" and \"probabilities\" "
+  doc = g_strdup_printf ("%s. Outputs \"logits\" and \"probabilities\" "
                          "(softmax over the last axis).",
-                         tokens ? "int64 token ids [batch, steps], 0 is padding"
-                                : "float32 [batch, ...] after the preprocessing in the metadata");
+                         bag ? "Inputs \"ids\": int64 n-gram ids [batch, terms], 0 is an empty slot; "
+                               "\"weights\": float32 [batch, terms], each id's TF-IDF weight "
+                               "(the preprocessing in the metadata lists the n-grams and their idf)"
+                         : tokens ? "Input \"input\": int64 token ids [batch, steps], 0 is padding"
+                                  : "Input \"input\": float32 [batch, ...] after the preprocessing in the metadata");
   tl_pb_write_string (onnx, MODEL_DOC_STRING, doc);
   tl_pb_write_message (onnx, MODEL_GRAPH, graph);
   opset = g_byte_array_new ();

@@ -14,7 +14,11 @@ G_BEGIN_DECLS
  *
  * The graph takes one input, "input": float [batch, in_shape...], or int64
  * token ids [batch, steps] when the model starts with an Embedding (id 0 is
- * padding, wherever it stands). It gives two outputs: "logits" and
+ * padding, wherever it stands). A model that starts with an embedding_bag
+ * takes two instead: "ids", int64 n-gram ids [batch, terms], and "weights",
+ * float [batch, terms], any number of terms (id 0 is an empty slot); its
+ * table must match the n-gram features of preprocessing when that has them.
+ * It gives two outputs: "logits" and
  * "probabilities" (a softmax over the last axis; when the model ends with a
  * Softmax layer, "logits" is that layer's input). Recurrent layers and 1-D
  * pools skip padded steps as the model does. labels (NULL-terminated, one per

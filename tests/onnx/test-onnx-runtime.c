@@ -8,6 +8,7 @@
 
 #include "tl-model.h"
 #include "tl-onnx.h"
+#include "tl-preprocess.h"
 #include "tl-rng.h"
 
 /* Exported models run by ONNX Runtime (onnxruntime-node) must give what the
@@ -77,26 +78,71 @@ prepare_runtime (void)
   }
 }
 
+/* One input of run_onnx.mjs: {"type": ..., "dims": [...], "data": [...]}. */
+static void
+append_tensor (GString *s, const float *data, int ndim, const int *shape, gboolean int64)
+{
+  gsize size = 1;
+
+  g_string_append_printf (s, "{\"type\": \"%s\", \"dims\": [", int64 ? "int64" : "float32");
+  for (int i = 0; i < ndim; i++)
+    {
+      g_string_append_printf (s, "%s%d", i ? ", " : "", shape[i]);
+      size *= shape[i];
+    }
+  g_string_append (s, "], \"data\": [");
+  for (gsize i = 0; i < size; i++)
+    {
+      if (int64)
+        g_string_append_printf (s, "%s%d", i ? "," : "", (int) data[i]);
+      else
+        g_string_append_printf (s, "%s%.9g", i ? "," : "", data[i]);
+    }
+  g_string_append (s, "]}");
+}
+
 static void
 write_input (const char *path, const TlTensor *x, gboolean tokens)
 {
   g_autoptr (GString) s = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
 
-  g_string_append_printf (s, "{\"type\": \"%s\", \"dims\": [", tokens ? "int64" : "float32");
-  for (int i = 0; i < x->ndim; i++)
-    g_string_append_printf (s, "%s%d", i ? ", " : "", x->shape[i]);
-  g_string_append (s, "], \"data\": [");
-  for (gsize i = 0; i < x->size; i++)
-    {
-      if (tokens)
-        g_string_append_printf (s, "%s%d", i ? "," : "", (int) x->data[i]);
-      else
-        g_string_append_printf (s, "%s%.9g", i ? "," : "", x->data[i]);
-    }
-  g_string_append (s, "]}\n");
+  append_tensor (s, x->data, x->ndim, x->shape, tokens);
+  g_string_append (s, "\n");
   g_file_set_contents (path, s->str, s->len, &error);
   g_assert_no_error (error);
+}
+
+/* A batch of bags [batch, 2, K] (ids, then weights, as the model takes them)
+ * as the exported graph's two inputs, "ids" int64 [batch, terms] and
+ * "weights" float [batch, terms], keeping the first `terms` slots of each. */
+static void
+write_bag_input (const char *path, const TlTensor *x, int terms)
+{
+  const int batch = x->shape[0], K = x->shape[2];
+  g_autofree float *ids = g_new (float, (gsize) batch * terms);
+  g_autofree float *weights = g_new (float, (gsize) batch * terms);
+  g_autoptr (GString) s = g_string_new ("{\"inputs\": {\"ids\": ");
+  g_autoptr (GError) error = NULL;
+
+  for (int b = 0; b < batch; b++)
+    for (int k = 0; k < terms; k++)
+      {
+        ids[b * terms + k] = x->data[(gsize) b * 2 * K + k];
+        weights[b * terms + k] = x->data[(gsize) b * 2 * K + K + k];
+      }
+  append_tensor (s, ids, 2, (int[]) { batch, terms }, TRUE);
+  g_string_append (s, ", \"weights\": ");
+  append_tensor (s, weights, 2, (int[]) { batch, terms }, FALSE);
+  g_string_append (s, "}}\n");
+  g_file_set_contents (path, s->str, s->len, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+takes_bags (TlModel *model)
+{
+  return tl_model_layer (model, 0)->spec.kind == TL_LAYER_EMBEDDING_BAG;
 }
 
 /* Largest absolute difference between an ORT output and the expected values. */
@@ -139,7 +185,7 @@ softmax_rows (float *p, const float *x, int batch, int width)
 }
 
 static void
-check_with_onnx_checker (const char *model_path, int n_classes, gboolean tokens)
+check_with_onnx_checker (const char *model_path, int n_classes, gboolean tokens, gboolean bags)
 {
   g_autofree char *checker = source_path ("check_onnx.py");
   const char *python = g_getenv ("TL_PYTHON") ? g_getenv ("TL_PYTHON") : "/usr/bin/python3";
@@ -167,40 +213,103 @@ check_with_onnx_checker (const char *model_path, int n_classes, gboolean tokens)
                    ==, TL_ONNX_OPSET);
   g_assert_cmpstr (json_object_get_string_member (summary, "producer_name"), ==, "transfer-lab");
   inputs = json_object_get_object_member (summary, "inputs");
-  g_assert_cmpuint (json_object_get_size (inputs), ==, 1);
-  input = json_object_get_object_member (inputs, "input");
-  g_assert_nonnull (input);
-  g_assert_cmpint (json_object_get_int_member (input, "elem_type"), ==, tokens ? 7 : 1);
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (input, "dims"), 0),
-                   ==, "batch");
+  if (bags)
+    {
+      /* ids int64 [batch, terms], weights float [batch, terms] */
+      static const char *const names[] = { "ids", "weights" };
+      g_assert_cmpuint (json_object_get_size (inputs), ==, 2);
+      for (int i = 0; i < 2; i++)
+        {
+          JsonArray *dims;
+          input = json_object_get_object_member (inputs, names[i]);
+          g_assert_nonnull (input);
+          g_assert_cmpint (json_object_get_int_member (input, "elem_type"), ==, i == 0 ? 7 : 1);
+          dims = json_object_get_array_member (input, "dims");
+          g_assert_cmpuint (json_array_get_length (dims), ==, 2);
+          g_assert_cmpstr (json_array_get_string_element (dims, 0), ==, "batch");
+          g_assert_cmpstr (json_array_get_string_element (dims, 1), ==, "terms");
+        }
+      /* standard operators only: the sum of weighted rows as Gather, Mul, ReduceSum */
+      {
+        g_autoptr (GString) ops = g_string_new (" ");
+        JsonArray *list = json_object_get_array_member (summary, "ops");
+        for (guint i = 0; i < json_array_get_length (list); i++)
+          g_string_append_printf (ops, "%s ", json_array_get_string_element (list, i));
+        g_assert_nonnull (strstr (ops->str, " Gather "));
+        g_assert_nonnull (strstr (ops->str, " Mul "));
+        g_assert_nonnull (strstr (ops->str, " ReduceSum "));
+      }
+    }
+  else
+    {
+      g_assert_cmpuint (json_object_get_size (inputs), ==, 1);
+      input = json_object_get_object_member (inputs, "input");
+      g_assert_nonnull (input);
+      g_assert_cmpint (json_object_get_int_member (input, "elem_type"), ==, tokens ? 7 : 1);
+      g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (input, "dims"), 0),
+                       ==, "batch");
+    }
   g_assert_true (json_object_has_member (json_object_get_object_member (summary, "outputs"), "logits"));
   g_assert_true (json_object_has_member (json_object_get_object_member (summary, "outputs"),
                                          "probabilities"));
   metadata = json_object_get_object_member (summary, "metadata");
   labels = g_strdup_printf ("class%d", n_classes - 1);
   g_assert_nonnull (strstr (json_object_get_string_member (metadata, "labels"), labels));
-  g_assert_nonnull (strstr (json_object_get_string_member (metadata, "preprocessing"), "\"steps\""));
+  g_assert_nonnull (strstr (json_object_get_string_member (metadata, "preprocessing"),
+                           bags ? "\"ngrams\"" : "\"steps\""));
 }
 
-/* Exports `model`, runs it on `x` in ONNX Runtime and compares with the model. */
+/* Runs the exported model in ONNX Runtime on an input file. */
+static JsonObject *
+run_runtime (JsonParser *parser, const char *model_path, const char *input_path)
+{
+  g_autofree char *script = source_path ("run_onnx.mjs");
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *argv[] = { "node", script, modules_dir, model_path, input_path, NULL };
+
+  if (!run (argv, &out, &error))
+    g_error ("ONNX Runtime failed on %s: %s", model_path, error->message);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* Slots of a batch of bags past which every id is 0. */
+static int
+used_terms (const TlTensor *x)
+{
+  const int K = x->shape[2];
+  int used = 1;
+
+  for (int b = 0; b < x->shape[0]; b++)
+    for (int k = 0; k < K; k++)
+      if (x->data[(gsize) b * 2 * K + k] != 0.0f)
+        used = MAX (used, k + 1);
+  return used;
+}
+
+/* Exports `model` with `preprocessing` in its metadata (NULL: a stand-in),
+ * runs it on `x` in ONNX Runtime and compares with the model. Bags run twice:
+ * with every slot, and with the empty slots at the end cut off. */
 static void
-check_model (TlModel *model, const TlTensor *x, const char *tag)
+check_model_with (TlModel *model, const TlTensor *x, const char *tag, JsonNode *preprocessing)
 {
   const gboolean tokens = tl_model_takes_tokens (model);
+  const gboolean bags = takes_bags (model);
   const int n_classes = tl_model_n_outputs (model);
   const int batch = x->shape[0];
   const gboolean ends_softmax =
     tl_model_layer (model, tl_model_n_layers (model) - 1)->spec.kind == TL_LAYER_SOFTMAX;
   g_autofree char *model_path = g_strdup_printf ("%s/%s.onnx", work_dir, tag);
   g_autofree char *input_path = g_strdup_printf ("%s/%s.json", work_dir, tag);
-  g_autofree char *script = source_path ("run_onnx.mjs");
   g_autofree float *expected = NULL;
   g_autofree float *probs = NULL;
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (JsonNode) prep = json_from_string ("{\"steps\": 12, \"normalise\": [0.5, 0.25]}", NULL);
+  g_autoptr (JsonNode) stand_in = json_from_string ("{\"steps\": 12, \"normalise\": [0.5, 0.25]}", NULL);
+  JsonNode *prep = preprocessing ? preprocessing : stand_in;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree char *out = NULL;
   const TlTensor *y;
   JsonObject *result;
   double diff_logits = 0, diff_probs;
@@ -212,7 +321,7 @@ check_model (TlModel *model, const TlTensor *x, const char *tag)
   g_assert_true (tl_onnx_export (model, (const char *const *) labels->pdata, prep, model_path, &error));
   g_assert_no_error (error);
 
-  check_with_onnx_checker (model_path, n_classes, tokens);
+  check_with_onnx_checker (model_path, n_classes, tokens, bags);
 
   if (runtime_missing)
     {
@@ -229,23 +338,33 @@ check_model (TlModel *model, const TlTensor *x, const char *tag)
   else
     softmax_rows (probs, expected, batch, n_classes);
 
-  write_input (input_path, x, tokens);
-  {
-    const char *argv[] = { "node", script, modules_dir, model_path, input_path, NULL };
-    if (!run (argv, &out, &error))
-      g_error ("ONNX Runtime failed on %s: %s", model_path, error->message);
-  }
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  result = json_node_get_object (json_parser_get_root (parser));
+  for (int pass = 0; pass < (bags ? 2 : 1); pass++)
+    {
+      const int terms = bags ? (pass == 0 ? x->shape[2] : used_terms (x)) : 0;
 
-  if (!ends_softmax)
-    diff_logits = compare_output (result, "logits", expected, n, batch, n_classes);
-  diff_probs = compare_output (result, "probabilities", probs, n, batch, n_classes);
-  g_test_message ("%s: largest difference from the model: logits %.3g, probabilities %.3g",
-                  tag, diff_logits, diff_probs);
-  g_assert_cmpfloat (diff_logits, <=, TOLERANCE);
-  g_assert_cmpfloat (diff_probs, <=, TOLERANCE);
+      if (bags)
+        write_bag_input (input_path, x, terms);
+      else
+        write_input (input_path, x, tokens);
+      result = run_runtime (parser, model_path, input_path);
+      if (!ends_softmax)
+        diff_logits = compare_output (result, "logits", expected, n, batch, n_classes);
+      diff_probs = compare_output (result, "probabilities", probs, n, batch, n_classes);
+      if (bags)
+        g_test_message ("%s, %d of %d term slots: largest difference from the model: logits %.3g, "
+                        "probabilities %.3g", tag, terms, x->shape[2], diff_logits, diff_probs);
+      else
+        g_test_message ("%s: largest difference from the model: logits %.3g, probabilities %.3g",
+                        tag, diff_logits, diff_probs);
+      g_assert_cmpfloat (diff_logits, <=, TOLERANCE);
+      g_assert_cmpfloat (diff_probs, <=, TOLERANCE);
+    }
+}
+
+static void
+check_model (TlModel *model, const TlTensor *x, const char *tag)
+{
+  check_model_with (model, x, tag, NULL);
 }
 
 static TlTensor *
@@ -428,6 +547,107 @@ test_float_sequence (void)
   check_model (model, x, "float-sequence");
 }
 
+/* N-gram bags */
+
+static const char *const reviews[] = {
+  "a good book, not a bad book at all",
+  "the film was good and the book was better",
+  "not good: a bad film, a bad plot",
+  "good good good, the best book this year",
+  "bad acting and a bad film",
+  "the plot was not bad but the book was good",
+};
+
+/* N-gram features of the reviews: words and pairs of words, bags of `terms` slots. */
+static TlPreprocess *
+ngram_preprocess (int hash_size, int terms)
+{
+  g_autoptr (TlPreprocess) pre = tl_preprocess_new (TL_DATA_TEXT);
+  g_autoptr (TlNgramCounter) counter = NULL;
+  g_autoptr (GError) error = NULL;
+  TlNgramSettings s;
+
+  tl_ngram_settings_init (&s);
+  s.min_df = 1;
+  s.hash_size = hash_size;
+  s.max_terms = terms;
+  counter = tl_ngram_counter_new (&s);
+  for (gsize i = 0; i < G_N_ELEMENTS (reviews); i++)
+    {
+      g_auto (GStrv) tokens = tl_tokenize_strv (reviews[i]);
+      tl_ngram_counter_add (counter, (const char *const *) tokens, g_strv_length (tokens));
+    }
+  pre->ngrams = tl_ngram_counter_finish (counter, &error);
+  g_assert_no_error (error);
+  pre->text_column = g_strdup ("text");
+  return g_steal_pointer (&pre);
+}
+
+/* Bags of real texts as the preprocessing encodes them (one longer than the
+ * slots, one empty, one of unknown words), and by hand: ids outside the table,
+ * below 0, the unknown id 1, an empty slot with a weight, and slots out of order. */
+static TlTensor *
+bag_input (const TlPreprocess *pre)
+{
+  static const char *const texts[] = {
+    "a good book, not a bad book at all",
+    "the plot was not bad but the book was good and the film was better than the best book this year",
+    "",
+    "zebra quux",
+    "good",
+    "bad film",
+  };
+  const int K = pre->ngrams->settings.max_terms, V = pre->ngrams->n_ids;
+  const int batch = G_N_ELEMENTS (texts) + 2;
+  TlTensor *x = tl_tensor_new_empty ();
+  float *row;
+
+  tl_tensor_resize_batch (x, batch, 2, (int[]) { 2, K });
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    tl_preprocess_encode_text (pre, texts[i], x->data + i * 2 * K);
+  row = x->data + G_N_ELEMENTS (texts) * 2 * K;
+  memset (row, 0, sizeof (float) * 4 * K);
+  row[0] = 3, row[K + 0] = 0.5f;
+  row[1] = (float) (V + 4), row[K + 1] = 0.7f;     /* outside the table: nothing */
+  row[2] = -2, row[K + 2] = 0.9f;                  /* below 0: nothing */
+  row[3] = 1, row[K + 3] = 0.25f;                  /* the unknown entry's row */
+  row[4] = 0, row[K + 4] = 3.0f;                   /* an empty slot with a weight: nothing */
+  row[5] = (float) (V - 1), row[K + 5] = -1.5f;
+  row += 2 * K;
+  row[0] = 4, row[K + 0] = 0.1f;                   /* the same id twice, out of order */
+  row[1] = 2, row[K + 1] = 0.3f;
+  row[2] = 4, row[K + 2] = 0.6f;
+  return x;
+}
+
+/* The text-ngram preset over a vocabulary of n-grams, with its real preprocessing. */
+static void
+test_ngram (void)
+{
+  g_autoptr (TlPreprocess) pre = ngram_preprocess (0, 24);
+  g_autoptr (JsonNode) prep = tl_preprocess_to_json (pre);
+  g_autoptr (TlModel) model = preset (TL_PRESET_TEXT_NGRAM, 2, (int[]) { 2, 24 }, 3, pre->ngrams->n_ids);
+  g_autoptr (TlTensor) x = bag_input (pre);
+  check_model_with (model, x, "ngram", prep);
+}
+
+/* Hashed n-grams straight into a Dense and a final Softmax. */
+static void
+test_ngram_hashed (void)
+{
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 65, .embed_dim = 12 },
+    { .kind = TL_LAYER_TANH },
+    { .kind = TL_LAYER_DENSE, .units = 4 },
+    { .kind = TL_LAYER_SOFTMAX },
+  };
+  g_autoptr (TlPreprocess) pre = ngram_preprocess (64, 40);
+  g_autoptr (JsonNode) prep = tl_preprocess_to_json (pre);
+  g_autoptr (TlModel) model = stack (2, (int[]) { 2, 40 }, specs, G_N_ELEMENTS (specs));
+  g_autoptr (TlTensor) x = bag_input (pre);
+  check_model_with (model, x, "ngram-hashed", prep);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -449,6 +669,8 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx-runtime/sequence-order", test_sequence_order);
   g_test_add_func ("/onnx-runtime/other-layers", test_other_layers);
   g_test_add_func ("/onnx-runtime/float-sequence", test_float_sequence);
+  g_test_add_func ("/onnx-runtime/ngram", test_ngram);
+  g_test_add_func ("/onnx-runtime/ngram-hashed", test_ngram_hashed);
   status = g_test_run ();
 
   if (!g_getenv ("TL_KEEP_TEST_FILES"))
