@@ -17,7 +17,13 @@ TITLES = {
     "infer-cnn": "inference CNN",
     "infer-lstm": "inference LSTM",
     "tokenize": "20NG train.csv import+tokenize",
+    "text-news": "20NG text-ngram / tfidf+LinearSVC",
+    "text-kitchen": "books->kitchen 50/cl, transfer",
+    "text-electronics": "books->electronics 50/cl, transfer",
+    "text-dvd": "books->dvd 50/cl, transfer",
 }
+# sentiment: our pipeline's run -> the anchor's member it is set against
+SENTIMENT_PAIRS = (("transfer", "source_plus_target"), ("baseline", "scratch"))
 
 
 def load(out, name):
@@ -70,6 +76,40 @@ def fmt(v, spec, width):
     return (format(v, spec) if v is not None else "-").rjust(width)
 
 
+def text_table(out, cases, results):
+    """Transfer Lab's text commands against the scikit-learn anchor, in the main table's columns."""
+    print()
+    print("text: transfer-lab (ours) against the scikit-learn anchor (../shared/bench/sklearn_text_anchor.py)")
+    header = (f"{'case':34} {'ours':>9} {'sklearn':>9} {'ours/skl':>8} {'acc ours':>8} {'acc skl':>7} "
+              f"{'MB ours':>8} {'MB skl':>7}")
+    print(header)
+    print("-" * len(header))
+    for case in cases:
+        ours, mem_o, cpu_o = merge(out, case, "ours")
+        skl, mem_s, cpu_s = merge(out, case, "sklearn")
+        t_ours = ours.get("median") if ours else None
+        t_skl = skl.get("median") if skl else None
+        ratio = t_ours / t_skl if t_ours and t_skl else None
+        acc_o = ours.get("accuracy") if ours else None
+        acc_s = skl.get("accuracy") if skl else None
+        results["cases"][case] = {"ours": ours, "sklearn": skl, "ratio": ratio,
+                                  "peak_mb_ours": mem_o, "peak_mb_sklearn": mem_s,
+                                  "process_cpu_seconds_ours": cpu_o, "process_cpu_seconds_sklearn": cpu_s}
+        pct = lambda v: v * 100 if v is not None else None
+        print(f"{TITLES.get(case, case):34} {fmt(t_ours, '.1f', 9)} {fmt(t_skl, '.1f', 9)} {fmt(ratio, '.2f', 8)} "
+              f"{fmt(pct(acc_o), '.1f', 8)} {fmt(pct(acc_s), '.1f', 7)} {fmt(mem_o, '.0f', 8)} {fmt(mem_s, '.0f', 7)}")
+        if case == "text-news":
+            continue
+        # the other runs of the same command: accuracy only (one process times them all)
+        runs = (ours or {}).get("run_results", {})
+        rows = [("  baseline / scratch (50/class)", runs.get("baseline", {}).get("test_accuracy"),
+                 (skl or {}).get("scratch")),
+                ("  source only (skl), on target", None, (skl or {}).get("source_only")),
+                ("  pretrain (ours), on books test", runs.get("pretrain", {}).get("test_accuracy"), None)]
+        for label, a, b in rows:
+            print(f"{label:34} {'':>9} {'':>9} {'':>8} {fmt(pct(a), '.1f', 8)} {fmt(pct(b), '.1f', 7)}")
+
+
 def main():
     out, cases = sys.argv[1], sys.argv[2:]
     sgemm = load(out, "sgemm") or {}
@@ -103,6 +143,8 @@ def main():
               f"{'acc PT':>7} {'limit':>8} {'ours/lim':>8} {'/quiet':>7} {'MB ours':>8} {'MB PT':>7}")
     print(header)
     print("-" * len(header))
+    text_cases = [c for c in cases if c.startswith("text-")]
+    cases = [c for c in cases if not c.startswith("text-")]
     for case in cases:
         ours, mem_o, cpu_o = merge(out, case, "ours")
         pt, mem_p, cpu_p = merge(out, case, "pytorch")
@@ -149,12 +191,19 @@ def main():
               f"{fmt(acc_p * 100 if acc_p is not None else None, '.1f', 7)} "
               f"{fmt(limit, '.3f', 8)} {fmt(vs_limit, '.1f', 8)} {fmt(vs_quiet, '.1f', 7)} "
               f"{fmt(row['peak_mb_ours'], '.0f', 8)} {fmt(row['peak_mb_pytorch'], '.0f', 7)}{note}")
+    if text_cases:
+        text_table(out, text_cases, results)
     print()
     print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")
     print("targets: ratio of epoch times, ours / PyTorch; the mark after ours/inst. is against PyTorch as installed;")
     print("limit = the run's matrix-product FLOPs / the sgemm rate; ours/lim = how far from that limit;")
     print("/quiet = ours against the same FLOPs at threads x one core's CPU-clock sgemm rate (an unshared machine);")
     print("MB = peak resident memory of the whole process (/usr/bin/time -v).")
+    if text_cases:
+        print("text cases: wall time of each side's whole command (CSV reading, features, training, test pass;")
+        print("  for sentiment ours = pretrain + transfer + baseline, sklearn = its three fits); accuracy on the")
+        print("  test set (20NG: test.csv on both sides; sentiment: half of the target on each side, but our")
+        print("  experiment's seed-42 half and the anchor's seed-0 half are not the same reviews).")
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(f"written {os.path.join(out, 'results.json')}")

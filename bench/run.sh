@@ -2,9 +2,12 @@
 # Times Transfer Lab's training core against PyTorch on the same models, data and batch sizes,
 # prints a table and writes bench/out/results.json.
 #
-#   bench/run.sh [--quick] [--cases "mlp cnn ..."] [SHARED_DATA]
+#   bench/run.sh [--quick] [--text] [--cases "mlp cnn ..."] [SHARED_DATA]
 #
 # --quick: one run per case instead of the median of three.
+# --text: also the text cases (text-news text-kitchen text-electronics text-dvd; minutes, not
+#   seconds): the transfer-lab command against the scikit-learn anchor (python3-sklearn, installed
+#   with apt-get when missing and possible, else that side is skipped). --cases can name them too.
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE, its fastest setting here; the training cases also run
 # PyTorch as installed (OpenMP threads spinning between parallel regions), reported alongside.
@@ -17,18 +20,22 @@ PY=/usr/bin/python3            # Debian's python3-torch lives here, not in a pye
 THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
 CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize"
+TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
+WITH_TEXT=0
 SHARED="$ROOT/../shared/data"
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) RUNS=1 ;;
+    --text) WITH_TEXT=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
   shift
 done
+if [ "$WITH_TEXT" = 1 ]; then CASES="$CASES $TEXT_CASES"; fi
 
 for tool in meson ninja /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run tools/install-deps.sh" >&2; exit 1; }
@@ -41,6 +48,34 @@ if [ ! -d "$BUILD" ]; then
 fi
 ninja -C "$BUILD" bench/tl-bench >/dev/null
 BENCH="$BUILD/bench/tl-bench"
+
+# The text cases need the app (it links ui/, so GTK) and the scikit-learn anchor; without one of
+# them that side of the text cases is skipped, with the reason.
+APP="$BUILD/app/transfer-lab"
+ANCHOR=${TL_BENCH_ANCHOR:-$SHARED/../bench/sklearn_text_anchor.py}
+SKIP_OURS_TEXT=""
+SKIP_ANCHOR=""
+case " $CASES " in
+  *" text-"*)
+    mkdir -p "$BUILD/meson-logs"
+    if ! ninja -C "$BUILD" app/transfer-lab >"$BUILD/meson-logs/bench-app-build.txt" 2>&1; then
+      SKIP_OURS_TEXT="app/transfer-lab did not build (see $BUILD/meson-logs/bench-app-build.txt)"
+    fi
+    if [ ! -f "$ANCHOR" ]; then
+      SKIP_ANCHOR="no anchor script at $ANCHOR (set TL_BENCH_ANCHOR)"
+    elif ! "$PY" -c 'import sklearn' 2>/dev/null; then
+      # a benchmark-only dependency, so not in tools/install-deps.sh
+      echo "== $PY cannot import sklearn: installing python3-sklearn"
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y python3-sklearn >/dev/null 2>&1 || true
+      fi
+      "$PY" -c 'import sklearn' 2>/dev/null \
+        || SKIP_ANCHOR="$PY cannot import sklearn: apt-get install python3-sklearn (as root)"
+    fi
+    [ -z "$SKIP_OURS_TEXT" ] || echo "   text cases, our side skipped: $SKIP_OURS_TEXT" >&2
+    [ -z "$SKIP_ANCHOR" ] || echo "   text cases, sklearn side skipped: $SKIP_ANCHOR" >&2
+    ;;
+esac
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.time "$OUT"/*.err "$OUT"/*.txt
@@ -79,6 +114,20 @@ for c in $CASES; do
   echo "== $c"
   r=1
   while [ "$r" -le "$RUNS" ]; do
+    case "$c" in
+      text-*)
+        # wall time of each side's whole command; test accuracy from its own output files
+        case "$c" in
+          text-news) ours="news-ours $APP $SHARED $OUT/text-work/news"; skl="news-sklearn $ANCHOR $SHARED" ;;
+          *) t=${c#text-}
+             ours="sentiment-ours $APP $ROOT/data/experiments/sentiment.json $SHARED $t $OUT/text-work"
+             skl="sentiment-sklearn $ANCHOR $SHARED $t" ;;
+        esac
+        [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/text_case.py" $ours
+        [ -n "$SKIP_ANCHOR" ] || run "$c-sklearn.r$r" "$PY" "$ROOT/bench/text_case.py" $skl
+        r=$((r + 1))
+        continue ;;
+    esac
     run "$c-ours.r$r" "$BENCH" "$c" --runs 1 --seed "$r" --shared "$SHARED" --text "$TEXT"
     run "$c-pytorch.r$r" env OMP_WAIT_POLICY=PASSIVE "$PY" "$ROOT/bench/torch_bench.py" "$c" --runs 1 --seed "$r" \
         --threads "$THREADS" --shared "$SHARED" --text "$TEXT" --conv-padding "$PADDING"
