@@ -6,7 +6,10 @@ architecture, label names, preprocessing and provenance as JSON strings
 (docs/model-format.md). load() builds the same network from torch.nn modules
 with the same semantics: token id 0 is padding, recurrent layers leave their
 state unchanged on padded steps (wherever they stand), 1-D pools ignore them,
-and ids outside the vocabulary read a zero vector. save() writes it back.
+and ids outside the vocabulary read a zero vector. An embedding_bag (n-gram
+models) is nn.EmbeddingBag(mode="sum", padding_idx=0) with per_sample_weights:
+the model takes the application's bags [N, 2, terms] (ids as floats, then
+their weights), or model(ids, weights). save() writes it back.
 
     import transfer_lab_torch as tlt
     model, info = tlt.load("pretrained.safetensors")
@@ -104,6 +107,25 @@ class Embedding(nn.Embedding):
         return F.embedding(rows, self.weight, 0) * (rows != 0).unsqueeze(-1).to(self.weight.dtype)
 
 
+class EmbeddingBag(nn.EmbeddingBag):
+    """The weighted sum of the rows of a bag's ids, as the application's
+    embedding_bag: nn.EmbeddingBag(mode="sum", padding_idx=0) with
+    per_sample_weights. Id 0 (an empty slot) and ids outside the table add
+    nothing. Takes bags [N, 2, terms] (ids, then weights, as the application
+    stores them), or ids [N, terms] and weights [N, terms]."""
+
+    def __init__(self, vocab_size, embed_dim):
+        super().__init__(vocab_size, embed_dim, mode="sum", padding_idx=0)
+
+    def forward(self, x, per_sample_weights=None):
+        if per_sample_weights is None:
+            x, per_sample_weights = x[:, 0], x[:, 1]
+        ids = x.long()
+        rows = torch.where((ids >= 1) & (ids < self.num_embeddings), ids, torch.zeros_like(ids))
+        return F.embedding_bag(rows, self.weight, mode="sum", padding_idx=0,
+                               per_sample_weights=per_sample_weights.to(self.weight.dtype))
+
+
 def _run_masked(rnn, cls, x, mask, return_sequences):
     """Runs a batch-first one-layer recurrence over the real steps only (padded
     steps keep the state); a padded step's output is the state carried into it."""
@@ -194,6 +216,10 @@ def _layer(spec, shape):
         return nn.MaxPool2d(k, stride=s), [c, (h - k) // s + 1, (w - k) // s + 1]
     if kind == "embedding":
         return Embedding(spec["vocab_size"], spec["embed_dim"]), shape + [spec["embed_dim"]]
+    if kind == "embedding_bag":
+        if len(shape) != 2 or shape[0] != 2:
+            raise ValueError(f"layer {spec['name']}: embedding_bag needs bags [2, terms], got {shape}")
+        return EmbeddingBag(spec["vocab_size"], spec["embed_dim"]), [spec["embed_dim"]]
     if kind in ("lstm", "gru"):
         seq = bool(spec.get("return_sequences", False))
         module = (LSTM if kind == "lstm" else GRU)(shape[1], spec["units"], seq)
@@ -208,7 +234,8 @@ def _layer(spec, shape):
 class TransferLabModel(nn.Module):
     """The layers of an architecture, as attributes named like the layers, so
     that state_dict() keys are the model file's tensor names. forward() takes a
-    float batch [N, *input_shape], or token ids [N, steps] for text models."""
+    float batch [N, *input_shape], token ids [N, steps] for text models, and
+    for n-gram models bags [N, 2, terms] or (ids [N, terms], weights [N, terms])."""
 
     def __init__(self, architecture):
         super().__init__()
@@ -223,16 +250,21 @@ class TransferLabModel(nn.Module):
         self.output_shape = shape
         layers = architecture["layers"]
         self.takes_tokens = bool(layers) and layers[0]["kind"] == "embedding"
+        self.takes_bags = bool(layers) and layers[0]["kind"] == "embedding_bag"
         self.ends_with_softmax = bool(layers) and layers[-1]["kind"] == "softmax"
 
-    def forward(self, x):
+    def forward(self, x, weights=None):
         mask = None
         if self.takes_tokens:
             x = x.long()
             mask = x != 0
+        if weights is not None and not self.takes_bags:
+            raise ValueError("weights go with the ids of an n-gram model's bags")
         for name in self.layer_names:
             layer = getattr(self, name)
-            if isinstance(layer, _MASKED):
+            if isinstance(layer, EmbeddingBag):
+                x = layer(x, weights)
+            elif isinstance(layer, _MASKED):
                 x = layer(x, mask)
                 if not getattr(layer, "return_sequences", False):
                     mask = None
@@ -259,9 +291,9 @@ def build(architecture):
     return TransferLabModel(architecture)
 
 
-def probabilities(model, x):
+def probabilities(model, x, weights=None):
     """Class probabilities as the application reports them."""
-    out = model(x)
+    out = model(x, weights)
     return out if model.ends_with_softmax else torch.softmax(out, dim=-1)
 
 

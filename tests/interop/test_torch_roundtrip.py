@@ -44,6 +44,7 @@ CASES = [
     ("lstm", ["--preset", "text-lstm", "4", "80"], [16], 4, 80),
     ("gru", ["--arch", None], [16], 4, 60),
     ("text-pool", ["--preset", "text-pool", "3", "70"], [16], 3, 70),
+    ("text-ngram", ["--preset", "text-ngram", "3", "90"], [2, 20], 3, 90),
 ]
 
 
@@ -64,6 +65,29 @@ def tokens(n, steps, vocab, seed):
         elif kind == 4:
             x[i, 2] = vocab + 7
     return x.float()
+
+
+def bags(n, terms, vocab, seed):
+    """Bags [n, 2, terms] as the application's n-gram features: ids (floats)
+    then weights, empty slots (id 0) at the end; also empty bags, ids outside
+    the table or below 1, the unknown id 1, an empty slot with a weight,
+    repeated ids and negative weights."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.zeros(n, 2, terms)
+    for i in range(n):
+        used = int(torch.randint(1, terms + 1, (1,), generator=g))
+        x[i, 0, :used] = torch.randint(2, vocab, (used,), generator=g).float()
+        w = torch.rand(used, generator=g)
+        x[i, 1, :used] = w / w.norm()
+        kind = i % 6
+        if kind == 0:
+            x[i] = 0
+        elif kind == 1:
+            x[i, :, :5] = torch.tensor([[vocab + 3, -2, 1, 0, 0.5], [0.4, 0.9, 0.3, 2.0, 0.7]])
+        elif kind == 2:
+            x[i, 0, 1] = x[i, 0, 0]
+            x[i, 1, 2] = -0.8
+    return x
 
 
 class RoundTrip(unittest.TestCase):
@@ -105,6 +129,8 @@ class RoundTrip(unittest.TestCase):
 
     def inputs(self, case, seed):
         _, _, shape, _, vocab = case
+        if vocab and len(shape) == 2:
+            return bags(12, shape[1], vocab, seed)
         if vocab:
             return tokens(12, shape[0], vocab, seed)
         return torch.randn(12, *shape, generator=torch.Generator().manual_seed(seed))
@@ -160,6 +186,27 @@ class RoundTrip(unittest.TestCase):
 
     def test_text_pool(self):
         self.check_case(CASES[4])
+
+    def test_text_ngram(self):
+        self.check_case(CASES[5])
+
+    def test_ngram_bridge(self):
+        """The bag is torch's own EmbeddingBag(mode="sum", padding_idx=0) with
+        per_sample_weights; bags [N, 2, terms] and (ids, weights) agree."""
+        path = self.project_model(CASES[5])
+        model, _ = tlt.load(path)
+        bag = model.get_submodule(model.layer_names[0])
+        self.assertIsInstance(bag, torch.nn.EmbeddingBag)
+        self.assertEqual((bag.mode, bag.padding_idx), ("sum", 0))
+        x = bags(12, 20, 90, 3)
+        with torch.no_grad():
+            p = tlt.probabilities(model, x)
+            q = tlt.probabilities(model, x[:, 0].long(), x[:, 1])
+            plain = torch.nn.functional.embedding_bag(
+                x[2:6, 0, :3].long(), bag.weight, mode="sum", padding_idx=0,
+                per_sample_weights=x[2:6, 1, :3])
+        self.assertLessEqual((p - q).abs().max().item(), 1e-6)
+        self.assertTrue(torch.allclose(bag(x[2:6, :, :3]), plain))
 
     def test_padding_semantics(self):
         """Padding anywhere changes nothing: the same tokens with padding moved
@@ -295,6 +342,34 @@ class FineTune(unittest.TestCase):
         print(f"token lstm: accuracy in torch {torch_acc:.4f}, here {here_acc:.4f}, "
               f"{disagree} of {len(y_test)} predictions differ")
         self.assertGreater(torch_acc, 0.8)
+        self.assertLessEqual(abs(torch_acc - here_acc), 1.0 / len(y_test))
+
+    def test_ngram_bags(self):
+        """Class: whether a bag holds one of the "positive" ids 2..9 (the bag's
+        table learns in PyTorch, through EmbeddingBag's sparse rows)."""
+        g = torch.Generator().manual_seed(5)
+
+        def make(n):
+            x = bags(n, 12, 60, int(torch.randint(0, 1000, (1,), generator=g)))
+            x[:, 0] = torch.where(x[:, 0] < 10, torch.zeros_like(x[:, 0]), x[:, 0])
+            cls = torch.randint(0, 2, (n,), generator=g)
+            for i in range(n):
+                if cls[i]:
+                    x[i, 0, 0] = float(torch.randint(2, 10, (1,), generator=g))
+                    x[i, 1, 0] = 0.5
+            y = ((x[:, 0] >= 2) & (x[:, 0] < 10) & (x[:, 1] != 0)).any(1).long()
+            return x, y
+
+        x, y = make(1500)
+        x_test, y_test = make(500)
+        path = os.path.join(self.dir.name, "ngram.safetensors")
+        r = subprocess.run([FORWARD, "--preset", "text-ngram", "2", "60", "9", path, "2", "12"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        torch_acc, here_acc, disagree = self.fine_tune(path, x, y, x_test, y_test, 0, 4, 1e-2)
+        print(f"ngram bags: accuracy in torch {torch_acc:.4f}, here {here_acc:.4f}, "
+              f"{disagree} of {len(y_test)} predictions differ")
+        self.assertGreater(torch_acc, 0.9)
         self.assertLessEqual(abs(torch_acc - here_acc), 1.0 / len(y_test))
 
 
