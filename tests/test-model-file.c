@@ -7,7 +7,10 @@
 
 #include "tl-architecture.h"
 #include "tl-error.h"
+#include "tl-import.h"
 #include "tl-model-file.h"
+#include "tl-rng.h"
+#include "tl-trainer.h"
 
 static char *tmpdir;
 
@@ -345,6 +348,275 @@ test_save_is_atomic (void)
   g_dir_close (d);
 }
 
+/* N-gram text models: the preprocessing travels in the file */
+
+static const char *const good_words[] = { "great", "good", "loved", "wonderful", "fun", "moving" };
+static const char *const bad_words[] = { "bad", "awful", "boring", "dull", "poor", "weak" };
+static const char *const plain_words[] = { "the", "film", "book", "plot", "was", "a", "and", "story", "it" };
+
+/* A review of `n` words: plain words with some of the class's words, and
+ * "not" before a word of the other class now and then. */
+static char *
+review (TlRng *rng, gboolean positive, int n)
+{
+  const char *const *own = positive ? good_words : bad_words;
+  const char *const *other = positive ? bad_words : good_words;
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  for (int i = 0; i < n; i++)
+    {
+      guint r = tl_rng_below (rng, 10);
+      if (i > 0)
+        g_string_append_c (s, ' ');
+      if (r < 3)
+        g_string_append (s, own[tl_rng_below (rng, 6)]);
+      else if (r == 3)
+        g_string_append_printf (s, "not %s", other[tl_rng_below (rng, 6)]);
+      else
+        g_string_append (s, plain_words[tl_rng_below (rng, 9)]);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static char *
+write_reviews (const char *name, int n, guint64 seed)
+{
+  g_autoptr (GString) csv = g_string_new ("text,label\n");
+  g_autoptr (GError) error = NULL;
+  char *path = tmp_path (name);
+  TlRng rng;
+
+  tl_rng_init (&rng, seed);
+  for (int i = 0; i < n; i++)
+    {
+      const gboolean positive = i % 2 == 0;
+      g_autofree char *text = review (&rng, positive, 6 + (int) tl_rng_below (&rng, 10));
+      g_string_append_printf (csv, "\"%s\",%s\n", text, positive ? "positive" : "negative");
+    }
+  g_file_set_contents (path, csv->str, csv->len, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static TlImportSettings *
+ngram_settings (int min_df)
+{
+  TlImportSettings *s = tl_import_settings_new ();
+
+  s->text_features = TL_TEXT_NGRAMS;
+  s->ngrams.min_df = min_df;
+  s->label_column = g_strdup ("label");
+  s->text_column = g_strdup ("text");
+  s->seed = 3;
+  s->val_fraction = 0.2;
+  s->test_fraction = 0.0;
+  return s;
+}
+
+/* Texts the model never saw: known words, unknown words, bigrams, one text
+ * longer than the bag has slots, and one of nothing but unknown words. */
+static char *
+write_new_texts (int slots)
+{
+  g_autoptr (GString) csv = g_string_new ("text,label\n"
+                                          "\"a great and moving film, loved it\",positive\n"
+                                          "\"dull, boring and weak: a poor plot\",negative\n"
+                                          "\"not bad at all, not boring\",positive\n"
+                                          "\"the story was good but the film was awful\",negative\n"
+                                          "\"zebra quux xylophone\",negative\n");
+  g_autoptr (GError) error = NULL;
+  char *path = tmp_path ("new-texts.csv");
+
+  g_string_append (csv, "\"");
+  for (int i = 0; i < slots + 10; i++)
+    g_string_append_printf (csv, "%s %s %s ", good_words[i % 6], plain_words[i % 9], bad_words[(i / 6) % 6]);
+  g_string_append (csv, "\",positive\n");
+  g_file_set_contents (path, csv->str, csv->len, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+/* Reviews imported as n-gram bags (terms in min_df reviews or more). */
+static TlImport *
+import_reviews (int min_df)
+{
+  g_autofree char *csv = write_reviews ("reviews.csv", 120, 17);
+  g_autoptr (TlImportSettings) settings = ngram_settings (min_df);
+  g_autoptr (GError) error = NULL;
+  TlImport *import = tl_import_run (csv, settings, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (import->preprocess->ngrams);
+  return import;
+}
+
+static TlModel *
+ngram_model (const TlImport *import)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new_preset (TL_PRESET_TEXT_NGRAM, import->dataset->sample_ndim,
+                                        import->dataset->sample_shape, import->dataset->n_classes,
+                                        tl_preprocess_vocab_size (import->preprocess), 5, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (tl_model_layer (model, 0)->spec.kind, ==, TL_LAYER_EMBEDDING_BAG);
+  return model;
+}
+
+/* Trains a text-ngram model on reviews; returns it with its import. */
+static TlModel *
+train_ngram_model (TlImport **import_out)
+{
+  g_autoptr (TlImport) import = import_reviews (2);
+  g_autoptr (TlDataset) train = NULL;
+  g_autoptr (TlDataset) val = NULL;
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  TlTrainConfig config;
+  TlModel *model = ngram_model (import);
+
+  tl_split_apply (import->split, import->dataset, &train, &val, NULL);
+  tl_train_config_init (&config);
+  config.epochs = 15;
+  config.batch_size = 16;
+  config.optimizer.learning_rate = 0.01f;
+  config.seed = 5;
+  g_assert_true (tl_train (model, train, val, &config, NULL, history, &error));
+  g_assert_no_error (error);
+  *import_out = g_steal_pointer (&import);
+  return model;
+}
+
+/* Raw text through the model's preprocessing: the bags, and the probabilities. */
+static TlTensor *
+predict_texts (TlModel *model, const TlPreprocess *pre, const char *path, TlDataset **bags_out)
+{
+  g_autoptr (TlImportSettings) settings = tl_import_settings_new ();
+  g_autoptr (GError) error = NULL;
+  TlDataset *ds = tl_import_apply (path, settings, pre, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (ds);
+  *bags_out = ds;
+  return tl_predict (model, ds, 4);
+}
+
+/* Train on a CSV, predict on raw text, save, load, predict again: the same
+ * bags and the same probabilities, from the preprocessing stored in the file. */
+static void
+test_ngram_preprocessing_round_trip (void)
+{
+  g_autoptr (TlImport) import = NULL;
+  g_autoptr (TlModel) model = train_ngram_model (&import);
+  const TlPreprocess *pre = import->preprocess;
+  g_autofree char *texts = write_new_texts (pre->ngrams->settings.max_terms);
+  g_autofree char *path = tmp_path ("ngram.safetensors");
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autoptr (TlModelInfo) back = NULL;
+  g_autoptr (TlModel) loaded = NULL;
+  g_autoptr (TlPreprocess) loaded_pre = NULL;
+  g_autoptr (TlDataset) bags = NULL;
+  g_autoptr (TlDataset) bags_after = NULL;
+  g_autoptr (TlTensor) before = NULL;
+  g_autoptr (TlTensor) after = NULL;
+  g_autoptr (GError) error = NULL;
+  const int K = pre->ngrams->settings.max_terms;
+  double worst = 0.0;
+  int empty = 0, full = 0;
+
+  before = predict_texts (model, pre, texts, &bags);
+  g_assert_cmpint (bags->n, ==, 6);
+
+  info->labels = g_strdupv (import->dataset->class_names);
+  info->preprocessing = tl_preprocess_to_json (pre);
+  g_assert_true (tl_model_file_save (path, model, info, &error));
+  g_assert_no_error (error);
+
+  loaded = tl_model_file_load (path, &back, &error);
+  g_assert_no_error (error);
+  loaded_pre = tl_preprocess_from_json (back->preprocessing, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded_pre->ngrams);
+  g_assert_cmpint (loaded_pre->ngrams->n_ids, ==, tl_model_layer (loaded, 0)->spec.vocab_size);
+  after = predict_texts (loaded, loaded_pre, texts, &bags_after);
+
+  /* the same bags, slot for slot; one text filled every slot, one none */
+  g_assert_cmpuint (bags_after->sample_size, ==, bags->sample_size);
+  g_assert_cmpmem (bags_after->x, bags->n * bags->sample_size * sizeof (float),
+                   bags->x, bags->n * bags->sample_size * sizeof (float));
+  for (int i = 0; i < bags->n; i++)
+    {
+      const float *ids = bags->x + (gsize) i * bags->sample_size;
+      empty += ids[0] == 0.0f;
+      full += ids[K - 1] != 0.0f;
+    }
+  g_assert_cmpint (empty, ==, 1);
+  g_assert_cmpint (full, >=, 1);
+
+  g_assert_cmpuint (after->size, ==, before->size);
+  for (gsize i = 0; i < before->size; i++)
+    worst = MAX (worst, fabs ((double) after->data[i] - before->data[i]));
+  g_test_message ("n-gram model, %d ids, bags of %d: largest probability difference after save and load %.3g",
+                  pre->ngrams->n_ids, K, worst);
+  g_assert_cmpfloat (worst, <=, 1e-6);
+
+  /* the model learnt the task: the clear reviews go their way */
+  {
+    const int pos = g_str_equal (back->labels[1], "positive") ? 1 : 0;
+    g_assert_cmpstr (back->labels[pos], ==, "positive");
+    g_assert_cmpfloat (after->data[0 * 2 + pos], >, 0.5f);
+    g_assert_cmpfloat (after->data[1 * 2 + pos], <, 0.5f);
+  }
+}
+
+/* A bag whose table does not fit the n-gram features stored beside it is
+ * refused on loading, naming the file, the layer and both sizes. */
+static void
+test_ngram_mismatch (void)
+{
+  g_autoptr (TlImport) import = import_reviews (2);
+  g_autoptr (TlModel) model = ngram_model (import);
+  g_autoptr (TlImport) other = NULL;
+  g_autofree char *path = tmp_path ("mismatch.safetensors");
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) loaded = NULL;
+  g_autofree char *rows = NULL;
+
+  /* the same text with min_df 1: more terms than the model's table has rows */
+  other = import_reviews (1);
+  g_assert_cmpint (other->preprocess->ngrams->n_ids, >, import->preprocess->ngrams->n_ids);
+  other->preprocess->ngrams->settings.max_terms = import->preprocess->ngrams->settings.max_terms;
+  info->labels = g_strdupv (import->dataset->class_names);
+  info->preprocessing = tl_preprocess_to_json (other->preprocess);
+  g_assert_true (tl_model_file_save (path, model, info, &error));
+  g_assert_no_error (error);
+
+  loaded = tl_model_file_load (path, NULL, &error);
+  g_assert_null (loaded);
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, tl_model_layer (model, 0)->name));
+  rows = g_strdup_printf ("table of %d rows", import->preprocess->ngrams->n_ids);
+  g_assert_nonnull (strstr (error->message, rows));
+  g_clear_pointer (&rows, g_free);
+  rows = g_strdup_printf ("%d rows: the model and its preprocessing do not belong together",
+                          other->preprocess->ngrams->n_ids);
+  g_assert_nonnull (strstr (error->message, rows));
+  g_clear_error (&error);
+
+  /* sequence features under a bag */
+  json_node_unref (info->preprocessing);
+  info->preprocessing = json_from_string ("{\"kind\": \"text\", \"max_len\": 8, \"padding\": \"pre\", "
+                                          "\"truncating\": \"pre\", \"class_names\": [], "
+                                          "\"vocabulary\": [\"<pad>\", \"<unk>\", \"good\"]}", NULL);
+  g_assert_true (tl_model_file_save (path, model, info, &error));
+  g_assert_null (tl_model_file_load (path, NULL, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "reads bags of n-grams"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -359,6 +631,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model-file/corruptions", test_corruptions);
   g_test_add_func ("/model-file/architecture-json", test_architecture_json);
   g_test_add_func ("/model-file/save-atomic", test_save_is_atomic);
+  g_test_add_func ("/model-file/ngram-preprocessing", test_ngram_preprocessing_round_trip);
+  g_test_add_func ("/model-file/ngram-mismatch", test_ngram_mismatch);
   ret = g_test_run ();
 
   if (g_getenv ("TL_KEEP_TMP") == NULL)
