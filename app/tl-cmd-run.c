@@ -11,6 +11,7 @@
 #include "tl-commands.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
+#include "tl-experiment-check.h"
 #include "tl-pipeline.h"
 #include "tl-progress.h"
 
@@ -159,6 +160,19 @@ tl_cmd_run (int argc, char **argv)
         tl_cli_report (error);
         return TL_EXIT_USAGE;
       }
+
+  /* Every problem of the set-up at once, before any data is read or any model trained. */
+  {
+    g_autoptr (GPtrArray) problems = tl_experiment_check (exp, NULL, NULL);
+
+    for (guint i = 0; i < problems->len; i++)
+      {
+        TlExperimentProblem *p = g_ptr_array_index (problems, i);
+        tl_cli_error ("%s: %s: %s", files[0], p->field, p->message);
+      }
+    if (problems->len > 0)
+      return TL_EXIT_USAGE;
+  }
 
   progress = tl_progress_new (stdout);
   view.progress = progress;

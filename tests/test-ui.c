@@ -429,8 +429,20 @@ test_training_runs (void)
   g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
   g_assert_true (tl_train_page_is_running (page));
   g_assert_true (tl_window_is_training (window));
+  /* defect 5: what the run uses cannot be edited while it runs */
+  g_assert_false (gtk_widget_is_sensitive (tl_model_page_get_layer_editor (TL_MODEL_PAGE (tl_window_get_page (window, "model")))));
+  g_assert_false (gtk_widget_is_sensitive (tl_layer_table_get_switch (
+    TL_LAYER_TABLE (tl_transfer_page_get_layer_table (TL_TRANSFER_PAGE (tl_window_get_page (window, "transfer")))), 1)));
+  g_assert_false (gtk_widget_is_sensitive (tl_window_get_page (window, "data")));
+  tl_window_show_step (window, "model");
+  g_assert_nonnull (tl_window_get_problems_text (window));
+  ui_screenshot (GTK_WIDGET (window), "step-2-model-locked.png");
+  tl_window_show_step (window, "train");
   g_assert_true (ui_wait_for (ui_training_done, page, 300));
+  g_test_message ("run error: %s", tl_window_get_error (window));
   g_assert_null (tl_window_get_error (window));
+  g_assert_true (gtk_widget_is_sensitive (tl_model_page_get_layer_editor (TL_MODEL_PAGE (tl_window_get_page (window, "model")))));
+  g_assert_true (gtk_widget_is_sensitive (tl_window_get_page (window, "transfer")));
 
   loss = TL_CURVE_VIEW (tl_train_page_get_curve_view (page, FALSE));
   accuracy = TL_CURVE_VIEW (tl_train_page_get_curve_view (page, TRUE));
@@ -846,6 +858,86 @@ test_text_transfer_end_to_end (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* Defect 4: a set-up that cannot train is caught before any training, shown on the page
+ * where it is fixed, with Run off and saying why; the last results stay. The command
+ * line refuses it too, with exit status 2, before any work. */
+static void
+test_checks_before_training (void)
+{
+  TlDocument *doc = tl_window_get_document (window);
+  TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (window, "train"));
+  TlModel *target = tl_document_get_target_model (doc);
+  TlPipelineResult *result = tl_document_get_result (doc);
+  g_autofree char *text_csv = g_build_filename (tmp_dir, "reviews.csv", NULL);
+  g_autofree char *images = g_build_filename (tmp_dir, "images", NULL);
+  g_autofree char *bad = g_build_filename (tmp_dir, "bad.json", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "bad-results", NULL);
+  g_autoptr (TlExperiment) exp = tl_experiment_new ();
+  g_autoptr (GError) error = NULL;
+  const char *message = NULL, *field = NULL;
+  gboolean *trainable;
+  int n = tl_model_n_layers (target);
+
+  g_assert_nonnull (result);
+  g_assert_cmpuint (tl_window_get_problems (window, NULL, NULL, NULL), ==, 0);
+  g_assert_null (tl_train_page_get_blocked (train));
+
+  /* every layer frozen, the new head included */
+  trainable = g_new (gboolean, n);
+  for (int i = 0; i < n; i++)
+    {
+      trainable[i] = tl_model_layer (target, i)->trainable;
+      tl_model_set_trainable (target, i, FALSE);
+    }
+  tl_document_changed (doc, "transfer");
+  g_assert_cmpuint (tl_window_get_problems (window, "transfer", &message, &field), ==, 1);
+  g_test_message ("transfer page: %s: %s", field, message);
+  g_assert_cmpstr (field, ==, "transfer.freeze.below");
+  g_assert_null (strstr (message, "would freeze..."));
+  g_assert_cmpuint (tl_window_get_problems (window, "data", NULL, NULL), ==, 0);
+  tl_window_show_step (window, "transfer");
+  g_assert_nonnull (tl_window_get_problems_text (window));
+  ui_screenshot (GTK_WIDGET (window), "check-transfer-frozen.png");
+  tl_window_show_step (window, "train");
+  g_assert_false (gtk_widget_get_sensitive (tl_train_page_get_start_button (train)));
+  g_assert_false (gtk_widget_is_sensitive (tl_train_page_get_start_button (train)));
+  g_assert_nonnull (tl_train_page_get_blocked (train));
+  g_test_message ("train page: %s", tl_train_page_get_blocked (train));
+  /* Ctrl+Return (the header bar's Run) does not start it either */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start-training", NULL);
+  g_assert_false (tl_train_page_is_running (train));
+  ui_screenshot (GTK_WIDGET (window), "check-train-blocked.png");
+  /* Start cannot throw the last results away */
+  tl_train_page_start (train);
+  g_assert_false (tl_train_page_is_running (train));
+  g_assert_true (tl_document_get_result (doc) == result);
+
+  for (int i = 0; i < n; i++)
+    tl_model_set_trainable (target, i, trainable[i]);
+  g_free (trainable);
+  tl_document_changed (doc, "transfer");
+  g_assert_cmpuint (tl_window_get_problems (window, NULL, NULL, NULL), ==, 0);
+  g_assert_null (tl_window_get_problems_text (window));
+  g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (train)));
+
+  /* the command line: a text source and an image target, and every layer frozen */
+  g_assert_true (g_file_set_contents (text_csv, "text,label\n\"good\",pos\n\"bad\",neg\n", -1, NULL));
+  exp->source.path = g_strdup (text_csv);
+  exp->source.text_column = g_strdup ("text");
+  exp->target.format = TL_DATA_FORMAT_IMAGES;
+  exp->target.path = g_strdup (images);
+  exp->target.test_fraction = 0.2;
+  g_free (exp->architecture.preset);
+  exp->architecture.preset = g_strdup ("text-pool");
+  g_assert_true (tl_experiment_save (exp, bad, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (run_cli ((const char *const[]) { "run", bad, "--out", out, NULL }), ==, 2);
+  g_assert_cmpint (run_cli ((const char *const[]) { "run", bad, "--out", out, "--set", "target.path=none",
+                                                    "--set", "target.format=csv", "--set", "transfer.freeze.below=4",
+                                                    NULL }), ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_dark_screenshot (void)
 {
@@ -926,6 +1018,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/exports", test_exports);
   g_test_add_func ("/ui/export-model-predicts", test_export_model_predicts);
   g_test_add_func ("/ui/split-shown-is-run", test_split_shown_is_run);
+  g_test_add_func ("/ui/checks-before-training", test_checks_before_training);
   g_test_add_func ("/ui/text-transfer-end-to-end", test_text_transfer_end_to_end);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);

@@ -531,7 +531,9 @@ tl_document_rebuild_target (TlDocument *self, GError **error)
       return TRUE;
     }
   model = tl_model_copy (self->source_model);
-  if (target->train != NULL && self->exp->transfer.rebuild_head
+  /* A fresh head when asked for, and always when the target's classes are not the model's outputs. */
+  if (target->train != NULL
+      && (self->exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
       && !tl_model_replace_head (model, target->train->n_classes, error))
     return FALSE;
   g_clear_pointer (&self->target_model, tl_model_free);
@@ -649,13 +651,27 @@ store_plan (TlModel *model, TlTransferSpec *plan)
   plan->lr_mults = (double *) g_array_steal (mults, NULL);
 }
 
+/* The run rebuilds the head as the Transfer page shows it: when the target's classes are not the model's outputs. */
+static void
+store_head (TlDocument *self, TlTransferSpec *plan)
+{
+  const TlDataSlot *target = tl_document_target_slot (self);
+
+  if (self->source_model != NULL && target->train != NULL
+      && tl_model_n_outputs (self->source_model) != target->train->n_classes)
+    plan->rebuild_head = TRUE;
+}
+
 void
 tl_document_store_plan (TlDocument *self)
 {
   g_return_if_fail (TL_IS_DOCUMENT (self));
 
   if (self->target_model != NULL)
-    store_plan (self->target_model, &self->exp->transfer);
+    {
+      store_plan (self->target_model, &self->exp->transfer);
+      store_head (self, &self->exp->transfer);
+    }
 }
 
 TlExperiment *
@@ -667,7 +683,10 @@ tl_document_dup_planned_experiment (TlDocument *self)
 
   planned = tl_experiment_copy (self->exp);
   if (self->target_model != NULL)
-    store_plan (self->target_model, &planned->transfer);
+    {
+      store_plan (self->target_model, &planned->transfer);
+      store_head (self, &planned->transfer);
+    }
   return planned;
 }
 

@@ -27,6 +27,7 @@ struct _TlTrainPage
    * checked in a thread whenever the experiment changes, read by update_buttons. */
   gboolean         resumable;
   GCancellable    *resume_cancellable;
+  char            *blocked;      /* why the experiment cannot run, or NULL */
 
   GtkLabel        *stage_label;
   GtkWidget       *start_button;
@@ -249,7 +250,8 @@ update_buttons (TlTrainPage *self)
   gboolean running = self->run != NULL;
   gboolean paused = running && tl_training_run_is_paused (self->run);
 
-  gboolean can_start = self->document != NULL && tl_document_get_target_model (self->document) != NULL;
+  gboolean can_start = self->document != NULL && tl_document_get_target_model (self->document) != NULL
+                       && self->blocked == NULL;
   gboolean resumable = !running && can_start && self->resumable;
 
   gtk_widget_set_visible (self->start_button, !running);
@@ -259,7 +261,8 @@ update_buttons (TlTrainPage *self)
     gtk_widget_remove_css_class (self->start_button, "suggested-action");
   else
     gtk_widget_add_css_class (self->start_button, "suggested-action");
-  gtk_widget_set_tooltip_text (self->start_button, resumable ? _("Start over, discarding the stopped run") : NULL);
+  gtk_widget_set_tooltip_text (self->start_button, self->blocked != NULL ? self->blocked
+                                                   : resumable ? _("Start over, discarding the stopped run") : NULL);
   gtk_widget_set_visible (self->pause_button, running);
   gtk_widget_set_visible (self->stop_button, running);
   adw_button_content_set_label (self->pause_content, paused ? _("_Resume") : _("_Pause"));
@@ -403,17 +406,57 @@ predicted (GObject *source, GAsyncResult *res, gpointer data)
     g_free (predictions);
 }
 
+/* The run's own predictions of its test rows, from the predictions.csv it wrote, so that
+ * a confusion cell lists exactly the samples it counts; NULL when there is no such file. */
+static int *
+read_run_predictions (TlRunResult *run, int n)
+{
+  g_autofree char *path = NULL, *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree int *predictions = NULL;
+  int rows = 0;
+
+  if (run->folder == NULL || run->labels == NULL)
+    return NULL;
+  path = g_build_filename (run->folder, "predictions.csv", NULL);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  predictions = g_new (int, MAX (n, 1));
+  for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], ",", 4);
+      int c = -1;
+
+      if (rows >= n || g_strv_length (fields) < 3)
+        return NULL;
+      for (int k = 0; run->labels[k] != NULL && c < 0; k++)
+        if (g_strcmp0 (run->labels[k], fields[2]) == 0)
+          c = k;
+      if (c < 0)
+        return NULL;
+      predictions[rows++] = c;
+    }
+  return rows == n ? g_steal_pointer (&predictions) : NULL;
+}
+
 /* The samples behind each confusion cell need each test row's prediction. */
 static void
 start_predictions (TlTrainPage *self)
 {
   TlRunResult *main_run = tl_document_get_main_run (self->document);
   const TlDataSlot *slot = tl_document_target_slot (self->document);
+  int *from_run;
 
   if (main_run == NULL || main_run->model == NULL || slot->test == NULL || main_run->metrics == NULL
       || main_run->metrics->n_samples != slot->test->n
       || tl_model_n_outputs (main_run->model) != slot->test->n_classes)
     return;
+  if ((from_run = read_run_predictions (main_run, slot->test->n)) != NULL)
+    {
+      tl_document_set_predictions (self->document, from_run, slot->test->n);
+      return;
+    }
   predict_classes_async (main_run->model, slot->test, self->predict_cancellable, predicted, g_object_ref (self));
 }
 
@@ -497,7 +540,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   g_autofree char *folder = NULL;
   const TlExperiment *exp;
 
-  if (self->run != NULL || self->document == NULL)
+  if (self->run != NULL || self->document == NULL || self->blocked != NULL)
     return;
   exp = tl_document_get_experiment (self->document);
   if (exp->source.path == NULL && exp->target.path == NULL)
@@ -526,6 +569,30 @@ start_run (TlTrainPage *self, gboolean continue_run)
   check_resumable (self);
   set_status (self, _("Starting"));
   update_buttons (self);
+}
+
+void
+tl_train_page_set_blocked (TlTrainPage *self, const char *reason)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  if (g_strcmp0 (self->blocked, reason) == 0)
+    return;
+  if (self->run == NULL && (reason != NULL || self->blocked != NULL))
+    gtk_label_set_text (self->stage_label, reason != NULL ? reason : _("Ready to run"));
+  gtk_widget_remove_css_class (GTK_WIDGET (self->stage_label), "warning");
+  if (reason != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->stage_label), "warning");
+  g_free (self->blocked);
+  self->blocked = g_strdup (reason);
+  update_buttons (self);
+}
+
+const char *
+tl_train_page_get_blocked (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->blocked;
 }
 
 void
@@ -690,6 +757,7 @@ tl_train_page_finalize (GObject *object)
   g_clear_object (&self->predict_cancellable);
   g_clear_object (&self->resume_cancellable);
   g_free (self->status);
+  g_free (self->blocked);
   G_OBJECT_CLASS (tl_train_page_parent_class)->finalize (object);
 }
 

@@ -17,6 +17,9 @@ void        tl_train_page_start        (TlTrainPage *self);
 /* Continues the stopped run of the experiment from its checkpoint. */
 void        tl_train_page_continue     (TlTrainPage *self);
 void        tl_train_page_stop         (TlTrainPage *self);
+/* Keeps Start off while reason (why the experiment cannot run) is not NULL, and says it. */
+void        tl_train_page_set_blocked  (TlTrainPage *self, const char *reason);
+const char *tl_train_page_get_blocked  (TlTrainPage *self);
 gboolean    tl_train_page_is_running   (TlTrainPage *self);
 const char *tl_train_page_get_status   (TlTrainPage *self);
 /* For tests. */

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "tl-data-page.h"
+#include "tl-experiment-check.h"
 #include "tl-evaluate-page.h"
 #include "tl-export-page.h"
 #include "tl-model-page.h"
@@ -53,11 +54,15 @@ struct _TlWindow
   TlExportPage    *export_page;
 
   GtkLabel        *step_status[N_STEPS];
+  GtkRevealer     *problems_revealer;
+  GtkLabel        *problems_label;
+  GPtrArray       *problems;        /* TlExperimentProblem *: what keeps the experiment from running */
 };
 
 G_DEFINE_FINAL_TYPE (TlWindow, tl_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void save_to (TlWindow *self, const char *path, gboolean then_close);
+static void update_problems (TlWindow *self);
 
 TlDocument *
 tl_window_get_document (TlWindow *self)
@@ -190,6 +195,20 @@ update_title (TlWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+/* The page where a field of the experiment file is edited. */
+static TlStep
+field_step (const char *field)
+{
+  if (g_str_has_prefix (field, "source.") || g_str_has_prefix (field, "target."))
+    return STEP_DATA;
+  if (g_str_has_prefix (field, "architecture.") || g_str_has_prefix (field, "pretrain."))
+    return STEP_MODEL;
+  if (g_str_has_prefix (field, "transfer.freeze") || g_str_has_prefix (field, "transfer.lr_mult")
+      || g_str_has_prefix (field, "transfer.rebuild_head") || g_str_has_prefix (field, "transfer.unfreeze"))
+    return STEP_TRANSFER;
+  return STEP_TRAIN;
+}
+
 static char *
 format_count (gsize n)
 {
@@ -238,28 +257,182 @@ update_step_status (TlWindow *self)
 
   for (int i = 0; i < N_STEPS; i++)
     {
+      guint n_problems = 0;
+
+      for (guint k = 0; self->problems != NULL && k < self->problems->len; k++)
+        n_problems += field_step (((TlExperimentProblem *) g_ptr_array_index (self->problems, k))->field) == (TlStep) i;
+      if (n_problems > 0)
+        {
+          g_free (text[i]);
+          text[i] = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u problem to fix", "%u problems to fix",
+                                                  n_problems), n_problems);
+          gtk_widget_add_css_class (GTK_WIDGET (self->step_status[i]), "step-problem");
+        }
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->step_status[i]), "step-problem");
       gtk_label_set_text (self->step_status[i], text[i]);
       g_free (text[i]);
     }
+}
+
+/* The visible page's problems, above it. */
+static void
+show_page_problems (TlWindow *self)
+{
+  const char *page = gtk_stack_get_visible_child_name (self->stack);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  if (tl_train_page_is_running (self->train_page)
+      && (g_strcmp0 (page, "data") == 0 || g_strcmp0 (page, "model") == 0 || g_strcmp0 (page, "transfer") == 0))
+    {
+      gtk_label_set_text (self->problems_label, _("Locked while the experiment runs: the run trains the data, model "
+                                                  "and freeze plan as they were when it started."));
+      gtk_revealer_set_reveal_child (self->problems_revealer, TRUE);
+      return;
+    }
+
+  for (guint k = 0; self->problems != NULL && k < self->problems->len; k++)
+    {
+      TlExperimentProblem *p = g_ptr_array_index (self->problems, k);
+
+      if (g_strcmp0 (step_names[field_step (p->field)], page) != 0)
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append (text, p->message);
+    }
+  gtk_label_set_text (self->problems_label, text->str);
+  gtk_revealer_set_reveal_child (self->problems_revealer, text->len > 0);
+}
+
+static const char *
+step_title (TlStep step)
+{
+  switch (step)
+    {
+    case STEP_DATA: return _("Data");
+    case STEP_MODEL: return _("Model");
+    case STEP_TRANSFER: return _("Transfer");
+    default: return _("Train");
+    }
+}
+
+/* The whole experiment checked as a run would start it, after every change. */
+static void
+update_problems (TlWindow *self)
+{
+  TlDocument *doc = self->document;
+  g_autoptr (TlExperiment) planned = NULL;
+  TlDataSummary summaries[TL_N_ROLES];
+  const TlDataSummary *given[TL_N_ROLES] = { NULL, NULL };
+  g_autofree char *reason = NULL;
+
+  g_clear_pointer (&self->problems, g_ptr_array_unref);
+  if (!tl_window_is_pristine (self) && !tl_data_page_is_loading (self->data_page))
+    {
+      planned = tl_document_dup_planned_experiment (doc);
+      for (int r = 0; r < TL_N_ROLES; r++)
+        {
+          const TlDataSlot *slot = tl_document_get_data (doc, r);
+
+          if (slot->train == NULL)
+            continue;
+          tl_data_summary_from_dataset (&summaries[r], slot->train, slot->test, MAX (slot->vocab_size, 2));
+          given[r] = &summaries[r];
+        }
+      self->problems = tl_experiment_check (planned, given[TL_ROLE_SOURCE], given[TL_ROLE_TARGET]);
+    }
+  if (self->problems != NULL && self->problems->len > 0)
+    {
+      TlExperimentProblem *first = g_ptr_array_index (self->problems, 0);
+
+      reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Run is off until %u problem is fixed. %s: %s",
+                                             "Run is off until %u problems are fixed. %s: %s", self->problems->len),
+                                self->problems->len, step_title (field_step (first->field)), first->message);
+    }
+  tl_train_page_set_blocked (self->train_page, reason);
+  show_page_problems (self);
+}
+
+guint
+tl_window_get_problems (TlWindow *self, const char *page, const char **first_message, const char **first_field)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (TL_IS_WINDOW (self), 0);
+
+  for (guint k = 0; self->problems != NULL && k < self->problems->len; k++)
+    {
+      TlExperimentProblem *p = g_ptr_array_index (self->problems, k);
+
+      if (page != NULL && g_strcmp0 (step_names[field_step (p->field)], page) != 0)
+        continue;
+      if (n++ == 0)
+        {
+          if (first_message != NULL)
+            *first_message = p->message;
+          if (first_field != NULL)
+            *first_field = p->field;
+        }
+    }
+  return n;
+}
+
+const char *
+tl_window_get_problems_text (TlWindow *self)
+{
+  g_return_val_if_fail (TL_IS_WINDOW (self), NULL);
+  return gtk_revealer_get_reveal_child (self->problems_revealer) ? gtk_label_get_text (self->problems_label) : NULL;
+}
+
+static void
+update_run_action (TlWindow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
+                                 tl_document_get_target_model (self->document) != NULL
+                                 && !tl_train_page_is_running (self->train_page)
+                                 && (self->problems == NULL || self->problems->len == 0));
 }
 
 static void
 on_document_changed (TlWindow *self, const char *what, TlDocument *doc)
 {
   update_title (self);
+  if (g_strcmp0 (what, "results") != 0 && g_strcmp0 (what, "file") != 0)
+    update_problems (self);
   update_step_status (self);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
-                                 tl_document_get_target_model (doc) != NULL
-                                 && !tl_train_page_is_running (self->train_page));
+  update_run_action (self);
+}
+
+static void
+on_data_loaded (TlWindow *self)
+{
+  update_problems (self);
+  update_step_status (self);
+  update_run_action (self);
+}
+
+/* The pages whose settings the running experiment uses are locked until it ends,
+ * so that the results are shown beside the model that was trained. */
+static void
+lock_pages (TlWindow *self)
+{
+  gboolean running = tl_train_page_is_running (self->train_page);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->data_page), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->model_page), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->transfer_page), !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open", !running);
+  show_page_problems (self);
 }
 
 static void
 on_training_changed (TlWindow *self)
 {
   update_step_status (self);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start-training",
-                                 tl_document_get_target_model (self->document) != NULL
-                                 && !tl_train_page_is_running (self->train_page));
+  update_run_action (self);
+  lock_pages (self);
 }
 
 static void
@@ -630,6 +803,7 @@ tl_window_finalize (GObject *object)
   TlWindow *self = TL_WINDOW (object);
 
   g_clear_object (&self->document);
+  g_clear_pointer (&self->problems, g_ptr_array_unref);
   G_OBJECT_CLASS (tl_window_parent_class)->finalize (object);
 }
 
@@ -658,6 +832,8 @@ tl_window_class_init (TlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlWindow, error_label);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, step_list);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, problems_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, problems_label);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, recent_section);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, data_page);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, model_page);
@@ -732,6 +908,9 @@ tl_window_init (TlWindow *self)
   tl_export_page_set_document (self->export_page, self->document);
   g_signal_connect_object (self->train_page, "notify::status", G_CALLBACK (on_training_changed), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->stack, "notify::visible-child-name", G_CALLBACK (show_page_problems), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->data_page, "loaded", G_CALLBACK (on_data_loaded), self, G_CONNECT_SWAPPED);
 
   update_recent_menu (self);
   update_title (self);

@@ -28,5 +28,11 @@ gboolean    tl_window_is_training    (TlWindow *self);
 /* For tests: the widgets behind each step. */
 GtkWidget  *tl_window_get_page       (TlWindow *self, const char *name);
 const char *tl_window_get_error      (TlWindow *self);
+/* The problems that keep the experiment from running, on one page ("data", ...; NULL: all),
+ * with the first one's message and field. */
+guint       tl_window_get_problems   (TlWindow *self, const char *page, const char **first_message,
+                                      const char **first_field);
+/* The problems shown above the visible page, or NULL. */
+const char *tl_window_get_problems_text (TlWindow *self);
 
 G_END_DECLS
