@@ -742,10 +742,77 @@ test_run_sentiment (void)
   set_src = g_strdup_printf ("source.path=%s", books);
   set_tgt = g_strdup_printf ("target.path=%s", kitchen);
   RUN (&r, "run", exp, "--out", out, "--quiet", "--set", set_src, "--set", set_tgt, "--set", "pretrain.epochs=2",
-       "--set", "transfer.epochs=4", "--set", "source.per_class=300", "--set", "outputs.exports=[\"metrics\"]");
+       "--set", "transfer.epochs=2", "--set", "source.per_class=300", "--set", "outputs.exports=[\"metrics\"]");
   expect_status (&r, 0);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (load_json (parser, summary), "runs")),
-                    ==, 3);
+  {
+    /* the book model as it is, each strategy, and the model from scratch, all on the same kitchen test rows */
+    static const char *const names[] = { "pretrain", "source-only", "domain-adversarial", "transfer", "joint",
+                                         "self-training", "baseline" };
+    JsonObject *root = load_json (parser, summary);
+    JsonArray *runs = json_object_get_array_member (root, "runs");
+
+    g_assert_cmpuint (json_array_get_length (runs), ==, G_N_ELEMENTS (names));
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        JsonObject *run = json_array_get_object_element (runs, i);
+        g_assert_cmpstr (json_object_get_string_member (run, "name"), ==, names[i]);
+        if (i > 0)
+          g_assert_cmpint (json_object_get_int_member (run, "test_samples"), ==, 1000);
+      }
+    /* the vocabulary also counted the kitchen reviews the runs do not test on */
+    g_assert_cmpint (json_object_get_int_member (root, "unlabeled_target_texts"), ==, 1000);
+  }
+}
+
+/* Two strategies side by side from the command line, one of them without target
+ * labels at all; and a supervised strategy refused when the target has none. */
+static void
+test_run_strategies (void)
+{
+  const char *shared = g_getenv ("TL_SHARED_DATA");
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *books = NULL, *dvd = NULL, *exp = NULL, *set_src = NULL, *set_tgt = NULL;
+  g_autofree char *out = path_in ("strategies");
+  g_autofree char *refused = path_in ("strategies-refused");
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autofree char *bars = g_build_filename (out, "accuracy.svg", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_auto (Result) r = { 0 };
+  g_auto (Result) bad = { 0 };
+
+  books = shared ? g_build_filename (shared, "sentiment", "books.csv", NULL) : NULL;
+  dvd = shared ? g_build_filename (shared, "sentiment", "dvd.csv", NULL) : NULL;
+  if (books == NULL || !g_file_test (books, G_FILE_TEST_EXISTS) || !g_file_test (dvd, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the sentiment data are not in TL_SHARED_DATA");
+      return;
+    }
+  exp = g_build_filename (src, "data", "experiments", "sentiment.json", NULL);
+  set_src = g_strdup_printf ("source.path=%s", books);
+  set_tgt = g_strdup_printf ("target.path=%s", dvd);
+  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", set_src, "--set", set_tgt, "--set", "pretrain.epochs=2",
+       "--set", "transfer.epochs=2", "--set", "source.per_class=200", "--set", "baseline=false",
+       "--set", "transfer.strategy=[\"joint\", \"domain-adversarial\"]",
+       "--set", "outputs.exports=[\"metrics\", \"curves\"]", "--set", "outputs.plots=[\"svg\"]");
+  expect_status (&r, 0);
+  {
+    JsonArray *runs = json_object_get_array_member (load_json (parser, summary), "runs");
+    g_assert_cmpuint (json_array_get_length (runs), ==, 4);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 2), "name"), ==, "joint");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 3), "name"), ==,
+                     "domain-adversarial");
+    g_assert_true (g_file_test (bars, G_FILE_TEST_EXISTS));
+  }
+
+  /* no target labels: fine-tuning cannot work, and says so before any training */
+  RUN (&bad, "run", exp, "--out", refused, "--quiet", "--set", set_src, "--set", set_tgt,
+       "--set", "target.use_labels=false", "--set", "baseline=false", "--set", "transfer.strategy=fine-tune");
+  g_assert_cmpint (bad.status, !=, 0);
+  g_assert_nonnull (strstr (bad.err, "fine-tune learns from labelled target rows"));
+  {
+    g_autofree char *pretrained = g_build_filename (refused, "pretrain", NULL);
+    g_assert_false (g_file_test (pretrained, G_FILE_TEST_EXISTS));
+  }
 }
 
 int
@@ -774,6 +841,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run-interrupt-and-resume", test_run_interrupt_and_resume);
   g_test_add_func ("/cli/run-fashion-split", test_run_fashion_split_reduced);
   g_test_add_func ("/cli/run-sentiment", test_run_sentiment);
+  g_test_add_func ("/cli/run-strategies", test_run_strategies);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

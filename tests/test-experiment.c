@@ -72,7 +72,12 @@ test_experiment_defaults_and_fields (void)
   g_assert_cmpfloat (exp->transfer.lr_mults[0], ==, 0.5);
   g_assert_cmpint (exp->transfer.finetune.epochs, ==, 4);
   g_assert_cmpint (exp->transfer.finetune.batch_size, ==, 32);   /* default */
-  g_assert_true (exp->transfer.rebuild_head);
+  /* the head is kept when the classes match, else rebuilt; one strategy, fine-tuning */
+  g_assert_false (exp->transfer.rebuild_head);
+  g_assert_cmpint (exp->transfer.n_strategies, ==, 1);
+  g_assert_cmpint (exp->transfer.strategies[0], ==, TL_STRATEGY_FINE_TUNE);
+  g_assert_true (exp->transfer.unlabeled_text);
+  g_assert_true (exp->target.use_labels);
   g_assert_true (exp->baseline);
   g_assert_cmpuint (exp->outputs.exports, ==, TL_EXPORT_ALL_DEFAULT);
 
@@ -114,6 +119,13 @@ test_experiment_round_trip (void)
   exp->transfer.finetune.schedule.kind = TL_SCHEDULE_COSINE;
   exp->outputs.exports = TL_EXPORT_MODELS | TL_EXPORT_METRICS;
   exp->outputs.plot_formats = TL_PLOT_SVG;
+  exp->transfer.n_strategies = 2;
+  exp->transfer.strategies[0] = TL_STRATEGY_DOMAIN_ADVERSARIAL;
+  exp->transfer.strategies[1] = TL_STRATEGY_SELF_TRAINING;
+  exp->transfer.target_weight = 3.0f;
+  exp->transfer.adversarial_weight = 0.5f;
+  exp->target.use_labels = FALSE;
+  exp->target.unlabeled_path = g_strdup ("more.csv");
 
   g_assert_true (tl_experiment_save (exp, saved, &error));
   g_assert_no_error (error);
@@ -128,6 +140,11 @@ test_experiment_round_trip (void)
   g_assert_null (again->architecture.layer_names[0]);
   g_assert_cmpfloat_with_epsilon (again->transfer.finetune.optimizer.momentum, 0.9, 1e-6);
   g_assert_cmpint (again->transfer.finetune.schedule.kind, ==, TL_SCHEDULE_COSINE);
+  g_assert_cmpint (again->transfer.n_strategies, ==, 2);
+  g_assert_cmpint (again->transfer.strategies[1], ==, TL_STRATEGY_SELF_TRAINING);
+  g_assert_cmpfloat (again->transfer.target_weight, ==, 3.0f);
+  g_assert_false (again->target.use_labels);
+  g_assert_true (g_str_has_suffix (again->target.unlabeled_path, "more.csv"));
   g_assert_true (strstr (b, "\"lr\": 0.001,") != NULL);   /* written tidily */
 
   copy = tl_experiment_copy (again);
@@ -212,6 +229,18 @@ test_experiment_errors_name_the_field (void)
                 "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"path\": \"b.csv\" },"
                 " \"outputs\": { \"exports\": [\"models\", \"gif\"] } }",
                 "bad.json: outputs.exports.1: unknown 'gif'");
+  expect_error (dir,
+                "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"path\": \"b.csv\" },"
+                " \"transfer\": { \"strategy\": \"pray\" } }",
+                "bad.json: transfer.strategy: 'pray' is not a strategy");
+  expect_error (dir,
+                "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"path\": \"b.csv\" },"
+                " \"transfer\": { \"strategy\": [\"joint\", \"joint\"] } }",
+                "bad.json: transfer.strategy: 'joint' is listed twice");
+  expect_error (dir,
+                "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"path\": \"b.csv\" },"
+                " \"transfer\": { \"strategy\": [] } }",
+                "bad.json: transfer.strategy: expected a strategy or a list");
   tl_test_remove_tree (dir);
 }
 

@@ -44,6 +44,20 @@ draw_title (cairo_t *cr, BarLayout *l)
 }
 
 /* Text sizes, and ticks on the value axis from 0 to at least the largest count. */
+/* A bar's length in axis units: its count, or its share in percent. */
+static double
+bar_value (const TlBarChart *chart, int i)
+{
+  return chart->shares != NULL ? 100.0 * chart->shares[i] : chart->counts[i];
+}
+
+static char *
+bar_text (const TlBarChart *chart, int i)
+{
+  return chart->shares != NULL ? g_strdup_printf ("%.1f%%", 100.0 * chart->shares[i])
+                               : g_strdup_printf ("%d", chart->counts[i]);
+}
+
 static void
 measure (BarLayout *l)
 {
@@ -58,10 +72,12 @@ measure (BarLayout *l)
     {
       double w;
 
-      l->vmax = MAX (l->vmax, chart->counts[i]);
+      l->vmax = MAX (l->vmax, bar_value (chart, i));
       tl_chart_text_size (chart->names[i], TL_CHART_FONT_TICK, FALSE, &w, NULL);
       l->name_w = MAX (l->name_w, w);
     }
+  if (chart->shares != NULL)
+    l->vmax = 100;
   l->n_ticks = tl_chart_nice_ticks (0, MAX (l->vmax, 5), 5, l->ticks, G_N_ELEMENTS (l->ticks), &l->step);
   l->step = MAX (l->step, 1);
   if (l->n_ticks > 0 && l->ticks[l->n_ticks - 1] < l->vmax && l->n_ticks < (int) G_N_ELEMENTS (l->ticks))
@@ -108,8 +124,8 @@ draw_horizontal (cairo_t *cr, const BarLayout *l)
     }
   for (int i = 0; i < chart->n; i++)
     {
-      double y = py + slot * i + (slot - bar) / 2, w = pw * chart->counts[i] / l->vmax;
-      g_autofree char *s = g_strdup_printf ("%d", chart->counts[i]);
+      double y = py + slot * i + (slot - bar) / 2, w = pw * bar_value (chart, i) / l->vmax;
+      g_autofree char *s = bar_text (chart, i);
       TlChartColor c;
 
       bar_color (chart, i, &c);
@@ -192,8 +208,8 @@ draw_vertical (cairo_t *cr, const BarLayout *l)
     }
   for (int i = 0; i < chart->n; i++)
     {
-      double x = px + slot * i + (slot - bar) / 2, hgt = ph * chart->counts[i] / l->vmax;
-      g_autofree char *s = g_strdup_printf ("%d", chart->counts[i]);
+      double x = px + slot * i + (slot - bar) / 2, hgt = ph * bar_value (chart, i) / l->vmax;
+      g_autofree char *s = bar_text (chart, i);
       TlChartColor c;
 
       bar_color (chart, i, &c);
@@ -232,7 +248,7 @@ tl_bar_chart_draw (const TlBarChart *chart, cairo_t *cr, double width, double he
   BarLayout layout = { .chart = chart, .width = width, .height = height, .step = 1 };
 
   g_return_if_fail (chart != NULL && cr != NULL);
-  g_return_if_fail (chart->n == 0 || (chart->names && chart->counts));
+  g_return_if_fail (chart->n == 0 || (chart->names && (chart->counts || chart->shares)));
 
   layout.theme = tl_chart_theme (&chart->style);
   cairo_save (cr);

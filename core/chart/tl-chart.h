@@ -107,16 +107,17 @@ gboolean tl_confusion_chart_hit  (const TlConfusionChart *chart, double width, d
 gboolean tl_confusion_chart_cell_center (const TlConfusionChart *chart, double width, double height,
                                          int row, int col, double *x, double *y);
 
-/* Bar chart of counts per class, e.g. a data set's class balance. */
+/* Bar chart of counts per class, e.g. a data set's class balance, or of shares such as accuracies. */
 typedef struct {
   int                n;
   const char *const *names;          /* n */
-  const int         *counts;         /* n */
+  const int         *counts;         /* n; or NULL with shares */
   const gboolean    *selected;       /* n or NULL; unselected bars are drawn grey */
   gboolean           vertical;       /* bars grow upwards; default: horizontal bars, names on the left */
   const char        *title;
   const char        *value_label;    /* axis label of the counts, e.g. "Samples" */
   TlChartStyle       style;
+  const double      *shares;         /* n values in [0, 1] drawn as percentages, instead of counts */
 } TlBarChart;
 
 void tl_bar_chart_draw (const TlBarChart *chart, cairo_t *cr, double width, double height);

@@ -94,6 +94,29 @@ tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
   return out;
 }
 
+TlDataset *
+tl_dataset_concat (const TlDataset *a, const TlDataset *b)
+{
+  TlDataset *out;
+
+  g_return_val_if_fail (a != NULL && b != NULL, NULL);
+  g_return_val_if_fail (a->sample_size == b->sample_size, NULL);
+
+  out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
+                        a->n_classes, (const char *const *) a->class_names);
+  memcpy (out->x, a->x, (gsize) a->n * a->sample_size * sizeof (float));
+  memcpy (out->x + (gsize) a->n * a->sample_size, b->x, (gsize) b->n * b->sample_size * sizeof (float));
+  memcpy (out->y, a->y, sizeof (int) * a->n);
+  memcpy (out->y + a->n, b->y, sizeof (int) * b->n);
+  if (a->source_text != NULL && b->source_text != NULL)
+    {
+      out->source_text = g_new0 (char *, out->n + 1);
+      for (int i = 0; i < out->n; i++)
+        out->source_text[i] = g_strdup (i < a->n ? a->source_text[i] : b->source_text[i - a->n]);
+    }
+  return out;
+}
+
 void
 tl_dataset_class_counts (const TlDataset *ds, int *counts)
 {

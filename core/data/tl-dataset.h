@@ -38,6 +38,8 @@ void       tl_dataset_free         (TlDataset *ds);
 TlDataset *tl_dataset_copy         (const TlDataset *ds);
 /* A new dataset with the rows `indices[0..n)` (in that order). */
 TlDataset *tl_dataset_subset       (const TlDataset *ds, const int *indices, int n);
+/* The rows of a, then those of b (same sample shape); classes and names are a's. */
+TlDataset *tl_dataset_concat       (const TlDataset *a, const TlDataset *b);
 /* Counts per class into counts[0..n_classes). */
 void       tl_dataset_class_counts (const TlDataset *ds, int *counts);
 /* Copies rows indices[0..n) into a batch tensor [n, sample_shape...] and their labels. */

@@ -139,6 +139,10 @@ TlImport *tl_import_run             (const char *path, const TlImportSettings *s
 TlImport *tl_import_run_with_progress (const char *path, const TlImportSettings *settings,
                                        TlImportProgressFunc progress, gpointer user_data,
                                        GError **error);
+/* The tokens (a GStrv each) of the rows at the given 1-based lines of a text CSV
+ * file, read through pre's columns; every row when lines is NULL. */
+GPtrArray *tl_import_documents      (const char *path, const TlImportSettings *settings,
+                                     const TlPreprocess *pre, const int *lines, int n_lines, GError **error);
 /* New data (for predictions) through an existing preprocessing; rows of
  * classes the preprocessing does not know get label -1. */
 TlDataset *tl_import_apply          (const char *path, const TlImportSettings *settings,

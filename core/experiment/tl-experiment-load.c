@@ -248,7 +248,7 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
   static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
                                       "label_column", "text_column", "feature_columns", "classes",
                                       "per_class", "test_per_class", "val_fraction", "test_fraction",
-                                      "max_len", "vocab_size", "image_size", "grey", NULL };
+                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", NULL };
   int format = s->format;
 
   if (!check_keys (r, obj, prefix, keys, error)
@@ -257,6 +257,8 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
       || !get_string (r, obj, prefix, "labels", &s->labels_path, error)
       || !get_string (r, obj, prefix, "test_path", &s->test_path, error)
       || !get_string (r, obj, prefix, "test_labels", &s->test_labels_path, error)
+      || !get_string (r, obj, prefix, "unlabeled_path", &s->unlabeled_path, error)
+      || !get_bool (r, obj, prefix, "use_labels", &s->use_labels, error)
       || !get_string (r, obj, prefix, "label_column", &s->label_column, error)
       || !get_string (r, obj, prefix, "text_column", &s->text_column, error)
       || !get_strv (r, obj, prefix, "feature_columns", FALSE, &s->feature_columns, error)
@@ -538,12 +540,51 @@ read_lr_mult (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **erro
   return TRUE;
 }
 
+/* "strategy": one name or a list of distinct names */
+static gboolean
+read_strategies (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+  JsonNode *node = member (obj, "strategy");
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      names = g_new0 (char *, 2);
+      names[0] = g_strdup (json_node_get_string (node));
+    }
+  else if (!get_strv (r, obj, "transfer", "strategy", FALSE, &names, error))
+    return FALSE;
+  if (names == NULL || names[0] == NULL)
+    return fail (r, error, "transfer", "strategy", "expected a strategy or a list of them (%s)",
+                 "fine-tune, joint, domain-adversarial, self-training");
+  t->n_strategies = 0;
+  for (int i = 0; names[i] != NULL; i++)
+    {
+      int k = 0;
+
+      while (tl_strategy_names[k] != NULL && g_ascii_strcasecmp (names[i], tl_strategy_names[k]) != 0)
+        k++;
+      if (tl_strategy_names[k] == NULL)
+        return fail (r, error, "transfer", "strategy", "'%s' is not a strategy (expected fine-tune, joint, "
+                     "domain-adversarial or self-training)", names[i]);
+      for (int j = 0; j < t->n_strategies; j++)
+        if (t->strategies[j] == (TlStrategy) k)
+          return fail (r, error, "transfer", "strategy", "'%s' is listed twice", names[i]);
+      t->strategies[t->n_strategies++] = (TlStrategy) k;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **error)
 {
   static const char *const keys[] = { "freeze", "lr_mult", "rebuild_head", "feature_cache",
                                       "unfreeze_every", "epochs", "batch_size", "optimizer",
-                                      "schedule", "patience", "label_smoothing", NULL };
+                                      "schedule", "patience", "label_smoothing", "strategy",
+                                      "target_weight", "adversarial_weight", "pseudo_labels",
+                                      "unlabeled_text", NULL };
   JsonNode *freeze = member (obj, "freeze");
   JsonObject *mult = NULL;
 
@@ -555,7 +596,13 @@ read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **err
     return FALSE;
   if (mult != NULL && !read_lr_mult (r, mult, t, error))
     return FALSE;
+  if (!read_strategies (r, obj, t, error))
+    return FALSE;
   return get_bool (r, obj, "transfer", "rebuild_head", &t->rebuild_head, error)
+         && get_float (r, obj, "transfer", "target_weight", 0.0, 1000.0, &t->target_weight, error)
+         && get_float (r, obj, "transfer", "adversarial_weight", 0.0, 100.0, &t->adversarial_weight, error)
+         && get_int (r, obj, "transfer", "pseudo_labels", 0, 10000000, &t->pseudo_labels, error)
+         && get_bool (r, obj, "transfer", "unlabeled_text", &t->unlabeled_text, error)
          && get_bool (r, obj, "transfer", "feature_cache", &t->feature_cache, error)
          && get_int (r, obj, "transfer", "unfreeze_every", 0, 100000, &t->unfreeze_every, error)
          && read_train (r, obj, "transfer", &t->finetune, error);

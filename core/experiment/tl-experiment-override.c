@@ -12,7 +12,8 @@
 /* The fields that hold a path, resolved against the current folder when set. */
 static const char *const path_keys[] = {
   "source.path", "source.labels", "source.test_path", "source.test_labels",
-  "target.path", "target.labels", "target.test_path", "target.test_labels",
+  "target.path", "target.labels", "target.test_path", "target.test_labels", "target.unlabeled_path",
+  "source.unlabeled_path",
   "pretrain.model", "outputs.folder", "results", NULL,
 };
 

@@ -89,6 +89,8 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
   add_string (b, "labels", s->labels_path);
   add_string (b, "test_path", s->test_path);
   add_string (b, "test_labels", s->test_labels_path);
+  add_string (b, "unlabeled_path", s->unlabeled_path);
+  add_bool (b, "use_labels", s->use_labels);
   add_string (b, "label_column", s->label_column);
   add_string (b, "text_column", s->text_column);
   add_strv (b, "feature_columns", s->feature_columns);
@@ -215,6 +217,15 @@ tl_experiment_to_json (const TlExperiment *exp)
   add_bool (b, "rebuild_head", t->rebuild_head);
   add_bool (b, "feature_cache", t->feature_cache);
   add_int (b, "unfreeze_every", t->unfreeze_every);
+  json_builder_set_member_name (b, "strategy");
+  json_builder_begin_array (b);
+  for (int i = 0; i < t->n_strategies; i++)
+    json_builder_add_string_value (b, tl_strategy_names[t->strategies[i]]);
+  json_builder_end_array (b);
+  add_double (b, "target_weight", tidy (t->target_weight));
+  add_double (b, "adversarial_weight", tidy (t->adversarial_weight));
+  add_int (b, "pseudo_labels", t->pseudo_labels);
+  add_bool (b, "unlabeled_text", t->unlabeled_text);
   write_train (b, &t->finetune);
   json_builder_end_object (b);
 

@@ -18,6 +18,7 @@ const char *const tl_experiment_format_names[] = { "csv", "idx", "images", NULL 
 const char *const tl_experiment_export_names[] = { "models", "confusion", "history", "curves", "metrics",
                                             "predictions", "onnx", NULL };
 const char *const tl_experiment_plot_names[] = { "png", "svg", "pdf", NULL };
+const char *const tl_strategy_names[] = { "fine-tune", "joint", "domain-adversarial", "self-training", NULL };
 
 const char *
 tl_data_format_name (TlDataFormat format)
@@ -51,6 +52,7 @@ source_init (TlDataSourceSpec *s)
   s->test_fraction = 0.2;
   s->max_len = 200;
   s->vocab_size = 10000;
+  s->use_labels = TRUE;
 }
 
 static void
@@ -60,6 +62,7 @@ source_clear (TlDataSourceSpec *s)
   g_free (s->labels_path);
   g_free (s->test_path);
   g_free (s->test_labels_path);
+  g_free (s->unlabeled_path);
   g_free (s->label_column);
   g_free (s->text_column);
   g_strfreev (s->feature_columns);
@@ -75,6 +78,7 @@ source_copy (TlDataSourceSpec *dst, const TlDataSourceSpec *src)
   dst->labels_path = g_strdup (src->labels_path);
   dst->test_path = g_strdup (src->test_path);
   dst->test_labels_path = g_strdup (src->test_labels_path);
+  dst->unlabeled_path = g_strdup (src->unlabeled_path);
   dst->label_column = g_strdup (src->label_column);
   dst->text_column = g_strdup (src->text_column);
   dst->feature_columns = g_strdupv (src->feature_columns);
@@ -105,8 +109,13 @@ tl_experiment_new (void)
   exp->architecture.preset = g_strdup ("mlp");
   tl_train_spec_init (&exp->pretrain);
   exp->transfer.freeze_mode = TL_FREEZE_NONE;
-  exp->transfer.rebuild_head = TRUE;
+  exp->transfer.rebuild_head = FALSE;
   exp->transfer.feature_cache = TRUE;
+  exp->transfer.n_strategies = 1;
+  exp->transfer.strategies[0] = TL_STRATEGY_FINE_TUNE;
+  exp->transfer.adversarial_weight = 0.3f;
+  exp->transfer.pseudo_labels = 200;
+  exp->transfer.unlabeled_text = TRUE;
   tl_train_spec_init (&exp->transfer.finetune);
   exp->outputs.exports = TL_EXPORT_ALL_DEFAULT;
   exp->outputs.plot_formats = TL_PLOT_PNG | TL_PLOT_SVG | TL_PLOT_PDF;

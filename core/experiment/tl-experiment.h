@@ -38,6 +38,8 @@ typedef struct {
   int       vocab_size;        /* text: words kept, padding and unknown included */
   int       image_size;        /* images: side after resizing; 0 = as stored */
   gboolean  grey;              /* images: one channel instead of three */
+  char     *unlabeled_path;    /* target: more rows of the same format whose labels are not used */
+  gboolean  use_labels;        /* target: FALSE leaves every training row unlabelled (unsupervised adaptation) */
 } TlDataSourceSpec;
 
 typedef struct {
@@ -62,6 +64,18 @@ typedef enum {
   TL_FREEZE_LAYERS,            /* the layers named (or numbered) in freeze_layers */
 } TlFreezeMode;
 
+/* How the pretrained model meets the target; stored by name, new ones go at the end. */
+typedef enum {
+  TL_STRATEGY_FINE_TUNE,          /* train the copy on the labelled target */
+  TL_STRATEGY_JOINT,              /* train the copy on source and labelled target together */
+  TL_STRATEGY_DOMAIN_ADVERSARIAL, /* joint, while a reversed domain classifier aligns the features (DANN) */
+  TL_STRATEGY_SELF_TRAINING,      /* joint, then again with confident pseudo-labels of unlabelled target rows */
+  TL_N_STRATEGIES
+} TlStrategy;
+
+/* "fine-tune", "joint", "domain-adversarial", "self-training"; NULL-terminated */
+extern const char *const tl_strategy_names[];
+
 typedef struct {
   TlFreezeMode freeze_mode;
   int          freeze_below;
@@ -69,10 +83,16 @@ typedef struct {
   int          n_lr_mults;
   char       **lr_mult_layers; /* n_lr_mults layer names or decimal indices */
   double      *lr_mults;       /* n_lr_mults */
-  gboolean     rebuild_head;   /* a fresh head sized for the target's classes */
+  gboolean     rebuild_head;   /* a fresh head; otherwise kept when the target's classes are the source's */
   gboolean     feature_cache;  /* reuse outputs of frozen lower layers */
   int          unfreeze_every; /* gradual unfreezing: one more layer every N epochs, top down; 0 = off */
   TlTrainSpec  finetune;
+  int          n_strategies;   /* run side by side, in this order; at least one */
+  TlStrategy   strategies[TL_N_STRATEGIES];
+  float        target_weight;  /* joint strategies: times each labelled target row counts; 0 = balance the source */
+  float        adversarial_weight; /* of the domain loss */
+  int          pseudo_labels;  /* self-training: confident unlabelled rows added per class and round */
+  gboolean     unlabeled_text; /* text features counted over source and unlabelled target text */
 } TlTransferSpec;
 
 /* Files written into the output folder; new ones go at the end. */

@@ -21,6 +21,7 @@ tl_pipeline_data_free (TlPipelineData *data)
   tl_dataset_free (data->train);
   tl_dataset_free (data->val);
   tl_dataset_free (data->test);
+  tl_dataset_free (data->unlabeled);
   tl_preprocess_free (data->preprocess);
   tl_import_report_free (data->report);
   g_free (data);
@@ -123,6 +124,13 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
   g_autofree int *rows = NULL;
   int n = n_pool;
 
+  if (!spec->use_labels && n_pool > 0)
+    {
+      /* unsupervised adaptation: the labels of the training rows stay unread */
+      data->unlabeled = subset_rows (ds, pool, n_pool);
+      data->train = subset_rows (ds, pool, 0);
+      return TRUE;
+    }
   if (n_pool == 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "%s: no labelled rows to train on", what);
@@ -140,6 +148,19 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
     }
   else
     rows = g_memdup2 (pool, n_pool * sizeof (int));
+  if (n < n_pool)
+    {
+      g_autofree guint8 *picked = g_new0 (guint8, ds->n);
+      g_autofree int *rest = g_new (int, n_pool - n);
+      int n_rest = 0;
+
+      for (int i = 0; i < n; i++)
+        picked[rows[i]] = 1;
+      for (int i = 0; i < n_pool; i++)
+        if (!picked[pool[i]])
+          rest[n_rest++] = pool[i];
+      data->unlabeled = subset_rows (ds, rest, n_rest);
+    }
 
   if (spec->val_fraction > 0)
     {
@@ -196,9 +217,109 @@ finish_test (TlPipelineData *data, const TlExperiment *exp, const TlDataSourceSp
   return TRUE;
 }
 
+static void
+add_lines (GArray *lines, const TlDataset *ds)
+{
+  for (int i = 0; ds != NULL && ds->source_index != NULL && i < ds->n; i++)
+    g_array_append_val (lines, ds->source_index[i]);
+}
+
+GPtrArray *
+tl_pipeline_target_documents (const TlExperiment *exp, GError **error)
+{
+  const TlDataSourceSpec *spec = &exp->target;
+  g_autofree char *path = tl_experiment_resolve_path (exp, spec->path);
+  g_autofree char *unlabeled_path = tl_experiment_resolve_path (exp, spec->unlabeled_path);
+  g_autoptr (TlImportSettings) s = NULL;
+  g_autoptr (TlImport) probe = NULL;
+  g_autoptr (TlExperiment) main_only = NULL;
+  g_autoptr (TlPipelineData) data = NULL;
+  g_autoptr (GArray) lines = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GPtrArray) docs = NULL;
+
+  if (spec->format != TL_DATA_FORMAT_CSV)
+    return g_ptr_array_new ();
+  /* the rows and the split of the target, as the run will make them; the words are read afterwards */
+  s = tl_pipeline_import_settings (exp, spec, exp->seed);
+  s->text_features = TL_TEXT_SEQUENCE;
+  s->max_len = 1;
+  probe = tl_import_run (path, s, error);
+  if (probe == NULL)
+    return NULL;
+  if (probe->preprocess->kind != TL_DATA_TEXT)
+    return g_ptr_array_new ();
+  main_only = tl_experiment_copy (exp);
+  g_clear_pointer (&main_only->target.unlabeled_path, g_free);
+  data = tl_pipeline_import (main_only, &main_only->target, probe->preprocess, exp->seed, "target", error);
+  if (data == NULL)
+    return NULL;
+  add_lines (lines, data->train);
+  add_lines (lines, data->val);
+  add_lines (lines, data->unlabeled);
+  docs = tl_import_documents (path, s, probe->preprocess, (const int *) (gpointer) lines->data, lines->len, error);
+  if (docs == NULL)
+    return NULL;
+  if (unlabeled_path != NULL)
+    {
+      g_autoptr (GPtrArray) more = NULL;
+
+      g_clear_pointer (&s->label_column, g_free);
+      more = tl_import_documents (unlabeled_path, s, probe->preprocess, NULL, 0, error);
+      if (more == NULL)
+        return NULL;
+      for (guint i = 0; i < more->len; i++)
+        g_ptr_array_add (docs, g_steal_pointer (&more->pdata[i]));
+    }
+  return g_steal_pointer (&docs);
+}
+
+/* The rows of spec->unlabeled_path, read the way the data were, join the unlabelled ones. */
+static gboolean
+add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataSourceSpec *spec,
+                    const char *what, GError **error)
+{
+  g_autofree char *path = tl_experiment_resolve_path (exp, spec->unlabeled_path);
+  g_autoptr (TlImportSettings) s = NULL;
+  g_autoptr (TlDataset) more = NULL;
+
+  if (path == NULL)
+    return TRUE;
+  s = tl_pipeline_import_settings (exp, spec, 0);
+  g_clear_pointer (&s->label_column, g_free);
+  more = tl_import_apply (path, s, data->preprocess, error);
+  if (more == NULL)
+    {
+      g_prefix_error (error, "%s unlabelled data: ", what);
+      return FALSE;
+    }
+  if (more->sample_size != data->train->sample_size)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "%s unlabelled data: %s: the rows are not of "
+                   "the training data's shape", what, path);
+      return FALSE;
+    }
+  if (data->unlabeled == NULL)
+    data->unlabeled = g_steal_pointer (&more);
+  else
+    {
+      TlDataset *both = tl_dataset_concat (data->unlabeled, more);
+      tl_dataset_free (data->unlabeled);
+      data->unlabeled = both;
+    }
+  return TRUE;
+}
+
 TlPipelineData *
 tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
                     guint64 seed, const char *what, GError **error)
+{
+  return tl_pipeline_import_with_documents (exp, spec, through, NULL, seed, what, error);
+}
+
+TlPipelineData *
+tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                   const TlPreprocess *through, GPtrArray *fit_documents, guint64 seed,
+                                   const char *what, GError **error)
 {
   g_autoptr (TlPipelineData) data = g_new0 (TlPipelineData, 1);
   g_autoptr (TlImportSettings) settings = NULL;
@@ -207,6 +328,8 @@ tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const
   g_return_val_if_fail (exp != NULL && spec != NULL, NULL);
 
   settings = tl_pipeline_import_settings (exp, spec, seed);
+  if (fit_documents != NULL)
+    settings->fit_documents = g_ptr_array_ref (fit_documents);
   path = tl_experiment_resolve_path (exp, spec->path);
 
   if (through == NULL)
@@ -272,7 +395,8 @@ tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const
         return NULL;
     }
 
-  if (!finish_test (data, exp, spec, settings, seed, what, error))
+  if (!finish_test (data, exp, spec, settings, seed, what, error)
+      || !add_unlabeled_file (data, exp, spec, what, error))
     return NULL;
   return g_steal_pointer (&data);
 }
@@ -514,4 +638,36 @@ tl_pipeline_write_curves (const char *path, const TlHistory *const *histories, c
   if (!tl_chart_format_from_path (path, &format, error))
     return FALSE;
   return tl_export_chart (path, format, 1200, 450, draw_curves, &data, error);
+}
+
+typedef struct {
+  const char *const *names;
+  const double      *accuracies;
+  int                n;
+} AccuracyData;
+
+static void
+draw_accuracies (cairo_t *cr, double width, double height, gpointer user_data)
+{
+  const AccuracyData *d = user_data;
+  TlBarChart chart = {
+    .n = d->n, .names = d->names, .title = "Test accuracy on the target",
+    .value_label = "Accuracy (%)", .shares = d->accuracies,
+  };
+
+  tl_bar_chart_draw (&chart, cr, width, height);
+}
+
+gboolean
+tl_pipeline_write_accuracies (const char *path, const char *const *names, const double *accuracies, int n,
+                              GError **error)
+{
+  AccuracyData data = { names, accuracies, n };
+  TlChartFormat format;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!tl_chart_format_from_path (path, &format, error))
+    return FALSE;
+  return tl_export_chart (path, format, 900, 120 + 44 * MAX (n, 1), draw_accuracies, &data, error);
 }

@@ -16,6 +16,7 @@
 #include "tl-provenance.h"
 #include "tl-rng.h"
 #include "tl-pipeline-private.h"
+#include "tl-pipeline-strategies.h"
 
 static const char *const stage_names[] = {
   [TL_STAGE_IMPORT_SOURCE] = "import-source",
@@ -85,6 +86,8 @@ typedef struct {
   gboolean                   resume;
   gboolean                   loading;        /* finished stages of the interrupted run are still loadable */
   JsonNode                  *old_summary;    /* summary.json of the interrupted run */
+  const TlAdversary         *adversary;      /* for the strategy being trained, or NULL */
+  int                        unlabeled_documents; /* target texts counted into the source's features */
 } Ctx;
 
 static void
@@ -202,6 +205,7 @@ train_model (Ctx *c, const char *name, TlModel *model, const TlPipelineData *dat
 
   tl_pipeline_train_config (spec, seed, &config);
   config.feature_cache = cache;
+  config.adversary = c->adversary;
   c->epoch_offset = 0;
   c->total_epochs = spec->epochs;
   if (unfreeze_every <= 0 || tl_model_lowest_trainable (model) == 0)
@@ -414,7 +418,7 @@ export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineD
       if (path == NULL || !tl_export_history_csv (path, run->history, error))
         return FALSE;
     }
-  if (o->exports & TL_EXPORT_CURVES)
+  if ((o->exports & TL_EXPORT_CURVES) && run->history->epochs->len > 0)
     for (int f = 0; f < 3; f++)
       if (o->plot_formats & (1u << f))
         {
@@ -448,6 +452,9 @@ summary_json (const Ctx *c, const TlPipelineResult *result)
   json_builder_add_int_value (b, (gint64) c->exp->seed);
   json_builder_set_member_name (b, "cancelled");
   json_builder_add_boolean_value (b, result->cancelled);
+  /* the target's texts counted into the source's text features (their labels unread) */
+  json_builder_set_member_name (b, "unlabeled_target_texts");
+  json_builder_add_int_value (b, c->unlabeled_documents);
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
   for (guint i = 0; i < result->runs->len; i++)
@@ -503,33 +510,61 @@ write_summary (Ctx *c, TlPipelineResult *result, GError **error)
   g_autoptr (JsonNode) node = summary_json (c, result);
   g_autofree char *text = tl_json_to_pretty_string (node);
   g_autofree char *path = tl_output_path (c->out, "summary.json", error);
-  TlRunResult *transfer = tl_pipeline_result_find (result, "transfer");
-  TlRunResult *baseline = tl_pipeline_result_find (result, "baseline");
+  g_autoptr (GPtrArray) histories = g_ptr_array_new ();
+  g_autoptr (GPtrArray) curve_names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
+  g_autoptr (GArray) accuracies = g_array_new (FALSE, FALSE, sizeof (double));
 
   if (path == NULL || !tl_atomic_write_bytes (path, text, strlen (text), error))
     return FALSE;
   result->summary_path = g_steal_pointer (&path);
 
-  /* the transfer gain at a glance: both runs' curves on one plot */
-  if (transfer && baseline && (o->exports & TL_EXPORT_CURVES))
-    for (int f = 0; f < 3; f++)
-      if (o->plot_formats & (1u << f))
-        {
-          const TlHistory *histories[] = { transfer->history, baseline->history };
-          const char *labels[] = { "transfer", "baseline" };
-          g_autofree char *name = g_strdup_printf ("comparison.%s", plot_ext[f]);
-          g_autofree char *cpath = tl_output_path (c->out, name, error);
+  /* the transfer gain at a glance: every run on the target, its curves and its accuracy */
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
 
-          if (cpath == NULL || !tl_pipeline_write_curves (cpath, histories, labels, 2, error))
-            return FALSE;
+      if (strcmp (run->name, "pretrain") == 0)
+        continue;
+      if (run->history->epochs->len > 0)
+        {
+          g_ptr_array_add (histories, run->history);
+          g_ptr_array_add (curve_names, run->name);
         }
+      if (run->metrics != NULL)
+        {
+          g_ptr_array_add (bar_names, run->name);
+          g_array_append_val (accuracies, run->metrics->accuracy);
+        }
+    }
+  if (!(o->exports & TL_EXPORT_CURVES))
+    return TRUE;
+  for (int f = 0; f < 3; f++)
+    if (o->plot_formats & (1u << f))
+      {
+        g_autofree char *name = g_strdup_printf ("comparison.%s", plot_ext[f]);
+        g_autofree char *bars = g_strdup_printf ("accuracy.%s", plot_ext[f]);
+        g_autofree char *cpath = tl_output_path (c->out, name, error);
+        g_autofree char *bpath = tl_output_path (c->out, bars, error);
+
+        if (cpath == NULL || bpath == NULL)
+          return FALSE;
+        if (histories->len > 1
+            && !tl_pipeline_write_curves (cpath, (const TlHistory *const *) histories->pdata,
+                                          (const char *const *) curve_names->pdata, histories->len, error))
+          return FALSE;
+        if (bar_names->len > 1
+            && !tl_pipeline_write_accuracies (bpath, (const char *const *) bar_names->pdata,
+                                              (const double *) (gpointer) accuracies->data, bar_names->len, error))
+          return FALSE;
+      }
   return TRUE;
 }
 
 static gboolean
 cancelled (Ctx *c, TlPipelineResult *result, const TlHistory *history)
 {
-  if (history->cancelled || g_cancellable_is_cancelled (c->cancellable))
+  if ((history != NULL && history->cancelled) || g_cancellable_is_cancelled (c->cancellable))
     result->cancelled = TRUE;
   return result->cancelled;
 }
@@ -555,51 +590,323 @@ fresh_copy (const TlModel *model, int n_classes, guint64 seed, GError **error)
   return tl_architecture_build (arch, seed, 0, error);
 }
 
-/* Fine-tunes a copy of the pretrained model on the target. *run_out is NULL
+static gboolean
+same_classes (char **a, char **b)
+{
+  if (a == NULL || b == NULL || g_strv_length (a) != g_strv_length (b))
+    return FALSE;
+  for (int i = 0; a[i] != NULL; i++)
+    if (strcmp (a[i], b[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* The head is kept when the target's classes are the model's, by name and in
+ * order, unless the experiment asks for a new one. */
+static gboolean
+keeps_head (const TlExperiment *exp, char **model_labels, const TlDataset *target)
+{
+  return !exp->transfer.rebuild_head && same_classes (model_labels, target->class_names);
+}
+
+/* A copy of the pretrained model ready for the target: its head kept or rebuilt,
+ * and the freeze plan applied. */
+static TlModel *
+transfer_model (Ctx *c, const TlModel *pretrained, gboolean keep_head, int n_classes, GError **error)
+{
+  g_autoptr (TlModel) model = tl_model_copy (pretrained);
+
+  /* the new head depends on the seed alone, not on how the pretrained model came to be */
+  tl_rng_init (&model->rng, c->exp->seed + 3);
+  if (!keep_head && !tl_model_replace_head (model, n_classes, error))
+    return NULL;
+  if (!tl_pipeline_apply_freeze (model, &c->exp->transfer, error))
+    return NULL;
+  return g_steal_pointer (&model);
+}
+
+static const char *
+strategy_run_name (TlStrategy strategy)
+{
+  return strategy == TL_STRATEGY_FINE_TUNE ? "transfer" : tl_strategy_names[strategy];
+}
+
+/* The layer whose input the domain classifier reads: the output of the first
+ * activation above the lowest layer with weights, where the features have formed. */
+static int
+feature_cut (const TlModel *model)
+{
+  int n = tl_model_n_layers (model);
+
+  for (int i = 1; i < n - 1; i++)
+    {
+      TlLayerKind kind = tl_model_layer (model, i)->spec.kind;
+      if (kind == TL_LAYER_RELU || kind == TL_LAYER_TANH || kind == TL_LAYER_SIGMOID)
+        return i + 1;
+    }
+  return n - 1;
+}
+
+/* Trains one strategy's copy of the pretrained model into *model_out and its history. */
+static gboolean
+train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineData *source,
+                const TlPipelineData *target, TlHistory *history, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  const TlTransferSpec *t = &exp->transfer;
+  const char *name = strategy_run_name (strategy);
+  TlPipelineData joint = { .val = target->val, .test = target->test, .preprocess = target->preprocess };
+  g_autoptr (TlDataset) rows = NULL;
+  g_autofree guint8 *domain = NULL;
+  TlAdversary adversary = { 0 };
+  gboolean ok;
+
+  if (strategy == TL_STRATEGY_FINE_TUNE)
+    return train_model (c, name, model, target, &t->finetune, exp->seed, t->feature_cache, t->unfreeze_every,
+                        history, error);
+
+  rows = tl_strategy_joint_rows (source->train, target->train, t->target_weight, &domain);
+  joint.train = rows;
+  if (strategy == TL_STRATEGY_DOMAIN_ADVERSARIAL)
+    {
+      adversary = (TlAdversary) { feature_cut (model), target->unlabeled, domain, t->adversarial_weight, 32 };
+      c->adversary = &adversary;
+    }
+  ok = train_model (c, name, model, &joint, &t->finetune, exp->seed, FALSE, 0, history, error);
+  c->adversary = NULL;
+  if (!ok || strategy != TL_STRATEGY_SELF_TRAINING || history->cancelled)
+    return ok;
+
+  /* a second round with the first round's most confident guesses on unlabelled target rows */
+  {
+    g_autoptr (TlDataset) guessed = tl_strategy_pseudo_labels (model, target->unlabeled, t->pseudo_labels);
+    g_autoptr (TlDataset) more = tl_dataset_concat (rows, guessed);
+    g_autoptr (TlHistory) second = tl_history_new ();
+    int done = history->epochs->len;
+
+    stage (c, TL_STAGE_TRANSFER, "self-training: a second round with %d pseudo-labelled target rows", guessed->n);
+    joint.train = more;
+    c->epoch_offset = done;
+    ok = train_model (c, "self-training-2", model, &joint, &t->finetune, exp->seed + 1, FALSE, 0, second, error);
+    c->epoch_offset = 0;
+    if (ok)
+      append_history (history, second, done);
+    history->train_seconds += second->train_seconds;
+    return ok;
+  }
+}
+
+/* One transfer strategy, end to end: train, evaluate, export. *run_out is NULL
  * when it was cancelled before an epoch finished. */
 static gboolean
-transfer_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, const TlPipelineData *target,
+strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, const TlModel *pretrained,
+                gboolean keep_head, const TlPipelineData *source, const TlPipelineData *target,
                 const char *target_path, const char *model_from, TlRunResult **run_out, GError **error)
 {
   const TlExperiment *exp = c->exp;
-  g_autoptr (TlModel) model = tl_model_copy (pretrained);
+  const char *name = strategy_run_name (strategy);
+  const char *folder = strategy == TL_STRATEGY_FINE_TUNE ? exp->outputs.transfer_folder : name;
+  g_autoptr (TlModel) model = NULL;
   g_autoptr (TlHistory) history = tl_history_new ();
   g_autoptr (TlTensor) probs = NULL;
   TlRunResult *run;
 
   *run_out = NULL;
-  /* the new head depends on the seed alone, not on how the pretrained model came to be */
-  tl_rng_init (&model->rng, exp->seed + 3);
-  if (exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
+  if ((run = load_finished_run (c, name, folder, target->train)) != NULL)
     {
-      if (!exp->transfer.rebuild_head)
-        {
-          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                       "transfer.rebuild_head: the model has %d outputs but the target %d classes",
-                       tl_model_n_outputs (model), target->train->n_classes);
-          return FALSE;
-        }
-      if (!tl_model_replace_head (model, target->train->n_classes, error))
-        return FALSE;
+      g_ptr_array_add (result->runs, run);
+      *run_out = run;
+      return evaluate (run, target->test, NULL, error);
     }
-  if (!tl_pipeline_apply_freeze (model, &exp->transfer, error))
+  model = transfer_model (c, pretrained, keep_head, target->test->n_classes, error);
+  if (model == NULL)
     return FALSE;
-  stage (c, TL_STAGE_TRANSFER, "fine-tuning %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-         " parameters on %d samples of %d classes", (guint64) tl_model_param_count (model, TRUE),
-         (guint64) tl_model_param_count (model, FALSE), target->train->n, target->train->n_classes);
-  if (!train_model (c, "transfer", model, target, &exp->transfer.finetune, exp->seed, exp->transfer.feature_cache,
-                    exp->transfer.unfreeze_every, history, error))
+  stage (c, TL_STAGE_TRANSFER, "%s: training %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+         " parameters on %d labelled target samples of %d classes%s", tl_strategy_names[strategy],
+         (guint64) tl_model_param_count (model, TRUE), (guint64) tl_model_param_count (model, FALSE),
+         target->train->n, target->test->n_classes, keep_head ? "" : ", with a new head");
+  if (!train_strategy (c, strategy, model, source, target, history, error))
     return FALSE;
   if (cancelled (c, result, history) && history->epochs->len == 0)
     return TRUE;
-  run = run_new ("transfer", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+  run = run_new (name, g_steal_pointer (&model), target->test, g_steal_pointer (&history));
   g_ptr_array_add (result->runs, run);
   *run_out = run;
   if (!evaluate (run, target->test, &probs, error))
     return FALSE;
-  stage (c, TL_STAGE_EXPORT, "writing the transferred model");
-  return export_run (c, run, exp->outputs.transfer_folder, target, &exp->transfer.finetune, probs, target_path,
+  stage (c, TL_STAGE_EXPORT, "writing the %s model", name);
+  return export_run (c, run, folder, target, &exp->transfer.finetune, probs, target_path,
                      model_from ? model_from : "pretrain", error)
+         && finish_stage (c, result, run, error)
+         && (strategy != TL_STRATEGY_SELF_TRAINING
+             || tl_pipeline_remove_checkpoints (c->out, "self-training-2", error));
+}
+
+/* The pretrained model on the target's test rows as it is: the zero-shot reference. */
+static gboolean
+source_only_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, const TlPipelineData *target,
+                   const char *target_path, const char *model_from, GError **error)
+{
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (TlTensor) probs = NULL;
+  TlRunResult *run;
+
+  stage (c, TL_STAGE_TRANSFER, "source-only: the pretrained model on the target's test data");
+  run = run_new ("source-only", tl_model_copy (pretrained), target->test, g_steal_pointer (&history));
+  g_ptr_array_add (result->runs, run);
+  if (!evaluate (run, target->test, &probs, error))
+    return FALSE;
+  return export_run (c, run, "source-only", target, &c->exp->pretrain, probs, target_path,
+                     model_from ? model_from : "pretrain", error);
+}
+
+/* What the strategies need, checked before any training. */
+static gboolean
+check_strategies (const TlExperiment *exp, const TlPipelineData *source, const TlPipelineData *target,
+                  char **model_labels, GError **error)
+{
+  const TlTransferSpec *t = &exp->transfer;
+  gboolean labelled = target->train->n > 0;
+
+  for (int i = 0; i < t->n_strategies; i++)
+    {
+      TlStrategy s = t->strategies[i];
+      const char *name = tl_strategy_names[s];
+
+      if (!labelled && (s == TL_STRATEGY_FINE_TUNE || s == TL_STRATEGY_JOINT || s == TL_STRATEGY_SELF_TRAINING))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: %s learns from labelled target rows, and the target has none "
+                       "(target.use_labels is false); domain-adversarial works without them", name);
+          return FALSE;
+        }
+      if (s == TL_STRATEGY_FINE_TUNE)
+        continue;
+      if (source == NULL)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: %s trains on the source data too; it cannot start from a model "
+                       "file (pretrain.model)", name);
+          return FALSE;
+        }
+      if (!same_classes (model_labels, target->test->class_names))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: %s trains source and target rows together, so they need the same "
+                       "classes; the target's differ from the source's", name);
+          return FALSE;
+        }
+      if ((s == TL_STRATEGY_DOMAIN_ADVERSARIAL || s == TL_STRATEGY_SELF_TRAINING)
+          && (target->unlabeled == NULL || target->unlabeled->n == 0))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: %s needs unlabelled target rows: take fewer per class "
+                       "(target.per_class) or give target.unlabeled_path", name);
+          return FALSE;
+        }
+    }
+  if (exp->baseline && !labelled)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "baseline: a model from scratch needs labelled target rows; set baseline to false "
+                   "with target.use_labels false");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, const TlPipelineData *target,
+                const char *target_path, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autoptr (TlTensor) probs = NULL;
+  TlRunResult *run = load_finished_run (c, "baseline", exp->outputs.baseline_folder, target->train);
+  TlRunResult *transfer;
+
+  if (run == NULL)
+    {
+      g_autoptr (TlHistory) history = tl_history_new ();
+      g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
+
+      if (model == NULL)
+        return FALSE;
+      stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
+      if (!train_model (c, "baseline", model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history,
+                        error))
+        return FALSE;
+      if (cancelled (c, result, history) && history->epochs->len == 0)
+        return TRUE;
+      run = run_new ("baseline", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+      g_ptr_array_add (result->runs, run);
+      if (!evaluate (run, target->test, &probs, error)
+          || !export_run (c, run, exp->outputs.baseline_folder, target, &exp->transfer.finetune, probs,
+                         target_path, NULL, error)
+          || !finish_stage (c, result, run, error))
+        return FALSE;
+    }
+  else
+    {
+      g_ptr_array_add (result->runs, run);
+      if (!evaluate (run, target->test, NULL, error))
+        return FALSE;
+    }
+  transfer = tl_pipeline_result_find (result, "transfer");
+  if (transfer && transfer->epochs > 0 && run->epochs > 0 && transfer->train_seconds > 0)
+    result->speedup = (run->train_seconds / run->epochs) / (transfer->train_seconds / transfer->epochs);
+  return TRUE;
+}
+
+/* The source, read with the target's unlabelled text when its features count words. */
+static TlPipelineData *
+import_source (Ctx *c, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autoptr (GPtrArray) docs = NULL;
+
+  if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV)
+    {
+      docs = tl_pipeline_target_documents (exp, error);
+      if (docs == NULL)
+        return NULL;
+      c->unlabeled_documents = docs->len;
+    }
+  return tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
+}
+
+static gboolean
+pretrain_stage (Ctx *c, TlPipelineResult *result, const TlPipelineData *source, const char *source_path,
+                TlModel **pretrained_out, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (TlTensor) probs = NULL;
+  g_autoptr (TlModel) pretrained = NULL;
+  TlRunResult *run = load_finished_run (c, "pretrain", exp->outputs.pretrain_folder, source->train);
+
+  if (run != NULL)
+    {
+      g_ptr_array_add (result->runs, run);
+      *pretrained_out = tl_model_copy (run->model);
+      return evaluate (run, source->test, NULL, error);
+    }
+  pretrained = tl_pipeline_build_model (&exp->architecture, source->train,
+                                        tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
+  if (pretrained == NULL)
+    return FALSE;
+  stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
+         source->train->n_classes);
+  if (!train_model (c, "pretrain", pretrained, source, &exp->pretrain, exp->seed, FALSE, 0, history, error))
+    return FALSE;
+  if (cancelled (c, result, history) && history->epochs->len == 0)
+    return TRUE;
+  run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
+  g_ptr_array_add (result->runs, run);
+  *pretrained_out = g_steal_pointer (&pretrained);
+  if (!evaluate (run, source->test, &probs, error))
+    return FALSE;
+  stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
+  return export_run (c, run, exp->outputs.pretrain_folder, source, &exp->pretrain, probs, source_path, NULL, error)
          && finish_stage (c, result, run, error);
 }
 
@@ -611,17 +918,17 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   g_autoptr (TlPipelineData) target = NULL;
   g_autoptr (TlModel) pretrained = NULL;
   g_autoptr (TlPreprocess) loaded_pre = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
   g_autofree char *source_path = tl_experiment_resolve_path (exp, exp->source.path);
   g_autofree char *target_path = tl_experiment_resolve_path (exp, exp->target.path);
   g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
+  g_auto (GStrv) model_labels = NULL;
   const TlPreprocess *through;
-  int vocab = 0;
+  gboolean keep_head;
 
-  /* 1. the source and a pretrained model */
+  /* 1. the data, both read before any training so that a plan that cannot work stops here */
   if (model_from != NULL)
     {
-      g_autoptr (TlModelInfo) info = NULL;
-
       stage (c, TL_STAGE_PRETRAIN, "loading %s", model_from);
       pretrained = tl_model_file_load (model_from, &info, error);
       if (pretrained == NULL)
@@ -636,54 +943,17 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
             }
         }
       through = loaded_pre;
+      model_labels = g_strdupv (info->labels);
     }
   else
     {
-      g_autoptr (TlHistory) history = tl_history_new ();
-      g_autoptr (TlTensor) probs = NULL;
-      TlRunResult *run;
-
       stage (c, TL_STAGE_IMPORT_SOURCE, "importing %s", source_path);
-      source = tl_pipeline_import (exp, &exp->source, NULL, exp->seed, "source", error);
+      source = import_source (c, error);
       if (source == NULL)
         return FALSE;
-      if (source->preprocess)
-        vocab = tl_preprocess_vocab_size (source->preprocess);
-      run = load_finished_run (c, "pretrain", exp->outputs.pretrain_folder, source->train);
-      if (run != NULL)
-        {
-          g_ptr_array_add (result->runs, run);
-          pretrained = tl_model_copy (run->model);
-          if (!evaluate (run, source->test, NULL, error))
-            return FALSE;
-        }
-      else
-        {
-          pretrained = tl_pipeline_build_model (&exp->architecture, source->train, vocab, exp->seed, error);
-          if (pretrained == NULL)
-            return FALSE;
-          stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
-                 source->train->n_classes);
-          if (!train_model (c, "pretrain", pretrained, source, &exp->pretrain, exp->seed, FALSE, 0, history, error))
-            return FALSE;
-          if (cancelled (c, result, history) && history->epochs->len == 0)
-            return TRUE;
-          run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
-          g_ptr_array_add (result->runs, run);
-          if (!evaluate (run, source->test, &probs, error))
-            return FALSE;
-          stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
-          if (!export_run (c, run, exp->outputs.pretrain_folder, source, &exp->pretrain, probs, source_path, NULL,
-                              error)
-              || !finish_stage (c, result, run, error))
-            return FALSE;
-        }
-      if (cancelled (c, result, run->history))
-        return TRUE;
       through = source->preprocess;
+      model_labels = g_strdupv (source->train->class_names);
     }
-
-  /* 2. the target, read the way the source was */
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
   target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
   if (target == NULL)
@@ -694,63 +964,36 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
                    "target: no test data (set target.test_fraction or target.test_path)");
       return FALSE;
     }
+  if (!check_strategies (exp, source, target, model_labels, error))
+    return FALSE;
 
-  /* 3. transfer */
-  {
-    TlRunResult *run = load_finished_run (c, "transfer", exp->outputs.transfer_folder, target->train);
-
-    if (run != NULL)
-      {
-        g_ptr_array_add (result->runs, run);
-        if (!evaluate (run, target->test, NULL, error))
-          return FALSE;
-      }
-    else if (!transfer_stage (c, result, pretrained, target, target_path, model_from, &run, error))
-      return FALSE;
-    if (run == NULL || cancelled (c, result, run->history))
-      return TRUE;
-  }
-
-  /* 4. the same architecture from scratch, same data, seed and budget */
-  if (exp->baseline)
+  /* 2. a pretrained model */
+  if (pretrained == NULL)
     {
-      g_autoptr (TlTensor) probs = NULL;
-      TlRunResult *run = load_finished_run (c, "baseline", exp->outputs.baseline_folder, target->train);
-      TlRunResult *transfer;
-
-      if (run == NULL)
-        {
-          g_autoptr (TlHistory) history = tl_history_new ();
-          g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
-
-          if (model == NULL)
-            return FALSE;
-          stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
-          if (!train_model (c, "baseline", model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history,
-                            error))
-            return FALSE;
-          if (cancelled (c, result, history) && history->epochs->len == 0)
-            return TRUE;
-          run = run_new ("baseline", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
-          g_ptr_array_add (result->runs, run);
-          if (!evaluate (run, target->test, &probs, error)
-              || !export_run (c, run, exp->outputs.baseline_folder, target, &exp->transfer.finetune, probs,
-                             target_path, NULL, error)
-              || !finish_stage (c, result, run, error))
-            return FALSE;
-        }
-      else
-        {
-          g_ptr_array_add (result->runs, run);
-          if (!evaluate (run, target->test, NULL, error))
-            return FALSE;
-        }
-      transfer = tl_pipeline_result_find (result, "transfer");
-      if (transfer->epochs > 0 && run->epochs > 0 && transfer->train_seconds > 0)
-        result->speedup = (run->train_seconds / run->epochs) / (transfer->train_seconds / transfer->epochs);
-      if (cancelled (c, result, run->history))
+      if (!pretrain_stage (c, result, source, source_path, &pretrained, error))
+        return FALSE;
+      if (pretrained == NULL || cancelled (c, result, NULL))
         return TRUE;
     }
+
+  /* 3. the zero-shot reference, then each strategy */
+  keep_head = keeps_head (exp, model_labels, target->test);
+  if (keep_head && !source_only_stage (c, result, pretrained, target, target_path, model_from, error))
+    return FALSE;
+  for (int i = 0; i < exp->transfer.n_strategies; i++)
+    {
+      TlRunResult *run;
+
+      if (!strategy_stage (c, result, exp->transfer.strategies[i], pretrained, keep_head, source, target,
+                           target_path, model_from, &run, error))
+        return FALSE;
+      if (run == NULL || cancelled (c, result, run->history))
+        return TRUE;
+    }
+
+  /* 4. the same architecture from scratch, same data, seed and budget */
+  if (exp->baseline && !baseline_stage (c, result, pretrained, target, target_path, error))
+    return FALSE;
   return TRUE;
 }
 

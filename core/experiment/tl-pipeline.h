@@ -89,6 +89,8 @@ typedef struct {
   TlDataset      *train;
   TlDataset      *val;
   TlDataset      *test;
+  TlDataset      *unlabeled;   /* training rows whose labels are not used (beyond N per class, or all of
+                                * them without use_labels) and unlabeled_path; NULL when there are none */
   TlPreprocess   *preprocess;  /* fitted on the training rows, or the one data went through */
   TlImportReport *report;      /* NULL when imported through an existing preprocessing */
   int             test_dropped; /* test rows of classes the model does not know */
@@ -105,6 +107,14 @@ TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const Tl
                                                GError **error);
 
 /* Import settings for one data source of an experiment (paths resolved). */
+/* The same with unlabelled documents (GStrv each) counted into fitted text features. */
+TlPipelineData   *tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                                     const TlPreprocess *through, GPtrArray *fit_documents,
+                                                     guint64 seed, const char *what, GError **error);
+/* The words of the target's rows that a run does not test on (its labels are not
+ * read), and of its unlabeled_path: text for the source's features to count.
+ * Empty when the target is not text. */
+GPtrArray        *tl_pipeline_target_documents (const TlExperiment *exp, GError **error);
 TlImportSettings *tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                guint64 seed);
 void              tl_pipeline_train_config    (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *config);
@@ -124,6 +134,9 @@ gboolean          tl_pipeline_write_evaluation (const char *folder, const TlMetr
                                                 guint exports, guint plot_formats, const char *title,
                                                 GError **error);
 /* Loss and accuracy curves of one or more runs side by side, in one file. */
+/* Horizontal bars of each run's test accuracy (in [0, 1]), as PNG, SVG or PDF by the path's extension. */
+gboolean          tl_pipeline_write_accuracies (const char *path, const char *const *names,
+                                                const double *accuracies, int n, GError **error);
 gboolean          tl_pipeline_write_curves    (const char *path, const TlHistory *const *histories,
                                                const char *const *labels, int n, GError **error);
 

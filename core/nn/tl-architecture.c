@@ -41,6 +41,7 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_GRU:
       return F_UNITS | F_RETURN_SEQ;
     case TL_LAYER_DROPOUT:
+    case TL_LAYER_GRADIENT_REVERSAL:
       return F_RATE;
     case TL_LAYER_RELU:
     case TL_LAYER_TANH:

@@ -14,6 +14,7 @@ gboolean tl_conv2d_init       (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_maxpool2d_init    (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_embedding_init    (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_embedding_bag_init (TlLayer *layer, TlRng *rng, GError **error);
+gboolean tl_gradient_reversal_init (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_lstm_init         (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_gru_init          (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_pool1d_init       (TlLayer *layer, TlRng *rng, GError **error); /* global average and max */

@@ -36,6 +36,8 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup_printf ("Embedding(%d, %d)", s->vocab_size, s->embed_dim);
     case TL_LAYER_EMBEDDING_BAG:
       return g_strdup_printf ("EmbeddingBag(%d, %d)", s->vocab_size, s->embed_dim);
+    case TL_LAYER_GRADIENT_REVERSAL:
+      return g_strdup_printf ("GradientReversal(%.2g)", s->rate);
     case TL_LAYER_LSTM:
       return g_strdup_printf ("LSTM(%d%s)", s->units, s->return_sequences ? ", sequences" : "");
     case TL_LAYER_GRU:
@@ -102,6 +104,9 @@ tl_layer_new (const TlLayerSpec *spec, const char *name, int in_ndim, const int 
       break;
     case TL_LAYER_EMBEDDING_BAG:
       ok = tl_embedding_bag_init (layer, rng, error);
+      break;
+    case TL_LAYER_GRADIENT_REVERSAL:
+      ok = tl_gradient_reversal_init (layer, rng, error);
       break;
     case TL_LAYER_LSTM:
       ok = tl_lstm_init (layer, rng, error);

@@ -23,6 +23,7 @@ static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_GLOBAL_AVG_POOL1D] = "global_avg_pool1d",
   [TL_LAYER_GLOBAL_MAX_POOL1D] = "global_max_pool1d",
   [TL_LAYER_EMBEDDING_BAG] = "embedding_bag",
+  [TL_LAYER_GRADIENT_REVERSAL] = "gradient_reversal",
 };
 
 const char *

@@ -24,6 +24,7 @@ typedef enum {
   TL_LAYER_GLOBAL_AVG_POOL1D,
   TL_LAYER_GLOBAL_MAX_POOL1D,
   TL_LAYER_EMBEDDING_BAG,
+  TL_LAYER_GRADIENT_REVERSAL,
   TL_N_LAYER_KINDS
 } TlLayerKind;
 
@@ -39,7 +40,7 @@ typedef struct {
   int      vocab_size;        /* Embedding rows (index 0 is padding) */
   int      embed_dim;         /* Embedding columns */
   gboolean return_sequences;  /* LSTM, GRU: every step's state instead of the last */
-  float    rate;              /* Dropout probability of dropping */
+  float    rate;              /* Dropout probability of dropping; GradientReversal scale */
 } TlLayerSpec;
 
 /* Per-call facts a layer needs besides its input. */

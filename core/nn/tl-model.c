@@ -295,7 +295,7 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
   g_return_if_fail (model != NULL && input != NULL && grad_output != NULL);
   g_return_if_fail (from >= 0 && from <= to && to <= (int) model->layers->len);
 
-  lowest = MAX (from, tl_model_lowest_trainable (model));
+  lowest = model->input_gradient ? from : MAX (from, tl_model_lowest_trainable (model));
   model->ctx.training = TRUE;
   for (int i = to - 1; i >= lowest; i--)
     {
@@ -316,7 +316,7 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
           model->ctx.relu_grad = TRUE;
         }
       in = i == from ? input : g_ptr_array_index (model->acts, i - 1);
-      gin = i == lowest ? NULL : g_ptr_array_index (model->grads, i);
+      gin = i == lowest && !model->input_gradient ? NULL : g_ptr_array_index (model->grads, i);
       tl_layer_backward (g_ptr_array_index (model->layers, i), &model->ctx, in,
                          g_ptr_array_index (model->acts, i), gout, gin);
       model->ctx.relu_grad = FALSE;

@@ -23,6 +23,7 @@ typedef struct {
                                       * whose outputs a fused 2x2 max-pool consumed (see TlContext) */
   GPtrArray *grads;                  /* TlTensor*: dL/d(output of layer i - 1), i.e. gradient into layer i */
   TlTensor  *mask;                   /* [batch, steps] when the first layer is an Embedding */
+  gboolean   input_gradient;         /* a backward from layer `from` also writes dL/d(its input) into grads[from] */
   TlContext  ctx;
 } TlModel;
 

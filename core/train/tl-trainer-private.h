@@ -10,6 +10,7 @@ typedef struct {
   const TlTrainConfig *config;
   const TlDataset     *train, *val;
   TlOptimizer         *opt;
+  TlAdversaryRun      *adversary;
   TlRng                shuffle_rng;
   int                  first, end;       /* layers run by the loop: [first, end) */
   gboolean             flat_input;       /* Flattens below `first` are skipped: batches are loaded flat */

@@ -46,6 +46,7 @@ static void
 run_clear (TlTrainRun *run)
 {
   tl_optimizer_free (run->opt);
+  tl_adversary_run_free (run->adversary);
   g_free (run->train_feat);
   g_free (run->val_feat);
   g_free (run->perm);
@@ -225,7 +226,7 @@ setup_cache (TlTrainRun *run, TlHistory *history)
   gsize rows;
   gint64 t0;
 
-  if (!run->config->feature_cache || k <= 0 || k >= run->end)
+  if (!run->config->feature_cache || run->config->adversary || k <= 0 || k >= run->end)
     return;
   for (int i = 0; i < k; i++)
     if (tl_layer_has_randomness (tl_model_layer (model, i)))
@@ -406,15 +407,22 @@ train_batches (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, Tl
       lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run->step,
                            (int) run->total_steps, epoch);
       load_batch (run, train, run->train_feat, run->perm + start, n);
-      logits = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
-      loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing,
-                               run->grad, NULL);
+      if (run->adversary != NULL)
+        loss = tl_adversary_step (run->adversary, model, run->end, run->x, run->perm + start, run->labels, n, lr,
+                                  (double) run->step / MAX (run->total_steps, 1), &logits, run->grad);
+      else
+        {
+          logits = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
+          loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing,
+                                   run->grad, NULL);
+        }
       if (!isfinite (loss))
         {
           diverged (run, error, epoch + 1, b + 1, isnan (loss) ? "loss is nan" : "loss is infinite");
           return EPOCH_FAILED;
         }
-      tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
+      if (run->adversary == NULL)
+        tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
       /* gradients start at zero (warm_up) and the step clears them for the next batch */
       tl_optimizer_step_and_zero (run->opt, model, lr);
       run->step++;
@@ -508,6 +516,9 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
     val = NULL;
   history_reset (history);
   run_init (&run, model, train, val, config);
+  if (config->adversary
+      && !(run.adversary = tl_adversary_run_new (config->adversary, model, &config->optimizer, config->seed, error)))
+    goto out;
   if (config->resume_path && !tl_train_checkpoint_resume (&run, history, error))
     goto out;
   prepare_loop (&run, history);

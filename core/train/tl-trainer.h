@@ -5,6 +5,7 @@
 #include "tl-dataset.h"
 #include "tl-model.h"
 #include "tl-optimizer.h"
+#include "tl-adversary.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,9 @@ typedef struct {
    * state, random streams and history, so the run ends bitwise where an
    * uninterrupted one would. NULL = start afresh. */
   const char *resume_path;
+  /* Domain-adversarial training on top of the label loss; NULL = off. Not kept
+   * in checkpoints: a resumed adversarial run starts its domain classifier afresh. */
+  const TlAdversary *adversary;
 } TlTrainConfig;
 
 void tl_train_config_init (TlTrainConfig *config);   /* sensible defaults: Adam 1e-3, batch 32, 10 epochs */

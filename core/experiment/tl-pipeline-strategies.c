@@ -1,0 +1,96 @@
+#define G_LOG_DOMAIN "tl-pipeline"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl-pipeline-strategies.h"
+#include "tl-trainer.h"
+
+TlDataset *
+tl_strategy_joint_rows (const TlDataset *source, const TlDataset *target, float weight, guint8 **domain_out)
+{
+  int copies;
+  g_autofree int *rows = NULL;
+  g_autoptr (TlDataset) repeated = NULL;
+  TlDataset *joint;
+
+  g_return_val_if_fail (source != NULL && target != NULL, NULL);
+
+  if (weight > 0.0f)
+    copies = MAX (1, (int) lrintf (weight));
+  else
+    copies = target->n > 0 ? MAX (1, (source->n + target->n / 2) / target->n) : 0;
+  rows = g_new (int, MAX ((gsize) target->n * copies, 1));
+  for (int k = 0; k < copies; k++)
+    for (int i = 0; i < target->n; i++)
+      rows[k * target->n + i] = i;
+  repeated = tl_dataset_subset (target, rows, target->n * copies);
+  joint = tl_dataset_concat (source, repeated);
+  if (domain_out != NULL)
+    {
+      *domain_out = g_new0 (guint8, MAX (joint->n, 1));
+      memset (*domain_out + source->n, 1, joint->n - source->n);
+    }
+  return joint;
+}
+
+typedef struct {
+  int   row;
+  float p;
+} Confident;
+
+static int
+more_confident (const void *a, const void *b)
+{
+  const Confident *x = a, *y = b;
+
+  if (x->p != y->p)
+    return x->p > y->p ? -1 : 1;
+  return (x->row > y->row) - (x->row < y->row);
+}
+
+TlDataset *
+tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_class)
+{
+  g_autoptr (TlTensor) probs = NULL;
+  g_autofree Confident *found = NULL;
+  g_autofree int *rows = NULL, *labels = NULL;
+  const int C = tl_model_n_outputs (model);
+  TlDataset *out;
+  int n_rows = 0;
+
+  g_return_val_if_fail (model != NULL && unlabeled != NULL, NULL);
+
+  probs = tl_predict (model, unlabeled, 256);
+  found = g_new (Confident, MAX (unlabeled->n, 1));
+  rows = g_new (int, MAX ((gsize) C * per_class, 1));
+  labels = g_new (int, MAX ((gsize) C * per_class, 1));
+  for (int c = 0; c < C; c++)
+    {
+      int n = 0;
+
+      for (int i = 0; i < unlabeled->n; i++)
+        {
+          const float *p = probs->data + (gsize) i * C;
+          int best = 0;
+
+          for (int k = 1; k < C; k++)
+            if (p[k] > p[best])
+              best = k;
+          if (best == c)
+            found[n++] = (Confident) { i, p[c] };
+        }
+      qsort (found, n, sizeof *found, more_confident);
+      for (int i = 0; i < MIN (n, per_class); i++)
+        {
+          rows[n_rows] = found[i].row;
+          labels[n_rows++] = c;
+        }
+    }
+  out = tl_dataset_subset (unlabeled, rows, n_rows);
+  memcpy (out->y, labels, sizeof (int) * n_rows);
+  return out;
+}

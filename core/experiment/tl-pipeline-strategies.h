@@ -1,0 +1,17 @@
+#pragma once
+
+#include "tl-dataset.h"
+#include "tl-model.h"
+
+G_BEGIN_DECLS
+
+/* The rows a joint strategy trains on: the source's, then the labelled target's
+ * repeated `weight` times (0: as often as balances the source). domain_out, when
+ * not NULL, gets each row's domain: 0 source, 1 target. */
+TlDataset *tl_strategy_joint_rows   (const TlDataset *source, const TlDataset *target, float weight,
+                                     guint8 **domain_out);
+/* Self-training's pseudo-labels: for each class, the `per_class` unlabelled rows
+ * the model gives that class with the most confidence, labelled so. */
+TlDataset *tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_class);
+
+G_END_DECLS
