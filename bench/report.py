@@ -72,6 +72,17 @@ def merge(out, case, side):
     return merged, (max(mems) if mems else None), (statistics.median(cpus) if cpus else None)
 
 
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return line.split()
+    except OSError:
+        pass
+    return []
+
+
 def fmt(v, spec, width):
     return (format(v, spec) if v is not None else "-").rjust(width)
 
@@ -128,6 +139,9 @@ def main():
         if sgemm.get("gflops_per_core_cpu"):
             print(f"  one core by its CPU clock: {sgemm['gflops_per_core_cpu']:.1f} GFLOP/s "
                   f"(a wall rate far under threads x this means the machine was busy)")
+        if sgemm.get("core") == "Prescott" and "avx512f" in cpu_flags():
+            print("  !! OpenBLAS does not know this CPU and fell back to its SSE3 kernels (Prescott), several times\n"
+                  "     slower than its AVX-512 ones here: rerun with OPENBLAS_CORETYPE=SkylakeX (or Cooperlake)")
     for when in ("start", "end"):
         path = os.path.join(out, f"load-{when}.txt")
         if os.path.exists(path):
