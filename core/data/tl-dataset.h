@@ -11,6 +11,7 @@ typedef enum {
   TL_DATA_TABULAR,   /* numeric feature vectors */
   TL_DATA_IMAGE,     /* [channels, height, width] in [0, 1] */
   TL_DATA_TEXT,      /* token ids as floats, 0 = padding */
+  TL_DATA_AUDIO,     /* spectrogram features [1, bands, frames] (tl-audio-features.h) */
 } TlDataKind;
 
 /* Samples in memory, ready for training: x holds n rows of sample_size floats,

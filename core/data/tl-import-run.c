@@ -569,13 +569,29 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
   return ok ? g_steal_pointer (&import) : NULL;
 }
 
+/* An audio folder, a CSV listing recordings, or one recording (labelled -1). */
+static TlDataset *
+load_audio (const char *path, const TlImportSettings *s, const TlAudioSettings *audio,
+            void (*progress) (double fraction, gpointer user_data), gpointer user_data,
+            TlAudioReport **report, GError **error)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return tl_audio_folder_load (path, audio, progress, user_data, report, error);
+  if (tl_is_audio_file_name (path))
+    return tl_audio_files_load ((const char *const[]) { path }, NULL, 1, (const char *const[]) { NULL }, audio,
+                                progress, user_data, report, error);
+  return tl_audio_csv_load (path, s->path_column, s->label_column, audio, progress, user_data, report, error);
+}
+
 static TlDataset *
 load_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, TlImportProgress *progress,
-              GError **error)
+              TlAudioReport **audio_report, GError **error)
 {
   TlDataset *ds;
 
-  if (format == TL_SOURCE_IDX)
+  if (format == TL_SOURCE_AUDIO)
+    ds = load_audio (path, s, &s->audio, step_progress, progress, audio_report, error);
+  else if (format == TL_SOURCE_IDX)
     ds = tl_idx_load (path, path == s->test_path ? NULL : s->labels_path, error);
   else
     ds = tl_image_folder_load_with_progress (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3,
@@ -623,19 +639,37 @@ concatenate (const TlDataset *a, const TlDataset *b, const char *b_path, GError 
   return out;
 }
 
+/* Audio: the settings, and per band the training rows' mean and deviation
+ * applied to every row (dataset normalisation). */
+static void
+fit_audio (TlPreprocess *pre, TlDataset *ds, const TlSplit *split, const TlImportSettings *s)
+{
+  int bands = ds->sample_shape[1];
+
+  pre->audio = s->audio;
+  pre->width = pre->height = pre->channels = 0;
+  if (s->audio.norm != TL_AUDIO_NORM_DATASET)
+    return;
+  pre->audio_mean = g_new (double, bands);
+  pre->audio_std = g_new (double, bands);
+  tl_audio_dataset_fit_norm (ds, split->train, split->n_train, pre->audio_mean, pre->audio_std);
+  tl_audio_dataset_normalize (ds, pre->audio_mean, pre->audio_std);
+}
+
 static TlImport *
 run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, TlImportProgress *progress,
              GError **error)
 {
   g_autoptr (TlDataset) all = NULL;
   g_autoptr (TlImport) import = g_new0 (TlImport, 1);
+  g_autoptr (TlAudioReport) audio_report = NULL;
   Selection sel = { 0 };
   int n_main;
   gboolean ok;
 
   progress->from = 0;
   progress->span = s->test_path != NULL ? 0.6 : 0.9;
-  all = load_dataset (path, format, s, progress, error);
+  all = load_dataset (path, format, s, progress, &audio_report, error);
   if (all == NULL)
     return NULL;
   n_main = all->n;
@@ -645,7 +679,7 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
 
       progress->from = 0.6;
       progress->span = 0.3;
-      test = load_dataset (s->test_path, format, s, progress, error);
+      test = load_dataset (s->test_path, format, s, progress, NULL, error);
       TlDataset *joined;
 
       if (test == NULL || (joined = concatenate (all, test, s->test_path, error)) == NULL)
@@ -668,14 +702,18 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
       import->dataset->class_names = g_strdupv (sel.class_names);
       import->dataset->n_classes = sel.n_classes;
       import->split = g_steal_pointer (&sel.split);
-      import->preprocess = tl_preprocess_new (TL_DATA_IMAGE);
+      import->preprocess = tl_preprocess_new (format == TL_SOURCE_AUDIO ? TL_DATA_AUDIO : TL_DATA_IMAGE);
       import->preprocess->channels = all->sample_shape[0];
       import->preprocess->height = all->sample_shape[1];
       import->preprocess->width = all->sample_shape[2];
+      if (format == TL_SOURCE_AUDIO)
+        fit_audio (import->preprocess, import->dataset, import->split, s);
       g_strfreev (import->preprocess->class_names);
       import->preprocess->class_names = g_strdupv (sel.class_names);
-      import->report = tl_import_report_new (path, format == TL_SOURCE_IDX ? "idx" : "images");
+      import->report = tl_import_report_new (path, format == TL_SOURCE_IDX ? "idx"
+                                                   : format == TL_SOURCE_AUDIO ? "audio" : "images");
       import->report->rows_read = all->n;
+      import->report->audio = g_steal_pointer (&audio_report);
       fill_report_classes (import->report, import->dataset, import->split);
     }
   selection_clear (&sel);
@@ -759,6 +797,20 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
   if (settings == NULL)
     settings = defaults = tl_import_settings_new ();
   format = settings->format != TL_SOURCE_AUTO ? settings->format : tl_import_guess_format (path);
+  if (pre->kind == TL_DATA_AUDIO || format == TL_SOURCE_AUDIO)
+    {
+      if (pre->kind != TL_DATA_AUDIO)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("%s: the model does not take audio"), path);
+          return NULL;
+        }
+      ds = load_audio (path, settings, &pre->audio, NULL, NULL, NULL, error);
+      if (ds != NULL && pre->audio_mean != NULL && pre->audio_std != NULL)
+        tl_audio_dataset_normalize (ds, pre->audio_mean, pre->audio_std);
+      if (ds != NULL)
+        relabel_by_name (ds, pre);
+      return ds;
+    }
   if (format != TL_SOURCE_CSV)
     {
       if (pre->kind != TL_DATA_IMAGE)

@@ -26,6 +26,7 @@ tl_import_settings_new (void)
   s->padding = TL_PAD_PRE;
   s->truncating = TL_PAD_PRE;
   tl_ngram_settings_init (&s->ngrams);
+  tl_audio_settings_init (&s->audio);
   s->seed = 42;
   s->val_fraction = 0.1;
   s->test_fraction = 0.1;
@@ -42,13 +43,14 @@ tl_import_settings_free (TlImportSettings *s)
   g_strfreev (s->feature_columns);
   g_strfreev (s->column_types);
   g_free (s->labels_path);
+  g_free (s->path_column);
   g_strfreev (s->classes);
   g_free (s->test_path);
   g_clear_pointer (&s->fit_documents, g_ptr_array_unref);
   g_free (s);
 }
 
-static const char *const format_names[] = { "auto", "csv", "idx", "images" };
+static const char *const format_names[] = { "auto", "csv", "idx", "images", "audio" };
 static const char *const header_names[] = { "auto", "yes", "no" };
 static const char *const missing_names[] = { "impute", "reject" };
 static const char *const text_feature_names[] = { "sequence", "ngrams" };
@@ -117,6 +119,14 @@ tl_import_settings_to_json (const TlImportSettings *s)
   member_int (b, "image_width", s->image_width);
   member_int (b, "image_height", s->image_height);
   member_int (b, "channels", s->channels);
+  if (s->format == TL_SOURCE_AUDIO)
+    {
+      member_string (b, "path_column", s->path_column);
+      json_builder_set_member_name (b, "audio");
+      json_builder_begin_object (b);
+      tl_audio_settings_to_json_members (&s->audio, b);
+      json_builder_end_object (b);
+    }
   member_string (b, "labels_path", s->labels_path);
   member_strv (b, "classes", s->classes);
   member_int (b, "per_class", s->per_class);
@@ -217,6 +227,20 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
   s->image_height = json_object_get_int_member_with_default (o, "image_height", 0);
   s->channels = json_object_get_int_member_with_default (o, "channels", 0);
   s->labels_path = string_member (o, "labels_path");
+  s->path_column = string_member (o, "path_column");
+  if (json_object_has_member (o, "audio"))
+    {
+      JsonNode *audio = json_object_get_member (o, "audio");
+      g_autoptr (GError) local = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (audio)
+          || !tl_audio_settings_from_json_object (&s->audio, json_node_get_object (audio), &local))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("import settings: %s"),
+                       local != NULL ? local->message : _("'audio' is not an object"));
+          return NULL;
+        }
+    }
   s->classes = strv_member (o, "classes");
   s->per_class = json_object_get_int_member_with_default (o, "per_class", 0);
   s->seed = json_object_get_int_member_with_default (o, "seed", (gint64) s->seed);
@@ -267,6 +291,7 @@ tl_import_report_free (TlImportReport *r)
   g_ptr_array_unref (r->columns);
   g_strfreev (r->class_names);
   g_free (r->class_counts);
+  tl_audio_report_free (r->audio);
   g_free (r);
 }
 
@@ -345,6 +370,11 @@ tl_import_report_to_json (const TlImportReport *r)
       member_int (b, "vocab_size", r->vocab_size);
       member_int (b, "max_len", r->max_len);
     }
+  if (r->audio != NULL)
+    {
+      json_builder_set_member_name (b, "audio");
+      json_builder_add_value (b, tl_audio_report_to_json (r->audio));
+    }
   json_builder_set_member_name (b, "seconds");
   json_builder_add_double_value (b, r->seconds);
   json_builder_end_object (b);
@@ -390,6 +420,8 @@ tl_import_report_to_text (const TlImportReport *r)
                           r->n_rows, shape, r->n_train, r->n_val, r->n_test);
   if (r->vocab_size > 0)
     g_string_append_printf (s, _("Vocabulary: %d ids; sequences of %d tokens\n"), r->vocab_size, r->max_len);
+  if (r->audio != NULL)
+    tl_audio_report_append_text (r->audio, s);
   return g_string_free (s, FALSE);
 }
 
@@ -413,7 +445,9 @@ tl_import_guess_format (const char *path)
   g_return_val_if_fail (path != NULL, TL_SOURCE_CSV);
 
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    return TL_SOURCE_IMAGE_FOLDER;
+    return tl_audio_folder_detect (path) ? TL_SOURCE_AUDIO : TL_SOURCE_IMAGE_FOLDER;
+  if (tl_is_audio_file_name (path))
+    return TL_SOURCE_AUDIO;
   lower = g_ascii_strdown (path, -1);
   if (strstr (lower, "idx1") != NULL || strstr (lower, "idx3") != NULL || g_str_has_suffix (lower, ".idx")
       || g_str_has_suffix (lower, ".idx.gz"))

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "tl-audio-folder.h"
 #include "tl-csv.h"
 #include "tl-dataset.h"
 #include "tl-preprocess.h"
@@ -23,6 +24,7 @@ typedef enum {
   TL_SOURCE_CSV,
   TL_SOURCE_IDX,
   TL_SOURCE_IMAGE_FOLDER,
+  TL_SOURCE_AUDIO,         /* a folder of audio files per class, or a CSV of paths and labels */
 } TlSourceFormat;
 
 typedef enum {
@@ -60,6 +62,9 @@ typedef struct {
   int             image_width;      /* 0: the first image's */
   int             image_height;
   int             channels;         /* 1 grey, 3 RGB */
+  /* audio: clip length, rate and spectrogram; label_column and path_column for a CSV of recordings */
+  TlAudioSettings audio;
+  char           *path_column;      /* NULL: "path", "file" or "filename" */
   /* IDX */
   char           *labels_path;      /* NULL: found beside the images */
   /* selection and split */
@@ -89,7 +94,7 @@ typedef struct {
 
 typedef struct {
   char        *path;
-  const char  *format;          /* "csv", "idx", "images" */
+  const char  *format;          /* "csv", "idx", "images", "audio" */
   char         delimiter;
   gboolean     has_header;
   int          rows_read;
@@ -110,6 +115,7 @@ typedef struct {
   int          sample_ndim;
   int          sample_shape[3];
   double       seconds;
+  TlAudioReport *audio;         /* audio only: durations and flagged recordings */
 } TlImportReport;
 
 TlImportReport *tl_import_report_new (const char *path, const char *format);

@@ -11,7 +11,7 @@
 #include "tl-error.h"
 #include "tl-preprocess.h"
 
-static const char *const kind_names[] = { "tabular", "image", "text" };
+static const char *const kind_names[] = { "tabular", "image", "text", "audio" };
 
 const char *
 tl_column_type_to_string (TlColumnType type)
@@ -62,6 +62,7 @@ tl_preprocess_new (TlDataKind kind)
   pre->kind = kind;
   pre->columns = g_ptr_array_new_with_free_func (feature_column_free);
   pre->class_names = g_new0 (char *, 1);
+  tl_audio_settings_init (&pre->audio);
   return pre;
 }
 
@@ -76,6 +77,8 @@ tl_preprocess_free (TlPreprocess *pre)
   g_free (pre->text_column);
   tl_vocab_free (pre->vocab);
   tl_ngram_features_free (pre->ngrams);
+  g_free (pre->audio_mean);
+  g_free (pre->audio_std);
   g_free (pre);
 }
 
@@ -130,6 +133,8 @@ tl_preprocess_feature_count (const TlPreprocess *pre)
       return pre->ngrams != NULL ? 2 * pre->ngrams->settings.max_terms : pre->max_len;
     case TL_DATA_IMAGE:
       return pre->channels * pre->height * pre->width;
+    case TL_DATA_AUDIO:
+      return tl_audio_settings_bands (&pre->audio) * tl_audio_settings_frames (&pre->audio);
     case TL_DATA_TABULAR:
     default:
       for (guint i = 0; i < pre->columns->len; i++)
@@ -149,6 +154,13 @@ tl_preprocess_sample_shape (const TlPreprocess *pre, int *shape)
       shape[0] = pre->channels;
       shape[1] = pre->height;
       shape[2] = pre->width;
+      return 3;
+    }
+  if (pre->kind == TL_DATA_AUDIO)
+    {
+      shape[0] = 1;
+      shape[1] = tl_audio_settings_bands (&pre->audio);
+      shape[2] = tl_audio_settings_frames (&pre->audio);
       return 3;
     }
   if (pre->kind == TL_DATA_TEXT && pre->ngrams != NULL)
@@ -270,6 +282,36 @@ tl_preprocess_encode_values (const TlPreprocess *pre, const char *const *values,
   return TRUE;
 }
 
+gboolean
+tl_preprocess_encode_audio (const TlPreprocess *pre, const char *path, float *out, GError **error)
+{
+  g_autoptr (TlAudioFeatures) features = NULL;
+  g_autofree float *x = NULL;
+  g_autofree float *clip = NULL;
+  gsize n = 0;
+  int bands, frames;
+
+  g_return_val_if_fail (pre != NULL && pre->kind == TL_DATA_AUDIO, FALSE);
+  g_return_val_if_fail (path != NULL && out != NULL, FALSE);
+
+  features = tl_audio_features_new (&pre->audio, error);
+  if (features == NULL)
+    return FALSE;
+  x = tl_audio_file_read (path, pre->audio.rate, &n, NULL, error);
+  if (x == NULL)
+    return FALSE;
+  clip = g_new (float, pre->audio.n_samples);
+  tl_audio_fit_length (x, n, clip, pre->audio.n_samples, pre->audio.align);
+  tl_audio_features_compute (features, clip, pre->audio.n_samples, out);
+  bands = tl_audio_settings_bands (&pre->audio);
+  frames = tl_audio_settings_frames (&pre->audio);
+  if (pre->audio_mean != NULL && pre->audio_std != NULL)
+    for (int b = 0; b < bands; b++)
+      for (int t = 0; t < frames; t++)
+        out[(gsize) b * frames + t] = (float) ((out[(gsize) b * frames + t] - pre->audio_mean[b]) / pre->audio_std[b]);
+  return TRUE;
+}
+
 void
 tl_preprocess_encode_text (const TlPreprocess *pre, const char *text, float *out)
 {
@@ -369,6 +411,28 @@ tl_preprocess_to_json (const TlPreprocess *pre)
       for (guint i = 0; pre->vocab != NULL && i < tl_vocab_size (pre->vocab); i++)
         json_builder_add_string_value (b, tl_vocab_token (pre->vocab, i));
       json_builder_end_array (b);
+    }
+  else if (pre->kind == TL_DATA_AUDIO)
+    {
+      json_builder_set_member_name (b, "audio");
+      json_builder_begin_object (b);
+      tl_audio_settings_to_json_members (&pre->audio, b);
+      if (pre->audio_mean != NULL && pre->audio_std != NULL)
+        {
+          int bands = tl_audio_settings_bands (&pre->audio);
+
+          json_builder_set_member_name (b, "mean");
+          json_builder_begin_array (b);
+          for (int i = 0; i < bands; i++)
+            json_builder_add_double_value (b, pre->audio_mean[i]);
+          json_builder_end_array (b);
+          json_builder_set_member_name (b, "std");
+          json_builder_begin_array (b);
+          for (int i = 0; i < bands; i++)
+            json_builder_add_double_value (b, pre->audio_std[i]);
+          json_builder_end_array (b);
+        }
+      json_builder_end_object (b);
     }
   else
     {
@@ -491,6 +555,66 @@ load_columns (TlPreprocess *pre, JsonObject *o, GError **error)
   return TRUE;
 }
 
+/* One band statistic per band, finite (and positive for deviations). */
+static double *
+load_band_stats (JsonObject *o, const char *name, int bands, gboolean positive, GError **error)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  JsonArray *array;
+  g_autofree double *v = NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)
+      || json_array_get_length (array = json_node_get_array (node)) != (guint) bands)
+    {
+      g_autofree char *what = g_strdup_printf (_("audio '%s' must list one number per band"), name);
+
+      json_fail (error, what);
+      return NULL;
+    }
+  v = g_new (double, bands);
+  for (int i = 0; i < bands; i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      GType t = JSON_NODE_HOLDS_VALUE (item) ? json_node_get_value_type (item) : G_TYPE_INVALID;
+
+      v[i] = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (item) : NAN;
+      if (!isfinite (v[i]) || (positive && !(v[i] > 0.0)))
+        {
+          g_autofree char *what = g_strdup_printf (_("audio '%s' holds an unusable value"), name);
+
+          json_fail (error, what);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&v);
+}
+
+static gboolean
+load_audio (TlPreprocess *pre, JsonObject *o, GError **error)
+{
+  JsonNode *node = json_object_get_member (o, "audio");
+  JsonObject *a;
+  g_autoptr (GError) local = NULL;
+  int bands;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return json_fail (error, _("'audio' is missing or not an object"));
+  a = json_node_get_object (node);
+  if (!tl_audio_settings_from_json_object (&pre->audio, a, &local))
+    return json_fail (error, local->message);
+  bands = tl_audio_settings_bands (&pre->audio);
+  if (pre->audio.norm == TL_AUDIO_NORM_DATASET)
+    {
+      pre->audio_mean = load_band_stats (a, "mean", bands, FALSE, error);
+      if (pre->audio_mean == NULL)
+        return FALSE;
+      pre->audio_std = load_band_stats (a, "std", bands, TRUE, error);
+      if (pre->audio_std == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 TlPreprocess *
 tl_preprocess_from_json (JsonNode *node, GError **error)
 {
@@ -561,6 +685,11 @@ tl_preprocess_from_json (JsonNode *node, GError **error)
           return NULL;
         }
       pre->vocab = tl_vocab_new_from_strv ((const char *const *) tokens);
+    }
+  else if (pre->kind == TL_DATA_AUDIO)
+    {
+      if (!load_audio (pre, o, error))
+        return NULL;
     }
   else
     {

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "tl-audio-features.h"
 #include "tl-dataset.h"
 #include "tl-ngram.h"
 #include "tl-tokenizer.h"
@@ -47,6 +48,10 @@ typedef struct {
   int          width;
   int          height;
   int          channels;
+  /* audio: [1, bands, frames] features of each recording */
+  TlAudioSettings audio;
+  double      *audio_mean;       /* per band, with dataset normalisation (else NULL) */
+  double      *audio_std;
 } TlPreprocess;
 
 TlPreprocess *tl_preprocess_new            (TlDataKind kind);
@@ -70,6 +75,8 @@ void          tl_preprocess_encode_number  (const TlFeatureColumn *column, doubl
 /* Categorical: index of the category or -1. */
 int           tl_preprocess_category_index (const TlFeatureColumn *column, const char *value);
 int           tl_feature_column_width      (const TlFeatureColumn *column);
+/* Audio: one recording's features, normalised as the training data were. */
+gboolean      tl_preprocess_encode_audio   (const TlPreprocess *pre, const char *path, float *out, GError **error);
 /* Text: token ids, padded and truncated. */
 void          tl_preprocess_encode_text    (const TlPreprocess *pre, const char *text, float *out);
 
