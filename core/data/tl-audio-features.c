@@ -280,6 +280,9 @@ tl_audio_settings_from_json_object (TlAudioSettings *s, JsonObject *o, GError **
       || !get_choice (o, "mel_norm", mel_norm_names, G_N_ELEMENTS (mel_norm_names), &mel_norm, error)
       || !get_choice (o, "norm", norm_names, G_N_ELEMENTS (norm_names), &norm, error))
     return FALSE;
+  /* as torchaudio: the window spans the FFT unless told otherwise */
+  if (!json_object_has_member (o, "win_length"))
+    s->win_length = s->n_fft;
   center = json_object_get_member (o, "center");
   if (center != NULL)
     {
