@@ -594,6 +594,8 @@ summary_without_times (const char *path)
   root = json_node_get_object (json_parser_get_root (parser));
   if (json_object_has_member (root, "transfer_speedup"))
     json_object_remove_member (root, "transfer_speedup");
+  if (json_object_has_member (root, "started"))
+    json_object_remove_member (root, "started");
   runs = json_object_get_array_member (root, "runs");
   for (guint i = 0; i < json_array_get_length (runs); i++)
     json_object_remove_member (json_array_get_object_element (runs, i), "train_seconds");

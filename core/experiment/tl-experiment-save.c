@@ -273,6 +273,7 @@ path_fields (TlExperiment *exp, char ***out)
       out[n++] = &sources[i]->labels_path;
       out[n++] = &sources[i]->test_path;
       out[n++] = &sources[i]->test_labels_path;
+      out[n++] = &sources[i]->unlabeled_path;
     }
   out[n++] = &exp->pretrained_model;
   out[n++] = &exp->outputs.folder;

@@ -9,7 +9,9 @@
 typedef struct {
   TlExperiment       *exp;
   char               *output_folder;
+  char               *results_root;
   gboolean            resume;
+  gboolean            retrain;
   TlPipelineCallbacks callbacks;
   gboolean            has_callbacks;
 } AsyncData;
@@ -19,6 +21,7 @@ async_data_free (AsyncData *d)
 {
   tl_experiment_free (d->exp);
   g_free (d->output_folder);
+  g_free (d->results_root);
   g_free (d);
 }
 
@@ -27,9 +30,14 @@ run_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   AsyncData *d = task_data;
   TlPipelineResult *result = NULL;
-  TlPipelineOptions options = { d->output_folder, d->resume };
+  TlPipelineOptions options;
   GError *error = NULL;
 
+  tl_pipeline_options_init (&options);
+  options.output_folder = d->output_folder;
+  options.resume = d->resume;
+  options.results_root = d->results_root;
+  options.retrain = d->retrain;
   if (tl_pipeline_run_with_options (d->exp, &options, d->has_callbacks ? &d->callbacks : NULL, cancellable,
                                     &result, &error))
     g_task_return_pointer (task, result, (GDestroyNotify) tl_pipeline_result_free);
@@ -54,6 +62,8 @@ tl_pipeline_run_with_options_async (const TlExperiment *exp, const TlPipelineOpt
   d->exp = tl_experiment_copy (exp);
   d->output_folder = g_strdup (options ? options->output_folder : NULL);
   d->resume = options != NULL && options->resume;
+  d->results_root = g_strdup (options ? options->results_root : NULL);
+  d->retrain = options != NULL && options->retrain;
   if (callbacks)
     {
       d->callbacks = *callbacks;

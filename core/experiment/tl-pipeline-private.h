@@ -24,9 +24,22 @@ JsonNode   *tl_pipeline_load_summary       (const char *out);
 JsonObject *tl_pipeline_summary_run        (JsonNode *summary, const char *name);
 /* The experiment in a form two runs of it share: absolute data paths, and
  * without the fields that do not change results (description, folders). */
+TlExperiment *tl_pipeline_experiment_shared (const TlExperiment *exp);
+/* The same as text. */
 char       *tl_pipeline_experiment_key     (const TlExperiment *exp);
 /* Fails when `out` holds a run of another experiment; *found tells whether it holds one at all. */
 gboolean    tl_pipeline_check_same_run     (const TlExperiment *exp, const char *out, gboolean *found,
                                             GError **error);
+
+/* What a stage's model depends on, as canonical JSON: the data (paths, sizes and
+ * times of their files) and their settings, the architecture, the stage's own
+ * settings and the seed. `stage` is "pretrain", "baseline" or a strategy's run
+ * name; a strategy's key holds pretrained_hash, the pretraining's hash (NULL
+ * when the model comes from pretrain.model, whose file's identity is used). */
+char       *tl_pipeline_stage_key          (const TlExperiment *exp, const char *stage,
+                                            const char *pretrained_hash);
+/* Its SHA-256, in hex: the key two runs reuse a stage's model by. */
+char       *tl_pipeline_stage_hash         (const TlExperiment *exp, const char *stage,
+                                            const char *pretrained_hash);
 
 G_END_DECLS

@@ -245,10 +245,10 @@ make_absolute (const TlExperiment *exp, char **field)
   g_free (full);
 }
 
-char *
-tl_pipeline_experiment_key (const TlExperiment *exp)
+TlExperiment *
+tl_pipeline_experiment_shared (const TlExperiment *exp)
 {
-  g_autoptr (TlExperiment) copy = NULL;
+  TlExperiment *copy;
   TlDataSourceSpec *sources[2];
 
   g_return_val_if_fail (exp != NULL, NULL);
@@ -262,11 +262,20 @@ tl_pipeline_experiment_key (const TlExperiment *exp)
       make_absolute (exp, &sources[i]->labels_path);
       make_absolute (exp, &sources[i]->test_path);
       make_absolute (exp, &sources[i]->test_labels_path);
+      make_absolute (exp, &sources[i]->unlabeled_path);
     }
   make_absolute (exp, &copy->pretrained_model);
   g_clear_pointer (&copy->description, g_free);
   g_clear_pointer (&copy->outputs.folder, g_free);
   g_clear_pointer (&copy->last_results, g_free);
+  return copy;
+}
+
+char *
+tl_pipeline_experiment_key (const TlExperiment *exp)
+{
+  g_autoptr (TlExperiment) copy = tl_pipeline_experiment_shared (exp);
+
   return tl_experiment_to_string (copy);
 }
 
@@ -308,23 +317,4 @@ tl_pipeline_options_init (TlPipelineOptions *options)
 {
   g_return_if_fail (options != NULL);
   memset (options, 0, sizeof *options);
-}
-
-gboolean
-tl_pipeline_can_resume (const TlExperiment *exp, const char *folder, GError **error)
-{
-  g_autofree char *out = NULL;
-  g_autoptr (JsonNode) summary = NULL;
-  gboolean found = FALSE;
-
-  g_return_val_if_fail (exp != NULL, FALSE);
-
-  out = tl_experiment_output_folder (exp, folder);
-  if (!tl_pipeline_check_same_run (exp, out, &found, error) || !found)
-    return FALSE;
-  if (tl_pipeline_has_checkpoints (out, NULL))
-    return TRUE;
-  summary = tl_pipeline_load_summary (out);
-  return summary != NULL && json_object_get_boolean_member_with_default (json_node_get_object (summary),
-                                                                          "cancelled", FALSE);
 }

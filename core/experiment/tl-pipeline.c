@@ -17,6 +17,7 @@
 #include "tl-rng.h"
 #include "tl-pipeline-private.h"
 #include "tl-pipeline-strategies.h"
+#include "tl-run-history.h"
 
 static const char *const stage_names[] = {
   [TL_STAGE_IMPORT_SOURCE] = "import-source",
@@ -47,6 +48,8 @@ run_result_free (TlRunResult *run)
   tl_metrics_free (run->metrics);
   g_free (run->folder);
   g_free (run->model_path);
+  g_free (run->inputs_hash);
+  g_free (run->reused_from);
   g_free (run);
 }
 
@@ -58,6 +61,7 @@ tl_pipeline_result_free (TlPipelineResult *result)
   g_ptr_array_unref (result->runs);
   g_free (result->output_folder);
   g_free (result->summary_path);
+  g_free (result->history_root);
   g_free (result);
 }
 
@@ -88,6 +92,10 @@ typedef struct {
   JsonNode                  *old_summary;    /* summary.json of the interrupted run */
   const TlAdversary         *adversary;      /* for the strategy being trained, or NULL */
   int                        unlabeled_documents; /* target texts counted into the source's features */
+  gboolean                   retrain;        /* no stage is reused */
+  GPtrArray                 *earlier;        /* TlRunRecord * of the history, newest first, to reuse stages from */
+  char                      *pretrain_hash;  /* of the pretraining's inputs; NULL with pretrain.model */
+  GDateTime                 *started;
 } Ctx;
 
 static void
@@ -312,9 +320,59 @@ load_finished_run (Ctx *c, const char *name, const char *folder_name, const TlDa
                                                                               (gint64) run->trainable_params);
   run->folder = g_steal_pointer (&folder);
   run->model_path = g_steal_pointer (&model_path);
+  run->reused_from = g_strdup (json_object_get_string_member_with_default (entry, "reused_from", NULL));
   c->loading = TRUE;
   stage (c, TL_STAGE_EXPORT, "%s finished before the interruption: loaded %s", name, run->model_path);
   return run;
+}
+
+/* A stage's model from an earlier run of the history whose same stage had the
+ * same inputs (hash), or NULL when it has to be trained. */
+static TlRunResult *
+reuse_run (Ctx *c, TlPipelineStage s, const char *name, const char *hash, const TlDataset *labels_of)
+{
+  if (c->retrain || hash == NULL || c->earlier == NULL)
+    return NULL;
+  for (guint i = 0; i < c->earlier->len; i++)
+    {
+      TlRunRecord *record = g_ptr_array_index (c->earlier, i);
+      JsonObject *entry = tl_run_record_entry (record, name);
+      const char *model_name;
+      g_autofree char *model_path = NULL, *history_path = NULL, *dir = NULL;
+      g_autoptr (TlModel) model = NULL;
+      g_autoptr (TlModelInfo) info = NULL;
+      g_autoptr (TlHistory) history = NULL;
+      g_autoptr (GError) error = NULL;
+      TlRunResult *run;
+
+      if (entry == NULL || g_strcmp0 (json_object_get_string_member_with_default (entry, "inputs_hash", NULL), hash) != 0
+          || (model_name = json_object_get_string_member_with_default (entry, "model", NULL)) == NULL
+          || (model_path = tl_output_path (record->folder, model_name, NULL)) == NULL)
+        continue;
+      dir = g_path_get_dirname (model_path);
+      history_path = g_build_filename (dir, "history.csv", NULL);
+      if ((model = tl_model_file_load (model_path, &info, &error)) == NULL)
+        {
+          g_debug ("%s: not reused: %s", name, error->message);
+          continue;
+        }
+      if (tl_model_n_outputs (model) != labels_of->n_classes)
+        continue;
+      history = g_file_test (history_path, G_FILE_TEST_EXISTS) ? tl_pipeline_load_history (history_path, NULL) : NULL;
+      if (history == NULL)
+        history = tl_history_new ();
+      history->train_seconds = json_object_get_double_member_with_default (entry, "train_seconds", 0.0);
+      history->cached_layers = (int) json_object_get_int_member_with_default (entry, "cached_layers", 0);
+      run = run_new (name, g_steal_pointer (&model), labels_of, g_steal_pointer (&history));
+      run->epochs = (int) json_object_get_int_member_with_default (entry, "epochs", run->epochs);
+      run->trainable_params = (guint64) json_object_get_int_member_with_default (entry, "trainable_params",
+                                                                                  (gint64) run->trainable_params);
+      run->inputs_hash = g_strdup (hash);
+      run->reused_from = g_strdup (record->folder);
+      stage (c, s, "%s: inputs unchanged since %s: its model reused, not trained again", name, record->folder);
+      return run;
+    }
+  return NULL;
 }
 
 /* Once a stage's model is saved, its checkpoints are no longer needed. */
@@ -452,6 +510,12 @@ summary_json (const Ctx *c, const TlPipelineResult *result)
   json_builder_add_int_value (b, (gint64) c->exp->seed);
   json_builder_set_member_name (b, "cancelled");
   json_builder_add_boolean_value (b, result->cancelled);
+  if (c->started != NULL)
+    {
+      g_autofree char *started = g_date_time_format_iso8601 (c->started);
+      json_builder_set_member_name (b, "started");
+      json_builder_add_string_value (b, started);
+    }
   /* the target's texts counted into the source's text features (their labels unread) */
   json_builder_set_member_name (b, "unlabeled_target_texts");
   json_builder_add_int_value (b, c->unlabeled_documents);
@@ -491,6 +555,21 @@ summary_json (const Ctx *c, const TlPipelineResult *result)
           json_builder_set_member_name (b, "model");
           json_builder_add_string_value (b, run->model_path + strlen (c->out) + 1);
         }
+      if (run->folder && g_str_has_prefix (run->folder, c->out) && run->folder[strlen (c->out)] == '/')
+        {
+          json_builder_set_member_name (b, "folder");
+          json_builder_add_string_value (b, run->folder + strlen (c->out) + 1);
+        }
+      json_builder_set_member_name (b, "inputs_hash");
+      if (run->inputs_hash)
+        json_builder_add_string_value (b, run->inputs_hash);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "reused_from");
+      if (run->reused_from)
+        json_builder_add_string_value (b, run->reused_from);
+      else
+        json_builder_add_null_value (b);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -709,14 +788,22 @@ strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, const TlM
   g_autoptr (TlModel) model = NULL;
   g_autoptr (TlHistory) history = tl_history_new ();
   g_autoptr (TlTensor) probs = NULL;
+  g_autofree char *hash = tl_pipeline_stage_hash (exp, name, c->pretrain_hash);
   TlRunResult *run;
 
   *run_out = NULL;
   if ((run = load_finished_run (c, name, folder, target->train)) != NULL)
     {
+      run->inputs_hash = g_steal_pointer (&hash);
       g_ptr_array_add (result->runs, run);
       *run_out = run;
       return evaluate (run, target->test, NULL, error);
+    }
+  if ((run = reuse_run (c, TL_STAGE_TRANSFER, name, hash, target->test)) != NULL)
+    {
+      g_ptr_array_add (result->runs, run);
+      *run_out = run;
+      goto export;
     }
   model = transfer_model (c, pretrained, keep_head, target->test->n_classes, error);
   if (model == NULL)
@@ -730,8 +817,10 @@ strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, const TlM
   if (cancelled (c, result, history) && history->epochs->len == 0)
     return TRUE;
   run = run_new (name, g_steal_pointer (&model), target->test, g_steal_pointer (&history));
+  run->inputs_hash = g_steal_pointer (&hash);
   g_ptr_array_add (result->runs, run);
   *run_out = run;
+export:
   if (!evaluate (run, target->test, &probs, error))
     return FALSE;
   stage (c, TL_STAGE_EXPORT, "writing the %s model", name);
@@ -823,8 +912,18 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
   g_autoptr (TlTensor) probs = NULL;
   TlRunResult *run = load_finished_run (c, "baseline", exp->outputs.baseline_folder, target->train);
   TlRunResult *transfer;
+  g_autofree char *hash = tl_pipeline_stage_hash (exp, "baseline", NULL);
 
-  if (run == NULL)
+  if (run == NULL && (run = reuse_run (c, TL_STAGE_BASELINE, "baseline", hash, target->train)) != NULL)
+    {
+      g_ptr_array_add (result->runs, run);
+      if (!evaluate (run, target->test, &probs, error)
+          || !export_run (c, run, exp->outputs.baseline_folder, target, &exp->transfer.finetune, probs,
+                         target_path, NULL, error)
+          || !finish_stage (c, result, run, error))
+        return FALSE;
+    }
+  else if (run == NULL)
     {
       g_autoptr (TlHistory) history = tl_history_new ();
       g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
@@ -838,6 +937,7 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
       if (cancelled (c, result, history) && history->epochs->len == 0)
         return TRUE;
       run = run_new ("baseline", g_steal_pointer (&model), target->train, g_steal_pointer (&history));
+      run->inputs_hash = g_strdup (hash);
       g_ptr_array_add (result->runs, run);
       if (!evaluate (run, target->test, &probs, error)
           || !export_run (c, run, exp->outputs.baseline_folder, target, &exp->transfer.finetune, probs,
@@ -847,6 +947,7 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
     }
   else
     {
+      run->inputs_hash = g_strdup (hash);
       g_ptr_array_add (result->runs, run);
       if (!evaluate (run, target->test, NULL, error))
         return FALSE;
@@ -886,9 +987,16 @@ pretrain_stage (Ctx *c, TlPipelineResult *result, const TlPipelineData *source, 
 
   if (run != NULL)
     {
+      run->inputs_hash = g_strdup (c->pretrain_hash);
       g_ptr_array_add (result->runs, run);
       *pretrained_out = tl_model_copy (run->model);
       return evaluate (run, source->test, NULL, error);
+    }
+  if ((run = reuse_run (c, TL_STAGE_PRETRAIN, "pretrain", c->pretrain_hash, source->train)) != NULL)
+    {
+      g_ptr_array_add (result->runs, run);
+      *pretrained_out = tl_model_copy (run->model);
+      goto export;
     }
   pretrained = tl_pipeline_build_model (&exp->architecture, source->train,
                                         tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
@@ -901,8 +1009,10 @@ pretrain_stage (Ctx *c, TlPipelineResult *result, const TlPipelineData *source, 
   if (cancelled (c, result, history) && history->epochs->len == 0)
     return TRUE;
   run = run_new ("pretrain", tl_model_copy (pretrained), source->train, g_steal_pointer (&history));
+  run->inputs_hash = g_strdup (c->pretrain_hash);
   g_ptr_array_add (result->runs, run);
   *pretrained_out = g_steal_pointer (&pretrained);
+export:
   if (!evaluate (run, source->test, &probs, error))
     return FALSE;
   stage (c, TL_STAGE_EXPORT, "writing the pretrained model");
@@ -968,6 +1078,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
     return FALSE;
 
   /* 2. a pretrained model */
+  if (model_from == NULL)
+    c->pretrain_hash = tl_pipeline_stage_hash (exp, "pretrain", NULL);
   if (pretrained == NULL)
     {
       if (!pretrain_stage (c, result, source, source_path, &pretrained, error))
@@ -1022,6 +1134,74 @@ prepare_folder (Ctx *c, GError **error)
   return tl_pipeline_remove_checkpoints (c->out, NULL, error);
 }
 
+/* The newest run of the history, when it is a stopped run of exp to continue; NULL otherwise. */
+static char *
+run_to_resume (const TlExperiment *exp, TlRunHistory *history)
+{
+  TlRunRecord *latest = tl_run_history_latest (history);
+  gboolean found = FALSE;
+
+  if (latest == NULL || latest->status != TL_RUN_STOPPED || strcmp (latest->id, ".") == 0
+      || !tl_pipeline_check_same_run (exp, latest->folder, &found, NULL) || !found)
+    return NULL;
+  return g_strdup (latest->folder);
+}
+
+/* Where the run goes: the folder given, the stopped run to continue, or a new dated folder in the history. */
+static gboolean
+choose_folder (Ctx *c, const TlPipelineOptions *options, TlPipelineResult *result, TlRunHistory *history,
+               GError **error)
+{
+  if (options != NULL && options->output_folder != NULL)
+    {
+      result->output_folder = tl_experiment_output_folder (c->exp, options->output_folder);
+      return TRUE;
+    }
+  result->history_root = g_strdup (history->root);
+  if (c->resume && (result->output_folder = run_to_resume (c->exp, history)) != NULL)
+    return TRUE;
+  result->output_folder = tl_run_history_new_folder (history->root, c->started, error);
+  return result->output_folder != NULL;
+}
+
+/* The runs of the history a stage may be reused from: newest first, not this one. */
+static GPtrArray *
+earlier_runs (TlRunHistory *history, const char *out)
+{
+  GPtrArray *earlier = g_ptr_array_new ();
+
+  for (guint i = history->records->len; i-- > 0;)
+    {
+      TlRunRecord *r = g_ptr_array_index (history->records, i);
+      if (r->summary != NULL && strcmp (r->folder, out) != 0)
+        g_ptr_array_add (earlier, r);
+    }
+  return earlier;
+}
+
+/* A new run folder that failed before anything was worth keeping goes away again. */
+static void
+drop_empty_run (const char *out)
+{
+  g_autofree char *record = g_build_filename (out, "experiment.json", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+
+  if (g_file_test (summary, G_FILE_TEST_EXISTS) || tl_pipeline_has_checkpoints (out, NULL))
+    return;
+  g_unlink (record);
+  g_rmdir (out);
+}
+
+static void
+update_index (const char *root)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlRunHistory) history = tl_run_history_load (root, &error);
+
+  if (history == NULL || !tl_run_history_write_index (history, &error))
+    g_warning ("%s: the index of runs is not updated: %s", root, error->message);
+}
+
 gboolean
 tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *options,
                               const TlPipelineCallbacks *callbacks, GCancellable *cancellable,
@@ -1029,16 +1209,33 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
 {
   g_autoptr (TlPipelineResult) result = g_new0 (TlPipelineResult, 1);
   g_autoptr (TlExperiment) record = NULL;
-  g_autofree char *record_path = NULL;
+  g_autoptr (TlRunHistory) history = NULL;
+  g_autoptr (GPtrArray) earlier = NULL;
+  g_autoptr (GDateTime) started = g_date_time_new_now_local ();
+  g_autofree char *record_path = NULL, *root = NULL;
   Ctx c = { exp, callbacks, cancellable, TL_STAGE_IMPORT_SOURCE, 0, 0, NULL, FALSE, FALSE, NULL };
-  gboolean ok;
+  gboolean ok, fresh;
 
   g_return_val_if_fail (exp != NULL, FALSE);
 
   result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_result_free);
-  result->output_folder = tl_experiment_output_folder (exp, options ? options->output_folder : NULL);
-  c.out = result->output_folder;
   c.resume = options != NULL && options->resume;
+  c.retrain = options != NULL && options->retrain;
+  c.started = started;
+  root = tl_run_history_root (exp, options ? options->results_root : NULL);
+  history = tl_run_history_load (root, NULL);
+  if (history == NULL)
+    {
+      /* an unreadable history only means nothing to reuse */
+      history = g_new0 (TlRunHistory, 1);
+      history->root = g_canonicalize_filename (root, NULL);
+      history->records = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_run_record_free);
+    }
+  if (!choose_folder (&c, options, result, history, error))
+    return FALSE;
+  c.out = result->output_folder;
+  earlier = earlier_runs (history, c.out);
+  c.earlier = earlier;
   if (g_mkdir_with_parents (c.out, 0755) != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", c.out, g_strerror (errno));
@@ -1046,6 +1243,19 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
     }
   if (!prepare_folder (&c, error))
     return FALSE;
+  fresh = result->history_root != NULL && !c.resume;
+  /* a continued run keeps the time it started at */
+  if (c.old_summary != NULL)
+    {
+      const char *was = json_object_get_string_member_with_default (json_node_get_object (c.old_summary),
+                                                                    "started", NULL);
+      GDateTime *then = was ? g_date_time_new_from_iso8601 (was, NULL) : NULL;
+      if (then != NULL)
+        {
+          g_date_time_unref (started);
+          c.started = started = then;
+        }
+    }
 
   /* the experiment as run, overrides included, beside its results */
   record = tl_experiment_copy (exp);
@@ -1053,11 +1263,14 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
   if (record_path == NULL || !tl_experiment_save (record, record_path, error))
     {
       g_clear_pointer (&c.old_summary, json_node_unref);
+      if (fresh)
+        drop_empty_run (c.out);
       return FALSE;
     }
 
   ok = pipeline_body (&c, result, error);
   g_clear_pointer (&c.old_summary, json_node_unref);
+  g_clear_pointer (&c.pretrain_hash, g_free);
   if (result->runs->len > 0)
     {
       g_autoptr (GError) local = NULL;
@@ -1070,10 +1283,44 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
                    "the runs finished so far, and a checkpoint of the one interrupted, are in %s", c.out);
       ok = FALSE;
     }
+  if (result->history_root != NULL)
+    {
+      if (!ok && fresh && result->runs->len == 0)
+        drop_empty_run (c.out);
+      update_index (result->history_root);
+    }
   stage (&c, TL_STAGE_DONE, "%s", ok ? "done" : "stopped");
   if (result_out)
     *result_out = g_steal_pointer (&result);
   return ok;
+}
+
+gboolean
+tl_pipeline_can_resume (const TlExperiment *exp, const char *folder, GError **error)
+{
+  g_autofree char *out = NULL;
+  g_autoptr (JsonNode) summary = NULL;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (exp != NULL, FALSE);
+
+  if (folder == NULL)
+    {
+      g_autoptr (TlRunHistory) history = tl_run_history_for_experiment (exp, NULL, NULL);
+      TlRunRecord *latest = history ? tl_run_history_latest (history) : NULL;
+
+      if (latest == NULL || strcmp (latest->id, ".") == 0)
+        return FALSE;
+      return tl_pipeline_can_resume (exp, latest->folder, error);
+    }
+  out = tl_experiment_output_folder (exp, folder);
+  if (!tl_pipeline_check_same_run (exp, out, &found, error) || !found)
+    return FALSE;
+  if (tl_pipeline_has_checkpoints (out, NULL))
+    return TRUE;
+  summary = tl_pipeline_load_summary (out);
+  return summary != NULL && json_object_get_boolean_member_with_default (json_node_get_object (summary),
+                                                                          "cancelled", FALSE);
 }
 
 gboolean

@@ -54,6 +54,12 @@ typedef struct {
   double     cache_seconds;
   char      *folder;             /* where its exports went, or NULL */
   char      *model_path;         /* its model file, or NULL */
+  /* SHA-256 of what its model depends on (data, preprocessing, architecture,
+   * its settings, seed); NULL for source-only, which trains nothing. */
+  char      *inputs_hash;
+  /* The earlier run folder whose model of the same inputs it took instead of
+   * training, or NULL when it was trained (or loaded to resume). */
+  char      *reused_from;
 } TlRunResult;
 
 typedef struct {
@@ -64,12 +70,16 @@ typedef struct {
    * frozen layers and their feature cache); 0 without a baseline. */
   double     speedup;
   gboolean   cancelled;
+  /* The run history the run went into (output_folder is then one of its dated
+   * run folders); NULL when the run went to a folder given as it is. */
+  char      *history_root;
 } TlPipelineResult;
 
 void              tl_pipeline_result_free (TlPipelineResult *result);
 TlRunResult      *tl_pipeline_result_find (TlPipelineResult *result, const char *name);
 
-/* Runs everything synchronously. output_folder NULL: tl_experiment_output_folder().
+/* Runs everything synchronously. output_folder NULL: a new dated run folder in
+ * the experiment's run history (tl-run-history.h); otherwise exactly that folder.
  * Cancelling stops after the current batch: the runs finished so far are kept and
  * written, and the error is TL_ERROR_CANCELLED (result_out still receives them). */
 gboolean          tl_pipeline_run        (const TlExperiment *exp, const char *output_folder,
@@ -144,13 +154,25 @@ gboolean          tl_pipeline_write_curves    (const char *path, const TlHistory
  * unfreezing too) writes a checkpoint after every epoch into the results
  * folder's checkpoints/ and removes it once the stage's model is saved. */
 typedef struct {
-  const char *output_folder;   /* NULL: tl_experiment_output_folder() */
+  /* Exactly this folder (an earlier run in it is replaced). NULL: a new dated
+   * folder in the run history, e.g. results/<name>/2026-12-05T20-40-12/, and
+   * runs.json of the history updated afterwards. */
+  const char *output_folder;
   /* Continue the run in the results folder: stages whose model file, history
    * and summary entry are there are loaded, not retrained; the interrupted
    * stage continues from its checkpoint; the rest runs as usual. The result is
    * bitwise the one an uninterrupted run gives. Fails with
-   * TL_ERROR_INVALID_ARGUMENT when the folder holds a run of another experiment. */
+   * TL_ERROR_INVALID_ARGUMENT when the folder holds a run of another experiment.
+   * Without output_folder: the newest stopped run of the history, when it is a
+   * run of this experiment; else a new run. */
   gboolean    resume;
+  /* The run history's folder; NULL: tl_run_history_root (exp, NULL), that is
+   * outputs.folder or results/<name> next to the experiment file. Reused
+   * stages are looked for there too. */
+  const char *results_root;
+  /* Train every stage, even those whose inputs match a run in the history
+   * (by default their models are reused, and summary.json says from where). */
+  gboolean    retrain;
 } TlPipelineOptions;
 
 void              tl_pipeline_options_init    (TlPipelineOptions *options);
@@ -163,7 +185,8 @@ void              tl_pipeline_run_with_options_async (const TlExperiment *exp, c
                                                       gpointer user_data);
 /* TRUE when `folder` holds an interrupted run of exp (checkpoints, or the
  * summary of a stopped run). FALSE with TL_ERROR_INVALID_ARGUMENT when it holds
- * a run of another experiment, FALSE without an error when there is nothing to continue. */
+ * a run of another experiment, FALSE without an error when there is nothing to continue.
+ * folder NULL: whether the newest run of exp's history is one to continue. */
 gboolean          tl_pipeline_can_resume      (const TlExperiment *exp, const char *folder, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlPipelineResult, tl_pipeline_result_free)
