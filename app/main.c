@@ -18,6 +18,8 @@ static const TlCommand commands[] = {
   { "inspect", N_("Show a model file: layers, shapes, parameters, labels, provenance"), tl_cmd_inspect },
   { "export", N_("Convert a model file to ONNX or other formats"), tl_cmd_export },
   { "run", N_("Run a transfer experiment file end to end"), tl_cmd_run },
+  { "history", N_("List the runs kept of an experiment, with their accuracy and changes"), tl_cmd_history },
+  { "compare", N_("Compare two runs: settings, metrics and confusion matrices"), tl_cmd_compare },
   { NULL, NULL, NULL },
 };
 

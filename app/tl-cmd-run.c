@@ -14,6 +14,7 @@
 #include "tl-experiment-check.h"
 #include "tl-pipeline.h"
 #include "tl-progress.h"
+#include "tl-run-history.h"
 
 typedef struct {
   TlProgress   *progress;
@@ -89,6 +90,13 @@ print_summary (const TlPipelineResult *result)
     }
   printf ("\n");
   tl_print_table (stdout, rows);
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
+      if (run->reused_from != NULL)
+        printf (_("%s: reused from %s (its inputs did not change; --retrain trains it again)\n"), run->name,
+                run->reused_from);
+    }
   if (result->speedup > 0)
     printf (_("Fine-tuning took %.2fx less time per epoch than the baseline.\n"), result->speedup);
   if (result->summary_path)
@@ -97,7 +105,7 @@ print_summary (const TlPipelineResult *result)
 
 /* The command that continues this run where it stopped. */
 static char *
-resume_command (const char *experiment, const char *out, char **sets)
+resume_command (const char *experiment, const char *out, char **sets, const char *strategy)
 {
   g_autoptr (GString) cmd = g_string_new ("transfer-lab run");
   g_autofree char *exp_q = g_shell_quote (experiment);
@@ -109,8 +117,33 @@ resume_command (const char *experiment, const char *out, char **sets)
       g_autofree char *q = g_shell_quote (sets[i]);
       g_string_append_printf (cmd, " --set %s", q);
     }
+  if (strategy != NULL)
+    {
+      g_autofree char *q = g_shell_quote (strategy);
+      g_string_append_printf (cmd, " --strategy %s", q);
+    }
   g_string_append (cmd, " --resume");
   return g_string_free (g_steal_pointer (&cmd), FALSE);
+}
+
+/* --strategy fine-tune,joint: the same as --set transfer.strategy='["fine-tune","joint"]'. */
+static gboolean
+apply_strategies (TlExperiment *exp, const char *list, GError **error)
+{
+  g_auto (GStrv) names = g_strsplit (list, ",", -1);
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  g_autofree char *value = NULL;
+
+  for (int i = 0; names[i] != NULL; i++)
+    {
+      g_strstrip (names[i]);
+      if (names[i][0] != '\0')
+        json_array_add_string_element (array, names[i]);
+    }
+  json_node_set_array (node, array);
+  value = json_to_string (node, FALSE);
+  return tl_experiment_set_override (exp, "transfer.strategy", value, NULL, error);
 }
 
 int
@@ -118,13 +151,16 @@ tl_cmd_run (int argc, char **argv)
 {
   g_auto (GStrv) files = NULL;
   g_auto (GStrv) sets = NULL;
-  g_autofree char *out = NULL;
-  gboolean quiet = FALSE, resume = FALSE;
+  g_autofree char *out = NULL, *strategy = NULL;
+  gboolean quiet = FALSE, resume = FALSE, retrain = FALSE, force = FALSE;
   GOptionEntry entries[] = {
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The results folder (default: the experiment's outputs.folder)"), N_("DIR") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Exactly this results folder (default: a new dated folder in the experiment's run history)"), N_("DIR") },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the summary"), NULL },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue an interrupted run in the results folder"), NULL },
+    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy, N_("Transfer strategies to run, e.g. fine-tune,joint (sets transfer.strategy)"), N_("NAME[,NAME...]") },
+    { "retrain", 0, 0, G_OPTION_ARG_NONE, &retrain, N_("Train every stage, even one whose inputs match an earlier run"), NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, N_("Replace a finished run in the --out folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
@@ -160,6 +196,12 @@ tl_cmd_run (int argc, char **argv)
         tl_cli_report (error);
         return TL_EXIT_USAGE;
       }
+  if (strategy != NULL && !apply_strategies (exp, strategy, &error))
+    {
+      g_prefix_error (&error, "--strategy: ");
+      tl_cli_report (error);
+      return TL_EXIT_USAGE;
+    }
 
   /* Every problem of the set-up at once, before any data is read or any model trained. */
   {
@@ -174,6 +216,14 @@ tl_cmd_run (int argc, char **argv)
       return TL_EXIT_USAGE;
   }
 
+  /* --out names one folder: a finished run there is not replaced by mistake */
+  if (out != NULL && !force && !resume && tl_run_folder_is_finished (out))
+    {
+      tl_cli_error (_("%s holds a finished run (its summary.json); choose another --out, leave --out off "
+                      "for a new dated run folder, or add --force to replace it"), out);
+      return TL_EXIT_FAILURE;
+    }
+
   progress = tl_progress_new (stdout);
   view.progress = progress;
   view.cancellable = cancellable;
@@ -182,6 +232,7 @@ tl_cmd_run (int argc, char **argv)
   tl_pipeline_options_init (&options);
   options.output_folder = out;
   options.resume = resume;
+  options.retrain = retrain;
   tl_interrupt_install ();
   ok = tl_pipeline_run_with_options (exp, &options, &callbacks, cancellable, &result, &error);
   tl_progress_end_line (progress);
@@ -191,8 +242,9 @@ tl_cmd_run (int argc, char **argv)
     {
       if (g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
         {
-          g_autofree char *folder = tl_experiment_output_folder (exp, out);
-          g_autofree char *command = resume_command (files[0], folder, sets);
+          g_autofree char *folder = result != NULL ? g_strdup (result->output_folder)
+                                                   : tl_experiment_output_folder (exp, out);
+          g_autofree char *command = resume_command (files[0], folder, sets, strategy);
           tl_cli_error (_("interrupted: %s; continue with: %s"), error->message, command);
         }
       else

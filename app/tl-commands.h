@@ -26,6 +26,8 @@ int tl_cmd_predict (int argc, char **argv);
 int tl_cmd_inspect (int argc, char **argv);
 int tl_cmd_export (int argc, char **argv);
 int tl_cmd_run (int argc, char **argv);
+int tl_cmd_history (int argc, char **argv);
+int tl_cmd_compare (int argc, char **argv);
 
 
 G_END_DECLS

@@ -154,7 +154,8 @@ load_json (JsonParser *parser, const char *path)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-static const char *const commands[] = { "train", "evaluate", "predict", "inspect", "export", "run", NULL };
+static const char *const commands[] = { "train", "evaluate", "predict", "inspect", "export", "run", "history",
+                                        "compare", NULL };
 
 static void
 test_help_of_each_command (void)
@@ -549,6 +550,8 @@ summary_without_times (const char *path)
 
   if (json_object_has_member (root, "transfer_speedup"))
     json_object_remove_member (root, "transfer_speedup");
+  if (json_object_has_member (root, "started"))
+    json_object_remove_member (root, "started");
   for (guint i = 0; i < json_array_get_length (runs); i++)
     json_object_remove_member (json_array_get_object_element (runs, i), "train_seconds");
   json_generator_set_root (gen, json_parser_get_root (parser));
@@ -815,6 +818,351 @@ test_run_strategies (void)
   }
 }
 
+/* ---- run history: a user's day ---- */
+
+/* The run folders of a history root. */
+static GPtrArray *
+run_folders (const char *root)
+{
+  g_autoptr (GDir) dir = g_dir_open (root, 0, NULL);
+  GPtrArray *folders = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *folder = g_build_filename (root, name, NULL);
+      if (g_file_test (folder, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (folders, g_steal_pointer (&folder));
+    }
+  return folders;
+}
+
+static int
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+
+  /* "T20-40-12" < "T20-40-12-2" */
+  if (strlen (x) != strlen (y))
+    return strlen (x) < strlen (y) ? -1 : 1;
+  return strcmp (x, y);
+}
+
+static JsonObject *
+summary_run (JsonParser *parser, const char *folder, const char *name)
+{
+  g_autofree char *path = g_build_filename (folder, "summary.json", NULL);
+  JsonArray *runs = json_object_get_array_member (load_json (parser, path), "runs");
+
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
+        return run;
+    }
+  g_error ("%s: no run '%s' in its summary", folder, name);
+}
+
+static char *
+write_day_experiment (const char *dir)
+{
+  const char *classes[] = { "a", "b", "c", NULL };
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  char *path = g_build_filename (dir, "day.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs_csv (src, classes, 80, 0.0, 21);
+  write_blobs_csv (tgt, classes, 40, 0.4, 22);
+  tl_test_write_text (path,
+              "{\n"
+              "  \"name\": \"history-day\",\n"
+              "  \"seed\": 3,\n"
+              "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+              "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 10,\n"
+              "              \"val_fraction\": 0, \"test_fraction\": 0.4 },\n"
+              "  \"architecture\": { \"preset\": \"mlp\" },\n"
+              "  \"pretrain\": { \"epochs\": 3, \"batch_size\": 16 },\n"
+              "  \"transfer\": { \"freeze\": { \"below\": 2 }, \"epochs\": 3, \"batch_size\": 8 },\n"
+              "  \"baseline\": true,\n"
+              "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+              "}\n");
+  return path;
+}
+
+/* Run, change a fine-tuning setting, run again: both kept in dated folders,
+ * pretraining reused and said so, history and compare show the change;
+ * --retrain trains again. */
+static void
+test_run_history_day (void)
+{
+  g_autofree char *dir = path_in ("day");
+  g_autofree char *exp = write_day_experiment (dir);
+  g_autofree char *root = g_build_filename (dir, "results", "history-day", NULL);
+  g_autofree char *index = g_build_filename (root, "runs.json", NULL);
+  g_autoptr (GPtrArray) folders = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *first, *second;
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--quiet");
+    expect_status (&r, 0);
+    g_assert_null (strstr (r.out, "reused"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--set", "transfer.epochs=5");
+    expect_status (&r, 0);
+    /* pretraining is not trained again, and the run says so */
+    g_assert_nonnull (strstr (r.out, "pretrain: inputs unchanged since"));
+    g_assert_null (strstr (r.out, "pretrain  epoch 1/3"));
+    g_assert_nonnull (strstr (r.out, "transfer  epoch 5/5"));
+    g_assert_nonnull (strstr (r.out, "pretrain: reused from"));
+  }
+  folders = run_folders (root);
+  g_ptr_array_sort (folders, compare_paths);
+  g_assert_cmpuint (folders->len, ==, 2);
+  first = g_ptr_array_index (folders, 0);
+  second = g_ptr_array_index (folders, 1);
+  {
+    g_autofree char *name = g_path_get_basename (first);
+    g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d$", name, 0, 0));
+  }
+  /* both runs' results are kept, each with its model and the experiment as run */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *model = g_build_filename (g_ptr_array_index (folders, i), "transfer", "model.safetensors", NULL);
+      g_autofree char *record = g_build_filename (g_ptr_array_index (folders, i), "experiment.json", NULL);
+      g_assert_true (g_file_test (model, G_FILE_TEST_EXISTS));
+      g_assert_true (g_file_test (record, G_FILE_TEST_EXISTS));
+    }
+  {
+    JsonObject *pre1 = summary_run (parser, first, "pretrain");
+    g_autofree char *hash1 = g_strdup (json_object_get_string_member (pre1, "inputs_hash"));
+    g_autoptr (JsonParser) p2 = json_parser_new ();
+    JsonObject *pre2 = summary_run (p2, second, "pretrain");
+    JsonObject *tr2 = NULL;
+
+    g_assert_true (json_object_get_null_member (pre1, "reused_from"));
+    g_assert_cmpuint (strlen (hash1), ==, 64);
+    g_assert_cmpstr (json_object_get_string_member (pre2, "inputs_hash"), ==, hash1);
+    g_assert_cmpstr (json_object_get_string_member (pre2, "reused_from"), ==, first);
+    g_assert_cmpint (json_object_get_int_member (pre2, "epochs"), ==, 3);
+    tr2 = summary_run (p2, second, "transfer");
+    g_assert_true (json_object_get_null_member (tr2, "reused_from"));
+    g_assert_cmpint (json_object_get_int_member (tr2, "epochs"), ==, 5);
+  }
+  /* the index lists both, with the key that changed */
+  {
+    JsonObject *o = load_json (parser, index);
+    JsonArray *runs = json_object_get_array_member (o, "runs");
+    JsonObject *r2;
+
+    g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+    r2 = json_array_get_object_element (runs, 1);
+    g_assert_cmpstr (json_object_get_string_member (r2, "folder"), ==, second);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r2, "changes")), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (r2, "changes"), 0), ==,
+                     "transfer.epochs");
+    g_assert_true (json_object_has_member (json_object_get_object_member (r2, "reused"), "pretrain"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autofree char *id = g_path_get_basename (second);
+    RUN (&r, "history", exp);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, id));
+    g_assert_nonnull (strstr (r.out, "transfer.epochs"));
+    g_assert_nonnull (strstr (r.out, "(first run)"));
+    g_assert_cmpstr (r.err, ==, "");
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GError) error = NULL;
+    JsonArray *runs;
+
+    RUN (&r, "history", exp, "--json");
+    expect_status (&r, 0);
+    json_parser_load_from_data (p, r.out, -1, &error);
+    g_assert_no_error (error);
+    runs = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)), "runs");
+    g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+    g_assert_true (json_object_has_member (json_object_get_object_member (json_array_get_object_element (runs, 0),
+                                                                          "accuracy"), "transfer"));
+  }
+  /* compare: the differing setting, metrics side by side, the confusion matrices' difference */
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "compare", first, second);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "transfer.epochs: 3 → 5"));
+    g_assert_nonnull (strstr (r.out, "accuracy A"));
+    g_assert_nonnull (strstr (r.out, "transfer"));
+    /* pretraining reused: its confusion matrix cannot have changed */
+    g_assert_nonnull (strstr (r.out, "pretrain: the confusion matrices are the same"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GError) error = NULL;
+    JsonObject *o;
+    JsonArray *settings, *confusion;
+    gint64 total = 0;
+
+    RUN (&r, "compare", first, second, "--json");
+    expect_status (&r, 0);
+    json_parser_load_from_data (p, r.out, -1, &error);
+    g_assert_no_error (error);
+    o = json_node_get_object (json_parser_get_root (p));
+    settings = json_object_get_array_member (o, "settings");
+    g_assert_cmpuint (json_array_get_length (settings), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (settings, 0), "key"), ==,
+                     "transfer.epochs");
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (settings, 0), "b"), ==, 5);
+    confusion = json_object_get_array_member (o, "confusion");
+    g_assert_cmpuint (json_array_get_length (confusion), >=, 3);
+    /* each difference is B - A, so a row's differences add up to 0 (the same test rows) */
+    for (guint i = 0; i < json_array_get_length (confusion); i++)
+      {
+        JsonObject *d = json_array_get_object_element (confusion, i);
+        JsonArray *rows = json_object_get_array_member (d, "difference");
+        for (guint t = 0; t < json_array_get_length (rows); t++)
+          {
+            JsonArray *row = json_array_get_array_element (rows, t);
+            gint64 sum = 0;
+            for (guint k = 0; k < json_array_get_length (row); k++)
+              sum += json_array_get_int_element (row, k);
+            g_assert_cmpint (sum, ==, 0);
+            total += sum;
+          }
+      }
+    g_assert_cmpint (total, ==, 0);
+  }
+  /* --retrain: every stage trained again, nothing reused */
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (GPtrArray) now = NULL;
+    g_autoptr (JsonParser) p3 = json_parser_new ();
+    const char *third;
+
+    RUN (&r, "run", exp, "--set", "transfer.epochs=5", "--retrain");
+    expect_status (&r, 0);
+    g_assert_null (strstr (r.out, "reused"));
+    g_assert_nonnull (strstr (r.out, "pretrain  epoch 3/3"));
+    now = run_folders (root);
+    g_ptr_array_sort (now, compare_paths);
+    g_assert_cmpuint (now->len, ==, 3);
+    third = g_ptr_array_index (now, 2);
+    g_assert_true (json_object_get_null_member (summary_run (p3, third, "pretrain"), "reused_from"));
+  }
+  /* a run with the same settings reuses every stage that trains */
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--set", "transfer.epochs=5", "--quiet");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "transfer: reused from"));
+    g_assert_nonnull (strstr (r.out, "baseline: reused from"));
+  }
+}
+
+/* --out names one folder: a finished run there is kept unless --force. */
+static void
+test_run_out_refuses_finished_run (void)
+{
+  g_autofree char *dir = path_in ("out-force");
+  g_autofree char *exp = write_day_experiment (dir);
+  g_autofree char *out = g_build_filename (dir, "mine", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autofree char *root = g_build_filename (dir, "results", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "baseline=false");
+    expect_status (&r, 0);
+  }
+  g_assert_true (g_file_get_contents (summary, &before, NULL, NULL));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "transfer.epochs=2");
+    expect_status (&r, 1);
+    expect_error_line (&r, "--force");
+    g_assert_nonnull (strstr (r.err, "finished run"));
+    g_assert_true (g_file_get_contents (summary, &after, NULL, NULL));
+    g_assert_cmpstr (before, ==, after);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "transfer.epochs=2", "--force");
+    expect_status (&r, 0);
+    g_assert_cmpint (json_object_get_int_member (summary_run (parser, out, "transfer"), "epochs"), ==, 2);
+  }
+  /* --out runs stay out of the history folder */
+  g_assert_false (g_file_test (root, G_FILE_TEST_EXISTS));
+}
+
+/* A broken runs.json is reported, the runs are still listed, and the next run rewrites it. */
+static void
+test_history_tolerates_broken_index (void)
+{
+  g_autofree char *dir = path_in ("broken-index");
+  g_autofree char *exp = write_day_experiment (dir);
+  g_autofree char *root = g_build_filename (dir, "results", "history-day", NULL);
+  g_autofree char *index = g_build_filename (root, "runs.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "history", exp);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "No runs yet"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--quiet", "--set", "baseline=false", "--strategy", "fine-tune,joint");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "joint"));
+  }
+  tl_test_write_text (index, "{ \"runs\": [ oops");
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "history", exp);
+    expect_status (&r, 0);
+    expect_error_line (&r, "runs.json");
+    g_assert_nonnull (strstr (r.err, "listed from their folders"));
+    g_assert_nonnull (strstr (r.out, "finished"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--quiet", "--set", "baseline=false", "--strategy", "fine-tune");
+    expect_status (&r, 0);
+  }
+  {
+    JsonObject *o = load_json (parser, index);
+    JsonArray *runs = json_object_get_array_member (o, "runs");
+    g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+    g_assert_cmpstr (json_array_get_string_element (
+                       json_object_get_array_member (json_array_get_object_element (runs, 1), "changes"), 0),
+                     ==, "transfer.strategy");
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--strategy", "fine-tune,nonsense");
+    expect_status (&r, 2);
+    expect_error_line (&r, "--strategy");
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "compare", root, exp);
+    expect_status (&r, 1);
+    expect_error_line (&r, "experiment.json");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -842,6 +1190,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run-fashion-split", test_run_fashion_split_reduced);
   g_test_add_func ("/cli/run-sentiment", test_run_sentiment);
   g_test_add_func ("/cli/run-strategies", test_run_strategies);
+  g_test_add_func ("/cli/run-history-day", test_run_history_day);
+  g_test_add_func ("/cli/run-out-refuses-finished-run", test_run_out_refuses_finished_run);
+  g_test_add_func ("/cli/history-broken-index", test_history_tolerates_broken_index);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);
