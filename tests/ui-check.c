@@ -20,7 +20,10 @@ ui_check_init (int *argc, char ***argv, char **tmp_dir)
   *tmp_dir = g_dir_make_tmp ("test-ui-XXXXXX", NULL);
   g_setenv ("XDG_CACHE_HOME", *tmp_dir, TRUE);
 
-  setlocale (LC_ALL, "");
+  /* gettext ignores LANGUAGE under the C locale; a test run in Chinese sets only LANGUAGE */
+  if (setlocale (LC_ALL, "") == NULL || (g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0
+                                         && g_getenv ("LANGUAGE") != NULL))
+    setlocale (LC_ALL, "C.UTF-8");
   bindtextdomain (GETTEXT_PACKAGE, BUILD_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);

@@ -15,6 +15,8 @@ struct _TlBarView
   char     **names;
   int       *counts;
   gboolean  *selected;
+  double    *shares;       /* instead of counts: values in [0, 1] drawn as percentages */
+  char      *value_label;
 };
 
 G_DEFINE_FINAL_TYPE (TlBarView, tl_bar_view, GTK_TYPE_WIDGET)
@@ -31,9 +33,10 @@ tl_bar_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   chart.n = self->n;
   chart.names = (const char *const *) self->names;
-  chart.counts = self->counts;
+  chart.counts = self->shares != NULL ? NULL : self->counts;
+  chart.shares = self->shares;
   chart.selected = self->selected;
-  chart.value_label = _("Samples");
+  chart.value_label = self->value_label != NULL ? self->value_label : _("Samples");
   chart.style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   chart.style.transparent = TRUE;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
@@ -72,6 +75,8 @@ tl_bar_view_set_counts (TlBarView *self, int n, const char *const *names, const 
   g_clear_pointer (&self->names, g_strfreev);
   g_clear_pointer (&self->counts, g_free);
   g_clear_pointer (&self->selected, g_free);
+  g_clear_pointer (&self->shares, g_free);
+  g_clear_pointer (&self->value_label, g_free);
   self->n = n;
   if (n > 0)
     {
@@ -88,6 +93,22 @@ tl_bar_view_set_counts (TlBarView *self, int n, const char *const *names, const 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Samples per class"),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
   gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+tl_bar_view_set_shares (TlBarView *self, int n, const char *const *names, const double *shares,
+                        const char *value_label)
+{
+  g_autofree int *zeros = g_new0 (int, MAX (n, 1));
+
+  g_return_if_fail (TL_IS_BAR_VIEW (self));
+
+  tl_bar_view_set_counts (self, n, names, zeros, NULL);
+  if (n > 0)
+    self->shares = g_memdup2 (shares, sizeof (double) * n);
+  self->value_label = g_strdup (value_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, value_label, -1);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void
@@ -115,6 +136,8 @@ tl_bar_view_finalize (GObject *object)
   g_strfreev (self->names);
   g_free (self->counts);
   g_free (self->selected);
+  g_free (self->shares);
+  g_free (self->value_label);
   G_OBJECT_CLASS (tl_bar_view_parent_class)->finalize (object);
 }
 

@@ -13,6 +13,9 @@ GtkWidget *tl_bar_view_new          (void);
 /* Copies names and counts; selected may be NULL (all selected). */
 void       tl_bar_view_set_counts   (TlBarView *self, int n, const char *const *names, const int *counts,
                                      const gboolean *selected);
+/* Shares in [0, 1] (accuracies) drawn as percentages, under value_label. */
+void       tl_bar_view_set_shares   (TlBarView *self, int n, const char *const *names, const double *shares,
+                                     const char *value_label);
 void       tl_bar_view_set_selected (TlBarView *self, int index, gboolean selected);
 int        tl_bar_view_get_n_bars   (TlBarView *self);
 

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "tl-curve-view.h"
+#include "tl-ui-util.h"
 
 struct _TlCurveView
 {
@@ -17,9 +18,12 @@ struct _TlCurveView
   TlLineChart     *chart;
   gboolean         dirty;
   GArray          *batch;           /* pairs of doubles: x, value */
-  GArray          *runs[2];         /* TlEpochRecord */
-  char            *labels[2];
+  GArray          *runs[TL_CURVE_VIEW_MAX_RUNS];   /* TlEpochRecord */
+  char            *labels[TL_CURVE_VIEW_MAX_RUNS];
+  char            *keys[TL_CURVE_VIEW_MAX_RUNS];   /* the run's name, or NULL */
+  int              colors[TL_CURVE_VIEW_MAX_RUNS];
   double           pointer_x;       /* NAN when the pointer is outside */
+  int              batch_color;
 };
 
 G_DEFINE_FINAL_TYPE (TlCurveView, tl_curve_view, GTK_TYPE_WIDGET)
@@ -38,24 +42,48 @@ rebuild_chart (TlCurveView *self)
 {
   TlChartStyle style = { is_dark (), TRUE };
   gboolean loss = self->quantity == TL_CHART_LOSS;
+  gboolean any_validation = FALSE;
 
   tl_line_chart_clear (self->chart);
   tl_line_chart_set_style (self->chart, &style);
   tl_line_chart_set_log_y (self->chart, loss && self->log_scale);
 
-  for (int r = 1; r >= 0; r--)
+  /* One legend entry per run (its training curve, solid); the dashed validation
+   * curves share one neutral key, so that many runs still fit the legend. */
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
     {
-      g_autoptr (TlHistory) history = NULL;
+      int tr, va = -1;
 
       if (self->runs[r] == NULL || self->runs[r]->len == 0)
         continue;
-      history = tl_history_new ();
-      g_array_append_vals (history->epochs, self->runs[r]->data, self->runs[r]->len);
-      tl_line_chart_add_history (self->chart, history, self->quantity, self->labels[r], r == 0 ? 0 : 2);
+      for (guint i = 0; i < self->runs[r]->len && va < 0; i++)
+        {
+          const TlEpochRecord *e = &g_array_index (self->runs[r], TlEpochRecord, i);
+          if (isfinite (loss ? e->val_loss : e->val_accuracy))
+            va = 0;
+        }
+      tr = tl_line_chart_add_series (self->chart, self->labels[r], self->colors[r], TL_LINE_SOLID, TL_MARKER_FILLED, 2.0);
+      if (va == 0)
+        {
+          va = tl_line_chart_add_series (self->chart, "", self->colors[r], TL_LINE_DASHED, TL_MARKER_HOLLOW, 2.0);
+          any_validation = TRUE;
+        }
+      for (guint i = 0; i < self->runs[r]->len; i++)
+        {
+          const TlEpochRecord *e = &g_array_index (self->runs[r], TlEpochRecord, i);
+
+          if (tr >= 0)
+            tl_line_chart_append (self->chart, tr, e->epoch, loss ? e->train_loss : e->train_accuracy);
+          if (va >= 0)
+            tl_line_chart_append (self->chart, va, e->epoch, loss ? e->val_loss : e->val_accuracy);
+        }
     }
+  if (any_validation)
+    tl_line_chart_add_series (self->chart, _("dashed: validation"), -1, TL_LINE_DASHED, TL_MARKER_HOLLOW, 2.0);
   if (self->batch->len > 0)
     {
-      int series = tl_line_chart_add_series (self->chart, _("per batch"), 0, TL_LINE_SOLID, TL_MARKER_NONE, 1.0);
+      int series = tl_line_chart_add_series (self->chart, _("per batch"), self->batch_color, TL_LINE_SOLID,
+                                             TL_MARKER_NONE, 1.0);
 
       for (guint i = 0; i + 1 < self->batch->len; i += 2)
         tl_line_chart_append (self->chart, series, g_array_index (self->batch, double, i),
@@ -108,8 +136,8 @@ static void
 tl_curve_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                        int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
-  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 240 : 180;
-  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 480 : 280;
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 180 : 280;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 480 : 320;
 }
 
 char *
@@ -162,9 +190,13 @@ update_accessible (TlCurveView *self)
   const char *what = self->quantity == TL_CHART_LOSS ? _("Loss curves") : _("Accuracy curves");
   g_autofree char *desc = NULL;
 
-  if (self->runs[0] != NULL && self->runs[0]->len > 0)
+  int r = 0;
+
+  while (r < TL_CURVE_VIEW_MAX_RUNS - 1 && (self->runs[r] == NULL || self->runs[r]->len == 0))
+    r++;
+  if (self->runs[r] != NULL && self->runs[r]->len > 0)
     {
-      const TlEpochRecord *last = &g_array_index (self->runs[0], TlEpochRecord, self->runs[0]->len - 1);
+      const TlEpochRecord *last = &g_array_index (self->runs[r], TlEpochRecord, self->runs[r]->len - 1);
       double value = self->quantity == TL_CHART_LOSS ? last->train_loss : last->train_accuracy;
       desc = g_strdup_printf (_("%s: epoch %d, training %.4f"), what, last->epoch, value);
     }
@@ -213,12 +245,23 @@ tl_curve_view_clear (TlCurveView *self)
   g_return_if_fail (TL_IS_CURVE_VIEW (self));
 
   g_array_set_size (self->batch, 0);
-  for (int r = 0; r < 2; r++)
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
     {
       g_clear_pointer (&self->runs[r], g_array_unref);
       g_clear_pointer (&self->labels[r], g_free);
+      g_clear_pointer (&self->keys[r], g_free);
     }
   update_accessible (self);
+  mark_dirty (self);
+}
+
+void
+tl_curve_view_clear_batches (TlCurveView *self, int color)
+{
+  g_return_if_fail (TL_IS_CURVE_VIEW (self));
+
+  g_array_set_size (self->batch, 0);
+  self->batch_color = color;
   mark_dirty (self);
 }
 
@@ -238,11 +281,13 @@ void
 tl_curve_view_set_history (TlCurveView *self, int run, const TlHistory *history, const char *label)
 {
   g_return_if_fail (TL_IS_CURVE_VIEW (self));
-  g_return_if_fail (run == 0 || run == 1);
+  g_return_if_fail (run >= 0 && run < TL_CURVE_VIEW_MAX_RUNS);
 
   g_clear_pointer (&self->runs[run], g_array_unref);
   g_free (self->labels[run]);
   self->labels[run] = g_strdup (label);
+  if (self->keys[run] == NULL)
+    self->colors[run] = run == 0 ? 0 : 2;
   if (history != NULL)
     {
       self->runs[run] = g_array_sized_new (FALSE, FALSE, sizeof (TlEpochRecord), history->epochs->len);
@@ -250,6 +295,91 @@ tl_curve_view_set_history (TlCurveView *self, int run, const TlHistory *history,
     }
   update_accessible (self);
   mark_dirty (self);
+}
+
+static int
+run_slot (TlCurveView *self, const char *key)
+{
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
+    if (g_strcmp0 (self->keys[r], key) == 0)
+      return r;
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
+    if (self->keys[r] == NULL && self->runs[r] == NULL)
+      {
+        self->keys[r] = g_strdup (key);
+        self->colors[r] = tl_run_color (key);
+        self->labels[r] = g_strdup (tl_run_title (key));
+        return r;
+      }
+  return -1;
+}
+
+void
+tl_curve_view_set_run (TlCurveView *self, const char *name, const TlHistory *history)
+{
+  int r;
+
+  g_return_if_fail (TL_IS_CURVE_VIEW (self));
+  g_return_if_fail (name != NULL);
+
+  if ((r = run_slot (self, name)) < 0)
+    return;
+  g_clear_pointer (&self->runs[r], g_array_unref);
+  if (history != NULL)
+    {
+      self->runs[r] = g_array_sized_new (FALSE, FALSE, sizeof (TlEpochRecord), history->epochs->len);
+      g_array_append_vals (self->runs[r], history->epochs->data, history->epochs->len);
+    }
+  update_accessible (self);
+  mark_dirty (self);
+}
+
+void
+tl_curve_view_add_epoch (TlCurveView *self, const char *name, const TlEpochRecord *record)
+{
+  GArray *records;
+  int r;
+
+  g_return_if_fail (TL_IS_CURVE_VIEW (self));
+  g_return_if_fail (name != NULL && record != NULL);
+
+  if ((r = run_slot (self, name)) < 0)
+    return;
+  if (self->runs[r] == NULL)
+    self->runs[r] = g_array_new (FALSE, FALSE, sizeof (TlEpochRecord));
+  records = self->runs[r];
+  /* an epoch seen again (a resumed run repeats its history) replaces the one shown */
+  for (guint i = 0; i < records->len; i++)
+    if (g_array_index (records, TlEpochRecord, i).epoch == record->epoch)
+      {
+        g_array_index (records, TlEpochRecord, i) = *record;
+        mark_dirty (self);
+        return;
+      }
+  g_array_append_val (records, *record);
+  update_accessible (self);
+  mark_dirty (self);
+}
+
+int
+tl_curve_view_get_n_runs (TlCurveView *self)
+{
+  int n = 0;
+
+  g_return_val_if_fail (TL_IS_CURVE_VIEW (self), 0);
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
+    n += self->runs[r] != NULL && self->runs[r]->len > 0;
+  return n;
+}
+
+gboolean
+tl_curve_view_has_run (TlCurveView *self, const char *name)
+{
+  g_return_val_if_fail (TL_IS_CURVE_VIEW (self), FALSE);
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
+    if (g_strcmp0 (self->keys[r], name) == 0)
+      return self->runs[r] != NULL && self->runs[r]->len > 0;
+  return FALSE;
 }
 
 int
@@ -306,10 +436,11 @@ tl_curve_view_finalize (GObject *object)
 
   tl_line_chart_free (self->chart);
   g_array_unref (self->batch);
-  for (int r = 0; r < 2; r++)
+  for (int r = 0; r < TL_CURVE_VIEW_MAX_RUNS; r++)
     {
       g_clear_pointer (&self->runs[r], g_array_unref);
       g_free (self->labels[r]);
+      g_free (self->keys[r]);
     }
   G_OBJECT_CLASS (tl_curve_view_parent_class)->finalize (object);
 }

@@ -7,6 +7,8 @@
 
 G_BEGIN_DECLS
 
+#define TL_CURVE_VIEW_MAX_RUNS 7
+
 #define TL_TYPE_CURVE_VIEW (tl_curve_view_get_type ())
 G_DECLARE_FINAL_TYPE (TlCurveView, tl_curve_view, TL, CURVE_VIEW, GtkWidget)
 
@@ -21,8 +23,18 @@ gboolean   tl_curve_view_get_log_scale  (TlCurveView *self);
 void       tl_curve_view_clear          (TlCurveView *self);
 /* x in epochs (1.5 = half-way through the second epoch). */
 void       tl_curve_view_add_batch      (TlCurveView *self, double x, double value);
-/* Copies the epoch records; run is 0 for the main run and 1 for the baseline. */
+/* Copies the epoch records into slot run (0 .. TL_CURVE_VIEW_MAX_RUNS - 1). */
 void       tl_curve_view_set_history    (TlCurveView *self, int run, const TlHistory *history, const char *label);
+/* The curves of a pipeline run by name ("pretrain", "joint", ...), in its own colour and title;
+ * each run keeps its slot until cleared. */
+void       tl_curve_view_set_run        (TlCurveView *self, const char *name, const TlHistory *history);
+/* Adds (or replaces, by epoch number) one epoch of a run. */
+void       tl_curve_view_add_epoch      (TlCurveView *self, const char *name, const TlEpochRecord *record);
+/* Empties the per-batch line, which then takes that palette colour (the running run's). */
+void       tl_curve_view_clear_batches  (TlCurveView *self, int color);
+/* Runs with at least one epoch drawn. */
+int        tl_curve_view_get_n_runs     (TlCurveView *self);
+gboolean   tl_curve_view_has_run        (TlCurveView *self, const char *name);
 /* Points drawn, over every series (for tests). */
 int        tl_curve_view_get_n_points   (TlCurveView *self);
 /* Points of the per-batch line. */

@@ -517,6 +517,28 @@ tl_document_set_source_model (TlDocument *self, TlModel *model, gboolean trained
 }
 
 gboolean
+tl_document_rebuilds_head (TlDocument *self)
+{
+  const TlDataSlot *target, *source;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  target = tl_document_target_slot (self);
+  source = &self->data[TL_ROLE_SOURCE];
+  if (self->source_model == NULL || target->train == NULL)
+    return FALSE;
+  if (self->exp->transfer.rebuild_head || tl_model_n_outputs (self->source_model) != target->train->n_classes)
+    return TRUE;
+  /* as a run decides: the head is kept when the classes are the source's, by name and in order */
+  if (source->train != NULL && target != source)
+    for (int c = 0; c < target->train->n_classes; c++)
+      if (c >= source->train->n_classes
+          || g_strcmp0 (source->train->class_names[c], target->train->class_names[c]) != 0)
+        return TRUE;
+  return FALSE;
+}
+
+gboolean
 tl_document_rebuild_target (TlDocument *self, GError **error)
 {
   const TlDataSlot *target = tl_document_target_slot (self);
@@ -532,8 +554,7 @@ tl_document_rebuild_target (TlDocument *self, GError **error)
     }
   model = tl_model_copy (self->source_model);
   /* A fresh head when asked for, and always when the target's classes are not the model's outputs. */
-  if (target->train != NULL
-      && (self->exp->transfer.rebuild_head || tl_model_n_outputs (model) != target->train->n_classes)
+  if (target->train != NULL && tl_document_rebuilds_head (self)
       && !tl_model_replace_head (model, target->train->n_classes, error))
     return FALSE;
   g_clear_pointer (&self->target_model, tl_model_free);
@@ -651,17 +672,6 @@ store_plan (TlModel *model, TlTransferSpec *plan)
   plan->lr_mults = (double *) g_array_steal (mults, NULL);
 }
 
-/* The run rebuilds the head as the Transfer page shows it: when the target's classes are not the model's outputs. */
-static void
-store_head (TlDocument *self, TlTransferSpec *plan)
-{
-  const TlDataSlot *target = tl_document_target_slot (self);
-
-  if (self->source_model != NULL && target->train != NULL
-      && tl_model_n_outputs (self->source_model) != target->train->n_classes)
-    plan->rebuild_head = TRUE;
-}
-
 void
 tl_document_store_plan (TlDocument *self)
 {
@@ -670,7 +680,6 @@ tl_document_store_plan (TlDocument *self)
   if (self->target_model != NULL)
     {
       store_plan (self->target_model, &self->exp->transfer);
-      store_head (self, &self->exp->transfer);
     }
 }
 
@@ -685,7 +694,6 @@ tl_document_dup_planned_experiment (TlDocument *self)
   if (self->target_model != NULL)
     {
       store_plan (self->target_model, &planned->transfer);
-      store_head (self, &planned->transfer);
     }
   return planned;
 }
@@ -750,3 +758,38 @@ tl_document_set_experiment (TlDocument *self, TlExperiment *exp, const char *pat
   self->modified = FALSE;
   g_signal_emit (self, signals[CHANGED], g_quark_from_static_string ("file"), "file");
 }
+
+/* The run's own predictions of its test rows, from the predictions.csv it wrote, so that
+ * a confusion cell lists exactly the samples it counts; NULL when there is no such file. */
+int *
+tl_run_read_predictions (const TlRunResult *run, int n)
+{
+  g_autofree char *path = NULL, *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree int *predictions = NULL;
+  int rows = 0;
+
+  if (run->folder == NULL || run->labels == NULL)
+    return NULL;
+  path = g_build_filename (run->folder, "predictions.csv", NULL);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  predictions = g_new (int, MAX (n, 1));
+  for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], ",", 4);
+      int c = -1;
+
+      if (rows >= n || g_strv_length (fields) < 3)
+        return NULL;
+      for (int k = 0; run->labels[k] != NULL && c < 0; k++)
+        if (g_strcmp0 (run->labels[k], fields[2]) == 0)
+          c = k;
+      if (c < 0)
+        return NULL;
+      predictions[rows++] = c;
+    }
+  return rows == n ? g_steal_pointer (&predictions) : NULL;
+}
+

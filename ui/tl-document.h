@@ -94,6 +94,9 @@ TlExperiment *tl_document_dup_planned_experiment (TlDocument *self);
 void        tl_document_apply_plan      (TlDocument *self);
 /* Replaces the experiment (after opening a file); clears data and results. */
 void        tl_document_set_experiment  (TlDocument *self, TlExperiment *exp, const char *path);
+/* Whether the target model gets a new head: when asked for (transfer.rebuild_head), or when
+ * the target's classes are not the source's by name and order. */
+gboolean    tl_document_rebuilds_head   (TlDocument *self);
 /* Rebuilds the target model from the source model with a head for the target's classes. */
 gboolean    tl_document_rebuild_target  (TlDocument *self, GError **error);
 /* Takes a pretrained source model (after a run or from a file). */
@@ -106,6 +109,8 @@ void        tl_document_set_result      (TlDocument *self, TlPipelineResult *res
 TlRunResult *tl_document_get_run        (TlDocument *self, const char *name);
 /* The run the Evaluate and Export steps show: transfer, else the last with metrics. */
 TlRunResult *tl_document_get_main_run   (TlDocument *self);
+/* A run's class per test row as its predictions.csv gives them, when it has n rows; else NULL. */
+int        *tl_run_read_predictions     (const TlRunResult *run, int n);
 void        tl_document_set_predictions (TlDocument *self, int *predictions, int n);
 /* The data the target model trains and is evaluated on: target, else source. */
 const TlDataSlot *tl_document_target_slot (TlDocument *self);

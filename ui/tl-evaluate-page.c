@@ -5,8 +5,10 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "tl-bar-view.h"
 #include "tl-confusion-view.h"
 #include "tl-evaluate-page.h"
+#include "tl-ui-util.h"
 
 #define MAX_SAMPLES_LISTED 200
 
@@ -20,6 +22,11 @@ struct _TlEvaluatePage
   /* The cell clicked, listed again when the predictions arrive after the click. */
   const TlMetrics *cell_metrics;
   int              cell_true, cell_predicted;
+  GPtrArray       *run_names;     /* the runs offered, in the dropdown's order */
+  char            *run_name;      /* the run shown */
+  const TlMetrics *metrics;       /* its metrics, owned by the document's result */
+  int             *run_predictions; /* its class per test row when it is not the main run, or NULL */
+  gboolean         updating;
 
   GtkStack        *stack;
   GtkLabel        *summary_label;
@@ -33,6 +40,8 @@ struct _TlEvaluatePage
   GtkWidget       *samples_box;
   GtkScrolledWindow *samples_scroller;
   GtkColumnView   *metrics_view;
+  GtkDropDown     *run_dropdown;
+  TlBarView       *run_bars;
 };
 
 G_DEFINE_FINAL_TYPE (TlEvaluatePage, tl_evaluate_page, GTK_TYPE_WIDGET)
@@ -78,7 +87,7 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, TlEvaluatePage 
   int column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
   int row = atoi (gtk_string_object_get_string (gtk_list_item_get_item (item)));
-  const TlMetrics *m = tl_document_get_metrics (self->document);
+  const TlMetrics *m = self->metrics;
   g_autofree char *text = NULL;
   double p, r, f;
   int support;
@@ -211,7 +220,7 @@ static void
 on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
 {
   const TlDataSlot *slot = tl_document_target_slot (self->document);
-  const TlMetrics *m = tl_document_get_metrics (self->document);
+  const TlMetrics *m = self->metrics;
   const TlDataset *test = slot->test;
   g_autofree char *title = NULL;
   const int *predictions;
@@ -228,7 +237,13 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
                                         "%d samples of %s predicted as %s", count),
                            count, m->class_names[true_class], m->class_names[predicted]);
   gtk_label_set_text (self->cell_label, title);
-  predictions = tl_document_get_predictions (self->document, &n_predictions);
+  if (self->run_predictions != NULL)
+    {
+      predictions = self->run_predictions;
+      n_predictions = m->n_samples;
+    }
+  else
+    predictions = tl_document_get_predictions (self->document, &n_predictions);
   if (test == NULL || predictions == NULL || n_predictions != test->n)
     {
       GtkWidget *label = gtk_label_new (_("The samples are listed once the predictions are ready."));
@@ -245,39 +260,79 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
       }
 }
 
-/* The runs' names, as the Train page's curves show them. */
-static const char *
-run_title (const char *name)
+static TlRunResult *
+shown_run (TlEvaluatePage *self)
 {
-  if (g_strcmp0 (name, "transfer") == 0)
-    return _("transfer");
-  if (g_strcmp0 (name, "baseline") == 0)
-    return _("baseline");
-  if (g_strcmp0 (name, "pretrain") == 0)
-    return _("pretrain");
-  return name;
+  return self->run_name != NULL ? tl_document_get_run (self->document, self->run_name) : NULL;
+}
+
+/* Every run evaluated on the target's test data (not pretraining, tested on the source's), as bars. */
+static void
+update_runs (TlEvaluatePage *self)
+{
+  TlPipelineResult *result = tl_document_get_result (self->document);
+  TlRunResult *main_run = tl_document_get_main_run (self->document);
+  g_autoptr (GtkStringList) titles = gtk_string_list_new (NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) shares = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
+  g_autofree char *keep = g_strdup (self->run_name);
+  guint selected = 0;
+
+  for (guint i = 0; result != NULL && i < result->runs->len; i++)
+    {
+      TlRunResult *r = g_ptr_array_index (result->runs, i);
+      double a;
+
+      if (r->metrics == NULL || g_strcmp0 (r->name, "pretrain") == 0)
+        continue;
+      a = r->metrics->accuracy;
+      g_ptr_array_add (names, g_strdup (r->name));
+      g_ptr_array_add (bar_names, (gpointer) tl_run_title (r->name));
+      g_array_append_val (shares, a);
+      gtk_string_list_append (titles, tl_run_title (r->name));
+    }
+  for (guint i = 0; i < names->len; i++)
+    if (g_strcmp0 (names->pdata[i], keep) == 0
+        || (keep == NULL && main_run != NULL && g_strcmp0 (names->pdata[i], main_run->name) == 0))
+      selected = i;
+  if (keep != NULL && tl_document_get_run (self->document, keep) == NULL && main_run != NULL)
+    for (guint i = 0; i < names->len; i++)
+      if (g_strcmp0 (names->pdata[i], main_run->name) == 0)
+        selected = i;
+  g_clear_pointer (&self->run_names, g_ptr_array_unref);
+  self->run_names = g_ptr_array_ref (names);
+  g_free (self->run_name);
+  self->run_name = names->len > 0 ? g_strdup (names->pdata[selected]) : NULL;
+  self->updating = TRUE;
+  gtk_drop_down_set_model (self->run_dropdown, G_LIST_MODEL (titles));
+  gtk_drop_down_set_selected (self->run_dropdown, selected);
+  self->updating = FALSE;
+  tl_bar_view_set_shares (self->run_bars, (int) names->len, (const char *const *) bar_names->pdata,
+                          (const double *) shares->data, _("Test accuracy"));
+  for (guint i = 0; i < names->len; i++)
+    tl_bar_view_set_selected (self->run_bars, (int) i, i == selected);
 }
 
 static void
-update (TlEvaluatePage *self)
+show_run (TlEvaluatePage *self)
 {
-  const TlMetrics *m = tl_document_get_metrics (self->document);
+  TlRunResult *run = shown_run (self);
   TlRunResult *main_run = tl_document_get_main_run (self->document);
   TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
+  const TlMetrics *m = run != NULL ? run->metrics : NULL;
   g_autofree char *accuracy = NULL;
   g_autofree char *summary = NULL;
 
-  if (m != NULL && m == self->cell_metrics && self->cell_true < m->n_classes && self->cell_predicted < m->n_classes)
-    {
-      /* Same results, new predictions: the cell's samples can now be listed. */
-      on_cell_activated (self, self->cell_true, self->cell_predicted);
-      return;
-    }
+  self->metrics = m;
+  g_clear_pointer (&self->run_predictions, g_free);
+  if (m != NULL && run != main_run)
+    self->run_predictions = tl_run_read_predictions (run, m->n_samples);
   self->cell_metrics = NULL;
   clear_samples (self);
   gtk_label_set_text (self->cell_label, _("Click a cell to see its samples"));
   gtk_string_list_splice (self->rows, 0, g_list_model_get_n_items (G_LIST_MODEL (self->rows)), NULL);
-  if (m == NULL || main_run == NULL)
+  if (m == NULL)
     {
       tl_confusion_view_set_matrix (self->confusion_view, 0, NULL, NULL);
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -287,17 +342,20 @@ update (TlEvaluatePage *self)
   accuracy = g_strdup_printf ("%.1f%%", m->accuracy * 100.0);
   gtk_label_set_text (self->accuracy_label, accuracy);
   summary = g_strdup_printf (_("The %s model on %d held-out test samples: macro F1 %.3f, weighted F1 %.3f."),
-                             run_title (main_run->name), m->n_samples, m->macro_f1, m->weighted_f1);
+                             tl_run_title (run->name), m->n_samples, m->macro_f1, m->weighted_f1);
   gtk_label_set_text (self->summary_label, summary);
-  if (baseline != NULL && baseline->metrics != NULL)
+  gtk_widget_remove_css_class (GTK_WIDGET (self->baseline_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->baseline_label), "error");
+  if (baseline != NULL && baseline->metrics != NULL && baseline != run)
     {
       double gain = (m->accuracy - baseline->metrics->accuracy) * 100.0;
       g_autofree char *text = g_strdup_printf (_("baseline %.1f%% · transfer gain %+.1f points"),
                                                baseline->metrics->accuracy * 100.0, gain);
       gtk_label_set_text (self->baseline_label, text);
-      gtk_widget_remove_css_class (GTK_WIDGET (self->baseline_label), gain >= 0 ? "error" : "success");
       gtk_widget_add_css_class (GTK_WIDGET (self->baseline_label), gain >= 0 ? "success" : "error");
     }
+  else if (baseline == run)
+    gtk_label_set_text (self->baseline_label, _("trained from scratch on the target alone"));
   else
     gtk_label_set_text (self->baseline_label, _("accuracy on the test split"));
   tl_confusion_view_set_matrix (self->confusion_view, m->n_classes, m->confusion,
@@ -310,6 +368,72 @@ update (TlEvaluatePage *self)
     }
   gtk_string_list_append (self->rows, "-1");
   gtk_string_list_append (self->rows, "-2");
+}
+
+static void
+update (TlEvaluatePage *self)
+{
+  TlRunResult *run;
+
+  update_runs (self);
+  run = shown_run (self);
+  if (run != NULL && run->metrics != NULL && run->metrics == self->cell_metrics
+      && self->cell_true < run->metrics->n_classes && self->cell_predicted < run->metrics->n_classes)
+    {
+      /* Same results, new predictions: the cell's samples can now be listed. */
+      on_cell_activated (self, self->cell_true, self->cell_predicted);
+      return;
+    }
+  show_run (self);
+}
+
+static void
+on_run_selected (TlEvaluatePage *self)
+{
+  guint i = gtk_drop_down_get_selected (self->run_dropdown);
+
+  if (self->updating || self->run_names == NULL || i >= self->run_names->len)
+    return;
+  g_free (self->run_name);
+  self->run_name = g_strdup (self->run_names->pdata[i]);
+  for (guint k = 0; k < self->run_names->len; k++)
+    tl_bar_view_set_selected (self->run_bars, (int) k, k == i);
+  show_run (self);
+}
+
+gboolean
+tl_evaluate_page_select_run (TlEvaluatePage *self, const char *name)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), FALSE);
+
+  for (guint i = 0; self->run_names != NULL && i < self->run_names->len; i++)
+    if (g_strcmp0 (self->run_names->pdata[i], name) == 0)
+      {
+        gtk_drop_down_set_selected (self->run_dropdown, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+tl_evaluate_page_get_run (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return self->run_name;
+}
+
+guint
+tl_evaluate_page_get_n_runs (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), 0);
+  return self->run_names != NULL ? self->run_names->len : 0;
+}
+
+const char *
+tl_evaluate_page_get_accuracy_text (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return gtk_label_get_text (self->accuracy_label);
 }
 
 static void
@@ -345,6 +469,9 @@ tl_evaluate_page_dispose (GObject *object)
     gtk_widget_unparent (child);
   g_clear_object (&self->rows);
   g_clear_object (&self->document);
+  g_clear_pointer (&self->run_names, g_ptr_array_unref);
+  g_clear_pointer (&self->run_name, g_free);
+  g_clear_pointer (&self->run_predictions, g_free);
   G_OBJECT_CLASS (tl_evaluate_page_parent_class)->dispose (object);
 }
 
@@ -382,6 +509,9 @@ tl_evaluate_page_measure (GtkWidget *widget, GtkOrientation orientation, int for
         *minimum = MAX (*minimum, min);
         *natural = MAX (*natural, nat);
       }
+  /* below the side-by-side layout's minimum the samples go under the matrix (size_allocate) */
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = MIN (*minimum, 420);
 }
 
 static void
@@ -391,6 +521,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = tl_evaluate_page_dispose;
   g_type_ensure (TL_TYPE_CONFUSION_VIEW);
+  g_type_ensure (TL_TYPE_BAR_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, summary_label);
@@ -406,6 +537,8 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   widget_class->size_allocate = tl_evaluate_page_size_allocate;
   widget_class->measure = tl_evaluate_page_measure;
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, metrics_view);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, run_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, run_bars);
 }
 
 static void
@@ -434,6 +567,7 @@ tl_evaluate_page_init (TlEvaluatePage *self)
     gtk_widget_add_css_class (placeholder, "dim-label");
     gtk_list_box_set_placeholder (self->sample_list, placeholder);
   }
+  g_signal_connect_swapped (self->run_dropdown, "notify::selected", G_CALLBACK (on_run_selected), self);
   g_signal_connect_swapped (self->normalised_toggle, "toggled", G_CALLBACK (on_normalised_toggled), self);
   g_signal_connect_swapped (self->confusion_view, "cell-activated", G_CALLBACK (on_cell_activated), self);
 }

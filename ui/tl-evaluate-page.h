@@ -15,5 +15,11 @@ GtkWidget *tl_evaluate_page_get_confusion_view  (TlEvaluatePage *self);
 guint      tl_evaluate_page_get_n_samples_shown (TlEvaluatePage *self);
 /* Rows of the metrics table: one per class and the two averages. */
 guint      tl_evaluate_page_get_n_metric_rows   (TlEvaluatePage *self);
+/* The runs evaluated on the target's test data, each a bar of the accuracy chart and an entry
+ * of the run picker; the picked one's confusion matrix and table are shown. */
+guint      tl_evaluate_page_get_n_runs          (TlEvaluatePage *self);
+gboolean   tl_evaluate_page_select_run          (TlEvaluatePage *self, const char *name);
+const char *tl_evaluate_page_get_run            (TlEvaluatePage *self);
+const char *tl_evaluate_page_get_accuracy_text  (TlEvaluatePage *self);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "tl-export-page.h"
 #include "tl-model-file.h"
 #include "tl-onnx.h"
+#include "tl-ui-util.h"
 
 typedef struct {
   const char *title;
@@ -23,6 +24,7 @@ struct _TlExportPage
 
   TlDocument          *document;
   GtkWidget           *rows[TL_N_EXPORT_KINDS];
+  GtkWidget           *buttons[TL_N_EXPORT_KINDS];
 
   GtkLabel            *folder_label;
   AdwPreferencesGroup *model_group;
@@ -45,7 +47,7 @@ export_info (TlExportKind kind)
       infos[TL_EXPORT_KIND_HISTORY] = (ExportInfo) { _("Training History"), _("Loss and accuracy per epoch as CSV"), "history.csv" };
       infos[TL_EXPORT_KIND_CONFUSION_CSV] = (ExportInfo) { _("Confusion Matrix Table"), _("Counts as CSV"), "confusion.csv" };
       infos[TL_EXPORT_KIND_CONFUSION_PLOT] = (ExportInfo) { _("Confusion Matrix Chart"), _("PNG, SVG or PDF"), "confusion.png" };
-      infos[TL_EXPORT_KIND_CURVES] = (ExportInfo) { _("Training Curves"), _("Loss and accuracy with the baseline, PNG, SVG or PDF"), "curves.png" };
+      infos[TL_EXPORT_KIND_CURVES] = (ExportInfo) { _("Training Curves"), _("Loss and accuracy of every run, PNG, SVG or PDF"), "curves.png" };
     }
   return &infos[kind];
 }
@@ -54,8 +56,7 @@ static void
 draw_curves (cairo_t *cr, double width, double height, gpointer data)
 {
   TlDocument *doc = data;
-  TlRunResult *main_run = tl_document_get_main_run (doc);
-  TlRunResult *baseline = tl_document_get_run (doc, "baseline");
+  TlPipelineResult *result = tl_document_get_result (doc);
   TlChartStyle style = { FALSE, FALSE };
 
   for (int q = 0; q < 2; q++)
@@ -63,11 +64,15 @@ draw_curves (cairo_t *cr, double width, double height, gpointer data)
       g_autoptr (TlLineChart) chart = tl_line_chart_new ();
 
       tl_line_chart_set_style (chart, &style);
-      tl_line_chart_add_history (chart, main_run->history, q == 0 ? TL_CHART_LOSS : TL_CHART_ACCURACY,
-                                 main_run->name, 0);
-      if (baseline != NULL && baseline != main_run && baseline->history != NULL)
-        tl_line_chart_add_history (chart, baseline->history, q == 0 ? TL_CHART_LOSS : TL_CHART_ACCURACY,
-                                   baseline->name, 2);
+      /* every run that trained, in the colours the window gives them */
+      for (guint i = 0; i < result->runs->len; i++)
+        {
+          TlRunResult *run = g_ptr_array_index (result->runs, i);
+
+          if (run->history != NULL && run->history->epochs->len > 0)
+            tl_line_chart_add_history (chart, run->history, q == 0 ? TL_CHART_LOSS : TL_CHART_ACCURACY,
+                                       tl_run_title (run->name), tl_run_color (run->name));
+        }
       cairo_save (cr);
       cairo_translate (cr, q * width / 2, 0);
       tl_line_chart_draw (chart, cr, width / 2, height);
@@ -143,7 +148,7 @@ tl_export_page_export (TlExportPage *self, TlExportKind kind, const char *path, 
         TlChartFormat format;
         if (!tl_chart_format_from_path (path, &format, error))
           return FALSE;
-        return tl_export_chart (path, format, 1200, 440, draw_curves, self->document, error);
+        return tl_export_chart (path, format, 1400, 560, draw_curves, self->document, error);
       }
     default:
       g_return_val_if_reached (FALSE);
@@ -195,8 +200,13 @@ add_row (TlExportPage *self, AdwPreferencesGroup *group, TlExportKind kind, cons
 {
   const ExportInfo *info = export_info (kind);
   GtkWidget *row = adw_action_row_new ();
-  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Export…"));
+  /* Seven buttons cannot share one mnemonic: each names what it exports instead. */
+  GtkWidget *button = gtk_button_new_with_label (_("Export…"));
+  g_autofree char *what = g_strdup_printf (_("Export the %s…"), info->title);
 
+  gtk_widget_set_tooltip_text (button, what);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, what, -1);
+  g_object_set_data_full (G_OBJECT (button), "icon-name", g_strdup (icon), g_free);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), info->subtitle);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name (icon));
@@ -207,6 +217,23 @@ add_row (TlExportPage *self, AdwPreferencesGroup *group, TlExportKind kind, cons
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
   adw_preferences_group_add (group, row);
   self->rows[kind] = row;
+  self->buttons[kind] = button;
+}
+
+GtkWidget *
+tl_export_page_get_button (TlExportPage *self, TlExportKind kind)
+{
+  g_return_val_if_fail (TL_IS_EXPORT_PAGE (self), NULL);
+  g_return_val_if_fail (kind < TL_N_EXPORT_KINDS, NULL);
+  return self->buttons[kind];
+}
+
+const char *
+tl_export_page_get_icon_name (TlExportPage *self, TlExportKind kind)
+{
+  g_return_val_if_fail (TL_IS_EXPORT_PAGE (self), NULL);
+  g_return_val_if_fail (kind < TL_N_EXPORT_KINDS, NULL);
+  return g_object_get_data (G_OBJECT (self->buttons[kind]), "icon-name");
 }
 
 static void
@@ -281,5 +308,5 @@ tl_export_page_init (TlExportPage *self)
   add_row (self, self->results_group, TL_EXPORT_KIND_HISTORY, "x-office-spreadsheet-symbolic");
   add_row (self, self->results_group, TL_EXPORT_KIND_CONFUSION_CSV, "x-office-spreadsheet-symbolic");
   add_row (self, self->charts_group, TL_EXPORT_KIND_CONFUSION_PLOT, "view-grid-symbolic");
-  add_row (self, self->charts_group, TL_EXPORT_KIND_CURVES, "utilities-system-monitor-symbolic");
+  add_row (self, self->charts_group, TL_EXPORT_KIND_CURVES, "x-office-presentation-symbolic");
 }

@@ -23,5 +23,8 @@ G_DECLARE_FINAL_TYPE (TlExportPage, tl_export_page, TL, EXPORT_PAGE, GtkWidget)
 void     tl_export_page_set_document (TlExportPage *self, TlDocument *document);
 /* Writes one export of the last run to path (atomically, by the core). */
 gboolean tl_export_page_export       (TlExportPage *self, TlExportKind kind, const char *path, GError **error);
+/* The row's Export button, and the name of the icon its row shows. */
+GtkWidget  *tl_export_page_get_button    (TlExportPage *self, TlExportKind kind);
+const char *tl_export_page_get_icon_name (TlExportPage *self, TlExportKind kind);
 
 G_END_DECLS

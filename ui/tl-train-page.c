@@ -10,6 +10,7 @@
 #include "tl-settings.h"
 #include "tl-train-page.h"
 #include "tl-training-run.h"
+#include "tl-ui-util.h"
 
 struct _TlTrainPage
 {
@@ -28,6 +29,10 @@ struct _TlTrainPage
   gboolean         resumable;
   GCancellable    *resume_cancellable;
   char            *blocked;      /* why the experiment cannot run, or NULL */
+  const char      *current_run;  /* the run the worker trains now ("pretrain", "joint", ...) */
+  gboolean         stopped;      /* the last run was stopped: the label says whether it can go on */
+  double           last_elapsed; /* the elapsed time last shown, in seconds */
+  char            *last_progress; /* the progress line of the last batch, shown again after a pause */
 
   GtkLabel        *stage_label;
   GtkWidget       *start_button;
@@ -103,6 +108,27 @@ tl_train_page_get_curve_view (TlTrainPage *self, gboolean accuracy)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
   return GTK_WIDGET (accuracy ? self->accuracy_view : self->loss_view);
+}
+
+const char *
+tl_train_page_get_stage_text (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return gtk_label_get_text (self->stage_label);
+}
+
+const char *
+tl_train_page_get_progress_text (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return gtk_label_get_text (self->progress_label);
+}
+
+double
+tl_train_page_get_elapsed (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), 0);
+  return self->last_elapsed;
 }
 
 guint
@@ -263,9 +289,14 @@ update_buttons (TlTrainPage *self)
     gtk_widget_add_css_class (self->start_button, "suggested-action");
   gtk_widget_set_tooltip_text (self->start_button, self->blocked != NULL ? self->blocked
                                                    : resumable ? _("Start over, discarding the stopped run") : NULL);
+  if (!running && self->stopped && self->blocked == NULL)
+    gtk_label_set_text (self->stage_label,
+                        resumable ? _("Stopped. The runs and epochs finished so far are kept: Continue goes on from "
+                                      "there, Start begins again.")
+                                  : _("Stopped. The runs finished so far are kept and shown."));
   gtk_widget_set_visible (self->pause_button, running);
   gtk_widget_set_visible (self->stop_button, running);
-  adw_button_content_set_label (self->pause_content, paused ? _("_Resume") : _("_Pause"));
+  adw_button_content_set_label (self->pause_content, paused ? _("Res_ume") : _("_Pause"));
   adw_button_content_set_icon_name (self->pause_content, paused ? "media-playback-start-symbolic"
                                                                 : "media-playback-pause-symbolic");
   gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), !running);
@@ -274,28 +305,48 @@ update_buttons (TlTrainPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
 }
 
+/* What the worker does now, with the strategy named when a transfer stage trains one. */
+static char *
+stage_text (TlPipelineStage stage, const char *run)
+{
+  if (stage == TL_STAGE_TRANSFER && run != NULL && g_strcmp0 (run, "transfer") != 0)
+    {
+      if (g_strcmp0 (run, "source-only") == 0)
+        return g_strdup (_("Evaluating the pretrained model on the target data as it is"));
+      return g_strdup_printf (_("Training the “%s” strategy on the target data"), tl_run_title (run));
+    }
+  return g_strdup (stage_title (stage));
+}
+
 static void
 on_stage (TlTrainingRun *run, int stage, const char *message, TlTrainPage *self)
 {
-  const char *run_label = stage == TL_STAGE_PRETRAIN ? _("pretrain") : _("transfer");
+  g_autofree char *text = NULL;
+  const char *name = NULL;
 
+  if (stage == TL_STAGE_PRETRAIN)
+    name = "pretrain";
+  else if (stage == TL_STAGE_BASELINE)
+    name = "baseline";
+  else if (stage == TL_STAGE_TRANSFER)
+    name = tl_run_of_stage_message (message) != NULL ? tl_run_of_stage_message (message) : "transfer";
   self->stage = stage;
-  gtk_label_set_text (self->stage_label, stage_title (stage));
+  text = stage_text (stage, name != NULL ? name : self->current_run);
+  gtk_label_set_text (self->stage_label, text);
   set_status (self, stage_title (stage));
-  if (stage == TL_STAGE_PRETRAIN || stage == TL_STAGE_TRANSFER)
+  /* The curves of the stages before stay; the per-batch line follows the run in training. */
+  if (name != NULL && g_strcmp0 (name, self->current_run) != 0)
     {
-      tl_curve_view_clear (self->loss_view);
-      tl_curve_view_clear (self->accuracy_view);
-      tl_curve_view_set_history (self->loss_view, 0, NULL, run_label);
-      tl_curve_view_set_history (self->accuracy_view, 0, NULL, run_label);
+      tl_curve_view_clear_batches (self->loss_view, tl_run_color (name));
+      tl_curve_view_clear_batches (self->accuracy_view, tl_run_color (name));
     }
+  if (name != NULL)
+    self->current_run = name;
 }
 
 static void
 on_points (TlTrainingRun *run, int stage, const GArray *points, TlTrainPage *self)
 {
-  if (stage == TL_STAGE_BASELINE)
-    return;
   for (guint i = 0; i < points->len; i++)
     {
       const TlBatchPoint *point = &g_array_index (points, TlBatchPoint, i);
@@ -320,6 +371,12 @@ on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *
   text = g_strdup_printf (_("%s · epoch %d of %d · batch %d of %d · loss %.4f · accuracy %.1f%% · %s elapsed · about %s left"),
                           stage_title (stage), p->epoch, p->n_epochs, p->batch, p->n_batches, p->loss,
                           p->accuracy * 100.0, elapsed, eta);
+  self->last_elapsed = p->elapsed;
+  g_free (self->last_progress);
+  self->last_progress = g_strdup (text);
+  /* a batch delivered after the click on Pause does not hide that the run is paused */
+  if (tl_training_run_is_paused (run))
+    return;
   gtk_label_set_text (self->progress_label, text);
   status = g_strdup_printf (_("Epoch %d of %d"), p->epoch, p->n_epochs);
   set_status (self, status);
@@ -328,12 +385,63 @@ on_batch (TlTrainingRun *run, int stage, const TlBatchProgress *p, TlTrainPage *
 static void
 on_epoch (TlTrainingRun *run, int stage, const TlEpochRecord *record, const TlHistory *history, TlTrainPage *self)
 {
-  int slot = stage == TL_STAGE_BASELINE ? 1 : 0;
-  const char *label = stage == TL_STAGE_BASELINE ? _("baseline") : stage == TL_STAGE_PRETRAIN ? _("pretrain")
-                                                                                              : _("transfer");
+  const char *name = stage == TL_STAGE_BASELINE ? "baseline" : stage == TL_STAGE_PRETRAIN ? "pretrain"
+                     : self->current_run != NULL ? self->current_run : "transfer";
+  guint n = history != NULL ? history->epochs->len : 0;
 
-  tl_curve_view_set_history (self->loss_view, slot, history, label);
-  tl_curve_view_set_history (self->accuracy_view, slot, history, label);
+  /* A continued stage reports its whole history so far: every epoch of it is drawn. */
+  if (n > 0 && g_array_index (history->epochs, TlEpochRecord, n - 1).epoch == record->epoch)
+    for (guint i = 0; i + 1 < n; i++)
+      {
+        tl_curve_view_add_epoch (self->loss_view, name, &g_array_index (history->epochs, TlEpochRecord, i));
+        tl_curve_view_add_epoch (self->accuracy_view, name, &g_array_index (history->epochs, TlEpochRecord, i));
+      }
+  tl_curve_view_add_epoch (self->loss_view, name, record);
+  tl_curve_view_add_epoch (self->accuracy_view, name, record);
+}
+
+/* Every run of the result, each in its colour; the earlier curves of a continued run stay. */
+static void
+show_result_curves (TlTrainPage *self)
+{
+  TlPipelineResult *result = tl_document_get_result (self->document);
+
+  if (result == NULL)
+    return;
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *r = g_ptr_array_index (result->runs, i);
+
+      if (r->history == NULL || r->history->epochs->len == 0)
+        continue;
+      tl_curve_view_set_run (self->loss_view, r->name, r->history);
+      tl_curve_view_set_run (self->accuracy_view, r->name, r->history);
+    }
+}
+
+/* "transfer 81.2%, joint 83.0%, baseline 75.1%": every run evaluated on the target's test data. */
+static char *
+runs_summary (TlDocument *doc, int *n_samples)
+{
+  TlPipelineResult *result = tl_document_get_result (doc);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  *n_samples = 0;
+  for (guint i = 0; result != NULL && i < result->runs->len; i++)
+    {
+      TlRunResult *r = g_ptr_array_index (result->runs, i);
+      g_autofree char *item = NULL;
+
+      if (r->metrics == NULL || g_strcmp0 (r->name, "pretrain") == 0)
+        continue;
+      *n_samples = r->metrics->n_samples;
+      item = g_strdup_printf (C_("run and its accuracy", "%s %.1f%%"), tl_run_title (r->name),
+                              r->metrics->accuracy * 100.0);
+      if (text->len > 0)
+        g_string_append (text, C_("list separator", ", "));
+      g_string_append (text, item);
+    }
+  return text->len > 0 ? g_strdup (text->str) : NULL;
 }
 
 typedef struct {
@@ -406,40 +514,6 @@ predicted (GObject *source, GAsyncResult *res, gpointer data)
     g_free (predictions);
 }
 
-/* The run's own predictions of its test rows, from the predictions.csv it wrote, so that
- * a confusion cell lists exactly the samples it counts; NULL when there is no such file. */
-static int *
-read_run_predictions (TlRunResult *run, int n)
-{
-  g_autofree char *path = NULL, *text = NULL;
-  g_auto (GStrv) lines = NULL;
-  g_autofree int *predictions = NULL;
-  int rows = 0;
-
-  if (run->folder == NULL || run->labels == NULL)
-    return NULL;
-  path = g_build_filename (run->folder, "predictions.csv", NULL);
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return NULL;
-  lines = g_strsplit (text, "\n", -1);
-  predictions = g_new (int, MAX (n, 1));
-  for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
-    {
-      g_auto (GStrv) fields = g_strsplit (lines[i], ",", 4);
-      int c = -1;
-
-      if (rows >= n || g_strv_length (fields) < 3)
-        return NULL;
-      for (int k = 0; run->labels[k] != NULL && c < 0; k++)
-        if (g_strcmp0 (run->labels[k], fields[2]) == 0)
-          c = k;
-      if (c < 0)
-        return NULL;
-      predictions[rows++] = c;
-    }
-  return rows == n ? g_steal_pointer (&predictions) : NULL;
-}
-
 /* The samples behind each confusion cell need each test row's prediction. */
 static void
 start_predictions (TlTrainPage *self)
@@ -452,7 +526,7 @@ start_predictions (TlTrainPage *self)
       || main_run->metrics->n_samples != slot->test->n
       || tl_model_n_outputs (main_run->model) != slot->test->n_classes)
     return;
-  if ((from_run = read_run_predictions (main_run, slot->test->n)) != NULL)
+  if ((from_run = tl_run_read_predictions (main_run, slot->test->n)) != NULL)
     {
       tl_document_set_predictions (self->document, from_run, slot->test->n);
       return;
@@ -481,28 +555,25 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
     }
   else if (error != NULL || (taken != NULL && taken->cancelled))
     {
-      gtk_label_set_text (self->stage_label,
-                          _("Stopped. The runs and epochs finished so far are kept; Resume continues from there."));
+      /* whether it can go on is known once the checkpoints are read: update_stopped_text */
+      self->stopped = TRUE;
       set_status (self, _("Stopped"));
     }
   else
     {
       g_autofree char *text = NULL;
-
-      TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
+      g_autofree char *runs = NULL;
+      int n_samples = 0;
 
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
       if (main_run != NULL && main_run->metrics != NULL)
         text = g_strdup_printf (_("Finished: test accuracy %.1f%%"), main_run->metrics->accuracy * 100.0);
       else
         text = g_strdup (_("Finished"));
-      if (main_run != NULL && main_run->metrics != NULL && baseline != NULL && baseline != main_run
-          && baseline->metrics != NULL)
+      runs = runs_summary (self->document, &n_samples);
+      if (runs != NULL)
         {
-          g_autofree char *summary = g_strdup_printf (_("On %d test samples: transfer %.1f%%, from-scratch baseline %.1f%%"),
-                                                      main_run->metrics->n_samples,
-                                                      main_run->metrics->accuracy * 100.0,
-                                                      baseline->metrics->accuracy * 100.0);
+          g_autofree char *summary = g_strdup_printf (_("On %d test samples: %s"), n_samples, runs);
           gtk_label_set_text (self->progress_label, summary);
         }
       else
@@ -511,26 +582,12 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
       set_status (self, _("Finished"));
       gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
     }
-  /* Show the last transfer and baseline curves of the result. */
-  if (tl_document_get_result (self->document) != NULL)
-    {
-      TlRunResult *transfer = tl_document_get_run (self->document, "transfer");
-      TlRunResult *baseline = tl_document_get_run (self->document, "baseline");
-
-      if (transfer != NULL && transfer->history != NULL)
-        {
-          tl_curve_view_set_history (self->loss_view, 0, transfer->history, _("transfer"));
-          tl_curve_view_set_history (self->accuracy_view, 0, transfer->history, _("transfer"));
-        }
-      if (baseline != NULL && baseline->history != NULL)
-        {
-          tl_curve_view_set_history (self->loss_view, 1, baseline->history, _("baseline"));
-          tl_curve_view_set_history (self->accuracy_view, 1, baseline->history, _("baseline"));
-        }
-    }
+  show_result_curves (self);
   start_predictions (self);
   check_resumable (self);
   update_buttons (self);
+  /* the run is over even when the status reads the same as the last stage's (both "完成" in Chinese) */
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATUS]);
   g_signal_emit (self, signals[RUN_FINISHED], 0);
 }
 
@@ -554,8 +611,14 @@ start_run (TlTrainPage *self, gboolean continue_run)
   tl_document_clear_results (self->document);
   self->batch_updates = 0;
   self->batches = 0;
-  tl_curve_view_clear (self->loss_view);
-  tl_curve_view_clear (self->accuracy_view);
+  self->stopped = FALSE;
+  self->current_run = NULL;
+  /* a continued run keeps the curves drawn so far: its finished stages are not trained again */
+  if (!continue_run)
+    {
+      tl_curve_view_clear (self->loss_view);
+      tl_curve_view_clear (self->accuracy_view);
+    }
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Starting…"));
   self->run = tl_training_run_new (exp, folder);
@@ -639,12 +702,23 @@ on_pause (TlTrainPage *self)
     return;
   if (tl_training_run_is_paused (self->run))
     {
+      g_autofree char *text = stage_text (self->stage, self->current_run);
+
       tl_training_run_resume (self->run);
+      gtk_label_set_text (self->stage_label, text);
+      if (self->last_progress != NULL)
+        gtk_label_set_text (self->progress_label, self->last_progress);
       set_status (self, _("Training"));
     }
   else
     {
+      g_autofree char *elapsed = format_duration (self->last_elapsed);
+      g_autofree char *text = g_strdup_printf (_("Paused after %s of training: the clock is stopped. Resume goes on "
+                                                 "from the next batch."), elapsed);
+
       tl_training_run_pause (self->run);
+      gtk_label_set_text (self->stage_label, _("Paused"));
+      gtk_label_set_text (self->progress_label, text);
       set_status (self, _("Paused"));
     }
   update_buttons (self);
@@ -758,6 +832,7 @@ tl_train_page_finalize (GObject *object)
   g_clear_object (&self->resume_cancellable);
   g_free (self->status);
   g_free (self->blocked);
+  g_free (self->last_progress);
   G_OBJECT_CLASS (tl_train_page_parent_class)->finalize (object);
 }
 

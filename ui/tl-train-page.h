@@ -30,5 +30,9 @@ GtkWidget  *tl_train_page_get_pause_button  (TlTrainPage *self);
 GtkWidget  *tl_train_page_get_curve_view   (TlTrainPage *self, gboolean accuracy);
 guint       tl_train_page_get_n_batch_updates (TlTrainPage *self);
 guint64     tl_train_page_get_n_batches       (TlTrainPage *self);
+const char *tl_train_page_get_stage_text      (TlTrainPage *self);
+const char *tl_train_page_get_progress_text   (TlTrainPage *self);
+/* The training time last shown, pauses left out, in seconds. */
+double      tl_train_page_get_elapsed         (TlTrainPage *self);
 
 G_END_DECLS

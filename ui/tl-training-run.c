@@ -66,6 +66,9 @@ struct _TlTrainingRun
   GArray            *events;       /* Event, in the order they happened */
   guint              idle_id;      /* non-zero while a delivery is pending */
   guint64            batches_seen;
+  gint64             paused_us;    /* time the worker has waited in pauses, in all */
+  gint64             pause_base;   /* paused_us when the current training began */
+  double             last_elapsed; /* the trainer's own figure at the last batch */
 
   guint              batch_updates;
 };
@@ -169,17 +172,35 @@ on_batch (TlPipelineStage stage, const TlBatchProgress *progress, gpointer user_
     (progress->epoch - 1) + (double) progress->batch / MAX (progress->n_batches, 1),
     progress->loss, progress->accuracy,
   };
+  TlBatchProgress shown = *progress;
+  double paused;
 
   g_mutex_lock (&self->lock);
+  /* The trainer's clock runs on during a pause: the time shown leaves the pauses out. */
+  if (progress->elapsed < self->last_elapsed)
+    self->pause_base = self->paused_us;
+  self->last_elapsed = progress->elapsed;
+  paused = (self->paused_us - self->pause_base) / (double) G_USEC_PER_SEC;
+  if (paused > 0 && progress->elapsed > 0)
+    {
+      shown.elapsed = MAX (progress->elapsed - paused, 0.0);
+      shown.eta = progress->eta * shown.elapsed / progress->elapsed;
+    }
   add_point (self, stage, &point);
-  self->batch = *progress;
+  self->batch = shown;
   self->batch_stage = stage;
   self->have_batch = TRUE;
   self->batches_seen++;
   schedule_delivery (self);
   /* Pausing holds the worker here, between two batches. */
-  while (self->paused && !self->stopping)
-    g_cond_wait (&self->resume_cond, &self->lock);
+  if (self->paused && !self->stopping)
+    {
+      gint64 since = g_get_monotonic_time ();
+
+      while (self->paused && !self->stopping)
+        g_cond_wait (&self->resume_cond, &self->lock);
+      self->paused_us += g_get_monotonic_time () - since;
+    }
   g_mutex_unlock (&self->lock);
 }
 
@@ -340,6 +361,18 @@ tl_training_run_get_n_batches_seen (TlTrainingRun *self)
   n = self->batches_seen;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+double
+tl_training_run_get_paused_seconds (TlTrainingRun *self)
+{
+  double seconds;
+
+  g_return_val_if_fail (TL_IS_TRAINING_RUN (self), 0);
+  g_mutex_lock (&self->lock);
+  seconds = self->paused_us / (double) G_USEC_PER_SEC;
+  g_mutex_unlock (&self->lock);
+  return seconds;
 }
 
 static void

@@ -43,5 +43,7 @@ TlPipelineResult *tl_training_run_steal_result (TlTrainingRun *self);
 /* Main-loop deliveries of batch figures so far (for tests of the coalescing). */
 guint          tl_training_run_get_n_batch_updates (TlTrainingRun *self);
 guint64        tl_training_run_get_n_batches_seen  (TlTrainingRun *self);
+/* Time the worker has spent held by pauses; the elapsed time in "batch" leaves it out. */
+double         tl_training_run_get_paused_seconds  (TlTrainingRun *self);
 
 G_END_DECLS

@@ -25,6 +25,28 @@ struct _TlTransferPage
   GtkSwitch     *head_switch;
   GtkSwitch     *cache_switch;
   GtkSwitch     *baseline_switch;
+  AdwPreferencesGroup *strategy_group;
+  AdwExpanderRow *advanced_row;
+  GtkCheckButton *strategy_checks[TL_N_STRATEGIES];
+  GtkWidget     *target_weight_row;
+  GtkWidget     *adversarial_weight_row;
+  GtkWidget     *pseudo_labels_row;
+  GtkSpinButton *target_weight_spin;
+  GtkSpinButton *adversarial_weight_spin;
+  GtkSpinButton *pseudo_labels_spin;
+  GtkSwitch     *unlabeled_text_switch;
+};
+
+/* The Strategies group's rows, in TlStrategy order. */
+static const struct {
+  const char *title;
+  const char *subtitle;
+} strategy_info[TL_N_STRATEGIES] = {
+  { N_("Fine-Tune"), N_("Train the copy on the labelled target samples (the run named “transfer”)") },
+  { N_("Joint"), N_("Train on the source and the labelled target samples together, the target weighted") },
+  { N_("Domain-Adversarial"), N_("Joint, while a domain classifier behind a gradient-reversal layer makes source and "
+                                 "unlabelled target features alike (DANN); works without target labels") },
+  { N_("Self-Training"), N_("Joint, then a second round with confident pseudo-labels of unlabelled target samples") },
 };
 
 G_DEFINE_FINAL_TYPE (TlTransferPage, tl_transfer_page, GTK_TYPE_WIDGET)
@@ -77,6 +99,112 @@ tl_transfer_page_get_layer_table (TlTransferPage *self)
   return GTK_WIDGET (self->layer_table);
 }
 
+/* Which settings matter for the strategies picked: the others are greyed out. */
+static void
+update_strategies (TlTransferPage *self)
+{
+  const TlTransferSpec *t = &tl_document_get_experiment (self->document)->transfer;
+  gboolean picked[TL_N_STRATEGIES] = { FALSE };
+
+  for (int i = 0; i < t->n_strategies; i++)
+    if (t->strategies[i] >= 0 && t->strategies[i] < TL_N_STRATEGIES)
+      picked[t->strategies[i]] = TRUE;
+  for (int s = 0; s < TL_N_STRATEGIES; s++)
+    gtk_check_button_set_active (self->strategy_checks[s], picked[s]);
+  gtk_spin_button_set_value (self->target_weight_spin, t->target_weight);
+  gtk_spin_button_set_value (self->adversarial_weight_spin, t->adversarial_weight);
+  gtk_spin_button_set_value (self->pseudo_labels_spin, t->pseudo_labels);
+  gtk_switch_set_active (self->unlabeled_text_switch, t->unlabeled_text);
+  gtk_widget_set_sensitive (self->target_weight_row, picked[TL_STRATEGY_JOINT] || picked[TL_STRATEGY_DOMAIN_ADVERSARIAL]
+                                                     || picked[TL_STRATEGY_SELF_TRAINING]);
+  gtk_widget_set_sensitive (self->adversarial_weight_row, picked[TL_STRATEGY_DOMAIN_ADVERSARIAL]);
+  gtk_widget_set_sensitive (self->pseudo_labels_row, picked[TL_STRATEGY_SELF_TRAINING]);
+}
+
+static void
+on_strategy_changed (TlTransferPage *self)
+{
+  TlTransferSpec *t;
+  int n = 0;
+
+  if (self->updating || self->document == NULL)
+    return;
+  t = &tl_document_get_experiment (self->document)->transfer;
+  /* in the page's order, which is the order they run in */
+  for (int s = 0; s < TL_N_STRATEGIES; s++)
+    if (gtk_check_button_get_active (self->strategy_checks[s]))
+      t->strategies[n++] = s;
+  t->n_strategies = n;
+  t->target_weight = (float) gtk_spin_button_get_value (self->target_weight_spin);
+  t->adversarial_weight = (float) gtk_spin_button_get_value (self->adversarial_weight_spin);
+  t->pseudo_labels = gtk_spin_button_get_value_as_int (self->pseudo_labels_spin);
+  t->unlabeled_text = gtk_switch_get_active (self->unlabeled_text_switch);
+  self->updating = TRUE;
+  update_strategies (self);
+  self->updating = FALSE;
+  tl_document_changed (self->document, "params");
+}
+
+gboolean
+tl_transfer_page_set_strategy (TlTransferPage *self, TlStrategy strategy, gboolean active)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), FALSE);
+  g_return_val_if_fail (strategy < TL_N_STRATEGIES, FALSE);
+
+  if (!gtk_widget_is_sensitive (GTK_WIDGET (self->strategy_checks[strategy])))
+    return FALSE;
+  gtk_check_button_set_active (self->strategy_checks[strategy], active);
+  return TRUE;
+}
+
+gboolean
+tl_transfer_page_get_strategy (TlTransferPage *self, TlStrategy strategy)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), FALSE);
+  g_return_val_if_fail (strategy < TL_N_STRATEGIES, FALSE);
+  return gtk_check_button_get_active (self->strategy_checks[strategy]);
+}
+
+GtkWidget *
+tl_transfer_page_get_head_switch (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), NULL);
+  return GTK_WIDGET (self->head_switch);
+}
+
+const char *
+tl_transfer_page_get_head_text (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), NULL);
+  return gtk_label_get_text (self->head_label);
+}
+
+static void
+build_strategy_rows (TlTransferPage *self)
+{
+  /* the strategies above the expander of their settings */
+  g_object_ref (self->advanced_row);
+  adw_preferences_group_remove (self->strategy_group, GTK_WIDGET (self->advanced_row));
+  for (int s = 0; s < TL_N_STRATEGIES; s++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *check = gtk_check_button_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(strategy_info[s].title));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _(strategy_info[s].subtitle));
+      gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _(strategy_info[s].title), -1);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
+      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
+      g_signal_connect_swapped (check, "notify::active", G_CALLBACK (on_strategy_changed), self);
+      self->strategy_checks[s] = GTK_CHECK_BUTTON (check);
+      adw_preferences_group_add (self->strategy_group, row);
+    }
+  adw_preferences_group_add (self->strategy_group, GTK_WIDGET (self->advanced_row));
+  g_object_unref (self->advanced_row);
+}
+
 static void
 update (TlTransferPage *self)
 {
@@ -84,11 +212,13 @@ update (TlTransferPage *self)
   TlModel *model = tl_document_get_target_model (doc);
   const TlDataSlot *target = tl_document_target_slot (doc);
   const TlExperiment *exp = tl_document_get_experiment (doc);
+  TlModel *source = tl_document_get_source_model (doc);
 
   self->updating = TRUE;
   gtk_switch_set_active (self->head_switch, exp->transfer.rebuild_head);
   gtk_switch_set_active (self->cache_switch, exp->transfer.feature_cache);
   gtk_switch_set_active (self->baseline_switch, exp->baseline);
+  update_strategies (self);
   self->updating = FALSE;
 
   tl_layer_table_set_model (self->layer_table, model);
@@ -98,13 +228,18 @@ update (TlTransferPage *self)
       int head = head_index (model);
       g_autofree char *text = NULL;
 
-      tl_layer_table_set_new_from (self->layer_table, exp->transfer.rebuild_head ? head : -1);
-      if (target->train != NULL && exp->transfer.rebuild_head)
+      gboolean new_head = tl_document_rebuilds_head (doc);
+
+      tl_layer_table_set_new_from (self->layer_table, new_head ? head : -1);
+      if (new_head)
         text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                              "The head is rebuilt for the target's %d class. Freeze what should keep its pretrained weights.",
                                              "The head is rebuilt for the target's %d classes. Freeze what should keep its pretrained weights.",
                                              target->train->n_classes),
                                 target->train->n_classes);
+      else if (target->train != NULL && source != NULL)
+        text = g_strdup (_("The pretrained head is kept: the target's classes are the source's. Freeze what should keep "
+                           "its pretrained weights; give the rest a learning-rate multiplier."));
       else
         text = g_strdup (_("Freeze what should keep its pretrained weights; give the rest a learning-rate multiplier."));
       gtk_label_set_text (self->head_label, text);
@@ -216,6 +351,15 @@ tl_transfer_page_class_init (TlTransferPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, head_switch);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, cache_switch);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, baseline_switch);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, strategy_group);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, advanced_row);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, target_weight_row);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, adversarial_weight_row);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, pseudo_labels_row);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, target_weight_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, adversarial_weight_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, pseudo_labels_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, unlabeled_text_switch);
   gtk_widget_class_bind_template_callback (widget_class, on_freeze_all);
   gtk_widget_class_bind_template_callback (widget_class, on_unfreeze_all);
 }
@@ -225,6 +369,11 @@ tl_transfer_page_init (TlTransferPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   tl_layer_table_set_editable (self->layer_table, TRUE);
+  build_strategy_rows (self);
+  g_signal_connect_swapped (self->target_weight_spin, "value-changed", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->adversarial_weight_spin, "value-changed", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->pseudo_labels_spin, "value-changed", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->unlabeled_text_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->layer_table, "changed", G_CALLBACK (on_table_changed), self);
   g_signal_connect_swapped (self->head_switch, "notify::active", G_CALLBACK (on_option_changed), self);
   g_signal_connect_swapped (self->cache_switch, "notify::active", G_CALLBACK (on_option_changed), self);

@@ -13,5 +13,11 @@ void       tl_transfer_page_set_document (TlTransferPage *self, TlDocument *docu
 GtkWidget *tl_transfer_page_get_layer_table (TlTransferPage *self);
 /* The trainable-parameter figure as shown. */
 const char *tl_transfer_page_get_trainable_text (TlTransferPage *self);
+/* Ticks or clears a strategy's check button as a click would; FALSE when it is not sensitive. */
+gboolean    tl_transfer_page_set_strategy   (TlTransferPage *self, TlStrategy strategy, gboolean active);
+gboolean    tl_transfer_page_get_strategy   (TlTransferPage *self, TlStrategy strategy);
+GtkWidget  *tl_transfer_page_get_head_switch (TlTransferPage *self);
+/* The sentence under the title: whether the head is kept or rebuilt. */
+const char *tl_transfer_page_get_head_text  (TlTransferPage *self);
 
 G_END_DECLS

@@ -203,8 +203,10 @@ field_step (const char *field)
     return STEP_DATA;
   if (g_str_has_prefix (field, "architecture.") || g_str_has_prefix (field, "pretrain."))
     return STEP_MODEL;
-  if (g_str_has_prefix (field, "transfer.freeze") || g_str_has_prefix (field, "transfer.lr_mult")
-      || g_str_has_prefix (field, "transfer.rebuild_head") || g_str_has_prefix (field, "transfer.unfreeze"))
+  /* the fine-tuning budget is set on the Train page, everything else of the transfer on its own */
+  if ((g_str_has_prefix (field, "transfer.") && !g_str_has_prefix (field, "transfer.epochs")
+       && !g_str_has_prefix (field, "transfer.batch_size") && !g_str_has_prefix (field, "transfer.optimizer"))
+      || g_strcmp0 (field, "baseline") == 0)
     return STEP_TRANSFER;
   return STEP_TRAIN;
 }

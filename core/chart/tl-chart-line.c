@@ -510,11 +510,20 @@ draw_marker (cairo_t *cr, const TlChartTheme *theme, const TlChartColor *c, TlMa
     }
 }
 
+/* A negative colour index is the neutral text colour (legend keys such as "dashed: validation"). */
+static TlChartColor
+series_color (const TlLineChart *chart, const Series *s)
+{
+  if (s->color < 0)
+    return tl_chart_theme (&chart->style)->muted;
+  return tl_chart_palette (s->color, chart->style.dark);
+}
+
 static void
 draw_series (const TlLineChart *chart, cairo_t *cr, const Layout *L, const Series *s)
 {
   const TlChartTheme *theme = tl_chart_theme (&chart->style);
-  TlChartColor c = tl_chart_palette (s->color, chart->style.dark);
+  TlChartColor c = series_color (chart, s);
   gboolean pen_down = FALSE;
   int n_drawn = 0;
 
@@ -561,7 +570,7 @@ draw_legend (const TlLineChart *chart, cairo_t *cr, const Layout *L)
   for (guint i = 0; i < chart->series->len; i++)
     {
       const Series *s = chart->series->pdata[i];
-      TlChartColor c = tl_chart_palette (s->color, chart->style.dark);
+      TlChartColor c = series_color (chart, s);
       double x = L->legend_x[i], y = L->legend_y + L->legend_row[i] * L->legend_row_h + L->legend_row_h / 2;
 
       if (L->legend_row[i] < 0)
@@ -611,7 +620,7 @@ draw_readout (TlLineChart *chart, cairo_t *cr, const Layout *L)
   for (int i = 0; i < pick.n_values; i++)
     {
       const Series *s = chart->series->pdata[pick.series[i]];
-      TlChartColor c = tl_chart_palette (s->color, chart->style.dark);
+      TlChartColor c = series_color (chart, s);
 
       if (point_usable (chart, pick.x, pick.y[i]))
         draw_marker (cr, theme, &c, TL_MARKER_FILLED, gx, map_y (L, y_transform (chart, pick.y[i])), 4.5);
@@ -655,7 +664,7 @@ draw_readout (TlLineChart *chart, cairo_t *cr, const Layout *L)
   for (int i = 0; i < pick.n_values; i++)
     {
       const Series *s = chart->series->pdata[pick.series[i]];
-      TlChartColor c = tl_chart_palette (s->color, chart->style.dark);
+      TlChartColor c = series_color (chart, s);
       g_autofree char *line = NULL, *value = format_value (chart, pick.y[i]);
       double y = by + 5 + row_h * (i + 1);
 

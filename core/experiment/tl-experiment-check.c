@@ -255,6 +255,52 @@ check_training (GPtrArray *problems, const TlTrainSpec *spec, const char *prefix
     add (problems, rate, _("The learning rate must be above zero."));
 }
 
+/* What the transfer strategies need of the data, as far as it is known. */
+static void
+check_strategies (GPtrArray *problems, const TlExperiment *exp, const TlDataSummary *source,
+                  const TlDataSummary *target)
+{
+  const TlTransferSpec *t = &exp->transfer;
+  gboolean labelled = exp->target.use_labels;
+  /* unlabelled rows: the training rows past N per class, a file of them, or all without labels */
+  gboolean unlabelled = !exp->target.use_labels || exp->target.unlabeled_path != NULL
+                        || (exp->target.per_class > 0 && (target == NULL || target->n_train > 0));
+  gboolean needs_labels = FALSE, needs_source = FALSE, needs_unlabelled = FALSE;
+
+  if (t->n_strategies < 1)
+    {
+      add (problems, "transfer.strategy", _("Pick at least one transfer strategy."));
+      return;
+    }
+  for (int i = 0; i < t->n_strategies; i++)
+    {
+      TlStrategy s = t->strategies[i];
+
+      needs_labels |= s == TL_STRATEGY_FINE_TUNE || s == TL_STRATEGY_JOINT || s == TL_STRATEGY_SELF_TRAINING;
+      needs_source |= s != TL_STRATEGY_FINE_TUNE;
+      needs_unlabelled |= s == TL_STRATEGY_DOMAIN_ADVERSARIAL || s == TL_STRATEGY_SELF_TRAINING;
+    }
+  if (needs_labels && !labelled)
+    add (problems, "transfer.strategy",
+         _("Fine-tune, joint and self-training learn from labelled target samples, and the target's labels are not "
+           "used: pick domain-adversarial alone, or use the labels."));
+  if (needs_source && exp->pretrained_model != NULL)
+    add (problems, "transfer.strategy",
+         _("Joint, domain-adversarial and self-training train on the source data too: they cannot start from a "
+           "model file."));
+  else if (needs_source && exp->source.path == NULL)
+    add (problems, "transfer.strategy",
+         _("Joint, domain-adversarial and self-training train on the source data too: import source data."));
+  else if (needs_source && source != NULL && target != NULL && source->n_classes != target->n_classes)
+    add (problems, "transfer.strategy",
+         _("Joint, domain-adversarial and self-training train source and target samples together: they need the "
+           "same classes, and the source has %d where the target has %d."), source->n_classes, target->n_classes);
+  if (needs_unlabelled && !unlabelled)
+    add (problems, "transfer.strategy",
+         _("Domain-adversarial and self-training need unlabelled target samples: keep fewer labelled samples per "
+           "class, or give a file of unlabelled ones."));
+}
+
 GPtrArray *
 tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const TlDataSummary *target)
 {
@@ -310,6 +356,8 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
         check_training (problems, &exp->pretrain, "pretrain");
     }
   check_training (problems, &exp->transfer.finetune, "transfer");
+  if (has_target)
+    check_strategies (problems, exp, has_source ? source : NULL, target);
 
   /* The freeze plan, on the model as it will be (its layer names and head). */
   if (pretrained != NULL)
