@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
+#include <sndfile.h>
 #include <string.h>
 
 #include "tl-architecture.h"
@@ -39,6 +41,25 @@ write_idx (const char *path, int ndim, const int *dims, gboolean gzip)
     data[i] = (guint8) (ndim == 1 ? i % 3 : i * 37);
   if (!tl_idx_write (path, ndim, dims, data, gzip, &error))
     g_error ("%s: %s", path, error->message);
+}
+
+/* A short stereo chirp in the given libsndfile format, for the audio target. */
+static void
+write_audio (const char *dir, const char *name, int format, int rate, int channels, int frames)
+{
+  g_autofree char *path = g_build_filename (dir, "audio", name, NULL);
+  g_autofree float *buf = g_new (float, (gsize) frames * channels);
+  SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
+  SNDFILE *f;
+
+  for (int i = 0; i < frames; i++)
+    for (int c = 0; c < channels; c++)
+      buf[i * channels + c] = (float) (0.5 * sin (0.002 * i * i) / (c + 1));
+  f = sf_open (path, SFM_WRITE, &info);
+  if (f == NULL)
+    g_error ("%s: %s", path, sf_strerror (NULL));
+  sf_writef_float (f, buf, frames);
+  sf_close (f);
 }
 
 /* The IDX target cuts its input in two at the fraction the first byte gives. */
@@ -124,6 +145,12 @@ main (int argc, char **argv)
       g_error ("%s", error->message);
   }
 
+  write_audio (dir, "pcm16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 400);
+  write_audio (dir, "float-stereo.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 2, 300);
+  write_audio (dir, "ulaw.wav", SF_FORMAT_WAV | SF_FORMAT_ULAW, 11025, 1, 300);
+  write_audio (dir, "pcm24.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 22050, 2, 500);
+  write_audio (dir, "vorbis.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 8000, 1, 2000);
+  write_audio (dir, "aiff.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 8000, 1, 200);
   write_idx_pair (dir, "pair-raw", FALSE);
   write_idx_pair (dir, "pair-gzip", TRUE);
   return 0;

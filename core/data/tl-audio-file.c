@@ -326,7 +326,13 @@ tl_audio_file_read (const char *path, int rate, gsize *n_samples, TlAudioInfo *i
     }
   out = tl_audio_resample ((const float *) (gpointer) mono->data, mono->len, info->rate, rate, n_samples, error);
   if (out == NULL)
-    g_prefix_error (error, "%s: ", path);
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  /* the sinc filter rings past full scale next to clipped edges */
+  for (gsize i = 0; i < *n_samples; i++)
+    out[i] = CLAMP (out[i], -1.0f, 1.0f);
   return out;
 }
 
