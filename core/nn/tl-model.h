@@ -98,6 +98,8 @@ typedef enum {
   TL_PRESET_TEXT_LSTM,  /* Embedding(vocab, 128) - LSTM(64) - Dense n */
   TL_PRESET_TEXT_POOL,  /* Embedding(vocab, 64) - GlobalAveragePool1D - Dense 64 - ReLU - Dense n */
   TL_PRESET_TEXT_NGRAM, /* EmbeddingBag(terms, 128) - ReLU - Dropout 0.5 - Dense n, over n-gram bags */
+  TL_PRESET_AUDIO_CNN,  /* over spectrograms [1, bands, frames]: three blocks of Conv 3x3 (32, 64, 64,
+                         * padded) - ReLU - Pool 2, then Flatten - Dense 128 - ReLU - Dropout 0.3 - Dense n */
 } TlPreset;
 
 const char *tl_preset_name        (TlPreset preset);

@@ -11,6 +11,7 @@ static const char *preset_names[] = {
   [TL_PRESET_TEXT_LSTM] = "text-lstm",
   [TL_PRESET_TEXT_POOL] = "text-pool",
   [TL_PRESET_TEXT_NGRAM] = "text-ngram",
+  [TL_PRESET_AUDIO_CNN] = "audio-cnn",
 };
 
 const char *
@@ -160,6 +161,34 @@ tl_model_new_preset (TlPreset preset, int in_ndim, const int *in_shape, int n_cl
             return NULL;
           }
         ok = add_layers (model, bag, G_N_ELEMENTS (bag), error);
+        break;
+      }
+    case TL_PRESET_AUDIO_CNN:
+      {
+        const TlLayerSpec specs[] = {
+          { .kind = TL_LAYER_CONV2D, .filters = 32, .kernel = 3, .stride = 1, .padding = 1 },
+          { .kind = TL_LAYER_RELU },
+          { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2, .stride = 2 },
+          { .kind = TL_LAYER_CONV2D, .filters = 64, .kernel = 3, .stride = 1, .padding = 1 },
+          { .kind = TL_LAYER_RELU },
+          { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2, .stride = 2 },
+          { .kind = TL_LAYER_CONV2D, .filters = 64, .kernel = 3, .stride = 1, .padding = 1 },
+          { .kind = TL_LAYER_RELU },
+          { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2, .stride = 2 },
+          { .kind = TL_LAYER_FLATTEN },
+          { .kind = TL_LAYER_DENSE, .units = 128 },
+          { .kind = TL_LAYER_RELU },
+          { .kind = TL_LAYER_DROPOUT, .rate = 0.3f },
+          { .kind = TL_LAYER_DENSE, .units = n_classes },
+        };
+        if (in_ndim != 3 || in_shape[1] < 8 || in_shape[2] < 8)
+          {
+            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                         "preset audio-cnn needs spectrograms [1, bands, frames] of at least 8 x 8, "
+                         "got samples of shape %s", shape);
+            return NULL;
+          }
+        ok = add_layers (model, specs, G_N_ELEMENTS (specs), error);
         break;
       }
     default:
