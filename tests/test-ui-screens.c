@@ -205,6 +205,94 @@ test_strategies_compared (void)
   ui_screenshot (GTK_WIDGET (window), "strategies-evaluate-joint.png");
 }
 
+
+typedef struct {
+  TlTrainPage *page;
+  guint64      batches;
+} BatchGoal;
+
+static gboolean
+batches_reached (gpointer data)
+{
+  BatchGoal *goal = data;
+  return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
+}
+
+static gboolean
+widget_shown (gpointer widget)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (widget));
+}
+
+/* Defect 9: a pause says Paused and stops the clock; Stop names Continue only when it is
+ * there; Continue keeps the curves drawn so far, and each stage's curves stay. */
+static void
+test_pause_stop_continue (void)
+{
+  TlWindow *win = tl_window_new (app);
+  TlDocument *doc = tl_window_get_document (win);
+  TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+  TlCurveView *loss = TL_CURVE_VIEW (tl_train_page_get_curve_view (train, FALSE));
+  GtkWidget *resume = tl_train_page_get_resume_button (train);
+  BatchGoal goal = { train, 200 };   /* two epochs of 90 batches and more */
+  double before, after;
+
+  gtk_window_set_default_size (GTK_WINDOW (win), 1024, 700);
+  gtk_window_present (GTK_WINDOW (win));
+  open_small_experiment (win, "pausing", 3);
+  tl_document_get_experiment (doc)->pretrain.epochs = 400;
+  tl_document_get_experiment (doc)->pretrain.batch_size = 4;
+  tl_document_changed (doc, "params");
+  click_start (win);
+  g_assert_true (ui_wait_for (batches_reached, &goal, 120));
+  g_assert_true (tl_train_page_is_running (train));
+
+  g_signal_emit_by_name (tl_train_page_get_pause_button (train), "clicked");
+  ui_spin (300);
+  before = tl_train_page_get_elapsed (train);
+  g_assert_cmpstr (tl_train_page_get_stage_text (train), ==, _("Paused"));
+  g_assert_cmpstr (tl_train_page_get_status (train), ==, _("Paused"));
+  ui_spin (1500);
+  /* (a batch finished as Pause was clicked may still arrive, but the clock does not run on) */
+  g_assert_cmpfloat (tl_train_page_get_elapsed (train), <, before + 0.3);
+  g_assert_cmpstr (tl_train_page_get_stage_text (train), ==, _("Paused"));
+  ui_screenshot (GTK_WIDGET (win), "pause-paused.png");
+  g_signal_emit_by_name (tl_train_page_get_pause_button (train), "clicked");
+  goal.batches = tl_train_page_get_n_batches (train) + 20;
+  g_assert_true (ui_wait_for (batches_reached, &goal, 60));
+  after = tl_train_page_get_elapsed (train);
+  g_test_message ("elapsed %.2f s before the 1.5 s pause, %.2f s after it", before, after);
+  /* the pause is not counted */
+  g_assert_cmpfloat (after - before, <, 1.2);
+  g_assert_cmpstr (tl_train_page_get_stage_text (train), !=, _("Paused"));
+
+  /* stopped while held, the pretraining curve is there; Continue is named once it shows */
+  g_signal_emit_by_name (tl_train_page_get_pause_button (train), "clicked");
+  tl_train_page_stop (train);
+  g_assert_true (ui_wait_for (ui_training_done, train, 120));
+  g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
+  if (!gtk_widget_get_visible (resume))
+    g_assert_cmpstr (tl_train_page_get_stage_text (train), ==, _("Stopped. The runs finished so far are kept and shown."));
+  g_assert_true (ui_wait_for (widget_shown, resume, 30));
+  g_assert_cmpstr (tl_train_page_get_stage_text (train), ==,
+                   _("Stopped. The runs and epochs finished so far are kept: Continue goes on from there, Start "
+                     "begins again."));
+  ui_screenshot (GTK_WIDGET (win), "pause-stopped.png");
+
+  /* a shorter pretraining would not match the checkpoint: continue as it was, then the rest */
+  g_signal_emit_by_name (resume, "clicked");
+  g_assert_true (tl_train_page_is_running (train));
+  g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
+  goal.batches = tl_train_page_get_n_batches (train) + 10;
+  g_assert_true (ui_wait_for (batches_reached, &goal, 60));
+  g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
+  tl_train_page_stop (train);
+  g_assert_true (ui_wait_for (ui_training_done, train, 120));
+  g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* Defect 10: the window takes widths down to 800 pixels on every page. */
 static void
 test_narrow_window (void)
@@ -272,6 +360,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/ui/strategies-compared", test_strategies_compared);
   g_test_add_func ("/ui/narrow-window", test_narrow_window);
+  g_test_add_func ("/ui/pause-stop-continue", test_pause_stop_continue);
   g_test_add_func ("/ui/screenshots", test_screenshots);
   status = g_test_run ();
 

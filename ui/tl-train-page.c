@@ -31,6 +31,7 @@ struct _TlTrainPage
   char            *blocked;      /* why the experiment cannot run, or NULL */
   const char      *current_run;  /* the run the worker trains now ("pretrain", "joint", ...) */
   gboolean         stopped;      /* the last run was stopped: the label says whether it can go on */
+  gboolean         starting;     /* a run clears the last results: start_run decides about the curves */
   double           last_elapsed; /* the elapsed time last shown, in seconds */
   char            *last_progress; /* the progress line of the last batch, shown again after a pause */
 
@@ -608,7 +609,9 @@ start_run (TlTrainPage *self, gboolean continue_run)
     }
   tl_document_store_plan (self->document);
   folder = output_folder_for (self);
+  self->starting = TRUE;
   tl_document_clear_results (self->document);
+  self->starting = FALSE;
   self->batch_updates = 0;
   self->batches = 0;
   self->stopped = FALSE;
@@ -770,7 +773,8 @@ on_document_changed (TlTrainPage *self, const char *what)
 {
   if (g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
     load_params (self);
-  if (g_strcmp0 (what, "results") == 0 && tl_document_get_result (self->document) == NULL && self->run == NULL)
+  if (g_strcmp0 (what, "results") == 0 && tl_document_get_result (self->document) == NULL && self->run == NULL
+      && !self->starting)
     {
       tl_curve_view_clear (self->loss_view);
       tl_curve_view_clear (self->accuracy_view);
