@@ -18,6 +18,9 @@ tl_data_options_init (TlDataOptions *o)
   o->test_fraction = 0.1;
   o->max_len = 200;
   o->vocab_size = 10000;
+  o->ngram_max = 2;
+  o->min_df = 2;
+  o->max_features = 100000;
 }
 
 void
@@ -54,6 +57,10 @@ tl_data_options_group (TlDataOptions *o, gboolean full)
     { "test-labels", 0, 0, G_OPTION_ARG_FILENAME, &o->test_labels, N_("The IDX labels of the test file"), N_("FILE") },
     { "max-len", 0, 0, G_OPTION_ARG_INT, &o->max_len, N_("Tokens per text (default 200)"), N_("N") },
     { "vocab-size", 0, 0, G_OPTION_ARG_INT, &o->vocab_size, N_("Vocabulary size (default 10000)"), N_("N") },
+    { "ngrams", 0, 0, G_OPTION_ARG_INT, &o->ngram_max, N_("N-gram features: words up to N in a row (default 2)"), N_("N") },
+    { "min-df", 0, 0, G_OPTION_ARG_INT, &o->min_df, N_("N-gram features: texts a term must occur in (default 2)"), N_("N") },
+    { "max-features", 0, 0, G_OPTION_ARG_INT, &o->max_features, N_("N-gram features: most frequent terms kept, 0 for all (default 100000)"), N_("N") },
+    { "hash-size", 0, 0, G_OPTION_ARG_INT, &o->hash_size, N_("N-gram features: hash the terms into N buckets instead of keeping a vocabulary"), N_("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o->image_size, N_("Scale images to N x N"), N_("N") },
     { "grey", 0, 0, G_OPTION_ARG_NONE, &o->grey, N_("Convert images to grey"), NULL },
     { NULL },
@@ -121,6 +128,15 @@ tl_data_options_to_spec (const TlDataOptions *o, const char *path, TlDataSourceS
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
                    _("--per-class, --max-len, --vocab-size and --image-size take positive numbers"));
+      return FALSE;
+    }
+  spec->ngrams.ngram_max = o->ngram_max;
+  spec->ngrams.min_df = o->min_df;
+  spec->ngrams.max_features = o->max_features;
+  spec->ngrams.hash_size = o->hash_size;
+  if (!tl_ngram_settings_check (&spec->ngrams, error))
+    {
+      g_prefix_error (error, "--ngrams, --min-df, --max-features, --hash-size: ");
       return FALSE;
     }
   if (o->val_fraction < 0 || o->test_fraction < 0 || o->val_fraction + o->test_fraction > 0.9)

@@ -23,6 +23,10 @@ typedef struct {
   char    *test_labels;
   int      max_len;
   int      vocab_size;
+  int      ngram_max;
+  int      min_df;
+  int      max_features;
+  int      hash_size;
   int      image_size;
   gboolean grey;
 } TlDataOptions;

@@ -188,6 +188,28 @@ class GlobalMaxPool1D(nn.Module):
 _MASKED = (LSTM, GRU, GlobalAvgPool1D, GlobalMaxPool1D)
 
 
+class _Reverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.scale * grad, None
+
+
+class GradientReversal(nn.Module):
+    """The identity forward; backward multiplies the gradient by -scale (domain-adversarial training)."""
+
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return _Reverse.apply(x, self.scale)
+
+
 def _layer(spec, shape):
     """The module for one architecture entry and its per-sample output shape."""
     kind = spec["kind"]
@@ -201,6 +223,8 @@ def _layer(spec, shape):
         return nn.Softmax(dim=-1), shape
     if kind == "dropout":
         return nn.Dropout(spec.get("rate", 0.0)), shape
+    if kind == "gradient_reversal":
+        return GradientReversal(spec.get("rate", 0.0)), shape
     if kind == "flatten":
         return nn.Flatten(), [math.prod(shape)]
     if kind == "conv2d":

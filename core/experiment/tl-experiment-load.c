@@ -243,12 +243,34 @@ join (const char *prefix, const char *key)
 
 
 static gboolean
+read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettings *n, GError **error)
+{
+  static const char *const keys[] = { "n", "min_df", "max_features", "hash_size", "sublinear_tf", "max_terms", NULL };
+  g_autofree char *where = g_strdup_printf ("%s%sngrams", prefix, *prefix ? "." : "");
+  JsonObject *sub = NULL;
+
+  if (!get_object (r, obj, prefix, "ngrams", &sub, error))
+    return FALSE;
+  if (sub == NULL)
+    return TRUE;
+  return check_keys (r, sub, where, keys, error)
+         && get_int (r, sub, where, "n", 1, 3, &n->ngram_max, error)
+         && get_int (r, sub, where, "min_df", 1, G_MAXINT, &n->min_df, error)
+         && get_int (r, sub, where, "max_features", 0, G_MAXINT, &n->max_features, error)
+         && get_int (r, sub, where, "hash_size", 0, 1 << 24, &n->hash_size, error)
+         && get_bool (r, sub, where, "sublinear_tf", &n->sublinear_tf, error)
+         && get_int (r, sub, where, "max_terms", 1, 65536, &n->max_terms, error)
+         && (n->hash_size == 0 || n->hash_size >= 16
+             || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size));
+}
+
+static gboolean
 read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceSpec *s, GError **error)
 {
   static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
                                       "label_column", "text_column", "feature_columns", "classes",
                                       "per_class", "test_per_class", "val_fraction", "test_fraction",
-                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", NULL };
+                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "ngrams", NULL };
   int format = s->format;
 
   if (!check_keys (r, obj, prefix, keys, error)
@@ -273,6 +295,8 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
       || !get_bool (r, obj, prefix, "grey", &s->grey, error))
     return FALSE;
   s->format = format;
+  if (!read_ngrams (r, obj, prefix, &s->ngrams, error))
+    return FALSE;
   if (s->path == NULL)
     return fail (r, error, prefix, "path", "missing (a data file or folder)");
   if (s->format == TL_DATA_FORMAT_IDX && s->labels_path == NULL)
@@ -675,7 +699,7 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
 {
   static const char *const keys[] = { "format_version", "name", "description", "seed", "source",
                                       "target", "architecture", "pretrain", "transfer", "baseline",
-                                      "outputs", "results", NULL };
+                                      "baseline_epochs", "outputs", "results", NULL };
   g_autoptr (TlExperiment) exp = tl_experiment_new ();
   Reader reader = { name }, *r = &reader;
   JsonObject *root, *sub;
@@ -741,6 +765,8 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
         return NULL;
     }
   else if (!get_bool (r, root, "", "baseline", &exp->baseline, error))
+    return NULL;
+  if (!get_int (r, root, "", "baseline_epochs", 0, 100000, &exp->baseline_epochs, error))
     return NULL;
 
   return g_steal_pointer (&exp);

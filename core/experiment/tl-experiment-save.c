@@ -101,6 +101,15 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
   add_double (b, "test_fraction", s->test_fraction);
   add_int (b, "max_len", s->max_len);
   add_int (b, "vocab_size", s->vocab_size);
+  json_builder_set_member_name (b, "ngrams");
+  json_builder_begin_object (b);
+  add_int (b, "n", s->ngrams.ngram_max);
+  add_int (b, "min_df", s->ngrams.min_df);
+  add_int (b, "max_features", s->ngrams.max_features);
+  add_int (b, "hash_size", s->ngrams.hash_size);
+  add_bool (b, "sublinear_tf", s->ngrams.sublinear_tf);
+  add_int (b, "max_terms", s->ngrams.max_terms);
+  json_builder_end_object (b);
   add_int (b, "image_size", s->image_size);
   add_bool (b, "grey", s->grey);
   json_builder_end_object (b);
@@ -230,6 +239,7 @@ tl_experiment_to_json (const TlExperiment *exp)
   json_builder_end_object (b);
 
   add_bool (b, "baseline", exp->baseline);
+  add_int (b, "baseline_epochs", exp->baseline_epochs);
 
   json_builder_set_member_name (b, "outputs");
   json_builder_begin_object (b);

@@ -52,6 +52,7 @@ source_init (TlDataSourceSpec *s)
   s->test_fraction = 0.2;
   s->max_len = 200;
   s->vocab_size = 10000;
+  tl_ngram_settings_init (&s->ngrams);
   s->use_labels = TRUE;
 }
 

@@ -6,6 +6,7 @@
 #include "tl-layer-registry.h"
 #include "tl-optimizer.h"
 #include "tl-json-pretty.h"
+#include "tl-ngram.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,7 @@ typedef struct {
   double    test_fraction;     /* of the whole data, when there is no separate test data */
   int       max_len;           /* text: tokens per sample */
   int       vocab_size;        /* text: words kept, padding and unknown included */
+  TlNgramSettings ngrams;      /* text read as bags of n-grams (models that start with embedding_bag) */
   int       image_size;        /* images: side after resizing; 0 = as stored */
   gboolean  grey;              /* images: one channel instead of three */
   char     *unlabeled_path;    /* target: more rows of the same format whose labels are not used */
@@ -133,6 +135,7 @@ typedef struct {
   TlTrainSpec         pretrain;
   TlTransferSpec      transfer;
   gboolean            baseline;          /* a from-scratch run on the target, same budget */
+  int                 baseline_epochs;   /* its epochs when not the transfer's (0): a model from scratch may need more */
   TlOutputSpec        outputs;
   char               *last_results;      /* results folder of the last run, written back by the GUI */
 

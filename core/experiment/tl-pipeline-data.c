@@ -63,7 +63,10 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
       s->vocab_size = spec->vocab_size;
     }
   else
-    s->max_len = 0;
+    {
+      s->max_len = 0;
+      s->ngrams = spec->ngrams;
+    }
   s->image_width = s->image_height = spec->image_size;
   s->channels = spec->grey ? 1 : 3;
   s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);

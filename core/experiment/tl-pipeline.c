@@ -927,12 +927,14 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
     {
       g_autoptr (TlHistory) history = tl_history_new ();
       g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
+      TlTrainSpec budget = exp->transfer.finetune;
 
+      if (exp->baseline_epochs > 0)
+        budget.epochs = exp->baseline_epochs;
       if (model == NULL)
         return FALSE;
       stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
-      if (!train_model (c, "baseline", model, target, &exp->transfer.finetune, exp->seed, FALSE, 0, history,
-                        error))
+      if (!train_model (c, "baseline", model, target, &budget, exp->seed, FALSE, 0, history, error))
         return FALSE;
       if (cancelled (c, result, history) && history->epochs->len == 0)
         return TRUE;

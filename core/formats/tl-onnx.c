@@ -418,6 +418,7 @@ emit_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GE
     case TL_LAYER_SOFTMAX:
       return emit_activation (g, layer, in, want, error);
     case TL_LAYER_DROPOUT:
+    case TL_LAYER_GRADIENT_REVERSAL:
       return emit_identity (g, layer, in, want, error);
     case TL_LAYER_FLATTEN:
       return emit_flatten (g, layer, in, want, error);

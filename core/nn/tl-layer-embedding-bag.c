@@ -131,7 +131,7 @@ bag_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const Tl
               layer->params[0].grad->data, NULL, in->shape[0], layer->in_shape[1],
               layer->spec.embed_dim, layer->spec.vocab_size };
 
-  if (layer->trainable)
+  if (layer->trainable && layer->params[0].touched != NULL)
     {
       TlRowSet *set = layer->params[0].touched;
       for (gsize i = 0; i < (gsize) bag.batch * 2 * bag.K; i += 2 * bag.K)
