@@ -177,3 +177,29 @@ fill_distinct (TlTensor *t, TlRng *rng, float gap)
   for (gsize i = 0; i < t->size; i++)
     t->data[i] = ((float) order[i] - (float) t->size / 2) * gap;
 }
+
+static double
+weighted_output (TlLayer *layer, const TlTensor *in, const TlTensor *weights, TlTensor *out)
+{
+  TlContext ctx = { 0 };
+  double sum = 0.0;
+
+  tl_layer_forward (layer, &ctx, in, out);
+  for (gsize j = 0; j < out->size; j++)
+    sum += (double) out->data[j] * weights->data[j];
+  return sum;
+}
+
+double
+numeric_input_derivative (TlLayer *layer, TlTensor *in, gsize i, const TlTensor *weights, TlTensor *out, float h)
+{
+  const float keep = in->data[i];
+  double up, down;
+
+  in->data[i] = keep + h;
+  up = weighted_output (layer, in, weights, out);
+  in->data[i] = keep - h;
+  down = weighted_output (layer, in, weights, out);
+  in->data[i] = keep;
+  return (up - down) / (2.0 * h);
+}

@@ -20,6 +20,10 @@ TlLayer  *make_layer      (const TlLayerSpec *spec, int ndim, const int *shape, 
 TlTensor *random_input    (int batch, int ndim, const int *shape, TlRng *rng);
 int       rand_between    (TlRng *rng, int lo, int hi);
 void      fill_normal     (TlTensor *t, TlRng *rng, float scale);
+/* d(sum(out * weights))/d(in[i]) by central differences of step h, in inference
+ * mode; `out` is a scratch tensor. in[i] is restored. */
+double    numeric_input_derivative (TlLayer *layer, TlTensor *in, gsize i, const TlTensor *weights,
+                                    TlTensor *out, float h);
 /* Values pairwise at least `gap` apart, so a max never flips under a small step. */
 void      fill_distinct   (TlTensor *t, TlRng *rng, float gap);
 

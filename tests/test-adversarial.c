@@ -40,19 +40,7 @@ test_reversal_gradient (void)
       tl_layer_backward (layer, &ctx, in, out, grad_out, grad_in);
       for (gsize i = 0; i < in->size; i++)
         {
-          double up = 0.0, down = 0.0, numeric;
-          float keep = in->data[i];
-
-          in->data[i] = keep + h;
-          tl_layer_forward (layer, &ctx, in, out);
-          for (gsize j = 0; j < out->size; j++)
-            up += (double) out->data[j] * grad_out->data[j];
-          in->data[i] = keep - h;
-          tl_layer_forward (layer, &ctx, in, out);
-          for (gsize j = 0; j < out->size; j++)
-            down += (double) out->data[j] * grad_out->data[j];
-          in->data[i] = keep;
-          numeric = (up - down) / (2 * h);
+          double numeric = numeric_input_derivative (layer, in, i, grad_out, out, h);
           g_assert_cmpfloat_with_epsilon (grad_in->data[i], -spec.rate * numeric, 1e-3 * MAX (1.0, fabs (numeric)));
         }
     }
