@@ -41,7 +41,7 @@ GOptionGroup *
 tl_data_options_group (TlDataOptions *o, gboolean full)
 {
   GOptionEntry common[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &o->format, N_("csv, idx or images (default: from the path)"), N_("FORMAT") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &o->format, N_("csv, idx, images or audio (default: from the path)"), N_("FORMAT") },
     { "labels", 0, 0, G_OPTION_ARG_FILENAME, &o->labels, N_("The IDX labels file (default: found beside the images)"), N_("FILE") },
     { "label", 0, 0, G_OPTION_ARG_STRING, &o->label_column, N_("The CSV label column"), N_("COL") },
     { "text", 0, 0, G_OPTION_ARG_STRING, &o->text_column, N_("The CSV text column"), N_("COL") },
@@ -103,19 +103,22 @@ parse_format (const char *text, const char *path, TlDataFormat *format, GError *
         case TL_SOURCE_IMAGE_FOLDER:
           *format = TL_DATA_FORMAT_IMAGES;
           break;
+        case TL_SOURCE_AUDIO:
+          *format = TL_DATA_FORMAT_AUDIO;
+          break;
         default:
           *format = TL_DATA_FORMAT_CSV;
           break;
         }
       return TRUE;
     }
-  for (int f = TL_DATA_FORMAT_CSV; f <= TL_DATA_FORMAT_IMAGES; f++)
+  for (int f = TL_DATA_FORMAT_CSV; f <= TL_DATA_FORMAT_AUDIO; f++)
     if (g_ascii_strcasecmp (text, tl_data_format_name (f)) == 0)
       {
         *format = f;
         return TRUE;
       }
-  g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("--format takes csv, idx or images, not '%s'"), text);
+  g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("--format takes csv, idx, images or audio, not '%s'"), text);
   return FALSE;
 }
 
@@ -179,6 +182,8 @@ tl_data_options_apply_settings (const TlDataOptions *o)
         s->format = TL_SOURCE_IDX;
       else if (g_ascii_strcasecmp (o->format, "images") == 0)
         s->format = TL_SOURCE_IMAGE_FOLDER;
+      else if (g_ascii_strcasecmp (o->format, "audio") == 0)
+        s->format = TL_SOURCE_AUDIO;
       else
         s->format = TL_SOURCE_CSV;
     }

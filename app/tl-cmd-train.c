@@ -231,7 +231,9 @@ tl_cmd_train (int argc, char **argv)
       return TL_EXIT_FAILURE;
     }
   if (o.preset == NULL)
-    o.preset = g_strdup (data->train->kind == TL_DATA_TEXT ? "text-ngram" : "mlp");
+    o.preset = g_strdup (data->train->kind == TL_DATA_TEXT    ? "text-ngram"
+                         : data->train->kind == TL_DATA_AUDIO ? "audio-cnn"
+                                                              : "mlp");
   if (data->preprocess)
     vocab = tl_preprocess_vocab_size (data->preprocess);
   arch.preset = o.preset;

@@ -12,6 +12,8 @@
 #include "tl-audio-folder.h"
 #include "tl-error.h"
 #include "tl-import.h"
+#include "tl-experiment.h"
+#include "tl-pipeline.h"
 
 /* Audio files written here with libsndfile: the readers, resampling,
  * malformed files, the features and their place in the preprocessing.
@@ -555,6 +557,90 @@ test_preprocess_json (void)
   }
 }
 
+/* speakers a and b, each with classes x and y (b also z): classes pooled by name */
+static void
+test_grouped_folder (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "speakers", NULL);
+  const char *layout[][2] = { { "a", "x" }, { "a", "y" }, { "b", "x" }, { "b", "y" }, { "b", "z" } };
+  g_autoptr (TlDataset) ds = NULL;
+  g_autoptr (GError) error = NULL;
+  TlAudioSettings s;
+
+  for (guint i = 0; i < G_N_ELEMENTS (layout); i++)
+    for (int k = 0; k < 2; k++)
+      {
+        g_autofree char *sub = g_build_filename (dir, layout[i][0], layout[i][1], NULL);
+        g_autofree char *name = g_strdup_printf ("%s%d.wav", layout[i][0], k);
+        g_autofree char *path = g_build_filename (sub, name, NULL);
+
+        g_mkdir_with_parents (sub, 0700);
+        write_tone (path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0.3, 200 + 100 * i, 0.3);
+      }
+  g_assert_true (tl_audio_folder_detect (dir));
+  g_assert_cmpint (tl_import_guess_format (dir), ==, TL_SOURCE_AUDIO);
+  tl_audio_settings_init (&s);
+  ds = tl_audio_folder_load (dir, &s, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ds->n, ==, 10);
+  g_assert_cmpint (ds->n_classes, ==, 3);
+  g_assert_cmpstr (ds->class_names[2], ==, "z");
+  g_assert_cmpint (ds->y[0], ==, 0);  /* a/x */
+  g_assert_cmpint (ds->y[4], ==, 0);  /* b/x */
+  g_assert_cmpint (ds->y[9], ==, 2);  /* b/z */
+  g_assert_true (g_str_has_suffix (ds->source_text[9], "b/z/b1.wav"));
+}
+
+/* "audio" as an experiment's data format, with its settings */
+static void
+test_experiment (void)
+{
+  const char *text =
+    "{\"format_version\": 1, \"name\": \"a\", \"seed\": 3,"
+    " \"source\": {\"format\": \"audio\", \"path\": \"voices\","
+    "   \"audio\": {\"n_mels\": 24, \"hop\": 100, \"samples\": 4000, \"norm\": \"utterance\"}},"
+    " \"target\": {\"format\": \"audio\", \"path\": \"speaker\", \"per_class\": 5},"
+    " \"architecture\": {\"preset\": \"audio-cnn\"}}";
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (TlExperiment) exp = NULL;
+  g_autoptr (TlExperiment) back = NULL;
+  g_autoptr (TlImportSettings) s = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  exp = tl_experiment_from_json (json_parser_get_root (parser), "a", "/data", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (exp->source.format, ==, TL_DATA_FORMAT_AUDIO);
+  g_assert_cmpstr (tl_data_format_name (exp->source.format), ==, "audio");
+  g_assert_cmpint (exp->source.audio.n_mels, ==, 24);
+  g_assert_cmpint (exp->source.audio.n_samples, ==, 4000);
+  g_assert_cmpint (exp->source.audio.norm, ==, TL_AUDIO_NORM_UTTERANCE);
+  g_assert_cmpint (exp->target.audio.n_mels, ==, 40);
+  node = tl_experiment_to_json (exp);
+  back = tl_experiment_from_json (node, "a", "/data", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->source.audio.n_mels, ==, 24);
+  g_assert_cmpint (back->source.audio.hop, ==, 100);
+  s = tl_pipeline_import_settings (back, &back->source, 1);
+  g_assert_cmpint (s->format, ==, TL_SOURCE_AUDIO);
+  g_assert_cmpint (s->audio.n_mels, ==, 24);
+  g_clear_pointer (&exp, tl_experiment_free);
+
+  /* settings out of range are refused */
+  {
+    g_autofree char *bad = g_strdup (text);
+    char *at = strstr (bad, "24");
+
+    at[0] = '0', at[1] = ' ';
+    g_assert_true (json_parser_load_from_data (parser, bad, -1, NULL));
+    exp = tl_experiment_from_json (json_parser_get_root (parser), "a", "/data", &error);
+    g_assert_null (exp);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "audio"));
+  }
+}
+
 /* The shared spoken digits, when present: one speaker's 500 recordings. */
 static void
 test_spoken_digits (void)
@@ -596,6 +682,8 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/import", test_import);
   g_test_add_func ("/audio/csv", test_csv);
   g_test_add_func ("/audio/preprocess-json", test_preprocess_json);
+  g_test_add_func ("/audio/grouped-folder", test_grouped_folder);
+  g_test_add_func ("/audio/experiment", test_experiment);
   g_test_add_func ("/audio/spoken-digits", test_spoken_digits);
   rc = g_test_run ();
   if (g_getenv ("TL_KEEP_TMP") == NULL)

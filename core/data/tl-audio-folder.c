@@ -310,14 +310,11 @@ list_sorted (const char *dir, gboolean want_dirs, GError **error)
   return names;
 }
 
-gboolean
-tl_audio_folder_detect (const char *folder)
+static gboolean
+has_class_folders (const char *folder)
 {
-  g_autoptr (GPtrArray) classes = NULL;
+  g_autoptr (GPtrArray) classes = list_sorted (folder, TRUE, NULL);
 
-  g_return_val_if_fail (folder != NULL, FALSE);
-
-  classes = list_sorted (folder, TRUE, NULL);
   for (guint c = 0; classes != NULL && c < classes->len; c++)
     {
       g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
@@ -327,6 +324,79 @@ tl_audio_folder_detect (const char *folder)
         return TRUE;
     }
   return FALSE;
+}
+
+gboolean
+tl_audio_folder_detect (const char *folder)
+{
+  g_autoptr (GPtrArray) groups = NULL;
+
+  g_return_val_if_fail (folder != NULL, FALSE);
+
+  if (has_class_folders (folder))
+    return TRUE;
+  groups = list_sorted (folder, TRUE, NULL);
+  for (guint g = 0; groups != NULL && g < groups->len; g++)
+    {
+      g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (groups, g), NULL);
+
+      if (has_class_folders (sub))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* GROUP/CLASS/file (speakers, then digits): the classes are the union of the
+ * second-level names; paths and labels in group, class, file order. */
+static gboolean
+collect_grouped (const char *folder, GPtrArray *class_names, GPtrArray *paths, GArray *labels)
+{
+  g_autoptr (GPtrArray) groups = list_sorted (folder, TRUE, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint g = 0; groups != NULL && g < groups->len; g++)
+      {
+        g_autofree char *gdir = g_build_filename (folder, g_ptr_array_index (groups, g), NULL);
+        g_autoptr (GPtrArray) classes = list_sorted (gdir, TRUE, NULL);
+
+        for (guint c = 0; classes != NULL && c < classes->len; c++)
+          {
+            const char *name = g_ptr_array_index (classes, c);
+            g_autofree char *cdir = g_build_filename (gdir, name, NULL);
+            g_autoptr (GPtrArray) files = list_sorted (cdir, FALSE, NULL);
+
+            if (files == NULL || files->len == 0)
+              continue;
+            if (pass == 0)
+              {
+                if (!g_hash_table_contains (index, name))
+                  {
+                    g_ptr_array_add (names, g_strdup (name));
+                    g_hash_table_add (index, g_ptr_array_index (names, names->len - 1));
+                  }
+                continue;
+              }
+            for (guint f = 0; f < files->len; f++)
+              {
+                int label = -1;
+
+                for (guint k = 0; k < class_names->len; k++)
+                  if (strcmp (g_ptr_array_index (class_names, k), name) == 0)
+                    label = k;
+                g_ptr_array_add (paths, g_build_filename (cdir, g_ptr_array_index (files, f), NULL));
+                g_array_append_val (labels, label);
+              }
+          }
+        if (pass == 0 && g + 1 == groups->len)
+          {
+            g_ptr_array_sort (names, compare_names);
+            for (guint k = 0; k < names->len; k++)
+              g_ptr_array_add (class_names, g_strdup (g_ptr_array_index (names, k)));
+          }
+      }
+  return class_names->len > 0;
 }
 
 TlDataset *
@@ -366,9 +436,14 @@ tl_audio_folder_load (const char *folder, const TlAudioSettings *s,
     }
   if (class_names->len == 0)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s: no sub-folders with WAV, FLAC or OGG files (one sub-folder per class) found"), folder);
-      return NULL;
+      g_ptr_array_set_free_func (class_names, g_free);
+      if (!collect_grouped (folder, class_names, paths, labels))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                       _("%s: no sub-folders with WAV, FLAC or OGG files (one sub-folder per class, "
+                         "or one per speaker with one per class inside) found"), folder);
+          return NULL;
+        }
     }
   g_ptr_array_add (class_names, NULL);
   return tl_audio_files_load ((const char *const *) paths->pdata, (const int *) (gpointer) labels->data,

@@ -36,7 +36,7 @@ JsonNode      *tl_audio_report_to_json (const TlAudioReport *report);
 /* Lines for a terminal, each ending in a newline. */
 void           tl_audio_report_append_text (const TlAudioReport *report, GString *out);
 
-/* TRUE when `folder`'s sub-folders hold audio files (and no images are needed to tell). */
+/* TRUE when `folder` holds audio files in class sub-folders, directly or one level down. */
 gboolean   tl_audio_folder_detect (const char *folder);
 
 /* Features of the given files, [1, bands, frames] each (see TlAudioSettings),
@@ -48,7 +48,9 @@ TlDataset *tl_audio_files_load   (const char *const *paths, const int *labels, i
                                   const char *const *class_names, const TlAudioSettings *s,
                                   void (*progress) (double fraction, gpointer user_data), gpointer user_data,
                                   TlAudioReport **report, GError **error);
-/* A folder with one sub-folder of audio files per class (sorted by name). */
+/* A folder with one sub-folder of audio files per class (sorted by name), or
+ * with one sub-folder per group (speaker, voice) holding one per class: the
+ * classes are then the union of the inner names, the groups pooled. */
 TlDataset *tl_audio_folder_load  (const char *folder, const TlAudioSettings *s,
                                   void (*progress) (double fraction, gpointer user_data), gpointer user_data,
                                   TlAudioReport **report, GError **error);

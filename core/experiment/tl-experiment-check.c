@@ -15,6 +15,7 @@ typedef enum {
   KIND_TABULAR = TL_DATA_TABULAR,
   KIND_IMAGE = TL_DATA_IMAGE,
   KIND_TEXT = TL_DATA_TEXT,
+  KIND_AUDIO = TL_DATA_AUDIO,
 } Kind;
 
 void
@@ -63,6 +64,7 @@ kind_text (Kind kind)
     case KIND_TABULAR: return _("numeric features");
     case KIND_IMAGE: return _("images");
     case KIND_TEXT: return _("text");
+    case KIND_AUDIO: return _("audio");
     default: return "";
     }
 }
@@ -74,6 +76,8 @@ spec_kind (const TlDataSourceSpec *spec, const TlDataSummary *summary)
     return (Kind) summary->kind;
   if (spec->format == TL_DATA_FORMAT_IMAGES || spec->format == TL_DATA_FORMAT_IDX)
     return KIND_IMAGE;
+  if (spec->format == TL_DATA_FORMAT_AUDIO)
+    return KIND_AUDIO;
   if (spec->text_column != NULL)
     return KIND_TEXT;
   /* a CSV's columns are known only once it is read */
@@ -137,6 +141,11 @@ build_model (const TlExperiment *exp, const TlDataSummary *data, Kind kind, GErr
     {
       ndim = 3, shape[0] = 1, shape[1] = 28, shape[2] = 28;
       ds_kind = TL_DATA_IMAGE;
+    }
+  else if (g_strcmp0 (exp->architecture.preset, "audio-cnn") == 0)
+    {
+      ndim = 3, shape[0] = 1, shape[1] = 40, shape[2] = 101;
+      ds_kind = TL_DATA_AUDIO;
     }
   else if (g_strcmp0 (exp->architecture.preset, "text-ngram") == 0)
     ndim = 2, shape[0] = 2, shape[1] = 16;
@@ -337,6 +346,7 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
           const char *kind = json_object_get_string_member_with_default (
             json_node_get_object (info->preprocessing), "kind", "");
           model_kind = g_str_equal (kind, "text") ? KIND_TEXT : g_str_equal (kind, "image") ? KIND_IMAGE
+                     : g_str_equal (kind, "audio") ? KIND_AUDIO
                      : g_str_equal (kind, "tabular") ? KIND_TABULAR : KIND_UNKNOWN;
         }
       if (model_kind != KIND_UNKNOWN && target_kind != KIND_UNKNOWN && model_kind != target_kind)

@@ -264,13 +264,29 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
              || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size));
 }
 
+/* "audio": settings over the defaults, checked together */
+static gboolean
+read_audio (const Reader *r, JsonObject *obj, const char *prefix, TlAudioSettings *a, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, "audio");
+  g_autoptr (GError) local = NULL;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return fail (r, error, prefix, "audio", "not an object");
+  if (!tl_audio_settings_from_json_object (a, json_node_get_object (node), &local))
+    return fail (r, error, prefix, "audio", "%s", local->message);
+  return TRUE;
+}
+
 static gboolean
 read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceSpec *s, GError **error)
 {
   static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
                                       "label_column", "text_column", "feature_columns", "classes",
                                       "per_class", "test_per_class", "val_fraction", "test_fraction",
-                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "ngrams", NULL };
+                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "audio", "ngrams", NULL };
   int format = s->format;
 
   if (!check_keys (r, obj, prefix, keys, error)
@@ -295,6 +311,8 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
       || !get_bool (r, obj, prefix, "grey", &s->grey, error))
     return FALSE;
   s->format = format;
+  if (!read_audio (r, obj, prefix, &s->audio, error))
+    return FALSE;
   if (!read_ngrams (r, obj, prefix, &s->ngrams, error))
     return FALSE;
   if (s->path == NULL)

@@ -110,6 +110,13 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
   add_bool (b, "sublinear_tf", s->ngrams.sublinear_tf);
   add_int (b, "max_terms", s->ngrams.max_terms);
   json_builder_end_object (b);
+  if (s->format == TL_DATA_FORMAT_AUDIO)
+    {
+      json_builder_set_member_name (b, "audio");
+      json_builder_begin_object (b);
+      tl_audio_settings_to_json_members (&s->audio, b);
+      json_builder_end_object (b);
+    }
   add_int (b, "image_size", s->image_size);
   add_bool (b, "grey", s->grey);
   json_builder_end_object (b);

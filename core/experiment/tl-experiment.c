@@ -14,7 +14,7 @@
 #include "tl-experiment.h"
 #include "tl-experiment-private.h"
 
-const char *const tl_experiment_format_names[] = { "csv", "idx", "images", NULL };
+const char *const tl_experiment_format_names[] = { "csv", "idx", "images", "audio", NULL };
 const char *const tl_experiment_export_names[] = { "models", "confusion", "history", "curves", "metrics",
                                             "predictions", "onnx", NULL };
 const char *const tl_experiment_plot_names[] = { "png", "svg", "pdf", NULL };
@@ -23,7 +23,7 @@ const char *const tl_strategy_names[] = { "fine-tune", "joint", "domain-adversar
 const char *
 tl_data_format_name (TlDataFormat format)
 {
-  g_return_val_if_fail (format <= TL_DATA_FORMAT_IMAGES, "csv");
+  g_return_val_if_fail (format <= TL_DATA_FORMAT_AUDIO, "csv");
   return tl_experiment_format_names[format];
 }
 
@@ -52,6 +52,7 @@ source_init (TlDataSourceSpec *s)
   s->test_fraction = 0.2;
   s->max_len = 200;
   s->vocab_size = 10000;
+  tl_audio_settings_init (&s->audio);
   tl_ngram_settings_init (&s->ngrams);
   s->use_labels = TRUE;
 }

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "tl-audio-features.h"
 #include "tl-layer-registry.h"
 #include "tl-optimizer.h"
 #include "tl-json-pretty.h"
@@ -19,6 +20,7 @@ typedef enum {
   TL_DATA_FORMAT_CSV,
   TL_DATA_FORMAT_IDX,
   TL_DATA_FORMAT_IMAGES,
+  TL_DATA_FORMAT_AUDIO,        /* a folder of recordings per class, or a CSV of paths and labels */
 } TlDataFormat;
 
 typedef struct {
@@ -42,6 +44,7 @@ typedef struct {
   gboolean  grey;              /* images: one channel instead of three */
   char     *unlabeled_path;    /* target: more rows of the same format whose labels are not used */
   gboolean  use_labels;        /* target: FALSE leaves every training row unlabelled (unsupervised adaptation) */
+  TlAudioSettings audio;       /* audio: rate, clip length and spectrogram ("audio" in the file) */
 } TlDataSourceSpec;
 
 typedef struct {

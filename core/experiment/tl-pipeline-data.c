@@ -51,6 +51,7 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
 
   s->format = spec->format == TL_DATA_FORMAT_IDX      ? TL_SOURCE_IDX
               : spec->format == TL_DATA_FORMAT_IMAGES ? TL_SOURCE_IMAGE_FOLDER
+              : spec->format == TL_DATA_FORMAT_AUDIO  ? TL_SOURCE_AUDIO
                                                       : TL_SOURCE_CSV;
   s->label_column = g_strdup (spec->label_column);
   s->text_column = g_strdup (spec->text_column);
@@ -69,6 +70,7 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
     }
   s->image_width = s->image_height = spec->image_size;
   s->channels = spec->grey ? 1 : 3;
+  s->audio = spec->audio;
   s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);
   s->classes = g_strdupv (spec->classes);
   s->per_class = 0;
