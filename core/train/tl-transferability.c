@@ -1,0 +1,517 @@
+#define G_LOG_DOMAIN "tl-transferability"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "tl-error.h"
+#include "tl-loss.h"
+#include "tl-rng.h"
+#include "tl-transferability.h"
+
+/* LAPACK from OpenBLAS, called directly so no LAPACKE header is needed. */
+extern void dsyevd_ (const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                     double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+extern void dposv_ (const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b,
+                    const int *ldb, int *info);
+
+/* Rows beyond this are sampled (seeded): the eigen-decomposition grows with the cube of min(rows, dim). */
+#define MAX_ROWS 2000
+#define LOGME_MAX_ITER 200
+#define LOGME_TOL 1e-7
+#define SAMPLE_SEED 20211
+
+void
+tl_transferability_free (TlTransferability *t)
+{
+  if (t == NULL)
+    return;
+  for (int i = 0; i < t->n_cuts; i++)
+    g_free (t->cuts[i].name);
+  g_free (t->cuts);
+  g_free (t);
+}
+
+static gboolean
+adds_nothing (TlLayerKind kind)
+{
+  return kind == TL_LAYER_DROPOUT || kind == TL_LAYER_FLATTEN || kind == TL_LAYER_GRADIENT_REVERSAL
+         || kind == TL_LAYER_SOFTMAX;
+}
+
+static gboolean
+is_activation (TlLayerKind kind)
+{
+  return kind == TL_LAYER_RELU || kind == TL_LAYER_TANH || kind == TL_LAYER_SIGMOID;
+}
+
+int *
+tl_transferability_cuts (const TlModel *model, int *n_cuts)
+{
+  int n = tl_model_n_layers (model);
+  int *cuts = g_new (int, MAX (n, 1));
+  int k = 0;
+
+  g_return_val_if_fail (n_cuts != NULL, NULL);
+  for (int i = 0; i < n; i++)
+    {
+      TlLayerKind kind = tl_model_layer (model, i)->spec.kind;
+      gboolean last = i == n - 1;
+
+      if (last)
+        {
+          /* a final softmax shows the same ranking as the logits below it */
+          if (kind == TL_LAYER_SOFTMAX && k > 0 && cuts[k - 1] == i - 1)
+            k--;
+          cuts[k++] = i;
+          continue;
+        }
+      if (adds_nothing (kind))
+        continue;
+      if ((kind == TL_LAYER_CONV2D || kind == TL_LAYER_DENSE || kind == TL_LAYER_EMBEDDING_BAG)
+          && is_activation (tl_model_layer (model, i + 1)->spec.kind))
+        continue;
+      cuts[k++] = i;
+    }
+  *n_cuts = k;
+  return cuts;
+}
+
+TlTensor **
+tl_transferability_features (TlModel *model, const TlDataset *ds, const int *cuts, int n_cuts, int batch_size)
+{
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  g_autofree int *order = NULL;
+  TlTensor **features;
+
+  g_return_val_if_fail (model != NULL && ds != NULL && cuts != NULL && batch_size > 0, NULL);
+  g_return_val_if_fail (ds->sample_size == tl_shape_size (model->in_ndim, model->in_shape), NULL);
+
+  features = g_new0 (TlTensor *, n_cuts);
+  for (int c = 0; c < n_cuts; c++)
+    {
+      const TlLayer *layer = tl_model_layer (model, cuts[c]);
+      features[c] = tl_tensor_new_2d (ds->n, (int) tl_shape_size (layer->out_ndim, layer->out_shape));
+    }
+  order = g_new (int, batch_size);
+  for (int start = 0; start < ds->n; start += batch_size)
+    {
+      int n = MIN (batch_size, ds->n - start);
+      const TlTensor *in;
+      int from = 0;
+
+      for (int i = 0; i < n; i++)
+        order[i] = start + i;
+      tl_dataset_gather (ds, order, n, x, NULL);
+      in = x;
+      /* each segment starts from the last cut's output, so the pass is done once */
+      for (int c = 0; c < n_cuts; c++)
+        {
+          const TlTensor *out = tl_model_forward_range (model, in, from, cuts[c] + 1, FALSE);
+          gsize dim = features[c]->shape[1];
+
+          g_assert (out->size == (gsize) n * dim);
+          memcpy (features[c]->data + (gsize) start * dim, out->data, out->size * sizeof (float));
+          in = out;
+          from = cuts[c] + 1;
+        }
+    }
+  return features;
+}
+
+/* Eigenvalues s[0..k) and the energies z2[j * n_classes + c] of each class's
+ * one-hot target along them, where k = min(n, dim) and z_j = v_j^T F^T y_c. */
+static gboolean
+spectrum (const float *f, int n, int dim, const int *labels, int n_classes, int *k_out, double **s_out,
+          double **z2_out, GError **error)
+{
+  g_autofree double *F = g_new (double, (gsize) n * dim);
+  g_autofree double *G = NULL;
+  g_autofree double *s = NULL;
+  g_autofree double *work = NULL;
+  g_autofree int *iwork = NULL;
+  double *z2;
+  int k = MIN (n, dim), info = 0, lwork = -1, liwork = -1, iw = 0;
+  double wq = 0;
+
+  for (gsize i = 0; i < (gsize) n * dim; i++)
+    F[i] = f[i];
+  G = g_new (double, (gsize) k * k);
+  s = g_new (double, k);
+  /* the smaller Gram matrix: F^T F when dim <= n, else F F^T; row-major upper is LAPACK's lower */
+  if (dim <= n)
+    cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, dim, n, 1.0, F, dim, 0.0, G, k);
+  else
+    cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, n, dim, 1.0, F, dim, 0.0, G, k);
+  dsyevd_ ("V", "L", &k, G, &k, s, &wq, &lwork, &iw, &liwork, &info);
+  if (info == 0)
+    {
+      lwork = (int) wq;
+      liwork = iw;
+      work = g_new (double, MAX (lwork, 1));
+      iwork = g_new (int, MAX (liwork, 1));
+      dsyevd_ ("V", "L", &k, G, &k, s, work, &lwork, iwork, &liwork, &info);
+    }
+  if (info != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_FAILED, _("the eigen-decomposition of the features failed (%d)"), info);
+      return FALSE;
+    }
+  for (int j = 0; j < k; j++)
+    s[j] = MAX (s[j], 0.0);
+
+  z2 = g_new0 (double, (gsize) k * n_classes);
+  if (dim <= n)
+    {
+      /* z = V^T (F^T Y): F^T Y sums each class's rows */
+      g_autofree double *fty = g_new0 (double, (gsize) dim * n_classes);
+      for (int i = 0; i < n; i++)
+        for (int d = 0; d < dim; d++)
+          fty[(gsize) d * n_classes + labels[i]] += F[(gsize) i * dim + d];
+      for (int j = 0; j < k; j++)
+        for (int c = 0; c < n_classes; c++)
+          {
+            double z = 0;
+            for (int d = 0; d < dim; d++)
+              z += G[(gsize) j * k + d] * fty[(gsize) d * n_classes + c];
+            z2[(gsize) j * n_classes + c] = z * z;
+          }
+    }
+  else
+    {
+      /* F = U S V^T: z_j = sqrt(s_j) u_j^T y */
+      for (int j = 0; j < k; j++)
+        {
+          g_autofree double *q = g_new0 (double, n_classes);
+          for (int i = 0; i < n; i++)
+            q[labels[i]] += G[(gsize) j * k + i];
+          for (int c = 0; c < n_classes; c++)
+            z2[(gsize) j * n_classes + c] = s[j] * q[c] * q[c];
+        }
+    }
+  *k_out = k;
+  *s_out = g_steal_pointer (&s);
+  *z2_out = z2;
+  return TRUE;
+}
+
+/* One class: the fixed-point iteration of the paper's Algorithm 1 in the eigenbasis. */
+static double
+class_evidence (const double *s, const double *z2, int stride, int k, int n, int dim, double yy)
+{
+  double alpha = 1.0, beta = 1.0, lam = 1.0, alpha_de = 0, beta_de = 0, logdet = 0;
+
+  for (int it = 0; it < LOGME_MAX_ITER; it++)
+    {
+      double gamma = 0, new_lam;
+
+      alpha_de = 0;
+      beta_de = yy;
+      for (int j = 0; j < k; j++)
+        {
+          double den = alpha + beta * s[j];
+          double a = alpha / den;
+          double zz = z2[(gsize) j * stride];
+
+          gamma += s[j] / (s[j] + lam);
+          alpha_de += beta * beta * zz / (den * den);
+          /* ||y - F m||^2 without dividing by s_j, which may be 0 */
+          beta_de -= zz * beta * (1.0 + a) / den;
+        }
+      beta_de = MAX (beta_de, 1e-300);
+      alpha_de = MAX (alpha_de, 1e-300);
+      alpha = gamma / alpha_de;
+      beta = (n - gamma) / beta_de;
+      new_lam = alpha / beta;
+      if (fabs (new_lam - lam) / lam < LOGME_TOL)
+        break;
+      lam = new_lam;
+    }
+  for (int j = 0; j < k; j++)
+    logdet += log (alpha + beta * s[j]);
+  logdet += (double) (dim - k) * log (alpha);
+  return (dim / 2.0 * log (alpha) + n / 2.0 * log (beta) - 0.5 * logdet - beta / 2.0 * beta_de
+          - alpha / 2.0 * alpha_de - n / 2.0 * log (2.0 * G_PI))
+         / n;
+}
+
+double
+tl_logme (const float *f, int n, int dim, const int *labels, int n_classes, GError **error)
+{
+  g_autofree double *s = NULL;
+  g_autofree double *z2 = NULL;
+  g_autofree int *counts = NULL;
+  double total = 0;
+  int k = 0, present = 0;
+
+  g_return_val_if_fail (f != NULL && labels != NULL && n > 0 && dim > 0 && n_classes > 0, NAN);
+  counts = g_new0 (int, n_classes);
+  for (int i = 0; i < n; i++)
+    {
+      g_return_val_if_fail (labels[i] >= 0 && labels[i] < n_classes, NAN);
+      counts[labels[i]]++;
+    }
+  if (!spectrum (f, n, dim, labels, n_classes, &k, &s, &z2, error))
+    return NAN;
+  for (int c = 0; c < n_classes; c++)
+    if (counts[c] > 0)
+      {
+        total += class_evidence (s, z2 + c, n_classes, k, n, dim, counts[c]);
+        present++;
+      }
+  return total / present;
+}
+
+double
+tl_leep (const float *probs, int n, int n_source, const int *labels, int n_classes)
+{
+  g_autofree double *joint = g_new0 (double, (gsize) n_classes * n_source);
+  g_autofree double *pz = g_new0 (double, n_source);
+  double total = 0;
+
+  g_return_val_if_fail (probs != NULL && labels != NULL && n > 0, NAN);
+  for (int i = 0; i < n; i++)
+    for (int z = 0; z < n_source; z++)
+      {
+        joint[(gsize) labels[i] * n_source + z] += probs[(gsize) i * n_source + z] / n;
+        pz[z] += probs[(gsize) i * n_source + z] / n;
+      }
+  for (int i = 0; i < n; i++)
+    {
+      double p = 0;
+      for (int z = 0; z < n_source; z++)
+        if (pz[z] > 0)
+          p += joint[(gsize) labels[i] * n_source + z] / pz[z] * probs[(gsize) i * n_source + z];
+      total += log (MAX (p, 1e-300));
+    }
+  return total / n;
+}
+
+double
+tl_proxy_a_distance (const float *a, int na, const float *b, int nb, int dim, guint64 seed, GError **error)
+{
+  g_autofree int *order_a = g_new (int, MAX (na, 1));
+  g_autofree int *order_b = g_new (int, MAX (nb, 1));
+  g_autofree double *mean = g_new0 (double, dim);
+  g_autofree double *scale = g_new0 (double, dim);
+  g_autofree double *Xtr = NULL, *Xte = NULL, *K = NULL, *t = NULL;
+  TlRng rng;
+  int ha, hb, ntr, nte, errors = 0, info = 0, one = 1;
+  double trace = 0, e;
+
+  g_return_val_if_fail (a != NULL && b != NULL && dim > 0, NAN);
+  if (na < 4 || nb < 4)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   _("the proxy A-distance needs at least 4 samples of each domain"));
+      return NAN;
+    }
+  /* a seeded half of each domain (at most MAX_ROWS / 2 each) trains, the rest tests */
+  tl_rng_init (&rng, seed);
+  for (int i = 0; i < na; i++)
+    order_a[i] = i;
+  for (int i = 0; i < nb; i++)
+    order_b[i] = i;
+  tl_rng_shuffle (&rng, order_a, na);
+  tl_rng_shuffle (&rng, order_b, nb);
+  na = MIN (na, MAX_ROWS);
+  nb = MIN (nb, MAX_ROWS);
+  ha = na / 2;
+  hb = nb / 2;
+  ntr = ha + hb;
+  nte = (na - ha) + (nb - hb);
+
+  /* standardised by the training rows, plus a constant feature for the intercept */
+  for (int i = 0; i < ntr; i++)
+    {
+      const float *row = i < ha ? a + (gsize) order_a[i] * dim : b + (gsize) order_b[i - ha] * dim;
+      for (int d = 0; d < dim; d++)
+        mean[d] += row[d];
+    }
+  for (int d = 0; d < dim; d++)
+    mean[d] /= ntr;
+  for (int i = 0; i < ntr; i++)
+    {
+      const float *row = i < ha ? a + (gsize) order_a[i] * dim : b + (gsize) order_b[i - ha] * dim;
+      for (int d = 0; d < dim; d++)
+        scale[d] += (row[d] - mean[d]) * (row[d] - mean[d]);
+    }
+  for (int d = 0; d < dim; d++)
+    scale[d] = scale[d] > 1e-12 * ntr ? 1.0 / sqrt (scale[d] / ntr) : 0.0;
+
+  Xtr = g_new (double, (gsize) ntr * (dim + 1));
+  Xte = g_new (double, (gsize) nte * (dim + 1));
+  t = g_new (double, ntr);
+  for (int i = 0; i < ntr; i++)
+    {
+      const float *row = i < ha ? a + (gsize) order_a[i] * dim : b + (gsize) order_b[i - ha] * dim;
+      for (int d = 0; d < dim; d++)
+        Xtr[(gsize) i * (dim + 1) + d] = (row[d] - mean[d]) * scale[d];
+      Xtr[(gsize) i * (dim + 1) + dim] = 1.0;
+      t[i] = i < ha ? 1.0 : -1.0;
+    }
+  for (int i = 0; i < nte; i++)
+    {
+      int ra = na - ha;
+      const float *row = i < ra ? a + (gsize) order_a[ha + i] * dim : b + (gsize) order_b[hb + i - ra] * dim;
+      for (int d = 0; d < dim; d++)
+        Xte[(gsize) i * (dim + 1) + d] = (row[d] - mean[d]) * scale[d];
+      Xte[(gsize) i * (dim + 1) + dim] = 1.0;
+    }
+
+  /* ridge regression to +-1 in its dual form: alpha = (X X^T + lambda I)^-1 t, score = X_test X^T alpha */
+  K = g_new (double, (gsize) ntr * ntr);
+  cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, ntr, dim + 1, 1.0, Xtr, dim + 1, 0.0, K, ntr);
+  for (int i = 0; i < ntr; i++)
+    trace += K[(gsize) i * ntr + i];
+  for (int i = 0; i < ntr; i++)
+    K[(gsize) i * ntr + i] += 0.1 * trace / ntr + 1e-9;
+  dposv_ ("L", &ntr, &one, K, &ntr, t, &ntr, &info);
+  if (info != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_FAILED, _("the domain classifier could not be fitted (%d)"), info);
+      return NAN;
+    }
+  {
+    g_autofree double *w = g_new0 (double, dim + 1);
+    /* w = X^T alpha, then one product per test row */
+    cblas_dgemv (CblasRowMajor, CblasTrans, ntr, dim + 1, 1.0, Xtr, dim + 1, t, 1, 0.0, w, 1);
+    for (int i = 0; i < nte; i++)
+      {
+        double score = cblas_ddot (dim + 1, Xte + (gsize) i * (dim + 1), 1, w, 1);
+        gboolean is_a = i < na - ha;
+        if ((score > 0) != is_a)
+          errors++;
+      }
+  }
+  e = MIN ((double) errors / nte, 0.5);
+  return 2.0 * (1.0 - 2.0 * e);
+}
+
+/* A seeded sample of at most MAX_ROWS labelled rows, labels renumbered 0.. over the classes present. */
+static TlDataset *
+labelled_sample (const TlDataset *ds, int *n_classes, int **labels)
+{
+  g_autofree int *rows = g_new (int, MAX (ds->n, 1));
+  g_autofree int *map = g_new (int, MAX (ds->n_classes, 1));
+  TlDataset *sub;
+  int n = 0, k = 0;
+
+  for (int i = 0; i < ds->n; i++)
+    if (ds->y[i] >= 0 && ds->y[i] < ds->n_classes)
+      rows[n++] = i;
+  if (n > MAX_ROWS)
+    {
+      TlRng rng;
+      tl_rng_init (&rng, SAMPLE_SEED);
+      tl_rng_shuffle (&rng, rows, n);
+      n = MAX_ROWS;
+    }
+  for (int c = 0; c < ds->n_classes; c++)
+    map[c] = -1;
+  for (int i = 0; i < n; i++)
+    if (map[ds->y[rows[i]]] < 0)
+      map[ds->y[rows[i]]] = 0;
+  for (int c = 0; c < ds->n_classes; c++)
+    if (map[c] == 0)
+      map[c] = k++;
+  sub = tl_dataset_subset (ds, rows, n);
+  *labels = g_new (int, MAX (n, 1));
+  for (int i = 0; i < n; i++)
+    (*labels)[i] = map[sub->y[i]];
+  *n_classes = k;
+  return sub;
+}
+
+static void
+free_features (TlTensor **features, int n)
+{
+  for (int i = 0; features != NULL && i < n; i++)
+    tl_tensor_free (features[i]);
+  g_free (features);
+}
+
+TlTransferability *
+tl_transferability_assess (TlModel *model, const TlDataset *target, const TlDataset *source, GError **error)
+{
+  g_autoptr (TlTransferability) t = g_new0 (TlTransferability, 1);
+  g_autoptr (TlDataset) sample = NULL;
+  g_autoptr (TlDataset) source_sample = NULL;
+  g_autofree int *labels = NULL;
+  g_autofree int *source_labels = NULL;
+  g_autofree int *cuts = NULL;
+  TlTensor **features = NULL, **source_features = NULL;
+  int n_classes = 0, source_classes = 0, n_layers;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (model != NULL && target != NULL, NULL);
+  if (target->sample_size != tl_shape_size (model->in_ndim, model->in_shape)
+      || (source != NULL && source->sample_size != target->sample_size))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("the samples are not of the shape the model takes"));
+      return NULL;
+    }
+  sample = labelled_sample (target, &n_classes, &labels);
+  if (sample->n < 2 || n_classes < 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("at least two labelled rows are needed"));
+      return NULL;
+    }
+  n_layers = tl_model_n_layers (model);
+  cuts = tl_transferability_cuts (model, &t->n_cuts);
+  features = tl_transferability_features (model, sample, cuts, t->n_cuts, 128);
+  if (source != NULL)
+    {
+      /* every row of the source counts, labelled or not */
+      g_autoptr (TlDataset) all = tl_dataset_copy (source);
+      for (int i = 0; i < all->n; i++)
+        all->y[i] = 0;
+      source_sample = labelled_sample (all, &source_classes, &source_labels);
+      source_features = tl_transferability_features (model, source_sample, cuts, t->n_cuts, 128);
+    }
+
+  t->n_samples = sample->n;
+  t->n_classes = n_classes;
+  t->cuts = g_new0 (TlCutScore, t->n_cuts);
+  for (int c = 0; c < t->n_cuts && ok; c++)
+    {
+      const TlLayer *layer = tl_model_layer (model, cuts[c]);
+      TlCutScore *cut = &t->cuts[c];
+
+      cut->layer = cuts[c];
+      cut->name = g_strdup (layer->name);
+      cut->out_ndim = layer->out_ndim;
+      memcpy (cut->out_shape, layer->out_shape, sizeof cut->out_shape);
+      cut->dim = features[c]->shape[1];
+      cut->logme = tl_logme (features[c]->data, sample->n, cut->dim, labels, n_classes, error);
+      cut->leep = NAN;
+      cut->a_distance = NAN;
+      ok = !isnan (cut->logme);
+      if (ok && cuts[c] == n_layers - 1)
+        {
+          g_autoptr (TlTensor) probs = tl_tensor_new_2d (sample->n, cut->dim);
+          if (layer->spec.kind == TL_LAYER_SOFTMAX)
+            tl_tensor_copy_into (probs, features[c]);
+          else
+            tl_softmax_rows (features[c], probs);
+          cut->leep = tl_leep (probs->data, sample->n, cut->dim, labels, n_classes);
+        }
+      if (ok && source_features != NULL)
+        {
+          cut->a_distance = tl_proxy_a_distance (source_features[c]->data, source_sample->n, features[c]->data,
+                                                 sample->n, cut->dim, SAMPLE_SEED, error);
+          ok = !isnan (cut->a_distance);
+        }
+      /* the output layer is the source's head, which a transfer replaces */
+      if (ok && c < t->n_cuts - 1 && cut->logme > t->cuts[t->recommended].logme)
+        t->recommended = c;
+    }
+  free_features (features, t->n_cuts);
+  free_features (source_features, t->n_cuts);
+  if (!ok)
+    return NULL;
+  return g_steal_pointer (&t);
+}
