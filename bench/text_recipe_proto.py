@@ -13,7 +13,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 torch.set_num_threads(1)
 csv.field_size_limit(1 << 30)
-DATA = os.environ.get("TL_DATA", "/work/shared/data")
+DATA = os.environ.get("TL_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data"))
 
 # ---------------------------------------------------------------- features
 # Mirrors core tl_tokenize: lower-case runs of letters/digits; an apostrophe (or U+2019) or a
