@@ -93,7 +93,7 @@ open_checked (const char *path, TlAudioInfo *info, GError **error)
   memset (info, 0, sizeof *info);
   if (g_stat (path, &st) != 0)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_IO, _("%s: %s"), path, g_strerror (errno));
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", path, g_strerror (errno));
       return NULL;
     }
   if (!S_ISREG (st.st_mode))
@@ -314,7 +314,7 @@ tl_audio_file_read (const char *path, int rate, gsize *n_samples, TlAudioInfo *i
     }
   if (err != SF_ERR_NO_ERROR)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: %s"), path, sf_error_number (err));
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s: %s", path, sf_error_number (err));
       return NULL;
     }
   g_array_set_size (mono, (guint) info->frames);

@@ -513,8 +513,9 @@ tl_audio_csv_load (const char *csv, const char *path_column, const char *label_c
   if (pc < 0 || lc < 0 || pc == lc)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
-                   _("%s:1: no %s column (give --path-column / --label; the header names the columns)"), csv,
-                   pc < 0 ? _("path") : _("label"));
+                   pc < 0 ? _("%s:1: no path column (the first line names the columns: path, file or filename)")
+                          : _("%s:1: no label column (the first line names the columns: label, class or target)"),
+                   csv);
       return NULL;
     }
   base = g_path_get_dirname (csv);
