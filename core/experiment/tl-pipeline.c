@@ -421,6 +421,7 @@ provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const
     .experiment = c->exp->name, .run = run->name, .data = data_path,
     .preset = architecture_preset (c->exp), .pretrained_from = pretrained_from,
     .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics,
+    .unlabeled_texts = c->unlabeled_documents,
   };
 
   tl_pipeline_train_config (spec, c->exp->seed, &training);

@@ -80,6 +80,12 @@ tl_provenance_to_json (const TlProvenance *provenance, const TlModel *model)
   add_string (b, "data", p->data);
   add_string (b, "preset", p->preset);
   add_string (b, "pretrained_from", p->pretrained_from);
+  if (p->unlabeled_texts > 0)
+    {
+      /* the features' vocabulary and weights also counted this many unlabelled target texts */
+      json_builder_set_member_name (b, "unlabeled_target_texts");
+      json_builder_add_int_value (b, p->unlabeled_texts);
+    }
   add_layer_settings (b, model);
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, p->epochs);

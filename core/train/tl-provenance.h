@@ -21,6 +21,7 @@ typedef struct {
   int                  epochs;           /* epochs trained */
   const TlTrainConfig *training;         /* hyper-parameters */
   const TlMetrics     *metrics;          /* on the test data */
+  int                  unlabeled_texts;  /* target texts counted into the text features (labels unread); 0: none */
 } TlProvenance;
 
 /* The provenance object, with the frozen layers and learning-rate multipliers of model. */
