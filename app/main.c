@@ -20,6 +20,7 @@ static const TlCommand commands[] = {
   { "run", N_("Run a transfer experiment file end to end"), tl_cmd_run },
   { "history", N_("List the runs kept of an experiment, with their accuracy and changes"), tl_cmd_history },
   { "compare", N_("Compare two runs: settings, metrics and confusion matrices"), tl_cmd_compare },
+  { "assess", N_("Score a model's layers for a target before training: LogME, LEEP, recommended cut"), tl_cmd_assess },
   { NULL, NULL, NULL },
 };
 

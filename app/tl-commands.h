@@ -28,6 +28,7 @@ int tl_cmd_export (int argc, char **argv);
 int tl_cmd_run (int argc, char **argv);
 int tl_cmd_history (int argc, char **argv);
 int tl_cmd_compare (int argc, char **argv);
+int tl_cmd_assess (int argc, char **argv);
 
 
 G_END_DECLS
