@@ -149,16 +149,18 @@ def main():
                 load1 = f.read().split()[:3]
             results[f"loadavg_{when}"] = load1
             print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
-    print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
+    text_cases = [c for c in cases if c.startswith("text-")]
+    cases = [c for c in cases if not c.startswith("text-")]
+    if cases:
+        print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
     if text:
         print(f"text data: {text.get('source')} ({text.get('train')} train, {text.get('test')} test sequences)")
     header = (f"{'case':34} {'ours':>9} {'PyTorch':>9} {'ours/PT':>8} {'target':>7} {'PT inst.':>9} "
               f"{'ours/inst':>10} {'acc ours':>8} "
               f"{'acc PT':>7} {'limit':>8} {'ours/lim':>8} {'/quiet':>7} {'MB ours':>8} {'MB PT':>7}")
-    print(header)
-    print("-" * len(header))
-    text_cases = [c for c in cases if c.startswith("text-")]
-    cases = [c for c in cases if not c.startswith("text-")]
+    if cases:
+        print(header)
+        print("-" * len(header))
     for case in cases:
         ours, mem_o, cpu_o = merge(out, case, "ours")
         pt, mem_p, cpu_p = merge(out, case, "pytorch")
@@ -208,10 +210,11 @@ def main():
     if text_cases:
         text_table(out, text_cases, results)
     print()
-    print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")
-    print("targets: ratio of epoch times, ours / PyTorch; the mark after ours/inst. is against PyTorch as installed;")
-    print("limit = the run's matrix-product FLOPs / the sgemm rate; ours/lim = how far from that limit;")
-    print("/quiet = ours against the same FLOPs at threads x one core's CPU-clock sgemm rate (an unshared machine);")
+    if cases:
+        print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")
+        print("targets: ratio of epoch times, ours / PyTorch; the mark after ours/inst. is against PyTorch as installed;")
+        print("limit = the run's matrix-product FLOPs / the sgemm rate; ours/lim = how far from that limit;")
+        print("/quiet = ours against the same FLOPs at threads x one core's CPU-clock sgemm rate (an unshared machine);")
     print("MB = peak resident memory of the whole process (/usr/bin/time -v).")
     if text_cases:
         print("text cases: wall time of each side's whole command (CSV reading, features, training, test pass;")
