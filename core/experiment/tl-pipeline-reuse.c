@@ -107,18 +107,24 @@ canonical (JsonNode *node)
       g_autoptr (GList) members = g_list_sort (json_object_get_members (o), (GCompareFunc) strcmp);
       JsonObject *out = json_object_new ();
 
+      JsonNode *sorted = json_node_new (JSON_NODE_OBJECT);
+
       for (GList *l = members; l != NULL; l = l->next)
         json_object_set_member (out, l->data, canonical (json_object_get_member (o, l->data)));
-      return json_node_init_object (json_node_alloc (), out);
+      json_node_take_object (sorted, out);
+      return sorted;
     }
   if (JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *a = json_node_get_array (node);
       JsonArray *out = json_array_new ();
 
+      JsonNode *sorted = json_node_new (JSON_NODE_ARRAY);
+
       for (guint i = 0; i < json_array_get_length (a); i++)
         json_array_add_element (out, canonical (json_array_get_element (a, i)));
-      return json_node_init_array (json_node_alloc (), out);
+      json_node_take_array (sorted, out);
+      return sorted;
     }
   return json_node_copy (node);
 }
