@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl-audio-augment.h"
 #include "tl-audio-features.h"
 #include "tl-audio-file.h"
 #include "tl-audio-folder.h"
@@ -557,6 +558,99 @@ test_preprocess_json (void)
   }
 }
 
+/* seeded augmentation: shift, noise at an SNR, masks, and copies of rows */
+static void
+test_augment (void)
+{
+  g_autofree char *dir = make_folder ();
+  g_autoptr (TlImportSettings) s = tl_import_settings_new ();
+  g_autoptr (TlImport) import = NULL;
+  g_autoptr (TlDataset) a1 = NULL;
+  g_autoptr (TlDataset) a2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *x = g_new (float, 8000);
+  g_autofree float *y = g_new (float, 8000);
+  g_autofree float *spec = g_new (float, 40 * 101);
+  TlAudioAugment aug;
+  TlRng rng;
+  double signal = 0, noise = 0;
+  int masked = 0, rows[3];
+
+  tl_audio_augment_init (&aug);
+  g_assert_true (tl_audio_augment_check (&aug, &error));
+  /* noise only: the SNR asked for */
+  aug.max_shift = 0;
+  for (int i = 0; i < 8000; i++)
+    x[i] = y[i] = (float) tone_at (i, 8000, 440, 0.3);
+  tl_rng_init (&rng, 5);
+  tl_audio_augment_wave (&aug, 8000, y, 8000, &rng);
+  for (int i = 0; i < 8000; i++)
+    {
+      signal += (double) x[i] * x[i];
+      noise += (double) (y[i] - x[i]) * (y[i] - x[i]);
+    }
+  g_assert_cmpfloat (fabs (10 * log10 (signal / noise) - 20.0), <, 0.5);
+  /* shift only: the same samples, moved */
+  aug.max_shift = 0.05;
+  aug.snr_db = 0;
+  memcpy (y, x, sizeof (float) * 8000);
+  tl_rng_init (&rng, 6);
+  tl_audio_augment_wave (&aug, 8000, y, 8000, &rng);
+  {
+    int best = 0;
+    double best_err = 1e9;
+
+    for (int k = -400; k <= 400; k++)
+      {
+        double err = 0;
+
+        for (int i = 1000; i < 7000; i++)
+          err += fabs (y[i] - x[i - k]);
+        if (err < best_err)
+          best_err = err, best = k;
+      }
+    g_assert_cmpfloat (best_err, <, 1e-3);
+    g_assert_cmpint (best, !=, 0);
+  }
+  /* masks: at most freq_masks x freq_width bands and time_masks x time_width frames */
+  for (int i = 0; i < 40 * 101; i++)
+    spec[i] = 1.0f;
+  tl_audio_augment_init (&aug);
+  tl_rng_init (&rng, 7);
+  tl_audio_augment_masks (&aug, spec, 40, 101, 0.0f, &rng);
+  for (int i = 0; i < 40 * 101; i++)
+    masked += spec[i] == 0.0f;
+  g_assert_cmpint (masked, <=, 2 * 4 * 101 + 2 * 10 * 40);
+
+  /* copies of training rows: labelled as the originals, the same for the same seed, not the originals */
+  import = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  tl_audio_augment_init (&aug);
+  aug.copies = 2;
+  for (int k = 0; k < 3; k++)
+    rows[k] = import->split->train[k];
+  a1 = tl_audio_augment_rows (import->dataset, rows, 3, &s->audio, &aug, import->preprocess->audio_mean,
+                              import->preprocess->audio_std, 11, &error);
+  g_assert_no_error (error);
+  a2 = tl_audio_augment_rows (import->dataset, rows, 3, &s->audio, &aug, import->preprocess->audio_mean,
+                              import->preprocess->audio_std, 11, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a1->n, ==, 6);
+  g_assert_cmpmem (a1->x, sizeof (float) * a1->n * a1->sample_size, a2->x, sizeof (float) * a2->n * a2->sample_size);
+  for (int k = 0; k < 6; k++)
+    {
+      const float *orig = import->dataset->x + (gsize) rows[k / 2] * import->dataset->sample_size;
+      double diff = 0;
+
+      g_assert_cmpint (a1->y[k], ==, import->dataset->y[rows[k / 2]]);
+      g_assert_cmpstr (a1->source_text[k], ==, import->dataset->source_text[rows[k / 2]]);
+      for (gsize i = 0; i < a1->sample_size; i++)
+        diff += fabs (a1->x[k * a1->sample_size + i] - orig[i]);
+      g_assert_cmpfloat (diff, >, 1.0);
+    }
+  g_assert_true (memcmp (a1->x, a1->x + a1->sample_size, sizeof (float) * a1->sample_size) != 0);
+}
+
 /* speakers a and b, each with classes x and y (b also z): classes pooled by name */
 static void
 test_grouped_folder (void)
@@ -682,6 +776,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/import", test_import);
   g_test_add_func ("/audio/csv", test_csv);
   g_test_add_func ("/audio/preprocess-json", test_preprocess_json);
+  g_test_add_func ("/audio/augment", test_augment);
   g_test_add_func ("/audio/grouped-folder", test_grouped_folder);
   g_test_add_func ("/audio/experiment", test_experiment);
   g_test_add_func ("/audio/spoken-digits", test_spoken_digits);

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <glib.h>
+
+#include "tl-audio-features.h"
+#include "tl-dataset.h"
+#include "tl-rng.h"
+
+G_BEGIN_DECLS
+
+/* Seeded data augmentation for training on recordings: a time shift and
+ * white noise at a signal-to-noise ratio on the waveform, then SpecAugment
+ * frequency and time masks on the features. Every draw comes from a
+ * generator seeded by (seed, row, copy), so the result does not depend on
+ * the number of threads. */
+typedef struct {
+  int    copies;       /* augmented copies of each recording; 0: none */
+  double max_shift;    /* seconds: each copy shifted by a uniform amount in [-max_shift, max_shift] */
+  double snr_db;       /* white noise at this SNR over the clip's own power, dB; 0: none */
+  int    freq_masks;   /* masks of 0 .. freq_width consecutive bands */
+  int    freq_width;
+  int    time_masks;   /* masks of 0 .. time_width consecutive frames */
+  int    time_width;
+} TlAudioAugment;
+
+/* No copies; when turned on: shifts of up to 0.1 s, noise at 20 dB, two
+ * masks of up to 4 bands and two of up to 10 frames. */
+void       tl_audio_augment_init  (TlAudioAugment *a);
+gboolean   tl_audio_augment_check (const TlAudioAugment *a, GError **error);
+
+/* The waveform x[0..n) at `rate`, shifted (zeros fill) and with noise, in place. */
+void       tl_audio_augment_wave  (const TlAudioAugment *a, int rate, float *x, gsize n, TlRng *rng);
+/* Masks over one [bands, frames] sample, set to `fill`. */
+void       tl_audio_augment_masks (const TlAudioAugment *a, float *x, int bands, int frames, float fill, TlRng *rng);
+
+/* a->copies augmented copies of the rows rows[0..n) of an audio dataset,
+ * re-read from their files (source_text) through the settings s, normalised
+ * with mean and std (per band; NULL: as computed), masks filled with 0 after
+ * normalisation. Copy c of row rows[k] is row k * copies + c, labelled as
+ * the original, with the same source text. */
+TlDataset *tl_audio_augment_rows  (const TlDataset *ds, const int *rows, int n, const TlAudioSettings *s,
+                                   const TlAudioAugment *a, const double *mean, const double *std,
+                                   guint64 seed, GError **error);
+
+G_END_DECLS
