@@ -21,6 +21,7 @@ static const TlCommand commands[] = {
   { "history", N_("List the runs kept of an experiment, with their accuracy and changes"), tl_cmd_history },
   { "compare", N_("Compare two runs: settings, metrics and confusion matrices"), tl_cmd_compare },
   { "assess", N_("Score a model's layers for a target before training: LogME, LEEP, recommended cut"), tl_cmd_assess },
+  { "explain", N_("Explain predictions for some rows: heat maps for images, term scores for text"), tl_cmd_explain },
   { NULL, NULL, NULL },
 };
 

@@ -29,6 +29,7 @@ int tl_cmd_run (int argc, char **argv);
 int tl_cmd_history (int argc, char **argv);
 int tl_cmd_compare (int argc, char **argv);
 int tl_cmd_assess (int argc, char **argv);
+int tl_cmd_explain (int argc, char **argv);
 
 
 G_END_DECLS

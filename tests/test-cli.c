@@ -1164,6 +1164,196 @@ test_history_tolerates_broken_index (void)
   }
 }
 
+/* Reviews of two kinds, each with a word only its class uses, for a tiny n-gram model. */
+static void
+write_reviews_csv (const char *path, int per_class)
+{
+  const char *good[] = { "great", "lovely", "superb", "fine" };
+  const char *bad[] = { "awful", "broken", "poor", "dreadful" };
+  const char *filler[] = { "the", "kettle", "arrived", "today", "and", "it", "is", "a", "pan" };
+  g_autoptr (GString) s = g_string_new ("text,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+
+  for (int i = 0; i < 2 * per_class; i++)
+    {
+      gboolean positive = i % 2 == 0;
+      for (int w = 0; w < 6; w++)
+        g_string_append_printf (s, "%s ", filler[g_rand_int_range (rand, 0, 9)]);
+      g_string_append_printf (s, "%s,%s\n", positive ? good[i / 2 % 4] : bad[i / 2 % 4],
+                              positive ? "positive" : "negative");
+    }
+  tl_test_write_text (path, s->str);
+}
+
+/* assess: one row per cut with the recommended one marked, LEEP only at the output, JSON,
+ * a target with classes of its own, two models ranked, and the A-distance with --source. */
+static void
+test_assess (void)
+{
+  const char *classes[] = { "red", "green", "blue", NULL };
+  const char *other[] = { "cat", "dog", NULL };
+  g_autofree char *data = path_in ("assess-blobs.csv");
+  g_autofree char *target = path_in ("assess-target.csv");
+  g_autofree char *model = path_in ("assess-mlp.safetensors");
+  g_autofree char *model2 = path_in ("assess-mlp2.safetensors");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  write_blobs_csv (data, classes, 60, 0.0, 1);
+  write_blobs_csv (target, other, 60, 1.0, 2);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--preset", "mlp", "--epochs", "4", "--seed", "3");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model2, "--preset", "mlp", "--epochs", "1", "--seed", "4");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "assess", model, data);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "LogME"));
+    g_assert_nonnull (strstr (r.out, "relu1"));
+    g_assert_nonnull (strstr (r.out, "relu2"));
+    g_assert_nonnull (strstr (r.out, "dense3"));
+    g_assert_nonnull (strstr (r.out, "← "));
+  }
+  {
+    /* the target's labels are not the model's: LogME and LEEP use the target's own */
+    g_auto (Result) r = { 0 };
+    JsonObject *m;
+    JsonArray *cuts;
+    int recommended = 0;
+
+    RUN (&r, "assess", model, target, "--json", "--source", data);
+    expect_status (&r, 0);
+    json_parser_load_from_data (parser, r.out, -1, &error);
+    g_assert_no_error (error);
+    m = json_array_get_object_element (json_object_get_array_member (
+                                         json_node_get_object (json_parser_get_root (parser)), "models"), 0);
+    g_assert_cmpint (json_object_get_int_member (m, "n_classes"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (m, "n_samples"), ==, 120);
+    cuts = json_object_get_array_member (m, "cuts");
+    g_assert_cmpuint (json_array_get_length (cuts), ==, 3);
+    for (guint c = 0; c < 3; c++)
+      {
+        JsonObject *cut = json_array_get_object_element (cuts, c);
+        gboolean last = c == 2;
+        g_assert_true (isfinite (json_object_get_double_member (cut, "logme")));
+        g_assert_true (json_object_get_null_member (cut, "leep") != last);
+        g_assert_cmpfloat (json_object_get_double_member (cut, "a_distance"), >=, 0.0);
+        recommended += json_object_get_boolean_member (cut, "recommended");
+      }
+    g_assert_cmpint (recommended, ==, 1);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "assess", model, data, "--model", model2);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "assess-mlp.safetensors"));
+    g_assert_nonnull (strstr (r.out, "assess-mlp2.safetensors"));
+    g_assert_nonnull (strstr (r.out, "LogME:"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "assess", model);
+    expect_status (&r, 2);
+  }
+}
+
+/* explain: heat maps for images, term scores for text, feature scores for tabular rows. */
+static void
+test_explain (void)
+{
+  const char *classes[] = { "red", "green", "blue", NULL };
+  g_autofree char *images = path_in ("explain-images-idx3-ubyte");
+  g_autofree char *labels = path_in ("explain-labels-idx1-ubyte");
+  g_autofree char *image_model = path_in ("explain-cnn.safetensors");
+  g_autofree char *reviews = path_in ("explain-reviews.csv");
+  g_autofree char *text_model = path_in ("explain-text.safetensors");
+  g_autofree char *blobs = path_in ("explain-blobs.csv");
+  g_autofree char *blob_model = path_in ("explain-mlp.safetensors");
+  g_autofree char *out = path_in ("explained");
+
+  write_idx_pair (images, labels, 150);
+  write_reviews_csv (reviews, 60);
+  write_blobs_csv (blobs, classes, 40, 0.0, 5);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", images, "--format", "idx", "--labels", labels, "--out", image_model, "--preset", "cnn",
+         "--epochs", "2");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", reviews, "--out", text_model, "--epochs", "8", "--min-df", "1");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", blobs, "--out", blob_model, "--preset", "mlp", "--epochs", "3");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "explain", image_model, images, "--format", "idx", "--labels", labels, "--rows", "0,4", "--out", out);
+    expect_status (&r, 0);
+    for (int row = 0; row <= 4; row += 4)
+      for (int k = 0; k < 4; k++)
+        {
+          const char *names[] = { "occlusion.png", "occlusion.svg", "gradients.png", "gradients.svg" };
+          g_autofree char *name = g_strdup_printf ("row-%d-%s", row, names[k]);
+          g_autofree char *path = g_build_filename (out, name, NULL);
+          g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+        }
+  }
+  {
+    /* the class word of row 0 ("great") scores highest by occlusion */
+    g_auto (Result) r = { 0 };
+    g_autofree char *csv = NULL;
+    g_autofree char *path = g_build_filename (out, "row-0-terms.csv", NULL);
+    g_auto (GStrv) lines = NULL;
+    double best = -1;
+    char *best_term = NULL;
+
+    RUN (&r, "explain", text_model, reviews, "--rows", "0", "--out", out);
+    expect_status (&r, 0);
+    g_assert_true (g_file_get_contents (path, &csv, NULL, NULL));
+    g_assert_true (g_str_has_prefix (csv, "position,term,weight,occlusion,integrated_gradients\n"));
+    lines = g_strsplit (csv, "\n", -1);
+    for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+      {
+        g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+        g_assert_cmpuint (g_strv_length (f), ==, 5);
+        if (g_ascii_strtod (f[3], NULL) > best)
+          {
+            best = g_ascii_strtod (f[3], NULL);
+            g_free (best_term);
+            best_term = g_strdup (f[1]);
+          }
+      }
+    g_assert_nonnull (best_term);
+    g_assert_nonnull (strstr (best_term, "great"));
+    g_assert_cmpfloat (best, >, 0.0);
+    g_free (best_term);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autofree char *path = g_build_filename (out, "row-2-features.csv", NULL);
+    RUN (&r, "explain", blob_model, blobs, "--rows", "2", "--out", out);
+    expect_status (&r, 0);
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "explain", blob_model, blobs, "--rows", "100000", "--out", out);
+    expect_status (&r, 2);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1180,6 +1370,8 @@ main (int argc, char **argv)
   g_assert_nonnull (tmp);
 
   g_test_add_func ("/cli/help", test_help_of_each_command);
+  g_test_add_func ("/cli/assess", test_assess);
+  g_test_add_func ("/cli/explain", test_explain);
   g_test_add_func ("/cli/usage-errors", test_usage_errors_exit_2);
   g_test_add_func ("/cli/failures", test_failures_exit_1_with_file_and_line);
   g_test_add_func ("/cli/train-evaluate-predict", test_train_evaluate_predict_round_trip);
