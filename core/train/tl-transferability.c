@@ -19,7 +19,7 @@ extern void dposv_ (const char *uplo, const int *n, const int *nrhs, double *a, 
                     const int *ldb, int *info);
 
 /* Rows beyond this are sampled (seeded): the eigen-decomposition grows with the cube of min(rows, dim). */
-#define MAX_ROWS 2000
+#define MAX_ROWS 1000
 #define LOGME_MAX_ITER 200
 #define LOGME_TOL 1e-7
 #define SAMPLE_SEED 20211
