@@ -19,8 +19,10 @@
 #include "tl-layer-table.h"
 #include "tl-model-file.h"
 #include "tl-model-page.h"
+#include "tl-runs-view.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
+#include "tl-ui-util.h"
 #include "tl-window.h"
 #include "ui-check.h"
 
@@ -514,8 +516,11 @@ test_training_stop_and_resume (void)
   g_assert_false (gtk_widget_get_visible (resume));
 
   /* stopped a quarter of the way, then resumed: the figures reach the window after the worker
-   * has gone on, so it is paused first (held at its next batch) and stopped while held */
+   * has gone on, so it is paused first (held at its next batch) and stopped while held; with
+   * nothing changed every stage would be reused from the run before, so all are retrained */
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (tl_train_page_get_retrain_check (page)), TRUE);
   g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (tl_train_page_get_retrain_check (page)), FALSE);
   goal.batches = total / 4;
   g_assert_true (ui_wait_for (batches_reached, &goal, 300));
   g_assert_true (tl_train_page_is_running (page));
@@ -858,6 +863,133 @@ test_text_transfer_end_to_end (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+static gboolean
+window_gone (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* A user's day: run, change a fine-tuning setting, run again (pretraining reused and
+ * said so), compare the two runs, close, reopen and see both runs and the last results.
+ * The runs are kept next to the experiment file, not in a cache. */
+static void
+test_run_history_day (void)
+{
+  static const char *const classes[] = { "red", "green", "blue" };
+  g_autofree char *dir = g_build_filename (tmp_dir, "day", NULL);
+  g_autofree char *source = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *target = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *path = g_build_filename (dir, "day.json", NULL);
+  g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "transfer-lab", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  TlWindow *win = tl_window_new (app);
+  gpointer weak = win;
+  TlDocument *doc = tl_window_get_document (win);
+  TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+  TlRunsView *runs = TL_RUNS_VIEW (tl_window_get_page (win, "runs"));
+  TlRunResult *pretrain;
+  g_autofree char *first_pretrain = NULL;
+  g_autofree char *newest = NULL;
+  double accuracy;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_csv (source, classes, 3, 60, 21);
+  write_csv (target, classes, 3, 30, 22);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  ui_spin (200);
+  import_csv_into (win, TL_ROLE_SOURCE, source, "day-source", 0);
+  import_csv_into (win, TL_ROLE_TARGET, target, "day-target", 10);
+  tl_document_get_experiment (doc)->pretrain.epochs = 3;
+  tl_document_get_experiment (doc)->transfer.finetune.epochs = 3;
+  tl_document_get_experiment (doc)->transfer.finetune.batch_size = 8;
+  tl_document_get_experiment (doc)->baseline = TRUE;
+  tl_document_store_plan (doc);
+  g_assert_true (tl_experiment_save (tl_document_get_experiment (doc), path, &error));
+  g_assert_no_error (error);
+  tl_document_set_modified (doc, FALSE);
+  tl_window_open_file (win, file);
+  g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 60));
+  g_assert_null (tl_window_get_error (win));
+  g_assert_null (tl_document_get_result (doc));
+  g_assert_cmpuint (tl_runs_view_get_n_runs (runs), ==, 0);
+
+  /* the first run */
+  tl_window_show_step (win, "train");
+  ui_spin (100);
+  g_assert_true (gtk_widget_get_visible (tl_train_page_get_retrain_check (train)));
+  g_signal_emit_by_name (tl_train_page_get_start_button (train), "clicked");
+  g_assert_true (ui_wait_for (ui_training_done, train, 300));
+  g_assert_null (tl_window_get_error (win));
+  pretrain = tl_document_get_run (doc, "pretrain");
+  g_assert_nonnull (pretrain);
+  g_assert_null (pretrain->reused_from);
+  g_assert_null (tl_train_page_get_reuse_text (train));
+  first_pretrain = g_strdup (pretrain->model_path);
+  /* kept beside the experiment, in its history, not in the cache */
+  g_assert_true (g_str_has_prefix (tl_document_get_result (doc)->output_folder, dir));
+  g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (tl_runs_view_get_n_runs (runs), ==, 1);
+
+  /* a fine-tuning setting changed: pretraining is reused, and the window says so */
+  tl_document_get_experiment (doc)->transfer.finetune.epochs = 5;
+  tl_document_changed (doc, "params");
+  g_signal_emit_by_name (tl_train_page_get_start_button (train), "clicked");
+  g_assert_true (ui_wait_for (ui_training_done, train, 300));
+  g_assert_null (tl_window_get_error (win));
+  pretrain = tl_document_get_run (doc, "pretrain");
+  g_assert_nonnull (pretrain->reused_from);
+  g_assert_nonnull (tl_train_page_get_reuse_text (train));
+  g_assert_nonnull (strstr (tl_train_page_get_reuse_text (train), tl_run_title ("pretrain")));
+  ui_screenshot (GTK_WIDGET (win), "day-4-train-reused.png");
+  accuracy = tl_document_get_metrics (doc)->accuracy;
+  newest = g_strdup (tl_document_get_result (doc)->output_folder);
+
+  /* both runs listed and compared: settings, metrics, curves, confusion difference */
+  g_assert_cmpuint (tl_runs_view_get_n_runs (runs), ==, 2);
+  {
+    g_autofree char *text = tl_runs_view_get_run_text (runs, 0);
+    g_test_message ("newest run: %s", text);
+    g_assert_nonnull (strstr (text, "epochs"));
+    g_assert_nonnull (strstr (text, "%"));
+  }
+  g_assert_true (tl_runs_view_compare (runs, 1, 0));
+  g_assert_nonnull (strstr (tl_runs_view_get_settings_text (runs), "epochs"));
+  g_assert_cmpuint (tl_runs_view_get_n_metric_rows (runs), >=, 3);
+  g_assert_cmpint (tl_curve_view_get_n_runs (TL_CURVE_VIEW (tl_runs_view_get_curve_view (runs))), >=, 4);
+  g_test_message ("confusion cells changed by %" G_GINT64_FORMAT, tl_runs_view_get_confusion_change (runs));
+  tl_window_show_step (win, "runs");
+  ui_screenshot (GTK_WIDGET (win), "day-5-runs.png");
+
+  /* closed and reopened: the last results and both runs */
+  tl_document_set_modified (doc, FALSE);
+  g_object_add_weak_pointer (G_OBJECT (win), &weak);
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_assert_true (ui_wait_for (window_gone, &weak, 10));
+  win = tl_window_new (app);
+  doc = tl_window_get_document (win);
+  train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+  runs = TL_RUNS_VIEW (tl_window_get_page (win, "runs"));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  tl_window_open_file (win, file);
+  g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 60));
+  g_assert_nonnull (tl_document_get_result (doc));
+  g_assert_cmpstr (tl_document_get_result (doc)->output_folder, ==, newest);
+  g_assert_nonnull (tl_document_get_metrics (doc));
+  g_assert_cmpfloat (tl_document_get_metrics (doc)->accuracy, ==, accuracy);
+  g_assert_cmpstr (tl_train_page_get_status (train), !=, _("Not started"));
+  g_assert_cmpint (tl_curve_view_get_n_runs (TL_CURVE_VIEW (tl_train_page_get_curve_view (train, FALSE))), >=, 2);
+  g_assert_cmpuint (tl_runs_view_get_n_runs (runs), ==, 2);
+  tl_window_show_step (win, "train");
+  ui_screenshot (GTK_WIDGET (win), "day-6-reopened-train.png");
+  tl_window_show_step (win, "runs");
+  ui_screenshot (GTK_WIDGET (win), "day-6-reopened-runs.png");
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* Defect 4: a set-up that cannot train is caught before any training, shown on the page
  * where it is fixed, with Run off and saying why; the last results stay. The command
  * line refuses it too, with exit status 2, before any work. */
@@ -1020,6 +1152,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/split-shown-is-run", test_split_shown_is_run);
   g_test_add_func ("/ui/checks-before-training", test_checks_before_training);
   g_test_add_func ("/ui/text-transfer-end-to-end", test_text_transfer_end_to_end);
+  g_test_add_func ("/ui/run-history-day", test_run_history_day);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
   status = g_test_run ();

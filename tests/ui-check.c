@@ -19,6 +19,11 @@ ui_check_init (int *argc, char ***argv, char **tmp_dir)
   g_setenv ("GTK_A11Y", "none", TRUE);
   *tmp_dir = g_dir_make_tmp ("test-ui-XXXXXX", NULL);
   g_setenv ("XDG_CACHE_HOME", *tmp_dir, TRUE);
+  /* the runs of an experiment never saved go to the user's data folder */
+  {
+    g_autofree char *data_home = g_build_filename (*tmp_dir, "data", NULL);
+    g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  }
 
   /* gettext ignores LANGUAGE under the C locale; a test run in Chinese sets only LANGUAGE */
   if (setlocale (LC_ALL, "") == NULL || (g_strcmp0 (setlocale (LC_MESSAGES, NULL), "C") == 0

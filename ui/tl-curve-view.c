@@ -297,6 +297,18 @@ tl_curve_view_set_history (TlCurveView *self, int run, const TlHistory *history,
   mark_dirty (self);
 }
 
+void
+tl_curve_view_set_color (TlCurveView *self, int run, int color)
+{
+  g_return_if_fail (TL_IS_CURVE_VIEW (self));
+  g_return_if_fail (run >= 0 && run < TL_CURVE_VIEW_MAX_RUNS);
+
+  if (self->colors[run] == color)
+    return;
+  self->colors[run] = color;
+  mark_dirty (self);
+}
+
 static int
 run_slot (TlCurveView *self, const char *key)
 {

@@ -5,6 +5,9 @@
 #include <glib/gi18n.h>
 
 #include "tl-document.h"
+#include "tl-model-file.h"
+#include "tl-run-history.h"
+#include "tl-settings.h"
 
 struct _TlDocument
 {
@@ -793,3 +796,139 @@ tl_run_read_predictions (const TlRunResult *run, int n)
   return rows == n ? g_steal_pointer (&predictions) : NULL;
 }
 
+
+char *
+tl_document_dup_results_root (TlDocument *self)
+{
+  GSettings *settings = tl_settings_get ();
+  g_autofree char *chosen = settings != NULL ? g_settings_get_string (settings, "results-folder") : NULL;
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), NULL);
+
+  if (chosen != NULL && *chosen != '\0')
+    {
+      name = tl_document_get_title (self);
+      g_strdelimit (name, "/\\:", '-');
+      return g_build_filename (chosen, name, NULL);
+    }
+  if (self->path != NULL || self->exp->outputs.folder != NULL)
+    return tl_run_history_root (self->exp, NULL);
+  /* never saved: its folder is only the current one */
+  name = tl_document_get_title (self);
+  g_strdelimit (name, "/\\:", '-');
+  return g_build_filename (g_get_user_data_dir (), "transfer-lab", "results", name, NULL);
+}
+
+static void
+loaded_run_free (TlRunResult *run)
+{
+  if (run == NULL)
+    return;
+  g_free (run->name);
+  tl_model_free (run->model);
+  g_strfreev (run->labels);
+  tl_history_free (run->history);
+  tl_metrics_free (run->metrics);
+  g_free (run->folder);
+  g_free (run->model_path);
+  g_free (run->inputs_hash);
+  g_free (run->reused_from);
+  g_free (run);
+}
+
+/* One run of a run folder from its files, or NULL when they are unreadable. */
+static TlRunResult *
+load_run (const TlRunRecord *record, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *folder = tl_run_record_run_folder (record, name);
+  g_autofree char *model_path = NULL, *metrics_path = NULL, *metrics_text = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlModel) model = NULL;
+  JsonObject *entry = tl_run_record_entry (record, name);
+  TlRunResult *run;
+
+  if (folder == NULL || entry == NULL)
+    return NULL;
+  model_path = g_build_filename (folder, "model.safetensors", NULL);
+  if ((model = tl_model_file_load (model_path, &info, &error)) == NULL)
+    {
+      g_debug ("%s: %s", name, error->message);
+      return NULL;
+    }
+  run = g_new0 (TlRunResult, 1);
+  run->name = g_strdup (name);
+  run->labels = g_strdupv (info->labels);
+  run->trainable_params = (guint64) json_object_get_int_member_with_default (entry, "trainable_params", 0);
+  run->total_params = (guint64) json_object_get_int_member_with_default (entry, "total_params", 0);
+  run->model = g_steal_pointer (&model);
+  run->history = tl_run_record_load_history (record, name, NULL);
+  if (run->history == NULL)
+    run->history = tl_history_new ();
+  run->epochs = (int) json_object_get_int_member_with_default (entry, "epochs", run->history->epochs->len);
+  run->train_seconds = json_object_get_double_member_with_default (entry, "train_seconds", 0.0);
+  run->cached_layers = (int) json_object_get_int_member_with_default (entry, "cached_layers", 0);
+  metrics_path = g_build_filename (folder, "metrics.json", NULL);
+  if (g_file_get_contents (metrics_path, &metrics_text, NULL, NULL))
+    {
+      g_autoptr (JsonNode) node = json_from_string (metrics_text, NULL);
+
+      run->metrics = node != NULL ? tl_metrics_from_json (node, NULL) : NULL;
+    }
+  run->inputs_hash = g_strdup (json_object_get_string_member_with_default (entry, "inputs_hash", NULL));
+  run->reused_from = g_strdup (tl_run_record_reused_from (record, name));
+  run->folder = g_steal_pointer (&folder);
+  run->model_path = g_steal_pointer (&model_path);
+  return run;
+}
+
+gboolean
+tl_document_load_last_result (TlDocument *self)
+{
+  g_autofree char *root = NULL;
+  g_autoptr (TlRunHistory) history = NULL;
+  g_autoptr (GError) error = NULL;
+  TlRunRecord *record = NULL;
+  TlPipelineResult *result;
+  g_auto (GStrv) names = NULL;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  root = tl_document_dup_results_root (self);
+  if ((history = tl_run_history_load (root, &error)) == NULL)
+    {
+      g_debug ("%s: %s", root, error->message);
+      return FALSE;
+    }
+  for (guint i = history->records->len; i > 0 && record == NULL; i--)
+    {
+      TlRunRecord *r = g_ptr_array_index (history->records, i - 1);
+
+      if (r->summary != NULL)
+        record = r;
+    }
+  if (record == NULL)
+    return FALSE;
+  result = g_new0 (TlPipelineResult, 1);
+  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) loaded_run_free);
+  result->output_folder = g_strdup (record->folder);
+  result->summary_path = g_build_filename (record->folder, "summary.json", NULL);
+  result->history_root = g_strdup (root);
+  result->cancelled = record->status == TL_RUN_STOPPED;
+  names = tl_run_record_run_names (record);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      TlRunResult *run = load_run (record, names[i]);
+
+      if (run != NULL)
+        g_ptr_array_add (result->runs, run);
+    }
+  if (result->runs->len == 0)
+    {
+      tl_pipeline_result_free (result);
+      return FALSE;
+    }
+  tl_document_set_result (self, result);
+  return TRUE;
+}

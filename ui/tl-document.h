@@ -112,6 +112,13 @@ TlRunResult *tl_document_get_main_run   (TlDocument *self);
 /* A run's class per test row as its predictions.csv gives them, when it has n rows; else NULL. */
 int        *tl_run_read_predictions     (const TlRunResult *run, int n);
 void        tl_document_set_predictions (TlDocument *self, int *predictions, int n);
+/* Where the experiment's runs are kept (its run history): the preferences'
+ * results folder and the experiment's name, else outputs.folder or results/<name>
+ * next to the experiment file; for an experiment never saved, the user's data folder. */
+char       *tl_document_dup_results_root (TlDocument *self);
+/* Takes the newest run of the history that has results (finished or stopped) as the
+ * document's result, models, metrics and curves read from its folder. FALSE when there is none. */
+gboolean    tl_document_load_last_result (TlDocument *self);
 /* The data the target model trains and is evaluated on: target, else source. */
 const TlDataSlot *tl_document_target_slot (TlDocument *self);
 

@@ -7,6 +7,7 @@
 
 #include "tl-curve-view.h"
 #include "tl-error.h"
+#include "tl-run-history.h"
 #include "tl-settings.h"
 #include "tl-train-page.h"
 #include "tl-training-run.h"
@@ -34,6 +35,7 @@ struct _TlTrainPage
   gboolean         starting;     /* a run clears the last results: start_run decides about the curves */
   double           last_elapsed; /* the elapsed time last shown, in seconds */
   char            *last_progress; /* the progress line of the last batch, shown again after a pause */
+  gpointer         shown_result;  /* the document's result the page shows (compared, never dereferenced) */
 
   GtkLabel        *stage_label;
   GtkWidget       *start_button;
@@ -41,6 +43,8 @@ struct _TlTrainPage
   GtkWidget       *pause_button;
   AdwButtonContent *pause_content;
   GtkWidget       *stop_button;
+  GtkCheckButton  *retrain_check;
+  GtkLabel        *reuse_label;
   GtkProgressBar  *progress_bar;
   GtkLabel        *progress_label;
   GtkToggleButton *log_toggle;
@@ -88,6 +92,13 @@ tl_train_page_get_start_button (TlTrainPage *self)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
   return self->start_button;
+}
+
+GtkWidget *
+tl_train_page_get_retrain_check (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return GTK_WIDGET (self->retrain_check);
 }
 
 GtkWidget *
@@ -172,28 +183,14 @@ stage_title (TlPipelineStage stage)
     }
 }
 
-/* One results folder per experiment, so that a stopped run can be continued:
- * the experiment's own outputs.folder, else one in the user's cache (never
- * beside the experiment file, whose folder may be read-only or shipped). */
+/* The newest run folder of the history in root, or NULL. */
 static char *
-output_folder_for (TlTrainPage *self)
+newest_run_folder (const char *root)
 {
-  const TlExperiment *exp = tl_document_get_experiment (self->document);
-  const char *path = tl_document_get_path (self->document);
-  g_autofree char *title = tl_document_get_title (self->document);
-  g_autofree char *name = NULL;
+  g_autoptr (TlRunHistory) history = tl_run_history_load (root, NULL);
+  TlRunRecord *latest = history != NULL ? tl_run_history_latest (history) : NULL;
 
-  if (exp->outputs.folder != NULL)
-    return tl_experiment_output_folder (exp, NULL);
-  if (path != NULL)
-    {
-      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, path, -1);
-      name = g_strdup_printf ("%s-%.8s", title, sum);
-    }
-  else
-    name = g_strdup (title);
-  g_strdelimit (name, "/\\:", '-');
-  return g_build_filename (g_get_user_cache_dir (), "transfer-lab", "runs", name, NULL);
+  return latest != NULL ? g_strdup (latest->folder) : NULL;
 }
 
 typedef struct {
@@ -213,11 +210,12 @@ static void
 resume_check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ResumeCheck *check = task_data;
+  g_autofree char *newest = newest_run_folder (check->folder);
 
-  g_task_return_boolean (task, tl_pipeline_can_resume (check->planned, check->folder, NULL));
+  g_task_return_boolean (task, newest != NULL && tl_pipeline_can_resume (check->planned, newest, NULL));
 }
 
-/* Whether Resume can continue the stopped run in folder, for planned: both taken.
+/* Whether Resume can continue the newest run of the history in root, for planned: both taken.
  * The checkpoints are read in a thread. */
 static void
 can_resume_async (TlExperiment *planned, char *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -267,7 +265,8 @@ check_resumable (TlTrainPage *self)
   if (self->run != NULL || self->document == NULL || tl_document_get_target_model (self->document) == NULL)
     return;
   self->resume_cancellable = g_cancellable_new ();
-  can_resume_async (tl_document_dup_planned_experiment (self->document), output_folder_for (self),
+  can_resume_async (tl_document_dup_planned_experiment (self->document),
+                    tl_document_dup_results_root (self->document),
                     self->resume_cancellable, resume_checked, g_object_ref (self));
 }
 
@@ -304,6 +303,7 @@ update_buttons (TlTrainPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->batch_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->lr_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
+  gtk_widget_set_visible (GTK_WIDGET (self->retrain_check), !running);
 }
 
 /* What the worker does now, with the strategy named when a transfer stage trains one. */
@@ -418,6 +418,53 @@ show_result_curves (TlTrainPage *self)
       tl_curve_view_set_run (self->loss_view, r->name, r->history);
       tl_curve_view_set_run (self->accuracy_view, r->name, r->history);
     }
+}
+
+/* "2026-12-05 20:40:12" from a run folder's name, or the name as it is. */
+static char *
+run_folder_date (const char *folder)
+{
+  g_autofree char *id = g_path_get_basename (folder);
+  char *date = g_strdup (id);
+
+  if (strlen (date) >= 19 && date[10] == 'T')
+    {
+      date[10] = ' ';
+      date[13] = ':';
+      date[16] = ':';
+    }
+  return date;
+}
+
+/* Which stages of the result were taken from an earlier run rather than trained. */
+static void
+show_reuse (TlTrainPage *self)
+{
+  TlPipelineResult *result = tl_document_get_result (self->document);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; result != NULL && i < result->runs->len; i++)
+    {
+      TlRunResult *r = g_ptr_array_index (result->runs, i);
+      g_autofree char *date = NULL;
+
+      if (r->reused_from == NULL)
+        continue;
+      date = run_folder_date (r->reused_from);
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text, _("%s reused from the run of %s: its data and settings did not change, so it "
+                                      "was not trained again."), tl_run_title (r->name), date);
+    }
+  gtk_label_set_text (self->reuse_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->reuse_label), text->len > 0);
+}
+
+const char *
+tl_train_page_get_reuse_text (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return gtk_widget_get_visible (GTK_WIDGET (self->reuse_label)) ? gtk_label_get_text (self->reuse_label) : NULL;
 }
 
 /* "transfer 81.2%, joint 83.0%, baseline 75.1%": every run evaluated on the target's test data. */
@@ -545,7 +592,10 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
 
   g_signal_handlers_disconnect_by_data (run, self);
   if (taken != NULL)
-    tl_document_set_result (self->document, taken);
+    {
+      self->shown_result = taken;
+      tl_document_set_result (self->document, taken);
+    }
   main_run = tl_document_get_main_run (self->document);
 
   if (error != NULL && !g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
@@ -584,6 +634,7 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
       gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
     }
   show_result_curves (self);
+  show_reuse (self);
   start_predictions (self);
   check_resumable (self);
   update_buttons (self);
@@ -595,6 +646,7 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
 static void
 start_run (TlTrainPage *self, gboolean continue_run)
 {
+  g_autofree char *root = NULL;
   g_autofree char *folder = NULL;
   const TlExperiment *exp;
 
@@ -608,7 +660,10 @@ start_run (TlTrainPage *self, gboolean continue_run)
       return;
     }
   tl_document_store_plan (self->document);
-  folder = output_folder_for (self);
+  root = tl_document_dup_results_root (self->document);
+  /* a new dated run folder in the history; Continue goes on in the newest one */
+  if (continue_run)
+    folder = newest_run_folder (root);
   self->starting = TRUE;
   tl_document_clear_results (self->document);
   self->starting = FALSE;
@@ -624,8 +679,11 @@ start_run (TlTrainPage *self, gboolean continue_run)
     }
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Starting…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->reuse_label), FALSE);
   self->run = tl_training_run_new (exp, folder);
   tl_training_run_set_continue (self->run, continue_run);
+  tl_training_run_set_results_root (self->run, root);
+  tl_training_run_set_retrain (self->run, gtk_check_button_get_active (self->retrain_check));
   g_signal_connect (self->run, "stage", G_CALLBACK (on_stage), self);
   g_signal_connect (self->run, "batch", G_CALLBACK (on_batch), self);
   g_signal_connect (self->run, "points", G_CALLBACK (on_points), self);
@@ -768,6 +826,37 @@ on_param_changed (TlTrainPage *self)
   tl_document_changed (self->document, "params");
 }
 
+/* The results of an earlier run, as reopening the experiment finds them in its history. */
+static void
+show_loaded_result (TlTrainPage *self)
+{
+  TlPipelineResult *result = tl_document_get_result (self->document);
+  g_autofree char *date = NULL;
+  g_autofree char *runs = NULL;
+  g_autofree char *text = NULL;
+  int n_samples = 0;
+
+  if (result == NULL || result == self->shown_result || result->output_folder == NULL)
+    return;
+  self->shown_result = result;
+  tl_curve_view_clear (self->loss_view);
+  tl_curve_view_clear (self->accuracy_view);
+  show_result_curves (self);
+  show_reuse (self);
+  date = run_folder_date (result->output_folder);
+  text = g_strdup_printf (result->cancelled ? _("Last run, %s: stopped") : _("Last run, %s: finished"), date);
+  gtk_label_set_text (self->stage_label, text);
+  runs = runs_summary (self->document, &n_samples);
+  if (runs != NULL)
+    {
+      g_autofree char *summary = g_strdup_printf (_("On %d test samples: %s"), n_samples, runs);
+      gtk_label_set_text (self->progress_label, summary);
+    }
+  gtk_progress_bar_set_fraction (self->progress_bar, result->cancelled ? 0.0 : 1.0);
+  set_status (self, result->cancelled ? _("Stopped") : _("Finished"));
+  start_predictions (self);
+}
+
 static void
 on_document_changed (TlTrainPage *self, const char *what)
 {
@@ -779,6 +868,8 @@ on_document_changed (TlTrainPage *self, const char *what)
       tl_curve_view_clear (self->loss_view);
       tl_curve_view_clear (self->accuracy_view);
     }
+  else if (g_strcmp0 (what, "results") == 0 && self->run == NULL && !self->starting)
+    show_loaded_result (self);
   check_resumable (self);
   update_buttons (self);
 }
@@ -863,6 +954,8 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_button);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, pause_content);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, retrain_check);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, reuse_label);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, log_toggle);

@@ -35,4 +35,9 @@ const char *tl_train_page_get_progress_text   (TlTrainPage *self);
 /* The training time last shown, pauses left out, in seconds. */
 double      tl_train_page_get_elapsed         (TlTrainPage *self);
 
+/* What the last result took from earlier runs instead of training, or NULL. */
+const char *tl_train_page_get_reuse_text (TlTrainPage *self);
+/* The "Retrain everything" option beside Start. */
+GtkWidget  *tl_train_page_get_retrain_check (TlTrainPage *self);
+
 G_END_DECLS

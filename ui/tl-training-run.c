@@ -50,6 +50,8 @@ struct _TlTrainingRun
 
   TlExperiment      *exp;
   char              *output_folder;
+  char              *results_root;
+  gboolean           retrain;
   GCancellable      *cancellable;
   TlPipelineResult  *result;
   gboolean           running;
@@ -270,6 +272,8 @@ tl_training_run_start (TlTrainingRun *self)
   self->running = TRUE;
   tl_pipeline_options_init (&options);
   options.output_folder = self->output_folder;
+  options.results_root = self->results_root;
+  options.retrain = self->retrain;
   options.resume = self->continue_run;
   /* The callbacks keep a pointer to self: the ref is dropped in finished(). */
   tl_pipeline_run_with_options_async (self->exp, &options, callbacks_for (self, &callbacks), self->cancellable,
@@ -283,6 +287,25 @@ tl_training_run_set_continue (TlTrainingRun *self, gboolean continue_run)
   g_return_if_fail (!self->running);
 
   self->continue_run = continue_run;
+}
+
+void
+tl_training_run_set_results_root (TlTrainingRun *self, const char *results_root)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+  g_return_if_fail (!self->running);
+
+  g_free (self->results_root);
+  self->results_root = g_strdup (results_root);
+}
+
+void
+tl_training_run_set_retrain (TlTrainingRun *self, gboolean retrain)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+  g_return_if_fail (!self->running);
+
+  self->retrain = retrain;
 }
 
 void
@@ -382,6 +405,7 @@ tl_training_run_finalize (GObject *object)
 
   g_clear_pointer (&self->exp, tl_experiment_free);
   g_free (self->output_folder);
+  g_free (self->results_root);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->result, tl_pipeline_result_free);
   g_array_unref (self->events);

@@ -33,6 +33,10 @@ void           tl_training_run_start      (TlTrainingRun *self);
 /* Before start: continue the stopped run in the results folder from its
  * checkpoints and finished stages, instead of starting over. */
 void           tl_training_run_set_continue (TlTrainingRun *self, gboolean continue_run);
+/* Before start, without an output folder: the run history a new dated run folder goes into. */
+void           tl_training_run_set_results_root (TlTrainingRun *self, const char *results_root);
+/* Before start: train every stage, even those an earlier run could give. */
+void           tl_training_run_set_retrain (TlTrainingRun *self, gboolean retrain);
 void           tl_training_run_pause      (TlTrainingRun *self);
 void           tl_training_run_resume     (TlTrainingRun *self);
 void           tl_training_run_stop       (TlTrainingRun *self);

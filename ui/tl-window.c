@@ -9,6 +9,7 @@
 #include "tl-evaluate-page.h"
 #include "tl-export-page.h"
 #include "tl-model-page.h"
+#include "tl-runs-view.h"
 #include "tl-settings.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
@@ -22,13 +23,14 @@ typedef enum {
   STEP_TRAIN,
   STEP_EVALUATE,
   STEP_EXPORT,
+  STEP_RUNS,
   N_STEPS
 } TlStep;
 
-static const char *const step_names[N_STEPS] = { "data", "model", "transfer", "train", "evaluate", "export" };
+static const char *const step_names[N_STEPS] = { "data", "model", "transfer", "train", "evaluate", "export", "runs" };
 /* The template's label under each step's title. */
 static const char *const step_status_ids[N_STEPS] = {
-  "data_status", "model_status", "transfer_status", "train_status", "evaluate_status", "export_status",
+  "data_status", "model_status", "transfer_status", "train_status", "evaluate_status", "export_status", "runs_status",
 };
 
 struct _TlWindow
@@ -52,11 +54,13 @@ struct _TlWindow
   TlTrainPage     *train_page;
   TlEvaluatePage  *evaluate_page;
   TlExportPage    *export_page;
+  TlRunsView      *runs_view;
 
   GtkLabel        *step_status[N_STEPS];
   GtkRevealer     *problems_revealer;
   GtkLabel        *problems_label;
   GPtrArray       *problems;        /* TlExperimentProblem *: what keeps the experiment from running */
+  gboolean         show_last_results;  /* after the opened experiment's data is loaded */
 };
 
 G_DEFINE_FINAL_TYPE (TlWindow, tl_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -75,6 +79,9 @@ GtkWidget *
 tl_window_get_page (TlWindow *self, const char *name)
 {
   g_return_val_if_fail (TL_IS_WINDOW (self), NULL);
+  /* the Runs step's page is its view, in a scrolled window */
+  if (g_strcmp0 (name, "runs") == 0)
+    return GTK_WIDGET (self->runs_view);
   return gtk_stack_get_child_by_name (self->stack, name);
 }
 
@@ -256,6 +263,11 @@ update_step_status (TlWindow *self)
   else
     text[STEP_EVALUATE] = g_strdup (_("After training"));
   text[STEP_EXPORT] = g_strdup (metrics != NULL ? _("Ready") : _("After training"));
+  {
+    guint n_runs = tl_runs_view_get_n_runs (self->runs_view);
+    text[STEP_RUNS] = n_runs == 0 ? g_strdup (_("None kept yet"))
+                      : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u run kept", "%u runs kept", n_runs), n_runs);
+  }
 
   for (int i = 0; i < N_STEPS; i++)
     {
@@ -409,6 +421,12 @@ on_document_changed (TlWindow *self, const char *what, TlDocument *doc)
 static void
 on_data_loaded (TlWindow *self)
 {
+  /* an experiment just opened shows its last results, once its data is there */
+  if (self->show_last_results)
+    {
+      self->show_last_results = FALSE;
+      tl_document_load_last_result (self->document);
+    }
   update_problems (self);
   update_step_status (self);
   update_run_action (self);
@@ -555,6 +573,7 @@ tl_window_open_experiment (TlWindow *self, TlExperiment *exp, const char *path)
 
   tl_window_show_error (self, NULL);
   tl_document_set_experiment (self->document, exp, path);
+  self->show_last_results = TRUE;
   tl_data_page_load_experiment_data (self->data_page);
   tl_window_show_step (self, "data");
 }
@@ -826,6 +845,7 @@ tl_window_class_init (TlWindowClass *klass)
   g_type_ensure (TL_TYPE_TRAIN_PAGE);
   g_type_ensure (TL_TYPE_EVALUATE_PAGE);
   g_type_ensure (TL_TYPE_EXPORT_PAGE);
+  g_type_ensure (TL_TYPE_RUNS_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TlWindow, toast_overlay);
@@ -843,6 +863,7 @@ tl_window_class_init (TlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, evaluate_page);
   gtk_widget_class_bind_template_child (widget_class, TlWindow, export_page);
+  gtk_widget_class_bind_template_child (widget_class, TlWindow, runs_view);
   for (int i = 0; i < N_STEPS; i++)
     gtk_widget_class_bind_template_child_full (widget_class, step_status_ids[i], FALSE,
                                                G_STRUCT_OFFSET (TlWindow, step_status) + i * (gssize) sizeof (GtkLabel *));
@@ -908,6 +929,8 @@ tl_window_init (TlWindow *self)
   tl_train_page_set_document (self->train_page, self->document);
   tl_evaluate_page_set_document (self->evaluate_page, self->document);
   tl_export_page_set_document (self->export_page, self->document);
+  g_signal_connect_object (self->runs_view, "reloaded", G_CALLBACK (update_step_status), self, G_CONNECT_SWAPPED);
+  tl_runs_view_set_document (self->runs_view, self->document);
   g_signal_connect_object (self->train_page, "notify::status", G_CALLBACK (on_training_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->stack, "notify::visible-child-name", G_CALLBACK (show_page_problems), self,
