@@ -990,6 +990,74 @@ test_run_history_day (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* Defect 8: an experiment whose data files are not there (the sentiment demo away from
+ * ../shared/data) opens anyway with its settings, marks the missing files without an
+ * error banner, and takes them once located, the second found beside the first. */
+static void
+test_missing_files_located (void)
+{
+  static const char *const neg[] = { "boring", "dull", "broke", "awful", "flimsy" };
+  static const char *const pos[] = { "gripping", "sturdy", "great", "wonderful", "handy" };
+  const char *const *words[2] = { neg, pos };
+  g_autofree char *shipped = g_build_filename (g_getenv ("TL_SOURCE_DIR"), "data", "experiments", "sentiment.json",
+                                               NULL);
+  g_autofree char *dir = g_build_filename (tmp_dir, "away", "experiments", NULL);
+  g_autofree char *copy = g_build_filename (dir, "sentiment.json", NULL);
+  g_autofree char *found = g_build_filename (tmp_dir, "found", NULL);
+  g_autofree char *books = g_build_filename (found, "books.csv", NULL);
+  g_autofree char *kitchen = g_build_filename (found, "kitchen.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (copy);
+  g_autoptr (GFile) located = g_file_new_for_path (books);
+  g_autoptr (GError) error = NULL;
+  TlWindow *win = tl_window_new (app);
+  TlDocument *doc = tl_window_get_document (win);
+  TlDataPage *page = TL_DATA_PAGE (tl_window_get_page (win, "data"));
+  const TlExperiment *exp;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (shipped, &text, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (found, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (copy, text, (gssize) len, NULL));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  ui_spin (200);
+  tl_window_open_file (win, file);
+  g_assert_true (ui_wait_for (ui_data_loaded, page, 60));
+  ui_spin (100);
+  /* opened, no banner, the files marked, the rest kept */
+  g_test_message ("error: %s", tl_window_get_error (win));
+  g_assert_null (tl_window_get_error (win));
+  g_assert_nonnull (tl_data_page_get_missing (page, TL_ROLE_SOURCE));
+  g_assert_true (g_str_has_suffix (tl_data_page_get_missing (page, TL_ROLE_SOURCE), "books.csv"));
+  g_assert_nonnull (tl_data_page_get_missing (page, TL_ROLE_TARGET));
+  exp = tl_document_get_experiment (doc);
+  g_assert_cmpstr (exp->name, ==, "sentiment");
+  g_assert_nonnull (exp->description);
+  g_assert_cmpint (exp->target.per_class, ==, 50);
+  g_assert_false (tl_document_has_data (doc, TL_ROLE_SOURCE));
+  ui_screenshot (GTK_WIDGET (win), "missing-1-marked.png");
+
+  /* located: books.csv chosen, kitchen.csv beside it taken too */
+  write_text_csv (books, words, 120, 5);
+  write_text_csv (kitchen, words, 120, 6);
+  tl_data_page_locate (page, TL_ROLE_SOURCE, located);
+  g_assert_true (ui_wait_for (ui_data_loaded, page, 120));
+  g_assert_null (tl_window_get_error (win));
+  g_assert_null (tl_data_page_get_missing (page, TL_ROLE_SOURCE));
+  g_assert_null (tl_data_page_get_missing (page, TL_ROLE_TARGET));
+  g_assert_true (tl_document_has_data (doc, TL_ROLE_SOURCE));
+  g_assert_true (tl_document_has_data (doc, TL_ROLE_TARGET));
+  g_assert_cmpint (tl_document_get_experiment (doc)->target.per_class, ==, 50);
+  /* the experiment now names where the files are: it is to be saved */
+  g_assert_true (tl_document_get_modified (doc));
+  ui_screenshot (GTK_WIDGET (win), "missing-2-located.png");
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* Defect 4: a set-up that cannot train is caught before any training, shown on the page
  * where it is fixed, with Run off and saying why; the last results stay. The command
  * line refuses it too, with exit status 2, before any work. */
@@ -1153,6 +1221,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/checks-before-training", test_checks_before_training);
   g_test_add_func ("/ui/text-transfer-end-to-end", test_text_transfer_end_to_end);
   g_test_add_func ("/ui/run-history-day", test_run_history_day);
+  g_test_add_func ("/ui/missing-files-located", test_missing_files_located);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
   status = g_test_run ();

@@ -17,6 +17,8 @@ typedef struct {
   AdwActionRow        *classes_row;
   TlBarView           *bars;
   GtkWidget           *bars_row;
+  GtkWidget           *locate_button;
+  char                *missing;     /* the data file the experiment names, not found (absolute) */
 } Slot;
 
 struct _TlDataPage
@@ -27,6 +29,7 @@ struct _TlDataPage
   Slot           slots[TL_N_ROLES];
   int            loading;       /* imports still running */
   gboolean       updating;
+  gboolean       relocated;     /* a missing file was located: the experiment has changed */
   GCancellable  *cancellable;
 
   GtkWidget     *content;
@@ -43,6 +46,8 @@ on_import_clicked (GtkButton *button, TlDataPage *self)
 {
   tl_data_page_import (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "role")));
 }
+
+static void on_locate_clicked (GtkButton *button, TlDataPage *self);
 
 static void
 build_slot (TlDataPage *self, TlDataRole role)
@@ -67,7 +72,14 @@ build_slot (TlDataPage *self, TlDataRole role)
 
   slot->file_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_action_row_add_prefix (slot->file_row, gtk_image_new_from_icon_name ("text-x-generic-symbolic"));
-  adw_action_row_set_subtitle_lines (slot->file_row, 1);
+  adw_action_row_set_subtitle_lines (slot->file_row, 3);
+  slot->locate_button = gtk_button_new_with_mnemonic (_("_Locate…"));
+  gtk_widget_set_valign (slot->locate_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (slot->locate_button, FALSE);
+  gtk_widget_add_css_class (slot->locate_button, "suggested-action");
+  g_object_set_data (G_OBJECT (slot->locate_button), "role", GINT_TO_POINTER (role));
+  g_signal_connect (slot->locate_button, "clicked", G_CALLBACK (on_locate_clicked), self);
+  adw_action_row_add_suffix (slot->file_row, slot->locate_button);
   slot->samples_row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->samples_row), _("Samples"));
   adw_action_row_add_prefix (slot->samples_row, gtk_image_new_from_icon_name ("view-list-symbolic"));
@@ -101,6 +113,21 @@ update_slot (TlDataPage *self, TlDataRole role)
   gtk_widget_set_visible (GTK_WIDGET (slot->samples_row), has);
   gtk_widget_set_visible (GTK_WIDGET (slot->classes_row), has);
   gtk_widget_set_visible (slot->bars_row, has);
+  gtk_widget_set_visible (slot->locate_button, !has && slot->missing != NULL);
+  gtk_widget_remove_css_class (GTK_WIDGET (slot->file_row), "missing-file");
+  if (!has && slot->missing != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (slot->missing);
+      g_autofree char *title = g_strdup_printf (_("Missing: %s"), base);
+      g_autofree char *subtitle = g_strdup_printf (_("Not found at %s. Locate the file to load it; the rest of the "
+                                                     "experiment is kept."), slot->missing);
+
+      gtk_widget_add_css_class (GTK_WIDGET (slot->file_row), "missing-file");
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->file_row), title);
+      adw_action_row_set_subtitle (slot->file_row, subtitle);
+      tl_bar_view_set_counts (slot->bars, 0, NULL, NULL, NULL);
+      return;
+    }
   if (!has)
     {
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (slot->file_row), _("No data imported"));
@@ -293,12 +320,12 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
         tl_document_set_preprocess (self->document, role, g_steal_pointer (&result->data->preprocess));
     }
   /* A run reads the target through the source's preprocessing: so does the window. */
-  if (role == TL_ROLE_SOURCE && exp->target.path != NULL && result != NULL)
+  if (role == TL_ROLE_SOURCE && exp->target.path != NULL && result != NULL && self->slots[TL_ROLE_TARGET].missing == NULL)
     start_load (self, TL_ROLE_TARGET);
   set_loading (self, -1);
   if (self->loading == 0)
     {
-      tl_document_set_modified (self->document, FALSE);
+      tl_document_set_modified (self->document, self->relocated);
       g_signal_emit_by_name (self, "loaded");
     }
 }
@@ -318,30 +345,141 @@ start_load (TlDataPage *self, TlDataRole role)
   tl_data_import_experiment_async (exp, role == TL_ROLE_TARGET, through, self->cancellable, loaded, job);
 }
 
+static void load_data (TlDataPage *self);
+
+static TlDataSourceSpec *
+role_spec (TlExperiment *exp, TlDataRole role)
+{
+  return role == TL_ROLE_SOURCE ? &exp->source : &exp->target;
+}
+
+/* Marks each data file the experiment names that is not there. */
+static void
+find_missing (TlDataPage *self)
+{
+  TlExperiment *exp = tl_document_get_experiment (self->document);
+
+  for (int r = 0; r < TL_N_ROLES; r++)
+    {
+      const TlDataSourceSpec *spec = role_spec (exp, r);
+      g_autofree char *path = spec->path != NULL ? tl_experiment_resolve_path (exp, spec->path) : NULL;
+
+      g_clear_pointer (&self->slots[r].missing, g_free);
+      if (path != NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
+        self->slots[r].missing = g_steal_pointer (&path);
+    }
+}
+
+const char *
+tl_data_page_get_missing (TlDataPage *self, TlDataRole role)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
+  g_return_val_if_fail (role < TL_N_ROLES, NULL);
+  return self->slots[role].missing;
+}
+
+void
+tl_data_page_locate (TlDataPage *self, TlDataRole role, GFile *file)
+{
+  TlExperiment *exp;
+  g_autofree char *path = NULL;
+  g_autofree char *folder = NULL;
+
+  g_return_if_fail (TL_IS_DATA_PAGE (self));
+  g_return_if_fail (role < TL_N_ROLES);
+  g_return_if_fail (G_IS_FILE (file));
+
+  if ((path = g_file_get_path (file)) == NULL)
+    return;
+  exp = tl_document_get_experiment (self->document);
+  g_free (role_spec (exp, role)->path);
+  role_spec (exp, role)->path = g_strdup (path);
+  /* the other missing file is often beside this one, as it was beside it before */
+  folder = g_path_get_dirname (path);
+  for (int r = 0; r < TL_N_ROLES; r++)
+    {
+      g_autofree char *base = NULL, *candidate = NULL;
+
+      if (r == (int) role || self->slots[r].missing == NULL)
+        continue;
+      base = g_path_get_basename (self->slots[r].missing);
+      candidate = g_build_filename (folder, base, NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        {
+          g_free (role_spec (exp, r)->path);
+          role_spec (exp, r)->path = g_steal_pointer (&candidate);
+        }
+    }
+  self->relocated = TRUE;
+  load_data (self);
+}
+
+static void
+locate_response (GtkNativeDialog *dialog, int response, TlDataPage *self)
+{
+  TlDataRole role = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "role"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      if (file != NULL)
+        tl_data_page_locate (self, role, file);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+on_locate_clicked (GtkButton *button, TlDataPage *self)
+{
+  TlDataRole role = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "role"));
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *base = g_path_get_basename (self->slots[role].missing != NULL ? self->slots[role].missing : "");
+  g_autofree char *title = g_strdup_printf (_("Locate %s"), base);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+
+  g_object_set_data (G_OBJECT (dialog), "role", GINT_TO_POINTER (role));
+  g_signal_connect (dialog, "response", G_CALLBACK (locate_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
 void
 tl_data_page_load_experiment_data (TlDataPage *self)
 {
-  TlExperiment *exp;
-
   g_return_if_fail (TL_IS_DATA_PAGE (self));
   g_return_if_fail (self->document != NULL);
 
-  exp = tl_document_get_experiment (self->document);
+  self->relocated = FALSE;
+  load_data (self);
+}
+
+static void
+load_data (TlDataPage *self)
+{
+  TlExperiment *exp = tl_document_get_experiment (self->document);
+
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->loading = 0;
+  find_missing (self);
   /* The target after the source (whose preprocessing it is read through), unless
-   * a pretrained model gives that preprocessing. */
+   * a pretrained model gives that preprocessing. A missing file is marked, not read. */
   if (exp->source.path != NULL && exp->pretrained_model == NULL)
-    start_load (self, TL_ROLE_SOURCE);
+    {
+      if (self->slots[TL_ROLE_SOURCE].missing == NULL)
+        start_load (self, TL_ROLE_SOURCE);
+    }
   else
     {
-      if (exp->source.path != NULL)
+      if (exp->source.path != NULL && self->slots[TL_ROLE_SOURCE].missing == NULL)
         start_load (self, TL_ROLE_SOURCE);
-      if (exp->target.path != NULL)
+      if (exp->target.path != NULL && self->slots[TL_ROLE_TARGET].missing == NULL)
         start_load (self, TL_ROLE_TARGET);
     }
+  update (self);
   if (self->loading == 0)
     g_signal_emit_by_name (self, "loaded");
 }
@@ -377,6 +515,8 @@ tl_data_page_finalize (GObject *object)
 
   g_clear_object (&self->document);
   g_clear_object (&self->cancellable);
+  for (int r = 0; r < TL_N_ROLES; r++)
+    g_free (self->slots[r].missing);
   G_OBJECT_CLASS (tl_data_page_parent_class)->finalize (object);
 }
 

@@ -15,6 +15,11 @@ GtkWidget      *tl_data_page_import       (TlDataPage *self, TlDataRole role);
 /* Imports the data sources the experiment names, in a worker thread. */
 void            tl_data_page_load_experiment_data (TlDataPage *self);
 gboolean        tl_data_page_is_loading   (TlDataPage *self);
+/* The data file of a role that the experiment names but is not there (absolute), or NULL. */
+const char     *tl_data_page_get_missing  (TlDataPage *self, TlDataRole role);
+/* Takes file for a role's missing data (what Locate… does with the file chosen); the other
+ * role's missing file is taken too when it is in the same folder. Then loads the data. */
+void            tl_data_page_locate       (TlDataPage *self, TlDataRole role, GFile *file);
 /* For tests: what the Name and Random Seed rows show. */
 /* For tests: "40 for training · 5 for validation · 20 for testing" */
 const char     *tl_data_page_get_samples_text (TlDataPage *self, TlDataRole role);
