@@ -146,8 +146,11 @@ print_model (const Assessed *a, gboolean with_source)
   const TlTransferability *t = a->scores;
 
   printf (_("%s: %d labelled rows, %d classes\n"), a->path, t->n_samples, t->n_classes);
-  g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", "LEEP",
-                                       with_source ? _("A-distance") : "", "", NULL));
+  if (with_source)
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", "LEEP", _("A-distance"), "",
+                                         NULL));
+  else
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", "LEEP", "", NULL));
   for (int c = 0; c < t->n_cuts; c++)
     {
       const TlCutScore *cut = &t->cuts[c];
@@ -155,9 +158,13 @@ print_model (const Assessed *a, gboolean with_source)
       g_autofree char *shape = tl_tensor_shape_string (cut->out_ndim, cut->out_shape);
       g_autofree char *logme = format_score (cut->logme);
       g_autofree char *leep = format_score (cut->leep);
-      g_autofree char *dist = with_source ? format_score (cut->a_distance) : g_strdup ("");
-      g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, leep, dist,
-                                           c == t->recommended ? _("← recommended cut") : "", NULL));
+      g_autofree char *dist = format_score (cut->a_distance);
+      const char *mark = c == t->recommended ? _("← recommended cut") : "";
+
+      if (with_source)
+        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, leep, dist, mark, NULL));
+      else
+        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, leep, mark, NULL));
     }
   tl_print_table (stdout, rows);
 }

@@ -42,12 +42,6 @@ adds_nothing (TlLayerKind kind)
          || kind == TL_LAYER_SOFTMAX;
 }
 
-static gboolean
-is_activation (TlLayerKind kind)
-{
-  return kind == TL_LAYER_RELU || kind == TL_LAYER_TANH || kind == TL_LAYER_SIGMOID;
-}
-
 int *
 tl_transferability_cuts (const TlModel *model, int *n_cuts)
 {
@@ -56,26 +50,20 @@ tl_transferability_cuts (const TlModel *model, int *n_cuts)
   int k = 0;
 
   g_return_val_if_fail (n_cuts != NULL, NULL);
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n - 1; i++)
     {
-      TlLayerKind kind = tl_model_layer (model, i)->spec.kind;
-      gboolean last = i == n - 1;
+      int next = i + 1;
 
-      if (last)
-        {
-          /* a final softmax shows the same ranking as the logits below it */
-          if (kind == TL_LAYER_SOFTMAX && k > 0 && cuts[k - 1] == i - 1)
-            k--;
-          cuts[k++] = i;
-          continue;
-        }
-      if (adds_nothing (kind))
+      if (adds_nothing (tl_model_layer (model, i)->spec.kind))
         continue;
-      if ((kind == TL_LAYER_CONV2D || kind == TL_LAYER_DENSE || kind == TL_LAYER_EMBEDDING_BAG)
-          && is_activation (tl_model_layer (model, i + 1)->spec.kind))
-        continue;
-      cuts[k++] = i;
+      while (next < n - 1 && adds_nothing (tl_model_layer (model, next)->spec.kind))
+        next++;
+      /* below a layer without weights (an activation, a pool) a cut freezes the same weights as above it */
+      if (tl_model_layer (model, next)->n_params > 0)
+        cuts[k++] = i;
     }
+  if (n > 0)
+    cuts[k++] = n - 1;
   *n_cuts = k;
   return cuts;
 }

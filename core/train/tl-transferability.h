@@ -32,10 +32,10 @@ typedef struct {
 
 void      tl_transferability_free (TlTransferability *t);
 
-/* Layers whose output is a candidate cut: every layer but those whose output
- * adds nothing to the one below (dropout, flatten, gradient reversal, softmax)
- * and a convolution or dense layer followed by its activation (the activation
- * is the cut). The last layer is always one. Returns n_cuts indices. */
+/* Layers whose output is a candidate cut: the last layer, and each layer whose
+ * output the next layer with weights reads (past dropout, flatten and gradient
+ * reversal, which add nothing): cutting below an activation or a pool would
+ * freeze the same weights. Returns n_cuts indices, increasing. */
 int      *tl_transferability_cuts (const TlModel *model, int *n_cuts);
 
 /* The outputs of layers cuts[0..n_cuts) (increasing) for every row of ds, in
