@@ -649,6 +649,29 @@ test_augment (void)
       g_assert_cmpfloat (diff, >, 1.0);
     }
   g_assert_true (memcmp (a1->x, a1->x + a1->sample_size, sizeof (float) * a1->sample_size) != 0);
+
+  /* through the import: copies join the training split only, and the settings keep them */
+  {
+    g_autoptr (TlImport) more = NULL;
+    g_autoptr (JsonNode) node = NULL;
+    g_autoptr (TlImportSettings) back = NULL;
+
+    s->audio_augment.copies = 2;
+    s->format = TL_SOURCE_AUDIO;
+    more = tl_import_run (dir, s, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (more->report->audio->n_augmented, ==, 2 * import->split->n_train);
+    g_assert_cmpint (more->dataset->n, ==, import->dataset->n + 2 * import->split->n_train);
+    g_assert_cmpint (more->split->n_train, ==, 3 * import->split->n_train);
+    g_assert_cmpint (more->split->n_test, ==, import->split->n_test);
+    for (int i = 0; i < more->split->n_test; i++)
+      g_assert_cmpint (more->split->test[i], <, import->dataset->n);
+    node = tl_import_settings_to_json (s);
+    back = tl_import_settings_from_json (node, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (back->audio_augment.copies, ==, 2);
+    g_assert_cmpfloat (back->audio_augment.snr_db, ==, 20.0);
+  }
 }
 
 /* speakers a and b, each with classes x and y (b also z): classes pooled by name */
@@ -693,7 +716,8 @@ test_experiment (void)
     "{\"format_version\": 1, \"name\": \"a\", \"seed\": 3,"
     " \"source\": {\"format\": \"audio\", \"path\": \"voices\","
     "   \"audio\": {\"n_mels\": 24, \"hop\": 100, \"samples\": 4000, \"norm\": \"utterance\"}},"
-    " \"target\": {\"format\": \"audio\", \"path\": \"speaker\", \"per_class\": 5},"
+    " \"target\": {\"format\": \"audio\", \"path\": \"speaker\", \"per_class\": 5,"
+    "   \"audio_augment\": {\"copies\": 3, \"snr_db\": 15}},"
     " \"architecture\": {\"preset\": \"audio-cnn\"}}";
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (TlExperiment) exp = NULL;
@@ -716,6 +740,9 @@ test_experiment (void)
   g_assert_no_error (error);
   g_assert_cmpint (back->source.audio.n_mels, ==, 24);
   g_assert_cmpint (back->source.audio.hop, ==, 100);
+  g_assert_cmpint (back->target.audio_augment.copies, ==, 3);
+  g_assert_cmpfloat (back->target.audio_augment.snr_db, ==, 15.0);
+  g_assert_cmpint (back->source.audio_augment.copies, ==, 0);
   s = tl_pipeline_import_settings (back, &back->source, 1);
   g_assert_cmpint (s->format, ==, TL_SOURCE_AUDIO);
   g_assert_cmpint (s->audio.n_mels, ==, 24);

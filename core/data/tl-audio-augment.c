@@ -41,6 +41,79 @@ tl_audio_augment_check (const TlAudioAugment *a, GError **error)
   return TRUE;
 }
 
+JsonNode *
+tl_audio_augment_to_json (const TlAudioAugment *a)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  g_return_val_if_fail (a != NULL, NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "copies");
+  json_builder_add_int_value (b, a->copies);
+  json_builder_set_member_name (b, "shift");
+  json_builder_add_double_value (b, a->max_shift);
+  json_builder_set_member_name (b, "snr_db");
+  json_builder_add_double_value (b, a->snr_db);
+  json_builder_set_member_name (b, "freq_masks");
+  json_builder_add_int_value (b, a->freq_masks);
+  json_builder_set_member_name (b, "freq_width");
+  json_builder_add_int_value (b, a->freq_width);
+  json_builder_set_member_name (b, "time_masks");
+  json_builder_add_int_value (b, a->time_masks);
+  json_builder_set_member_name (b, "time_width");
+  json_builder_add_int_value (b, a->time_width);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gboolean
+member_number (JsonObject *o, const char *name, double *value)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  GType t;
+
+  if (node == NULL)
+    return TRUE;
+  t = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+    return FALSE;
+  *value = json_node_get_double (node);
+  return TRUE;
+}
+
+gboolean
+tl_audio_augment_from_json (TlAudioAugment *a, JsonNode *node, GError **error)
+{
+  double copies = a->copies, fm = a->freq_masks, fw = a->freq_width, tm = a->time_masks, tw = a->time_width;
+  JsonObject *o;
+
+  g_return_val_if_fail (a != NULL && node != NULL, FALSE);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("audio augmentation: not an object"));
+      return FALSE;
+    }
+  o = json_node_get_object (node);
+  if (!member_number (o, "copies", &copies) || !member_number (o, "shift", &a->max_shift)
+      || !member_number (o, "snr_db", &a->snr_db) || !member_number (o, "freq_masks", &fm)
+      || !member_number (o, "freq_width", &fw) || !member_number (o, "time_masks", &tm)
+      || !member_number (o, "time_width", &tw) || copies != floor (copies) || fm != floor (fm)
+      || fw != floor (fw) || tm != floor (tm) || tw != floor (tw) || fw > 4096 || tw > 65536 || copies > 100
+      || fm > 16 || tm > 64)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("audio augmentation: a member is not a usable number"));
+      return FALSE;
+    }
+  a->copies = (int) copies;
+  a->freq_masks = (int) fm;
+  a->freq_width = (int) fw;
+  a->time_masks = (int) tm;
+  a->time_width = (int) tw;
+  return tl_audio_augment_check (a, error);
+}
+
 void
 tl_audio_augment_wave (const TlAudioAugment *a, int rate, float *x, gsize n, TlRng *rng)
 {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "tl-audio-features.h"
 #include "tl-dataset.h"
@@ -27,6 +28,11 @@ typedef struct {
  * masks of up to 4 bands and two of up to 10 frames. */
 void       tl_audio_augment_init  (TlAudioAugment *a);
 gboolean   tl_audio_augment_check (const TlAudioAugment *a, GError **error);
+
+/* As a JSON object {"copies", "shift", "snr_db", "freq_masks", "freq_width", "time_masks",
+ * "time_width"}; reading keeps the defaults of missing members and checks the result. */
+JsonNode  *tl_audio_augment_to_json   (const TlAudioAugment *a);
+gboolean   tl_audio_augment_from_json (TlAudioAugment *a, JsonNode *node, GError **error);
 
 /* The waveform x[0..n) at `rate`, shifted (zeros fill) and with noise, in place. */
 void       tl_audio_augment_wave  (const TlAudioAugment *a, int rate, float *x, gsize n, TlRng *rng);

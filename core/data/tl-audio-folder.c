@@ -76,6 +76,8 @@ tl_audio_report_to_json (const TlAudioReport *r)
   json_builder_add_int_value (b, r->n_cropped);
   json_builder_set_member_name (b, "padded");
   json_builder_add_int_value (b, r->n_padded);
+  json_builder_set_member_name (b, "augmented");
+  json_builder_add_int_value (b, r->n_augmented);
   add_paths (b, "silent", r->silent);
   add_paths (b, "clipped", r->clipped);
   add_paths (b, "long", r->long_files);
@@ -123,6 +125,8 @@ tl_audio_report_append_text (const TlAudioReport *r, GString *out)
     }
   g_string_append_printf (out, _("Resampled: %d, cropped: %d, padded: %d\n"), r->n_resampled, r->n_cropped,
                           r->n_padded);
+  if (r->n_augmented > 0)
+    g_string_append_printf (out, _("Augmented copies of training recordings: %d\n"), r->n_augmented);
   append_paths (out, _("Warning: %u silent recordings"), r->silent);
   append_paths (out, _("Warning: %u clipped recordings"), r->clipped);
   append_paths (out, _("Warning: %u recordings far longer than the rest"), r->long_files);

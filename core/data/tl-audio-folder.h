@@ -25,6 +25,7 @@ typedef struct {
   int        n_resampled;    /* files stored at another rate */
   int        n_cropped;      /* longer than the clip length */
   int        n_padded;       /* shorter */
+  int        n_augmented;    /* augmented copies of training recordings added */
   GPtrArray *silent;         /* paths (char *) */
   GPtrArray *clipped;
   GPtrArray *long_files;     /* over TL_AUDIO_LONG_FACTOR times the median */

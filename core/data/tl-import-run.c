@@ -656,6 +656,34 @@ fit_audio (TlPreprocess *pre, TlDataset *ds, const TlSplit *split, const TlImpor
   tl_audio_dataset_normalize (ds, pre->audio_mean, pre->audio_std);
 }
 
+/* Augmented copies of the training rows, appended to the dataset and to the
+ * training split (never to validation or test). */
+static gboolean
+augment_audio (TlImport *import, const TlImportSettings *s, GError **error)
+{
+  g_autoptr (TlDataset) copies = NULL;
+  TlDataset *joined;
+  TlSplit *split = import->split;
+  int *train;
+  int n = import->dataset->n;
+
+  copies = tl_audio_augment_rows (import->dataset, split->train, split->n_train, &s->audio, &s->audio_augment,
+                                  import->preprocess->audio_mean, import->preprocess->audio_std, s->seed, error);
+  if (copies == NULL)
+    return FALSE;
+  joined = tl_dataset_concat (import->dataset, copies);
+  train = g_new (int, MAX (split->n_train + copies->n, 1));
+  memcpy (train, split->train, sizeof (int) * split->n_train);
+  for (int i = 0; i < copies->n; i++)
+    train[split->n_train + i] = n + i;
+  g_free (split->train);
+  split->train = train;
+  split->n_train += copies->n;
+  tl_dataset_free (import->dataset);
+  import->dataset = joined;
+  return TRUE;
+}
+
 static TlImport *
 run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s, TlImportProgress *progress,
              GError **error)
@@ -708,12 +736,19 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
       import->preprocess->width = all->sample_shape[2];
       if (format == TL_SOURCE_AUDIO)
         fit_audio (import->preprocess, import->dataset, import->split, s);
+      if (format == TL_SOURCE_AUDIO && s->audio_augment.copies > 0)
+        ok = augment_audio (import, s, error);
+    }
+  if (ok)
+    {
       g_strfreev (import->preprocess->class_names);
       import->preprocess->class_names = g_strdupv (sel.class_names);
       import->report = tl_import_report_new (path, format == TL_SOURCE_IDX ? "idx"
                                                    : format == TL_SOURCE_AUDIO ? "audio" : "images");
       import->report->rows_read = all->n;
       import->report->audio = g_steal_pointer (&audio_report);
+      if (import->report->audio != NULL && format == TL_SOURCE_AUDIO)
+        import->report->audio->n_augmented = import->dataset->n - sel.n_kept;
       fill_report_classes (import->report, import->dataset, import->split);
     }
   selection_clear (&sel);

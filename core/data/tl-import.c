@@ -27,6 +27,7 @@ tl_import_settings_new (void)
   s->truncating = TL_PAD_PRE;
   tl_ngram_settings_init (&s->ngrams);
   tl_audio_settings_init (&s->audio);
+  tl_audio_augment_init (&s->audio_augment);
   s->seed = 42;
   s->val_fraction = 0.1;
   s->test_fraction = 0.1;
@@ -126,6 +127,11 @@ tl_import_settings_to_json (const TlImportSettings *s)
       json_builder_begin_object (b);
       tl_audio_settings_to_json_members (&s->audio, b);
       json_builder_end_object (b);
+      if (s->audio_augment.copies > 0)
+        {
+          json_builder_set_member_name (b, "audio_augment");
+          json_builder_add_value (b, tl_audio_augment_to_json (&s->audio_augment));
+        }
     }
   member_string (b, "labels_path", s->labels_path);
   member_strv (b, "classes", s->classes);
@@ -241,6 +247,9 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
           return NULL;
         }
     }
+  if (json_object_has_member (o, "audio_augment")
+      && !tl_audio_augment_from_json (&s->audio_augment, json_object_get_member (o, "audio_augment"), error))
+    return NULL;
   s->classes = strv_member (o, "classes");
   s->per_class = json_object_get_int_member_with_default (o, "per_class", 0);
   s->seed = json_object_get_int_member_with_default (o, "seed", (gint64) s->seed);

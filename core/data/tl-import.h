@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "tl-audio-augment.h"
 #include "tl-audio-folder.h"
 #include "tl-csv.h"
 #include "tl-dataset.h"
@@ -64,6 +65,7 @@ typedef struct {
   int             channels;         /* 1 grey, 3 RGB */
   /* audio: clip length, rate and spectrogram; label_column and path_column for a CSV of recordings */
   TlAudioSettings audio;
+  TlAudioAugment  audio_augment;    /* copies of the training recordings, seeded by `seed` */
   char           *path_column;      /* NULL: "path", "file" or "filename" */
   /* IDX */
   char           *labels_path;      /* NULL: found beside the images */

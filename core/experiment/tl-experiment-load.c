@@ -286,7 +286,7 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
   static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
                                       "label_column", "text_column", "feature_columns", "classes",
                                       "per_class", "test_per_class", "val_fraction", "test_fraction",
-                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "audio", "ngrams", NULL };
+                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "audio", "audio_augment", "ngrams", NULL };
   int format = s->format;
 
   if (!check_keys (r, obj, prefix, keys, error)
@@ -313,6 +313,13 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
   s->format = format;
   if (!read_audio (r, obj, prefix, &s->audio, error))
     return FALSE;
+  if (json_object_has_member (obj, "audio_augment"))
+    {
+      g_autoptr (GError) local = NULL;
+
+      if (!tl_audio_augment_from_json (&s->audio_augment, json_object_get_member (obj, "audio_augment"), &local))
+        return fail (r, error, prefix, "audio_augment", "%s", local->message);
+    }
   if (!read_ngrams (r, obj, prefix, &s->ngrams, error))
     return FALSE;
   if (s->path == NULL)

@@ -116,6 +116,11 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
       json_builder_begin_object (b);
       tl_audio_settings_to_json_members (&s->audio, b);
       json_builder_end_object (b);
+      if (s->audio_augment.copies > 0)
+        {
+          json_builder_set_member_name (b, "audio_augment");
+          json_builder_add_value (b, tl_audio_augment_to_json (&s->audio_augment));
+        }
     }
   add_int (b, "image_size", s->image_size);
   add_bool (b, "grey", s->grey);

@@ -53,6 +53,7 @@ source_init (TlDataSourceSpec *s)
   s->max_len = 200;
   s->vocab_size = 10000;
   tl_audio_settings_init (&s->audio);
+  tl_audio_augment_init (&s->audio_augment);
   tl_ngram_settings_init (&s->ngrams);
   s->use_labels = TRUE;
 }

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "tl-audio-augment.h"
 #include "tl-audio-features.h"
 #include "tl-layer-registry.h"
 #include "tl-optimizer.h"
@@ -45,6 +46,7 @@ typedef struct {
   char     *unlabeled_path;    /* target: more rows of the same format whose labels are not used */
   gboolean  use_labels;        /* target: FALSE leaves every training row unlabelled (unsupervised adaptation) */
   TlAudioSettings audio;       /* audio: rate, clip length and spectrogram ("audio" in the file) */
+  TlAudioAugment audio_augment; /* audio: augmented copies of the training recordings ("audio_augment") */
 } TlDataSourceSpec;
 
 typedef struct {

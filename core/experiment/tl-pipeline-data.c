@@ -71,6 +71,7 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
   s->image_width = s->image_height = spec->image_size;
   s->channels = spec->grey ? 1 : 3;
   s->audio = spec->audio;
+  s->audio_augment = spec->audio_augment;
   s->labels_path = tl_experiment_resolve_path (exp, spec->labels_path);
   s->classes = g_strdupv (spec->classes);
   s->per_class = 0;
