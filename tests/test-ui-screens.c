@@ -315,11 +315,34 @@ test_narrow_window (void)
   g_assert_cmpint (widest, <=, 800);
 }
 
+/* Defect 10: at 800x600 the layer table keeps every column, scrolls sideways and says so
+ * with a button over its right edge, which brings the Freeze column into view. */
+static void
+test_layer_table_scrolls (void)
+{
+  TlLayerTable *table = TL_LAYER_TABLE (tl_transfer_page_get_layer_table (
+    TL_TRANSFER_PAGE (tl_window_get_page (window, "transfer"))));
+  g_autofree char *name = g_strdup_printf ("layers-%s-800x600-scrolled.png", lang ());
+
+  tl_window_dismiss_toast (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 600);
+  tl_window_show_step (window, "transfer");
+  ui_spin (400);
+  g_assert_true (tl_layer_table_has_more_columns (table));
+  gtk_widget_activate_action (GTK_WIDGET (table), "layers.show-more", NULL);
+  ui_spin (200);
+  g_assert_false (tl_layer_table_has_more_columns (table));
+  ui_screenshot (GTK_WIDGET (window), name);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  ui_spin (400);
+  g_assert_false (tl_layer_table_has_more_columns (table));
+}
+
 /* Every page at three sizes, for a look by eye; the window takes each size. */
 static void
 test_screenshots (void)
 {
-  static const char *const pages[] = { "data", "model", "transfer", "train", "evaluate", "export" };
+  static const char *const pages[] = { "data", "model", "transfer", "train", "evaluate", "export", "runs" };
   static const int sizes[][2] = { { 1400, 900 }, { 1024, 700 }, { 800, 600 } };
 
   tl_window_dismiss_toast (window);
@@ -361,6 +384,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/strategies-compared", test_strategies_compared);
   g_test_add_func ("/ui/narrow-window", test_narrow_window);
   g_test_add_func ("/ui/pause-stop-continue", test_pause_stop_continue);
+  g_test_add_func ("/ui/layer-table-scrolls", test_layer_table_scrolls);
   g_test_add_func ("/ui/screenshots", test_screenshots);
   status = g_test_run ();
 

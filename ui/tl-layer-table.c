@@ -18,6 +18,7 @@ struct _TlLayerTable
   int                new_from;
 
   GtkWidget         *scroller;
+  GtkWidget         *more_button;
   GtkColumnView     *column_view;
   GtkColumnViewColumn *name_column;
   GtkColumnViewColumn *type_column;
@@ -190,7 +191,7 @@ setup_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer dat
 
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (button, _("Freeze this layer and everything below it"));
+  gtk_widget_set_tooltip_text (button, _("Freeze this row and every row above it: the layers closer to the input"));
   gtk_list_item_set_child (item, button);
   gtk_list_item_set_activatable (item, FALSE);
 }
@@ -200,7 +201,7 @@ bind_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data
 {
   TlLayerRow *row = gtk_list_item_get_item (item);
   GtkWidget *button = gtk_list_item_get_child (item);
-  g_autofree char *label = g_strdup_printf (_("Freeze layer %s and everything below"),
+  g_autofree char *label = g_strdup_printf (_("Freeze layer %s and the rows above it"),
                                             tl_layer_row_get_layer (row)->name);
 
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", tl_layer_row_get_index (row));
@@ -354,6 +355,32 @@ tl_layer_table_get_switch (TlLayerTable *self, guint row)
   return find_switch (GTK_WIDGET (self->column_view), &remaining);
 }
 
+/* The button over the right edge says that columns are hidden there, and shows them. */
+static void
+update_more_button (TlLayerTable *self)
+{
+  GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+
+  gtk_widget_set_visible (self->more_button, gtk_adjustment_get_value (h) + gtk_adjustment_get_page_size (h)
+                                               < gtk_adjustment_get_upper (h) - 1.0);
+}
+
+static void
+show_more_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TlLayerTable *self = TL_LAYER_TABLE (widget);
+  GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+
+  gtk_adjustment_set_value (h, gtk_adjustment_get_upper (h) - gtk_adjustment_get_page_size (h));
+}
+
+gboolean
+tl_layer_table_has_more_columns (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), FALSE);
+  return gtk_widget_get_visible (self->more_button);
+}
+
 static void
 tl_layer_table_dispose (GObject *object)
 {
@@ -383,6 +410,7 @@ tl_layer_table_class_init (TlLayerTableClass *klass)
   gtk_widget_class_set_css_name (widget_class, "layertable");
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-layer-table.ui");
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, scroller);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, more_button);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, column_view);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, name_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, type_column);
@@ -392,6 +420,7 @@ tl_layer_table_class_init (TlLayerTableClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, lr_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, action_column);
   gtk_widget_class_install_action (widget_class, "layers.freeze-below", "i", freeze_below_action);
+  gtk_widget_class_install_action (widget_class, "layers.show-more", NULL, show_more_action);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
@@ -417,6 +446,12 @@ tl_layer_table_init (TlLayerTable *self)
                G_CALLBACK (unbind_editable), self);
   set_factory (self->action_column, G_CALLBACK (setup_action), NULL, G_CALLBACK (bind_action), NULL, self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Layers"), -1);
+  {
+    GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (self->scroller));
+
+    g_signal_connect_object (h, "changed", G_CALLBACK (update_more_button), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object (h, "value-changed", G_CALLBACK (update_more_button), self, G_CONNECT_SWAPPED);
+  }
 }
 
 GtkWidget *

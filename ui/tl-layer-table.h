@@ -11,7 +11,7 @@ G_DECLARE_FINAL_TYPE (TlLayerTable, tl_layer_table, TL, LAYER_TABLE, GtkWidget)
 
 /* A table of a model's layers: name, type, output shape, parameters, and when
  * editable a trainable switch, a learning-rate multiplier and a row action
- * "freeze this and everything below". Edits go to the model and emit
+ * "freeze this row and the rows above it" (the layers closer to the input). Edits go to the model and emit
  * "changed". The model is borrowed: set NULL before freeing it. */
 GtkWidget *tl_layer_table_new            (void);
 void       tl_layer_table_set_model      (TlLayerTable *self, TlModel *model);
@@ -24,5 +24,8 @@ void       tl_layer_table_refresh        (TlLayerTable *self);
 guint      tl_layer_table_get_n_rows     (TlLayerTable *self);
 /* The trainable switch of a row, for tests and keyboard access. */
 GtkWidget *tl_layer_table_get_switch     (TlLayerTable *self, guint row);
+
+/* Whether columns are out of view to the right (a button over the edge says so). */
+gboolean   tl_layer_table_has_more_columns (TlLayerTable *self);
 
 G_END_DECLS
