@@ -1,0 +1,202 @@
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <sndfile.h>
+#include <string.h>
+
+#include "test-util.h"
+
+/* The command line on recordings (TL_BINARY): data, train, predict on a WAV
+ * file, evaluate, and a transfer run between two "speakers" of generated
+ * tones with a reduced budget; a broken recording is named. */
+
+static const char *binary;
+static char *tmp;
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static void
+run_argv (Result *r, const char *const *argv)
+{
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_ptr_array_add (full, (gpointer) binary);
+  for (int i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (gpointer) argv[i]);
+  g_ptr_array_add (full, NULL);
+  proc = g_subprocess_newv ((const char *const *) full->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc)
+                                                : 128 + g_subprocess_get_term_sig (proc);
+}
+
+#define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
+
+static void
+expect_status (const Result *r, int status)
+{
+  if (r->status != status)
+    g_error ("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", r->status, status, r->out, r->err);
+}
+
+/* A "word": two tones gliding, different for each class, voiced by each speaker a little higher. */
+static void
+write_word (const char *path, int cls, int speaker, int take)
+{
+  SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+  int n = 3000 + 200 * (take % 4);
+  g_autofree float *x = g_new (float, n);
+  double f0 = (300 + 250 * cls) * (1.0 + 0.08 * speaker + 0.01 * take);
+  SNDFILE *f;
+
+  for (int i = 0; i < n; i++)
+    {
+      double t = (double) i / 8000, env = sin (G_PI * i / n);
+
+      x[i] = (float) (0.4 * env * (sin (2 * G_PI * f0 * t * (1 + 0.3 * t)) + 0.5 * sin (2 * G_PI * 2.1 * f0 * t)));
+    }
+  f = sf_open (path, SFM_WRITE, &info);
+  g_assert_nonnull (f);
+  sf_writef_float (f, x, n);
+  sf_close (f);
+}
+
+/* ROOT/sSPEAKER/CLASS/K.wav for the speakers first .. first + n_speakers - 1 */
+static char *
+make_speakers (const char *name, int first, int n_speakers, int takes)
+{
+  char *root = g_build_filename (tmp, name, NULL);
+
+  for (int s = first; s < first + n_speakers; s++)
+    for (int c = 0; c < 3; c++)
+      {
+        g_autofree char *speaker = g_strdup_printf ("s%d", s);
+        g_autofree char *cls = g_strdup_printf ("%c", 'a' + c);
+        g_autofree char *dir = g_build_filename (root, speaker, cls, NULL);
+
+        g_mkdir_with_parents (dir, 0700);
+        for (int k = 0; k < takes; k++)
+          {
+            g_autofree char *file = g_strdup_printf ("%d.wav", k);
+            g_autofree char *path = g_build_filename (dir, file, NULL);
+
+            write_word (path, c, s, k);
+          }
+      }
+  return root;
+}
+
+static void
+test_data_train_predict (void)
+{
+  g_autofree char *root = make_speakers ("voices", 0, 2, 12);
+  g_autofree char *model = g_build_filename (tmp, "voices.safetensors", NULL);
+  g_autofree char *one = g_build_filename (root, "s1", "b", "3.wav", NULL);
+  g_autofree char *pred = g_build_filename (tmp, "pred.csv", NULL);
+  g_autofree char *eval = g_build_filename (tmp, "eval", NULL);
+  g_autofree char *csv = NULL;
+  g_auto (Result) r = { 0 };
+  g_auto (Result) t = { 0 };
+  g_auto (Result) p = { 0 };
+  g_auto (Result) e = { 0 };
+
+  RUN (&r, "data", root);
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "(audio)"));
+  g_assert_nonnull (strstr (r.out, "Recordings: 72"));
+  g_assert_nonnull (strstr (r.out, "[1, 40, 101]"));
+
+  RUN (&t, "train", root, "--epochs", "2", "--out", model);
+  expect_status (&t, 0);
+  g_assert_nonnull (strstr (t.out, "audio-cnn"));
+
+  RUN (&p, "predict", model, one, "--out", pred);
+  expect_status (&p, 0);
+  g_assert_true (g_file_get_contents (pred, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "row,true_label,predicted_label,prob_a,prob_b,prob_c\n0,,"));
+
+  RUN (&e, "evaluate", model, root, "--out", eval);
+  expect_status (&e, 0);
+}
+
+static void
+test_run_transfer (void)
+{
+  g_autofree char *source = make_speakers ("source", 0, 2, 10);
+  g_autofree char *target_root = make_speakers ("target", 5, 1, 10);
+  g_autofree char *target = g_build_filename (target_root, "s5", NULL);
+  g_autofree char *exp = g_build_filename (tmp, "tones.json", NULL);
+  g_autofree char *out = g_build_filename (tmp, "run", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "{\"format_version\": 1, \"name\": \"tones\", \"seed\": 4,"
+    " \"source\": {\"format\": \"audio\", \"path\": \"%s\", \"val_fraction\": 0.1, \"test_fraction\": 0.1,"
+    "   \"audio\": {\"samples\": 4000, \"n_mels\": 32}, \"audio_augment\": {\"copies\": 1}},"
+    " \"target\": {\"format\": \"audio\", \"path\": \"%s\", \"per_class\": 3, \"val_fraction\": 0.0,"
+    "   \"test_fraction\": 0.5},"
+    " \"architecture\": {\"preset\": \"audio-cnn\"},"
+    " \"pretrain\": {\"epochs\": 2, \"batch_size\": 16},"
+    " \"transfer\": {\"freeze\": {\"below\": 9}, \"rebuild_head\": true, \"epochs\": 3, \"batch_size\": 8},"
+    " \"baseline\": true}", source, target);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (Result) r = { 0 };
+  g_auto (Result) bad = { 0 };
+  JsonArray *runs;
+
+  tl_test_write_text (exp, text);
+  RUN (&r, "run", exp, "--out", out);
+  expect_status (&r, 0);
+  g_assert_true (json_parser_load_from_file (parser, summary, &error));
+  g_assert_no_error (error);
+  runs = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "runs");
+  g_assert_cmpint (json_array_get_length (runs), >=, 3);
+
+  /* a broken recording in the target is named */
+  {
+    g_autofree char *broken = g_build_filename (target, "a", "broken.wav", NULL);
+
+    tl_test_write_text (broken, "RIFF....WAVEfmt not really");
+    RUN (&bad, "run", exp, "--out", out, "--force");
+    g_assert_cmpint (bad.status, ==, 1);
+    g_assert_nonnull (strstr (bad.err, "broken.wav"));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  binary = g_getenv ("TL_BINARY");
+  if (binary == NULL)
+    binary = "transfer-lab";
+  tmp = g_dir_make_tmp ("tl-cli-audio-XXXXXX", NULL);
+  g_test_add_func ("/cli-audio/data-train-predict", test_data_train_predict);
+  g_test_add_func ("/cli-audio/run-transfer", test_run_transfer);
+  rc = g_test_run ();
+  tl_test_remove_tree (tmp);
+  return rc;
+}
