@@ -14,4 +14,9 @@ void tl_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                float alpha, const float *A, int lda, const float *B, int ldb,
                float beta, float *C, int ldc);
 
+/* The kernels to ask OpenBLAS for (its OPENBLAS_CORETYPE, read when it loads)
+ * when it misjudged this CPU and chose its slowest ones; NULL when its choice
+ * stands. */
+const char *tl_gemm_preferred_kernels (void);
+
 G_END_DECLS
