@@ -1058,6 +1058,46 @@ test_missing_files_located (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* Defect 9: log-scale ticks of a loss within one decade do not overlap at any chart height;
+ * defect 11: a Chinese y title is drawn upright, a Latin one rotated. */
+static void
+test_chart_ticks_and_titles (void)
+{
+  TlCurveView *view = TL_CURVE_VIEW (tl_curve_view_new (TL_CHART_LOSS));
+  g_autoptr (TlHistory) history = tl_history_new ();
+  TlLineChart *chart;
+  g_autoptr (TlLineChart) titles = tl_line_chart_new ();
+
+  g_object_ref_sink (view);
+  for (int e = 1; e <= 8; e++)
+    {
+      TlEpochRecord r = { 0 };
+
+      r.epoch = e;
+      r.train_loss = 0.92f - 0.08f * e;
+      r.val_loss = 0.95f - 0.075f * e;
+      r.train_accuracy = r.val_accuracy = 0.5f;
+      g_array_append_val (history->epochs, r);
+    }
+  tl_curve_view_set_history (view, 0, history, "transfer");
+  tl_curve_view_set_log_scale (view, TRUE);
+  chart = tl_curve_view_get_chart (view);
+  for (int h = 120; h <= 400; h += 20)
+    {
+      double room = tl_line_chart_y_tick_room (chart, 320, h);
+
+      if (room < 0)
+        g_test_message ("height %d: tick labels overlap by %.1f px", h, -room);
+      g_assert_cmpfloat (room, >=, 0);
+    }
+  g_object_unref (view);
+
+  tl_line_chart_set_axis_labels (titles, "轮次", "损失");
+  g_assert_true (tl_line_chart_y_label_upright (titles));
+  tl_line_chart_set_axis_labels (titles, "Epoch", "Loss");
+  g_assert_false (tl_line_chart_y_label_upright (titles));
+}
+
 /* Defect 4: a set-up that cannot train is caught before any training, shown on the page
  * where it is fixed, with Run off and saying why; the last results stay. The command
  * line refuses it too, with exit status 2, before any work. */
@@ -1222,6 +1262,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/text-transfer-end-to-end", test_text_transfer_end_to_end);
   g_test_add_func ("/ui/run-history-day", test_run_history_day);
   g_test_add_func ("/ui/missing-files-located", test_missing_files_located);
+  g_test_add_func ("/ui/chart-ticks-and-titles", test_chart_ticks_and_titles);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
   status = g_test_run ();

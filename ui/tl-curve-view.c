@@ -297,6 +297,15 @@ tl_curve_view_set_history (TlCurveView *self, int run, const TlHistory *history,
   mark_dirty (self);
 }
 
+TlLineChart *
+tl_curve_view_get_chart (TlCurveView *self)
+{
+  g_return_val_if_fail (TL_IS_CURVE_VIEW (self), NULL);
+
+  rebuild_chart (self);
+  return self->chart;
+}
+
 void
 tl_curve_view_set_color (TlCurveView *self, int run, int color)
 {

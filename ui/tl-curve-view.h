@@ -25,6 +25,8 @@ void       tl_curve_view_clear          (TlCurveView *self);
 void       tl_curve_view_add_batch      (TlCurveView *self, double x, double value);
 /* Copies the epoch records into slot run (0 .. TL_CURVE_VIEW_MAX_RUNS - 1). */
 void       tl_curve_view_set_history    (TlCurveView *self, int run, const TlHistory *history, const char *label);
+/* The chart as drawn now (for tests). */
+TlLineChart *tl_curve_view_get_chart    (TlCurveView *self);
 /* The palette colour of slot run (after tl_curve_view_set_history). */
 void       tl_curve_view_set_color      (TlCurveView *self, int run, int color);
 /* The curves of a pipeline run by name ("pretrain", "joint", ...), in its own colour and title;

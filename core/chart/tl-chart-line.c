@@ -270,6 +270,35 @@ log_ticks (double llo, double lhi, double *ticks, int max)
   return n;
 }
 
+/* Log ticks from the bottom up, each at least a label and a half above the last kept, so
+ * that 1..9 steps over a short plot do not overlap: the lowest and a power of ten stay. */
+static void
+thin_log_ticks (Layout *L)
+{
+  double tick_h, min_gap;
+  int kept = 0;
+
+  if (L->n_yticks < 2 || L->ph <= 0 || L->ymax <= L->ymin)
+    return;
+  tl_chart_text_size ("0", TL_CHART_FONT_TICK, FALSE, NULL, &tick_h);
+  min_gap = 1.5 * tick_h / L->ph * (L->ymax - L->ymin);
+  for (int t = 0; t < L->n_yticks; t++)
+    {
+      double v = L->yticks[t];
+      gboolean decade = fabs (v - round (v)) < 1e-9;
+
+      if (kept > 0 && v - L->yticks[kept - 1] < min_gap)
+        {
+          /* a power of ten takes the place of the tick just below it */
+          if (decade && (kept < 2 || v - L->yticks[kept - 2] >= min_gap))
+            L->yticks[kept - 1] = v;
+          continue;
+        }
+      L->yticks[kept++] = v;
+    }
+  L->n_yticks = kept;
+}
+
 /* The bounds of the usable points; FALSE when there are none. */
 static gboolean
 data_bounds (const TlLineChart *chart, double *xlo, double *xhi, double *ylo, double *yhi, gboolean *integer_x)
@@ -399,7 +428,10 @@ place_ticks (const TlLineChart *chart, double width, double label_h, gboolean in
   double tick_w = 0;
 
   if (chart->log_y)
-    L->n_yticks = log_ticks (L->ymin, L->ymax, L->yticks, MAX_TICKS);
+    {
+      L->n_yticks = log_ticks (L->ymin, L->ymax, L->yticks, MAX_TICKS);
+      thin_log_ticks (L);
+    }
   else
     L->n_yticks = tl_chart_nice_ticks (L->ymin, L->ymax, CLAMP ((int) (L->ph / 55), 2, 10),
                                        L->yticks, MAX_TICKS, &L->ystep);
@@ -681,6 +713,56 @@ draw_readout (TlLineChart *chart, cairo_t *cr, const Layout *L)
   cairo_restore (cr);
 }
 
+gboolean
+tl_line_chart_y_label_upright (const TlLineChart *chart)
+{
+  g_return_val_if_fail (chart != NULL, FALSE);
+
+  if (chart->y_label == NULL)
+    return FALSE;
+  for (const char *c = chart->y_label; *c != '\0'; c = g_utf8_next_char (c))
+    if (g_unichar_iswide (g_utf8_get_char (c)))
+      return TRUE;
+  return FALSE;
+}
+
+/* Chinese and Japanese read upright: one character under the other, centred on (x
+ * + half a character, y); the characters that do not fit in max_height are left out. */
+static void
+draw_upright_label (cairo_t *cr, const char *text, double x, double y, double max_height)
+{
+  glong n = g_utf8_strlen (text, -1);
+  double char_w = 0, char_h = 0, top;
+  glong fit;
+  const char *c = text;
+
+  tl_chart_text_size ("\u56fe", TL_CHART_FONT_LABEL, FALSE, &char_w, &char_h);
+  fit = MIN (n, (glong) floor (max_height / MAX (char_h, 1)));
+  top = y - fit * char_h / 2;
+  for (glong i = 0; i < fit; i++, c = g_utf8_next_char (c))
+    {
+      char one[8] = { 0 };
+
+      g_unichar_to_utf8 (g_utf8_get_char (c), one);
+      tl_chart_draw_text (cr, one, TL_CHART_FONT_LABEL, FALSE, x + char_w / 2, top + i * char_h, 0.5, 0, 0, 0);
+    }
+}
+
+double
+tl_line_chart_y_tick_room (const TlLineChart *chart, double width, double height)
+{
+  Layout L;
+  double tick_h, room = G_MAXDOUBLE;
+
+  g_return_val_if_fail (chart != NULL, 0);
+
+  compute_layout (chart, width, height, &L);
+  tl_chart_text_size ("0", TL_CHART_FONT_TICK, FALSE, NULL, &tick_h);
+  for (int t = 1; t < L.n_yticks; t++)
+    room = MIN (room, fabs (map_y (&L, L.yticks[t]) - map_y (&L, L.yticks[t - 1])) - tick_h);
+  return room;
+}
+
 void
 tl_line_chart_draw (TlLineChart *chart, cairo_t *cr, double width, double height)
 {
@@ -740,9 +822,14 @@ tl_line_chart_draw (TlLineChart *chart, cairo_t *cr, double width, double height
     {
       tl_chart_set_color (cr, &theme->text, 1.0);
       tl_chart_draw_text (cr, chart->x_label, TL_CHART_FONT_LABEL, FALSE, L.px + L.pw / 2,
-                          height - PAD, 0.5, 1, 0, 0);
+                          height - PAD, 0.5, 1, 0, L.pw);
     }
-  if (chart->y_label)
+  if (chart->y_label && tl_line_chart_y_label_upright (chart))
+    {
+      tl_chart_set_color (cr, &theme->text, 1.0);
+      draw_upright_label (cr, chart->y_label, PAD, L.py + L.ph / 2, L.ph);
+    }
+  else if (chart->y_label)
     {
       tl_chart_set_color (cr, &theme->text, 1.0);
       tl_chart_draw_text (cr, chart->y_label, TL_CHART_FONT_LABEL, FALSE, PAD, L.py + L.ph / 2,

@@ -72,6 +72,11 @@ int          tl_line_chart_n_series        (const TlLineChart *chart);
 int          tl_line_chart_n_points        (const TlLineChart *chart, int series);
 /* Removes every series. */
 void         tl_line_chart_clear           (TlLineChart *chart);
+/* The smallest room between two neighbouring y tick labels at this size, in pixels:
+ * negative when they overlap, G_MAXDOUBLE with fewer than two ticks. */
+double       tl_line_chart_y_tick_room     (const TlLineChart *chart, double width, double height);
+/* Whether the y title is drawn upright, a character under the other (Chinese, Japanese). */
+gboolean     tl_line_chart_y_label_upright (const TlLineChart *chart);
 /* Adds the training (solid) and validation (dashed, hollow markers) curves of a
  * run per epoch, labelled "<run> train" / "<run> validation" (run may be NULL),
  * and sets the axis labels, the percent and the limits for the quantity. */
