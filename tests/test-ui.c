@@ -201,6 +201,165 @@ test_wizard_images (void)
   g_object_unref (wizard);
 }
 
+static TlImportWizard *
+wizard_for (TlDocument *doc, const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  TlImportWizard *wizard = tl_import_wizard_new (GTK_WINDOW (window), doc, TL_ROLE_SOURCE);
+
+  g_object_ref (wizard);
+  gtk_window_present (GTK_WINDOW (wizard));
+  tl_import_wizard_set_file (wizard, file);
+  return wizard;
+}
+
+/* Defect 11: a row with a stray extra field does not add a column no other row has. */
+static void
+test_wizard_ragged_csv (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "ragged.csv", NULL);
+  g_autoptr (GString) text = g_string_new ("f1,f2,label\n");
+  g_autoptr (TlDocument) doc = tl_document_new ();
+  TlImportWizard *wizard;
+
+  for (int i = 0; i < 20; i++)
+    g_string_append_printf (text, i == 3 ? "%d,%d,%s,stray\n" : "%d,%d,%s\n", i, 2 * i, i % 2 ? "odd" : "even");
+  g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+  wizard = wizard_for (doc, path);
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
+  g_assert_cmpuint (tl_import_wizard_get_n_columns (wizard), ==, 3);
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-ragged-columns.png");
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_object_unref (wizard);
+}
+
+/* Defect 11: a CSV that is not UTF-8 is refused with the way out named, and read once its
+ * encoding is chosen, through a UTF-8 copy beside it. */
+static void
+test_wizard_encoding (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "latin1.csv", NULL);
+  g_autofree char *copy = g_build_filename (tmp_dir, "latin1.utf-8.csv", NULL);
+  g_autofree char *copied = NULL;
+  g_autoptr (GString) text = g_string_new ("text,label\n");
+  g_autoptr (TlDocument) doc = tl_document_new ();
+  TlImportWizard *wizard;
+
+  for (int i = 0; i < 20; i++)
+    g_string_append_printf (text, "\"caf\xe9 cr\xe8me number %d is %s\",%s\n", i, i % 2 ? "bad" : "good",
+                            i % 2 ? "neg" : "pos");
+  g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+  wizard = wizard_for (doc, path);
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "file");
+  g_assert_nonnull (tl_import_wizard_get_error (wizard));
+  g_assert_nonnull (strstr (tl_import_wizard_get_error (wizard), "UTF-8"));
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-encoding.png");
+  tl_import_wizard_set_encoding (wizard, "WINDOWS-1252");
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
+  g_assert_true (g_file_get_contents (copy, &copied, NULL, NULL));
+  g_assert_nonnull (strstr (copied, "café crème"));
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_object_unref (wizard);
+}
+
+/* Defect 11: 28-pixel images are offered at 28 pixels, with thumbnails of the first ones. */
+static void
+test_wizard_image_defaults (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "images28", NULL);
+  g_autoptr (TlDocument) doc = tl_document_new ();
+  TlImportWizard *wizard;
+
+  for (int c = 0; c < 2; c++)
+    {
+      g_autofree char *sub = g_strdup_printf ("%s/digit-%d", dir, c);
+
+      g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+      for (int i = 0; i < 4; i++)
+        {
+          g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 28, 28);
+          g_autofree char *path = g_strdup_printf ("%s/%02d.png", sub, i);
+
+          gdk_pixbuf_fill (pixbuf, 0x20202000u + ((guint) (c * 90 + i * 20) << 24) + 0xff);
+          g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", NULL, NULL));
+        }
+    }
+  wizard = wizard_for (doc, dir);
+  g_assert_cmpint (tl_import_wizard_get_image_size (wizard), ==, 28);
+  g_assert_cmpuint (tl_import_wizard_get_n_thumbnails (wizard), >=, 2);
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-images-28.png");
+  gtk_window_destroy (GTK_WINDOW (wizard));
+  g_object_unref (wizard);
+}
+
+static void
+write_idx (const char *path, int n, int side, const guint8 *values)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  guint8 header[4] = { 0, 0, 8, side > 0 ? 3 : 1 };
+  int dims[3] = { n, side, side };
+
+  g_byte_array_append (bytes, header, 4);
+  for (int d = 0; d < (side > 0 ? 3 : 1); d++)
+    {
+      guint8 be[4] = { (guint8) (dims[d] >> 24), (guint8) (dims[d] >> 16), (guint8) (dims[d] >> 8), (guint8) dims[d] };
+      g_byte_array_append (bytes, be, 4);
+    }
+  g_byte_array_append (bytes, values, (guint) (n * (side > 0 ? side * side : 1)));
+  g_assert_true (g_file_set_contents (path, (const char *) bytes->data, bytes->len, NULL));
+}
+
+/* Defect 11: the IDX test images beside the training images are the test set. */
+static void
+test_wizard_idx_test_file (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "idx", NULL);
+  g_autofree char *train = g_build_filename (dir, "train-images-idx3-ubyte", NULL);
+  g_autofree char *train_labels = g_build_filename (dir, "train-labels-idx1-ubyte", NULL);
+  g_autofree char *test = g_build_filename (dir, "t10k-images-idx3-ubyte", NULL);
+  g_autofree char *test_labels = g_build_filename (dir, "t10k-labels-idx1-ubyte", NULL);
+  g_autoptr (TlDocument) doc = tl_document_new ();
+  guint8 pixels[60 * 16], labels[60];
+  TlImportWizard *wizard;
+  gboolean finished = FALSE;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int i = 0; i < 60; i++)
+    {
+      labels[i] = (guint8) (i % 3);
+      for (int p = 0; p < 16; p++)
+        pixels[i * 16 + p] = (guint8) ((labels[i] * 80 + p * 3 + i) & 0xff);
+    }
+  write_idx (train, 60, 4, pixels);
+  write_idx (train_labels, 60, 0, labels);
+  write_idx (test, 12, 4, pixels);
+  write_idx (test_labels, 12, 0, labels);
+  wizard = wizard_for (doc, train);
+  g_signal_connect (wizard, "finished", G_CALLBACK (on_finished), &finished);
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_test_path (wizard), ==, test);
+  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
+  ui_screenshot (GTK_WIDGET (wizard), "wizard-idx-split.png");
+  g_assert_true (tl_import_wizard_next (wizard));
+  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_null (tl_import_wizard_get_error (wizard));
+  g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_SOURCE)->test);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->test->n, ==, 12);
+  g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->n
+                   + (tl_document_get_data (doc, TL_ROLE_SOURCE)->val != NULL
+                      ? tl_document_get_data (doc, TL_ROLE_SOURCE)->val->n : 0), ==, 60);
+  g_object_unref (wizard);
+}
+
 static void
 test_wizard_imports (void)
 {
@@ -1249,6 +1408,10 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/wizard-error-keeps-choices", test_wizard_error_keeps_choices);
   g_test_add_func ("/ui/wizard-images", test_wizard_images);
   g_test_add_func ("/ui/wizard-imports", test_wizard_imports);
+  g_test_add_func ("/ui/wizard-ragged-csv", test_wizard_ragged_csv);
+  g_test_add_func ("/ui/wizard-encoding", test_wizard_encoding);
+  g_test_add_func ("/ui/wizard-image-defaults", test_wizard_image_defaults);
+  g_test_add_func ("/ui/wizard-idx-test-file", test_wizard_idx_test_file);
   g_test_add_func ("/ui/layer-editor-shapes", test_layer_editor_shapes);
   g_test_add_func ("/ui/layer-editor-document", test_layer_editor_document);
   g_test_add_func ("/ui/freeze-through-table", test_freeze_through_table);

@@ -83,6 +83,37 @@ guess_role (TlImportWizard *self, guint column, const char *name, int label_colu
   return ROLE_FEATURE;
 }
 
+/* The columns are those most rows have: a ragged row (a stray delimiter, a row cut short)
+ * does not add columns that no other row fills. */
+static guint
+common_field_count (GPtrArray *records)
+{
+  g_autoptr (GHashTable) counts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint best = 0, best_count = 0;
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      guint n = ((const TlCsvRecord *) g_ptr_array_index (records, i))->n_fields;
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, GUINT_TO_POINTER (n))) + 1;
+
+      g_hash_table_insert (counts, GUINT_TO_POINTER (n), GUINT_TO_POINTER (count));
+      /* the first row (often the header) decides a tie */
+      if (count > best_count)
+        {
+          best = n;
+          best_count = count;
+        }
+    }
+  return best;
+}
+
+guint
+tl_import_wizard_get_n_columns (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), 0);
+  return self->n_columns;
+}
+
 gboolean
 tl_import_wizard_load_preview (TlImportWizard *self, GError **error)
 {
@@ -101,12 +132,10 @@ tl_import_wizard_load_preview (TlImportWizard *self, GError **error)
   g_ptr_array_set_size (self->records, 0);
   self->n_columns = 0;
   while (self->records->len < PREVIEW_ROWS + 1 && (record = tl_csv_reader_next (reader, error)) != NULL)
-    {
-      g_ptr_array_add (self->records, tl_csv_record_copy (record));
-      self->n_columns = MAX (self->n_columns, record->n_fields);
-    }
+    g_ptr_array_add (self->records, tl_csv_record_copy (record));
   if (error != NULL && *error != NULL)
     return FALSE;
+  self->n_columns = common_field_count (self->records);
   if (self->records->len == 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: the file is empty"), self->path);

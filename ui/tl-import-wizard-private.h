@@ -41,6 +41,12 @@ struct _TlImportWizard
   AdwActionRow    *path_row;
   AdwComboRow     *role_row;
   AdwComboRow     *format_row;
+  AdwComboRow     *encoding_row;
+  GtkFlowBox      *thumbnail_box;
+  char            *original_path;  /* the file chosen, when path is its UTF-8 copy */
+  gboolean         size_chosen;    /* the image size was set by hand: the data's own is not put in */
+  gboolean         setting_size;
+  char            *idx_test_path;  /* the IDX test file found beside the training file, or NULL */
   AdwComboRow     *delimiter_row;
   AdwComboRow     *header_row;
   GtkColumnView   *preview;

@@ -77,15 +77,277 @@ go_to (TlImportWizard *self, const char *step)
 
 /* The file */
 
-/* The image choices apply to folders of images only. */
+static gboolean
+is_image_name (const char *name)
+{
+  static const char *const exts[] = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm" };
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
+    if (g_str_has_suffix (lower, exts[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static int
+sort_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+static GPtrArray *
+sorted_entries (const char *folder)
+{
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, sort_names);
+  return names;
+}
+
+/* Up to max images of a folder of images: the first of each class folder, then the next. */
+static GPtrArray *
+first_images (const char *folder, guint max)
+{
+  g_autoptr (GPtrArray) classes = sorted_entries (folder);
+  GPtrArray *images = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint round = 0; round < 2 && images->len < max; round++)
+    for (guint c = 0; c < classes->len && images->len < max; c++)
+      {
+        g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
+        g_autoptr (GPtrArray) files = NULL;
+        guint seen = 0;
+
+        if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+          {
+            if (round == 0 && is_image_name (sub))
+              g_ptr_array_add (images, g_steal_pointer (&sub));
+            continue;
+          }
+        files = sorted_entries (sub);
+        for (guint f = 0; f < files->len; f++)
+          if (is_image_name (g_ptr_array_index (files, f)) && seen++ == round)
+            {
+              g_ptr_array_add (images, g_build_filename (sub, g_ptr_array_index (files, f), NULL));
+              break;
+            }
+      }
+  return images;
+}
+
+/* Thumbnails of the first images, and the images' own size as the default size. */
+static void
+show_first_images (TlImportWizard *self)
+{
+  g_autoptr (GPtrArray) images = first_images (self->path, 8);
+  GtkWidget *child;
+  int width = 0, height = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->thumbnail_box))) != NULL)
+    gtk_flow_box_remove (self->thumbnail_box, child);
+  for (guint i = 0; i < images->len; i++)
+    {
+      GtkWidget *picture = gtk_picture_new_for_filename (g_ptr_array_index (images, i));
+
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+      gtk_widget_set_size_request (picture, 48, 48);
+      gtk_flow_box_append (self->thumbnail_box, picture);
+    }
+  if (images->len > 0 && !self->size_chosen
+      && gdk_pixbuf_get_file_info (g_ptr_array_index (images, 0), &width, &height) != NULL)
+    {
+      self->setting_size = TRUE;
+      gtk_spin_button_set_value (self->image_size_spin, CLAMP (MAX (width, height), 8, 256));
+      self->setting_size = FALSE;
+    }
+}
+
+guint
+tl_import_wizard_get_n_thumbnails (TlImportWizard *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), 0);
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->thumbnail_box)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    n++;
+  return n;
+}
+
+int
+tl_import_wizard_get_image_size (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), 0);
+  return gtk_spin_button_get_value_as_int (self->image_size_spin);
+}
+
+static void
+on_image_size_changed (TlImportWizard *self)
+{
+  if (!self->setting_size)
+    self->size_chosen = TRUE;
+}
+
+/* The image choices apply to folders of images only; the encoding to text. */
 static void
 update_image_group (TlImportWizard *self)
 {
   guint chosen = adw_combo_row_get_selected (self->format_row);
-  gboolean images = chosen == 3 || (chosen == 0 && self->path != NULL
-                                    && g_file_test (self->path, G_FILE_TEST_IS_DIR));
+  gboolean folder = self->path != NULL && g_file_test (self->path, G_FILE_TEST_IS_DIR);
+  gboolean images = chosen == 3 || (chosen == 0 && folder);
 
   gtk_widget_set_visible (self->image_group, images);
+  gtk_widget_set_visible (GTK_WIDGET (self->encoding_row), chosen == 1 || (chosen == 0 && !folder
+                                                            && (self->path == NULL
+                                                                || tl_import_guess_format (self->path) != TL_SOURCE_IDX)));
+  if (images && folder)
+    show_first_images (self);
+}
+
+/* "t10k-images-idx3-ubyte" or "test-images..." beside "train-images-idx3-ubyte", or NULL. */
+static char *
+idx_test_beside (const char *path)
+{
+  static const char *const names[] = { "t10k", "test" };
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  const char *train = strstr (base, "train");
+
+  if (train == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%.*s%s%s", (int) (train - base), base, names[i], train + 5);
+      g_autofree char *candidate = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&candidate);
+    }
+  return NULL;
+}
+
+const char *
+tl_import_wizard_get_test_path (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), NULL);
+  return self->idx_test_path;
+}
+
+static const char *const encodings[] = { "UTF-8", "WINDOWS-1252", "WINDOWS-1250", "WINDOWS-1251", "GB18030",
+                                         "SHIFT_JIS" };
+
+/* What the encoding check reads at most: the preview's rows; text further on that is not
+ * UTF-8 is found by the analysis. */
+#define PREVIEW_BYTES ((gsize) 256 << 10)
+
+/* Whether the start of a file is UTF-8 (a character cut at the end of the part read is not an error). */
+static gboolean
+file_is_utf8 (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, NULL);
+  g_autofree char *buffer = g_malloc (PREVIEW_BYTES);
+  gsize n = 0;
+  const char *end;
+
+  if (in == NULL || !g_input_stream_read_all (G_INPUT_STREAM (in), buffer, PREVIEW_BYTES, &n, NULL, NULL))
+    return TRUE;   /* the reader says what is wrong */
+  /* the rows the preview shows; a later row that is not UTF-8 is named by the analysis */
+  for (gsize i = 0, lines = 0; i < n; i++)
+    if (buffer[i] == '\n' && ++lines == PREVIEW_ROWS + 1)
+      {
+        n = i + 1;
+        break;
+      }
+  if (g_utf8_validate (buffer, (gssize) n, &end))
+    return TRUE;
+  return n == PREVIEW_BYTES && (gsize) (end - buffer) + 4 > n;
+}
+
+/* A UTF-8 copy of the chosen file beside it ("reviews.utf-8.csv"), else in the user's data folder. */
+static char *
+utf8_copy (const char *path, const char *charset, GError **error)
+{
+  g_autofree char *contents = NULL, *converted = NULL, *base = NULL, *dir = NULL, *name = NULL, *copy = NULL;
+  gsize len = 0, written = 0;
+  char *dot;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  if ((converted = g_convert (contents, (gssize) len, "UTF-8", charset, NULL, &written, error)) == NULL)
+    return NULL;
+  base = g_path_get_basename (path);
+  if ((dot = strrchr (base, '.')) != NULL && dot != base)
+    *dot = '\0';
+  name = g_strdup_printf ("%s.utf-8.csv", base);
+  dir = g_path_get_dirname (path);
+  copy = g_build_filename (dir, name, NULL);
+  if (g_file_set_contents (copy, converted, (gssize) written, NULL))
+    return g_steal_pointer (&copy);
+  g_free (copy);
+  g_free (dir);
+  dir = g_build_filename (g_get_user_data_dir (), "transfer-lab", "converted", NULL);
+  g_mkdir_with_parents (dir, 0755);
+  copy = g_build_filename (dir, name, NULL);
+  if (!g_file_set_contents (copy, converted, (gssize) written, error))
+    return NULL;
+  return g_steal_pointer (&copy);
+}
+
+/* The file as the CSV reader takes it: UTF-8, converted from the encoding chosen.
+ * FALSE with the message shown when it is not UTF-8 and no encoding was chosen. */
+static gboolean
+ensure_utf8 (TlImportWizard *self)
+{
+  guint chosen = MIN (adw_combo_row_get_selected (self->encoding_row), G_N_ELEMENTS (encodings) - 1);
+  const char *source = self->original_path != NULL ? self->original_path : self->path;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *shown = NULL;
+
+  if (chosen == 0)
+    {
+      if (self->original_path != NULL)
+        {
+          g_free (self->path);
+          self->path = g_steal_pointer (&self->original_path);
+        }
+      if (file_is_utf8 (self->path))
+        return TRUE;
+      shown = g_strdup_printf (_("%s is not UTF-8 text. Choose its encoding under Text Encoding: a UTF-8 copy is "
+                                 "made beside it and imported."), self->path);
+      gtk_widget_set_visible (GTK_WIDGET (self->encoding_row), TRUE);
+      show_error (self, shown);
+      return FALSE;
+    }
+  if ((copy = utf8_copy (source, encodings[chosen], &error)) == NULL)
+    {
+      shown = g_strdup_printf (_("%s cannot be read as %s: %s"), source, encodings[chosen], error->message);
+      show_error (self, shown);
+      return FALSE;
+    }
+  if (self->original_path == NULL)
+    self->original_path = g_steal_pointer (&self->path);
+  g_free (self->path);
+  self->path = g_steal_pointer (&copy);
+  shown = g_strdup_printf (_("%s, read as %s into %s"), self->original_path, encodings[chosen], self->path);
+  adw_action_row_set_subtitle (self->path_row, shown);
+  return TRUE;
+}
+
+void
+tl_import_wizard_set_encoding (TlImportWizard *self, const char *charset)
+{
+  g_return_if_fail (TL_IS_IMPORT_WIZARD (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (encodings); i++)
+    if (g_ascii_strcasecmp (encodings[i], charset) == 0)
+      adw_combo_row_set_selected (self->encoding_row, i);
 }
 
 void
@@ -122,6 +384,7 @@ tl_import_wizard_set_file (TlImportWizard *self, GFile *file)
     }
   g_free (self->path);
   self->path = g_steal_pointer (&path);
+  g_clear_pointer (&self->original_path, g_free);
   self->analysed = FALSE;
   shown = g_file_get_parse_name (file);
   adw_action_row_set_subtitle (self->path_row, shown);
@@ -216,6 +479,9 @@ build_settings (TlImportWizard *self, gboolean full)
           s->vocab_size = gtk_spin_button_get_value_as_int (self->vocab_spin);
         }
     }
+  /* the test images of an IDX set, when they are beside the training images */
+  if (self->format == TL_SOURCE_IDX && self->idx_test_path != NULL)
+    s->test_path = g_strdup (self->idx_test_path);
   if (self->format == TL_SOURCE_IMAGE_FOLDER)
     {
       s->image_width = s->image_height = gtk_spin_button_get_value_as_int (self->image_size_spin);
@@ -295,7 +561,12 @@ analysed (GObject *source, GAsyncResult *res, gpointer data)
   set_busy (self, FALSE);
   if (result == NULL)
     {
-      show_error (self, error->message);
+      g_autofree char *message = NULL;
+
+      /* text further on than the check read: the encoding is chosen on the first page */
+      if (is_csv (self) && strstr (error->message, "UTF-8") != NULL)
+        message = g_strdup_printf (_("%s. Go Back to choose the file's Text Encoding."), error->message);
+      show_error (self, message != NULL ? message : error->message);
       go_to (self, is_csv (self) ? "columns" : "file");
       g_object_unref (self);
       return;
@@ -471,8 +742,25 @@ tl_import_wizard_next (TlImportWizard *self)
         self->format = tl_import_guess_format (self->path);
       if (self->format == TL_SOURCE_AUTO)
         self->format = g_file_test (self->path, G_FILE_TEST_IS_DIR) ? TL_SOURCE_IMAGE_FOLDER : TL_SOURCE_CSV;
+      g_clear_pointer (&self->idx_test_path, g_free);
+      if (self->format == TL_SOURCE_IDX && (self->idx_test_path = idx_test_beside (self->path)) != NULL)
+        {
+          g_autofree char *test_base = g_path_get_basename (self->idx_test_path);
+          g_autofree char *shown = g_strdup_printf (_("%s, tested on %s beside it"), self->path, test_base);
+
+          adw_action_row_set_subtitle (self->path_row, shown);
+          gtk_widget_set_sensitive (GTK_WIDGET (self->test_spin), FALSE);
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->test_spin), shown);
+        }
+      else
+        {
+          gtk_widget_set_sensitive (GTK_WIDGET (self->test_spin), TRUE);
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->test_spin), NULL);
+        }
       if (is_csv (self))
         {
+          if (!ensure_utf8 (self))
+            return TRUE;
           if (!tl_import_wizard_load_preview (self, &error))
             {
               show_error (self, error->message);
@@ -564,6 +852,8 @@ tl_import_wizard_finalize (GObject *object)
   g_clear_object (&self->document);
   g_clear_object (&self->cancellable);
   g_free (self->path);
+  g_free (self->original_path);
+  g_free (self->idx_test_path);
   g_ptr_array_unref (self->records);
   g_ptr_array_unref (self->role_rows);
   g_ptr_array_unref (self->class_checks);
@@ -615,6 +905,8 @@ tl_import_wizard_class_init (TlImportWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, image_group);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, image_size_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, encoding_row);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, thumbnail_box);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, channels_row);
   gtk_widget_class_bind_template_callback (widget_class, on_next);
   gtk_widget_class_bind_template_callback (widget_class, on_back);
@@ -640,6 +932,7 @@ tl_import_wizard_init (TlImportWizard *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   g_signal_connect_swapped (self->format_row, "notify::selected", G_CALLBACK (update_image_group), self);
+  g_signal_connect_swapped (self->image_size_spin, "value-changed", G_CALLBACK (on_image_size_changed), self);
   g_signal_connect_swapped (self->delimiter_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   g_signal_connect_swapped (self->header_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   gtk_widget_set_visible (self->text_group, FALSE);

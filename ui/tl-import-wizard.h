@@ -23,6 +23,16 @@ const char     *tl_import_wizard_get_error (TlImportWizard *self);
 /* Role of a column on the columns page: "label", "feature", "text" or "ignore". */
 void            tl_import_wizard_set_column_role (TlImportWizard *self, guint column, const char *role);
 void            tl_import_wizard_set_per_class   (TlImportWizard *self, int per_class);
+/* The encoding a CSV is read in ("UTF-8", "WINDOWS-1252", "GB18030", ...): other than
+ * UTF-8, a UTF-8 copy is made beside the file and imported. */
+void            tl_import_wizard_set_encoding    (TlImportWizard *self, const char *charset);
+/* The IDX test file taken from beside the training file ("t10k-images-idx3-ubyte"), or NULL. */
+const char     *tl_import_wizard_get_test_path   (TlImportWizard *self);
+/* For tests: the image size offered, and the thumbnails shown of a folder of images. */
+int             tl_import_wizard_get_image_size  (TlImportWizard *self);
+guint           tl_import_wizard_get_n_thumbnails (TlImportWizard *self);
+/* The columns the CSV preview shows (and offers roles for). */
+guint           tl_import_wizard_get_n_columns   (TlImportWizard *self);
 /* Side and colour format images of a folder are imported at. */
 void            tl_import_wizard_set_image_options (TlImportWizard *self, int size, gboolean grey);
 /* Progress deliveries of the last import so far, and the last fraction shown. */
