@@ -11,6 +11,7 @@
 #include "tl-curve-view.h"
 #include "tl-data-page.h"
 #include "tl-evaluate-page.h"
+#include "tl-settings.h"
 #include "tl-train-page.h"
 #include "tl-window.h"
 #include "ui-check.h"
@@ -110,6 +111,11 @@ test_demo_experiment (void)
       tl_experiment_apply_override (exp, overrides[i], NULL, &error);
       g_assert_no_error (error);
     }
+  /* the runs go to a results folder of the test's, not beside the shipped experiment */
+  {
+    g_autofree char *results = g_build_filename (g_get_user_data_dir (), "results", NULL);
+    g_settings_set_string (tl_settings_get (), "results-folder", results);
+  }
   demo = tl_window_new (app);
   gtk_window_set_default_size (GTK_WINDOW (demo), 1400, 900);
   gtk_window_present (GTK_WINDOW (demo));
@@ -123,6 +129,9 @@ test_demo_experiment (void)
   /* What the file says, and what the overrides changed, reached the pages. */
   g_assert_cmpstr (tl_document_get_experiment (doc)->name, ==, "fashion-split");
   g_assert_nonnull (tl_document_get_experiment (doc)->description);
+  /* defect 11: the demo says what it is about */
+  g_assert_nonnull (tl_data_page_get_description_text (data_page));
+  g_assert_true (g_str_has_prefix (tl_data_page_get_description_text (data_page), "Split Fashion-MNIST"));
   g_assert_cmpstr (tl_document_get_experiment (doc)->architecture.preset, ==, "cnn");
   g_assert_cmpint (tl_document_get_preset (doc), ==, TL_PRESET_CNN);
   if (!full)

@@ -35,6 +35,7 @@ struct _TlDataPage
   GtkWidget     *content;
   GtkWidget     *loading_box;
   GtkSpinner    *loading_spinner;
+  AdwPreferencesGroup *experiment_group;
   AdwEntryRow   *name_row;
   GtkSpinButton *seed_spin;
 };
@@ -174,6 +175,8 @@ on_document_changed (TlDataPage *self, const char *what)
       g_autofree char *name = g_strdup (exp->name != NULL ? exp->name : "");
 
       update (self);
+      /* what the experiment is for, as its file describes it */
+      adw_preferences_group_set_description (self->experiment_group, exp->description);
       self->updating = TRUE;
       if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_row)), name) != 0)
         gtk_editable_set_text (GTK_EDITABLE (self->name_row), name);
@@ -256,6 +259,13 @@ tl_data_page_get_samples_text (TlDataPage *self, TlDataRole role)
   g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
   g_return_val_if_fail (role < TL_N_ROLES, NULL);
   return adw_action_row_get_subtitle (self->slots[role].samples_row);
+}
+
+const char *
+tl_data_page_get_description_text (TlDataPage *self)
+{
+  g_return_val_if_fail (TL_IS_DATA_PAGE (self), NULL);
+  return adw_preferences_group_get_description (self->experiment_group);
 }
 
 const char *
@@ -536,6 +546,7 @@ tl_data_page_class_init (TlDataPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlDataPage, content);
   gtk_widget_class_bind_template_child (widget_class, TlDataPage, loading_box);
   gtk_widget_class_bind_template_child (widget_class, TlDataPage, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TlDataPage, experiment_group);
   gtk_widget_class_bind_template_child (widget_class, TlDataPage, name_row);
   gtk_widget_class_bind_template_child (widget_class, TlDataPage, seed_spin);
 }

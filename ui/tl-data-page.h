@@ -24,6 +24,8 @@ void            tl_data_page_locate       (TlDataPage *self, TlDataRole role, GF
 /* For tests: "40 for training · 5 for validation · 20 for testing" */
 const char     *tl_data_page_get_samples_text (TlDataPage *self, TlDataRole role);
 const char     *tl_data_page_get_name_text (TlDataPage *self);
+/* The experiment's description as the page shows it, or NULL. */
+const char     *tl_data_page_get_description_text (TlDataPage *self);
 guint64         tl_data_page_get_seed      (TlDataPage *self);
 
 G_END_DECLS
