@@ -329,6 +329,7 @@ test_layer_table_scrolls (void)
   tl_window_show_step (window, "transfer");
   ui_spin (400);
   g_assert_true (tl_layer_table_has_more_columns (table));
+  g_assert_false (tl_layer_table_cuts_numbers (table));
   gtk_widget_activate_action (GTK_WIDGET (table), "layers.show-more", NULL);
   ui_spin (200);
   g_assert_false (tl_layer_table_has_more_columns (table));

@@ -43,10 +43,13 @@ setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data
   gboolean numeric = GPOINTER_TO_INT (data);
 
   gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0f : 0.0f);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  /* Enough to tell kinds apart on a narrow window; the table scrolls sideways instead. */
+  /* Enough to tell kinds apart on a narrow window; the table scrolls sideways instead.
+   * Shapes and counts are never cut: a number with "…" in it says nothing. */
   if (!numeric)
-    gtk_label_set_width_chars (GTK_LABEL (label), 10);
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (GTK_LABEL (label), 10);
+    }
   if (numeric)
     gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
@@ -372,6 +375,25 @@ show_more_action (GtkWidget *widget, const char *name, GVariant *param)
   GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (self->scroller));
 
   gtk_adjustment_set_value (h, gtk_adjustment_get_upper (h) - gtk_adjustment_get_page_size (h));
+}
+
+static gboolean
+cuts_numbers (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric") && gtk_widget_get_mapped (widget)
+      && pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (widget))))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (cuts_numbers (c))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+tl_layer_table_cuts_numbers (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), FALSE);
+  return cuts_numbers (GTK_WIDGET (self->column_view));
 }
 
 gboolean

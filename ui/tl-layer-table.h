@@ -27,5 +27,7 @@ GtkWidget *tl_layer_table_get_switch     (TlLayerTable *self, guint row);
 
 /* Whether columns are out of view to the right (a button over the edge says so). */
 gboolean   tl_layer_table_has_more_columns (TlLayerTable *self);
+/* For tests: whether a shape or a parameter count shown is cut short ("1,0…"). */
+gboolean   tl_layer_table_cuts_numbers     (TlLayerTable *self);
 
 G_END_DECLS
