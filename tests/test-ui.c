@@ -1119,7 +1119,11 @@ test_run_history_day (void)
   g_assert_cmpint (tl_curve_view_get_n_runs (TL_CURVE_VIEW (tl_runs_view_get_curve_view (runs))), >=, 4);
   g_test_message ("confusion cells changed by %" G_GINT64_FORMAT, tl_runs_view_get_confusion_change (runs));
   tl_window_show_step (win, "runs");
+  tl_window_dismiss_toast (win);
   ui_screenshot (GTK_WIDGET (win), "day-5-runs.png");
+  gtk_window_set_default_size (GTK_WINDOW (win), 800, 600);
+  ui_screenshot (GTK_WIDGET (win), "day-5-runs-800x600.png");
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
 
   /* closed and reopened: the last results and both runs */
   tl_document_set_modified (doc, FALSE);
