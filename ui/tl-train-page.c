@@ -332,6 +332,14 @@ on_stage (TlTrainingRun *run, int stage, const char *message, TlTrainPage *self)
   else if (stage == TL_STAGE_TRANSFER)
     name = tl_run_of_stage_message (message) != NULL ? tl_run_of_stage_message (message) : "transfer";
   self->stage = stage;
+  /* said as it happens; the run's end names the run it came from */
+  if (message != NULL && strstr (message, "its model reused") != NULL && name != NULL)
+    {
+      g_autofree char *reused = g_strdup_printf (_("%s reused from an earlier run"), tl_run_title (name));
+
+      gtk_label_set_text (self->reuse_label, reused);
+      gtk_widget_set_visible (GTK_WIDGET (self->reuse_label), TRUE);
+    }
   text = stage_text (stage, name != NULL ? name : self->current_run);
   gtk_label_set_text (self->stage_label, text);
   set_status (self, stage_title (stage));
