@@ -10,6 +10,7 @@
 #include "tl-audio-folder.h"
 #include "tl-csv.h"
 #include "tl-error.h"
+#include "tl-folder-list.h"
 #include "tl-parallel.h"
 
 /* Report */
@@ -282,47 +283,16 @@ tl_audio_files_load (const char *const *paths, const int *labels, int n, const c
   return g_steal_pointer (&ds);
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static GPtrArray *
-list_sorted (const char *dir, gboolean want_dirs, GError **error)
-{
-  g_autoptr (GDir) d = NULL;
-  GPtrArray *names;
-  const char *name;
-
-  d = g_dir_open (dir, 0, error);
-  if (d == NULL)
-    return NULL;
-  names = g_ptr_array_new_with_free_func (g_free);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *full = NULL;
-
-      if (name[0] == '.')
-        continue;
-      full = g_build_filename (dir, name, NULL);
-      if (want_dirs ? g_file_test (full, G_FILE_TEST_IS_DIR)
-                    : (tl_is_audio_file_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR)))
-        g_ptr_array_add (names, g_strdup (name));
-    }
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
 
 static gboolean
 has_class_folders (const char *folder)
 {
-  g_autoptr (GPtrArray) classes = list_sorted (folder, TRUE, NULL);
+  g_autoptr (GPtrArray) classes = tl_folder_list_sorted (folder, NULL, NULL);
 
   for (guint c = 0; classes != NULL && c < classes->len; c++)
     {
       g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
-      g_autoptr (GPtrArray) files = list_sorted (sub, FALSE, NULL);
+      g_autoptr (GPtrArray) files = tl_folder_list_sorted (sub, tl_is_audio_file_name, NULL);
 
       if (files != NULL && files->len > 0)
         return TRUE;
@@ -339,7 +309,7 @@ tl_audio_folder_detect (const char *folder)
 
   if (has_class_folders (folder))
     return TRUE;
-  groups = list_sorted (folder, TRUE, NULL);
+  groups = tl_folder_list_sorted (folder, NULL, NULL);
   for (guint g = 0; groups != NULL && g < groups->len; g++)
     {
       g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (groups, g), NULL);
@@ -355,7 +325,7 @@ tl_audio_folder_detect (const char *folder)
 static gboolean
 collect_grouped (const char *folder, GPtrArray *class_names, GPtrArray *paths, GArray *labels)
 {
-  g_autoptr (GPtrArray) groups = list_sorted (folder, TRUE, NULL);
+  g_autoptr (GPtrArray) groups = tl_folder_list_sorted (folder, NULL, NULL);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
 
@@ -363,13 +333,13 @@ collect_grouped (const char *folder, GPtrArray *class_names, GPtrArray *paths, G
     for (guint g = 0; groups != NULL && g < groups->len; g++)
       {
         g_autofree char *gdir = g_build_filename (folder, g_ptr_array_index (groups, g), NULL);
-        g_autoptr (GPtrArray) classes = list_sorted (gdir, TRUE, NULL);
+        g_autoptr (GPtrArray) classes = tl_folder_list_sorted (gdir, NULL, NULL);
 
         for (guint c = 0; classes != NULL && c < classes->len; c++)
           {
             const char *name = g_ptr_array_index (classes, c);
             g_autofree char *cdir = g_build_filename (gdir, name, NULL);
-            g_autoptr (GPtrArray) files = list_sorted (cdir, FALSE, NULL);
+            g_autoptr (GPtrArray) files = tl_folder_list_sorted (cdir, tl_is_audio_file_name, NULL);
 
             if (files == NULL || files->len == 0)
               continue;
@@ -395,7 +365,7 @@ collect_grouped (const char *folder, GPtrArray *class_names, GPtrArray *paths, G
           }
         if (pass == 0 && g + 1 == groups->len)
           {
-            g_ptr_array_sort (names, compare_names);
+            g_ptr_array_sort (names, tl_folder_compare_names);
             for (guint k = 0; k < names->len; k++)
               g_ptr_array_add (class_names, g_strdup (g_ptr_array_index (names, k)));
           }
@@ -416,7 +386,7 @@ tl_audio_folder_load (const char *folder, const TlAudioSettings *s,
 
   g_return_val_if_fail (folder != NULL, NULL);
 
-  classes = list_sorted (folder, TRUE, &dir_error);
+  classes = tl_folder_list_sorted (folder, NULL, &dir_error);
   if (classes == NULL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", folder, dir_error->message);
@@ -426,7 +396,7 @@ tl_audio_folder_load (const char *folder, const TlAudioSettings *s,
   for (guint c = 0; c < classes->len; c++)
     {
       g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
-      g_autoptr (GPtrArray) files = list_sorted (sub, FALSE, NULL);
+      g_autoptr (GPtrArray) files = tl_folder_list_sorted (sub, tl_is_audio_file_name, NULL);
       int label = class_names->len;
 
       if (files == NULL || files->len == 0)
@@ -568,7 +538,7 @@ tl_audio_csv_load (const char *csv, const char *path_column, const char *label_c
 
     for (guint i = 0; i < names->len; i++)
       g_ptr_array_add (sorted, g_ptr_array_index (names, i));
-    g_ptr_array_sort (sorted, compare_names);
+    g_ptr_array_sort (sorted, tl_folder_compare_names);
     map = g_new (int, names->len);
     for (guint i = 0; i < names->len; i++)
       for (guint k = 0; k < sorted->len; k++)

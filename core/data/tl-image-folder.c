@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-folder-list.h"
 #include "tl-image-folder.h"
 
 gboolean
@@ -104,38 +105,6 @@ tl_image_load (const char *path, int width, int height, int channels, float *out
   return TRUE;
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* Sorted names of the sub-folders (or of the image files) in `dir`. */
-static GPtrArray *
-list_sorted (const char *dir, gboolean want_dirs, GError **error)
-{
-  g_autoptr (GDir) d = NULL;
-  GPtrArray *names;
-  const char *name;
-
-  d = g_dir_open (dir, 0, error);
-  if (d == NULL)
-    return NULL;
-  names = g_ptr_array_new_with_free_func (g_free);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *full = NULL;
-
-      if (name[0] == '.')
-        continue;
-      full = g_build_filename (dir, name, NULL);
-      if (want_dirs ? g_file_test (full, G_FILE_TEST_IS_DIR)
-                    : (tl_is_image_file_name (name) && g_file_test (full, G_FILE_TEST_IS_REGULAR)))
-        g_ptr_array_add (names, g_strdup (name));
-    }
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
 
 TlDataset *
 tl_image_folder_load (const char *folder, int width, int height, int channels, GError **error)
@@ -162,7 +131,7 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
   if (width != 0 || height != 0)
     if (!check_size (folder, width, height, error))
       return NULL;
-  classes = list_sorted (folder, TRUE, &dir_error);
+  classes = tl_folder_list_sorted (folder, NULL, &dir_error);
   if (classes == NULL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", folder, dir_error->message);
@@ -172,7 +141,7 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
   for (guint c = 0; c < classes->len; c++)
     {
       g_autofree char *sub = g_build_filename (folder, g_ptr_array_index (classes, c), NULL);
-      g_autoptr (GPtrArray) files = list_sorted (sub, FALSE, NULL);
+      g_autoptr (GPtrArray) files = tl_folder_list_sorted (sub, tl_is_image_file_name, NULL);
       int label = class_names->len;
 
       if (files == NULL || files->len == 0)
