@@ -7,58 +7,15 @@
 #include <sndfile.h>
 #include <string.h>
 
+#include "cli-run.h"
 #include "test-util.h"
 
 /* The command line on recordings (TL_BINARY): data, train, predict on a WAV
  * file, evaluate, and a transfer run between two "speakers" of generated
  * tones with a reduced budget; a broken recording is named. */
 
-static const char *binary;
 static char *tmp;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-static void
-run_argv (Result *r, const char *const *argv)
-{
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_ptr_array_add (full, (gpointer) binary);
-  for (int i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (full, (gpointer) argv[i]);
-  g_ptr_array_add (full, NULL);
-  proc = g_subprocess_newv ((const char *const *) full->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
-  g_assert_no_error (error);
-  r->status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc)
-                                                : 128 + g_subprocess_get_term_sig (proc);
-}
-
-#define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
-
-static void
-expect_status (const Result *r, int status)
-{
-  if (r->status != status)
-    g_error ("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", r->status, status, r->out, r->err);
-}
 
 /* A "word": two tones gliding, different for each class, voiced by each speaker a little higher. */
 static void
@@ -190,9 +147,7 @@ main (int argc, char **argv)
   int rc;
 
   g_test_init (&argc, &argv, NULL);
-  binary = g_getenv ("TL_BINARY");
-  if (binary == NULL)
-    binary = "transfer-lab";
+  cli_binary ();
   tmp = g_dir_make_tmp ("tl-cli-audio-XXXXXX", NULL);
   g_test_add_func ("/cli-audio/data-train-predict", test_data_train_predict);
   g_test_add_func ("/cli-audio/run-transfer", test_run_transfer);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli-run.h"
 #include "test-util.h"
 
 /* Every sub-command run as a real process, on data the tests write. */
@@ -16,51 +17,6 @@
 static const char *binary;
 static char *tmp;
 
-typedef struct {
-  int   status;       /* exit status, or 128 + signal */
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
-
-static void
-run_argv (Result *r, const char *const *argv)
-{
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_ptr_array_add (full, (gpointer) binary);
-  for (int i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (full, (gpointer) argv[i]);
-  g_ptr_array_add (full, NULL);
-  proc = g_subprocess_newv ((const char *const *) full->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
-  g_assert_no_error (error);
-  if (g_subprocess_get_if_exited (proc))
-    r->status = g_subprocess_get_exit_status (proc);
-  else
-    r->status = 128 + g_subprocess_get_term_sig (proc);
-}
-
-#define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
-
-static void
-expect_status (const Result *r, int status)
-{
-  if (r->status != status)
-    g_error ("exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s", r->status, status, r->out, r->err);
-}
 
 /* One line on stderr: "transfer-lab: ..." */
 static void
@@ -844,10 +800,13 @@ compare_paths (gconstpointer a, gconstpointer b)
 {
   const char *x = *(const char *const *) a, *y = *(const char *const *) b;
 
-  /* "T20-40-12" < "T20-40-12-2" */
-  if (strlen (x) != strlen (y))
-    return strlen (x) < strlen (y) ? -1 : 1;
-  return strcmp (x, y);
+  const size_t lx = strlen (x), ly = strlen (y);
+  int c = strncmp (x, y, MIN (lx, ly));
+
+  /* by time, then "T20-40-12" < "T20-40-12-2" < "T20-40-13" */
+  if (c != 0)
+    return c;
+  return lx < ly ? -1 : lx > ly;
 }
 
 static JsonObject *
@@ -1360,12 +1319,7 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  binary = g_getenv ("TL_BINARY");
-  if (binary == NULL || !g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_printerr ("TL_BINARY must name the transfer-lab binary\n");
-      return 1;
-    }
+  binary = cli_binary ();
   tmp = g_dir_make_tmp ("tl-cli-XXXXXX", NULL);
   g_assert_nonnull (tmp);
 
