@@ -18,9 +18,9 @@ TITLES = {
     "infer-lstm": "inference LSTM",
     "tokenize": "20NG train.csv import+tokenize",
     "text-news": "20NG text-ngram / tfidf+LinearSVC",
-    "text-kitchen": "books->kitchen 50/cl, transfer",
-    "text-electronics": "books->electronics 50/cl, transfer",
-    "text-dvd": "books->dvd 50/cl, transfer",
+    "text-kitchen": "books->kitchen 50/cl, fine-tune",
+    "text-electronics": "books->electronics 50/cl, fine-tune",
+    "text-dvd": "books->dvd 50/cl, fine-tune",
 }
 # sentiment: our pipeline's run -> the anchor's member it is set against
 SENTIMENT_PAIRS = (("transfer", "source_plus_target"), ("baseline", "scratch"))
@@ -113,10 +113,12 @@ def text_table(out, cases, results):
             continue
         # the other runs of the same command: accuracy only (one process times them all)
         runs = (ours or {}).get("run_results", {})
-        rows = [("  baseline / scratch (50/class)", runs.get("baseline", {}).get("test_accuracy"),
-                 (skl or {}).get("scratch")),
-                ("  source only (skl), on target", None, (skl or {}).get("source_only")),
-                ("  pretrain (ours), on books test", runs.get("pretrain", {}).get("test_accuracy"), None)]
+        rows = [("  " + name + " (ours)", runs[name].get("test_accuracy"), None)
+                for name in ("domain-adversarial", "joint", "self-training") if name in runs]
+        rows += [("  baseline / scratch (50/class)", runs.get("baseline", {}).get("test_accuracy"),
+                  (skl or {}).get("scratch")),
+                 ("  source only", runs.get("source-only", {}).get("test_accuracy"), (skl or {}).get("source_only")),
+                 ("  pretrain (ours), on books test", runs.get("pretrain", {}).get("test_accuracy"), None)]
         for label, a, b in rows:
             print(f"{label:34} {'':>9} {'':>9} {'':>8} {fmt(pct(a), '.1f', 8)} {fmt(pct(b), '.1f', 7)}")
 
