@@ -221,6 +221,9 @@ tl_cmd_train (int argc, char **argv)
   if (!parse_options (&o, &argc, &argv) || !options_to_specs (&o, &spec, &exp->source))
     return TL_EXIT_USAGE;
 
+  /* the preset decides how text is read: token sequences for text-lstm and text-pool, n-gram bags otherwise */
+  g_free (exp->architecture.preset);
+  exp->architecture.preset = g_strdup (o.preset);
   progress = tl_progress_new (stdout);
   if (!o.quiet)
     tl_progress_message (progress, _("Importing %s"), o.files[0]);

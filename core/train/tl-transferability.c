@@ -477,7 +477,8 @@ tl_transferability_assess (TlModel *model, const TlDataset *target, const TlData
       cut->logme = tl_logme (features[c]->data, sample->n, cut->dim, labels, n_classes, error);
       cut->leep = NAN;
       cut->a_distance = NAN;
-      ok = !isnan (cut->logme);
+      /* a score that does not settle (far more features than rows) stays NaN, shown as such */
+      ok = error == NULL || *error == NULL;
       if (ok && cuts[c] == n_layers - 1)
         {
           g_autoptr (TlTensor) probs = tl_tensor_new_2d (sample->n, cut->dim);
@@ -491,10 +492,13 @@ tl_transferability_assess (TlModel *model, const TlDataset *target, const TlData
         {
           cut->a_distance = tl_proxy_a_distance (source_features[c]->data, source_sample->n, features[c]->data,
                                                  sample->n, cut->dim, SAMPLE_SEED, error);
-          ok = !isnan (cut->a_distance);
+          ok = error == NULL || *error == NULL;
         }
+      if (!ok)
+        break;
       /* the output layer is the source's head, which a transfer replaces */
-      if (ok && c < t->n_cuts - 1 && cut->logme > t->cuts[t->recommended].logme)
+      if (!isnan (cut->logme) && c < t->n_cuts - 1
+          && (isnan (t->cuts[t->recommended].logme) || cut->logme > t->cuts[t->recommended].logme))
         t->recommended = c;
     }
   free_features (features, t->n_cuts);
