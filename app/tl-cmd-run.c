@@ -61,6 +61,18 @@ on_epoch (TlPipelineStage stage, const TlEpochRecord *record, const TlHistory *h
     tl_progress_epoch (v->progress, record, 0);
 }
 
+static void
+on_generate (const char *role, const char *folder, const char *generator, gpointer user_data)
+{
+  if (g_strcmp0 (role, "target") == 0)
+    printf (_("The target folder %s is missing: generating it with %s (this takes a few seconds)...\n"), folder,
+            generator);
+  else
+    printf (_("The source folder %s is missing: generating it with %s (this takes a few seconds)...\n"), folder,
+            generator);
+  fflush (stdout);
+}
+
 static char *
 fmt_percent (const TlMetrics *m, gboolean f1)
 {
@@ -201,6 +213,13 @@ tl_cmd_run (int argc, char **argv)
       g_prefix_error (&error, "--strategy: ");
       tl_cli_report (error);
       return TL_EXIT_USAGE;
+    }
+
+  /* Data a generator makes (the demo's synthetic voices) are made first, once. */
+  if (tl_experiment_needs_generation (exp) && !tl_experiment_generate_data (exp, on_generate, NULL, &error))
+    {
+      tl_cli_error (_("the missing data could not be generated: %s"), error->message);
+      return TL_EXIT_FAILURE;
     }
 
   /* Every problem of the set-up at once, before any data is read or any model trained. */

@@ -1313,6 +1313,102 @@ test_explain (void)
   }
 }
 
+/* The demo's synthetic source is made on first use: a missing source folder whose
+ * experiment names a generator is generated before the run, once; a failing
+ * generator's own words reach the error. */
+static void
+test_run_generates_missing_source (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *dir = path_in ("generated");
+  g_autofree char *shipped = NULL, *generator = NULL, *exp_path = NULL, *broken_path = NULL, *fail_sh = NULL;
+  g_autofree char *folder = NULL, *out = NULL, *summary = NULL, *text = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *root, *source;
+
+  g_assert_nonnull (src);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  shipped = g_build_filename (src, "data", "experiments", "spoken-digits.json", NULL);
+  generator = g_build_filename (src, "tools", "make-synthetic-digits.py", NULL);
+  folder = g_build_filename (dir, "voices", NULL);
+  out = g_build_filename (dir, "out", NULL);
+  summary = g_build_filename (out, "summary.json", NULL);
+  exp_path = g_build_filename (dir, "spoken-digits.json", NULL);
+  broken_path = g_build_filename (dir, "broken.json", NULL);
+  fail_sh = g_build_filename (dir, "fail.sh", NULL);
+
+  /* the shipped experiment, with its source moved to a folder that is not there yet */
+  g_assert_true (json_parser_load_from_file (parser, shipped, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  source = json_object_get_object_member (root, "source");
+  json_object_set_string_member (source, "path", "voices");
+  json_object_set_string_member (source, "generate", generator);
+  json_object_set_string_member (json_object_get_object_member (root, "target"), "path", "voices");
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  g_assert_true (json_generator_to_file (gen, exp_path, &error));
+
+  /* a generator that fails: its message is in the error, and nothing half made is left */
+  tl_test_write_text (fail_sh, "#!/bin/sh\necho 'make-synthetic-digits: espeak-ng is not installed' >&2\nexit 1\n");
+  g_assert_cmpint (g_chmod (fail_sh, 0755), ==, 0);
+  json_object_set_string_member (source, "generate", "fail.sh");
+  g_assert_true (json_generator_to_file (gen, broken_path, &error));
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (GDir) listing = NULL;
+    const char *name;
+
+    RUN (&r, "run", broken_path, "--out", out, "--quiet");
+    expect_status (&r, 1);
+    expect_error_line (&r, "espeak-ng is not installed");
+    g_assert_nonnull (strstr (r.err, "could not be generated"));
+    g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
+    listing = g_dir_open (dir, 0, &error);
+    g_assert_no_error (error);
+    while ((name = g_dir_read_name (listing)) != NULL)
+      g_assert_null (strstr (name, "partial"));
+  }
+
+  {
+    g_autofree char *espeak = g_find_program_in_path ("espeak-ng");
+    g_autofree char *sox = g_find_program_in_path ("sox");
+    g_autofree char *python = g_find_program_in_path ("python3");
+
+    if (espeak == NULL || sox == NULL || python == NULL)
+      {
+        g_test_skip ("espeak-ng, sox or python3 is not installed: the synthetic voices cannot be generated");
+        return;
+      }
+  }
+  {
+    g_auto (Result) r = { 0 };
+
+    RUN (&r, "run", exp_path, "--out", out, "--quiet", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=1",
+         "--set", "source.per_class=30", "--set", "target.per_class=3", "--set", "outputs.plots=[\"png\"]");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "generating it"));
+  }
+  {
+    g_autofree char *seven = g_build_filename (folder, "en-us_m1", "7", NULL);
+    g_assert_true (g_file_test (seven, G_FILE_TEST_IS_DIR));
+  }
+  g_assert_true (g_file_get_contents (summary, &text, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, "\"transfer\""));
+  /* made once: the next run finds the folder and does not generate it again */
+  {
+    g_auto (Result) r = { 0 };
+
+    RUN (&r, "run", exp_path, "--out", out, "--force", "--quiet", "--set", "pretrain.epochs=1",
+         "--set", "transfer.epochs=1", "--set", "source.per_class=30", "--set", "target.per_class=3",
+         "--set", "outputs.plots=[\"png\"]");
+    expect_status (&r, 0);
+    g_assert_null (strstr (r.out, "generating it"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1340,6 +1436,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run-history-day", test_run_history_day);
   g_test_add_func ("/cli/run-out-refuses-finished-run", test_run_out_refuses_finished_run);
   g_test_add_func ("/cli/history-broken-index", test_history_tolerates_broken_index);
+  g_test_add_func ("/cli/run-generates-missing-source", test_run_generates_missing_source);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

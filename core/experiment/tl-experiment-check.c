@@ -108,7 +108,15 @@ check_source (GPtrArray *problems, const TlExperiment *exp, const TlDataSourceSp
 
   if (spec->path == NULL)
     return;
-  check_file (problems, exp, path_field, spec->path);
+  /* a missing folder that a generator makes is made when the run starts */
+  if (spec->generate != NULL)
+    {
+      g_autofree char *generate_field = g_strconcat (role, ".generate", NULL);
+
+      check_file (problems, exp, generate_field, spec->generate);
+    }
+  else
+    check_file (problems, exp, path_field, spec->path);
   check_file (problems, exp, labels_field, spec->labels_path);
   check_file (problems, exp, test_field, spec->test_path);
   check_file (problems, exp, test_field, spec->test_labels_path);

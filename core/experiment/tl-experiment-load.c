@@ -286,7 +286,7 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
   static const char *const keys[] = { "format", "path", "labels", "test_path", "test_labels",
                                       "label_column", "text_column", "feature_columns", "classes",
                                       "per_class", "test_per_class", "val_fraction", "test_fraction",
-                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "audio", "audio_augment", "ngrams", NULL };
+                                      "max_len", "vocab_size", "image_size", "grey", "unlabeled_path", "use_labels", "audio", "audio_augment", "ngrams", "generate", NULL };
   int format = s->format;
 
   if (!check_keys (r, obj, prefix, keys, error)
@@ -296,6 +296,7 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
       || !get_string (r, obj, prefix, "test_path", &s->test_path, error)
       || !get_string (r, obj, prefix, "test_labels", &s->test_labels_path, error)
       || !get_string (r, obj, prefix, "unlabeled_path", &s->unlabeled_path, error)
+      || !get_string (r, obj, prefix, "generate", &s->generate, error)
       || !get_bool (r, obj, prefix, "use_labels", &s->use_labels, error)
       || !get_string (r, obj, prefix, "label_column", &s->label_column, error)
       || !get_string (r, obj, prefix, "text_column", &s->text_column, error)

@@ -90,6 +90,8 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
   add_string (b, "test_path", s->test_path);
   add_string (b, "test_labels", s->test_labels_path);
   add_string (b, "unlabeled_path", s->unlabeled_path);
+  if (s->generate != NULL)
+    add_string (b, "generate", s->generate);
   add_bool (b, "use_labels", s->use_labels);
   add_string (b, "label_column", s->label_column);
   add_string (b, "text_column", s->text_column);
@@ -296,6 +298,7 @@ path_fields (TlExperiment *exp, char ***out)
       out[n++] = &sources[i]->test_path;
       out[n++] = &sources[i]->test_labels_path;
       out[n++] = &sources[i]->unlabeled_path;
+      out[n++] = &sources[i]->generate;
     }
   out[n++] = &exp->pretrained_model;
   out[n++] = &exp->outputs.folder;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ source_clear (TlDataSourceSpec *s)
   g_free (s->test_path);
   g_free (s->test_labels_path);
   g_free (s->unlabeled_path);
+  g_free (s->generate);
   g_free (s->label_column);
   g_free (s->text_column);
   g_strfreev (s->feature_columns);
@@ -82,6 +84,7 @@ source_copy (TlDataSourceSpec *dst, const TlDataSourceSpec *src)
   dst->test_path = g_strdup (src->test_path);
   dst->test_labels_path = g_strdup (src->test_labels_path);
   dst->unlabeled_path = g_strdup (src->unlabeled_path);
+  dst->generate = g_strdup (src->generate);
   dst->label_column = g_strdup (src->label_column);
   dst->text_column = g_strdup (src->text_column);
   dst->feature_columns = g_strdupv (src->feature_columns);
@@ -307,4 +310,164 @@ tl_output_path (const char *root, const char *relative, GError **error)
         }
     }
   return g_steal_pointer (&cur);
+}
+
+/* Generated data. */
+
+static gboolean
+spec_needs_generation (const TlExperiment *exp, const TlDataSourceSpec *spec)
+{
+  g_autofree char *path = NULL;
+
+  if (spec->generate == NULL || spec->path == NULL)
+    return FALSE;
+  path = tl_experiment_resolve_path (exp, spec->path);
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+gboolean
+tl_experiment_needs_generation (const TlExperiment *exp)
+{
+  g_return_val_if_fail (exp != NULL, FALSE);
+
+  return spec_needs_generation (exp, &exp->source) || spec_needs_generation (exp, &exp->target);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_remove (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      remove_tree (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+/* The last non-empty lines of a program's output, at most max_lines. */
+static char *
+last_lines (const char *text, int max_lines)
+{
+  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  int n = g_strv_length (lines), first = n;
+
+  for (int kept = 0; first > 0 && kept < max_lines; first--)
+    if (*g_strstrip (lines[first - 1]) != '\0')
+      kept++;
+  for (int i = first; i < n; i++)
+    if (lines[i][0] != '\0')
+      g_string_append_printf (out, "%s%s", out->len > 0 ? " / " : "", lines[i]);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static gboolean
+generate_one (const TlExperiment *exp, const TlDataSourceSpec *spec, const char *role, TlGenerateFunc before,
+              gpointer user_data, GError **error)
+{
+  g_autofree char *folder = tl_experiment_resolve_path (exp, spec->path);
+  g_autofree char *generator = tl_experiment_resolve_path (exp, spec->generate);
+  g_autofree char *parent = g_path_get_dirname (folder);
+  g_autofree char *base = g_path_get_basename (folder);
+  g_autofree char *tmpl = NULL, *work = NULL, *python = NULL, *out = NULL, *err = NULL;
+  const char *argv[4];
+  int n = 0, status = 0;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_test (generator, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s.generate: %s is missing, so %s cannot be made", role,
+                   generator, folder);
+      return FALSE;
+    }
+  if (g_str_has_suffix (generator, ".py"))
+    {
+      python = g_find_program_in_path ("python3");
+      if (python == NULL)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                       "%s.generate: python3 is not installed; it runs %s, which makes %s", role, generator, folder);
+          return FALSE;
+        }
+      argv[n++] = python;
+    }
+  else if (!g_file_test (generator, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s.generate: %s is not executable", role, generator);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", parent, g_strerror (saved));
+      return FALSE;
+    }
+  /* next to the path, so that the rename stays on one file system */
+  tmpl = g_strdup_printf ("%s/.%s.partial-XXXXXX", parent, base);
+  work = g_mkdtemp (g_steal_pointer (&tmpl));
+  if (work == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", parent, g_strerror (saved));
+      return FALSE;
+    }
+  g_chmod (work, 0755);
+  argv[n++] = generator;
+  argv[n++] = work;
+  argv[n] = NULL;
+  if (before != NULL)
+    before (role, folder, generator, user_data);
+  if (!g_spawn_sync (parent, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &local))
+    {
+      remove_tree (work);
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s.generate: %s did not start: %s", role, generator,
+                   local->message);
+      return FALSE;
+    }
+  if (!g_spawn_check_wait_status (status, &local))
+    {
+      g_autofree char *said = last_lines (err, 3);
+
+      remove_tree (work);
+      g_set_error (error, TL_ERROR, TL_ERROR_FAILED, "%s.generate: %s failed to make %s (%s)%s%s", role, generator,
+                   folder, local->message, said[0] != '\0' ? ": " : "", said);
+      return FALSE;
+    }
+  if (g_rename (work, folder) != 0)
+    {
+      int saved = errno;
+
+      remove_tree (work);
+      /* made meanwhile by another run: that one is as good */
+      if (g_file_test (folder, G_FILE_TEST_IS_DIR))
+        return TRUE;
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: %s", folder, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tl_experiment_generate_data (const TlExperiment *exp, TlGenerateFunc before, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (exp != NULL, FALSE);
+
+  if (spec_needs_generation (exp, &exp->source)
+      && !generate_one (exp, &exp->source, "source", before, user_data, error))
+    return FALSE;
+  if (spec_needs_generation (exp, &exp->target)
+      && !generate_one (exp, &exp->target, "target", before, user_data, error))
+    return FALSE;
+  return TRUE;
 }

@@ -44,6 +44,7 @@ typedef struct {
   int       image_size;        /* images: side after resizing; 0 = as stored */
   gboolean  grey;              /* images: one channel instead of three */
   char     *unlabeled_path;    /* target: more rows of the same format whose labels are not used */
+  char     *generate;          /* a program that writes `path` when it is missing (run with the folder as its argument) */
   gboolean  use_labels;        /* target: FALSE leaves every training row unlabelled (unsupervised adaptation) */
   TlAudioSettings audio;       /* audio: rate, clip length and spectrogram ("audio" in the file) */
   TlAudioAugment audio_augment; /* audio: augmented copies of the training recordings ("audio_augment") */
@@ -181,6 +182,18 @@ gboolean      tl_experiment_apply_override (TlExperiment *exp, const char *assig
 char         *tl_experiment_resolve_path (const TlExperiment *exp, const char *path);
 /* The results folder: the one given, else outputs.folder, else results/<name>. */
 char         *tl_experiment_output_folder (const TlExperiment *exp, const char *override);
+
+/* Data whose `path` is missing and whose `generate` names the program that makes it. */
+gboolean      tl_experiment_needs_generation (const TlExperiment *exp);
+/* Told before a generator starts: role is "source" or "target", folder the path it writes. */
+typedef void (*TlGenerateFunc) (const char *role, const char *folder, const char *generator, gpointer user_data);
+/* Runs the generator of each data source whose path is missing, blocking (a
+ * worker thread in a user interface): "python3 GENERATOR FOLDER" for a .py file,
+ * else "GENERATOR FOLDER". It writes into a new folder next to the path, renamed
+ * into place once it succeeds, so that a failed run leaves nothing half made.
+ * Errors name the generator and carry its last words on stderr. */
+gboolean      tl_experiment_generate_data (const TlExperiment *exp, TlGenerateFunc before, gpointer user_data,
+                                           GError **error);
 
 /* "csv", "idx", "images" as written in files. */
 const char   *tl_data_format_name      (TlDataFormat format);
