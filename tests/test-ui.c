@@ -1391,6 +1391,90 @@ test_bar_chart_heights (void)
   g_assert_cmpint (heights[1], >, heights[0] * 2);
 }
 
+/* The demo in one click: an experiment whose synthetic source folder is missing and
+ * names its generator runs from the window; the voices are generated first, in a
+ * worker, while the Train page says so. */
+static void
+test_run_generates_missing_source (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *espeak = g_find_program_in_path ("espeak-ng");
+  g_autofree char *sox = g_find_program_in_path ("sox");
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autofree char *shipped = g_build_filename (src, "data", "experiments", "spoken-digits.json", NULL);
+  g_autofree char *generator = g_build_filename (src, "tools", "make-synthetic-digits.py", NULL);
+  g_autofree char *dir = g_build_filename (tmp_dir, "demo-generate", NULL);
+  g_autofree char *voices = g_build_filename (dir, "voices", NULL);
+  g_autofree char *speaker = g_build_filename (dir, "speaker", NULL);
+  g_autofree char *copy = g_build_filename (dir, "spoken-digits.json", NULL);
+  g_autofree char *seven = g_build_filename (voices, "en-us_m1", "7", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (GFile) file = g_file_new_for_path (copy);
+  g_autoptr (GError) error = NULL;
+  JsonObject *root, *section;
+  TlWindow *win;
+  TlTrainPage *train;
+  TlDocument *doc;
+  int status = -1;
+
+  if (espeak == NULL || sox == NULL || python == NULL)
+    {
+      g_test_skip ("espeak-ng, sox or python3 is not installed: the synthetic voices cannot be generated");
+      return;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  /* the target: two other voices, made here */
+  {
+    const char *argv[] = { python, generator, speaker, "--voices", "en-gb+m3,en-us+f2", "--per-digit", "6", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                                 &status, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (status, ==, 0);
+  }
+  /* the shipped experiment, its source not there yet, on a small budget */
+  g_assert_true (json_parser_load_from_file (parser, shipped, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  section = json_object_get_object_member (root, "source");
+  json_object_set_string_member (section, "path", "voices");
+  json_object_set_string_member (section, "generate", generator);
+  json_object_set_int_member (section, "per_class", 30);
+  section = json_object_get_object_member (root, "target");
+  json_object_set_string_member (section, "path", "speaker");
+  json_object_set_int_member (section, "per_class", 3);
+  json_object_set_int_member (json_object_get_object_member (root, "pretrain"), "epochs", 1);
+  json_object_set_int_member (json_object_get_object_member (root, "transfer"), "epochs", 1);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  g_assert_true (json_generator_to_file (gen, copy, &error));
+  g_assert_no_error (error);
+
+  win = tl_window_new (app);
+  doc = tl_window_get_document (win);
+  train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  tl_window_open_file (win, file);
+  g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 60));
+  g_test_message ("blocked: %s", tl_train_page_get_blocked (train));
+  g_assert_null (tl_train_page_get_blocked (train));
+  tl_window_show_step (win, "train");
+  tl_train_page_start (train);
+  g_assert_true (tl_train_page_is_running (train));
+  g_assert_cmpstr (tl_train_page_get_status (train), ==, _("Generating data"));
+  ui_spin (200);
+  ui_screenshot (GTK_WIDGET (win), "demo-generating.png");
+  g_assert_true (ui_wait_for (ui_training_done, train, 300));
+  g_test_message ("error: %s", tl_window_get_error (win));
+  g_assert_null (tl_window_get_error (win));
+  g_assert_true (g_file_test (seven, G_FILE_TEST_IS_DIR));
+  g_assert_nonnull (tl_document_get_result (doc));
+  g_assert_nonnull (tl_document_get_result (doc)->summary_path);
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1432,6 +1516,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/chart-ticks-and-titles", test_chart_ticks_and_titles);
   g_test_add_func ("/ui/dark-screenshots", test_dark_screenshot);
   g_test_add_func ("/ui/bar-chart-heights", test_bar_chart_heights);
+  g_test_add_func ("/ui/run-generates-missing-source", test_run_generates_missing_source);
   status = g_test_run ();
 
   tl_document_set_modified (tl_window_get_document (window), FALSE);

@@ -651,6 +651,19 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
   g_signal_emit (self, signals[RUN_FINISHED], 0);
 }
 
+/* The demo's synthetic voices: made in a worker before the run reads them. */
+static void
+on_generating (TlTrainingRun *run, const char *folder, const char *generator, TlTrainPage *self)
+{
+  g_autofree char *base = g_path_get_basename (generator);
+  g_autofree char *text = g_strdup_printf (_("Generating the missing data in %s with %s (a few seconds)…"), folder,
+                                           base);
+
+  gtk_label_set_text (self->stage_label, text);
+  gtk_label_set_text (self->progress_label, _("Generating data…"));
+  set_status (self, _("Generating data"));
+}
+
 static void
 start_run (TlTrainPage *self, gboolean continue_run)
 {
@@ -697,9 +710,11 @@ start_run (TlTrainPage *self, gboolean continue_run)
   g_signal_connect (self->run, "points", G_CALLBACK (on_points), self);
   g_signal_connect (self->run, "epoch", G_CALLBACK (on_epoch), self);
   g_signal_connect (self->run, "finished", G_CALLBACK (on_finished), self);
+  g_signal_connect (self->run, "generating", G_CALLBACK (on_generating), self);
+  set_status (self, _("Starting"));
+  /* emits "generating" at once when data are to be made first */
   tl_training_run_start (self->run);
   check_resumable (self);
-  set_status (self, _("Starting"));
   update_buttons (self);
 }
 

@@ -77,7 +77,7 @@ struct _TlTrainingRun
 
 G_DEFINE_FINAL_TYPE (TlTrainingRun, tl_training_run, G_TYPE_OBJECT)
 
-enum { STAGE, BATCH, POINTS, EPOCH, FINISHED, N_SIGNALS };
+enum { STAGE, BATCH, POINTS, EPOCH, FINISHED, GENERATING, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static gboolean
@@ -260,16 +260,12 @@ callbacks_for (TlTrainingRun *self, TlPipelineCallbacks *callbacks)
   return callbacks;
 }
 
-void
-tl_training_run_start (TlTrainingRun *self)
+static void
+start_pipeline (TlTrainingRun *self)
 {
   TlPipelineCallbacks callbacks;
   TlPipelineOptions options;
 
-  g_return_if_fail (TL_IS_TRAINING_RUN (self));
-  g_return_if_fail (!self->running);
-
-  self->running = TRUE;
   tl_pipeline_options_init (&options);
   options.output_folder = self->output_folder;
   options.results_root = self->results_root;
@@ -278,6 +274,69 @@ tl_training_run_start (TlTrainingRun *self)
   /* The callbacks keep a pointer to self: the ref is dropped in finished(). */
   tl_pipeline_run_with_options_async (self->exp, &options, callbacks_for (self, &callbacks), self->cancellable,
                                       finished, g_object_ref (self));
+}
+
+/* In the worker: the data a generator makes, before the pipeline reads them. */
+static void
+generate_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  TlTrainingRun *self = source;
+  GError *error = NULL;
+
+  if (tl_experiment_generate_data (self->exp, NULL, NULL, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+generated (GObject *source, GAsyncResult *res, gpointer data)
+{
+  TlTrainingRun *self = TL_TRAINING_RUN (source);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (res), &error))
+    {
+      self->running = FALSE;
+      g_signal_emit (self, signals[FINISHED], 0, NULL, error);
+      return;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_autoptr (GError) cancelled = g_error_new_literal (TL_ERROR, TL_ERROR_CANCELLED, "stopped before the run began");
+
+      self->running = FALSE;
+      g_signal_emit (self, signals[FINISHED], 0, NULL, cancelled);
+      return;
+    }
+  start_pipeline (self);
+}
+
+void
+tl_training_run_start (TlTrainingRun *self)
+{
+  g_return_if_fail (TL_IS_TRAINING_RUN (self));
+  g_return_if_fail (!self->running);
+
+  self->running = TRUE;
+  /* a missing folder the experiment names a generator for (the demo's synthetic voices) is made first */
+  if (tl_experiment_needs_generation (self->exp))
+    {
+      const TlDataSourceSpec *spec = &self->exp->source;
+      g_autoptr (GTask) task = g_task_new (self, NULL, generated, NULL);
+      g_autofree char *folder = NULL, *generator = NULL;
+
+      folder = spec->path != NULL ? tl_experiment_resolve_path (self->exp, spec->path) : NULL;
+      if (spec->generate == NULL || folder == NULL || g_file_test (folder, G_FILE_TEST_EXISTS))
+        spec = &self->exp->target;
+      g_free (folder);
+      folder = tl_experiment_resolve_path (self->exp, spec->path);
+      generator = tl_experiment_resolve_path (self->exp, spec->generate);
+      g_signal_emit (self, signals[GENERATING], 0, folder, generator);
+      g_task_run_in_thread (task, generate_in_thread);
+      return;
+    }
+  start_pipeline (self);
 }
 
 void
@@ -429,6 +488,8 @@ tl_training_run_class_init (TlTrainingRunClass *klass)
                                  G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_POINTER, G_TYPE_POINTER);
   signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                     G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_POINTER);
+  signals[GENERATING] = g_signal_new ("generating", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                      NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void

@@ -20,6 +20,9 @@ G_DECLARE_FINAL_TYPE (TlTrainingRun, tl_training_run, TL, TRAINING_RUN, GObject)
  *              the last "points", in order with "stage" and "epoch"
  *   "epoch"    (int stage, pointer const TlEpochRecord *, pointer const TlHistory * so far)
  *   "finished" (pointer TlPipelineResult * or NULL, pointer const GError * or NULL)
+ *   "generating" (string folder, string generator): before the pipeline, a missing data folder
+ *              is being made by the generator its experiment names (in a worker; a failure
+ *              ends the run with "finished" and the error)
  * Pause makes the worker wait on a condition variable at the next batch. Stop
  * cancels after the current batch; finished runs and the last finished epoch are kept,
  * and the checkpoint in the results folder lets a later run continue. */
