@@ -705,6 +705,14 @@ test_training_stop_and_resume (void)
 }
 
 
+/* The view has its size (a loaded machine may lay the page out late). */
+static gboolean
+confusion_cell_placed (gpointer view)
+{
+  double x, y;
+  return tl_confusion_view_cell_center (view, 1, 1, &x, &y);
+}
+
 static void
 test_confusion_counts (void)
 {
@@ -731,6 +739,7 @@ test_confusion_counts (void)
 
   /* A click on the centre of cell (1, 1) finds that cell and lists its samples. */
   g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
+  g_assert_true (ui_wait_for (confusion_cell_placed, view, 30));
   g_assert_true (tl_confusion_view_cell_center (view, 1, 1, &x, &y));
   g_assert_true (tl_confusion_view_cell_at (view, x, y, &row, &col));
   g_assert_cmpint (row, ==, 1);
