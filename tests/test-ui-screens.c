@@ -206,23 +206,6 @@ test_strategies_compared (void)
 }
 
 
-typedef struct {
-  TlTrainPage *page;
-  guint64      batches;
-} BatchGoal;
-
-static gboolean
-batches_reached (gpointer data)
-{
-  BatchGoal *goal = data;
-  return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
-}
-
-static gboolean
-widget_shown (gpointer widget)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (widget));
-}
 
 /* Defect 9: a pause says Paused and stops the clock; Stop names Continue only when it is
  * there; Continue keeps the curves drawn so far, and each stage's curves stay. */
@@ -234,7 +217,7 @@ test_pause_stop_continue (void)
   TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
   TlCurveView *loss = TL_CURVE_VIEW (tl_train_page_get_curve_view (train, FALSE));
   GtkWidget *resume = tl_train_page_get_resume_button (train);
-  BatchGoal goal = { train, 200 };   /* two epochs of 90 batches and more */
+  UiBatchGoal goal = { train, 200 };   /* two epochs of 90 batches and more */
   double before, after;
 
   gtk_window_set_default_size (GTK_WINDOW (win), 1024, 700);
@@ -244,7 +227,7 @@ test_pause_stop_continue (void)
   tl_document_get_experiment (doc)->pretrain.batch_size = 4;
   tl_document_changed (doc, "params");
   click_start (win);
-  g_assert_true (ui_wait_for (batches_reached, &goal, 120));
+  g_assert_true (ui_wait_for (ui_batches_reached, &goal, 120));
   g_assert_true (tl_train_page_is_running (train));
 
   g_signal_emit_by_name (tl_train_page_get_pause_button (train), "clicked");
@@ -259,7 +242,7 @@ test_pause_stop_continue (void)
   ui_screenshot (GTK_WIDGET (win), "pause-paused.png");
   g_signal_emit_by_name (tl_train_page_get_pause_button (train), "clicked");
   goal.batches = tl_train_page_get_n_batches (train) + 20;
-  g_assert_true (ui_wait_for (batches_reached, &goal, 60));
+  g_assert_true (ui_wait_for (ui_batches_reached, &goal, 60));
   after = tl_train_page_get_elapsed (train);
   g_test_message ("elapsed %.2f s before the 1.5 s pause, %.2f s after it", before, after);
   /* the pause is not counted */
@@ -273,7 +256,7 @@ test_pause_stop_continue (void)
   g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
   if (!gtk_widget_get_visible (resume))
     g_assert_cmpstr (tl_train_page_get_stage_text (train), ==, _("Stopped. The runs finished so far are kept and shown."));
-  g_assert_true (ui_wait_for (widget_shown, resume, 30));
+  g_assert_true (ui_wait_for (ui_widget_shown, resume, 30));
   g_assert_cmpstr (tl_train_page_get_stage_text (train), ==,
                    _("Stopped. The runs and epochs finished so far are kept: Continue goes on from there, Start "
                      "begins again."));
@@ -284,7 +267,7 @@ test_pause_stop_continue (void)
   g_assert_true (tl_train_page_is_running (train));
   g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
   goal.batches = tl_train_page_get_n_batches (train) + 10;
-  g_assert_true (ui_wait_for (batches_reached, &goal, 60));
+  g_assert_true (ui_wait_for (ui_batches_reached, &goal, 60));
   g_assert_true (tl_curve_view_has_run (loss, "pretrain"));
   tl_train_page_stop (train);
   g_assert_true (ui_wait_for (ui_training_done, train, 120));

@@ -628,23 +628,6 @@ test_training_runs (void)
 }
 
 
-typedef struct {
-  TlTrainPage *page;
-  guint64      batches;
-} BatchGoal;
-
-static gboolean
-batches_reached (gpointer data)
-{
-  BatchGoal *goal = data;
-  return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
-}
-
-static gboolean
-widget_shown (gpointer widget)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (widget));
-}
 
 static void
 test_training_stop_and_resume (void)
@@ -655,7 +638,7 @@ test_training_stop_and_resume (void)
   guint ref_transfer, ref_baseline;
   guint64 total;
   double ref_accuracy;
-  BatchGoal goal = { page, 0 };
+  UiBatchGoal goal = { page, 0 };
 
   tl_document_get_experiment (doc)->transfer.finetune.epochs = 10;
   tl_document_get_experiment (doc)->transfer.finetune.batch_size = 2;
@@ -681,14 +664,14 @@ test_training_stop_and_resume (void)
   g_signal_emit_by_name (tl_train_page_get_start_button (page), "clicked");
   gtk_check_button_set_active (GTK_CHECK_BUTTON (tl_train_page_get_retrain_check (page)), FALSE);
   goal.batches = total / 4;
-  g_assert_true (ui_wait_for (batches_reached, &goal, 300));
+  g_assert_true (ui_wait_for (ui_batches_reached, &goal, 300));
   g_assert_true (tl_train_page_is_running (page));
   g_signal_emit_by_name (tl_train_page_get_pause_button (page), "clicked");
   tl_train_page_stop (page);
   g_assert_true (ui_wait_for (ui_training_done, page, 300));
   g_assert_null (tl_window_get_error (window));
   /* the checkpoints are checked in a thread */
-  g_assert_true (ui_wait_for (widget_shown, resume, 30));
+  g_assert_true (ui_wait_for (ui_widget_shown, resume, 30));
   g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (page)));
 
   g_signal_emit_by_name (resume, "clicked");

@@ -120,3 +120,16 @@ ui_predictions_ready (gpointer document)
 {
   return tl_document_get_predictions (document, NULL) != NULL;
 }
+
+gboolean
+ui_widget_shown (gpointer widget)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (widget));
+}
+
+gboolean
+ui_batches_reached (gpointer data)
+{
+  UiBatchGoal *goal = data;
+  return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
+}

@@ -20,5 +20,13 @@ void     ui_screenshot     (GtkWidget *widget, const char *name);
 gboolean ui_training_done  (gpointer train_page);
 gboolean ui_data_loaded    (gpointer data_page);
 gboolean ui_predictions_ready (gpointer document);
+gboolean ui_widget_shown   (gpointer widget);
+
+/* For ui_batches_reached: a train page and the batches to wait for (or the run's end). */
+typedef struct {
+  gpointer page;
+  guint64  batches;
+} UiBatchGoal;
+gboolean ui_batches_reached (gpointer goal);
 
 G_END_DECLS
