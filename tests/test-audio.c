@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tl-audio-augment.h"
+#include "tl-audio-clip.h"
 #include "tl-audio-features.h"
 #include "tl-audio-file.h"
 #include "tl-audio-folder.h"
@@ -788,6 +789,52 @@ test_spoken_digits (void)
   g_assert_cmpfloat (import->report->audio->median_seconds, <, 1.0);
 }
 
+/* A clip as the previews show it: a 2 s tone at 16 kHz read at the default 8 kHz, cut to
+ * 1 s, its energy in the mel band of the tone; a missing file is named in the error. */
+static void
+test_clip (void)
+{
+  g_autofree char *path = tmp_path ("clip-tone.wav");
+  g_autofree char *missing = tmp_path ("no-such-clip.wav");
+  g_autoptr (TlAudioClip) clip = NULL;
+  g_autoptr (GError) error = NULL;
+  TlAudioSettings s;
+  int loudest = -1;
+  double best = -G_MAXDOUBLE, peak = 0;
+
+  write_tone (path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 2.0, 1000.0, 0.5);
+  tl_audio_settings_init (&s);
+  s.n_mfcc = 13;   /* still shown as the mel bands */
+  clip = tl_audio_clip_read (path, &s, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (clip->info.rate, ==, 16000);
+  g_assert_cmpfloat_with_epsilon (clip->info.seconds, 2.0, 1e-6);
+  g_assert_cmpint (clip->rate, ==, 8000);
+  g_assert_cmpuint (clip->n_samples, ==, 8000);
+  g_assert_cmpint (clip->bands, ==, 40);
+  g_assert_cmpint (clip->frames, ==, tl_audio_settings_frames (&s));
+  for (gsize i = 0; i < clip->n_samples; i++)
+    peak = MAX (peak, fabs (clip->samples[i]));
+  g_assert_cmpfloat (peak, >, 0.45);
+  g_assert_cmpfloat (peak, <, 0.55);
+  for (int b = 0; b < clip->bands; b++)
+    {
+      double sum = 0;
+
+      for (int t = 0; t < clip->frames; t++)
+        sum += clip->mel[(gsize) b * clip->frames + t];
+      if (sum > best)
+        best = sum, loudest = b;
+    }
+  /* 1 kHz is 1000 mel on the HTK scale; 0..4 kHz (2146 mel) holds 40 bands: centre of band 18 */
+  g_assert_cmpint (loudest, >=, 17);
+  g_assert_cmpint (loudest, <=, 19);
+
+  g_assert_null (tl_audio_clip_read (missing, &s, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "no-such-clip.wav"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -807,6 +854,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/grouped-folder", test_grouped_folder);
   g_test_add_func ("/audio/experiment", test_experiment);
   g_test_add_func ("/audio/spoken-digits", test_spoken_digits);
+  g_test_add_func ("/audio/clip", test_clip);
   rc = g_test_run ();
   if (g_getenv ("TL_KEEP_TMP") == NULL)
     {

@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cairo.h>
 
+#include "tl-chart-audio.h"
 #include "tl-chart.h"
 
 static const char *names20[] = {
@@ -250,6 +252,148 @@ test_bar_chart_draws (void)
 }
 
 static void
+draw_waveform (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_waveform_chart_draw (data, cr, w, h);
+}
+
+static void
+draw_spectrogram (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_spectrogram_chart_draw (data, cr, w, h);
+}
+
+static guint32
+pixel_at (cairo_surface_t *s, int x, int y)
+{
+  return *(guint32 *) (cairo_image_surface_get_data (s) + y * cairo_image_surface_get_stride (s) + 4 * x) & 0xffffff;
+}
+
+/* Pixels of the waveform's colour in each row and in each half of the columns. */
+static void
+count_wave_pixels (cairo_surface_t *s, int *per_row, int *left, int *right)
+{
+  int w = cairo_image_surface_get_width (s), h = cairo_image_surface_get_height (s);
+  double r, g, b;
+  guint32 want;
+
+  tl_chart_palette_color (0, FALSE, &r, &g, &b);
+  want = ((guint32) lround (r * 255) << 16) | ((guint32) lround (g * 255) << 8) | (guint32) lround (b * 255);
+
+  *left = *right = 0;
+  for (int y = 0; y < h; y++)
+    {
+      per_row[y] = 0;
+      for (int x = 0; x < w; x++)
+        if (pixel_at (s, x, y) == want)
+          {
+            per_row[y]++;
+            (x < w / 2 ? left : right)[0]++;
+          }
+    }
+}
+
+/* A sine of amplitude 0.8 fills the rows within 0.8 of the half height around the middle
+ * and none beyond; silence draws only the zero line; a tone then silence only the left half. */
+static void
+test_waveform_draws (void)
+{
+  enum { W = 400, H = 120, N = 8000 };
+  g_autofree float *sine = g_new (float, N);
+  g_autofree float *quiet = g_new0 (float, N);
+  g_autofree float *half = g_new0 (float, N);
+  TlWaveformChart chart = { sine, N, NULL, NULL, { 0 } };
+  cairo_surface_t *s = NULL;
+  int rows[H], left, right, differ;
+  double px, py, pw, ph, mid, reach;
+
+  for (int i = 0; i < N; i++)
+    {
+      sine[i] = 0.8f * (float) sin (2 * G_PI * 440.0 * i / 8000.0);
+      half[i] = i < N / 2 ? sine[i] : 0.0f;
+    }
+  tl_audio_chart_plot_area (FALSE, W, H, &px, &py, &pw, &ph);
+  mid = py + ph / 2;
+  reach = 0.8 * ph / 2;
+
+  render_count (draw_waveform, &chart, W, H, &s);
+  count_wave_pixels (s, rows, &left, &right);
+  for (int y = 0; y < H; y++)
+    {
+      if (fabs (y + 0.5 - mid) < reach - 2)
+        g_assert_cmpint (rows[y], >=, (int) pw - 2);   /* every column reaches this row */
+      if (fabs (y + 0.5 - mid) > reach + 2)
+        g_assert_cmpint (rows[y], ==, 0);
+    }
+  g_assert_cmpint (abs (left - right), <, (left + right) / 20);
+  cairo_surface_destroy (s);
+
+  chart.samples = quiet;
+  differ = render_count (draw_waveform, &chart, W, H, &s);
+  count_wave_pixels (s, rows, &left, &right);
+  g_assert_cmpint (left + right, ==, 0);
+  g_assert_cmpint (differ, <=, (int) pw + 2);   /* the zero line, one row */
+  g_assert_cmpint (differ, >, 0);
+  cairo_surface_destroy (s);
+
+  chart.samples = half;
+  chart.title = "Waveform";
+  chart.caption = "1.00 s";
+  render_count (draw_waveform, &chart, W, H, &s);
+  count_wave_pixels (s, rows, &left, &right);
+  g_assert_cmpint (left, >, 1000);
+  g_assert_cmpint (right, <, 10);
+  cairo_surface_destroy (s);
+}
+
+static int
+brightness (guint32 v)
+{
+  return (int) ((v >> 16) & 0xff) + (int) ((v >> 8) & 0xff) + (int) (v & 0xff);
+}
+
+/* Band 0 at the bottom, time to the right: a loud patch in the high bands of the second
+ * half shows bright at the top right only; a flat spectrogram is one colour. */
+static void
+test_spectrogram_draws (void)
+{
+  enum { BANDS = 40, FRAMES = 101, W = 300, H = 150 };
+  g_autofree float *v = g_new (float, BANDS * FRAMES);
+  TlSpectrogramChart chart = { v, BANDS, FRAMES, 0, NULL, NULL, { 0 } };
+  cairo_surface_t *s = NULL;
+  double px, py, pw, ph;
+  int differ, top_right, top_left, bottom_right;
+
+  for (int b = 0; b < BANDS; b++)
+    for (int t = 0; t < FRAMES; t++)
+      v[b * FRAMES + t] = (b >= 30 && t >= 60) ? 0.0f : -12.0f;
+  tl_audio_chart_plot_area (FALSE, W, H, &px, &py, &pw, &ph);
+  differ = render_count (draw_spectrogram, &chart, W, H, &s);
+  g_assert_cmpint (differ, >, (int) (pw * ph * 0.9));   /* the plot is filled, not the background */
+  top_right = brightness (pixel_at (s, (int) (px + pw * 0.9), (int) (py + ph * 0.1)));
+  top_left = brightness (pixel_at (s, (int) (px + pw * 0.2), (int) (py + ph * 0.1)));
+  bottom_right = brightness (pixel_at (s, (int) (px + pw * 0.9), (int) (py + ph * 0.9)));
+  g_assert_cmpint (top_right, >, 600);
+  g_assert_cmpint (top_left, <, 100);
+  g_assert_cmpint (bottom_right, ==, top_left);
+  cairo_surface_destroy (s);
+
+  /* a range narrower than the values: everything below max - range is the darkest colour */
+  chart.range = 6.0;
+  render_count (draw_spectrogram, &chart, W, H, &s);
+  g_assert_cmpint (brightness (pixel_at (s, (int) (px + pw * 0.2), (int) (py + ph * 0.5))), <, 60);
+  cairo_surface_destroy (s);
+
+  for (int i = 0; i < BANDS * FRAMES; i++)
+    v[i] = 3.0f;
+  chart.title = "Log-mel";
+  render_count (draw_spectrogram, &chart, W, H, &s);
+  tl_audio_chart_plot_area (TRUE, W, H, &px, &py, &pw, &ph);
+  g_assert_cmpint (pixel_at (s, (int) (px + 2), (int) (py + 2)), ==, pixel_at (s, (int) (px + pw - 3), (int) (py + ph - 3)));
+  cairo_surface_destroy (s);
+}
+
+static void
 test_palette (void)
 {
   double r1, g1, b1, r2, g2, b2;
@@ -272,5 +416,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/confusion-draws", test_confusion_draws);
   g_test_add_func ("/chart/bar-draws", test_bar_chart_draws);
   g_test_add_func ("/chart/palette", test_palette);
+  g_test_add_func ("/chart/waveform-draws", test_waveform_draws);
+  g_test_add_func ("/chart/spectrogram-draws", test_spectrogram_draws);
   return g_test_run ();
 }

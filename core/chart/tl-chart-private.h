@@ -38,6 +38,11 @@ void tl_chart_text_size (const char *text, double font_px, gboolean bold, double
 void tl_chart_draw_text (cairo_t *cr, const char *text, double font_px, gboolean bold,
                          double x, double y, double ax, double ay, double angle, double max_width);
 
+/* A bold title at the top left and a muted caption at the top right, `margin` in
+ * from the edges (either may be NULL). */
+void tl_chart_draw_corner_texts (cairo_t *cr, const TlChartStyle *style, const char *title, const char *caption,
+                                 double margin, double width);
+
 /* Up to max "nice" ticks (1, 2, 5 x 10^k steps) covering [lo, hi]; returns the count. */
 int   tl_chart_nice_ticks  (double lo, double hi, int target, double *ticks, int max, double *step);
 char *tl_chart_format_tick (double value, double step, gboolean percent);

@@ -157,6 +157,24 @@ tl_chart_draw_text (cairo_t *cr, const char *text, double font_px, gboolean bold
   cairo_restore (cr);
 }
 
+void
+tl_chart_draw_corner_texts (cairo_t *cr, const TlChartStyle *style, const char *title, const char *caption,
+                            double margin, double width)
+{
+  const TlChartTheme *theme = tl_chart_theme (style);
+
+  if (title != NULL)
+    {
+      tl_chart_set_color (cr, &theme->text, 1.0);
+      tl_chart_draw_text (cr, title, TL_CHART_FONT_SMALL, TRUE, margin, margin, 0, 0, 0, width * 0.6);
+    }
+  if (caption != NULL)
+    {
+      tl_chart_set_color (cr, &theme->muted, 1.0);
+      tl_chart_draw_text (cr, caption, TL_CHART_FONT_SMALL, FALSE, width - margin, margin, 1, 0, 0, width * 0.4);
+    }
+}
+
 int
 tl_chart_nice_ticks (double lo, double hi, int target, double *ticks, int max, double *step_out)
 {

@@ -1,0 +1,96 @@
+#define G_LOG_DOMAIN "tl-chart"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "tl-chart-audio.h"
+#include "tl-chart-private.h"
+
+/* Dark blue through magenta and orange to pale yellow: ordered by lightness, so
+ * the levels read in grey too. */
+static const double stops[][3] = {
+  { 0.001, 0.000, 0.014 }, { 0.232, 0.059, 0.437 }, { 0.550, 0.161, 0.506 },
+  { 0.868, 0.288, 0.409 }, { 0.994, 0.624, 0.427 }, { 0.987, 0.991, 0.750 },
+};
+
+static guint32
+shade (double t)
+{
+  int n = G_N_ELEMENTS (stops) - 1, k;
+  double f, rgb[3];
+
+  t = CLAMP (t, 0.0, 1.0) * n;
+  k = MIN ((int) t, n - 1);
+  f = t - k;
+  for (int i = 0; i < 3; i++)
+    rgb[i] = stops[k][i] + f * (stops[k + 1][i] - stops[k][i]);
+  return ((guint32) lround (rgb[0] * 255) << 16) | ((guint32) lround (rgb[1] * 255) << 8)
+         | (guint32) lround (rgb[2] * 255);
+}
+
+static cairo_surface_t *
+cells (const TlSpectrogramChart *chart)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, chart->frames, chart->bands);
+  float lo = INFINITY, hi = -INFINITY;
+  guint8 *data;
+  int stride;
+
+  for (gsize i = 0; i < (gsize) chart->bands * chart->frames; i++)
+    if (isfinite (chart->values[i]))
+      {
+        lo = MIN (lo, chart->values[i]);
+        hi = MAX (hi, chart->values[i]);
+      }
+  if (!isfinite (lo))
+    lo = hi = 0;
+  if (chart->range > 0)
+    lo = MAX (lo, hi - (float) chart->range);
+  cairo_surface_flush (s);
+  data = cairo_image_surface_get_data (s);
+  stride = cairo_image_surface_get_stride (s);
+  for (int b = 0; b < chart->bands; b++)
+    {
+      guint32 *row = (guint32 *) (data + (gsize) (chart->bands - 1 - b) * stride);
+
+      for (int t = 0; t < chart->frames; t++)
+        {
+          float v = chart->values[(gsize) b * chart->frames + t];
+          row[t] = shade (hi > lo && isfinite (v) ? (v - lo) / (hi - lo) : 0.0);
+        }
+    }
+  cairo_surface_mark_dirty (s);
+  return s;
+}
+
+void
+tl_spectrogram_chart_draw (const TlSpectrogramChart *chart, cairo_t *cr, double width, double height)
+{
+  double px, py, pw, ph;
+  cairo_surface_t *s;
+
+  g_return_if_fail (chart != NULL && cr != NULL);
+  g_return_if_fail (chart->values != NULL || chart->bands * chart->frames == 0);
+
+  cairo_save (cr);
+  tl_chart_paint_background (cr, &chart->style, width, height);
+  tl_chart_draw_corner_texts (cr, &chart->style, chart->title, chart->caption, TL_AUDIO_CHART_MARGIN, width);
+  tl_audio_chart_plot_area (chart->title != NULL || chart->caption != NULL, width, height, &px, &py, &pw, &ph);
+  if (chart->bands <= 0 || chart->frames <= 0 || pw < 1 || ph < 1)
+    {
+      cairo_restore (cr);
+      return;
+    }
+  s = cells (chart);
+  cairo_rectangle (cr, px, py, pw, ph);
+  cairo_clip (cr);
+  cairo_translate (cr, px, py);
+  cairo_scale (cr, pw / chart->frames, ph / chart->bands);
+  cairo_set_source_surface (cr, s, 0, 0);
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+  cairo_paint (cr);
+  cairo_surface_destroy (s);
+  cairo_restore (cr);
+}
