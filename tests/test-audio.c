@@ -9,6 +9,7 @@
 
 #include "tl-audio-augment.h"
 #include "tl-audio-clip.h"
+#include "tl-audio-examples.h"
 #include "tl-audio-features.h"
 #include "tl-audio-file.h"
 #include "tl-audio-folder.h"
@@ -835,6 +836,60 @@ test_clip (void)
   g_assert_nonnull (strstr (error->message, "no-such-clip.wav"));
 }
 
+/* The recordings the import wizard shows first: one per class, from a folder, a grouped
+ * folder (after /audio/grouped-folder) or a CSV; a table of numbers lists none. */
+static void
+test_examples (void)
+{
+  g_autofree char *dir = make_folder ();
+  g_autofree char *speakers = g_build_filename (tmp_dir, "speakers", NULL);
+  g_autofree char *csv = g_build_filename (dir, "examples.csv", NULL);
+  g_autofree char *numbers = g_build_filename (dir, "numbers.csv", NULL);
+  g_autoptr (GPtrArray) paths = NULL;
+  g_autoptr (GPtrArray) labels = NULL;
+  g_autoptr (GError) error = NULL;
+
+  paths = tl_audio_examples (dir, 8, &labels, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  g_assert_true (g_str_has_suffix (paths->pdata[0], "tones/high/0.flac"));
+  g_assert_true (g_str_has_suffix (paths->pdata[1], "tones/low/0.flac"));
+  g_assert_cmpstr (labels->pdata[1], ==, "low");
+  g_clear_pointer (&paths, g_ptr_array_unref);
+  g_clear_pointer (&labels, g_ptr_array_unref);
+
+  paths = tl_audio_examples (speakers, 8, &labels, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 3);
+  g_assert_true (g_str_has_suffix (paths->pdata[0], "speakers/a/x/a0.wav"));
+  g_assert_true (g_str_has_suffix (paths->pdata[2], "speakers/b/z/b0.wav"));
+  g_assert_cmpstr (labels->pdata[2], ==, "z");
+  g_clear_pointer (&paths, g_ptr_array_unref);
+  g_clear_pointer (&labels, g_ptr_array_unref);
+  paths = tl_audio_examples (speakers, 2, NULL, &error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  g_clear_pointer (&paths, g_ptr_array_unref);
+
+  g_assert_true (g_file_set_contents (csv, "Path,speaker,label\nhigh/1.wav,a,up\nhigh/2.wav,a,up\nlow/4.wav,b,down\n",
+                                      -1, NULL));
+  paths = tl_audio_examples (csv, 8, &labels, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  g_assert_true (g_str_has_suffix (paths->pdata[0], "tones/high/1.wav"));
+  g_assert_true (g_file_test (paths->pdata[1], G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpstr (labels->pdata[1], ==, "down");
+  g_clear_pointer (&paths, g_ptr_array_unref);
+
+  g_assert_true (g_file_set_contents (numbers, "path,label\n1.5,a\n2.5,b\n", -1, NULL));
+  paths = tl_audio_examples (numbers, 8, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 0);
+  g_clear_pointer (&paths, g_ptr_array_unref);
+
+  g_assert_null (tl_audio_examples (csv + 1, 8, NULL, &error));
+  g_assert_nonnull (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -855,6 +910,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/experiment", test_experiment);
   g_test_add_func ("/audio/spoken-digits", test_spoken_digits);
   g_test_add_func ("/audio/clip", test_clip);
+  g_test_add_func ("/audio/examples", test_examples);
   rc = g_test_run ();
   if (g_getenv ("TL_KEEP_TMP") == NULL)
     {
