@@ -5,6 +5,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "tl-audio-preview.h"
 #include "tl-bar-view.h"
 #include "tl-confusion-view.h"
 #include "tl-evaluate-page.h"
@@ -36,6 +37,7 @@ struct _TlEvaluatePage
   TlConfusionView *confusion_view;
   GtkLabel        *cell_label;
   GtkListBox      *sample_list;
+  TlAudioPreview  *audio_preview;   /* the recording selected in sample_list, for audio data */
   GtkWidget       *matrix_box;
   GtkWidget       *samples_box;
   GtkScrolledWindow *samples_scroller;
@@ -162,6 +164,27 @@ thumbnail_for (const TlDataset *ds, int row)
   return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
 }
 
+/* A recording: its file name, the folder above it, the whole path as a tooltip. */
+static GtkWidget *
+audio_sample_row (GtkWidget *box, const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *folder = g_path_get_basename (dir);
+  g_autofree char *markup = g_markup_printf_escaped ("%s\n<small>%s</small>", base, folder);
+  GtkWidget *icon = gtk_image_new_from_icon_name ("audio-x-generic-symbolic");
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_set_tooltip_text (box, path);
+  gtk_box_append (GTK_BOX (box), icon);
+  gtk_box_append (GTK_BOX (box), label);
+  return box;
+}
+
 static GtkWidget *
 sample_row (const TlDataset *ds, int row)
 {
@@ -182,6 +205,9 @@ sample_row (const TlDataset *ds, int row)
       gtk_widget_add_css_class (picture, "thumbnail");
       gtk_box_append (GTK_BOX (box), picture);
     }
+  g_object_set_data (G_OBJECT (box), "row", GINT_TO_POINTER (row));
+  if (ds->kind == TL_DATA_AUDIO && ds->source_text != NULL && ds->source_text[row] != NULL)
+    return audio_sample_row (box, ds->source_text[row]);
   if (ds->source_index != NULL)
     where = g_strdup_printf (ds->kind == TL_DATA_IMAGE ? _("Sample %d") : _("Line %d"), ds->source_index[row]);
   else
@@ -214,6 +240,8 @@ clear_samples (TlEvaluatePage *self)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sample_list))) != NULL)
     gtk_list_box_remove (self->sample_list, child);
   self->n_samples_shown = 0;
+  tl_audio_preview_set_file (self->audio_preview, NULL, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->audio_preview), FALSE);
 }
 
 static void
@@ -225,8 +253,12 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
   g_autofree char *title = NULL;
   const int *predictions;
   int count, n_predictions;
+  gboolean audio;
 
   clear_samples (self);
+  audio = test != NULL && test->kind == TL_DATA_AUDIO && test->source_text != NULL;
+  gtk_list_box_set_selection_mode (self->sample_list, audio ? GTK_SELECTION_SINGLE : GTK_SELECTION_NONE);
+  gtk_widget_set_visible (GTK_WIDGET (self->audio_preview), audio);
   if (m == NULL)
     return;
   self->cell_metrics = m;
@@ -258,6 +290,58 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
         gtk_list_box_append (self->sample_list, sample_row (test, i));
         self->n_samples_shown++;
       }
+}
+
+/* How the document's audio was read: the target's, else the source's preprocessing it went through. */
+static void
+audio_settings (TlEvaluatePage *self, TlAudioSettings *out)
+{
+  const TlDataSlot *target = tl_document_target_slot (self->document);
+  const TlDataSlot *source = tl_document_get_data (self->document, TL_ROLE_SOURCE);
+
+  if (target->preprocess != NULL && target->preprocess->kind == TL_DATA_AUDIO)
+    *out = target->preprocess->audio;
+  else if (source->preprocess != NULL && source->preprocess->kind == TL_DATA_AUDIO)
+    *out = source->preprocess->audio;
+  else
+    tl_audio_settings_init (out);
+}
+
+static void
+on_sample_selected (TlEvaluatePage *self, GtkListBoxRow *row)
+{
+  const TlDataset *test = tl_document_target_slot (self->document)->test;
+  GtkWidget *child = row != NULL ? gtk_list_box_row_get_child (row) : NULL;
+  TlAudioSettings s;
+  int index;
+
+  if (child == NULL || test == NULL || test->kind != TL_DATA_AUDIO || test->source_text == NULL)
+    return;
+  index = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "row"));
+  if (index < 0 || index >= test->n || test->source_text[index] == NULL)
+    return;
+  audio_settings (self, &s);
+  tl_audio_preview_set_file (self->audio_preview, test->source_text[index], &s);
+}
+
+gboolean
+tl_evaluate_page_select_sample (TlEvaluatePage *self, guint index)
+{
+  GtkListBoxRow *row;
+
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), FALSE);
+  if (index >= self->n_samples_shown || (row = gtk_list_box_get_row_at_index (self->sample_list, (int) index)) == NULL
+      || gtk_list_box_get_selection_mode (self->sample_list) == GTK_SELECTION_NONE)
+    return FALSE;
+  gtk_list_box_select_row (self->sample_list, row);
+  return TRUE;
+}
+
+GtkWidget *
+tl_evaluate_page_get_audio_preview (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return GTK_WIDGET (self->audio_preview);
 }
 
 static TlRunResult *
@@ -522,6 +606,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   G_OBJECT_CLASS (klass)->dispose = tl_evaluate_page_dispose;
   g_type_ensure (TL_TYPE_CONFUSION_VIEW);
   g_type_ensure (TL_TYPE_BAR_VIEW);
+  g_type_ensure (TL_TYPE_AUDIO_PREVIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, summary_label);
@@ -531,6 +616,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, confusion_view);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, cell_label);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_list);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, audio_preview);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, matrix_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_scroller);
@@ -570,4 +656,6 @@ tl_evaluate_page_init (TlEvaluatePage *self)
   g_signal_connect_swapped (self->run_dropdown, "notify::selected", G_CALLBACK (on_run_selected), self);
   g_signal_connect_swapped (self->normalised_toggle, "toggled", G_CALLBACK (on_normalised_toggled), self);
   g_signal_connect_swapped (self->confusion_view, "cell-activated", G_CALLBACK (on_cell_activated), self);
+  g_signal_connect_swapped (self->sample_list, "row-selected", G_CALLBACK (on_sample_selected), self);
+  tl_audio_preview_set_playable (self->audio_preview, TRUE);
 }

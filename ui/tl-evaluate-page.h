@@ -13,6 +13,10 @@ void       tl_evaluate_page_set_document        (TlEvaluatePage *self, TlDocumen
 GtkWidget *tl_evaluate_page_get_confusion_view  (TlEvaluatePage *self);
 /* Rows in the list of samples behind the selected cell. */
 guint      tl_evaluate_page_get_n_samples_shown (TlEvaluatePage *self);
+/* Selects the index-th listed sample, as a click does (audio data only: its recording is
+ * previewed and can be played); FALSE when there is no such row or nothing can be selected. */
+gboolean   tl_evaluate_page_select_sample       (TlEvaluatePage *self, guint index);
+GtkWidget *tl_evaluate_page_get_audio_preview   (TlEvaluatePage *self);
 /* Rows of the metrics table: one per class and the two averages. */
 guint      tl_evaluate_page_get_n_metric_rows   (TlEvaluatePage *self);
 /* The runs evaluated on the target's test data, each a bar of the accuracy chart and an entry

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tl-audio-preview.h"
 #include "tl-bar-view.h"
 #include "tl-csv.h"
 #include "tl-import-wizard.h"
@@ -68,6 +69,12 @@ struct _TlImportWizard
   GtkWidget       *image_group;
   GtkSpinButton   *image_size_spin;
   AdwComboRow     *channels_row;
+  GtkWidget       *audio_group;
+  AdwComboRow     *recording_row;
+  GtkStringList   *recording_list;
+  TlAudioPreview  *audio_preview;
+  GPtrArray       *recordings;     /* paths shown in recording_row */
+  gboolean         lists_recordings; /* the file chosen is a CSV of recordings */
   guint            n_progress_updates;
   double           progress_fraction;
 };

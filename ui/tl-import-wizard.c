@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tl-audio-examples.h"
 #include "tl-bar-view.h"
 #include "tl-csv.h"
 #include "tl-error.h"
@@ -193,20 +194,113 @@ on_image_size_changed (TlImportWizard *self)
     self->size_chosen = TRUE;
 }
 
-/* The image choices apply to folders of images only; the encoding to text. */
+/* The audio settings the import will use, for the previews. */
+static void
+audio_settings (TlImportWizard *self, TlAudioSettings *out)
+{
+  g_autoptr (TlImportSettings) settings = tl_import_settings_new ();
+
+  *out = settings->audio;
+}
+
+static void
+on_recording_selected (TlImportWizard *self)
+{
+  guint i = adw_combo_row_get_selected (self->recording_row);
+  TlAudioSettings s;
+
+  if (i >= self->recordings->len)
+    return;
+  audio_settings (self, &s);
+  tl_audio_preview_set_file (self->audio_preview, g_ptr_array_index (self->recordings, i), &s);
+}
+
+/* The first recording of each class offered in recording_row, the first one previewed. */
+static void
+show_recordings (TlImportWizard *self, GPtrArray *paths, GPtrArray *labels)
+{
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_set_size (self->recordings, 0);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (g_ptr_array_index (paths, i));
+
+      g_ptr_array_add (self->recordings, g_strdup (g_ptr_array_index (paths, i)));
+      g_ptr_array_add (items, g_strdup_printf ("%s: %s", (char *) g_ptr_array_index (labels, i), base));
+    }
+  g_ptr_array_add (items, NULL);
+  gtk_string_list_splice (self->recording_list, 0, g_list_model_get_n_items (G_LIST_MODEL (self->recording_list)),
+                          (const char *const *) items->pdata);
+  adw_combo_row_set_selected (self->recording_row, 0);
+  on_recording_selected (self);
+}
+
+/* The recordings a folder or CSV lists, or NULL when it lists none. */
+static GPtrArray *
+recordings_of (const char *path, GPtrArray **labels)
+{
+  GPtrArray *paths = tl_audio_examples (path, 12, labels, NULL);
+
+  if (paths != NULL && paths->len > 0)
+    return paths;
+  if (paths != NULL)
+    {
+      g_ptr_array_unref (paths);
+      g_clear_pointer (labels, g_ptr_array_unref);
+    }
+  return NULL;
+}
+
+/* The image choices apply to folders of images only, the recordings to audio; the encoding to text. */
 static void
 update_image_group (TlImportWizard *self)
 {
   guint chosen = adw_combo_row_get_selected (self->format_row);
   gboolean folder = self->path != NULL && g_file_test (self->path, G_FILE_TEST_IS_DIR);
-  gboolean images = chosen == 3 || (chosen == 0 && folder);
+  TlSourceFormat guessed = self->path != NULL ? tl_import_guess_format (self->path) : TL_SOURCE_AUTO;
+  g_autoptr (GPtrArray) recordings = NULL;
+  g_autoptr (GPtrArray) labels = NULL;
+  gboolean audio, images;
 
+  self->lists_recordings = FALSE;
+  if (self->path != NULL && (chosen == 4 || (chosen == 0 && (guessed == TL_SOURCE_AUDIO || guessed == TL_SOURCE_CSV))))
+    recordings = recordings_of (self->path, &labels);
+  /* a CSV is taken for a list of recordings when its path column names audio files */
+  self->lists_recordings = recordings != NULL && !folder && guessed == TL_SOURCE_CSV;
+  audio = chosen == 4 || (chosen == 0 && (guessed == TL_SOURCE_AUDIO || self->lists_recordings));
+  images = chosen == 3 || (chosen == 0 && folder && !audio);
   gtk_widget_set_visible (self->image_group, images);
-  gtk_widget_set_visible (GTK_WIDGET (self->encoding_row), chosen == 1 || (chosen == 0 && !folder
-                                                            && (self->path == NULL
-                                                                || tl_import_guess_format (self->path) != TL_SOURCE_IDX)));
+  gtk_widget_set_visible (self->audio_group, audio && recordings != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->encoding_row), chosen == 1 || (chosen == 0 && !folder && !audio
+                                                            && guessed != TL_SOURCE_IDX));
   if (images && folder)
     show_first_images (self);
+  if (audio && recordings != NULL)
+    show_recordings (self, recordings, labels);
+  else
+    tl_audio_preview_set_file (self->audio_preview, NULL, NULL);
+}
+
+guint
+tl_import_wizard_get_n_recordings (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), 0);
+  return gtk_widget_get_visible (self->audio_group) ? self->recordings->len : 0;
+}
+
+void
+tl_import_wizard_select_recording (TlImportWizard *self, guint index)
+{
+  g_return_if_fail (TL_IS_IMPORT_WIZARD (self));
+  adw_combo_row_set_selected (self->recording_row, index);
+}
+
+GtkWidget *
+tl_import_wizard_get_audio_preview (TlImportWizard *self)
+{
+  g_return_val_if_fail (TL_IS_IMPORT_WIZARD (self), NULL);
+  return GTK_WIDGET (self->audio_preview);
 }
 
 /* "t10k-images-idx3-ubyte" or "test-images..." beside "train-images-idx3-ubyte", or NULL. */
@@ -734,12 +828,13 @@ tl_import_wizard_next (TlImportWizard *self)
   show_error (self, NULL);
   if (g_strcmp0 (step, "file") == 0)
     {
-      static const TlSourceFormat formats[] = { TL_SOURCE_AUTO, TL_SOURCE_CSV, TL_SOURCE_IDX, TL_SOURCE_IMAGE_FOLDER };
+      static const TlSourceFormat formats[] = { TL_SOURCE_AUTO, TL_SOURCE_CSV, TL_SOURCE_IDX, TL_SOURCE_IMAGE_FOLDER,
+                                                TL_SOURCE_AUDIO };
       guint chosen = adw_combo_row_get_selected (self->format_row);
 
-      self->format = formats[MIN (chosen, 3)];
+      self->format = formats[MIN (chosen, G_N_ELEMENTS (formats) - 1)];
       if (self->format == TL_SOURCE_AUTO)
-        self->format = tl_import_guess_format (self->path);
+        self->format = self->lists_recordings ? TL_SOURCE_AUDIO : tl_import_guess_format (self->path);
       if (self->format == TL_SOURCE_AUTO)
         self->format = g_file_test (self->path, G_FILE_TEST_IS_DIR) ? TL_SOURCE_IMAGE_FOLDER : TL_SOURCE_CSV;
       g_clear_pointer (&self->idx_test_path, g_free);
@@ -857,6 +952,7 @@ tl_import_wizard_finalize (GObject *object)
   g_ptr_array_unref (self->records);
   g_ptr_array_unref (self->role_rows);
   g_ptr_array_unref (self->class_checks);
+  g_ptr_array_unref (self->recordings);
   g_strfreev (self->class_names);
   G_OBJECT_CLASS (tl_import_wizard_parent_class)->finalize (object);
 }
@@ -874,6 +970,7 @@ tl_import_wizard_class_init (TlImportWizardClass *klass)
                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 
   g_type_ensure (TL_TYPE_BAR_VIEW);
+  g_type_ensure (TL_TYPE_AUDIO_PREVIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-import-wizard.ui");
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, title);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, next_button);
@@ -908,6 +1005,10 @@ tl_import_wizard_class_init (TlImportWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, encoding_row);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, thumbnail_box);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, channels_row);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, audio_group);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, recording_row);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, recording_list);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, audio_preview);
   gtk_widget_class_bind_template_callback (widget_class, on_next);
   gtk_widget_class_bind_template_callback (widget_class, on_back);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel);
@@ -925,6 +1026,7 @@ tl_import_wizard_init (TlImportWizard *self)
   self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_csv_record_free);
   self->role_rows = g_ptr_array_new ();
   self->class_checks = g_ptr_array_new ();
+  self->recordings = g_ptr_array_new_with_free_func (g_free);
   self->cancellable = g_cancellable_new ();
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
@@ -932,6 +1034,8 @@ tl_import_wizard_init (TlImportWizard *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   g_signal_connect_swapped (self->format_row, "notify::selected", G_CALLBACK (update_image_group), self);
+  g_signal_connect_swapped (self->recording_row, "notify::selected", G_CALLBACK (on_recording_selected), self);
+  tl_audio_preview_set_playable (self->audio_preview, TRUE);
   g_signal_connect_swapped (self->image_size_spin, "value-changed", G_CALLBACK (on_image_size_changed), self);
   g_signal_connect_swapped (self->delimiter_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   g_signal_connect_swapped (self->header_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);

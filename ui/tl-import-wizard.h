@@ -31,6 +31,11 @@ const char     *tl_import_wizard_get_test_path   (TlImportWizard *self);
 /* For tests: the image size offered, and the thumbnails shown of a folder of images. */
 int             tl_import_wizard_get_image_size  (TlImportWizard *self);
 guint           tl_import_wizard_get_n_thumbnails (TlImportWizard *self);
+/* For tests: the recordings offered of an audio folder or CSV, choosing one, and the preview
+ * (waveform, spectrogram, play button) of the one chosen. */
+guint           tl_import_wizard_get_n_recordings (TlImportWizard *self);
+void            tl_import_wizard_select_recording (TlImportWizard *self, guint index);
+GtkWidget      *tl_import_wizard_get_audio_preview (TlImportWizard *self);
 /* The columns the CSV preview shows (and offers roles for). */
 guint           tl_import_wizard_get_n_columns   (TlImportWizard *self);
 /* Side and colour format images of a folder are imported at. */
