@@ -210,7 +210,11 @@ tl_audio_preview_set_file (TlAudioPreview *self, const char *path, const TlAudio
   self->n_spectrogram_draws = self->n_waveform_draws = 0;
   set_status (self, NULL);
   base = path != NULL ? g_path_get_basename (path) : NULL;
-  gtk_label_set_text (self->name_label, base != NULL ? base : "");
+  gtk_label_set_text (self->name_label, base != NULL ? base : _("Select a recording to see and hear it"));
+  if (base != NULL)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->name_label), "dim-label");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->name_label), "dim-label");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), path);
   gtk_widget_queue_draw (self->waveform);
   gtk_widget_queue_draw (self->spectrogram);
@@ -345,8 +349,7 @@ tl_audio_preview_init (TlAudioPreview *self)
   gtk_label_set_xalign (self->status_label, 0);
   gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->status_label));
-  set_status (self, NULL);
-  update_play_button (self);
+  tl_audio_preview_set_file (self, NULL, NULL);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (gtk_widget_queue_draw),
                            self->waveform, G_CONNECT_SWAPPED);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (gtk_widget_queue_draw),

@@ -17,7 +17,13 @@ tl_data_spec_to_settings (const TlExperiment *exp, const TlDataSourceSpec *spec)
     case TL_DATA_FORMAT_CSV: s->format = TL_SOURCE_CSV; break;
     case TL_DATA_FORMAT_IDX: s->format = TL_SOURCE_IDX; break;
     case TL_DATA_FORMAT_IMAGES: s->format = TL_SOURCE_IMAGE_FOLDER; break;
+    case TL_DATA_FORMAT_AUDIO: s->format = TL_SOURCE_AUDIO; break;
     default: s->format = TL_SOURCE_AUTO; break;
+    }
+  if (spec->format == TL_DATA_FORMAT_AUDIO)
+    {
+      s->audio = spec->audio;
+      s->audio_augment = spec->audio_augment;
     }
   s->label_column = g_strdup (spec->label_column);
   s->text_column = g_strdup (spec->text_column);
@@ -47,6 +53,11 @@ tl_data_spec_from_settings (TlDataSourceSpec *spec, const char *path, const TlIm
     {
     case TL_SOURCE_IDX: spec->format = TL_DATA_FORMAT_IDX; break;
     case TL_SOURCE_IMAGE_FOLDER: spec->format = TL_DATA_FORMAT_IMAGES; break;
+    case TL_SOURCE_AUDIO:
+      spec->format = TL_DATA_FORMAT_AUDIO;
+      spec->audio = s->audio;
+      spec->audio_augment = s->audio_augment;
+      break;
     case TL_SOURCE_CSV:
     case TL_SOURCE_AUTO:
     default:

@@ -370,7 +370,7 @@ rebuild_source (TlDocument *self, GError **error)
 }
 
 /* By name: presets the core adds later are offered once it has them. */
-static const char *const preset_order[] = { "mlp", "cnn", "text-ngram", "text-pool", "text-lstm" };
+static const char *const preset_order[] = { "mlp", "cnn", "text-ngram", "text-pool", "text-lstm", "audio-cnn" };
 
 static gboolean
 preset_fits_slot (TlPreset preset, const TlDataSlot *slot)
@@ -382,7 +382,15 @@ preset_fits_slot (TlPreset preset, const TlDataSlot *slot)
   /* An MLP over token ids builds, but learns nothing: ids are not quantities. */
   if (slot->train->kind == TL_DATA_TEXT && preset == TL_PRESET_MLP)
     return FALSE;
-  if (slot->train->kind != TL_DATA_TEXT && preset != TL_PRESET_MLP && preset != TL_PRESET_CNN)
+  /* spectrograms: the audio CNN, or the MLP as a baseline; the audio CNN reads nothing else */
+  if (slot->train->kind == TL_DATA_AUDIO)
+    {
+      if (preset != TL_PRESET_AUDIO_CNN && preset != TL_PRESET_MLP)
+        return FALSE;
+    }
+  else if (preset == TL_PRESET_AUDIO_CNN)
+    return FALSE;
+  else if (slot->train->kind != TL_DATA_TEXT && preset != TL_PRESET_MLP && preset != TL_PRESET_CNN)
     return FALSE;
   model = tl_model_new_preset (preset, slot->train->sample_ndim, slot->train->sample_shape, slot->train->n_classes,
                                MAX (slot->vocab_size, 2), 0, NULL);
@@ -430,8 +438,8 @@ follow_data_kind (TlDocument *self)
   n = tl_document_list_presets (self, fitting, G_N_ELEMENTS (fitting));
   if (n == 0)
     return;
-  /* images: the CNN; text: the first text model that reads it; numbers: the MLP */
-  self->preset = fitting[slot->train->kind == TL_DATA_IMAGE && n > 1 ? 1 : 0];
+  /* images: the CNN; audio: the audio CNN; text: the first text model that reads it; numbers: the MLP */
+  self->preset = fitting[(slot->train->kind == TL_DATA_IMAGE || slot->train->kind == TL_DATA_AUDIO) && n > 1 ? 1 : 0];
   g_free (self->exp->architecture.preset);
   self->exp->architecture.preset = g_strdup (tl_preset_name (self->preset));
 }

@@ -194,13 +194,18 @@ on_image_size_changed (TlImportWizard *self)
     self->size_chosen = TRUE;
 }
 
-/* The audio settings the import will use, for the previews. */
+/* The audio settings the import uses (and the previews show): those the experiment has for
+ * the role when it reads audio there already, else the defaults. */
 static void
-audio_settings (TlImportWizard *self, TlAudioSettings *out)
+audio_settings (TlImportWizard *self, TlAudioSettings *audio, TlAudioAugment *augment)
 {
-  g_autoptr (TlImportSettings) settings = tl_import_settings_new ();
+  TlExperiment *exp = tl_document_get_experiment (self->document);
+  const TlDataSourceSpec *spec = adw_combo_row_get_selected (self->role_row) == 1 ? &exp->target : &exp->source;
+  g_autoptr (TlImportSettings) defaults = tl_import_settings_new ();
 
-  *out = settings->audio;
+  *audio = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio : defaults->audio;
+  if (augment != NULL)
+    *augment = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio_augment : defaults->audio_augment;
 }
 
 static void
@@ -211,7 +216,7 @@ on_recording_selected (TlImportWizard *self)
 
   if (i >= self->recordings->len)
     return;
-  audio_settings (self, &s);
+  audio_settings (self, &s, NULL);
   tl_audio_preview_set_file (self->audio_preview, g_ptr_array_index (self->recordings, i), &s);
 }
 
@@ -505,7 +510,7 @@ choose (TlImportWizard *self, GtkFileChooserAction action)
   GtkFileChooserNative *dialog;
 
   dialog = gtk_file_chooser_native_new (action == GTK_FILE_CHOOSER_ACTION_OPEN ? _("Choose a Data File")
-                                                                              : _("Choose an Image Folder"),
+                                                                              : _("Choose a Folder of Images or Recordings"),
                                         GTK_WINDOW (self), action, _("_Choose"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_signal_connect (dialog, "response", G_CALLBACK (chooser_response), self);
@@ -576,6 +581,8 @@ build_settings (TlImportWizard *self, gboolean full)
   /* the test images of an IDX set, when they are beside the training images */
   if (self->format == TL_SOURCE_IDX && self->idx_test_path != NULL)
     s->test_path = g_strdup (self->idx_test_path);
+  if (self->format == TL_SOURCE_AUDIO)
+    audio_settings (self, &s->audio, &s->audio_augment);
   if (self->format == TL_SOURCE_IMAGE_FOLDER)
     {
       s->image_width = s->image_height = gtk_spin_button_get_value_as_int (self->image_size_spin);

@@ -89,6 +89,8 @@ preset_title (TlPreset preset)
     return _("Average pooling (text)");
   if (g_strcmp0 (name, "text-ngram") == 0)
     return _("Bag of n-grams (text)");
+  if (g_strcmp0 (name, "audio-cnn") == 0)
+    return _("Spectrogram CNN (audio)");
   return name;
 }
 
