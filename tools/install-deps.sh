@@ -8,6 +8,7 @@ PACKAGES="
   libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libgtk-4-dev libadwaita-1-dev
   libcairo2-dev libpango1.0-dev libgdk-pixbuf-2.0-dev libcsv-dev libopenblas-dev zlib1g-dev
   libsndfile1-dev libfftw3-dev libsamplerate0-dev espeak-ng sox
+  libgtk-4-media-gstreamer gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   dataset-fashion-mnist
   xvfb xauth dbus dbus-x11 desktop-file-utils appstream-util
   python3-numpy python3-torch python3-torchaudio python3-onnx
