@@ -24,6 +24,7 @@ static TlWindow *window;
 static char *tmp_dir;
 static char *source_dir;
 static char *target_dir;
+static char *experiment_path;
 
 static const char *const classes[] = { "high", "low", "mid" };
 static const double pitch[] = { 1800.0, 300.0, 800.0 };
@@ -199,15 +200,31 @@ test_wizard_and_run (void)
   g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->kind, ==, TL_DATA_AUDIO);
   g_assert_cmpstr (tl_document_get_experiment (doc)->architecture.preset, ==, "audio-cnn");
   import_audio (TL_ROLE_TARGET, target_dir, NULL, 0);
-  test = tl_document_get_data (doc, TL_ROLE_TARGET)->test;
-  g_assert_nonnull (test);
-  g_assert_cmpint (test->kind, ==, TL_DATA_AUDIO);
-
   tl_document_get_experiment (doc)->pretrain.epochs = 2;
   tl_document_get_experiment (doc)->transfer.finetune.epochs = 3;
   tl_document_get_experiment (doc)->transfer.finetune.batch_size = 8;
   tl_document_get_experiment (doc)->baseline = FALSE;
-  tl_document_changed (doc, "params");
+  tl_document_store_plan (doc);
+  /* saved and opened again: read as audio, with the same settings */
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (experiment_path);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (tl_experiment_save (tl_document_get_experiment (doc), experiment_path, &error));
+    g_assert_no_error (error);
+    tl_document_set_modified (doc, FALSE);
+    tl_window_open_file (window, file);
+    g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (window, "data"), 60));
+    g_assert_null (tl_window_get_error (window));
+    g_assert_cmpint (tl_document_get_experiment (doc)->target.format, ==, TL_DATA_FORMAT_AUDIO);
+    g_assert_cmpint (tl_document_get_experiment (doc)->target.audio.n_mels, ==, 40);
+    g_assert_cmpstr (tl_document_get_experiment (doc)->architecture.preset, ==, "audio-cnn");
+  }
+  test = tl_document_get_data (doc, TL_ROLE_TARGET)->test;
+  g_assert_nonnull (test);
+  g_assert_cmpint (test->kind, ==, TL_DATA_AUDIO);
+  g_assert_nonnull (test->source_text);
+
   tl_window_show_step (window, "train");
   ui_spin (100);
   g_assert_true (gtk_widget_get_sensitive (tl_train_page_get_start_button (train)));
@@ -297,6 +314,52 @@ test_playback (void)
   g_assert_false (gtk_media_stream_get_playing (stream));
 }
 
+/* A closed experiment opened again lists the same recordings behind a cell and previews them. */
+static void
+test_reopened (void)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (experiment_path);
+  TlWindow *win;
+  TlDocument *doc;
+  TlEvaluatePage *evaluate;
+  TlConfusionView *view;
+  GtkWidget *preview;
+  const TlMetrics *m;
+  int cell_t = -1, cell_p = -1;
+
+  if (tl_document_get_metrics (tl_window_get_document (window)) == NULL)
+    {
+      g_test_skip ("no run to reopen (the run above failed)");
+      return;
+    }
+  win = tl_window_new (app);
+  doc = tl_window_get_document (win);
+  evaluate = TL_EVALUATE_PAGE (tl_window_get_page (win, "evaluate"));
+  view = TL_CONFUSION_VIEW (tl_evaluate_page_get_confusion_view (evaluate));
+  preview = tl_evaluate_page_get_audio_preview (evaluate);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_present (GTK_WINDOW (win));
+  tl_window_open_file (win, file);
+  g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 60));
+  g_assert_null (tl_window_get_error (win));
+  m = tl_document_get_metrics (doc);
+  g_assert_nonnull (m);
+  tl_window_show_step (win, "evaluate");
+  g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
+  for (int t = m->n_classes - 1; t >= 0 && cell_t < 0; t--)
+    for (int p = 0; p < m->n_classes && cell_t < 0; p++)
+      if (tl_confusion_view_get_count (view, t, p) > 0)
+        cell_t = t, cell_p = p;
+  g_assert_cmpint (cell_t, >=, 0);
+  tl_confusion_view_select (view, cell_t, cell_p);
+  g_assert_cmpuint (tl_evaluate_page_get_n_samples_shown (evaluate), >, 0);
+  g_assert_true (tl_evaluate_page_select_sample (evaluate, tl_evaluate_page_get_n_samples_shown (evaluate) - 1));
+  g_assert_true (g_str_has_prefix (tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview)), target_dir));
+  assert_previewed (preview, tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview)));
+  tl_document_set_modified (doc, FALSE);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -309,6 +372,7 @@ main (int argc, char **argv)
     }
   source_dir = make_folder ("voices-a", 16, 0.0);
   target_dir = make_folder ("voices-b", 12, 60.0);
+  experiment_path = g_build_filename (tmp_dir, "voices.json", NULL);
   app = tl_application_new ();
   g_application_register (G_APPLICATION (app), NULL, NULL);
   window = tl_window_new (app);
@@ -319,6 +383,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui-audio/wizard-audio-csv", test_wizard_audio_csv);
   g_test_add_func ("/ui-audio/wizard-and-run", test_wizard_and_run);
   g_test_add_func ("/ui-audio/playback", test_playback);
+  g_test_add_func ("/ui-audio/reopened", test_reopened);
   status = g_test_run ();
 
   tl_document_set_modified (tl_window_get_document (window), FALSE);
@@ -326,5 +391,6 @@ main (int argc, char **argv)
   g_object_unref (app);
   g_free (source_dir);
   g_free (target_dir);
+  g_free (experiment_path);
   return status;
 }
