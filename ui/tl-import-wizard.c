@@ -214,7 +214,7 @@ on_recording_selected (TlImportWizard *self)
   guint i = adw_combo_row_get_selected (self->recording_row);
   TlAudioSettings s;
 
-  if (i >= self->recordings->len)
+  if (i >= self->recordings->len || !gtk_widget_get_visible (self->audio_group))
     return;
   audio_settings (self, &s, NULL);
   tl_audio_preview_set_file (self->audio_preview, g_ptr_array_index (self->recordings, i), &s);
@@ -1042,6 +1042,8 @@ tl_import_wizard_init (TlImportWizard *self)
 
   g_signal_connect_swapped (self->format_row, "notify::selected", G_CALLBACK (update_image_group), self);
   g_signal_connect_swapped (self->recording_row, "notify::selected", G_CALLBACK (on_recording_selected), self);
+  /* the experiment may read the source's and the target's audio with different settings */
+  g_signal_connect_swapped (self->role_row, "notify::selected", G_CALLBACK (on_recording_selected), self);
   tl_audio_preview_set_playable (self->audio_preview, TRUE);
   g_signal_connect_swapped (self->image_size_spin, "value-changed", G_CALLBACK (on_image_size_changed), self);
   g_signal_connect_swapped (self->delimiter_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
