@@ -8,6 +8,7 @@
 #include "tl-error.h"
 #include "tl-ngram.h"
 #include "tl-preprocess.h"
+#include "tl-rng.h"
 
 static const char *const corpus[] = {
   "the film was not good",
@@ -195,6 +196,90 @@ test_round_trip (void)
     }
 }
 
+static int
+compare_ids (const void *a, const void *b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+/* The encoder finds terms by their words' ids: it must find exactly the terms a
+ * lookup of each n-gram's text finds, over enough distinct n-grams that its
+ * tables grow several times. */
+static void
+test_index_matches_text_lookup (void)
+{
+  enum { DOCS = 300, WORDS = 40 };
+  TlNgramSettings s;
+  g_autoptr (GPtrArray) docs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (TlNgramFeatures) f = NULL;
+  TlRng rng;
+
+  tl_rng_init (&rng, 7);
+  for (int d = 0; d < DOCS; d++)
+    {
+      GString *doc = g_string_new (NULL);
+      for (int w = 0; w < WORDS; w++)
+        g_string_append_printf (doc, "%sw%u", w ? " " : "", tl_rng_below (&rng, 500));
+      g_ptr_array_add (docs, g_string_free (doc, FALSE));
+    }
+  tl_ngram_settings_init (&s);
+  s.ngram_max = 3;
+  s.min_df = 1;
+  s.max_features = 0;
+  s.max_terms = 4096;
+  f = fit (&s, (const char *const *) docs->pdata, docs->len);
+  g_assert_cmpint (f->n_ids, >, 4 * 1024);
+
+  for (guint d = 0; d < docs->len; d++)
+    {
+      g_auto (GStrv) tokens = tl_tokenize_strv (g_ptr_array_index (docs, d));
+      g_autofree float *bag = g_new (float, 2 * s.max_terms);
+      g_autoptr (GArray) expected = g_array_new (FALSE, FALSE, sizeof (int));
+      const guint n = g_strv_length (tokens);
+      int found = 0;
+
+      for (guint i = 0; i < n; i++)
+        for (guint k = 1; k <= 3 && i + k <= n; k++)
+          {
+            GString *text = g_string_new (tokens[i]);
+            int id;
+
+            for (guint j = 1; j < k; j++)
+              g_string_append_printf (text, " %s", tokens[i + j]);
+            id = tl_vocab_lookup (f->vocab, text->str);
+            g_string_free (text, TRUE);
+            g_assert_cmpint (id, >=, 2);
+            g_array_append_val (expected, id);
+          }
+      g_array_sort (expected, compare_ids);
+      for (guint i = 0; i < expected->len; i++)
+        if (i == 0 || g_array_index (expected, int, i) != g_array_index (expected, int, i - 1))
+          g_array_index (expected, int, found++) = g_array_index (expected, int, i);
+      g_assert_cmpint (tl_ngram_encode_tokens (f, (const char *const *) tokens, n, bag), ==, found);
+      for (int k = 0; k < found; k++)
+        g_assert_cmpint ((int) bag[k], ==, g_array_index (expected, int, k));
+    }
+
+  /* a term no tokenizer makes, from a hand-edited file, is kept and never matched */
+  {
+    g_autoptr (JsonNode) node = tl_ngram_features_to_json (f);
+    JsonArray *terms = json_object_get_array_member (json_node_get_object (node), "terms");
+    g_autoptr (TlNgramFeatures) back = NULL;
+    g_autoptr (GError) error = NULL;
+    float bag[2 * 8];
+
+    json_array_remove_element (terms, 0);
+    json_array_add_string_element (terms, "w1  w2");
+    back = tl_ngram_features_from_json (node, &error);
+    g_assert_no_error (error);
+    back->settings.max_terms = 8;
+    tl_ngram_encode_text (back, "w1  w2", bag);
+    g_assert_cmpint (tl_vocab_lookup (back->vocab, "w1  w2"), ==, back->n_ids - 1);
+    for (int k = 0; k < 8; k++)
+      g_assert_cmpint ((int) bag[k], !=, back->n_ids - 1);
+  }
+}
+
 static void
 test_bad_settings (void)
 {
@@ -362,6 +447,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ngram/truncation", test_truncation_keeps_heaviest);
   g_test_add_func ("/ngram/hashing", test_hashing);
   g_test_add_func ("/ngram/round-trip", test_round_trip);
+  g_test_add_func ("/ngram/index", test_index_matches_text_lookup);
   g_test_add_func ("/ngram/bad-settings", test_bad_settings);
   g_test_add_func ("/ngram/bad-json", test_bad_json);
   g_test_add_func ("/layers/embedding-bag/gradients", test_bag_layer);

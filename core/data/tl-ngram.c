@@ -8,6 +8,7 @@
 
 #include "tl-error.h"
 #include "tl-ngram.h"
+#include "tl-ngram-index.h"
 
 #define FIRST_TERM_ID 2     /* 0: empty slot, 1: the vocabulary's unknown entry */
 
@@ -77,18 +78,14 @@ for_each_term (const char *const *tokens, gsize n, int ngram_max, GString *buf, 
 
 /* Counting */
 
-typedef struct {
-  guint df;
-  guint last_doc;     /* 1 + the last document that counted it */
-} Count;
-
 struct _TlNgramCounter {
   TlNgramSettings settings;
-  GHashTable     *terms;     /* char * -> Count *; vocabulary mode */
-  guint          *bucket_df; /* hash_size + 1; hashing mode */
+  TlNgramIndex   *index;     /* vocabulary mode: n-gram -> value df, stamp 1 + last document */
+  guint          *bucket_df; /* hashing mode: hash_size + 1 */
   guint          *bucket_last;
   guint           n_docs;
   GString        *buf;
+  GArray         *words;     /* guint32 word ids of the document being counted */
 };
 
 TlNgramCounter *
@@ -98,13 +95,14 @@ tl_ngram_counter_new (const TlNgramSettings *settings)
 
   c->settings = *settings;
   c->buf = g_string_new (NULL);
+  c->words = g_array_new (FALSE, FALSE, sizeof (guint32));
   if (settings->hash_size > 0)
     {
       c->bucket_df = g_new0 (guint, settings->hash_size + 1);
       c->bucket_last = g_new0 (guint, settings->hash_size + 1);
     }
   else
-    c->terms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    c->index = tl_ngram_index_new ();
   return c;
 }
 
@@ -113,50 +111,57 @@ tl_ngram_counter_free (TlNgramCounter *c)
 {
   if (c == NULL)
     return;
-  g_clear_pointer (&c->terms, g_hash_table_unref);
+  g_clear_pointer (&c->index, tl_ngram_index_free);
   g_free (c->bucket_df);
   g_free (c->bucket_last);
   g_string_free (c->buf, TRUE);
+  g_array_unref (c->words);
   g_free (c);
 }
 
 static void
-count_term (const char *term, gsize len, gpointer data)
+count_bucket (const char *term, gsize len, gpointer data)
 {
   TlNgramCounter *c = data;
   const guint stamp = c->n_docs + 1;
+  guint id = 1 + term_hash (term, len) % (guint) c->settings.hash_size;
 
-  if (c->bucket_df != NULL)
+  if (c->bucket_last[id] != stamp)
     {
-      guint id = 1 + term_hash (term, len) % (guint) c->settings.hash_size;
-      if (c->bucket_last[id] != stamp)
-        {
-          c->bucket_last[id] = stamp;
-          c->bucket_df[id]++;
-        }
-    }
-  else
-    {
-      Count *count = g_hash_table_lookup (c->terms, term);
-      if (count == NULL)
-        {
-          count = g_new0 (Count, 1);
-          g_hash_table_insert (c->terms, g_strndup (term, len), count);
-        }
-      if (count->last_doc != stamp)
-        {
-          count->last_doc = stamp;
-          count->df++;
-        }
+      c->bucket_last[id] = stamp;
+      c->bucket_df[id]++;
     }
 }
 
 void
 tl_ngram_counter_add (TlNgramCounter *c, const char *const *tokens, gsize n)
 {
+  const guint stamp = c->n_docs + 1;
+  guint32 *w;
+
   g_return_if_fail (c != NULL);
-  for_each_term (tokens, n, c->settings.ngram_max, c->buf, count_term, c);
   c->n_docs++;
+  if (c->bucket_df != NULL)
+    {
+      c->n_docs--;
+      for_each_term (tokens, n, c->settings.ngram_max, c->buf, count_bucket, c);
+      c->n_docs++;
+      return;
+    }
+  g_array_set_size (c->words, n);
+  w = (guint32 *) (void *) c->words->data;
+  for (gsize i = 0; i < n; i++)
+    w[i] = tl_ngram_index_word (c->index, tokens[i], TRUE);
+  for (gsize i = 0; i < n; i++)
+    for (int k = 1; k <= c->settings.ngram_max && i + k <= n; k++)
+      {
+        TlNgramEntry *e = tl_ngram_index_lookup (c->index, w + i, k, TRUE);
+        if (e->stamp != stamp)
+          {
+            e->stamp = stamp;
+            e->value++;
+          }
+      }
 }
 
 int
@@ -172,9 +177,39 @@ smooth_idf (guint n_docs, guint df)
 }
 
 typedef struct {
-  const char *term;
-  guint       df;
+  char *term;
+  guint df;
 } Ranked;
+
+static void
+clear_ranked (gpointer data)
+{
+  g_free (((Ranked *) data)->term);
+}
+
+/* The index the encoder looks terms up in: each term's words, then the term's id. */
+static TlNgramIndex *
+index_terms (const TlNgramFeatures *f)
+{
+  TlNgramIndex *index = tl_ngram_index_new ();
+
+  for (int id = FIRST_TERM_ID; id < f->n_ids; id++)
+    {
+      g_auto (GStrv) words = g_strsplit (tl_vocab_token (f->vocab, id), " ", 4);
+      guint32 w[3];
+      int n = 0;
+
+      while (n < 3 && words[n] != NULL && *words[n] != '\0')
+        {
+          w[n] = tl_ngram_index_word (index, words[n], TRUE);
+          n++;
+        }
+      /* a term no tokenizer can produce ("a  b", four words) is kept but never found */
+      if (n > 0 && words[n] == NULL)
+        tl_ngram_index_lookup (index, w, n, TRUE)->value = (guint32) id;
+    }
+  return index;
+}
 
 static int
 compare_ranked (const void *a, const void *b)
@@ -203,16 +238,20 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
     }
 
   {
-    g_autofree Ranked *ranked = g_new (Ranked, g_hash_table_size (c->terms) + 1);
+    g_autoptr (GArray) ranked = g_array_new (FALSE, FALSE, sizeof (Ranked));
     g_autofree const char **names = NULL;
-    GHashTableIter it;
-    gpointer key, value;
-    guint n = 0, kept;
+    const TlNgramEntry *e;
+    gsize cursor = 0;
+    guint n, kept;
 
-    g_hash_table_iter_init (&it, c->terms);
-    while (g_hash_table_iter_next (&it, &key, &value))
-      if (((Count *) value)->df >= (guint) s->min_df)
-        ranked[n++] = (Ranked) { key, ((Count *) value)->df };
+    while ((e = tl_ngram_index_entry (c->index, &cursor)) != NULL)
+      if (e->value >= (guint) s->min_df)
+        {
+          Ranked r = { tl_ngram_index_entry_text (c->index, e), e->value };
+          g_array_append_val (ranked, r);
+        }
+    g_array_set_clear_func (ranked, clear_ranked);
+    n = ranked->len;
     if (n == 0)
       {
         g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
@@ -220,7 +259,7 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
                      "lower min_df or give more text", s->min_df, c->n_docs);
         return NULL;
       }
-    qsort (ranked, n, sizeof *ranked, compare_ranked);
+    qsort (ranked->data, n, sizeof (Ranked), compare_ranked);
     kept = s->max_features > 0 ? MIN (n, (guint) s->max_features) : n;
     names = g_new0 (const char *, kept + FIRST_TERM_ID + 1);
     names[0] = TL_TOKEN_PAD_TEXT;
@@ -229,10 +268,12 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
     f->idf = g_new0 (float, f->n_ids);
     for (guint i = 0; i < kept; i++)
       {
-        names[FIRST_TERM_ID + i] = ranked[i].term;
-        f->idf[FIRST_TERM_ID + i] = s->use_idf ? smooth_idf (c->n_docs, ranked[i].df) : 1.0f;
+        const Ranked *r = &g_array_index (ranked, Ranked, i);
+        names[FIRST_TERM_ID + i] = r->term;
+        f->idf[FIRST_TERM_ID + i] = s->use_idf ? smooth_idf (c->n_docs, r->df) : 1.0f;
       }
     f->vocab = tl_vocab_new_from_strv (names);
+    f->index = index_terms (f);
   }
   return g_steal_pointer (&f);
 }
@@ -243,6 +284,7 @@ tl_ngram_features_free (TlNgramFeatures *f)
   if (f == NULL)
     return;
   g_clear_pointer (&f->vocab, tl_vocab_free);
+  g_clear_pointer (&f->index, tl_ngram_index_free);
   g_free (f->idf);
   g_free (f);
 }
@@ -269,6 +311,25 @@ collect_term (const char *term, gsize len, gpointer data)
         return;
     }
   g_array_append_val (c->ids, id);
+}
+
+static void
+collect_indexed (const TlNgramFeatures *f, const char *const *tokens, gsize n, GArray *ids)
+{
+  g_autofree guint32 *w = g_new (guint32, n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    w[i] = tl_ngram_index_find_word (f->index, tokens[i]);
+  for (gsize i = 0; i < n; i++)
+    for (int k = 1; k <= f->settings.ngram_max && i + k <= n && w[i + k - 1] != 0; k++)
+      {
+        const TlNgramEntry *e = tl_ngram_index_find (f->index, w + i, k);
+        if (e != NULL)
+          {
+            int id = (int) e->value;
+            g_array_append_val (ids, id);
+          }
+      }
 }
 
 static int
@@ -311,7 +372,10 @@ tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsi
   double norm = 0.0;
 
   memset (out, 0, sizeof (float) * 2 * K);
-  for_each_term (tokens, n, f->settings.ngram_max, buf, collect_term, &collect);
+  if (f->index != NULL)
+    collect_indexed (f, tokens, n, ids);
+  else
+    for_each_term (tokens, n, f->settings.ngram_max, buf, collect_term, &collect);
   if (ids->len == 0)
     return 0;
   qsort (ids->data, ids->len, sizeof (int), compare_int);
@@ -508,6 +572,7 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
           g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: terms repeat");
           return NULL;
         }
+      f->index = index_terms (f);
     }
   return g_steal_pointer (&f);
 }

@@ -30,6 +30,7 @@ gboolean tl_ngram_settings_check (const TlNgramSettings *settings, GError **erro
 typedef struct {
   TlNgramSettings settings;
   TlVocab        *vocab;    /* id -> term ("not good"); ids 0 and 1 unused; NULL when hashing */
+  struct _TlNgramIndex *index; /* the terms by their words, for encoding; NULL when hashing */
   float          *idf;      /* n_ids: each id's weight; 0 for id 0 */
   int             n_ids;    /* table rows, id 0 included */
 } TlNgramFeatures;
