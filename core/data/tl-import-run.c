@@ -272,6 +272,43 @@ row_words (const TlCsvTable *t, int row, gsize *n)
   return words;
 }
 
+/* Row `row`'s words through `ids`, a map over the table's distinct words. */
+static guint32 *
+row_word_ids (const TlCsvTable *t, int row, const guint32 *ids, gsize *n)
+{
+  gsize start = g_array_index (t->token_start, gsize, row);
+  gsize end = g_array_index (t->token_start, gsize, row + 1);
+  guint32 *words = g_new (guint32, end - start + 1);
+
+  for (gsize k = start; k < end; k++)
+    words[k - start] = ids[g_array_index (t->tokens, guint, k)];
+  *n = end - start;
+  return words;
+}
+
+/* The n-gram bag of a row; `ids` maps the table's words to the features' (NULL when hashing). */
+static int
+encode_ngrams (const TlCsvTable *t, const TlNgramFeatures *f, const guint32 *ids, int row, float *out)
+{
+  gsize n;
+
+  if (ids != NULL)
+    {
+      g_autofree guint32 *words = row_word_ids (t, row, ids, &n);
+      return tl_ngram_encode_words (f, words, n, out);
+    }
+  g_autofree const char **words = row_words (t, row, &n);
+  return tl_ngram_encode_tokens (f, words, n, out);
+}
+
+static guint32 *
+ngram_word_map (const TlCsvTable *t, const TlNgramFeatures *f)
+{
+  if (f->settings.hash_size > 0)
+    return NULL;
+  return tl_ngram_features_map_words (f, (const char *const *) t->words->pdata, t->words->len);
+}
+
 /* N-gram features counted over the training rows and any unlabelled documents;
  * the slots per document shrink to the most distinct terms a training row has. */
 static TlPreprocess *
@@ -281,6 +318,7 @@ fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSe
   TlNgramSettings settings = s->ngrams;
   g_autoptr (TlNgramCounter) counter = NULL;
   g_autofree float *scratch = NULL;
+  g_autofree guint32 *ids = NULL;
   int most = 1;
 
   if (s->max_len > 0)
@@ -288,12 +326,24 @@ fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSe
   if (!tl_ngram_settings_check (&settings, error))
     return NULL;
   counter = tl_ngram_counter_new (&settings);
-  for (int i = 0; i < n_train; i++)
+  if (settings.hash_size == 0)
     {
-      gsize n;
-      g_autofree const char **words = row_words (t, train[i], &n);
-      tl_ngram_counter_add (counter, words, n);
+      g_autofree guint32 *counted = tl_ngram_counter_map_words (counter, (const char *const *) t->words->pdata,
+                                                                t->words->len);
+      for (int i = 0; i < n_train; i++)
+        {
+          gsize n;
+          g_autofree guint32 *words = row_word_ids (t, train[i], counted, &n);
+          tl_ngram_counter_add_words (counter, words, n);
+        }
     }
+  else
+    for (int i = 0; i < n_train; i++)
+      {
+        gsize n;
+        g_autofree const char **words = row_words (t, train[i], &n);
+        tl_ngram_counter_add (counter, words, n);
+      }
   for (guint d = 0; s->fit_documents != NULL && d < s->fit_documents->len; d++)
     {
       const char *const *doc = g_ptr_array_index (s->fit_documents, d);
@@ -303,12 +353,9 @@ fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSe
   if (pre->ngrams == NULL)
     return NULL;
   scratch = g_new (float, 2 * (gsize) settings.max_terms);
+  ids = ngram_word_map (t, pre->ngrams);
   for (int i = 0; i < n_train; i++)
-    {
-      gsize n;
-      g_autofree const char **words = row_words (t, train[i], &n);
-      most = MAX (most, tl_ngram_encode_tokens (pre->ngrams, words, n, scratch));
-    }
+    most = MAX (most, encode_ngrams (t, pre->ngrams, ids, train[i], scratch));
   pre->ngrams->settings.max_terms = MIN (most, settings.max_terms);
   pre->text_column = g_strdup (t->names[t->text_col]);
   return g_steal_pointer (&pre);
@@ -350,13 +397,12 @@ word_map (const TlCsvTable *t, const TlPreprocess *pre)
 }
 
 static void
-encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, GArray *scratch, int row, float *out)
+encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, const guint32 *ngram_ids,
+             GArray *scratch, int row, float *out)
 {
   if (pre->ngrams != NULL)
     {
-      gsize n;
-      g_autofree const char **words = row_words (t, row, &n);
-      tl_ngram_encode_tokens (pre->ngrams, words, n, out);
+      encode_ngrams (t, pre->ngrams, ngram_ids, row, out);
       return;
     }
   gsize start = g_array_index (t->token_start, gsize, row);
@@ -378,6 +424,7 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
   int ndim;
   TlDataset *ds;
   g_autofree int *map = NULL;
+  g_autofree guint32 *ngram_ids = NULL;
   g_autoptr (GArray) scratch = NULL;
   int **maps = NULL;
   guint64 width = 0;
@@ -403,6 +450,8 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
 
   if (pre->kind == TL_DATA_TEXT && pre->ngrams == NULL)
     map = word_map (t, pre);
+  else if (pre->kind == TL_DATA_TEXT)
+    ngram_ids = ngram_word_map (t, pre->ngrams);
   else
     maps = category_maps (t, pre);
   ds->source_index = g_new (int, MAX (n, 1));
@@ -413,7 +462,7 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
       float *out = ds->x + (gsize) k * ds->sample_size;
 
       if (pre->kind == TL_DATA_TEXT)
-        encode_text (t, pre, map, scratch, r, out);
+        encode_text (t, pre, map, ngram_ids, scratch, r, out);
       else
         encode_tabular (t, pre, maps, r, out);
       ds->y[k] = labels[r];

@@ -123,7 +123,7 @@ static void
 count_bucket (const char *term, gsize len, gpointer data)
 {
   TlNgramCounter *c = data;
-  const guint stamp = c->n_docs + 1;
+  const guint stamp = c->n_docs;    /* counting the document n_docs, from 1 */
   guint id = 1 + term_hash (term, len) % (guint) c->settings.hash_size;
 
   if (c->bucket_last[id] != stamp)
@@ -133,25 +133,12 @@ count_bucket (const char *term, gsize len, gpointer data)
     }
 }
 
-void
-tl_ngram_counter_add (TlNgramCounter *c, const char *const *tokens, gsize n)
+/* Counts each distinct n-gram of the document words[0..n) once; n_docs already counts it. */
+static void
+count_words (TlNgramCounter *c, const guint32 *w, gsize n)
 {
-  const guint stamp = c->n_docs + 1;
-  guint32 *w;
+  const guint stamp = c->n_docs;
 
-  g_return_if_fail (c != NULL);
-  c->n_docs++;
-  if (c->bucket_df != NULL)
-    {
-      c->n_docs--;
-      for_each_term (tokens, n, c->settings.ngram_max, c->buf, count_bucket, c);
-      c->n_docs++;
-      return;
-    }
-  g_array_set_size (c->words, n);
-  w = (guint32 *) (void *) c->words->data;
-  for (gsize i = 0; i < n; i++)
-    w[i] = tl_ngram_index_word (c->index, tokens[i], TRUE);
   for (gsize i = 0; i < n; i++)
     for (int k = 1; k <= c->settings.ngram_max && i + k <= n; k++)
       {
@@ -162,6 +149,45 @@ tl_ngram_counter_add (TlNgramCounter *c, const char *const *tokens, gsize n)
             e->value++;
           }
       }
+}
+
+void
+tl_ngram_counter_add (TlNgramCounter *c, const char *const *tokens, gsize n)
+{
+  guint32 *w;
+
+  g_return_if_fail (c != NULL);
+  c->n_docs++;
+  if (c->bucket_df != NULL)
+    {
+      for_each_term (tokens, n, c->settings.ngram_max, c->buf, count_bucket, c);
+      return;
+    }
+  g_array_set_size (c->words, n);
+  w = (guint32 *) (void *) c->words->data;
+  for (gsize i = 0; i < n; i++)
+    w[i] = tl_ngram_index_word (c->index, tokens[i], TRUE);
+  count_words (c, w, n);
+}
+
+guint32 *
+tl_ngram_counter_map_words (TlNgramCounter *c, const char *const *words, gsize n)
+{
+  guint32 *w;
+
+  g_return_val_if_fail (c->index != NULL, NULL);
+  w = g_new (guint32, n + 1);
+  for (gsize i = 0; i < n; i++)
+    w[i] = tl_ngram_index_word (c->index, words[i], TRUE);
+  return w;
+}
+
+void
+tl_ngram_counter_add_words (TlNgramCounter *c, const guint32 *words, gsize n)
+{
+  g_return_if_fail (c->index != NULL);
+  c->n_docs++;
+  count_words (c, words, n);
 }
 
 int
@@ -313,13 +339,10 @@ collect_term (const char *term, gsize len, gpointer data)
   g_array_append_val (c->ids, id);
 }
 
+/* The ids of the known n-grams of a document given as word ids (0: unknown word). */
 static void
-collect_indexed (const TlNgramFeatures *f, const char *const *tokens, gsize n, GArray *ids)
+collect_indexed (const TlNgramFeatures *f, const guint32 *w, gsize n, GArray *ids)
 {
-  g_autofree guint32 *w = g_new (guint32, n + 1);
-
-  for (gsize i = 0; i < n; i++)
-    w[i] = tl_ngram_index_find_word (f->index, tokens[i]);
   for (gsize i = 0; i < n; i++)
     for (int k = 1; k <= f->settings.ngram_max && i + k <= n && w[i + k - 1] != 0; k++)
       {
@@ -330,6 +353,23 @@ collect_indexed (const TlNgramFeatures *f, const char *const *tokens, gsize n, G
             g_array_append_val (ids, id);
           }
       }
+}
+
+static guint32 *
+features_word_ids (const TlNgramFeatures *f, const char *const *words, gsize n)
+{
+  guint32 *w = g_new (guint32, n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    w[i] = tl_ngram_index_find_word (f->index, words[i]);
+  return w;
+}
+
+guint32 *
+tl_ngram_features_map_words (const TlNgramFeatures *f, const char *const *words, gsize n)
+{
+  g_return_val_if_fail (f->index != NULL, NULL);
+  return features_word_ids (f, words, n);
 }
 
 static int
@@ -360,25 +400,91 @@ compare_term_id (const void *a, const void *b)
   return compare_int (&((const Term *) a)->id, &((const Term *) b)->id);
 }
 
+static int bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out);
+
+/* Ascending non-negative ids: by insertion when few, else by radix, 9 bits a pass
+ * (every document's terms are sorted, so this is on the import's hot path). */
+static void
+sort_ids (int *ids, gsize n)
+{
+  g_autofree int *spare = NULL;
+  int *from = ids, *to, most = 0;
+
+  if (n < 64)
+    {
+      for (gsize i = 1; i < n; i++)
+        {
+          const int v = ids[i];
+          gsize j = i;
+          for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+          ids[j] = v;
+        }
+      return;
+    }
+  for (gsize i = 0; i < n; i++)
+    most = MAX (most, ids[i]);
+  to = spare = g_new (int, n);
+  for (int shift = 0; shift == 0 || (shift < 31 && (most >> shift) != 0); shift += 9)
+    {
+      gsize start[513] = { 0 };
+      int *swap;
+
+      for (gsize i = 0; i < n; i++)
+        start[((from[i] >> shift) & 511) + 1]++;
+      for (int b = 0; b < 512; b++)
+        start[b + 1] += start[b];
+      for (gsize i = 0; i < n; i++)
+        to[start[(from[i] >> shift) & 511]++] = from[i];
+      swap = from, from = to, to = swap;
+    }
+  if (from != ids)
+    memcpy (ids, from, sizeof (int) * n);
+}
+
 int
 tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsize n, float *out)
 {
-  const int K = f->settings.max_terms;
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr (GString) buf = g_string_new (NULL);
+
+  if (f->index != NULL)
+    {
+      g_autofree guint32 *w = features_word_ids (f, tokens, n);
+      collect_indexed (f, w, n, ids);
+    }
+  else
+    {
+      g_autoptr (GString) buf = g_string_new (NULL);
+      Collect collect = { f, ids };
+      for_each_term (tokens, n, f->settings.ngram_max, buf, collect_term, &collect);
+    }
+  return bag_from_ids (f, ids, out);
+}
+
+int
+tl_ngram_encode_words (const TlNgramFeatures *f, const guint32 *words, gsize n, float *out)
+{
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
+
+  g_return_val_if_fail (f->index != NULL, 0);
+  collect_indexed (f, words, n, ids);
+  return bag_from_ids (f, ids, out);
+}
+
+/* The L2-normalised TF-IDF bag of a document's term ids (repeats counted), its
+ * heaviest max_terms when there are more. */
+static int
+bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
+{
+  const int K = f->settings.max_terms;
   g_autofree Term *terms = NULL;
-  Collect collect = { f, ids };
   int n_terms = 0, kept;
   double norm = 0.0;
 
   memset (out, 0, sizeof (float) * 2 * K);
-  if (f->index != NULL)
-    collect_indexed (f, tokens, n, ids);
-  else
-    for_each_term (tokens, n, f->settings.ngram_max, buf, collect_term, &collect);
   if (ids->len == 0)
     return 0;
-  qsort (ids->data, ids->len, sizeof (int), compare_int);
+  sort_ids ((int *) (void *) ids->data, ids->len);
 
   terms = g_new (Term, ids->len);
   for (guint i = 0; i < ids->len;)

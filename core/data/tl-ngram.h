@@ -41,6 +41,10 @@ TlNgramCounter  *tl_ngram_counter_new    (const TlNgramSettings *settings);
 void             tl_ngram_counter_free   (TlNgramCounter *counter);
 /* Counts each distinct n-gram of one document's tokens once. */
 void             tl_ngram_counter_add    (TlNgramCounter *counter, const char *const *tokens, gsize n);
+/* The same for documents given as word ids: map a list of distinct words (a
+ * table's) once, then add each document as indices into the result. Not with hashing. */
+guint32         *tl_ngram_counter_map_words (TlNgramCounter *counter, const char *const *words, gsize n);
+void             tl_ngram_counter_add_words (TlNgramCounter *counter, const guint32 *words, gsize n);
 int              tl_ngram_counter_n_docs (const TlNgramCounter *counter);
 /* The vocabulary and weights from the documents counted; fails when no term
  * reaches min_df. */
@@ -51,6 +55,10 @@ void             tl_ngram_features_free  (TlNgramFeatures *features);
  * number of its distinct known terms (before any were dropped for room). */
 int              tl_ngram_encode_tokens  (const TlNgramFeatures *features, const char *const *tokens,
                                           gsize n, float *out);
+/* The same for word ids from tl_ngram_features_map_words (0: an unknown word). Not with hashing. */
+guint32         *tl_ngram_features_map_words (const TlNgramFeatures *features, const char *const *words, gsize n);
+int              tl_ngram_encode_words   (const TlNgramFeatures *features, const guint32 *words, gsize n,
+                                          float *out);
 int              tl_ngram_encode_text    (const TlNgramFeatures *features, const char *text, float *out);
 /* The term behind an id, for explanations; NULL when hashing or out of range. */
 const char      *tl_ngram_term           (const TlNgramFeatures *features, int id);
