@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tl-cli-options.h"
+#include "tl-cmd-run-torch.h"
 #include "tl-commands.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
@@ -81,8 +82,8 @@ fmt_percent (const TlMetrics *m, gboolean f1)
   return f1 ? g_strdup_printf ("%.3f", m->macro_f1) : g_strdup_printf ("%.1f%%", 100.0 * m->accuracy);
 }
 
-static void
-print_summary (const TlPipelineResult *result)
+void
+tl_cmd_run_print_summary (const TlPipelineResult *result)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
 
@@ -163,8 +164,10 @@ tl_cmd_run (int argc, char **argv)
 {
   g_auto (GStrv) files = NULL;
   g_auto (GStrv) sets = NULL;
-  g_autofree char *out = NULL, *strategy = NULL;
-  gboolean quiet = FALSE, resume = FALSE, retrain = FALSE, force = FALSE;
+  g_autofree char *out = NULL, *strategy = NULL, *engine = NULL, *devices = NULL, *collect = NULL;
+  gboolean quiet = FALSE, resume = FALSE, retrain = FALSE, force = FALSE, prepare_only = FALSE, dry_run = FALSE;
+  int nproc = 1;
+  guint n_files;
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Exactly this results folder (default: a new dated folder in the experiment's run history)"), N_("DIR") },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
@@ -173,6 +176,12 @@ tl_cmd_run (int argc, char **argv)
     { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy, N_("Transfer strategies to run, e.g. fine-tune,joint (sets transfer.strategy)"), N_("NAME[,NAME...]") },
     { "retrain", 0, 0, G_OPTION_ARG_NONE, &retrain, N_("Train every stage, even one whose inputs match an earlier run"), NULL },
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, N_("Replace a finished run in the --out folder"), NULL },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine, N_("Who trains: builtin (default) or torch (PyTorch under torchrun)"), N_("NAME") },
+    { "devices", 0, 0, G_OPTION_ARG_STRING, &devices, N_("With --engine torch: cpu, cuda or auto (default)"), N_("KIND") },
+    { "nproc", 0, 0, G_OPTION_ARG_INT, &nproc, N_("With --engine torch: processes, one per device (default 1)"), N_("N") },
+    { "prepare-only", 0, 0, G_OPTION_ARG_NONE, &prepare_only, N_("With --engine torch: write a job folder (--out) to run elsewhere, and stop"), NULL },
+    { "collect", 0, 0, G_OPTION_ARG_FILENAME, &collect, N_("With --engine torch: read a job folder that has run into a run folder"), N_("JOBDIR") },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_("With --engine torch: print the device and the command line, run nothing"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
@@ -192,9 +201,42 @@ tl_cmd_run (int argc, char **argv)
                                    "trains the baseline, evaluates every run on the target's test data and "
                                    "writes models, plots, metrics and summary.json into the results folder."),
                                 entries, NULL);
-  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
-                     _("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')")))
-    return TL_EXIT_USAGE;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      tl_cli_error ("%s", error->message);
+      return TL_EXIT_USAGE;
+    }
+  n_files = files ? g_strv_length (files) : 0;
+  if (engine != NULL && strcmp (engine, "builtin") != 0 && strcmp (engine, "torch") != 0)
+    {
+      tl_cli_error (_("--engine %s: expected builtin or torch"), engine);
+      return TL_EXIT_USAGE;
+    }
+  if (devices != NULL && strcmp (devices, "cpu") != 0 && strcmp (devices, "cuda") != 0
+      && strcmp (devices, "auto") != 0)
+    {
+      tl_cli_error (_("--devices %s: expected cpu, cuda or auto"), devices);
+      return TL_EXIT_USAGE;
+    }
+  if (g_strcmp0 (engine, "torch") != 0 && (devices || collect || prepare_only || dry_run || nproc != 1))
+    {
+      tl_cli_error (_("--devices, --nproc, --prepare-only, --collect and --dry-run go with --engine torch"));
+      return TL_EXIT_USAGE;
+    }
+  if (collect != NULL)
+    {
+      if (n_files != 0)
+        {
+          tl_cli_error (_("run --collect: give the job folder only, not an experiment"));
+          return TL_EXIT_USAGE;
+        }
+      return tl_cmd_run_torch_collect (collect, out);
+    }
+  if (n_files != 1)
+    {
+      tl_cli_error (_("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')"));
+      return TL_EXIT_USAGE;
+    }
   exp = tl_experiment_load (files[0], &error);
   if (exp == NULL)
     {
@@ -243,6 +285,18 @@ tl_cmd_run (int argc, char **argv)
       return TL_EXIT_FAILURE;
     }
 
+  if (g_strcmp0 (engine, "torch") == 0)
+    {
+      TlTorchRunOptions torch = { devices ? devices : "auto", nproc, prepare_only, dry_run, out };
+
+      if (resume || retrain)
+        {
+          tl_cli_error (_("--resume and --retrain are not available with --engine torch"));
+          return TL_EXIT_USAGE;
+        }
+      return tl_cmd_run_torch (exp, &torch);
+    }
+
   progress = tl_progress_new (stdout);
   view.progress = progress;
   view.cancellable = cancellable;
@@ -256,7 +310,7 @@ tl_cmd_run (int argc, char **argv)
   ok = tl_pipeline_run_with_options (exp, &options, &callbacks, cancellable, &result, &error);
   tl_progress_end_line (progress);
   if (result != NULL && result->runs->len > 0)
-    print_summary (result);
+    tl_cmd_run_print_summary (result);
   if (!ok)
     {
       if (g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))
