@@ -10,6 +10,7 @@
 #include "tl-cmd-run-torch.h"
 #include "tl-commands.h"
 #include "tl-error.h"
+#include "tl-run-summary.h"
 #include "tl-torch-collect.h"
 #include "tl-torch-job.h"
 
@@ -264,6 +265,16 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
     {
       tl_cli_error ("the torch engine failed (%s); its job folder is kept: %s", error->message, job);
       return TL_EXIT_FAILURE;
+    }
+  /* --force: the finished run in --out makes way, as for a local run */
+  if (o->force && o->out != NULL)
+    {
+      g_autofree char *summary = g_build_filename (o->out, "summary.json", NULL);
+      if (g_file_test (summary, G_FILE_TEST_EXISTS) && g_unlink (summary) != 0)
+        {
+          tl_cli_error ("%s: cannot remove it; the job folder is kept: %s", summary, job);
+          return TL_EXIT_FAILURE;
+        }
     }
   code = collect_and_report (job, o->out);
   if (code == TL_EXIT_OK)

@@ -14,13 +14,11 @@ typedef struct {
   gboolean    prepare_only;   /* write the job folder (out, or NAME-torch-job) and stop */
   gboolean    dry_run;        /* print the device and the command line, write nothing */
   const char *out;            /* the results folder; with prepare_only the job folder */
+  gboolean    force;          /* replace a finished run in out */
 } TlTorchRunOptions;
 
 int  tl_cmd_run_torch         (const TlExperiment *exp, const TlTorchRunOptions *options);
 /* `--collect JOBDIR`: a job run elsewhere into a run folder (out, or a new one in its run history). */
 int  tl_cmd_run_torch_collect (const char *job_dir, const char *out);
-
-/* The table of runs `run` prints at its end (tl-cmd-run.c). */
-void tl_cmd_run_print_summary (const TlPipelineResult *result);
 
 G_END_DECLS
