@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -47,14 +48,14 @@ probe_python (const char *python, TorchProbe *p, char **why)
 
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error))
     {
-      *why = g_strdup_printf ("%s cannot be started (%s)", python, error->message);
+      *why = g_strdup_printf (_("%s cannot be started (%s)"), python, error->message);
       return FALSE;
     }
   if (!g_spawn_check_wait_status (status, NULL) || !json_parser_load_from_data (parser, out, -1, NULL)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      *why = g_strdup_printf ("%s has no usable torch module (%s)", python,
-                              err && *err ? g_strstrip (err) : "no answer");
+      *why = g_strdup_printf (_("%s has no usable torch module (%s)"), python,
+                              err && *err ? g_strstrip (err) : _("no answer"));
       return FALSE;
     }
   o = json_node_get_object (json_parser_get_root (parser));
@@ -76,15 +77,15 @@ probe_torch (TorchProbe *p)
     {
       if (probe_python (chosen, p, &why))
         return TRUE;
-      tl_cli_error ("--engine torch: TL_PYTHON: %s; the torch engine needs Python 3 with PyTorch", why);
+      tl_cli_error (_("--engine torch: TL_PYTHON: %s; the torch engine needs Python 3 with PyTorch"), why);
       return FALSE;
     }
   if (probe_python ("python3", p, &why))
     return TRUE;
   if (g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) && probe_python ("/usr/bin/python3", p, &why_system))
     return TRUE;
-  tl_cli_error ("--engine torch: %s%s%s; the torch engine needs Python 3 with PyTorch (Debian: apt install "
-                "python3-torch, or set TL_PYTHON to an interpreter that has it)", why, why_system ? "; " : "",
+  tl_cli_error (_("--engine torch: %s%s%s; the torch engine needs Python 3 with PyTorch (Debian: apt install "
+                  "python3-torch, or set TL_PYTHON to an interpreter that has it)"), why, why_system ? "; " : "",
                 why_system ? why_system : "");
   return FALSE;
 }
@@ -99,13 +100,14 @@ choose_device (const char *asked, int nproc, const TorchProbe *p)
     return p->cuda && p->gpus >= nproc ? "cuda" : "cpu";
   if (!p->cuda || p->gpus == 0)
     {
-      tl_cli_error ("--devices cuda: PyTorch %s (%s) sees no CUDA device on this machine; use --devices cpu or "
-                    "auto, or --prepare-only to run the job on a machine with GPUs", p->torch_version, p->python);
+      tl_cli_error (_("--devices cuda: PyTorch %s (%s) sees no CUDA device on this machine; use --devices cpu "
+                      "or auto, or --prepare-only to run the job on a machine with GPUs"), p->torch_version,
+                    p->python);
       return NULL;
     }
   if (p->gpus < nproc)
     {
-      tl_cli_error ("--devices cuda --nproc %d: this machine has %d CUDA device(s); ask for at most %d processes",
+      tl_cli_error (_("--devices cuda --nproc %d: this machine has %d CUDA device(s); ask for at most %d processes"),
                     nproc, p->gpus, p->gpus);
       return NULL;
     }
@@ -194,7 +196,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
 
   if (o->nproc < 1)
     {
-      tl_cli_error ("--nproc %d: give at least 1 process", o->nproc);
+      tl_cli_error (_("--nproc %d: give at least 1 process"), o->nproc);
       return TL_EXIT_USAGE;
     }
   if (!tl_torch_job_check (exp, &error))
@@ -220,8 +222,8 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
           tl_cli_report (error);
           return TL_EXIT_FAILURE;
         }
-      printf ("The job is in %s: run its run.sh there (or `sbatch job.slurm` on a SLURM cluster), then\n"
-              "  transfer-lab run --engine torch --collect %s\n", folder, folder);
+      printf (_("The job is in %s: run its run.sh there (or `sbatch job.slurm` on a SLURM cluster), then\n"
+                "  transfer-lab run --engine torch --collect %s\n"), folder, folder);
       return TL_EXIT_OK;
     }
 
@@ -247,7 +249,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
       return TL_EXIT_FAILURE;
     }
   job = g_build_filename (tmp, "job", NULL);
-  printf ("Preparing the data for PyTorch in %s...\n", job);
+  printf (_("Preparing the data for PyTorch in %s...\n"), job);
   fflush (stdout);
   if (!tl_torch_job_prepare (exp, &job_options, job, &error))
     {
@@ -257,13 +259,13 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
     }
   argv = tl_torch_job_argv (probe.python, NULL, job, o->nproc, device);
   line = quoted (argv);
-  printf ("Training with torch %s: %s\n", probe.torch_version, line);
+  printf (_("Training with torch %s: %s\n"), probe.torch_version, line);
   fflush (stdout);
   if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
                      &status, &error)
       || !g_spawn_check_wait_status (status, &error))
     {
-      tl_cli_error ("the torch engine failed (%s); its job folder is kept: %s", error->message, job);
+      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s"), error->message, job);
       return TL_EXIT_FAILURE;
     }
   /* --force: the finished run in --out makes way, as for a local run */
@@ -272,7 +274,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
       g_autofree char *summary = g_build_filename (o->out, "summary.json", NULL);
       if (g_file_test (summary, G_FILE_TEST_EXISTS) && g_unlink (summary) != 0)
         {
-          tl_cli_error ("%s: cannot remove it; the job folder is kept: %s", summary, job);
+          tl_cli_error (_("%s: cannot remove it; the job folder is kept: %s"), summary, job);
           return TL_EXIT_FAILURE;
         }
     }
@@ -280,6 +282,6 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
   if (code == TL_EXIT_OK)
     remove_tree (tmp);
   else
-    tl_cli_error ("the job folder is kept: %s", job);
+    tl_cli_error (_("the job folder is kept: %s"), job);
   return code;
 }
