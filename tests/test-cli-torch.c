@@ -329,6 +329,20 @@ test_job_folder (void)
   g_test_message ("largest probability difference %g", worst);
   g_assert_cmpfloat (worst, <=, 1e-4);
   g_assert_cmpint (agree, ==, test->n);
+
+  /* the engine's probabilities of another model: the collect refuses, and leaves no run folder */
+  {
+    g_autofree char *baseline = g_build_filename (moved, "results", "baseline", "test-probabilities.safetensors",
+                                                  NULL);
+    g_autofree char *out2 = path_in ("collected-wrong");
+    g_auto (Result) wrong = { 0 };
+
+    g_assert_cmpint (g_rename (baseline, probs_path), ==, 0);
+    RUN (&wrong, "run", "--engine", "torch", "--collect", moved, "--out", out2);
+    expect_status (&wrong, 1);
+    g_assert_nonnull (strstr (wrong.err, "differ from the engine's"));
+    g_assert_false (g_file_test (out2, G_FILE_TEST_EXISTS));
+  }
 }
 
 int

@@ -29,6 +29,21 @@ typedef struct {
   GHashTable   *differences;   /* run name -> largest probability difference (double *) */
 } Collect;
 
+/* A member that is an object (or array), or NULL: json-glib warns on absent members. */
+static JsonObject *
+object_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+array_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 static void
 run_free (TlRunResult *run)
 {
@@ -82,7 +97,7 @@ read_history (const char *path, GError **error)
 
   if (node == NULL)
     return NULL;
-  epochs = json_object_get_array_member (json_node_get_object (node), "epochs");
+  epochs = array_member (json_node_get_object (node), "epochs");
   if (epochs == NULL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s: epochs: expected a list", path);
@@ -91,7 +106,8 @@ read_history (const char *path, GError **error)
   history = tl_history_new ();
   for (guint i = 0; i < json_array_get_length (epochs); i++)
     {
-      JsonObject *e = json_array_get_object_element (epochs, i);
+      JsonNode *en = json_array_get_element (epochs, i);
+      JsonObject *e = JSON_NODE_HOLDS_OBJECT (en) ? json_node_get_object (en) : NULL;
       TlEpochRecord r = { 0 };
 
       if (e == NULL)
@@ -156,7 +172,7 @@ static JsonNode *
 provenance (Collect *c, TlRunResult *run, JsonObject *stage, const char *data_path, const char *from)
 {
   TlTrainConfig training;
-  JsonObject *train = stage != NULL ? json_object_get_object_member (stage, "train") : NULL;
+  JsonObject *train = object_member (stage, "train");
   const TlTrainSpec *spec = g_strcmp0 (run->name, "pretrain") == 0 ? &c->exp->pretrain : &c->exp->transfer.finetune;
   TlProvenance p = {
     .experiment = c->exp->name, .run = run->name, .data = data_path,
@@ -428,7 +444,8 @@ find_stage (JsonArray *stages, const char *name)
 {
   for (guint i = 0; i < json_array_get_length (stages); i++)
     {
-      JsonObject *s = json_array_get_object_element (stages, i);
+      JsonNode *sn = json_array_get_element (stages, i);
+      JsonObject *s = JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) : NULL;
       if (s != NULL && g_strcmp0 (json_object_get_string_member_with_default (s, "name", ""), name) == 0)
         return s;
     }
@@ -438,7 +455,7 @@ find_stage (JsonArray *stages, const char *name)
 static gboolean
 collect_body (Collect *c, TlPipelineResult *result, GError **error)
 {
-  JsonArray *stages = json_object_get_array_member (c->manifest, "stages");
+  JsonArray *stages = array_member (c->manifest, "stages");
   g_autofree char *record = g_build_filename (c->out, "experiment.json", NULL);
   g_autoptr (TlExperiment) copy = tl_experiment_copy (c->exp);
   const TlOutputSpec *o = &c->exp->outputs;

@@ -16,6 +16,21 @@
 
 static const char *const kind_names[] = { "tabular", "image", "text", "audio" };
 
+/* A member that is an object (or array), or NULL: json-glib warns on absent members. */
+static JsonObject *
+object_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+array_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 static void
 add_entry (JsonBuilder *b, const char *name, int ndim, const gint64 *shape, gsize begin, gsize end)
 {
@@ -188,10 +203,10 @@ safe_file_tensor (SafeFile *f, const char *path, const char *name, int *ndim, gi
 
   if (!json_object_has_member (root, name))
     return NULL;
-  entry = json_object_get_object_member (root, name);
+  entry = object_member (root, name);
   if (entry == NULL || g_strcmp0 (json_object_get_string_member_with_default (entry, "dtype", ""), "F32") != 0
-      || (dims = json_object_get_array_member (entry, "shape")) == NULL
-      || (offsets = json_object_get_array_member (entry, "data_offsets")) == NULL
+      || (dims = array_member (entry, "shape")) == NULL
+      || (offsets = array_member (entry, "data_offsets")) == NULL
       || json_array_get_length (offsets) != 2 || (int) json_array_get_length (dims) > max_ndim)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
@@ -258,8 +273,8 @@ tl_torch_tensors_read_split (const char *path, const char *split, GError **error
 
   if (!safe_file_open (&f, path, error))
     return NULL;
-  meta = json_object_get_object_member (json_node_get_object (f.header), "__metadata__");
-  if (meta == NULL || !json_object_has_member (meta, "classes")
+  meta = object_member (json_node_get_object (f.header), "__metadata__");
+  if (meta == NULL || json_object_get_string_member_with_default (meta, "classes", NULL) == NULL
       || !json_parser_load_from_data (parser, json_object_get_string_member (meta, "classes"), -1, NULL)
       || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     {
@@ -271,7 +286,15 @@ tl_torch_tensors_read_split (const char *path, const char *split, GError **error
   n_classes = (int) json_array_get_length (names);
   classes = g_new0 (char *, n_classes + 1);
   for (int c = 0; c < n_classes; c++)
-    classes[c] = g_strdup (json_array_get_string_element (names, c));
+    {
+      JsonNode *name = json_array_get_element (names, c);
+      if (JSON_NODE_TYPE (name) != JSON_NODE_VALUE || json_node_get_value_type (name) != G_TYPE_STRING)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s: __metadata__.classes: class %d is not a name", path, c);
+          return NULL;
+        }
+      classes[c] = g_strdup (json_node_get_string (name));
+    }
   kind = json_object_get_string_member_with_default (meta, "kind", "tabular");
   for (guint k = 0; k < G_N_ELEMENTS (kind_names); k++)
     if (g_strcmp0 (kind, kind_names[k]) == 0)
