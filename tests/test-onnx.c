@@ -268,7 +268,9 @@ node_int_attr (Span node, const char *name)
   g_assert_not_reached ();
 }
 
-/* An initializer's dims and float values. */
+static GPtrArray *kept_values;
+
+/* An initializer's dims and float values (alive until the program ends). */
 static const float *
 initializer (const Onnx *o, const char *name, GArray **dims)
 {
@@ -280,8 +282,15 @@ initializer (const Onnx *o, const char *name, GArray **dims)
       if (string_is (one_of (t, T_NAME), name))
         {
           g_assert_cmpuint (one_of (t, T_TYPE).value, ==, 1);
+          Field values = one_of (t, T_FLOATS);
+          float *copy = g_memdup2 (values.data, MAX (values.len, 1));
+
+          /* a copy: the packed floats of a protobuf need not be aligned */
+          if (kept_values == NULL)
+            kept_values = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (kept_values, copy);
           *dims = packed_ints (one_of (t, T_DIMS));
-          return (const float *) one_of (t, T_FLOATS).data;
+          return copy;
         }
     }
   g_error ("no initializer %s", name);
@@ -732,6 +741,8 @@ test_onnx_errors (void)
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/protobuf/varints", test_protobuf_varints);
   g_test_add_func ("/protobuf/fields", test_protobuf_fields);
@@ -741,5 +752,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx/bag-structure", test_onnx_bag_structure);
   g_test_add_func ("/onnx/bag-errors", test_onnx_bag_errors);
   g_test_add_func ("/onnx/no-unused-initializers", test_onnx_no_unused_initializers);
-  return g_test_run ();
+  status = g_test_run ();
+  g_clear_pointer (&kept_values, g_ptr_array_unref);
+  return status;
 }
