@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "tl-cli-options.h"
+#include "tl-cmd-run-torch.h"
+#include "tl-run-summary.h"
 #include "tl-commands.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
@@ -73,48 +75,6 @@ on_generate (const char *role, const char *folder, const char *generator, gpoint
   fflush (stdout);
 }
 
-static char *
-fmt_percent (const TlMetrics *m, gboolean f1)
-{
-  if (m == NULL)
-    return g_strdup ("-");
-  return f1 ? g_strdup_printf ("%.3f", m->macro_f1) : g_strdup_printf ("%.1f%%", 100.0 * m->accuracy);
-}
-
-static void
-print_summary (const TlPipelineResult *result)
-{
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-
-  g_ptr_array_add (rows, tl_table_row (_("run"), _("test accuracy"), _("macro F1"), _("epochs"), _("seconds"),
-                                       _("trainable"), _("parameters"), NULL));
-  for (guint i = 0; i < result->runs->len; i++)
-    {
-      TlRunResult *run = g_ptr_array_index (result->runs, i);
-      g_autofree char *acc = fmt_percent (run->metrics, FALSE);
-      g_autofree char *f1 = fmt_percent (run->metrics, TRUE);
-      g_autofree char *epochs = g_strdup_printf ("%d", run->epochs);
-      g_autofree char *secs = g_strdup_printf ("%.1f", run->train_seconds);
-      g_autofree char *trainable = g_strdup_printf ("%" G_GUINT64_FORMAT, run->trainable_params);
-      g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, run->total_params);
-
-      g_ptr_array_add (rows, tl_table_row (run->name, acc, f1, epochs, secs, trainable, total, NULL));
-    }
-  printf ("\n");
-  tl_print_table (stdout, rows);
-  for (guint i = 0; i < result->runs->len; i++)
-    {
-      TlRunResult *run = g_ptr_array_index (result->runs, i);
-      if (run->reused_from != NULL)
-        printf (_("%s: reused from %s (its inputs did not change; --retrain trains it again)\n"), run->name,
-                run->reused_from);
-    }
-  if (result->speedup > 0)
-    printf (_("Fine-tuning took %.2fx less time per epoch than the baseline.\n"), result->speedup);
-  if (result->summary_path)
-    printf (_("Results in %s\n"), result->output_folder);
-}
-
 /* The command that continues this run where it stopped. */
 static char *
 resume_command (const char *experiment, const char *out, char **sets, const char *strategy)
@@ -163,8 +123,10 @@ tl_cmd_run (int argc, char **argv)
 {
   g_auto (GStrv) files = NULL;
   g_auto (GStrv) sets = NULL;
-  g_autofree char *out = NULL, *strategy = NULL;
-  gboolean quiet = FALSE, resume = FALSE, retrain = FALSE, force = FALSE;
+  g_autofree char *out = NULL, *strategy = NULL, *engine = NULL, *devices = NULL, *collect = NULL;
+  gboolean quiet = FALSE, resume = FALSE, retrain = FALSE, force = FALSE, prepare_only = FALSE, dry_run = FALSE;
+  int nproc = 1;
+  guint n_files;
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Exactly this results folder (default: a new dated folder in the experiment's run history)"), N_("DIR") },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, N_("Override a field by its dotted path, e.g. target.per_class=5 (repeatable)"), N_("KEY=VALUE") },
@@ -173,6 +135,12 @@ tl_cmd_run (int argc, char **argv)
     { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy, N_("Transfer strategies to run, e.g. fine-tune,joint (sets transfer.strategy)"), N_("NAME[,NAME...]") },
     { "retrain", 0, 0, G_OPTION_ARG_NONE, &retrain, N_("Train every stage, even one whose inputs match an earlier run"), NULL },
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, N_("Replace a finished run in the --out folder"), NULL },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine, N_("Who trains: builtin (default) or torch (PyTorch under torchrun)"), N_("NAME") },
+    { "devices", 0, 0, G_OPTION_ARG_STRING, &devices, N_("With --engine torch: cpu, cuda or auto (default)"), N_("KIND") },
+    { "nproc", 0, 0, G_OPTION_ARG_INT, &nproc, N_("With --engine torch: processes, one per device (default 1)"), N_("N") },
+    { "prepare-only", 0, 0, G_OPTION_ARG_NONE, &prepare_only, N_("With --engine torch: write a job folder (--out) to run elsewhere, and stop"), NULL },
+    { "collect", 0, 0, G_OPTION_ARG_FILENAME, &collect, N_("With --engine torch: read a job folder that has run into a run folder"), N_("JOBDIR") },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_("With --engine torch: print the device and the command line, run nothing"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
@@ -192,9 +160,42 @@ tl_cmd_run (int argc, char **argv)
                                    "trains the baseline, evaluates every run on the target's test data and "
                                    "writes models, plots, metrics and summary.json into the results folder."),
                                 entries, NULL);
-  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
-                     _("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')")))
-    return TL_EXIT_USAGE;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      tl_cli_error ("%s", error->message);
+      return TL_EXIT_USAGE;
+    }
+  n_files = files ? g_strv_length (files) : 0;
+  if (engine != NULL && strcmp (engine, "builtin") != 0 && strcmp (engine, "torch") != 0)
+    {
+      tl_cli_error (_("--engine %s: expected builtin or torch"), engine);
+      return TL_EXIT_USAGE;
+    }
+  if (devices != NULL && strcmp (devices, "cpu") != 0 && strcmp (devices, "cuda") != 0
+      && strcmp (devices, "auto") != 0)
+    {
+      tl_cli_error (_("--devices %s: expected cpu, cuda or auto"), devices);
+      return TL_EXIT_USAGE;
+    }
+  if (g_strcmp0 (engine, "torch") != 0 && (devices || collect || prepare_only || dry_run || nproc != 1))
+    {
+      tl_cli_error (_("--devices, --nproc, --prepare-only, --collect and --dry-run go with --engine torch"));
+      return TL_EXIT_USAGE;
+    }
+  if (collect != NULL)
+    {
+      if (n_files != 0)
+        {
+          tl_cli_error (_("run --collect: give the job folder only, not an experiment"));
+          return TL_EXIT_USAGE;
+        }
+      return tl_cmd_run_torch_collect (collect, out);
+    }
+  if (n_files != 1)
+    {
+      tl_cli_error (_("run: give exactly one EXPERIMENT.json (see 'transfer-lab run --help')"));
+      return TL_EXIT_USAGE;
+    }
   exp = tl_experiment_load (files[0], &error);
   if (exp == NULL)
     {
@@ -243,6 +244,18 @@ tl_cmd_run (int argc, char **argv)
       return TL_EXIT_FAILURE;
     }
 
+  if (g_strcmp0 (engine, "torch") == 0)
+    {
+      TlTorchRunOptions torch = { devices ? devices : "auto", nproc, prepare_only, dry_run, out, force };
+
+      if (resume || retrain)
+        {
+          tl_cli_error (_("--resume and --retrain are not available with --engine torch"));
+          return TL_EXIT_USAGE;
+        }
+      return tl_cmd_run_torch (exp, &torch);
+    }
+
   progress = tl_progress_new (stdout);
   view.progress = progress;
   view.cancellable = cancellable;
@@ -256,7 +269,7 @@ tl_cmd_run (int argc, char **argv)
   ok = tl_pipeline_run_with_options (exp, &options, &callbacks, cancellable, &result, &error);
   tl_progress_end_line (progress);
   if (result != NULL && result->runs->len > 0)
-    print_summary (result);
+    tl_cmd_run_print_summary (result);
   if (!ok)
     {
       if (g_error_matches (error, TL_ERROR, TL_ERROR_CANCELLED))

@@ -268,7 +268,9 @@ node_int_attr (Span node, const char *name)
   g_assert_not_reached ();
 }
 
-/* An initializer's dims and float values. */
+static GPtrArray *kept_values;
+
+/* An initializer's dims and float values (alive until the program ends). */
 static const float *
 initializer (const Onnx *o, const char *name, GArray **dims)
 {
@@ -280,8 +282,15 @@ initializer (const Onnx *o, const char *name, GArray **dims)
       if (string_is (one_of (t, T_NAME), name))
         {
           g_assert_cmpuint (one_of (t, T_TYPE).value, ==, 1);
+          Field values = one_of (t, T_FLOATS);
+          float *copy = g_memdup2 (values.data, MAX (values.len, 1));
+
+          /* a copy: the packed floats of a protobuf need not be aligned */
+          if (kept_values == NULL)
+            kept_values = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (kept_values, copy);
           *dims = packed_ints (one_of (t, T_DIMS));
-          return (const float *) one_of (t, T_FLOATS).data;
+          return copy;
         }
     }
   g_error ("no initializer %s", name);
@@ -547,6 +556,82 @@ test_onnx_bag_structure (void)
   g_assert_cmpmem (table + 4, 9 * 4 * sizeof (float), bag->params[0].value->data + 4, 9 * 4 * sizeof (float));
 }
 
+/* Every initializer of a graph is read by some node (ONNX Runtime warns about the others). */
+static void
+assert_every_initializer_read (const Onnx *o, const char *what)
+{
+  g_autoptr (GPtrArray) nodes = all_of (o->graph, G_NODE);
+  g_autoptr (GPtrArray) inits = all_of (o->graph, G_INIT);
+  g_autoptr (GHashTable) read = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      g_autoptr (GPtrArray) inputs = all_of (span (*(Field *) nodes->pdata[i]), N_INPUT);
+      for (guint j = 0; j < inputs->len; j++)
+        g_hash_table_add (read, string_of (*(Field *) inputs->pdata[j]));
+    }
+  g_assert_cmpuint (inits->len, >, 0);
+  for (guint i = 0; i < inits->len; i++)
+    {
+      char *name = string_of (one_of (span (*(Field *) inits->pdata[i]), T_NAME));
+      if (!g_hash_table_contains (read, name))
+        g_error ("%s: the initializer %s is not read by any node", what, name);
+      if (!g_hash_table_add (seen, name))
+        g_error ("%s: the initializer %s is there twice", what, name);
+    }
+}
+
+static void
+test_onnx_no_unused_initializers (void)
+{
+  const TlLayerSpec mlp[] = {
+    { .kind = TL_LAYER_FLATTEN }, { .kind = TL_LAYER_DENSE, .units = 5 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+  const TlLayerSpec cnn[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+  const TlLayerSpec lstm[] = {
+    { .kind = TL_LAYER_EMBEDDING, .vocab_size = 20, .embed_dim = 6 },
+    { .kind = TL_LAYER_LSTM, .units = 4, .return_sequences = TRUE }, { .kind = TL_LAYER_GRU, .units = 5 },
+    { .kind = TL_LAYER_DENSE, .units = 3 }, { .kind = TL_LAYER_SOFTMAX },
+  };
+  const TlLayerSpec pool[] = {
+    { .kind = TL_LAYER_EMBEDDING, .vocab_size = 20, .embed_dim = 6 }, { .kind = TL_LAYER_GLOBAL_AVG_POOL1D },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+  const TlLayerSpec bag[] = {
+    { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 10, .embed_dim = 4 }, { .kind = TL_LAYER_DENSE, .units = 2 },
+  };
+  struct {
+    const char *what;
+    int ndim;
+    int shape[3];
+    const TlLayerSpec *specs;
+    int n;
+  } cases[] = {
+    { "mlp", 3, { 1, 4, 4 }, mlp, G_N_ELEMENTS (mlp) },
+    { "cnn", 3, { 1, 8, 8 }, cnn, G_N_ELEMENTS (cnn) },
+    { "text-lstm", 1, { 7 }, lstm, G_N_ELEMENTS (lstm) },
+    { "text-pool", 1, { 7 }, pool, G_N_ELEMENTS (pool) },
+    { "ngrams", 2, { 2, 6 }, bag, G_N_ELEMENTS (bag) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (TlModel) model = build (cases[i].ndim, cases[i].shape, cases[i].specs, cases[i].n);
+      g_autoptr (JsonNode) prep = cases[i].specs[0].kind == TL_LAYER_EMBEDDING_BAG ? ngram_preprocessing (8, 6)
+                                                                                   : NULL;
+      g_auto (Onnx) o = { 0 };
+
+      onnx_read_with (&o, model, NULL, prep);
+      assert_every_initializer_read (&o, cases[i].what);
+    }
+}
+
 /* A bag whose table or size disagrees with the n-gram features is refused. */
 static void
 test_onnx_bag_errors (void)
@@ -656,6 +741,8 @@ test_onnx_errors (void)
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/protobuf/varints", test_protobuf_varints);
   g_test_add_func ("/protobuf/fields", test_protobuf_fields);
@@ -664,5 +751,8 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx/errors", test_onnx_errors);
   g_test_add_func ("/onnx/bag-structure", test_onnx_bag_structure);
   g_test_add_func ("/onnx/bag-errors", test_onnx_bag_errors);
-  return g_test_run ();
+  g_test_add_func ("/onnx/no-unused-initializers", test_onnx_no_unused_initializers);
+  status = g_test_run ();
+  g_clear_pointer (&kept_values, g_ptr_array_unref);
+  return status;
 }

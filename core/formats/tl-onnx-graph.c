@@ -9,11 +9,39 @@
 #include "tl-protobuf.h"
 
 void
+tl_onnx_graph_init (TlOnnxGraph *g)
+{
+  memset (g, 0, sizeof *g);
+  g->nodes = g_byte_array_new ();
+  g->initializers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g->initializer_names = g_ptr_array_new_with_free_func (g_free);
+  g->inputs_read = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g->strings = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
 tl_onnx_graph_clear (TlOnnxGraph *g)
 {
   g_clear_pointer (&g->nodes, g_byte_array_unref);
-  g_clear_pointer (&g->initializers, g_byte_array_unref);
+  g_clear_pointer (&g->initializers, g_ptr_array_unref);
+  g_clear_pointer (&g->initializer_names, g_ptr_array_unref);
+  g_clear_pointer (&g->inputs_read, g_hash_table_unref);
   g_clear_pointer (&g->strings, g_ptr_array_unref);
+}
+
+/* Constants every graph may need are declared once up front; a graph that
+ * does not read one leaves it out (runtimes warn about unused initializers). */
+void
+tl_onnx_graph_write_initializers (TlOnnxGraph *g, GByteArray *graph)
+{
+  for (guint i = 0; i < g->initializers->len; i++)
+    if (g_hash_table_contains (g->inputs_read, g_ptr_array_index (g->initializer_names, i)))
+      {
+        gsize size;
+        const guint8 *data = g_bytes_get_data (g_ptr_array_index (g->initializers, i), &size);
+
+        tl_pb_write_bytes (graph, GRAPH_INITIALIZER, data, size);
+      }
 }
 
 const char *
@@ -36,7 +64,10 @@ tl_onnx_node_new (TlOnnxGraph *g, const char *scope, const char *op_type,
   GByteArray *node = g_byte_array_new ();
 
   for (int i = 0; inputs[i]; i++)
-    tl_pb_write_string (node, NODE_INPUT, inputs[i]);
+    {
+      tl_pb_write_string (node, NODE_INPUT, inputs[i]);
+      g_hash_table_add (g->inputs_read, g_strdup (inputs[i]));
+    }
   for (int i = 0; outputs[i]; i++)
     tl_pb_write_string (node, NODE_OUTPUT, outputs[i]);
   tl_pb_write_string (node, NODE_NAME, tl_onnx_graph_name (g, "%s/%s_%d", scope, op_type, g->n_nodes++));
@@ -98,7 +129,8 @@ add_initializer (TlOnnxGraph *g, const char *name, int ndim, const gint64 *dims,
     tl_pb_write_packed_floats (t, TENSOR_FLOAT_DATA, data, n);
   else
     tl_pb_write_packed_ints (t, TENSOR_INT64_DATA, data, n);
-  tl_pb_write_message (g->initializers, GRAPH_INITIALIZER, t);
+  g_ptr_array_add (g->initializers, g_byte_array_free_to_bytes (g_steal_pointer (&t)));
+  g_ptr_array_add (g->initializer_names, g_strdup (name));
   return name;
 }
 

@@ -76,10 +76,14 @@ enum {
 #define TL_ONNX_DIMS(...) ((const gint64[]) { __VA_ARGS__ })
 #define TL_ONNX_INTS(...) ((const gint64[]) { __VA_ARGS__ }), G_N_ELEMENTS (((const gint64[]) { __VA_ARGS__ }))
 
-/* A graph being written: its nodes and initializers as encoded fields. */
+/* A graph being written: its nodes as encoded fields, its initializers
+ * encoded but kept apart until tl_onnx_graph_write_initializers, which writes
+ * only those some node reads. */
 typedef struct {
   GByteArray *nodes;
-  GByteArray *initializers;
+  GPtrArray  *initializers;     /* GBytes, each an encoded TensorProto */
+  GPtrArray  *initializer_names; /* the name of each, owned */
+  GHashTable *inputs_read;      /* every node input name, owned */
   GPtrArray  *strings;          /* every generated name, owned */
   int         n_nodes;
   /* token models, while the time axis is present */
@@ -93,7 +97,10 @@ typedef struct {
   const char *bag_weights;
 } TlOnnxGraph;
 
+void        tl_onnx_graph_init           (TlOnnxGraph *g);
 void        tl_onnx_graph_clear          (TlOnnxGraph *g);
+/* Writes, as fields of `graph`, the initializers that some node of g reads. */
+void        tl_onnx_graph_write_initializers (TlOnnxGraph *g, GByteArray *graph);
 /* A name that lives as long as the graph. */
 const char *tl_onnx_graph_name           (TlOnnxGraph *g, const char *format, ...) G_GNUC_PRINTF (2, 3);
 /* A NodeProto with its inputs, outputs, a unique name under scope, and op type. */

@@ -636,9 +636,7 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   if (!check_exportable (model, labels, preprocessing, error))
     return NULL;
 
-  g.nodes = g_byte_array_new ();
-  g.initializers = g_byte_array_new ();
-  g.strings = g_ptr_array_new_with_free_func (g_free);
+  tl_onnx_graph_init (&g);
   add_constants (&g);
 
   for (int i = 0; i < n; i++)
@@ -675,7 +673,7 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   graph = g_byte_array_new ();
   g_byte_array_append (graph, g.nodes->data, g.nodes->len);
   tl_pb_write_string (graph, GRAPH_NAME, "transfer-lab");
-  g_byte_array_append (graph, g.initializers->data, g.initializers->len);
+  tl_onnx_graph_write_initializers (&g, graph);
   if (bag)
     {
       /* any number of terms: the sum does not depend on how many empty slots pad it */

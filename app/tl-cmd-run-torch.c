@@ -1,0 +1,287 @@
+#define G_LOG_DOMAIN "transfer-lab"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tl-cmd-run-torch.h"
+#include "tl-commands.h"
+#include "tl-error.h"
+#include "tl-run-summary.h"
+#include "tl-torch-collect.h"
+#include "tl-torch-job.h"
+
+/* Probabilities the application and the engine compute for the same model and rows agree within this. */
+#define TORCH_TOLERANCE 1e-4
+
+typedef struct {
+  char    *python;
+  char    *torch_version;
+  gboolean cuda;
+  int      gpus;
+} TorchProbe;
+
+static void
+probe_clear (TorchProbe *p)
+{
+  g_clear_pointer (&p->python, g_free);
+  g_clear_pointer (&p->torch_version, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TorchProbe, probe_clear)
+
+/* Asks one interpreter for its torch: FALSE with why it could not in *why. */
+static gboolean
+probe_python (const char *python, TorchProbe *p, char **why)
+{
+  const char *code = "import json, torch; print(json.dumps({'torch': torch.__version__, "
+                     "'cuda': bool(torch.cuda.is_available()), 'gpus': torch.cuda.device_count()}))";
+  const char *argv[] = { python, "-c", code, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  int status = 0;
+  JsonObject *o;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error))
+    {
+      *why = g_strdup_printf (_("%s cannot be started (%s)"), python, error->message);
+      return FALSE;
+    }
+  if (!g_spawn_check_wait_status (status, NULL) || !json_parser_load_from_data (parser, out, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      *why = g_strdup_printf (_("%s has no usable torch module (%s)"), python,
+                              err && *err ? g_strstrip (err) : _("no answer"));
+      return FALSE;
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  p->python = g_strdup (python);
+  p->torch_version = g_strdup (json_object_get_string_member_with_default (o, "torch", "?"));
+  p->cuda = json_object_get_boolean_member_with_default (o, "cuda", FALSE);
+  p->gpus = (int) json_object_get_int_member_with_default (o, "gpus", 0);
+  return TRUE;
+}
+
+/* TL_PYTHON, else python3 on the PATH, else the system's /usr/bin/python3. */
+static gboolean
+probe_torch (TorchProbe *p)
+{
+  const char *chosen = g_getenv ("TL_PYTHON");
+  g_autofree char *why = NULL, *why_system = NULL;
+
+  if (chosen != NULL && *chosen != '\0')
+    {
+      if (probe_python (chosen, p, &why))
+        return TRUE;
+      tl_cli_error (_("--engine torch: TL_PYTHON: %s; the torch engine needs Python 3 with PyTorch"), why);
+      return FALSE;
+    }
+  if (probe_python ("python3", p, &why))
+    return TRUE;
+  if (g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) && probe_python ("/usr/bin/python3", p, &why_system))
+    return TRUE;
+  tl_cli_error (_("--engine torch: %s%s%s; the torch engine needs Python 3 with PyTorch (Debian: apt install "
+                  "python3-torch, or set TL_PYTHON to an interpreter that has it)"), why, why_system ? "; " : "",
+                why_system ? why_system : "");
+  return FALSE;
+}
+
+/* "cpu" or "cuda" for what was asked, or NULL after saying why not. */
+static const char *
+choose_device (const char *asked, int nproc, const TorchProbe *p)
+{
+  if (g_strcmp0 (asked, "cpu") == 0)
+    return "cpu";
+  if (g_strcmp0 (asked, "auto") == 0)
+    return p->cuda && p->gpus >= nproc ? "cuda" : "cpu";
+  if (!p->cuda || p->gpus == 0)
+    {
+      tl_cli_error (_("--devices cuda: PyTorch %s (%s) sees no CUDA device on this machine; use --devices cpu "
+                      "or auto, or --prepare-only to run the job on a machine with GPUs"), p->torch_version,
+                    p->python);
+      return NULL;
+    }
+  if (p->gpus < nproc)
+    {
+      tl_cli_error (_("--devices cuda --nproc %d: this machine has %d CUDA device(s); ask for at most %d processes"),
+                    nproc, p->gpus, p->gpus);
+      return NULL;
+    }
+  return "cuda";
+}
+
+/* TL_TORCH_ENGINE_DIR, the checkout's tools/, or the installed copy. */
+static const char *
+engine_dir (void)
+{
+  const char *dirs[] = { g_getenv ("TL_TORCH_ENGINE_DIR"), SOURCE_TOOLSDIR, TORCH_ENGINE_DIR };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    if (dirs[i] != NULL && *dirs[i] != '\0')
+      {
+        g_autofree char *main_py = g_build_filename (dirs[i], "tl_torch_engine", "__main__.py", NULL);
+        if (g_file_test (main_py, G_FILE_TEST_IS_REGULAR))
+          return dirs[i];
+      }
+  return TORCH_ENGINE_DIR;
+}
+
+static char *
+quoted (char **argv)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  for (int i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *q = g_shell_quote (argv[i]);
+      g_string_append_printf (s, "%s%s", i ? " " : "", strchr (argv[i], ' ') || strchr (argv[i], '\'') ? q
+                                                                                                           : argv[i]);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+static int
+collect_and_report (const char *job, const char *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlPipelineResult) result = NULL;
+
+  if (!tl_torch_job_collect (job, out, TORCH_TOLERANCE, &result, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  tl_cmd_run_print_summary (result);
+  return TL_EXIT_OK;
+}
+
+int
+tl_cmd_run_torch_collect (const char *job_dir, const char *out)
+{
+  return collect_and_report (job_dir, out);
+}
+
+int
+tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (TorchProbe) probe = { 0 };
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *tmp = NULL, *job = NULL, *line = NULL;
+  TlTorchJobOptions job_options = { engine_dir (), o->nproc, o->devices };
+  const char *device;
+  int status = 0, code;
+
+  if (o->nproc < 1)
+    {
+      tl_cli_error (_("--nproc %d: give at least 1 process"), o->nproc);
+      return TL_EXIT_USAGE;
+    }
+  if (!tl_torch_job_check (exp, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+
+  if (o->prepare_only)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-torch-job", exp->name);
+      const char *folder = o->out ? o->out : name;
+
+      if (o->dry_run)
+        {
+          argv = tl_torch_job_argv ("python3", NULL, folder, o->nproc, o->devices);
+          line = quoted (argv);
+          printf ("job folder: %s\ndevice: %s\ncommand: %s\n", folder, o->devices, line);
+          return TL_EXIT_OK;
+        }
+      if (!tl_torch_job_prepare (exp, &job_options, folder, &error))
+        {
+          tl_cli_report (error);
+          return TL_EXIT_FAILURE;
+        }
+      printf (_("The job is in %s: run its run.sh there (or `sbatch job.slurm` on a SLURM cluster), then\n"
+                "  transfer-lab run --engine torch --collect %s\n"), folder, folder);
+      return TL_EXIT_OK;
+    }
+
+  if (!probe_torch (&probe))
+    return TL_EXIT_FAILURE;
+  device = choose_device (o->devices, o->nproc, &probe);
+  if (device == NULL)
+    return TL_EXIT_FAILURE;
+  job_options.device = device;
+  if (o->dry_run)
+    {
+      argv = tl_torch_job_argv (probe.python, NULL, "JOBDIR", o->nproc, device);
+      line = quoted (argv);
+      printf ("python: %s (torch %s)\ndevice: %s, %d process(es), backend %s\ncommand: %s\n", probe.python,
+              probe.torch_version, device, o->nproc, strcmp (device, "cuda") == 0 ? "nccl" : "gloo", line);
+      return TL_EXIT_OK;
+    }
+
+  tmp = g_dir_make_tmp ("tl-torch-XXXXXX", &error);
+  if (tmp == NULL)
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  job = g_build_filename (tmp, "job", NULL);
+  printf (_("Preparing the data for PyTorch in %s...\n"), job);
+  fflush (stdout);
+  if (!tl_torch_job_prepare (exp, &job_options, job, &error))
+    {
+      tl_cli_report (error);
+      remove_tree (tmp);
+      return TL_EXIT_FAILURE;
+    }
+  argv = tl_torch_job_argv (probe.python, NULL, job, o->nproc, device);
+  line = quoted (argv);
+  printf (_("Training with torch %s: %s\n"), probe.torch_version, line);
+  fflush (stdout);
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                     &status, &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s"), error->message, job);
+      return TL_EXIT_FAILURE;
+    }
+  /* --force: the finished run in --out makes way, as for a local run */
+  if (o->force && o->out != NULL)
+    {
+      g_autofree char *summary = g_build_filename (o->out, "summary.json", NULL);
+      if (g_file_test (summary, G_FILE_TEST_EXISTS) && g_unlink (summary) != 0)
+        {
+          tl_cli_error (_("%s: cannot remove it; the job folder is kept: %s"), summary, job);
+          return TL_EXIT_FAILURE;
+        }
+    }
+  code = collect_and_report (job, o->out);
+  if (code == TL_EXIT_OK)
+    remove_tree (tmp);
+  else
+    tl_cli_error (_("the job folder is kept: %s"), job);
+  return code;
+}

@@ -1,0 +1,472 @@
+#define G_LOG_DOMAIN "tl-torch"
+
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "tl-architecture.h"
+#include "tl-atomic-file.h"
+#include "tl-error.h"
+#include "tl-json-pretty.h"
+#include "tl-model-file.h"
+#include "tl-pipeline.h"
+#include "tl-rng.h"
+#include "tl-run-history.h"
+#include "tl-torch-job.h"
+#include "tl-torch-tensors.h"
+
+static gboolean
+unsupported (GError **error, const char *field, const char *what)
+{
+  g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED, "%s: %s; the torch engine does not do it yet (run without "
+               "--engine torch to use the built-in trainer)", field, what);
+  return FALSE;
+}
+
+static gboolean
+check_train_spec (const TlTrainSpec *spec, const char *field, GError **error)
+{
+  g_autofree char *schedule = g_strdup_printf ("%s.schedule", field);
+  g_autofree char *patience = g_strdup_printf ("%s.patience", field);
+
+  if (spec->schedule.kind != TL_SCHEDULE_CONSTANT)
+    return unsupported (error, schedule, "a learning-rate schedule other than constant");
+  if (spec->patience > 0)
+    return unsupported (error, patience, "early stopping");
+  return TRUE;
+}
+
+gboolean
+tl_torch_job_check (const TlExperiment *exp, GError **error)
+{
+  const TlTransferSpec *t = &exp->transfer;
+
+  if (exp->pretrained_model != NULL)
+    return unsupported (error, "pretrain.model", "starting from a model file instead of pretraining");
+  for (int i = 0; i < t->n_strategies; i++)
+    if (t->strategies[i] != TL_STRATEGY_FINE_TUNE)
+      {
+        g_autofree char *what = g_strdup_printf ("the %s strategy (fine-tune is the one covered)",
+                                                 tl_strategy_names[t->strategies[i]]);
+        return unsupported (error, "transfer.strategy", what);
+      }
+  if (t->unfreeze_every > 0)
+    return unsupported (error, "transfer.unfreeze_every", "gradual unfreezing");
+  if (!exp->target.use_labels)
+    return unsupported (error, "target.use_labels", "fine-tuning without labelled target rows");
+  return check_train_spec (&exp->pretrain, "pretrain", error)
+         && check_train_spec (&t->finetune, "transfer", error);
+}
+
+/* train settings as job.json holds them */
+static void
+add_train_spec (JsonBuilder *b, const TlTrainSpec *spec, int epochs)
+{
+  const TlOptimizerConfig *o = &spec->optimizer;
+
+  json_builder_set_member_name (b, "train");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "epochs");
+  json_builder_add_int_value (b, epochs);
+  json_builder_set_member_name (b, "batch_size");
+  json_builder_add_int_value (b, spec->batch_size);
+  json_builder_set_member_name (b, "label_smoothing");
+  json_builder_add_double_value (b, spec->label_smoothing);
+  json_builder_set_member_name (b, "optimizer");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, tl_optimizer_kind_names[o->kind]);
+  json_builder_set_member_name (b, "lr");
+  json_builder_add_double_value (b, o->learning_rate);
+  json_builder_set_member_name (b, "momentum");
+  json_builder_add_double_value (b, o->momentum);
+  json_builder_set_member_name (b, "nesterov");
+  json_builder_add_boolean_value (b, o->nesterov);
+  json_builder_set_member_name (b, "beta1");
+  json_builder_add_double_value (b, o->beta1);
+  json_builder_set_member_name (b, "beta2");
+  json_builder_add_double_value (b, o->beta2);
+  json_builder_set_member_name (b, "eps");
+  json_builder_add_double_value (b, o->eps);
+  json_builder_set_member_name (b, "weight_decay");
+  json_builder_add_double_value (b, o->weight_decay);
+  json_builder_set_member_name (b, "clip_norm");
+  json_builder_add_double_value (b, o->clip_norm);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+static void
+add_stage (JsonBuilder *b, const char *name, const char *data, const char *from, const char *fresh_layer,
+           const TlTrainSpec *spec, int epochs, guint64 seed)
+{
+  g_autofree char *init = g_strdup_printf ("models/%s.safetensors", name);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, data);
+  json_builder_set_member_name (b, "init");
+  json_builder_add_string_value (b, init);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) seed);
+  if (from != NULL)
+    {
+      json_builder_set_member_name (b, "from");
+      json_builder_add_string_value (b, from);
+      json_builder_set_member_name (b, "fresh_layers");
+      json_builder_begin_array (b);
+      if (fresh_layer != NULL)
+        json_builder_add_string_value (b, fresh_layer);
+      json_builder_end_array (b);
+    }
+  add_train_spec (b, spec, epochs);
+  json_builder_end_object (b);
+}
+
+static gboolean
+save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
+            const TlPreprocess *pre, GError **error)
+{
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autofree char *file = g_strdup_printf ("%s.safetensors", name);
+  g_autofree char *path = g_build_filename (job, "models", file, NULL);
+
+  info->labels = g_strdupv (labels_of->class_names);
+  info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
+  return tl_model_file_save (path, model, info, error);
+}
+
+/* The same architecture with new weights, a head of n_classes and every layer trainable (the baseline). */
+static TlModel *
+from_scratch (const TlModel *model, int n_classes, guint64 seed, GError **error)
+{
+  g_autoptr (TlArchitecture) arch = tl_architecture_from_model (model);
+  int head = -1;
+
+  for (guint i = 0; i < arch->layers->len; i++)
+    {
+      TlArchLayer *layer = &g_array_index (arch->layers, TlArchLayer, i);
+      layer->trainable = TRUE;
+      layer->lr_mult = 1.0f;
+      if (layer->spec.kind == TL_LAYER_DENSE)
+        head = (int) i;
+    }
+  if (head >= 0)
+    g_array_index (arch->layers, TlArchLayer, head).spec.units = n_classes;
+  return tl_architecture_build (arch, seed, 0, error);
+}
+
+static const char *
+head_name (const TlModel *model)
+{
+  for (int i = tl_model_n_layers (model); i-- > 0;)
+    if (tl_model_layer ((TlModel *) model, i)->spec.kind == TL_LAYER_DENSE)
+      return tl_model_layer ((TlModel *) model, i)->name;
+  return NULL;
+}
+
+static gboolean
+same_classes (char **a, char **b)
+{
+  if (g_strv_length (a) != g_strv_length (b))
+    return FALSE;
+  for (int i = 0; a[i] != NULL; i++)
+    if (strcmp (a[i], b[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+copy_file (const char *from, const char *to, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (from, &text, &len, error))
+    return FALSE;
+  return tl_atomic_write_bytes (to, text, len, error);
+}
+
+/* tl_torch_engine/ and the model bridge beside it, into the job's engine/. */
+static gboolean
+vendor_engine (const char *engine_dir, const char *job, GError **error)
+{
+  g_autofree char *package = g_build_filename (engine_dir, "tl_torch_engine", NULL);
+  g_autofree char *into = g_build_filename (job, "engine", "tl_torch_engine", NULL);
+  g_autofree char *bridge = g_build_filename (engine_dir, "transfer_lab_torch.py", NULL);
+  g_autofree char *bridge_to = g_build_filename (job, "engine", "transfer_lab_torch.py", NULL);
+  g_autoptr (GDir) dir = g_dir_open (package, 0, NULL);
+  const char *name;
+  int copied = 0;
+
+  if (dir == NULL || !g_file_test (bridge, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: the torch engine is not there (tl_torch_engine/ and "
+                   "transfer_lab_torch.py); set TL_TORCH_ENGINE_DIR to the folder that holds them", engine_dir);
+      return FALSE;
+    }
+  g_mkdir_with_parents (into, 0755);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".py"))
+      {
+        g_autofree char *from = g_build_filename (package, name, NULL);
+        g_autofree char *to = g_build_filename (into, name, NULL);
+        if (!copy_file (from, to, error))
+          return FALSE;
+        copied++;
+      }
+  return copied > 0 && copy_file (bridge, bridge_to, error);
+}
+
+static gboolean
+write_text (const char *job, const char *name, const char *text, gboolean executable, GError **error)
+{
+  g_autofree char *path = g_build_filename (job, name, NULL);
+
+  if (!tl_atomic_write_bytes (path, text, strlen (text), error))
+    return FALSE;
+  if (executable && g_chmod (path, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot make it executable: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_scripts (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job, GError **error)
+{
+  g_autofree char *gres = g_strcmp0 (o->device, "cuda") == 0 ? g_strdup_printf ("#SBATCH --gres=gpu:%d\n", o->nproc)
+                                                             : g_strdup ("");
+  g_autofree char *run = g_strdup_printf (
+    "#!/bin/sh\n"
+    "# Trains the stages of this Transfer Lab job with PyTorch: one process per device under torchrun\n"
+    "# (engine/tl_torch_engine/torchrun.py is torch.distributed.run, made to work with torch 1.13 on\n"
+    "# Python 3.11), DistributedDataParallel over gloo (cpu) or nccl (cuda).\n"
+    "# Needs python3 with torch. Afterwards: transfer-lab run --engine torch --collect THIS_FOLDER\n"
+    "# NPROC, DEVICE and PYTHON change the defaults below.\n"
+    "set -eu\n"
+    "cd \"$(dirname \"$0\")\"\n"
+    "PYTHON=\"${PYTHON:-python3}\"\n"
+    "NPROC=\"${NPROC:-%d}\"\n"
+    "DEVICE=\"${DEVICE:-%s}\"\n"
+    "exec \"$PYTHON\" engine/tl_torch_engine/torchrun.py --standalone --nnodes 1 --nproc_per_node \"$NPROC\" \\\n"
+    "  engine/tl_torch_engine/__main__.py . --device \"$DEVICE\"\n",
+    o->nproc, o->device);
+  g_autofree char *slurm = g_strdup_printf (
+    "#!/bin/sh\n"
+    "# A SLURM batch job for this folder: cd into it, then `sbatch job.slurm`.\n"
+    "#SBATCH --job-name=tl-%s\n"
+    "#SBATCH --nodes=1\n"
+    "#SBATCH --ntasks=1\n"
+    "#SBATCH --cpus-per-task=%d\n"
+    "%s"
+    "#SBATCH --time=02:00:00\n"
+    "#SBATCH --output=slurm-%%j.out\n"
+    "set -eu\n"
+    "cd \"${SLURM_SUBMIT_DIR:-.}\"\n"
+    "NPROC=%d DEVICE=%s exec ./run.sh\n",
+    exp->name, o->nproc, gres, o->nproc, o->device);
+
+  return write_text (job, "run.sh", run, TRUE, error) && write_text (job, "job.slurm", slurm, TRUE, error);
+}
+
+static gboolean
+write_data (const char *job, const char *role, const TlPipelineData *d, GError **error)
+{
+  const char *names[] = { "train", "val", "test" };
+  const TlDataset *splits[] = { d->train, d->val, d->test };
+  g_autofree char *file = g_strdup_printf ("%s.safetensors", role);
+  g_autofree char *path = g_build_filename (job, "data", file, NULL);
+
+  return tl_torch_tensors_write_splits (path, names, splits, 3, error);
+}
+
+/* Everything of the job into `job` (a new folder). */
+static gboolean
+write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job, GError **error)
+{
+  g_autoptr (TlPipelineData) source = NULL;
+  g_autoptr (TlPipelineData) target = NULL;
+  g_autoptr (GPtrArray) docs = NULL;
+  g_autoptr (TlModel) pretrain = NULL, transfer = NULL, baseline = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (TlExperiment) record = tl_experiment_copy (exp);
+  g_autofree char *text = NULL, *manifest = NULL, *record_path = NULL;
+  g_autofree char *models = g_build_filename (job, "models", NULL);
+  g_autofree char *data = g_build_filename (job, "data", NULL);
+  const char *fresh = NULL;
+  gboolean keep_head;
+  TlTrainSpec budget = exp->transfer.finetune;
+
+  if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV
+      && (docs = tl_pipeline_target_documents (exp, error)) == NULL)
+    return FALSE;
+  source = tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
+  if (source == NULL)
+    return FALSE;
+  target = tl_pipeline_import (exp, &exp->target, source->preprocess, exp->seed, "target", error);
+  if (target == NULL)
+    return FALSE;
+  if (target->test == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "target: no test data (set target.test_fraction or target.test_path)");
+      return FALSE;
+    }
+
+  /* the initial model of each stage, made as the built-in pipeline makes them */
+  pretrain = tl_pipeline_build_model (&exp->architecture, source->train,
+                                      tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
+  if (pretrain == NULL)
+    return FALSE;
+  keep_head = !exp->transfer.rebuild_head && same_classes (source->train->class_names, target->test->class_names);
+  transfer = tl_model_copy (pretrain);
+  tl_rng_init (&transfer->rng, exp->seed + 3);
+  if (!keep_head)
+    {
+      if (!tl_model_replace_head (transfer, target->test->n_classes, error))
+        return FALSE;
+      fresh = head_name (transfer);
+    }
+  if (!tl_pipeline_apply_freeze (transfer, &exp->transfer, error))
+    return FALSE;
+  if (exp->baseline && (baseline = from_scratch (pretrain, target->train->n_classes, exp->seed, error)) == NULL)
+    return FALSE;
+
+  if (g_mkdir_with_parents (models, 0755) != 0 || g_mkdir_with_parents (data, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", job, g_strerror (errno));
+      return FALSE;
+    }
+  if (!write_data (job, "source", source, error) || !write_data (job, "target", target, error)
+      || !save_model (job, "pretrain", pretrain, source->train, source->preprocess, error)
+      || !save_model (job, "transfer", transfer, target->test, target->preprocess, error)
+      || (baseline && !save_model (job, "baseline", baseline, target->train, target->preprocess, error)))
+    return FALSE;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, TL_TORCH_JOB_FORMAT);
+  json_builder_set_member_name (b, "format_version");
+  json_builder_add_int_value (b, TL_TORCH_JOB_VERSION);
+  json_builder_set_member_name (b, "experiment");
+  json_builder_add_string_value (b, exp->name);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) exp->seed);
+  /* where the collected run goes unless told otherwise: the experiment's run history */
+  {
+    g_autofree char *history = tl_run_history_root (exp, NULL);
+    g_autofree char *absolute = g_canonicalize_filename (history, NULL);
+    json_builder_set_member_name (b, "results_root");
+    json_builder_add_string_value (b, absolute);
+  }
+  json_builder_set_member_name (b, "nproc");
+  json_builder_add_int_value (b, o->nproc);
+  json_builder_set_member_name (b, "device");
+  json_builder_add_string_value (b, o->device);
+  json_builder_set_member_name (b, "unlabeled_target_texts");
+  json_builder_add_int_value (b, docs ? docs->len : 0);
+  json_builder_set_member_name (b, "source_only");
+  json_builder_add_boolean_value (b, keep_head);
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, "data/source.safetensors");
+  json_builder_set_member_name (b, "target");
+  json_builder_add_string_value (b, "data/target.safetensors");
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "stages");
+  json_builder_begin_array (b);
+  add_stage (b, "pretrain", "source", NULL, NULL, &exp->pretrain, exp->pretrain.epochs, exp->seed);
+  add_stage (b, "transfer", "target", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
+             exp->seed);
+  if (exp->baseline_epochs > 0)
+    budget.epochs = exp->baseline_epochs;
+  if (baseline)
+    add_stage (b, "baseline", "target", NULL, NULL, &budget, budget.epochs, exp->seed);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = tl_json_to_pretty_string (root);
+  manifest = g_build_filename (job, "job.json", NULL);
+  record_path = g_build_filename (job, "experiment.json", NULL);
+  return tl_atomic_write_bytes (manifest, text, strlen (text), error)
+         && tl_experiment_save (record, record_path, error)
+         && vendor_engine (o->engine_dir, job, error)
+         && write_scripts (exp, o, job, error);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+gboolean
+tl_torch_job_prepare (const TlExperiment *exp, const TlTorchJobOptions *options, const char *job_dir,
+                      GError **error)
+{
+  g_autofree char *partial = g_strdup_printf ("%s.partial", job_dir);
+
+  g_return_val_if_fail (exp != NULL && options != NULL && job_dir != NULL, FALSE);
+
+  if (!tl_torch_job_check (exp, error))
+    return FALSE;
+  if (g_file_test (job_dir, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "%s: it exists already; a job goes into a new folder",
+                   job_dir);
+      return FALSE;
+    }
+  remove_tree (partial);
+  if (g_mkdir_with_parents (partial, 0755) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", partial, g_strerror (errno));
+      return FALSE;
+    }
+  if (!write_job (exp, options, partial, error))
+    {
+      remove_tree (partial);
+      return FALSE;
+    }
+  if (g_rename (partial, job_dir) != 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot rename it into place: %s", job_dir, g_strerror (errno));
+      remove_tree (partial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GStrv
+tl_torch_job_argv (const char *python, const char *engine_dir, const char *job_dir, int nproc, const char *device)
+{
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  g_autofree char *engine = engine_dir ? g_strdup (engine_dir) : g_build_filename (job_dir, "engine", NULL);
+  g_autofree char *main_py = g_build_filename (engine, "tl_torch_engine", "__main__.py", NULL);
+  g_autofree char *torchrun = g_build_filename (engine, "tl_torch_engine", "torchrun.py", NULL);
+  g_autofree char *n = g_strdup_printf ("%d", nproc);
+
+  g_strv_builder_add_many (b, python, torchrun, "--standalone", "--nnodes", "1", "--nproc_per_node", n, main_py,
+                           job_dir, "--device", device, NULL);
+  return g_strv_builder_end (b);
+}

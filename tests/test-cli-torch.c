@@ -1,0 +1,364 @@
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "cli-run.h"
+#include "test-util.h"
+#include "tl-model-file.h"
+#include "tl-torch-tensors.h"
+#include "tl-trainer.h"
+
+/* `run --engine torch`: PyTorch under torchrun trains, the application
+ * prepares the data and evaluates the models. On a small slice of the split
+ * Fashion-MNIST experiment, two processes on the CPU. */
+
+#define FASHION "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+#define PYTHON "/usr/bin/python3"
+
+static char *tmp;
+
+static char *
+path_in (const char *name)
+{
+  return g_build_filename (tmp, name, NULL);
+}
+
+static char *
+experiment (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+
+  g_assert_nonnull (src);
+  return g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+}
+
+/* TRUE when the data and /usr/bin/python3 with torch are there; else the test is skipped with why. */
+static gboolean
+can_run (void)
+{
+  const char *argv[] = { PYTHON, "-c", "import torch", NULL };
+  int status = 1;
+
+  if (!g_file_test (FASHION, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
+      return FALSE;
+    }
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                     NULL, NULL, NULL, &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_skip ("python3-torch is not installed: the torch engine cannot run");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+has_gpu (void)
+{
+  const char *argv[] = { PYTHON, "-c", "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)", NULL };
+  int status = 1;
+
+  return g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                       NULL, NULL, NULL, &status, NULL)
+         && g_spawn_check_wait_status (status, NULL);
+}
+
+/* The reduced budget: 40 source and 8 target images per class, 20 test images per class, 1 + 3 epochs. */
+#define SLICE "--set", "source.per_class=40", "--set", "source.test_per_class=10", "--set", "target.per_class=8", \
+              "--set", "target.test_per_class=20", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=3", \
+              "--set", "outputs.plots=[\"png\"]"
+
+static JsonNode *
+load_json (const char *path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+/* summary.json of a torch run: its three runs, each model agreeing with the engine's within 1e-4. */
+static void
+check_summary (const char *out, int world_size)
+{
+  g_autofree char *path = g_build_filename (out, "summary.json", NULL);
+  g_autoptr (JsonNode) root = load_json (path);
+  JsonObject *summary = json_node_get_object (root);
+  JsonObject *engine = json_object_get_object_member (summary, "engine");
+  JsonArray *runs = json_object_get_array_member (summary, "runs");
+  const char *names[] = { "pretrain", "transfer", "baseline" };
+
+  g_assert_nonnull (engine);
+  g_assert_cmpint (json_object_get_int_member (engine, "world_size"), ==, world_size);
+  g_assert_cmpstr (json_object_get_string_member (engine, "backend"), ==, "gloo");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      g_autofree char *model = g_build_filename (out, names[i], "model.safetensors", NULL);
+      g_autofree char *history = g_build_filename (out, names[i], "history.csv", NULL);
+
+      g_assert_cmpstr (json_object_get_string_member (run, "name"), ==, names[i]);
+      g_assert_cmpfloat (json_object_get_double_member (run, "engine_max_probability_difference"), <=, 1e-4);
+      g_assert_cmpint (json_object_get_int_member (run, "epochs"), ==, i == 0 ? 1 : 3);
+      g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+      g_assert_true (g_file_test (history, G_FILE_TEST_IS_REGULAR));
+    }
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 1), "test_samples"), ==, 100);
+  /* the frozen convolutions: transfer trains fewer parameters than the baseline */
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 1), "trainable_params"), <,
+                   json_object_get_int_member (json_array_get_object_element (runs, 2), "trainable_params"));
+}
+
+static void
+test_dry_run (void)
+{
+  g_autofree char *exp = experiment ();
+  g_autofree char *out = path_in ("dry");
+  g_auto (Result) r = { 0 }, cuda = { 0 }, missing = { 0 }, refused = { 0 };
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  RUN (&r, "run", exp, "--engine", "torch", "--devices", "cpu", "--nproc", "2", "--dry-run", "--out", out);
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "device: cpu, 2 process(es), backend gloo"));
+  g_assert_nonnull (strstr (r.out, "command: " PYTHON " JOBDIR/engine/tl_torch_engine/torchrun.py --standalone "
+                                   "--nnodes 1 --nproc_per_node 2 JOBDIR/engine/tl_torch_engine/__main__.py JOBDIR "
+                                   "--device cpu\n"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* auto takes the GPU when there is one */
+  {
+    g_auto (Result) a = { 0 };
+    RUN (&a, "run", exp, "--engine", "torch", "--dry-run");
+    expect_status (&a, 0);
+    g_assert_nonnull (strstr (a.out, has_gpu () ? "device: cuda, 1 process(es), backend nccl"
+                                                : "device: cpu, 1 process(es), backend gloo"));
+  }
+
+  if (!has_gpu ())
+    {
+      RUN (&cuda, "run", exp, "--engine", "torch", "--devices", "cuda", "--dry-run");
+      expect_status (&cuda, 1);
+      g_assert_nonnull (strstr (cuda.err, "--devices cuda: PyTorch"));
+      g_assert_nonnull (strstr (cuda.err, "sees no CUDA device"));
+    }
+
+  g_setenv ("TL_PYTHON", "/nonexistent/python3", TRUE);
+  RUN (&missing, "run", exp, "--engine", "torch", "--out", out);
+  expect_status (&missing, 1);
+  g_assert_nonnull (strstr (missing.err, "the torch engine needs Python 3 with PyTorch"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+
+  /* what the engine does not do is refused before anything is read or written */
+  RUN (&refused, "run", exp, "--engine", "torch", "--strategy", "fine-tune,joint", "--out", out);
+  expect_status (&refused, 1);
+  g_assert_nonnull (strstr (refused.err, "transfer.strategy: the joint strategy"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  {
+    g_auto (Result) gradual = { 0 };
+    RUN (&gradual, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
+    expect_status (&gradual, 1);
+    g_assert_nonnull (strstr (gradual.err, "transfer.unfreeze_every: gradual unfreezing"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_run_two_processes (void)
+{
+  g_autofree char *exp = experiment ();
+  g_autofree char *root = path_in ("history");
+  g_autofree char *set_root = g_strdup_printf ("outputs.folder=%s", root);
+  g_auto (Result) r = { 0 }, history = { 0 };
+  g_autoptr (GDir) dir = NULL;
+  g_autofree char *run = NULL;
+  const char *name;
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  RUN (&r, "run", exp, "--engine", "torch", "--devices", "cpu", "--nproc", "2", "--set", set_root, SLICE);
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "2 process(es) on cpu"));
+
+  /* a dated run folder of the history, which `history` lists */
+  dir = g_dir_open (root, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "20"))
+      run = g_build_filename (root, name, NULL);
+  g_assert_nonnull (run);
+  check_summary (run, 2);
+  RUN (&history, "history", root);
+  expect_status (&history, 0);
+  g_assert_nonnull (strstr (history.out, "finished"));
+}
+
+static int
+run_script (const char *job, const char *cwd)
+{
+  g_autofree char *script = g_build_filename (job, "run.sh", NULL);
+  g_autofree char *home = g_strdup_printf ("HOME=%s", tmp);
+  const char *argv[] = { "/bin/sh", script, NULL };
+  /* nothing of the checkout or of the test's environment */
+  const char *envp[] = { "PATH=/usr/bin:/bin", "PYTHON=" PYTHON, "NPROC=2", "DEVICE=cpu", home, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (cwd, (char **) argv, (char **) envp, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("run.sh failed:\n%s\n%s", out, err);
+  return status;
+}
+
+/* A file of the job that names the checkout would tie it to this machine. */
+static void
+assert_free_of (const char *job, const char *file, const char *checkout)
+{
+  g_autofree char *path = g_build_filename (job, file, NULL);
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  if (strstr (text, checkout) != NULL)
+    g_error ("%s names the checkout %s", path, checkout);
+}
+
+static void
+test_job_folder (void)
+{
+  g_autofree char *exp = experiment ();
+  g_autofree char *job = path_in ("job");
+  g_autofree char *elsewhere = path_in ("elsewhere");
+  g_autofree char *moved = g_build_filename (elsewhere, "job", NULL);
+  g_autofree char *out = path_in ("collected");
+  g_autofree char *set_root = g_strdup_printf ("outputs.folder=%s", tmp);
+  g_autofree char *model_path = g_build_filename (out, "transfer", "model.safetensors", NULL);
+  g_autofree char *data_path = g_build_filename (moved, "data", "target.safetensors", NULL);
+  g_autofree char *probs_path = g_build_filename (moved, "results", "transfer", "test-probabilities.safetensors",
+                                                  NULL);
+  const char *checkout = g_getenv ("TL_SOURCE_DIR");
+  g_auto (Result) r = { 0 }, early = { 0 }, collect = { 0 }, again = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlDataset) test = NULL;
+  g_autoptr (TlTensor) probs = NULL;
+  g_autofree float *theirs = NULL;
+  gint64 shape[2];
+  int ndim = 0, agree = 0;
+  double worst = 0;
+
+  if (!can_run ())
+    return;
+  RUN (&r, "run", exp, "--engine", "torch", "--prepare-only", "--nproc", "2", "--devices", "cpu", "--out", job,
+       "--set", set_root, SLICE);
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "--collect"));
+  for (const char *const *f = (const char *const[]) { "run.sh", "job.slurm", "job.json", "experiment.json", NULL }; *f;
+       f++)
+    assert_free_of (job, *f, checkout);
+  {
+    g_autofree char *slurm = g_build_filename (job, "job.slurm", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (slurm, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "#SBATCH --nodes=1"));
+    g_assert_nonnull (strstr (text, "NPROC=2 DEVICE=cpu exec ./run.sh"));
+  }
+
+  /* copied away, run there without the checkout, collected back */
+  g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
+  {
+    const char *cp[] = { "/bin/cp", "-a", job, moved, NULL };
+    int status = -1;
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL, 0, NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  tl_test_remove_tree (job);
+  RUN (&early, "run", "--engine", "torch", "--collect", moved, "--out", out);
+  expect_status (&early, 1);
+  g_assert_nonnull (strstr (early.err, "has not run to its end"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  run_script (moved, tmp);
+  RUN (&collect, "run", "--engine", "torch", "--collect", moved, "--out", out);
+  expect_status (&collect, 0);
+  check_summary (out, 2);
+  RUN (&again, "run", "--engine", "torch", "--collect", moved, "--out", out);
+  expect_status (&again, 1);
+  g_assert_nonnull (strstr (again.err, "holds a run already"));
+
+  /* the collected model in the application gives the engine's probabilities */
+  model = tl_model_file_load (model_path, &info, &error);
+  g_assert_no_error (error);
+  test = tl_torch_tensors_read_split (data_path, "test", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (test);
+  g_assert_cmpint (test->n, ==, 100);
+  probs = tl_predict (model, test, 64);
+  theirs = tl_torch_tensors_read (probs_path, "probabilities", &ndim, shape, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ndim, ==, 2);
+  g_assert_cmpint (shape[0], ==, test->n);
+  g_assert_cmpint (shape[1], ==, 5);
+  for (int i = 0; i < test->n; i++)
+    {
+      int a = 0, b = 0;
+      for (int c = 0; c < 5; c++)
+        {
+          worst = MAX (worst, fabs (probs->data[i * 5 + c] - theirs[i * 5 + c]));
+          if (probs->data[i * 5 + c] > probs->data[i * 5 + a])
+            a = c;
+          if (theirs[i * 5 + c] > theirs[i * 5 + b])
+            b = c;
+        }
+      agree += a == b;
+    }
+  g_test_message ("largest probability difference %g", worst);
+  g_assert_cmpfloat (worst, <=, 1e-4);
+  g_assert_cmpint (agree, ==, test->n);
+
+  /* the engine's probabilities of another model: the collect refuses, and leaves no run folder */
+  {
+    g_autofree char *baseline = g_build_filename (moved, "results", "baseline", "test-probabilities.safetensors",
+                                                  NULL);
+    g_autofree char *out2 = path_in ("collected-wrong");
+    g_auto (Result) wrong = { 0 };
+
+    g_assert_cmpint (g_rename (baseline, probs_path), ==, 0);
+    RUN (&wrong, "run", "--engine", "torch", "--collect", moved, "--out", out2);
+    expect_status (&wrong, 1);
+    g_assert_nonnull (strstr (wrong.err, "differ from the engine's"));
+    g_assert_false (g_file_test (out2, G_FILE_TEST_EXISTS));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  cli_binary ();
+  tmp = g_dir_make_tmp ("tl-cli-torch-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
+  g_test_add_func ("/cli/torch/dry-run", test_dry_run);
+  g_test_add_func ("/cli/torch/run-two-processes", test_run_two_processes);
+  g_test_add_func ("/cli/torch/job-folder", test_job_folder);
+  status = g_test_run ();
+  tl_test_remove_tree (tmp);
+  g_free (tmp);
+  return status;
+}

@@ -1,0 +1,233 @@
+"""The training loop of a job folder's stages, one process per device."""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+from torch import distributed as dist
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+import transfer_lab_torch as tlt
+
+from . import JOB_FORMAT, JOB_FORMAT_VERSION
+
+
+class JobError(Exception):
+    pass
+
+
+def _log(rank, text):
+    if rank == 0:
+        print(text, flush=True)
+
+
+def read_job(job_dir):
+    path = os.path.join(job_dir, "job.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            job = json.load(f)
+    except OSError as e:
+        raise JobError(f"{path}: cannot read it: {e.strerror}")
+    except json.JSONDecodeError as e:
+        raise JobError(f"{path}: line {e.lineno}: not JSON: {e.msg}")
+    if job.get("format") != JOB_FORMAT or job.get("format_version") != JOB_FORMAT_VERSION:
+        raise JobError(f"{path}: not a job folder of this engine (format {job.get('format')!r} "
+                       f"version {job.get('format_version')!r}, expected {JOB_FORMAT!r} {JOB_FORMAT_VERSION})")
+    return job
+
+
+def read_data(job_dir, relative):
+    """{"train": (x, y), "val": ..., "test": ...}, with the splits that have rows."""
+    tensors, _ = tlt.read_safetensors(os.path.join(job_dir, relative))
+    splits = {}
+    for split in ("train", "val", "test"):
+        if split + ".x" in tensors:
+            splits[split] = (tensors[split + ".x"], tensors[split + ".y"].long())
+    return splits
+
+
+def _optimizer(model, spec):
+    """The optimiser of a stage: one parameter group per trainable layer at lr * its lr_mult."""
+    o = spec["optimizer"]
+    groups = []
+    for layer in model.architecture["layers"]:
+        params = [p for p in getattr(model, layer["name"]).parameters() if p.requires_grad]
+        if params:
+            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0)})
+    kind = o["kind"]
+    if kind == "sgd":
+        return torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"],
+                               weight_decay=o["weight_decay"])
+    if kind in ("adam", "adamw"):
+        cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+        return cls(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
+                   weight_decay=o["weight_decay"])
+    raise JobError(f"optimizer {kind!r}: not one this engine knows (sgd, adam, adamw)")
+
+
+def _log_probabilities(model, out):
+    return torch.log(out.clamp_min(1e-12)) if model.ends_with_softmax else F.log_softmax(out, dim=-1)
+
+
+def _evaluate(model, x, y, device, batch=512):
+    """Mean loss and accuracy of the whole split, and the probabilities, in this process."""
+    model.eval()
+    loss, correct, probs = 0.0, 0, []
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            xb, yb = x[i:i + batch].to(device), y[i:i + batch].to(device)
+            logp = _log_probabilities(model, model(xb))
+            loss += F.nll_loss(logp, yb, reduction="sum").item()
+            correct += (logp.argmax(1) == yb).sum().item()
+            probs.append(logp.exp().cpu())
+    n = max(1, x.shape[0])
+    return loss / n, correct / n, torch.cat(probs) if probs else torch.zeros(0)
+
+
+def train_stage(model, stage, data, ctx):
+    """Trains model (a TransferLabModel on ctx.device) in every process; returns the history."""
+    spec = stage["train"]
+    world, rank, device = ctx["world"], ctx["rank"], ctx["device"]
+    x, y = data["train"]
+    seed = int(stage["seed"])
+    torch.manual_seed(seed)
+    per_process = max(1, spec["batch_size"] // world)
+    sampler = DistributedSampler(TensorDataset(x, y), num_replicas=world, rank=rank, shuffle=True,
+                                 seed=seed, drop_last=False)
+    loader = DataLoader(TensorDataset(x, y), batch_size=per_process, sampler=sampler)
+    ddp = DistributedDataParallel(model) if ctx["distributed"] and any(
+        p.requires_grad for p in model.parameters()) else model
+    optimizer = _optimizer(model, spec)
+    smoothing = float(spec.get("label_smoothing", 0.0))
+    clip = float(spec["optimizer"].get("clip_norm", 0.0))
+    history = []
+    began = time.perf_counter()
+    for epoch in range(1, spec["epochs"] + 1):
+        start = time.perf_counter()
+        sampler.set_epoch(epoch)
+        model.train()
+        sums = torch.zeros(3, dtype=torch.float64)
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            logp = _log_probabilities(model, ddp(xb))
+            loss = F.nll_loss(logp, yb)
+            if smoothing > 0:
+                loss = (1 - smoothing) * loss - smoothing * logp.mean(1).mean()
+            loss.backward()
+            if clip > 0:
+                nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], clip)
+            optimizer.step()
+            sums += torch.tensor([loss.item() * len(yb), (logp.argmax(1) == yb).sum().item(), len(yb)],
+                                 dtype=torch.float64)
+        if ctx["distributed"]:
+            dist.all_reduce(sums)
+        record = {"epoch": epoch, "train_loss": sums[0].item() / max(1.0, sums[2].item()),
+                  "train_accuracy": sums[1].item() / max(1.0, sums[2].item()),
+                  "val_loss": None, "val_accuracy": None, "learning_rate": spec["optimizer"]["lr"]}
+        if "val" in data:
+            record["val_loss"], record["val_accuracy"], _ = _evaluate(model, *data["val"], device)
+        record["seconds"] = time.perf_counter() - start
+        history.append(record)
+        _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
+                   f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
+    return {"epochs": history, "train_seconds": time.perf_counter() - began}
+
+
+def _initial_model(job_dir, stage, trained, device):
+    """The stage's starting point: its initial model file, with the weights of the
+    stage it starts from except for the layers it makes afresh (a new head)."""
+    model, info = tlt.load(os.path.join(job_dir, stage["init"]))
+    source = stage.get("from")
+    if source is not None:
+        if source not in trained:
+            raise JobError(f"stage {stage['name']}: starts from {source!r}, which has not run before it")
+        fresh = set(stage.get("fresh_layers", []))
+        state = model.state_dict()
+        for key, value in trained[source].items():
+            if key.split(".", 1)[0] not in fresh:
+                if key not in state or state[key].shape != value.shape:
+                    raise JobError(f"stage {stage['name']}: tensor {key} of {source} does not fit its model")
+                state[key] = value.clone()
+        model.load_state_dict(state)
+    return model.to(device), info
+
+
+def _write_json(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def run(job_dir, device_name):
+    distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    world = int(os.environ.get("WORLD_SIZE", "1")) if distributed else 1
+    rank = int(os.environ.get("RANK", "0")) if distributed else 0
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device_name == "auto":
+        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+    if device_name == "cuda":
+        if not torch.cuda.is_available():
+            raise JobError("--device cuda: PyTorch sees no CUDA device here")
+        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+        device = torch.device("cuda", torch.cuda.current_device())
+    else:
+        device = torch.device("cpu")
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    ctx = {"world": world, "rank": rank, "device": device, "distributed": distributed}
+    job = read_job(job_dir)
+    results = os.path.join(job_dir, "results")
+    datasets = {name: read_data(job_dir, path) for name, path in job["data"].items()}
+    trained = {}
+    engine = {"torch": torch.__version__, "world_size": world, "device": device.type,
+              "backend": dist.get_backend() if distributed else None, "stages": {}}
+    for stage in job["stages"]:
+        data = datasets[stage["data"]]
+        model, info = _initial_model(job_dir, stage, trained, device)
+        n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        _log(rank, f"[{stage['name']}] training {n_train} of {sum(p.numel() for p in model.parameters())} "
+                   f"parameters on {data['train'][0].shape[0]} samples, {world} process(es) on {device.type}")
+        history = train_stage(model, stage, data, ctx)
+        trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
+        if rank == 0:
+            folder = os.path.join(results, stage["name"])
+            os.makedirs(folder, exist_ok=True)
+            model_cpu = model.to("cpu").eval()
+            tlt.save(model_cpu, os.path.join(folder, "model.safetensors"), info)
+            _write_json(os.path.join(folder, "history.json"), history)
+            if "test" in data:
+                _, _, probs = _evaluate(model_cpu, *data["test"], torch.device("cpu"))
+                tlt.write_safetensors(os.path.join(folder, "test-probabilities.safetensors"),
+                                      {"probabilities": probs}, {})
+            model.to(device)
+        if distributed:
+            dist.barrier()
+    if rank == 0:
+        _write_json(os.path.join(results, "engine.json"), engine)
+    if distributed:
+        dist.destroy_process_group()
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="tl_torch_engine", description=__doc__)
+    parser.add_argument("job", help="the job folder (job.json, data/, models/)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
+    args = parser.parse_args(argv)
+    try:
+        run(args.job, args.device)
+    except JobError as e:
+        print(f"tl_torch_engine: {e}", file=sys.stderr)
+        return 1
+    return 0
