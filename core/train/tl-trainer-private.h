@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tl-privacy-accountant.h"
 #include "tl-trainer.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,10 @@ typedef struct {
   int                  epochs_done;
   float                best_val;
   int                  bad_epochs;
+  /* private training; accountant.steps counts every noisy step taken */
+  gboolean             private;
+  TlPrivacyAccountant  accountant;
+  double               budget;           /* epsilon not to exceed; 0: none */
 } TlTrainRun;
 
 G_END_DECLS
