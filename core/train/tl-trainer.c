@@ -319,7 +319,7 @@ history_reset (TlHistory *history)
   history->stopped_early = history->cancelled = FALSE;
   history->train_seconds = history->cache_seconds = 0.0;
   history->cached_layers = history->resumed_epochs = 0;
-  history->privacy_sigma = history->epsilon = NAN;
+  history->privacy_sigma = history->privacy_sample_rate = history->epsilon = NAN;
   history->privacy_steps = 0;
   history->budget_spent = FALSE;
 }
@@ -612,6 +612,7 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
         goto out;
       run.budget = config->privacy->epsilon;
       history->privacy_sigma = run.accountant.sigma;
+      history->privacy_sample_rate = run.accountant.sample_rate;
     }
   if (config->resume_path && !tl_train_checkpoint_resume (&run, history, error))
     goto out;
@@ -623,6 +624,14 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
 
       if (run.private && budget_exhausted (&run))
         {
+          if (epoch == 0)
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "the privacy budget (epsilon %g) does not cover one epoch of noise multiplier %g: "
+                           "allow a larger epsilon or add noise",
+                           run.budget, run.accountant.sigma);
+              goto out;
+            }
           history->budget_spent = TRUE;
           break;
         }

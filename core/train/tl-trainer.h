@@ -67,7 +67,7 @@ typedef struct {
   /* private training: the noise multiplier used, epsilon spent after the last
    * epoch, the steps taken, and whether the run stopped because one more epoch
    * would have gone over the budget */
-  double  privacy_sigma;
+  double  privacy_sigma, privacy_sample_rate;
   double  epsilon;
   guint64 privacy_steps;
   gboolean budget_spent;
