@@ -156,6 +156,61 @@ test_refusals (void)
   }
 }
 
+/* A whole experiment with transfer.privacy: the fine-tuning on the target and the
+ * baseline are private, pretraining on the source is not. */
+static void
+test_private_experiment (void)
+{
+  g_autofree char *source = path_in ("source.csv");
+  g_autofree char *target = path_in ("target.csv");
+  g_autofree char *exp = path_in ("private.json");
+  g_autofree char *out = path_in ("private-run");
+  g_autofree char *transfer_history = g_build_filename (out, "transfer", "history.csv", NULL);
+  g_autofree char *baseline_history = g_build_filename (out, "baseline", "history.csv", NULL);
+  g_autofree char *pretrain_history = g_build_filename (out, "pretrain", "history.csv", NULL);
+  g_autofree char *model = g_build_filename (out, "transfer", "model.safetensors", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GArray) eps = NULL;
+
+  write_blobs (source, 600);
+  write_blobs (target, 400);
+  text = g_strdup_printf (
+    "{ \"name\": \"private\", \"seed\": 3,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"%s\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"%s\", \"label_column\": \"label\" },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 2, \"batch_size\": 32 },\n"
+    "  \"transfer\": { \"freeze\": { \"below\": 3 }, \"epochs\": 3, \"batch_size\": 32,\n"
+    "                \"privacy\": { \"epsilon\": 2, \"delta\": 1e-4, \"clip\": 1.0 } },\n"
+    "  \"baseline\": true,\n"
+    "  \"outputs\": { \"exports\": [\"models\", \"history\", \"metrics\"] } }\n", source, target);
+  tl_test_write_text (exp, text);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "epsilon "));
+  }
+  eps = read_epsilons (transfer_history);
+  g_assert_cmpuint (eps->len, ==, 3);
+  g_assert_cmpfloat (g_array_index (eps, double, 2), <=, 2.0);
+  g_assert_cmpfloat (g_array_index (eps, double, 2), >, 1.9);
+  g_array_unref (g_steal_pointer (&eps));
+  eps = read_epsilons (baseline_history);
+  g_assert_cmpuint (eps->len, ==, 3);
+  {
+    g_autofree char *head = NULL;
+    g_assert_true (g_file_get_contents (pretrain_history, &head, NULL, NULL));
+    g_assert_null (strstr (head, "epsilon"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", model);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "\"privacy\""));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -167,6 +222,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-privacy/train", test_private_train);
   g_test_add_func ("/cli-privacy/budget-spent", test_budget_spent);
   g_test_add_func ("/cli-privacy/refusals", test_refusals);
+  g_test_add_func ("/cli-privacy/experiment", test_private_experiment);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);
