@@ -133,42 +133,6 @@ check_data (const TlModel *model, const TlDataset *ds, const char *what, GError 
   return TRUE;
 }
 
-/* Fills run->x and run->labels with the samples idx[0..n) of ds, from the cache when there is one. */
-static void
-load_batch (TlTrainRun *run, const TlDataset *ds, const float *feat, const int *idx, int n)
-{
-  if (feat == NULL)
-    tl_dataset_gather (ds, idx, n, run->x, run->labels);
-  else
-    {
-      tl_tensor_resize_batch (run->x, n, run->feat_ndim, run->feat_shape);
-      for (int i = 0; i < n; i++)
-        {
-          memcpy (run->x->data + (gsize) i * run->feat_size, feat + (gsize) idx[i] * run->feat_size,
-                  run->feat_size * sizeof (float));
-          run->labels[i] = ds->y[idx[i]];
-        }
-      if (tl_model_takes_tokens (run->model))
-        {
-          tl_dataset_gather (ds, idx, n, run->tokens, NULL);
-          tl_model_set_token_mask (run->model, run->tokens);
-        }
-    }
-  if (run->flat_input)
-    tl_tensor_resize (run->x, 2, (int[]) { n, (int) tl_tensor_sample_size (run->x) });
-}
-
-static double
-batch_weight (const TlTrainRun *run, int n)
-{
-  double w = 0.0;
-  if (run->config->class_weights == NULL)
-    return n;
-  for (int i = 0; i < n; i++)
-    w += run->config->class_weights[run->labels[i]];
-  return w;
-}
-
 static void
 evaluate (TlTrainRun *run, const TlDataset *ds, const float *feat, float *loss, float *accuracy)
 {
@@ -184,11 +148,11 @@ evaluate (TlTrainRun *run, const TlDataset *ds, const float *feat, float *loss, 
 
       for (int i = 0; i < n; i++)
         run->order[i] = start + i;
-      load_batch (run, ds, feat, run->order, n);
+      tl_train_load_batch (run, ds, feat, run->order, n);
       logits = tl_model_forward_range (run->model, run->x, run->first, run->end, FALSE);
       l = tl_cross_entropy (logits, run->labels, run->config->class_weights,
                             run->config->label_smoothing, NULL, NULL);
-      w = batch_weight (run, n);
+      w = tl_train_batch_weight (run, n);
       loss_sum += (double) l * w;
       weight_sum += w;
       correct += tl_count_correct (logits, run->labels);
@@ -260,7 +224,7 @@ warm_up (TlTrainRun *run)
 
   for (int i = 0; i < n; i++)
     run->order[i] = i;
-  load_batch (run, run->train, run->train_feat, run->order, n);
+  tl_train_load_batch (run, run->train, run->train_feat, run->order, n);
   out = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
   tl_tensor_resize (run->grad, out->ndim, out->shape);
   tl_tensor_zero (run->grad);
@@ -404,7 +368,7 @@ plain_step (TlTrainRun *run, int start, int n, float lr, int *correct)
   const TlTensor *logits;
   float loss;
 
-  load_batch (run, run->train, run->train_feat, run->perm + start, n);
+  tl_train_load_batch (run, run->train, run->train_feat, run->perm + start, n);
   if (run->adversary != NULL)
     loss = tl_adversary_step (run->adversary, model, run->end, run->x, run->perm + start, run->labels, n, lr,
                               (double) run->step / MAX (run->total_steps, 1), &logits, run->grad);
@@ -421,42 +385,6 @@ plain_step (TlTrainRun *run, int start, int n, float lr, int *correct)
     tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
   /* gradients start at zero (warm_up) and the step clears them for the next batch */
   tl_optimizer_step_and_zero (run->opt, model, lr);
-  return loss;
-}
-
-/* One DP-SGD step on a Poisson batch: clipped per-example gradients, noise, the
- * optimiser's step. An empty batch is a step of noise alone. */
-static float
-private_step (TlTrainRun *run, float lr, int *n_out, int *correct)
-{
-  const TlTrainConfig *config = run->config;
-  TlPrivacyAccountant *acc = &run->accountant;
-  int n = tl_dp_poisson_batch (&run->shuffle_rng, run->train->n, acc->sample_rate, run->perm, run->train->n);
-  float loss = 0.0f;
-
-  *n_out = n;
-  *correct = 0;
-  if (n > 0)
-    {
-      const TlTensor *logits;
-      float w;
-
-      load_batch (run, run->train, run->train_feat, run->perm, n);
-      logits = tl_model_forward_range (run->model, run->x, run->first, run->end, TRUE);
-      loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing, run->grad, NULL);
-      *correct = tl_count_correct (logits, run->labels);
-      if (!isfinite (loss))
-        return loss;
-      /* the loss is a mean: each row times the batch's weight is that example's own gradient */
-      w = (float) batch_weight (run, n);
-      for (gsize k = 0; k < run->grad->size; k++)
-        run->grad->data[k] *= w;
-      tl_dp_clipped_gradient (run->model, run->x, run->grad, run->first, run->end, config->privacy->clip, NULL);
-    }
-  tl_dp_noise_gradient (run->model, &run->shuffle_rng, acc->sigma * config->privacy->clip,
-                        acc->sample_rate * run->train->n);
-  tl_optimizer_step_and_zero (run->opt, run->model, lr);
-  acc->steps++;
   return loss;
 }
 
@@ -487,7 +415,7 @@ train_batches (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, Tl
       lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run->step,
                            (int) run->total_steps, epoch);
       if (run->private)
-        loss = private_step (run, lr, &n, &n_correct);
+        loss = tl_dp_train_step (run, lr, &n, &n_correct);
       else
         loss = plain_step (run, start, n, lr, &n_correct);
       if (!isfinite (loss))
@@ -575,18 +503,6 @@ run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHist
   return end;
 }
 
-/* TRUE when one more epoch would spend more than the privacy budget. */
-static gboolean
-budget_exhausted (const TlTrainRun *run)
-{
-  TlPrivacyAccountant next = run->accountant;
-
-  if (run->budget <= 0.0)
-    return FALSE;
-  next.steps += (guint64) run->n_batches;
-  return tl_privacy_accountant_epsilon (&next) > run->budget * (1.0 + 1e-9);
-}
-
 gboolean
 tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const TlTrainConfig *config,
           const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
@@ -622,7 +538,7 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
     {
       EpochEnd end;
 
-      if (run.private && budget_exhausted (&run))
+      if (run.private && tl_dp_train_budget_spent (&run))
         {
           if (epoch == 0)
             {
