@@ -14,6 +14,7 @@
 #include "tl-export.h"
 #include "tl-model-file.h"
 #include "tl-pipeline.h"
+#include "tl-privacy-history.h"
 #include "tl-progress.h"
 #include "tl-provenance.h"
 
@@ -23,6 +24,7 @@ typedef struct {
   GStrv         files;
   int           epochs, batch_size, patience;
   double        lr;
+  double        dp_epsilon, dp_delta, dp_clip, dp_sigma;
   gint64        seed;
   gboolean      quiet;
 } TrainOptions;
@@ -42,6 +44,35 @@ train_options_clear (TrainOptions *o)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
 
+static gboolean
+private_options (const TrainOptions *o)
+{
+  return !isnan (o->dp_epsilon) || !isnan (o->dp_delta) || !isnan (o->dp_clip) || !isnan (o->dp_sigma);
+}
+
+/* The --dp-* flags with their defaults; the trainer checks them against the data. */
+static const TlPrivacyConfig *
+privacy_config (const TrainOptions *o, TlPrivacyConfig *privacy)
+{
+  privacy->epsilon = isnan (o->dp_epsilon) ? 0.0 : o->dp_epsilon;
+  privacy->delta = isnan (o->dp_delta) ? 1e-5 : o->dp_delta;
+  privacy->clip = isnan (o->dp_clip) ? 1.0 : o->dp_clip;
+  privacy->sigma = isnan (o->dp_sigma) ? 0.0 : o->dp_sigma;
+  return privacy;
+}
+
+static void
+print_privacy (const TlTrainConfig *config, const TlHistory *history)
+{
+  g_autofree char *steps = g_strdup_printf ("%" G_GUINT64_FORMAT, history->privacy_steps);
+
+  if (history->budget_spent)
+    printf (_("Privacy budget spent: stopped after %u of %d epochs, one more would exceed epsilon %g\n"),
+            history->epochs->len, config->epochs, config->privacy->epsilon);
+  printf (_("Privacy: epsilon %.3f at delta %g (noise multiplier %.4g, clip %g, %s steps)\n"), history->epsilon,
+          config->privacy->delta, history->privacy_sigma, config->privacy->clip, steps);
+}
+
 /* Parses the command line into o; FALSE after reporting a usage error. */
 static gboolean
 parse_options (TrainOptions *o, int *argc, char ***argv)
@@ -58,6 +89,10 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &o->checkpoint, N_("Checkpoint written after every epoch (default: FILE.checkpoint, removed at the end)"), N_("CKPT") },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &o->resume, N_("Continue an interrupted run from its checkpoint"), N_("CKPT") },
     { "history", 0, 0, G_OPTION_ARG_FILENAME, &o->history, N_("Write the per-epoch history as CSV"), N_("FILE") },
+    { "dp-epsilon", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_epsilon, N_("Train with differential privacy (DP-SGD) within this epsilon"), N_("X") },
+    { "dp-delta", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_delta, N_("Delta of the privacy guarantee, below 1/samples (default 1e-5)"), N_("X") },
+    { "dp-clip", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_clip, N_("Bound on each sample's gradient norm (default 1)"), N_("X") },
+    { "dp-sigma", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_sigma, N_("Noise multiplier instead of one calibrated from --dp-epsilon"), N_("X") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, N_("Print only the summary"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, NULL },
     { NULL },
@@ -74,6 +109,14 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
   if (o->out == NULL)
     {
       tl_cli_error (_("train: --out FILE is required"));
+      return FALSE;
+    }
+  if (private_options (o)
+      && (o->dp_epsilon <= 0 || o->dp_delta <= 0 || o->dp_delta >= 1 || o->dp_clip <= 0 || o->dp_sigma <= 0
+          || (isnan (o->dp_epsilon) && isnan (o->dp_sigma))))
+    {
+      tl_cli_error (_("train: --dp-epsilon, --dp-clip and --dp-sigma take positive numbers, --dp-delta one "
+                      "between 0 and 1; private training needs --dp-epsilon or --dp-sigma"));
       return FALSE;
     }
   return TRUE;
@@ -165,14 +208,18 @@ save_results (const TrainOptions *o, const TlExperiment *exp, TlModel *model, co
   g_autoptr (TlModelInfo) info = tl_model_info_new ();
   TlProvenance provenance = {
     .data = exp->source.path, .preset = o->preset, .seed = (guint64) o->seed,
-    .epochs = history->epochs->len, .training = config, .metrics = metrics,
+    .epochs = history->epochs->len, .training = config, .metrics = metrics, .history = history,
   };
 
   info->labels = g_strdupv (data->train->class_names);
   info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
   info->provenance = tl_provenance_to_json (&provenance, model);
-  return tl_model_file_save (o->out, model, info, error)
-         && (o->history == NULL || tl_export_history_csv (o->history, history, error));
+  if (!tl_model_file_save (o->out, model, info, error))
+    return FALSE;
+  if (o->history == NULL)
+    return TRUE;
+  return config->privacy ? tl_privacy_history_csv (o->history, history, error)
+                         : tl_export_history_csv (o->history, history, error);
 }
 
 static char *
@@ -203,7 +250,9 @@ print_summary (const TrainOptions *o, const TlModel *model, const TlHistory *his
 int
 tl_cmd_train (int argc, char **argv)
 {
-  g_auto (TrainOptions) o = { .epochs = 10, .batch_size = 32, .lr = 1e-3, .seed = 42 };
+  g_auto (TrainOptions) o = { .epochs = 10, .batch_size = 32, .lr = 1e-3, .seed = 42, .dp_epsilon = NAN,
+                              .dp_delta = NAN, .dp_clip = NAN, .dp_sigma = NAN };
+  TlPrivacyConfig privacy;
   g_autoptr (GError) error = NULL;
   g_autoptr (TlExperiment) exp = tl_experiment_new ();
   g_autoptr (TlPipelineData) data = NULL;
@@ -251,6 +300,8 @@ tl_cmd_train (int argc, char **argv)
   ckpt_path = o.checkpoint ? g_strdup (o.checkpoint) : g_strconcat (o.out, ".checkpoint", NULL);
   config.checkpoint_path = ckpt_path;
   config.resume_path = o.resume;
+  if (private_options (&o))
+    config.privacy = privacy_config (&o, &privacy);
   if (!train_reporting (&o, progress, model, data, &config, history))
     return TL_EXIT_FAILURE;
 
@@ -269,5 +320,7 @@ tl_cmd_train (int argc, char **argv)
   if (o.checkpoint == NULL)
     g_unlink (ckpt_path);
   print_summary (&o, model, history, metrics);
+  if (config.privacy)
+    print_privacy (&config, history);
   return TL_EXIT_OK;
 }

@@ -117,6 +117,8 @@ tl_progress_epoch (TlProgress *progress, const TlEpochRecord *r, int n_epochs)
   if (!isnan (r->val_loss))
     g_string_append_printf (line, "  %s %.4f  %s %.1f%%", _("val loss"), r->val_loss,
                             _("val accuracy"), 100.0 * r->val_accuracy);
+  if (isfinite (r->epsilon) && r->epsilon > 0)
+    g_string_append_printf (line, "  %s %.3f", _("epsilon"), r->epsilon);
   g_string_append_printf (line, "  %.1f s", r->seconds);
   fprintf (progress->out, "%s\n", line->str);
   fflush (progress->out);

@@ -202,6 +202,61 @@ head_index (TlModel *model)
   return -1;
 }
 
+static gboolean
+private_kind (TlLayerKind kind)
+{
+  return kind == TL_LAYER_DENSE || kind == TL_LAYER_EMBEDDING || kind == TL_LAYER_EMBEDDING_BAG;
+}
+
+/* Private training computes per-sample gradients of dense and embedding layers only. */
+static void
+check_private_layers (GPtrArray *problems, const TlExperiment *exp, TlModel *model, const gboolean *frozen)
+{
+  if (!exp->transfer.finetune.private)
+    return;
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      const TlLayer *layer = tl_model_layer (model, i);
+
+      if (layer->n_params == 0 || private_kind (layer->spec.kind))
+        continue;
+      if (!frozen[i])
+        add (problems, "transfer.freeze.below", _("Private training cannot train layer %s (%s): freeze it."),
+             layer->name, tl_layer_kind_name (layer->spec.kind));
+      if (exp->baseline)
+        add (problems, "baseline",
+             _("The baseline from scratch would train layer %s (%s), which private training cannot: turn the "
+               "baseline off."), layer->name, tl_layer_kind_name (layer->spec.kind));
+      return;
+    }
+}
+
+/* What private training needs: one training per run, and delta below one over the training samples. */
+static void
+check_privacy (GPtrArray *problems, const TlExperiment *exp, const TlDataSummary *target)
+{
+  const TlTransferSpec *t = &exp->transfer;
+
+  if (!t->finetune.private)
+    return;
+  if (t->unfreeze_every > 0)
+    add (problems, "transfer.unfreeze_every",
+         _("Private training accounts for one training at a time, and gradual unfreezing trains several: set it "
+           "to 0."));
+  for (int i = 0; i < t->n_strategies; i++)
+    if (t->strategies[i] == TL_STRATEGY_DOMAIN_ADVERSARIAL || t->strategies[i] == TL_STRATEGY_SELF_TRAINING)
+      {
+        add (problems, "transfer.strategy",
+             _("Private training supports the fine-tune and joint strategies, not %s."),
+             tl_strategy_names[t->strategies[i]]);
+        break;
+      }
+  if (target != NULL && target->n_train > 0 && t->finetune.privacy.delta >= 1.0 / target->n_train)
+    add (problems, "transfer.privacy.delta",
+         _("Delta must be below 1/%d, one over the number of target training samples, got %g."), target->n_train,
+         t->finetune.privacy.delta);
+}
+
 static void
 check_plan (GPtrArray *problems, const TlExperiment *exp, TlModel *model, gboolean new_head)
 {
@@ -252,6 +307,7 @@ check_plan (GPtrArray *problems, const TlExperiment *exp, TlModel *model, gboole
   for (int i = 0; i < n; i++)
     if (!frozen[i] && tl_model_layer (model, i)->n_params > 0)
       trainable++;
+  check_private_layers (problems, exp, model, frozen);
   if (trainable == 0 && problems->len == before)
     add (problems, t->freeze_mode == TL_FREEZE_LAYERS ? "transfer.freeze.layers" : "transfer.freeze.below",
          _("Every layer is frozen: nothing would learn. Leave at least the head trainable."));
@@ -374,6 +430,7 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
         check_training (problems, &exp->pretrain, "pretrain");
     }
   check_training (problems, &exp->transfer.finetune, "transfer");
+  check_privacy (problems, exp, has_target ? target : NULL);
   if (has_target)
     check_strategies (problems, exp, has_source ? source : NULL, target);
 

@@ -627,6 +627,39 @@ read_strategies (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **e
   return TRUE;
 }
 
+/* {"epsilon": 3, "delta": 1e-5, "clip": 1.0}, or "sigma" (the noise multiplier) instead of epsilon, or both:
+ * the run then stops when its budget is spent. delta defaults to 1e-5, clip to 1. */
+static gboolean
+read_privacy (const Reader *r, JsonObject *obj, TlTrainSpec *t, GError **error)
+{
+  static const char *const keys[] = { "epsilon", "delta", "clip", "sigma", NULL };
+  const char *prefix = "transfer.privacy";
+  TlPrivacyConfig *p = &t->privacy;
+
+  p->epsilon = 0.0;
+  p->sigma = 0.0;
+  p->delta = 1e-5;
+  p->clip = 1.0;
+  if (!check_keys (r, obj, prefix, keys, error)
+      || !get_double (r, obj, prefix, "epsilon", 0.0, 1e6, &p->epsilon, error)
+      || !get_double (r, obj, prefix, "delta", 0.0, 1.0, &p->delta, error)
+      || !get_double (r, obj, prefix, "clip", 0.0, 1e6, &p->clip, error)
+      || !get_double (r, obj, prefix, "sigma", 0.0, 1e6, &p->sigma, error))
+    return FALSE;
+  if (json_object_has_member (obj, "epsilon") && !(p->epsilon > 0.0))
+    return fail (r, error, prefix, "epsilon", "expected a privacy budget above 0, got %g", p->epsilon);
+  if (!(p->delta > 0.0 && p->delta < 1.0))
+    return fail (r, error, prefix, "delta", "expected a probability above 0 and below 1, got %g", p->delta);
+  if (!(p->clip > 0.0))
+    return fail (r, error, prefix, "clip", "expected a gradient norm bound above 0, got %g", p->clip);
+  if (json_object_has_member (obj, "sigma") && !(p->sigma > 0.0))
+    return fail (r, error, prefix, "sigma", "expected a noise multiplier above 0, got %g", p->sigma);
+  if (p->epsilon == 0.0 && p->sigma == 0.0)
+    return fail (r, error, prefix, "epsilon", "expected an epsilon (the budget) or a sigma (the noise multiplier)");
+  t->private = TRUE;
+  return TRUE;
+}
+
 static gboolean
 read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **error)
 {
@@ -634,9 +667,9 @@ read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **err
                                       "unfreeze_every", "epochs", "batch_size", "optimizer",
                                       "schedule", "patience", "label_smoothing", "strategy",
                                       "target_weight", "adversarial_weight", "pseudo_labels",
-                                      "unlabeled_text", NULL };
+                                      "unlabeled_text", "privacy", NULL };
   JsonNode *freeze = member (obj, "freeze");
-  JsonObject *mult = NULL;
+  JsonObject *mult = NULL, *privacy = NULL;
 
   if (!check_keys (r, obj, "transfer", keys, error))
     return FALSE;
@@ -647,6 +680,10 @@ read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **err
   if (mult != NULL && !read_lr_mult (r, mult, t, error))
     return FALSE;
   if (!read_strategies (r, obj, t, error))
+    return FALSE;
+  if (!get_object (r, obj, "transfer", "privacy", &privacy, error))
+    return FALSE;
+  if (privacy != NULL && !read_privacy (r, privacy, &t->finetune, error))
     return FALSE;
   return get_bool (r, obj, "transfer", "rebuild_head", &t->rebuild_head, error)
          && get_float (r, obj, "transfer", "target_weight", 0.0, 1000.0, &t->target_weight, error)

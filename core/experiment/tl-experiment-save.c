@@ -249,6 +249,19 @@ tl_experiment_to_json (const TlExperiment *exp)
   add_double (b, "adversarial_weight", tidy (t->adversarial_weight));
   add_int (b, "pseudo_labels", t->pseudo_labels);
   add_bool (b, "unlabeled_text", t->unlabeled_text);
+  if (t->finetune.private)
+    {
+      const TlPrivacyConfig *p = &t->finetune.privacy;
+      json_builder_set_member_name (b, "privacy");
+      json_builder_begin_object (b);
+      if (p->epsilon > 0.0)
+        add_double (b, "epsilon", p->epsilon);
+      add_double (b, "delta", p->delta);
+      add_double (b, "clip", p->clip);
+      if (p->sigma > 0.0)
+        add_double (b, "sigma", p->sigma);
+      json_builder_end_object (b);
+    }
   write_train (b, &t->finetune);
   json_builder_end_object (b);
 

@@ -5,6 +5,7 @@
 
 #include "tl-audio-augment.h"
 #include "tl-audio-features.h"
+#include "tl-dp-sgd.h"
 #include "tl-layer-registry.h"
 #include "tl-optimizer.h"
 #include "tl-json-pretty.h"
@@ -64,6 +65,10 @@ typedef struct {
   TlScheduleConfig  schedule;
   int               patience;  /* early stopping on validation loss; 0 = off */
   float             label_smoothing;
+  /* transfer.privacy: every run trained on target rows (the strategies and the
+   * baseline) is differentially private (DP-SGD); never set for pretraining */
+  gboolean          private;
+  TlPrivacyConfig   privacy;
 } TlTrainSpec;
 
 typedef enum {

@@ -420,6 +420,7 @@ tl_pipeline_train_config (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *
   config->patience = spec->patience;
   config->label_smoothing = spec->label_smoothing;
   config->seed = seed;
+  config->privacy = spec->private ? &spec->privacy : NULL;
 }
 
 TlModel *

@@ -167,14 +167,17 @@ tl_pipeline_load_history (const char *path, GError **error)
   for (int i = 1; lines[i] != NULL; i++)
     {
       g_auto (GStrv) f = NULL;
-      TlEpochRecord r = { 0 };
-      float seconds = 0;
+      TlEpochRecord r = { .epsilon = NAN };
+      float seconds = 0, epsilon = NAN;
+      guint n_fields;
       guint64 epoch;
 
       if (lines[i][0] == '\0')
         continue;
       f = g_strsplit (lines[i], ",", -1);
-      if (g_strv_length (f) != 7 || !g_ascii_string_to_unsigned (f[0], 10, 1, G_MAXINT, &epoch, NULL)
+      /* a private run's history has an eighth column: epsilon */
+      n_fields = g_strv_length (f);
+      if ((n_fields != 7 && n_fields != 8) || (n_fields == 8 && !parse_field (f[7], &epsilon)) || !g_ascii_string_to_unsigned (f[0], 10, 1, G_MAXINT, &epoch, NULL)
           || !parse_field (f[1], &r.train_loss) || !parse_field (f[2], &r.train_accuracy)
           || !parse_field (f[3], &r.val_loss) || !parse_field (f[4], &r.val_accuracy)
           || !parse_field (f[5], &r.learning_rate) || !parse_field (f[6], &seconds))
@@ -185,6 +188,7 @@ tl_pipeline_load_history (const char *path, GError **error)
         }
       r.epoch = (int) epoch;
       r.seconds = isfinite (seconds) ? seconds : 0.0;
+      r.epsilon = epsilon;
       g_array_append_val (history->epochs, r);
       history->train_seconds += r.seconds;
     }

@@ -12,6 +12,7 @@
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
+#include "tl-privacy-history.h"
 #include "tl-onnx.h"
 #include "tl-provenance.h"
 #include "tl-rng.h"
@@ -421,7 +422,7 @@ provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const
     .experiment = c->exp->name, .run = run->name, .data = data_path,
     .preset = architecture_preset (c->exp), .pretrained_from = pretrained_from,
     .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics,
-    .unlabeled_texts = c->unlabeled_documents,
+    .unlabeled_texts = c->unlabeled_documents, .history = run->history,
   };
 
   tl_pipeline_train_config (spec, c->exp->seed, &training);
@@ -474,7 +475,9 @@ export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineD
   if (o->exports & TL_EXPORT_HISTORY)
     {
       g_autofree char *path = tl_output_path (folder, "history.csv", error);
-      if (path == NULL || !tl_export_history_csv (path, run->history, error))
+      if (path == NULL
+          || !(spec->private ? tl_privacy_history_csv (path, run->history, error)
+                             : tl_export_history_csv (path, run->history, error)))
         return FALSE;
     }
   if ((o->exports & TL_EXPORT_CURVES) && run->history->epochs->len > 0)

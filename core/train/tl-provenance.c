@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include "tl-provenance.h"
 
 static void
@@ -64,6 +66,37 @@ add_training (JsonBuilder *b, const TlTrainConfig *training)
   add_float (b, "learning_rate", training->optimizer.learning_rate);
 }
 
+static void
+add_double (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+/* What a reader needs to judge the guarantee: (epsilon, delta) spent, how it was
+ * accounted, and the mechanism's settings. */
+static void
+add_privacy (JsonBuilder *b, const TlPrivacyConfig *privacy, const TlHistory *history)
+{
+  json_builder_set_member_name (b, "privacy");
+  json_builder_begin_object (b);
+  add_string (b, "mechanism", "dp-sgd");
+  add_double (b, "epsilon", isfinite (history->epsilon) ? history->epsilon : 0.0);
+  add_double (b, "delta", privacy->delta);
+  if (privacy->epsilon > 0.0)
+    add_double (b, "epsilon_budget", privacy->epsilon);
+  add_double (b, "clip", privacy->clip);
+  add_double (b, "noise_multiplier", history->privacy_sigma);
+  add_double (b, "sample_rate", history->privacy_sample_rate);
+  json_builder_set_member_name (b, "steps");
+  json_builder_add_int_value (b, (gint64) history->privacy_steps);
+  add_string (b, "accountant", "rdp-poisson-subsampled-gaussian");
+  add_string (b, "conversion", "standard");
+  json_builder_set_member_name (b, "stopped_by_budget");
+  json_builder_add_boolean_value (b, history->budget_spent);
+  json_builder_end_object (b);
+}
+
 JsonNode *
 tl_provenance_to_json (const TlProvenance *provenance, const TlModel *model)
 {
@@ -91,6 +124,8 @@ tl_provenance_to_json (const TlProvenance *provenance, const TlModel *model)
   json_builder_add_int_value (b, p->epochs);
   if (p->training)
     add_training (b, p->training);
+  if (p->training && p->training->privacy && p->history)
+    add_privacy (b, p->training->privacy, p->history);
   if (p->metrics)
     {
       json_builder_set_member_name (b, "test_accuracy");

@@ -22,6 +22,7 @@ typedef struct {
   const TlTrainConfig *training;         /* hyper-parameters */
   const TlMetrics     *metrics;          /* on the test data */
   int                  unlabeled_texts;  /* target texts counted into the text features (labels unread); 0: none */
+  const TlHistory     *history;          /* with training->privacy: the privacy spent */
 } TlProvenance;
 
 /* The provenance object, with the frozen layers and learning-rate multipliers of model. */

@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "tl-checkpoint.h"
@@ -11,6 +12,7 @@
 #define RECORD_FIELDS 7
 #define STATE_WORDS   7
 #define RNG_WORDS     6
+#define PRIVACY_WORDS 5
 
 static char *
 weight_name (const TlLayer *layer, const TlParam *param)
@@ -57,6 +59,82 @@ rng_from_words (TlRng *rng, const guint64 *w)
   memcpy (&rng->spare, &w[5], sizeof rng->spare);
 }
 
+static guint64
+double_bits (double v)
+{
+  guint64 w;
+  memcpy (&w, &v, sizeof w);
+  return w;
+}
+
+static double
+bits_double (guint64 w)
+{
+  double v;
+  memcpy (&v, &w, sizeof v);
+  return v;
+}
+
+/* The accountant (its steps and the mechanism's settings) and each epoch's epsilon, bit for bit. */
+static void
+set_privacy (TlCheckpoint *ck, const TlTrainRun *run, const TlHistory *history)
+{
+  const TlPrivacyAccountant *acc = &run->accountant;
+  guint64 words[PRIVACY_WORDS] = { acc->steps, double_bits (acc->sigma), double_bits (acc->sample_rate),
+                                   double_bits (acc->delta), double_bits (run->config->privacy->clip) };
+  g_autofree guint64 *eps = g_new (guint64, MAX (history->epochs->len, 1));
+
+  tl_checkpoint_set_u64 (ck, "trainer/privacy", words, PRIVACY_WORDS);
+  for (guint i = 0; i < history->epochs->len; i++)
+    eps[i] = double_bits (g_array_index (history->epochs, TlEpochRecord, i).epsilon);
+  tl_checkpoint_set_u64 (ck, "trainer/epsilon", eps, history->epochs->len);
+}
+
+static gboolean
+restore_privacy (const TlCheckpoint *ck, TlTrainRun *run, guint64 n_epochs, const guint64 **eps, GError **error)
+{
+  const char *path = run->config->resume_path;
+  gsize n;
+  const guint64 *words = tl_checkpoint_get_u64 (ck, "trainer/privacy", &n);
+  TlPrivacyAccountant *acc = &run->accountant;
+
+  if (!run->private)
+    {
+      if (words == NULL)
+        return TRUE;
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "cannot resume: checkpoint %s was written by a private run; resume it with the same privacy "
+                   "settings", path);
+      return FALSE;
+    }
+  if (words == NULL || n != PRIVACY_WORDS)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "cannot resume: checkpoint %s was written by a run without privacy, and the privacy spent "
+                   "before it is unknown", path);
+      return FALSE;
+    }
+  if (bits_double (words[1]) != acc->sigma || bits_double (words[2]) != acc->sample_rate
+      || bits_double (words[3]) != acc->delta || bits_double (words[4]) != run->config->privacy->clip)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "cannot resume: checkpoint %s was written with noise multiplier %g, sample rate %g, delta %g "
+                   "and clip %g; this run has %g, %g, %g and %g", path, bits_double (words[1]),
+                   bits_double (words[2]), bits_double (words[3]), bits_double (words[4]), acc->sigma,
+                   acc->sample_rate, acc->delta, run->config->privacy->clip);
+      return FALSE;
+    }
+  *eps = tl_checkpoint_get_u64 (ck, "trainer/epsilon", &n);
+  if (*eps == NULL || n != n_epochs)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                   "cannot resume: checkpoint %s has no epsilon for each of its epochs", path);
+      return FALSE;
+    }
+  acc->steps = words[0];
+  return TRUE;
+}
+
 static void
 set_history (TlCheckpoint *ck, const TlHistory *history)
 {
@@ -99,6 +177,8 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
   tl_checkpoint_set_u64 (ck, "trainer/rng", rngs, G_N_ELEMENTS (rngs));
   tl_checkpoint_set_f32 (ck, "trainer/best_val_loss", &run->best_val, 1);
   set_history (ck, history);
+  if (run->private)
+    set_privacy (ck, run, history);
   if (state[6])
     tl_checkpoint_set_f32 (ck, "trainer/best_weights", run->best, run->n_weights);
 
@@ -160,6 +240,7 @@ tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
   TlModel *model = run->model;
   const guint64 *state, *rngs;
   const float *records, *best_val;
+  const guint64 *eps = NULL;
 
   ck = tl_checkpoint_load (run->config->resume_path, error);
   if (ck == NULL)
@@ -174,7 +255,7 @@ tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
       g_prefix_error (error, "cannot resume: ");
       return FALSE;
     }
-  if (!check_progress (ck, run, state, &records, error))
+  if (!check_progress (ck, run, state, &records, error) || !restore_privacy (ck, run, state[0], &eps, error))
     return FALSE;
   if (state[6])
     {
@@ -199,8 +280,14 @@ tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
   for (int e = 0; e < run->epochs_done; e++)
     {
       TlEpochRecord r = record_from_floats (records + (gsize) e * RECORD_FIELDS);
+      r.epsilon = eps ? bits_double (eps[e]) : NAN;
       g_array_append_val (history->epochs, r);
     }
   history->resumed_epochs = run->epochs_done;
+  if (run->private && run->epochs_done > 0)
+    {
+      history->epsilon = g_array_index (history->epochs, TlEpochRecord, run->epochs_done - 1).epsilon;
+      history->privacy_steps = run->accountant.steps;
+    }
   return TRUE;
 }

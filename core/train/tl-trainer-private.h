@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tl-privacy-accountant.h"
 #include "tl-trainer.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,22 @@ typedef struct {
   int                  epochs_done;
   float                best_val;
   int                  bad_epochs;
+  /* private training; accountant.steps counts every noisy step taken */
+  gboolean             private;
+  TlPrivacyAccountant  accountant;
+  double               budget;           /* epsilon not to exceed; 0: none */
 } TlTrainRun;
+
+/* Fills run->x and run->labels with the samples idx[0..n) of ds, from the cache
+ * (feat) when there is one (tl-train-batch.c). */
+void   tl_train_load_batch   (TlTrainRun *run, const TlDataset *ds, const float *feat, const int *idx, int n);
+/* The summed class weights of the batch's labels, n without weights. */
+double tl_train_batch_weight (const TlTrainRun *run, int n);
+
+/* One DP-SGD step on a Poisson batch, its size into *n and its correct
+ * predictions into *correct; returns the batch's mean loss (tl-dp-train.c). */
+float    tl_dp_train_step         (TlTrainRun *run, float lr, int *n, int *correct);
+/* TRUE when one more epoch would spend more than the privacy budget. */
+gboolean tl_dp_train_budget_spent (const TlTrainRun *run);
 
 G_END_DECLS

@@ -133,42 +133,6 @@ check_data (const TlModel *model, const TlDataset *ds, const char *what, GError 
   return TRUE;
 }
 
-/* Fills run->x and run->labels with the samples idx[0..n) of ds, from the cache when there is one. */
-static void
-load_batch (TlTrainRun *run, const TlDataset *ds, const float *feat, const int *idx, int n)
-{
-  if (feat == NULL)
-    tl_dataset_gather (ds, idx, n, run->x, run->labels);
-  else
-    {
-      tl_tensor_resize_batch (run->x, n, run->feat_ndim, run->feat_shape);
-      for (int i = 0; i < n; i++)
-        {
-          memcpy (run->x->data + (gsize) i * run->feat_size, feat + (gsize) idx[i] * run->feat_size,
-                  run->feat_size * sizeof (float));
-          run->labels[i] = ds->y[idx[i]];
-        }
-      if (tl_model_takes_tokens (run->model))
-        {
-          tl_dataset_gather (ds, idx, n, run->tokens, NULL);
-          tl_model_set_token_mask (run->model, run->tokens);
-        }
-    }
-  if (run->flat_input)
-    tl_tensor_resize (run->x, 2, (int[]) { n, (int) tl_tensor_sample_size (run->x) });
-}
-
-static double
-batch_weight (const TlTrainRun *run, int n)
-{
-  double w = 0.0;
-  if (run->config->class_weights == NULL)
-    return n;
-  for (int i = 0; i < n; i++)
-    w += run->config->class_weights[run->labels[i]];
-  return w;
-}
-
 static void
 evaluate (TlTrainRun *run, const TlDataset *ds, const float *feat, float *loss, float *accuracy)
 {
@@ -184,11 +148,11 @@ evaluate (TlTrainRun *run, const TlDataset *ds, const float *feat, float *loss, 
 
       for (int i = 0; i < n; i++)
         run->order[i] = start + i;
-      load_batch (run, ds, feat, run->order, n);
+      tl_train_load_batch (run, ds, feat, run->order, n);
       logits = tl_model_forward_range (run->model, run->x, run->first, run->end, FALSE);
       l = tl_cross_entropy (logits, run->labels, run->config->class_weights,
                             run->config->label_smoothing, NULL, NULL);
-      w = batch_weight (run, n);
+      w = tl_train_batch_weight (run, n);
       loss_sum += (double) l * w;
       weight_sum += w;
       correct += tl_count_correct (logits, run->labels);
@@ -260,7 +224,7 @@ warm_up (TlTrainRun *run)
 
   for (int i = 0; i < n; i++)
     run->order[i] = i;
-  load_batch (run, run->train, run->train_feat, run->order, n);
+  tl_train_load_batch (run, run->train, run->train_feat, run->order, n);
   out = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
   tl_tensor_resize (run->grad, out->ndim, out->shape);
   tl_tensor_zero (run->grad);
@@ -300,6 +264,14 @@ check_arguments (const TlModel *model, const TlDataset *train, const TlDataset *
                    "label smoothing must be in [0, 1), got %g", config->label_smoothing);
       return FALSE;
     }
+  if (config->privacy && config->adversary)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "private training cannot be combined with domain-adversarial training");
+      return FALSE;
+    }
+  if (config->privacy && !tl_dp_check_model (model, 0, tl_model_n_layers (model), error))
+    return FALSE;
   return check_data (model, train, "training", error) && (val == NULL || check_data (model, val, "validation", error));
 }
 
@@ -311,6 +283,9 @@ history_reset (TlHistory *history)
   history->stopped_early = history->cancelled = FALSE;
   history->train_seconds = history->cache_seconds = 0.0;
   history->cached_layers = history->resumed_epochs = 0;
+  history->privacy_sigma = history->privacy_sample_rate = history->epsilon = NAN;
+  history->privacy_steps = 0;
+  history->budget_spent = FALSE;
 }
 
 static void
@@ -335,8 +310,10 @@ run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDatas
   tl_rng_init (&run->shuffle_rng, config->seed);
   tl_rng_split (&run->shuffle_rng, &model->rng);
   run->perm = g_new (int, train->n);
-  run->order = g_new (int, run->batch_size);
-  run->labels = g_new (int, run->batch_size);
+  /* a Poisson batch may hold any number of examples */
+  run->private = config->privacy != NULL;
+  run->order = g_new (int, run->private ? MAX (train->n, run->batch_size) : run->batch_size);
+  run->labels = g_new (int, run->private ? MAX (train->n, run->batch_size) : run->batch_size);
   run->x = tl_tensor_new_empty ();
   run->tokens = tl_tensor_new_empty ();
   run->grad = tl_tensor_new_empty ();
@@ -381,6 +358,36 @@ typedef enum {
   EPOCH_FAILED,                /* error set */
 } EpochEnd;
 
+/* One step on the samples perm[start, start + n); returns the loss, and takes no
+ * step when the loss is not finite. */
+static float
+plain_step (TlTrainRun *run, int start, int n, float lr, int *correct)
+{
+  const TlTrainConfig *config = run->config;
+  TlModel *model = run->model;
+  const TlTensor *logits;
+  float loss;
+
+  tl_train_load_batch (run, run->train, run->train_feat, run->perm + start, n);
+  if (run->adversary != NULL)
+    loss = tl_adversary_step (run->adversary, model, run->end, run->x, run->perm + start, run->labels, n, lr,
+                              (double) run->step / MAX (run->total_steps, 1), &logits, run->grad);
+  else
+    {
+      logits = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
+      loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing,
+                               run->grad, NULL);
+    }
+  *correct = tl_count_correct (logits, run->labels);
+  if (!isfinite (loss))
+    return loss;
+  if (run->adversary == NULL)
+    tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
+  /* gradients start at zero (warm_up) and the step clears them for the next batch */
+  tl_optimizer_step_and_zero (run->opt, model, lr);
+  return loss;
+}
+
 /* Shuffles and runs every batch of one epoch, filling the training figures of record. */
 static EpochEnd
 train_batches (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHistory *history,
@@ -388,62 +395,53 @@ train_batches (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, Tl
 {
   const TlTrainConfig *config = run->config;
   const TlDataset *train = run->train;
-  TlModel *model = run->model;
   double loss_sum = 0.0;
   int seen = 0, correct = 0;
   float lr = config->optimizer.learning_rate;
 
-  for (int i = 0; i < train->n; i++)
-    run->perm[i] = i;
-  tl_rng_shuffle (&run->shuffle_rng, run->perm, train->n);
+  if (!run->private)
+    {
+      for (int i = 0; i < train->n; i++)
+        run->perm[i] = i;
+      tl_rng_shuffle (&run->shuffle_rng, run->perm, train->n);
+    }
 
   for (int b = 0; b < run->n_batches; b++)
     {
       int start = b * run->batch_size;
-      int n = MIN (run->batch_size, train->n - start);
-      const TlTensor *logits;
+      int n = MIN (run->batch_size, train->n - start), n_correct;
       float loss;
 
       lr = tl_schedule_lr (&config->schedule, config->optimizer.learning_rate, (int) run->step,
                            (int) run->total_steps, epoch);
-      load_batch (run, train, run->train_feat, run->perm + start, n);
-      if (run->adversary != NULL)
-        loss = tl_adversary_step (run->adversary, model, run->end, run->x, run->perm + start, run->labels, n, lr,
-                                  (double) run->step / MAX (run->total_steps, 1), &logits, run->grad);
+      if (run->private)
+        loss = tl_dp_train_step (run, lr, &n, &n_correct);
       else
-        {
-          logits = tl_model_forward_range (model, run->x, run->first, run->end, TRUE);
-          loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing,
-                                   run->grad, NULL);
-        }
+        loss = plain_step (run, start, n, lr, &n_correct);
       if (!isfinite (loss))
         {
           diverged (run, error, epoch + 1, b + 1, isnan (loss) ? "loss is nan" : "loss is infinite");
           return EPOCH_FAILED;
         }
-      if (run->adversary == NULL)
-        tl_model_backward_range (model, run->x, run->grad, run->first, run->end);
-      /* gradients start at zero (warm_up) and the step clears them for the next batch */
-      tl_optimizer_step_and_zero (run->opt, model, lr);
+      correct += n_correct;
       run->step++;
       run->steps_this_run++;
 
       loss_sum += (double) loss * n;
-      correct += tl_count_correct (logits, run->labels);
       seen += n;
 
-      if (callbacks && callbacks->on_batch)
+      if (callbacks && callbacks->on_batch && seen > 0)
         report_batch (run, callbacks, epoch, b, loss_sum, correct, seen);
       if (callbacks && callbacks->should_stop && callbacks->should_stop (callbacks->user_data))
         {
-          weights_load (model, run->good);
+          weights_load (run->model, run->good);
           history->cancelled = TRUE;
           return EPOCH_CANCELLED;
         }
     }
 
-  record->train_loss = (float) (loss_sum / seen);
-  record->train_accuracy = (float) correct / seen;
+  record->train_loss = seen > 0 ? (float) (loss_sum / seen) : NAN;
+  record->train_accuracy = seen > 0 ? (float) correct / seen : NAN;
   record->learning_rate = lr;
   return EPOCH_NEXT;
 }
@@ -475,7 +473,7 @@ static EpochEnd
 run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
 {
   gint64 t_epoch = g_get_monotonic_time ();
-  TlEpochRecord record = { .epoch = epoch + 1 };
+  TlEpochRecord record = { .epoch = epoch + 1, .epsilon = NAN };
   EpochEnd end = train_batches (run, epoch, callbacks, history, &record, error);
 
   if (end != EPOCH_NEXT)
@@ -489,6 +487,11 @@ run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHist
   if (run->val && (end = validate_epoch (run, epoch, history, &record, error)) == EPOCH_FAILED)
     return EPOCH_FAILED;
   record.seconds = (g_get_monotonic_time () - t_epoch) / 1e6;
+  if (run->private)
+    {
+      record.epsilon = history->epsilon = tl_privacy_accountant_epsilon (&run->accountant);
+      history->privacy_steps = run->accountant.steps;
+    }
   g_array_append_val (history->epochs, record);
   weights_save (run->model, run->good);
   run->epochs_done = epoch + 1;
@@ -519,13 +522,36 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
   if (config->adversary
       && !(run.adversary = tl_adversary_run_new (config->adversary, model, &config->optimizer, config->seed, error)))
     goto out;
+  if (config->privacy)
+    {
+      if (!tl_dp_setup (config->privacy, train->n, config->batch_size, run.total_steps, &run.accountant, error))
+        goto out;
+      run.budget = config->privacy->epsilon;
+      history->privacy_sigma = run.accountant.sigma;
+      history->privacy_sample_rate = run.accountant.sample_rate;
+    }
   if (config->resume_path && !tl_train_checkpoint_resume (&run, history, error))
     goto out;
   prepare_loop (&run, history);
 
   for (int epoch = run.epochs_done; epoch < config->epochs; epoch++)
     {
-      EpochEnd end = run_epoch (&run, epoch, callbacks, history, error);
+      EpochEnd end;
+
+      if (run.private && tl_dp_train_budget_spent (&run))
+        {
+          if (epoch == 0)
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "the privacy budget (epsilon %g) does not cover one epoch of noise multiplier %g: "
+                           "allow a larger epsilon or add noise",
+                           run.budget, run.accountant.sigma);
+              goto out;
+            }
+          history->budget_spent = TRUE;
+          break;
+        }
+      end = run_epoch (&run, epoch, callbacks, history, error);
 
       if (end == EPOCH_FAILED)
         goto out;

@@ -6,6 +6,7 @@
 #include "tl-model.h"
 #include "tl-optimizer.h"
 #include "tl-adversary.h"
+#include "tl-dp-sgd.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,9 @@ typedef struct {
   /* Domain-adversarial training on top of the label loss; NULL = off. Not kept
    * in checkpoints: a resumed adversarial run starts its domain classifier afresh. */
   const TlAdversary *adversary;
+  /* Differentially private training (DP-SGD) of the trainable layers; NULL = off.
+   * Batches are then Poisson samples of expected size batch_size. */
+  const TlPrivacyConfig *privacy;
 } TlTrainConfig;
 
 void tl_train_config_init (TlTrainConfig *config);   /* sensible defaults: Adam 1e-3, batch 32, 10 epochs */
@@ -48,6 +52,7 @@ typedef struct {
   float  val_loss, val_accuracy;   /* NaN without validation data */
   float  learning_rate;
   double seconds;               /* wall time of this epoch */
+  double epsilon;               /* privacy spent after this epoch (delta of the run); NaN when not private */
 } TlEpochRecord;
 
 typedef struct {
@@ -59,6 +64,13 @@ typedef struct {
   double  cache_seconds;        /* time spent building the feature cache */
   int     cached_layers;        /* layers whose outputs came from the cache */
   int     resumed_epochs;       /* epochs taken from the resumed checkpoint */
+  /* private training: the noise multiplier used, epsilon spent after the last
+   * epoch, the steps taken, and whether the run stopped because one more epoch
+   * would have gone over the budget */
+  double  privacy_sigma, privacy_sample_rate;
+  double  epsilon;
+  guint64 privacy_steps;
+  gboolean budget_spent;
 } TlHistory;
 
 TlHistory *tl_history_new  (void);

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Private transfer on split Fashion-MNIST (data/experiments/fashion-split.json with
+# 1,000 labelled target images per class), at epsilon 3, delta 1e-5:
+#   private transfer: the pretrained CNN, convolutions frozen, dense layers trained with DP-SGD
+#   non-private transfer: the same, without privacy
+#   private from scratch: an MLP (convolutions cannot train privately) trained on the target alone with DP-SGD
+# then the PyTorch DP-SGD reference (bench/dp_reference.py) at the noise multiplier ours calibrated.
+# Usage: bench/privacy_fashion.sh [OUT]   (default bench/out/privacy)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TL=${TL:-$ROOT/build/app/transfer-lab}
+OUT=${1:-$ROOT/bench/out/privacy}
+EXP=$ROOT/data/experiments/fashion-split.json
+PRIVACY='{"epsilon": 3, "delta": 1e-5, "clip": 1.0}'
+COMMON="--set target.per_class=1000 --set transfer.epochs=20 --set transfer.batch_size=256"
+mkdir -p "$OUT"
+
+run () {
+  name=$1; shift
+  rm -rf "$OUT/$name"
+  echo "== $name"
+  # shellcheck disable=SC2086
+  "$TL" run "$EXP" --out "$OUT/$name" $COMMON "$@" > "$OUT/$name.log" 2>&1 || { cat "$OUT/$name.log"; exit 1; }
+  grep -E "epsilon|accuracy" "$OUT/$name.log" | tail -3
+}
+
+run private-transfer --set baseline=false --set "transfer.privacy=$PRIVACY"
+run plain-transfer --set baseline=false
+run private-scratch --set architecture.preset=mlp --set transfer.freeze.below=3 --set baseline=true \
+    --set "transfer.privacy=$PRIVACY"
+
+summary () {
+  "$TL" inspect "$OUT/$1/$2/model.safetensors" | python3 -c '
+import json, re, sys
+text = sys.stdin.read()
+start = text.index("{", text.index("Provenance:"))
+p, _ = json.JSONDecoder().raw_decode(text[start:])
+priv = p.get("privacy", {})
+print("%-18s %-9s test accuracy %.4f  epsilon %s  sigma %s" % (sys.argv[1], sys.argv[2], p["test_accuracy"],
+      "%.3f" % priv["epsilon"] if priv else "-", "%.4f" % priv["noise_multiplier"] if priv else "-"))
+' "$1" "$2"
+}
+summary private-transfer transfer
+summary plain-transfer transfer
+summary private-scratch baseline
+
+SIGMA=$("$TL" inspect "$OUT/private-transfer/transfer/model.safetensors" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+start = text.index("{", text.index("Provenance:"))
+print(json.JSONDecoder().raw_decode(text[start:])[0]["privacy"]["noise_multiplier"])')
+if /usr/bin/python3 -c 'import torch, functorch' 2>/dev/null; then
+  echo "== pytorch reference (sigma $SIGMA)"
+  /usr/bin/python3 "$ROOT/bench/dp_reference.py" --sigma "$SIGMA" --per-class 1000 --epochs 20 --batch 256 \
+    | tee "$OUT/pytorch-reference.json"
+fi
