@@ -98,17 +98,15 @@ offer (Reader *r, const char *word)
   g_autofree char *lower = NULL;
 
   r->v->n_read++;
-  if (i >= 0)
+  if (i >= 0 && v->match[i] != TL_VECTOR_MATCH_EXACT)
     {
-      if (v->match[i] == TL_VECTOR_MATCH_EXACT)
-        return;
       if (v->match[i] == TL_VECTOR_MATCH_LOWER)
         v->n_lower--;
       v->match[i] = TL_VECTOR_MATCH_EXACT;
       v->n_exact++;
       memcpy (v->rows + (gsize) i * v->dim, r->values, sizeof (float) * v->dim);
-      return;
     }
+  /* "Paris" may also be the vector of a word "paris" the file lacks */
   lower = g_utf8_strdown (word, -1);
   if (strcmp (lower, word) == 0)
     return;
@@ -379,9 +377,13 @@ read_header (Reader *r, gint64 *count, GError **error)
   /* the least a vector takes: a word, a space and four bytes a value; or one digit and a space a value */
   least = r->v->binary ? 2 + 4 * dim : 2 + 2 * dim;
   if (*count > rest / least)
-    return fail (r, error, "the first line claims %" G_GINT64_FORMAT " vectors of %" G_GINT64_FORMAT " values (at least %.3g MB) "
-                 "but the file holds %" G_GINT64_FORMAT " bytes more", *count, dim,
-                 (double) *count * (double) least / 1e6, rest);
+    {
+      g_autofree char *claim = g_format_size ((guint64) MIN ((double) *count * (double) least, (double) G_MAXUINT64));
+      g_autofree char *holds = g_format_size ((guint64) MAX (rest, 0));
+
+      return fail (r, error, "the first line claims %" G_GINT64_FORMAT " vectors of %" G_GINT64_FORMAT " values "
+                   "(at least %s) but the rest of the file holds %s", *count, dim, claim, holds);
+    }
   return TRUE;
 }
 
