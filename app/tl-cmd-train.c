@@ -296,6 +296,7 @@ tl_cmd_train (int argc, char **argv)
   model = build_model (exp, &arch, data, (guint64) o.seed, &coverage, &error);
   if (model == NULL)
     {
+      tl_progress_end_line (progress);
       tl_cli_report (error);
       return TL_EXIT_FAILURE;
     }
