@@ -3,7 +3,7 @@
 
   word_vectors.py train SHARED_DATA OUT.vec [--dim N] [--epochs N]
       word2vec (skip-gram, Debian's python3-gensim) on the unlabelled text of
-      20 Newsgroups (train and test posts, labels unread), written as a
+      20 Newsgroups (train and test posts without their headers, labels unread), written as a
       fastText-style .vec text file.
   word_vectors.py compare TRANSFER_LAB EXPERIMENT SHARED_DATA VECTORS WORKDIR [--set K=V ...]
       runs the experiment (books -> kitchen sentiment) without and with the
@@ -34,13 +34,19 @@ def newsgroup_sentences(shared):
     for name in ("train.csv", "test.csv"):
         with open(os.path.join(shared, "20news-bydate", name), newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                words = tokens(row["text"])
+                # the post without its header block (From:, Subject:, Organization:, ...)
+                text = row["text"]
+                body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+                words = tokens(body)
                 if words:
                     yield words
 
 
 def train(args):
+    import logging
     from gensim.models import Word2Vec  # benchmark-only dependency
+
+    logging.basicConfig(format="%(asctime)s %(message)s", level=logging.INFO)
 
     sentences = list(newsgroup_sentences(args.shared))
     n_tokens = sum(len(s) for s in sentences)
@@ -94,7 +100,7 @@ def main():
     t.add_argument("shared")
     t.add_argument("out")
     t.add_argument("--dim", type=int, default=32)
-    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--epochs", type=int, default=5)
     c = sub.add_parser("compare")
     c.add_argument("tl")
     c.add_argument("experiment")

@@ -14,6 +14,8 @@
 
 static char *tmpdir;
 
+#define SCALED(x) ((float) (coverage.scale * (x)))
+
 static char *
 path_in (const char *name)
 {
@@ -298,22 +300,36 @@ test_coverage_and_unknown (void)
       g_assert_cmpint (coverage.file_vectors, ==, 4);
       g_assert_cmpstr (coverage.layer, ==, "words");
       g_assert_cmpstr (coverage.path, ==, path);
-      /* padding stays zero; the found rows are the vectors */
+      /* padding stays zero; the found rows are the vectors, scaled to the spread the table had */
+      g_assert_cmpfloat (coverage.scale, >, 0.0);
       g_assert_cmpfloat (w[0], ==, 0.0f);
       g_assert_cmpfloat (w[1], ==, 0.0f);
-      g_assert_cmpfloat (w[2 * 2], ==, 1.0f);
-      g_assert_cmpfloat (w[3 * 2 + 1], ==, 4.0f);
-      g_assert_cmpfloat (w[5 * 2], ==, 3.0f);
+      g_assert_cmpfloat_with_epsilon (w[2 * 2], SCALED (1.0), 1e-6);
+      g_assert_cmpfloat_with_epsilon (w[3 * 2 + 1], SCALED (4.0), 1e-6);
+      g_assert_cmpfloat_with_epsilon (w[5 * 2], SCALED (3.0), 1e-6);
       /* the unknown word ("zzz") and the out-of-vocabulary row follow the rule */
       for (int row = 1; row <= 4; row += 3)
         if (rule == TL_UNKNOWN_VECTORS_ZERO)
           g_assert_true (w[row * 2] == 0.0f && w[row * 2 + 1] == 0.0f);
         else if (rule == TL_UNKNOWN_VECTORS_MEAN)
-          g_assert_true (w[row * 2] == 2.0f && w[row * 2 + 1] == 4.0f);
+          g_assert_true (fabsf (w[row * 2] - SCALED (2.0)) < 1e-6 && fabsf (w[row * 2 + 1] - SCALED (4.0)) < 1e-6);
         else
-          /* drawn with the seed, on the scale of the vectors found (spread 1.41) rather than of "other" */
-          g_assert_true (w[row * 2] != 0.0f && fabsf (w[row * 2]) < 10.0f);
+          /* drawn with the seed, as spread as the (scaled) vectors found rather than as "other" */
+          g_assert_true (w[row * 2] != 0.0f && fabsf (w[row * 2]) < SCALED (10.0));
     }
+  /* the scale is the fresh table's spread over the found vectors' (sqrt 2) */
+  {
+    g_autoptr (TlModel) fresh = tl_model_new (1, (int[]) { 4 }, 7);
+    TlLayerSpec spec = { .kind = TL_LAYER_EMBEDDING, .vocab_size = 6, .embed_dim = 2 };
+    double sum = 0, sum2 = 0;
+    const float *w;
+
+    g_assert_true (tl_model_add (fresh, &spec, "words", NULL));
+    w = tl_model_layer (fresh, 0)->params[0].value->data;
+    for (int i = 4; i < 12; i++)
+      sum += w[i], sum2 += (double) w[i] * w[i];
+    g_assert_cmpfloat_with_epsilon (coverage.scale * sqrt (2.0), sqrt ((sum2 - sum * sum / 8) / 7), 1e-5);
+  }
   {
     g_autoptr (TlModel) a = sequence_model (pre, path, TL_UNKNOWN_VECTORS_RANDOM, NULL);
     g_autoptr (TlModel) b = sequence_model (pre, path, TL_UNKNOWN_VECTORS_RANDOM, NULL);
@@ -374,12 +390,12 @@ test_ngram_rows (void)
   g_assert_cmpint (coverage.phrases, ==, 3);
   g_assert_cmpint (coverage.phrases_covered, ==, 2);
   w = tl_model_layer (model, 0)->params[0].value->data;
-  g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "good movie") * 2], ==, 0.5f);
-  g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "good movie") * 2 + 1], ==, 0.5f);
-  g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "bad movie") * 2], ==, -0.5f);
+  g_assert_cmpfloat_with_epsilon (w[tl_vocab_lookup (vocab, "good movie") * 2], SCALED (0.5), 1e-6);
+  g_assert_cmpfloat_with_epsilon (w[tl_vocab_lookup (vocab, "good movie") * 2 + 1], SCALED (0.5), 1e-6);
+  g_assert_cmpfloat_with_epsilon (w[tl_vocab_lookup (vocab, "bad movie") * 2], SCALED (-0.5), 1e-6);
   g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "bad plot") * 2], ==, 0.0f);   /* "plot" has no vector */
   g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "plot") * 2 + 1], ==, 0.0f);
-  g_assert_cmpfloat (w[tl_vocab_lookup (vocab, "movie") * 2 + 1], ==, 1.0f);
+  g_assert_cmpfloat_with_epsilon (w[tl_vocab_lookup (vocab, "movie") * 2 + 1], SCALED (1.0), 1e-6);
 }
 
 static void
@@ -397,6 +413,7 @@ test_build_dimension (void)
     { .kind = TL_LAYER_DENSE, .units = 2 },
   };
   TlArchitectureSpec arch = { .n_layers = 3, .layers = layers };
+  g_auto (TlVectorCoverage) coverage = { 0 };
 
   pre->vocab = tl_vocab_new_from_strv (tokens);
   v = tl_embedding_vectors_read (path, pre, &error);
@@ -404,10 +421,11 @@ test_build_dimension (void)
 
   /* a dimension left out is the vectors' */
   {
-    g_autoptr (TlModel) model = tl_embedding_vectors_build (&arch, ds, pre, v, TL_UNKNOWN_VECTORS_ZERO, 1, NULL, &error);
+    g_autoptr (TlModel) model = tl_embedding_vectors_build (&arch, ds, pre, v, TL_UNKNOWN_VECTORS_ZERO, 1, &coverage,
+                                                            &error);
     g_assert_no_error (error);
     g_assert_cmpint (tl_model_layer (model, 0)->spec.embed_dim, ==, 3);
-    g_assert_cmpfloat (tl_model_layer (model, 0)->params[0].value->data[3 * 3 + 2], ==, 6.0f);
+    g_assert_cmpfloat_with_epsilon (tl_model_layer (model, 0)->params[0].value->data[3 * 3 + 2], SCALED (6.0), 1e-6);
   }
   /* another one given is refused */
   {
@@ -423,10 +441,10 @@ test_build_dimension (void)
   {
     g_autoptr (TlModel) model = NULL;
     TlArchitectureSpec preset = { .preset = (char *) "text-pool" };
-    model = tl_embedding_vectors_build (&preset, ds, pre, v, TL_UNKNOWN_VECTORS_ZERO, 1, NULL, &error);
+    model = tl_embedding_vectors_build (&preset, ds, pre, v, TL_UNKNOWN_VECTORS_ZERO, 1, &coverage, &error);
     g_assert_no_error (error);
     g_assert_cmpint (tl_model_layer (model, 0)->spec.embed_dim, ==, 3);
-    g_assert_cmpfloat (tl_model_layer (model, 0)->params[0].value->data[2 * 3], ==, 1.0f);
+    g_assert_cmpfloat_with_epsilon (tl_model_layer (model, 0)->params[0].value->data[2 * 3], SCALED (1.0), 1e-6);
   }
 }
 

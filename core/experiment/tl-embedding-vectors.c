@@ -71,6 +71,8 @@ tl_vector_coverage_to_json (const TlVectorCoverage *c)
       json_builder_set_member_name (b, "ngrams_from_words");
       json_builder_add_int_value (b, c->phrases_covered);
     }
+  json_builder_set_member_name (b, "scale");
+  json_builder_add_double_value (b, c->scale);
   json_builder_set_member_name (b, "unknown");
   json_builder_add_string_value (b, tl_unknown_vectors_name (c->unknown));
   json_builder_end_object (b);
@@ -90,8 +92,8 @@ tl_vector_coverage_describe (const TlVectorCoverage *c)
   g_string_append (s, ")");
   if (c->phrases > 0)
     g_string_append_printf (s, ", %d of %d n-grams as their words' mean", c->phrases_covered, c->phrases);
-  g_string_append_printf (s, ", %d dimensions, unknown words %s, from %s", c->dim,
-                          tl_unknown_vectors_name (c->unknown), c->path);
+  g_string_append_printf (s, ", %d dimensions scaled by %.3g to the table's initial spread, unknown words %s, from %s",
+                          c->dim, c->scale, tl_unknown_vectors_name (c->unknown), c->path);
   return g_string_free (s, FALSE);
 }
 
@@ -278,6 +280,21 @@ found_statistics (const TlWordVectors *v, float *mean, double *std)
   *std = n > 1 ? sqrt (MAX (0.0, (sum2 - sum * sum / n) / (n - 1))) : 0.0;
 }
 
+/* The spread of a freshly initialised table's rows (the reserved rows 0 and 1 aside). */
+static double
+table_spread (const float *table, int V, int D)
+{
+  double sum = 0, sum2 = 0;
+  gsize n = 0;
+
+  for (gsize i = (gsize) 2 * D; i < (gsize) V * D; i++, n++)
+    {
+      sum += table[i];
+      sum2 += (double) table[i] * table[i];
+    }
+  return n > 1 ? sqrt (MAX (0.0, (sum2 - sum * sum / n) / (n - 1))) : 0.0;
+}
+
 static void
 unknown_row (float *row, int D, TlUnknownVectors rule, const float *mean, double std, TlRng *rng)
 {
@@ -380,19 +397,35 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
 
   mean = g_new (float, D);
   found_statistics (vectors, mean, &std);
-  tl_rng_init (&rng, seed ^ G_GUINT64_CONSTANT (0x766563746f7273));
   table = layer->params[0].value;
+  /* The vectors keep their directions and relative lengths but take the spread
+   * of the table's own initialisation, which the layer's training is tuned to
+   * (an embedding_bag starts some forty times smaller than word2vec's vectors). */
+  {
+    double init = table_spread (table->data, V, D);
+    c.scale = std > 0 && init > 0 ? init / std : 1.0;
+  }
+  for (int d = 0; d < D; d++)
+    mean[d] *= (float) c.scale;
+  tl_rng_init (&rng, seed ^ G_GUINT64_CONSTANT (0x766563746f7273));
   for (int id = 1; id < V; id++)
     {
       float *row = table->data + (gsize) id * D;
       const char *term = id >= 2 ? tl_vocab_token (vocab, id) : NULL;
 
       if (id >= 2 && vectors->match[id] != TL_VECTOR_MATCH_NONE)
-        memcpy (row, vectors->rows + (gsize) id * D, sizeof (float) * D);
+        {
+          for (int d = 0; d < D; d++)
+            row[d] = (float) (c.scale * vectors->rows[(gsize) id * D + d]);
+        }
       else if (term != NULL && words->pdata[id] == NULL && phrase_row (term, index, vectors, row))
-        c.phrases_covered++;
+        {
+          for (int d = 0; d < D; d++)
+            row[d] *= (float) c.scale;
+          c.phrases_covered++;
+        }
       else if (id >= 2 || layer->spec.kind == TL_LAYER_EMBEDDING)
-        unknown_row (row, D, unknown, mean, std, &rng);
+        unknown_row (row, D, unknown, mean, std * c.scale, &rng);
     }
 
   if (coverage != NULL)

@@ -31,6 +31,7 @@ typedef struct {
   int     phrases;         /* n-grams of several words in the vocabulary */
   int     phrases_covered; /* of which every word had a vector */
   gint64  file_vectors;    /* vectors in the file */
+  double  scale;           /* the vectors were multiplied by it */
   TlUnknownVectors unknown;
 } TlVectorCoverage;
 
