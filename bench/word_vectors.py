@@ -88,8 +88,7 @@ def compare(args):
         fmt = lambda v: "-" if v is None else f"{100 * v:.1f}%"
         print(f"{name:22} {fmt(a):>8} {fmt(b):>8}")
     if coverage:
-        print(f"coverage: {coverage['found']} of {coverage['words']} words, "
-              f"{coverage.get('ngrams_from_words', 0)} of {coverage.get('ngrams', 0)} n-grams")
+        print(f"coverage: {coverage['found']} of {coverage['words']} words, scale {coverage['scale']:.3g}")
     print(json.dumps({"settings": extra, "without": runs["without"], "with": runs["with"], "coverage": coverage}))
 
 

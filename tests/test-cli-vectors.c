@@ -84,7 +84,7 @@ test_train_reports_coverage (void)
   RUN (&r, "train", data, "--out", model, "--epochs", "2", "--embedding-vectors", vectors);
   expect_status (&r, 0);
   g_assert_nonnull (strstr (r.out, "word vectors: 6 of 13 words"));
-  g_assert_nonnull (strstr (r.out, "n-grams as their words' mean"));
+  g_assert_nonnull (strstr (r.out, "n-grams of several words left at their random start"));
   result_clear (&r);
   RUN (&r, "inspect", model);
   g_assert_nonnull (strstr (r.out, "EmbeddingBag("));

@@ -68,8 +68,6 @@ tl_vector_coverage_to_json (const TlVectorCoverage *c)
     {
       json_builder_set_member_name (b, "ngrams");
       json_builder_add_int_value (b, c->phrases);
-      json_builder_set_member_name (b, "ngrams_from_words");
-      json_builder_add_int_value (b, c->phrases_covered);
     }
   json_builder_set_member_name (b, "scale");
   json_builder_add_double_value (b, c->scale);
@@ -91,7 +89,7 @@ tl_vector_coverage_describe (const TlVectorCoverage *c)
     g_string_append_printf (s, ", %d of them by lower case", c->lower);
   g_string_append (s, ")");
   if (c->phrases > 0)
-    g_string_append_printf (s, ", %d of %d n-grams as their words' mean", c->phrases_covered, c->phrases);
+    g_string_append_printf (s, ", %d n-grams of several words left at their random start", c->phrases);
   g_string_append_printf (s, ", %d dimensions scaled by %.3g to the table's initial spread, unknown words %s, from %s",
                           c->dim, c->scale, tl_unknown_vectors_name (c->unknown), c->path);
   return g_string_free (s, FALSE);
@@ -137,15 +135,12 @@ tl_embedding_vectors_check (const TlExperiment *exp, GError **error)
   return TRUE;
 }
 
-/* Each vocabulary id's word (NULL for the reserved ids), then the words of
- * n-grams that are not in the vocabulary themselves. Strings are borrowed
- * from pre or owned by `owned`. */
+/* Each vocabulary id's word: NULL for the reserved ids and n-grams of several words. */
 static GPtrArray *
-word_list (const TlPreprocess *pre, GStringChunk *owned)
+word_list (const TlPreprocess *pre)
 {
   const TlVocab *vocab = pre->vocab ? pre->vocab : pre->ngrams ? pre->ngrams->vocab : NULL;
   GPtrArray *words = g_ptr_array_new ();
-  g_autoptr (GHashTable) extra = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (vocab == NULL)
     return words;
@@ -154,29 +149,12 @@ word_list (const TlPreprocess *pre, GStringChunk *owned)
       const char *term = id >= 2 ? tl_vocab_token (vocab, (int) id) : NULL;
       g_ptr_array_add (words, term != NULL && strchr (term, ' ') == NULL ? (gpointer) term : NULL);
     }
-  for (guint id = 2; id < tl_vocab_size (vocab); id++)
-    {
-      const char *term = tl_vocab_token (vocab, (int) id);
-      g_auto (GStrv) parts = NULL;
-
-      if (term == NULL || strchr (term, ' ') == NULL)
-        continue;
-      parts = g_strsplit (term, " ", -1);
-      for (int k = 0; parts[k] != NULL; k++)
-        if (tl_vocab_lookup (vocab, parts[k]) < 2 && !g_hash_table_contains (extra, parts[k]))
-          {
-            char *copy = g_string_chunk_insert (owned, parts[k]);
-            g_hash_table_add (extra, copy);
-            g_ptr_array_add (words, copy);
-          }
-    }
   return words;
 }
 
 TlWordVectors *
 tl_embedding_vectors_read (const char *path, const TlPreprocess *pre, GError **error)
 {
-  g_autoptr (GStringChunk) owned = g_string_chunk_new (4096);
   g_autoptr (GPtrArray) words = NULL;
 
   if (pre == NULL || pre->kind != TL_DATA_TEXT || (pre->vocab == NULL && (pre->ngrams == NULL || pre->ngrams->vocab == NULL)))
@@ -185,7 +163,7 @@ tl_embedding_vectors_read (const char *path, const TlPreprocess *pre, GError **e
                    "%s: word vectors need text data read through a vocabulary (not hashed n-grams)", path);
       return NULL;
     }
-  words = word_list (pre, owned);
+  words = word_list (pre);
   return tl_word_vectors_read (path, (const char *const *) words->pdata, (int) words->len, error);
 }
 
@@ -304,35 +282,12 @@ unknown_row (float *row, int D, TlUnknownVectors rule, const float *mean, double
                                               : (float) (std * tl_rng_normal (rng));
 }
 
-/* The mean of the words' vectors of an n-gram; FALSE when a word has none. */
-static gboolean
-phrase_row (const char *term, GHashTable *index, const TlWordVectors *v, float *row)
-{
-  g_auto (GStrv) parts = g_strsplit (term, " ", -1);
-  int n = 0;
-
-  memset (row, 0, sizeof (float) * v->dim);
-  for (; parts[n] != NULL; n++)
-    {
-      int i = GPOINTER_TO_INT (g_hash_table_lookup (index, parts[n])) - 1;
-      if (i < 0 || v->match[i] == TL_VECTOR_MATCH_NONE)
-        return FALSE;
-      for (int d = 0; d < v->dim; d++)
-        row[d] += v->rows[(gsize) i * v->dim + d];
-    }
-  for (int d = 0; d < v->dim; d++)
-    row[d] /= (float) n;
-  return TRUE;
-}
-
 gboolean
 tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWordVectors *vectors,
                             TlUnknownVectors unknown, guint64 seed, TlVectorCoverage *coverage, GError **error)
 {
   const TlVocab *vocab = pre && pre->vocab ? pre->vocab : pre && pre->ngrams ? pre->ngrams->vocab : NULL;
-  g_autoptr (GStringChunk) owned = g_string_chunk_new (4096);
   g_autoptr (GPtrArray) words = NULL;
-  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree float *mean = NULL;
   TlVectorCoverage c = { 0 };
   int k = first_embedding (model);
@@ -364,7 +319,7 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
                    "word vectors: layer %s has %d dimensions, the vectors %d", layer->name, D, vectors->dim);
       return FALSE;
     }
-  words = word_list (pre, owned);
+  words = word_list (pre);
   if ((int) words->len != vectors->n_words)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
@@ -372,10 +327,6 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
                    words->len);
       return FALSE;
     }
-  for (guint i = 0; i < words->len; i++)
-    if (words->pdata[i] != NULL && !g_hash_table_contains (index, words->pdata[i]))
-      g_hash_table_insert (index, words->pdata[i], GINT_TO_POINTER (i + 1));
-
   for (int id = 2; id < V; id++)
     {
       if (words->pdata[id] != NULL)
@@ -418,12 +369,8 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
           for (int d = 0; d < D; d++)
             row[d] = (float) (c.scale * vectors->rows[(gsize) id * D + d]);
         }
-      else if (term != NULL && words->pdata[id] == NULL && phrase_row (term, index, vectors, row))
-        {
-          for (int d = 0; d < D; d++)
-            row[d] *= (float) c.scale;
-          c.phrases_covered++;
-        }
+      else if (term != NULL && words->pdata[id] == NULL)
+        continue;   /* n-grams of several words keep the layer's start: better than their words' mean (README) */
       else if (id >= 2 || layer->spec.kind == TL_LAYER_EMBEDDING)
         unknown_row (row, D, unknown, mean, std * c.scale, &rng);
     }
