@@ -351,7 +351,7 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
   table = layer->params[0].value;
   /* The vectors keep their directions and relative lengths but take the spread
    * of the table's own initialisation, which the layer's training is tuned to
-   * (an embedding_bag starts some forty times smaller than word2vec's vectors). */
+   * (an embedding_bag starts some fifty times smaller than word2vec's vectors). */
   {
     double init = table_spread (table->data, V, D);
     c.scale = std > 0 && init > 0 ? init / std : 1.0;
