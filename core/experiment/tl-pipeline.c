@@ -8,8 +8,8 @@
 #include <glib/gstdio.h>
 
 #include "tl-architecture.h"
-#include "tl-embedding-vectors.h"
 #include "tl-atomic-file.h"
+#include "tl-embedding-vectors.h"
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
