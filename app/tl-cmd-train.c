@@ -148,7 +148,13 @@ options_to_vectors (const TrainOptions *o, TlExperiment *exp)
     }
   if (!tl_embedding_vectors_check (exp, &error))
     {
-      tl_cli_error ("train: %s", error->message);
+      const char *field = "architecture.embedding_vectors: ";
+      const char *message = error->message;
+
+      /* the field is the option here */
+      if (g_str_has_prefix (message, field))
+        message += strlen (field);
+      tl_cli_error ("train: --embedding-vectors: %s", message);
       return FALSE;
     }
   return TRUE;
