@@ -10,6 +10,7 @@
 
 #include "tl-cli-options.h"
 #include "tl-commands.h"
+#include "tl-embedding-vectors.h"
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
@@ -20,7 +21,7 @@
 
 typedef struct {
   TlDataOptions data;
-  char         *out, *preset, *optimizer, *checkpoint, *resume, *history;
+  char         *out, *preset, *optimizer, *checkpoint, *resume, *history, *vectors, *unknown;
   GStrv         files;
   int           epochs, batch_size, patience;
   double        lr;
@@ -39,6 +40,8 @@ train_options_clear (TrainOptions *o)
   g_free (o->checkpoint);
   g_free (o->resume);
   g_free (o->history);
+  g_free (o->vectors);
+  g_free (o->unknown);
   g_strfreev (o->files);
 }
 
@@ -93,6 +96,8 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
     { "dp-delta", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_delta, N_("Delta of the privacy guarantee, below 1/samples (default 1e-5)"), N_("X") },
     { "dp-clip", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_clip, N_("Bound on each sample's gradient norm (default 1)"), N_("X") },
     { "dp-sigma", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_sigma, N_("Noise multiplier instead of one calibrated from --dp-epsilon"), N_("X") },
+    { "embedding-vectors", 0, 0, G_OPTION_ARG_FILENAME, &o->vectors, N_("Start the embedding table from pretrained word vectors (GloVe or fastText .vec text, word2vec binary)"), N_("FILE") },
+    { "embedding-vectors-unknown", 0, 0, G_OPTION_ARG_STRING, &o->unknown, N_("What words without a vector start from: random, zero or mean (default random)"), N_("RULE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, N_("Print only the summary"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, NULL },
     { NULL },
@@ -162,7 +167,57 @@ options_to_specs (const TrainOptions *o, TlTrainSpec *spec, TlDataSourceSpec *so
       tl_cli_error ("train: %s", error->message);
       return FALSE;
     }
+  if (o->unknown != NULL && o->vectors == NULL)
+    {
+      tl_cli_error (_("train: --embedding-vectors-unknown goes with --embedding-vectors"));
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* The vectors given on the command line into the architecture, checked before any reading. */
+static gboolean
+options_to_vectors (const TrainOptions *o, TlExperiment *exp)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (o->vectors == NULL)
+    return TRUE;
+  exp->architecture.embedding_vectors = g_canonicalize_filename (o->vectors, NULL);
+  if (o->unknown != NULL && !tl_unknown_vectors_from_name (o->unknown, &exp->architecture.embedding_vectors_unknown))
+    {
+      tl_cli_error (_("train: --embedding-vectors-unknown takes random, zero or mean, not '%s'"), o->unknown);
+      return FALSE;
+    }
+  if (!tl_embedding_vectors_check (exp, &error))
+    {
+      const char *field = "architecture.embedding_vectors: ";
+      const char *message = error->message;
+
+      /* the field is the option here */
+      if (g_str_has_prefix (message, field))
+        message += strlen (field);
+      tl_cli_error ("train: --embedding-vectors: %s", message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The model of the preset, its embedding table from the word vectors when given. */
+static TlModel *
+build_model (const TlExperiment *exp, const TlArchitectureSpec *arch, const TlPipelineData *data, guint64 seed,
+             TlVectorCoverage *coverage, GError **error)
+{
+  g_autoptr (TlWordVectors) vectors = NULL;
+  int vocab = data->preprocess ? tl_preprocess_vocab_size (data->preprocess) : 0;
+
+  if (exp->architecture.embedding_vectors == NULL)
+    return tl_pipeline_build_model (arch, data->train, vocab, seed, error);
+  vectors = tl_embedding_vectors_read (exp->architecture.embedding_vectors, data->preprocess, error);
+  if (vectors == NULL)
+    return NULL;
+  return tl_embedding_vectors_build (arch, data->train, data->preprocess, vectors,
+                                     exp->architecture.embedding_vectors_unknown, seed, coverage, error);
 }
 
 /* Trains with progress on stdout; FALSE after reporting a failure or an interruption. */
@@ -203,7 +258,8 @@ train_reporting (const TrainOptions *o, TlProgress *progress, TlModel *model, co
 /* Writes the model with its labels, preprocessing and provenance, and the history when asked. */
 static gboolean
 save_results (const TrainOptions *o, const TlExperiment *exp, TlModel *model, const TlPipelineData *data,
-              const TlTrainConfig *config, const TlHistory *history, const TlMetrics *metrics, GError **error)
+              const TlTrainConfig *config, const TlHistory *history, const TlMetrics *metrics,
+              const TlVectorCoverage *coverage, GError **error)
 {
   g_autoptr (TlModelInfo) info = tl_model_info_new ();
   TlProvenance provenance = {
@@ -214,6 +270,9 @@ save_results (const TrainOptions *o, const TlExperiment *exp, TlModel *model, co
   info->labels = g_strdupv (data->train->class_names);
   info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
   info->provenance = tl_provenance_to_json (&provenance, model);
+  if (coverage->path != NULL)
+    json_object_set_member (json_node_get_object (info->provenance), "embedding_vectors",
+                            tl_vector_coverage_to_json (coverage));
   if (!tl_model_file_save (o->out, model, info, error))
     return FALSE;
   if (o->history == NULL)
@@ -264,11 +323,13 @@ tl_cmd_train (int argc, char **argv)
   TlTrainSpec spec;
   TlTrainConfig config;
   TlArchitectureSpec arch = { 0 };
-  int vocab = 0;
+  g_auto (TlVectorCoverage) coverage = { 0 };
 
   tl_data_options_init (&o.data);
   if (!parse_options (&o, &argc, &argv) || !options_to_specs (&o, &spec, &exp->source))
     return TL_EXIT_USAGE;
+  if (!options_to_vectors (&o, exp))
+    return TL_EXIT_FAILURE;
 
   /* the preset decides how text is read: token sequences for text-lstm and text-pool, n-gram bags otherwise */
   g_free (exp->architecture.preset);
@@ -286,14 +347,18 @@ tl_cmd_train (int argc, char **argv)
     o.preset = g_strdup (data->train->kind == TL_DATA_TEXT    ? "text-ngram"
                          : data->train->kind == TL_DATA_AUDIO ? "audio-cnn"
                                                               : "mlp");
-  if (data->preprocess)
-    vocab = tl_preprocess_vocab_size (data->preprocess);
   arch.preset = o.preset;
-  model = tl_pipeline_build_model (&arch, data->train, vocab, (guint64) o.seed, &error);
+  model = build_model (exp, &arch, data, (guint64) o.seed, &coverage, &error);
   if (model == NULL)
     {
+      tl_progress_end_line (progress);
       tl_cli_report (error);
       return TL_EXIT_FAILURE;
+    }
+  if (coverage.path != NULL)
+    {
+      g_autofree char *line = tl_vector_coverage_describe (&coverage);
+      printf ("%s\n", line);
     }
 
   tl_pipeline_train_config (&spec, (guint64) o.seed, &config);
@@ -312,7 +377,7 @@ tl_cmd_train (int argc, char **argv)
                                     (const char *const *) data->test->class_names, &error);
     }
   if ((data->test != NULL && metrics == NULL)
-      || !save_results (&o, exp, model, data, &config, history, metrics, &error))
+      || !save_results (&o, exp, model, data, &config, history, metrics, &coverage, &error))
     {
       tl_cli_report (error);
       return TL_EXIT_FAILURE;

@@ -11,6 +11,7 @@
 #include "tl-checkpoint.h"
 #include "tl-idx.h"
 #include "tl-model-file.h"
+#include "tl-word-vectors.h"
 
 /* Writes the binary seeds of fuzz/corpus/ (the text seeds are written by hand):
  *   make-seeds CORPUS_FOLDER */
@@ -132,6 +133,14 @@ main (int argc, char **argv)
     save_model (dir, "gru.safetensors", arch);
   }
 
+  {
+    static const char *const words[] = { "the", "Good", "café", "日本" };
+    static const float vectors[] = { 1.0f, -0.5f, 0.25f, 0.0f, 2.0f, 1e-3f, -7.0f, 3.5f };
+    g_autofree char *path = g_build_filename (dir, "word-vectors", "word2vec.bin", NULL);
+
+    if (!tl_word_vectors_write_binary (path, words, vectors, 4, 2, &error))
+      g_error ("%s: %s", path, error->message);
+  }
   {
     g_autoptr (TlCheckpoint) ck = tl_checkpoint_new ();
     g_autofree char *path = g_build_filename (dir, "checkpoint", "small.ckpt", NULL);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tl-embedding-vectors.h"
 #include "tl-experiment-check.h"
 #include "tl-model-file.h"
 #include "tl-pipeline.h"
@@ -139,11 +140,23 @@ build_model (const TlExperiment *exp, const TlDataSummary *data, Kind kind, GErr
   int shape[3] = { 8, 0, 0 };
   int ndim = 1, vocab = 100;
   TlDataKind ds_kind = kind == KIND_UNKNOWN ? TL_DATA_TABULAR : (TlDataKind) kind;
+  TlArchitectureSpec arch = exp->architecture;
+  g_autofree TlLayerSpec *layers = NULL;
+
+  /* an embedding without a dimension takes the word vectors': any stands in for it here */
+  if (arch.embedding_vectors != NULL && arch.n_layers > 0)
+    {
+      arch.layers = layers = g_memdup2 (arch.layers, sizeof (TlLayerSpec) * arch.n_layers);
+      for (int i = 0; i < arch.n_layers; i++)
+        if ((layers[i].kind == TL_LAYER_EMBEDDING || layers[i].kind == TL_LAYER_EMBEDDING_BAG)
+            && layers[i].embed_dim == 0)
+          layers[i].embed_dim = 8;
+    }
 
   if (data != NULL)
     {
       ds = tl_dataset_new (data->kind, 1, data->sample_ndim, data->sample_shape, MAX (data->n_classes, 2), NULL);
-      return tl_pipeline_build_model (&exp->architecture, ds, MAX (data->vocab_size, 2), exp->seed, error);
+      return tl_pipeline_build_model (&arch, ds, MAX (data->vocab_size, 2), exp->seed, error);
     }
   if (g_strcmp0 (exp->architecture.preset, "cnn") == 0)
     {
@@ -158,7 +171,7 @@ build_model (const TlExperiment *exp, const TlDataSummary *data, Kind kind, GErr
   else if (g_strcmp0 (exp->architecture.preset, "text-ngram") == 0)
     ndim = 2, shape[0] = 2, shape[1] = 16;
   ds = tl_dataset_new (ds_kind, 1, ndim, shape, 2, NULL);
-  return tl_pipeline_build_model (&exp->architecture, ds, vocab, exp->seed, error);
+  return tl_pipeline_build_model (&arch, ds, vocab, exp->seed, error);
 }
 
 static void
@@ -431,6 +444,11 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
     }
   check_training (problems, &exp->transfer.finetune, "transfer");
   check_privacy (problems, exp, has_target ? target : NULL);
+  {
+    g_autoptr (GError) error = NULL;
+    if (!tl_embedding_vectors_check (exp, &error))
+      add (problems, "architecture.embedding_vectors", "%s", error->message);
+  }
   if (has_target)
     check_strategies (problems, exp, has_source ? source : NULL, target);
 

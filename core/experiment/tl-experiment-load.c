@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-embedding-vectors.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
 #include "tl-experiment-private.h"
@@ -369,14 +370,20 @@ read_layer (const Reader *r, JsonObject *obj, const char *prefix, TlLayerSpec *s
 static gboolean
 read_architecture (const Reader *r, JsonObject *obj, TlArchitectureSpec *a, GError **error)
 {
-  static const char *const keys[] = { "preset", "layers", NULL };
+  static const char *const keys[] = { "preset", "layers", "embedding_vectors", "embedding_vectors_unknown", NULL };
   JsonNode *layers = member (obj, "layers");
   g_autofree char *preset = NULL;
+  g_autofree char *unknown = NULL;
   TlPreset p;
 
   if (!check_keys (r, obj, "architecture", keys, error)
-      || !get_string (r, obj, "architecture", "preset", &preset, error))
+      || !get_string (r, obj, "architecture", "preset", &preset, error)
+      || !get_string (r, obj, "architecture", "embedding_vectors", &a->embedding_vectors, error)
+      || !get_string (r, obj, "architecture", "embedding_vectors_unknown", &unknown, error))
     return FALSE;
+  if (unknown != NULL && !tl_unknown_vectors_from_name (unknown, &a->embedding_vectors_unknown))
+    return fail (r, error, "architecture", "embedding_vectors_unknown",
+                 "unknown rule '%s' (expected random, zero or mean)", unknown);
   if (preset != NULL && layers != NULL)
     return fail (r, error, "architecture", NULL, "give either preset or layers, not both");
   if (preset != NULL)
@@ -384,8 +391,13 @@ read_architecture (const Reader *r, JsonObject *obj, TlArchitectureSpec *a, GErr
       if (!tl_preset_from_name (preset, &p))
         return fail (r, error, "architecture", "preset",
                      "unknown preset '%s' (expected mlp, cnn, text-lstm or text-pool)", preset);
+      char *vectors = g_steal_pointer (&a->embedding_vectors);
+      TlUnknownVectors rule = a->embedding_vectors_unknown;
+
       tl_architecture_spec_clear (a);
       a->preset = g_steal_pointer (&preset);
+      a->embedding_vectors = vectors;
+      a->embedding_vectors_unknown = rule;
       return TRUE;
     }
   if (layers == NULL)
@@ -425,6 +437,8 @@ read_architecture (const Reader *r, JsonObject *obj, TlArchitectureSpec *a, GErr
         tl_architecture_spec_clear (&next);
         return fail (r, error, "architecture", "layers", "needs a dense layer as the head");
       }
+    next.embedding_vectors = g_steal_pointer (&a->embedding_vectors);
+    next.embedding_vectors_unknown = a->embedding_vectors_unknown;
     tl_architecture_spec_clear (a);
     *a = next;
   }

@@ -14,7 +14,7 @@ static const char *const path_keys[] = {
   "source.path", "source.labels", "source.test_path", "source.test_labels",
   "target.path", "target.labels", "target.test_path", "target.test_labels", "target.unlabeled_path",
   "source.unlabeled_path", "source.generate", "target.generate",
-  "pretrain.model", "outputs.folder", "results", NULL,
+  "pretrain.model", "architecture.embedding_vectors", "outputs.folder", "results", NULL,
 };
 
 /* Overrides. */

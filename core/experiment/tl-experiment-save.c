@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tl-atomic-file.h"
+#include "tl-embedding-vectors.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
 #include "tl-experiment-private.h"
@@ -215,6 +216,11 @@ tl_experiment_to_json (const TlExperiment *exp)
         write_layer (b, &exp->architecture.layers[i], exp->architecture.layer_names[i]);
       json_builder_end_array (b);
     }
+  if (exp->architecture.embedding_vectors != NULL)
+    {
+      add_string (b, "embedding_vectors", exp->architecture.embedding_vectors);
+      add_string (b, "embedding_vectors_unknown", tl_unknown_vectors_name (exp->architecture.embedding_vectors_unknown));
+    }
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "pretrain");
@@ -314,6 +320,7 @@ path_fields (TlExperiment *exp, char ***out)
       out[n++] = &sources[i]->generate;
     }
   out[n++] = &exp->pretrained_model;
+  out[n++] = &exp->architecture.embedding_vectors;
   out[n++] = &exp->outputs.folder;
   out[n++] = &exp->last_results;
   return n;
@@ -355,7 +362,7 @@ tl_experiment_save (TlExperiment *exp, const char *path, GError **error)
   g_autofree char *abs = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *text = NULL;
-  char **fields[16];
+  char **fields[20];
   int n;
 
   g_return_val_if_fail (exp != NULL, FALSE);

@@ -100,6 +100,7 @@ tl_architecture_spec_clear (TlArchitectureSpec *a)
     for (int i = 0; i < a->n_layers; i++)
       g_free (a->layer_names[i]);
   g_free (a->layer_names);
+  g_free (a->embedding_vectors);
   memset (a, 0, sizeof *a);
 }
 
@@ -191,6 +192,7 @@ tl_experiment_copy (const TlExperiment *src)
   dst->architecture.layer_names = a->n_layers ? g_new0 (char *, a->n_layers + 1) : NULL;
   for (int i = 0; i < a->n_layers; i++)
     dst->architecture.layer_names[i] = g_strdup (a->layer_names ? a->layer_names[i] : NULL);
+  dst->architecture.embedding_vectors = g_strdup (a->embedding_vectors);
   dst->pretrained_model = g_strdup (src->pretrained_model);
   dst->transfer.freeze_layers = g_strdupv (src->transfer.freeze_layers);
   dst->transfer.lr_mult_layers = g_strdupv (src->transfer.lr_mult_layers);

@@ -51,11 +51,20 @@ typedef struct {
   TlAudioAugment audio_augment; /* audio: augmented copies of the training recordings ("audio_augment") */
 } TlDataSourceSpec;
 
+/* What word vectors give the vocabulary words the file has no vector for; stored by name. */
+typedef enum {
+  TL_UNKNOWN_VECTORS_RANDOM,   /* drawn with the seed, as spread as the vectors found */
+  TL_UNKNOWN_VECTORS_ZERO,
+  TL_UNKNOWN_VECTORS_MEAN,     /* the mean of the vectors found */
+} TlUnknownVectors;
+
 typedef struct {
   char        *preset;         /* "mlp", "cnn", "text-lstm", "text-pool"; NULL when layers are given */
   int          n_layers;       /* explicit layer list, the last Dense being the head */
   TlLayerSpec *layers;
   char       **layer_names;    /* n_layers entries, each may be NULL */
+  char        *embedding_vectors; /* word vectors the first embedding table starts from; NULL = random */
+  TlUnknownVectors embedding_vectors_unknown;
 } TlArchitectureSpec;
 
 typedef struct {

@@ -269,6 +269,7 @@ tl_pipeline_experiment_shared (const TlExperiment *exp)
       make_absolute (exp, &sources[i]->unlabeled_path);
     }
   make_absolute (exp, &copy->pretrained_model);
+  make_absolute (exp, &copy->architecture.embedding_vectors);
   g_clear_pointer (&copy->description, g_free);
   g_clear_pointer (&copy->outputs.folder, g_free);
   g_clear_pointer (&copy->last_results, g_free);

@@ -171,7 +171,10 @@ tl_pipeline_stage_key (const TlExperiment *exp, const char *stage, const char *p
   if (!pretrain || target_in_source)
     add_source (b, "target", json_object_get_object_member (o, "target"), &shared->target);
   if (pretrain || baseline)
-    add_member (b, o, "architecture");
+    {
+      add_member (b, o, "architecture");
+      add_file (b, "embedding_vectors_file", shared->architecture.embedding_vectors);
+    }
   if (pretrain)
     {
       /* every pretraining setting; the model file is not one (pretraining does not run then) */

@@ -9,6 +9,7 @@
 
 #include "tl-architecture.h"
 #include "tl-atomic-file.h"
+#include "tl-embedding-vectors.h"
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
@@ -97,6 +98,9 @@ typedef struct {
   GPtrArray                 *earlier;        /* TlRunRecord * of the history, newest first, to reuse stages from */
   char                      *pretrain_hash;  /* of the pretraining's inputs; NULL with pretrain.model */
   GDateTime                 *started;
+  TlWordVectors             *vectors;        /* architecture.embedding_vectors, read for the source's vocabulary */
+  TlModel                   *vector_model;   /* the model to pretrain, its table from the vectors */
+  TlVectorCoverage           coverage;
 } Ctx;
 
 static void
@@ -418,6 +422,7 @@ provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const
             const char *pretrained_from)
 {
   TlTrainConfig training;
+  JsonNode *node;
   TlProvenance p = {
     .experiment = c->exp->name, .run = run->name, .data = data_path,
     .preset = architecture_preset (c->exp), .pretrained_from = pretrained_from,
@@ -426,7 +431,11 @@ provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const
   };
 
   tl_pipeline_train_config (spec, c->exp->seed, &training);
-  return tl_provenance_to_json (&p, run->model);
+  node = tl_provenance_to_json (&p, run->model);
+  if (c->vectors != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    json_object_set_member (json_node_get_object (node), "embedding_vectors",
+                            tl_vector_coverage_to_json (&c->coverage));
+  return node;
 }
 
 static const char *const plot_ext[] = { "png", "svg", "pdf" };
@@ -523,6 +532,11 @@ summary_json (const Ctx *c, const TlPipelineResult *result)
   /* the target's texts counted into the source's text features (their labels unread) */
   json_builder_set_member_name (b, "unlabeled_target_texts");
   json_builder_add_int_value (b, c->unlabeled_documents);
+  if (c->vectors != NULL)
+    {
+      json_builder_set_member_name (b, "embedding_vectors");
+      json_builder_add_value (b, tl_vector_coverage_to_json (&c->coverage));
+    }
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
   for (guint i = 0; i < result->runs->len; i++)
@@ -937,6 +951,11 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
         budget.epochs = exp->baseline_epochs;
       if (model == NULL)
         return FALSE;
+      /* from scratch but for the word vectors, which come from no labels */
+      if (c->vectors != NULL
+          && !tl_embedding_vectors_apply (model, target->preprocess, c->vectors, exp->architecture.embedding_vectors_unknown,
+                                          exp->seed, NULL, error))
+        return FALSE;
       stage (c, TL_STAGE_BASELINE, "training the baseline from scratch on %d samples", target->train->n);
       if (!train_model (c, "baseline", model, target, &budget, exp->seed, FALSE, 0, history, error))
         return FALSE;
@@ -1004,8 +1023,11 @@ pretrain_stage (Ctx *c, TlPipelineResult *result, const TlPipelineData *source, 
       *pretrained_out = tl_model_copy (run->model);
       goto export;
     }
-  pretrained = tl_pipeline_build_model (&exp->architecture, source->train,
-                                        tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
+  if (c->vector_model != NULL)
+    pretrained = g_steal_pointer (&c->vector_model);
+  else
+    pretrained = tl_pipeline_build_model (&exp->architecture, source->train,
+                                          tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
   if (pretrained == NULL)
     return FALSE;
   stage (c, TL_STAGE_PRETRAIN, "pretraining on %d samples of %d classes", source->train->n,
@@ -1026,6 +1048,28 @@ export:
          && finish_stage (c, result, run, error);
 }
 
+/* The word vectors of the source's vocabulary, and the model to pretrain started from them. */
+static gboolean
+read_vectors (Ctx *c, const TlPipelineData *source, GError **error)
+{
+  const TlExperiment *exp = c->exp;
+  g_autofree char *path = tl_experiment_resolve_path (exp, exp->architecture.embedding_vectors);
+  g_autofree char *text = NULL;
+
+  stage (c, TL_STAGE_IMPORT_SOURCE, "reading the word vectors %s", path);
+  c->vectors = tl_embedding_vectors_read (path, source->preprocess, error);
+  if (c->vectors == NULL)
+    return FALSE;
+  c->vector_model = tl_embedding_vectors_build (&exp->architecture, source->train, source->preprocess, c->vectors,
+                                                exp->architecture.embedding_vectors_unknown, exp->seed,
+                                                &c->coverage, error);
+  if (c->vector_model == NULL)
+    return FALSE;
+  text = tl_vector_coverage_describe (&c->coverage);
+  stage (c, TL_STAGE_IMPORT_SOURCE, "%s", text);
+  return TRUE;
+}
+
 static gboolean
 pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
 {
@@ -1043,6 +1087,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   gboolean keep_head;
 
   /* 1. the data, both read before any training so that a plan that cannot work stops here */
+  if (!tl_embedding_vectors_check (exp, error))
+    return FALSE;
   if (model_from != NULL)
     {
       stage (c, TL_STAGE_PRETRAIN, "loading %s", model_from);
@@ -1069,6 +1115,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return FALSE;
       through = source->preprocess;
       model_labels = g_strdupv (source->train->class_names);
+      if (exp->architecture.embedding_vectors != NULL && !read_vectors (c, source, error))
+        return FALSE;
     }
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
   target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
@@ -1283,6 +1331,9 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
       if (!write_summary (&c, result, ok ? error : &local))
         ok = FALSE;
     }
+  g_clear_pointer (&c.vectors, tl_word_vectors_free);
+  g_clear_pointer (&c.vector_model, tl_model_free);
+  tl_vector_coverage_clear (&c.coverage);
   if (ok && result->cancelled)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED,
