@@ -15,7 +15,6 @@
 #include "tl-export.h"
 #include "tl-model-file.h"
 #include "tl-pipeline.h"
-#include "tl-privacy-history.h"
 #include "tl-progress.h"
 #include "tl-provenance.h"
 
@@ -277,8 +276,7 @@ save_results (const TrainOptions *o, const TlExperiment *exp, TlModel *model, co
     return FALSE;
   if (o->history == NULL)
     return TRUE;
-  return config->privacy ? tl_privacy_history_csv (o->history, history, error)
-                         : tl_export_history_csv (o->history, history, error);
+  return tl_export_history_csv_full (o->history, history, config->privacy != NULL, error);
 }
 
 static char *

@@ -13,7 +13,6 @@
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
-#include "tl-privacy-history.h"
 #include "tl-onnx.h"
 #include "tl-provenance.h"
 #include "tl-rng.h"
@@ -485,8 +484,7 @@ export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineD
     {
       g_autofree char *path = tl_output_path (folder, "history.csv", error);
       if (path == NULL
-          || !(spec->private ? tl_privacy_history_csv (path, run->history, error)
-                             : tl_export_history_csv (path, run->history, error)))
+          || !tl_export_history_csv_full (path, run->history, spec->private, error))
         return FALSE;
     }
   if ((o->exports & TL_EXPORT_CURVES) && run->history->epochs->len > 0)

@@ -222,27 +222,30 @@ save_gstring (const char *path, GString *s, GError **error)
 gboolean
 tl_export_history_csv (const char *path, const TlHistory *history, GError **error)
 {
+  return tl_export_history_csv_full (path, history, FALSE, error);
+}
+
+gboolean
+tl_export_history_csv_full (const char *path, const TlHistory *history, gboolean epsilon, GError **error)
+{
   g_autoptr (GString) out = g_string_new ("epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
-                                          "learning_rate,seconds\n");
+                                          "learning_rate,seconds");
 
   g_return_val_if_fail (path != NULL && history != NULL, FALSE);
 
+  g_string_append (out, epsilon ? ",epsilon\n" : "\n");
   for (guint i = 0; i < history->epochs->len; i++)
     {
       const TlEpochRecord *r = &g_array_index (history->epochs, TlEpochRecord, i);
+      const double values[] = { r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy,
+                                r->learning_rate, r->seconds, r->epsilon };
 
-      g_string_append_printf (out, "%d,", r->epoch);
-      csv_number (out, r->train_loss);
-      g_string_append_c (out, ',');
-      csv_number (out, r->train_accuracy);
-      g_string_append_c (out, ',');
-      csv_number (out, r->val_loss);
-      g_string_append_c (out, ',');
-      csv_number (out, r->val_accuracy);
-      g_string_append_c (out, ',');
-      csv_number (out, r->learning_rate);
-      g_string_append_c (out, ',');
-      csv_number (out, r->seconds);
+      g_string_append_printf (out, "%d", r->epoch);
+      for (guint k = 0; k < G_N_ELEMENTS (values) - (epsilon ? 0 : 1); k++)
+        {
+          g_string_append_c (out, ',');
+          csv_number (out, values[k]);
+        }
       g_string_append_c (out, '\n');
     }
   return save_gstring (path, out, error);

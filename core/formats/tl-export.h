@@ -36,6 +36,9 @@ gboolean tl_export_bar_chart       (const char *path, const TlBarChart *chart, d
 /* epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds
  * (an empty field where there was no validation). */
 gboolean tl_export_history_csv     (const char *path, const TlHistory *history, GError **error);
+/* With an `epsilon` column (the privacy spent after each epoch) for private runs. */
+gboolean tl_export_history_csv_full (const char *path, const TlHistory *history, gboolean epsilon,
+                                     GError **error);
 /* tl_metrics_to_json, pretty-printed. */
 gboolean tl_export_metrics_json    (const char *path, const TlMetrics *metrics, GError **error);
 /* First row: "true \ predicted" then the class names; then one row per true
