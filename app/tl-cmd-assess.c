@@ -184,11 +184,12 @@ write_map (const char *path, const char *model_path, const char *after_path, con
     }
   if (!tl_domain_map_write (path, maps, titles, after != NULL ? 2 : 1, error))
     return FALSE;
-  fprintf (stderr, _("Domain map at layer %d (%s), proxy A-distance %.3f"), before->layer, before->layer_name,
-           before->a_distance);
   if (after != NULL)
-    fprintf (stderr, _(", after: %.3f"), after->a_distance);
-  fprintf (stderr, _(": %s\n"), path);
+    fprintf (stderr, _("Domain map at layer %d (%s), proxy A-distance %.3f before and %.3f after: %s\n"),
+             before->layer, before->layer_name, before->a_distance, after->a_distance, path);
+  else
+    fprintf (stderr, _("Domain map at layer %d (%s), proxy A-distance %.3f: %s\n"), before->layer,
+             before->layer_name, before->a_distance, path);
   return TRUE;
 }
 

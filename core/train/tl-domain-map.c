@@ -75,19 +75,21 @@ tl_pca_2d (const float *x, int n, int dim, float *xy, double explained[2], GErro
   c = g_new (double, (gsize) n * dim);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < dim; j++)
-      mean[j] += x[(gsize) i * dim + j];
+      {
+        if (!isfinite (x[(gsize) i * dim + j]))
+          {
+            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                         _("sample %d has a feature that is not a finite number"), i);
+            return FALSE;
+          }
+        mean[j] += x[(gsize) i * dim + j];
+      }
   for (int j = 0; j < dim; j++)
     mean[j] /= n;
   for (int i = 0; i < n; i++)
     for (int j = 0; j < dim; j++)
       {
         double d = x[(gsize) i * dim + j] - mean[j];
-        if (!isfinite (d))
-          {
-            g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                         _("sample %d has a feature that is not a finite number"), i);
-            return FALSE;
-          }
         c[(gsize) i * dim + j] = d;
         total += d * d;
       }
