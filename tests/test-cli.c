@@ -381,7 +381,7 @@ test_run_small_experiment_with_overrides (void)
   const char *files[] = { "transfer/model.safetensors", "transfer/confusion.csv", "transfer/confusion.svg",
                           "transfer/history.csv", "transfer/curves.svg", "transfer/metrics.json",
                           "transfer/predictions.csv", "baseline/model.safetensors", "pretrain/model.safetensors",
-                          "comparison.svg", "experiment.json" };
+                          "comparison.svg", "domain-map.svg", "experiment.json" };
 
   RUN (&r, "run", exp, "--out", out, "--set", "pretrain.epochs=2", "--set", "transfer.epochs=3");
   expect_status (&r, 0);
@@ -411,6 +411,14 @@ test_run_small_experiment_with_overrides (void)
   {
     g_autofree char *png = g_build_filename (out, "transfer", "curves.png", NULL);
     g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));   /* plots: svg only */
+  }
+  {
+    /* the domain map before and after fine-tuning, each panel with its A-distance */
+    g_autofree char *map = g_build_filename (out, "domain-map.svg", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (map, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "<svg"));
+    g_assert_cmpuint (strlen (text), >, 20000);
   }
 }
 
