@@ -7,6 +7,7 @@
 #include "tl-application.h"
 #include "tl-data-page.h"
 #include "tl-document.h"
+#include "tl-domain-map-view.h"
 #include "tl-layer-table.h"
 #include "tl-trainer.h"
 #include "tl-transfer-page.h"
@@ -49,6 +50,12 @@ button_shown (gpointer table)
   int rec = tl_layer_table_get_recommended (TL_LAYER_TABLE (table));
   GtkWidget *button = rec >= 0 ? tl_layer_table_get_freeze_button (TL_LAYER_TABLE (table), rec, TRUE) : NULL;
   return button != NULL && gtk_widget_get_mapped (button);
+}
+
+static gboolean
+map_ready (gpointer view)
+{
+  return !tl_domain_map_view_is_busy (TL_DOMAIN_MAP_VIEW (view));
 }
 
 static void
@@ -170,6 +177,35 @@ test_assess_and_freeze (void)
   g_assert_nonnull (tl_layer_table_get_freeze_button (table, rec, FALSE));
   g_signal_emit_by_name (button, "clicked");
   assert_frozen_up_to (target_model, 1);
+
+  /* the domains before and after fine-tuning, as the Evaluate step can show them */
+  {
+    g_autoptr (TlModel) tuned = tl_model_copy (target_model);
+    g_autoptr (TlHistory) tuning = tl_history_new ();
+    GtkWidget *map_window = gtk_window_new ();
+    GtkWidget *view = tl_domain_map_view_new ();
+
+    config.epochs = 5;
+    g_assert_true (tl_train (tuned, tl_document_get_data (doc, TL_ROLE_TARGET)->train, NULL, &config, NULL, tuning,
+                             &error));
+    gtk_window_set_child (GTK_WINDOW (map_window), view);
+    gtk_window_set_default_size (GTK_WINDOW (map_window), 1000, 500);
+    gtk_window_present (GTK_WINDOW (map_window));
+    tl_domain_map_view_set_models (TL_DOMAIN_MAP_VIEW (view), tl_document_get_source_model (doc), tuned,
+                                   tl_document_get_data (doc, TL_ROLE_SOURCE)->train,
+                                   tl_document_get_data (doc, TL_ROLE_TARGET)->train);
+    g_assert_true (tl_domain_map_view_is_busy (TL_DOMAIN_MAP_VIEW (view)));
+    g_assert_true (ui_wait_for (map_ready, view, 60));
+    g_assert_cmpint (tl_domain_map_view_get_n_maps (TL_DOMAIN_MAP_VIEW (view)), ==, 2);
+    g_test_message ("proxy A-distance before %.3f, after %.3f",
+                    tl_domain_map_view_get_a_distance (TL_DOMAIN_MAP_VIEW (view), 0),
+                    tl_domain_map_view_get_a_distance (TL_DOMAIN_MAP_VIEW (view), 1));
+    g_assert_true (isfinite (tl_domain_map_view_get_a_distance (TL_DOMAIN_MAP_VIEW (view), 0)));
+    g_assert_true (isfinite (tl_domain_map_view_get_a_distance (TL_DOMAIN_MAP_VIEW (view), 1)));
+    ui_spin (200);
+    ui_screenshot (map_window, "domain-map-view.png");
+    gtk_window_destroy (GTK_WINDOW (map_window));
+  }
 
   /* new data drops the scores */
   tl_document_changed (doc, "data");
