@@ -193,6 +193,24 @@ write_map (const char *path, const char *model_path, const char *after_path, con
   return TRUE;
 }
 
+/* After the scores are printed: --map, when given. */
+static int
+write_map_option (const char *map, const char *model_path, const char *after_path, const char *data_path,
+                  const char *source_path, int layer, const TlDataOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (map == NULL)
+    return TL_EXIT_OK;
+  fflush (stdout);
+  if (!write_map (map, model_path, after_path, data_path, source_path, layer, o, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  return TL_EXIT_OK;
+}
+
 static double
 best_logme (const Assessed *a)
 {
@@ -373,15 +391,6 @@ tl_cmd_assess (int argc, char **argv)
         }
       g_ptr_array_add (assessed, a);
     }
-  if (map != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      if (!write_map (map, files[0], after, files[1], source, map_layer, &data_options, &error))
-        {
-          tl_cli_report (error);
-          return TL_EXIT_FAILURE;
-        }
-    }
   if (assessed->len > 1)
     g_ptr_array_sort (assessed, by_best_logme);
 
@@ -390,7 +399,7 @@ tl_cmd_assess (int argc, char **argv)
       g_autoptr (JsonNode) node = to_json (files[1], assessed);
       g_autofree char *text = tl_json_to_pretty_string (node);
       fputs (text, stdout);
-      return TL_EXIT_OK;
+      return write_map_option (map, files[0], after, files[1], source, map_layer, &data_options);
     }
   for (guint m = 0; m < assessed->len; m++)
     {
@@ -413,5 +422,5 @@ tl_cmd_assess (int argc, char **argv)
         }
       tl_print_table (stdout, rows);
     }
-  return TL_EXIT_OK;
+  return write_map_option (map, files[0], after, files[1], source, map_layer, &data_options);
 }

@@ -12,7 +12,8 @@
  * squares are 0, integrated gradients start from 0), in 100 steps. n-gram bags
  * [2, K]: a term's weight is set to 0, one term per step up to 100 steps.
  * Methods: occlusion (4x4 squares moved by 2 for images, leave-one-term-out
- * for text) and integrated gradients (64 steps). */
+ * for text) and integrated gradients (64 steps); and as a control, occlusion's
+ * order reversed (least important first), which should rarely beat random. */
 
 #include "config.h"
 
@@ -30,8 +31,10 @@
 
 #define MAX_STEPS 100
 
-typedef enum { METHOD_OCCLUSION, METHOD_GRADIENTS, N_METHODS } Method;
-static const char *const method_names[N_METHODS] = { "occlusion", "integrated-gradients" };
+/* The last is a control that must do worse than random: occlusion's order reversed. */
+typedef enum { METHOD_OCCLUSION, METHOD_GRADIENTS, METHOD_REVERSED, N_METHODS } Method;
+static const char *const method_names[N_METHODS] = { "occlusion", "integrated-gradients",
+                                                     "control: occlusion reversed" };
 
 typedef struct {
   TlModel         *model;
@@ -226,7 +229,7 @@ main (int argc, char **argv)
         }
       for (int m = 0; m < N_METHODS; m++)
         {
-          g_autofree float *s = scores (&b, x, target, m, &error);
+          g_autofree float *s = scores (&b, x, target, m == METHOD_REVERSED ? METHOD_OCCLUSION : m, &error);
           g_autofree int *order = g_memdup2 (positions, sizeof (int) * n);
           double auc;
 
@@ -235,6 +238,9 @@ main (int argc, char **argv)
               fprintf (stderr, "tl-deletion: row %d: %s\n", picked[r], error->message);
               return 1;
             }
+          if (m == METHOD_REVERSED)
+            for (int k = 0; k < b.n_positions; k++)
+              s[k] = -s[k];
           sort_scores = s;
           qsort (order, n, sizeof (int), (int (*) (const void *, const void *)) by_score);
           auc = deletion_auc (&b, x, order, n, target);
@@ -253,7 +259,7 @@ main (int argc, char **argv)
                           tested, n_random, sum_random / MAX (tested, 1));
   for (int m = 0; m < N_METHODS; m++)
     {
-      printf ("  %-21s mean AUC %.4f, lower than random on %d of %d samples (%.1f%%)\n", method_names[m],
+      printf ("  %-28s mean AUC %.4f, lower than random on %d of %d samples (%.1f%%)\n", method_names[m],
               sum_auc[m] / MAX (tested, 1), lower[m], tested, 100.0 * lower[m] / MAX (tested, 1));
       g_string_append_printf (json, "%s\n    \"%s\": { \"auc\": %.5f, \"lower_than_random\": %.4f }",
                               m > 0 ? "," : "", method_names[m], sum_auc[m] / MAX (tested, 1),

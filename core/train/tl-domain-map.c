@@ -157,7 +157,18 @@ tl_domain_map_default_layer (const TlModel *model)
 
   for (int i = n - 1; i > 0; i--)
     if (tl_model_layer (model, i)->n_params > 0)
-      return i - 1;
+      {
+        int below = i - 1;
+        /* past layers that pass their input on: name the layer that made the features */
+        while (below > 0)
+          {
+            TlLayerKind kind = tl_model_layer (model, below)->spec.kind;
+            if (kind != TL_LAYER_DROPOUT && kind != TL_LAYER_FLATTEN && kind != TL_LAYER_GRADIENT_REVERSAL)
+              break;
+            below--;
+          }
+        return below;
+      }
   return n - 1;
 }
 

@@ -39,8 +39,9 @@ gboolean     tl_pca_2d             (const float *x, int n, int dim, float *xy, d
 TlDomainMap *tl_domain_map_compute (TlModel *model, int layer, const TlDataset *source, const TlDataset *target,
                                     int max_rows, guint64 seed, GError **error);
 
-/* The layer a map shows by default: the input of the model's last layer with
- * weights (what the head reads), or the last layer when there is none below it. */
+/* The layer a map shows by default: the one whose output the model's last
+ * layer with weights (the head) reads, past dropout, flatten and gradient
+ * reversal; the last layer when there is none below the head. */
 int          tl_domain_map_default_layer (const TlModel *model);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDomainMap, tl_domain_map_free)
