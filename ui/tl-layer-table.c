@@ -430,7 +430,19 @@ tl_layer_table_set_scores (TlLayerTable *self, const TlTransferability *t)
       self->recommended = t->cuts[t->recommended].layer;
     }
   gtk_column_view_column_set_visible (self->score_column, self->n_scored > 0);
-  tl_layer_table_set_model (self, self->model);
+  if (t != NULL)
+    {
+      /* rebinding shows the marks */
+      tl_layer_table_set_model (self, self->model);
+      return;
+    }
+  /* Clearing happens when the document changes, possibly before the table has
+   * its new model: the rows forget their scores without reading the old one. */
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->rows)); i++)
+    {
+      g_autoptr (TlLayerRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      tl_layer_row_set_score (row, FALSE, NAN, NAN, FALSE);
+    }
 }
 
 int

@@ -22,8 +22,9 @@ void       tl_layer_table_set_editable   (TlLayerTable *self, gboolean editable)
 void       tl_layer_table_set_new_from   (TlLayerTable *self, int index);
 /* Shows each candidate cut's LogME in a column, the recommended one marked
  * beside its name and with a "Freeze up to Here" button beside its score
- * (every row has it as an icon in the last column); NULL hides the column.
- * The scores are by layer index and copied. */
+ * (every row has it as an icon in the last column); NULL hides the column
+ * and clears the rows' marks when they are next shown (it reads nothing of the
+ * model, which may already be gone). The scores are by layer index and copied. */
 void       tl_layer_table_set_scores     (TlLayerTable *self, const TlTransferability *t);
 /* The recommended cut's layer index, or -1. */
 int        tl_layer_table_get_recommended (TlLayerTable *self);
