@@ -4,7 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-domain-map-export.h"
 #include "tl-domain-map.h"
+#include "tl-experiment.h"
+#include <glib/gstdio.h>
 #include "tl-error.h"
 #include "tl-rng.h"
 
@@ -219,6 +222,39 @@ test_domain_map_compute (void)
   }
 }
 
+/* A run's maps: one file per plot format, before and after side by side; none from too few rows. */
+static void
+test_domain_map_write_run (void)
+{
+  const char *names[] = { "a", "b", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-map-XXXXXX", NULL);
+  g_autoptr (TlModel) before = tl_model_new_preset (TL_PRESET_MLP, 1, (int[]) { 6 }, 2, 0, 1, &error);
+  g_autoptr (TlModel) after = tl_model_new_preset (TL_PRESET_MLP, 1, (int[]) { 6 }, 2, 0, 2, &error);
+  g_autoptr (TlDataset) source = blobs (40, 6, 0.0f, 2, names, 1);
+  g_autoptr (TlDataset) target = blobs (30, 6, 2.0f, 2, names, 2);
+  g_autoptr (TlDataset) few = blobs (3, 6, 2.0f, 2, names, 3);
+  const char *files[] = { "domain-map.png", "domain-map.svg", "domain-map.pdf" };
+
+  g_assert_no_error (error);
+  g_assert_true (tl_domain_map_write_run (dir, before, after, "transfer", source, target, TL_PLOT_PNG | TL_PLOT_PDF,
+                                          5, &error));
+  g_assert_no_error (error);
+  for (int f = 0; f < 3; f++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[f], NULL);
+      g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS) == (f != 1));
+      g_remove (path);
+    }
+  g_assert_true (tl_domain_map_write_run (dir, before, NULL, NULL, source, few, TL_PLOT_PNG, 5, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *path = g_build_filename (dir, files[0], NULL);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -228,5 +264,6 @@ main (int argc, char **argv)
   g_test_add_func ("/domain-map/pca-properties", test_pca_properties);
   g_test_add_func ("/domain-map/pca-degenerate", test_pca_degenerate);
   g_test_add_func ("/domain-map/compute", test_domain_map_compute);
+  g_test_add_func ("/domain-map/write-run", test_domain_map_write_run);
   return g_test_run ();
 }
