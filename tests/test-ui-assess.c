@@ -9,6 +9,7 @@
 #include "tl-document.h"
 #include "tl-domain-map-view.h"
 #include "tl-layer-table.h"
+#include "tl-train-page.h"
 #include "tl-trainer.h"
 #include "tl-transfer-page.h"
 #include "tl-window.h"
@@ -114,7 +115,28 @@ test_assess_and_freeze (void)
   g_assert_false (tl_transfer_page_assess (page));
   g_test_message ("%s", tl_transfer_page_get_assess_text (page));
 
-  /* a pretrained source model, as after a run */
+  /* after a run, its pretraining is the model assessed */
+  {
+    TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+
+    tl_document_get_experiment (doc)->pretrain.epochs = 3;
+    tl_document_get_experiment (doc)->transfer.finetune.epochs = 2;
+    tl_document_get_experiment (doc)->baseline = FALSE;
+    tl_document_changed (doc, "params");
+    tl_window_show_step (win, "train");
+    tl_train_page_start (train);
+    g_assert_true (ui_wait_for (ui_training_done, train, 300));
+    g_assert_null (tl_window_get_error (win));
+    g_assert_nonnull (tl_document_get_run (doc, "pretrain"));
+    tl_window_show_step (win, "transfer");
+    ui_spin (200);
+    g_assert_true (tl_transfer_page_assess (page));
+    g_assert_true (ui_wait_for (assessed, page, 120));
+    g_test_message ("after a run: %s", tl_transfer_page_get_assess_text (page));
+    g_assert_cmpint (tl_layer_table_get_recommended (table), >=, 0);
+  }
+
+  /* a pretrained source model, as opened from a file */
   pretrained = tl_model_copy (tl_document_get_source_model (doc));
   tl_train_config_init (&config);
   config.epochs = 8;

@@ -264,17 +264,34 @@ assess_target (TlTransferPage *self)
   return target != NULL ? target->train : NULL;
 }
 
+/* The pretrained model: the source model once trained or opened from a file,
+ * else the last run's pretraining (the same layers), else NULL. */
+static TlModel *
+assess_model (TlTransferPage *self)
+{
+  TlModel *source = tl_document_get_source_model (self->document);
+  TlRunResult *pretrain = tl_document_get_run (self->document, "pretrain");
+
+  if (source == NULL)
+    return NULL;
+  if (tl_document_get_source_trained (self->document))
+    return source;
+  if (pretrain != NULL && pretrain->model != NULL && tl_model_n_layers (pretrain->model) == tl_model_n_layers (source))
+    return pretrain->model;
+  return NULL;
+}
+
 /* Why the layers cannot be assessed now, or NULL when they can. */
 static const char *
 assess_blocked (TlTransferPage *self)
 {
-  TlModel *model = tl_document_get_source_model (self->document);
+  TlModel *model = assess_model (self);
   const TlDataset *target = assess_target (self);
 
-  if (model == NULL || target == NULL)
+  if (tl_document_get_source_model (self->document) == NULL || target == NULL)
     return _("Assessing the layers needs a model and labelled target data.");
-  if (!tl_document_get_source_trained (self->document))
-    return _("Assess the layers once the source model is pretrained (train it, or open a model file).");
+  if (model == NULL)
+    return _("Assess the layers once the source model is pretrained (run the experiment, or open a model file).");
   if (target->sample_size != tl_shape_size (model->in_ndim, model->in_shape))
     return _("The target's samples do not fit the model's input; import them again to assess the layers.");
   return NULL;
@@ -349,7 +366,7 @@ on_assess (TlTransferPage *self)
 {
   const TlDataSlot *source = tl_document_get_data (self->document, TL_ROLE_SOURCE);
   g_autofree char *text = NULL;
-  TlModel *model = tl_document_get_source_model (self->document);
+  TlModel *model = assess_model (self);
   const TlDataset *target = assess_target (self);
   const TlDataset *source_rows = source != NULL ? source->train : NULL;
 
@@ -401,7 +418,7 @@ on_table_changed (TlTransferPage *self)
 static void
 on_document_changed (TlTransferPage *self, const char *what)
 {
-  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "data") == 0)
+  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "data") == 0 || g_strcmp0 (what, "results") == 0)
     forget_scores (self);
   if (g_strcmp0 (what, "transfer") == 0 || g_strcmp0 (what, "params") == 0)
     update (self);
