@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "tl-layer-row.h"
+#include "tl-layer-score-cell.h"
 #include "tl-layer-table.h"
 #include "tl-ui-util.h"
 
@@ -205,60 +206,14 @@ bind_spin (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *s
 static void
 setup_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *label = gtk_label_new (NULL);
-  GtkWidget *button = gtk_button_new_with_label (_("Freeze up to Here"));
-
-  gtk_label_set_xalign (GTK_LABEL (label), 1.0f);
-  gtk_label_set_width_chars (GTK_LABEL (label), 6);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_widget_add_css_class (button, "suggested-action");
-  gtk_widget_add_css_class (button, "freeze-up-to");
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  g_object_set_data (G_OBJECT (button), "words", GINT_TO_POINTER (TRUE));
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_box_append (GTK_BOX (box), button);
-  gtk_list_item_set_child (item, box);
+  gtk_list_item_set_child (item, tl_layer_score_cell_new ());
   gtk_list_item_set_activatable (item, FALSE);
 }
 
-static char *
-tl_layer_table_score_text (TlLayerRow *row)
-{
-  if (!tl_layer_row_is_cut (row))
-    return g_strdup ("");
-  if (isnan (tl_layer_row_get_logme (row)))
-    return g_strdup ("—");
-  return g_strdup_printf ("%.3f", tl_layer_row_get_logme (row));
-}
-
 static void
-bind_score (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
+bind_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  GtkWidget *box = gtk_list_item_get_child (item);
-  GtkWidget *label = gtk_widget_get_first_child (box);
-  GtkWidget *button = gtk_widget_get_last_child (box);
-  g_autofree char *text = tl_layer_table_score_text (row);
-  g_autofree char *tip = NULL;
-  g_autofree char *name = g_strdup_printf (_("Freeze up to here: layer %s and the rows above it"),
-                                           tl_layer_row_get_layer (row)->name);
-
-  gtk_label_set_text (GTK_LABEL (label), text);
-  /* the recommended cut's own button, in words */
-  gtk_widget_set_visible (button, tl_layer_row_is_recommended (row));
-  g_object_set_data (G_OBJECT (button), "row", GINT_TO_POINTER (tl_layer_row_get_index (row) + 1));
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", tl_layer_row_get_index (row));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layers.freeze-below");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-  if (tl_layer_row_is_cut (row) && !isnan (tl_layer_row_get_a_distance (row)))
-    tip = g_strdup_printf (_("LogME %s: how well a linear model on this layer's output fits the target's labels "
-                             "(higher is better). Proxy A-distance to the source %.2f (0: alike, 2: apart)."),
-                           text, tl_layer_row_get_a_distance (row));
-  else if (tl_layer_row_is_cut (row))
-    tip = g_strdup_printf (_("LogME %s: how well a linear model on this layer's output fits the target's labels "
-                             "(higher is better)."), text);
-  gtk_widget_set_tooltip_text (box, tip);
+  tl_layer_score_cell_bind (gtk_list_item_get_child (item), gtk_list_item_get_item (item));
 }
 
 static void
@@ -459,7 +414,7 @@ tl_layer_table_dup_score_text (TlLayerTable *self, guint row)
 
   g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
   item = g_list_model_get_item (G_LIST_MODEL (self->rows), row);
-  return item != NULL ? tl_layer_table_score_text (item) : NULL;
+  return item != NULL ? tl_layer_score_text (item) : NULL;
 }
 
 static GtkWidget *
