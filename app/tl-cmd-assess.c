@@ -10,8 +10,10 @@
 
 #include "tl-cli-options.h"
 #include "tl-commands.h"
+#include "tl-domain-map-export.h"
 #include "tl-error.h"
 #include "tl-json-pretty.h"
+#include "tl-model-file.h"
 #include "tl-preprocess.h"
 #include "tl-progress.h"
 #include "tl-transferability.h"
@@ -117,6 +119,96 @@ assess_one (const char *model_path, const char *data_path, const char *source_pa
   a->path = g_strdup (model_path);
   a->scores = scores;
   return a;
+}
+
+/* The map of DATA and --source through one model at one layer. */
+static TlDomainMap *
+map_one (const char *model_path, const char *data_path, const char *source_path, int layer, const TlDataOptions *o,
+         GError **error)
+{
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlDataset) target = NULL;
+  g_autoptr (TlDataset) source = NULL;
+  TlDomainMap *map;
+
+  model = tl_model_file_load (model_path, &info, error);
+  if (model == NULL)
+    return NULL;
+  if (info->preprocessing == NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED,
+                   _("%s: the model file has no preprocessing to read new data with"), model_path);
+      return NULL;
+    }
+  if ((target = read_with_own_labels (data_path, info, o, error)) == NULL
+      || (source = read_with_own_labels (source_path, info, o, error)) == NULL)
+    return NULL;
+  if (layer < 0)
+    layer = tl_domain_map_default_layer (model);
+  if (layer >= tl_model_n_layers (model))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("%s: --map-layer %d, but the model has layers 0 to %d"),
+                   model_path, layer, tl_model_n_layers (model) - 1);
+      return NULL;
+    }
+  map = tl_domain_map_compute (model, layer, source, target, TL_DOMAIN_MAP_ROWS, 42, error);
+  if (map == NULL)
+    g_prefix_error (error, "%s: ", model_path);
+  return map;
+}
+
+/* --map: the first model's map, beside --after's at the same layer. */
+static gboolean
+write_map (const char *path, const char *model_path, const char *after_path, const char *data_path,
+           const char *source_path, int layer, const TlDataOptions *o, GError **error)
+{
+  g_autoptr (TlDomainMap) before = map_one (model_path, data_path, source_path, layer, o, error);
+  g_autoptr (TlDomainMap) after = NULL;
+  g_autofree char *before_title = NULL, *after_title = NULL;
+  const TlDomainMap *maps[2];
+  const char *titles[2];
+
+  if (before == NULL)
+    return FALSE;
+  if (after_path != NULL && (after = map_one (after_path, data_path, source_path, before->layer, o, error)) == NULL)
+    return FALSE;
+  before_title = g_path_get_basename (model_path);
+  maps[0] = before;
+  titles[0] = before_title;
+  if (after != NULL)
+    {
+      after_title = g_path_get_basename (after_path);
+      maps[1] = after;
+      titles[1] = after_title;
+    }
+  if (!tl_domain_map_write (path, maps, titles, after != NULL ? 2 : 1, error))
+    return FALSE;
+  if (after != NULL)
+    fprintf (stderr, _("Domain map at layer %d (%s), proxy A-distance %.3f before and %.3f after: %s\n"),
+             before->layer, before->layer_name, before->a_distance, after->a_distance, path);
+  else
+    fprintf (stderr, _("Domain map at layer %d (%s), proxy A-distance %.3f: %s\n"), before->layer,
+             before->layer_name, before->a_distance, path);
+  return TRUE;
+}
+
+/* After the scores are printed: --map, when given. */
+static int
+write_map_option (const char *map, const char *model_path, const char *after_path, const char *data_path,
+                  const char *source_path, int layer, const TlDataOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (map == NULL)
+    return TL_EXIT_OK;
+  fflush (stdout);
+  if (!write_map (map, model_path, after_path, data_path, source_path, layer, o, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  return TL_EXIT_OK;
 }
 
 static double
@@ -243,11 +335,17 @@ tl_cmd_assess (int argc, char **argv)
   g_auto (GStrv) files = NULL;
   g_auto (GStrv) more_models = NULL;
   g_autofree char *source = NULL;
+  g_autofree char *map = NULL;
+  g_autofree char *after = NULL;
   gboolean json = FALSE;
+  int map_layer = -1;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &more_models, N_("Another candidate source model, ranked with the first (repeatable)"), N_("MODEL") },
     { "source", 0, 0, G_OPTION_ARG_FILENAME, &source, N_("Source data: adds the proxy A-distance between its features and DATA's at each layer"), N_("DATA") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the scores as JSON"), NULL },
+    { "map", 0, 0, G_OPTION_ARG_FILENAME, &map, N_("Draw the domain map (PNG, SVG or PDF): source and DATA samples on the first two principal components of their features, with --source"), N_("FILE") },
+    { "map-layer", 0, 0, G_OPTION_ARG_INT, &map_layer, N_("The layer the map shows (default: the input of the head)"), N_("N") },
+    { "after", 0, 0, G_OPTION_ARG_FILENAME, &after, N_("A fine-tuned model drawn beside MODEL in the map, at the same layer"), N_("MODEL") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
@@ -267,6 +365,17 @@ tl_cmd_assess (int argc, char **argv)
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("assess: give a MODEL file and a DATA file (see 'transfer-lab assess --help')")))
     return TL_EXIT_USAGE;
+
+  if (map != NULL && source == NULL)
+    {
+      tl_cli_error ("%s", _("assess: --map needs --source DATA to map against"));
+      return TL_EXIT_USAGE;
+    }
+  if ((after != NULL || map_layer >= 0) && map == NULL)
+    {
+      tl_cli_error ("%s", _("assess: --after and --map-layer go with --map FILE"));
+      return TL_EXIT_USAGE;
+    }
 
   g_ptr_array_add (models, files[0]);
   for (int i = 0; more_models != NULL && more_models[i] != NULL; i++)
@@ -290,7 +399,7 @@ tl_cmd_assess (int argc, char **argv)
       g_autoptr (JsonNode) node = to_json (files[1], assessed);
       g_autofree char *text = tl_json_to_pretty_string (node);
       fputs (text, stdout);
-      return TL_EXIT_OK;
+      return write_map_option (map, files[0], after, files[1], source, map_layer, &data_options);
     }
   for (guint m = 0; m < assessed->len; m++)
     {
@@ -313,5 +422,5 @@ tl_cmd_assess (int argc, char **argv)
         }
       tl_print_table (stdout, rows);
     }
-  return TL_EXIT_OK;
+  return write_map_option (map, files[0], after, files[1], source, map_layer, &data_options);
 }

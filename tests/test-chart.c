@@ -7,7 +7,9 @@
 #include <cairo.h>
 
 #include "tl-chart-audio.h"
+#include "tl-chart-domain-map.h"
 #include "tl-chart.h"
+#include "tl-rng.h"
 
 static const char *names20[] = {
   "alt.atheism", "comp.graphics", "comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware",
@@ -394,6 +396,100 @@ test_spectrogram_draws (void)
 }
 
 static void
+draw_domain_map (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_domain_map_chart_draw (data, cr, w, h);
+}
+
+/* Pixels of [x0, x1) close to palette colour `index` (the points' outlines are drawn nearly opaque). */
+static int
+count_colour (cairo_surface_t *s, int x0, int x1, int index)
+{
+  const unsigned char *px = cairo_image_surface_get_data (s);
+  int stride = cairo_image_surface_get_stride (s), n = 0;
+  double r, g, b;
+
+  tl_chart_palette_color (index, FALSE, &r, &g, &b);
+  for (int y = 0; y < cairo_image_surface_get_height (s); y++)
+    for (int x = x0; x < x1; x++)
+      {
+        guint32 v = *(const guint32 *) (px + y * stride + 4 * x);
+        double dr = ((v >> 16) & 0xff) - 255 * r, dg = ((v >> 8) & 0xff) - 255 * g, db = (v & 0xff) - 255 * b;
+        if (dr * dr + dg * dg + db * db < 30 * 30)
+          n++;
+      }
+  return n;
+}
+
+static TlDomainMap *
+fake_map (double target_x, double a_distance)
+{
+  static const char *const names[] = { "shirt", "bag", "boot", NULL };
+  TlDomainMap *map = g_new0 (TlDomainMap, 1);
+  TlRng rng;
+
+  tl_rng_init (&rng, 5);
+  map->n = 120;
+  map->n_source = 80;
+  map->xy = g_new (float, 2 * map->n);
+  map->label = g_new (int, map->n);
+  for (int i = 0; i < map->n; i++)
+    {
+      gboolean target = i >= map->n_source;
+      map->label[i] = target ? 2 : i % 2;
+      map->xy[2 * i] = (float) ((target ? target_x : -2.0) + tl_rng_normal (&rng));
+      map->xy[2 * i + 1] = (float) (map->label[i] + 0.4 * tl_rng_normal (&rng));
+    }
+  map->n_classes = 3;
+  map->class_names = g_strdupv ((char **) names);
+  map->layer = 4;
+  map->layer_name = g_strdup ("relu2");
+  map->explained[0] = 0.6;
+  map->explained[1] = 0.2;
+  map->a_distance = a_distance;
+  return map;
+}
+
+/* Two panels, each with both domains' colours in its half; points drawn where the data puts them. */
+static void
+test_domain_map_draws (void)
+{
+  g_autoptr (TlDomainMap) before = fake_map (3.0, 1.9);
+  g_autoptr (TlDomainMap) after = fake_map (-1.0, 0.4);
+  const TlDomainMap *maps[] = { before, after };
+  const char *titles[] = { "Before", "After" };
+  TlDomainMapChart chart = { .n_maps = 2, .maps = maps, .titles = titles };
+  cairo_surface_t *s = NULL;
+  guint32 sum_two, sum_moved;
+  int differ;
+
+  differ = render_count (draw_domain_map, &chart, 1000, 500, &s);
+  sum_two = last_checksum;
+  g_test_message ("domain map: %d pixels drawn; colours left %d/%d, right %d/%d", differ,
+                  count_colour (s, 0, 500, 0), count_colour (s, 0, 500, 1), count_colour (s, 500, 1000, 0),
+                  count_colour (s, 500, 1000, 1));
+  g_assert_cmpint (differ, >, 20000);
+  for (int half = 0; half < 2; half++)
+    for (int colour = 0; colour < 2; colour++)
+      g_assert_cmpint (count_colour (s, half * 500, half * 500 + 500, colour), >, 150);   /* the legend alone: about 40 */
+  cairo_surface_destroy (s);
+
+  /* the target moved: another picture */
+  for (int i = after->n_source; i < after->n; i++)
+    after->xy[2 * i] += 2.0f;
+  render_count (draw_domain_map, &chart, 1000, 500, NULL);
+  sum_moved = last_checksum;
+  g_assert_cmpuint (sum_two, !=, sum_moved);
+
+  /* one panel alone, no titles, dark; and a size too small to draw points stays whole */
+  chart.n_maps = 1;
+  chart.titles = NULL;
+  chart.style.dark = TRUE;
+  g_assert_cmpint (render_count (draw_domain_map, &chart, 500, 500, NULL), >, 10000);
+  render_count (draw_domain_map, &chart, 40, 30, NULL);
+}
+
+static void
 test_palette (void)
 {
   double r1, g1, b1, r2, g2, b2;
@@ -418,5 +514,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/palette", test_palette);
   g_test_add_func ("/chart/waveform-draws", test_waveform_draws);
   g_test_add_func ("/chart/spectrogram-draws", test_spectrogram_draws);
+  g_test_add_func ("/chart/domain-map-draws", test_domain_map_draws);
   return g_test_run ();
 }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <cairo.h>
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -380,7 +381,7 @@ test_run_small_experiment_with_overrides (void)
   const char *files[] = { "transfer/model.safetensors", "transfer/confusion.csv", "transfer/confusion.svg",
                           "transfer/history.csv", "transfer/curves.svg", "transfer/metrics.json",
                           "transfer/predictions.csv", "baseline/model.safetensors", "pretrain/model.safetensors",
-                          "comparison.svg", "experiment.json" };
+                          "comparison.svg", "domain-map.svg", "experiment.json" };
 
   RUN (&r, "run", exp, "--out", out, "--set", "pretrain.epochs=2", "--set", "transfer.epochs=3");
   expect_status (&r, 0);
@@ -410,6 +411,14 @@ test_run_small_experiment_with_overrides (void)
   {
     g_autofree char *png = g_build_filename (out, "transfer", "curves.png", NULL);
     g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));   /* plots: svg only */
+  }
+  {
+    /* the domain map before and after fine-tuning, each panel with its A-distance */
+    g_autofree char *map = g_build_filename (out, "domain-map.svg", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (map, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "<svg"));
+    g_assert_cmpuint (strlen (text), >, 20000);
   }
 }
 
@@ -1223,6 +1232,92 @@ test_assess (void)
   }
 }
 
+/* Distinct colours in the columns [x0, x1) of a PNG: a drawn map has many, an empty panel a few. */
+static int
+png_colours (cairo_surface_t *png, int x0, int x1)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  const guint8 *data = cairo_image_surface_get_data (png);
+  int stride = cairo_image_surface_get_stride (png);
+
+  for (int y = 0; y < cairo_image_surface_get_height (png); y++)
+    for (int x = x0; x < x1; x++)
+      g_hash_table_add (seen, GUINT_TO_POINTER (((const guint32 *) (data + (gsize) y * stride))[x] & 0xffffff));
+  return g_hash_table_size (seen);
+}
+
+/* assess --map: the domain map before and after, as PNG and SVG, with the A-distances said. */
+static void
+test_assess_map (void)
+{
+  const char *classes[] = { "red", "green", "blue", NULL };
+  const char *other[] = { "cat", "dog", NULL };
+  g_autofree char *data = path_in ("map-blobs.csv");
+  g_autofree char *target = path_in ("map-target.csv");
+  g_autofree char *model = path_in ("map-mlp.safetensors");
+  g_autofree char *tuned = path_in ("map-mlp2.safetensors");
+  g_autofree char *png = path_in ("map.png");
+  g_autofree char *svg = path_in ("map.svg");
+
+  write_blobs_csv (data, classes, 60, 0.0, 1);
+  write_blobs_csv (target, other, 60, 3.0, 2);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--preset", "mlp", "--epochs", "4", "--seed", "3");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", target, "--out", tuned, "--preset", "mlp", "--epochs", "2", "--seed", "5");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    cairo_surface_t *image;
+
+    RUN (&r, "assess", model, target, "--source", data, "--map", png, "--after", tuned);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "LogME"));
+    g_assert_nonnull (strstr (r.err, "A-distance"));
+    g_assert_nonnull (strstr (r.err, "after"));
+    image = cairo_image_surface_create_from_png (png);
+    g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+    /* two panels side by side, each with points of two colours in several shapes */
+    g_assert_cmpint (cairo_image_surface_get_width (image), ==, 2 * cairo_image_surface_get_height (image));
+    g_test_message ("map colours: left %d, right %d", png_colours (image, 0, cairo_image_surface_get_width (image) / 2),
+                    png_colours (image, cairo_image_surface_get_width (image) / 2, cairo_image_surface_get_width (image)));
+    g_assert_cmpint (png_colours (image, 0, cairo_image_surface_get_width (image) / 2), >, 100);
+    g_assert_cmpint (png_colours (image, cairo_image_surface_get_width (image) / 2,
+                                  cairo_image_surface_get_width (image)), >, 100);
+    cairo_surface_destroy (image);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autofree char *text = NULL;
+
+    RUN (&r, "assess", model, target, "--source", data, "--map", svg, "--map-layer", "0");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.err, "layer 0"));
+    g_assert_true (g_file_get_contents (svg, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "<svg"));
+  }
+  {
+    /* a map needs the source; the layer must exist; the format must be known */
+    g_auto (Result) r = { 0 }, r2 = { 0 }, r3 = { 0 };
+    g_autofree char *bad = path_in ("map.bmp");
+
+    RUN (&r, "assess", model, target, "--map", png);
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, "--source"));
+    RUN (&r2, "assess", model, target, "--source", data, "--map", png, "--map-layer", "99");
+    expect_status (&r2, 1);
+    g_assert_nonnull (strstr (r2.err, "99"));
+    RUN (&r3, "assess", model, target, "--source", data, "--map", bad);
+    expect_status (&r3, 1);
+    g_assert_nonnull (strstr (r3.err, "map.bmp"));
+  }
+}
+
 /* explain: heat maps for images, term scores for text, feature scores for tabular rows. */
 static void
 test_explain (void)
@@ -1421,6 +1516,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/cli/help", test_help_of_each_command);
   g_test_add_func ("/cli/assess", test_assess);
+  g_test_add_func ("/cli/assess-map", test_assess_map);
   g_test_add_func ("/cli/explain", test_explain);
   g_test_add_func ("/cli/usage-errors", test_usage_errors_exit_2);
   g_test_add_func ("/cli/failures", test_failures_exit_1_with_file_and_line);

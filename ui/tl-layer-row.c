@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include "tl-layer-row.h"
 
 struct _TlLayerRow
@@ -11,6 +13,10 @@ struct _TlLayerRow
   int       index;
   gboolean  trainable;
   double    lr_mult;
+  gboolean  is_cut;
+  double    logme;
+  double    a_distance;
+  gboolean  recommended;
 };
 
 G_DEFINE_FINAL_TYPE (TlLayerRow, tl_layer_row, G_TYPE_OBJECT)
@@ -63,6 +69,8 @@ tl_layer_row_init (TlLayerRow *self)
 {
   self->trainable = TRUE;
   self->lr_mult = 1.0;
+  self->logme = NAN;
+  self->a_distance = NAN;
 }
 
 TlLayerRow *
@@ -159,4 +167,43 @@ tl_layer_row_sync (TlLayerRow *self)
       self->lr_mult = layer->lr_mult;
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LR_MULT]);
     }
+}
+
+void
+tl_layer_row_set_score (TlLayerRow *self, gboolean is_cut, double logme, double a_distance, gboolean recommended)
+{
+  g_return_if_fail (TL_IS_LAYER_ROW (self));
+
+  self->is_cut = is_cut;
+  self->logme = is_cut ? logme : NAN;
+  self->a_distance = is_cut ? a_distance : NAN;
+  self->recommended = is_cut && recommended;
+}
+
+gboolean
+tl_layer_row_is_cut (TlLayerRow *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_ROW (self), FALSE);
+  return self->is_cut;
+}
+
+double
+tl_layer_row_get_logme (TlLayerRow *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_ROW (self), NAN);
+  return self->logme;
+}
+
+double
+tl_layer_row_get_a_distance (TlLayerRow *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_ROW (self), NAN);
+  return self->a_distance;
+}
+
+gboolean
+tl_layer_row_is_recommended (TlLayerRow *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_ROW (self), FALSE);
+  return self->recommended;
 }

@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "tl-layer-row.h"
+#include "tl-layer-score-cell.h"
 #include "tl-layer-table.h"
 #include "tl-ui-util.h"
 
@@ -16,6 +18,12 @@ struct _TlLayerTable
   GListStore        *rows;
   gboolean           editable;
   int                new_from;
+  /* the last assessment, by layer index: NULL arrays when there is none */
+  int                n_scored;        /* layers covered */
+  gboolean          *is_cut;
+  double            *logme;
+  double            *a_distance;
+  int                recommended;     /* layer index, or -1 */
 
   GtkWidget         *scroller;
   GtkWidget         *more_button;
@@ -24,6 +32,7 @@ struct _TlLayerTable
   GtkColumnViewColumn *type_column;
   GtkColumnViewColumn *shape_column;
   GtkColumnViewColumn *params_column;
+  GtkColumnViewColumn *score_column;
   GtkColumnViewColumn *trainable_column;
   GtkColumnViewColumn *lr_column;
   GtkColumnViewColumn *action_column;
@@ -61,13 +70,18 @@ setup_name (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *label = gtk_label_new (NULL);
   GtkWidget *badge = gtk_label_new (_("new head"));
+  GtkWidget *cut = gtk_label_new (_("recommended cut"));
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_widget_add_css_class (label, "layer-name");
   gtk_widget_add_css_class (badge, "badge");
   gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (cut, "badge");
+  gtk_widget_add_css_class (cut, "recommended");
+  gtk_widget_set_valign (cut, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), badge);
+  gtk_box_append (GTK_BOX (box), cut);
   gtk_list_item_set_child (item, box);
 }
 
@@ -77,13 +91,15 @@ bind_name (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *s
   TlLayerRow *row = gtk_list_item_get_item (item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *label = gtk_widget_get_first_child (box);
-  GtkWidget *badge = gtk_widget_get_last_child (box);
+  GtkWidget *badge = gtk_widget_get_next_sibling (label);
+  GtkWidget *cut = gtk_widget_get_last_child (box);
   int index = tl_layer_row_get_index (row);
   g_autofree char *text = g_strdup_printf ("%d  %s", index, tl_layer_row_get_layer (row)->name);
 
   gtk_label_set_text (GTK_LABEL (label), text);
   gtk_widget_set_visible (badge, self->new_from >= 0 && index >= self->new_from
                                    && tl_layer_row_has_params (row));
+  gtk_widget_set_visible (cut, tl_layer_row_is_recommended (row));
 }
 
 static void
@@ -188,13 +204,27 @@ bind_spin (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *s
 }
 
 static void
+setup_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  gtk_list_item_set_child (item, tl_layer_score_cell_new ());
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  tl_layer_score_cell_bind (gtk_list_item_get_child (item), gtk_list_item_get_item (item));
+}
+
+static void
 setup_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   GtkWidget *button = gtk_button_new_from_icon_name ("changes-prevent-symbolic");
 
   gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "freeze-up-to");
   gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (button, _("Freeze this row and every row above it: the layers closer to the input"));
+  gtk_widget_set_tooltip_text (button, _("Freeze up to here: this layer and every layer above it, closer to the input"));
   gtk_list_item_set_child (item, button);
   gtk_list_item_set_activatable (item, FALSE);
 }
@@ -204,9 +234,10 @@ bind_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data
 {
   TlLayerRow *row = gtk_list_item_get_item (item);
   GtkWidget *button = gtk_list_item_get_child (item);
-  g_autofree char *label = g_strdup_printf (_("Freeze layer %s and the rows above it"),
+  g_autofree char *label = g_strdup_printf (_("Freeze up to here: layer %s and the rows above it"),
                                             tl_layer_row_get_layer (row)->name);
 
+  g_object_set_data (G_OBJECT (button), "row", GINT_TO_POINTER (tl_layer_row_get_index (row) + 1));
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", tl_layer_row_get_index (row));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layers.freeze-below");
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
@@ -286,6 +317,9 @@ tl_layer_table_set_model (TlLayerTable *self, TlModel *model)
       for (int i = 0; i < layers; i++)
         {
           TlLayerRow *row = tl_layer_row_new (model, i);
+          if (i < self->n_scored)
+            tl_layer_row_set_score (row, self->is_cut[i], self->logme[i], self->a_distance[i],
+                                    i == self->recommended);
           g_signal_connect_swapped (row, "notify", G_CALLBACK (on_row_notify), self);
           g_ptr_array_add (items, row);
         }
@@ -319,6 +353,94 @@ tl_layer_table_set_new_from (TlLayerTable *self, int index)
   self->new_from = index;
   /* Rebinding redraws the badges. */
   tl_layer_table_set_model (self, self->model);
+}
+
+void
+tl_layer_table_set_scores (TlLayerTable *self, const TlTransferability *t)
+{
+  g_return_if_fail (TL_IS_LAYER_TABLE (self));
+
+  g_clear_pointer (&self->is_cut, g_free);
+  g_clear_pointer (&self->logme, g_free);
+  g_clear_pointer (&self->a_distance, g_free);
+  self->n_scored = 0;
+  self->recommended = -1;
+  if (t != NULL && t->n_cuts > 0)
+    {
+      int n = t->cuts[t->n_cuts - 1].layer + 1;
+
+      self->n_scored = n;
+      self->is_cut = g_new0 (gboolean, n);
+      self->logme = g_new (double, n);
+      self->a_distance = g_new (double, n);
+      for (int i = 0; i < n; i++)
+        self->logme[i] = self->a_distance[i] = NAN;
+      for (int c = 0; c < t->n_cuts; c++)
+        {
+          int layer = t->cuts[c].layer;
+          self->is_cut[layer] = TRUE;
+          self->logme[layer] = t->cuts[c].logme;
+          self->a_distance[layer] = t->cuts[c].a_distance;
+        }
+      self->recommended = t->cuts[t->recommended].layer;
+    }
+  gtk_column_view_column_set_visible (self->score_column, self->n_scored > 0);
+  if (t != NULL)
+    {
+      /* rebinding shows the marks */
+      tl_layer_table_set_model (self, self->model);
+      return;
+    }
+  /* Clearing happens when the document changes, possibly before the table has
+   * its new model: the rows forget their scores without reading the old one. */
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->rows)); i++)
+    {
+      g_autoptr (TlLayerRow) row = g_list_model_get_item (G_LIST_MODEL (self->rows), i);
+      tl_layer_row_set_score (row, FALSE, NAN, NAN, FALSE);
+    }
+}
+
+int
+tl_layer_table_get_recommended (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), -1);
+  return self->recommended;
+}
+
+char *
+tl_layer_table_dup_score_text (TlLayerTable *self, guint row)
+{
+  g_autoptr (TlLayerRow) item = NULL;
+
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
+  item = g_list_model_get_item (G_LIST_MODEL (self->rows), row);
+  return item != NULL ? tl_layer_score_text (item) : NULL;
+}
+
+static GtkWidget *
+find_freeze_button (GtkWidget *widget, guint row, gboolean words)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && gtk_widget_has_css_class (child, "freeze-up-to")
+          && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "row")) == (int) row + 1
+          && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "words")) == words)
+        return child;
+      found = find_freeze_button (child, row, words);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+tl_layer_table_get_freeze_button (TlLayerTable *self, guint row, gboolean words)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
+  return find_freeze_button (GTK_WIDGET (self->column_view), row, !!words);
 }
 
 guint
@@ -414,6 +536,9 @@ tl_layer_table_dispose (GObject *object)
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
   g_clear_object (&self->rows);
+  g_clear_pointer (&self->is_cut, g_free);
+  g_clear_pointer (&self->logme, g_free);
+  g_clear_pointer (&self->a_distance, g_free);
   G_OBJECT_CLASS (tl_layer_table_parent_class)->dispose (object);
 }
 
@@ -438,6 +563,7 @@ tl_layer_table_class_init (TlLayerTableClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, type_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, shape_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, params_column);
+  gtk_widget_class_bind_template_child (widget_class, TlLayerTable, score_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, trainable_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, lr_column);
   gtk_widget_class_bind_template_child (widget_class, TlLayerTable, action_column);
@@ -453,6 +579,7 @@ tl_layer_table_init (TlLayerTable *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->new_from = -1;
+  self->recommended = -1;
   self->editable = TRUE;
   self->rows = g_list_store_new (TL_TYPE_LAYER_ROW);
   selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));
@@ -462,6 +589,8 @@ tl_layer_table_init (TlLayerTable *self)
   set_factory (self->type_column, G_CALLBACK (setup_label), GINT_TO_POINTER (FALSE), G_CALLBACK (bind_type), NULL, self);
   set_factory (self->shape_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_shape), NULL, self);
   set_factory (self->params_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_params), NULL, self);
+  set_factory (self->score_column, G_CALLBACK (setup_score), NULL, G_CALLBACK (bind_score), NULL, self);
+  gtk_column_view_column_set_visible (self->score_column, FALSE);
   set_factory (self->trainable_column, G_CALLBACK (setup_switch), NULL, G_CALLBACK (bind_switch),
                G_CALLBACK (unbind_editable), self);
   set_factory (self->lr_column, G_CALLBACK (setup_spin), NULL, G_CALLBACK (bind_spin),

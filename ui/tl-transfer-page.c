@@ -5,6 +5,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "tl-layer-assessment.h"
 #include "tl-layer-table.h"
 #include "tl-transfer-page.h"
 #include "tl-ui-util.h"
@@ -35,6 +36,11 @@ struct _TlTransferPage
   GtkSpinButton *adversarial_weight_spin;
   GtkSpinButton *pseudo_labels_spin;
   GtkSwitch     *unlabeled_text_switch;
+  GtkLabel      *assess_label;
+  GtkSpinner    *assess_spinner;
+  GtkButton     *assess_button;
+  GCancellable  *assess_cancellable;   /* of the assessment running, or NULL */
+  gboolean       assessed;             /* the table shows scores for the current model and data */
 };
 
 /* The Strategies group's rows, in TlStrategy order. */
@@ -249,6 +255,158 @@ update (TlTransferPage *self)
   update_counts (self);
 }
 
+/* Assessment: scores of the source model's layers for the target's labelled training rows. */
+
+static const TlDataset *
+assess_target (TlTransferPage *self)
+{
+  const TlDataSlot *target = tl_document_get_data (self->document, TL_ROLE_TARGET);
+  return target != NULL ? target->train : NULL;
+}
+
+/* The pretrained model: the source model once trained or opened from a file,
+ * else the last run's pretraining (the same layers), else NULL. */
+static TlModel *
+assess_model (TlTransferPage *self)
+{
+  TlModel *source = tl_document_get_source_model (self->document);
+  TlRunResult *pretrain = tl_document_get_run (self->document, "pretrain");
+
+  if (source == NULL)
+    return NULL;
+  if (tl_document_get_source_trained (self->document))
+    return source;
+  if (pretrain != NULL && pretrain->model != NULL && tl_model_n_layers (pretrain->model) == tl_model_n_layers (source))
+    return pretrain->model;
+  return NULL;
+}
+
+/* Why the layers cannot be assessed now, or NULL when they can. */
+static const char *
+assess_blocked (TlTransferPage *self)
+{
+  TlModel *model = assess_model (self);
+  const TlDataset *target = assess_target (self);
+
+  if (tl_document_get_source_model (self->document) == NULL || target == NULL)
+    return _("Assessing the layers needs a model and labelled target data.");
+  if (model == NULL)
+    return _("Assess the layers once the source model is pretrained (run the experiment, or open a model file).");
+  if (target->sample_size != tl_shape_size (model->in_ndim, model->in_shape))
+    return _("The target's samples do not fit the model's input; import them again to assess the layers.");
+  return NULL;
+}
+
+static void
+update_assess (TlTransferPage *self)
+{
+  const char *blocked = self->document != NULL ? assess_blocked (self) : "";
+  gboolean running = self->assess_cancellable != NULL;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->assess_button), blocked == NULL && !running);
+  gtk_widget_set_visible (GTK_WIDGET (self->assess_spinner), running);
+  gtk_spinner_set_spinning (self->assess_spinner, running);
+  if (running || self->assessed)
+    return;
+  gtk_label_set_text (self->assess_label,
+                      blocked != NULL ? blocked
+                                      : _("Assess the layers to see which cut suits the target: each candidate "
+                                          "layer's LogME, the recommended one marked."));
+}
+
+/* Scores of another model or other data are dropped, and a running assessment with them. */
+static void
+forget_scores (TlTransferPage *self)
+{
+  if (self->assess_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->assess_cancellable);
+      g_clear_object (&self->assess_cancellable);
+    }
+  self->assessed = FALSE;
+  tl_layer_table_set_scores (self->layer_table, NULL);
+  update_assess (self);
+}
+
+static void
+on_assessed (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TlTransferPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlTransferability) t = tl_layer_assessment_finish (result, &error);
+  g_autofree char *text = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->assess_cancellable);
+  if (t == NULL)
+    {
+      text = g_strdup_printf (_("The layers could not be assessed: %s"), error->message);
+      gtk_label_set_text (self->assess_label, text);
+      self->assessed = TRUE;
+      update_assess (self);
+      self->assessed = FALSE;
+      return;
+    }
+  self->assessed = TRUE;
+  tl_layer_table_set_scores (self->layer_table, t);
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "LogME of each cut for %d labelled target row of %d classes (higher suits the "
+                                       "target better). Recommended cut: layer %d, %s — freeze up to it, train above it.",
+                                       "LogME of each cut for %d labelled target rows of %d classes (higher suits the "
+                                       "target better). Recommended cut: layer %d, %s — freeze up to it, train above it.",
+                                       t->n_samples),
+                          t->n_samples, t->n_classes, t->cuts[t->recommended].layer, t->cuts[t->recommended].name);
+  gtk_label_set_text (self->assess_label, text);
+  update_assess (self);
+}
+
+static void
+on_assess (TlTransferPage *self)
+{
+  const TlDataSlot *source = tl_document_get_data (self->document, TL_ROLE_SOURCE);
+  g_autofree char *text = NULL;
+  TlModel *model = assess_model (self);
+  const TlDataset *target = assess_target (self);
+  const TlDataset *source_rows = source != NULL ? source->train : NULL;
+
+  if (assess_blocked (self) != NULL || self->assess_cancellable != NULL)
+    return;
+  if (source_rows != NULL && source_rows->sample_size != target->sample_size)
+    source_rows = NULL;
+  forget_scores (self);
+  self->assess_cancellable = g_cancellable_new ();
+  text = g_strdup_printf (_("Assessing the layers on the target's %d training rows…"), target->n);
+  gtk_label_set_text (self->assess_label, text);
+  update_assess (self);
+  tl_layer_assessment_run (model, target, source_rows, self->assess_cancellable, on_assessed, g_object_ref (self));
+}
+
+gboolean
+tl_transfer_page_assess (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), FALSE);
+
+  if (!gtk_widget_is_sensitive (GTK_WIDGET (self->assess_button)))
+    return FALSE;
+  g_signal_emit_by_name (self->assess_button, "clicked");
+  return TRUE;
+}
+
+gboolean
+tl_transfer_page_is_assessing (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), FALSE);
+  return self->assess_cancellable != NULL;
+}
+
+const char *
+tl_transfer_page_get_assess_text (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), NULL);
+  return gtk_label_get_text (self->assess_label);
+}
+
 static void
 on_table_changed (TlTransferPage *self)
 {
@@ -260,8 +418,11 @@ on_table_changed (TlTransferPage *self)
 static void
 on_document_changed (TlTransferPage *self, const char *what)
 {
+  if (g_strcmp0 (what, "model") == 0 || g_strcmp0 (what, "data") == 0 || g_strcmp0 (what, "results") == 0)
+    forget_scores (self);
   if (g_strcmp0 (what, "transfer") == 0 || g_strcmp0 (what, "params") == 0)
     update (self);
+  update_assess (self);
 }
 
 static void
@@ -317,6 +478,7 @@ tl_transfer_page_set_document (TlTransferPage *self, TlDocument *document)
   g_set_object (&self->document, document);
   g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
   update (self);
+  update_assess (self);
 }
 
 static void
@@ -324,6 +486,9 @@ tl_transfer_page_dispose (GObject *object)
 {
   TlTransferPage *self = TL_TRANSFER_PAGE (object);
 
+  if (self->assess_cancellable != NULL)
+    g_cancellable_cancel (self->assess_cancellable);
+  g_clear_object (&self->assess_cancellable);
   if (self->layer_table != NULL)
     tl_layer_table_set_model (self->layer_table, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_TRANSFER_PAGE);
@@ -360,6 +525,10 @@ tl_transfer_page_class_init (TlTransferPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, adversarial_weight_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, pseudo_labels_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, unlabeled_text_switch);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, assess_label);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, assess_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, assess_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_assess);
   gtk_widget_class_bind_template_callback (widget_class, on_freeze_all);
   gtk_widget_class_bind_template_callback (widget_class, on_unfreeze_all);
 }

@@ -20,4 +20,10 @@ GtkWidget  *tl_transfer_page_get_head_switch (TlTransferPage *self);
 /* The sentence under the title: whether the head is kept or rebuilt. */
 const char *tl_transfer_page_get_head_text  (TlTransferPage *self);
 
+/* Starts assessing the layers as the Assess button does; FALSE when it is not sensitive. */
+gboolean    tl_transfer_page_assess         (TlTransferPage *self);
+gboolean    tl_transfer_page_is_assessing   (TlTransferPage *self);
+/* The line over the table: what to do, the progress or the assessment's summary. */
+const char *tl_transfer_page_get_assess_text (TlTransferPage *self);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "tl-architecture.h"
 #include "tl-atomic-file.h"
 #include "tl-embedding-vectors.h"
+#include "tl-domain-map-export.h"
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-model-file.h"
@@ -1153,6 +1154,21 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return FALSE;
       if (run == NULL || cancelled (c, result, run->history))
         return TRUE;
+    }
+
+  /* the domains as the pretrained and the fine-tuned model see them */
+  if (source != NULL && (exp->outputs.exports & TL_EXPORT_CURVES) && exp->outputs.plot_formats != 0)
+    {
+      TlRunResult *tuned = tl_pipeline_result_find (result, "transfer");
+      const TlDataset *rows = source->test != NULL ? source->test : source->train;
+
+      if (tuned == NULL && exp->transfer.n_strategies > 0)
+        tuned = tl_pipeline_result_find (result, strategy_run_name (exp->transfer.strategies[0]));
+      stage (c, TL_STAGE_EXPORT, "mapping the source and target features before and after fine-tuning");
+      if (!tl_domain_map_write_run (c->out, pretrained, tuned != NULL ? tuned->model : NULL,
+                                    tuned != NULL ? tuned->name : NULL, rows, target->test,
+                                    exp->outputs.plot_formats, exp->seed, error))
+        return FALSE;
     }
 
   /* 4. the same architecture from scratch, same data, seed and budget */
