@@ -46,11 +46,9 @@ assessed (gpointer page)
 }
 
 static gboolean
-button_shown (gpointer table)
+button_shown (gpointer page)
 {
-  int rec = tl_layer_table_get_recommended (TL_LAYER_TABLE (table));
-  GtkWidget *button = rec >= 0 ? tl_layer_table_get_freeze_button (TL_LAYER_TABLE (table), rec, TRUE) : NULL;
-  return button != NULL && gtk_widget_get_mapped (button);
+  return gtk_widget_get_mapped (tl_transfer_page_get_freeze_recommended_button (TL_TRANSFER_PAGE (page)));
 }
 
 static gboolean
@@ -179,11 +177,14 @@ test_assess_and_freeze (void)
     g_assert_cmpstr (text, !=, "—");
   }
 
-  /* "Freeze up to here" in words on the recommended row; a click freezes it and every layer above */
+  /* "Freeze up to relu2" beside the assessment; a click freezes the cut and every layer above */
   tl_model_freeze_below (target_model, 0);
-  g_assert_true (ui_wait_for (button_shown, table, 20));
-  button = tl_layer_table_get_freeze_button (table, rec, TRUE);
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, _("Freeze up to Here"));
+  g_assert_true (ui_wait_for (button_shown, page, 20));
+  button = tl_transfer_page_get_freeze_recommended_button (page);
+  {
+    g_autofree char *want = g_strdup_printf (_("Freeze up to %s"), tl_model_layer (target_model, rec)->name);
+    g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, want);
+  }
   g_signal_emit_by_name (button, "clicked");
   assert_frozen_up_to (target_model, rec);
   g_assert_cmpint (tl_document_get_experiment (doc)->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
@@ -192,11 +193,10 @@ test_assess_and_freeze (void)
 
   /* any row offers it too (as an icon): up to the first dense layer */
   g_assert_cmpint (tl_model_layer (target_model, 1)->n_params, >, 0);
-  button = tl_layer_table_get_freeze_button (table, 1, FALSE);
+  button = tl_layer_table_get_freeze_button (table, 1);
   g_assert_nonnull (button);
   g_assert_null (gtk_button_get_label (GTK_BUTTON (button)));
-  /* and the recommended row's icon as well as its words */
-  g_assert_nonnull (tl_layer_table_get_freeze_button (table, rec, FALSE));
+  g_assert_nonnull (tl_layer_table_get_freeze_button (table, rec));
   g_signal_emit_by_name (button, "clicked");
   assert_frozen_up_to (target_model, 1);
 

@@ -418,7 +418,7 @@ tl_layer_table_dup_score_text (TlLayerTable *self, guint row)
 }
 
 static GtkWidget *
-find_freeze_button (GtkWidget *widget, guint row, gboolean words)
+find_freeze_button (GtkWidget *widget, guint row)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -426,10 +426,9 @@ find_freeze_button (GtkWidget *widget, guint row, gboolean words)
       GtkWidget *found;
 
       if (GTK_IS_BUTTON (child) && gtk_widget_has_css_class (child, "freeze-up-to")
-          && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "row")) == (int) row + 1
-          && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "words")) == words)
+          && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "row")) == (int) row + 1)
         return child;
-      found = find_freeze_button (child, row, words);
+      found = find_freeze_button (child, row);
       if (found != NULL)
         return found;
     }
@@ -437,10 +436,10 @@ find_freeze_button (GtkWidget *widget, guint row, gboolean words)
 }
 
 GtkWidget *
-tl_layer_table_get_freeze_button (TlLayerTable *self, guint row, gboolean words)
+tl_layer_table_get_freeze_button (TlLayerTable *self, guint row)
 {
   g_return_val_if_fail (TL_IS_LAYER_TABLE (self), NULL);
-  return find_freeze_button (GTK_WIDGET (self->column_view), row, !!words);
+  return find_freeze_button (GTK_WIDGET (self->column_view), row);
 }
 
 guint

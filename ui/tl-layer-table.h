@@ -32,7 +32,7 @@ int        tl_layer_table_get_recommended (TlLayerTable *self);
 char      *tl_layer_table_dup_score_text (TlLayerTable *self, guint row);
 /* A row's "Freeze up to here" button, once the row is on screen: the one in
  * words (the recommended row's, in the score column), or the row's icon. */
-GtkWidget *tl_layer_table_get_freeze_button (TlLayerTable *self, guint row, gboolean words);
+GtkWidget *tl_layer_table_get_freeze_button (TlLayerTable *self, guint row);
 /* Re-reads the model's flags (after a change made elsewhere). */
 void       tl_layer_table_refresh        (TlLayerTable *self);
 guint      tl_layer_table_get_n_rows     (TlLayerTable *self);

@@ -39,6 +39,7 @@ struct _TlTransferPage
   GtkLabel      *assess_label;
   GtkSpinner    *assess_spinner;
   GtkButton     *assess_button;
+  GtkWidget     *freeze_recommended;  /* "Freeze up to relu2", once assessed */
   GCancellable  *assess_cancellable;   /* of the assessment running, or NULL */
   gboolean       assessed;             /* the table shows scores for the current model and data */
 };
@@ -325,6 +326,7 @@ forget_scores (TlTransferPage *self)
     }
   self->assessed = FALSE;
   tl_layer_table_set_scores (self->layer_table, NULL);
+  gtk_widget_set_visible (self->freeze_recommended, FALSE);
   update_assess (self);
 }
 
@@ -358,7 +360,22 @@ on_assessed (GObject *object, GAsyncResult *result, gpointer user_data)
                                        t->n_samples),
                           t->n_samples, t->n_classes, t->cuts[t->recommended].layer, t->cuts[t->recommended].name);
   gtk_label_set_text (self->assess_label, text);
+  {
+    g_autofree char *label = g_strdup_printf (_("Freeze up to %s"), t->cuts[t->recommended].name);
+    gtk_button_set_label (GTK_BUTTON (self->freeze_recommended), label);
+    gtk_widget_set_visible (self->freeze_recommended, TRUE);
+  }
   update_assess (self);
+}
+
+/* The recommended cut in one click: the layer table's own "freeze up to here". */
+static void
+on_freeze_recommended (TlTransferPage *self)
+{
+  int layer = tl_layer_table_get_recommended (self->layer_table);
+
+  if (layer >= 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->layer_table), "layers.freeze-below", "i", layer);
 }
 
 static void
@@ -398,6 +415,13 @@ tl_transfer_page_is_assessing (TlTransferPage *self)
 {
   g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), FALSE);
   return self->assess_cancellable != NULL;
+}
+
+GtkWidget *
+tl_transfer_page_get_freeze_recommended_button (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), NULL);
+  return self->freeze_recommended;
 }
 
 const char *
@@ -538,6 +562,15 @@ tl_transfer_page_init (TlTransferPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   tl_layer_table_set_editable (self->layer_table, TRUE);
+  self->freeze_recommended = gtk_button_new ();
+  gtk_widget_add_css_class (self->freeze_recommended, "suggested-action");
+  gtk_widget_set_valign (self->freeze_recommended, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (self->freeze_recommended, FALSE);
+  gtk_widget_set_tooltip_text (self->freeze_recommended,
+                               _("Freeze the recommended layer and every layer above it, closer to the input"));
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->assess_button))),
+                              self->freeze_recommended, GTK_WIDGET (self->assess_label));
+  g_signal_connect_swapped (self->freeze_recommended, "clicked", G_CALLBACK (on_freeze_recommended), self);
   build_strategy_rows (self);
   g_signal_connect_swapped (self->target_weight_spin, "value-changed", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->adversarial_weight_spin, "value-changed", G_CALLBACK (on_strategy_changed), self);

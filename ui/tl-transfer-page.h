@@ -25,5 +25,6 @@ gboolean    tl_transfer_page_assess         (TlTransferPage *self);
 gboolean    tl_transfer_page_is_assessing   (TlTransferPage *self);
 /* The line over the table: what to do, the progress or the assessment's summary. */
 const char *tl_transfer_page_get_assess_text (TlTransferPage *self);
+GtkWidget  *tl_transfer_page_get_freeze_recommended_button (TlTransferPage *self);
 
 G_END_DECLS
