@@ -26,4 +26,7 @@ gboolean    tl_transfer_page_is_assessing   (TlTransferPage *self);
 /* The line over the table: what to do, the progress or the assessment's summary. */
 const char *tl_transfer_page_get_assess_text (TlTransferPage *self);
 
+/* The "Private fine-tuning" settings (a TlPrivacySettings). */
+GtkWidget  *tl_transfer_page_get_privacy_settings (TlTransferPage *self);
+
 G_END_DECLS
