@@ -64,6 +64,29 @@ count (const char *haystack, const char *needle)
   return n;
 }
 
+/* After the Runs page has seen an epoch: what it shows then. */
+static void
+on_epoch_added (GtkWidget *curve_view, const char *run, const TlEpochRecord *record, gpointer data)
+{
+  GPtrArray *seen = data;
+  const char *text = tl_runs_view_get_privacy_text (TL_RUNS_VIEW (g_object_get_data (G_OBJECT (curve_view), "runs")));
+
+  g_ptr_array_add (seen, g_strdup_printf ("%s %d: %s", run, record->epoch, text != NULL ? text : "(none)"));
+}
+
+static void
+scroll_to (GtkWidget *widget)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  graphene_point_t at;
+
+  if (scroller != NULL
+      && gtk_widget_compute_point (widget, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scroller)),
+                                   &GRAPHENE_POINT_INIT (0, 0), &at))
+    gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller)), at.y - 24);
+  ui_spin (300);
+}
+
 static void
 type_delta (TlPrivacySettings *privacy, const char *text)
 {
@@ -95,6 +118,7 @@ test_private_run_and_domain_map (void)
   TlExperiment *exp;
   const char *message = NULL, *field = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
 
   write_csv (source, source_classes, 3, 80, 0.0, 1);
   write_csv (target, target_classes, 2, 60, 1.0, 2);
@@ -154,7 +178,7 @@ test_private_run_and_domain_map (void)
   g_test_message ("%s: %s", field, message);
   g_assert_cmpstr (field, ==, "transfer.privacy.delta");
   g_assert_nonnull (tl_window_get_problems_text (win));
-  ui_spin (200);
+  scroll_to (GTK_WIDGET (privacy));
   ui_screenshot (GTK_WIDGET (win), "transfer-privacy-problem.png");
   type_delta (privacy, "1e-5");
   g_assert_cmpuint (tl_window_get_problems (win, "transfer", NULL, NULL), ==, 0);
@@ -184,16 +208,40 @@ test_private_run_and_domain_map (void)
     g_assert_cmpfloat (back->transfer.finetune.privacy.delta, ==, 1e-5);
     g_assert_cmpfloat (back->transfer.finetune.privacy.clip, ==, 1.0);
   }
-  ui_spin (200);
+  scroll_to (GTK_WIDGET (privacy));
   ui_screenshot (GTK_WIDGET (win), "transfer-privacy.png");
 
   /* before a run there is nothing to map */
   g_assert_false (gtk_widget_get_visible (card));
 
   tl_window_show_step (win, "train");
+  g_object_set_data (G_OBJECT (tl_train_page_get_curve_view (train, FALSE)), "runs", runs);
+  g_signal_connect (tl_train_page_get_curve_view (train, FALSE), "epoch-added", G_CALLBACK (on_epoch_added), seen);
   tl_train_page_start (train);
   g_assert_true (ui_wait_for (ui_training_done, train, 300));
   g_assert_null (tl_window_get_error (win));
+
+  /* live: nothing while the source pretrains (not private), then every epoch of the fine-tuning */
+  for (guint i = 0; i < seen->len; i++)
+    g_test_message ("%s", (char *) seen->pdata[i]);
+  /* (the Train page draws a stage's earlier epochs again with each new one) */
+  {
+    int last_epoch = 0;
+
+    for (guint i = 0; i < seen->len; i++)
+      if (g_str_has_prefix (seen->pdata[i], "pretrain "))
+        g_assert_nonnull (strstr (seen->pdata[i], "(none)"));
+      else
+        {
+          int epoch = atoi ((char *) seen->pdata[i] + strlen ("transfer "));
+          g_autofree char *shown = g_strdup_printf ("epoch %d: privacy spent ε", epoch);
+
+          g_assert_true (g_str_has_prefix (seen->pdata[i], "transfer "));
+          g_assert_nonnull (strstr (seen->pdata[i], shown));
+          last_epoch = MAX (last_epoch, epoch);
+        }
+    g_assert_cmpint (last_epoch, ==, 3);
+  }
 
   /* the privacy spent, as the last epoch of the private run left it */
   g_assert_nonnull (tl_runs_view_get_privacy_text (runs));
@@ -222,6 +270,23 @@ test_private_run_and_domain_map (void)
   ui_spin (200);
   ui_screenshot (GTK_WIDGET (win), "runs-privacy.png");
 
+  /* fine-tuning moved the weights below the head, so the two maps differ */
+  {
+    TlModel *before = tl_document_get_run (doc, "pretrain")->model;
+    TlModel *after = tl_document_get_main_run (doc)->model;
+    double moved = 0;
+
+    g_assert_true (before != after);
+    for (int i = 0; i < tl_model_n_layers (before) - 1; i++)
+      for (int k = 0; k < tl_model_layer (before, i)->n_params; k++)
+        {
+          const TlTensor *a = tl_model_layer (before, i)->params[k].value, *b = tl_model_layer (after, i)->params[k].value;
+          for (gsize e = 0; e < a->size; e++)
+            moved += fabs (a->data[e] - b->data[e]);
+        }
+    g_test_message ("weights below the head moved by %g in all", moved);
+  }
+
   /* the domain map appears on the Evaluate page and is computed in the background */
   tl_window_show_step (win, "evaluate");
   g_assert_true (gtk_widget_get_visible (card));
@@ -233,18 +298,7 @@ test_private_run_and_domain_map (void)
   g_assert_true (isfinite (tl_domain_map_view_get_a_distance (TL_DOMAIN_MAP_VIEW (view), 1)));
   ui_spin (300);
   g_assert_true (gtk_widget_get_sensitive (tl_domain_map_card_get_export_button (TL_DOMAIN_MAP_CARD (card))));
-  gtk_widget_grab_focus (view);
-  {
-    /* scroll the card into sight for the screenshot */
-    GtkWidget *scroller = gtk_widget_get_ancestor (card, GTK_TYPE_SCROLLED_WINDOW);
-    graphene_point_t at;
-
-    if (scroller != NULL
-        && gtk_widget_compute_point (card, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scroller)),
-                                     &GRAPHENE_POINT_INIT (0, 0), &at))
-      gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller)), at.y - 24);
-  }
-  ui_spin (300);
+  scroll_to (card);
   ui_screenshot (GTK_WIDGET (win), "evaluate-domain-map.png");
 
   /* exported as PNG and SVG; an unknown extension is refused */
