@@ -131,7 +131,7 @@ test_private_run_and_domain_map (void)
   g_assert_true (g_file_set_contents (exp_path, json, -1, NULL));
   file = g_file_new_for_path (exp_path);
 
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 900);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
   gtk_window_present (GTK_WINDOW (win));
   tl_window_open_file (win, file);
   g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 60));
