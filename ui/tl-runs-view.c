@@ -371,6 +371,9 @@ tl_runs_view_reload (TlRunsView *self)
 static void
 on_document_changed (TlRunsView *self, const char *what)
 {
+  /* another experiment: the privacy shown was its predecessor's */
+  if (g_strcmp0 (what, "file") == 0)
+    gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), FALSE);
   if (g_strcmp0 (what, "results") == 0 || g_strcmp0 (what, "file") == 0)
     tl_runs_view_reload (self);
 }
