@@ -326,7 +326,6 @@ test_private_run_and_domain_map (void)
     g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
   }
 
-  /* new data drops the runs: the map goes */
   tl_document_set_modified (doc, FALSE);
   gtk_window_destroy (GTK_WINDOW (win));
 }
