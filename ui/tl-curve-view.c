@@ -30,6 +30,8 @@ G_DEFINE_FINAL_TYPE (TlCurveView, tl_curve_view, GTK_TYPE_WIDGET)
 
 enum { PROP_0, PROP_QUANTITY, PROP_LOG_SCALE, N_PROPS };
 static GParamSpec *props[N_PROPS];
+enum { EPOCH_ADDED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 static gboolean
 is_dark (void)
@@ -375,11 +377,13 @@ tl_curve_view_add_epoch (TlCurveView *self, const char *name, const TlEpochRecor
       {
         g_array_index (records, TlEpochRecord, i) = *record;
         mark_dirty (self);
+        g_signal_emit (self, signals[EPOCH_ADDED], 0, name, record);
         return;
       }
   g_array_append_val (records, *record);
   update_accessible (self);
   mark_dirty (self);
+  g_signal_emit (self, signals[EPOCH_ADDED], 0, name, record);
 }
 
 int
@@ -484,6 +488,8 @@ tl_curve_view_class_init (TlCurveViewClass *klass)
   props[PROP_LOG_SCALE] = g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
                                                 G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
+  signals[EPOCH_ADDED] = g_signal_new ("epoch-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                       NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_POINTER);
 
   gtk_widget_class_set_css_name (widget_class, "curveview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);

@@ -32,7 +32,9 @@ void       tl_curve_view_set_color      (TlCurveView *self, int run, int color);
 /* The curves of a pipeline run by name ("pretrain", "joint", ...), in its own colour and title;
  * each run keeps its slot until cleared. */
 void       tl_curve_view_set_run        (TlCurveView *self, const char *name, const TlHistory *history);
-/* Adds (or replaces, by epoch number) one epoch of a run. */
+/* Adds (or replaces, by epoch number) one epoch of a run, and emits
+ * "epoch-added" (string run, pointer const TlEpochRecord *) for those who
+ * follow a training as it goes. */
 void       tl_curve_view_add_epoch      (TlCurveView *self, const char *name, const TlEpochRecord *record);
 /* Empties the per-batch line, which then takes that palette colour (the running run's). */
 void       tl_curve_view_clear_batches  (TlCurveView *self, int color);

@@ -8,6 +8,8 @@
 
 #include "tl-chart-domain-map.h"
 #include "tl-domain-map-view.h"
+#include "tl-error.h"
+#include "tl-export.h"
 #include "tl-layer-assessment.h"
 
 struct _TlDomainMapView
@@ -26,26 +28,59 @@ typedef struct {
   int              panel;
 } Pending;
 
+/* The maps drawn, on the window's background or (for a file) on white. */
+static void
+draw_maps (TlDomainMapView *self, cairo_t *cr, double width, double height, gboolean on_screen)
+{
+  const TlDomainMap *maps[2];
+  const char *titles[2] = { _("Before fine-tuning"), _("After fine-tuning") };
+  TlDomainMapChart chart = { .maps = maps, .titles = titles };
+
+  maps[chart.n_maps++] = self->maps[0];
+  if (self->maps[1] != NULL)
+    maps[chart.n_maps++] = self->maps[1];
+  chart.style.dark = on_screen && adw_style_manager_get_dark (adw_style_manager_get_default ());
+  chart.style.transparent = on_screen;
+  tl_domain_map_chart_draw (&chart, cr, width, height);
+}
+
 static void
 tl_domain_map_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   TlDomainMapView *self = TL_DOMAIN_MAP_VIEW (widget);
   int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  const TlDomainMap *maps[2];
-  const char *titles[2] = { _("Before fine-tuning"), _("After fine-tuning") };
-  TlDomainMapChart chart = { .maps = maps, .titles = titles };
   cairo_t *cr;
 
   if (self->pending > 0 || self->maps[0] == NULL || width <= 0 || height <= 0)
     return;
-  maps[chart.n_maps++] = self->maps[0];
-  if (self->maps[1] != NULL)
-    maps[chart.n_maps++] = self->maps[1];
-  chart.style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  chart.style.transparent = TRUE;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  tl_domain_map_chart_draw (&chart, cr, width, height);
+  draw_maps (self, cr, width, height, TRUE);
   cairo_destroy (cr);
+}
+
+static void
+draw_for_file (cairo_t *cr, double width, double height, gpointer data)
+{
+  draw_maps (data, cr, width, height, FALSE);
+}
+
+gboolean
+tl_domain_map_view_export (TlDomainMapView *self, const char *path, GError **error)
+{
+  TlChartFormat format;
+
+  g_return_val_if_fail (TL_IS_DOMAIN_MAP_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (self->pending > 0 || self->maps[0] == NULL)
+    {
+      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           _("The domain map is not ready yet: wait until it is drawn."));
+      return FALSE;
+    }
+  if (!tl_chart_format_from_path (path, &format, error))
+    return FALSE;
+  return tl_export_chart (path, format, self->maps[1] != NULL ? 1200 : 640, 560, draw_for_file, self, error);
 }
 
 static void

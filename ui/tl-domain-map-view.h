@@ -23,5 +23,8 @@ void       tl_domain_map_view_set_models (TlDomainMapView *self, const TlModel *
 int        tl_domain_map_view_get_n_maps (TlDomainMapView *self);
 double     tl_domain_map_view_get_a_distance (TlDomainMapView *self, int panel);
 gboolean   tl_domain_map_view_is_busy    (TlDomainMapView *self);
+/* Writes the maps shown as PNG, SVG or PDF (by the extension), atomically;
+ * fails while they are computed or when there are none. */
+gboolean   tl_domain_map_view_export     (TlDomainMapView *self, const char *path, GError **error);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "tl-audio-preview.h"
 #include "tl-bar-view.h"
 #include "tl-confusion-view.h"
+#include "tl-domain-map-card.h"
 #include "tl-evaluate-page.h"
 #include "tl-ui-util.h"
 
@@ -44,6 +45,7 @@ struct _TlEvaluatePage
   GtkColumnView   *metrics_view;
   GtkDropDown     *run_dropdown;
   TlBarView       *run_bars;
+  TlDomainMapCard *domain_map_card;
 };
 
 G_DEFINE_FINAL_TYPE (TlEvaluatePage, tl_evaluate_page, GTK_TYPE_WIDGET)
@@ -540,7 +542,15 @@ tl_evaluate_page_set_document (TlEvaluatePage *self, TlDocument *document)
 
   g_set_object (&self->document, document);
   g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
+  tl_domain_map_card_set_document (self->domain_map_card, document);
   update (self);
+}
+
+GtkWidget *
+tl_evaluate_page_get_domain_map_card (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return GTK_WIDGET (self->domain_map_card);
 }
 
 static void
@@ -607,6 +617,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   g_type_ensure (TL_TYPE_CONFUSION_VIEW);
   g_type_ensure (TL_TYPE_BAR_VIEW);
   g_type_ensure (TL_TYPE_AUDIO_PREVIEW);
+  g_type_ensure (TL_TYPE_DOMAIN_MAP_CARD);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, summary_label);
@@ -625,6 +636,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, metrics_view);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, run_dropdown);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, run_bars);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, domain_map_card);
 }
 
 static void

@@ -25,5 +25,7 @@ guint      tl_evaluate_page_get_n_runs          (TlEvaluatePage *self);
 gboolean   tl_evaluate_page_select_run          (TlEvaluatePage *self, const char *name);
 const char *tl_evaluate_page_get_run            (TlEvaluatePage *self);
 const char *tl_evaluate_page_get_accuracy_text  (TlEvaluatePage *self);
+/* The domain map before and after fine-tuning (a TlDomainMapCard). */
+GtkWidget *tl_evaluate_page_get_domain_map_card (TlEvaluatePage *self);
 
 G_END_DECLS

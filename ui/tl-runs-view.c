@@ -23,6 +23,7 @@ struct _TlRunsView
   gboolean         updating;
 
   GtkLabel        *root_label;
+  GtkLabel        *privacy_label;
   GtkListBox      *run_list;
   GtkWidget       *compare_box;
   GtkDropDown     *a_dropdown;
@@ -57,6 +58,25 @@ record_date (const TlRunRecord *record)
   return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
 }
 
+/* The privacy a private run spent (its last epoch's epsilon in its history), NAN for other runs. */
+static double
+record_epsilon (const TlRunRecord *record, const char *run)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlHistory) history = tl_run_record_load_history (record, run, &error);
+
+  if (history == NULL)
+    return NAN;
+  for (guint i = history->epochs->len; i > 0; i--)
+    {
+      double epsilon = g_array_index (history->epochs, TlEpochRecord, i - 1).epsilon;
+
+      if (isfinite (epsilon))
+        return epsilon;
+    }
+  return NAN;
+}
+
 static char *
 record_accuracies (const TlRunRecord *record)
 {
@@ -66,6 +86,7 @@ record_accuracies (const TlRunRecord *record)
   for (guint i = 0; names[i] != NULL; i++)
     {
       double accuracy = tl_run_record_accuracy (record, names[i]);
+      double epsilon;
 
       if (isnan (accuracy))
         continue;
@@ -73,6 +94,8 @@ record_accuracies (const TlRunRecord *record)
         g_string_append (text, C_("list separator", ", "));
       g_string_append_printf (text, C_("run and its accuracy", "%s %.1f%%"), tl_run_title (names[i]),
                               accuracy * 100.0);
+      if (isfinite (epsilon = record_epsilon (record, names[i])))
+        g_string_append_printf (text, C_("privacy a run spent", " (ε %.2f)"), epsilon);
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
@@ -348,6 +371,9 @@ tl_runs_view_reload (TlRunsView *self)
 static void
 on_document_changed (TlRunsView *self, const char *what)
 {
+  /* another experiment: the privacy shown was its predecessor's */
+  if (g_strcmp0 (what, "file") == 0)
+    gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), FALSE);
   if (g_strcmp0 (what, "results") == 0 || g_strcmp0 (what, "file") == 0)
     tl_runs_view_reload (self);
 }
@@ -411,6 +437,38 @@ tl_runs_view_get_confusion_change (TlRunsView *self)
   return self->confusion_change;
 }
 
+void
+tl_runs_view_show_epoch (TlRunsView *self, const char *run, const TlEpochRecord *record)
+{
+  const TlPrivacyConfig *budget;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (TL_IS_RUNS_VIEW (self));
+  g_return_if_fail (record != NULL);
+
+  if (!isfinite (record->epsilon))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), FALSE);
+      return;
+    }
+  budget = self->document != NULL ? &tl_document_get_experiment (self->document)->transfer.finetune.privacy : NULL;
+  if (budget != NULL && budget->epsilon > 0.0)
+    text = g_strdup_printf (_("%s, epoch %d: privacy spent ε %.2f of %g (δ %g)"), tl_run_title (run), record->epoch,
+                            record->epsilon, budget->epsilon, budget->delta);
+  else
+    text = g_strdup_printf (_("%s, epoch %d: privacy spent ε %.2f"), tl_run_title (run), record->epoch,
+                            record->epsilon);
+  gtk_label_set_text (self->privacy_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), TRUE);
+}
+
+const char *
+tl_runs_view_get_privacy_text (TlRunsView *self)
+{
+  g_return_val_if_fail (TL_IS_RUNS_VIEW (self), NULL);
+  return gtk_widget_get_visible (GTK_WIDGET (self->privacy_label)) ? gtk_label_get_text (self->privacy_label) : NULL;
+}
+
 static void
 on_results_folder_changed (TlRunsView *self)
 {
@@ -454,6 +512,7 @@ tl_runs_view_class_init (TlRunsViewClass *klass)
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-runs-view.ui");
   gtk_widget_class_bind_template_child (widget_class, TlRunsView, root_label);
+  gtk_widget_class_bind_template_child (widget_class, TlRunsView, privacy_label);
   gtk_widget_class_bind_template_child (widget_class, TlRunsView, run_list);
   gtk_widget_class_bind_template_child (widget_class, TlRunsView, compare_box);
   gtk_widget_class_bind_template_child (widget_class, TlRunsView, a_dropdown);

@@ -29,4 +29,10 @@ const char *tl_runs_view_get_settings_text (TlRunsView *self);
 GtkWidget  *tl_runs_view_get_curve_view    (TlRunsView *self);
 gint64      tl_runs_view_get_confusion_change (TlRunsView *self);
 
+/* One epoch of a training under way: a private one's privacy spent so far
+ * ("privacy spent ε 1.20 of 3") is shown above the list; other runs hide it. */
+void        tl_runs_view_show_epoch    (TlRunsView *self, const char *run, const TlEpochRecord *record);
+/* The privacy shown, NULL when none is. */
+const char *tl_runs_view_get_privacy_text (TlRunsView *self);
+
 G_END_DECLS

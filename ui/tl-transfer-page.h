@@ -27,4 +27,7 @@ gboolean    tl_transfer_page_is_assessing   (TlTransferPage *self);
 const char *tl_transfer_page_get_assess_text (TlTransferPage *self);
 GtkWidget  *tl_transfer_page_get_freeze_recommended_button (TlTransferPage *self);
 
+/* The "Private fine-tuning" settings (a TlPrivacySettings). */
+GtkWidget  *tl_transfer_page_get_privacy_settings (TlTransferPage *self);
+
 G_END_DECLS

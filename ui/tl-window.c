@@ -931,6 +931,9 @@ tl_window_init (TlWindow *self)
   tl_export_page_set_document (self->export_page, self->document);
   g_signal_connect_object (self->runs_view, "reloaded", G_CALLBACK (update_step_status), self, G_CONNECT_SWAPPED);
   tl_runs_view_set_document (self->runs_view, self->document);
+  /* every epoch the Train page draws, so that the Runs page can show a private run's privacy spent live */
+  g_signal_connect_object (tl_train_page_get_curve_view (self->train_page, FALSE), "epoch-added",
+                           G_CALLBACK (tl_runs_view_show_epoch), self->runs_view, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->train_page, "notify::status", G_CALLBACK (on_training_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->stack, "notify::visible-child-name", G_CALLBACK (show_page_problems), self,
