@@ -21,6 +21,10 @@ TITLES = {
     "text-kitchen": "books->kitchen 50/cl, fine-tune",
     "text-electronics": "books->electronics 50/cl, fine-tune",
     "text-dvd": "books->dvd 50/cl, fine-tune",
+    "audio-george": "2 speakers->george 5/digit",
+    "audio-jackson": "2 speakers->jackson 5/digit",
+    "audio-lucas": "2 speakers->lucas 5/digit",
+    "audio-features": "log-mel of 1,500 recordings",
 }
 # sentiment: our pipeline's run -> the anchor's member it is set against
 SENTIMENT_PAIRS = (("transfer", "source_plus_target"), ("baseline", "scratch"))
@@ -123,6 +127,46 @@ def text_table(out, cases, results):
             print(f"{label:34} {'':>9} {'':>9} {'':>8} {fmt(pct(a), '.1f', 8)} {fmt(pct(b), '.1f', 7)}")
 
 
+def runs_of(out, case, side):
+    names = sorted(f[:-5] for f in os.listdir(out) if f.startswith(f"{case}-{side}.r") and f.endswith(".json"))
+    return [d for d in (load(out, n) for n in names) if d is not None]
+
+
+def audio_table(out, cases, results):
+    """spoken-digits-real.json against bench/audio_torch.py: accuracies as the mean over the runs
+    (seed r on split r, the same files on both sides), times as medians."""
+    print()
+    print("audio: transfer-lab run spoken-digits-real.json (ours) against bench/audio_torch.py (PyTorch)")
+    header = (f"{'case':30} {'runs':>4} {'src-only ours':>13} {'PT':>6} {'scratch ours':>12} {'PT':>6} "
+              f"{'fine-tune ours':>14} {'PT':>6} {'epoch s ours':>12} {'PT':>6}")
+    print(header)
+    print("-" * len(header))
+    mean = lambda docs, k: statistics.mean(d[k] * 100 for d in docs if d.get(k) is not None) \
+        if any(d.get(k) is not None for d in docs) else None
+    median = lambda docs, k: statistics.median(d[k] for d in docs if d.get(k) is not None) \
+        if any(d.get(k) is not None for d in docs) else None
+    for case in cases:
+        ours, pt = runs_of(out, case, "ours"), runs_of(out, case, "pytorch")
+        if case == "audio-features":
+            a, b = median(ours, "seconds"), median(pt, "seconds")
+            results["cases"][case] = {"ours": ours, "pytorch": pt, "ours_seconds": a, "pytorch_seconds": b}
+            print(f"{TITLES[case]:30} {len(ours):>4} seconds: ours {fmt(a, '.1f', 6)}, PyTorch {fmt(b, '.1f', 6)}"
+                  f" (the whole command; PyTorch: torchaudio.load + MelSpectrogram, after imports)")
+            continue
+        row = {k + "_" + side: mean(docs, k) for k in ("source_only", "scratch", "finetune")
+               for side, docs in (("ours", ours), ("pytorch", pt))}
+        row.update(epoch_seconds_ours=median(ours, "pretrain_epoch_seconds"),
+                   epoch_seconds_pytorch=median(pt, "pretrain_epoch_seconds"), ours=ours, pytorch=pt)
+        results["cases"][case] = row
+        print(f"{TITLES[case]:30} {min(len(ours), len(pt)):>4} {fmt(row['source_only_ours'], '.1f', 13)} "
+              f"{fmt(row['source_only_pytorch'], '.1f', 6)} {fmt(row['scratch_ours'], '.1f', 12)} "
+              f"{fmt(row['scratch_pytorch'], '.1f', 6)} {fmt(row['finetune_ours'], '.1f', 14)} "
+              f"{fmt(row['finetune_pytorch'], '.1f', 6)} {fmt(row['epoch_seconds_ours'], '.1f', 12)} "
+              f"{fmt(row['epoch_seconds_pytorch'], '.1f', 6)}")
+    print("accuracy in % on the target's test half (250 recordings), mean of the runs; epoch s: one pretraining")
+    print("  epoch (ours: over the source and its augmented copies, so twice the recordings), median.")
+
+
 def main():
     out, cases = sys.argv[1], sys.argv[2:]
     sgemm = load(out, "sgemm") or {}
@@ -152,7 +196,8 @@ def main():
             results[f"loadavg_{when}"] = load1
             print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
     text_cases = [c for c in cases if c.startswith("text-")]
-    cases = [c for c in cases if not c.startswith("text-")]
+    audio_cases = [c for c in cases if c.startswith("audio-")]
+    cases = [c for c in cases if not c.startswith("text-") and not c.startswith("audio-")]
     if cases:
         print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
     if text:
@@ -211,6 +256,8 @@ def main():
               f"{fmt(row['peak_mb_ours'], '.0f', 8)} {fmt(row['peak_mb_pytorch'], '.0f', 7)}{note}")
     if text_cases:
         text_table(out, text_cases, results)
+    if audio_cases:
+        audio_table(out, audio_cases, results)
     print()
     if cases:
         print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")

@@ -2,12 +2,15 @@
 # Times Transfer Lab's training core against PyTorch on the same models, data and batch sizes,
 # prints a table and writes bench/out/results.json.
 #
-#   bench/run.sh [--quick] [--text] [--cases "mlp cnn ..."] [SHARED_DATA]
+#   bench/run.sh [--quick] [--text] [--audio] [--cases "mlp cnn ..."] [SHARED_DATA]
 #
 # --quick: one run per case instead of the median of three.
 # --text: also the text cases (text-news text-kitchen text-electronics text-dvd; minutes, not
 #   seconds): the transfer-lab command against the scikit-learn anchor (python3-sklearn, installed
 #   with apt-get when missing and possible, else that side is skipped). --cases can name them too.
+# --audio: also the spoken-digits cases (audio-george audio-jackson audio-lucas: two speakers to the
+#   third, 5 recordings per digit, run r with seed r on a split both sides read; audio-features: the
+#   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py.
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE, its fastest setting here; the training cases also run
 # PyTorch as installed (OpenMP threads spinning between parallel regions), reported alongside.
@@ -21,21 +24,25 @@ THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
 CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize"
 TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
+AUDIO_CASES="audio-george audio-jackson audio-lucas audio-features"
 WITH_TEXT=0
+WITH_AUDIO=0
 SHARED="$ROOT/../shared/data"
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) RUNS=1 ;;
     --text) WITH_TEXT=1 ;;
+    --audio) WITH_AUDIO=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
   shift
 done
 if [ "$WITH_TEXT" = 1 ]; then CASES="$CASES $TEXT_CASES"; fi
+if [ "$WITH_AUDIO" = 1 ]; then CASES="$CASES $AUDIO_CASES"; fi
 
 for tool in meson ninja /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run tools/install-deps.sh" >&2; exit 1; }
@@ -56,11 +63,14 @@ ANCHOR=${TL_BENCH_ANCHOR:-$SHARED/../bench/sklearn_text_anchor.py}
 SKIP_OURS_TEXT=""
 SKIP_ANCHOR=""
 case " $CASES " in
-  *" text-"*)
+  *" text-"*|*" audio-"*)
     mkdir -p "$BUILD/meson-logs"
     if ! ninja -C "$BUILD" app/transfer-lab >"$BUILD/meson-logs/bench-app-build.txt" 2>&1; then
       SKIP_OURS_TEXT="app/transfer-lab did not build (see $BUILD/meson-logs/bench-app-build.txt)"
-    fi
+    fi ;;
+esac
+case " $CASES " in
+  *" text-"*)
     if [ ! -f "$ANCHOR" ]; then
       SKIP_ANCHOR="no anchor script at $ANCHOR (set TL_BENCH_ANCHOR)"
     elif ! "$PY" -c 'import sklearn' 2>/dev/null; then
@@ -125,6 +135,20 @@ for c in $CASES; do
         esac
         [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/text_case.py" $ours
         [ -n "$SKIP_ANCHOR" ] || run "$c-sklearn.r$r" "$PY" "$ROOT/bench/text_case.py" $skl
+        r=$((r + 1))
+        continue ;;
+      audio-features)
+        [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/audio_case.py" features "$APP" "$SHARED"
+        run "$c-pytorch.r$r" "$PY" "$ROOT/bench/audio_torch.py" features "$SHARED" --threads "$THREADS"
+        r=$((r + 1))
+        continue ;;
+      audio-*)
+        # run r: seed r, on a split written once and read by both sides
+        split="$OUT/audio-work/split-${c#audio-}-$r"
+        "$PY" "$ROOT/bench/audio_torch.py" split "$SHARED" "${c#audio-}" "$r" "$split" >/dev/null
+        [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/audio_case.py" "$APP" \
+            "$ROOT/data/experiments/spoken-digits-real.json" "$split" "$r" "$OUT/audio-work/ours-${c#audio-}-$r"
+        run "$c-pytorch.r$r" "$PY" "$ROOT/bench/audio_torch.py" run "$split" "$r" --threads "$THREADS"
         r=$((r + 1))
         continue ;;
     esac

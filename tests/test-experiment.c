@@ -352,6 +352,39 @@ test_output_paths_stay_inside (void)
   tl_test_remove_tree (outside);
 }
 
+/* The real-speaker audio demo: its few-shot target is augmented, and the last
+ * convolution block is fine-tuned at a lower rate above the frozen ones. */
+static void
+test_spoken_digits_real_loads (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlExperiment) exp = NULL;
+
+  if (src == NULL)
+    {
+      g_test_skip ("TL_SOURCE_DIR is not set");
+      return;
+    }
+  path = g_build_filename (src, "data", "experiments", "spoken-digits-real.json", NULL);
+  exp = tl_experiment_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (exp->source.format, ==, TL_DATA_FORMAT_AUDIO);
+  g_assert_cmpint (exp->target.format, ==, TL_DATA_FORMAT_AUDIO);
+  g_assert_true (g_str_has_suffix (exp->source.path, "spoken-digits-real-source.csv"));
+  g_assert_cmpint (exp->target.per_class, ==, 5);
+  g_assert_cmpint (exp->source.audio_augment.copies, ==, 0);
+  g_assert_cmpint (exp->target.audio_augment.copies, ==, 10);
+  g_assert_cmpint (exp->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
+  g_assert_cmpint (exp->transfer.freeze_below, ==, 6);
+  g_assert_cmpint (exp->transfer.n_lr_mults, ==, 1);
+  g_assert_cmpstr (exp->transfer.lr_mult_layers[0], ==, "6");
+  g_assert_cmpfloat (exp->transfer.lr_mults[0], ==, 0.1);
+  g_assert_cmpint (exp->transfer.finetune.epochs, ==, 40);
+  g_assert_true (exp->baseline);
+}
+
 static void
 test_demo_experiments_load (void)
 {
@@ -741,6 +774,7 @@ main (int argc, char **argv)
   g_test_add_func ("/experiment/overrides", test_experiment_overrides);
   g_test_add_func ("/experiment/output-paths-stay-inside", test_output_paths_stay_inside);
   g_test_add_func ("/experiment/demo-files-load", test_demo_experiments_load);
+  g_test_add_func ("/experiment/spoken-digits-real-loads", test_spoken_digits_real_loads);
   g_test_add_func ("/pipeline/runs-and-reports", test_pipeline_runs_and_reports);
   g_test_add_func ("/pipeline/async-cancel", test_pipeline_async_cancel);
   g_test_add_func ("/pipeline/resume-is-bitwise", test_pipeline_resume_is_bitwise);

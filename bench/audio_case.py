@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Transfer Lab's side of the spoken-digits transfer case, on a split written by audio_torch.py.
+
+  audio_case.py TRANSFER_LAB EXPERIMENT SPLITDIR SEED WORKDIR
+  audio_case.py features TRANSFER_LAB SHARED   # wall time of `transfer-lab data` on all 1,500 files
+
+Runs the experiment with source.path, target.path and target.test_path set to the split's CSV
+lists, then evaluates the pretrained model on the target's test list (source-only). Prints one JSON
+line: source_only, scratch (the run's baseline), finetune (the run's transfer), the pretraining's
+seconds per epoch and the wall time of the run."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+
+def check(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
+        sys.exit(f"{os.path.basename(cmd[0])} exited with {p.returncode}: {last}")
+    return p.stdout
+
+
+def features(app, shared):
+    start = time.perf_counter()
+    check([app, "data", os.path.join(shared, "spoken-digits")])
+    print(json.dumps({"files": 1500, "seconds": time.perf_counter() - start}))
+
+
+def main():
+    if sys.argv[1] == "features":
+        features(sys.argv[2], sys.argv[3])
+        return
+    app, experiment, split, seed, work = sys.argv[1:6]
+    shutil.rmtree(work, ignore_errors=True)
+    start = time.perf_counter()
+    check([app, "run", experiment, "--out", work, "--quiet", "--set", f"seed={seed}",
+           "--set", f"source.path={split}/source.csv", "--set", f"target.path={split}/train.csv",
+           "--set", f"target.test_path={split}/test.csv", "--set", "target.per_class=0",
+           "--set", "target.val_fraction=0", "--set", 'outputs.exports=["models","metrics"]',
+           "--set", "outputs.plots=[]"])
+    wall = time.perf_counter() - start
+    with open(os.path.join(work, "summary.json")) as f:
+        runs = {r["name"]: r for r in json.load(f)["runs"]}
+    metrics = json.loads(check([app, "evaluate", os.path.join(work, "pretrain", "model.safetensors"),
+                                f"{split}/test.csv", "--json"]))
+    pre = runs["pretrain"]
+    print(json.dumps({"source_only": metrics["accuracy"], "scratch": runs["baseline"]["test_accuracy"],
+                      "finetune": runs["transfer"]["test_accuracy"],
+                      "pretrain_epoch_seconds": pre["train_seconds"] / max(pre["epochs"], 1),
+                      "run_seconds": wall, "seed": int(seed)}))
+
+
+if __name__ == "__main__":
+    main()
