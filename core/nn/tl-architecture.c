@@ -466,9 +466,14 @@ tl_architecture_layer_params (const TlLayerSpec *s, int in_ndim, const int *in_s
     case TL_LAYER_DENSE:
       return mul_sat (u, add_sat (last, 1));
     case TL_LAYER_CONV2D:
+      if (s->groups > 1)
+        first /= (guint64) s->groups;
       return mul_sat ((guint64) MAX (s->filters, 0),
                       add_sat (mul_sat (first, mul_sat ((guint64) MAX (s->kernel, 0),
                                                         (guint64) MAX (s->kernel, 0))), 1));
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D:
+      return mul_sat (2, first);          /* scale and shift; the running statistics come on top */
     case TL_LAYER_EMBEDDING:
     case TL_LAYER_EMBEDDING_BAG:
       return mul_sat ((guint64) MAX (s->vocab_size, 0), (guint64) MAX (s->embed_dim, 0));

@@ -495,6 +495,9 @@ tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
       for (int p = 0; p < rebuilt->n_params && p < above->n_params; p++)
         if (rebuilt->params[p].value->size == above->params[p].value->size)
           tl_tensor_copy_into (rebuilt->params[p].value, above->params[p].value);
+      for (int p = 0; p < rebuilt->n_buffers && p < above->n_buffers; p++)
+        if (rebuilt->buffers[p].value->size == above->buffers[p].value->size)
+          tl_tensor_copy_into (rebuilt->buffers[p].value, above->buffers[p].value);
       replace_layer (model, i, rebuilt);
     }
   return TRUE;
