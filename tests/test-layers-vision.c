@@ -151,6 +151,7 @@ test_batchnorm_frozen (void)
           else
             g_assert_cmpfloat (layer->buffers[0].value->data[c], ==, 0.3f * c);
         }
+      g_assert_cmpint (tl_layer_has_randomness (layer), ==, updates);
       if (updates)
         continue;
       for (int i = 0; i < 4; i++)

@@ -183,5 +183,10 @@ tl_layer_find_param (TlLayer *layer, const char *name)
 gboolean
 tl_layer_has_randomness (const TlLayer *layer)
 {
+  /* a frozen batch norm that keeps updating its statistics normalises each
+   * sample by its batch's: its training output is not the sample's alone */
+  if ((layer->spec.kind == TL_LAYER_BATCHNORM2D || layer->spec.kind == TL_LAYER_BATCHNORM1D)
+      && layer->spec.frozen_stats)
+    return TRUE;
   return layer->spec.kind == TL_LAYER_DROPOUT && layer->spec.rate > 0.0f;
 }

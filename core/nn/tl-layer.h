@@ -137,6 +137,9 @@ void        tl_layer_backward    (TlLayer *layer, const TlContext *ctx, const Tl
 void        tl_layer_zero_grad   (TlLayer *layer);
 gsize       tl_layer_param_count (const TlLayer *layer);
 TlParam    *tl_layer_find_param  (TlLayer *layer, const char *name);
+/* TRUE when the layer's training output is not a fixed function of each
+ * sample (dropout's masks, batch statistics of a frozen batch norm that keeps
+ * updating them): its outputs cannot be computed once and cached. */
 gboolean    tl_layer_has_randomness (const TlLayer *layer);
 
 /* "dense", "relu", ..., as in files and on the command line */
