@@ -146,6 +146,19 @@ test_run_mobile_backbone (void)
                          12 * sizeof (float)) != 0);
   g_assert_cmpint (tl_model_layer (tuned, tl_model_find_layer (tuned, "dw"))->params[0].value->shape[1], ==, 1);
 
+  /* the experiment written with the results keeps the new fields */
+  {
+    g_autofree char *saved = g_build_filename (out, "experiment.json", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (saved, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "\"groups\": 8"));
+    g_assert_nonnull (strstr (text, "\"kind\": \"clip\""));
+    g_assert_nonnull (strstr (text, "\"min\": -1"));
+    g_assert_nonnull (strstr (text, "\"max\": 4"));
+    g_assert_nonnull (strstr (text, "\"kind\": \"avgpool2d\""));
+  }
+
   /* the saved model evaluates from the command line */
   {
     g_auto (Result) e = { 0 };
