@@ -29,3 +29,5 @@ void      fill_distinct   (TlTensor *t, TlRng *rng, float gap);
 
 /* Registers the tests of the sequence layers (test-layers-sequence.c). */
 void      add_sequence_layer_tests (void);
+/* Registers the tests of the vision-backbone layers (test-layers-vision.c). */
+void      add_vision_layer_tests (void);

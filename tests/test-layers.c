@@ -705,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv2d/sparse-gradient", test_conv2d_sparse_gradient);
   g_test_add_func ("/layers/maxpool2d/gradients", test_maxpool2d_gradients);
   add_sequence_layer_tests ();
+  add_vision_layer_tests ();
   g_test_add_func ("/layers/frozen", test_frozen);
   g_test_add_func ("/layers/output-shapes", test_output_shapes);
   g_test_add_func ("/layers/bad-shapes", test_bad_shapes);

@@ -35,6 +35,12 @@ fill_params (TlModel *model, float scale)
             v = fmodf (v * 1.37f + 0.011f, 2.0f) - 0.5f;
             layer->params[p].value->data[k] = v * scale;
           }
+      for (int p = 0; p < layer->n_buffers; p++)
+        for (gsize k = 0; k < layer->buffers[p].value->size; k++)
+          {
+            v = fmodf (v * 1.37f + 0.011f, 2.0f) - 0.5f;
+            layer->buffers[p].value->data[k] = 1.0f + v;
+          }
     }
 }
 
@@ -62,7 +68,25 @@ assert_same_models (TlModel *a, TlModel *b)
           g_assert_true (memcmp (la->params[p].value->data, lb->params[p].value->data,
                                  la->params[p].value->size * sizeof (float)) == 0);
         }
+      g_assert_cmpint (la->n_buffers, ==, lb->n_buffers);
+      for (int p = 0; p < la->n_buffers; p++)
+        {
+          g_assert_cmpstr (la->buffers[p].name, ==, lb->buffers[p].name);
+          g_assert_true (memcmp (la->buffers[p].value->data, lb->buffers[p].value->data,
+                                 la->buffers[p].value->size * sizeof (float)) == 0);
+        }
     }
+}
+
+static gsize
+buffer_count (TlModel *model)
+{
+  gsize n = 0;
+
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    for (int p = 0; p < tl_model_layer (model, i)->n_buffers; p++)
+      n += tl_model_layer (model, i)->buffers[p].value->size;
+  return n;
 }
 
 static TlModel *
@@ -80,6 +104,34 @@ make_cnn (void)
   g_assert_no_error (error);
   tl_model_freeze_below (m, 2);
   tl_model_set_lr_mult (m, 5, 0.5f);
+  return m;
+}
+
+/* The layers of a mobile backbone, one of each kind. */
+static TlModel *
+make_vision (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *m = tl_model_new (3, (int[]) { 3, 9, 9 }, 11);
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .stride = 2, .padding = 1 },
+    { .kind = TL_LAYER_BATCHNORM2D },
+    { .kind = TL_LAYER_RELU6 },
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1, .groups = 4 },
+    { .kind = TL_LAYER_BATCHNORM2D, .frozen_stats = TRUE },
+    { .kind = TL_LAYER_HARDSWISH },
+    { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 1, .groups = 2 },
+    { .kind = TL_LAYER_AVGPOOL2D, .kernel = 3, .stride = 1, .padding = 1 },
+    { .kind = TL_LAYER_CLIP, .clip_min = -1.5f, .clip_max = 2.25f },
+    { .kind = TL_LAYER_GLOBAL_AVG_POOL2D },
+    { .kind = TL_LAYER_BATCHNORM1D },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    g_assert_true (tl_model_add (m, &specs[i], NULL, &error));
+  g_assert_no_error (error);
+  tl_model_freeze_below (m, 5);
   return m;
 }
 
@@ -129,7 +181,7 @@ round_trip (TlModel *model, const char *const *labels, const char *name)
   header = tl_model_file_read_header (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (header->header_size % 8, ==, 0);
-  g_assert_cmpuint (header->data_size, ==, tl_model_param_count (model, FALSE) * 4);
+  g_assert_cmpuint (header->data_size, ==, (tl_model_param_count (model, FALSE) + buffer_count (model)) * 4);
   g_assert_nonnull (header->architecture);
 }
 
@@ -140,6 +192,37 @@ test_round_trip_cnn (void)
   const char *labels[] = { "shirt", "trouser, long", "“quoted” \"bag\"", NULL };
 
   round_trip (model, labels, "cnn.safetensors");
+}
+
+static void
+test_round_trip_vision (void)
+{
+  g_autoptr (TlModel) model = make_vision ();
+  const char *labels[] = { "cat", "dog", "bird", NULL };
+
+  g_assert_cmpuint (buffer_count (model), ==, 2 * (4 + 4 + 6));
+  round_trip (model, labels, "vision.safetensors");
+}
+
+/* A file whose running statistics are missing is refused, naming the tensor:
+ * written from a layer whose buffers are hidden from the writer. */
+static void
+test_missing_running_stats (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) model = tl_model_new (1, (int[]) { 3 }, 1);
+  g_autoptr (TlModel) loaded = NULL;
+  g_autofree char *path = tmp_path ("no-stats.safetensors");
+
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_BATCHNORM1D }, "bn", &error));
+  tl_model_layer (model, 0)->n_buffers = 0;
+  g_assert_true (tl_model_file_save (path, model, NULL, &error));
+  tl_model_layer (model, 0)->n_buffers = 2;
+  loaded = tl_model_file_load (path, NULL, &error);
+  g_assert_null (loaded);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "bn.running_mean"));
+  g_assert_nonnull (strstr (error->message, "no-stats.safetensors"));
 }
 
 static void
@@ -627,6 +710,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/model-file/round-trip-cnn", test_round_trip_cnn);
   g_test_add_func ("/model-file/round-trip-text", test_round_trip_text);
+  g_test_add_func ("/model-file/round-trip-vision", test_round_trip_vision);
+  g_test_add_func ("/model-file/missing-running-stats", test_missing_running_stats);
   g_test_add_func ("/model-file/hand-made", test_hand_made_file);
   g_test_add_func ("/model-file/corruptions", test_corruptions);
   g_test_add_func ("/model-file/architecture-json", test_architecture_json);

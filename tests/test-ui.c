@@ -429,6 +429,66 @@ test_layer_editor_shapes (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* A mobile backbone's stack: the new kinds build, show their shapes and are
+ * edited through their own fields. */
+static void
+test_layer_editor_vision (void)
+{
+  static const int shape[3] = { 3, 16, 16 };
+  TlLayerSpec specs[] = { { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .stride = 2, .padding = 1 },
+                          { .kind = TL_LAYER_BATCHNORM2D },
+                          { .kind = TL_LAYER_RELU6 },
+                          { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .stride = 1, .padding = 1, .groups = 8 },
+                          { .kind = TL_LAYER_HARDSWISH },
+                          { .kind = TL_LAYER_AVGPOOL2D, .kernel = 2 },
+                          { .kind = TL_LAYER_CLIP, .clip_min = -1, .clip_max = 1 },
+                          { .kind = TL_LAYER_GLOBAL_AVG_POOL2D },
+                          { .kind = TL_LAYER_BATCHNORM1D },
+                          { .kind = TL_LAYER_DENSE, .units = 3 } };
+  GtkWidget *win = gtk_window_new ();
+  TlLayerEditor *editor = TL_LAYER_EDITOR (tl_layer_editor_new ());
+
+  gtk_window_set_child (GTK_WINDOW (win), GTK_WIDGET (editor));
+  gtk_window_set_default_size (GTK_WINDOW (win), 760, 620);
+  tl_layer_editor_set_input (editor, 3, shape, 4, 0);
+  tl_layer_editor_set_layers (editor, specs, NULL, G_N_ELEMENTS (specs));
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_null (tl_layer_editor_get_error (editor));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 1), "[8, 8, 8]"));
+  /* depthwise: 8 filters of one channel each, 8 * 9 + 8 */
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 3), " 80 parameters"));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 5), "[8, 4, 4]"));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 7), "[8]"));
+
+  /* groups that do not divide the channels: the core's message, inline */
+  g_assert_true (tl_layer_editor_set_param (editor, 3, "groups", 3));
+  g_assert_cmpint (tl_layer_editor_get_error_index (editor), ==, 3);
+  g_assert_nonnull (strstr (tl_layer_editor_get_error (editor), "groups 3 must divide"));
+  g_assert_true (tl_layer_editor_set_param (editor, 3, "groups", 2));
+  g_assert_null (tl_layer_editor_get_error (editor));
+  g_assert_cmpint (tl_layer_editor_get_spec (editor, 3)->groups, ==, 2);
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 3), " 296 parameters"));
+
+  /* clip bounds, average-pool padding and the frozen statistics switch */
+  g_assert_true (tl_layer_editor_set_param (editor, 6, "max", 6));
+  g_assert_cmpfloat (tl_layer_editor_get_spec (editor, 6)->clip_max, ==, 6.0f);
+  g_assert_true (tl_layer_editor_set_param (editor, 6, "min", 7));
+  g_assert_nonnull (strstr (tl_layer_editor_get_error (editor), "min below max"));
+  g_assert_true (tl_layer_editor_set_param (editor, 6, "min", 0));
+  g_assert_null (tl_layer_editor_get_error (editor));
+  g_assert_true (tl_layer_editor_set_param (editor, 5, "padding", 1));
+  g_assert_nonnull (strstr (tl_layer_editor_get_row_text (editor, 5), "[8, 5, 5]"));
+  g_assert_true (tl_layer_editor_set_param (editor, 1, "frozen_updates_stats", 1));
+  g_assert_true (tl_layer_editor_get_spec (editor, 1)->frozen_stats);
+  g_assert_false (tl_layer_editor_set_param (editor, 2, "min", 1));
+
+  /* each new kind can be added from the editor */
+  tl_layer_editor_add_layer (editor, TL_LAYER_HARDSWISH);
+  g_assert_cmpint (tl_layer_editor_get_n_layers (editor), ==, G_N_ELEMENTS (specs) + 1);
+  ui_screenshot (GTK_WIDGET (editor), "layer-editor-vision.png");
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 /* The Model page's stack: edits reach the experiment and the model, impossible ones do not. */
 static void
 test_layer_editor_document (void)
@@ -1493,6 +1553,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/wizard-image-defaults", test_wizard_image_defaults);
   g_test_add_func ("/ui/wizard-idx-test-file", test_wizard_idx_test_file);
   g_test_add_func ("/ui/layer-editor-shapes", test_layer_editor_shapes);
+  g_test_add_func ("/ui/layer-editor-vision", test_layer_editor_vision);
   g_test_add_func ("/ui/layer-editor-document", test_layer_editor_document);
   g_test_add_func ("/ui/freeze-through-table", test_freeze_through_table);
   g_test_add_func ("/ui/training-runs", test_training_runs);

@@ -6,7 +6,11 @@ architecture, label names, preprocessing and provenance as JSON strings
 (docs/model-format.md). load() builds the same network from torch.nn modules
 with the same semantics: token id 0 is padding, recurrent layers leave their
 state unchanged on padded steps (wherever they stand), 1-D pools ignore them,
-and ids outside the vocabulary read a zero vector. An embedding_bag (n-gram
+and ids outside the vocabulary read a zero vector. Batch-norm layers keep
+their running statistics in the file (the state dict's running_mean and
+running_var; num_batches_tracked is not stored) and, frozen, normalise with
+them even in train mode unless the architecture sets frozen_updates_stats.
+An embedding_bag (n-gram
 models) is nn.EmbeddingBag(mode="sum", padding_idx=0) with per_sample_weights:
 the model takes the application's bags [N, 2, terms] (ids as floats, then
 their weights), or model(ids, weights). save() writes it back.
@@ -210,6 +214,43 @@ class GradientReversal(nn.Module):
         return _Reverse.apply(x, self.scale)
 
 
+class _FrozenAwareBatchNorm:
+    """PyTorch's batch norm (eps 1e-5, momentum 0.1) with the application's
+    frozen behaviour: when its scale and shift do not require gradients, it
+    normalises with the running statistics and leaves them alone, in train
+    mode too, unless frozen_updates_stats is set."""
+
+    frozen_updates_stats = False
+
+    def forward(self, x):
+        frozen = not any(p.requires_grad for p in self.parameters())
+        if self.training and frozen and not self.frozen_updates_stats:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                False, 0.0, self.eps)
+        return super().forward(x)
+
+
+class BatchNorm2d(_FrozenAwareBatchNorm, nn.BatchNorm2d):
+    pass
+
+
+class BatchNorm1d(_FrozenAwareBatchNorm, nn.BatchNorm1d):
+    pass
+
+
+class GlobalAvgPool2D(nn.Sequential):
+    """[N, C, H, W] -> [N, C]: nn.AdaptiveAvgPool2d(1) then flatten."""
+
+    def __init__(self):
+        super().__init__(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+def _batchnorm(cls, channels, spec):
+    module = cls(channels, eps=1e-5, momentum=0.1)
+    module.frozen_updates_stats = bool(spec.get("frozen_updates_stats", False))
+    return module
+
+
 def _layer(spec, shape):
     """The module for one architecture entry and its per-sample output shape."""
     kind = spec["kind"]
@@ -230,9 +271,32 @@ def _layer(spec, shape):
     if kind == "conv2d":
         k, p = spec["kernel"], spec.get("padding", 0)
         s = spec.get("stride", 0) or 1
+        g = spec.get("groups", 0) or 1
         c, h, w = shape
-        return (nn.Conv2d(c, spec["filters"], k, stride=s, padding=p),
+        return (nn.Conv2d(c, spec["filters"], k, stride=s, padding=p, groups=g),
                 [spec["filters"], (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1])
+    if kind == "batchnorm2d":
+        if len(shape) != 3:
+            raise ValueError(f"layer {spec['name']}: batchnorm2d needs an image input, got {shape}")
+        return _batchnorm(BatchNorm2d, shape[0], spec), shape
+    if kind == "batchnorm1d":
+        if len(shape) > 2:
+            raise ValueError(f"layer {spec['name']}: batchnorm1d needs [features] or [channels, length], got {shape}")
+        return _batchnorm(BatchNorm1d, shape[0], spec), shape
+    if kind == "relu6":
+        return nn.ReLU6(), shape
+    if kind == "clip":
+        return nn.Hardtanh(spec["min"], spec["max"]), shape
+    if kind == "hardswish":
+        return nn.Hardswish(), shape
+    if kind == "global_avg_pool2d":
+        return GlobalAvgPool2D(), [shape[0]]
+    if kind == "avgpool2d":
+        k, p = spec["kernel"], spec.get("padding", 0)
+        s = spec.get("stride", 0) or k
+        c, h, w = shape
+        return (nn.AvgPool2d(k, stride=s, padding=p, count_include_pad=True),
+                [c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1])
     if kind == "maxpool2d":
         k = spec["kernel"]
         s = spec.get("stride", 0) or k
@@ -321,6 +385,12 @@ def probabilities(model, x, weights=None):
     return out if model.ends_with_softmax else torch.softmax(out, dim=-1)
 
 
+def _untracked(key):
+    """State-dict entries the model file does not hold: batch norm's step counter
+    (the momentum is fixed, so it plays no part)."""
+    return key.endswith(".num_batches_tracked")
+
+
 def load(path):
     """Reads a model file: (TransferLabModel in eval mode, info dict with
     "architecture", "labels", "preprocessing", "provenance", "format_version")."""
@@ -333,7 +403,7 @@ def load(path):
     if info["architecture"] is None:
         raise ValueError(f"{path}: no architecture in the metadata")
     model = build(info["architecture"])
-    expected = model.state_dict()
+    expected = {k: v for k, v in model.state_dict().items() if not _untracked(k)}
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
@@ -342,7 +412,7 @@ def load(path):
         if tuple(t.shape) != tuple(expected[name].shape):
             raise ValueError(f"{path}: tensor {name} has shape {list(t.shape)}, "
                              f"the architecture needs {list(expected[name].shape)}")
-    model.load_state_dict(tensors)
+    model.load_state_dict(tensors, strict=False)
     for spec in info["architecture"]["layers"]:
         for p in getattr(model, spec["name"]).parameters():
             p.requires_grad_(spec.get("trainable", True))
@@ -369,6 +439,6 @@ def save(model, path, info=None):
     tensors = {}
     for name in model.layer_names:
         for key in state:
-            if key.startswith(name + "."):
+            if key.startswith(name + ".") and not _untracked(key):
                 tensors[key] = state[key]
     write_safetensors(path, tensors, metadata)

@@ -53,6 +53,8 @@ static const TlLayerKind offered[] = {
   TL_LAYER_DENSE, TL_LAYER_RELU, TL_LAYER_TANH, TL_LAYER_SIGMOID, TL_LAYER_DROPOUT, TL_LAYER_FLATTEN,
   TL_LAYER_CONV2D, TL_LAYER_MAXPOOL2D, TL_LAYER_EMBEDDING, TL_LAYER_LSTM, TL_LAYER_GRU,
   TL_LAYER_GLOBAL_AVG_POOL1D, TL_LAYER_GLOBAL_MAX_POOL1D, TL_LAYER_SOFTMAX,
+  TL_LAYER_BATCHNORM2D, TL_LAYER_BATCHNORM1D, TL_LAYER_RELU6, TL_LAYER_CLIP, TL_LAYER_HARDSWISH,
+  TL_LAYER_AVGPOOL2D, TL_LAYER_GLOBAL_AVG_POOL2D,
 };
 
 static const char *
@@ -74,6 +76,13 @@ kind_title (TlLayerKind kind)
     case TL_LAYER_GRU: return _("GRU");
     case TL_LAYER_GLOBAL_AVG_POOL1D: return _("Global average pooling");
     case TL_LAYER_GLOBAL_MAX_POOL1D: return _("Global max pooling");
+    case TL_LAYER_BATCHNORM2D: return _("Batch normalization (2D)");
+    case TL_LAYER_BATCHNORM1D: return _("Batch normalization (1D)");
+    case TL_LAYER_RELU6: return _("ReLU6");
+    case TL_LAYER_CLIP: return _("Clip");
+    case TL_LAYER_HARDSWISH: return _("Hard swish");
+    case TL_LAYER_AVGPOOL2D: return _("Average pooling (2D)");
+    case TL_LAYER_GLOBAL_AVG_POOL2D: return _("Global average pooling (2D)");
     case TL_N_LAYER_KINDS:
     default: return "?";
     }
@@ -97,7 +106,20 @@ kind_params (TlLayerKind kind)
     { "filters", N_("Filters"), N_("Output channels"), 1, 4096, 1, 0 },
     { "kernel", N_("Kernel"), N_("Side of the square window"), 1, 15, 1, 0 },
     { "stride", N_("Stride"), NULL, 1, 8, 1, 0 },
-    { "padding", N_("Padding"), N_("Zeros added on each side"), 0, 8, 1, 0 }, { NULL } };
+    { "padding", N_("Padding"), N_("Zeros added on each side"), 0, 8, 1, 0 },
+    { "groups", N_("Groups"), N_("Channel groups; the input channels for a depthwise convolution"), 1, 4096, 1, 0 },
+    { NULL } };
+  static const ParamInfo avgpool[] = {
+    { "kernel", N_("Window"), N_("Side of the square window"), 1, 8, 1, 0 },
+    { "stride", N_("Stride"), N_("0: the window's side"), 0, 8, 1, 0 },
+    { "padding", N_("Padding"), N_("Zeros added on each side, counted in the average"), 0, 4, 1, 0 }, { NULL } };
+  static const ParamInfo clip[] = {
+    { "min", N_("Minimum"), NULL, -1000, 1000, 0.5, 2 },
+    { "max", N_("Maximum"), NULL, -1000, 1000, 0.5, 2 }, { NULL } };
+  static const ParamInfo batchnorm[] = {
+    { "frozen_updates_stats", N_("Update Statistics When Frozen"),
+      N_("A frozen layer still normalizes with each batch and updates its running statistics"), 0, 1, 1, 0 },
+    { NULL } };
   static const ParamInfo pool[] = {
     { "kernel", N_("Window"), N_("Side of the square window"), 1, 8, 1, 0 },
     { "stride", N_("Stride"), N_("0: the window's side"), 0, 8, 1, 0 }, { NULL } };
@@ -117,6 +139,10 @@ kind_params (TlLayerKind kind)
     case TL_LAYER_DENSE: return dense;
     case TL_LAYER_CONV2D: return conv;
     case TL_LAYER_MAXPOOL2D: return pool;
+    case TL_LAYER_AVGPOOL2D: return avgpool;
+    case TL_LAYER_CLIP: return clip;
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D: return batchnorm;
     case TL_LAYER_DROPOUT: return dropout;
     case TL_LAYER_EMBEDDING: return embedding;
     case TL_LAYER_LSTM:
@@ -137,6 +163,10 @@ get_param (const TlLayerSpec *spec, const char *param)
   if (g_str_equal (param, "embed_dim")) return spec->embed_dim;
   if (g_str_equal (param, "vocab_size")) return spec->vocab_size;
   if (g_str_equal (param, "return_sequences")) return spec->return_sequences;
+  if (g_str_equal (param, "groups")) return MAX (spec->groups, 1);
+  if (g_str_equal (param, "min")) return spec->clip_min;
+  if (g_str_equal (param, "max")) return spec->clip_max;
+  if (g_str_equal (param, "frozen_updates_stats")) return spec->frozen_stats;
   g_return_val_if_reached (0);
 }
 
@@ -154,6 +184,16 @@ put_param (TlLayerSpec *spec, const char *param, double value)
   else if (g_str_equal (param, "embed_dim")) spec->embed_dim = v;
   else if (g_str_equal (param, "vocab_size")) spec->vocab_size = v;
   else if (g_str_equal (param, "return_sequences")) spec->return_sequences = v != 0;
+  else if (g_str_equal (param, "groups")) spec->groups = v > 1 ? v : 0;
+  else if (g_str_equal (param, "min")) spec->clip_min = (float) value;
+  else if (g_str_equal (param, "max")) spec->clip_max = (float) value;
+  else if (g_str_equal (param, "frozen_updates_stats")) spec->frozen_stats = v != 0;
+}
+
+static gboolean
+is_switch (const char *param)
+{
+  return g_str_equal (param, "return_sequences") || g_str_equal (param, "frozen_updates_stats");
 }
 
 static void
@@ -166,6 +206,8 @@ default_spec (TlLayerKind kind, TlLayerSpec *spec)
     case TL_LAYER_DENSE: spec->units = 64; break;
     case TL_LAYER_CONV2D: spec->filters = 32; spec->kernel = 3; spec->stride = 1; spec->padding = 1; break;
     case TL_LAYER_MAXPOOL2D: spec->kernel = 2; break;
+    case TL_LAYER_AVGPOOL2D: spec->kernel = 2; break;
+    case TL_LAYER_CLIP: spec->clip_min = -1.0f; spec->clip_max = 1.0f; break;
     case TL_LAYER_DROPOUT: spec->rate = 0.25f; break;
     case TL_LAYER_EMBEDDING: spec->embed_dim = 64; break;
     case TL_LAYER_LSTM:
@@ -360,10 +402,11 @@ static void
 on_switch_changed (GtkSwitch *sw, GParamSpec *pspec, TlLayerEditor *self)
 {
   int index = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "index"));
+  const char *param = g_object_get_data (G_OBJECT (sw), "param");
 
   if (self->building || index >= (int) self->entries->len)
     return;
-  entry_at (self, index)->spec.return_sequences = gtk_switch_get_active (sw);
+  put_param (&entry_at (self, index)->spec, param, gtk_switch_get_active (sw));
   edited (self);
 }
 
@@ -409,10 +452,10 @@ param_row (TlLayerEditor *self, int index, const ParamInfo *info)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(info->title));
   if (info->subtitle != NULL)
     adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _(info->subtitle));
-  if (g_str_equal (info->param, "return_sequences"))
+  if (is_switch (info->param))
     {
       control = gtk_switch_new ();
-      gtk_switch_set_active (GTK_SWITCH (control), spec->return_sequences);
+      gtk_switch_set_active (GTK_SWITCH (control), get_param (spec, info->param) != 0);
       g_signal_connect (control, "notify::active", G_CALLBACK (on_switch_changed), self);
     }
   else

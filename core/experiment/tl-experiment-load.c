@@ -341,7 +341,7 @@ read_layer (const Reader *r, JsonObject *obj, const char *prefix, TlLayerSpec *s
 {
   static const char *const keys[] = { "kind", "name", "units", "filters", "kernel", "stride",
                                       "padding", "vocab_size", "embed_dim", "return_sequences",
-                                      "rate", NULL };
+                                      "rate", "groups", "min", "max", "frozen_updates_stats", NULL };
   g_autofree char *kind = NULL;
   TlLayerKind k;
 
@@ -357,7 +357,11 @@ read_layer (const Reader *r, JsonObject *obj, const char *prefix, TlLayerSpec *s
       || !get_int (r, obj, prefix, "vocab_size", 0, 10000000, &spec->vocab_size, error)
       || !get_int (r, obj, prefix, "embed_dim", 0, 1 << 16, &spec->embed_dim, error)
       || !get_bool (r, obj, prefix, "return_sequences", &spec->return_sequences, error)
-      || !get_float (r, obj, prefix, "rate", 0.0, 0.99, &spec->rate, error))
+      || !get_float (r, obj, prefix, "rate", 0.0, 0.99, &spec->rate, error)
+      || !get_int (r, obj, prefix, "groups", 0, 1 << 16, &spec->groups, error)
+      || !get_float (r, obj, prefix, "min", -1e30, 1e30, &spec->clip_min, error)
+      || !get_float (r, obj, prefix, "max", -1e30, 1e30, &spec->clip_max, error)
+      || !get_bool (r, obj, prefix, "frozen_updates_stats", &spec->frozen_stats, error))
     return FALSE;
   if (kind == NULL)
     return fail (r, error, prefix, "kind", "missing (dense, conv2d, lstm, ...)");

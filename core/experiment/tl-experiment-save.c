@@ -155,6 +155,15 @@ write_layer (JsonBuilder *b, const TlLayerSpec *s, const char *name)
     add_bool (b, "return_sequences", TRUE);
   if (s->rate > 0)
     add_double (b, "rate", tidy (s->rate));
+  if (s->groups > 1)
+    add_int (b, "groups", s->groups);
+  if (s->kind == TL_LAYER_CLIP)
+    {
+      add_double (b, "min", tidy (s->clip_min));
+      add_double (b, "max", tidy (s->clip_max));
+    }
+  if (s->frozen_stats)
+    add_bool (b, "frozen_updates_stats", TRUE);
   json_builder_end_object (b);
 }
 

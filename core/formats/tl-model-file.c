@@ -76,6 +76,43 @@ tensor_name (const TlLayer *layer, const TlParam *param)
   return g_strconcat (layer->name, ".", param->name, NULL);
 }
 
+/* Every tensor the file holds, layer by layer: the parameters, then the
+ * buffers (running statistics), as in a PyTorch state_dict. */
+typedef struct {
+  TlModel *model;
+  int      layer;
+  int      index;        /* into params, then n_params + into buffers */
+} TensorIter;
+
+static void
+tensor_iter_init (TensorIter *it, TlModel *model)
+{
+  it->model = model;
+  it->layer = 0;
+  it->index = -1;
+}
+
+static gboolean
+tensor_iter_next (TensorIter *it, TlLayer **layer, TlParam **param)
+{
+  it->index++;
+  while (it->layer < tl_model_n_layers (it->model))
+    {
+      TlLayer *l = tl_model_layer (it->model, it->layer);
+
+      if (it->index < l->n_params + l->n_buffers)
+        {
+          if (layer)
+            *layer = l;
+          *param = it->index < l->n_params ? &l->params[it->index] : &l->buffers[it->index - l->n_params];
+          return TRUE;
+        }
+      it->layer++;
+      it->index = 0;
+    }
+  return FALSE;
+}
+
 static char *
 json_text (JsonNode *node)
 {
@@ -94,7 +131,7 @@ build_header (TlModel *model, const TlModelInfo *info)
   int n_out = tl_model_n_outputs (model);
   guint64 offset = 0;
   GString *header;
-  TlParamIter it;
+  TensorIter it;
   TlLayer *layer;
   TlParam *param;
 
@@ -139,8 +176,8 @@ build_header (TlModel *model, const TlModelInfo *info)
     json_builder_add_string_value (b, "{}");
   json_builder_end_object (b);
 
-  tl_model_param_iter_init (&it, model);
-  while (tl_model_param_iter_next (&it, &layer, &param))
+  tensor_iter_init (&it, model);
+  while (tensor_iter_next (&it, &layer, &param))
     {
       const TlTensor *t = param->value;
       g_autofree char *name = tensor_name (layer, param);
@@ -178,13 +215,13 @@ write_model (FILE *fp, gpointer user_data, GError **error)
 {
   SaveJob *job = user_data;
   guint64 n = GUINT64_TO_LE ((guint64) job->header->len);
-  TlParamIter it;
+  TensorIter it;
   TlParam *param;
 
   if (fwrite (&n, 8, 1, fp) != 1 || fwrite (job->header->str, 1, job->header->len, fp) != job->header->len)
     goto fail;
-  tl_model_param_iter_init (&it, job->model);
-  while (tl_model_param_iter_next (&it, NULL, &param))
+  tensor_iter_init (&it, job->model);
+  while (tensor_iter_next (&it, NULL, &param))
     {
       const TlTensor *t = param->value;
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
@@ -611,7 +648,7 @@ static gboolean
 load_weights (const char *path, TlModel *model, const TlModelInfo *info, const guint8 *data, GError **error)
 {
   g_autoptr (GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  TlParamIter it;
+  TensorIter it;
   TlLayer *layer;
   TlParam *param;
   guint used = 0;
@@ -622,8 +659,8 @@ load_weights (const char *path, TlModel *model, const TlModelInfo *info, const g
 
       g_hash_table_insert (by_name, e->name, e);
     }
-  tl_model_param_iter_init (&it, model);
-  while (tl_model_param_iter_next (&it, &layer, &param))
+  tensor_iter_init (&it, model);
+  while (tensor_iter_next (&it, &layer, &param))
     {
       g_autofree char *name = tensor_name (layer, param);
 
@@ -638,7 +675,9 @@ load_weights (const char *path, TlModel *model, const TlModelInfo *info, const g
         g_auto (GStrv) parts = g_strsplit (e->name, ".", 2);
         int li = parts[0] ? tl_model_find_layer (model, parts[0]) : -1;
 
-        if (li < 0 || parts[1] == NULL || tl_layer_find_param (tl_model_layer (model, li), parts[1]) == NULL)
+        if (li < 0 || parts[1] == NULL
+            || (tl_layer_find_param (tl_model_layer (model, li), parts[1]) == NULL
+                && tl_layer_find_buffer (tl_model_layer (model, li), parts[1]) == NULL))
           return file_error (error, TL_ERROR_PARSE, path,
                              "tensor “%s” belongs to no parameter of the architecture", e->name);
       }

@@ -10,6 +10,7 @@
 #include "tl-model-file.h"
 #include "tl-onnx-graph.h"
 #include "tl-onnx.h"
+#include "tl-onnx-vision.h"
 #include "tl-protobuf.h"
 
 /* protobuf messages may not exceed 2 GiB */
@@ -129,6 +130,8 @@ emit_conv2d (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, G
   tl_onnx_node_attr_ints (node, "kernel_shape", INTS (k, k));
   tl_onnx_node_attr_ints (node, "strides", INTS (s, s));
   tl_onnx_node_attr_ints (node, "pads", INTS (p, p, p, p));
+  if (layer->spec.groups > 1)
+    tl_onnx_node_attr_int (node, "group", layer->spec.groups);
   tl_onnx_graph_add_node (g, node);
   return out;
 }
@@ -436,6 +439,14 @@ emit_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GE
     case TL_LAYER_GLOBAL_AVG_POOL1D:
     case TL_LAYER_GLOBAL_MAX_POOL1D:
       return emit_pool1d (g, layer, in, want, error);
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D:
+    case TL_LAYER_RELU6:
+    case TL_LAYER_CLIP:
+    case TL_LAYER_HARDSWISH:
+    case TL_LAYER_GLOBAL_AVG_POOL2D:
+    case TL_LAYER_AVGPOOL2D:
+      return tl_onnx_emit_vision_layer (g, layer, in, layer_value (g, layer, want, "out"), error);
     case TL_N_LAYER_KINDS:
     default:
       break;

@@ -21,6 +21,9 @@ enum {
   F_EMBED = 1 << 6,
   F_RETURN_SEQ = 1 << 7,
   F_RATE = 1 << 8,
+  F_GROUPS = 1 << 9,
+  F_CLIP = 1 << 10,
+  F_FROZEN_STATS = 1 << 11,
 };
 
 static guint
@@ -31,9 +34,16 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_DENSE:
       return F_UNITS;
     case TL_LAYER_CONV2D:
-      return F_FILTERS | F_KERNEL | F_STRIDE | F_PADDING;
+      return F_FILTERS | F_KERNEL | F_STRIDE | F_PADDING | F_GROUPS;
     case TL_LAYER_MAXPOOL2D:
       return F_KERNEL | F_STRIDE;
+    case TL_LAYER_AVGPOOL2D:
+      return F_KERNEL | F_STRIDE | F_PADDING;
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D:
+      return F_FROZEN_STATS;
+    case TL_LAYER_CLIP:
+      return F_CLIP;
     case TL_LAYER_EMBEDDING:
     case TL_LAYER_EMBEDDING_BAG:
       return F_VOCAB | F_EMBED;
@@ -50,6 +60,9 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_FLATTEN:
     case TL_LAYER_GLOBAL_AVG_POOL1D:
     case TL_LAYER_GLOBAL_MAX_POOL1D:
+    case TL_LAYER_RELU6:
+    case TL_LAYER_HARDSWISH:
+    case TL_LAYER_GLOBAL_AVG_POOL2D:
     case TL_N_LAYER_KINDS:
     default:
       return 0;
@@ -159,6 +172,20 @@ tl_architecture_to_json (const TlArchitecture *arch)
         add_int (b, "stride", s->stride);
       if (f & F_PADDING)
         add_int (b, "padding", s->padding);
+      if ((f & F_GROUPS) && s->groups > 1)
+        add_int (b, "groups", s->groups);
+      if (f & F_CLIP)
+        {
+          json_builder_set_member_name (b, "min");
+          json_builder_add_double_value (b, s->clip_min);
+          json_builder_set_member_name (b, "max");
+          json_builder_add_double_value (b, s->clip_max);
+        }
+      if ((f & F_FROZEN_STATS) && s->frozen_stats)
+        {
+          json_builder_set_member_name (b, "frozen_updates_stats");
+          json_builder_add_boolean_value (b, TRUE);
+        }
       if (f & F_VOCAB)
         add_int (b, "vocab_size", s->vocab_size);
       if (f & F_EMBED)
@@ -260,6 +287,7 @@ parse_layer (JsonNode *node, guint index, TlArchLayer *out, GError **error)
     { "kernel", F_KERNEL, G_STRUCT_OFFSET (TlLayerSpec, kernel) },
     { "stride", F_STRIDE, G_STRUCT_OFFSET (TlLayerSpec, stride) },
     { "padding", F_PADDING, G_STRUCT_OFFSET (TlLayerSpec, padding) },
+    { "groups", F_GROUPS, G_STRUCT_OFFSET (TlLayerSpec, groups) },
     { "vocab_size", F_VOCAB, G_STRUCT_OFFSET (TlLayerSpec, vocab_size) },
     { "embed_dim", F_EMBED, G_STRUCT_OFFSET (TlLayerSpec, embed_dim) },
   };
@@ -321,6 +349,21 @@ parse_layer (JsonNode *node, guint index, TlArchLayer *out, GError **error)
             return arch_error (error, "layer %u (“%s”): “rate” must be a number in [0, 1)", index,
                                out->name);
           out->spec.rate = (float) d;
+        }
+      else if ((g_str_equal (key, "min") || g_str_equal (key, "max")) && (fields & F_CLIP))
+        {
+          if (!get_number (m, &d) || fabs (d) > 1e30)
+            return arch_error (error, "layer %u (“%s”): “%s” must be a number", index, out->name, key);
+          if (key[1] == 'i')
+            out->spec.clip_min = (float) d;
+          else
+            out->spec.clip_max = (float) d;
+        }
+      else if (g_str_equal (key, "frozen_updates_stats") && (fields & F_FROZEN_STATS))
+        {
+          if (!get_bool (m, &out->spec.frozen_stats))
+            return arch_error (error, "layer %u (“%s”): “frozen_updates_stats” must be true or false",
+                               index, out->name);
         }
       else if (g_str_equal (key, "trainable"))
         {
@@ -423,9 +466,14 @@ tl_architecture_layer_params (const TlLayerSpec *s, int in_ndim, const int *in_s
     case TL_LAYER_DENSE:
       return mul_sat (u, add_sat (last, 1));
     case TL_LAYER_CONV2D:
+      if (s->groups > 1)
+        first /= (guint64) s->groups;
       return mul_sat ((guint64) MAX (s->filters, 0),
                       add_sat (mul_sat (first, mul_sat ((guint64) MAX (s->kernel, 0),
                                                         (guint64) MAX (s->kernel, 0))), 1));
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D:
+      return mul_sat (2, first);          /* scale and shift; the running statistics come on top */
     case TL_LAYER_EMBEDDING:
     case TL_LAYER_EMBEDDING_BAG:
       return mul_sat ((guint64) MAX (s->vocab_size, 0), (guint64) MAX (s->embed_dim, 0));

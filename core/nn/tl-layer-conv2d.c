@@ -547,6 +547,15 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
       return FALSE;
     }
 
+  if (s->groups < 0)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "conv2d groups must be >= 0, got %d",
+                   s->groups);
+      return FALSE;
+    }
+  if (s->groups > 1)
+    return tl_conv2d_grouped_init (layer, rng, error);
+
   cv = g_new0 (Conv2D, 1);
   cv->in_c = layer->in_shape[0];
   cv->in_h = layer->in_shape[1];

@@ -19,4 +19,10 @@ gboolean tl_lstm_init         (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_gru_init          (TlLayer *layer, TlRng *rng, GError **error);
 gboolean tl_pool1d_init       (TlLayer *layer, TlRng *rng, GError **error); /* global average and max */
 
+gboolean tl_batchnorm_init    (TlLayer *layer, TlRng *rng, GError **error); /* 2-D over N,H,W; 1-D over N */
+gboolean tl_clip_init         (TlLayer *layer, TlRng *rng, GError **error); /* ReLU6, Clip, HardSwish */
+gboolean tl_avgpool2d_init    (TlLayer *layer, TlRng *rng, GError **error); /* windowed and global */
+/* Conv2D with groups > 1 (tl-conv2d-grouped.c), called by tl_conv2d_init. */
+gboolean tl_conv2d_grouped_init (TlLayer *layer, TlRng *rng, GError **error);
+
 G_END_DECLS

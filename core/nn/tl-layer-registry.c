@@ -28,6 +28,9 @@ tl_layer_spec_describe (const TlLayerSpec *s)
     case TL_LAYER_FLATTEN:
       return g_strdup ("Flatten");
     case TL_LAYER_CONV2D:
+      if (s->groups > 1)
+        return g_strdup_printf ("Conv2D(%d, %dx%d, stride %d, pad %d, groups %d)", s->filters,
+                                s->kernel, s->kernel, MAX (s->stride, 1), s->padding, s->groups);
       return g_strdup_printf ("Conv2D(%d, %dx%d, stride %d, pad %d)", s->filters, s->kernel,
                               s->kernel, MAX (s->stride, 1), s->padding);
     case TL_LAYER_MAXPOOL2D:
@@ -46,6 +49,21 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup ("GlobalAveragePool1D");
     case TL_LAYER_GLOBAL_MAX_POOL1D:
       return g_strdup ("GlobalMaxPool1D");
+    case TL_LAYER_BATCHNORM2D:
+      return g_strdup ("BatchNorm2D");
+    case TL_LAYER_BATCHNORM1D:
+      return g_strdup ("BatchNorm1D");
+    case TL_LAYER_RELU6:
+      return g_strdup ("ReLU6");
+    case TL_LAYER_CLIP:
+      return g_strdup_printf ("Clip(%g, %g)", s->clip_min, s->clip_max);
+    case TL_LAYER_HARDSWISH:
+      return g_strdup ("HardSwish");
+    case TL_LAYER_GLOBAL_AVG_POOL2D:
+      return g_strdup ("GlobalAveragePool2D");
+    case TL_LAYER_AVGPOOL2D:
+      return g_strdup_printf ("AvgPool2D(%dx%d, stride %d, pad %d)", s->kernel, s->kernel,
+                              s->stride > 0 ? s->stride : s->kernel, s->padding);
     case TL_N_LAYER_KINDS:
     default:
       return g_strdup ("?");
@@ -118,6 +136,19 @@ tl_layer_new (const TlLayerSpec *spec, const char *name, int in_ndim, const int 
     case TL_LAYER_GLOBAL_MAX_POOL1D:
       ok = tl_pool1d_init (layer, rng, error);
       break;
+    case TL_LAYER_BATCHNORM2D:
+    case TL_LAYER_BATCHNORM1D:
+      ok = tl_batchnorm_init (layer, rng, error);
+      break;
+    case TL_LAYER_RELU6:
+    case TL_LAYER_CLIP:
+    case TL_LAYER_HARDSWISH:
+      ok = tl_clip_init (layer, rng, error);
+      break;
+    case TL_LAYER_GLOBAL_AVG_POOL2D:
+    case TL_LAYER_AVGPOOL2D:
+      ok = tl_avgpool2d_init (layer, rng, error);
+      break;
     case TL_N_LAYER_KINDS:
     default:
       g_assert_not_reached ();
@@ -145,6 +176,9 @@ tl_layer_copy (const TlLayer *layer)
   g_assert (copy != NULL && copy->n_params == layer->n_params);
   for (int i = 0; i < layer->n_params; i++)
     tl_tensor_copy_into (copy->params[i].value, layer->params[i].value);
+  g_assert (copy->n_buffers == layer->n_buffers);
+  for (int i = 0; i < layer->n_buffers; i++)
+    tl_tensor_copy_into (copy->buffers[i].value, layer->buffers[i].value);
   copy->trainable = layer->trainable;
   copy->lr_mult = layer->lr_mult;
   return copy;

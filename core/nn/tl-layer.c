@@ -24,6 +24,13 @@ static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_GLOBAL_MAX_POOL1D] = "global_max_pool1d",
   [TL_LAYER_EMBEDDING_BAG] = "embedding_bag",
   [TL_LAYER_GRADIENT_REVERSAL] = "gradient_reversal",
+  [TL_LAYER_BATCHNORM2D] = "batchnorm2d",
+  [TL_LAYER_BATCHNORM1D] = "batchnorm1d",
+  [TL_LAYER_RELU6] = "relu6",
+  [TL_LAYER_CLIP] = "clip",
+  [TL_LAYER_HARDSWISH] = "hardswish",
+  [TL_LAYER_GLOBAL_AVG_POOL2D] = "global_avg_pool2d",
+  [TL_LAYER_AVGPOOL2D] = "avgpool2d",
 };
 
 const char *
@@ -58,6 +65,26 @@ tl_layer_add_param (TlLayer *layer, const char *name, int ndim, const int *shape
 }
 
 void
+tl_layer_add_buffer (TlLayer *layer, const char *name, int ndim, const int *shape)
+{
+  TlParam *p;
+
+  g_return_if_fail (layer->n_buffers < TL_LAYER_MAX_BUFFERS);
+  p = &layer->buffers[layer->n_buffers++];
+  p->name = g_strdup (name);
+  p->value = tl_tensor_new (ndim, shape);
+}
+
+TlParam *
+tl_layer_find_buffer (TlLayer *layer, const char *name)
+{
+  for (int i = 0; i < layer->n_buffers; i++)
+    if (g_strcmp0 (layer->buffers[i].name, name) == 0)
+      return &layer->buffers[i];
+  return NULL;
+}
+
+void
 tl_layer_free (TlLayer *layer)
 {
   if (layer == NULL)
@@ -77,6 +104,11 @@ tl_layer_free (TlLayer *layer)
           g_free (set->marked);
           g_free (set);
         }
+    }
+  for (int i = 0; i < layer->n_buffers; i++)
+    {
+      g_free (layer->buffers[i].name);
+      tl_tensor_free (layer->buffers[i].value);
     }
   g_free (layer->name);
   g_free (layer);
@@ -151,5 +183,10 @@ tl_layer_find_param (TlLayer *layer, const char *name)
 gboolean
 tl_layer_has_randomness (const TlLayer *layer)
 {
+  /* a frozen batch norm that keeps updating its statistics normalises each
+   * sample by its batch's: its training output is not the sample's alone */
+  if ((layer->spec.kind == TL_LAYER_BATCHNORM2D || layer->spec.kind == TL_LAYER_BATCHNORM1D)
+      && layer->spec.frozen_stats)
+    return TRUE;
   return layer->spec.kind == TL_LAYER_DROPOUT && layer->spec.rate > 0.0f;
 }

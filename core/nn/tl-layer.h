@@ -25,6 +25,13 @@ typedef enum {
   TL_LAYER_GLOBAL_MAX_POOL1D,
   TL_LAYER_EMBEDDING_BAG,
   TL_LAYER_GRADIENT_REVERSAL,
+  TL_LAYER_BATCHNORM2D,
+  TL_LAYER_BATCHNORM1D,
+  TL_LAYER_RELU6,
+  TL_LAYER_CLIP,
+  TL_LAYER_HARDSWISH,
+  TL_LAYER_GLOBAL_AVG_POOL2D,
+  TL_LAYER_AVGPOOL2D,
   TL_N_LAYER_KINDS
 } TlLayerKind;
 
@@ -34,13 +41,17 @@ typedef struct {
   TlLayerKind kind;
   int      units;             /* Dense outputs; LSTM and GRU hidden size */
   int      filters;           /* Conv2D output channels */
-  int      kernel;            /* Conv2D kernel, MaxPool2D window (square) */
-  int      stride;            /* Conv2D, MaxPool2D; 0 means 1 for Conv2D and kernel for MaxPool2D */
-  int      padding;           /* Conv2D zero padding on each side */
+  int      kernel;            /* Conv2D kernel, MaxPool2D and AvgPool2D window (square) */
+  int      stride;            /* Conv2D, MaxPool2D, AvgPool2D; 0 means 1 for Conv2D and kernel for pools */
+  int      padding;           /* Conv2D and AvgPool2D zero padding on each side */
+  int      groups;            /* Conv2D channel groups; 0 means 1, in_channels is depthwise */
   int      vocab_size;        /* Embedding rows (index 0 is padding) */
   int      embed_dim;         /* Embedding columns */
   gboolean return_sequences;  /* LSTM, GRU: every step's state instead of the last */
   float    rate;              /* Dropout probability of dropping; GradientReversal scale */
+  float    clip_min;          /* Clip bounds */
+  float    clip_max;
+  gboolean frozen_stats;      /* BatchNorm: a frozen layer still updates its running statistics */
 } TlLayerSpec;
 
 /* Per-call facts a layer needs besides its input. */
@@ -66,6 +77,7 @@ typedef struct {
 } TlContext;
 
 #define TL_LAYER_MAX_PARAMS 4
+#define TL_LAYER_MAX_BUFFERS 2
 
 /* The rows of a table parameter whose gradient may be non-zero since it was
  * last cleared: a layer whose gradient touches a few rows of a large table
@@ -109,6 +121,10 @@ struct _TlLayer {
   int         out_shape[TL_MAX_DIMS];
   int         n_params;
   TlParam     params[TL_LAYER_MAX_PARAMS];
+  /* State saved with the weights but not trained (batch-norm running
+   * statistics): grad is NULL and no optimiser sees them. */
+  int         n_buffers;
+  TlParam     buffers[TL_LAYER_MAX_BUFFERS];
   gboolean    trainable;                   /* FALSE: frozen, no weight gradients, no optimiser state */
   float       lr_mult;                     /* learning-rate multiplier, 1 by default */
   gpointer    priv;                        /* the kind's workspace */
@@ -121,6 +137,9 @@ void        tl_layer_backward    (TlLayer *layer, const TlContext *ctx, const Tl
 void        tl_layer_zero_grad   (TlLayer *layer);
 gsize       tl_layer_param_count (const TlLayer *layer);
 TlParam    *tl_layer_find_param  (TlLayer *layer, const char *name);
+/* TRUE when the layer's training output is not a fixed function of each
+ * sample (dropout's masks, batch statistics of a frozen batch norm that keeps
+ * updating them): its outputs cannot be computed once and cached. */
 gboolean    tl_layer_has_randomness (const TlLayer *layer);
 
 /* "dense", "relu", ..., as in files and on the command line */
@@ -129,6 +148,8 @@ gboolean    tl_layer_kind_from_name (const char *name, TlLayerKind *kind);
 
 /* Used by the kinds' constructors (tl-layer-*.c). */
 void        tl_layer_add_param   (TlLayer *layer, const char *name, int ndim, const int *shape);
+void        tl_layer_add_buffer  (TlLayer *layer, const char *name, int ndim, const int *shape);
+TlParam    *tl_layer_find_buffer (TlLayer *layer, const char *name);
 /* Makes the gradient of a table parameter [rows, row_size] track its touched rows. */
 void        tl_param_track_rows  (TlParam *param);
 static inline void

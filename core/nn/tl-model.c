@@ -208,7 +208,7 @@ fused_span (const TlModel *model, int i, int to)
   const TlLayer *conv = g_ptr_array_index (model->layers, i);
   const TlLayer *pool;
 
-  if (conv->spec.kind != TL_LAYER_CONV2D || i + 1 >= to
+  if (conv->spec.kind != TL_LAYER_CONV2D || conv->spec.groups > 1 || i + 1 >= to
       || ((TlLayer *) g_ptr_array_index (model->layers, i + 1))->spec.kind != TL_LAYER_RELU)
     return 1;
   if (i + 2 >= to)
@@ -495,6 +495,9 @@ tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
       for (int p = 0; p < rebuilt->n_params && p < above->n_params; p++)
         if (rebuilt->params[p].value->size == above->params[p].value->size)
           tl_tensor_copy_into (rebuilt->params[p].value, above->params[p].value);
+      for (int p = 0; p < rebuilt->n_buffers && p < above->n_buffers; p++)
+        if (rebuilt->buffers[p].value->size == above->buffers[p].value->size)
+          tl_tensor_copy_into (rebuilt->buffers[p].value, above->buffers[p].value);
       replace_layer (model, i, rebuilt);
     }
   return TRUE;

@@ -37,14 +37,34 @@ GRU_ARCH = {
     ],
 }
 
+# a mobile backbone's layers, one of each new kind
+VISION_ARCH = {
+    "input_shape": [3, 11, 10],
+    "layers": [
+        {"kind": "conv2d", "name": "stem", "filters": 8, "kernel": 3, "stride": 2, "padding": 1},
+        {"kind": "batchnorm2d", "name": "stem_bn"},
+        {"kind": "relu6", "name": "stem_act"},
+        {"kind": "conv2d", "name": "dw", "filters": 8, "kernel": 3, "padding": 1, "groups": 8},
+        {"kind": "batchnorm2d", "name": "dw_bn", "trainable": False},
+        {"kind": "hardswish", "name": "dw_act"},
+        {"kind": "conv2d", "name": "pw", "filters": 6, "kernel": 1, "groups": 2},
+        {"kind": "avgpool2d", "name": "pool", "kernel": 3, "stride": 2, "padding": 1},
+        {"kind": "clip", "name": "clip", "min": -0.5, "max": 0.75},
+        {"kind": "global_avg_pool2d", "name": "gap"},
+        {"kind": "batchnorm1d", "name": "head_bn"},
+        {"kind": "dense", "name": "head", "units": 5},
+    ],
+}
+
 # name, how the project makes it, input shape, classes, vocabulary
 CASES = [
     ("mlp", ["--preset", "mlp", "10", "0"], [1, 28, 28], 10, 0),
     ("cnn", ["--preset", "cnn", "10", "0"], [1, 28, 28], 10, 0),
     ("lstm", ["--preset", "text-lstm", "4", "80"], [16], 4, 80),
-    ("gru", ["--arch", None], [16], 4, 60),
+    ("gru", ["--arch", GRU_ARCH], [16], 4, 60),
     ("text-pool", ["--preset", "text-pool", "3", "70"], [16], 3, 70),
     ("text-ngram", ["--preset", "text-ngram", "3", "90"], [2, 20], 3, 90),
+    ("vision", ["--arch", VISION_ARCH], [3, 11, 10], 5, 0),
 ]
 
 
@@ -119,7 +139,7 @@ class RoundTrip(unittest.TestCase):
         if how[0] == "--arch":
             arch = self.path(name + ".json")
             with open(arch, "w") as f:
-                json.dump(GRU_ARCH, f)
+                json.dump(how[1], f)
             argv = [FORWARD, "--arch", arch, "5", out]
         else:
             argv = [FORWARD] + how + ["5", out] + [str(d) for d in shape]
@@ -157,6 +177,10 @@ class RoundTrip(unittest.TestCase):
                 p.add_(0.05 * torch.randn(p.shape, generator=g))
             if case[4]:
                 model.get_submodule(model.layer_names[0]).weight[0].zero_()
+            for m in model.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.running_mean.add_(0.3 * torch.randn(m.running_mean.shape, generator=g))
+                    m.running_var.mul_(0.5 + torch.rand(m.running_var.shape, generator=g))
             theirs = tlt.probabilities(model, x).numpy()
         info["labels"] = [f"class {i}" for i in range(case[3])]
         saved = self.path(name + "-torch.safetensors")
@@ -189,6 +213,33 @@ class RoundTrip(unittest.TestCase):
 
     def test_text_ngram(self):
         self.check_case(CASES[5])
+
+    def test_vision(self):
+        self.check_case(CASES[6])
+
+    def test_vision_modules(self):
+        """The new kinds are torch's own modules, with running statistics in the
+        state dict; a frozen batch norm keeps them in train mode."""
+        model, _ = tlt.load(self.project_model(CASES[6]))
+        nn = torch.nn
+        self.assertIsInstance(model.stem_bn, nn.BatchNorm2d)
+        self.assertIsInstance(model.head_bn, nn.BatchNorm1d)
+        self.assertEqual((model.stem_bn.eps, model.stem_bn.momentum), (1e-5, 0.1))
+        self.assertEqual(model.dw.groups, 8)
+        self.assertEqual(model.pw.groups, 2)
+        self.assertIsInstance(model.stem_act, nn.ReLU6)
+        self.assertIsInstance(model.dw_act, nn.Hardswish)
+        self.assertIsInstance(model.clip, nn.Hardtanh)
+        self.assertIsInstance(model.pool, nn.AvgPool2d)
+        self.assertTrue(model.pool.count_include_pad)
+        self.assertIn("stem_bn.running_var", model.state_dict())
+        self.assertFalse(any(p.requires_grad for p in model.dw_bn.parameters()))
+        model.train()
+        x = torch.randn(6, 3, 11, 10, generator=torch.Generator().manual_seed(4))
+        before = model.dw_bn.running_mean.clone(), model.stem_bn.running_mean.clone()
+        model(x)
+        self.assertTrue(torch.equal(model.dw_bn.running_mean, before[0]))
+        self.assertFalse(torch.equal(model.stem_bn.running_mean, before[1]))
 
     def test_ngram_bridge(self):
         """The bag is torch's own EmbeddingBag(mode="sum", padding_idx=0) with

@@ -533,6 +533,48 @@ test_other_layers (void)
   check_model (model, x, "other");
 }
 
+/* A mobile backbone's layers: batch normalisation with trained running
+ * statistics, depthwise and grouped convolutions, ReLU6, HardSwish, Clip,
+ * padded average pooling, the global pool and a 1-D batch norm. */
+static void
+test_vision_layers (void)
+{
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .stride = 2, .padding = 1 },
+    { .kind = TL_LAYER_BATCHNORM2D },
+    { .kind = TL_LAYER_RELU6 },
+    { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1, .groups = 4 },
+    { .kind = TL_LAYER_HARDSWISH },
+    { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 1, .groups = 2 },
+    { .kind = TL_LAYER_AVGPOOL2D, .kernel = 3, .stride = 2, .padding = 1 },
+    { .kind = TL_LAYER_CLIP, .clip_min = -0.5f, .clip_max = 0.75f },
+    { .kind = TL_LAYER_GLOBAL_AVG_POOL2D },
+    { .kind = TL_LAYER_BATCHNORM1D },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+  g_autoptr (TlModel) model = stack (3, (int[]) { 3, 11, 10 }, specs, G_N_ELEMENTS (specs));
+  g_autoptr (TlTensor) x = random_input (model, 4, 12);
+  TlRng rng;
+
+  tl_rng_init (&rng, 13);
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      TlLayer *layer = tl_model_layer (model, i);
+
+      for (int p = 0; p < layer->n_buffers; p++)
+        for (gsize k = 0; k < layer->buffers[p].value->size; k++)
+          layer->buffers[p].value->data[k] = p == 0 ? 0.3f * (float) tl_rng_normal (&rng)
+                                                    : 0.5f + tl_rng_uniform (&rng);
+      if (layer->n_buffers > 0)
+        for (gsize k = 0; k < layer->params[0].value->size; k++)
+          {
+            layer->params[0].value->data[k] = 0.5f + tl_rng_uniform (&rng);
+            layer->params[1].value->data[k] = 0.2f * (float) tl_rng_normal (&rng);
+          }
+    }
+  check_model (model, x, "vision");
+}
+
 /* Unmasked pools over a float sequence. */
 static void
 test_float_sequence (void)
@@ -669,6 +711,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx-runtime/sequence-order", test_sequence_order);
   g_test_add_func ("/onnx-runtime/other-layers", test_other_layers);
   g_test_add_func ("/onnx-runtime/float-sequence", test_float_sequence);
+  g_test_add_func ("/onnx-runtime/vision-layers", test_vision_layers);
   g_test_add_func ("/onnx-runtime/ngram", test_ngram);
   g_test_add_func ("/onnx-runtime/ngram-hashed", test_ngram_hashed);
   status = g_test_run ();
