@@ -506,6 +506,27 @@ test_refusals (void)
     g_assert_no_error (error);
     g_assert_cmpint (history->cached_layers, ==, 2);
   }
+
+  /* a frozen batch norm still learning its statistics from the batch mixes the examples: refused */
+  {
+    g_autoptr (TlModel) model = tl_model_new (1, (int[]) { ds->sample_size }, 1);
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 4 }, NULL, &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_BATCHNORM1D, .frozen_stats = TRUE }, "bn",
+                                 &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, NULL, &error));
+    tl_model_set_trainable (model, 1, FALSE);
+    tl_train_config_init (&config);
+    config.privacy = &privacy;
+    config.epochs = 1;
+    g_assert_false (tl_train (model, ds, NULL, &config, NULL, history, &error));
+    g_assert_nonnull (strstr (error->message, "bn"));
+    g_assert_nonnull (strstr (error->message, "frozen_updates_stats"));
+    g_clear_error (&error);
+    /* on its running statistics it is a fixed affine map: allowed */
+    tl_model_layer (model, 1)->spec.frozen_stats = FALSE;
+    g_assert_true (tl_train (model, ds, NULL, &config, NULL, history, &error));
+    g_assert_no_error (error);
+  }
 }
 
 typedef struct {

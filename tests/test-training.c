@@ -583,6 +583,94 @@ test_resume (void)
   g_ptr_array_unref (w.snapshots);
 }
 
+/* Batch-norm running statistics are training state: an interrupted and resumed run
+ * ends with those of a run never interrupted, and early stopping's return to the
+ * best epoch brings that epoch's statistics back with its weights. */
+static void
+assert_same_buffers (const TlModel *a, const TlModel *b)
+{
+  int seen = 0;
+
+  for (int l = 0; l < tl_model_n_layers (a); l++)
+    {
+      const TlLayer *la = tl_model_layer (a, l), *lb = tl_model_layer (b, l);
+      g_assert_cmpint (la->n_buffers, ==, lb->n_buffers);
+      for (int k = 0; k < la->n_buffers; k++, seen++)
+        g_assert_cmpmem (la->buffers[k].value->data, la->buffers[k].value->size * sizeof (float),
+                         lb->buffers[k].value->data, lb->buffers[k].value->size * sizeof (float));
+    }
+  g_assert_cmpint (seen, >, 0);
+}
+
+static TlModel *
+batchnorm_mlp (guint64 seed)
+{
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_DENSE, .units = 16 }, { .kind = TL_LAYER_BATCHNORM1D }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_DENSE, .units = 2 },
+  };
+  TlModel *model = build (1, (int[]) { 2 }, specs, G_N_ELEMENTS (specs), seed);
+  g_assert_nonnull (model);
+  return model;
+}
+
+static void
+test_resume_batchnorm (void)
+{
+  g_autoptr (TlDataset) train = spiral_data (40, 9);
+  g_autoptr (TlDataset) val = spiral_data (20, 10);
+  g_autoptr (TlModel) whole = batchnorm_mlp (11);
+  g_autoptr (TlModel) part = batchnorm_mlp (11);
+  g_autoptr (TlModel) resumed = batchnorm_mlp (999);
+  g_autoptr (TlHistory) h1 = tl_history_new ();
+  g_autoptr (TlHistory) h2 = tl_history_new ();
+  g_autoptr (TlHistory) h3 = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-resume-bn-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.ckpt", NULL);
+  Watch w = { part, g_ptr_array_new_with_free_func (g_free), 0, 17, 0 };
+  TlTrainCallbacks cb = { .on_epoch = watch_epoch, .on_batch = watch_batch, .should_stop = watch_stop,
+                          .user_data = &w };
+  TlTrainConfig c;
+
+  adam_config (&c, 0.01f, 6, 16);
+  c.seed = 5;
+  g_assert_true (tl_train (whole, train, val, &c, NULL, h1, &error));
+  g_assert_no_error (error);
+  c.checkpoint_path = path;
+  g_assert_true (tl_train (part, train, val, &c, &cb, h2, &error));
+  g_assert_true (h2->cancelled);
+  c.resume_path = path;
+  g_assert_true (tl_train (resumed, train, val, &c, NULL, h3, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (h3->epochs->len, ==, 6);
+  assert_same_weights (whole, resumed);
+  assert_same_buffers (whole, resumed);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_ptr_array_unref (w.snapshots);
+
+  /* early stopping: the statistics are the best epoch's, as a run of exactly that many epochs leaves them */
+  {
+    g_autoptr (TlModel) stopped = batchnorm_mlp (21);
+    g_autoptr (TlModel) exact = batchnorm_mlp (21);
+    g_autoptr (TlHistory) hs = tl_history_new ();
+    g_autoptr (TlHistory) he = tl_history_new ();
+    TlTrainConfig s;
+
+    adam_config (&s, 0.05f, 40, 16);
+    s.seed = 3;
+    s.patience = 2;
+    g_assert_true (tl_train (stopped, train, val, &s, NULL, hs, &error));
+    g_assert_cmpint (hs->best_epoch, <, (int) hs->epochs->len);
+    s.epochs = hs->best_epoch;
+    s.patience = 0;
+    g_assert_true (tl_train (exact, train, val, &s, NULL, he, &error));
+    assert_same_weights (stopped, exact);
+    assert_same_buffers (stopped, exact);
+  }
+}
+
 static void
 test_feature_cache (void)
 {
@@ -751,6 +839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/training/divergence", test_divergence);
   g_test_add_func ("/training/should-stop", test_should_stop);
   g_test_add_func ("/training/resume", test_resume);
+  g_test_add_func ("/training/resume-batchnorm", test_resume_batchnorm);
   g_test_add_func ("/training/feature-cache", test_feature_cache);
   g_test_add_func ("/training/feature-cache-tokens", test_feature_cache_tokens);
   g_test_add_func ("/training/buffers-sized-once", test_buffers_sized_once);

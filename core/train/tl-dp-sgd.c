@@ -30,6 +30,15 @@ tl_dp_check_model (const TlModel *model, int first, int end, GError **error)
                        tl_layer_kind_name (layer->spec.kind));
           return FALSE;
         }
+      /* batch statistics mix the examples of a batch and learn from them without noise */
+      if (layer->n_buffers > 0 && layer->spec.frozen_stats)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "private training cannot use layer %s (%s) while it updates its running statistics "
+                       "from the batch: turn frozen_updates_stats off", layer->name,
+                       tl_layer_kind_name (layer->spec.kind));
+          return FALSE;
+        }
     }
   return TRUE;
 }

@@ -162,6 +162,15 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
       g_autofree char *name = weight_name (layer, param);
       tl_checkpoint_set_f32 (ck, name, param->value->data, param->value->size);
     }
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      layer = tl_model_layer (model, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        {
+          g_autofree char *name = weight_name (layer, &layer->buffers[b]);
+          tl_checkpoint_set_f32 (ck, name, layer->buffers[b].value->data, layer->buffers[b].value->size);
+        }
+    }
   tl_optimizer_save_state (run->opt, model, ck);
 
   state[0] = (guint64) run->epochs_done;
@@ -202,6 +211,20 @@ restore_weights (const TlCheckpoint *ck, TlModel *model, GError **error)
       if (data == NULL)
         return FALSE;
       memcpy (v->data, data, v->size * sizeof (float));
+    }
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      layer = tl_model_layer (model, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        {
+          g_autofree char *name = weight_name (layer, &layer->buffers[b]);
+          TlTensor *v = layer->buffers[b].value;
+          const float *data = tl_checkpoint_require_f32 (ck, name, v->size, error);
+
+          if (data == NULL)
+            return FALSE;
+          memcpy (v->data, data, v->size * sizeof (float));
+        }
     }
   return TRUE;
 }

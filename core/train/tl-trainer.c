@@ -59,6 +59,53 @@ run_clear (TlTrainRun *run)
   g_free (run->best);
 }
 
+/* The buffers of a model (batch-norm running statistics) one after another. */
+static float *
+buffers_save (const TlModel *model, float *buf)
+{
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      const TlLayer *layer = tl_model_layer (model, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        {
+          memcpy (buf, layer->buffers[b].value->data, layer->buffers[b].value->size * sizeof (float));
+          buf += layer->buffers[b].value->size;
+        }
+    }
+  return buf;
+}
+
+static const float *
+buffers_load (TlModel *model, const float *buf)
+{
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      TlLayer *layer = tl_model_layer (model, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        {
+          memcpy (layer->buffers[b].value->data, buf, layer->buffers[b].value->size * sizeof (float));
+          buf += layer->buffers[b].value->size;
+        }
+    }
+  return buf;
+}
+
+static gsize
+buffers_count (const TlModel *model)
+{
+  gsize n = 0;
+
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    {
+      const TlLayer *layer = tl_model_layer (model, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        n += layer->buffers[b].value->size;
+    }
+  return n;
+}
+
+/* A model's training state as one vector: the weights, then the buffers, so that
+ * going back to an epoch restores both. */
 static void
 weights_save (const TlModel *model, float *buf)
 {
@@ -71,6 +118,7 @@ weights_save (const TlModel *model, float *buf)
       memcpy (buf, param->value->data, param->value->size * sizeof (float));
       buf += param->value->size;
     }
+  buffers_save (model, buf);
 }
 
 static void
@@ -85,6 +133,7 @@ weights_load (TlModel *model, const float *buf)
       memcpy (param->value->data, buf, param->value->size * sizeof (float));
       buf += param->value->size;
     }
+  buffers_load (model, buf);
 }
 
 static gboolean
@@ -213,15 +262,18 @@ setup_cache (TlTrainRun *run, TlHistory *history)
 }
 
 /* One forward and backward pass of a full batch, so that every buffer has its
- * final size before the loop; the random stream and gradients are left as they were. */
+ * final size before the loop; the random stream, gradients and running
+ * statistics are left as they were. */
 static void
 warm_up (TlTrainRun *run)
 {
   TlModel *model = run->model;
   TlRng saved = model->rng;
+  g_autofree float *stats = g_new (float, buffers_count (model) + 1);
   int n = MIN (run->batch_size, run->train->n);
   const TlTensor *out;
 
+  buffers_save (model, stats);
   for (int i = 0; i < n; i++)
     run->order[i] = i;
   tl_train_load_batch (run, run->train, run->train_feat, run->order, n);
@@ -232,6 +284,7 @@ warm_up (TlTrainRun *run)
   tl_model_zero_grad (model);
   tl_model_forward_range (model, run->x, run->first, run->end, FALSE);
   model->rng = saved;
+  buffers_load (model, stats);
 }
 
 static void
@@ -304,7 +357,7 @@ run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDatas
   /* the loss takes logits: a final Softmax runs only at prediction */
   run->end = tl_model_n_layers (model) - (last->spec.kind == TL_LAYER_SOFTMAX ? 1 : 0);
   run->best_val = INFINITY;
-  run->n_weights = tl_model_param_count (model, FALSE);
+  run->n_weights = tl_model_param_count (model, FALSE) + buffers_count (model);
   run->opt = tl_optimizer_new (&config->optimizer);
   tl_optimizer_prepare (run->opt, model);
   tl_rng_init (&run->shuffle_rng, config->seed);

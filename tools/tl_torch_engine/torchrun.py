@@ -1,5 +1,9 @@
 """torchrun (torch.distributed.run), usable with every torch the engine supports.
 
+--standalone rendezvouses on a free local port rather than torchrun's fixed
+29400, so two runs on one machine (two experiments, or a test beside a run)
+do not take each other's port.
+
 PyTorch 1.13 under Python 3.11 cannot start workers: its parser of
 --redirects/--tee looks the value up by iterating the Std flag, and Python 3.11
 no longer yields the zero member (Std.NONE), so the default "0" becomes None
@@ -7,7 +11,9 @@ and start_processes fails. Where that happens, None is read as Std.NONE; the
 arguments are torchrun's own.
 """
 
+import socket
 import sys
+import uuid
 
 
 def _fix_std_none():
@@ -29,8 +35,20 @@ def _fix_std_none():
     mp.to_map = to_map
 
 
+def _standalone_on_free_port(argv):
+    if "--standalone" not in argv:
+        return argv
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    i = argv.index("--standalone")
+    return argv[:i] + ["--rdzv_backend", "c10d", "--rdzv_endpoint", f"localhost:{port}",
+                       "--rdzv_id", str(uuid.uuid4())] + argv[i + 1:]
+
+
 if __name__ == "__main__":
     _fix_std_none()
+    sys.argv = _standalone_on_free_port(sys.argv)
     from torch.distributed.run import main
 
     sys.exit(main())
