@@ -146,7 +146,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
   if (!spec->use_labels && n_pool > 0)
     {
       /* unsupervised adaptation: the labels of the training rows stay unread */
-      data->unlabeled = subset_rows (ds, pool, n_pool);
+      data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
       data->train = subset_rows (ds, pool, 0);
       return TRUE;
     }
@@ -178,7 +178,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
       for (int i = 0; i < n_pool; i++)
         if (!picked[pool[i]])
           rest[n_rest++] = pool[i];
-      data->unlabeled = subset_rows (ds, rest, n_rest);
+      data->unlabeled = tl_dataset_subset (ds, rest, n_rest);
     }
 
   if (spec->val_fraction > 0)
@@ -322,6 +322,17 @@ add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataS
     data->unlabeled = g_steal_pointer (&more);
   else
     {
+      if (data->unlabeled->x8 != NULL && more->x8 == NULL)
+        {
+          g_autofree int *all = g_new (int, MAX (data->unlabeled->n, 1));
+          TlDataset *floats;
+
+          for (int i = 0; i < data->unlabeled->n; i++)
+            all[i] = i;
+          floats = tl_dataset_subset_floats (data->unlabeled, all, data->unlabeled->n);
+          tl_dataset_free (data->unlabeled);
+          data->unlabeled = floats;
+        }
       TlDataset *both = tl_dataset_concat (data->unlabeled, more);
       tl_dataset_free (data->unlabeled);
       data->unlabeled = both;
