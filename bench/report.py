@@ -21,6 +21,7 @@ TITLES = {
     "text-kitchen": "books->kitchen 50/cl, fine-tune",
     "text-electronics": "books->electronics 50/cl, fine-tune",
     "text-dvd": "books->dvd 50/cl, fine-tune",
+    "demo": "transfer-lab run fashion-split.json",
 }
 # sentiment: our pipeline's run -> the anchor's member it is set against
 SENTIMENT_PAIRS = (("transfer", "source_plus_target"), ("baseline", "scratch"))
@@ -123,6 +124,20 @@ def text_table(out, cases, results):
             print(f"{label:34} {'':>9} {'':>9} {'':>8} {fmt(pct(a), '.1f', 8)} {fmt(pct(b), '.1f', 7)}")
 
 
+def demo_table(out, results):
+    """The CLI on the demo experiment: the whole command's wall time, peak memory, transfer accuracy."""
+    demo, mem, cpu = merge(out, "demo", "ours")
+    results["cases"]["demo"] = {"ours": demo, "peak_mb_ours": mem, "process_cpu_seconds_ours": cpu}
+    print()
+    print("demo: the whole command (import, pretrain, transfer, baseline, exports), one process")
+    header = f"{'case':34} {'wall s':>9} {'acc':>8} {'MB peak':>8}"
+    print(header)
+    print("-" * len(header))
+    acc = demo.get("accuracy") if demo else None
+    print(f"{TITLES['demo']:34} {fmt(demo.get('median') if demo else None, '.1f', 9)} "
+          f"{fmt(acc * 100 if acc is not None else None, '.1f', 8)} {fmt(mem, '.0f', 8)}")
+
+
 def main():
     out, cases = sys.argv[1], sys.argv[2:]
     sgemm = load(out, "sgemm") or {}
@@ -152,7 +167,8 @@ def main():
             results[f"loadavg_{when}"] = load1
             print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
     text_cases = [c for c in cases if c.startswith("text-")]
-    cases = [c for c in cases if not c.startswith("text-")]
+    with_demo = "demo" in cases
+    cases = [c for c in cases if not c.startswith("text-") and c != "demo"]
     if cases:
         print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
     if text:
@@ -211,6 +227,8 @@ def main():
               f"{fmt(row['peak_mb_ours'], '.0f', 8)} {fmt(row['peak_mb_pytorch'], '.0f', 7)}{note}")
     if text_cases:
         text_table(out, text_cases, results)
+    if with_demo:
+        demo_table(out, results)
     print()
     if cases:
         print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")

@@ -8,6 +8,8 @@
 # --text: also the text cases (text-news text-kitchen text-electronics text-dvd; minutes, not
 #   seconds): the transfer-lab command against the scikit-learn anchor (python3-sklearn, installed
 #   with apt-get when missing and possible, else that side is skipped). --cases can name them too.
+# demo (a default case): the peak resident memory and wall time of the CLI on the demo,
+#   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE, its fastest setting here; the training cases also run
 # PyTorch as installed (OpenMP threads spinning between parallel regions), reported alongside.
@@ -19,7 +21,7 @@ OUT="$ROOT/bench/out"
 PY=/usr/bin/python3            # Debian's python3-torch lives here, not in a pyenv on PATH
 THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
-CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize"
+CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize demo"
 TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
 WITH_TEXT=0
 SHARED="$ROOT/../shared/data"
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
     --quick) RUNS=1 ;;
     --text) WITH_TEXT=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
@@ -55,6 +57,19 @@ APP="$BUILD/app/transfer-lab"
 ANCHOR=${TL_BENCH_ANCHOR:-$SHARED/../bench/sklearn_text_anchor.py}
 SKIP_OURS_TEXT=""
 SKIP_ANCHOR=""
+DEMO="$ROOT/data/experiments/fashion-split.json"
+SKIP_DEMO=""
+case " $CASES " in
+  *" demo "*)
+    mkdir -p "$BUILD/meson-logs"
+    if ! ninja -C "$BUILD" app/transfer-lab >"$BUILD/meson-logs/bench-app-build.txt" 2>&1; then
+      SKIP_DEMO="app/transfer-lab did not build (see $BUILD/meson-logs/bench-app-build.txt)"
+    elif [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+      SKIP_DEMO="no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
+    fi
+    [ -z "$SKIP_DEMO" ] || echo "   demo skipped: $SKIP_DEMO" >&2
+    ;;
+esac
 case " $CASES " in
   *" text-"*)
     mkdir -p "$BUILD/meson-logs"
@@ -94,6 +109,24 @@ run() {
   fi
 }
 
+# run_demo NAME: the CLI on the demo under /usr/bin/time -v; NAME.json gets its wall time and the
+# transfer run's test accuracy
+run_demo() {
+  name=$1
+  rm -rf "$OUT/demo-work"
+  start=$(date +%s.%N)
+  if /usr/bin/time -v -o "$OUT/$name.time" "$APP" run "$DEMO" --out "$OUT/demo-work" >"$OUT/$name.txt" 2>"$OUT/$name.err"; then
+    end=$(date +%s.%N)
+    "$PY" -c 'import json, sys
+m = json.load(open(sys.argv[3]))
+print(json.dumps({"median": float(sys.argv[2]) - float(sys.argv[1]), "accuracy": m["accuracy"]}))' \
+      "$start" "$end" "$OUT/demo-work/transfer/metrics.json" >"$OUT/$name.json"
+  else
+    echo "   $name failed: $(tail -n 1 "$OUT/$name.err")" >&2
+  fi
+  rm -rf "$OUT/demo-work"
+}
+
 echo "== machine limit: cblas_sgemm"
 run sgemm "$BENCH" sgemm --size 2048 --runs 5
 
@@ -125,6 +158,10 @@ for c in $CASES; do
         esac
         [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/text_case.py" $ours
         [ -n "$SKIP_ANCHOR" ] || run "$c-sklearn.r$r" "$PY" "$ROOT/bench/text_case.py" $skl
+        r=$((r + 1))
+        continue ;;
+      demo)
+        [ -n "$SKIP_DEMO" ] || run_demo "demo-ours.r$r"
         r=$((r + 1))
         continue ;;
     esac
