@@ -25,6 +25,7 @@ TITLES = {
     "audio-jackson": "2 speakers->jackson 5/digit",
     "audio-lucas": "2 speakers->lucas 5/digit",
     "audio-features": "log-mel of 1,500 recordings",
+    "demo": "transfer-lab run fashion-split.json",
 }
 # sentiment: our pipeline's run -> the anchor's member it is set against
 SENTIMENT_PAIRS = (("transfer", "source_plus_target"), ("baseline", "scratch"))
@@ -167,6 +168,20 @@ def audio_table(out, cases, results):
     print("  epoch (ours: over the source and its augmented copies, so twice the recordings), median.")
 
 
+def demo_table(out, results):
+    """The CLI on the demo experiment: the whole command's wall time, peak memory, transfer accuracy."""
+    demo, mem, cpu = merge(out, "demo", "ours")
+    results["cases"]["demo"] = {"ours": demo, "peak_mb_ours": mem, "process_cpu_seconds_ours": cpu}
+    print()
+    print("demo: the whole command (import, pretrain, transfer, baseline, exports), one process")
+    header = f"{'case':34} {'wall s':>9} {'acc':>8} {'MB peak':>8}"
+    print(header)
+    print("-" * len(header))
+    acc = demo.get("accuracy") if demo else None
+    print(f"{TITLES['demo']:34} {fmt(demo.get('median') if demo else None, '.1f', 9)} "
+          f"{fmt(acc * 100 if acc is not None else None, '.1f', 8)} {fmt(mem, '.0f', 8)}")
+
+
 def main():
     out, cases = sys.argv[1], sys.argv[2:]
     sgemm = load(out, "sgemm") or {}
@@ -197,7 +212,8 @@ def main():
             print(f"load average at {when}: {' '.join(load1)} on {os.cpu_count()} CPUs")
     text_cases = [c for c in cases if c.startswith("text-")]
     audio_cases = [c for c in cases if c.startswith("audio-")]
-    cases = [c for c in cases if not c.startswith("text-") and not c.startswith("audio-")]
+    with_demo = "demo" in cases
+    cases = [c for c in cases if not c.startswith("text-") and not c.startswith("audio-") and c != "demo"]
     if cases:
         print("PyTorch: OMP_WAIT_POLICY=PASSIVE (its fastest here); 'PT inst.': as installed, OpenMP's default waiting")
     if text:
@@ -258,6 +274,8 @@ def main():
         text_table(out, text_cases, results)
     if audio_cases:
         audio_table(out, audio_cases, results)
+    if with_demo:
+        demo_table(out, results)
     print()
     if cases:
         print("times in seconds (median of the runs; training: the epoch(s) only, data loading excluded);")

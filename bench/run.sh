@@ -11,6 +11,8 @@
 # --audio: also the spoken-digits cases (audio-george audio-jackson audio-lucas: two speakers to the
 #   third, 5 recordings per digit, run r with seed r on a split both sides read; audio-features: the
 #   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py.
+# demo (a default case): the peak resident memory and wall time of the CLI on the demo,
+#   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE, its fastest setting here; the training cases also run
 # PyTorch as installed (OpenMP threads spinning between parallel regions), reported alongside.
@@ -22,7 +24,7 @@ OUT="$ROOT/bench/out"
 PY=/usr/bin/python3            # Debian's python3-torch lives here, not in a pyenv on PATH
 THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
-CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize"
+CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize demo"
 TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
 AUDIO_CASES="audio-george audio-jackson audio-lucas audio-features"
 WITH_TEXT=0
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --text) WITH_TEXT=1 ;;
     --audio) WITH_AUDIO=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
@@ -62,6 +64,19 @@ APP="$BUILD/app/transfer-lab"
 ANCHOR=${TL_BENCH_ANCHOR:-$SHARED/../bench/sklearn_text_anchor.py}
 SKIP_OURS_TEXT=""
 SKIP_ANCHOR=""
+DEMO="$ROOT/data/experiments/fashion-split.json"
+SKIP_DEMO=""
+case " $CASES " in
+  *" demo "*)
+    mkdir -p "$BUILD/meson-logs"
+    if ! ninja -C "$BUILD" app/transfer-lab >"$BUILD/meson-logs/bench-app-build.txt" 2>&1; then
+      SKIP_DEMO="app/transfer-lab did not build (see $BUILD/meson-logs/bench-app-build.txt)"
+    elif [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+      SKIP_DEMO="no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
+    fi
+    [ -z "$SKIP_DEMO" ] || echo "   demo skipped: $SKIP_DEMO" >&2
+    ;;
+esac
 case " $CASES " in
   *" text-"*|*" audio-"*)
     mkdir -p "$BUILD/meson-logs"
@@ -102,6 +117,24 @@ run() {
     echo "   $name failed: $(tail -n 1 "$OUT/$name.err")" >&2
     rm -f "$OUT/$name.json"
   fi
+}
+
+# run_demo NAME: the CLI on the demo under /usr/bin/time -v; NAME.json gets its wall time and the
+# transfer run's test accuracy
+run_demo() {
+  name=$1
+  rm -rf "$OUT/demo-work"
+  start=$(date +%s.%N)
+  if /usr/bin/time -v -o "$OUT/$name.time" "$APP" run "$DEMO" --out "$OUT/demo-work" >"$OUT/$name.txt" 2>"$OUT/$name.err"; then
+    end=$(date +%s.%N)
+    "$PY" -c 'import json, sys
+m = json.load(open(sys.argv[3]))
+print(json.dumps({"median": float(sys.argv[2]) - float(sys.argv[1]), "accuracy": m["accuracy"]}))' \
+      "$start" "$end" "$OUT/demo-work/transfer/metrics.json" >"$OUT/$name.json"
+  else
+    echo "   $name failed: $(tail -n 1 "$OUT/$name.err")" >&2
+  fi
+  rm -rf "$OUT/demo-work"
 }
 
 echo "== machine limit: cblas_sgemm"
@@ -149,6 +182,10 @@ for c in $CASES; do
         [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/audio_case.py" "$APP" \
             "$ROOT/data/experiments/spoken-digits-real.json" "$split" "$r" "$OUT/audio-work/ours-${c#audio-}-$r"
         run "$c-pytorch.r$r" "$PY" "$ROOT/bench/audio_torch.py" run "$split" "$r" --threads "$THREADS"
+        r=$((r + 1))
+        continue ;;
+      demo)
+        [ -n "$SKIP_DEMO" ] || run_demo "demo-ours.r$r"
         r=$((r + 1))
         continue ;;
     esac

@@ -177,6 +177,68 @@ test_gather_and_apply (void)
     g_assert_cmpfloat (test->x[i * 2], ==, (float) split->test[i]);
 }
 
+/* Rows held as bytes give, through every way out, the floats b * (1 / 255) bit for bit. */
+static void
+test_bytes_rows (void)
+{
+  const char *names[] = { "ant", "bee", NULL };
+  guint8 *bytes = g_new (guint8, 5 * 3);
+  g_autoptr (TlDataset) ds = NULL;
+  g_autoptr (TlDataset) small = NULL;
+  g_autoptr (TlDataset) floats = NULL;
+  g_autoptr (TlDataset) both = NULL;
+  g_autoptr (TlDataset) all_floats = NULL;
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  int y[2];
+
+  for (int i = 0; i < 15; i++)
+    bytes[i] = (guint8) (i * 17 + 3);
+  ds = tl_dataset_new_bytes (TL_DATA_IMAGE, 5, 3, (int[]) { 1, 1, 3 }, 2, names, bytes);
+  g_assert_null (ds->x);
+  g_assert_true (ds->x8 == bytes);
+  g_assert_cmpuint (ds->sample_size, ==, 3);
+  for (int i = 0; i < 5; i++)
+    ds->y[i] = i % 2;
+
+  small = tl_dataset_subset (ds, (int[]) { 4, 1 }, 2);
+  g_assert_null (small->x);
+  g_assert_nonnull (small->x8);
+  g_assert_cmpint (small->x8[0], ==, bytes[12]);
+  g_assert_cmpint (small->x8[5], ==, bytes[5]);
+  g_assert_cmpint (small->y[0], ==, 0);
+  g_assert_cmpint (small->y[1], ==, 1);
+
+  floats = tl_dataset_subset_floats (ds, (int[]) { 4, 1 }, 2);
+  g_assert_null (floats->x8);
+  g_assert_cmpstr (floats->class_names[1], ==, "bee");
+  for (int k = 0; k < 3; k++)
+    {
+      float want0 = bytes[12 + k] * (1.0f / 255.0f), want1 = bytes[3 + k] * (1.0f / 255.0f);
+
+      g_assert_cmpmem (&floats->x[k], sizeof (float), &want0, sizeof (float));
+      g_assert_cmpmem (&floats->x[3 + k], sizeof (float), &want1, sizeof (float));
+    }
+
+  tl_dataset_gather (ds, (int[]) { 4, 1 }, 2, x, y);
+  g_assert_cmpint (x->ndim, ==, 4);
+  g_assert_cmpint (x->shape[0], ==, 2);
+  g_assert_cmpmem (x->data, 6 * sizeof (float), floats->x, 6 * sizeof (float));
+  g_assert_cmpint (y[0], ==, 0);
+  g_assert_cmpint (y[1], ==, 1);
+
+  both = tl_dataset_concat (ds, small);
+  g_assert_cmpint (both->n, ==, 7);
+  g_assert_null (both->x);
+  g_assert_cmpmem (both->x8, 15, bytes, 15);
+  g_assert_cmpmem (both->x8 + 15, 6, small->x8, 6);
+  g_assert_cmpint (both->y[5], ==, 0);
+
+  /* a floats dataset stays floats either way */
+  all_floats = tl_dataset_subset (floats, (int[]) { 1 }, 1);
+  g_assert_null (all_floats->x8);
+  g_assert_cmpmem (all_floats->x, 3 * sizeof (float), floats->x + 3, 3 * sizeof (float));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -186,5 +248,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/stratified-split", test_stratified_split);
   g_test_add_func ("/dataset/split-too-small", test_split_too_small);
   g_test_add_func ("/dataset/gather-apply", test_gather_and_apply);
+  g_test_add_func ("/dataset/bytes-rows", test_bytes_rows);
   return g_test_run ();
 }

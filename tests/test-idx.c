@@ -8,6 +8,7 @@
 #include "tl-error.h"
 #include "tl-idx.h"
 #include "tl-import.h"
+#include "tl-pipeline.h"
 
 static char *
 make_folder (const char *name)
@@ -61,6 +62,30 @@ check_pair (const char *dir, gboolean gzip)
       for (int p = 0; p < 12; p++)
         g_assert_cmpfloat_with_epsilon (ds->x[i * 12 + p], (i * 10 + p) / 255.0f, 1e-7);
     }
+  g_assert_null (ds->x8);
+
+  /* the same images kept as bytes, and as floats from them bit for bit */
+  {
+    g_autoptr (TlDataset) bytes = tl_idx_load_bytes (images_path, NULL, &error);
+    g_autoptr (TlDataset) floats = NULL;
+    int rows[12];
+
+    g_assert_no_error (error);
+    g_assert_null (bytes->x);
+    g_assert_cmpint (bytes->n, ==, 12);
+    g_assert_cmpint (bytes->n_classes, ==, 3);
+    for (int i = 0; i < 12; i++)
+      {
+        rows[i] = i;
+        g_assert_cmpint (bytes->y[i], ==, i % 3);
+        g_assert_cmpint (bytes->source_index[i], ==, i);
+        for (int p = 0; p < 12; p++)
+          g_assert_cmpint (bytes->x8[i * 12 + p], ==, i * 10 + p);
+      }
+    floats = tl_dataset_subset_floats (bytes, rows, 12);
+    g_assert_cmpmem (floats->x, 144 * sizeof (float), ds->x, 144 * sizeof (float));
+    g_assert_cmpmem (floats->source_index, 12 * sizeof (int), ds->source_index, 12 * sizeof (int));
+  }
 }
 
 static void
@@ -174,6 +199,79 @@ test_fashion_mnist (void)
     g_assert_cmpint (counts[c], ==, 6000);
 }
 
+/* The float rows of full (read as floats) behind ds's rows, by their index in the file. */
+static void
+check_rows_from (const TlDataset *ds, const TlDataset *full)
+{
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  g_autofree int *rows = g_new (int, MAX (ds->n, 1));
+
+  g_assert_nonnull (ds->source_index);
+  for (int i = 0; i < ds->n; i++)
+    rows[i] = i;
+  tl_dataset_gather (ds, rows, ds->n, x, NULL);
+  for (int i = 0; i < ds->n; i++)
+    g_assert_cmpmem (x->data + (gsize) i * 12, 12 * sizeof (float),
+                     full->x + (gsize) ds->source_index[i] * 12, 12 * sizeof (float));
+}
+
+/* A run's data: the parts it trains and tests on become floats; the unlabelled
+ * rows stay bytes; every row holds the values the file gives. */
+static void
+test_pipeline_rows (void)
+{
+  g_autofree char *dir = make_folder ("digits");
+  g_autofree char *images_path = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
+  g_autoptr (TlExperiment) exp = tl_experiment_new ();
+  g_autoptr (TlPipelineData) source = NULL;
+  g_autoptr (TlPipelineData) target = NULL;
+  g_autoptr (TlDataset) full = NULL;
+  g_autoptr (GError) error = NULL;
+  int n_seen = 0;
+
+  write_pair (dir, 60, TRUE);
+  full = tl_idx_load (images_path, NULL, &error);
+  g_assert_no_error (error);
+  for (TlDataSourceSpec *spec = &exp->source; spec != NULL; spec = spec == &exp->source ? &exp->target : NULL)
+    {
+      spec->format = TL_DATA_FORMAT_IDX;
+      g_free (spec->path);
+      spec->path = g_strdup (images_path);
+      spec->test_fraction = 0.25;
+      spec->val_fraction = 0.0;
+    }
+  exp->source.classes = g_strdupv ((char *[]) { "0", "1", NULL });
+  exp->target.classes = g_strdupv ((char *[]) { "2", "1", NULL });
+  exp->target.per_class = 3;
+
+  source = tl_pipeline_import (exp, &exp->source, NULL, 7, "source", &error);
+  g_assert_no_error (error);
+  target = tl_pipeline_import (exp, &exp->target, source->preprocess, 7, "target", &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (source->train->n + source->test->n, ==, 40);
+  g_assert_null (source->train->x8);
+  g_assert_null (source->test->x8);
+  g_assert_null (target->train->x8);
+  g_assert_null (target->test->x8);
+  g_assert_cmpint (target->train->n, ==, 6);
+  g_assert_nonnull (target->unlabeled);
+  g_assert_nonnull (target->unlabeled->x8);
+  g_assert_null (target->unlabeled->x);
+  g_assert_cmpint (target->train->n + target->test->n + target->unlabeled->n, ==, 40);
+
+  for (int i = 0; i < target->train->n; i++)
+    n_seen += target->train->y[i] == 0;
+  g_assert_cmpint (n_seen, ==, 3);
+  check_rows_from (source->train, full);
+  check_rows_from (source->test, full);
+  check_rows_from (target->train, full);
+  check_rows_from (target->test, full);
+  check_rows_from (target->unlabeled, full);
+  for (int i = 0; i < target->unlabeled->n; i++)
+    g_assert_true (full->y[target->unlabeled->source_index[i]] != 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -182,5 +280,6 @@ main (int argc, char **argv)
   g_test_add_func ("/idx/fashion-names", test_fashion_names);
   g_test_add_func ("/idx/malformed", test_malformed);
   g_test_add_func ("/idx/fashion-mnist", test_fashion_mnist);
+  g_test_add_func ("/idx/pipeline-rows", test_pipeline_rows);
   return g_test_run ();
 }

@@ -7,9 +7,9 @@
 #include "tl-dataset.h"
 #include "tl-parallel.h"
 
-TlDataset *
-tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
-                int n_classes, const char *const *class_names)
+static TlDataset *
+dataset_new_empty (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                   int n_classes, const char *const *class_names)
 {
   TlDataset *ds;
 
@@ -24,7 +24,6 @@ tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape
   ds->sample_ndim = sample_ndim;
   memcpy (ds->sample_shape, sample_shape, sizeof (int) * sample_ndim);
   ds->sample_size = tl_shape_size (sample_ndim, sample_shape);
-  ds->x = g_new0 (float, MAX ((gsize) n * ds->sample_size, 1));
   ds->y = g_new0 (int, MAX (n, 1));
   ds->n_classes = n_classes;
   ds->class_names = g_new0 (char *, n_classes + 1);
@@ -37,12 +36,45 @@ tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape
   return ds;
 }
 
+TlDataset *
+tl_dataset_new (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                int n_classes, const char *const *class_names)
+{
+  TlDataset *ds = dataset_new_empty (kind, n, sample_ndim, sample_shape, n_classes, class_names);
+
+  if (ds != NULL)
+    ds->x = g_new0 (float, MAX ((gsize) n * ds->sample_size, 1));
+  return ds;
+}
+
+TlDataset *
+tl_dataset_new_bytes (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                      int n_classes, const char *const *class_names, guint8 *bytes)
+{
+  TlDataset *ds;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  ds = dataset_new_empty (kind, n, sample_ndim, sample_shape, n_classes, class_names);
+  if (ds != NULL)
+    ds->x8 = bytes;
+  return ds;
+}
+
+static inline void
+bytes_to_floats (const guint8 *in, float *out, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = in[i] * (1.0f / 255.0f);
+}
+
 void
 tl_dataset_free (TlDataset *ds)
 {
   if (ds == NULL)
     return;
   g_free (ds->x);
+  g_free (ds->x8);
   g_free (ds->y);
   g_strfreev (ds->class_names);
   g_free (ds->source_index);
@@ -63,16 +95,21 @@ tl_dataset_copy (const TlDataset *ds)
   return tl_dataset_subset (ds, all, ds->n);
 }
 
-TlDataset *
-tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
+static TlDataset *
+subset (const TlDataset *ds, const int *indices, int n, gboolean floats)
 {
+  const gsize size = ds->sample_size;
   TlDataset *out;
 
   g_return_val_if_fail (ds != NULL, NULL);
   g_return_val_if_fail (n == 0 || indices != NULL, NULL);
 
-  out = tl_dataset_new (ds->kind, n, ds->sample_ndim, ds->sample_shape,
-                        ds->n_classes, (const char *const *) ds->class_names);
+  if (ds->x8 != NULL && !floats)
+    out = tl_dataset_new_bytes (ds->kind, n, ds->sample_ndim, ds->sample_shape, ds->n_classes,
+                                (const char *const *) ds->class_names, g_new0 (guint8, MAX ((gsize) n * size, 1)));
+  else
+    out = tl_dataset_new (ds->kind, n, ds->sample_ndim, ds->sample_shape,
+                          ds->n_classes, (const char *const *) ds->class_names);
   if (ds->source_index != NULL)
     out->source_index = g_new0 (int, MAX (n, 1));
   if (ds->source_text != NULL)
@@ -83,8 +120,12 @@ tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
       int r = indices[i];
 
       g_return_val_if_fail (r >= 0 && r < ds->n, out);
-      memcpy (out->x + (gsize) i * ds->sample_size, ds->x + (gsize) r * ds->sample_size,
-              ds->sample_size * sizeof (float));
+      if (out->x8 != NULL)
+        memcpy (out->x8 + (gsize) i * size, ds->x8 + (gsize) r * size, size);
+      else if (ds->x8 != NULL)
+        bytes_to_floats (ds->x8 + (gsize) r * size, out->x + (gsize) i * size, size);
+      else
+        memcpy (out->x + (gsize) i * size, ds->x + (gsize) r * size, size * sizeof (float));
       out->y[i] = ds->y[r];
       if (out->source_index != NULL)
         out->source_index[i] = ds->source_index[r];
@@ -95,17 +136,43 @@ tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
 }
 
 TlDataset *
+tl_dataset_subset (const TlDataset *ds, const int *indices, int n)
+{
+  return subset (ds, indices, n, FALSE);
+}
+
+TlDataset *
+tl_dataset_subset_floats (const TlDataset *ds, const int *indices, int n)
+{
+  return subset (ds, indices, n, TRUE);
+}
+
+TlDataset *
 tl_dataset_concat (const TlDataset *a, const TlDataset *b)
 {
   TlDataset *out;
 
   g_return_val_if_fail (a != NULL && b != NULL, NULL);
   g_return_val_if_fail (a->sample_size == b->sample_size, NULL);
+  g_return_val_if_fail ((a->x8 == NULL) == (b->x8 == NULL), NULL);
 
-  out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
-                        a->n_classes, (const char *const *) a->class_names);
-  memcpy (out->x, a->x, (gsize) a->n * a->sample_size * sizeof (float));
-  memcpy (out->x + (gsize) a->n * a->sample_size, b->x, (gsize) b->n * b->sample_size * sizeof (float));
+  if (a->x8 != NULL)
+    {
+      gsize na = (gsize) a->n * a->sample_size, nb = (gsize) b->n * b->sample_size;
+      guint8 *bytes = g_new (guint8, MAX (na + nb, 1));
+
+      memcpy (bytes, a->x8, na);
+      memcpy (bytes + na, b->x8, nb);
+      out = tl_dataset_new_bytes (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
+                                  a->n_classes, (const char *const *) a->class_names, bytes);
+    }
+  else
+    {
+      out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
+                            a->n_classes, (const char *const *) a->class_names);
+      memcpy (out->x, a->x, (gsize) a->n * a->sample_size * sizeof (float));
+      memcpy (out->x + (gsize) a->n * a->sample_size, b->x, (gsize) b->n * b->sample_size * sizeof (float));
+    }
   memcpy (out->y, a->y, sizeof (int) * a->n);
   memcpy (out->y + a->n, b->y, sizeof (int) * b->n);
   if (a->source_text != NULL && b->source_text != NULL)
@@ -142,7 +209,10 @@ gather_rows (gpointer data, gsize start, gsize end)
   const gsize size = g->ds->sample_size;
 
   for (gsize i = start; i < end; i++)
-    memcpy (g->x + i * size, g->ds->x + (gsize) g->indices[i] * size, size * sizeof (float));
+    if (g->ds->x8 != NULL)
+      bytes_to_floats (g->ds->x8 + (gsize) g->indices[i] * size, g->x + i * size, size);
+    else
+      memcpy (g->x + i * size, g->ds->x + (gsize) g->indices[i] * size, size * sizeof (float));
 }
 
 /* Rows of this many bytes or more are copied by all threads: the rows come

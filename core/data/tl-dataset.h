@@ -15,7 +15,10 @@ typedef enum {
 } TlDataKind;
 
 /* Samples in memory, ready for training: x holds n rows of sample_size floats,
- * y the class of each row. */
+ * y the class of each row. Images read as bytes (IDX) may instead be held in
+ * x8, a quarter of the size, with x NULL: such a dataset only goes through
+ * tl_dataset_subset, tl_dataset_subset_floats, tl_dataset_concat and
+ * tl_dataset_gather, which turn each byte b into b * (1.0f / 255.0f). */
 typedef struct {
   TlDataKind kind;
   int        n;
@@ -31,15 +34,22 @@ typedef struct {
    * image path. May be NULL. */
   int       *source_index;     /* n */
   char     **source_text;      /* n: a text snippet or an image path; NULL-terminated strv or NULL */
+  guint8    *x8;               /* n * sample_size, owned, instead of x; NULL when x holds the rows */
 } TlDataset;
 
 TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
                                     int n_classes, const char *const *class_names);
+/* The same with the rows as bytes: `bytes` (n * sample_size) is taken, x stays NULL. */
+TlDataset *tl_dataset_new_bytes    (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                                    int n_classes, const char *const *class_names, guint8 *bytes);
 void       tl_dataset_free         (TlDataset *ds);
 TlDataset *tl_dataset_copy         (const TlDataset *ds);
-/* A new dataset with the rows `indices[0..n)` (in that order). */
+/* A new dataset with the rows `indices[0..n)` (in that order), held as ds holds them. */
 TlDataset *tl_dataset_subset       (const TlDataset *ds, const int *indices, int n);
-/* The rows of a, then those of b (same sample shape); classes and names are a's. */
+/* The same, with the rows as floats whichever way ds holds them. */
+TlDataset *tl_dataset_subset_floats (const TlDataset *ds, const int *indices, int n);
+/* The rows of a, then those of b (same sample shape, both floats or both bytes);
+ * classes and names are a's. */
 TlDataset *tl_dataset_concat       (const TlDataset *a, const TlDataset *b);
 /* Counts per class into counts[0..n_classes). */
 void       tl_dataset_class_counts (const TlDataset *ds, int *counts);

@@ -346,7 +346,7 @@ is_fashion_folder (const char *images_path)
 }
 
 TlDataset *
-tl_idx_load (const char *images_path, const char *labels_path, GError **error)
+tl_idx_load_bytes (const char *images_path, const char *labels_path, GError **error)
 {
   g_autoptr (TlIdxArray) images = NULL;
   g_autoptr (TlIdxArray) labels = NULL;
@@ -354,7 +354,6 @@ tl_idx_load (const char *images_path, const char *labels_path, GError **error)
   g_auto (GStrv) names = NULL;
   TlDataset *ds;
   int n, max_label = 0, n_classes;
-  gsize pixels;
 
   g_return_val_if_fail (images_path != NULL, NULL);
 
@@ -411,16 +410,30 @@ tl_idx_load (const char *images_path, const char *labels_path, GError **error)
         names[c] = g_strdup_printf ("%d", c);
     }
 
-  ds = tl_dataset_new (TL_DATA_IMAGE, n, 3, (int[]) { 1, images->dims[1], images->dims[2] },
-                       n_classes, (const char *const *) names);
-  pixels = (gsize) images->dims[1] * images->dims[2];
+  ds = tl_dataset_new_bytes (TL_DATA_IMAGE, n, 3, (int[]) { 1, images->dims[1], images->dims[2] },
+                             n_classes, (const char *const *) names,
+                             images->data != NULL ? g_steal_pointer (&images->data) : g_new0 (guint8, 1));
   ds->source_index = g_new (int, MAX (n, 1));
-  for (gsize i = 0; i < (gsize) n * pixels; i++)
-    ds->x[i] = images->data[i] * (1.0f / 255.0f);
   for (int i = 0; i < n; i++)
     {
       ds->y[i] = labels->data[i];
       ds->source_index[i] = i;
     }
+  return ds;
+}
+
+TlDataset *
+tl_idx_load (const char *images_path, const char *labels_path, GError **error)
+{
+  TlDataset *ds = tl_idx_load_bytes (images_path, labels_path, error);
+  gsize size;
+
+  if (ds == NULL)
+    return NULL;
+  size = (gsize) ds->n * ds->sample_size;
+  ds->x = g_new (float, MAX (size, 1));
+  for (gsize i = 0; i < size; i++)
+    ds->x[i] = ds->x8[i] * (1.0f / 255.0f);
+  g_clear_pointer (&ds->x8, g_free);
   return ds;
 }

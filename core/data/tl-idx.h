@@ -37,6 +37,9 @@ char              *tl_idx_find_labels_path  (const char *images_path);
  * are used when the folder's name says fashion-mnist, else "0", "1"... */
 TlDataset         *tl_idx_load              (const char *images_path, const char *labels_path,
                                              GError **error);
+/* The same with the pixels kept as bytes (x8, x NULL): a quarter of the memory. */
+TlDataset         *tl_idx_load_bytes        (const char *images_path, const char *labels_path,
+                                             GError **error);
 const char *const *tl_fashion_mnist_class_names (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlIdxArray, tl_idx_array_free)

@@ -641,7 +641,7 @@ load_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s
   if (format == TL_SOURCE_AUDIO)
     ds = load_audio (path, s, &s->audio, step_progress, progress, audio_report, error);
   else if (format == TL_SOURCE_IDX)
-    ds = tl_idx_load (path, path == s->test_path ? NULL : s->labels_path, error);
+    ds = tl_idx_load_bytes (path, path == s->test_path ? NULL : s->labels_path, error);
   else
     ds = tl_image_folder_load_with_progress (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3,
                                              step_progress, progress, error);
@@ -669,22 +669,11 @@ concatenate (const TlDataset *a, const TlDataset *b, const char *b_path, GError 
                      _("%s: class '%s' does not occur in the training data"), b_path, b->class_names[c]);
         return NULL;
       }
-  out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape, a->n_classes,
-                        (const char *const *) a->class_names);
-  memcpy (out->x, a->x, sizeof (float) * a->n * a->sample_size);
-  memcpy (out->x + a->n * a->sample_size, b->x, sizeof (float) * b->n * b->sample_size);
-  memcpy (out->y, a->y, sizeof (int) * a->n);
-  memcpy (out->y + a->n, b->y, sizeof (int) * b->n);
+  out = tl_dataset_concat (a, b);
   out->source_index = g_new (int, MAX (out->n, 1));
   for (int i = 0; i < out->n; i++)
     out->source_index[i] = i < a->n ? (a->source_index ? a->source_index[i] : i)
                                     : (b->source_index ? b->source_index[i - a->n] : i - a->n);
-  if (a->source_text != NULL && b->source_text != NULL)
-    {
-      out->source_text = g_new0 (char *, out->n + 1);
-      for (int i = 0; i < out->n; i++)
-        out->source_text[i] = g_strdup (i < a->n ? a->source_text[i] : b->source_text[i - a->n]);
-    }
   return out;
 }
 
@@ -772,7 +761,8 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
   ok = select_and_split (&sel, s, error);
   if (ok)
     {
-      import->dataset = tl_dataset_subset (all, sel.kept, sel.n_kept);
+      import->dataset = s->keep_bytes ? tl_dataset_subset (all, sel.kept, sel.n_kept)
+                                      : tl_dataset_subset_floats (all, sel.kept, sel.n_kept);
       for (int k = 0; k < sel.n_kept; k++)
         import->dataset->y[k] = sel.y[sel.kept[k]];
       g_strfreev (import->dataset->class_names);
@@ -902,7 +892,9 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("%s: the model does not take images"), path);
           return NULL;
         }
-      if (format == TL_SOURCE_IDX)
+      if (format == TL_SOURCE_IDX && settings->keep_bytes)
+        ds = tl_idx_load_bytes (path, settings->labels_path, error);
+      else if (format == TL_SOURCE_IDX)
         ds = tl_idx_load (path, settings->labels_path, error);
       else
         ds = tl_image_folder_load (path, pre->width, pre->height, pre->channels, error);

@@ -76,6 +76,9 @@ typedef struct {
   double          val_fraction;
   double          test_fraction;    /* ignored with test_path */
   char           *test_path;        /* a separate test file, imported the same way */
+  /* IDX images stay bytes in the returned dataset (x8, see tl-dataset.h), for a
+   * caller that takes its own float subsets of the rows; not stored. */
+  gboolean        keep_bytes;
 } TlImportSettings;
 
 TlImportSettings *tl_import_settings_new  (void);

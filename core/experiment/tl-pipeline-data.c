@@ -82,31 +82,44 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
   return s;
 }
 
+/* The data are read with their images as bytes where the file holds bytes
+ * (IDX); only the rows each part keeps become floats. */
 static TlDataset *
 subset_rows (const TlDataset *ds, const int *rows, int n)
 {
-  return tl_dataset_subset (ds, rows, n);
+  return tl_dataset_subset_floats (ds, rows, n);
 }
 
-/* Rows with a label the preprocessing knows; the others are dropped. */
-static TlDataset *
-labelled_only (TlDataset *ds, int *dropped)
+/* The rows with a label the preprocessing knows, in order; *n_out of them. */
+static int *
+labelled_rows (const TlDataset *ds, int *n_out)
 {
-  g_autofree int *rows = g_new (int, MAX (ds->n, 1));
+  int *rows = g_new (int, MAX (ds->n, 1));
   int n = 0;
 
   for (int i = 0; i < ds->n; i++)
     if (ds->y[i] >= 0 && ds->y[i] < ds->n_classes)
       rows[n++] = i;
+  *n_out = n;
+  return rows;
+}
+
+/* Rows with a label the preprocessing knows, as floats; the others are dropped. */
+static TlDataset *
+labelled_only (TlDataset *ds, int *dropped)
+{
+  g_autofree int *rows = NULL;
+  TlDataset *out;
+  int n;
+
+  rows = labelled_rows (ds, &n);
   if (dropped)
     *dropped = ds->n - n;
-  if (n == ds->n)
+  if (n == ds->n && ds->x8 == NULL)
     return ds;
-  {
-    TlDataset *out = tl_dataset_subset (ds, rows, n);
-    tl_dataset_free (ds);
-    return out;
-  }
+  out = subset_rows (ds, rows, n);
+  tl_dataset_free (ds);
+  return out;
 }
 
 /* The preprocessing `through` with the target's class names. */
@@ -133,7 +146,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
   if (!spec->use_labels && n_pool > 0)
     {
       /* unsupervised adaptation: the labels of the training rows stay unread */
-      data->unlabeled = subset_rows (ds, pool, n_pool);
+      data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
       data->train = subset_rows (ds, pool, 0);
       return TRUE;
     }
@@ -165,7 +178,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
       for (int i = 0; i < n_pool; i++)
         if (!picked[pool[i]])
           rest[n_rest++] = pool[i];
-      data->unlabeled = subset_rows (ds, rest, n_rest);
+      data->unlabeled = tl_dataset_subset (ds, rest, n_rest);
     }
 
   if (spec->val_fraction > 0)
@@ -200,6 +213,7 @@ finish_test (TlPipelineData *data, const TlExperiment *exp, const TlDataSourceSp
       s = tl_pipeline_import_settings (exp, spec, seed);
       g_free (s->labels_path);
       s->labels_path = tl_experiment_resolve_path (exp, spec->test_labels_path);
+      s->keep_bytes = TRUE;
       test = tl_import_apply (path, s, data->preprocess, error);
       if (test == NULL)
         return FALSE;
@@ -308,6 +322,17 @@ add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataS
     data->unlabeled = g_steal_pointer (&more);
   else
     {
+      if (data->unlabeled->x8 != NULL && more->x8 == NULL)
+        {
+          g_autofree int *all = g_new (int, MAX (data->unlabeled->n, 1));
+          TlDataset *floats;
+
+          for (int i = 0; i < data->unlabeled->n; i++)
+            all[i] = i;
+          floats = tl_dataset_subset_floats (data->unlabeled, all, data->unlabeled->n);
+          tl_dataset_free (data->unlabeled);
+          data->unlabeled = floats;
+        }
       TlDataset *both = tl_dataset_concat (data->unlabeled, more);
       tl_dataset_free (data->unlabeled);
       data->unlabeled = both;
@@ -334,6 +359,7 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
   g_return_val_if_fail (exp != NULL && spec != NULL, NULL);
 
   settings = tl_pipeline_import_settings (exp, spec, seed);
+  settings->keep_bytes = TRUE;
   if (fit_documents != NULL)
     settings->fit_documents = g_ptr_array_ref (fit_documents);
   path = tl_experiment_resolve_path (exp, spec->path);
@@ -359,7 +385,7 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
       g_autoptr (TlDataset) ds = NULL;
       g_autoptr (TlSplit) split = NULL;
       g_autofree int *all = NULL;
-      TlDataset *applied;
+      int n_all;
 
       if (classes == NULL)
         {
@@ -377,16 +403,14 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
           settings->image_height = data->preprocess->height;
           settings->channels = data->preprocess->channels;
         }
-      applied = tl_import_apply (path, settings, data->preprocess, error);
-      if (applied == NULL)
+      ds = tl_import_apply (path, settings, data->preprocess, error);
+      if (ds == NULL)
         return NULL;
-      ds = labelled_only (applied, NULL);
-      all = g_new (int, MAX (ds->n, 1));
-      for (int i = 0; i < ds->n; i++)
-        all[i] = i;
+      /* the parts are taken from the labelled rows, which only then become floats */
+      all = labelled_rows (ds, &n_all);
       if (spec->test_path == NULL && spec->test_fraction > 0)
         {
-          split = tl_split_stratified (ds->y, all, ds->n, ds->n_classes, (const char *const *) ds->class_names,
+          split = tl_split_stratified (ds->y, all, n_all, ds->n_classes, (const char *const *) ds->class_names,
                                       0.0, spec->test_fraction, seed, error);
           if (split == NULL)
             {
@@ -397,7 +421,7 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
             return NULL;
           data->test = subset_rows (ds, split->test, split->n_test);
         }
-      else if (!split_pool (data, ds, all, ds->n, spec, seed, what, error))
+      else if (!split_pool (data, ds, all, n_all, spec, seed, what, error))
         return NULL;
     }
 

@@ -100,7 +100,9 @@ typedef struct {
   TlDataset      *val;
   TlDataset      *test;
   TlDataset      *unlabeled;   /* training rows whose labels are not used (beyond N per class, or all of
-                                * them without use_labels) and unlabeled_path; NULL when there are none */
+                                * them without use_labels) and unlabeled_path; NULL when there are none.
+                                * Images read as bytes stay bytes here (x8): read the rows through
+                                * tl_dataset_gather or tl_dataset_subset_floats */
   TlPreprocess   *preprocess;  /* fitted on the training rows, or the one data went through */
   TlImportReport *report;      /* NULL when imported through an existing preprocessing */
   int             test_dropped; /* test rows of classes the model does not know */
