@@ -14,85 +14,26 @@
 #include "tl-run-summary.h"
 #include "tl-torch-collect.h"
 #include "tl-torch-job.h"
+#include "tl-torch-probe.h"
 
 /* Probabilities the application and the engine compute for the same model and rows agree within this. */
 #define TORCH_TOLERANCE 1e-4
 
-typedef struct {
-  char    *python;
-  char    *torch_version;
-  gboolean cuda;
-  int      gpus;
-} TorchProbe;
-
-static void
-probe_clear (TorchProbe *p)
-{
-  g_clear_pointer (&p->python, g_free);
-  g_clear_pointer (&p->torch_version, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TorchProbe, probe_clear)
-
-/* Asks one interpreter for its torch: FALSE with why it could not in *why. */
+/* The interpreter and its torch, or FALSE after saying why there is none. */
 static gboolean
-probe_python (const char *python, TorchProbe *p, char **why)
+probe_torch (TlTorchProbe *p)
 {
-  const char *code = "import json, torch; print(json.dumps({'torch': torch.__version__, "
-                     "'cuda': bool(torch.cuda.is_available()), 'gpus': torch.cuda.device_count()}))";
-  const char *argv[] = { python, "-c", code, NULL };
-  g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  int status = 0;
-  JsonObject *o;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error))
-    {
-      *why = g_strdup_printf (_("%s cannot be started (%s)"), python, error->message);
-      return FALSE;
-    }
-  if (!g_spawn_check_wait_status (status, NULL) || !json_parser_load_from_data (parser, out, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      *why = g_strdup_printf (_("%s has no usable torch module (%s)"), python,
-                              err && *err ? g_strstrip (err) : _("no answer"));
-      return FALSE;
-    }
-  o = json_node_get_object (json_parser_get_root (parser));
-  p->python = g_strdup (python);
-  p->torch_version = g_strdup (json_object_get_string_member_with_default (o, "torch", "?"));
-  p->cuda = json_object_get_boolean_member_with_default (o, "cuda", FALSE);
-  p->gpus = (int) json_object_get_int_member_with_default (o, "gpus", 0);
-  return TRUE;
-}
-
-/* TL_PYTHON, else python3 on the PATH, else the system's /usr/bin/python3. */
-static gboolean
-probe_torch (TorchProbe *p)
-{
-  const char *chosen = g_getenv ("TL_PYTHON");
-  g_autofree char *why = NULL, *why_system = NULL;
-
-  if (chosen != NULL && *chosen != '\0')
-    {
-      if (probe_python (chosen, p, &why))
-        return TRUE;
-      tl_cli_error (_("--engine torch: TL_PYTHON: %s; the torch engine needs Python 3 with PyTorch"), why);
-      return FALSE;
-    }
-  if (probe_python ("python3", p, &why))
+  if (tl_torch_probe_run (p, &error))
     return TRUE;
-  if (g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) && probe_python ("/usr/bin/python3", p, &why_system))
-    return TRUE;
-  tl_cli_error (_("--engine torch: %s%s%s; the torch engine needs Python 3 with PyTorch (Debian: apt install "
-                  "python3-torch, or set TL_PYTHON to an interpreter that has it)"), why, why_system ? "; " : "",
-                why_system ? why_system : "");
+  tl_cli_error (_("--engine torch: %s"), error->message);
   return FALSE;
 }
 
 /* "cpu" or "cuda" for what was asked, or NULL after saying why not. */
 static const char *
-choose_device (const char *asked, int nproc, const TorchProbe *p)
+choose_device (const char *asked, int nproc, const TlTorchProbe *p)
 {
   if (g_strcmp0 (asked, "cpu") == 0)
     return "cpu";
@@ -112,22 +53,6 @@ choose_device (const char *asked, int nproc, const TorchProbe *p)
       return NULL;
     }
   return "cuda";
-}
-
-/* TL_TORCH_ENGINE_DIR, the checkout's tools/, or the installed copy. */
-static const char *
-engine_dir (void)
-{
-  const char *dirs[] = { g_getenv ("TL_TORCH_ENGINE_DIR"), SOURCE_TOOLSDIR, TORCH_ENGINE_DIR };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    if (dirs[i] != NULL && *dirs[i] != '\0')
-      {
-        g_autofree char *main_py = g_build_filename (dirs[i], "tl_torch_engine", "__main__.py", NULL);
-        if (g_file_test (main_py, G_FILE_TEST_IS_REGULAR))
-          return dirs[i];
-      }
-  return TORCH_ENGINE_DIR;
 }
 
 static char *
@@ -187,10 +112,10 @@ int
 tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (TorchProbe) probe = { 0 };
+  g_auto (TlTorchProbe) probe = { 0 };
   g_auto (GStrv) argv = NULL;
   g_autofree char *tmp = NULL, *job = NULL, *line = NULL;
-  TlTorchJobOptions job_options = { engine_dir (), o->nproc, o->devices };
+  TlTorchJobOptions job_options = { tl_torch_engine_dir (), o->nproc, o->devices };
   const char *device;
   int status = 0, code;
 

@@ -362,7 +362,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_add_int_value (b, (gint64) exp->seed);
   /* where the collected run goes unless told otherwise: the experiment's run history */
   {
-    g_autofree char *history = tl_run_history_root (exp, NULL);
+    g_autofree char *history = o->results_root != NULL ? g_strdup (o->results_root) : tl_run_history_root (exp, NULL);
     g_autofree char *absolute = g_canonicalize_filename (history, NULL);
     json_builder_set_member_name (b, "results_root");
     json_builder_add_string_value (b, absolute);

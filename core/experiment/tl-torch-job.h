@@ -30,6 +30,8 @@ typedef struct {
   const char *engine_dir;
   int         nproc;          /* processes (devices) per node, >= 1 */
   const char *device;         /* "cpu" or "cuda" */
+  /* The run history the collected run joins; NULL: the experiment's own. */
+  const char *results_root;
 } TlTorchJobOptions;
 
 /* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks

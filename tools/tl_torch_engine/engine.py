@@ -24,8 +24,18 @@ class JobError(Exception):
 
 
 def _log(rank, text):
-    if rank == 0:
+    if rank == 0 and not _JSON_PROGRESS:
         print(text, flush=True)
+
+
+# TL_TORCH_PROGRESS=json: the progress is one JSON object a line on stdout
+# ({"event": "stage" | "epoch" | "done", ...}), for a program that follows the run.
+_JSON_PROGRESS = os.environ.get("TL_TORCH_PROGRESS") == "json"
+
+
+def _progress(rank, event, **fields):
+    if rank == 0 and _JSON_PROGRESS:
+        print(json.dumps({"event": event, **fields}), flush=True)
 
 
 def read_job(job_dir):
@@ -136,6 +146,7 @@ def train_stage(model, stage, data, ctx):
             record["val_loss"], record["val_accuracy"], _ = _evaluate(model, *data["val"], device)
         record["seconds"] = time.perf_counter() - start
         history.append(record)
+        _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
         _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
     return {"epochs": history, "train_seconds": time.perf_counter() - began}
@@ -198,6 +209,8 @@ def run(job_dir, device_name):
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
         _log(rank, f"[{stage['name']}] training {n_train} of {sum(p.numel() for p in model.parameters())} "
                    f"parameters on {data['train'][0].shape[0]} samples, {world} process(es) on {device.type}")
+        _progress(rank, "stage", stage=stage["name"], parameters=n_train, samples=data["train"][0].shape[0],
+                  processes=world, device=device.type)
         history = train_stage(model, stage, data, ctx)
         trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
@@ -216,6 +229,7 @@ def run(job_dir, device_name):
             dist.barrier()
     if rank == 0:
         _write_json(os.path.join(results, "engine.json"), engine)
+        _progress(rank, "done")
     if distributed:
         dist.destroy_process_group()
 
