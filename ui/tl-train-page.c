@@ -736,6 +736,8 @@ job_written (GObject *source, GAsyncResult *res, gpointer data)
   else
     {
       gtk_label_set_text (self->stage_label, self->job_message);
+      gtk_label_set_text (self->progress_label, _("Not run yet: the job runs where it is copied to"));
+      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
       set_status (self, _("Job written"));
       gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", _("The cluster job is written"));
     }
@@ -765,6 +767,7 @@ tl_train_page_write_cluster_job (TlTrainPage *self, const char *folder)
                                          "folder back."), job);
   tl_document_store_plan (self->document);
   self->job_busy = TRUE;
+  self->stopped = FALSE;
   gtk_label_set_text (self->stage_label, _("Writing the cluster job…"));
   set_status (self, _("Preparing"));
   update_buttons (self);
