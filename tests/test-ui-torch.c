@@ -245,6 +245,33 @@ test_torch_engine (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* Without torch the PyTorch choice is off, and says why. */
+static void
+test_torch_missing (void)
+{
+  TlWindow *win;
+  TlRunOnGroup *group;
+  GtkWidget *row;
+
+  g_setenv ("TL_PYTHON", "/nonexistent/python3", TRUE);
+  win = tl_window_new (app);
+  gtk_window_present (GTK_WINDOW (win));
+  group = TL_RUN_ON_GROUP (tl_train_page_get_run_on_group (TL_TRAIN_PAGE (tl_window_get_page (win, "train"))));
+  row = tl_run_on_group_get_row (group, TL_RUN_ON_TORCH);
+  g_assert_false (gtk_widget_get_sensitive (row));
+  g_assert_true (ui_wait_for (torch_checked, group, 60));
+  g_unsetenv ("TL_PYTHON");
+  g_assert_null (tl_run_on_group_get_python (group));
+  g_assert_false (gtk_widget_get_sensitive (row));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (row), "/nonexistent/python3"));
+  g_assert_nonnull (strstr (tl_run_on_group_get_torch_problem (group), "TL_PYTHON"));
+  g_assert_false (tl_run_on_group_set_choice (group, TL_RUN_ON_TORCH));
+  g_assert_cmpint (tl_run_on_group_get_choice (group), ==, TL_RUN_ON_LOCAL);
+  /* a cluster job needs no torch here */
+  g_assert_true (tl_run_on_group_set_choice (group, TL_RUN_ON_CLUSTER));
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -261,6 +288,7 @@ main (int argc, char **argv)
     }
   app = tl_application_new ();
   g_application_register (G_APPLICATION (app), NULL, NULL);
+  g_test_add_func ("/ui/torch-missing", test_torch_missing);
   g_test_add_func ("/ui/torch-engine", test_torch_engine);
   status = g_test_run ();
   g_object_unref (app);
