@@ -70,7 +70,8 @@ def _optimizer(model, spec):
     for layer in model.architecture["layers"]:
         params = [p for p in getattr(model, layer["name"]).parameters() if p.requires_grad]
         if params:
-            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0)})
+            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0),
+                           "lr_mult": layer.get("lr_mult", 1.0)})
     kind = o["kind"]
     if kind == "sgd":
         return torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"],
@@ -80,6 +81,37 @@ def _optimizer(model, spec):
         return cls(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
                    weight_decay=o["weight_decay"])
     raise JobError(f"optimizer {kind!r}: not one this engine knows (sgd, adam, adamw)")
+
+
+def _cos_anneal(start, end, pct):
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+
+def schedule_lr(schedule, base_lr, step, total_steps, epoch):
+    """The learning rate at 0-based optimiser step `step` of `total_steps`, in
+    0-based `epoch`, as the application's trainer computes it."""
+    kind = (schedule or {}).get("kind", "constant")
+    step = max(step, 0)
+    total_steps = max(total_steps, 1)
+    if kind == "step":
+        size = schedule["step_size"] if schedule["step_size"] > 0 else 1
+        return base_lr * schedule["gamma"] ** (max(epoch, 0) // size)
+    if kind == "cosine":
+        return _cos_anneal(base_lr, schedule["min_lr"], min(step / total_steps, 1.0))
+    if kind == "one-cycle":
+        warm = schedule["warmup_fraction"] if schedule["warmup_fraction"] > 0 else 0.3
+        initial = base_lr / 25.0
+        final = schedule["min_lr"] if schedule["min_lr"] > 0 else initial / 1e4
+        rise_end = warm * total_steps - 1.0
+        end = total_steps - 1.0
+        if step <= rise_end:
+            return _cos_anneal(initial, base_lr, step / rise_end if rise_end > 0 else 1.0)
+        if end <= rise_end:
+            return final
+        return _cos_anneal(base_lr, final, min((step - rise_end) / (end - rise_end), 1.0))
+    if kind != "constant":
+        raise JobError(f"schedule {kind!r}: not one this engine knows (constant, step, cosine, one-cycle)")
+    return base_lr
 
 
 def _log_probabilities(model, out):
@@ -118,6 +150,13 @@ def train_stage(model, stage, data, ctx):
     smoothing = float(spec.get("label_smoothing", 0.0))
     clip = float(spec["optimizer"].get("clip_norm", 0.0))
     history = []
+    schedule = spec.get("schedule")
+    base_lr = spec["optimizer"]["lr"]
+    total_steps = len(loader) * spec["epochs"]
+    step = 0
+    lr = base_lr
+    patience = int(spec.get("patience", 0))
+    best_val, best_epoch, best_state, bad_epochs = math.inf, 0, None, 0
     began = time.perf_counter()
     for epoch in range(1, spec["epochs"] + 1):
         start = time.perf_counter()
@@ -134,22 +173,41 @@ def train_stage(model, stage, data, ctx):
             loss.backward()
             if clip > 0:
                 nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], clip)
+            lr = schedule_lr(schedule, base_lr, step, total_steps, epoch - 1)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * group["lr_mult"]
             optimizer.step()
+            step += 1
             sums += torch.tensor([loss.item() * len(yb), (logp.argmax(1) == yb).sum().item(), len(yb)],
                                  dtype=torch.float64)
         if ctx["distributed"]:
             dist.all_reduce(sums)
         record = {"epoch": epoch, "train_loss": sums[0].item() / max(1.0, sums[2].item()),
                   "train_accuracy": sums[1].item() / max(1.0, sums[2].item()),
-                  "val_loss": None, "val_accuracy": None, "learning_rate": spec["optimizer"]["lr"]}
+                  "val_loss": None, "val_accuracy": None, "learning_rate": lr}
+        stop = False
         if "val" in data:
             record["val_loss"], record["val_accuracy"], _ = _evaluate(model, *data["val"], device)
+            # every process evaluates the whole validation split: they all decide alike
+            if record["val_loss"] < best_val:
+                best_val, best_epoch, bad_epochs = record["val_loss"], epoch, 0
+                if patience > 0:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            elif patience > 0:
+                bad_epochs += 1
+                stop = bad_epochs >= patience
         record["seconds"] = time.perf_counter() - start
         history.append(record)
         _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
         _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
-    return {"epochs": history, "train_seconds": time.perf_counter() - began}
+        if stop:
+            _log(rank, f"[{stage['name']}] early stop: no better validation loss for {patience} epochs")
+            break
+    # with patience set, the stage ends on the weights of its best validation epoch
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch}
 
 
 def _initial_model(job_dir, stage, trained, device):
