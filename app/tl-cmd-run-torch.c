@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -11,6 +12,7 @@
 #include "tl-cmd-run-torch.h"
 #include "tl-commands.h"
 #include "tl-error.h"
+#include "tl-run-history.h"
 #include "tl-run-summary.h"
 #include "tl-torch-collect.h"
 #include "tl-torch-job.h"
@@ -87,6 +89,18 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* Where a run's job is kept until it is collected: beside --out, or in the run history. */
+static char *
+stable_job_folder (const TlExperiment *exp, const char *out)
+{
+  g_autofree char *root = NULL;
+
+  if (out != NULL)
+    return g_strdup_printf ("%s.torch-job", out);
+  root = tl_run_history_root (exp, NULL);
+  return g_build_filename (root, ".torch-job", NULL);
+}
+
 static int
 collect_and_report (const char *job, const char *out)
 {
@@ -114,7 +128,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
   g_autoptr (GError) error = NULL;
   g_auto (TlTorchProbe) probe = { 0 };
   g_auto (GStrv) argv = NULL;
-  g_autofree char *tmp = NULL, *job = NULL, *line = NULL;
+  g_autofree char *job = NULL, *line = NULL, *parent = NULL, *manifest = NULL;
   TlTorchJobOptions job_options = { tl_torch_engine_dir (), o->nproc, o->devices };
   const char *device;
   int status = 0, code;
@@ -167,20 +181,38 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
       return TL_EXIT_OK;
     }
 
-  tmp = g_dir_make_tmp ("tl-torch-XXXXXX", &error);
-  if (tmp == NULL)
+  job = stable_job_folder (exp, o->out);
+  manifest = g_build_filename (job, "job.json", NULL);
+  if (o->resume)
     {
-      tl_cli_report (error);
-      return TL_EXIT_FAILURE;
+      if (!g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
+        {
+          tl_cli_error (_("--resume: there is no stopped PyTorch job to continue (%s); run without --resume"),
+                        manifest);
+          return TL_EXIT_FAILURE;
+        }
+      printf (_("Continuing the stopped PyTorch job in %s\n"), job);
     }
-  job = g_build_filename (tmp, "job", NULL);
-  printf (_("Preparing the data for PyTorch in %s...\n"), job);
-  fflush (stdout);
-  if (!tl_torch_job_prepare (exp, &job_options, job, &error))
+  else
     {
-      tl_cli_report (error);
-      remove_tree (tmp);
-      return TL_EXIT_FAILURE;
+      if (g_file_test (job, G_FILE_TEST_EXISTS))
+        {
+          printf (_("Starting over: the stopped PyTorch job in %s is discarded (--resume continues it)\n"), job);
+          remove_tree (job);
+        }
+      parent = g_path_get_dirname (job);
+      if (g_mkdir_with_parents (parent, 0755) != 0)
+        {
+          tl_cli_error (_("%s: cannot create the folder: %s"), parent, g_strerror (errno));
+          return TL_EXIT_FAILURE;
+        }
+      printf (_("Preparing the data for PyTorch in %s...\n"), job);
+      fflush (stdout);
+      if (!tl_torch_job_prepare (exp, &job_options, job, &error))
+        {
+          tl_cli_report (error);
+          return TL_EXIT_FAILURE;
+        }
     }
   argv = tl_torch_job_argv (probe.python, NULL, job, o->nproc, device);
   line = quoted (argv);
@@ -190,7 +222,8 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
                      &status, &error)
       || !g_spawn_check_wait_status (status, &error))
     {
-      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s"), error->message, job);
+      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s (--resume continues it from its "
+                      "last finished epoch)"), error->message, job);
       return TL_EXIT_FAILURE;
     }
   /* --force: the finished run in --out makes way, as for a local run */
@@ -205,7 +238,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
     }
   code = collect_and_report (job, o->out);
   if (code == TL_EXIT_OK)
-    remove_tree (tmp);
+    remove_tree (job);
   else
     tl_cli_error (_("the job folder is kept: %s"), job);
   return code;

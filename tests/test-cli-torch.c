@@ -4,7 +4,10 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli-run.h"
 #include "test-util.h"
@@ -484,6 +487,88 @@ test_joint_schedule_patience (void)
     }
 }
 
+static void
+own_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+/* A run killed (the whole process group, SIGKILL) once its first epoch's
+ * checkpoint is written; --resume continues it to the full epoch count. */
+static void
+test_resume_after_kill (void)
+{
+  g_autofree char *dir = path_in ("resume");
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *exp = g_build_filename (dir, "resume.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *job = g_build_filename (dir, "out.torch-job", NULL);
+  g_autofree char *checkpoint = g_build_filename (job, "checkpoints", "pretrain.pt", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  const char *argv[] = { g_getenv ("TL_BINARY"), "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  g_auto (Result) nothing = { 0 }, r = { 0 };
+  GPid pid = 0;
+  int status = 0;
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs (src, 100, 0.0, 31);
+  write_blobs (tgt, 60, 0.8, 32);
+  tl_test_write_text (exp,
+    "{\n"
+    "  \"name\": \"resume\", \"seed\": 9,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 12, \"test_fraction\": 0.4 },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 40, \"batch_size\": 16, \"schedule\": \"cosine\" },\n"
+    "  \"transfer\": { \"epochs\": 5, \"batch_size\": 8 },\n"
+    "  \"baseline\": true,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n");
+
+  /* nothing to continue yet */
+  RUN (&nothing, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out, "--resume");
+  expect_status (&nothing, 1);
+  g_assert_nonnull (strstr (nothing.err, "no stopped PyTorch job"));
+
+  g_assert_true (g_spawn_async (dir, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                | G_SPAWN_STDERR_TO_DEV_NULL, own_group, NULL, &pid, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 6000 && !g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR); i++)
+    g_usleep (50000);
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (kill (-pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_false (g_file_test (summary, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+
+  RUN (&r, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out, "--resume");
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "Continuing the stopped PyTorch job"));
+  g_assert_nonnull (strstr (r.out, "[pretrain] continues from epoch "));
+  {
+    g_autoptr (GArray) pretrain = history_column (out, "pretrain", "epoch");
+    g_autoptr (GArray) transfer = history_column (out, "transfer", "epoch");
+    g_autoptr (GArray) baseline = history_column (out, "baseline", "epoch");
+
+    g_assert_cmpuint (pretrain->len, ==, 40);
+    for (guint i = 0; i < pretrain->len; i++)
+      g_assert_cmpfloat (g_array_index (pretrain, double, i), ==, i + 1);
+    g_assert_cmpuint (transfer->len, ==, 5);
+    g_assert_cmpuint (baseline->len, ==, 5);
+  }
+  g_assert_cmpfloat (run_accuracy (out, "transfer"), >, 0.6);
+  /* collected: the job is gone */
+  g_assert_false (g_file_test (job, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -497,6 +582,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/torch/run-two-processes", test_run_two_processes);
   g_test_add_func ("/cli/torch/job-folder", test_job_folder);
   g_test_add_func ("/cli/torch/joint-schedule-patience", test_joint_schedule_patience);
+  g_test_add_func ("/cli/torch/resume-after-kill", test_resume_after_kill);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

@@ -140,6 +140,9 @@ def train_stage(model, stage, data, ctx):
     x, y = data["train"]
     seed = int(stage["seed"])
     torch.manual_seed(seed)
+    checkpoint = _read_checkpoint(ctx, stage["name"])
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
     per_process = max(1, spec["batch_size"] // world)
     sampler = DistributedSampler(TensorDataset(x, y), num_replicas=world, rank=rank, shuffle=True,
                                  seed=seed, drop_last=False)
@@ -157,8 +160,19 @@ def train_stage(model, stage, data, ctx):
     lr = base_lr
     patience = int(spec.get("patience", 0))
     best_val, best_epoch, best_state, bad_epochs = math.inf, 0, None, 0
-    began = time.perf_counter()
-    for epoch in range(1, spec["epochs"] + 1):
+    first, earlier_seconds, stopped = 1, 0.0, False
+    if checkpoint is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        torch.set_rng_state(checkpoint["rng"])
+        history, step, lr = checkpoint["history"], checkpoint["step"], checkpoint["lr"]
+        best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
+        best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
+        first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
+        _log(rank, f"[{stage['name']}] continues from epoch {first} (checkpoint of epoch {checkpoint['epoch']})")
+        for record in history:
+            _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
+    began = time.perf_counter() - earlier_seconds
+    for epoch in range(first, spec["epochs"] + 1 if not stopped else first):
         start = time.perf_counter()
         sampler.set_epoch(epoch)
         model.train()
@@ -198,6 +212,11 @@ def train_stage(model, stage, data, ctx):
                 stop = bad_epochs >= patience
         record["seconds"] = time.perf_counter() - start
         history.append(record)
+        _write_checkpoint(ctx, stage["name"], {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+            "epoch": epoch, "history": history, "step": step, "lr": lr, "best_val": best_val,
+            "best_epoch": best_epoch, "bad_epochs": bad_epochs, "best_state": best_state, "stopped": stop,
+            "train_seconds": time.perf_counter() - began})
         _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
         _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
@@ -208,6 +227,47 @@ def train_stage(model, stage, data, ctx):
     if best_state is not None:
         model.load_state_dict(best_state)
     return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch}
+
+
+def _checkpoint_path(ctx, name):
+    return os.path.join(ctx["job"], "checkpoints", name + ".pt")
+
+
+def _read_checkpoint(ctx, name):
+    """The state after the last finished epoch of a stage that was interrupted, or None."""
+    path = _checkpoint_path(ctx, name)
+    if not os.path.exists(path):
+        return None
+    try:
+        return torch.load(path, map_location="cpu")
+    except Exception as e:
+        raise JobError(f"{path}: not a checkpoint this engine can read ({e}); remove it to start the stage over")
+
+
+def _write_checkpoint(ctx, name, state):
+    """After every epoch, in place at once: a stopped job continues from the last one."""
+    if ctx["rank"] != 0:
+        return
+    path = _checkpoint_path(ctx, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _finished_stage(job_dir, results, stage, device):
+    """A stage whose results are all written (history.json comes last): its model and history."""
+    folder = os.path.join(results, stage["name"])
+    history_path = os.path.join(folder, "history.json")
+    if not os.path.exists(history_path):
+        return None
+    with open(history_path, encoding="utf-8") as f:
+        history = json.load(f)
+    model, _ = tlt.load(os.path.join(folder, "model.safetensors"))
+    return model.to(device), history
 
 
 def _initial_model(job_dir, stage, trained, device):
@@ -254,7 +314,7 @@ def run(job_dir, device_name):
         device = torch.device("cpu")
     if distributed:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    ctx = {"world": world, "rank": rank, "device": device, "distributed": distributed}
+    ctx = {"world": world, "rank": rank, "device": device, "distributed": distributed, "job": job_dir}
     job = read_job(job_dir)
     results = os.path.join(job_dir, "results")
     datasets = {name: read_data(job_dir, path) for name, path in job["data"].items()}
@@ -263,6 +323,17 @@ def run(job_dir, device_name):
               "backend": dist.get_backend() if distributed else None, "stages": {}}
     for stage in job["stages"]:
         data = datasets[stage["data"]]
+        finished = _finished_stage(job_dir, results, stage, device)
+        if finished is not None:
+            model, history = finished
+            _log(rank, f"[{stage['name']}] finished before: its results are kept")
+            _progress(rank, "stage", stage=stage["name"], parameters=0, samples=data["train"][0].shape[0],
+                      processes=world, device=device.type)
+            for record in history["epochs"]:
+                _progress(rank, "epoch", stage=stage["name"], epochs=stage["train"]["epochs"], **record)
+            trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
+            continue
         model, info = _initial_model(job_dir, stage, trained, device)
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
         _log(rank, f"[{stage['name']}] training {n_train} of {sum(p.numel() for p in model.parameters())} "
@@ -277,11 +348,14 @@ def run(job_dir, device_name):
             os.makedirs(folder, exist_ok=True)
             model_cpu = model.to("cpu").eval()
             tlt.save(model_cpu, os.path.join(folder, "model.safetensors"), info)
-            _write_json(os.path.join(folder, "history.json"), history)
             if "test" in data:
                 _, _, probs = _evaluate(model_cpu, *data["test"], torch.device("cpu"))
                 tlt.write_safetensors(os.path.join(folder, "test-probabilities.safetensors"),
                                       {"probabilities": probs}, {})
+            # last: a stage with its history.json is finished, and its checkpoint is no longer needed
+            _write_json(os.path.join(folder, "history.json"), history)
+            if os.path.exists(_checkpoint_path(ctx, stage["name"])):
+                os.unlink(_checkpoint_path(ctx, stage["name"]))
             model.to(device)
         if distributed:
             dist.barrier()
