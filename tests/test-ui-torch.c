@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <adwaita.h>
+#include <stdlib.h>
 
 #include "tl-application.h"
 #include "tl-curve-view.h"
@@ -13,6 +14,7 @@
 #include "tl-run-on-group.h"
 #include "tl-runs-view.h"
 #include "tl-settings.h"
+#include "tl-torch-run.h"
 #include "tl-train-page.h"
 #include "tl-window.h"
 #include "ui-check.h"
@@ -241,6 +243,34 @@ test_torch_engine (void)
   tl_window_dismiss_toast (win);
   ui_screenshot (GTK_WIDGET (win), "torch-3-collected.png");
 
+  /* an engine that fails: the run ends with its error and its last words, no run is added */
+  {
+    g_autofree char *engine = g_build_filename (tmp_dir, "broken-engine", NULL);
+    g_autofree char *package = g_build_filename (engine, "tl_torch_engine", NULL);
+    g_autofree char *main_py = g_build_filename (package, "__main__.py", NULL);
+    g_autofree char *torchrun = g_build_filename (package, "torchrun.py", NULL);
+    g_autofree char *bridge = g_build_filename (engine, "transfer_lab_torch.py", NULL);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (package, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (main_py, "", -1, &error));
+    g_assert_true (g_file_set_contents (bridge, "", -1, &error));
+    g_assert_true (g_file_set_contents (torchrun, "import sys\nprint('the engine broke down')\nsys.exit(3)\n", -1,
+                                        &error));
+    g_setenv ("TL_TORCH_ENGINE_DIR", engine, TRUE);
+    g_assert_true (tl_run_on_group_set_choice (group, TL_RUN_ON_TORCH));
+    tl_train_page_start (page);
+    g_assert_true (ui_wait_for (ui_training_done, page, 300));
+    g_unsetenv ("TL_TORCH_ENGINE_DIR");
+    g_assert_cmpstr (tl_train_page_get_status (page), ==, _("Failed"));
+    g_assert_nonnull (tl_window_get_error (win));
+    g_assert_nonnull (strstr (tl_window_get_error (win), "the engine broke down"));
+    ui_spin (300);
+    g_assert_cmpuint (tl_runs_view_get_n_runs (runs), ==, 2);
+    /* its job is kept for a look, and named in the message */
+    g_assert_cmpuint (n_entries (scratch, "tl-torch-"), ==, 1);
+  }
+
   tl_document_set_modified (doc, FALSE);
   gtk_window_destroy (GTK_WINDOW (win));
 }
@@ -277,10 +307,11 @@ main (int argc, char **argv)
 {
   int status;
 
-  /* before anything asks GLib for the temporary folder */
-  scratch = g_dir_make_tmp ("tl-ui-torch-XXXXXX", NULL);
-  g_assert_nonnull (scratch);
+  /* made without GLib, which keeps the temporary folder it is first asked for */
+  scratch = g_strdup_printf ("%s/tl-ui-torch-XXXXXX", g_getenv ("TMPDIR") ? g_getenv ("TMPDIR") : "/tmp");
+  g_assert_nonnull (mkdtemp (scratch));
   g_setenv ("TMPDIR", scratch, TRUE);
+  g_assert_cmpstr (g_get_tmp_dir (), ==, scratch);
   if (!ui_check_init (&argc, &argv, &tmp_dir))
     {
       printf ("1..0 # SKIP no display (run under xvfb-run)\n");
@@ -292,6 +323,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/torch-engine", test_torch_engine);
   status = g_test_run ();
   g_object_unref (app);
-  g_rmdir (scratch);
+  tl_remove_folder_tree (scratch);
   return status;
 }

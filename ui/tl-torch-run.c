@@ -35,6 +35,8 @@ struct _TlTorchRun
   GCancellable     *cancellable;   /* of the output reader */
   GQueue            tail;          /* of char *: the last lines that were not progress */
   gboolean          stopped;
+  gboolean          engine_started; /* a failure after this keeps the job for a look */
+  int               stage_epochs;   /* of the stage in training, as the engine said */
   gboolean          output_done, exited;
   GError           *exit_error;
   TlPipelineResult *result;
@@ -69,7 +71,7 @@ finish (TlTorchRun *self, TlPipelineResult *result, const GError *error)
 {
   g_autoptr (TlTorchRun) hold = g_object_ref (self);
 
-  if (self->tmp != NULL && (error == NULL || self->stopped))
+  if (self->tmp != NULL && (error == NULL || self->stopped || !self->engine_started))
     {
       tl_remove_folder_tree (self->tmp);
       g_clear_pointer (&self->tmp, g_free);
@@ -219,6 +221,7 @@ progress_line (TlTorchRun *self, const char *line)
       record.learning_rate = member_float (o, "learning_rate");
       record.seconds = json_object_get_double_member_with_default (o, "seconds", 0);
       record.epsilon = NAN;
+      self->stage_epochs = (int) json_object_get_int_member_with_default (o, "epochs", 0);
       self->n_epochs++;
       g_signal_emit (self, signals[EPOCH], 0,
                      stage_of (json_object_get_string_member_with_default (o, "stage", "")), &record, NULL);
@@ -303,6 +306,7 @@ start_engine (TlTorchRun *self)
       finish (self, NULL, failed);
       return;
     }
+  self->engine_started = TRUE;
   self->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
   read_next_line (self);
   g_subprocess_wait_check_async (self->process, NULL, waited, g_object_ref (self));
@@ -439,6 +443,13 @@ tl_torch_run_steal_result (TlTorchRun *self)
 {
   g_return_val_if_fail (TL_IS_TORCH_RUN (self), NULL);
   return g_steal_pointer (&self->result);
+}
+
+int
+tl_torch_run_get_stage_epochs (TlTorchRun *self)
+{
+  g_return_val_if_fail (TL_IS_TORCH_RUN (self), 0);
+  return self->stage_epochs;
 }
 
 guint

@@ -26,6 +26,8 @@ void              tl_torch_run_start        (TlTorchRun *self);
 void              tl_torch_run_stop         (TlTorchRun *self);
 /* Takes the result once "finished" has been emitted. */
 TlPipelineResult *tl_torch_run_steal_result (TlTorchRun *self);
+/* The epochs of the stage in training (its last "epoch" told them). */
+int               tl_torch_run_get_stage_epochs (TlTorchRun *self);
 /* The engine's epochs reported so far (for tests). */
 guint             tl_torch_run_get_n_epochs (TlTorchRun *self);
 

@@ -685,12 +685,16 @@ on_torch_epoch (TlTorchRun *run, int stage, const TlEpochRecord *record, gpointe
 {
   g_autofree char *text = NULL;
   g_autofree char *status = NULL;
+  int epochs = tl_torch_run_get_stage_epochs (run);
 
   on_epoch (NULL, stage, record, NULL, self);
+  if (epochs > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) record->epoch / epochs, 0.0, 1.0));
   text = g_strdup_printf (_("%s with PyTorch · epoch %d · loss %.4f · accuracy %.1f%%"), stage_title (stage),
                           record->epoch, record->train_loss, record->train_accuracy * 100.0);
   gtk_label_set_text (self->progress_label, text);
-  status = g_strdup_printf (_("Epoch %d"), record->epoch);
+  status = epochs > 0 ? g_strdup_printf (_("Epoch %d of %d"), record->epoch, epochs)
+                      : g_strdup_printf (_("Epoch %d"), record->epoch);
   set_status (self, status);
 }
 
