@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -11,88 +12,30 @@
 #include "tl-cmd-run-torch.h"
 #include "tl-commands.h"
 #include "tl-error.h"
+#include "tl-run-history.h"
 #include "tl-run-summary.h"
 #include "tl-torch-collect.h"
 #include "tl-torch-job.h"
+#include "tl-torch-probe.h"
 
 /* Probabilities the application and the engine compute for the same model and rows agree within this. */
 #define TORCH_TOLERANCE 1e-4
 
-typedef struct {
-  char    *python;
-  char    *torch_version;
-  gboolean cuda;
-  int      gpus;
-} TorchProbe;
-
-static void
-probe_clear (TorchProbe *p)
-{
-  g_clear_pointer (&p->python, g_free);
-  g_clear_pointer (&p->torch_version, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TorchProbe, probe_clear)
-
-/* Asks one interpreter for its torch: FALSE with why it could not in *why. */
+/* The interpreter and its torch, or FALSE after saying why there is none. */
 static gboolean
-probe_python (const char *python, TorchProbe *p, char **why)
+probe_torch (TlTorchProbe *p)
 {
-  const char *code = "import json, torch; print(json.dumps({'torch': torch.__version__, "
-                     "'cuda': bool(torch.cuda.is_available()), 'gpus': torch.cuda.device_count()}))";
-  const char *argv[] = { python, "-c", code, NULL };
-  g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  int status = 0;
-  JsonObject *o;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error))
-    {
-      *why = g_strdup_printf (_("%s cannot be started (%s)"), python, error->message);
-      return FALSE;
-    }
-  if (!g_spawn_check_wait_status (status, NULL) || !json_parser_load_from_data (parser, out, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      *why = g_strdup_printf (_("%s has no usable torch module (%s)"), python,
-                              err && *err ? g_strstrip (err) : _("no answer"));
-      return FALSE;
-    }
-  o = json_node_get_object (json_parser_get_root (parser));
-  p->python = g_strdup (python);
-  p->torch_version = g_strdup (json_object_get_string_member_with_default (o, "torch", "?"));
-  p->cuda = json_object_get_boolean_member_with_default (o, "cuda", FALSE);
-  p->gpus = (int) json_object_get_int_member_with_default (o, "gpus", 0);
-  return TRUE;
-}
-
-/* TL_PYTHON, else python3 on the PATH, else the system's /usr/bin/python3. */
-static gboolean
-probe_torch (TorchProbe *p)
-{
-  const char *chosen = g_getenv ("TL_PYTHON");
-  g_autofree char *why = NULL, *why_system = NULL;
-
-  if (chosen != NULL && *chosen != '\0')
-    {
-      if (probe_python (chosen, p, &why))
-        return TRUE;
-      tl_cli_error (_("--engine torch: TL_PYTHON: %s; the torch engine needs Python 3 with PyTorch"), why);
-      return FALSE;
-    }
-  if (probe_python ("python3", p, &why))
+  if (tl_torch_probe_run (p, &error))
     return TRUE;
-  if (g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) && probe_python ("/usr/bin/python3", p, &why_system))
-    return TRUE;
-  tl_cli_error (_("--engine torch: %s%s%s; the torch engine needs Python 3 with PyTorch (Debian: apt install "
-                  "python3-torch, or set TL_PYTHON to an interpreter that has it)"), why, why_system ? "; " : "",
-                why_system ? why_system : "");
+  tl_cli_error (_("--engine torch: %s"), error->message);
   return FALSE;
 }
 
 /* "cpu" or "cuda" for what was asked, or NULL after saying why not. */
 static const char *
-choose_device (const char *asked, int nproc, const TorchProbe *p)
+choose_device (const char *asked, int nproc, const TlTorchProbe *p)
 {
   if (g_strcmp0 (asked, "cpu") == 0)
     return "cpu";
@@ -112,22 +55,6 @@ choose_device (const char *asked, int nproc, const TorchProbe *p)
       return NULL;
     }
   return "cuda";
-}
-
-/* TL_TORCH_ENGINE_DIR, the checkout's tools/, or the installed copy. */
-static const char *
-engine_dir (void)
-{
-  const char *dirs[] = { g_getenv ("TL_TORCH_ENGINE_DIR"), SOURCE_TOOLSDIR, TORCH_ENGINE_DIR };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    if (dirs[i] != NULL && *dirs[i] != '\0')
-      {
-        g_autofree char *main_py = g_build_filename (dirs[i], "tl_torch_engine", "__main__.py", NULL);
-        if (g_file_test (main_py, G_FILE_TEST_IS_REGULAR))
-          return dirs[i];
-      }
-  return TORCH_ENGINE_DIR;
 }
 
 static char *
@@ -162,6 +89,18 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* Where a run's job is kept until it is collected: beside --out, or in the run history. */
+static char *
+stable_job_folder (const TlExperiment *exp, const char *out)
+{
+  g_autofree char *root = NULL;
+
+  if (out != NULL)
+    return g_strdup_printf ("%s.torch-job", out);
+  root = tl_run_history_root (exp, NULL);
+  return g_build_filename (root, ".torch-job", NULL);
+}
+
 static int
 collect_and_report (const char *job, const char *out)
 {
@@ -187,10 +126,10 @@ int
 tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (TorchProbe) probe = { 0 };
+  g_auto (TlTorchProbe) probe = { 0 };
   g_auto (GStrv) argv = NULL;
-  g_autofree char *tmp = NULL, *job = NULL, *line = NULL;
-  TlTorchJobOptions job_options = { engine_dir (), o->nproc, o->devices };
+  g_autofree char *job = NULL, *line = NULL, *parent = NULL, *manifest = NULL;
+  TlTorchJobOptions job_options = { tl_torch_engine_dir (), o->nproc, o->devices };
   const char *device;
   int status = 0, code;
 
@@ -242,20 +181,38 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
       return TL_EXIT_OK;
     }
 
-  tmp = g_dir_make_tmp ("tl-torch-XXXXXX", &error);
-  if (tmp == NULL)
+  job = stable_job_folder (exp, o->out);
+  manifest = g_build_filename (job, "job.json", NULL);
+  if (o->resume)
     {
-      tl_cli_report (error);
-      return TL_EXIT_FAILURE;
+      if (!g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
+        {
+          tl_cli_error (_("--resume: there is no stopped PyTorch job to continue (%s); run without --resume"),
+                        manifest);
+          return TL_EXIT_FAILURE;
+        }
+      printf (_("Continuing the stopped PyTorch job in %s\n"), job);
     }
-  job = g_build_filename (tmp, "job", NULL);
-  printf (_("Preparing the data for PyTorch in %s...\n"), job);
-  fflush (stdout);
-  if (!tl_torch_job_prepare (exp, &job_options, job, &error))
+  else
     {
-      tl_cli_report (error);
-      remove_tree (tmp);
-      return TL_EXIT_FAILURE;
+      if (g_file_test (job, G_FILE_TEST_EXISTS))
+        {
+          printf (_("Starting over: the stopped PyTorch job in %s is discarded (--resume continues it)\n"), job);
+          remove_tree (job);
+        }
+      parent = g_path_get_dirname (job);
+      if (g_mkdir_with_parents (parent, 0755) != 0)
+        {
+          tl_cli_error (_("%s: cannot create the folder: %s"), parent, g_strerror (errno));
+          return TL_EXIT_FAILURE;
+        }
+      printf (_("Preparing the data for PyTorch in %s...\n"), job);
+      fflush (stdout);
+      if (!tl_torch_job_prepare (exp, &job_options, job, &error))
+        {
+          tl_cli_report (error);
+          return TL_EXIT_FAILURE;
+        }
     }
   argv = tl_torch_job_argv (probe.python, NULL, job, o->nproc, device);
   line = quoted (argv);
@@ -265,7 +222,8 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
                      &status, &error)
       || !g_spawn_check_wait_status (status, &error))
     {
-      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s"), error->message, job);
+      tl_cli_error (_("the torch engine failed (%s); its job folder is kept: %s (--resume continues it from its "
+                      "last finished epoch)"), error->message, job);
       return TL_EXIT_FAILURE;
     }
   /* --force: the finished run in --out makes way, as for a local run */
@@ -280,7 +238,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
     }
   code = collect_and_report (job, o->out);
   if (code == TL_EXIT_OK)
-    remove_tree (tmp);
+    remove_tree (job);
   else
     tl_cli_error (_("the job folder is kept: %s"), job);
   return code;

@@ -15,6 +15,9 @@ typedef struct {
   gboolean    dry_run;        /* print the device and the command line, write nothing */
   const char *out;            /* the results folder; with prepare_only the job folder */
   gboolean    force;          /* replace a finished run in out */
+  /* continue the stopped job (out.torch-job, or .torch-job in the run history)
+   * from its finished stages and its last epoch's checkpoint */
+  gboolean    resume;
 } TlTorchRunOptions;
 
 int  tl_cmd_run_torch         (const TlExperiment *exp, const TlTorchRunOptions *options);

@@ -246,11 +246,17 @@ tl_cmd_run (int argc, char **argv)
 
   if (g_strcmp0 (engine, "torch") == 0)
     {
-      TlTorchRunOptions torch = { devices ? devices : "auto", nproc, prepare_only, dry_run, out, force };
+      TlTorchRunOptions torch = { devices ? devices : "auto", nproc, prepare_only, dry_run, out, force, resume };
 
-      if (resume || retrain)
+      if (retrain)
         {
-          tl_cli_error (_("--resume and --retrain are not available with --engine torch"));
+          tl_cli_error (_("--retrain is not available with --engine torch"));
+          return TL_EXIT_USAGE;
+        }
+      if (resume && prepare_only)
+        {
+          tl_cli_error (_("--resume goes with a run, not with --prepare-only (run the job's run.sh again: it "
+                          "continues from its checkpoints)"));
           return TL_EXIT_USAGE;
         }
       return tl_cmd_run_torch (exp, &torch);

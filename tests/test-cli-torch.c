@@ -4,7 +4,10 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli-run.h"
 #include "test-util.h"
@@ -161,9 +164,9 @@ test_dry_run (void)
   g_setenv ("TL_PYTHON", PYTHON, TRUE);
 
   /* what the engine does not do is refused before anything is read or written */
-  RUN (&refused, "run", exp, "--engine", "torch", "--strategy", "fine-tune,joint", "--out", out);
+  RUN (&refused, "run", exp, "--engine", "torch", "--strategy", "fine-tune,domain-adversarial", "--out", out);
   expect_status (&refused, 1);
-  g_assert_nonnull (strstr (refused.err, "transfer.strategy: the joint strategy"));
+  g_assert_nonnull (strstr (refused.err, "transfer.strategy: the domain-adversarial strategy"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
   {
     g_auto (Result) gradual = { 0 };
@@ -345,6 +348,227 @@ test_job_folder (void)
   }
 }
 
+/* Blobs in 4 dimensions, the same three classes in both domains, the target's shifted. */
+static void
+write_blobs (const char *path, int per_class, double shift, guint32 seed)
+{
+  g_autoptr (GString) s = g_string_new ("f0,f1,f2,f3,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (int i = 0; i < per_class * 3; i++)
+    {
+      int c = i % 3;
+      for (int f = 0; f < 4; f++)
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+          double centre = ((c + f) % 3 == 0 ? 3.0 : 0.0) + (f == c ? 2.0 : 0.0) + shift;
+          g_string_append_printf (s, "%s,", g_ascii_formatd (buf, sizeof buf, "%.4f",
+                                                             centre + g_rand_double_range (rand, -1.2, 1.2)));
+        }
+      g_string_append_printf (s, "%c\n", "abc"[c]);
+    }
+  tl_test_write_text (path, s->str);
+}
+
+/* One column of a history.csv, by its header name. */
+static GArray *
+history_column (const char *run_folder, const char *stage, const char *column)
+{
+  g_autofree char *path = g_build_filename (run_folder, stage, "history.csv", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL, header = NULL;
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (double));
+  int col = -1;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  header = g_strsplit (lines[0], ",", -1);
+  for (int i = 0; header[i] != NULL; i++)
+    if (strcmp (header[i], column) == 0)
+      col = i;
+  g_assert_cmpint (col, >=, 0);
+  for (int i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      g_auto (GStrv) cells = g_strsplit (lines[i], ",", -1);
+      double v;
+
+      g_assert_cmpuint (g_strv_length (cells), >, (guint) col);
+      v = g_ascii_strtod (cells[col], NULL);
+      g_array_append_val (values, v);
+    }
+  return values;
+}
+
+static double
+run_accuracy (const char *run_folder, const char *name)
+{
+  g_autofree char *path = g_build_filename (run_folder, "summary.json", NULL);
+  g_autoptr (JsonNode) root = load_json (path);
+  JsonArray *runs = json_object_get_array_member (json_node_get_object (root), "runs");
+
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
+        return json_object_get_double_member (run, "test_accuracy");
+    }
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* The joint strategy, learning-rate schedules (step when pretraining, cosine when
+ * transferring) and early stopping, by the engine and by the built-in trainer on
+ * the same tiny case: the same learning rate at every epoch, both stopping early,
+ * and accuracies within a loose bound (they draw different batches). */
+static void
+test_joint_schedule_patience (void)
+{
+  g_autofree char *dir = path_in ("blobs");
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *exp = g_build_filename (dir, "blobs.json", NULL);
+  g_autofree char *builtin = g_build_filename (dir, "builtin", NULL);
+  g_autofree char *torch = g_build_filename (dir, "torch", NULL);
+  const char *stages[] = { "pretrain", "transfer", "joint" };
+  g_auto (Result) c = { 0 }, t = { 0 };
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs (src, 100, 0.0, 21);
+  write_blobs (tgt, 60, 0.8, 22);
+  tl_test_write_text (exp,
+    "{\n"
+    "  \"name\": \"blobs\", \"seed\": 3,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 12, \"val_fraction\": 0.25,\n"
+    "              \"test_fraction\": 0.4 },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 6, \"batch_size\": 16, \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.01 },\n"
+    "                \"schedule\": { \"kind\": \"step\", \"step_size\": 2, \"gamma\": 0.5 } },\n"
+    "  \"transfer\": { \"strategy\": [\"fine-tune\", \"joint\"], \"epochs\": 40, \"batch_size\": 8,\n"
+    "                \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.05 }, \"schedule\": \"cosine\", \"patience\": 2 },\n"
+    "  \"baseline\": false,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n");
+  RUN (&c, "run", exp, "--quiet", "--out", builtin);
+  expect_status (&c, 0);
+  RUN (&t, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", torch);
+  expect_status (&t, 0);
+  g_assert_nonnull (strstr (t.out, "[joint] early stop"));
+
+  for (guint s = 0; s < G_N_ELEMENTS (stages); s++)
+    {
+      g_autoptr (GArray) lr_c = history_column (builtin, stages[s], "learning_rate");
+      g_autoptr (GArray) lr_t = history_column (torch, stages[s], "learning_rate");
+      double acc_c = run_accuracy (builtin, stages[s]), acc_t = run_accuracy (torch, stages[s]);
+
+      g_test_message ("%s: built-in %u epochs, accuracy %.3f; torch %u epochs, accuracy %.3f", stages[s],
+                      lr_c->len, acc_c, lr_t->len, acc_t);
+      /* the schedule is a function of the step: the same in both, epoch by epoch */
+      for (guint i = 0; i < MIN (lr_c->len, lr_t->len); i++)
+        g_assert_cmpfloat_with_epsilon (g_array_index (lr_c, double, i), g_array_index (lr_t, double, i),
+                                        1e-6 * g_array_index (lr_c, double, i));
+      if (s == 0)
+        {
+          g_assert_cmpuint (lr_t->len, ==, 6);
+          g_assert_cmpfloat_with_epsilon (g_array_index (lr_t, double, 5), 0.0025, 1e-8);
+        }
+      else
+        {
+          /* patience 2 on a dozen target rows: both stop long before 40 epochs, and decay the rate */
+          g_assert_cmpuint (lr_c->len, <, 40);
+          g_assert_cmpuint (lr_t->len, <, 40);
+          g_assert_cmpfloat (g_array_index (lr_t, double, lr_t->len - 1), <, 0.05);
+        }
+      g_assert_cmpfloat (acc_t, >, 0.6);
+      g_assert_cmpfloat (fabs (acc_t - acc_c), <, 0.15);
+    }
+}
+
+static void
+own_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+/* A run killed (the whole process group, SIGKILL) once its first epoch's
+ * checkpoint is written; --resume continues it to the full epoch count. */
+static void
+test_resume_after_kill (void)
+{
+  g_autofree char *dir = path_in ("resume");
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *exp = g_build_filename (dir, "resume.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *job = g_build_filename (dir, "out.torch-job", NULL);
+  g_autofree char *checkpoint = g_build_filename (job, "checkpoints", "pretrain.pt", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  const char *argv[] = { g_getenv ("TL_BINARY"), "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  g_auto (Result) nothing = { 0 }, r = { 0 };
+  GPid pid = 0;
+  int status = 0;
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs (src, 100, 0.0, 31);
+  write_blobs (tgt, 60, 0.8, 32);
+  tl_test_write_text (exp,
+    "{\n"
+    "  \"name\": \"resume\", \"seed\": 9,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 12, \"test_fraction\": 0.4 },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 40, \"batch_size\": 16, \"schedule\": \"cosine\" },\n"
+    "  \"transfer\": { \"epochs\": 5, \"batch_size\": 8 },\n"
+    "  \"baseline\": true,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n");
+
+  /* nothing to continue yet */
+  RUN (&nothing, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out, "--resume");
+  expect_status (&nothing, 1);
+  g_assert_nonnull (strstr (nothing.err, "no stopped PyTorch job"));
+
+  g_assert_true (g_spawn_async (dir, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                | G_SPAWN_STDERR_TO_DEV_NULL, own_group, NULL, &pid, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 6000 && !g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR); i++)
+    g_usleep (50000);
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (kill (-pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_false (g_file_test (summary, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+
+  RUN (&r, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", out, "--resume");
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "Continuing the stopped PyTorch job"));
+  g_assert_nonnull (strstr (r.out, "[pretrain] continues from epoch "));
+  {
+    g_autoptr (GArray) pretrain = history_column (out, "pretrain", "epoch");
+    g_autoptr (GArray) transfer = history_column (out, "transfer", "epoch");
+    g_autoptr (GArray) baseline = history_column (out, "baseline", "epoch");
+
+    g_assert_cmpuint (pretrain->len, ==, 40);
+    for (guint i = 0; i < pretrain->len; i++)
+      g_assert_cmpfloat (g_array_index (pretrain, double, i), ==, i + 1);
+    g_assert_cmpuint (transfer->len, ==, 5);
+    g_assert_cmpuint (baseline->len, ==, 5);
+  }
+  g_assert_cmpfloat (run_accuracy (out, "transfer"), >, 0.6);
+  /* collected: the job is gone */
+  g_assert_false (g_file_test (job, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -357,6 +581,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/torch/dry-run", test_dry_run);
   g_test_add_func ("/cli/torch/run-two-processes", test_run_two_processes);
   g_test_add_func ("/cli/torch/job-folder", test_job_folder);
+  g_test_add_func ("/cli/torch/joint-schedule-patience", test_joint_schedule_patience);
+  g_test_add_func ("/cli/torch/resume-after-kill", test_resume_after_kill);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

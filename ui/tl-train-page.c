@@ -8,7 +8,10 @@
 #include "tl-curve-view.h"
 #include "tl-error.h"
 #include "tl-run-history.h"
+#include "tl-run-on-group.h"
 #include "tl-settings.h"
+#include "tl-torch-job.h"
+#include "tl-torch-run.h"
 #include "tl-train-page.h"
 #include "tl-training-run.h"
 #include "tl-ui-util.h"
@@ -19,6 +22,9 @@ struct _TlTrainPage
 
   TlDocument      *document;
   TlTrainingRun   *run;
+  TlTorchRun      *torch_run;    /* a run of the PyTorch engine instead of run */
+  gboolean         job_busy;     /* a cluster job is being written or collected */
+  char            *job_message;  /* what was said about the last cluster job written */
   char            *status;
   TlPipelineStage  stage;
   gboolean         updating;
@@ -54,6 +60,7 @@ struct _TlTrainPage
   GtkSpinButton   *batch_spin;
   GtkSpinButton   *lr_spin;
   AdwComboRow     *optimizer_row;
+  TlRunOnGroup    *run_on_group;
 };
 
 G_DEFINE_FINAL_TYPE (TlTrainPage, tl_train_page, GTK_TYPE_WIDGET)
@@ -84,7 +91,7 @@ gboolean
 tl_train_page_is_running (TlTrainPage *self)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), FALSE);
-  return self->run != NULL;
+  return self->run != NULL || self->torch_run != NULL || self->job_busy;
 }
 
 GtkWidget *
@@ -262,7 +269,8 @@ check_resumable (TlTrainPage *self)
   g_cancellable_cancel (self->resume_cancellable);
   g_clear_object (&self->resume_cancellable);
   self->resumable = FALSE;
-  if (self->run != NULL || self->document == NULL || tl_document_get_target_model (self->document) == NULL)
+  if (self->run != NULL || self->torch_run != NULL || self->document == NULL
+      || tl_document_get_target_model (self->document) == NULL)
     return;
   self->resume_cancellable = g_cancellable_new ();
   can_resume_async (tl_document_dup_planned_experiment (self->document),
@@ -273,12 +281,13 @@ check_resumable (TlTrainPage *self)
 static void
 update_buttons (TlTrainPage *self)
 {
-  gboolean running = self->run != NULL;
-  gboolean paused = running && tl_training_run_is_paused (self->run);
+  gboolean running = tl_train_page_is_running (self);
+  gboolean paused = self->run != NULL && tl_training_run_is_paused (self->run);
 
   gboolean can_start = self->document != NULL && tl_document_get_target_model (self->document) != NULL
                        && self->blocked == NULL;
-  gboolean resumable = !running && can_start && self->resumable;
+  gboolean resumable = !running && can_start && self->resumable
+                       && tl_run_on_group_get_choice (self->run_on_group) == TL_RUN_ON_LOCAL;
 
   gtk_widget_set_visible (self->start_button, !running);
   gtk_widget_set_sensitive (self->start_button, can_start);
@@ -294,8 +303,10 @@ update_buttons (TlTrainPage *self)
                         resumable ? _("Stopped. The runs and epochs finished so far are kept: Continue goes on from "
                                       "there, Start begins again.")
                                   : _("Stopped. The runs finished so far are kept and shown."));
-  gtk_widget_set_visible (self->pause_button, running);
-  gtk_widget_set_visible (self->stop_button, running);
+  /* the engine has no pause; a cluster job is written or read at once */
+  gtk_widget_set_visible (self->pause_button, self->run != NULL);
+  gtk_widget_set_visible (self->stop_button, self->run != NULL || self->torch_run != NULL);
+  tl_run_on_group_set_running (self->run_on_group, running);
   adw_button_content_set_label (self->pause_content, paused ? _("Res_ume") : _("_Pause"));
   adw_button_content_set_icon_name (self->pause_content, paused ? "media-playback-start-symbolic"
                                                                 : "media-playback-pause-symbolic");
@@ -303,7 +314,8 @@ update_buttons (TlTrainPage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->batch_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->lr_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
-  gtk_widget_set_visible (GTK_WIDGET (self->retrain_check), !running);
+  gtk_widget_set_visible (GTK_WIDGET (self->retrain_check),
+                          !running && tl_run_on_group_get_choice (self->run_on_group) == TL_RUN_ON_LOCAL);
 }
 
 /* What the worker does now, with the strategy named when a transfer stage trains one. */
@@ -590,15 +602,12 @@ start_predictions (TlTrainPage *self)
   predict_classes_async (main_run->model, slot->test, self->predict_cancellable, predicted, g_object_ref (self));
 }
 
+/* A run has ended (a local one, the engine's, or a collected cluster job): taken is its result. */
 static void
-on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, TlTrainPage *self)
+show_finished (TlTrainPage *self, TlPipelineResult *taken, const GError *error)
 {
-  /* the page's reference, dropped when this handler returns */
-  G_GNUC_UNUSED g_autoptr (TlTrainingRun) owned = g_steal_pointer (&self->run);
-  TlPipelineResult *taken = tl_training_run_steal_result (run);
   TlRunResult *main_run;
 
-  g_signal_handlers_disconnect_by_data (run, self);
   if (taken != NULL)
     {
       self->shown_result = taken;
@@ -651,6 +660,200 @@ on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, 
   g_signal_emit (self, signals[RUN_FINISHED], 0);
 }
 
+static void
+on_finished (TlTrainingRun *run, TlPipelineResult *result, const GError *error, TlTrainPage *self)
+{
+  /* the page's reference, dropped when this handler returns */
+  G_GNUC_UNUSED g_autoptr (TlTrainingRun) owned = g_steal_pointer (&self->run);
+
+  g_signal_handlers_disconnect_by_data (run, self);
+  show_finished (self, tl_training_run_steal_result (run), error);
+}
+
+static void
+on_torch_finished (TlTorchRun *run, TlPipelineResult *result, const GError *error, TlTrainPage *self)
+{
+  G_GNUC_UNUSED g_autoptr (TlTorchRun) owned = g_steal_pointer (&self->torch_run);
+
+  g_signal_handlers_disconnect_by_data (run, self);
+  show_finished (self, tl_torch_run_steal_result (run), error);
+}
+
+/* The torch engine's epochs draw the same curves; it reports no batches. */
+static void
+on_torch_epoch (TlTorchRun *run, int stage, const TlEpochRecord *record, gpointer history, TlTrainPage *self)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *status = NULL;
+  int epochs = tl_torch_run_get_stage_epochs (run);
+
+  on_epoch (NULL, stage, record, NULL, self);
+  if (epochs > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) record->epoch / epochs, 0.0, 1.0));
+  text = g_strdup_printf (_("%s with PyTorch · epoch %d · loss %.4f · accuracy %.1f%%"), stage_title (stage),
+                          record->epoch, record->train_loss, record->train_accuracy * 100.0);
+  gtk_label_set_text (self->progress_label, text);
+  status = epochs > 0 ? g_strdup_printf (_("Epoch %d of %d"), record->epoch, epochs)
+                      : g_strdup_printf (_("Epoch %d"), record->epoch);
+  set_status (self, status);
+}
+
+static void
+on_torch_stage (TlTorchRun *run, int stage, const char *message, TlTrainPage *self)
+{
+  if (stage == TL_STAGE_IMPORT_SOURCE)
+    {
+      gtk_label_set_text (self->stage_label, _("Preparing the data and the models for PyTorch"));
+      set_status (self, _("Preparing"));
+      return;
+    }
+  on_stage (NULL, stage, NULL, self);
+}
+
+static void
+start_torch_run (TlTrainPage *self, const TlExperiment *exp, const char *root)
+{
+  self->torch_run = tl_torch_run_new (exp, root, tl_run_on_group_get_python (self->run_on_group),
+                                      tl_run_on_group_get_device (self->run_on_group));
+  g_signal_connect (self->torch_run, "stage", G_CALLBACK (on_torch_stage), self);
+  g_signal_connect (self->torch_run, "epoch", G_CALLBACK (on_torch_epoch), self);
+  g_signal_connect (self->torch_run, "finished", G_CALLBACK (on_torch_finished), self);
+  set_status (self, _("Starting"));
+  tl_torch_run_start (self->torch_run);
+}
+
+/* Cluster jobs */
+
+static void
+job_written (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (TlTrainPage) self = data;
+  g_autoptr (GError) error = NULL;
+
+  self->job_busy = FALSE;
+  if (!tl_torch_run_prepare_job_finish (res, &error))
+    {
+      gtk_label_set_text (self->stage_label, _("The cluster job could not be written"));
+      set_status (self, _("Failed"));
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", error->message);
+    }
+  else
+    {
+      gtk_label_set_text (self->stage_label, self->job_message);
+      gtk_label_set_text (self->progress_label, _("Not run yet: the job runs where it is copied to"));
+      gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+      set_status (self, _("Job written"));
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", _("The cluster job is written"));
+    }
+  update_buttons (self);
+  g_signal_emit (self, signals[RUN_FINISHED], 0);
+}
+
+void
+tl_train_page_write_cluster_job (TlTrainPage *self, const char *folder)
+{
+  const TlExperiment *exp;
+  g_autofree char *name = NULL, *job = NULL, *root = NULL, *quoted = NULL;
+
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  if (tl_train_page_is_running (self) || self->document == NULL)
+    return;
+  exp = tl_document_get_experiment (self->document);
+  name = g_strdup_printf ("%s-torch-job", exp->name);
+  g_strdelimit (name, "/\\:", '-');
+  job = g_build_filename (folder, name, NULL);
+  root = tl_document_dup_results_root (self->document);
+  quoted = g_shell_quote (job);
+  g_free (self->job_message);
+  self->job_message = g_strdup_printf (_("The job is in %s. Copy it to the cluster and run `sh run.sh` in it "
+                                         "(or `sbatch job.slurm` under SLURM); then Collect Results… reads the "
+                                         "folder back."), job);
+  tl_document_store_plan (self->document);
+  self->job_busy = TRUE;
+  self->stopped = FALSE;
+  gtk_label_set_text (self->stage_label, _("Writing the cluster job…"));
+  set_status (self, _("Preparing"));
+  update_buttons (self);
+  tl_torch_run_prepare_job_async (exp, root, "auto", job, job_written, g_object_ref (self));
+}
+
+static void
+job_collected (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (TlTrainPage) self = data;
+  g_autoptr (GError) error = NULL;
+  TlPipelineResult *result = tl_torch_run_collect_job_finish (res, &error);
+
+  self->job_busy = FALSE;
+  if (error != NULL)
+    {
+      g_autoptr (GError) failed = g_error_new (TL_ERROR, TL_ERROR_FAILED, _("The job's results cannot be read "
+                                                                            "back: %s"), error->message);
+      show_finished (self, NULL, failed);
+      return;
+    }
+  tl_curve_view_clear (self->loss_view);
+  tl_curve_view_clear (self->accuracy_view);
+  show_finished (self, result, NULL);
+}
+
+void
+tl_train_page_collect_job (TlTrainPage *self, const char *job_dir)
+{
+  g_return_if_fail (TL_IS_TRAIN_PAGE (self));
+
+  if (tl_train_page_is_running (self) || self->document == NULL)
+    return;
+  self->job_busy = TRUE;
+  self->stopped = FALSE;
+  gtk_label_set_text (self->stage_label, _("Reading back the job's results…"));
+  set_status (self, _("Collecting"));
+  update_buttons (self);
+  tl_torch_run_collect_job_async (job_dir, job_collected, g_object_ref (self));
+}
+
+static void
+folder_chosen (GtkNativeDialog *dialog, int response, TlTrainPage *self)
+{
+  gboolean collect = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "collect"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL && collect)
+        tl_train_page_collect_job (self, path);
+      else if (path != NULL)
+        tl_train_page_write_cluster_job (self, path);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+choose_job_folder (TlTrainPage *self, gboolean collect)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *dialog
+    = gtk_file_chooser_native_new (collect ? _("Choose a Job Folder That Has Run") : _("Choose Where to Write the Job"),
+                                   GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                   collect ? _("_Collect") : _("_Write Job"), _("_Cancel"));
+
+  g_object_set_data (G_OBJECT (dialog), "collect", GINT_TO_POINTER (collect));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (folder_chosen), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_collect_clicked (TlTrainPage *self)
+{
+  choose_job_folder (self, TRUE);
+}
+
 /* The demo's synthetic voices: made in a worker before the run reads them. */
 static void
 on_generating (TlTrainingRun *run, const char *folder, const char *generator, TlTrainPage *self)
@@ -671,7 +874,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   g_autofree char *folder = NULL;
   const TlExperiment *exp;
 
-  if (self->run != NULL || self->document == NULL || self->blocked != NULL)
+  if (tl_train_page_is_running (self) || self->document == NULL || self->blocked != NULL)
     return;
   exp = tl_document_get_experiment (self->document);
   if (exp->source.path == NULL && exp->target.path == NULL)
@@ -679,6 +882,24 @@ start_run (TlTrainPage *self, gboolean continue_run)
       gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s",
                                   _("Import some data first (Ctrl+I)."));
       return;
+    }
+  if (tl_run_on_group_get_choice (self->run_on_group) != TL_RUN_ON_LOCAL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!tl_torch_job_check (exp, &error))
+        {
+          g_autofree char *message = g_strdup_printf (_("PyTorch cannot run this experiment: %s. Run it on "
+                                                        "this computer instead."), error->message);
+          gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", message);
+          return;
+        }
+      if (tl_run_on_group_get_choice (self->run_on_group) == TL_RUN_ON_CLUSTER)
+        {
+          choose_job_folder (self, FALSE);
+          return;
+        }
+      continue_run = FALSE;
     }
   tl_document_store_plan (self->document);
   root = tl_document_dup_results_root (self->document);
@@ -701,6 +922,12 @@ start_run (TlTrainPage *self, gboolean continue_run)
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Starting…"));
   gtk_widget_set_visible (GTK_WIDGET (self->reuse_label), FALSE);
+  if (tl_run_on_group_get_choice (self->run_on_group) == TL_RUN_ON_TORCH)
+    {
+      start_torch_run (self, exp, root);
+      update_buttons (self);
+      return;
+    }
   self->run = tl_training_run_new (exp, folder);
   tl_training_run_set_continue (self->run, continue_run);
   tl_training_run_set_results_root (self->run, root);
@@ -725,7 +952,7 @@ tl_train_page_set_blocked (TlTrainPage *self, const char *reason)
 
   if (g_strcmp0 (self->blocked, reason) == 0)
     return;
-  if (self->run == NULL && (reason != NULL || self->blocked != NULL))
+  if (!tl_train_page_is_running (self) && (reason != NULL || self->blocked != NULL))
     gtk_label_set_text (self->stage_label, reason != NULL ? reason : _("Ready to run"));
   gtk_widget_remove_css_class (GTK_WIDGET (self->stage_label), "warning");
   if (reason != NULL)
@@ -761,6 +988,12 @@ tl_train_page_stop (TlTrainPage *self)
 {
   g_return_if_fail (TL_IS_TRAIN_PAGE (self));
 
+  if (self->torch_run != NULL)
+    {
+      gtk_label_set_text (self->stage_label, _("Stopping the PyTorch engine…"));
+      tl_torch_run_stop (self->torch_run);
+      return;
+    }
   if (self->run == NULL)
     return;
   gtk_label_set_text (self->stage_label, _("Stopping after the current batch…"));
@@ -885,13 +1118,13 @@ on_document_changed (TlTrainPage *self, const char *what)
 {
   if (g_strcmp0 (what, "params") == 0 || g_strcmp0 (what, "data") == 0)
     load_params (self);
-  if (g_strcmp0 (what, "results") == 0 && tl_document_get_result (self->document) == NULL && self->run == NULL
-      && !self->starting)
+  if (g_strcmp0 (what, "results") == 0 && tl_document_get_result (self->document) == NULL
+      && !tl_train_page_is_running (self) && !self->starting)
     {
       tl_curve_view_clear (self->loss_view);
       tl_curve_view_clear (self->accuracy_view);
     }
-  else if (g_strcmp0 (what, "results") == 0 && self->run == NULL && !self->starting)
+  else if (g_strcmp0 (what, "results") == 0 && !tl_train_page_is_running (self) && !self->starting)
     show_loaded_result (self);
   check_resumable (self);
   update_buttons (self);
@@ -932,6 +1165,12 @@ tl_train_page_dispose (GObject *object)
       tl_training_run_stop (self->run);
       g_clear_object (&self->run);
     }
+  if (self->torch_run != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->torch_run, self);
+      tl_torch_run_stop (self->torch_run);
+      g_clear_object (&self->torch_run);
+    }
   g_cancellable_cancel (self->predict_cancellable);
   g_cancellable_cancel (self->resume_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_TRAIN_PAGE);
@@ -951,6 +1190,7 @@ tl_train_page_finalize (GObject *object)
   g_free (self->status);
   g_free (self->blocked);
   g_free (self->last_progress);
+  g_free (self->job_message);
   G_OBJECT_CLASS (tl_train_page_parent_class)->finalize (object);
 }
 
@@ -969,6 +1209,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (TL_TYPE_CURVE_VIEW);
+  g_type_ensure (TL_TYPE_RUN_ON_GROUP);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-train-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, stage_label);
@@ -988,6 +1229,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, optimizer_row);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, run_on_group);
   gtk_widget_class_bind_template_callback (widget_class, on_start);
   gtk_widget_class_bind_template_callback (widget_class, on_resume_run);
   gtk_widget_class_bind_template_callback (widget_class, on_pause);
@@ -1009,4 +1251,13 @@ tl_train_page_init (TlTrainPage *self)
   g_signal_connect_swapped (self->batch_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->optimizer_row, "notify::selected", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->run_on_group, "notify::choice", G_CALLBACK (update_buttons), self);
+  g_signal_connect_swapped (self->run_on_group, "collect", G_CALLBACK (on_collect_clicked), self);
+}
+
+GtkWidget *
+tl_train_page_get_run_on_group (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return GTK_WIDGET (self->run_on_group);
 }

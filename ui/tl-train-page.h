@@ -40,4 +40,13 @@ const char *tl_train_page_get_reuse_text (TlTrainPage *self);
 /* The "Retrain everything" option beside Start. */
 GtkWidget  *tl_train_page_get_retrain_check (TlTrainPage *self);
 
+/* Where Start trains (TlRunOnGroup). */
+GtkWidget  *tl_train_page_get_run_on_group (TlTrainPage *self);
+/* Writes the experiment's job for the PyTorch engine into folder/NAME-torch-job
+ * (what Start does after asking for the folder when a cluster job is chosen);
+ * "run-finished" once written. */
+void        tl_train_page_write_cluster_job (TlTrainPage *self, const char *folder);
+/* Reads back a job folder that has run as a run of the experiment, as a run's end. */
+void        tl_train_page_collect_job (TlTrainPage *self, const char *job_dir);
+
 G_END_DECLS

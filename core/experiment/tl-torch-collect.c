@@ -129,6 +129,7 @@ read_history (const char *path, GError **error)
         }
       g_array_append_val (history->epochs, r);
     }
+  history->best_epoch = (int) json_object_get_int_member_with_default (json_node_get_object (node), "best_epoch", 0);
   history->train_seconds = member_double (json_node_get_object (node), "train_seconds");
   if (!isfinite (history->train_seconds))
     history->train_seconds = 0;
@@ -461,9 +462,11 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   const TlOutputSpec *o = &c->exp->outputs;
   TlRunResult *transfer, *baseline;
 
-  if (stages == NULL || find_stage (stages, "pretrain") == NULL || find_stage (stages, "transfer") == NULL)
+  if (stages == NULL || find_stage (stages, "pretrain") == NULL
+      || (find_stage (stages, "transfer") == NULL && find_stage (stages, "joint") == NULL))
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain and transfer", c->job);
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain and transfer or joint",
+                   c->job);
       return FALSE;
     }
   if (!tl_experiment_save (copy, record, error))
@@ -474,8 +477,14 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   if (json_object_get_boolean_member_with_default (c->manifest, "source_only", FALSE)
       && !collect_run (c, result, "source-only", "pretrain", NULL, "target", "source-only", "pretrain", error))
     return FALSE;
-  if (!collect_run (c, result, "transfer", "transfer", find_stage (stages, "transfer"), "target",
-                    o->transfer_folder, "pretrain", error))
+  if (find_stage (stages, "transfer") != NULL
+      && !collect_run (c, result, "transfer", "transfer", find_stage (stages, "transfer"), "target",
+                       o->transfer_folder, "pretrain", error))
+    return FALSE;
+  /* the folder the built-in pipeline gives a strategy's run: its name */
+  if (find_stage (stages, "joint") != NULL
+      && !collect_run (c, result, "joint", "joint", find_stage (stages, "joint"), "target", "joint", "pretrain",
+                       error))
     return FALSE;
   if (find_stage (stages, "baseline") != NULL
       && !collect_run (c, result, "baseline", "baseline", find_stage (stages, "baseline"), "target",

@@ -13,6 +13,7 @@
 #include "tl-json-pretty.h"
 #include "tl-model-file.h"
 #include "tl-pipeline.h"
+#include "tl-pipeline-strategies.h"
 #include "tl-rng.h"
 #include "tl-run-history.h"
 #include "tl-torch-job.h"
@@ -26,19 +27,6 @@ unsupported (GError **error, const char *field, const char *what)
   return FALSE;
 }
 
-static gboolean
-check_train_spec (const TlTrainSpec *spec, const char *field, GError **error)
-{
-  g_autofree char *schedule = g_strdup_printf ("%s.schedule", field);
-  g_autofree char *patience = g_strdup_printf ("%s.patience", field);
-
-  if (spec->schedule.kind != TL_SCHEDULE_CONSTANT)
-    return unsupported (error, schedule, "a learning-rate schedule other than constant");
-  if (spec->patience > 0)
-    return unsupported (error, patience, "early stopping");
-  return TRUE;
-}
-
 gboolean
 tl_torch_job_check (const TlExperiment *exp, GError **error)
 {
@@ -47,9 +35,9 @@ tl_torch_job_check (const TlExperiment *exp, GError **error)
   if (exp->pretrained_model != NULL)
     return unsupported (error, "pretrain.model", "starting from a model file instead of pretraining");
   for (int i = 0; i < t->n_strategies; i++)
-    if (t->strategies[i] != TL_STRATEGY_FINE_TUNE)
+    if (t->strategies[i] != TL_STRATEGY_FINE_TUNE && t->strategies[i] != TL_STRATEGY_JOINT)
       {
-        g_autofree char *what = g_strdup_printf ("the %s strategy (fine-tune is the one covered)",
+        g_autofree char *what = g_strdup_printf ("the %s strategy (fine-tune and joint are the ones covered)",
                                                  tl_strategy_names[t->strategies[i]]);
         return unsupported (error, "transfer.strategy", what);
       }
@@ -57,8 +45,16 @@ tl_torch_job_check (const TlExperiment *exp, GError **error)
     return unsupported (error, "transfer.unfreeze_every", "gradual unfreezing");
   if (!exp->target.use_labels)
     return unsupported (error, "target.use_labels", "fine-tuning without labelled target rows");
-  return check_train_spec (&exp->pretrain, "pretrain", error)
-         && check_train_spec (&t->finetune, "transfer", error);
+  return TRUE;
+}
+
+static gboolean
+has_strategy (const TlExperiment *exp, TlStrategy strategy)
+{
+  for (int i = 0; i < exp->transfer.n_strategies; i++)
+    if (exp->transfer.strategies[i] == strategy)
+      return TRUE;
+  return FALSE;
 }
 
 /* train settings as job.json holds them */
@@ -96,6 +92,23 @@ add_train_spec (JsonBuilder *b, const TlTrainSpec *spec, int epochs)
   json_builder_set_member_name (b, "clip_norm");
   json_builder_add_double_value (b, o->clip_norm);
   json_builder_end_object (b);
+  /* as core/nn/tl-schedule.h computes it, per optimiser step */
+  json_builder_set_member_name (b, "schedule");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, tl_schedule_kind_names[spec->schedule.kind]);
+  json_builder_set_member_name (b, "step_size");
+  json_builder_add_int_value (b, spec->schedule.step_size);
+  json_builder_set_member_name (b, "gamma");
+  json_builder_add_double_value (b, spec->schedule.gamma);
+  json_builder_set_member_name (b, "min_lr");
+  json_builder_add_double_value (b, spec->schedule.min_lr);
+  json_builder_set_member_name (b, "warmup_fraction");
+  json_builder_add_double_value (b, spec->schedule.warmup_fraction);
+  json_builder_end_object (b);
+  /* early stopping on the validation loss, ending on the best epoch's weights, as the trainer does */
+  json_builder_set_member_name (b, "patience");
+  json_builder_add_int_value (b, spec->patience);
   json_builder_end_object (b);
 }
 
@@ -293,6 +306,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
 {
   g_autoptr (TlPipelineData) source = NULL;
   g_autoptr (TlPipelineData) target = NULL;
+  g_autoptr (TlDataset) joint_rows = NULL;
   g_autoptr (GPtrArray) docs = NULL;
   g_autoptr (TlModel) pretrain = NULL, transfer = NULL, baseline = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -337,6 +351,18 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
     }
   if (!tl_pipeline_apply_freeze (transfer, &exp->transfer, error))
     return FALSE;
+  if (has_strategy (exp, TL_STRATEGY_JOINT))
+    {
+      if (!same_classes (source->train->class_names, target->test->class_names))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: joint trains source and target rows together, so they need the same "
+                       "classes; the target's differ from the source's");
+          return FALSE;
+        }
+      /* the rows the built-in pipeline trains joint on: the source's and the target's, repeated by weight */
+      joint_rows = tl_strategy_joint_rows (source->train, target->train, exp->transfer.target_weight, NULL);
+    }
   if (exp->baseline && (baseline = from_scratch (pretrain, target->train->n_classes, exp->seed, error)) == NULL)
     return FALSE;
 
@@ -348,8 +374,16 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   if (!write_data (job, "source", source, error) || !write_data (job, "target", target, error)
       || !save_model (job, "pretrain", pretrain, source->train, source->preprocess, error)
       || !save_model (job, "transfer", transfer, target->test, target->preprocess, error)
+      || (joint_rows && !save_model (job, "joint", transfer, target->test, target->preprocess, error))
       || (baseline && !save_model (job, "baseline", baseline, target->train, target->preprocess, error)))
     return FALSE;
+  if (joint_rows)
+    {
+      TlPipelineData joint = { .train = joint_rows, .val = target->val, .test = target->test };
+
+      if (!write_data (job, "joint", &joint, error))
+        return FALSE;
+    }
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "format");
@@ -362,7 +396,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_add_int_value (b, (gint64) exp->seed);
   /* where the collected run goes unless told otherwise: the experiment's run history */
   {
-    g_autofree char *history = tl_run_history_root (exp, NULL);
+    g_autofree char *history = o->results_root != NULL ? g_strdup (o->results_root) : tl_run_history_root (exp, NULL);
     g_autofree char *absolute = g_canonicalize_filename (history, NULL);
     json_builder_set_member_name (b, "results_root");
     json_builder_add_string_value (b, absolute);
@@ -381,12 +415,21 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_add_string_value (b, "data/source.safetensors");
   json_builder_set_member_name (b, "target");
   json_builder_add_string_value (b, "data/target.safetensors");
+  if (joint_rows)
+    {
+      json_builder_set_member_name (b, "joint");
+      json_builder_add_string_value (b, "data/joint.safetensors");
+    }
   json_builder_end_object (b);
   json_builder_set_member_name (b, "stages");
   json_builder_begin_array (b);
   add_stage (b, "pretrain", "source", NULL, NULL, &exp->pretrain, exp->pretrain.epochs, exp->seed);
-  add_stage (b, "transfer", "target", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
-             exp->seed);
+  if (has_strategy (exp, TL_STRATEGY_FINE_TUNE) || exp->transfer.n_strategies == 0)
+    add_stage (b, "transfer", "target", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
+               exp->seed);
+  if (joint_rows)
+    add_stage (b, "joint", "joint", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
+               exp->seed);
   if (exp->baseline_epochs > 0)
     budget.epochs = exp->baseline_epochs;
   if (baseline)

@@ -19,7 +19,9 @@ G_BEGIN_DECLS
  *                       its new head, the rest of its weights come from pretrain
  *   engine/             tl_torch_engine and transfer_lab_torch.py (vendored)
  *   run.sh, job.slurm   the torchrun command line, and a SLURM batch script
- * The engine writes results/ (tl-torch-collect.h reads them back). */
+ *   data/joint.safetensors   with the joint strategy: the rows it trains on
+ * The engine writes results/ (tl-torch-collect.h reads them back), and
+ * checkpoints/<stage>.pt after every epoch so that a stopped job continues. */
 
 #define TL_TORCH_JOB_FORMAT "transfer-lab-torch-job"
 #define TL_TORCH_JOB_VERSION 1
@@ -30,11 +32,13 @@ typedef struct {
   const char *engine_dir;
   int         nproc;          /* processes (devices) per node, >= 1 */
   const char *device;         /* "cpu" or "cuda" */
+  /* The run history the collected run joins; NULL: the experiment's own. */
+  const char *results_root;
 } TlTorchJobOptions;
 
 /* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks
- * for something the torch engine does not do (other strategies, gradual
- * unfreezing, schedules, early stopping, a pretrained model file). */
+ * for something the torch engine does not do (strategies other than
+ * fine-tune and joint, gradual unfreezing, a pretrained model file). */
 gboolean  tl_torch_job_check   (const TlExperiment *exp, GError **error);
 
 /* Imports the data and writes the job folder `job_dir` (created; it must not

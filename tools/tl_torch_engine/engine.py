@@ -24,8 +24,18 @@ class JobError(Exception):
 
 
 def _log(rank, text):
-    if rank == 0:
+    if rank == 0 and not _JSON_PROGRESS:
         print(text, flush=True)
+
+
+# TL_TORCH_PROGRESS=json: the progress is one JSON object a line on stdout
+# ({"event": "stage" | "epoch" | "done", ...}), for a program that follows the run.
+_JSON_PROGRESS = os.environ.get("TL_TORCH_PROGRESS") == "json"
+
+
+def _progress(rank, event, **fields):
+    if rank == 0 and _JSON_PROGRESS:
+        print(json.dumps({"event": event, **fields}), flush=True)
 
 
 def read_job(job_dir):
@@ -60,7 +70,8 @@ def _optimizer(model, spec):
     for layer in model.architecture["layers"]:
         params = [p for p in getattr(model, layer["name"]).parameters() if p.requires_grad]
         if params:
-            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0)})
+            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0),
+                           "lr_mult": layer.get("lr_mult", 1.0)})
     kind = o["kind"]
     if kind == "sgd":
         return torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"],
@@ -70,6 +81,37 @@ def _optimizer(model, spec):
         return cls(groups, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
                    weight_decay=o["weight_decay"])
     raise JobError(f"optimizer {kind!r}: not one this engine knows (sgd, adam, adamw)")
+
+
+def _cos_anneal(start, end, pct):
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+
+def schedule_lr(schedule, base_lr, step, total_steps, epoch):
+    """The learning rate at 0-based optimiser step `step` of `total_steps`, in
+    0-based `epoch`, as the application's trainer computes it."""
+    kind = (schedule or {}).get("kind", "constant")
+    step = max(step, 0)
+    total_steps = max(total_steps, 1)
+    if kind == "step":
+        size = schedule["step_size"] if schedule["step_size"] > 0 else 1
+        return base_lr * schedule["gamma"] ** (max(epoch, 0) // size)
+    if kind == "cosine":
+        return _cos_anneal(base_lr, schedule["min_lr"], min(step / total_steps, 1.0))
+    if kind == "one-cycle":
+        warm = schedule["warmup_fraction"] if schedule["warmup_fraction"] > 0 else 0.3
+        initial = base_lr / 25.0
+        final = schedule["min_lr"] if schedule["min_lr"] > 0 else initial / 1e4
+        rise_end = warm * total_steps - 1.0
+        end = total_steps - 1.0
+        if step <= rise_end:
+            return _cos_anneal(initial, base_lr, step / rise_end if rise_end > 0 else 1.0)
+        if end <= rise_end:
+            return final
+        return _cos_anneal(base_lr, final, min((step - rise_end) / (end - rise_end), 1.0))
+    if kind != "constant":
+        raise JobError(f"schedule {kind!r}: not one this engine knows (constant, step, cosine, one-cycle)")
+    return base_lr
 
 
 def _log_probabilities(model, out):
@@ -98,6 +140,9 @@ def train_stage(model, stage, data, ctx):
     x, y = data["train"]
     seed = int(stage["seed"])
     torch.manual_seed(seed)
+    checkpoint = _read_checkpoint(ctx, stage["name"])
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
     per_process = max(1, spec["batch_size"] // world)
     sampler = DistributedSampler(TensorDataset(x, y), num_replicas=world, rank=rank, shuffle=True,
                                  seed=seed, drop_last=False)
@@ -108,8 +153,26 @@ def train_stage(model, stage, data, ctx):
     smoothing = float(spec.get("label_smoothing", 0.0))
     clip = float(spec["optimizer"].get("clip_norm", 0.0))
     history = []
-    began = time.perf_counter()
-    for epoch in range(1, spec["epochs"] + 1):
+    schedule = spec.get("schedule")
+    base_lr = spec["optimizer"]["lr"]
+    total_steps = len(loader) * spec["epochs"]
+    step = 0
+    lr = base_lr
+    patience = int(spec.get("patience", 0))
+    best_val, best_epoch, best_state, bad_epochs = math.inf, 0, None, 0
+    first, earlier_seconds, stopped = 1, 0.0, False
+    if checkpoint is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        torch.set_rng_state(checkpoint["rng"])
+        history, step, lr = checkpoint["history"], checkpoint["step"], checkpoint["lr"]
+        best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
+        best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
+        first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
+        _log(rank, f"[{stage['name']}] continues from epoch {first} (checkpoint of epoch {checkpoint['epoch']})")
+        for record in history:
+            _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
+    began = time.perf_counter() - earlier_seconds
+    for epoch in range(first, spec["epochs"] + 1 if not stopped else first):
         start = time.perf_counter()
         sampler.set_epoch(epoch)
         model.train()
@@ -124,21 +187,87 @@ def train_stage(model, stage, data, ctx):
             loss.backward()
             if clip > 0:
                 nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], clip)
+            lr = schedule_lr(schedule, base_lr, step, total_steps, epoch - 1)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * group["lr_mult"]
             optimizer.step()
+            step += 1
             sums += torch.tensor([loss.item() * len(yb), (logp.argmax(1) == yb).sum().item(), len(yb)],
                                  dtype=torch.float64)
         if ctx["distributed"]:
             dist.all_reduce(sums)
         record = {"epoch": epoch, "train_loss": sums[0].item() / max(1.0, sums[2].item()),
                   "train_accuracy": sums[1].item() / max(1.0, sums[2].item()),
-                  "val_loss": None, "val_accuracy": None, "learning_rate": spec["optimizer"]["lr"]}
+                  "val_loss": None, "val_accuracy": None, "learning_rate": lr}
+        stop = False
         if "val" in data:
             record["val_loss"], record["val_accuracy"], _ = _evaluate(model, *data["val"], device)
+            # every process evaluates the whole validation split: they all decide alike
+            if record["val_loss"] < best_val:
+                best_val, best_epoch, bad_epochs = record["val_loss"], epoch, 0
+                if patience > 0:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            elif patience > 0:
+                bad_epochs += 1
+                stop = bad_epochs >= patience
         record["seconds"] = time.perf_counter() - start
         history.append(record)
+        _write_checkpoint(ctx, stage["name"], {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+            "epoch": epoch, "history": history, "step": step, "lr": lr, "best_val": best_val,
+            "best_epoch": best_epoch, "bad_epochs": bad_epochs, "best_state": best_state, "stopped": stop,
+            "train_seconds": time.perf_counter() - began})
+        _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
         _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
-    return {"epochs": history, "train_seconds": time.perf_counter() - began}
+        if stop:
+            _log(rank, f"[{stage['name']}] early stop: no better validation loss for {patience} epochs")
+            break
+    # with patience set, the stage ends on the weights of its best validation epoch
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch}
+
+
+def _checkpoint_path(ctx, name):
+    return os.path.join(ctx["job"], "checkpoints", name + ".pt")
+
+
+def _read_checkpoint(ctx, name):
+    """The state after the last finished epoch of a stage that was interrupted, or None."""
+    path = _checkpoint_path(ctx, name)
+    if not os.path.exists(path):
+        return None
+    try:
+        return torch.load(path, map_location="cpu")
+    except Exception as e:
+        raise JobError(f"{path}: not a checkpoint this engine can read ({e}); remove it to start the stage over")
+
+
+def _write_checkpoint(ctx, name, state):
+    """After every epoch, in place at once: a stopped job continues from the last one."""
+    if ctx["rank"] != 0:
+        return
+    path = _checkpoint_path(ctx, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _finished_stage(job_dir, results, stage, device):
+    """A stage whose results are all written (history.json comes last): its model and history."""
+    folder = os.path.join(results, stage["name"])
+    history_path = os.path.join(folder, "history.json")
+    if not os.path.exists(history_path):
+        return None
+    with open(history_path, encoding="utf-8") as f:
+        history = json.load(f)
+    model, _ = tlt.load(os.path.join(folder, "model.safetensors"))
+    return model.to(device), history
 
 
 def _initial_model(job_dir, stage, trained, device):
@@ -185,7 +314,7 @@ def run(job_dir, device_name):
         device = torch.device("cpu")
     if distributed:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    ctx = {"world": world, "rank": rank, "device": device, "distributed": distributed}
+    ctx = {"world": world, "rank": rank, "device": device, "distributed": distributed, "job": job_dir}
     job = read_job(job_dir)
     results = os.path.join(job_dir, "results")
     datasets = {name: read_data(job_dir, path) for name, path in job["data"].items()}
@@ -194,10 +323,23 @@ def run(job_dir, device_name):
               "backend": dist.get_backend() if distributed else None, "stages": {}}
     for stage in job["stages"]:
         data = datasets[stage["data"]]
+        finished = _finished_stage(job_dir, results, stage, device)
+        if finished is not None:
+            model, history = finished
+            _log(rank, f"[{stage['name']}] finished before: its results are kept")
+            _progress(rank, "stage", stage=stage["name"], parameters=0, samples=data["train"][0].shape[0],
+                      processes=world, device=device.type)
+            for record in history["epochs"]:
+                _progress(rank, "epoch", stage=stage["name"], epochs=stage["train"]["epochs"], **record)
+            trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
+            continue
         model, info = _initial_model(job_dir, stage, trained, device)
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
         _log(rank, f"[{stage['name']}] training {n_train} of {sum(p.numel() for p in model.parameters())} "
                    f"parameters on {data['train'][0].shape[0]} samples, {world} process(es) on {device.type}")
+        _progress(rank, "stage", stage=stage["name"], parameters=n_train, samples=data["train"][0].shape[0],
+                  processes=world, device=device.type)
         history = train_stage(model, stage, data, ctx)
         trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
@@ -206,16 +348,20 @@ def run(job_dir, device_name):
             os.makedirs(folder, exist_ok=True)
             model_cpu = model.to("cpu").eval()
             tlt.save(model_cpu, os.path.join(folder, "model.safetensors"), info)
-            _write_json(os.path.join(folder, "history.json"), history)
             if "test" in data:
                 _, _, probs = _evaluate(model_cpu, *data["test"], torch.device("cpu"))
                 tlt.write_safetensors(os.path.join(folder, "test-probabilities.safetensors"),
                                       {"probabilities": probs}, {})
+            # last: a stage with its history.json is finished, and its checkpoint is no longer needed
+            _write_json(os.path.join(folder, "history.json"), history)
+            if os.path.exists(_checkpoint_path(ctx, stage["name"])):
+                os.unlink(_checkpoint_path(ctx, stage["name"]))
             model.to(device)
         if distributed:
             dist.barrier()
     if rank == 0:
         _write_json(os.path.join(results, "engine.json"), engine)
+        _progress(rank, "done")
     if distributed:
         dist.destroy_process_group()
 
