@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tl-remove-tree.h"
 #include "tl-cmd-run-torch.h"
 #include "tl-commands.h"
 #include "tl-error.h"
@@ -69,24 +70,6 @@ quoted (char **argv)
                                                                                                            : argv[i]);
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
 }
 
 /* Where a run's job is kept until it is collected: beside --out, or in the run history. */
@@ -198,7 +181,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
       if (g_file_test (job, G_FILE_TEST_EXISTS))
         {
           printf (_("Starting over: the stopped PyTorch job in %s is discarded (--resume continues it)\n"), job);
-          remove_tree (job);
+          tl_remove_tree (job);
         }
       parent = g_path_get_dirname (job);
       if (g_mkdir_with_parents (parent, 0755) != 0)
@@ -238,7 +221,7 @@ tl_cmd_run_torch (const TlExperiment *exp, const TlTorchRunOptions *o)
     }
   code = collect_and_report (job, o->out);
   if (code == TL_EXIT_OK)
-    remove_tree (job);
+    tl_remove_tree (job);
   else
     tl_cli_error (_("the job folder is kept: %s"), job);
   return code;

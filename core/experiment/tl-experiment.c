@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tl-remove-tree.h"
 #include "tl-atomic-file.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
@@ -335,28 +336,6 @@ tl_experiment_needs_generation (const TlExperiment *exp)
   return spec_needs_generation (exp, &exp->source) || spec_needs_generation (exp, &exp->target);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_remove (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (path);
-}
-
 /* The last non-empty lines of a program's output, at most max_lines. */
 static char *
 last_lines (const char *text, int max_lines)
@@ -432,7 +411,7 @@ generate_one (const TlExperiment *exp, const TlDataSourceSpec *spec, const char 
     before (role, folder, generator, user_data);
   if (!g_spawn_sync (parent, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &local))
     {
-      remove_tree (work);
+      tl_remove_tree (work);
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s.generate: %s did not start: %s", role, generator,
                    local->message);
       return FALSE;
@@ -441,7 +420,7 @@ generate_one (const TlExperiment *exp, const TlDataSourceSpec *spec, const char 
     {
       g_autofree char *said = last_lines (err, 3);
 
-      remove_tree (work);
+      tl_remove_tree (work);
       g_set_error (error, TL_ERROR, TL_ERROR_FAILED, "%s.generate: %s failed to make %s (%s)%s%s", role, generator,
                    folder, local->message, said[0] != '\0' ? ": " : "", said);
       return FALSE;
@@ -450,7 +429,7 @@ generate_one (const TlExperiment *exp, const TlDataSourceSpec *spec, const char 
     {
       int saved = errno;
 
-      remove_tree (work);
+      tl_remove_tree (work);
       /* made meanwhile by another run: that one is as good */
       if (g_file_test (folder, G_FILE_TEST_IS_DIR))
         return TRUE;

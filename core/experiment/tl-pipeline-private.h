@@ -20,6 +20,9 @@ gboolean    tl_pipeline_checkpoint_peek    (const char *path, gboolean has_val, 
 TlHistory  *tl_pipeline_load_history       (const char *path, GError **error);
 /* summary.json of a results folder, or NULL when absent or unreadable. */
 JsonNode   *tl_pipeline_load_summary       (const char *out);
+/* The members of one run's entry in summary.json (the object is the caller's to
+ * begin and end); paths relative to the results folder `out`. */
+void        tl_pipeline_add_run_json       (JsonBuilder *b, const TlRunResult *run, const char *out);
 /* The entry of one run in a summary, or NULL. */
 JsonObject *tl_pipeline_summary_run        (JsonNode *summary, const char *name);
 /* The experiment in a form two runs of it share: absolute data paths, and

@@ -543,50 +543,7 @@ summary_json (const Ctx *c, const TlPipelineResult *result)
       TlRunResult *run = g_ptr_array_index (result->runs, i);
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, run->name);
-      json_builder_set_member_name (b, "test_accuracy");
-      if (run->metrics)
-        json_builder_add_double_value (b, run->metrics->accuracy);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "macro_f1");
-      if (run->metrics)
-        json_builder_add_double_value (b, run->metrics->macro_f1);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "test_samples");
-      json_builder_add_int_value (b, run->metrics ? run->metrics->n_samples : 0);
-      json_builder_set_member_name (b, "epochs");
-      json_builder_add_int_value (b, run->epochs);
-      json_builder_set_member_name (b, "train_seconds");
-      json_builder_add_double_value (b, round (run->train_seconds * 1000) / 1000);
-      json_builder_set_member_name (b, "trainable_params");
-      json_builder_add_int_value (b, (gint64) run->trainable_params);
-      json_builder_set_member_name (b, "total_params");
-      json_builder_add_int_value (b, (gint64) run->total_params);
-      json_builder_set_member_name (b, "cached_layers");
-      json_builder_add_int_value (b, run->cached_layers);
-      if (run->model_path)
-        {
-          json_builder_set_member_name (b, "model");
-          json_builder_add_string_value (b, run->model_path + strlen (c->out) + 1);
-        }
-      if (run->folder && g_str_has_prefix (run->folder, c->out) && run->folder[strlen (c->out)] == '/')
-        {
-          json_builder_set_member_name (b, "folder");
-          json_builder_add_string_value (b, run->folder + strlen (c->out) + 1);
-        }
-      json_builder_set_member_name (b, "inputs_hash");
-      if (run->inputs_hash)
-        json_builder_add_string_value (b, run->inputs_hash);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "reused_from");
-      if (run->reused_from)
-        json_builder_add_string_value (b, run->reused_from);
-      else
-        json_builder_add_null_value (b);
+      tl_pipeline_add_run_json (b, run, c->out);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -7,12 +7,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-remove-tree.h"
 #include "tl-atomic-file.h"
 #include "tl-error.h"
 #include "tl-export.h"
 #include "tl-json-pretty.h"
 #include "tl-model-file.h"
 #include "tl-onnx.h"
+#include "tl-pipeline-private.h"
 #include "tl-provenance.h"
 #include "tl-run-history.h"
 #include "tl-torch-collect.h"
@@ -304,41 +306,7 @@ add_run (JsonBuilder *b, Collect *c, const TlRunResult *run)
   double *difference = g_hash_table_lookup (c->differences, run->name);
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, run->name);
-  json_builder_set_member_name (b, "test_accuracy");
-  if (run->metrics)
-    json_builder_add_double_value (b, run->metrics->accuracy);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "macro_f1");
-  if (run->metrics)
-    json_builder_add_double_value (b, run->metrics->macro_f1);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "test_samples");
-  json_builder_add_int_value (b, run->metrics ? run->metrics->n_samples : 0);
-  json_builder_set_member_name (b, "epochs");
-  json_builder_add_int_value (b, run->epochs);
-  json_builder_set_member_name (b, "train_seconds");
-  json_builder_add_double_value (b, round (run->train_seconds * 1000) / 1000);
-  json_builder_set_member_name (b, "trainable_params");
-  json_builder_add_int_value (b, (gint64) run->trainable_params);
-  json_builder_set_member_name (b, "total_params");
-  json_builder_add_int_value (b, (gint64) run->total_params);
-  json_builder_set_member_name (b, "cached_layers");
-  json_builder_add_int_value (b, 0);
-  if (run->model_path)
-    {
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, run->model_path + strlen (c->out) + 1);
-    }
-  json_builder_set_member_name (b, "folder");
-  json_builder_add_string_value (b, run->folder + strlen (c->out) + 1);
-  json_builder_set_member_name (b, "inputs_hash");
-  json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "reused_from");
-  json_builder_add_null_value (b);
+  tl_pipeline_add_run_json (b, run, c->out);
   if (difference != NULL)
     {
       json_builder_set_member_name (b, "engine_max_probability_difference");
@@ -497,24 +465,6 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   return write_summary (c, result, error);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
 gboolean
 tl_torch_job_collect (const char *job_dir, const char *out, double tolerance, TlPipelineResult **result_out,
                       GError **error)
@@ -598,7 +548,7 @@ tl_torch_job_collect (const char *job_dir, const char *out, double tolerance, Tl
   if (!collect_body (&c, result, error))
     {
       if (created)
-        remove_tree (result->output_folder);
+        tl_remove_tree (result->output_folder);
       return FALSE;
     }
   if (result->history_root != NULL)

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "tl-remove-tree.h"
 #include "tl-architecture.h"
 #include "tl-atomic-file.h"
 #include "tl-error.h"
@@ -446,24 +447,6 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
          && write_scripts (exp, o, job, error);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
 gboolean
 tl_torch_job_prepare (const TlExperiment *exp, const TlTorchJobOptions *options, const char *job_dir,
                       GError **error)
@@ -480,7 +463,7 @@ tl_torch_job_prepare (const TlExperiment *exp, const TlTorchJobOptions *options,
                    job_dir);
       return FALSE;
     }
-  remove_tree (partial);
+  tl_remove_tree (partial);
   if (g_mkdir_with_parents (partial, 0755) != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", partial, g_strerror (errno));
@@ -488,13 +471,13 @@ tl_torch_job_prepare (const TlExperiment *exp, const TlTorchJobOptions *options,
     }
   if (!write_job (exp, options, partial, error))
     {
-      remove_tree (partial);
+      tl_remove_tree (partial);
       return FALSE;
     }
   if (g_rename (partial, job_dir) != 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot rename it into place: %s", job_dir, g_strerror (errno));
-      remove_tree (partial);
+      tl_remove_tree (partial);
       return FALSE;
     }
   return TRUE;
