@@ -2,6 +2,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "tl-model-file.h"
 #include "tl-pipeline.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,14 @@ gboolean    tl_pipeline_checkpoint_peek    (const char *path, gboolean has_val, 
 TlHistory  *tl_pipeline_load_history       (const char *path, GError **error);
 /* summary.json of a results folder, or NULL when absent or unreadable. */
 JsonNode   *tl_pipeline_load_summary       (const char *out);
+/* Writes one run's files into out/folder_name (created), as `outputs` asks: the
+ * model file and ONNX graph with `info`, the history (with the privacy spent when
+ * `private`), its curves and, when it has metrics, the evaluation of probs
+ * against y_true. Sets run->folder and run->model_path. */
+gboolean    tl_pipeline_write_run          (const char *out, const char *folder_name, TlRunResult *run,
+                                            const TlModelInfo *info, const TlOutputSpec *outputs,
+                                            gboolean private, const int *y_true, const TlTensor *probs,
+                                            GError **error);
 /* The members of one run's entry in summary.json (the object is the caller's to
  * begin and end); paths relative to the results folder `out`. */
 void        tl_pipeline_add_run_json       (JsonBuilder *b, const TlRunResult *run, const char *out);

@@ -446,68 +446,13 @@ export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineD
             const TlTrainSpec *spec, const TlTensor *probs, const char *data_path, const char *pretrained_from,
             GError **error)
 {
-  const TlOutputSpec *o = &c->exp->outputs;
-  g_autofree char *folder = tl_output_path (c->out, folder_name, error);
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
 
-  if (folder == NULL)
-    return FALSE;
-  if (g_mkdir_with_parents (folder, 0755) != 0)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", folder, g_strerror (errno));
-      return FALSE;
-    }
-  run->folder = g_strdup (folder);
-
-  if (o->exports & (TL_EXPORT_MODELS | TL_EXPORT_ONNX))
-    {
-      g_autoptr (TlModelInfo) info = tl_model_info_new ();
-      g_autofree char *path = NULL;
-
-      info->labels = g_strdupv (run->labels);
-      info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
-      info->provenance = provenance (c, run, spec, data_path, pretrained_from);
-      if (o->exports & TL_EXPORT_MODELS)
-        {
-          path = tl_output_path (folder, "model.safetensors", error);
-          if (path == NULL || !tl_model_file_save (path, run->model, info, error))
-            return FALSE;
-          run->model_path = g_steal_pointer (&path);
-        }
-      if (o->exports & TL_EXPORT_ONNX)
-        {
-          path = tl_output_path (folder, "model.onnx", error);
-          if (path == NULL
-              || !tl_onnx_export (run->model, (const char *const *) run->labels, info->preprocessing, path, error))
-            return FALSE;
-        }
-    }
-  if (o->exports & TL_EXPORT_HISTORY)
-    {
-      g_autofree char *path = tl_output_path (folder, "history.csv", error);
-      if (path == NULL
-          || !tl_export_history_csv_full (path, run->history, spec->private, error))
-        return FALSE;
-    }
-  if ((o->exports & TL_EXPORT_CURVES) && run->history->epochs->len > 0)
-    for (int f = 0; f < 3; f++)
-      if (o->plot_formats & (1u << f))
-        {
-          g_autofree char *name = g_strdup_printf ("curves.%s", plot_ext[f]);
-          g_autofree char *path = tl_output_path (folder, name, error);
-          const TlHistory *histories[] = { run->history };
-          const char *labels[] = { run->name };
-
-          if (path == NULL || !tl_pipeline_write_curves (path, histories, labels, 1, error))
-            return FALSE;
-        }
-  if (run->metrics != NULL)
-    {
-      g_autofree char *title = g_strdup_printf ("%s: accuracy %.1f%%", run->name, 100.0 * run->metrics->accuracy);
-      if (!tl_pipeline_write_evaluation (folder, run->metrics, data->test->y, probs, o->exports,
-                                         o->plot_formats, title, error))
-        return FALSE;
-    }
-  return TRUE;
+  info->labels = g_strdupv (run->labels);
+  info->preprocessing = data->preprocess ? tl_preprocess_to_json (data->preprocess) : NULL;
+  info->provenance = provenance (c, run, spec, data_path, pretrained_from);
+  return tl_pipeline_write_run (c->out, folder_name, run, info, &c->exp->outputs, spec->private,
+                                data->test != NULL ? data->test->y : NULL, probs, error);
 }
 
 static JsonNode *

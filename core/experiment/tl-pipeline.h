@@ -145,10 +145,10 @@ gboolean          tl_pipeline_write_evaluation (const char *folder, const TlMetr
                                                 const int *y_true, const TlTensor *probs,
                                                 guint exports, guint plot_formats, const char *title,
                                                 GError **error);
-/* Loss and accuracy curves of one or more runs side by side, in one file. */
 /* Horizontal bars of each run's test accuracy (in [0, 1]), as PNG, SVG or PDF by the path's extension. */
 gboolean          tl_pipeline_write_accuracies (const char *path, const char *const *names,
                                                 const double *accuracies, int n, GError **error);
+/* Loss and accuracy curves of one or more runs side by side, in one file. */
 gboolean          tl_pipeline_write_curves    (const char *path, const TlHistory *const *histories,
                                                const char *const *labels, int n, GError **error);
 

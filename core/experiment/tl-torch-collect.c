@@ -213,7 +213,6 @@ collect_run (Collect *c, TlPipelineResult *result, const char *name, const char 
   g_autoptr (TlDataset) test = NULL;
   g_autoptr (TlTensor) probs = NULL;
   g_autoptr (GError) local = NULL;
-  g_autofree char *folder = NULL;
   TlRunResult *run = g_new0 (TlRunResult, 1);
 
   g_ptr_array_add (result->runs, run);
@@ -244,60 +243,10 @@ collect_run (Collect *c, TlPipelineResult *result, const char *name, const char 
         return FALSE;
     }
 
-  folder = tl_output_path (c->out, folder_name, error);
-  if (folder == NULL)
-    return FALSE;
-  if (g_mkdir_with_parents (folder, 0755) != 0)
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", folder, g_strerror (errno));
-      return FALSE;
-    }
-  run->folder = g_strdup (folder);
-  if (o->exports & (TL_EXPORT_MODELS | TL_EXPORT_ONNX))
-    {
-      g_clear_pointer (&info->provenance, json_node_unref);
-      info->provenance = provenance (c, run, stage, source_data, from);
-      if (o->exports & TL_EXPORT_MODELS)
-        {
-          g_autofree char *path = tl_output_path (folder, "model.safetensors", error);
-          if (path == NULL || !tl_model_file_save (path, run->model, info, error))
-            return FALSE;
-          run->model_path = g_steal_pointer (&path);
-        }
-      if (o->exports & TL_EXPORT_ONNX)
-        {
-          g_autofree char *path = tl_output_path (folder, "model.onnx", error);
-          if (path == NULL
-              || !tl_onnx_export (run->model, (const char *const *) run->labels, info->preprocessing, path, error))
-            return FALSE;
-        }
-    }
-  if (o->exports & TL_EXPORT_HISTORY)
-    {
-      g_autofree char *path = tl_output_path (folder, "history.csv", error);
-      if (path == NULL || !tl_export_history_csv (path, run->history, error))
-        return FALSE;
-    }
-  if ((o->exports & TL_EXPORT_CURVES) && run->history->epochs->len > 0)
-    for (int f = 0; f < 3; f++)
-      if (o->plot_formats & (1u << f))
-        {
-          g_autofree char *file = g_strdup_printf ("curves.%s", plot_ext[f]);
-          g_autofree char *path = tl_output_path (folder, file, error);
-          const TlHistory *histories[] = { run->history };
-          const char *labels[] = { run->name };
-
-          if (path == NULL || !tl_pipeline_write_curves (path, histories, labels, 1, error))
-            return FALSE;
-        }
-  if (run->metrics != NULL)
-    {
-      g_autofree char *title = g_strdup_printf ("%s: accuracy %.1f%%", run->name, 100.0 * run->metrics->accuracy);
-      if (!tl_pipeline_write_evaluation (folder, run->metrics, test->y, probs, o->exports, o->plot_formats, title,
-                                         error))
-        return FALSE;
-    }
-  return TRUE;
+  g_clear_pointer (&info->provenance, json_node_unref);
+  info->provenance = provenance (c, run, stage, source_data, from);
+  return tl_pipeline_write_run (c->out, folder_name, run, info, o, FALSE, test != NULL ? test->y : NULL, probs,
+                                error);
 }
 
 static void
