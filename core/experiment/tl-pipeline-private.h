@@ -29,6 +29,10 @@ gboolean    tl_pipeline_write_run          (const char *out, const char *folder_
                                             const TlModelInfo *info, const TlOutputSpec *outputs,
                                             gboolean private, const int *y_true, const TlTensor *probs,
                                             GError **error);
+/* Every target run's curves overlaid (comparison.*) and test accuracies as bars
+ * (accuracy.*) in `out`, when there are two or more. */
+gboolean    tl_pipeline_write_comparison   (const char *out, const TlPipelineResult *result,
+                                            const TlOutputSpec *outputs, GError **error);
 /* The members of one run's entry in summary.json (the object is the caller's to
  * begin and end); paths relative to the results folder `out`. */
 void        tl_pipeline_add_run_json       (JsonBuilder *b, const TlRunResult *run, const char *out);

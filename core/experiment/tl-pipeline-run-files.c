@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "tl-error.h"
 #include "tl-export.h"
@@ -76,5 +77,55 @@ tl_pipeline_write_run (const char *out, const char *folder_name, TlRunResult *ru
                                          error))
         return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+tl_pipeline_write_comparison (const char *out, const TlPipelineResult *result, const TlOutputSpec *o,
+                              GError **error)
+{
+  g_autoptr (GPtrArray) histories = g_ptr_array_new ();
+  g_autoptr (GPtrArray) curve_names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
+  g_autoptr (GArray) accuracies = g_array_new (FALSE, FALSE, sizeof (double));
+
+  if (!(o->exports & TL_EXPORT_CURVES))
+    return TRUE;
+  for (guint i = 0; i < result->runs->len; i++)
+    {
+      TlRunResult *run = g_ptr_array_index (result->runs, i);
+
+      if (strcmp (run->name, "pretrain") == 0)
+        continue;
+      if (run->history->epochs->len > 0)
+        {
+          g_ptr_array_add (histories, run->history);
+          g_ptr_array_add (curve_names, run->name);
+        }
+      if (run->metrics != NULL)
+        {
+          g_ptr_array_add (bar_names, run->name);
+          g_array_append_val (accuracies, run->metrics->accuracy);
+        }
+    }
+  for (int f = 0; f < 3; f++)
+    if (o->plot_formats & (1u << f))
+      {
+        g_autofree char *name = g_strdup_printf ("comparison.%s", plot_ext[f]);
+        g_autofree char *bars = g_strdup_printf ("accuracy.%s", plot_ext[f]);
+        g_autofree char *cpath = tl_output_path (out, name, error);
+        g_autofree char *bpath = cpath != NULL ? tl_output_path (out, bars, error) : NULL;
+
+        if (cpath == NULL || bpath == NULL)
+          return FALSE;
+        if (histories->len > 1
+            && !tl_pipeline_write_curves (cpath, (const TlHistory *const *) histories->pdata,
+                                          (const char *const *) curve_names->pdata, histories->len, error))
+          return FALSE;
+        if (bar_names->len > 1
+            && !tl_pipeline_write_accuracies (bpath, (const char *const *) bar_names->pdata,
+                                              (const double *) (gpointer) accuracies->data, bar_names->len, error))
+          return FALSE;
+      }
   return TRUE;
 }

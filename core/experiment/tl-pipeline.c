@@ -438,8 +438,6 @@ provenance (const Ctx *c, const TlRunResult *run, const TlTrainSpec *spec, const
   return node;
 }
 
-static const char *const plot_ext[] = { "png", "svg", "pdf" };
-
 /* Writes the exports of one run into its folder. */
 static gboolean
 export_run (Ctx *c, TlRunResult *run, const char *folder_name, const TlPipelineData *data,
@@ -508,55 +506,13 @@ write_summary (Ctx *c, TlPipelineResult *result, GError **error)
   g_autoptr (JsonNode) node = summary_json (c, result);
   g_autofree char *text = tl_json_to_pretty_string (node);
   g_autofree char *path = tl_output_path (c->out, "summary.json", error);
-  g_autoptr (GPtrArray) histories = g_ptr_array_new ();
-  g_autoptr (GPtrArray) curve_names = g_ptr_array_new ();
-  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
-  g_autoptr (GArray) accuracies = g_array_new (FALSE, FALSE, sizeof (double));
 
   if (path == NULL || !tl_atomic_write_bytes (path, text, strlen (text), error))
     return FALSE;
   result->summary_path = g_steal_pointer (&path);
 
   /* the transfer gain at a glance: every run on the target, its curves and its accuracy */
-  for (guint i = 0; i < result->runs->len; i++)
-    {
-      TlRunResult *run = g_ptr_array_index (result->runs, i);
-
-      if (strcmp (run->name, "pretrain") == 0)
-        continue;
-      if (run->history->epochs->len > 0)
-        {
-          g_ptr_array_add (histories, run->history);
-          g_ptr_array_add (curve_names, run->name);
-        }
-      if (run->metrics != NULL)
-        {
-          g_ptr_array_add (bar_names, run->name);
-          g_array_append_val (accuracies, run->metrics->accuracy);
-        }
-    }
-  if (!(o->exports & TL_EXPORT_CURVES))
-    return TRUE;
-  for (int f = 0; f < 3; f++)
-    if (o->plot_formats & (1u << f))
-      {
-        g_autofree char *name = g_strdup_printf ("comparison.%s", plot_ext[f]);
-        g_autofree char *bars = g_strdup_printf ("accuracy.%s", plot_ext[f]);
-        g_autofree char *cpath = tl_output_path (c->out, name, error);
-        g_autofree char *bpath = tl_output_path (c->out, bars, error);
-
-        if (cpath == NULL || bpath == NULL)
-          return FALSE;
-        if (histories->len > 1
-            && !tl_pipeline_write_curves (cpath, (const TlHistory *const *) histories->pdata,
-                                          (const char *const *) curve_names->pdata, histories->len, error))
-          return FALSE;
-        if (bar_names->len > 1
-            && !tl_pipeline_write_accuracies (bpath, (const char *const *) bar_names->pdata,
-                                              (const double *) (gpointer) accuracies->data, bar_names->len, error))
-          return FALSE;
-      }
-  return TRUE;
+  return tl_pipeline_write_comparison (c->out, result, o, error);
 }
 
 static gboolean

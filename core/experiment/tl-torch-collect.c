@@ -194,8 +194,6 @@ provenance (Collect *c, TlRunResult *run, JsonObject *stage, const char *data_pa
   return node;
 }
 
-static const char *const plot_ext[] = { "png", "svg", "pdf" };
-
 /* Evaluates one trained model on its test rows and writes its exports. */
 static gboolean
 collect_run (Collect *c, TlPipelineResult *result, const char *name, const char *stage_name, JsonObject *stage,
@@ -271,10 +269,6 @@ write_summary (Collect *c, TlPipelineResult *result, GError **error)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *text = NULL, *path = NULL;
-  g_autoptr (GPtrArray) histories = g_ptr_array_new ();
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
-  g_autoptr (GArray) accuracies = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *started = g_date_time_format_iso8601 (now);
 
@@ -312,43 +306,8 @@ write_summary (Collect *c, TlPipelineResult *result, GError **error)
   node = json_builder_get_root (b);
   text = tl_json_to_pretty_string (node);
 
-  for (guint i = 0; i < result->runs->len; i++)
-    {
-      TlRunResult *run = g_ptr_array_index (result->runs, i);
-      if (strcmp (run->name, "pretrain") == 0)
-        continue;
-      if (run->history->epochs->len > 0)
-        {
-          g_ptr_array_add (histories, run->history);
-          g_ptr_array_add (names, run->name);
-        }
-      if (run->metrics != NULL)
-        {
-          g_ptr_array_add (bar_names, run->name);
-          g_array_append_val (accuracies, run->metrics->accuracy);
-        }
-    }
-  if (o->exports & TL_EXPORT_CURVES)
-    for (int f = 0; f < 3; f++)
-      if (o->plot_formats & (1u << f))
-        {
-          g_autofree char *curves = g_strdup_printf ("comparison.%s", plot_ext[f]);
-          g_autofree char *bars = g_strdup_printf ("accuracy.%s", plot_ext[f]);
-          g_autofree char *cpath = tl_output_path (c->out, curves, error);
-          g_autofree char *bpath = tl_output_path (c->out, bars, error);
-
-          if (cpath == NULL || bpath == NULL)
-            return FALSE;
-          if (histories->len > 1
-              && !tl_pipeline_write_curves (cpath, (const TlHistory *const *) histories->pdata,
-                                            (const char *const *) names->pdata, histories->len, error))
-            return FALSE;
-          if (bar_names->len > 1
-              && !tl_pipeline_write_accuracies (bpath, (const char *const *) bar_names->pdata,
-                                                (const double *) (gpointer) accuracies->data, bar_names->len,
-                                                error))
-            return FALSE;
-        }
+  if (!tl_pipeline_write_comparison (c->out, result, o, error))
+    return FALSE;
   /* the summary last: it is what makes the folder a finished run */
   path = tl_output_path (c->out, "summary.json", error);
   if (path == NULL || !tl_atomic_write_bytes (path, text, strlen (text), error))
