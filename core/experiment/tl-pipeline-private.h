@@ -33,6 +33,10 @@ gboolean    tl_pipeline_write_run          (const char *out, const char *folder_
  * (accuracy.*) in `out`, when there are two or more. */
 gboolean    tl_pipeline_write_comparison   (const char *out, const TlPipelineResult *result,
                                             const TlOutputSpec *outputs, GError **error);
+void        tl_pipeline_run_result_free    (TlRunResult *run);
+/* The same architecture as `model` with new weights, a head of n_classes and
+ * every layer trainable: the baseline from scratch. */
+TlModel    *tl_pipeline_fresh_copy         (const TlModel *model, int n_classes, guint64 seed, GError **error);
 /* The members of one run's entry in summary.json (the object is the caller's to
  * begin and end); paths relative to the results folder `out`. */
 void        tl_pipeline_add_run_json       (JsonBuilder *b, const TlRunResult *run, const char *out);

@@ -38,8 +38,8 @@ tl_pipeline_stage_name (TlPipelineStage stage)
   return stage_names[stage];
 }
 
-static void
-run_result_free (TlRunResult *run)
+void
+tl_pipeline_run_result_free (TlRunResult *run)
 {
   if (run == NULL)
     return;
@@ -523,10 +523,8 @@ cancelled (Ctx *c, TlPipelineResult *result, const TlHistory *history)
   return result->cancelled;
 }
 
-/* The same architecture as `model` with new weights, a head of n_classes and
- * every layer trainable. */
-static TlModel *
-fresh_copy (const TlModel *model, int n_classes, guint64 seed, GError **error)
+TlModel *
+tl_pipeline_fresh_copy (const TlModel *model, int n_classes, guint64 seed, GError **error)
 {
   g_autoptr (TlArchitecture) arch = tl_architecture_from_model (model);
   int head = -1;
@@ -801,7 +799,7 @@ baseline_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, con
   else if (run == NULL)
     {
       g_autoptr (TlHistory) history = tl_history_new ();
-      g_autoptr (TlModel) model = fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
+      g_autoptr (TlModel) model = tl_pipeline_fresh_copy (pretrained, target->train->n_classes, exp->seed, error);
       TlTrainSpec budget = exp->transfer.finetune;
 
       if (exp->baseline_epochs > 0)
@@ -1144,7 +1142,7 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
 
   g_return_val_if_fail (exp != NULL, FALSE);
 
-  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_result_free);
+  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_pipeline_run_result_free);
   c.resume = options != NULL && options->resume;
   c.retrain = options != NULL && options->retrain;
   c.started = started;

@@ -46,23 +46,6 @@ array_member (JsonObject *o, const char *name)
   return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
 }
 
-static void
-run_free (TlRunResult *run)
-{
-  if (run == NULL)
-    return;
-  g_free (run->name);
-  tl_model_free (run->model);
-  g_strfreev (run->labels);
-  tl_history_free (run->history);
-  tl_metrics_free (run->metrics);
-  g_free (run->folder);
-  g_free (run->model_path);
-  g_free (run->inputs_hash);
-  g_free (run->reused_from);
-  g_free (run);
-}
-
 static JsonNode *
 read_json (const char *path, GError **error)
 {
@@ -390,7 +373,7 @@ tl_torch_job_collect (const char *job_dir, const char *out, double tolerance, Tl
   const char *root;
   gboolean created = FALSE;
 
-  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_free);
+  result->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_pipeline_run_result_free);
   manifest = read_json (manifest_path, error);
   if (manifest == NULL)
     return FALSE;

@@ -7,8 +7,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "tl-pipeline-private.h"
 #include "tl-remove-tree.h"
-#include "tl-architecture.h"
 #include "tl-atomic-file.h"
 #include "tl-error.h"
 #include "tl-json-pretty.h"
@@ -153,26 +153,6 @@ save_model (const char *job, const char *name, TlModel *model, const TlDataset *
   info->labels = g_strdupv (labels_of->class_names);
   info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
   return tl_model_file_save (path, model, info, error);
-}
-
-/* The same architecture with new weights, a head of n_classes and every layer trainable (the baseline). */
-static TlModel *
-from_scratch (const TlModel *model, int n_classes, guint64 seed, GError **error)
-{
-  g_autoptr (TlArchitecture) arch = tl_architecture_from_model (model);
-  int head = -1;
-
-  for (guint i = 0; i < arch->layers->len; i++)
-    {
-      TlArchLayer *layer = &g_array_index (arch->layers, TlArchLayer, i);
-      layer->trainable = TRUE;
-      layer->lr_mult = 1.0f;
-      if (layer->spec.kind == TL_LAYER_DENSE)
-        head = (int) i;
-    }
-  if (head >= 0)
-    g_array_index (arch->layers, TlArchLayer, head).spec.units = n_classes;
-  return tl_architecture_build (arch, seed, 0, error);
 }
 
 static const char *
@@ -364,7 +344,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       /* the rows the built-in pipeline trains joint on: the source's and the target's, repeated by weight */
       joint_rows = tl_strategy_joint_rows (source->train, target->train, exp->transfer.target_weight, NULL);
     }
-  if (exp->baseline && (baseline = from_scratch (pretrain, target->train->n_classes, exp->seed, error)) == NULL)
+  if (exp->baseline && (baseline = tl_pipeline_fresh_copy (pretrain, target->train->n_classes, exp->seed, error)) == NULL)
     return FALSE;
 
   if (g_mkdir_with_parents (models, 0755) != 0 || g_mkdir_with_parents (data, 0755) != 0)
