@@ -178,6 +178,8 @@ test_malformed_text (void)
   EXPECT_TEXT ("dim-huge.vec", "1 99999999\na 1\n", "not plausible");
   /* a header that claims two thousand million 300-dimensional vectors in a few bytes */
   EXPECT_TEXT ("claim.vec", "2000000000 300\na 1 2\n", "claims 2000000000 vectors", "holds");
+  /* a claim whose size in bytes does not fit in 64 bits */
+  EXPECT_TEXT ("claim-max.vec", "9223372036854775806 4096\na 1 2\n", "claims 9223372036854775806 vectors", "holds");
   EXPECT_TEXT ("nul.txt", "a 1 2\nb\0 1 2\n", ":2:", "NUL");
   EXPECT_TEXT ("not-binary.bin", "a 1 2\n", "COUNT DIM");
 }

@@ -378,7 +378,7 @@ read_header (Reader *r, gint64 *count, GError **error)
   least = r->v->binary ? 2 + 4 * dim : 2 + 2 * dim;
   if (*count > rest / least)
     {
-      g_autofree char *claim = g_format_size ((guint64) MIN ((double) *count * (double) least, (double) G_MAXUINT64));
+      g_autofree char *claim = g_format_size ((guint64) MIN ((double) *count * (double) least, 0x1p63));
       g_autofree char *holds = g_format_size ((guint64) MAX (rest, 0));
 
       return fail (r, error, "the first line claims %" G_GINT64_FORMAT " vectors of %" G_GINT64_FORMAT " values "
