@@ -6,13 +6,17 @@
 #   private from scratch: an MLP (convolutions cannot train privately) trained on the target alone with DP-SGD
 # then the PyTorch DP-SGD reference (bench/dp_reference.py) at the noise multiplier ours calibrated.
 # Usage: bench/privacy_fashion.sh [OUT]   (default bench/out/privacy)
+#   PER_CLASS=N   labelled target images per class (default 1000; 6000 is the whole training set
+#                 of classes 5-9, 30,000 images)
+#   REFERENCE=0   skips the PyTorch reference (it materialises every example's gradient: slow)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TL=${TL:-$ROOT/build/app/transfer-lab}
 OUT=${1:-$ROOT/bench/out/privacy}
 EXP=$ROOT/data/experiments/fashion-split.json
 PRIVACY='{"epsilon": 3, "delta": 1e-5, "clip": 1.0}'
-COMMON="--set target.per_class=1000 --set transfer.epochs=20 --set transfer.batch_size=256"
+PER_CLASS=${PER_CLASS:-1000}
+COMMON="--set target.per_class=$PER_CLASS --set transfer.epochs=20 --set transfer.batch_size=256"
 mkdir -p "$OUT"
 
 run () {
@@ -49,8 +53,8 @@ import json, sys
 text = sys.stdin.read()
 start = text.index("{", text.index("Provenance:"))
 print(json.JSONDecoder().raw_decode(text[start:])[0]["privacy"]["noise_multiplier"])')
-if /usr/bin/python3 -c 'import torch, functorch' 2>/dev/null; then
+if [ "${REFERENCE:-1}" != 0 ] && /usr/bin/python3 -c 'import torch, functorch' 2>/dev/null; then
   echo "== pytorch reference (sigma $SIGMA)"
-  /usr/bin/python3 "$ROOT/bench/dp_reference.py" --sigma "$SIGMA" --per-class 1000 --epochs 20 --batch 256 \
+  /usr/bin/python3 "$ROOT/bench/dp_reference.py" --sigma "$SIGMA" --per-class "$PER_CLASS" --epochs 20 --batch 256 \
     | tee "$OUT/pytorch-reference.json"
 fi

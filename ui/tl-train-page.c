@@ -8,6 +8,8 @@
 #include "tl-curve-view.h"
 #include "tl-error.h"
 #include "tl-run-history.h"
+#include "tl-predict-classes.h"
+#include "tl-resume-check.h"
 #include "tl-run-on-group.h"
 #include "tl-settings.h"
 #include "tl-torch-job.h"
@@ -190,63 +192,6 @@ stage_title (TlPipelineStage stage)
     }
 }
 
-/* The newest run folder of the history in root, or NULL. */
-static char *
-newest_run_folder (const char *root)
-{
-  g_autoptr (TlRunHistory) history = tl_run_history_load (root, NULL);
-  TlRunRecord *latest = history != NULL ? tl_run_history_latest (history) : NULL;
-
-  return latest != NULL ? g_strdup (latest->folder) : NULL;
-}
-
-typedef struct {
-  TlExperiment *planned;
-  char         *folder;
-} ResumeCheck;
-
-static void
-resume_check_free (ResumeCheck *check)
-{
-  tl_experiment_free (check->planned);
-  g_free (check->folder);
-  g_free (check);
-}
-
-static void
-resume_check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ResumeCheck *check = task_data;
-  g_autofree char *newest = newest_run_folder (check->folder);
-
-  g_task_return_boolean (task, newest != NULL && tl_pipeline_can_resume (check->planned, newest, NULL));
-}
-
-/* Whether Resume can continue the newest run of the history in root, for planned: both taken.
- * The checkpoints are read in a thread. */
-static void
-can_resume_async (TlExperiment *planned, char *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
-                  gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  ResumeCheck *check = g_new0 (ResumeCheck, 1);
-
-  check->planned = planned;
-  check->folder = folder;
-  g_task_set_source_tag (task, can_resume_async);
-  g_task_set_task_data (task, check, (GDestroyNotify) resume_check_free);
-  g_task_run_in_thread (task, resume_check_thread);
-}
-
-static gboolean
-can_resume_finish (GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == can_resume_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 static void update_buttons (TlTrainPage *self);
 
 static void
@@ -254,7 +199,7 @@ resume_checked (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_autoptr (TlTrainPage) self = data;
   g_autoptr (GError) error = NULL;
-  gboolean resumable = can_resume_finish (res, &error);
+  gboolean resumable = tl_resume_check_finish (res, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -273,7 +218,7 @@ check_resumable (TlTrainPage *self)
       || tl_document_get_target_model (self->document) == NULL)
     return;
   self->resume_cancellable = g_cancellable_new ();
-  can_resume_async (tl_document_dup_planned_experiment (self->document),
+  tl_resume_check_async (tl_document_dup_planned_experiment (self->document),
                     tl_document_dup_results_root (self->document),
                     self->resume_cancellable, resume_checked, g_object_ref (self));
 }
@@ -512,69 +457,13 @@ runs_summary (TlDocument *doc, int *n_samples)
   return text->len > 0 ? g_strdup (text->str) : NULL;
 }
 
-typedef struct {
-  TlModel   *model;     /* a copy: a new run may free the result's while this one predicts */
-  TlDataset *test;      /* borrowed from the document */
-  int        n;
-} PredictJob;
-
-static void
-predict_job_free (PredictJob *job)
-{
-  tl_model_free (job->model);
-  g_free (job);
-}
-
-static void
-predict_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  PredictJob *job = task_data;
-  g_autoptr (TlTensor) probs = tl_predict (job->model, job->test, 256);
-  int n_classes = tl_model_n_outputs (job->model);
-  int *predictions = g_new (int, job->n);
-
-  for (int i = 0; i < job->n; i++)
-    predictions[i] = tl_metrics_argmax (probs->data + (gsize) i * n_classes, n_classes);
-  g_task_return_pointer (task, predictions, g_free);
-}
-
-/* Each test row's predicted class, computed in a thread. */
-static void
-predict_classes_async (TlModel *model, TlDataset *test, GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  PredictJob *job = g_new0 (PredictJob, 1);
-
-  job->model = tl_model_copy (model);
-  job->test = test;
-  job->n = test->n;
-  g_task_set_source_tag (task, predict_classes_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) predict_job_free);
-  g_task_run_in_thread (task, predict_thread);
-}
-
-/* The classes (free with g_free) and their count in n_out, or NULL with error set. */
-static int *
-predict_classes_finish (GAsyncResult *result, int *n_out, GError **error)
-{
-  int *predictions;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == predict_classes_async, NULL);
-
-  predictions = g_task_propagate_pointer (G_TASK (result), error);
-  *n_out = predictions != NULL ? ((PredictJob *) g_task_get_task_data (G_TASK (result)))->n : 0;
-  return predictions;
-}
-
 static void
 predicted (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_autoptr (TlTrainPage) self = data;
   g_autoptr (GError) error = NULL;
   int n = 0;
-  int *predictions = predict_classes_finish (res, &n, &error);
+  int *predictions = tl_predict_classes_finish (res, &n, &error);
 
   if (predictions != NULL && self->document != NULL)
     tl_document_set_predictions (self->document, predictions, n);
@@ -599,7 +488,7 @@ start_predictions (TlTrainPage *self)
       tl_document_set_predictions (self->document, from_run, slot->test->n);
       return;
     }
-  predict_classes_async (main_run->model, slot->test, self->predict_cancellable, predicted, g_object_ref (self));
+  tl_predict_classes_async (main_run->model, slot->test, self->predict_cancellable, predicted, g_object_ref (self));
 }
 
 /* A run has ended (a local one, the engine's, or a collected cluster job): taken is its result. */
@@ -905,7 +794,7 @@ start_run (TlTrainPage *self, gboolean continue_run)
   root = tl_document_dup_results_root (self->document);
   /* a new dated run folder in the history; Continue goes on in the newest one */
   if (continue_run)
-    folder = newest_run_folder (root);
+    folder = tl_newest_run_folder (root);
   self->starting = TRUE;
   tl_document_clear_results (self->document);
   self->starting = FALSE;
