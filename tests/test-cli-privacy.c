@@ -209,6 +209,28 @@ test_private_experiment (void)
     expect_status (&r, 0);
     g_assert_nonnull (strstr (r.out, "\"privacy\""));
   }
+  {
+    /* summary.json gives the private runs their epsilon, and the others none */
+    g_autofree char *summary_path = g_build_filename (out, "summary.json", NULL);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *runs;
+
+    g_assert_true (json_parser_load_from_file (parser, summary_path, NULL));
+    runs = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "runs");
+    for (guint i = 0; i < json_array_get_length (runs); i++)
+      {
+        JsonObject *run = json_array_get_object_element (runs, i);
+        const char *name = json_object_get_string_member (run, "name");
+        gboolean private_run = g_strcmp0 (name, "transfer") == 0 || g_strcmp0 (name, "baseline") == 0;
+
+        g_assert_cmpint (json_object_has_member (run, "epsilon"), ==, private_run);
+        if (private_run)
+          {
+            g_assert_cmpfloat (json_object_get_double_member (run, "epsilon"), <=, 2.0);
+            g_assert_cmpfloat (json_object_get_double_member (run, "epsilon"), >, 1.9);
+          }
+      }
+  }
 }
 
 int

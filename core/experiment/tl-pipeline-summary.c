@@ -65,4 +65,15 @@ tl_pipeline_add_run_json (JsonBuilder *b, const TlRunResult *run, const char *ou
     }
   add_string_or_null (b, "inputs_hash", run->inputs_hash);
   add_string_or_null (b, "reused_from", run->reused_from);
+  /* a private run: the privacy its last epoch had spent */
+  if (run->history != NULL && run->history->epochs->len > 0)
+    {
+      double epsilon = g_array_index (run->history->epochs, TlEpochRecord, run->history->epochs->len - 1).epsilon;
+
+      if (isfinite (epsilon))
+        {
+          json_builder_set_member_name (b, "epsilon");
+          json_builder_add_double_value (b, epsilon);
+        }
+    }
 }
