@@ -151,6 +151,22 @@ test_checked (void)
     problems = tl_experiment_check (exp, &images, &images);
     g_assert_true (has_problem (problems, "transfer.freeze.below", "conv"));
   }
+  {
+    /* text: the vocabulary may not be counted over the private target's words */
+    g_autoptr (TlExperiment) exp = from_text ("{ \"epsilon\": 3 }", "", "mlp", &error);
+    g_autoptr (GPtrArray) problems = NULL;
+    g_assert_no_error (error);
+    exp->source.format = exp->target.format = TL_DATA_FORMAT_CSV;
+    exp->source.text_column = g_strdup ("text");
+    exp->target.text_column = g_strdup ("text");
+    g_assert_true (exp->transfer.unlabeled_text);
+    problems = tl_experiment_check (exp, &data, &data);
+    g_assert_true (has_problem (problems, "transfer.unlabeled_text", "privacy"));
+    g_ptr_array_unref (problems);
+    exp->transfer.unlabeled_text = FALSE;
+    problems = tl_experiment_check (exp, &data, &data);
+    g_assert_false (has_problem (problems, "transfer.unlabeled_text", ""));
+  }
 }
 
 int

@@ -264,6 +264,14 @@ check_privacy (GPtrArray *problems, const TlExperiment *exp, const TlDataSummary
              tl_strategy_names[t->strategies[i]]);
         break;
       }
+  /* the vocabulary and its document frequencies are counted outside DP-SGD: a word that only one
+   * private text holds would enter the model */
+  if (t->unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV && exp->source.text_column != NULL
+      && exp->target.format == TL_DATA_FORMAT_CSV && exp->target.text_column != NULL)
+    add (problems, "transfer.unlabeled_text",
+         _("Private training cannot count the n-gram vocabulary over the target's text: the words of a single "
+           "private text would enter the model outside the privacy guarantee. Turn off the unlabelled target "
+           "text (transfer.unlabeled_text false)."));
   if (target != NULL && target->n_train > 0 && t->finetune.privacy.delta >= 1.0 / target->n_train)
     add (problems, "transfer.privacy.delta",
          _("Delta must be below 1/%d, one over the number of target training samples, got %g."), target->n_train,
