@@ -262,7 +262,7 @@ def fine_tune(lab, model, cut, target, folder, seed):
         "format_version": 1, "name": os.path.basename(folder), "seed": seed,
         "source": target["source_stub"], "target": target["spec"],
         "pretrain": {"model": os.path.abspath(model)},
-        "transfer": dict(training(target.get("epochs", FINE_TUNE_EPOCHS)), freeze={"below": cut + 1},
+        "transfer": dict(training(FINE_TUNE_EPOCHS), freeze={"below": cut + 1},
                          rebuild_head=True, feature_cache=True, strategy="fine-tune", unlabeled_text=False),
         "baseline": False,
         "outputs": {"exports": ["metrics"], "plots": ["png"]},
