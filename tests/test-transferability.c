@@ -134,6 +134,26 @@ test_logme_prefers_informative_features (void)
   g_assert_no_error (error);
   g_test_message ("LogME: noise %.4f, informative %.4f", l_noise, l_useful);
   g_assert_cmpfloat (l_useful, >, l_noise + 0.1);
+
+  /* far more features than rows (a convolution's output on a few labelled rows): the fit can be
+   * exact, and the score must still come out finite and still prefer the informative features */
+  {
+    g_autofree float *wide_noise = gaussian (50, 4000, 0.0f, 13);
+    g_autofree float *wide_useful = gaussian (50, 4000, 0.0f, 14);
+    double w_noise, w_useful;
+
+    for (int i = 0; i < 50; i++)
+      for (int d = 0; d < 4000; d += 5)
+        wide_useful[i * 4000 + d + y[i]] += 1.0f;
+    w_noise = tl_logme (wide_noise, 50, 4000, y, 3, &error);
+    g_assert_no_error (error);
+    w_useful = tl_logme (wide_useful, 50, 4000, y, 3, &error);
+    g_assert_no_error (error);
+    g_test_message ("LogME, 4000 features of 50 rows: noise %.4f, informative %.4f", w_noise, w_useful);
+    g_assert_true (isfinite (w_noise));
+    g_assert_true (isfinite (w_useful));
+    g_assert_cmpfloat (w_useful, >, w_noise);
+  }
 }
 
 static void

@@ -22,6 +22,10 @@ extern void dposv_ (const char *uplo, const int *n, const int *nrhs, double *a, 
 #define MAX_ROWS 1000
 #define LOGME_MAX_ITER 200
 #define LOGME_TOL 1e-7
+/* Added to both denominators of the update, as the authors' own implementation does: with more
+ * features than rows the fit can become exact, and without a floor the noise precision grows
+ * without bound and the iteration ends in NaN. */
+#define LOGME_FLOOR 1e-5
 #define SAMPLE_SEED 20211
 
 void
@@ -211,8 +215,8 @@ class_evidence (const double *s, const double *z2, int stride, int k, int n, int
         }
       beta_de = MAX (beta_de, 1e-300);
       alpha_de = MAX (alpha_de, 1e-300);
-      alpha = gamma / alpha_de;
-      beta = (n - gamma) / beta_de;
+      alpha = gamma / (alpha_de + LOGME_FLOOR);
+      beta = (n - gamma) / (beta_de + LOGME_FLOOR);
       new_lam = alpha / beta;
       if (fabs (new_lam - lam) / lam < LOGME_TOL)
         break;

@@ -33,8 +33,8 @@ def logme_reference(f, y, n_classes, tol=1e-7, max_iter=200):
             m = v @ (beta * z / (alpha + beta * s))
             alpha_de = m @ m
             beta_de = np.sum((target - f @ m) ** 2)
-            alpha = gamma / alpha_de
-            beta = (n - gamma) / beta_de
+            alpha = gamma / (alpha_de + 1e-5)
+            beta = (n - gamma) / (beta_de + 1e-5)
             new_lam = alpha / beta
             if abs(new_lam - lam) / lam < tol:
                 break
@@ -88,7 +88,7 @@ def main():
     helper = os.environ.get("TL_TRANSFERABILITY_REF") or (sys.argv[1] if len(sys.argv) > 1 else None)
     rng = np.random.default_rng(7)
     cases = [(40, 5, 3, 4, 1.0), (60, 12, 2, 3, 0.3), (30, 50, 4, 6, 1.5), (25, 8, 5, 5, 0.0),
-             (80, 80, 3, 10, 2.0)]
+             (80, 80, 3, 10, 2.0), (30, 600, 3, 4, 1.0)]
     print(f"1..{len(cases)}")
     failed = 0
     for k, (n, d, c, z, informative) in enumerate(cases, 1):
