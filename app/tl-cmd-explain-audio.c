@@ -46,7 +46,7 @@ write_regions (const TlExplainer *e, int row, const TlSpectrogramExplanation *ex
   g_autoptr (GString) csv = g_string_new (NULL);
   g_autofree char *name = g_strdup_printf ("row-%d-regions.csv", row);
   g_autofree char *path = g_build_filename (e->out, name, NULL);
-  double end = (ex->frames - 0.5) * spf;
+  double end = MIN ((ex->frames - 0.5) * spf, (double) e->pre->audio.n_samples / e->pre->audio.rate);
 
   g_string_append (csv, band_hz != NULL ? "rank,start_s,end_s,low_hz,high_hz,occlusion,integrated_gradients\n"
                                         : "rank,start_s,end_s,first_band,last_band,occlusion,integrated_gradients\n");
