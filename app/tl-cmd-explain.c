@@ -11,21 +11,14 @@
 #include "tl-atomic-file.h"
 #include "tl-chart-heatmap.h"
 #include "tl-cli-options.h"
+#include "tl-cmd-explain-private.h"
 #include "tl-commands.h"
 #include "tl-error.h"
+#include "tl-explain-spectrogram.h"
 #include "tl-explain.h"
 #include "tl-export.h"
 #include "tl-preprocess.h"
 
-typedef struct {
-  TlModel            *model;
-  const TlPreprocess *pre;
-  const TlDataset    *ds;
-  char              **labels;
-  const char         *out;
-  int                 patch, stride, steps;
-  guint               formats;             /* 1: PNG, 2: SVG */
-} Explainer;
 
 static gboolean
 write_text (const char *path, const char *text, GError **error)
@@ -59,14 +52,14 @@ draw_heatmap (cairo_t *cr, double width, double height, gpointer user_data)
 }
 
 static gboolean
-save_heatmap (const Explainer *e, int row, const char *method, const float *image, const float *heat,
+save_heatmap (const TlExplainer *e, int row, const char *method, const float *image, const float *heat,
               const char *title, GPtrArray *written, GError **error)
 {
   TlHeatmap map = { image, e->model->in_shape[0], e->model->in_shape[1], e->model->in_shape[2], heat, title };
-  const char *ext[] = { "png", "svg" };
-  const TlChartFormat fmt[] = { TL_CHART_FORMAT_PNG, TL_CHART_FORMAT_SVG };
+  const char *ext[] = { "png", "svg", "pdf" };
+  const TlChartFormat fmt[] = { TL_CHART_FORMAT_PNG, TL_CHART_FORMAT_SVG, TL_CHART_FORMAT_PDF };
 
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < 3; k++)
     if (e->formats & (1u << k))
       {
         g_autofree char *name = g_strdup_printf ("row-%d-%s.%s", row, method, ext[k]);
@@ -78,9 +71,9 @@ save_heatmap (const Explainer *e, int row, const char *method, const float *imag
   return TRUE;
 }
 
-/* Images (and spectrograms): an occlusion map and integrated gradients summed over channels. */
+/* Images (and spectrograms of models read otherwise): an occlusion map and integrated gradients summed over channels. */
 static gboolean
-explain_image (const Explainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
+explain_image (const TlExplainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
 {
   int channels = e->model->in_shape[0], h = e->model->in_shape[1], w = e->model->in_shape[2];
   gsize plane = (gsize) h * w;
@@ -121,7 +114,7 @@ explain_image (const Explainer *e, int row, const float *x, int target, GPtrArra
 
 /* Text: one CSV line per term or token, with its scores. */
 static gboolean
-explain_text (const Explainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
+explain_text (const TlExplainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
 {
   g_autoptr (GString) csv = g_string_new (NULL);
   g_autofree float *occlusion = NULL;
@@ -170,7 +163,7 @@ explain_text (const Explainer *e, int row, const float *x, int target, GPtrArray
 
 /* Tabular rows: integrated gradients per feature from the all-zero (training mean) row. */
 static gboolean
-explain_features (const Explainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
+explain_features (const TlExplainer *e, int row, const float *x, int target, GPtrArray *written, GError **error)
 {
   g_autoptr (GString) csv = g_string_new ("feature,value,integrated_gradients\n");
   g_auto (GStrv) names = tl_preprocess_feature_names (e->pre);
@@ -219,15 +212,18 @@ tl_cmd_explain (int argc, char **argv)
   g_auto (TlDataOptions) data_options;
   g_autofree char *out = NULL, *rows_text = NULL, *plots = NULL, *class_name = NULL;
   g_auto (GStrv) files = NULL;
-  int patch = 4, stride = 2, steps = 64;
+  int patch = 4, stride = 2, steps = 64, mask_bands = 8;
+  double mask_ms = 100;
   GOptionEntry entries[] = {
     { "rows", 'r', 0, G_OPTION_ARG_STRING, &rows_text, N_("Rows to explain, counted from 0 as in predictions.csv"), N_("1,5,9") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Folder for the heat maps and score tables"), N_("DIR") },
     { "class", 0, 0, G_OPTION_ARG_STRING, &class_name, N_("Explain this class (default: the predicted one)"), N_("NAME") },
     { "patch", 0, 0, G_OPTION_ARG_INT, &patch, N_("Occlusion square side in pixels (default 4)"), N_("N") },
     { "stride", 0, 0, G_OPTION_ARG_INT, &stride, N_("Occlusion step in pixels (default 2)"), N_("N") },
+    { "mask-bands", 0, 0, G_OPTION_ARG_INT, &mask_bands, N_("Audio: mel bands one mask covers (default 8)"), N_("N") },
+    { "mask-ms", 0, 0, G_OPTION_ARG_DOUBLE, &mask_ms, N_("Audio: milliseconds one mask covers (default 100)"), N_("MS") },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Integrated-gradients steps (default 64)"), N_("N") },
-    { "plots", 0, 0, G_OPTION_ARG_STRING, &plots, N_("Heat map formats (default png,svg)"), N_("png,svg") },
+    { "plots", 0, 0, G_OPTION_ARG_STRING, &plots, N_("Heat map formats: png, svg, pdf (default png,svg)"), N_("png,svg") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
@@ -239,14 +235,15 @@ tl_cmd_explain (int argc, char **argv)
   g_autoptr (TlPreprocess) pre = NULL;
   g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
   g_autofree float *probs = NULL;
-  Explainer e = { 0 };
+  TlExplainer e = { 0 };
   int fixed_class = -1;
 
   tl_data_options_init (&data_options);
   context = tl_cli_context_new (_("MODEL DATA — explain a model's predictions for some rows"),
                                 _("Reads DATA through the model's own preprocessing and explains the predicted "
                                    "class of each row given: for images, occlusion maps and integrated gradients "
-                                   "as PNG and SVG heat maps; for text, each term's or token's contribution by "
+                                   "as PNG and SVG heat maps; for audio, the same over the spectrogram "
+                                   "(time x mel-band masks) with a CSV of its regions, most important first; for text, each term's or token's contribution by "
                                    "occlusion (and integrated gradients over n-gram weights) as CSV; for tabular "
                                    "rows, integrated gradients per feature as CSV."),
                                 entries, tl_data_options_group (&data_options, FALSE));
@@ -263,6 +260,11 @@ tl_cmd_explain (int argc, char **argv)
       tl_cli_error (_("explain: --patch and --stride take 1 or more, --steps 1 to 4096"));
       return TL_EXIT_USAGE;
     }
+  if (mask_bands < 1 || !(mask_ms > 0))
+    {
+      tl_cli_error (_("explain: --mask-bands takes 1 or more, --mask-ms a positive duration"));
+      return TL_EXIT_USAGE;
+    }
   e.formats = 3;
   if (plots != NULL)
     {
@@ -273,9 +275,11 @@ tl_cmd_explain (int argc, char **argv)
           e.formats |= 1;
         else if (g_ascii_strcasecmp (parts[i], "svg") == 0)
           e.formats |= 2;
+        else if (g_ascii_strcasecmp (parts[i], "pdf") == 0)
+          e.formats |= 4;
         else
           {
-            tl_cli_error (_("explain: --plots takes a list of png and svg"));
+            tl_cli_error (_("explain: --plots takes a list of png, svg and pdf"));
             return TL_EXIT_USAGE;
           }
     }
@@ -319,6 +323,8 @@ tl_cmd_explain (int argc, char **argv)
   e.patch = patch;
   e.stride = stride;
   e.steps = steps;
+  e.mask_bands = mask_bands;
+  e.mask_ms = mask_ms;
   probs = g_new (float, tl_model_n_outputs (model));
   for (guint i = 0; i < rows->len; i++)
     {
@@ -332,6 +338,8 @@ tl_cmd_explain (int argc, char **argv)
       if (tl_model_takes_tokens (model)
           || (tl_model_n_layers (model) > 0 && tl_model_layer (model, 0)->spec.kind == TL_LAYER_EMBEDDING_BAG))
         ok = explain_text (&e, row, x, target, written, &error);
+      else if (tl_explain_takes_spectrograms (model, pre))
+        ok = tl_explain_audio_row (&e, row, x, target, written, &error);
       else if (model->in_ndim == 3)
         ok = explain_image (&e, row, x, target, written, &error);
       else

@@ -1,13 +1,15 @@
 #!/bin/sh
 # The deletion test of explanation faithfulness on real data: a small CNN on
-# Fashion-MNIST and an n-gram model of book reviews, each explained on 200 unseen
-# samples (Fashion-MNIST's test images; kitchen-appliance reviews), removing the
-# most important pixels or terms first against random order.
+# Fashion-MNIST, an n-gram model of book reviews and the audio CNN on two
+# speakers' spoken digits, each explained on 200 unseen samples (Fashion-MNIST's
+# test images; kitchen-appliance reviews; the third speaker's recordings),
+# removing the most important pixels, terms or spectrogram tiles first against
+# random order.
 #
 #   bench/deletion.sh [--rows N] [SHARED_DATA]
 #
 # Models are trained once into bench/out/deletion/ (delete them to retrain);
-# results go to bench/out/deletion/{images,text}.json.
+# results go to bench/out/deletion/{images,text,audio}.json.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,4 +57,18 @@ if [ -f "$SHARED/sentiment/books.csv" ]; then
   "$BENCH" "$OUT/books.safetensors" "$SHARED/sentiment/kitchen.csv" --rows "$ROWS" --json "$OUT/text.json"
 else
   echo "== text skipped: no $SHARED/sentiment"
+fi
+
+if [ -d "$SHARED/spoken-digits/lucas" ]; then
+  if [ ! -f "$OUT/digits.safetensors" ]; then
+    echo "== training the audio-cnn preset on george's and jackson's spoken digits (8 epochs)"
+    mkdir -p "$OUT/two-speakers"
+    ln -sfn "$SHARED/spoken-digits/george" "$OUT/two-speakers/george"
+    ln -sfn "$SHARED/spoken-digits/jackson" "$OUT/two-speakers/jackson"
+    "$APP" train "$OUT/two-speakers" --epochs 8 --seed 1 --out "$OUT/digits.safetensors" >/dev/null
+  fi
+  echo "== audio"
+  "$BENCH" "$OUT/digits.safetensors" "$SHARED/spoken-digits/lucas" --rows "$ROWS" --json "$OUT/audio.json"
+else
+  echo "== audio skipped: no $SHARED/spoken-digits"
 fi

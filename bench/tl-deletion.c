@@ -11,9 +11,13 @@
  * Images: pixels are set to 0 (the explanations' own baseline: occlusion
  * squares are 0, integrated gradients start from 0), in 100 steps. n-gram bags
  * [2, K]: a term's weight is set to 0, one term per step up to 100 steps.
+ * Spectrograms of an audio model [1, bands, frames]: tiles of 8 mel bands x 10
+ * frames are set to the masks' filling (tl_spectrogram_mask_fill), one per step.
  * Methods: occlusion (4x4 squares moved by 2 for images, leave-one-term-out
- * for text) and integrated gradients (64 steps); and as a control, occlusion's
- * order reversed (least important first), which should rarely beat random. */
+ * for text, 8 x 10 masks moved by half for spectrograms, averaged per tile) and
+ * integrated gradients (64 steps; summed per tile); and as a control,
+ * occlusion's order reversed (least important first), which should rarely beat
+ * random. */
 
 #include "config.h"
 
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tl-explain-spectrogram.h"
 #include "tl-explain.h"
 #include "tl-import.h"
 #include "tl-model-file.h"
@@ -40,8 +45,25 @@ typedef struct {
   TlModel         *model;
   const TlDataset *ds;
   gboolean         bag;       /* [2, K] n-gram bag: positions are the K weights */
+  const TlPreprocess *pre;
+  gboolean         audio;     /* spectrogram [1, bands, frames]: positions are tiles */
+  int              bands, frames, tiles_across;
+  const float     *fill;      /* audio: the sample's masked level */
   int              n_positions;
 } Bench;
+
+#define TILE_BANDS  8
+#define TILE_FRAMES 10
+
+/* Tile k of a spectrogram: its first band and frame, and one past its last. */
+static void
+tile_bounds (const Bench *b, int k, int *b0, int *b1, int *f0, int *f1)
+{
+  *b0 = (k / b->tiles_across) * TILE_BANDS;
+  *f0 = (k % b->tiles_across) * TILE_FRAMES;
+  *b1 = MIN (*b0 + TILE_BANDS, b->bands);
+  *f1 = MIN (*f0 + TILE_FRAMES, b->frames);
+}
 
 /* The positions that can be removed: every pixel, or the bag's filled slots. */
 static int
@@ -58,7 +80,47 @@ removable (const Bench *b, const float *x, int *positions)
 static void
 remove_position (const Bench *b, float *x, int k)
 {
+  if (b->audio)
+    {
+      int b0, b1, f0, f1;
+
+      tile_bounds (b, k, &b0, &b1, &f0, &f1);
+      for (int i = b0; i < b1; i++)
+        for (int j = f0; j < f1; j++)
+          x[i * b->frames + j] = b->fill[i * b->frames + j];
+      return;
+    }
   x[b->bag ? b->n_positions + k : k] = 0.0f;
+}
+
+/* Audio: one score per tile, the occlusion map's mean or the gradients' sum over it. */
+static float *
+tile_scores (const Bench *b, const float *x, int target, Method m, GError **error)
+{
+  g_autoptr (TlSpectrogramExplanation) e = NULL;
+  TlSpectrogramExplainOptions o;
+  float *s;
+
+  tl_spectrogram_explain_options_init (&o);
+  o.band_patch = TILE_BANDS;
+  o.frame_patch = TILE_FRAMES;
+  o.steps = m == METHOD_GRADIENTS ? 64 : 0;
+  o.fill = b->fill;
+  if ((e = tl_explain_spectrogram (b->model, x, target, &o, error)) == NULL)
+    return NULL;
+  s = g_new0 (float, b->n_positions);
+  for (int k = 0; k < b->n_positions; k++)
+    {
+      int b0, b1, f0, f1;
+
+      tile_bounds (b, k, &b0, &b1, &f0, &f1);
+      for (int i = b0; i < b1; i++)
+        for (int j = f0; j < f1; j++)
+          s[k] += m == METHOD_GRADIENTS ? e->gradients[i * b->frames + j] : e->occlusion[i * b->frames + j];
+      if (m != METHOD_GRADIENTS)
+        s[k] /= (b1 - b0) * (f1 - f0);
+    }
+  return s;
 }
 
 /* One score per position, higher first to remove. */
@@ -67,6 +129,8 @@ scores (const Bench *b, const float *x, int target, Method m, GError **error)
 {
   float *s = NULL;
 
+  if (b->audio)
+    return tile_scores (b, x, target, m, error);
   if (b->bag)
     {
       if (m == METHOD_OCCLUSION)
@@ -192,13 +256,22 @@ main (int argc, char **argv)
   b.model = model;
   b.ds = ds;
   b.bag = tl_model_layer (model, 0)->spec.kind == TL_LAYER_EMBEDDING_BAG;
-  if (b.bag)
+  b.pre = pre;
+  b.audio = tl_explain_takes_spectrograms (model, pre);
+  if (b.audio)
+    {
+      b.bands = ds->sample_shape[1];
+      b.frames = ds->sample_shape[2];
+      b.tiles_across = (b.frames + TILE_FRAMES - 1) / TILE_FRAMES;
+      b.n_positions = ((b.bands + TILE_BANDS - 1) / TILE_BANDS) * b.tiles_across;
+    }
+  else if (b.bag)
     b.n_positions = (int) (ds->sample_size / 2);
   else if (ds->sample_ndim == 3)
     b.n_positions = ds->sample_shape[1] * ds->sample_shape[2];
   else
     {
-      fprintf (stderr, "tl-deletion: %s: images [C, H, W] or n-gram bags only\n", argv[2]);
+      fprintf (stderr, "tl-deletion: %s: images [C, H, W], spectrograms or n-gram bags only\n", argv[2]);
       return 1;
     }
 
@@ -216,8 +289,11 @@ main (int argc, char **argv)
       const float *x = ds->x + (gsize) picked[r] * ds->sample_size;
       int target = tl_explain_predict (model, x, probs);
       g_autofree int *positions = g_new (int, b.n_positions);
+      g_autofree float *fill = b.audio ? tl_spectrogram_mask_fill (pre, x, b.bands, b.frames) : NULL;
       int n = removable (&b, x, positions);
       double random_auc = 0;
+
+      b.fill = fill;
 
       if (n < 2)
         continue;

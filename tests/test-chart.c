@@ -8,6 +8,7 @@
 
 #include "tl-chart-audio.h"
 #include "tl-chart-domain-map.h"
+#include "tl-chart-spectrogram-heat.h"
 #include "tl-chart.h"
 #include "tl-rng.h"
 
@@ -396,6 +397,103 @@ test_spectrogram_draws (void)
 }
 
 static void
+draw_spectrogram_heat (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_spectrogram_heat_chart_draw (data, cr, w, h);
+}
+
+/* Centroid of the pixels left of x_max where channel `hue` (0 red, 2 blue) leads both others by 80. */
+static int
+tinted_centroid (cairo_surface_t *s, int hue, int x_max, double *cx, double *cy)
+{
+  int h = cairo_image_surface_get_height (s), n = 0;
+
+  *cx = *cy = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < x_max; x++)
+      {
+        guint32 v = pixel_at (s, x, y);
+        int c[3] = { (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff };
+
+        if (c[hue] > c[1] + 80 && c[hue] > c[2 - hue] + 80)
+          {
+            *cx += x;
+            *cy += y;
+            n++;
+          }
+      }
+  if (n > 0)
+    {
+      *cx /= n;
+      *cy /= n;
+    }
+  return n;
+}
+
+/* Importance over a spectrogram: red where it is positive (high bands, late frames: top right),
+ * blue where negative (low bands, early frames: bottom left), the axes follow the band centres. */
+static void
+test_spectrogram_heat_draws (void)
+{
+  enum { BANDS = 40, FRAMES = 101, W = 480, H = 260 };
+  g_autofree float *v = g_new (float, BANDS * FRAMES);
+  g_autofree float *heat = g_new0 (float, BANDS * FRAMES);
+  double hz[BANDS], cx, cy;
+  TlSpectrogramHeatChart chart = { 0 };
+  cairo_surface_t *s = NULL;
+  guint32 numbered;
+  int red, blue;
+
+  for (int b = 0; b < BANDS; b++)
+    {
+      hz[b] = 700 * (pow (10, (b + 1) * 2146.0 / 41 / 2595) - 1);
+      for (int t = 0; t < FRAMES; t++)
+        {
+          v[b * FRAMES + t] = (float) sin (b * 0.3 + t * 0.1);
+          if (b >= 30 && t >= 60)
+            heat[b * FRAMES + t] = 0.2f;
+          if (b < 10 && t < 30)
+            heat[b * FRAMES + t] = -0.2f;
+        }
+    }
+  chart.values = v;
+  chart.heat = heat;
+  chart.bands = BANDS;
+  chart.frames = FRAMES;
+  chart.seconds_per_frame = 0.01;
+  chart.band_hz = hz;
+  chart.title = "Row 3";
+  g_assert_cmpfloat_with_epsilon (tl_spectrogram_heat_chart_scale (&chart), 0.2, 1e-6);
+  g_assert_cmpint (render_count (draw_spectrogram_heat, &chart, W, H, &s), >, W * H / 2);
+  /* the colour bar at the right holds both tints: look left of it */
+  red = tinted_centroid (s, 0, W * 3 / 4, &cx, &cy);
+  g_assert_cmpint (red, >, 500);
+  g_assert_cmpfloat (cx, >, W * 0.45);
+  g_assert_cmpfloat (cy, <, H * 0.45);
+  blue = tinted_centroid (s, 2, W * 3 / 4, &cx, &cy);
+  g_assert_cmpint (blue, >, 500);
+  g_assert_cmpfloat (cx, <, W * 0.35);
+  g_assert_cmpfloat (cy, >, H * 0.5);
+  cairo_surface_destroy (s);
+
+  /* bands numbered instead of in Hz: other labels; no heat: no tint in the plot */
+  chart.band_hz = NULL;
+  render_count (draw_spectrogram_heat, &chart, W, H, NULL);
+  numbered = last_checksum;
+  chart.band_hz = hz;
+  render_count (draw_spectrogram_heat, &chart, W, H, NULL);
+  g_assert_cmpuint (numbered, !=, last_checksum);
+  memset (heat, 0, sizeof (float) * BANDS * FRAMES);
+  render_count (draw_spectrogram_heat, &chart, W, H, &s);
+  g_assert_cmpint (tinted_centroid (s, 0, W * 3 / 4, &cx, &cy), ==, 0);
+  g_assert_cmpint (tinted_centroid (s, 2, W * 3 / 4, &cx, &cy), ==, 0);
+  cairo_surface_destroy (s);
+
+  /* too small to hold the plot: nothing but the title, no failure */
+  render_count (draw_spectrogram_heat, &chart, 30, 20, NULL);
+}
+
+static void
 draw_domain_map (cairo_t *cr, double w, double h, gpointer data)
 {
   tl_domain_map_chart_draw (data, cr, w, h);
@@ -514,6 +612,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/palette", test_palette);
   g_test_add_func ("/chart/waveform-draws", test_waveform_draws);
   g_test_add_func ("/chart/spectrogram-draws", test_spectrogram_draws);
+  g_test_add_func ("/chart/spectrogram-heat-draws", test_spectrogram_heat_draws);
   g_test_add_func ("/chart/domain-map-draws", test_domain_map_draws);
   return g_test_run ();
 }

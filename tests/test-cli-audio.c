@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <sndfile.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli-run.h"
@@ -12,7 +13,8 @@
 
 /* The command line on recordings (TL_BINARY): data, train, predict on a WAV
  * file, evaluate, and a transfer run between two "speakers" of generated
- * tones with a reduced budget; a broken recording is named. */
+ * tones with a reduced budget; a broken recording is named; explanations of a
+ * model of a few spoken digits over their spectrograms. */
 
 static char *tmp;
 
@@ -141,6 +143,118 @@ test_run_transfer (void)
   }
 }
 
+/* The lines of a CSV file, header first. */
+static char **
+read_lines (const char *path)
+{
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_strchomp (text);
+  return g_strsplit (text, "\n", -1);
+}
+
+static void
+assert_file_starts (const char *dir, const char *name, const char *magic)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_nonnull (g_strstr_len (data, MIN (len, 200), magic));
+}
+
+/* explain on a model of three spoken digits: per row, heat maps over the spectrogram in
+ * every format asked for and a CSV of its regions, most important first; bad rows named. */
+static void
+test_explain_spoken_digits (void)
+{
+  const char *shared = g_getenv ("TL_SHARED_DATA");
+  g_autofree char *digits = g_build_filename (tmp, "digits", NULL);
+  g_autofree char *model = g_build_filename (tmp, "digits.safetensors", NULL);
+  g_autofree char *out = g_build_filename (tmp, "explained", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "row-13-regions.csv", NULL);
+  g_auto (GStrv) lines = NULL;
+  g_auto (Result) t = { 0 };
+  g_auto (Result) r = { 0 };
+  g_auto (Result) bad = { 0 };
+  g_auto (Result) word = { 0 };
+  g_auto (Result) mask = { 0 };
+  double last = G_MAXDOUBLE;
+
+  if (shared == NULL)
+    shared = "../shared/data";
+  for (int d = 0; d < 3; d++)
+    for (int k = 0; k < 8; k++)
+      {
+        g_autofree char *name = g_strdup_printf ("%d_george_%d.wav", d, k);
+        g_autofree char *digit = g_strdup_printf ("%d", d);
+        g_autofree char *from = g_build_filename (shared, "spoken-digits", "george", digit, name, NULL);
+        g_autofree char *dir = g_build_filename (digits, digit, NULL);
+        g_autofree char *to = g_build_filename (dir, name, NULL);
+        g_autoptr (GFile) src = g_file_new_for_path (from);
+        g_autoptr (GFile) dst = g_file_new_for_path (to);
+
+        if (!g_file_test (from, G_FILE_TEST_EXISTS))
+          {
+            g_test_skip ("no spoken digits in TL_SHARED_DATA");
+            return;
+          }
+        g_mkdir_with_parents (dir, 0700);
+        g_assert_true (g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, NULL));
+      }
+  RUN (&t, "train", digits, "--epochs", "3", "--out", model);
+  expect_status (&t, 0);
+
+  RUN (&r, "explain", model, digits, "--rows", "2,13", "--out", out, "--plots", "png,svg,pdf");
+  expect_status (&r, 0);
+  g_assert_nonnull (strstr (r.out, "row 13: "));
+  g_assert_nonnull (strstr (r.out, "row-13-regions.csv"));
+  assert_file_starts (out, "row-2-spectrogram-occlusion.png", "PNG");
+  assert_file_starts (out, "row-2-spectrogram-gradients.svg", "<svg");
+  assert_file_starts (out, "row-13-spectrogram-occlusion.pdf", "%PDF");
+  assert_file_starts (out, "row-13-spectrogram-gradients.png", "PNG");
+
+  /* 40 mel bands in masks of 8, 101 frames of 10 ms in masks of 100 ms: 5 x 11 regions */
+  lines = read_lines (csv_path);
+  g_assert_cmpstr (lines[0], ==, "rank,start_s,end_s,low_hz,high_hz,occlusion,integrated_gradients");
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 5 * 11);
+  for (int i = 1; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      double start, end, low, high, occlusion;
+
+      g_assert_cmpuint (g_strv_length (f), ==, 7);
+      g_assert_cmpint (atoi (f[0]), ==, i);
+      start = g_ascii_strtod (f[1], NULL);
+      end = g_ascii_strtod (f[2], NULL);
+      low = g_ascii_strtod (f[3], NULL);
+      high = g_ascii_strtod (f[4], NULL);
+      occlusion = g_ascii_strtod (f[5], NULL);
+      g_assert_cmpfloat (start, >=, 0);
+      g_assert_cmpfloat (end, >, start);
+      g_assert_cmpfloat (end, <=, 1.0);
+      g_assert_cmpfloat (low, >, 0);
+      g_assert_cmpfloat (high, >, low);
+      g_assert_cmpfloat (high, <, 4000);
+      g_assert_cmpfloat (occlusion, <=, last);
+      last = occlusion;
+    }
+
+  /* rows beyond the data, and what is not a row number, are refused with the range */
+  RUN (&bad, "explain", model, digits, "--rows", "24", "--out", out);
+  expect_status (&bad, 2);
+  g_assert_nonnull (strstr (bad.err, "0 to 23"));
+  RUN (&word, "explain", model, digits, "--rows", "two", "--out", out);
+  expect_status (&word, 2);
+  g_assert_nonnull (strstr (word.err, "--rows"));
+  RUN (&mask, "explain", model, digits, "--rows", "1", "--out", out, "--mask-bands", "0");
+  expect_status (&mask, 2);
+  g_assert_nonnull (strstr (mask.err, "--mask-bands"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -151,6 +265,7 @@ main (int argc, char **argv)
   tmp = g_dir_make_tmp ("tl-cli-audio-XXXXXX", NULL);
   g_test_add_func ("/cli-audio/data-train-predict", test_data_train_predict);
   g_test_add_func ("/cli-audio/run-transfer", test_run_transfer);
+  g_test_add_func ("/cli-audio/explain-spoken-digits", test_explain_spoken_digits);
   rc = g_test_run ();
   tl_test_remove_tree (tmp);
   return rc;

@@ -7,6 +7,7 @@
 #include <sndfile.h>
 
 #include "tl-application.h"
+#include "tl-audio-explanation.h"
 #include "tl-audio-preview.h"
 #include "tl-confusion-view.h"
 #include "tl-data-page.h"
@@ -17,7 +18,8 @@
 #include "ui-check.h"
 
 /* Audio in the window: the import wizard previews recordings of a folder or a CSV;
- * after a run, a confusion cell's recordings are listed, one is previewed and played. */
+ * after a run, a confusion cell's recordings are listed, one is previewed, explained over
+ * its spectrogram and played. */
 
 static TlApplication *app;
 static TlWindow *window;
@@ -96,6 +98,39 @@ static gboolean
 preview_loaded (gpointer preview)
 {
   return tl_audio_preview_is_loaded (TL_AUDIO_PREVIEW (preview));
+}
+
+static gboolean
+explanation_ready (gpointer explanation)
+{
+  return tl_audio_explanation_is_ready (TL_AUDIO_EXPLANATION (explanation));
+}
+
+static gboolean
+explanation_drawn (gpointer explanation)
+{
+  return tl_audio_explanation_get_n_draws (TL_AUDIO_EXPLANATION (explanation)) > 0;
+}
+
+/* The explanation of the selected recording arrives from its worker, names the class the
+ * cell's samples were predicted as, and is drawn with a peak inside the spectrogram. */
+static void
+assert_explained (GtkWidget *explanation, int predicted)
+{
+  int band = -1, frame = -1;
+
+  g_assert_true (gtk_widget_get_visible (explanation));
+  g_assert_true (ui_wait_for (explanation_ready, explanation, 60));
+  g_assert_null (tl_audio_explanation_get_error (TL_AUDIO_EXPLANATION (explanation)));
+  g_assert_cmpint (tl_audio_explanation_get_class (TL_AUDIO_EXPLANATION (explanation)), ==, predicted);
+  g_assert_true (gtk_widget_get_mapped (explanation));
+  g_assert_true (ui_wait_for (explanation_drawn, explanation, 30));
+  tl_audio_explanation_get_peak (TL_AUDIO_EXPLANATION (explanation), &band, &frame);
+  g_assert_cmpint (band, >=, 0);
+  g_assert_cmpint (band, <, 40);
+  g_assert_cmpint (frame, >=, 0);
+  g_assert_cmpint (frame, <, 101);
+  g_test_message ("explanation of class %d peaks at mel band %d, frame %d", predicted, band, frame);
 }
 
 static gboolean
@@ -248,6 +283,7 @@ test_wizard_and_run (void)
                     (guint) tl_confusion_view_get_count (view, cell_t, cell_p));
   g_assert_true (gtk_widget_get_visible (preview));
   g_assert_null (tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview)));
+  g_assert_false (gtk_widget_get_visible (tl_evaluate_page_get_audio_explanation (evaluate)));
   g_assert_true (tl_evaluate_page_select_sample (evaluate, 0));
   {
     const char *path = tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview));
@@ -262,7 +298,11 @@ test_wizard_and_run (void)
     g_assert_cmpstr (folder, ==, m->class_names[cell_t]);
     assert_previewed (preview, path);
   }
+  assert_explained (tl_evaluate_page_get_audio_explanation (evaluate), cell_p);
   ui_screenshot (GTK_WIDGET (window), "audio-evaluate.png");
+  /* the matrix beside the cell's recordings, the selected one previewed and explained */
+  ui_screenshot (gtk_widget_get_parent (gtk_widget_get_parent (tl_evaluate_page_get_audio_explanation (evaluate))),
+                 "audio-explanation.png");
   g_assert_false (tl_evaluate_page_select_sample (evaluate, tl_evaluate_page_get_n_samples_shown (evaluate)));
 }
 
@@ -356,6 +396,7 @@ test_reopened (void)
   g_assert_true (tl_evaluate_page_select_sample (evaluate, tl_evaluate_page_get_n_samples_shown (evaluate) - 1));
   g_assert_true (g_str_has_prefix (tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview)), target_dir));
   assert_previewed (preview, tl_audio_preview_get_path (TL_AUDIO_PREVIEW (preview)));
+  assert_explained (tl_evaluate_page_get_audio_explanation (evaluate), cell_p);
   tl_document_set_modified (doc, FALSE);
   gtk_window_destroy (GTK_WINDOW (win));
 }

@@ -5,6 +5,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "tl-audio-explanation.h"
 #include "tl-audio-preview.h"
 #include "tl-bar-view.h"
 #include "tl-confusion-view.h"
@@ -39,6 +40,7 @@ struct _TlEvaluatePage
   GtkLabel        *cell_label;
   GtkListBox      *sample_list;
   TlAudioPreview  *audio_preview;   /* the recording selected in sample_list, for audio data */
+  TlAudioExplanation *audio_explanation; /* what the shown run's prediction of it depends on */
   GtkWidget       *matrix_box;
   GtkWidget       *samples_box;
   GtkScrolledWindow *samples_scroller;
@@ -244,6 +246,8 @@ clear_samples (TlEvaluatePage *self)
   self->n_samples_shown = 0;
   tl_audio_preview_set_file (self->audio_preview, NULL, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->audio_preview), FALSE);
+  tl_audio_explanation_set_sample (self->audio_explanation, NULL, NULL, NULL, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->audio_explanation), FALSE);
 }
 
 static void
@@ -309,6 +313,27 @@ audio_settings (TlEvaluatePage *self, TlAudioSettings *out)
     tl_audio_settings_init (out);
 }
 
+static TlRunResult *shown_run (TlEvaluatePage *self);
+
+/* The shown run's prediction of test row index, explained over its spectrogram in a worker. */
+static void
+explain_sample (TlEvaluatePage *self, const TlDataset *test, int index)
+{
+  const TlDataSlot *target = tl_document_target_slot (self->document);
+  const TlDataSlot *source = tl_document_get_data (self->document, TL_ROLE_SOURCE);
+  const TlPreprocess *pre = target->preprocess != NULL ? target->preprocess : source->preprocess;
+  TlRunResult *run = shown_run (self);
+  const char *const *names;
+
+  if (run == NULL || run->model == NULL || test->x == NULL)
+    return;
+  names = (const char *const *) (run->labels != NULL ? run->labels : self->metrics != NULL
+                                                                         ? self->metrics->class_names : NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->audio_explanation), TRUE);
+  tl_audio_explanation_set_sample (self->audio_explanation, run->model, pre,
+                                   test->x + (gsize) index * test->sample_size, names);
+}
+
 static void
 on_sample_selected (TlEvaluatePage *self, GtkListBoxRow *row)
 {
@@ -324,6 +349,7 @@ on_sample_selected (TlEvaluatePage *self, GtkListBoxRow *row)
     return;
   audio_settings (self, &s);
   tl_audio_preview_set_file (self->audio_preview, test->source_text[index], &s);
+  explain_sample (self, test, index);
 }
 
 gboolean
@@ -344,6 +370,13 @@ tl_evaluate_page_get_audio_preview (TlEvaluatePage *self)
 {
   g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
   return GTK_WIDGET (self->audio_preview);
+}
+
+GtkWidget *
+tl_evaluate_page_get_audio_explanation (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return GTK_WIDGET (self->audio_explanation);
 }
 
 static TlRunResult *
@@ -617,6 +650,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   g_type_ensure (TL_TYPE_CONFUSION_VIEW);
   g_type_ensure (TL_TYPE_BAR_VIEW);
   g_type_ensure (TL_TYPE_AUDIO_PREVIEW);
+  g_type_ensure (TL_TYPE_AUDIO_EXPLANATION);
   g_type_ensure (TL_TYPE_DOMAIN_MAP_CARD);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
@@ -628,6 +662,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, cell_label);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_list);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, audio_preview);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, audio_explanation);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, matrix_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_scroller);

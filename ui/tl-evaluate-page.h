@@ -17,6 +17,8 @@ guint      tl_evaluate_page_get_n_samples_shown (TlEvaluatePage *self);
  * previewed and can be played); FALSE when there is no such row or nothing can be selected. */
 gboolean   tl_evaluate_page_select_sample       (TlEvaluatePage *self, guint index);
 GtkWidget *tl_evaluate_page_get_audio_preview   (TlEvaluatePage *self);
+/* What the shown run's prediction of the selected recording depends on (TlAudioExplanation). */
+GtkWidget *tl_evaluate_page_get_audio_explanation (TlEvaluatePage *self);
 /* Rows of the metrics table: one per class and the two averages. */
 guint      tl_evaluate_page_get_n_metric_rows   (TlEvaluatePage *self);
 /* The runs evaluated on the target's test data, each a bar of the accuracy chart and an entry

@@ -325,6 +325,19 @@ mel_to_hz (double m, TlMelScale scale)
   return f_sp * m;
 }
 
+void
+tl_mel_band_centres (const TlAudioSettings *s, double *hz)
+{
+  double fmax, m_min, m_max;
+
+  g_return_if_fail (s != NULL && hz != NULL);
+  fmax = s->fmax > 0 ? s->fmax : s->rate / 2.0;
+  m_min = hz_to_mel (s->fmin, s->mel_scale);
+  m_max = hz_to_mel (fmax, s->mel_scale);
+  for (int m = 0; m < s->n_mels; m++)
+    hz[m] = mel_to_hz (m_min + (m_max - m_min) * (m + 1) / (s->n_mels + 1), s->mel_scale);
+}
+
 double *
 tl_mel_filterbank (int n_freqs, double fmin, double fmax, int n_mels, int rate, TlMelScale scale,
                    gboolean slaney_norm)

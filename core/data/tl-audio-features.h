@@ -65,6 +65,9 @@ gboolean    tl_audio_norm_from_string (const char *text, TlAudioNorm *norm);
 double  *tl_mel_filterbank          (int n_freqs, double fmin, double fmax, int n_mels, int rate,
                                      TlMelScale scale, gboolean slaney_norm);
 
+/* The centre frequency of each mel band, hz[n_mels], where its filter peaks. */
+void     tl_mel_band_centres        (const TlAudioSettings *s, double *hz);
+
 /* An FFTW plan, window, filters and scratch for one settings; one per thread. */
 typedef struct _TlAudioFeatures TlAudioFeatures;
 

@@ -91,7 +91,8 @@ check_target (TlModel *model, int target, GError **error)
 }
 
 TlTensor *
-tl_explain_occlusion_image (TlModel *model, const float *x, int target, int patch, int stride, GError **error)
+tl_explain_occlusion_patches (TlModel *model, const float *x, const float *fill, int target, int patch_h,
+                              int patch_w, int stride_h, int stride_w, GError **error)
 {
   g_autofree int *ys = NULL, *xs = NULL;
   g_autofree float *batch = NULL;
@@ -99,57 +100,68 @@ tl_explain_occlusion_image (TlModel *model, const float *x, int target, int patc
   g_autofree double *count = NULL;
   TlTensor *heat;
   int channels, height, width, n_y = 0, n_x = 0, n;
+  gsize plane, size;
   double base;
 
   g_return_val_if_fail (model != NULL && x != NULL, NULL);
   if (!check_target (model, target, error))
     return NULL;
-  if (model->in_ndim != 3 || patch < 1 || stride < 1)
+  if (model->in_ndim != 3 || patch_h < 1 || patch_w < 1 || stride_h < 1 || stride_w < 1)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                   _("occlusion maps need an image model [channels, height, width], a patch and a stride of at least 1"));
+                   _("occlusion maps need an image or spectrogram model [channels, height, width], "
+                     "a patch and a stride of at least 1"));
       return NULL;
     }
   channels = model->in_shape[0];
   height = model->in_shape[1];
   width = model->in_shape[2];
-  patch = MIN (patch, MIN (height, width));
+  plane = (gsize) height * width;
+  size = plane * channels;
+  patch_h = MIN (patch_h, height);
+  patch_w = MIN (patch_w, width);
   ys = g_new (int, height + 1);
   xs = g_new (int, width + 1);
-  for (int r = 0;; r += stride)
+  for (int r = 0;; r += stride_h)
     {
-      ys[n_y++] = MIN (r, height - patch);
-      if (r + patch >= height)
+      ys[n_y++] = MIN (r, height - patch_h);
+      if (r + patch_h >= height)
         break;
     }
-  for (int c = 0;; c += stride)
+  for (int c = 0;; c += stride_w)
     {
-      xs[n_x++] = MIN (c, width - patch);
-      if (c + patch >= width)
+      xs[n_x++] = MIN (c, width - patch_w);
+      if (c + patch_w >= width)
         break;
     }
   n = n_y * n_x;
-  batch = g_new (float, (gsize) n * channels * height * width);
+  batch = g_new (float, (gsize) n * size);
   for (int a = 0; a < n_y; a++)
     for (int b = 0; b < n_x; b++)
       {
-        float *img = batch + (gsize) (a * n_x + b) * channels * height * width;
-        memcpy (img, x, sizeof (float) * channels * height * width);
+        float *img = batch + (gsize) (a * n_x + b) * size;
+        memcpy (img, x, sizeof (float) * size);
         for (int ch = 0; ch < channels; ch++)
-          for (int r = ys[a]; r < ys[a] + patch; r++)
-            memset (img + ((gsize) ch * height + r) * width + xs[b], 0, sizeof (float) * patch);
+          for (int r = ys[a]; r < ys[a] + patch_h; r++)
+            {
+              gsize at = (gsize) ch * plane + (gsize) r * width + xs[b];
+              if (fill != NULL)
+                memcpy (img + at, fill + at, sizeof (float) * patch_w);
+              else
+                memset (img + at, 0, sizeof (float) * patch_w);
+            }
       }
   p = g_new (double, n);
   target_probs (model, batch, n, target, p);
   target_probs (model, x, 1, target, &base);
 
   heat = tl_tensor_new_2d (height, width);
-  count = g_new0 (double, (gsize) height * width);
+  count = g_new0 (double, plane);
   tl_tensor_zero (heat);
   for (int a = 0; a < n_y; a++)
     for (int b = 0; b < n_x; b++)
-      for (int r = ys[a]; r < ys[a] + patch; r++)
-        for (int c = xs[b]; c < xs[b] + patch; c++)
+      for (int r = ys[a]; r < ys[a] + patch_h; r++)
+        for (int c = xs[b]; c < xs[b] + patch_w; c++)
           {
             heat->data[(gsize) r * width + c] += (float) (base - p[a * n_x + b]);
             count[(gsize) r * width + c] += 1;
@@ -157,6 +169,14 @@ tl_explain_occlusion_image (TlModel *model, const float *x, int target, int patc
   for (gsize i = 0; i < heat->size; i++)
     heat->data[i] = count[i] > 0 ? (float) (heat->data[i] / count[i]) : 0.0f;
   return heat;
+}
+
+TlTensor *
+tl_explain_occlusion_image (TlModel *model, const float *x, int target, int patch, int stride, GError **error)
+{
+  if (model != NULL && model->in_ndim == 3)
+    patch = MIN (patch, MIN (model->in_shape[1], model->in_shape[2]));
+  return tl_explain_occlusion_patches (model, x, NULL, target, patch, patch, stride, stride, error);
 }
 
 /* The gradient of class target's probability at each row of input (one forward and backward). */

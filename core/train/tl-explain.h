@@ -19,6 +19,12 @@ int       tl_explain_predict      (TlModel *model, const float *x, float *probs)
 TlTensor *tl_explain_occlusion_image (TlModel *model, const float *x, int target, int patch, int stride,
                                       GError **error);
 
+/* The same with patch_h x patch_w rectangles moved by stride_h and stride_w, set to
+ * fill's values (a whole sample; NULL: zeros) rather than 0. For a spectrogram
+ * [1, bands, frames] the rectangles span bands x frames. */
+TlTensor *tl_explain_occlusion_patches (TlModel *model, const float *x, const float *fill, int target,
+                                        int patch_h, int patch_w, int stride_h, int stride_w, GError **error);
+
 /* Integrated gradients (Sundararajan et al. 2017) of class target's probability
  * along the straight path from baseline (NULL: zeros) to x, by the midpoint rule
  * over `steps` points run as one batch; the steps are doubled (up to 16 times as
