@@ -10,6 +10,7 @@
 #include "tl-chart.h"
 #include "tl-error.h"
 #include "tl-export.h"
+#include "tl-idx.h"
 #include "tl-pipeline.h"
 #include "tl-split.h"
 
@@ -83,11 +84,11 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
 }
 
 /* The data are read with their images as bytes where the file holds bytes
- * (IDX); only the rows each part keeps become floats. */
+ * (IDX), and each part keeps its rows so: they become floats batch by batch. */
 static TlDataset *
 subset_rows (const TlDataset *ds, const int *rows, int n)
 {
-  return tl_dataset_subset_floats (ds, rows, n);
+  return tl_dataset_subset (ds, rows, n);
 }
 
 /* The rows with a label the preprocessing knows, in order; *n_out of them. */
@@ -104,7 +105,7 @@ labelled_rows (const TlDataset *ds, int *n_out)
   return rows;
 }
 
-/* Rows with a label the preprocessing knows, as floats; the others are dropped. */
+/* Rows with a label the preprocessing knows; the others are dropped. */
 static TlDataset *
 labelled_only (TlDataset *ds, int *dropped)
 {
@@ -115,7 +116,7 @@ labelled_only (TlDataset *ds, int *dropped)
   rows = labelled_rows (ds, &n);
   if (dropped)
     *dropped = ds->n - n;
-  if (n == ds->n && ds->x8 == NULL)
+  if (n == ds->n)
     return ds;
   out = subset_rows (ds, rows, n);
   tl_dataset_free (ds);
@@ -322,22 +323,46 @@ add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataS
     data->unlabeled = g_steal_pointer (&more);
   else
     {
-      if (data->unlabeled->x8 != NULL && more->x8 == NULL)
-        {
-          g_autofree int *all = g_new (int, MAX (data->unlabeled->n, 1));
-          TlDataset *floats;
-
-          for (int i = 0; i < data->unlabeled->n; i++)
-            all[i] = i;
-          floats = tl_dataset_subset_floats (data->unlabeled, all, data->unlabeled->n);
-          tl_dataset_free (data->unlabeled);
-          data->unlabeled = floats;
-        }
       TlDataset *both = tl_dataset_concat (data->unlabeled, more);
       tl_dataset_free (data->unlabeled);
       data->unlabeled = both;
     }
   return TRUE;
+}
+
+static void
+spec_idx_paths (const TlExperiment *exp, const TlDataSourceSpec *spec, GPtrArray *paths)
+{
+  const char *const names[] = { spec->path, spec->labels_path, spec->test_path, spec->test_labels_path };
+
+  if (spec->format != TL_DATA_FORMAT_IDX)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i] != NULL)
+      g_ptr_array_add (paths, tl_experiment_resolve_path (exp, names[i]));
+}
+
+GPtrArray *
+tl_pipeline_hold_shared_files (const TlExperiment *exp)
+{
+  g_autoptr (GPtrArray) source = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) target = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  g_return_val_if_fail (exp != NULL, held);
+
+  spec_idx_paths (exp, &exp->source, source);
+  spec_idx_paths (exp, &exp->target, target);
+  for (guint i = 0; i < source->len; i++)
+    if (g_ptr_array_find_with_equal_func (target, source->pdata[i], g_str_equal, NULL))
+      {
+        /* a file that cannot be read is left to the import, which says why */
+        GBytes *bytes = tl_idx_hold (source->pdata[i], NULL);
+
+        if (bytes != NULL)
+          g_ptr_array_add (held, bytes);
+      }
+  return held;
 }
 
 TlPipelineData *
@@ -406,7 +431,7 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
       ds = tl_import_apply (path, settings, data->preprocess, error);
       if (ds == NULL)
         return NULL;
-      /* the parts are taken from the labelled rows, which only then become floats */
+      /* the parts are taken from the labelled rows */
       all = labelled_rows (ds, &n_all);
       if (spec->test_path == NULL && spec->test_fraction > 0)
         {

@@ -939,6 +939,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
   g_auto (GStrv) model_labels = NULL;
   const TlPreprocess *through;
+  g_autoptr (GPtrArray) shared = NULL;
   gboolean keep_head;
 
   /* 1. the data, both read before any training so that a plan that cannot work stops here */
@@ -965,6 +966,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   else
     {
       stage (c, TL_STAGE_IMPORT_SOURCE, "importing %s", source_path);
+      shared = tl_pipeline_hold_shared_files (exp);
       source = import_source (c, error);
       if (source == NULL)
         return FALSE;
@@ -975,6 +977,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
     }
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
   target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
+  g_clear_pointer (&shared, g_ptr_array_unref);
   if (target == NULL)
     return FALSE;
   if (target->test == NULL)

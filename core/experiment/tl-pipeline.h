@@ -118,6 +118,9 @@ TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const Tl
                                                const TlPreprocess *through, guint64 seed, const char *what,
                                                GError **error);
 
+/* The IDX files both the source and the target read (the same path), read now
+ * and held until the array is freed, so that both imports share one copy. */
+GPtrArray        *tl_pipeline_hold_shared_files (const TlExperiment *exp);
 /* Import settings for one data source of an experiment (paths resolved). */
 /* The same with unlabelled documents (GStrv each) counted into fitted text features. */
 TlPipelineData   *tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
