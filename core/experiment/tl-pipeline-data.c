@@ -138,7 +138,20 @@ preprocess_for_classes (const TlPreprocess *through, char **class_names, GError 
 }
 
 static gboolean
-split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_pool,
+all_in_order (const int *rows, int n, int n_all)
+{
+  if (n != n_all)
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    if (rows[i] != i)
+      return FALSE;
+  return TRUE;
+}
+
+/* With `owned` set (*owned is ds, and the caller's to give), a training part
+ * of all of ds's rows in order is ds itself rather than a copy. */
+static gboolean
+split_pool (TlPipelineData *data, const TlDataset *ds, TlDataset **owned, const int *pool, int n_pool,
             const TlDataSourceSpec *spec, guint64 seed, const char *what, GError **error)
 {
   g_autofree int *rows = NULL;
@@ -195,6 +208,8 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
       data->train = subset_rows (ds, split->train, split->n_train);
       data->val = split->n_val > 0 ? subset_rows (ds, split->val, split->n_val) : NULL;
     }
+  else if (owned != NULL && *owned == ds && ds->source_text == NULL && all_in_order (rows, n, ds->n))
+    data->train = g_steal_pointer (owned);
   else
     data->train = subset_rows (ds, rows, n);
   return TRUE;
@@ -395,10 +410,11 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
 
       if (imp == NULL)
         return NULL;
-      if (!split_pool (data, imp->dataset, imp->split->train, imp->split->n_train, spec, seed, what, error))
-        return NULL;
       if (imp->split->n_test > 0)
         data->test = subset_rows (imp->dataset, imp->split->test, imp->split->n_test);
+      if (!split_pool (data, imp->dataset, &imp->dataset, imp->split->train, imp->split->n_train, spec, seed,
+                       what, error))
+        return NULL;
       data->preprocess = g_steal_pointer (&imp->preprocess);
       data->report = g_steal_pointer (&imp->report);
     }
@@ -442,11 +458,11 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
               g_prefix_error (error, "%s: ", what);
               return NULL;
             }
-          if (!split_pool (data, ds, split->train, split->n_train, spec, seed, what, error))
+          if (!split_pool (data, ds, NULL, split->train, split->n_train, spec, seed, what, error))
             return NULL;
           data->test = subset_rows (ds, split->test, split->n_test);
         }
-      else if (!split_pool (data, ds, all, n_all, spec, seed, what, error))
+      else if (!split_pool (data, ds, NULL, all, n_all, spec, seed, what, error))
         return NULL;
     }
 
