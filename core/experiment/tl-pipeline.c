@@ -722,6 +722,16 @@ source_only_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, 
                      model_from ? model_from : "pretrain", error);
 }
 
+/* Whether a strategy trains on the target's unlabelled rows; without one they are not kept. */
+static gboolean
+reads_unlabeled (const TlTransferSpec *t)
+{
+  for (int i = 0; i < t->n_strategies; i++)
+    if (t->strategies[i] == TL_STRATEGY_DOMAIN_ADVERSARIAL || t->strategies[i] == TL_STRATEGY_SELF_TRAINING)
+      return TRUE;
+  return FALSE;
+}
+
 /* What the strategies need, checked before any training. */
 static gboolean
 check_strategies (const TlExperiment *exp, const TlPipelineData *source, const TlPipelineData *target,
@@ -988,6 +998,8 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
     }
   if (!check_strategies (exp, source, target, model_labels, error))
     return FALSE;
+  if (!reads_unlabeled (&exp->transfer))
+    g_clear_pointer (&target->unlabeled, tl_dataset_free);
 
   /* 2. a pretrained model */
   if (model_from == NULL)
