@@ -274,6 +274,21 @@ test_pipeline_rows (void)
   check_rows_from (target->unlabeled, full);
   for (int i = 0; i < target->unlabeled->n; i++)
     g_assert_true (full->y[target->unlabeled->source_index[i]] != 0);
+
+  /* without the unlabelled rows: the same parts, rows and bytes */
+  {
+    g_autoptr (TlPipelineData) labelled = tl_pipeline_import_labelled (exp, &exp->target, source->preprocess, 7,
+                                                                       "target", &error);
+
+    g_assert_no_error (error);
+    g_assert_null (labelled->unlabeled);
+    g_assert_cmpint (labelled->train->n, ==, target->train->n);
+    g_assert_cmpint (labelled->test->n, ==, target->test->n);
+    g_assert_cmpmem (labelled->train->source_index, target->train->n * sizeof (int),
+                     target->train->source_index, target->train->n * sizeof (int));
+    g_assert_cmpmem (labelled->train->x8, target->train->n * 12, target->train->x8, target->train->n * 12);
+    g_assert_cmpmem (labelled->test->x8, target->test->n * 12, target->test->x8, target->test->n * 12);
+  }
 }
 
 /* A file read by two imports while the first one's rows live is read once, and

@@ -324,8 +324,9 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
   result->path = tl_experiment_resolve_path (job->exp, spec->path);
   if (!job->target)
     result->shared_files = tl_pipeline_hold_shared_files (job->exp);
-  result->data = tl_pipeline_import (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
-                                     job->target ? "target" : "source", &error);
+  /* the window shows the parts a run trains and tests on; the unlabelled rows are not shown */
+  result->data = tl_pipeline_import_labelled (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
+                                              job->target ? "target" : "source", &error);
   if (result->data == NULL)
     {
       g_task_return_error (task, error);

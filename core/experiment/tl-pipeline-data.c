@@ -152,7 +152,8 @@ all_in_order (const int *rows, int n, int n_all)
  * of all of ds's rows in order is ds itself rather than a copy. */
 static gboolean
 split_pool (TlPipelineData *data, const TlDataset *ds, TlDataset **owned, const int *pool, int n_pool,
-            const TlDataSourceSpec *spec, guint64 seed, const char *what, GError **error)
+            const TlDataSourceSpec *spec, gboolean keep_unlabeled, guint64 seed, const char *what,
+            GError **error)
 {
   g_autofree int *rows = NULL;
   int n = n_pool;
@@ -160,7 +161,8 @@ split_pool (TlPipelineData *data, const TlDataset *ds, TlDataset **owned, const 
   if (!spec->use_labels && n_pool > 0)
     {
       /* unsupervised adaptation: the labels of the training rows stay unread */
-      data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
+      if (keep_unlabeled)
+        data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
       data->train = subset_rows (ds, pool, 0);
       return TRUE;
     }
@@ -181,7 +183,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, TlDataset **owned, const 
     }
   else
     rows = g_memdup2 (pool, n_pool * sizeof (int));
-  if (n < n_pool)
+  if (n < n_pool && keep_unlabeled)
     {
       g_autofree guint8 *picked = g_new0 (guint8, ds->n);
       g_autofree int *rest = g_new (int, n_pool - n);
@@ -387,10 +389,28 @@ tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const
   return tl_pipeline_import_with_documents (exp, spec, through, NULL, seed, what, error);
 }
 
+static TlPipelineData *import_data (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                    const TlPreprocess *through, GPtrArray *fit_documents,
+                                    gboolean keep_unlabeled, guint64 seed, const char *what, GError **error);
+
 TlPipelineData *
 tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                    const TlPreprocess *through, GPtrArray *fit_documents, guint64 seed,
                                    const char *what, GError **error)
+{
+  return import_data (exp, spec, through, fit_documents, TRUE, seed, what, error);
+}
+
+TlPipelineData *
+tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
+                             guint64 seed, const char *what, GError **error)
+{
+  return import_data (exp, spec, through, NULL, FALSE, seed, what, error);
+}
+
+static TlPipelineData *
+import_data (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
+             GPtrArray *fit_documents, gboolean keep_unlabeled, guint64 seed, const char *what, GError **error)
 {
   g_autoptr (TlPipelineData) data = g_new0 (TlPipelineData, 1);
   g_autoptr (TlImportSettings) settings = NULL;
@@ -412,8 +432,8 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
         return NULL;
       if (imp->split->n_test > 0)
         data->test = subset_rows (imp->dataset, imp->split->test, imp->split->n_test);
-      if (!split_pool (data, imp->dataset, &imp->dataset, imp->split->train, imp->split->n_train, spec, seed,
-                       what, error))
+      if (!split_pool (data, imp->dataset, &imp->dataset, imp->split->train, imp->split->n_train, spec,
+                       keep_unlabeled, seed, what, error))
         return NULL;
       data->preprocess = g_steal_pointer (&imp->preprocess);
       data->report = g_steal_pointer (&imp->report);
@@ -458,16 +478,16 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
               g_prefix_error (error, "%s: ", what);
               return NULL;
             }
-          if (!split_pool (data, ds, NULL, split->train, split->n_train, spec, seed, what, error))
+          if (!split_pool (data, ds, NULL, split->train, split->n_train, spec, keep_unlabeled, seed, what, error))
             return NULL;
           data->test = subset_rows (ds, split->test, split->n_test);
         }
-      else if (!split_pool (data, ds, NULL, all, n_all, spec, seed, what, error))
+      else if (!split_pool (data, ds, NULL, all, n_all, spec, keep_unlabeled, seed, what, error))
         return NULL;
     }
 
   if (!finish_test (data, exp, spec, settings, seed, what, error)
-      || !add_unlabeled_file (data, exp, spec, what, error))
+      || (keep_unlabeled && !add_unlabeled_file (data, exp, spec, what, error)))
     return NULL;
   return g_steal_pointer (&data);
 }

@@ -986,7 +986,9 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return FALSE;
     }
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
-  target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
+  target = reads_unlabeled (&exp->transfer)
+           ? tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error)
+           : tl_pipeline_import_labelled (exp, &exp->target, through, exp->seed, "target", error);
   g_clear_pointer (&shared, g_ptr_array_unref);
   if (target == NULL)
     return FALSE;
@@ -998,8 +1000,6 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
     }
   if (!check_strategies (exp, source, target, model_labels, error))
     return FALSE;
-  if (!reads_unlabeled (&exp->transfer))
-    g_clear_pointer (&target->unlabeled, tl_dataset_free);
 
   /* 2. a pretrained model */
   if (model_from == NULL)
