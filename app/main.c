@@ -4,6 +4,9 @@
 
 #include <glib/gi18n.h>
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,5 +102,11 @@ main (int argc, char **argv)
       return TL_EXIT_OK;
     }
 
+#ifdef __GLIBC__
+  /* The window lives long and its imports and runs work in threads; with glibc's
+   * sliding threshold, the large buffers they free stay in those threads' arenas.
+   * A fixed one gives every buffer of 1 MiB or more back to the system when freed. */
+  mallopt (M_MMAP_THRESHOLD, 1 << 20);
+#endif
   return tl_application_run (argc, argv);
 }

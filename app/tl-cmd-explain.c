@@ -235,6 +235,7 @@ tl_cmd_explain (int argc, char **argv)
   g_autoptr (TlPreprocess) pre = NULL;
   g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (int));
   g_autofree float *probs = NULL;
+  g_autofree float *row_buf = NULL;
   TlExplainer e = { 0 };
   int fixed_class = -1;
 
@@ -326,11 +327,12 @@ tl_cmd_explain (int argc, char **argv)
   e.mask_bands = mask_bands;
   e.mask_ms = mask_ms;
   probs = g_new (float, tl_model_n_outputs (model));
+  row_buf = g_new (float, MAX (ds->sample_size, 1));
   for (guint i = 0; i < rows->len; i++)
     {
       g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
       int row = g_array_index (rows, int, i);
-      const float *x = ds->x + (gsize) row * ds->sample_size;
+      const float *x = tl_dataset_row (ds, row, row_buf);
       int predicted = tl_explain_predict (model, x, probs);
       int target = fixed_class >= 0 ? fixed_class : predicted;
       gboolean ok;

@@ -13,6 +13,11 @@
 #   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py.
 # demo (a default case): the peak resident memory and wall time of the CLI on the demo,
 #   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
+# window (a default case): the window on the demo under Xvfb (xvfb-run, dbus-run-session), with
+#   TL_BENCH_STARTUP=run (ui/tl-bench-startup.h): seconds from launch to the first frame and to the
+#   demo's data loaded, the peak resident memory then, and after running the demo from the window.
+#   GTK draws with its Cairo renderer there (TL_BENCH_GSK_RENDERER, default cairo; empty: GTK's own
+#   choice, which under Xvfb is OpenGL emulated on the CPU, llvmpipe, not what a desktop runs).
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
 # PyTorch runs with OMP_WAIT_POLICY=PASSIVE, its fastest setting here; the training cases also run
 # PyTorch as installed (OpenMP threads spinning between parallel regions), reported alongside.
@@ -24,7 +29,7 @@ OUT="$ROOT/bench/out"
 PY=/usr/bin/python3            # Debian's python3-torch lives here, not in a pyenv on PATH
 THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
-CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize demo"
+CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize demo window"
 TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
 AUDIO_CASES="audio-george audio-jackson audio-lucas audio-features"
 WITH_TEXT=0
@@ -37,7 +42,7 @@ while [ $# -gt 0 ]; do
     --text) WITH_TEXT=1 ;;
     --audio) WITH_AUDIO=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
@@ -75,6 +80,20 @@ case " $CASES " in
       SKIP_DEMO="no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
     fi
     [ -z "$SKIP_DEMO" ] || echo "   demo skipped: $SKIP_DEMO" >&2
+    ;;
+esac
+SKIP_WINDOW=""
+case " $CASES " in
+  *" window "*)
+    mkdir -p "$BUILD/meson-logs"
+    if ! ninja -C "$BUILD" app/transfer-lab resources/gschemas.compiled >"$BUILD/meson-logs/bench-app-build.txt" 2>&1; then
+      SKIP_WINDOW="app/transfer-lab did not build (see $BUILD/meson-logs/bench-app-build.txt)"
+    elif ! command -v xvfb-run >/dev/null || ! command -v dbus-run-session >/dev/null; then
+      SKIP_WINDOW="no xvfb-run or dbus-run-session (tools/install-deps.sh)"
+    elif [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+      SKIP_WINDOW="no Fashion-MNIST in /usr/share/datasets/fashion-mnist"
+    fi
+    [ -z "$SKIP_WINDOW" ] || echo "   window skipped: $SKIP_WINDOW" >&2
     ;;
 esac
 case " $CASES " in
@@ -137,6 +156,36 @@ print(json.dumps({"median": float(sys.argv[2]) - float(sys.argv[1]), "accuracy":
   rm -rf "$OUT/demo-work"
 }
 
+# run_window NAME: the window on the demo, TL_BENCH_STARTUP=run; NAME.json gets the times and peaks
+# it prints (seconds since launch, VmHWM in kB) and NAME.time the whole process's /usr/bin/time -v
+# (the demo is a copy in a folder of its own, TL_DATADIR, so that each run starts without a history)
+run_window() {
+  name=$1
+  rm -rf "$OUT/window-cache" "$OUT/window-data"
+  mkdir -p "$OUT/window-data/experiments"
+  cp "$DEMO" "$OUT/window-data/experiments/"
+  renderer=${TL_BENCH_GSK_RENDERER-cairo}
+  if env ${renderer:+GSK_RENDERER=$renderer} TL_BENCH_STARTUP=run TL_DATADIR="$OUT/window-data" GSETTINGS_BACKEND=memory \
+       GSETTINGS_SCHEMA_DIR="$BUILD/resources" XDG_CACHE_HOME="$OUT/window-cache" xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- \
+       /usr/bin/time -v -o "$OUT/$name.time" "$APP" >"$OUT/$name.txt" 2>"$OUT/$name.err"; then
+    "$PY" -c 'import json, sys
+ev = {}
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 3 and p[0] in ("first-frame", "data-ready", "run-done", "run-refused"):
+        ev[p[0]] = (float(p[1]), int(p[2]))
+if "run-done" not in ev:
+    sys.exit("the window did not run the demo: " + open(sys.argv[1]).read())
+print(json.dumps({"first_frame": ev["first-frame"][0], "data_ready": ev["data-ready"][0],
+                  "open_peak_kb": ev["data-ready"][1], "run_peak_kb": ev["run-done"][1],
+                  "median": ev["run-done"][0]}))' "$OUT/$name.txt" >"$OUT/$name.json" \
+      || { echo "   $name: no figures (see $OUT/$name.txt)" >&2; rm -f "$OUT/$name.json"; }
+  else
+    echo "   $name failed: $(tail -n 1 "$OUT/$name.err")" >&2
+  fi
+  rm -rf "$OUT/window-cache" "$OUT/window-data"
+}
+
 echo "== machine limit: cblas_sgemm"
 run sgemm "$BENCH" sgemm --size 2048 --runs 5
 
@@ -182,6 +231,10 @@ for c in $CASES; do
         [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/audio_case.py" "$APP" \
             "$ROOT/data/experiments/spoken-digits-real.json" "$split" "$r" "$OUT/audio-work/ours-${c#audio-}-$r"
         run "$c-pytorch.r$r" "$PY" "$ROOT/bench/audio_torch.py" run "$split" "$r" --threads "$THREADS"
+        r=$((r + 1))
+        continue ;;
+      window)
+        [ -n "$SKIP_WINDOW" ] || run_window "window-ours.r$r"
         r=$((r + 1))
         continue ;;
       demo)

@@ -233,10 +233,64 @@ test_bytes_rows (void)
   g_assert_cmpmem (both->x8 + 15, 6, small->x8, 6);
   g_assert_cmpint (both->y[5], ==, 0);
 
+  /* one row at a time: the same floats, or a pointer into the floats */
+  {
+    float buf[3];
+    const float *row = tl_dataset_row (ds, 4, buf);
+
+    g_assert_true (row == buf);
+    g_assert_cmpmem (row, 3 * sizeof (float), floats->x, 3 * sizeof (float));
+    g_assert_true (tl_dataset_row (floats, 1, buf) == floats->x + 3);
+  }
+
+  /* bytes and floats together become floats */
+  {
+    g_autoptr (TlDataset) mixed = tl_dataset_concat (small, floats);
+    g_autoptr (TlDataset) mixed2 = tl_dataset_concat (floats, small);
+
+    g_assert_null (mixed->x8);
+    g_assert_cmpint (mixed->n, ==, 4);
+    g_assert_cmpmem (mixed->x, 6 * sizeof (float), floats->x, 6 * sizeof (float));
+    g_assert_cmpmem (mixed->x + 6, 6 * sizeof (float), floats->x, 6 * sizeof (float));
+    g_assert_cmpmem (mixed2->x, 12 * sizeof (float), mixed->x, 12 * sizeof (float));
+    g_assert_cmpint (mixed2->y[2], ==, 0);
+  }
+
   /* a floats dataset stays floats either way */
   all_floats = tl_dataset_subset (floats, (int[]) { 1 }, 1);
   g_assert_null (all_floats->x8);
   g_assert_cmpmem (all_floats->x, 3 * sizeof (float), floats->x + 3, 3 * sizeof (float));
+}
+
+static void
+note_freed (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* Rows shared with a buffer held elsewhere: read in place, kept while the dataset lives. */
+static void
+test_shared_bytes (void)
+{
+  static const guint8 file[] = { 9, 9, 10, 20, 30, 40, 50, 60 };
+  gboolean freed = FALSE;
+  GBytes *bytes = g_bytes_new_with_free_func (file, sizeof file, note_freed, &freed);
+  TlDataset *ds = tl_dataset_new_shared_bytes (TL_DATA_IMAGE, 3, 3, (int[]) { 1, 1, 2 }, 2, NULL, bytes, 2);
+  g_autoptr (TlDataset) copy = NULL;
+  float buf[2];
+
+  g_bytes_unref (bytes);
+  g_assert_false (freed);
+  g_assert_true (ds->x8 == file + 2);
+  g_assert_null (ds->x);
+  g_assert_cmpfloat (tl_dataset_row (ds, 2, buf)[1], ==, 60 * (1.0f / 255.0f));
+  copy = tl_dataset_subset (ds, (int[]) { 2, 0 }, 2);
+  g_assert_null (copy->x8_owner);
+  g_assert_cmpint (copy->x8[0], ==, 50);
+  g_assert_cmpint (copy->x8[3], ==, 20);
+  tl_dataset_free (ds);
+  g_assert_true (freed);
+  g_assert_cmpint (copy->x8[1], ==, 60);
 }
 
 int
@@ -249,5 +303,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/split-too-small", test_split_too_small);
   g_test_add_func ("/dataset/gather-apply", test_gather_and_apply);
   g_test_add_func ("/dataset/bytes-rows", test_bytes_rows);
+  g_test_add_func ("/dataset/shared-bytes", test_shared_bytes);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-file-cache.h"
 #include "tl-idx.h"
 #include "tl-import.h"
 #include "tl-pipeline.h"
@@ -215,8 +216,8 @@ check_rows_from (const TlDataset *ds, const TlDataset *full)
                      full->x + (gsize) ds->source_index[i] * 12, 12 * sizeof (float));
 }
 
-/* A run's data: the parts it trains and tests on become floats; the unlabelled
- * rows stay bytes; every row holds the values the file gives. */
+/* A run's data: every part keeps the file's rows as bytes, each row holds the
+ * values the file gives. */
 static void
 test_pipeline_rows (void)
 {
@@ -250,10 +251,13 @@ test_pipeline_rows (void)
   g_assert_no_error (error);
 
   g_assert_cmpint (source->train->n + source->test->n, ==, 40);
-  g_assert_null (source->train->x8);
-  g_assert_null (source->test->x8);
-  g_assert_null (target->train->x8);
-  g_assert_null (target->test->x8);
+  for (int k = 0; k < 4; k++)
+    {
+      const TlDataset *part = (const TlDataset *[]) { source->train, source->test, target->train, target->test }[k];
+
+      g_assert_nonnull (part->x8);
+      g_assert_null (part->x);
+    }
   g_assert_cmpint (target->train->n, ==, 6);
   g_assert_nonnull (target->unlabeled);
   g_assert_nonnull (target->unlabeled->x8);
@@ -270,6 +274,102 @@ test_pipeline_rows (void)
   check_rows_from (target->unlabeled, full);
   for (int i = 0; i < target->unlabeled->n; i++)
     g_assert_true (full->y[target->unlabeled->source_index[i]] != 0);
+
+  /* without the unlabelled rows: the same parts, rows and bytes */
+  {
+    g_autoptr (TlPipelineData) labelled = tl_pipeline_import_labelled (exp, &exp->target, source->preprocess, 7,
+                                                                       "target", &error);
+
+    g_assert_no_error (error);
+    g_assert_null (labelled->unlabeled);
+    g_assert_cmpint (labelled->train->n, ==, target->train->n);
+    g_assert_cmpint (labelled->test->n, ==, target->test->n);
+    g_assert_cmpmem (labelled->train->source_index, target->train->n * sizeof (int),
+                     target->train->source_index, target->train->n * sizeof (int));
+    g_assert_cmpmem (labelled->train->x8, target->train->n * 12, target->train->x8, target->train->n * 12);
+    g_assert_cmpmem (labelled->test->x8, target->test->n * 12, target->test->x8, target->test->n * 12);
+  }
+}
+
+/* A file read by two imports while the first one's rows live is read once, and
+ * freed with the last of them; a changed file is read again. */
+static void
+test_shared_file (void)
+{
+  g_autofree char *dir = make_folder ("digits");
+  g_autofree char *images_path = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
+  g_autoptr (GError) error = NULL;
+  TlDataset *a, *b, *c;
+  guint held = tl_file_cache_n_held ();
+
+  write_pair (dir, 12, TRUE);
+  a = tl_idx_load_bytes (images_path, NULL, &error);
+  g_assert_no_error (error);
+  /* the labels were only read for a's y: let go at once */
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, held + 1);
+  b = tl_idx_load_bytes (images_path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (a->x8 == b->x8);
+  g_assert_cmpmem (a->y, 12 * sizeof (int), b->y, 12 * sizeof (int));
+  tl_dataset_free (a);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, held + 1);
+  for (int p = 0; p < 12 * 12; p++)
+    g_assert_cmpint (b->x8[p], ==, (p / 12) * 10 + p % 12);
+
+  /* rewritten with more images while b lives: another file, read anew */
+  write_pair (dir, 15, TRUE);
+  c = tl_idx_load_bytes (images_path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->n, ==, 15);
+  g_assert_true (c->x8 != b->x8);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, held + 2);
+  tl_dataset_free (b);
+  tl_dataset_free (c);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, held);
+}
+
+/* An experiment whose source and target read the same files holds them across both imports. */
+static void
+test_hold_shared (void)
+{
+  g_autofree char *dir = make_folder ("digits");
+  g_autofree char *images_path = g_build_filename (dir, "train-images-idx3-ubyte.gz", NULL);
+  g_autofree char *other = g_build_filename (dir, "other-images-idx3-ubyte.gz", NULL);
+  g_autoptr (TlExperiment) exp = tl_experiment_new ();
+  g_autoptr (GError) error = NULL;
+  GPtrArray *held;
+  guint before = tl_file_cache_n_held ();
+
+  write_pair (dir, 12, TRUE);
+  for (TlDataSourceSpec *spec = &exp->source; spec != NULL; spec = spec == &exp->source ? &exp->target : NULL)
+    {
+      spec->format = TL_DATA_FORMAT_IDX;
+      spec->path = g_strdup (images_path);
+    }
+  held = tl_pipeline_hold_shared_files (exp);
+  g_assert_cmpuint (held->len, ==, 1);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, before + 1);
+  {
+    g_autoptr (TlDataset) ds = tl_idx_load_bytes (images_path, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ds->x8 == g_bytes_get_data (held->pdata[0], NULL));
+  }
+  g_ptr_array_unref (held);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, before);
+
+  /* different files, or a missing one, hold nothing */
+  g_free (exp->target.path);
+  exp->target.path = g_strdup (other);
+  held = tl_pipeline_hold_shared_files (exp);
+  g_assert_cmpuint (held->len, ==, 0);
+  g_ptr_array_unref (held);
+  g_free (exp->source.path);
+  exp->source.path = g_strdup (other);
+  held = tl_pipeline_hold_shared_files (exp);
+  g_assert_cmpuint (held->len, ==, 0);
+  g_ptr_array_unref (held);
+  g_assert_cmpuint (tl_file_cache_n_held (), ==, before);
 }
 
 int
@@ -281,5 +381,7 @@ main (int argc, char **argv)
   g_test_add_func ("/idx/malformed", test_malformed);
   g_test_add_func ("/idx/fashion-mnist", test_fashion_mnist);
   g_test_add_func ("/idx/pipeline-rows", test_pipeline_rows);
+  g_test_add_func ("/idx/shared-file", test_shared_file);
+  g_test_add_func ("/idx/hold-shared", test_hold_shared);
   return g_test_run ();
 }

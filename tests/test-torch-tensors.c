@@ -95,6 +95,36 @@ expect_refused (const char *path, const char *message)
     g_error ("expected '%s' in: %s", message, error->message);
 }
 
+/* Images held as bytes are written as the floats they stand for, the same file as from floats. */
+static void
+test_bytes_split (void)
+{
+  g_autofree char *from_bytes = g_build_filename (tmp, "bytes.safetensors", NULL);
+  g_autofree char *from_floats = g_build_filename (tmp, "floats.safetensors", NULL);
+  const char *classes[] = { "Sandal", "Shirt", "Bag", NULL };
+  guint8 *pixels = g_new (guint8, 4 * 6);
+  g_autoptr (TlDataset) bytes = NULL;
+  g_autoptr (TlDataset) floats = NULL;
+  const char *names[] = { "train" };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL;
+  gsize len_a = 0, len_b = 0;
+
+  for (int i = 0; i < 4 * 6; i++)
+    pixels[i] = (guint8) (i * 37 % 256);
+  bytes = tl_dataset_new_bytes (TL_DATA_IMAGE, 4, 3, (int[]) { 1, 2, 3 }, 3, classes, pixels);
+  for (int i = 0; i < 4; i++)
+    bytes->y[i] = i % 3;
+  floats = tl_dataset_subset_floats (bytes, (int[]) { 0, 1, 2, 3 }, 4);
+  g_assert_true (tl_torch_tensors_write_splits (from_bytes, names, (const TlDataset *[]) { bytes }, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (tl_torch_tensors_write_splits (from_floats, names, (const TlDataset *[]) { floats }, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (from_bytes, &a, &len_a, NULL));
+  g_assert_true (g_file_get_contents (from_floats, &b, &len_b, NULL));
+  g_assert_cmpmem (a, len_a, b, len_b);
+}
+
 static void
 test_malformed (void)
 {
@@ -146,6 +176,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   tmp = g_dir_make_tmp ("tl-torch-tensors-XXXXXX", NULL);
   g_test_add_func ("/torch-tensors/round-trip", test_round_trip);
+  g_test_add_func ("/torch-tensors/bytes", test_bytes_split);
   g_test_add_func ("/torch-tensors/malformed", test_malformed);
   status = g_test_run ();
   tl_test_remove_tree (tmp);

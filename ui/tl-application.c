@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "tl-application.h"
+#include "tl-bench-startup.h"
 #include "tl-preferences-window.h"
 #include "tl-settings.h"
 #include "tl-window.h"
@@ -44,6 +45,7 @@ tl_application_activate (GApplication *app)
       g_autofree char *demo = tl_application_demo_path ();
 
       window = GTK_WINDOW (tl_window_new (TL_APPLICATION (app)));
+      tl_bench_startup_watch (TL_WINDOW (window));
       if (demo != NULL && g_getenv ("TL_NO_DEMO") == NULL)
         {
           g_autoptr (GFile) file = g_file_new_for_path (demo);

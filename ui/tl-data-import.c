@@ -99,6 +99,7 @@ tl_data_import_result_free (TlDataImportResult *result)
   g_clear_pointer (&result->train, tl_dataset_free);
   g_clear_pointer (&result->val, tl_dataset_free);
   g_clear_pointer (&result->test, tl_dataset_free);
+  g_clear_pointer (&result->shared_files, g_ptr_array_unref);
   g_free (result);
 }
 
@@ -321,8 +322,11 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
   GError *error = NULL;
 
   result->path = tl_experiment_resolve_path (job->exp, spec->path);
-  result->data = tl_pipeline_import (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
-                                     job->target ? "target" : "source", &error);
+  if (!job->target)
+    result->shared_files = tl_pipeline_hold_shared_files (job->exp);
+  /* the window shows the parts a run trains and tests on; the unlabelled rows are not shown */
+  result->data = tl_pipeline_import_labelled (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
+                                              job->target ? "target" : "source", &error);
   if (result->data == NULL)
     {
       g_task_return_error (task, error);

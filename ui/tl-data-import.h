@@ -23,6 +23,8 @@ typedef struct {
   int        n_rows;
   int        vocab_size;
   char      *format;
+  GPtrArray *shared_files;     /* the experiment's source: the files its target reads too, held
+                                * (tl_pipeline_hold_shared_files) for the target's import to share */
 } TlDataImportResult;
 
 void tl_data_import_result_free (TlDataImportResult *result);

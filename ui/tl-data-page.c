@@ -31,6 +31,7 @@ struct _TlDataPage
   gboolean       updating;
   gboolean       relocated;     /* a missing file was located: the experiment has changed */
   GCancellable  *cancellable;
+  GPtrArray     *shared_files;  /* read by the source's import, held for the target's */
 
   GtkWidget     *content;
   GtkWidget     *loading_box;
@@ -328,6 +329,11 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
                             result->vocab_size);
       if (result->data != NULL)
         tl_document_set_preprocess (self->document, role, g_steal_pointer (&result->data->preprocess));
+      if (role == TL_ROLE_SOURCE)
+        {
+          g_clear_pointer (&self->shared_files, g_ptr_array_unref);
+          self->shared_files = g_steal_pointer (&result->shared_files);
+        }
     }
   /* A run reads the target through the source's preprocessing: so does the window. */
   if (role == TL_ROLE_SOURCE && exp->target.path != NULL && result != NULL && self->slots[TL_ROLE_TARGET].missing == NULL)
@@ -335,6 +341,7 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
   set_loading (self, -1);
   if (self->loading == 0)
     {
+      g_clear_pointer (&self->shared_files, g_ptr_array_unref);
       tl_document_set_modified (self->document, self->relocated);
       g_signal_emit_by_name (self, "loaded");
     }
@@ -525,6 +532,7 @@ tl_data_page_finalize (GObject *object)
 
   g_clear_object (&self->document);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->shared_files, g_ptr_array_unref);
   for (int r = 0; r < TL_N_ROLES; r++)
     g_free (self->slots[r].missing);
   G_OBJECT_CLASS (tl_data_page_parent_class)->finalize (object);

@@ -156,7 +156,8 @@ thumbnail_for (const TlDataset *ds, int row)
   c = ds->sample_shape[0]; h = ds->sample_shape[1]; w = ds->sample_shape[2];
   if (c != 1 && c != 3)
     return NULL;
-  x = ds->x + (gsize) row * ds->sample_size;
+  g_autofree float *row_floats = g_new (float, ds->sample_size);
+  x = tl_dataset_row (ds, row, row_floats);
   pixels = g_malloc ((gsize) w * h * 3);
   for (int i = 0; i < h * w; i++)
     for (int k = 0; k < 3; k++)

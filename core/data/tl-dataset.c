@@ -61,6 +61,25 @@ tl_dataset_new_bytes (TlDataKind kind, int n, int sample_ndim, const int *sample
   return ds;
 }
 
+TlDataset *
+tl_dataset_new_shared_bytes (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                             int n_classes, const char *const *class_names, GBytes *bytes, gsize offset)
+{
+  TlDataset *ds;
+  gsize size;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  ds = dataset_new_empty (kind, n, sample_ndim, sample_shape, n_classes, class_names);
+  if (ds == NULL)
+    return NULL;
+  size = g_bytes_get_size (bytes);
+  g_return_val_if_fail (offset <= size && (gsize) n * ds->sample_size <= size - offset, ds);
+  ds->x8_owner = g_bytes_ref (bytes);
+  ds->x8 = (guint8 *) g_bytes_get_data (bytes, NULL) + offset;
+  return ds;
+}
+
 static inline void
 bytes_to_floats (const guint8 *in, float *out, gsize n)
 {
@@ -74,7 +93,10 @@ tl_dataset_free (TlDataset *ds)
   if (ds == NULL)
     return;
   g_free (ds->x);
-  g_free (ds->x8);
+  if (ds->x8_owner != NULL)
+    g_bytes_unref (ds->x8_owner);
+  else
+    g_free (ds->x8);
   g_free (ds->y);
   g_strfreev (ds->class_names);
   g_free (ds->source_index);
@@ -154,9 +176,8 @@ tl_dataset_concat (const TlDataset *a, const TlDataset *b)
 
   g_return_val_if_fail (a != NULL && b != NULL, NULL);
   g_return_val_if_fail (a->sample_size == b->sample_size, NULL);
-  g_return_val_if_fail ((a->x8 == NULL) == (b->x8 == NULL), NULL);
 
-  if (a->x8 != NULL)
+  if (a->x8 != NULL && b->x8 != NULL)
     {
       gsize na = (gsize) a->n * a->sample_size, nb = (gsize) b->n * b->sample_size;
       guint8 *bytes = g_new (guint8, MAX (na + nb, 1));
@@ -168,10 +189,18 @@ tl_dataset_concat (const TlDataset *a, const TlDataset *b)
     }
   else
     {
+      const gsize size = a->sample_size;
+
       out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
                             a->n_classes, (const char *const *) a->class_names);
-      memcpy (out->x, a->x, (gsize) a->n * a->sample_size * sizeof (float));
-      memcpy (out->x + (gsize) a->n * a->sample_size, b->x, (gsize) b->n * b->sample_size * sizeof (float));
+      if (a->x8 != NULL)
+        bytes_to_floats (a->x8, out->x, (gsize) a->n * size);
+      else
+        memcpy (out->x, a->x, (gsize) a->n * size * sizeof (float));
+      if (b->x8 != NULL)
+        bytes_to_floats (b->x8, out->x + (gsize) a->n * size, (gsize) b->n * size);
+      else
+        memcpy (out->x + (gsize) a->n * size, b->x, (gsize) b->n * size * sizeof (float));
     }
   memcpy (out->y, a->y, sizeof (int) * a->n);
   memcpy (out->y + a->n, b->y, sizeof (int) * b->n);
@@ -194,6 +223,19 @@ tl_dataset_class_counts (const TlDataset *ds, int *counts)
   for (int i = 0; i < ds->n; i++)
     if (ds->y[i] >= 0 && ds->y[i] < ds->n_classes)
       counts[ds->y[i]]++;
+}
+
+const float *
+tl_dataset_row (const TlDataset *ds, int row, float *buf)
+{
+  g_return_val_if_fail (ds != NULL, NULL);
+  g_return_val_if_fail (row >= 0 && row < ds->n, NULL);
+
+  if (ds->x8 == NULL)
+    return ds->x + (gsize) row * ds->sample_size;
+  g_return_val_if_fail (buf != NULL, NULL);
+  bytes_to_floats (ds->x8 + (gsize) row * ds->sample_size, buf, ds->sample_size);
+  return buf;
 }
 
 typedef struct {

@@ -16,9 +16,9 @@ typedef enum {
 
 /* Samples in memory, ready for training: x holds n rows of sample_size floats,
  * y the class of each row. Images read as bytes (IDX) may instead be held in
- * x8, a quarter of the size, with x NULL: such a dataset only goes through
- * tl_dataset_subset, tl_dataset_subset_floats, tl_dataset_concat and
- * tl_dataset_gather, which turn each byte b into b * (1.0f / 255.0f). */
+ * x8, a quarter of the size, with x NULL, from the import to the batches: read
+ * the rows through tl_dataset_gather (a batch) or tl_dataset_row (one row),
+ * which turn each byte b into b * (1.0f / 255.0f), never through x directly. */
 typedef struct {
   TlDataKind kind;
   int        n;
@@ -34,7 +34,9 @@ typedef struct {
    * image path. May be NULL. */
   int       *source_index;     /* n */
   char     **source_text;      /* n: a text snippet or an image path; NULL-terminated strv or NULL */
-  guint8    *x8;               /* n * sample_size, owned, instead of x; NULL when x holds the rows */
+  guint8    *x8;               /* n * sample_size, instead of x; NULL when x holds the rows */
+  GBytes    *x8_owner;         /* holds x8 when x8 is shared (a file read once, tl-idx-cache.h);
+                                * NULL: x8 is owned */
 } TlDataset;
 
 TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
@@ -42,18 +44,25 @@ TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, con
 /* The same with the rows as bytes: `bytes` (n * sample_size) is taken, x stays NULL. */
 TlDataset *tl_dataset_new_bytes    (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
                                     int n_classes, const char *const *class_names, guint8 *bytes);
+/* The same with rows shared: x8 points at `bytes` (n * sample_size from `offset`), which is kept. */
+TlDataset *tl_dataset_new_shared_bytes (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
+                                        int n_classes, const char *const *class_names, GBytes *bytes,
+                                        gsize offset);
 void       tl_dataset_free         (TlDataset *ds);
 TlDataset *tl_dataset_copy         (const TlDataset *ds);
 /* A new dataset with the rows `indices[0..n)` (in that order), held as ds holds them. */
 TlDataset *tl_dataset_subset       (const TlDataset *ds, const int *indices, int n);
 /* The same, with the rows as floats whichever way ds holds them. */
 TlDataset *tl_dataset_subset_floats (const TlDataset *ds, const int *indices, int n);
-/* The rows of a, then those of b (same sample shape, both floats or both bytes);
- * classes and names are a's. */
+/* The rows of a, then those of b (same sample shape); bytes when both are
+ * bytes, else floats; classes and names are a's. */
 TlDataset *tl_dataset_concat       (const TlDataset *a, const TlDataset *b);
 /* Counts per class into counts[0..n_classes). */
 void       tl_dataset_class_counts (const TlDataset *ds, int *counts);
 /* Copies rows indices[0..n) into a batch tensor [n, sample_shape...] and their labels. */
+/* Row `row` as floats: a pointer into x, or `buf` (sample_size floats) filled
+ * from the bytes. */
+const float *tl_dataset_row        (const TlDataset *ds, int row, float *buf);
 void       tl_dataset_gather       (const TlDataset *ds, const int *indices, int n, TlTensor *x, int *y);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDataset, tl_dataset_free)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-file-cache.h"
 #include "tl-idx.h"
 
 static const char *const fashion_names[] = {
@@ -345,15 +346,50 @@ is_fashion_folder (const char *images_path)
   return strstr (lower, "fashion") != NULL;
 }
 
+static gpointer
+read_for_cache (const char *path, GError **error)
+{
+  return tl_idx_read (path, error);
+}
+
+static TlIdxArray *
+read_shared (const char *path, GError **error)
+{
+  return tl_file_cache_acquire (path, read_for_cache, (GDestroyNotify) tl_idx_array_free, error);
+}
+
+typedef TlIdxArray TlIdxShared;
+
+static void
+release_shared (TlIdxArray *array)
+{
+  tl_file_cache_release (array);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlIdxShared, release_shared)
+
+GBytes *
+tl_idx_hold (const char *path, GError **error)
+{
+  TlIdxArray *array;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  array = read_shared (path, error);
+  if (array == NULL)
+    return NULL;
+  return g_bytes_new_with_free_func (array->data, array->size, (GDestroyNotify) release_shared, array);
+}
+
 TlDataset *
 tl_idx_load_bytes (const char *images_path, const char *labels_path, GError **error)
 {
-  g_autoptr (TlIdxArray) images = NULL;
-  g_autoptr (TlIdxArray) labels = NULL;
+  g_autoptr (TlIdxShared) images = NULL;
+  g_autoptr (TlIdxShared) labels = NULL;
+  g_autoptr (GBytes) pixels = NULL;
   g_autofree char *found = NULL;
   g_auto (GStrv) names = NULL;
   TlDataset *ds;
-  int n, max_label = 0, n_classes;
+  int n, max_label = 0, n_classes, rows, cols;
 
   g_return_val_if_fail (images_path != NULL, NULL);
 
@@ -369,8 +405,8 @@ tl_idx_load_bytes (const char *images_path, const char *labels_path, GError **er
         }
       labels_path = found;
     }
-  if ((images = tl_idx_read (images_path, error)) == NULL
-      || (labels = tl_idx_read (labels_path, error)) == NULL)
+  if ((images = read_shared (images_path, error)) == NULL
+      || (labels = read_shared (labels_path, error)) == NULL)
     return NULL;
   if (images->ndim != 3)
     {
@@ -410,9 +446,13 @@ tl_idx_load_bytes (const char *images_path, const char *labels_path, GError **er
         names[c] = g_strdup_printf ("%d", c);
     }
 
-  ds = tl_dataset_new_bytes (TL_DATA_IMAGE, n, 3, (int[]) { 1, images->dims[1], images->dims[2] },
-                             n_classes, (const char *const *) names,
-                             images->data != NULL ? g_steal_pointer (&images->data) : g_new0 (guint8, 1));
+  rows = images->dims[1];
+  cols = images->dims[2];
+  /* the rows stay those of the file as read, shared with whoever reads it too */
+  pixels = g_bytes_new_with_free_func (images->data, images->size, (GDestroyNotify) release_shared, images);
+  images = NULL;   /* now the bytes' */
+  ds = tl_dataset_new_shared_bytes (TL_DATA_IMAGE, n, 3, (int[]) { 1, rows, cols },
+                                    n_classes, (const char *const *) names, pixels, 0);
   ds->source_index = g_new (int, MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
@@ -434,6 +474,7 @@ tl_idx_load (const char *images_path, const char *labels_path, GError **error)
   ds->x = g_new (float, MAX (size, 1));
   for (gsize i = 0; i < size; i++)
     ds->x[i] = ds->x8[i] * (1.0f / 255.0f);
-  g_clear_pointer (&ds->x8, g_free);
+  ds->x8 = NULL;
+  g_clear_pointer (&ds->x8_owner, g_bytes_unref);
   return ds;
 }

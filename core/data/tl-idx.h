@@ -37,9 +37,15 @@ char              *tl_idx_find_labels_path  (const char *images_path);
  * are used when the folder's name says fashion-mnist, else "0", "1"... */
 TlDataset         *tl_idx_load              (const char *images_path, const char *labels_path,
                                              GError **error);
-/* The same with the pixels kept as bytes (x8, x NULL): a quarter of the memory. */
+/* The same with the pixels kept as bytes (x8, x NULL): a quarter of the memory.
+ * The bytes are the file's as read, shared (tl-file-cache.h) with every other
+ * dataset read from the same file while one of them lives. */
 TlDataset         *tl_idx_load_bytes        (const char *images_path, const char *labels_path,
                                              GError **error);
+/* Reads an IDX file (through tl-file-cache.h) and holds its data until the
+ * bytes are unreferenced: tl_idx_load_bytes of the same file meanwhile shares
+ * them instead of reading it again. */
+GBytes            *tl_idx_hold              (const char *path, GError **error);
 const char *const *tl_fashion_mnist_class_names (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlIdxArray, tl_idx_array_free)

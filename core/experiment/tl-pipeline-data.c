@@ -10,6 +10,7 @@
 #include "tl-chart.h"
 #include "tl-error.h"
 #include "tl-export.h"
+#include "tl-idx.h"
 #include "tl-pipeline.h"
 #include "tl-split.h"
 
@@ -83,11 +84,11 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
 }
 
 /* The data are read with their images as bytes where the file holds bytes
- * (IDX); only the rows each part keeps become floats. */
+ * (IDX), and each part keeps its rows so: they become floats batch by batch. */
 static TlDataset *
 subset_rows (const TlDataset *ds, const int *rows, int n)
 {
-  return tl_dataset_subset_floats (ds, rows, n);
+  return tl_dataset_subset (ds, rows, n);
 }
 
 /* The rows with a label the preprocessing knows, in order; *n_out of them. */
@@ -104,7 +105,7 @@ labelled_rows (const TlDataset *ds, int *n_out)
   return rows;
 }
 
-/* Rows with a label the preprocessing knows, as floats; the others are dropped. */
+/* Rows with a label the preprocessing knows; the others are dropped. */
 static TlDataset *
 labelled_only (TlDataset *ds, int *dropped)
 {
@@ -115,7 +116,7 @@ labelled_only (TlDataset *ds, int *dropped)
   rows = labelled_rows (ds, &n);
   if (dropped)
     *dropped = ds->n - n;
-  if (n == ds->n && ds->x8 == NULL)
+  if (n == ds->n)
     return ds;
   out = subset_rows (ds, rows, n);
   tl_dataset_free (ds);
@@ -137,8 +138,22 @@ preprocess_for_classes (const TlPreprocess *through, char **class_names, GError 
 }
 
 static gboolean
-split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_pool,
-            const TlDataSourceSpec *spec, guint64 seed, const char *what, GError **error)
+all_in_order (const int *rows, int n, int n_all)
+{
+  if (n != n_all)
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    if (rows[i] != i)
+      return FALSE;
+  return TRUE;
+}
+
+/* With `owned` set (*owned is ds, and the caller's to give), a training part
+ * of all of ds's rows in order is ds itself rather than a copy. */
+static gboolean
+split_pool (TlPipelineData *data, const TlDataset *ds, TlDataset **owned, const int *pool, int n_pool,
+            const TlDataSourceSpec *spec, gboolean keep_unlabeled, guint64 seed, const char *what,
+            GError **error)
 {
   g_autofree int *rows = NULL;
   int n = n_pool;
@@ -146,7 +161,8 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
   if (!spec->use_labels && n_pool > 0)
     {
       /* unsupervised adaptation: the labels of the training rows stay unread */
-      data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
+      if (keep_unlabeled)
+        data->unlabeled = tl_dataset_subset (ds, pool, n_pool);
       data->train = subset_rows (ds, pool, 0);
       return TRUE;
     }
@@ -167,7 +183,7 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
     }
   else
     rows = g_memdup2 (pool, n_pool * sizeof (int));
-  if (n < n_pool)
+  if (n < n_pool && keep_unlabeled)
     {
       g_autofree guint8 *picked = g_new0 (guint8, ds->n);
       g_autofree int *rest = g_new (int, n_pool - n);
@@ -194,6 +210,8 @@ split_pool (TlPipelineData *data, const TlDataset *ds, const int *pool, int n_po
       data->train = subset_rows (ds, split->train, split->n_train);
       data->val = split->n_val > 0 ? subset_rows (ds, split->val, split->n_val) : NULL;
     }
+  else if (owned != NULL && *owned == ds && ds->source_text == NULL && all_in_order (rows, n, ds->n))
+    data->train = g_steal_pointer (owned);
   else
     data->train = subset_rows (ds, rows, n);
   return TRUE;
@@ -322,22 +340,46 @@ add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataS
     data->unlabeled = g_steal_pointer (&more);
   else
     {
-      if (data->unlabeled->x8 != NULL && more->x8 == NULL)
-        {
-          g_autofree int *all = g_new (int, MAX (data->unlabeled->n, 1));
-          TlDataset *floats;
-
-          for (int i = 0; i < data->unlabeled->n; i++)
-            all[i] = i;
-          floats = tl_dataset_subset_floats (data->unlabeled, all, data->unlabeled->n);
-          tl_dataset_free (data->unlabeled);
-          data->unlabeled = floats;
-        }
       TlDataset *both = tl_dataset_concat (data->unlabeled, more);
       tl_dataset_free (data->unlabeled);
       data->unlabeled = both;
     }
   return TRUE;
+}
+
+static void
+spec_idx_paths (const TlExperiment *exp, const TlDataSourceSpec *spec, GPtrArray *paths)
+{
+  const char *const names[] = { spec->path, spec->labels_path, spec->test_path, spec->test_labels_path };
+
+  if (spec->format != TL_DATA_FORMAT_IDX)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i] != NULL)
+      g_ptr_array_add (paths, tl_experiment_resolve_path (exp, names[i]));
+}
+
+GPtrArray *
+tl_pipeline_hold_shared_files (const TlExperiment *exp)
+{
+  g_autoptr (GPtrArray) source = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) target = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  g_return_val_if_fail (exp != NULL, held);
+
+  spec_idx_paths (exp, &exp->source, source);
+  spec_idx_paths (exp, &exp->target, target);
+  for (guint i = 0; i < source->len; i++)
+    if (g_ptr_array_find_with_equal_func (target, source->pdata[i], g_str_equal, NULL))
+      {
+        /* a file that cannot be read is left to the import, which says why */
+        GBytes *bytes = tl_idx_hold (source->pdata[i], NULL);
+
+        if (bytes != NULL)
+          g_ptr_array_add (held, bytes);
+      }
+  return held;
 }
 
 TlPipelineData *
@@ -347,10 +389,28 @@ tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const
   return tl_pipeline_import_with_documents (exp, spec, through, NULL, seed, what, error);
 }
 
+static TlPipelineData *import_data (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                    const TlPreprocess *through, GPtrArray *fit_documents,
+                                    gboolean keep_unlabeled, guint64 seed, const char *what, GError **error);
+
 TlPipelineData *
 tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                    const TlPreprocess *through, GPtrArray *fit_documents, guint64 seed,
                                    const char *what, GError **error)
+{
+  return import_data (exp, spec, through, fit_documents, TRUE, seed, what, error);
+}
+
+TlPipelineData *
+tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
+                             guint64 seed, const char *what, GError **error)
+{
+  return import_data (exp, spec, through, NULL, FALSE, seed, what, error);
+}
+
+static TlPipelineData *
+import_data (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
+             GPtrArray *fit_documents, gboolean keep_unlabeled, guint64 seed, const char *what, GError **error)
 {
   g_autoptr (TlPipelineData) data = g_new0 (TlPipelineData, 1);
   g_autoptr (TlImportSettings) settings = NULL;
@@ -370,10 +430,11 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
 
       if (imp == NULL)
         return NULL;
-      if (!split_pool (data, imp->dataset, imp->split->train, imp->split->n_train, spec, seed, what, error))
-        return NULL;
       if (imp->split->n_test > 0)
         data->test = subset_rows (imp->dataset, imp->split->test, imp->split->n_test);
+      if (!split_pool (data, imp->dataset, &imp->dataset, imp->split->train, imp->split->n_train, spec,
+                       keep_unlabeled, seed, what, error))
+        return NULL;
       data->preprocess = g_steal_pointer (&imp->preprocess);
       data->report = g_steal_pointer (&imp->report);
     }
@@ -406,7 +467,7 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
       ds = tl_import_apply (path, settings, data->preprocess, error);
       if (ds == NULL)
         return NULL;
-      /* the parts are taken from the labelled rows, which only then become floats */
+      /* the parts are taken from the labelled rows */
       all = labelled_rows (ds, &n_all);
       if (spec->test_path == NULL && spec->test_fraction > 0)
         {
@@ -417,16 +478,16 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
               g_prefix_error (error, "%s: ", what);
               return NULL;
             }
-          if (!split_pool (data, ds, split->train, split->n_train, spec, seed, what, error))
+          if (!split_pool (data, ds, NULL, split->train, split->n_train, spec, keep_unlabeled, seed, what, error))
             return NULL;
           data->test = subset_rows (ds, split->test, split->n_test);
         }
-      else if (!split_pool (data, ds, all, n_all, spec, seed, what, error))
+      else if (!split_pool (data, ds, NULL, all, n_all, spec, keep_unlabeled, seed, what, error))
         return NULL;
     }
 
   if (!finish_test (data, exp, spec, settings, seed, what, error)
-      || !add_unlabeled_file (data, exp, spec, what, error))
+      || (keep_unlabeled && !add_unlabeled_file (data, exp, spec, what, error)))
     return NULL;
   return g_steal_pointer (&data);
 }

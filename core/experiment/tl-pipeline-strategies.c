@@ -90,7 +90,7 @@ tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_c
           labels[n_rows++] = c;
         }
     }
-  out = tl_dataset_subset_floats (unlabeled, rows, n_rows);
+  out = tl_dataset_subset (unlabeled, rows, n_rows);
   memcpy (out->y, labels, sizeof (int) * n_rows);
   return out;
 }

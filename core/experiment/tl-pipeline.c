@@ -722,6 +722,16 @@ source_only_stage (Ctx *c, TlPipelineResult *result, const TlModel *pretrained, 
                      model_from ? model_from : "pretrain", error);
 }
 
+/* Whether a strategy trains on the target's unlabelled rows; without one they are not kept. */
+static gboolean
+reads_unlabeled (const TlTransferSpec *t)
+{
+  for (int i = 0; i < t->n_strategies; i++)
+    if (t->strategies[i] == TL_STRATEGY_DOMAIN_ADVERSARIAL || t->strategies[i] == TL_STRATEGY_SELF_TRAINING)
+      return TRUE;
+  return FALSE;
+}
+
 /* What the strategies need, checked before any training. */
 static gboolean
 check_strategies (const TlExperiment *exp, const TlPipelineData *source, const TlPipelineData *target,
@@ -939,6 +949,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
   g_auto (GStrv) model_labels = NULL;
   const TlPreprocess *through;
+  g_autoptr (GPtrArray) shared = NULL;
   gboolean keep_head;
 
   /* 1. the data, both read before any training so that a plan that cannot work stops here */
@@ -965,6 +976,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   else
     {
       stage (c, TL_STAGE_IMPORT_SOURCE, "importing %s", source_path);
+      shared = tl_pipeline_hold_shared_files (exp);
       source = import_source (c, error);
       if (source == NULL)
         return FALSE;
@@ -974,7 +986,10 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return FALSE;
     }
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
-  target = tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error);
+  target = reads_unlabeled (&exp->transfer)
+           ? tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error)
+           : tl_pipeline_import_labelled (exp, &exp->target, through, exp->seed, "target", error);
+  g_clear_pointer (&shared, g_ptr_array_unref);
   if (target == NULL)
     return FALSE;
   if (target->test == NULL)

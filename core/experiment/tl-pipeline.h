@@ -117,16 +117,23 @@ void              tl_pipeline_data_free       (TlPipelineData *data);
 TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                const TlPreprocess *through, guint64 seed, const char *what,
                                                GError **error);
-
-/* Import settings for one data source of an experiment (paths resolved). */
-/* The same with unlabelled documents (GStrv each) counted into fitted text features. */
+/* The same without the unlabelled rows (unlabeled stays NULL), which only the
+ * strategies that train on them read. */
+TlPipelineData   *tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                               const TlPreprocess *through, guint64 seed, const char *what,
+                                               GError **error);
+/* tl_pipeline_import with unlabelled documents (GStrv each) counted into fitted text features. */
 TlPipelineData   *tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                      const TlPreprocess *through, GPtrArray *fit_documents,
                                                      guint64 seed, const char *what, GError **error);
+/* The IDX files both the source and the target read (the same path), read now
+ * and held until the array is freed, so that both imports share one copy. */
+GPtrArray        *tl_pipeline_hold_shared_files (const TlExperiment *exp);
 /* The words of the target's rows that a run does not test on (its labels are not
  * read), and of its unlabeled_path: text for the source's features to count.
  * Empty when the target is not text. */
 GPtrArray        *tl_pipeline_target_documents (const TlExperiment *exp, GError **error);
+/* Import settings for one data source of an experiment (paths resolved). */
 TlImportSettings *tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                guint64 seed);
 void              tl_pipeline_train_config    (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *config);

@@ -120,7 +120,16 @@ tl_torch_tensors_write_splits (const char *path, const char *const *split_names,
 
       if (ds == NULL || ds->n == 0)
         continue;
-      g_byte_array_append (out, (const guint8 *) ds->x, ds->n * ds->sample_size * sizeof (float));
+      if (ds->x8 == NULL)
+        g_byte_array_append (out, (const guint8 *) ds->x, ds->n * ds->sample_size * sizeof (float));
+      else
+        {
+          g_autofree float *row = g_new (float, MAX (ds->sample_size, 1));
+
+          for (int i = 0; i < ds->n; i++)
+            g_byte_array_append (out, (const guint8 *) tl_dataset_row (ds, i, row),
+                                 ds->sample_size * sizeof (float));
+        }
       for (int i = 0; i < ds->n; i++)
         {
           float label = (float) ds->y[i];
