@@ -37,9 +37,12 @@ typedef struct {
 } TlTorchJobOptions;
 
 /* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks
- * for something the torch engine does not do (strategies other than
- * fine-tune and joint, gradual unfreezing, a pretrained model file). */
+ * for something the torch engine does not do (gradual unfreezing, a
+ * pretrained model file, a target without labelled rows). */
 gboolean  tl_torch_job_check   (const TlExperiment *exp, GError **error);
+
+/* The stage (and run) a strategy trains as: "transfer" for fine-tune, else its name. */
+const char *tl_torch_job_stage_name (TlStrategy strategy);
 
 /* Imports the data and writes the job folder `job_dir` (created; it must not
  * exist). It is built under a temporary name beside it and renamed into place
