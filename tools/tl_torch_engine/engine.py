@@ -191,8 +191,11 @@ def train_stage(model, stage, data, ctx, part=None):
         best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
         best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
         first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
-        _log(rank, f"[{stage['name']}] continues from epoch {offset + first} (checkpoint of epoch "
-                   f"{offset + checkpoint['epoch']})")
+        if stopped or first > spec["epochs"]:
+            _log(rank, f"[{stage['name']}] epochs {offset + 1}-{offset + checkpoint['epoch']} finished before: kept")
+        else:
+            _log(rank, f"[{stage['name']}] continues from epoch {offset + first} (checkpoint of epoch "
+                       f"{offset + checkpoint['epoch']})")
         for record in history:
             _progress(rank, "epoch", stage=stage["name"], epochs=all_epochs, **dict(record, epoch=offset + record["epoch"]))
     began = time.perf_counter() - earlier_seconds
