@@ -171,17 +171,10 @@ test_dry_run (void)
   g_setenv ("TL_PYTHON", PYTHON, TRUE);
 
   /* what the engine does not do is refused before anything is read or written */
-  RUN (&refused, "run", exp, "--engine", "torch", "--set", "target.use_labels=false", "--out", out);
+  RUN (&refused, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
   expect_status (&refused, 1);
-  g_assert_nonnull (strstr (refused.err, "target.use_labels: fine-tuning without labelled target rows"));
+  g_assert_nonnull (strstr (refused.err, "transfer.unfreeze_every: gradual unfreezing"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  {
-    g_auto (Result) gradual = { 0 };
-    RUN (&gradual, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
-    expect_status (&gradual, 1);
-    g_assert_nonnull (strstr (gradual.err, "transfer.unfreeze_every: gradual unfreezing"));
-    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  }
 }
 
 static void
@@ -604,6 +597,27 @@ test_adversarial_self_training (void)
       g_assert_cmpfloat (acc_t, >, 0.6);
       g_assert_cmpfloat (fabs (acc_t - acc_c), <, 0.15);
     }
+
+  /* unsupervised adaptation: domain-adversarial alone, the target's labels unused */
+  {
+    g_autofree char *unsupervised = g_build_filename (dir, "unsupervised", NULL);
+    g_autofree char *path = g_build_filename (unsupervised, "summary.json", NULL);
+    g_auto (Result) u = { 0 };
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *runs;
+
+    RUN (&u, "run", exp, "--engine", "torch", "--devices", "cpu", "--set", "target.use_labels=false", "--strategy",
+         "domain-adversarial", "--out", unsupervised);
+    expect_status (&u, 0);
+    root = load_json (path);
+    runs = json_object_get_array_member (json_node_get_object (root), "runs");
+    g_assert_cmpuint (json_array_get_length (runs), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 2), "name"), ==,
+                     "domain-adversarial");
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 2), "epochs"), ==, 4);
+    g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (runs, 2),
+                                                      "engine_max_probability_difference"), <=, 1e-4);
+  }
 
   /* without unlabelled rows, the experiment is refused before anything is written */
   tl_test_remove_tree (job);

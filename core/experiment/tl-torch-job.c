@@ -37,8 +37,6 @@ tl_torch_job_check (const TlExperiment *exp, GError **error)
     return unsupported (error, "pretrain.model", "starting from a model file instead of pretraining");
   if (t->unfreeze_every > 0)
     return unsupported (error, "transfer.unfreeze_every", "gradual unfreezing");
-  if (!exp->target.use_labels)
-    return unsupported (error, "target.use_labels", "fine-tuning without labelled target rows");
   return TRUE;
 }
 
@@ -187,8 +185,24 @@ add_self_training (JsonBuilder *b, const TlExperiment *exp)
   json_builder_end_object (b);
 }
 
-static gboolean save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
-                            const TlPreprocess *pre, GError **error);
+static gboolean
+save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
+            const TlPreprocess *pre, GError **error)
+{
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autofree char *file = g_strdup_printf ("%s.safetensors", name);
+  g_autofree char *path = g_build_filename (job, "models", file, NULL);
+
+  info->labels = g_strdupv (labels_of->class_names);
+  info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
+  return tl_model_file_save (path, model, info, error);
+}
+
+static gboolean
+learns_from_unlabeled (const TlExperiment *exp)
+{
+  return has_strategy (exp, TL_STRATEGY_DOMAIN_ADVERSARIAL) || has_strategy (exp, TL_STRATEGY_SELF_TRAINING);
+}
 
 /* joint, domain-adversarial and self-training train source and target rows together */
 static gboolean
@@ -216,19 +230,6 @@ save_strategy_models (const TlExperiment *exp, const char *job, TlModel *transfe
                      target->preprocess, error))
       return FALSE;
   return TRUE;
-}
-
-static gboolean
-save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
-            const TlPreprocess *pre, GError **error)
-{
-  g_autoptr (TlModelInfo) info = tl_model_info_new ();
-  g_autofree char *file = g_strdup_printf ("%s.safetensors", name);
-  g_autofree char *path = g_build_filename (job, "models", file, NULL);
-
-  info->labels = g_strdupv (labels_of->class_names);
-  info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
-  return tl_model_file_save (path, model, info, error);
 }
 
 static const char *
@@ -430,8 +431,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
                        "rows together, so they need the same classes; the target's differ from the source's");
           return FALSE;
         }
-      if ((has_strategy (exp, TL_STRATEGY_DOMAIN_ADVERSARIAL) || has_strategy (exp, TL_STRATEGY_SELF_TRAINING))
-          && (target->unlabeled == NULL || target->unlabeled->n == 0))
+      if (learns_from_unlabeled (exp) && (target->unlabeled == NULL || target->unlabeled->n == 0))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
                        "transfer.strategy: domain-adversarial and self-training need unlabelled target rows: take "
@@ -450,7 +450,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", job, g_strerror (errno));
       return FALSE;
     }
-  if (!write_data (job, "source", source, FALSE, error) || !write_data (job, "target", target, TRUE, error)
+  if (!write_data (job, "source", source, FALSE, error) || !write_data (job, "target", target, learns_from_unlabeled (exp), error)
       || !save_model (job, "pretrain", pretrain, source->train, source->preprocess, error)
       || !save_model (job, "transfer", transfer, target->test, target->preprocess, error)
       || !save_strategy_models (exp, job, transfer, target, error)

@@ -42,7 +42,7 @@ typedef struct {
 
 /* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks
  * for something the torch engine does not do (gradual unfreezing, a
- * pretrained model file, a target without labelled rows). */
+ * pretrained model file). */
 gboolean  tl_torch_job_check   (const TlExperiment *exp, GError **error);
 
 /* The stage (and run) a strategy trains as: "transfer" for fine-tune, else its name. */
