@@ -391,7 +391,9 @@ def run(job_dir, device_name):
             _progress(rank, "stage", stage=stage["name"], parameters=0, samples=data["train"][0].shape[0],
                       processes=world, device=device.type)
             for record in history["epochs"]:
-                _progress(rank, "epoch", stage=stage["name"], epochs=stage["train"]["epochs"], **record)
+                # self-training's two rounds: twice the stage's epochs
+                _progress(rank, "epoch", stage=stage["name"],
+                          epochs=max(stage["train"]["epochs"], len(history["epochs"])), **record)
             trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
             continue
