@@ -39,18 +39,13 @@ experiment (void)
   return g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
 }
 
-/* TRUE when the data and /usr/bin/python3 with torch are there; else the test is skipped with why. */
+/* TRUE when /usr/bin/python3 with torch is there; else the test is skipped with why. */
 static gboolean
-can_run (void)
+has_torch (void)
 {
   const char *argv[] = { PYTHON, "-c", "import torch", NULL };
   int status = 1;
 
-  if (!g_file_test (FASHION, G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
-      return FALSE;
-    }
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
                      NULL, NULL, NULL, &status, NULL)
       || !g_spawn_check_wait_status (status, NULL))
@@ -59,6 +54,18 @@ can_run (void)
       return FALSE;
     }
   return TRUE;
+}
+
+/* TRUE when the data and /usr/bin/python3 with torch are there; else the test is skipped with why. */
+static gboolean
+can_run (void)
+{
+  if (!g_file_test (FASHION, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
+      return FALSE;
+    }
+  return has_torch ();
 }
 
 static gboolean
@@ -164,17 +171,10 @@ test_dry_run (void)
   g_setenv ("TL_PYTHON", PYTHON, TRUE);
 
   /* what the engine does not do is refused before anything is read or written */
-  RUN (&refused, "run", exp, "--engine", "torch", "--strategy", "fine-tune,domain-adversarial", "--out", out);
+  RUN (&refused, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
   expect_status (&refused, 1);
-  g_assert_nonnull (strstr (refused.err, "transfer.strategy: the domain-adversarial strategy"));
+  g_assert_nonnull (strstr (refused.err, "transfer.unfreeze_every: gradual unfreezing"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  {
-    g_auto (Result) gradual = { 0 };
-    RUN (&gradual, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
-    expect_status (&gradual, 1);
-    g_assert_nonnull (strstr (gradual.err, "transfer.unfreeze_every: gradual unfreezing"));
-    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  }
 }
 
 static void
@@ -487,6 +487,146 @@ test_joint_schedule_patience (void)
     }
 }
 
+/* Domain-adversarial training and self-training on the blobs, two processes:
+ * the target's unlabelled rows go into the job's tensors, the domain classifier
+ * reads the layer the built-in pipeline picks, self-training runs its second
+ * round on pseudo-labelled rows, and both runs land in summary.json beside the
+ * built-in trainer's, with accuracies within a loose bound of them. */
+static void
+test_adversarial_self_training (void)
+{
+  g_autofree char *dir = path_in ("dann");
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *exp = g_build_filename (dir, "dann.json", NULL);
+  g_autofree char *builtin = g_build_filename (dir, "builtin", NULL);
+  g_autofree char *torch = g_build_filename (dir, "torch", NULL);
+  g_autofree char *job = g_build_filename (dir, "job", NULL);
+  g_autofree char *target_data = g_build_filename (job, "data", "target.safetensors", NULL);
+  g_autofree char *manifest = g_build_filename (job, "job.json", NULL);
+  g_autofree char *summary_path = g_build_filename (torch, "summary.json", NULL);
+  const char *names[] = { "pretrain", "source-only", "domain-adversarial", "self-training" };
+  g_auto (Result) c = { 0 }, t = { 0 }, p = { 0 }, none = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!has_torch ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs (src, 100, 0.0, 41);
+  write_blobs (tgt, 60, 1.0, 42);
+  tl_test_write_text (exp,
+    "{\n"
+    "  \"name\": \"dann\", \"seed\": 5,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 6, \"val_fraction\": 0.2,\n"
+    "              \"test_fraction\": 0.4 },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 4, \"batch_size\": 16, \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.01 } },\n"
+    "  \"transfer\": { \"strategy\": [\"domain-adversarial\", \"self-training\"], \"epochs\": 4,\n"
+    "                \"batch_size\": 16, \"adversarial_weight\": 0.5, \"pseudo_labels\": 10, \"target_weight\": 2,\n"
+    "                \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.01 } },\n"
+    "  \"baseline\": false,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n");
+
+  /* the job: the unlabelled target rows beside the labelled ones, the recipe in job.json */
+  RUN (&p, "run", exp, "--engine", "torch", "--prepare-only", "--devices", "cpu", "--out", job);
+  expect_status (&p, 0);
+  {
+    g_autoptr (TlDataset) train = tl_torch_tensors_read_split (target_data, "train", &error);
+    g_autoptr (TlDataset) val = tl_torch_tensors_read_split (target_data, "val", &error);
+    g_autoptr (TlDataset) test = tl_torch_tensors_read_split (target_data, "test", &error);
+    g_autoptr (TlDataset) unlabeled = tl_torch_tensors_read_split (target_data, "unlabeled", &error);
+    g_autoptr (JsonNode) root = load_json (manifest);
+    JsonArray *stages = json_object_get_array_member (json_node_get_object (root), "stages");
+    JsonObject *dann = json_array_get_object_element (stages, 1);
+    JsonObject *self = json_array_get_object_element (stages, 2);
+    JsonObject *adversary = json_object_get_object_member (dann, "adversary");
+
+    g_assert_no_error (error);
+    g_assert_cmpint (train->n, ==, 15);
+    g_assert_cmpint (unlabeled->n, >, 0);
+    /* six per class labelled, three of them for validation; every target row is in one split */
+    g_assert_cmpint (train->n + val->n + test->n + unlabeled->n, ==, 180);
+    g_assert_cmpstr (json_object_get_string_member (dann, "name"), ==, "domain-adversarial");
+    g_assert_cmpstr (json_object_get_string_member (dann, "data"), ==, "joint");
+    /* the mlp's features: the input of the layer above its first activation */
+    g_assert_cmpstr (json_object_get_string_member (adversary, "cut_layer"), ==, "dense2");
+    g_assert_cmpfloat (json_object_get_double_member (adversary, "weight"), ==, 0.5);
+    g_assert_cmpint (json_object_get_int_member (adversary, "hidden"), ==, 32);
+    g_assert_cmpint (json_object_get_int_member (adversary, "source_rows"), >, 0);
+    g_assert_cmpstr (json_object_get_string_member (self, "name"), ==, "self-training");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (self, "self_training"),
+                                                 "pseudo_labels"), ==, 10);
+  }
+
+  RUN (&c, "run", exp, "--quiet", "--out", builtin);
+  expect_status (&c, 0);
+  RUN (&t, "run", exp, "--engine", "torch", "--devices", "cpu", "--nproc", "2", "--out", torch);
+  expect_status (&t, 0);
+  /* ten per class from the three classes' confident guesses */
+  g_assert_nonnull (strstr (t.out, "[self-training] a second round with 30 pseudo-labelled target rows"));
+  {
+    g_autoptr (JsonNode) root = load_json (summary_path);
+    JsonObject *summary = json_node_get_object (root);
+    JsonArray *runs = json_object_get_array_member (summary, "runs");
+
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (summary, "engine"), "world_size"), ==,
+                     2);
+    g_assert_cmpuint (json_array_get_length (runs), ==, G_N_ELEMENTS (names));
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        JsonObject *run = json_array_get_object_element (runs, i);
+        g_autofree char *model = g_build_filename (torch, names[i], "model.safetensors", NULL);
+
+        g_assert_cmpstr (json_object_get_string_member (run, "name"), ==, names[i]);
+        g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+        if (i != 1)
+          g_assert_cmpfloat (json_object_get_double_member (run, "engine_max_probability_difference"), <=, 1e-4);
+      }
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 2), "epochs"), ==, 4);
+    /* two rounds of four epochs */
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 3), "epochs"), ==, 8);
+  }
+  for (guint i = 2; i < G_N_ELEMENTS (names); i++)
+    {
+      double acc_c = run_accuracy (builtin, names[i]), acc_t = run_accuracy (torch, names[i]);
+
+      g_test_message ("%s: built-in %.3f, torch %.3f", names[i], acc_c, acc_t);
+      g_assert_cmpfloat (acc_t, >, 0.6);
+      g_assert_cmpfloat (fabs (acc_t - acc_c), <, 0.15);
+    }
+
+  /* unsupervised adaptation: domain-adversarial alone, the target's labels unused */
+  {
+    g_autofree char *unsupervised = g_build_filename (dir, "unsupervised", NULL);
+    g_autofree char *path = g_build_filename (unsupervised, "summary.json", NULL);
+    g_auto (Result) u = { 0 };
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *runs;
+
+    RUN (&u, "run", exp, "--engine", "torch", "--devices", "cpu", "--set", "target.use_labels=false", "--strategy",
+         "domain-adversarial", "--out", unsupervised);
+    expect_status (&u, 0);
+    root = load_json (path);
+    runs = json_object_get_array_member (json_node_get_object (root), "runs");
+    g_assert_cmpuint (json_array_get_length (runs), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 2), "name"), ==,
+                     "domain-adversarial");
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, 2), "epochs"), ==, 4);
+    g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (runs, 2),
+                                                      "engine_max_probability_difference"), <=, 1e-4);
+  }
+
+  /* without unlabelled rows, the experiment is refused before anything is written */
+  tl_test_remove_tree (job);
+  RUN (&none, "run", exp, "--engine", "torch", "--set", "target.per_class=0", "--out", job);
+  expect_status (&none, 2);
+  g_assert_nonnull (strstr (none.err, "need unlabelled target samples"));
+  g_assert_false (g_file_test (job, G_FILE_TEST_EXISTS));
+}
+
 static void
 own_group (gpointer data)
 {
@@ -583,6 +723,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/torch/job-folder", test_job_folder);
   g_test_add_func ("/cli/torch/joint-schedule-patience", test_joint_schedule_patience);
   g_test_add_func ("/cli/torch/resume-after-kill", test_resume_after_kill);
+  g_test_add_func ("/cli/torch/adversarial-self-training", test_adversarial_self_training);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

@@ -342,13 +342,21 @@ class TransferLabModel(nn.Module):
         self.ends_with_softmax = bool(layers) and layers[-1]["kind"] == "softmax"
 
     def forward(self, x, weights=None):
-        mask = None
-        if self.takes_tokens:
-            x = x.long()
-            mask = x != 0
-        if weights is not None and not self.takes_bags:
-            raise ValueError("weights go with the ids of an n-gram model's bags")
-        for name in self.layer_names:
+        return self.run_layers(x, weights=weights)[0]
+
+    def run_layers(self, x, begin=0, end=None, weights=None, mask=None):
+        """The output of layers [begin, end) on x, the input of layer `begin`,
+        and the token mask that goes with it (None once no layer needs it):
+        (output, mask). Layer `begin` 0 takes what forward() takes."""
+        end = len(self.layer_names) if end is None else end
+        if begin == 0:
+            mask = None
+            if self.takes_tokens:
+                x = x.long()
+                mask = x != 0
+            if weights is not None and not self.takes_bags:
+                raise ValueError("weights go with the ids of an n-gram model's bags")
+        for name in self.layer_names[begin:end]:
             layer = getattr(self, name)
             if isinstance(layer, EmbeddingBag):
                 x = layer(x, weights)
@@ -360,7 +368,7 @@ class TransferLabModel(nn.Module):
                 x = layer(x)
                 if isinstance(layer, nn.Flatten):
                     mask = None
-        return x
+        return x, mask
 
     def current_architecture(self):
         """The architecture with each layer's trainable flag from requires_grad."""

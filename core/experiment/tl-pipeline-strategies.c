@@ -37,6 +37,21 @@ tl_strategy_joint_rows (const TlDataset *source, const TlDataset *target, float 
   return joint;
 }
 
+/* the output of the first activation above the lowest layer, where the features have formed */
+int
+tl_strategy_feature_cut (const TlModel *model)
+{
+  int n = tl_model_n_layers (model);
+
+  for (int i = 1; i < n - 1; i++)
+    {
+      TlLayerKind kind = tl_model_layer (model, i)->spec.kind;
+      if (kind == TL_LAYER_RELU || kind == TL_LAYER_TANH || kind == TL_LAYER_SIGMOID)
+        return i + 1;
+    }
+  return n - 1;
+}
+
 typedef struct {
   int   row;
   float p;

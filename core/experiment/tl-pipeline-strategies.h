@@ -14,4 +14,10 @@ TlDataset *tl_strategy_joint_rows   (const TlDataset *source, const TlDataset *t
  * the model gives that class with the most confidence, labelled so. */
 TlDataset *tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_class);
 
+/* The layer whose input domain-adversarial training's domain classifier reads:
+ * the one above the first activation above the lowest layer (else the head). */
+int        tl_strategy_feature_cut  (const TlModel *model);
+/* Units of the domain classifier's hidden layer. */
+#define TL_STRATEGY_DOMAIN_HIDDEN 32
+
 G_END_DECLS

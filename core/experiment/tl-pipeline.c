@@ -583,22 +583,6 @@ strategy_run_name (TlStrategy strategy)
   return strategy == TL_STRATEGY_FINE_TUNE ? "transfer" : tl_strategy_names[strategy];
 }
 
-/* The layer whose input the domain classifier reads: the output of the first
- * activation above the lowest layer with weights, where the features have formed. */
-static int
-feature_cut (const TlModel *model)
-{
-  int n = tl_model_n_layers (model);
-
-  for (int i = 1; i < n - 1; i++)
-    {
-      TlLayerKind kind = tl_model_layer (model, i)->spec.kind;
-      if (kind == TL_LAYER_RELU || kind == TL_LAYER_TANH || kind == TL_LAYER_SIGMOID)
-        return i + 1;
-    }
-  return n - 1;
-}
-
 /* Trains one strategy's copy of the pretrained model into *model_out and its history. */
 static gboolean
 train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineData *source,
@@ -621,7 +605,8 @@ train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineDat
   joint.train = rows;
   if (strategy == TL_STRATEGY_DOMAIN_ADVERSARIAL)
     {
-      adversary = (TlAdversary) { feature_cut (model), target->unlabeled, domain, t->adversarial_weight, 32 };
+      adversary = (TlAdversary) { tl_strategy_feature_cut (model), target->unlabeled, domain, t->adversarial_weight,
+                                  TL_STRATEGY_DOMAIN_HIDDEN };
       c->adversary = &adversary;
     }
   ok = train_model (c, name, model, &joint, &t->finetune, exp->seed, FALSE, 0, history, error);

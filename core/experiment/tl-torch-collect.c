@@ -312,6 +312,18 @@ find_stage (JsonArray *stages, const char *name)
   return NULL;
 }
 
+/* TRUE when the job has a stage for every strategy of the experiment */
+static gboolean
+has_strategy_stage (const TlExperiment *exp, JsonArray *stages)
+{
+  if (exp->transfer.n_strategies == 0)
+    return find_stage (stages, "transfer") != NULL;
+  for (int i = 0; i < exp->transfer.n_strategies; i++)
+    if (find_stage (stages, tl_torch_job_stage_name (exp->transfer.strategies[i])) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 collect_body (Collect *c, TlPipelineResult *result, GError **error)
 {
@@ -321,11 +333,10 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   const TlOutputSpec *o = &c->exp->outputs;
   TlRunResult *transfer, *baseline;
 
-  if (stages == NULL || find_stage (stages, "pretrain") == NULL
-      || (find_stage (stages, "transfer") == NULL && find_stage (stages, "joint") == NULL))
+  if (stages == NULL || find_stage (stages, "pretrain") == NULL || !has_strategy_stage (c->exp, stages))
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain and transfer or joint",
-                   c->job);
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain and a stage for each of "
+                   "the experiment's strategies (transfer for fine-tune)", c->job);
       return FALSE;
     }
   if (!tl_experiment_save (copy, record, error))
@@ -336,15 +347,16 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   if (json_object_get_boolean_member_with_default (c->manifest, "source_only", FALSE)
       && !collect_run (c, result, "source-only", "pretrain", NULL, "target", "source-only", "pretrain", error))
     return FALSE;
-  if (find_stage (stages, "transfer") != NULL
-      && !collect_run (c, result, "transfer", "transfer", find_stage (stages, "transfer"), "target",
-                       o->transfer_folder, "pretrain", error))
-    return FALSE;
-  /* the folder the built-in pipeline gives a strategy's run: its name */
-  if (find_stage (stages, "joint") != NULL
-      && !collect_run (c, result, "joint", "joint", find_stage (stages, "joint"), "target", "joint", "pretrain",
-                       error))
-    return FALSE;
+  /* each strategy in the experiment's order, in the folder the built-in pipeline gives it */
+  for (int i = 0; i < MAX (c->exp->transfer.n_strategies, 1); i++)
+    {
+      TlStrategy s = c->exp->transfer.n_strategies > 0 ? c->exp->transfer.strategies[i] : TL_STRATEGY_FINE_TUNE;
+      const char *name = tl_torch_job_stage_name (s);
+
+      if (!collect_run (c, result, name, name, find_stage (stages, name), "target",
+                        s == TL_STRATEGY_FINE_TUNE ? o->transfer_folder : name, "pretrain", error))
+        return FALSE;
+    }
   if (find_stage (stages, "baseline") != NULL
       && !collect_run (c, result, "baseline", "baseline", find_stage (stages, "baseline"), "target",
                        o->baseline_folder, NULL, error))

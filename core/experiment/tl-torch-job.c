@@ -35,17 +35,8 @@ tl_torch_job_check (const TlExperiment *exp, GError **error)
 
   if (exp->pretrained_model != NULL)
     return unsupported (error, "pretrain.model", "starting from a model file instead of pretraining");
-  for (int i = 0; i < t->n_strategies; i++)
-    if (t->strategies[i] != TL_STRATEGY_FINE_TUNE && t->strategies[i] != TL_STRATEGY_JOINT)
-      {
-        g_autofree char *what = g_strdup_printf ("the %s strategy (fine-tune and joint are the ones covered)",
-                                                 tl_strategy_names[t->strategies[i]]);
-        return unsupported (error, "transfer.strategy", what);
-      }
   if (t->unfreeze_every > 0)
     return unsupported (error, "transfer.unfreeze_every", "gradual unfreezing");
-  if (!exp->target.use_labels)
-    return unsupported (error, "target.use_labels", "fine-tuning without labelled target rows");
   return TRUE;
 }
 
@@ -113,9 +104,10 @@ add_train_spec (JsonBuilder *b, const TlTrainSpec *spec, int epochs)
   json_builder_end_object (b);
 }
 
+/* Opens a stage's object; end_stage closes it, and a strategy adds its members between. */
 static void
-add_stage (JsonBuilder *b, const char *name, const char *data, const char *from, const char *fresh_layer,
-           const TlTrainSpec *spec, int epochs, guint64 seed)
+begin_stage (JsonBuilder *b, const char *name, const char *data, const char *from, const char *fresh_layer,
+             guint64 seed)
 {
   g_autofree char *init = g_strdup_printf ("models/%s.safetensors", name);
 
@@ -138,7 +130,58 @@ add_stage (JsonBuilder *b, const char *name, const char *data, const char *from,
         json_builder_add_string_value (b, fresh_layer);
       json_builder_end_array (b);
     }
+}
+
+static void
+end_stage (JsonBuilder *b, const TlTrainSpec *spec, int epochs)
+{
   add_train_spec (b, spec, epochs);
+  json_builder_end_object (b);
+}
+
+static void
+add_stage (JsonBuilder *b, const char *name, const char *data, const char *from, const char *fresh_layer,
+           const TlTrainSpec *spec, int epochs, guint64 seed)
+{
+  begin_stage (b, name, data, from, fresh_layer, seed);
+  end_stage (b, spec, epochs);
+}
+
+/* domain-adversarial: the pipeline's recipe (core/train/tl-adversary.h), for the engine to follow */
+static void
+add_adversary (JsonBuilder *b, const TlExperiment *exp, const TlModel *model, int source_rows)
+{
+  int cut = tl_strategy_feature_cut (model);
+
+  json_builder_set_member_name (b, "adversary");
+  json_builder_begin_object (b);
+  /* the domain classifier reads the input of this layer */
+  json_builder_set_member_name (b, "cut_layer");
+  json_builder_add_string_value (b, tl_model_layer (model, cut)->name);
+  json_builder_set_member_name (b, "weight");
+  json_builder_add_double_value (b, exp->transfer.adversarial_weight);
+  json_builder_set_member_name (b, "hidden");
+  json_builder_add_int_value (b, TL_STRATEGY_DOMAIN_HIDDEN);
+  /* the training rows before this one are the source's (domain 0), the rest the target's (1) */
+  json_builder_set_member_name (b, "source_rows");
+  json_builder_add_int_value (b, source_rows);
+  json_builder_set_member_name (b, "unlabeled");
+  json_builder_add_string_value (b, "target");
+  json_builder_end_object (b);
+}
+
+/* self-training: a second round with the first round's most confident guesses */
+static void
+add_self_training (JsonBuilder *b, const TlExperiment *exp)
+{
+  json_builder_set_member_name (b, "self_training");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "pseudo_labels");
+  json_builder_add_int_value (b, exp->transfer.pseudo_labels);
+  json_builder_set_member_name (b, "unlabeled");
+  json_builder_add_string_value (b, "target");
+  json_builder_set_member_name (b, "second_seed");
+  json_builder_add_int_value (b, (gint64) exp->seed + 1);
   json_builder_end_object (b);
 }
 
@@ -153,6 +196,40 @@ save_model (const char *job, const char *name, TlModel *model, const TlDataset *
   info->labels = g_strdupv (labels_of->class_names);
   info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
   return tl_model_file_save (path, model, info, error);
+}
+
+static gboolean
+learns_from_unlabeled (const TlExperiment *exp)
+{
+  return has_strategy (exp, TL_STRATEGY_DOMAIN_ADVERSARIAL) || has_strategy (exp, TL_STRATEGY_SELF_TRAINING);
+}
+
+/* joint, domain-adversarial and self-training train source and target rows together */
+static gboolean
+mixes_domains (const TlExperiment *exp)
+{
+  return has_strategy (exp, TL_STRATEGY_JOINT) || has_strategy (exp, TL_STRATEGY_DOMAIN_ADVERSARIAL)
+         || has_strategy (exp, TL_STRATEGY_SELF_TRAINING);
+}
+
+const char *
+tl_torch_job_stage_name (TlStrategy strategy)
+{
+  return strategy == TL_STRATEGY_FINE_TUNE ? "transfer" : tl_strategy_names[strategy];
+}
+
+/* Each strategy's starting model, the pretrained one made ready for the target. */
+static gboolean
+save_strategy_models (const TlExperiment *exp, const char *job, TlModel *transfer, const TlPipelineData *target,
+                      GError **error)
+{
+  if (exp->transfer.n_strategies == 0)
+    return save_model (job, "transfer", transfer, target->test, target->preprocess, error);
+  for (int i = 0; i < exp->transfer.n_strategies; i++)
+    if (!save_model (job, tl_torch_job_stage_name (exp->transfer.strategies[i]), transfer, target->test,
+                     target->preprocess, error))
+      return FALSE;
+  return TRUE;
 }
 
 static const char *
@@ -270,15 +347,28 @@ write_scripts (const TlExperiment *exp, const TlTorchJobOptions *o, const char *
   return write_text (job, "run.sh", run, TRUE, error) && write_text (job, "job.slurm", slurm, TRUE, error);
 }
 
+/* The splits as tensors; the target's unlabelled rows too (split "unlabeled", their labels unread),
+ * for the strategies that learn from them. */
 static gboolean
-write_data (const char *job, const char *role, const TlPipelineData *d, GError **error)
+write_data (const char *job, const char *role, const TlPipelineData *d, gboolean with_unlabeled, GError **error)
 {
-  const char *names[] = { "train", "val", "test" };
-  const TlDataset *splits[] = { d->train, d->val, d->test };
+  const char *names[] = { "train", "val", "test", "unlabeled" };
+  g_autoptr (TlDataset) unlabeled = NULL;
+  const TlDataset *splits[] = { d->train, d->val, d->test, NULL };
   g_autofree char *file = g_strdup_printf ("%s.safetensors", role);
   g_autofree char *path = g_build_filename (job, "data", file, NULL);
 
-  return tl_torch_tensors_write_splits (path, names, splits, 3, error);
+  if (with_unlabeled && d->unlabeled != NULL && d->unlabeled->n > 0)
+    {
+      g_autofree int *all = g_new (int, d->unlabeled->n);
+
+      for (int i = 0; i < d->unlabeled->n; i++)
+        all[i] = i;
+      /* as floats, whichever way they were read */
+      unlabeled = tl_dataset_subset_floats (d->unlabeled, all, d->unlabeled->n);
+      splits[3] = unlabeled;
+    }
+  return tl_torch_tensors_write_splits (path, names, splits, 4, error);
 }
 
 /* Everything of the job into `job` (a new folder). */
@@ -332,16 +422,24 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
     }
   if (!tl_pipeline_apply_freeze (transfer, &exp->transfer, error))
     return FALSE;
-  if (has_strategy (exp, TL_STRATEGY_JOINT))
+  if (mixes_domains (exp))
     {
       if (!same_classes (source->train->class_names, target->test->class_names))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                       "transfer.strategy: joint trains source and target rows together, so they need the same "
-                       "classes; the target's differ from the source's");
+                       "transfer.strategy: joint, domain-adversarial and self-training train source and target "
+                       "rows together, so they need the same classes; the target's differ from the source's");
           return FALSE;
         }
-      /* the rows the built-in pipeline trains joint on: the source's and the target's, repeated by weight */
+      if (learns_from_unlabeled (exp) && (target->unlabeled == NULL || target->unlabeled->n == 0))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "transfer.strategy: domain-adversarial and self-training need unlabelled target rows: take "
+                       "fewer per class (target.per_class) or give target.unlabeled_path");
+          return FALSE;
+        }
+      /* the rows the built-in pipeline trains these strategies on: the source's and the target's, repeated by
+       * weight */
       joint_rows = tl_strategy_joint_rows (source->train, target->train, exp->transfer.target_weight, NULL);
     }
   if (exp->baseline && (baseline = tl_pipeline_fresh_copy (pretrain, target->train->n_classes, exp->seed, error)) == NULL)
@@ -352,17 +450,17 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", job, g_strerror (errno));
       return FALSE;
     }
-  if (!write_data (job, "source", source, error) || !write_data (job, "target", target, error)
+  if (!write_data (job, "source", source, FALSE, error) || !write_data (job, "target", target, learns_from_unlabeled (exp), error)
       || !save_model (job, "pretrain", pretrain, source->train, source->preprocess, error)
       || !save_model (job, "transfer", transfer, target->test, target->preprocess, error)
-      || (joint_rows && !save_model (job, "joint", transfer, target->test, target->preprocess, error))
+      || !save_strategy_models (exp, job, transfer, target, error)
       || (baseline && !save_model (job, "baseline", baseline, target->train, target->preprocess, error)))
     return FALSE;
   if (joint_rows)
     {
       TlPipelineData joint = { .train = joint_rows, .val = target->val, .test = target->test };
 
-      if (!write_data (job, "joint", &joint, error))
+      if (!write_data (job, "joint", &joint, FALSE, error))
         return FALSE;
     }
 
@@ -405,12 +503,22 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_set_member_name (b, "stages");
   json_builder_begin_array (b);
   add_stage (b, "pretrain", "source", NULL, NULL, &exp->pretrain, exp->pretrain.epochs, exp->seed);
-  if (has_strategy (exp, TL_STRATEGY_FINE_TUNE) || exp->transfer.n_strategies == 0)
+  if (exp->transfer.n_strategies == 0)
     add_stage (b, "transfer", "target", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
                exp->seed);
-  if (joint_rows)
-    add_stage (b, "joint", "joint", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
-               exp->seed);
+  /* in the experiment's order, as the built-in pipeline runs them */
+  for (int i = 0; i < exp->transfer.n_strategies; i++)
+    {
+      TlStrategy s = exp->transfer.strategies[i];
+
+      begin_stage (b, tl_torch_job_stage_name (s), s == TL_STRATEGY_FINE_TUNE ? "target" : "joint", "pretrain",
+                   fresh, exp->seed);
+      if (s == TL_STRATEGY_DOMAIN_ADVERSARIAL)
+        add_adversary (b, exp, transfer, source->train->n);
+      else if (s == TL_STRATEGY_SELF_TRAINING)
+        add_self_training (b, exp);
+      end_stage (b, &exp->transfer.finetune, exp->transfer.finetune.epochs);
+    }
   if (exp->baseline_epochs > 0)
     budget.epochs = exp->baseline_epochs;
   if (baseline)

@@ -10,8 +10,9 @@ G_BEGIN_DECLS
  *
  * The application imports and preprocesses the data exactly as for a local run
  * (same features, splits and seed), and writes a job folder:
- *   job.json            the stages (pretrain, transfer, baseline), their data,
- *                       initial models and training settings
+ *   job.json            the stages (pretrain, one per strategy, baseline), their
+ *                       data, initial models and training settings, and the
+ *                       recipe of domain-adversarial and self-training
  *   experiment.json     the experiment as run, overrides included
  *   data/source.safetensors, data/target.safetensors   (tl-torch-tensors.h)
  *   models/<stage>.safetensors   the initial model of each stage; transfer's
@@ -19,9 +20,12 @@ G_BEGIN_DECLS
  *                       its new head, the rest of its weights come from pretrain
  *   engine/             tl_torch_engine and transfer_lab_torch.py (vendored)
  *   run.sh, job.slurm   the torchrun command line, and a SLURM batch script
- *   data/joint.safetensors   with the joint strategy: the rows it trains on
+ *   data/joint.safetensors   with joint, domain-adversarial or self-training:
+ *                       the rows they train on; data/target.safetensors then
+ *                       also holds the unlabelled target rows (split "unlabeled")
  * The engine writes results/ (tl-torch-collect.h reads them back), and
- * checkpoints/<stage>.pt after every epoch so that a stopped job continues. */
+ * checkpoints/<stage>.pt after every epoch so that a stopped job continues
+ * (self-training's second round: <stage>-2.pt). */
 
 #define TL_TORCH_JOB_FORMAT "transfer-lab-torch-job"
 #define TL_TORCH_JOB_VERSION 1
@@ -37,9 +41,12 @@ typedef struct {
 } TlTorchJobOptions;
 
 /* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks
- * for something the torch engine does not do (strategies other than
- * fine-tune and joint, gradual unfreezing, a pretrained model file). */
+ * for something the torch engine does not do (gradual unfreezing, a
+ * pretrained model file). */
 gboolean  tl_torch_job_check   (const TlExperiment *exp, GError **error);
+
+/* The stage (and run) a strategy trains as: "transfer" for fine-tune, else its name. */
+const char *tl_torch_job_stage_name (TlStrategy strategy);
 
 /* Imports the data and writes the job folder `job_dir` (created; it must not
  * exist). It is built under a temporary name beside it and renamed into place

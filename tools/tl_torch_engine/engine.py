@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 import transfer_lab_torch as tlt
 
 from . import JOB_FORMAT, JOB_FORMAT_VERSION
+from .strategies import DomainAdversary, pseudo_labels
 
 
 class JobError(Exception):
@@ -54,24 +55,31 @@ def read_job(job_dir):
 
 
 def read_data(job_dir, relative):
-    """{"train": (x, y), "val": ..., "test": ...}, with the splits that have rows."""
+    """{"train": (x, y), "val": ..., "test": ..., "unlabeled": x}, with the splits that have rows."""
     tensors, _ = tlt.read_safetensors(os.path.join(job_dir, relative))
     splits = {}
     for split in ("train", "val", "test"):
         if split + ".x" in tensors:
             splits[split] = (tensors[split + ".x"], tensors[split + ".y"].long())
+    if "unlabeled.x" in tensors:
+        splits["unlabeled"] = tensors["unlabeled.x"]
     return splits
 
 
 def _optimizer(model, spec):
     """The optimiser of a stage: one parameter group per trainable layer at lr * its lr_mult."""
-    o = spec["optimizer"]
     groups = []
     for layer in model.architecture["layers"]:
         params = [p for p in getattr(model, layer["name"]).parameters() if p.requires_grad]
         if params:
-            groups.append({"params": params, "lr": o["lr"] * layer.get("lr_mult", 1.0),
+            groups.append({"params": params, "lr": spec["optimizer"]["lr"] * layer.get("lr_mult", 1.0),
                            "lr_mult": layer.get("lr_mult", 1.0)})
+    return optimizer_of(groups, spec)
+
+
+def optimizer_of(groups, spec):
+    """The stage's kind of optimiser over parameter groups (each with its lr_mult)."""
+    o = spec["optimizer"]
     kind = o["kind"]
     if kind == "sgd":
         return torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], nesterov=o["nesterov"],
@@ -133,22 +141,35 @@ def _evaluate(model, x, y, device, batch=512):
     return loss / n, correct / n, torch.cat(probs) if probs else torch.zeros(0)
 
 
-def train_stage(model, stage, data, ctx):
-    """Trains model (a TransferLabModel on ctx.device) in every process; returns the history."""
+def train_stage(model, stage, data, ctx, part=None):
+    """Trains model (a TransferLabModel on ctx.device) in every process; returns the history.
+    part, for a stage that trains in rounds: {"name": of its checkpoint, "train": (x, y)
+    instead of data's, "seed", "offset": epochs of the rounds before, "epochs": of all rounds}.
+    stage["adversary"]: domain-adversarial training (strategies.DomainAdversary)."""
+    part = part or {}
     spec = stage["train"]
+    name = part.get("name", stage["name"])
     world, rank, device = ctx["world"], ctx["rank"], ctx["device"]
-    x, y = data["train"]
-    seed = int(stage["seed"])
+    x, y = part.get("train", data["train"])
+    seed = int(part.get("seed", stage["seed"]))
+    offset, all_epochs = part.get("offset", 0), part.get("epochs", spec["epochs"])
     torch.manual_seed(seed)
-    checkpoint = _read_checkpoint(ctx, stage["name"])
+    checkpoint = _read_checkpoint(ctx, name)
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
     per_process = max(1, spec["batch_size"] // world)
-    sampler = DistributedSampler(TensorDataset(x, y), num_replicas=world, rank=rank, shuffle=True,
-                                 seed=seed, drop_last=False)
-    loader = DataLoader(TensorDataset(x, y), batch_size=per_process, sampler=sampler)
-    ddp = DistributedDataParallel(model) if ctx["distributed"] and any(
-        p.requires_grad for p in model.parameters()) else model
+    # the row numbers ride along: domain-adversarial training tells source rows from target rows by them
+    rows = TensorDataset(x, y, torch.arange(x.shape[0]))
+    sampler = DistributedSampler(rows, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+    loader = DataLoader(rows, batch_size=per_process, sampler=sampler)
+    adversary = None
+    if "adversary" in stage:
+        adversary = DomainAdversary(model, stage["adversary"], data["unlabeled"] if "unlabeled" in data else None,
+                                    x, spec, seed, ctx)
+        ddp = adversary.wrapped
+    else:
+        ddp = DistributedDataParallel(model) if ctx["distributed"] and any(
+            p.requires_grad for p in model.parameters()) else model
     optimizer = _optimizer(model, spec)
     smoothing = float(spec.get("label_smoothing", 0.0))
     clip = float(spec["optimizer"].get("clip_norm", 0.0))
@@ -165,32 +186,47 @@ def train_stage(model, stage, data, ctx):
         optimizer.load_state_dict(checkpoint["optimizer"])
         torch.set_rng_state(checkpoint["rng"])
         history, step, lr = checkpoint["history"], checkpoint["step"], checkpoint["lr"]
+        if adversary is not None:
+            adversary.load_state_dict(checkpoint["adversary"])
         best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
         best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
         first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
-        _log(rank, f"[{stage['name']}] continues from epoch {first} (checkpoint of epoch {checkpoint['epoch']})")
+        if stopped or first > spec["epochs"]:
+            _log(rank, f"[{stage['name']}] epochs {offset + 1}-{offset + checkpoint['epoch']} finished before: kept")
+        else:
+            _log(rank, f"[{stage['name']}] continues from epoch {offset + first} (checkpoint of epoch "
+                       f"{offset + checkpoint['epoch']})")
         for record in history:
-            _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
+            _progress(rank, "epoch", stage=stage["name"], epochs=all_epochs, **dict(record, epoch=offset + record["epoch"]))
     began = time.perf_counter() - earlier_seconds
     for epoch in range(first, spec["epochs"] + 1 if not stopped else first):
         start = time.perf_counter()
         sampler.set_epoch(epoch)
         model.train()
         sums = torch.zeros(3, dtype=torch.float64)
-        for xb, yb in loader:
+        for xb, yb, ib in loader:
             xb, yb = xb.to(device), yb.to(device)
             optimizer.zero_grad(set_to_none=True)
-            logp = _log_probabilities(model, ddp(xb))
-            loss = F.nll_loss(logp, yb)
-            if smoothing > 0:
-                loss = (1 - smoothing) * loss - smoothing * logp.mean(1).mean()
-            loss.backward()
+            if adversary is not None:
+                # the label loss, as the application's adversarial step has it: no smoothing
+                logits, domain_loss = adversary.forward(xb, ib, step / max(total_steps, 1))
+                logp = _log_probabilities(model, logits)
+                loss = F.nll_loss(logp, yb)
+                (loss + domain_loss).backward()
+            else:
+                logp = _log_probabilities(model, ddp(xb))
+                loss = F.nll_loss(logp, yb)
+                if smoothing > 0:
+                    loss = (1 - smoothing) * loss - smoothing * logp.mean(1).mean()
+                loss.backward()
             if clip > 0:
                 nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], clip)
             lr = schedule_lr(schedule, base_lr, step, total_steps, epoch - 1)
             for group in optimizer.param_groups:
                 group["lr"] = lr * group["lr_mult"]
             optimizer.step()
+            if adversary is not None:
+                adversary.step(lr, clip)
             step += 1
             sums += torch.tensor([loss.item() * len(yb), (logp.argmax(1) == yb).sum().item(), len(yb)],
                                  dtype=torch.float64)
@@ -212,13 +248,14 @@ def train_stage(model, stage, data, ctx):
                 stop = bad_epochs >= patience
         record["seconds"] = time.perf_counter() - start
         history.append(record)
-        _write_checkpoint(ctx, stage["name"], {
+        _write_checkpoint(ctx, name, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
             "epoch": epoch, "history": history, "step": step, "lr": lr, "best_val": best_val,
             "best_epoch": best_epoch, "bad_epochs": bad_epochs, "best_state": best_state, "stopped": stop,
-            "train_seconds": time.perf_counter() - began})
-        _progress(rank, "epoch", stage=stage["name"], epochs=spec["epochs"], **record)
-        _log(rank, f"[{stage['name']}] epoch {epoch}/{spec['epochs']}: loss {record['train_loss']:.4f}, "
+            "train_seconds": time.perf_counter() - began,
+            "adversary": adversary.state_dict() if adversary is not None else None})
+        _progress(rank, "epoch", stage=stage["name"], epochs=all_epochs, **dict(record, epoch=offset + epoch))
+        _log(rank, f"[{stage['name']}] epoch {offset + epoch}/{all_epochs}: loss {record['train_loss']:.4f}, "
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
         if stop:
             _log(rank, f"[{stage['name']}] early stop: no better validation loss for {patience} epochs")
@@ -227,6 +264,25 @@ def train_stage(model, stage, data, ctx):
     if best_state is not None:
         model.load_state_dict(best_state)
     return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch}
+
+
+def self_training(model, stage, data, ctx):
+    """Two rounds: the stage's rows, then again with the first round's most confident
+    guesses on the unlabelled target rows added; one history of both."""
+    spec = stage["self_training"]
+    epochs = stage["train"]["epochs"]
+    first = train_stage(model, stage, data, ctx, {"epochs": 2 * epochs})
+    guessed_x, guessed_y = pseudo_labels(model, data["unlabeled"], int(spec["pseudo_labels"]), ctx)
+    _log(ctx["rank"], f"[{stage['name']}] a second round with {guessed_x.shape[0]} pseudo-labelled target rows")
+    x, y = data["train"]
+    done = len(first["epochs"])
+    second = train_stage(model, stage, data, ctx, {
+        "name": stage["name"] + "-2", "train": (torch.cat([x, guessed_x]), torch.cat([y, guessed_y])),
+        "seed": spec["second_seed"], "offset": done, "epochs": done + epochs})
+    return {"epochs": first["epochs"] + [dict(r, epoch=r["epoch"] + done) for r in second["epochs"]],
+            "train_seconds": first["train_seconds"] + second["train_seconds"],
+            "best_epoch": second["best_epoch"] + done if second["best_epoch"] > 0 else first["best_epoch"],
+            "pseudo_labelled": guessed_x.shape[0]}
 
 
 def _checkpoint_path(ctx, name):
@@ -323,6 +379,11 @@ def run(job_dir, device_name):
               "backend": dist.get_backend() if distributed else None, "stages": {}}
     for stage in job["stages"]:
         data = datasets[stage["data"]]
+        unlabeled_from = (stage.get("adversary") or stage.get("self_training") or {}).get("unlabeled")
+        if unlabeled_from is not None:
+            if "unlabeled" not in datasets.get(unlabeled_from, {}):
+                raise JobError(f"stage {stage['name']}: data {unlabeled_from!r} has no unlabelled rows")
+            data = dict(data, unlabeled=datasets[unlabeled_from]["unlabeled"])
         finished = _finished_stage(job_dir, results, stage, device)
         if finished is not None:
             model, history = finished
@@ -330,7 +391,9 @@ def run(job_dir, device_name):
             _progress(rank, "stage", stage=stage["name"], parameters=0, samples=data["train"][0].shape[0],
                       processes=world, device=device.type)
             for record in history["epochs"]:
-                _progress(rank, "epoch", stage=stage["name"], epochs=stage["train"]["epochs"], **record)
+                # self-training's two rounds: twice the stage's epochs
+                _progress(rank, "epoch", stage=stage["name"],
+                          epochs=max(stage["train"]["epochs"], len(history["epochs"])), **record)
             trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
             engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
             continue
@@ -340,7 +403,8 @@ def run(job_dir, device_name):
                    f"parameters on {data['train'][0].shape[0]} samples, {world} process(es) on {device.type}")
         _progress(rank, "stage", stage=stage["name"], parameters=n_train, samples=data["train"][0].shape[0],
                   processes=world, device=device.type)
-        history = train_stage(model, stage, data, ctx)
+        history = self_training(model, stage, data, ctx) if "self_training" in stage else \
+            train_stage(model, stage, data, ctx)
         trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
         if rank == 0:
@@ -354,8 +418,9 @@ def run(job_dir, device_name):
                                       {"probabilities": probs}, {})
             # last: a stage with its history.json is finished, and its checkpoint is no longer needed
             _write_json(os.path.join(folder, "history.json"), history)
-            if os.path.exists(_checkpoint_path(ctx, stage["name"])):
-                os.unlink(_checkpoint_path(ctx, stage["name"]))
+            for name in (stage["name"], stage["name"] + "-2"):
+                if os.path.exists(_checkpoint_path(ctx, name)):
+                    os.unlink(_checkpoint_path(ctx, name))
             model.to(device)
         if distributed:
             dist.barrier()
