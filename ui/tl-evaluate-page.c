@@ -11,6 +11,7 @@
 #include "tl-confusion-view.h"
 #include "tl-domain-map-card.h"
 #include "tl-evaluate-page.h"
+#include "tl-sample-explanation.h"
 #include "tl-ui-util.h"
 
 #define MAX_SAMPLES_LISTED 200
@@ -41,6 +42,7 @@ struct _TlEvaluatePage
   GtkListBox      *sample_list;
   TlAudioPreview  *audio_preview;   /* the recording selected in sample_list, for audio data */
   TlAudioExplanation *audio_explanation; /* what the shown run's prediction of it depends on */
+  TlSampleExplanation *sample_explanation; /* the same for an image or a text */
   GtkWidget       *matrix_box;
   GtkWidget       *samples_box;
   GtkScrolledWindow *samples_scroller;
@@ -249,6 +251,8 @@ clear_samples (TlEvaluatePage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->audio_preview), FALSE);
   tl_audio_explanation_set_sample (self->audio_explanation, NULL, NULL, NULL, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->audio_explanation), FALSE);
+  tl_sample_explanation_set_sample (self->sample_explanation, NULL, NULL, TL_DATA_IMAGE, NULL, NULL, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->sample_explanation), FALSE);
 }
 
 static void
@@ -264,7 +268,10 @@ on_cell_activated (TlEvaluatePage *self, int true_class, int predicted)
 
   clear_samples (self);
   audio = test != NULL && test->kind == TL_DATA_AUDIO && test->source_text != NULL;
-  gtk_list_box_set_selection_mode (self->sample_list, audio ? GTK_SELECTION_SINGLE : GTK_SELECTION_NONE);
+  /* a selected sample is played (audio) and explained */
+  gtk_list_box_set_selection_mode (self->sample_list,
+                                   audio || (test != NULL && (test->kind == TL_DATA_IMAGE || test->kind == TL_DATA_TEXT))
+                                     ? GTK_SELECTION_SINGLE : GTK_SELECTION_NONE);
   gtk_widget_set_visible (GTK_WIDGET (self->audio_preview), audio);
   if (m == NULL)
     return;
@@ -335,6 +342,35 @@ explain_sample (TlEvaluatePage *self, const TlDataset *test, int index)
                                    test->x + (gsize) index * test->sample_size, names);
 }
 
+/* The shown run's prediction of an image or a text, explained in a worker. */
+static void
+explain_image_or_text (TlEvaluatePage *self, const TlDataset *test, int index)
+{
+  const TlDataSlot *target = tl_document_target_slot (self->document);
+  const TlDataSlot *source = tl_document_get_data (self->document, TL_ROLE_SOURCE);
+  const TlPreprocess *pre = target->preprocess != NULL ? target->preprocess : source->preprocess;
+  TlRunResult *run = shown_run (self);
+  g_autofree float *row = NULL;
+  const float *x;
+  gsize size;
+  const char *const *names;
+
+  if (run == NULL || run->model == NULL)
+    return;
+  size = (gsize) run->model->in_shape[0];
+  for (int d = 1; d < run->model->in_ndim; d++)
+    size *= (gsize) run->model->in_shape[d];
+  if (size != test->sample_size)
+    return;
+  names = (const char *const *) (run->labels != NULL ? run->labels : self->metrics != NULL
+                                                                         ? self->metrics->class_names : NULL);
+  row = g_new (float, test->sample_size);
+  x = tl_dataset_row (test, index, row);
+  gtk_widget_set_visible (GTK_WIDGET (self->sample_explanation), TRUE);
+  tl_sample_explanation_set_sample (self->sample_explanation, run->model, pre, test->kind, x,
+                                    test->source_text != NULL ? test->source_text[index] : NULL, names);
+}
+
 static void
 on_sample_selected (TlEvaluatePage *self, GtkListBoxRow *row)
 {
@@ -343,10 +379,17 @@ on_sample_selected (TlEvaluatePage *self, GtkListBoxRow *row)
   TlAudioSettings s;
   int index;
 
-  if (child == NULL || test == NULL || test->kind != TL_DATA_AUDIO || test->source_text == NULL)
+  if (child == NULL || test == NULL)
     return;
   index = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "row"));
-  if (index < 0 || index >= test->n || test->source_text[index] == NULL)
+  if (index < 0 || index >= test->n)
+    return;
+  if (test->kind == TL_DATA_IMAGE || test->kind == TL_DATA_TEXT)
+    {
+      explain_image_or_text (self, test, index);
+      return;
+    }
+  if (test->kind != TL_DATA_AUDIO || test->source_text == NULL || test->source_text[index] == NULL)
     return;
   audio_settings (self, &s);
   tl_audio_preview_set_file (self->audio_preview, test->source_text[index], &s);
@@ -378,6 +421,13 @@ tl_evaluate_page_get_audio_explanation (TlEvaluatePage *self)
 {
   g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
   return GTK_WIDGET (self->audio_explanation);
+}
+
+GtkWidget *
+tl_evaluate_page_get_sample_explanation (TlEvaluatePage *self)
+{
+  g_return_val_if_fail (TL_IS_EVALUATE_PAGE (self), NULL);
+  return GTK_WIDGET (self->sample_explanation);
 }
 
 static TlRunResult *
@@ -652,6 +702,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   g_type_ensure (TL_TYPE_BAR_VIEW);
   g_type_ensure (TL_TYPE_AUDIO_PREVIEW);
   g_type_ensure (TL_TYPE_AUDIO_EXPLANATION);
+  g_type_ensure (TL_TYPE_SAMPLE_EXPLANATION);
   g_type_ensure (TL_TYPE_DOMAIN_MAP_CARD);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-evaluate-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, stack);
@@ -664,6 +715,7 @@ tl_evaluate_page_class_init (TlEvaluatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_list);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, audio_preview);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, audio_explanation);
+  gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, sample_explanation);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, matrix_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_box);
   gtk_widget_class_bind_template_child (widget_class, TlEvaluatePage, samples_scroller);

@@ -19,6 +19,8 @@ gboolean   tl_evaluate_page_select_sample       (TlEvaluatePage *self, guint ind
 GtkWidget *tl_evaluate_page_get_audio_preview   (TlEvaluatePage *self);
 /* What the shown run's prediction of the selected recording depends on (TlAudioExplanation). */
 GtkWidget *tl_evaluate_page_get_audio_explanation (TlEvaluatePage *self);
+/* The same for a selected image or text (TlSampleExplanation). */
+GtkWidget *tl_evaluate_page_get_sample_explanation (TlEvaluatePage *self);
 /* Rows of the metrics table: one per class and the two averages. */
 guint      tl_evaluate_page_get_n_metric_rows   (TlEvaluatePage *self);
 /* The runs evaluated on the target's test data, each a bar of the accuracy chart and an entry
