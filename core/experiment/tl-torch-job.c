@@ -525,8 +525,10 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   if (model_from != NULL)
     {
       /* models/pretrain.safetensors is this file's model: the strategies start from it as it is */
+      g_autofree char *absolute = g_canonicalize_filename (model_from, NULL);
+
       json_builder_set_member_name (b, "pretrained_from");
-      json_builder_add_string_value (b, model_from);
+      json_builder_add_string_value (b, absolute);
     }
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
