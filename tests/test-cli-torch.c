@@ -170,10 +170,12 @@ test_dry_run (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
   g_setenv ("TL_PYTHON", PYTHON, TRUE);
 
-  /* what the engine does not do is refused before anything is read or written */
-  RUN (&refused, "run", exp, "--engine", "torch", "--set", "transfer.unfreeze_every=2", "--out", out);
-  expect_status (&refused, 1);
-  g_assert_nonnull (strstr (refused.err, "transfer.unfreeze_every: gradual unfreezing"));
+  /* a plan that cannot work is refused before anything is read or written */
+  RUN (&refused, "run", exp, "--engine", "torch", "--set", "pretrain.model=/nonexistent/model.safetensors", "--set",
+       "transfer.strategy=[\"joint\"]", "--out", out);
+  expect_status (&refused, 2);
+  g_assert_nonnull (strstr (refused.err, "transfer.strategy: Joint, domain-adversarial and self-training train on "
+                                         "the source data too: they cannot start from a model file."));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
@@ -709,6 +711,144 @@ test_resume_after_kill (void)
   g_assert_false (g_file_test (job, G_FILE_TEST_EXISTS));
 }
 
+static JsonArray *
+summary_runs (const char *run_folder, JsonNode **root_out)
+{
+  g_autofree char *path = g_build_filename (run_folder, "summary.json", NULL);
+
+  *root_out = load_json (path);
+  return json_object_get_array_member (json_node_get_object (*root_out), "runs");
+}
+
+static gint64
+run_int (JsonArray *runs, const char *name, const char *member)
+{
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
+        return json_object_get_int_member (run, member);
+    }
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* pretrain.model and gradual unfreezing on the blobs, two processes: the given
+ * model is the pretrained one (no pretrain run, no source data), fine-tuning
+ * trains in rounds of two epochs, each with the learning-rate schedule started
+ * over and one more layer trainable after it, as the built-in trainer does:
+ * the same runs, the same learning rate at every epoch, the same parameters
+ * trainable at the end, and the model file evaluates in the application. */
+static void
+test_model_file_unfreezing (void)
+{
+  g_autofree char *dir = path_in ("given");
+  g_autofree char *src = g_build_filename (dir, "source.csv", NULL);
+  g_autofree char *tgt = g_build_filename (dir, "target.csv", NULL);
+  g_autofree char *first = g_build_filename (dir, "first.json", NULL);
+  g_autofree char *exp = g_build_filename (dir, "given.json", NULL);
+  g_autofree char *pretrained = g_build_filename (dir, "first", NULL);
+  g_autofree char *builtin = g_build_filename (dir, "builtin", NULL);
+  g_autofree char *torch = g_build_filename (dir, "torch", NULL);
+  g_autofree char *model_path = g_build_filename (torch, "transfer", "model.safetensors", NULL);
+  g_autofree char *no_pretrain = g_build_filename (torch, "pretrain", NULL);
+  g_autofree char *text = NULL;
+  const char *names[] = { "source-only", "transfer", "baseline" };
+  g_auto (Result) p = { 0 }, c = { 0 }, t = { 0 };
+  g_autoptr (JsonNode) root_c = NULL, root_t = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonArray *runs_c, *runs_t;
+
+  if (!can_run ())
+    return;
+  g_setenv ("TL_PYTHON", PYTHON, TRUE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_blobs (src, 100, 0.0, 31);
+  write_blobs (tgt, 60, 0.8, 32);
+  /* the model to start from: pretrained on the source by the built-in trainer */
+  tl_test_write_text (first,
+    "{\n"
+    "  \"name\": \"first\", \"seed\": 5,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"per_class\": 12, \"test_fraction\": 0.4 },\n"
+    "  \"architecture\": { \"preset\": \"mlp\" },\n"
+    "  \"pretrain\": { \"epochs\": 6, \"batch_size\": 16, \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.01 } },\n"
+    "  \"transfer\": { \"epochs\": 1 },\n"
+    "  \"baseline\": false,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n");
+  RUN (&p, "run", first, "--quiet", "--out", pretrained);
+  expect_status (&p, 0);
+  /* the mlp preset: dense 0, relu 1, dense 2, relu 3, dense 4 (the head); 0-3 frozen, released two by two epochs */
+  text = g_strdup_printf (
+    "{\n"
+    "  \"name\": \"given\", \"seed\": 9,\n"
+    "  \"source\": { \"format\": \"csv\", \"path\": \"source.csv\", \"label_column\": \"label\" },\n"
+    "  \"target\": { \"format\": \"csv\", \"path\": \"target.csv\", \"label_column\": \"label\",\n"
+    "              \"per_class\": 12, \"test_fraction\": 0.4 },\n"
+    "  \"pretrain\": { \"model\": \"%s/pretrain/model.safetensors\" },\n"
+    "  \"transfer\": { \"freeze\": { \"below\": 4 }, \"unfreeze_every\": 2, \"epochs\": 6, \"batch_size\": 8,\n"
+    "                \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.02 }, \"schedule\": \"cosine\" },\n"
+    "  \"baseline\": true,\n"
+    "  \"outputs\": { \"plots\": [\"svg\"] }\n"
+    "}\n", pretrained);
+  tl_test_write_text (exp, text);
+  RUN (&c, "run", exp, "--quiet", "--out", builtin);
+  expect_status (&c, 0);
+  RUN (&t, "run", exp, "--engine", "torch", "--devices", "cpu", "--nproc", "2", "--out", torch);
+  expect_status (&t, 0);
+  g_assert_nonnull (strstr (t.out, "[transfer] after epoch 2: "));
+  g_assert_nonnull (strstr (t.out, "[transfer] after epoch 4: "));
+
+  /* the same runs as the built-in pipeline's: no pretraining */
+  runs_c = summary_runs (builtin, &root_c);
+  runs_t = summary_runs (torch, &root_t);
+  g_assert_cmpuint (json_array_get_length (runs_c), ==, G_N_ELEMENTS (names));
+  g_assert_cmpuint (json_array_get_length (runs_t), ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs_t, i);
+
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs_c, i), "name"), ==,
+                       names[i]);
+      g_assert_cmpstr (json_object_get_string_member (run, "name"), ==, names[i]);
+      /* the trained runs: the application's evaluation agrees with the engine's */
+      if (i > 0)
+        g_assert_cmpfloat (json_object_get_double_member (run, "engine_max_probability_difference"), <=, 1e-4);
+      g_assert_cmpint (json_object_get_int_member (run, "epochs"), ==, i == 0 ? 0 : 6);
+    }
+  g_assert_false (g_file_test (no_pretrain, G_FILE_TEST_EXISTS));
+  /* the given model as it is: the same accuracy in both */
+  g_assert_cmpfloat_with_epsilon (run_accuracy (torch, "source-only"), run_accuracy (builtin, "source-only"), 1e-9);
+
+  {
+    g_autoptr (GArray) lr_c = history_column (builtin, "transfer", "learning_rate");
+    g_autoptr (GArray) lr_t = history_column (torch, "transfer", "learning_rate");
+
+    g_assert_cmpuint (lr_c->len, ==, 6);
+    g_assert_cmpuint (lr_t->len, ==, 6);
+    for (guint i = 0; i < 6; i++)
+      g_assert_cmpfloat_with_epsilon (g_array_index (lr_c, double, i), g_array_index (lr_t, double, i),
+                                      1e-6 * g_array_index (lr_c, double, i));
+    /* every round starts its cosine schedule over */
+    g_assert_cmpfloat_with_epsilon (g_array_index (lr_t, double, 2), g_array_index (lr_t, double, 0), 1e-9);
+    g_assert_cmpfloat_with_epsilon (g_array_index (lr_t, double, 4), g_array_index (lr_t, double, 0), 1e-9);
+    g_assert_cmpfloat (g_array_index (lr_t, double, 1), <, g_array_index (lr_t, double, 0));
+  }
+  /* after three rounds every layer is trainable, in both */
+  g_assert_cmpint (run_int (runs_t, "transfer", "trainable_params"), ==, run_int (runs_c, "transfer", "trainable_params"));
+  g_assert_cmpint (run_int (runs_t, "transfer", "trainable_params"), ==, run_int (runs_t, "transfer", "total_params"));
+  model = tl_model_file_load (model_path, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tl_model_param_count (model, TRUE), ==, tl_model_param_count (model, FALSE));
+  g_test_message ("transfer accuracy: built-in %.3f, torch %.3f", run_accuracy (builtin, "transfer"),
+                  run_accuracy (torch, "transfer"));
+  g_assert_cmpfloat (run_accuracy (torch, "transfer"), >, 0.6);
+  g_assert_cmpfloat (fabs (run_accuracy (torch, "transfer") - run_accuracy (builtin, "transfer")), <, 0.15);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -724,6 +864,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/torch/joint-schedule-patience", test_joint_schedule_patience);
   g_test_add_func ("/cli/torch/resume-after-kill", test_resume_after_kill);
   g_test_add_func ("/cli/torch/adversarial-self-training", test_adversarial_self_training);
+  g_test_add_func ("/cli/torch/model-file-unfreezing", test_model_file_unfreezing);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

@@ -162,7 +162,7 @@ provenance (Collect *c, TlRunResult *run, JsonObject *stage, const char *data_pa
   const TlTrainSpec *spec = g_strcmp0 (run->name, "pretrain") == 0 ? &c->exp->pretrain : &c->exp->transfer.finetune;
   TlProvenance p = {
     .experiment = c->exp->name, .run = run->name, .data = data_path,
-    .preset = c->exp->architecture.preset, .pretrained_from = from,
+    .preset = c->exp->pretrained_model != NULL ? NULL : c->exp->architecture.preset, .pretrained_from = from,
     .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics,
     .unlabeled_texts = (int) json_object_get_int_member_with_default (c->manifest, "unlabeled_target_texts", 0),
   };
@@ -177,13 +177,16 @@ provenance (Collect *c, TlRunResult *run, JsonObject *stage, const char *data_pa
   return node;
 }
 
-/* Evaluates one trained model on its test rows and writes its exports. */
+/* Evaluates one trained model on its test rows and writes its exports; stage_name
+ * NULL: the job's given pretrained model (models/pretrain.safetensors), untrained. */
 static gboolean
 collect_run (Collect *c, TlPipelineResult *result, const char *name, const char *stage_name, JsonObject *stage,
              const char *role, const char *folder_name, const char *from, GError **error)
 {
   const TlOutputSpec *o = &c->exp->outputs;
-  g_autofree char *model_path = g_build_filename (c->job, "results", stage_name, "model.safetensors", NULL);
+  g_autofree char *model_path = stage_name != NULL
+                                  ? g_build_filename (c->job, "results", stage_name, "model.safetensors", NULL)
+                                  : g_build_filename (c->job, "models", "pretrain.safetensors", NULL);
   g_autofree char *history_path = g_build_filename (c->job, "results", stage_name, "history.json", NULL);
   g_autofree char *data_file = g_strdup_printf ("%s.safetensors", role);
   g_autofree char *data_path = g_build_filename (c->job, "data", data_file, NULL);
@@ -331,21 +334,28 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
   g_autofree char *record = g_build_filename (c->out, "experiment.json", NULL);
   g_autoptr (TlExperiment) copy = tl_experiment_copy (c->exp);
   const TlOutputSpec *o = &c->exp->outputs;
+  const char *given = json_object_get_string_member_with_default (c->manifest, "pretrained_from", NULL);
+  const char *from = given != NULL ? given : "pretrain";
   TlRunResult *transfer, *baseline;
 
-  if (stages == NULL || find_stage (stages, "pretrain") == NULL || !has_strategy_stage (c->exp, stages))
+  if (stages == NULL || (given == NULL && find_stage (stages, "pretrain") == NULL)
+      || !has_strategy_stage (c->exp, stages))
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain and a stage for each of "
-                   "the experiment's strategies (transfer for fine-tune)", c->job);
+      g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s/job.json: stages: expected pretrain (unless pretrained_from "
+                   "names the model file) and a stage for each of the experiment's strategies (transfer for "
+                   "fine-tune)", c->job);
       return FALSE;
     }
   if (!tl_experiment_save (copy, record, error))
     return FALSE;
-  if (!collect_run (c, result, "pretrain", "pretrain", find_stage (stages, "pretrain"), "source",
-                    o->pretrain_folder, NULL, error))
+  /* with a given model, no pretrain run: the source-only run is that model as it is */
+  if (given == NULL
+      && !collect_run (c, result, "pretrain", "pretrain", find_stage (stages, "pretrain"), "source",
+                       o->pretrain_folder, NULL, error))
     return FALSE;
   if (json_object_get_boolean_member_with_default (c->manifest, "source_only", FALSE)
-      && !collect_run (c, result, "source-only", "pretrain", NULL, "target", "source-only", "pretrain", error))
+      && !collect_run (c, result, "source-only", given == NULL ? "pretrain" : NULL, NULL, "target", "source-only",
+                       from, error))
     return FALSE;
   /* each strategy in the experiment's order, in the folder the built-in pipeline gives it */
   for (int i = 0; i < MAX (c->exp->transfer.n_strategies, 1); i++)
@@ -354,7 +364,7 @@ collect_body (Collect *c, TlPipelineResult *result, GError **error)
       const char *name = tl_torch_job_stage_name (s);
 
       if (!collect_run (c, result, name, name, find_stage (stages, name), "target",
-                        s == TL_STRATEGY_FINE_TUNE ? o->transfer_folder : name, "pretrain", error))
+                        s == TL_STRATEGY_FINE_TUNE ? o->transfer_folder : name, from, error))
         return FALSE;
     }
   if (find_stage (stages, "baseline") != NULL

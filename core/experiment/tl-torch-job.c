@@ -21,26 +21,6 @@
 #include "tl-torch-tensors.h"
 
 static gboolean
-unsupported (GError **error, const char *field, const char *what)
-{
-  g_set_error (error, TL_ERROR, TL_ERROR_UNSUPPORTED, "%s: %s; the torch engine does not do it yet (run without "
-               "--engine torch to use the built-in trainer)", field, what);
-  return FALSE;
-}
-
-gboolean
-tl_torch_job_check (const TlExperiment *exp, GError **error)
-{
-  const TlTransferSpec *t = &exp->transfer;
-
-  if (exp->pretrained_model != NULL)
-    return unsupported (error, "pretrain.model", "starting from a model file instead of pretraining");
-  if (t->unfreeze_every > 0)
-    return unsupported (error, "transfer.unfreeze_every", "gradual unfreezing");
-  return TRUE;
-}
-
-static gboolean
 has_strategy (const TlExperiment *exp, TlStrategy strategy)
 {
   for (int i = 0; i < exp->transfer.n_strategies; i++)
@@ -185,17 +165,34 @@ add_self_training (JsonBuilder *b, const TlExperiment *exp)
   json_builder_end_object (b);
 }
 
+/* gradual unfreezing, which the built-in pipeline gives fine-tuning alone */
+static void
+add_unfreeze (JsonBuilder *b, const TlExperiment *exp)
+{
+  if (exp->transfer.unfreeze_every <= 0)
+    return;
+  json_builder_set_member_name (b, "unfreeze_every");
+  json_builder_add_int_value (b, exp->transfer.unfreeze_every);
+}
+
 static gboolean
-save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
-            const TlPreprocess *pre, GError **error)
+save_model_labelled (const char *job, const char *name, TlModel *model, char **labels, const TlPreprocess *pre,
+                     GError **error)
 {
   g_autoptr (TlModelInfo) info = tl_model_info_new ();
   g_autofree char *file = g_strdup_printf ("%s.safetensors", name);
   g_autofree char *path = g_build_filename (job, "models", file, NULL);
 
-  info->labels = g_strdupv (labels_of->class_names);
+  info->labels = g_strdupv (labels);
   info->preprocessing = pre ? tl_preprocess_to_json (pre) : NULL;
   return tl_model_file_save (path, model, info, error);
+}
+
+static gboolean
+save_model (const char *job, const char *name, TlModel *model, const TlDataset *labels_of,
+            const TlPreprocess *pre, GError **error)
+{
+  return save_model_labelled (job, name, model, labels_of->class_names, pre, error);
 }
 
 static gboolean
@@ -210,6 +207,19 @@ mixes_domains (const TlExperiment *exp)
 {
   return has_strategy (exp, TL_STRATEGY_JOINT) || has_strategy (exp, TL_STRATEGY_DOMAIN_ADVERSARIAL)
          || has_strategy (exp, TL_STRATEGY_SELF_TRAINING);
+}
+
+gboolean
+tl_torch_job_check (const TlExperiment *exp, GError **error)
+{
+  if (exp->pretrained_model != NULL && mixes_domains (exp))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "transfer.strategy: joint, domain-adversarial and self-training train on the source data too; "
+                   "they cannot start from a model file (pretrain.model)");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 const char *
@@ -386,17 +396,44 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   g_autofree char *text = NULL, *manifest = NULL, *record_path = NULL;
   g_autofree char *models = g_build_filename (job, "models", NULL);
   g_autofree char *data = g_build_filename (job, "data", NULL);
-  const char *fresh = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (TlPreprocess) loaded_pre = NULL;
+  g_auto (GStrv) model_labels = NULL;
+  g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
+  const char *fresh = NULL, *from = model_from != NULL ? NULL : "pretrain";
   gboolean keep_head;
   TlTrainSpec budget = exp->transfer.finetune;
 
-  if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV
-      && (docs = tl_pipeline_target_documents (exp, error)) == NULL)
-    return FALSE;
-  source = tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
-  if (source == NULL)
-    return FALSE;
-  target = tl_pipeline_import (exp, &exp->target, source->preprocess, exp->seed, "target", error);
+  if (model_from != NULL)
+    {
+      /* the given model is the pretrained one: no source data, no pretraining stage */
+      pretrain = tl_model_file_load (model_from, &info, error);
+      if (pretrain == NULL)
+        return FALSE;
+      if (info->preprocessing != NULL && (loaded_pre = tl_preprocess_from_json (info->preprocessing, error)) == NULL)
+        {
+          g_prefix_error (error, "%s: ", model_from);
+          return FALSE;
+        }
+      model_labels = g_strdupv (info->labels);
+    }
+  else
+    {
+      if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV
+          && (docs = tl_pipeline_target_documents (exp, error)) == NULL)
+        return FALSE;
+      source = tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
+      if (source == NULL)
+        return FALSE;
+      /* the initial model of each stage, made as the built-in pipeline makes them */
+      pretrain = tl_pipeline_build_model (&exp->architecture, source->train,
+                                          tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
+      if (pretrain == NULL)
+        return FALSE;
+      model_labels = g_strdupv (source->train->class_names);
+    }
+  target = tl_pipeline_import (exp, &exp->target, source ? source->preprocess : loaded_pre, exp->seed, "target",
+                               error);
   if (target == NULL)
     return FALSE;
   if (target->test == NULL)
@@ -406,12 +443,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       return FALSE;
     }
 
-  /* the initial model of each stage, made as the built-in pipeline makes them */
-  pretrain = tl_pipeline_build_model (&exp->architecture, source->train,
-                                      tl_preprocess_vocab_size (source->preprocess), exp->seed, error);
-  if (pretrain == NULL)
-    return FALSE;
-  keep_head = !exp->transfer.rebuild_head && same_classes (source->train->class_names, target->test->class_names);
+  keep_head = !exp->transfer.rebuild_head && same_classes (model_labels, target->test->class_names);
   transfer = tl_model_copy (pretrain);
   tl_rng_init (&transfer->rng, exp->seed + 3);
   if (!keep_head)
@@ -450,8 +482,10 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: cannot create the folder: %s", job, g_strerror (errno));
       return FALSE;
     }
-  if (!write_data (job, "source", source, FALSE, error) || !write_data (job, "target", target, learns_from_unlabeled (exp), error)
-      || !save_model (job, "pretrain", pretrain, source->train, source->preprocess, error)
+  if ((source != NULL && !write_data (job, "source", source, FALSE, error))
+      || !write_data (job, "target", target, learns_from_unlabeled (exp), error)
+      || !save_model_labelled (job, "pretrain", pretrain, model_labels, source ? source->preprocess : loaded_pre,
+                               error)
       || !save_model (job, "transfer", transfer, target->test, target->preprocess, error)
       || !save_strategy_models (exp, job, transfer, target, error)
       || (baseline && !save_model (job, "baseline", baseline, target->train, target->preprocess, error)))
@@ -488,10 +522,21 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_add_int_value (b, docs ? docs->len : 0);
   json_builder_set_member_name (b, "source_only");
   json_builder_add_boolean_value (b, keep_head);
+  if (model_from != NULL)
+    {
+      /* models/pretrain.safetensors is this file's model: the strategies start from it as it is */
+      g_autofree char *absolute = g_canonicalize_filename (model_from, NULL);
+
+      json_builder_set_member_name (b, "pretrained_from");
+      json_builder_add_string_value (b, absolute);
+    }
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, "data/source.safetensors");
+  if (source != NULL)
+    {
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, "data/source.safetensors");
+    }
   json_builder_set_member_name (b, "target");
   json_builder_add_string_value (b, "data/target.safetensors");
   if (joint_rows)
@@ -502,18 +547,24 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_end_object (b);
   json_builder_set_member_name (b, "stages");
   json_builder_begin_array (b);
-  add_stage (b, "pretrain", "source", NULL, NULL, &exp->pretrain, exp->pretrain.epochs, exp->seed);
+  if (source != NULL)
+    add_stage (b, "pretrain", "source", NULL, NULL, &exp->pretrain, exp->pretrain.epochs, exp->seed);
   if (exp->transfer.n_strategies == 0)
-    add_stage (b, "transfer", "target", "pretrain", fresh, &exp->transfer.finetune, exp->transfer.finetune.epochs,
-               exp->seed);
+    {
+      begin_stage (b, "transfer", "target", from, fresh, exp->seed);
+      add_unfreeze (b, exp);
+      end_stage (b, &exp->transfer.finetune, exp->transfer.finetune.epochs);
+    }
   /* in the experiment's order, as the built-in pipeline runs them */
   for (int i = 0; i < exp->transfer.n_strategies; i++)
     {
       TlStrategy s = exp->transfer.strategies[i];
 
-      begin_stage (b, tl_torch_job_stage_name (s), s == TL_STRATEGY_FINE_TUNE ? "target" : "joint", "pretrain",
+      begin_stage (b, tl_torch_job_stage_name (s), s == TL_STRATEGY_FINE_TUNE ? "target" : "joint", from,
                    fresh, exp->seed);
-      if (s == TL_STRATEGY_DOMAIN_ADVERSARIAL)
+      if (s == TL_STRATEGY_FINE_TUNE)
+        add_unfreeze (b, exp);
+      else if (s == TL_STRATEGY_DOMAIN_ADVERSARIAL)
         add_adversary (b, exp, transfer, source->train->n);
       else if (s == TL_STRATEGY_SELF_TRAINING)
         add_self_training (b, exp);

@@ -40,9 +40,9 @@ typedef struct {
   const char *results_root;
 } TlTorchJobOptions;
 
-/* FALSE with TL_ERROR_UNSUPPORTED naming the field when the experiment asks
- * for something the torch engine does not do (gradual unfreezing, a
- * pretrained model file). */
+/* FALSE, naming the field, when the experiment asks for what cannot work,
+ * checked before any data is read: strategies that train on the source data
+ * with a pretrained model file (pretrain.model) instead. */
 gboolean  tl_torch_job_check   (const TlExperiment *exp, GError **error);
 
 /* The stage (and run) a strategy trains as: "transfer" for fine-tune, else its name. */

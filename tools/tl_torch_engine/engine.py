@@ -144,7 +144,8 @@ def _evaluate(model, x, y, device, batch=512):
 def train_stage(model, stage, data, ctx, part=None):
     """Trains model (a TransferLabModel on ctx.device) in every process; returns the history.
     part, for a stage that trains in rounds: {"name": of its checkpoint, "train": (x, y)
-    instead of data's, "seed", "offset": epochs of the rounds before, "epochs": of all rounds}.
+    instead of data's, "seed", "offset": epochs of the rounds before, "epochs": of all rounds,
+    "budget": this round's epochs instead of the stage's}.
     stage["adversary"]: domain-adversarial training (strategies.DomainAdversary)."""
     part = part or {}
     spec = stage["train"]
@@ -153,6 +154,7 @@ def train_stage(model, stage, data, ctx, part=None):
     x, y = part.get("train", data["train"])
     seed = int(part.get("seed", stage["seed"]))
     offset, all_epochs = part.get("offset", 0), part.get("epochs", spec["epochs"])
+    budget = int(part.get("budget", spec["epochs"]))
     torch.manual_seed(seed)
     checkpoint = _read_checkpoint(ctx, name)
     if checkpoint is not None:
@@ -176,7 +178,7 @@ def train_stage(model, stage, data, ctx, part=None):
     history = []
     schedule = spec.get("schedule")
     base_lr = spec["optimizer"]["lr"]
-    total_steps = len(loader) * spec["epochs"]
+    total_steps = len(loader) * budget
     step = 0
     lr = base_lr
     patience = int(spec.get("patience", 0))
@@ -191,7 +193,7 @@ def train_stage(model, stage, data, ctx, part=None):
         best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
         best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
         first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
-        if stopped or first > spec["epochs"]:
+        if stopped or first > budget:
             _log(rank, f"[{stage['name']}] epochs {offset + 1}-{offset + checkpoint['epoch']} finished before: kept")
         else:
             _log(rank, f"[{stage['name']}] continues from epoch {offset + first} (checkpoint of epoch "
@@ -199,7 +201,7 @@ def train_stage(model, stage, data, ctx, part=None):
         for record in history:
             _progress(rank, "epoch", stage=stage["name"], epochs=all_epochs, **dict(record, epoch=offset + record["epoch"]))
     began = time.perf_counter() - earlier_seconds
-    for epoch in range(first, spec["epochs"] + 1 if not stopped else first):
+    for epoch in range(first, budget + 1 if not stopped else first):
         start = time.perf_counter()
         sampler.set_epoch(epoch)
         model.train()
@@ -259,11 +261,79 @@ def train_stage(model, stage, data, ctx, part=None):
                    f"accuracy {100 * record['train_accuracy']:.1f}% ({record['seconds']:.2f} s)")
         if stop:
             _log(rank, f"[{stage['name']}] early stop: no better validation loss for {patience} epochs")
+            stopped = True
             break
     # with patience set, the stage ends on the weights of its best validation epoch
     if best_state is not None:
         model.load_state_dict(best_state)
-    return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch}
+    return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch,
+            "stopped_early": stopped}
+
+
+def _layers_with_weights(model):
+    return [i for i, layer in enumerate(model.architecture["layers"])
+            if any(True for _ in getattr(model, layer["name"]).parameters())]
+
+
+def _trainable(model, i):
+    return all(p.requires_grad for p in getattr(model, model.architecture["layers"][i]["name"]).parameters())
+
+
+def _release_one(model):
+    """One more frozen layer made trainable, the highest one with weights, as the
+    application's gradual unfreezing does; the layers without weights just below
+    it follow it. False when none is left frozen."""
+    layers = model.architecture["layers"]
+    weighted = _layers_with_weights(model)
+    for i in reversed(weighted):
+        if not _trainable(model, i):
+            for p in getattr(model, layers[i]["name"]).parameters():
+                p.requires_grad_(True)
+            layers[i]["trainable"] = True
+            for j in range(i - 1, -1, -1):
+                if j in weighted:
+                    break
+                layers[j]["trainable"] = True
+            return True
+    return False
+
+
+def unfreezing(model, stage, data, ctx):
+    """Gradual unfreezing (stage["unfreeze_every"] = N): the stage's epochs in rounds of
+    N, and after each round one more frozen layer trainable, as the application's
+    pipeline does it (core/experiment/tl-pipeline.c, train_model). Each round is a
+    trainer run of its own, as there: a new optimiser (its state and the learning-rate
+    schedule start over, over the round's epochs, every trainable layer at lr times
+    its lr_mult), its own early stopping, seed stage seed + epochs done. Under
+    DistributedDataParallel each round wraps the model anew (train_stage does), so
+    the wrapper registers exactly the parameters trainable in that round."""
+    every = int(stage["unfreeze_every"])
+    epochs = int(stage["train"]["epochs"])
+    # in one run, as the application decides it, when the lowest trainable layer with weights is the first layer
+    lowest = next((i for i in _layers_with_weights(model) if _trainable(model, i)), None)
+    if every <= 0 or lowest == 0:
+        return train_stage(model, stage, data, ctx)
+    done, phase = 0, 1
+    merged = {"epochs": [], "train_seconds": 0.0, "best_epoch": 0, "stopped_early": False}
+    while done < epochs:
+        budget = min(every, epochs - done)
+        part = train_stage(model, stage, data, ctx, {
+            "name": f"{stage['name']}-phase{phase}", "seed": int(stage["seed"]) + done, "offset": done,
+            "epochs": epochs, "budget": budget})
+        merged["epochs"] += [dict(r, epoch=r["epoch"] + done) for r in part["epochs"]]
+        if part["best_epoch"] > 0:
+            merged["best_epoch"] = part["best_epoch"] + done
+        merged["train_seconds"] += part["train_seconds"]
+        done += budget
+        if part["stopped_early"]:
+            merged["stopped_early"] = True
+            break
+        # as the application does: a layer is released after every round, the last one too
+        if _release_one(model):
+            _log(ctx["rank"], f"[{stage['name']}] after epoch {done}: "
+                              f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} parameters trainable")
+        phase += 1
+    return merged
 
 
 def self_training(model, stage, data, ctx):
@@ -403,8 +473,12 @@ def run(job_dir, device_name):
                    f"parameters on {data['train'][0].shape[0]} samples, {world} process(es) on {device.type}")
         _progress(rank, "stage", stage=stage["name"], parameters=n_train, samples=data["train"][0].shape[0],
                   processes=world, device=device.type)
-        history = self_training(model, stage, data, ctx) if "self_training" in stage else \
-            train_stage(model, stage, data, ctx)
+        if "self_training" in stage:
+            history = self_training(model, stage, data, ctx)
+        elif stage.get("unfreeze_every", 0) > 0:
+            history = unfreezing(model, stage, data, ctx)
+        else:
+            history = train_stage(model, stage, data, ctx)
         trained[stage["name"]] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         engine["stages"][stage["name"]] = {"train_seconds": history["train_seconds"]}
         if rank == 0:
@@ -418,7 +492,10 @@ def run(job_dir, device_name):
                                       {"probabilities": probs}, {})
             # last: a stage with its history.json is finished, and its checkpoint is no longer needed
             _write_json(os.path.join(folder, "history.json"), history)
-            for name in (stage["name"], stage["name"] + "-2"):
+            folder_ckpt = os.path.dirname(_checkpoint_path(ctx, stage["name"]))
+            rounds = [n[:-3] for n in os.listdir(folder_ckpt) if n.startswith(stage["name"] + "-phase")
+                      and n.endswith(".pt")] if os.path.isdir(folder_ckpt) else []
+            for name in [stage["name"], stage["name"] + "-2"] + rounds:
                 if os.path.exists(_checkpoint_path(ctx, name)):
                     os.unlink(_checkpoint_path(ctx, name))
             model.to(device)
