@@ -20,7 +20,6 @@
 #include "tl-model-file.h"
 #include "tl-model-page.h"
 #include "tl-runs-view.h"
-#include "tl-sample-explanation.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
 #include "tl-ui-util.h"
@@ -757,44 +756,6 @@ confusion_cell_placed (gpointer view)
   return tl_confusion_view_cell_center (view, 1, 1, &x, &y);
 }
 
-static gboolean
-sample_explained (gpointer data)
-{
-  return tl_sample_explanation_is_ready (TL_SAMPLE_EXPLANATION (data));
-}
-
-/* The cell's first sample selected: its explanation is computed for the class the cell predicts. */
-static void
-assert_sample_explained (TlEvaluatePage *page, int predicted, gboolean text, const char *screenshot)
-{
-  GtkWidget *e = tl_evaluate_page_get_sample_explanation (page);
-  TlSampleExplanation *se = TL_SAMPLE_EXPLANATION (e);
-
-  g_assert_false (gtk_widget_get_visible (e));
-  g_assert_true (tl_evaluate_page_select_sample (page, 0));
-  g_assert_true (gtk_widget_get_visible (e));
-  g_assert_true (ui_wait_for (sample_explained, e, 60));
-  g_assert_null (tl_sample_explanation_get_error (se));
-  g_assert_cmpint (tl_sample_explanation_get_class (se), ==, predicted);
-  if (text)
-    {
-      const char *markup = tl_sample_explanation_get_markup (se);
-      g_assert_nonnull (markup);
-      /* the words the prediction leans on are highlighted */
-      g_assert_nonnull (strstr (markup, "<span background="));
-    }
-  else
-    {
-      int row = -1, column = -1;
-      g_assert_null (tl_sample_explanation_get_markup (se));
-      tl_sample_explanation_get_peak (se, &row, &column);
-      g_assert_cmpint (row, >=, 0);
-      g_assert_cmpint (column, >=, 0);
-    }
-  ui_spin (200);
-  ui_screenshot (gtk_widget_get_parent (e), screenshot);
-}
-
 static void
 test_confusion_counts (void)
 {
@@ -829,8 +790,6 @@ test_confusion_counts (void)
   tl_confusion_view_select (view, row, col);
   g_assert_cmpuint (tl_evaluate_page_get_n_samples_shown (page), ==, (guint) tl_confusion_view_get_count (view, 1, 1));
   ui_screenshot (GTK_WIDGET (window), "step-5-evaluate.png");
-  if (tl_confusion_view_get_count (view, 1, 1) > 0)
-    assert_sample_explained (page, 1, FALSE, "image-explanation.png");
 }
 
 static void
@@ -1094,7 +1053,7 @@ test_text_transfer_end_to_end (void)
   g_assert_cmpuint (tl_evaluate_page_get_n_samples_shown (evaluate), ==,
                     (guint) MIN (tl_confusion_view_get_count (view, cell_t, cell_p), 200));
   ui_screenshot (GTK_WIDGET (win), "text-5-evaluate.png");
-  assert_sample_explained (evaluate, cell_p, TRUE, "text-explanation.png");
+  ui_assert_sample_explained (evaluate, cell_p, TRUE, "text-explanation.png");
 
   /* defect 1: the exported model, read by the command line, predicts as the run did */
   g_assert_true (tl_export_page_export (TL_EXPORT_PAGE (tl_window_get_page (win, "export")), TL_EXPORT_KIND_MODEL,

@@ -5,9 +5,12 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <string.h>
 
 #include "tl-data-page.h"
 #include "tl-document.h"
+#include "tl-evaluate-page.h"
+#include "tl-sample-explanation.h"
 #include "tl-train-page.h"
 #include "ui-check.h"
 
@@ -132,4 +135,43 @@ ui_batches_reached (gpointer data)
 {
   UiBatchGoal *goal = data;
   return tl_train_page_get_n_batches (goal->page) >= goal->batches || !tl_train_page_is_running (goal->page);
+}
+
+static gboolean
+sample_explained (gpointer data)
+{
+  return tl_sample_explanation_is_ready (TL_SAMPLE_EXPLANATION (data));
+}
+
+/* The cell's first sample selected: its explanation is computed for the class the cell predicts. */
+void
+ui_assert_sample_explained (gpointer evaluate_page, int predicted, gboolean text, const char *screenshot)
+{
+  TlEvaluatePage *page = TL_EVALUATE_PAGE (evaluate_page);
+  GtkWidget *e = tl_evaluate_page_get_sample_explanation (page);
+  TlSampleExplanation *se = TL_SAMPLE_EXPLANATION (e);
+
+  g_assert_false (gtk_widget_get_visible (e));
+  g_assert_true (tl_evaluate_page_select_sample (page, 0));
+  g_assert_true (gtk_widget_get_visible (e));
+  g_assert_true (ui_wait_for (sample_explained, e, 60));
+  g_assert_null (tl_sample_explanation_get_error (se));
+  g_assert_cmpint (tl_sample_explanation_get_class (se), ==, predicted);
+  if (text)
+    {
+      const char *markup = tl_sample_explanation_get_markup (se);
+      g_assert_nonnull (markup);
+      /* the words the prediction leans on are highlighted */
+      g_assert_nonnull (strstr (markup, "<span background="));
+    }
+  else
+    {
+      int row = -1, column = -1;
+      g_assert_null (tl_sample_explanation_get_markup (se));
+      tl_sample_explanation_get_peak (se, &row, &column);
+      g_assert_cmpint (row, >=, 0);
+      g_assert_cmpint (column, >=, 0);
+    }
+  ui_spin (200);
+  ui_screenshot (gtk_widget_get_parent (e), screenshot);
 }

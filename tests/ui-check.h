@@ -21,6 +21,10 @@ gboolean ui_training_done  (gpointer train_page);
 gboolean ui_data_loaded    (gpointer data_page);
 gboolean ui_predictions_ready (gpointer document);
 gboolean ui_widget_shown   (gpointer widget);
+/* Selects the first sample listed for the evaluate page's cell, waits for its explanation and
+ * checks it explains the class `predicted`: highlighted words for text, a heat map otherwise;
+ * then screenshots it into `screenshot`. */
+void     ui_assert_sample_explained (gpointer evaluate_page, int predicted, gboolean text, const char *screenshot);
 
 /* For ui_batches_reached: a train page and the batches to wait for (or the run's end). */
 typedef struct {
