@@ -374,14 +374,15 @@ test_spoken_digits_real_loads (void)
   g_assert_cmpint (exp->target.format, ==, TL_DATA_FORMAT_AUDIO);
   g_assert_true (g_str_has_suffix (exp->source.path, "spoken-digits-real-source.csv"));
   g_assert_cmpint (exp->target.per_class, ==, 5);
-  g_assert_cmpint (exp->source.audio_augment.copies, ==, 0);
+  g_assert_cmpint (exp->source.audio_augment.copies, ==, 1);
   g_assert_cmpint (exp->target.audio_augment.copies, ==, 10);
+  g_assert_cmpint (exp->pretrain.epochs, ==, 12);
   g_assert_cmpint (exp->transfer.freeze_mode, ==, TL_FREEZE_BELOW);
   g_assert_cmpint (exp->transfer.freeze_below, ==, 6);
   g_assert_cmpint (exp->transfer.n_lr_mults, ==, 1);
   g_assert_cmpstr (exp->transfer.lr_mult_layers[0], ==, "6");
   g_assert_cmpfloat (exp->transfer.lr_mults[0], ==, 0.1);
-  g_assert_cmpint (exp->transfer.finetune.epochs, ==, 40);
+  g_assert_cmpint (exp->transfer.finetune.epochs, ==, 80);
   g_assert_true (exp->baseline);
 }
 

@@ -211,7 +211,7 @@ augment_chunk (gpointer data, gsize start, gsize end)
       if (x == NULL || features == NULL)
         continue;
       tl_rng_init (&rng, job->seed ^ ((guint64) row * 0x9e3779b97f4a7c15ull) ^ ((guint64) (c + 1) << 40));
-      tl_audio_fit_length (x, n, clip, s->n_samples, s->align);
+      tl_audio_settings_fit (s, x, n, clip);
       tl_audio_augment_wave (job->a, s->rate, clip, s->n_samples, &rng);
       tl_audio_features_compute (features, clip, s->n_samples, out);
       if (job->mean != NULL && job->std != NULL)

@@ -27,7 +27,7 @@ tl_audio_clip_read (const char *path, const TlAudioSettings *settings, GError **
   clip->rate = s.rate;
   clip->n_samples = (gsize) s.n_samples;
   clip->samples = g_new0 (float, clip->n_samples);
-  tl_audio_fit_length (raw, n_raw, clip->samples, clip->n_samples, s.align);
+  tl_audio_settings_fit (&s, raw, n_raw, clip->samples);
   clip->bands = s.n_mels;
   clip->frames = tl_audio_features_frames_for (features, clip->n_samples);
   clip->mel = g_new0 (float, (gsize) clip->bands * MAX (clip->frames, 1));

@@ -25,6 +25,7 @@ tl_audio_settings_init (TlAudioSettings *s)
   s->rate = 8000;
   s->n_samples = 8000;
   s->align = TL_AUDIO_ALIGN_START;
+  s->trim_db = 0.0;
   s->n_fft = 400;
   s->win_length = 400;
   s->hop = 80;
@@ -55,6 +56,18 @@ tl_audio_settings_frames (const TlAudioSettings *s)
 {
   g_return_val_if_fail (s != NULL, 0);
   return frames_for (s, (gsize) s->n_samples);
+}
+
+void
+tl_audio_settings_fit (const TlAudioSettings *s, const float *x, gsize n, float *out)
+{
+  gsize start = 0, len = n;
+
+  g_return_if_fail (s != NULL && (x != NULL || n == 0) && out != NULL);
+
+  if (s->trim_db > 0.0)
+    start = tl_audio_trim_silence (x, n, (gsize) MAX (1, s->rate / 100), s->trim_db, &len);
+  tl_audio_fit_length (x + start, len, out, (gsize) s->n_samples, s->align);
 }
 
 int
@@ -98,6 +111,8 @@ tl_audio_settings_check (const TlAudioSettings *s, GError **error)
     return bad (error, _("the power must be over 0 and at most 4"));
   if (!(s->log_offset >= 0.0 && s->log_offset < 1.0))
     return bad (error, _("the log offset must be 0 to 1"));
+  if (!(s->trim_db >= 0.0 && s->trim_db <= 120.0))
+    return bad (error, _("the silence trim must be 0 (none) to 120 dB"));
   if ((guint) s->align > TL_AUDIO_ALIGN_CENTER || (guint) s->mel_scale > TL_MEL_SLANEY
       || (guint) s->norm > TL_AUDIO_NORM_UTTERANCE)
     return bad (error, _("an unknown alignment, mel scale or normalisation"));
@@ -181,6 +196,9 @@ tl_audio_settings_to_json_members (const TlAudioSettings *s, JsonBuilder *b)
   add_int (b, "rate", s->rate);
   add_int (b, "samples", s->n_samples);
   add_string (b, "align", align_names[s->align == TL_AUDIO_ALIGN_CENTER]);
+  /* only when set, so that settings without it keep their text (and reuse hashes) */
+  if (s->trim_db > 0.0)
+    add_double (b, "trim_db", s->trim_db);
   add_int (b, "n_fft", s->n_fft);
   add_int (b, "win_length", s->win_length);
   add_int (b, "hop", s->hop);
@@ -275,6 +293,7 @@ tl_audio_settings_from_json_object (TlAudioSettings *s, JsonObject *o, GError **
       || !get_int (o, "n_mfcc", &s->n_mfcc, error)
       || !get_double (o, "fmin", &s->fmin, error) || !get_double (o, "fmax", &s->fmax, error)
       || !get_double (o, "power", &s->power, error) || !get_double (o, "log_offset", &s->log_offset, error)
+      || !get_double (o, "trim_db", &s->trim_db, error)
       || !get_choice (o, "align", align_names, G_N_ELEMENTS (align_names), &align, error)
       || !get_choice (o, "mel_scale", scale_names, G_N_ELEMENTS (scale_names), &scale, error)
       || !get_choice (o, "mel_norm", mel_norm_names, G_N_ELEMENTS (mel_norm_names), &mel_norm, error)

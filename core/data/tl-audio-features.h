@@ -29,6 +29,7 @@ typedef struct {
   int          rate;          /* Hz, after resampling */
   int          n_samples;     /* clip length after cropping or padding */
   TlAudioAlign align;
+  double       trim_db;       /* over 0: leading and trailing frames this far below the loudest dropped first */
   int          n_fft;
   int          win_length;    /* <= n_fft */
   int          hop;
@@ -49,6 +50,10 @@ typedef struct {
 void     tl_audio_settings_init     (TlAudioSettings *s);
 gboolean tl_audio_settings_check    (const TlAudioSettings *s, GError **error);
 int      tl_audio_settings_frames   (const TlAudioSettings *s);
+/* The clip the spectrogram is computed from: x[0..n) with its silent ends
+ * trimmed when trim_db is set (10 ms frames), then cropped or padded to
+ * n_samples at the alignment, into out[0..n_samples). */
+void     tl_audio_settings_fit      (const TlAudioSettings *s, const float *x, gsize n, float *out);
 /* n_mfcc when set, else n_mels */
 int      tl_audio_settings_bands    (const TlAudioSettings *s);
 /* Members of an object being built, and read back (missing members keep their defaults). */

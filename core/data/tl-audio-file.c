@@ -356,3 +356,39 @@ tl_audio_fit_length (const float *in, gsize n_in, float *out, gsize n_out, TlAud
   if (n > 0)
     memcpy (out + lead, in + skip, sizeof (float) * n);
 }
+
+static double
+frame_power (const float *x, gsize n, gsize start, gsize frame)
+{
+  gsize end = MIN (n, start + frame);
+  double sum = 0.0;
+
+  for (gsize i = start; i < end; i++)
+    sum += (double) x[i] * x[i];
+  return sum / (double) (end - start);
+}
+
+gsize
+tl_audio_trim_silence (const float *x, gsize n, gsize frame, double top_db, gsize *len)
+{
+  double loudest = 0.0, floor;
+  gsize first = n, last = 0;
+
+  g_return_val_if_fail (x != NULL || n == 0, 0);
+  g_return_val_if_fail (frame > 0 && len != NULL, 0);
+
+  *len = n;
+  for (gsize start = 0; start < n; start += frame)
+    loudest = MAX (loudest, frame_power (x, n, start, frame));
+  if (!(loudest > 0.0))
+    return 0;
+  floor = loudest * pow (10.0, -top_db / 10.0);
+  for (gsize start = 0; start < n; start += frame)
+    if (frame_power (x, n, start, frame) >= floor)
+      {
+        first = MIN (first, start);
+        last = MIN (n, start + frame);
+      }
+  *len = last - first;
+  return first;
+}

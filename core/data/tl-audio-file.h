@@ -57,6 +57,12 @@ float   *tl_audio_resample     (const float *in, gsize n_in, int from, int to, g
 /* Copies in[0..n_in) into out[0..n_out), cropping or padding with zeros. */
 void     tl_audio_fit_length   (const float *in, gsize n_in, float *out, gsize n_out, TlAudioAlign align);
 
+/* The span of x[0..n) from the first to the last frame (consecutive frames of
+ * `frame` samples, the last one possibly shorter) whose mean power is at most
+ * top_db below the loudest frame's: its first sample is returned and its
+ * length stored in *len. A silent clip is kept whole. */
+gsize    tl_audio_trim_silence (const float *x, gsize n, gsize frame, double top_db, gsize *len);
+
 void     tl_audio_levels       (const float *x, gsize n, TlAudioLevels *levels);
 gboolean tl_audio_levels_silent  (const TlAudioLevels *levels);
 gboolean tl_audio_levels_clipped (const TlAudioLevels *levels);

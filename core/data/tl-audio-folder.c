@@ -209,7 +209,7 @@ load_chunk (gpointer data, gsize start, gsize end)
       x = tl_audio_file_read (job->paths[i], job->s->rate, &n, &job->infos[i], &job->errors[i]);
       if (x == NULL)
         continue;
-      tl_audio_fit_length (x, n, clip, job->s->n_samples, job->s->align);
+      tl_audio_settings_fit (job->s, x, n, clip);
       tl_audio_features_compute (features, clip, job->s->n_samples, job->ds->x + (gsize) i * job->ds->sample_size);
     }
   g_clear_error (&error);

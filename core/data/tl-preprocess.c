@@ -301,7 +301,7 @@ tl_preprocess_encode_audio (const TlPreprocess *pre, const char *path, float *ou
   if (x == NULL)
     return FALSE;
   clip = g_new (float, pre->audio.n_samples);
-  tl_audio_fit_length (x, n, clip, pre->audio.n_samples, pre->audio.align);
+  tl_audio_settings_fit (&pre->audio, x, n, clip);
   tl_audio_features_compute (features, clip, pre->audio.n_samples, out);
   bands = tl_audio_settings_bands (&pre->audio);
   frames = tl_audio_settings_frames (&pre->audio);
