@@ -161,6 +161,7 @@ ui_assert_sample_explained (gpointer evaluate_page, int predicted, gboolean text
     {
       const char *markup = tl_sample_explanation_get_markup (se);
       g_assert_nonnull (markup);
+      g_test_message ("explained text: %s", markup);
       /* the words the prediction leans on are highlighted */
       g_assert_nonnull (strstr (markup, "<span background="));
     }

@@ -467,7 +467,6 @@ tl_sample_explanation_init (TlSampleExplanation *self)
   gtk_label_set_xalign (self->words_label, 0);
   gtk_label_set_lines (self->words_label, 12);
   gtk_label_set_ellipsize (self->words_label, PANGO_ELLIPSIZE_END);
-  gtk_label_set_selectable (self->words_label, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->words_label), FALSE);
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->words_label));
   self->status_label = GTK_LABEL (gtk_label_new (NULL));
