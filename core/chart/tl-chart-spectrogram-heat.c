@@ -43,40 +43,21 @@ tl_spectrogram_heat_chart_scale (const TlSpectrogramHeatChart *chart)
   return max_abs;
 }
 
-static cairo_surface_t *
-cells (const TlSpectrogramHeatChart *chart, double max_abs)
+typedef struct {
+  const float *heat;
+  double       max_abs;
+} Heat;
+
+/* The spectrogram in grey, red or blue over it by the heat. */
+static guint32
+heat_cell (double level, gsize at, gpointer data)
 {
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, chart->frames, chart->bands);
-  float lo = INFINITY, hi = -INFINITY;
-  guint8 *data;
-  int stride;
+  const Heat *h = data;
+  double v = h->max_abs > 0 && isfinite (h->heat[at]) ? h->heat[at] / h->max_abs : 0.0;
+  double r, g, bl;
 
-  for (gsize i = 0; i < (gsize) chart->bands * chart->frames; i++)
-    if (isfinite (chart->values[i]))
-      {
-        lo = MIN (lo, chart->values[i]);
-        hi = MAX (hi, chart->values[i]);
-      }
-  cairo_surface_flush (s);
-  data = cairo_image_surface_get_data (s);
-  stride = cairo_image_surface_get_stride (s);
-  for (int b = 0; b < chart->bands; b++)
-    {
-      guint32 *row = (guint32 *) (data + (gsize) (chart->bands - 1 - b) * stride);
-
-      for (int t = 0; t < chart->frames; t++)
-        {
-          gsize at = (gsize) b * chart->frames + t;
-          double level = hi > lo && isfinite (chart->values[at]) ? (chart->values[at] - lo) / (hi - lo) : 0.0;
-          double v = max_abs > 0 && isfinite (chart->heat[at]) ? chart->heat[at] / max_abs : 0.0;
-          double r, g, bl;
-
-          mix (0.15 + 0.7 * level, v, &r, &g, &bl);
-          row[t] = ((guint32) to_byte (r) << 16) | ((guint32) to_byte (g) << 8) | to_byte (bl);
-        }
-    }
-  cairo_surface_mark_dirty (s);
-  return s;
+  mix (0.15 + 0.7 * level, v, &r, &g, &bl);
+  return ((guint32) to_byte (r) << 16) | ((guint32) to_byte (g) << 8) | to_byte (bl);
 }
 
 /* Where frequency hz lies in band units (band k's centre at k), by the band centres. */
@@ -252,7 +233,10 @@ tl_spectrogram_heat_chart_draw (const TlSpectrogramHeatChart *chart, cairo_t *cr
       return;
     }
 
-  s = cells (chart, max_abs);
+  {
+    Heat heat = { chart->heat, max_abs };
+    s = tl_chart_band_cells (chart->values, chart->bands, chart->frames, 0, heat_cell, &heat);
+  }
   cairo_save (cr);
   cairo_rectangle (cr, px, py, pw, ph);
   cairo_clip (cr);

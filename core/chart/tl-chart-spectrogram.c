@@ -29,39 +29,10 @@ shade (double t)
          | (guint32) lround (rgb[2] * 255);
 }
 
-static cairo_surface_t *
-cells (const TlSpectrogramChart *chart)
+static guint32
+shade_cell (double level, gsize at, gpointer data)
 {
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, chart->frames, chart->bands);
-  float lo = INFINITY, hi = -INFINITY;
-  guint8 *data;
-  int stride;
-
-  for (gsize i = 0; i < (gsize) chart->bands * chart->frames; i++)
-    if (isfinite (chart->values[i]))
-      {
-        lo = MIN (lo, chart->values[i]);
-        hi = MAX (hi, chart->values[i]);
-      }
-  if (!isfinite (lo))
-    lo = hi = 0;
-  if (chart->range > 0)
-    lo = MAX (lo, hi - (float) chart->range);
-  cairo_surface_flush (s);
-  data = cairo_image_surface_get_data (s);
-  stride = cairo_image_surface_get_stride (s);
-  for (int b = 0; b < chart->bands; b++)
-    {
-      guint32 *row = (guint32 *) (data + (gsize) (chart->bands - 1 - b) * stride);
-
-      for (int t = 0; t < chart->frames; t++)
-        {
-          float v = chart->values[(gsize) b * chart->frames + t];
-          row[t] = shade (hi > lo && isfinite (v) ? (v - lo) / (hi - lo) : 0.0);
-        }
-    }
-  cairo_surface_mark_dirty (s);
-  return s;
+  return shade (level);
 }
 
 void
@@ -82,7 +53,7 @@ tl_spectrogram_chart_draw (const TlSpectrogramChart *chart, cairo_t *cr, double 
       cairo_restore (cr);
       return;
     }
-  s = cells (chart);
+  s = tl_chart_band_cells (chart->values, chart->bands, chart->frames, chart->range, shade_cell, NULL);
   cairo_rectangle (cr, px, py, pw, ph);
   cairo_clip (cr);
   cairo_translate (cr, px, py);
