@@ -401,6 +401,20 @@ history_column (const char *run_folder, const char *stage, const char *column)
   return values;
 }
 
+/* The summary entry of run `name` (asserts there is one). */
+static JsonObject *
+find_run (JsonArray *runs, const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
+        return run;
+    }
+  g_error ("no run %s in the summary", name);
+  return NULL;
+}
+
 static double
 run_accuracy (const char *run_folder, const char *name)
 {
@@ -408,14 +422,7 @@ run_accuracy (const char *run_folder, const char *name)
   g_autoptr (JsonNode) root = load_json (path);
   JsonArray *runs = json_object_get_array_member (json_node_get_object (root), "runs");
 
-  for (guint i = 0; i < json_array_get_length (runs); i++)
-    {
-      JsonObject *run = json_array_get_object_element (runs, i);
-      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
-        return json_object_get_double_member (run, "test_accuracy");
-    }
-  g_assert_not_reached ();
-  return 0;
+  return json_object_get_double_member (find_run (runs, name), "test_accuracy");
 }
 
 /* The joint strategy, learning-rate schedules (step when pretraining, cosine when
@@ -723,14 +730,7 @@ summary_runs (const char *run_folder, JsonNode **root_out)
 static gint64
 run_int (JsonArray *runs, const char *name, const char *member)
 {
-  for (guint i = 0; i < json_array_get_length (runs); i++)
-    {
-      JsonObject *run = json_array_get_object_element (runs, i);
-      if (g_strcmp0 (json_object_get_string_member (run, "name"), name) == 0)
-        return json_object_get_int_member (run, member);
-    }
-  g_assert_not_reached ();
-  return 0;
+  return json_object_get_int_member (find_run (runs, name), member);
 }
 
 /* pretrain.model and gradual unfreezing on the blobs, two processes: the given
