@@ -4,9 +4,8 @@
 
 #include "tl-chart-private.h"
 
-cairo_surface_t *
-tl_chart_band_cells (const float *values, int bands, int frames, double range, TlBandCellColour colour,
-                     gpointer data)
+static cairo_surface_t *
+band_cells (const float *values, int bands, int frames, double range, TlBandCellColour colour, gpointer data)
 {
   cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, frames, bands);
   float lo = INFINITY, hi = -INFINITY;
@@ -40,4 +39,23 @@ tl_chart_band_cells (const float *values, int bands, int frames, double range, T
     }
   cairo_surface_mark_dirty (s);
   return s;
+}
+
+void
+tl_chart_paint_band_cells (cairo_t *cr, double x, double y, double w, double h, const float *values, int bands,
+                           int frames, double range, TlBandCellColour colour, gpointer data)
+{
+  cairo_surface_t *s = band_cells (values, bands, frames, range, colour, data);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, x, y, w, h);
+  cairo_clip (cr);
+  cairo_translate (cr, x, y);
+  cairo_scale (cr, w / frames, h / bands);
+  cairo_set_source_surface (cr, s, 0, 0);
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (s);
 }

@@ -32,10 +32,11 @@ void                tl_chart_paint_background (cairo_t *cr, const TlChartStyle *
 
 /* A pixel's colour from its value's level (0..1) and its index in the values. */
 typedef guint32 (*TlBandCellColour) (double level, gsize at, gpointer data);
-/* Each band x frame value as one pixel, the lowest band at the bottom; the levels run from
- * the values' lowest (or their highest minus range, when range > 0) to their highest. */
-cairo_surface_t *tl_chart_band_cells (const float *values, int bands, int frames, double range,
-                                      TlBandCellColour colour, gpointer data);
+/* Paints each band x frame value as one cell of the rectangle (x, y, w, h), the lowest band at
+ * the bottom; the levels run from the values' lowest (or their highest minus range, when
+ * range > 0) to their highest. */
+void tl_chart_paint_band_cells (cairo_t *cr, double x, double y, double w, double h, const float *values,
+                                int bands, int frames, double range, TlBandCellColour colour, gpointer data);
 
 /* Size of a text as the charts measure it for their layout. */
 void tl_chart_text_size (const char *text, double font_px, gboolean bold, double *w, double *h);

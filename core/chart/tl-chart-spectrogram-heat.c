@@ -200,7 +200,6 @@ tl_spectrogram_heat_chart_draw (const TlSpectrogramHeatChart *chart, cairo_t *cr
   const TlChartTheme *theme;
   const char *heat_label;
   double max_abs, label_h, tick_w, legend_w, left, bottom, top, px, py, pw, ph;
-  cairo_surface_t *s;
 
   g_return_if_fail (chart != NULL && cr != NULL);
   g_return_if_fail ((chart->values != NULL && chart->heat != NULL) || chart->bands * chart->frames == 0);
@@ -235,19 +234,8 @@ tl_spectrogram_heat_chart_draw (const TlSpectrogramHeatChart *chart, cairo_t *cr
 
   {
     Heat heat = { chart->heat, max_abs };
-    s = tl_chart_band_cells (chart->values, chart->bands, chart->frames, 0, heat_cell, &heat);
+    tl_chart_paint_band_cells (cr, px, py, pw, ph, chart->values, chart->bands, chart->frames, 0, heat_cell, &heat);
   }
-  cairo_save (cr);
-  cairo_rectangle (cr, px, py, pw, ph);
-  cairo_clip (cr);
-  cairo_translate (cr, px, py);
-  cairo_scale (cr, pw / chart->frames, ph / chart->bands);
-  cairo_set_source_surface (cr, s, 0, 0);
-  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
-  cairo_paint (cr);
-  cairo_restore (cr);
-  cairo_surface_destroy (s);
   tl_chart_set_color (cr, &theme->axis, 1.0);
   cairo_rectangle (cr, px + 0.5, py + 0.5, pw - 1, ph - 1);
   cairo_stroke (cr);

@@ -39,7 +39,6 @@ void
 tl_spectrogram_chart_draw (const TlSpectrogramChart *chart, cairo_t *cr, double width, double height)
 {
   double px, py, pw, ph;
-  cairo_surface_t *s;
 
   g_return_if_fail (chart != NULL && cr != NULL);
   g_return_if_fail (chart->values != NULL || chart->bands * chart->frames == 0);
@@ -53,15 +52,7 @@ tl_spectrogram_chart_draw (const TlSpectrogramChart *chart, cairo_t *cr, double 
       cairo_restore (cr);
       return;
     }
-  s = tl_chart_band_cells (chart->values, chart->bands, chart->frames, chart->range, shade_cell, NULL);
-  cairo_rectangle (cr, px, py, pw, ph);
-  cairo_clip (cr);
-  cairo_translate (cr, px, py);
-  cairo_scale (cr, pw / chart->frames, ph / chart->bands);
-  cairo_set_source_surface (cr, s, 0, 0);
-  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
-  cairo_paint (cr);
-  cairo_surface_destroy (s);
+  tl_chart_paint_band_cells (cr, px, py, pw, ph, chart->values, chart->bands, chart->frames, chart->range,
+                             shade_cell, NULL);
   cairo_restore (cr);
 }
