@@ -18,9 +18,14 @@ tl_data_options_init (TlDataOptions *o)
   o->test_fraction = 0.1;
   o->max_len = 200;
   o->vocab_size = 10000;
-  o->ngram_max = 2;
-  o->min_df = 2;
-  o->max_features = 100000;
+  {
+    TlNgramSettings d;
+    tl_ngram_settings_init (&d);
+    o->ngram_max = d.ngram_max;
+    o->min_df = d.min_df;
+    o->max_features = d.max_features;
+    o->char_max_features = d.char_max_features;
+  }
 }
 
 void
@@ -34,6 +39,7 @@ tl_data_options_clear (TlDataOptions *o)
   g_free (o->classes);
   g_free (o->test_path);
   g_free (o->test_labels);
+  g_free (o->char_ngrams);
   memset (o, 0, sizeof *o);
 }
 
@@ -61,6 +67,8 @@ tl_data_options_group (TlDataOptions *o, gboolean full)
     { "min-df", 0, 0, G_OPTION_ARG_INT, &o->min_df, N_("N-gram features: texts a term must occur in (default 2)"), N_("N") },
     { "max-features", 0, 0, G_OPTION_ARG_INT, &o->max_features, N_("N-gram features: most frequent terms kept, 0 for all (default 100000)"), N_("N") },
     { "hash-size", 0, 0, G_OPTION_ARG_INT, &o->hash_size, N_("N-gram features: hash the terms into N buckets instead of keeping a vocabulary"), N_("N") },
+    { "char-ngrams", 0, 0, G_OPTION_ARG_STRING, &o->char_ngrams, N_("N-gram features: character n-grams within words, MIN-MAX characters long, or 0 for none"), N_("MIN-MAX") },
+    { "char-max-features", 0, 0, G_OPTION_ARG_INT, &o->char_max_features, N_("N-gram features: most frequent character n-grams kept, 0 for all"), N_("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o->image_size, N_("Scale images to N x N"), N_("N") },
     { "grey", 0, 0, G_OPTION_ARG_NONE, &o->grey, N_("Convert images to grey"), NULL },
     { NULL },
@@ -122,6 +130,32 @@ parse_format (const char *text, const char *path, TlDataFormat *format, GError *
   return FALSE;
 }
 
+/* "2-5", "3" (3-3) or "0" (none) */
+static gboolean
+parse_char_ngrams (const char *text, TlNgramSettings *n, GError **error)
+{
+  char *end;
+  gint64 lo = g_ascii_strtoll (text, &end, 10), hi = lo;
+
+  if (end != text && *end == '-')
+    {
+      const char *from = end + 1;
+      hi = g_ascii_strtoll (from, &end, 10);
+      if (end == from)
+        end = (char *) text;
+    }
+  if (end == text || *end != '\0' || lo < 0 || hi < lo || hi > 8 || (lo == 0 && hi != 0))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   _("--char-ngrams: expected MIN-MAX lengths from 1 to 8 (such as 2-5), or 0 for none, not \"%s\""),
+                   text);
+      return FALSE;
+    }
+  n->char_min = lo == 0 ? n->char_min : (int) lo;
+  n->char_max = (int) hi;
+  return TRUE;
+}
+
 gboolean
 tl_data_options_to_spec (const TlDataOptions *o, const char *path, TlDataSourceSpec *spec, GError **error)
 {
@@ -137,9 +171,12 @@ tl_data_options_to_spec (const TlDataOptions *o, const char *path, TlDataSourceS
   spec->ngrams.min_df = o->min_df;
   spec->ngrams.max_features = o->max_features;
   spec->ngrams.hash_size = o->hash_size;
+  spec->ngrams.char_max_features = o->char_max_features;
+  if (o->char_ngrams != NULL && !parse_char_ngrams (o->char_ngrams, &spec->ngrams, error))
+    return FALSE;
   if (!tl_ngram_settings_check (&spec->ngrams, error))
     {
-      g_prefix_error (error, "--ngrams, --min-df, --max-features, --hash-size: ");
+      g_prefix_error (error, "--ngrams, --min-df, --max-features, --hash-size, --char-ngrams: ");
       return FALSE;
     }
   if (o->val_fraction < 0 || o->test_fraction < 0 || o->val_fraction + o->test_fraction > 0.9)

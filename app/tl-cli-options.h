@@ -27,6 +27,8 @@ typedef struct {
   int      min_df;
   int      max_features;
   int      hash_size;
+  char    *char_ngrams;
+  int      char_max_features;
   int      image_size;
   gboolean grey;
 } TlDataOptions;

@@ -286,22 +286,23 @@ row_word_ids (const TlCsvTable *t, int row, const guint32 *ids, gsize *n)
   return words;
 }
 
-/* The n-gram bag of a row; `ids` maps the table's words to the features' (NULL when hashing). */
+/* The n-gram bag of a row; `map` takes the table's words to the features' (NULL when hashing). */
 static int
-encode_ngrams (const TlCsvTable *t, const TlNgramFeatures *f, const guint32 *ids, int row, float *out)
+encode_ngrams (const TlCsvTable *t, const TlNgramFeatures *f, const TlNgramWordMap *map, int row, float *out)
 {
   gsize n;
 
-  if (ids != NULL)
+  if (map != NULL)
     {
-      g_autofree guint32 *words = row_word_ids (t, row, ids, &n);
-      return tl_ngram_encode_words (f, words, n, out);
+      gsize start = g_array_index (t->token_start, gsize, row);
+      gsize end = g_array_index (t->token_start, gsize, row + 1);
+      return tl_ngram_encode_words (f, map, &g_array_index (t->tokens, guint, start), end - start, out);
     }
   g_autofree const char **words = row_words (t, row, &n);
   return tl_ngram_encode_tokens (f, words, n, out);
 }
 
-static guint32 *
+static TlNgramWordMap *
 ngram_word_map (const TlCsvTable *t, const TlNgramFeatures *f)
 {
   if (f->settings.hash_size > 0)
@@ -318,7 +319,7 @@ fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSe
   TlNgramSettings settings = s->ngrams;
   g_autoptr (TlNgramCounter) counter = NULL;
   g_autofree float *scratch = NULL;
-  g_autofree guint32 *ids = NULL;
+  g_autoptr (TlNgramWordMap) ids = NULL;
   int most = 1;
 
   if (s->max_len > 0)
@@ -397,7 +398,7 @@ word_map (const TlCsvTable *t, const TlPreprocess *pre)
 }
 
 static void
-encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, const guint32 *ngram_ids,
+encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, const TlNgramWordMap *ngram_ids,
              GArray *scratch, int row, float *out)
 {
   if (pre->ngrams != NULL)
@@ -424,7 +425,7 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
   int ndim;
   TlDataset *ds;
   g_autofree int *map = NULL;
-  g_autofree guint32 *ngram_ids = NULL;
+  g_autoptr (TlNgramWordMap) ngram_ids = NULL;
   g_autoptr (GArray) scratch = NULL;
   int **maps = NULL;
   guint64 width = 0;

@@ -114,6 +114,9 @@ tl_import_settings_to_json (const TlImportSettings *s)
       member_int (b, "ngram_max_features", s->ngrams.max_features);
       member_int (b, "ngram_min_df", s->ngrams.min_df);
       member_int (b, "ngram_hash_size", s->ngrams.hash_size);
+      member_int (b, "ngram_char_min", s->ngrams.char_min);
+      member_int (b, "ngram_char_max", s->ngrams.char_max);
+      member_int (b, "ngram_char_max_features", s->ngrams.char_max_features);
       json_builder_set_member_name (b, "ngram_sublinear_tf");
       json_builder_add_boolean_value (b, s->ngrams.sublinear_tf);
     }
@@ -218,6 +221,10 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
   s->ngrams.max_features = json_object_get_int_member_with_default (o, "ngram_max_features", s->ngrams.max_features);
   s->ngrams.min_df = json_object_get_int_member_with_default (o, "ngram_min_df", s->ngrams.min_df);
   s->ngrams.hash_size = json_object_get_int_member_with_default (o, "ngram_hash_size", s->ngrams.hash_size);
+  s->ngrams.char_min = json_object_get_int_member_with_default (o, "ngram_char_min", s->ngrams.char_min);
+  s->ngrams.char_max = json_object_get_int_member_with_default (o, "ngram_char_max", s->ngrams.char_max);
+  s->ngrams.char_max_features = json_object_get_int_member_with_default (o, "ngram_char_max_features",
+                                                                         s->ngrams.char_max_features);
   s->ngrams.sublinear_tf = json_object_get_boolean_member_with_default (o, "ngram_sublinear_tf", TRUE);
   if (s->text_features == TL_TEXT_NGRAMS && !tl_ngram_settings_check (&s->ngrams, error))
     return NULL;

@@ -8,6 +8,7 @@
 
 #include "tl-error.h"
 #include "tl-ngram.h"
+#include "tl-ngram-chars.h"
 #include "tl-ngram-index.h"
 
 #define FIRST_TERM_ID 2     /* 0: empty slot, 1: the vocabulary's unknown entry */
@@ -23,6 +24,9 @@ tl_ngram_settings_init (TlNgramSettings *s)
   s->sublinear_tf = TRUE;
   s->use_idf = TRUE;
   s->max_terms = 1024;
+  s->char_min = 2;
+  s->char_max = 0;
+  s->char_max_features = 0;
 }
 
 gboolean
@@ -40,6 +44,12 @@ tl_ngram_settings_check (const TlNgramSettings *s, GError **error)
     field = "hash_size", expected = "0 (a vocabulary) or 16 to 16777216 buckets";
   else if (s->max_terms < 1 || s->max_terms > 65536)
     field = "max_terms", expected = "1 to 65536 terms per document";
+  else if (s->char_max != 0 && (s->char_min < 1 || s->char_min > s->char_max || s->char_max > 8))
+    field = "char_min and char_max", expected = "lengths with 1 <= char_min <= char_max <= 8 (char_max 0: no character n-grams)";
+  else if (s->char_max_features < 0)
+    field = "char_max_features", expected = "0 (no limit) or a positive count";
+  else if (s->char_max != 0 && s->hash_size != 0)
+    field = "hash_size", expected = "0 with character n-grams (they need a vocabulary)";
   if (field == NULL)
     return TRUE;
   g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "n-gram features: %s must be %s", field, expected);
@@ -86,6 +96,13 @@ struct _TlNgramCounter {
   guint           n_docs;
   GString        *buf;
   GArray         *words;     /* guint32 word ids of the document being counted */
+  /* character n-grams: each word's grams, listed once (CSR by word id), and each gram's df */
+  TlNgramIndex   *chars;     /* gram -> id, from 1 */
+  GArray         *char_start; /* guint32, word id -> offset into char_ids; covers words 0..len-2 */
+  GArray         *char_ids;  /* guint32 gram ids */
+  GArray         *char_df;   /* guint, by gram id */
+  GArray         *char_stamp; /* guint, by gram id: the last document that counted it */
+  GArray         *word_stamp; /* guint, by word id: the last document whose grams it added */
 };
 
 TlNgramCounter *
@@ -103,6 +120,18 @@ tl_ngram_counter_new (const TlNgramSettings *settings)
     }
   else
     c->index = tl_ngram_index_new ();
+  if (settings->char_max > 0 && c->index != NULL)
+    {
+      guint32 zero = 0;
+      c->chars = tl_ngram_index_new ();
+      c->char_start = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_array_append_val (c->char_start, zero);   /* word id 0 has no grams */
+      g_array_append_val (c->char_start, zero);
+      c->char_ids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      c->char_df = g_array_new (FALSE, TRUE, sizeof (guint));
+      c->char_stamp = g_array_new (FALSE, TRUE, sizeof (guint));
+      c->word_stamp = g_array_new (FALSE, TRUE, sizeof (guint));
+    }
   return c;
 }
 
@@ -116,6 +145,12 @@ tl_ngram_counter_free (TlNgramCounter *c)
   g_free (c->bucket_last);
   g_string_free (c->buf, TRUE);
   g_array_unref (c->words);
+  g_clear_pointer (&c->chars, tl_ngram_index_free);
+  g_clear_pointer (&c->char_start, g_array_unref);
+  g_clear_pointer (&c->char_ids, g_array_unref);
+  g_clear_pointer (&c->char_df, g_array_unref);
+  g_clear_pointer (&c->char_stamp, g_array_unref);
+  g_clear_pointer (&c->word_stamp, g_array_unref);
   g_free (c);
 }
 
@@ -130,6 +165,67 @@ count_bucket (const char *term, gsize len, gpointer data)
     {
       c->bucket_last[id] = stamp;
       c->bucket_df[id]++;
+    }
+}
+
+static void
+list_gram (const char *gram, gsize len, gpointer data)
+{
+  TlNgramCounter *c = data;
+  guint32 id = tl_ngram_index_word (c->chars, gram, TRUE);
+
+  g_array_append_val (c->char_ids, id);
+  if (c->char_df->len <= id)
+    {
+      g_array_set_size (c->char_df, id + 1);
+      g_array_set_size (c->char_stamp, id + 1);
+    }
+}
+
+/* The grams of word `w`, listing them for every word added before it first. */
+static const guint32 *
+word_grams (TlNgramCounter *c, guint32 w, guint *n)
+{
+  while (c->char_start->len <= w + 1)
+    {
+      const guint32 next = c->char_start->len - 1;
+      guint32 end;
+      tl_ngram_chars_each (tl_ngram_index_word_text (c->index, next), c->settings.char_min,
+                           c->settings.char_max, c->buf, list_gram, c);
+      end = c->char_ids->len;
+      g_array_append_val (c->char_start, end);
+    }
+  {
+    const guint32 *start = (const guint32 *) (void *) c->char_start->data;
+    *n = start[w + 1] - start[w];
+    return (const guint32 *) (void *) c->char_ids->data + start[w];
+  }
+}
+
+static void
+count_grams (TlNgramCounter *c, const guint32 *w, gsize n)
+{
+  const guint stamp = c->n_docs;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const guint32 *grams;
+      guint n_grams;
+
+      if (w[i] == 0)
+        continue;
+      if (c->word_stamp->len <= w[i])
+        g_array_set_size (c->word_stamp, w[i] + 1);
+      if (g_array_index (c->word_stamp, guint, w[i]) == stamp)
+        continue;
+      g_array_index (c->word_stamp, guint, w[i]) = stamp;
+      grams = word_grams (c, w[i], &n_grams);
+      for (guint g = 0; g < n_grams; g++)
+        if (g_array_index (c->char_stamp, guint, grams[g]) != stamp)
+          {
+            g_array_index (c->char_stamp, guint, grams[g]) = stamp;
+            g_array_index (c->char_df, guint, grams[g])++;
+          }
     }
 }
 
@@ -149,6 +245,8 @@ count_words (TlNgramCounter *c, const guint32 *w, gsize n)
             e->value++;
           }
       }
+  if (c->chars != NULL)
+    count_grams (c, w, n);
 }
 
 void
@@ -257,6 +355,7 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
   if (c->bucket_df != NULL)
     {
       f->n_ids = s->hash_size + 1;
+      f->char_first = f->n_ids;
       f->idf = g_new0 (float, f->n_ids);
       for (int id = 1; id < f->n_ids; id++)
         f->idf[id] = s->use_idf ? smooth_idf (c->n_docs, c->bucket_df[id]) : 1.0f;
@@ -264,37 +363,48 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
     }
 
   {
-    g_autoptr (GArray) ranked = g_array_new (FALSE, FALSE, sizeof (Ranked));
+    g_autoptr (GArray) words = g_array_new (FALSE, FALSE, sizeof (Ranked));
+    g_autoptr (GArray) grams = g_array_new (FALSE, FALSE, sizeof (Ranked));
     g_autofree const char **names = NULL;
     const TlNgramEntry *e;
     gsize cursor = 0;
-    guint n, kept;
+    guint kept_words, kept_grams;
 
+    g_array_set_clear_func (words, clear_ranked);
+    g_array_set_clear_func (grams, clear_ranked);
     while ((e = tl_ngram_index_entry (c->index, &cursor)) != NULL)
       if (e->value >= (guint) s->min_df)
         {
           Ranked r = { tl_ngram_index_entry_text (c->index, e), e->value };
-          g_array_append_val (ranked, r);
+          g_array_append_val (words, r);
         }
-    g_array_set_clear_func (ranked, clear_ranked);
-    n = ranked->len;
-    if (n == 0)
+    for (guint g = 1; c->chars != NULL && g < c->char_df->len; g++)
+      if (g_array_index (c->char_df, guint, g) >= (guint) s->min_df)
+        {
+          Ranked r = { g_strdup (tl_ngram_index_word_text (c->chars, g)), g_array_index (c->char_df, guint, g) };
+          g_array_append_val (grams, r);
+        }
+    if (words->len + grams->len == 0)
       {
         g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
                      "n-gram features: no term occurs in %d or more of the %u documents; "
                      "lower min_df or give more text", s->min_df, c->n_docs);
         return NULL;
       }
-    qsort (ranked->data, n, sizeof (Ranked), compare_ranked);
-    kept = s->max_features > 0 ? MIN (n, (guint) s->max_features) : n;
-    names = g_new0 (const char *, kept + FIRST_TERM_ID + 1);
+    qsort (words->data, words->len, sizeof (Ranked), compare_ranked);
+    qsort (grams->data, grams->len, sizeof (Ranked), compare_ranked);
+    kept_words = s->max_features > 0 ? MIN (words->len, (guint) s->max_features) : words->len;
+    kept_grams = s->char_max_features > 0 ? MIN (grams->len, (guint) s->char_max_features) : grams->len;
+    names = g_new0 (const char *, kept_words + kept_grams + FIRST_TERM_ID + 1);
     names[0] = TL_TOKEN_PAD_TEXT;
     names[1] = TL_TOKEN_OOV_TEXT;
-    f->n_ids = (int) kept + FIRST_TERM_ID;
+    f->n_ids = (int) (kept_words + kept_grams) + FIRST_TERM_ID;
+    f->char_first = (int) kept_words + FIRST_TERM_ID;
     f->idf = g_new0 (float, f->n_ids);
-    for (guint i = 0; i < kept; i++)
+    for (guint i = 0; i < kept_words + kept_grams; i++)
       {
-        const Ranked *r = &g_array_index (ranked, Ranked, i);
+        const Ranked *r = i < kept_words ? &g_array_index (words, Ranked, i)
+                                         : &g_array_index (grams, Ranked, i - kept_words);
         names[FIRST_TERM_ID + i] = r->term;
         f->idf[FIRST_TERM_ID + i] = s->use_idf ? smooth_idf (c->n_docs, r->df) : 1.0f;
       }
@@ -365,11 +475,80 @@ features_word_ids (const TlNgramFeatures *f, const char *const *words, gsize n)
   return w;
 }
 
-guint32 *
+static gboolean
+has_grams (const TlNgramFeatures *f)
+{
+  return f->char_first < f->n_ids && f->index != NULL;
+}
+
+/* A known gram's term id appended to the GArray of ids */
+typedef struct {
+  const TlNgramFeatures *f;
+  GArray                *ids;
+} GramIds;
+
+static void
+collect_gram (const char *gram, gsize len, gpointer data)
+{
+  GramIds *g = data;
+  guint32 w = tl_ngram_index_find_word (g->f->index, gram);
+  const TlNgramEntry *e = w != 0 ? tl_ngram_index_find (g->f->index, &w, 1) : NULL;
+
+  if (e != NULL)
+    {
+      int id = (int) e->value;
+      g_array_append_val (g->ids, id);
+    }
+}
+
+static void
+collect_word_grams (const TlNgramFeatures *f, const char *word, GString *buf, GArray *ids)
+{
+  GramIds g = { f, ids };
+
+  tl_ngram_chars_each (word, f->settings.char_min, f->settings.char_max, buf, collect_gram, &g);
+}
+
+struct _TlNgramWordMap {
+  guint32 *ids;         /* each listed word's id in the features' index, 0 when unknown */
+  guint32 *gram_start;  /* n + 1 offsets into gram_ids; NULL without character n-grams */
+  int     *gram_ids;    /* the term ids of each word's known grams, in order */
+};
+
+TlNgramWordMap *
 tl_ngram_features_map_words (const TlNgramFeatures *f, const char *const *words, gsize n)
 {
+  TlNgramWordMap *map;
+
   g_return_val_if_fail (f->index != NULL, NULL);
-  return features_word_ids (f, words, n);
+  map = g_new0 (TlNgramWordMap, 1);
+  map->ids = features_word_ids (f, words, n);
+  if (has_grams (f))
+    {
+      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
+      g_autoptr (GString) buf = g_string_new (NULL);
+
+      map->gram_start = g_new (guint32, n + 1);
+      for (gsize i = 0; i < n; i++)
+        {
+          map->gram_start[i] = ids->len;
+          collect_word_grams (f, words[i], buf, ids);
+        }
+      map->gram_start[n] = ids->len;
+      map->gram_ids = (int *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
+    }
+  return map;
+}
+
+void
+tl_ngram_word_map_free (TlNgramWordMap *map)
+{
+  if (map == NULL)
+    return;
+  g_free (map->ids);
+  g_free (map->gram_start);
+  g_free (map->gram_ids);
+  g_free (map);
 }
 
 static int
@@ -380,8 +559,9 @@ compare_int (const void *a, const void *b)
 }
 
 typedef struct {
-  int   id;
-  float w;
+  int    id;
+  float  w;
+  double scaled;   /* w over its block's norm: the weight written out */
 } Term;
 
 static int
@@ -389,8 +569,8 @@ compare_heavier (const void *a, const void *b)
 {
   const Term *x = a, *y = b;
 
-  if (x->w != y->w)
-    return x->w > y->w ? -1 : 1;
+  if (x->scaled != y->scaled)
+    return x->scaled > y->scaled ? -1 : 1;
   return compare_int (&x->id, &y->id);
 }
 
@@ -451,6 +631,12 @@ tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsi
     {
       g_autofree guint32 *w = features_word_ids (f, tokens, n);
       collect_indexed (f, w, n, ids);
+      if (has_grams (f))
+        {
+          g_autoptr (GString) buf = g_string_new (NULL);
+          for (gsize i = 0; i < n; i++)
+            collect_word_grams (f, tokens[i], buf, ids);
+        }
     }
   else
     {
@@ -462,12 +648,19 @@ tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsi
 }
 
 int
-tl_ngram_encode_words (const TlNgramFeatures *f, const guint32 *words, gsize n, float *out)
+tl_ngram_encode_words (const TlNgramFeatures *f, const TlNgramWordMap *map, const guint *words, gsize n,
+                       float *out)
 {
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree guint32 *w = g_new (guint32, n + 1);
 
-  g_return_val_if_fail (f->index != NULL, 0);
-  collect_indexed (f, words, n, ids);
+  g_return_val_if_fail (f->index != NULL && map != NULL, 0);
+  for (gsize i = 0; i < n; i++)
+    w[i] = map->ids[words[i]];
+  collect_indexed (f, w, n, ids);
+  for (gsize i = 0; map->gram_start != NULL && i < n; i++)
+    g_array_append_vals (ids, map->gram_ids + map->gram_start[words[i]],
+                         map->gram_start[words[i] + 1] - map->gram_start[words[i]]);
   return bag_from_ids (f, ids, out);
 }
 
@@ -479,7 +672,7 @@ bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
   const int K = f->settings.max_terms;
   g_autofree Term *terms = NULL;
   int n_terms = 0, kept;
-  double norm = 0.0;
+  double norm[2] = { 0.0, 0.0 };   /* word terms, character terms */
 
   memset (out, 0, sizeof (float) * 2 * K);
   if (ids->len == 0)
@@ -496,12 +689,16 @@ bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
       while (j < ids->len && g_array_index (ids, int, j) == id)
         j++;
       tf = f->settings.sublinear_tf ? 1.0 + log ((double) (j - i)) : (double) (j - i);
-      terms[n_terms] = (Term) { id, (float) (tf * f->idf[id]) };
-      norm += (double) terms[n_terms].w * terms[n_terms].w;
+      terms[n_terms] = (Term) { id, (float) (tf * f->idf[id]), 0.0 };
+      norm[id >= f->char_first] += (double) terms[n_terms].w * terms[n_terms].w;
       n_terms++;
       i = j;
     }
 
+  for (int b = 0; b < 2; b++)
+    norm[b] = norm[b] > 0.0 ? 1.0 / sqrt (norm[b]) : 0.0;
+  for (int k = 0; k < n_terms; k++)
+    terms[k].scaled = terms[k].w * norm[terms[k].id >= f->char_first];
   kept = n_terms;
   if (n_terms > K)
     {
@@ -509,11 +706,10 @@ bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
       kept = K;
       qsort (terms, kept, sizeof (Term), compare_term_id);
     }
-  norm = norm > 0.0 ? 1.0 / sqrt (norm) : 0.0;
   for (int k = 0; k < kept; k++)
     {
       out[k] = (float) terms[k].id;
-      out[K + k] = (float) (terms[k].w * norm);
+      out[K + k] = (float) terms[k].scaled;
     }
   return n_terms;
 }
@@ -557,6 +753,15 @@ tl_ngram_features_to_json (const TlNgramFeatures *f)
   json_builder_add_boolean_value (b, s->use_idf);
   json_builder_set_member_name (b, "max_terms");
   json_builder_add_int_value (b, s->max_terms);
+  if (s->char_max > 0)
+    {
+      json_builder_set_member_name (b, "char_min");
+      json_builder_add_int_value (b, s->char_min);
+      json_builder_set_member_name (b, "char_max");
+      json_builder_add_int_value (b, s->char_max);
+      json_builder_set_member_name (b, "char_max_features");
+      json_builder_add_int_value (b, s->char_max_features);
+    }
   if (f->vocab != NULL)
     {
       json_builder_set_member_name (b, "terms");
@@ -614,8 +819,14 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
       || !read_int (o, "max_features", 0, G_MAXINT, &s->max_features, error)
       || !read_int (o, "min_df", 1, G_MAXINT, &s->min_df, error)
       || !read_int (o, "hash_size", 0, 1 << 24, &s->hash_size, error)
-      || !read_int (o, "max_terms", 1, 65536, &s->max_terms, error)
-      || !tl_ngram_settings_check (s, error))
+      || !read_int (o, "max_terms", 1, 65536, &s->max_terms, error))
+    return NULL;
+  if (json_object_has_member (o, "char_max")
+      && (!read_int (o, "char_min", 1, 8, &s->char_min, error)
+          || !read_int (o, "char_max", 0, 8, &s->char_max, error)
+          || !read_int (o, "char_max_features", 0, G_MAXINT, &s->char_max_features, error)))
+    return NULL;
+  if (!tl_ngram_settings_check (s, error))
     return NULL;
   s->sublinear_tf = json_object_get_boolean_member_with_default (o, "sublinear_tf", TRUE);
   s->use_idf = json_object_get_boolean_member_with_default (o, "use_idf", TRUE);
@@ -638,6 +849,7 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
     }
   else
     f->n_ids = s->hash_size + 1;
+  f->char_first = f->n_ids;
   if (json_array_get_length (idf) != (guint) f->n_ids)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "n-gram features: idf has %u weights for %d ids",
@@ -671,6 +883,20 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
               return NULL;
             }
           names[id] = json_node_get_string (t);
+          if (tl_ngram_is_char_term (names[id]) && f->char_first == f->n_ids)
+            f->char_first = id;
+          else if (!tl_ngram_is_char_term (names[id]) && f->char_first < f->n_ids)
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                           "n-gram features: terms[%d]: a word term after the character terms", id - FIRST_TERM_ID);
+              return NULL;
+            }
+        }
+      if (f->char_first < f->n_ids && s->char_max == 0)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                       "n-gram features: character terms without char_min and char_max");
+          return NULL;
         }
       f->vocab = tl_vocab_new_from_strv (names);
       if (tl_vocab_size (f->vocab) != (guint) f->n_ids)

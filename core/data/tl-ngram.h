@@ -7,8 +7,10 @@
 
 G_BEGIN_DECLS
 
-/* Bag-of-n-grams text features: word n-grams ("good", "not good") chosen by
- * document frequency, weighted by TF-IDF, each document L2-normalised. A
+/* Bag-of-n-grams text features: word n-grams ("good", "not good") and, as an
+ * option, character n-grams within words ("#<goo"), chosen by document
+ * frequency, weighted by TF-IDF, each document L2-normalised (words and
+ * characters each to length 1, as two vectorisers side by side would be). A
  * document becomes `max_terms` slots: the ids of its terms, then their weights
  * (id 0 with weight 0 fills unused slots), the input of an embedding_bag layer. */
 
@@ -20,6 +22,9 @@ typedef struct {
   gboolean sublinear_tf;    /* 1 + ln(count) instead of the count */
   gboolean use_idf;         /* ln((1 + N) / (1 + df)) + 1, as scikit-learn's smooth idf */
   int      max_terms;       /* slots per document; a longer document keeps its heaviest terms */
+  int      char_min;        /* character n-grams within words (tl-ngram-chars.h) from this length */
+  int      char_max;        /* ... to this one; 0: no character n-grams */
+  int      char_max_features; /* character terms kept, apart from the word terms; 0: no limit */
 } TlNgramSettings;
 
 /* ngram_max 2, max_features 100000, min_df 2, no hashing, sublinear tf, idf, 1024 slots */
@@ -33,6 +38,7 @@ typedef struct {
   struct _TlNgramIndex *index; /* the terms by their words, for encoding; NULL when hashing */
   float          *idf;      /* n_ids: each id's weight; 0 for id 0 */
   int             n_ids;    /* table rows, id 0 included */
+  int             char_first; /* the first character term's id; n_ids when there are none */
 } TlNgramFeatures;
 
 typedef struct _TlNgramCounter TlNgramCounter;
@@ -55,10 +61,13 @@ void             tl_ngram_features_free  (TlNgramFeatures *features);
  * number of its distinct known terms (before any were dropped for room). */
 int              tl_ngram_encode_tokens  (const TlNgramFeatures *features, const char *const *tokens,
                                           gsize n, float *out);
-/* The same for word ids from tl_ngram_features_map_words (0: an unknown word). Not with hashing. */
-guint32         *tl_ngram_features_map_words (const TlNgramFeatures *features, const char *const *words, gsize n);
-int              tl_ngram_encode_words   (const TlNgramFeatures *features, const guint32 *words, gsize n,
-                                          float *out);
+/* The same for documents given as indices into a list of distinct words (a
+ * table's): the list is looked up once, into a map, then each document. Not with hashing. */
+typedef struct _TlNgramWordMap TlNgramWordMap;
+TlNgramWordMap  *tl_ngram_features_map_words (const TlNgramFeatures *features, const char *const *words, gsize n);
+void             tl_ngram_word_map_free  (TlNgramWordMap *map);
+int              tl_ngram_encode_words   (const TlNgramFeatures *features, const TlNgramWordMap *map,
+                                          const guint *words, gsize n, float *out);
 int              tl_ngram_encode_text    (const TlNgramFeatures *features, const char *text, float *out);
 /* The term behind an id, for explanations; NULL when hashing or out of range. */
 const char      *tl_ngram_term           (const TlNgramFeatures *features, int id);
@@ -68,5 +77,6 @@ TlNgramFeatures *tl_ngram_features_from_json (JsonNode *node, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlNgramCounter, tl_ngram_counter_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlNgramFeatures, tl_ngram_features_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlNgramWordMap, tl_ngram_word_map_free)
 
 G_END_DECLS

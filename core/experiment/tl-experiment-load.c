@@ -246,7 +246,9 @@ join (const char *prefix, const char *key)
 static gboolean
 read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettings *n, GError **error)
 {
-  static const char *const keys[] = { "n", "min_df", "max_features", "hash_size", "sublinear_tf", "max_terms", NULL };
+  static const char *const keys[] = { "n", "min_df", "max_features", "hash_size", "sublinear_tf", "max_terms",
+                                      "char_min", "char_max", "char_max_features", NULL };
+  g_autoptr (GError) local = NULL;
   g_autofree char *where = g_strdup_printf ("%s%sngrams", prefix, *prefix ? "." : "");
   JsonObject *sub = NULL;
 
@@ -261,8 +263,12 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
          && get_int (r, sub, where, "hash_size", 0, 1 << 24, &n->hash_size, error)
          && get_bool (r, sub, where, "sublinear_tf", &n->sublinear_tf, error)
          && get_int (r, sub, where, "max_terms", 1, 65536, &n->max_terms, error)
+         && get_int (r, sub, where, "char_min", 1, 8, &n->char_min, error)
+         && get_int (r, sub, where, "char_max", 0, 8, &n->char_max, error)
+         && get_int (r, sub, where, "char_max_features", 0, G_MAXINT, &n->char_max_features, error)
          && (n->hash_size == 0 || n->hash_size >= 16
-             || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size));
+             || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size))
+         && (tl_ngram_settings_check (n, &local) || fail (r, error, prefix, "ngrams", "%s", local->message));
 }
 
 /* "audio": settings over the defaults, checked together */

@@ -112,6 +112,9 @@ write_source (JsonBuilder *b, const char *key, const TlDataSourceSpec *s)
   add_int (b, "hash_size", s->ngrams.hash_size);
   add_bool (b, "sublinear_tf", s->ngrams.sublinear_tf);
   add_int (b, "max_terms", s->ngrams.max_terms);
+  add_int (b, "char_min", s->ngrams.char_min);
+  add_int (b, "char_max", s->ngrams.char_max);
+  add_int (b, "char_max_features", s->ngrams.char_max_features);
   json_builder_end_object (b);
   if (s->format == TL_DATA_FORMAT_AUDIO)
     {
