@@ -124,6 +124,14 @@ test_bad_lengths (void)
       g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
     }
   {
+    /* a vocabulary of no terms at all */
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--max-features", "0");
+    g_assert_cmpint (r.status, !=, 0);
+    g_assert_nonnull (strstr (r.err, "max_features"));
+    g_assert_nonnull (strstr (r.err, "-1 for no limit"));
+  }
+  {
     g_auto (Result) r = { 0 };
     RUN (&r, "train", data, "--out", model, "--char-ngrams", "2-4", "--hash-size", "1024");
     g_assert_cmpint (r.status, !=, 0);

@@ -221,20 +221,27 @@ test_bad_input (void)
   g_assert_false (tl_ngram_settings_check (&s, &error));
   g_clear_error (&error);
 
+  /* a limit of no terms at all */
   settings_with_chars (&s);
-  s.char_max_features = -1;
+  s.char_max_features = 0;
   g_assert_false (tl_ngram_settings_check (&s, &error));
+  g_assert_nonnull (strstr (error->message, "-1 for no limit"));
+  g_clear_error (&error);
+  settings_with_chars (&s);
+  s.max_features = 0;
+  g_assert_false (tl_ngram_settings_check (&s, &error));
+  g_assert_nonnull (strstr (error->message, "max_features"));
   g_clear_error (&error);
 
   /* files: a word term among the character terms, character terms without their lengths */
   {
     const char *cases[] = {
       "{\"ngram_max\":1,\"max_features\":0,\"min_df\":1,\"hash_size\":0,\"max_terms\":4,"
-      "\"char_min\":2,\"char_max\":3,\"char_max_features\":0,\"terms\":[\"#<a\",\"b\"],\"idf\":[0,0,1,1]}",
+      "\"char_min\":2,\"char_max\":3,\"char_max_features\":-1,\"terms\":[\"#<a\",\"b\"],\"idf\":[0,0,1,1]}",
       "{\"ngram_max\":1,\"max_features\":0,\"min_df\":1,\"hash_size\":0,\"max_terms\":4,"
       "\"terms\":[\"b\",\"#<a\"],\"idf\":[0,0,1,1]}",
       "{\"ngram_max\":1,\"max_features\":0,\"min_df\":1,\"hash_size\":0,\"max_terms\":4,"
-      "\"char_min\":4,\"char_max\":3,\"char_max_features\":0,\"terms\":[\"b\"],\"idf\":[0,0,1]}",
+      "\"char_min\":4,\"char_max\":3,\"char_max_features\":-1,\"terms\":[\"b\"],\"idf\":[0,0,1]}",
     };
     for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
       {

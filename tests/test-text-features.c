@@ -225,7 +225,7 @@ test_index_matches_text_lookup (void)
   tl_ngram_settings_init (&s);
   s.ngram_max = 3;
   s.min_df = 1;
-  s.max_features = 0;
+  s.max_features = -1;
   s.max_terms = 4096;
   f = fit (&s, (const char *const *) docs->pdata, docs->len);
   g_assert_cmpint (f->n_ids, >, 4 * 1024);

@@ -26,7 +26,7 @@ tl_ngram_settings_init (TlNgramSettings *s)
   s->max_terms = 1024;
   s->char_min = 2;
   s->char_max = 0;
-  s->char_max_features = 0;
+  s->char_max_features = -1;
 }
 
 gboolean
@@ -36,8 +36,8 @@ tl_ngram_settings_check (const TlNgramSettings *s, GError **error)
 
   if (s->ngram_max < 1 || s->ngram_max > 3)
     field = "ngram_max", expected = "1, 2 or 3";
-  else if (s->max_features < 0)
-    field = "max_features", expected = "0 (no limit) or a positive count";
+  else if (s->max_features == 0 || s->max_features < -1)
+    field = "max_features", expected = "a positive count of terms, or -1 for no limit";
   else if (s->min_df < 1)
     field = "min_df", expected = "a count of documents of at least 1";
   else if (s->hash_size != 0 && (s->hash_size < 16 || s->hash_size > (1 << 24)))
@@ -46,8 +46,8 @@ tl_ngram_settings_check (const TlNgramSettings *s, GError **error)
     field = "max_terms", expected = "1 to 65536 terms per document";
   else if (s->char_max != 0 && (s->char_min < 1 || s->char_min > s->char_max || s->char_max > 8))
     field = "char_min and char_max", expected = "lengths with 1 <= char_min <= char_max <= 8 (char_max 0: no character n-grams)";
-  else if (s->char_max_features < 0)
-    field = "char_max_features", expected = "0 (no limit) or a positive count";
+  else if (s->char_max_features == 0 || s->char_max_features < -1)
+    field = "char_max_features", expected = "a positive count of terms, or -1 for no limit";
   else if (s->char_max != 0 && s->hash_size != 0)
     field = "hash_size", expected = "0 with character n-grams (they need a vocabulary)";
   if (field == NULL)
@@ -815,8 +815,9 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
       return NULL;
     }
   o = json_node_get_object (node);
+  tl_ngram_settings_init (s);
   if (!read_int (o, "ngram_max", 1, 3, &s->ngram_max, error)
-      || !read_int (o, "max_features", 0, G_MAXINT, &s->max_features, error)
+      || !read_int (o, "max_features", -1, G_MAXINT, &s->max_features, error)
       || !read_int (o, "min_df", 1, G_MAXINT, &s->min_df, error)
       || !read_int (o, "hash_size", 0, 1 << 24, &s->hash_size, error)
       || !read_int (o, "max_terms", 1, 65536, &s->max_terms, error))
@@ -824,8 +825,10 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
   if (json_object_has_member (o, "char_max")
       && (!read_int (o, "char_min", 1, 8, &s->char_min, error)
           || !read_int (o, "char_max", 0, 8, &s->char_max, error)
-          || !read_int (o, "char_max_features", 0, G_MAXINT, &s->char_max_features, error)))
+          || !read_int (o, "char_max_features", -1, G_MAXINT, &s->char_max_features, error)))
     return NULL;
+  if (s->max_features == 0)   /* "no limit" in files written before -1 said it */
+    s->max_features = -1;
   if (!tl_ngram_settings_check (s, error))
     return NULL;
   s->sublinear_tf = json_object_get_boolean_member_with_default (o, "sublinear_tf", TRUE);

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   int      ngram_max;       /* 1: words; 2: words and word pairs; at most 3 */
-  int      max_features;    /* terms kept, the most frequent by documents; 0: no limit */
+  int      max_features;    /* terms kept, the most frequent by documents; -1: no limit */
   int      min_df;          /* documents a term must occur in */
   int      hash_size;       /* 0: a vocabulary; else terms hashed into ids 1..hash_size, no vocabulary kept */
   gboolean sublinear_tf;    /* 1 + ln(count) instead of the count */
@@ -24,7 +24,7 @@ typedef struct {
   int      max_terms;       /* slots per document; a longer document keeps its heaviest terms */
   int      char_min;        /* character n-grams within words (tl-ngram-chars.h) from this length */
   int      char_max;        /* ... to this one; 0: no character n-grams */
-  int      char_max_features; /* character terms kept, apart from the word terms; 0: no limit */
+  int      char_max_features; /* character terms kept, apart from the word terms; -1: no limit */
 } TlNgramSettings;
 
 /* ngram_max 2, max_features 100000, min_df 2, no hashing, sublinear tf, idf, 1024 slots */

@@ -259,13 +259,13 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
   return check_keys (r, sub, where, keys, error)
          && get_int (r, sub, where, "n", 1, 3, &n->ngram_max, error)
          && get_int (r, sub, where, "min_df", 1, G_MAXINT, &n->min_df, error)
-         && get_int (r, sub, where, "max_features", 0, G_MAXINT, &n->max_features, error)
+         && get_int (r, sub, where, "max_features", -1, G_MAXINT, &n->max_features, error)
          && get_int (r, sub, where, "hash_size", 0, 1 << 24, &n->hash_size, error)
          && get_bool (r, sub, where, "sublinear_tf", &n->sublinear_tf, error)
          && get_int (r, sub, where, "max_terms", 1, 65536, &n->max_terms, error)
          && get_int (r, sub, where, "char_min", 1, 8, &n->char_min, error)
          && get_int (r, sub, where, "char_max", 0, 8, &n->char_max, error)
-         && get_int (r, sub, where, "char_max_features", 0, G_MAXINT, &n->char_max_features, error)
+         && get_int (r, sub, where, "char_max_features", -1, G_MAXINT, &n->char_max_features, error)
          && (n->hash_size == 0 || n->hash_size >= 16
              || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size))
          && (tl_ngram_settings_check (n, &local) || fail (r, error, prefix, "ngrams", "%s", local->message));
