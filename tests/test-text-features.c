@@ -280,6 +280,40 @@ test_index_matches_text_lookup (void)
   }
 }
 
+/* Of terms that weigh the same, the lower ids are kept, whatever their order in the text. */
+static void
+test_truncation_ties (void)
+{
+  const char *docs[] = { "k j i h g f e d c b a", "a b c d e f g h i j k" };
+  TlNgramSettings s;
+  g_autoptr (TlNgramCounter) counter = NULL;
+  g_autoptr (TlNgramFeatures) f = NULL;
+  g_autoptr (GError) error = NULL;
+  float bag[2 * 4];
+
+  tl_ngram_settings_init (&s);
+  s.ngram_max = 1;
+  s.min_df = 1;
+  counter = tl_ngram_counter_new (&s);
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    {
+      g_auto (GStrv) tokens = tl_tokenize_strv (docs[i]);
+      tl_ngram_counter_add (counter, (const char *const *) tokens, g_strv_length (tokens));
+    }
+  f = tl_ngram_counter_finish (counter, &error);
+  g_assert_no_error (error);
+  f->settings.max_terms = 4;
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    {
+      g_assert_cmpint (tl_ngram_encode_text (f, docs[i], bag), ==, 11);
+      for (int k = 0; k < 4; k++)
+        {
+          g_assert_cmpint ((int) bag[k], ==, 2 + k);
+          g_assert_cmpfloat (bag[4 + k], ==, bag[4]);
+        }
+    }
+}
+
 static void
 test_bad_settings (void)
 {
@@ -446,6 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ngram/weights", test_weights);
   g_test_add_func ("/ngram/truncation", test_truncation_keeps_heaviest);
   g_test_add_func ("/ngram/hashing", test_hashing);
+  g_test_add_func ("/ngram/truncation-ties", test_truncation_ties);
   g_test_add_func ("/ngram/round-trip", test_round_trip);
   g_test_add_func ("/ngram/index", test_index_matches_text_lookup);
   g_test_add_func ("/ngram/bad-settings", test_bad_settings);

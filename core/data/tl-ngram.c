@@ -551,33 +551,65 @@ tl_ngram_word_map_free (TlNgramWordMap *map)
   g_free (map);
 }
 
-static int
-compare_int (const void *a, const void *b)
-{
-  int x = *(const int *) a, y = *(const int *) b;
-  return (x > y) - (x < y);
-}
-
 typedef struct {
   int    id;
   float  w;
   double scaled;   /* w over its block's norm: the weight written out */
 } Term;
 
-static int
-compare_heavier (const void *a, const void *b)
+/* The k-th largest of v[0..n) (k from 1), reordering v: a quickselect. */
+static double
+kth_largest (double *v, int n, int k)
 {
-  const Term *x = a, *y = b;
+  int lo = 0, hi = n - 1;
+  const int want = k - 1;
 
-  if (x->scaled != y->scaled)
-    return x->scaled > y->scaled ? -1 : 1;
-  return compare_int (&x->id, &y->id);
+  while (lo < hi)
+    {
+      const double pivot = v[lo + (hi - lo) / 2];
+      int i = lo, j = hi;
+
+      while (i <= j)
+        {
+          while (v[i] > pivot)
+            i++;
+          while (v[j] < pivot)
+            j--;
+          if (i <= j)
+            {
+              double t = v[i];
+              v[i++] = v[j];
+              v[j--] = t;
+            }
+        }
+      if (want <= j)
+        hi = j;
+      else if (want >= i)
+        lo = i;
+      else
+        break;
+    }
+  return v[want];
 }
 
+/* Keeps the K heaviest of terms[0..n), in id order; of equal weights, the lower ids. */
 static int
-compare_term_id (const void *a, const void *b)
+keep_heaviest (Term *terms, int n, int K)
 {
-  return compare_int (&((const Term *) a)->id, &((const Term *) b)->id);
+  g_autofree double *v = g_new (double, n);
+  double threshold;
+  int above = 0, ties, kept = 0;
+
+  for (int k = 0; k < n; k++)
+    v[k] = terms[k].scaled;
+  threshold = kth_largest (v, n, K);
+  for (int k = 0; k < n; k++)
+    above += terms[k].scaled > threshold;
+  ties = K - above;
+  for (int k = 0; k < n; k++)
+    if (terms[k].scaled > threshold || (terms[k].scaled == threshold && ties-- > 0))
+      terms[kept++] = terms[k];
+  return kept;
 }
 
 static int bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out);
@@ -699,13 +731,7 @@ bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
     norm[b] = norm[b] > 0.0 ? 1.0 / sqrt (norm[b]) : 0.0;
   for (int k = 0; k < n_terms; k++)
     terms[k].scaled = terms[k].w * norm[terms[k].id >= f->char_first];
-  kept = n_terms;
-  if (n_terms > K)
-    {
-      qsort (terms, n_terms, sizeof (Term), compare_heavier);
-      kept = K;
-      qsort (terms, kept, sizeof (Term), compare_term_id);
-    }
+  kept = n_terms > K ? keep_heaviest (terms, n_terms, K) : n_terms;
   for (int k = 0; k < kept; k++)
     {
       out[k] = (float) terms[k].id;
