@@ -67,8 +67,8 @@ tl_data_options_group (TlDataOptions *o, gboolean full)
     { "min-df", 0, 0, G_OPTION_ARG_INT, &o->min_df, N_("N-gram features: texts a term must occur in (default 2)"), N_("N") },
     { "max-features", 0, 0, G_OPTION_ARG_INT, &o->max_features, N_("N-gram features: most frequent terms kept, -1 for all (default 100000)"), N_("N") },
     { "hash-size", 0, 0, G_OPTION_ARG_INT, &o->hash_size, N_("N-gram features: hash the terms into N buckets instead of keeping a vocabulary"), N_("N") },
-    { "char-ngrams", 0, 0, G_OPTION_ARG_STRING, &o->char_ngrams, N_("N-gram features: character n-grams within words, MIN-MAX characters long, or 0 for none"), N_("MIN-MAX") },
-    { "char-max-features", 0, 0, G_OPTION_ARG_INT, &o->char_max_features, N_("N-gram features: most frequent character n-grams kept, -1 for all"), N_("N") },
+    { "char-ngrams", 0, 0, G_OPTION_ARG_STRING, &o->char_ngrams, N_("N-gram features: character n-grams within words, MIN-MAX characters long, or 0 for none (default 2-5)"), N_("MIN-MAX") },
+    { "char-max-features", 0, 0, G_OPTION_ARG_INT, &o->char_max_features, N_("N-gram features: most frequent character n-grams kept, -1 for all (default 300000)"), N_("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o->image_size, N_("Scale images to N x N"), N_("N") },
     { "grey", 0, 0, G_OPTION_ARG_NONE, &o->grey, N_("Convert images to grey"), NULL },
     { NULL },
@@ -172,6 +172,9 @@ tl_data_options_to_spec (const TlDataOptions *o, const char *path, TlDataSourceS
   spec->ngrams.max_features = o->max_features;
   spec->ngrams.hash_size = o->hash_size;
   spec->ngrams.char_max_features = o->char_max_features;
+  /* hashed terms keep no vocabulary, which character n-grams need: asked for, they are refused below */
+  if (o->hash_size > 0 && o->char_ngrams == NULL)
+    spec->ngrams.char_max = 0;
   if (o->char_ngrams != NULL && !parse_char_ngrams (o->char_ngrams, &spec->ngrams, error))
     return FALSE;
   if (!tl_ngram_settings_check (&spec->ngrams, error))

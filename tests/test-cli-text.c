@@ -132,6 +132,13 @@ test_bad_lengths (void)
     g_assert_nonnull (strstr (r.err, "-1 for no limit"));
   }
   {
+    /* hashing alone leaves the character n-grams out rather than failing */
+    g_autofree char *hashed = path_in ("hashed.safetensors");
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", hashed, "--hash-size", "1024", "--epochs", "1");
+    expect_status (&r, 0);
+  }
+  {
     g_auto (Result) r = { 0 };
     RUN (&r, "train", data, "--out", model, "--char-ngrams", "2-4", "--hash-size", "1024");
     g_assert_cmpint (r.status, !=, 0);

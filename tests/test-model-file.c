@@ -506,7 +506,7 @@ write_new_texts (int slots)
                                           "\"dull, boring and weak: a poor plot\",negative\n"
                                           "\"not bad at all, not boring\",positive\n"
                                           "\"the story was good but the film was awful\",negative\n"
-                                          "\"zebra quux xylophone\",negative\n");
+                                          "\"ǂǂǂ ʘʘʘ ǂʘ\",negative\n");
   g_autoptr (GError) error = NULL;
   char *path = tmp_path ("new-texts.csv");
 

@@ -53,6 +53,7 @@ test_vocabulary (void)
   g_autoptr (TlNgramFeatures) f = NULL;
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.min_df = 2;
   f = fit (&s, corpus, G_N_ELEMENTS (corpus));
   /* by document frequency, then by term: good (4), the (3), book (3), ... */
@@ -83,6 +84,7 @@ test_weights (void)
   int n;
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.min_df = 1;
   s.max_terms = 64;
   f = fit (&s, corpus, G_N_ELEMENTS (corpus));
@@ -119,6 +121,7 @@ test_truncation_keeps_heaviest (void)
   int n;
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.min_df = 1;
   s.max_terms = 64;
   f = fit (&s, corpus, G_N_ELEMENTS (corpus));
@@ -150,7 +153,9 @@ test_hashing (void)
   int n;
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.hash_size = 64;
+  s.char_max = 0;
   s.max_terms = 32;
   f = fit (&s, corpus, G_N_ELEMENTS (corpus));
   g_assert_null (f->vocab);
@@ -175,9 +180,12 @@ test_round_trip (void)
       int shape[3];
 
       tl_ngram_settings_init (&s);
+      s.char_max = 0;
+  s.char_max = 0;
       s.min_df = 1;
       s.max_terms = 16;
       s.hash_size = hashing ? 128 : 0;
+      s.char_max = hashing ? 0 : s.char_max;
       pre->ngrams = fit (&s, corpus, G_N_ELEMENTS (corpus));
       node = tl_preprocess_to_json (pre);
       back = tl_preprocess_from_json (node, &error);
@@ -223,6 +231,7 @@ test_index_matches_text_lookup (void)
       g_ptr_array_add (docs, g_string_free (doc, FALSE));
     }
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.ngram_max = 3;
   s.min_df = 1;
   s.max_features = -1;
@@ -292,6 +301,7 @@ test_truncation_ties (void)
   float bag[2 * 4];
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.ngram_max = 1;
   s.min_df = 1;
   counter = tl_ngram_counter_new (&s);
@@ -323,24 +333,28 @@ test_bad_settings (void)
   const char *empty[] = { NULL };
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.hash_size = 1;
   g_assert_false (tl_ngram_settings_check (&s, &error));
   g_assert_nonnull (strstr (error->message, "hash_size"));
   g_clear_error (&error);
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.ngram_max = 0;
   g_assert_false (tl_ngram_settings_check (&s, &error));
   g_assert_nonnull (strstr (error->message, "ngram_max"));
   g_clear_error (&error);
 
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   s.max_terms = 0;
   g_assert_false (tl_ngram_settings_check (&s, &error));
   g_clear_error (&error);
 
   /* only empty documents: no term to keep */
   tl_ngram_settings_init (&s);
+  s.char_max = 0;
   counter = tl_ngram_counter_new (&s);
   for (int i = 0; i < 4; i++)
     tl_ngram_counter_add (counter, empty, 0);

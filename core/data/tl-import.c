@@ -222,7 +222,8 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
   s->ngrams.min_df = json_object_get_int_member_with_default (o, "ngram_min_df", s->ngrams.min_df);
   s->ngrams.hash_size = json_object_get_int_member_with_default (o, "ngram_hash_size", s->ngrams.hash_size);
   s->ngrams.char_min = json_object_get_int_member_with_default (o, "ngram_char_min", s->ngrams.char_min);
-  s->ngrams.char_max = json_object_get_int_member_with_default (o, "ngram_char_max", s->ngrams.char_max);
+  s->ngrams.char_max = json_object_get_int_member_with_default (o, "ngram_char_max",
+                                                                s->ngrams.hash_size > 0 ? 0 : s->ngrams.char_max);
   s->ngrams.char_max_features = json_object_get_int_member_with_default (o, "ngram_char_max_features",
                                                                          s->ngrams.char_max_features);
   s->ngrams.sublinear_tf = json_object_get_boolean_member_with_default (o, "ngram_sublinear_tf", TRUE);

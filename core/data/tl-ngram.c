@@ -25,8 +25,8 @@ tl_ngram_settings_init (TlNgramSettings *s)
   s->use_idf = TRUE;
   s->max_terms = 1024;
   s->char_min = 2;
-  s->char_max = 0;
-  s->char_max_features = -1;
+  s->char_max = 5;
+  s->char_max_features = 300000;
 }
 
 gboolean
@@ -848,8 +848,9 @@ tl_ngram_features_from_json (JsonNode *node, GError **error)
       || !read_int (o, "hash_size", 0, 1 << 24, &s->hash_size, error)
       || !read_int (o, "max_terms", 1, 65536, &s->max_terms, error))
     return NULL;
-  if (json_object_has_member (o, "char_max")
-      && (!read_int (o, "char_min", 1, 8, &s->char_min, error)
+  if (!json_object_has_member (o, "char_max"))
+    s->char_max = 0;      /* written without character n-grams */
+  else if ((!read_int (o, "char_min", 1, 8, &s->char_min, error)
           || !read_int (o, "char_max", 0, 8, &s->char_max, error)
           || !read_int (o, "char_max_features", -1, G_MAXINT, &s->char_max_features, error)))
     return NULL;

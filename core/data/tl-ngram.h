@@ -27,7 +27,8 @@ typedef struct {
   int      char_max_features; /* character terms kept, apart from the word terms; -1: no limit */
 } TlNgramSettings;
 
-/* ngram_max 2, max_features 100000, min_df 2, no hashing, sublinear tf, idf, 1024 slots */
+/* ngram_max 2, max_features 100000, min_df 2, no hashing, sublinear tf, idf, 1024 slots,
+ * character n-grams of 2 to 5 characters, 300000 of them */
 void tl_ngram_settings_init (TlNgramSettings *settings);
 /* Refuses settings that cannot work, naming the field. */
 gboolean tl_ngram_settings_check (const TlNgramSettings *settings, GError **error);

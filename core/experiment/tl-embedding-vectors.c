@@ -11,6 +11,7 @@
 #include "tl-architecture.h"
 #include "tl-embedding-vectors.h"
 #include "tl-error.h"
+#include "tl-ngram-chars.h"
 #include "tl-pipeline.h"
 
 static const char *const unknown_names[] = { "random", "zero", "mean", NULL };
@@ -147,7 +148,9 @@ word_list (const TlPreprocess *pre)
   for (guint id = 0; id < tl_vocab_size (vocab); id++)
     {
       const char *term = id >= 2 ? tl_vocab_token (vocab, (int) id) : NULL;
-      g_ptr_array_add (words, term != NULL && strchr (term, ' ') == NULL ? (gpointer) term : NULL);
+      /* neither phrases ("good movie") nor pieces of words ("#<goo") have a vector */
+      g_ptr_array_add (words, term != NULL && strchr (term, ' ') == NULL && !tl_ngram_is_char_term (term)
+                                ? (gpointer) term : NULL);
     }
   return words;
 }
@@ -335,7 +338,7 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
           c.exact += vectors->match[id] == TL_VECTOR_MATCH_EXACT;
           c.lower += vectors->match[id] == TL_VECTOR_MATCH_LOWER;
         }
-      else
+      else if (!tl_ngram_is_char_term (tl_vocab_token (vocab, id)))
         c.phrases++;
     }
   if (c.exact + c.lower == 0)
@@ -370,7 +373,7 @@ tl_embedding_vectors_apply (TlModel *model, const TlPreprocess *pre, const TlWor
             row[d] = (float) (c.scale * vectors->rows[(gsize) id * D + d]);
         }
       else if (term != NULL && words->pdata[id] == NULL)
-        continue;   /* n-grams of several words keep the layer's start: better than their words' mean (README) */
+        continue;   /* n-grams of several words (and pieces of words) keep the layer's start: better than their words' mean (README) */
       else if (id >= 2 || layer->spec.kind == TL_LAYER_EMBEDDING)
         unknown_row (row, D, unknown, mean, std * c.scale, &rng);
     }

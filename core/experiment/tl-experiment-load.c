@@ -256,7 +256,7 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
     return FALSE;
   if (sub == NULL)
     return TRUE;
-  return check_keys (r, sub, where, keys, error)
+  if (!(check_keys (r, sub, where, keys, error)
          && get_int (r, sub, where, "n", 1, 3, &n->ngram_max, error)
          && get_int (r, sub, where, "min_df", 1, G_MAXINT, &n->min_df, error)
          && get_int (r, sub, where, "max_features", -1, G_MAXINT, &n->max_features, error)
@@ -267,8 +267,12 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
          && get_int (r, sub, where, "char_max", 0, 8, &n->char_max, error)
          && get_int (r, sub, where, "char_max_features", -1, G_MAXINT, &n->char_max_features, error)
          && (n->hash_size == 0 || n->hash_size >= 16
-             || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size))
-         && (tl_ngram_settings_check (n, &local) || fail (r, error, prefix, "ngrams", "%s", local->message));
+             || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size))))
+    return FALSE;
+  /* hashed terms keep no vocabulary, which character n-grams need: off unless asked for (then refused) */
+  if (n->hash_size > 0 && !json_object_has_member (sub, "char_max"))
+    n->char_max = 0;
+  return tl_ngram_settings_check (n, &local) || fail (r, error, prefix, "ngrams", "%s", local->message);
 }
 
 /* "audio": settings over the defaults, checked together */

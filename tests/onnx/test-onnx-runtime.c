@@ -612,6 +612,7 @@ ngram_preprocess (int hash_size, int terms)
   tl_ngram_settings_init (&s);
   s.min_df = 1;
   s.hash_size = hash_size;
+  s.char_max = hash_size > 0 ? 0 : s.char_max;
   s.max_terms = terms;
   counter = tl_ngram_counter_new (&s);
   for (gsize i = 0; i < G_N_ELEMENTS (reviews); i++)
