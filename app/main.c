@@ -9,7 +9,6 @@
 #endif
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tl-application.h"
 #include "tl-commands.h"
@@ -57,26 +56,10 @@ print_help (FILE *out)
   fprintf (out, "\n%s\n", _("Run 'transfer-lab COMMAND --help' for a command's options."));
 }
 
-/* OpenBLAS picks its kernels when it loads: when it picked badly, the program
- * starts once more with the right ones named. Not under Valgrind, which runs
- * the program on a CPU of its own. */
-static void
-choose_blas_kernels (char **argv)
-{
-  const char *kernels = tl_gemm_preferred_kernels ();
-  const char *preload = g_getenv ("LD_PRELOAD");
-
-  if (kernels == NULL || g_getenv ("OPENBLAS_CORETYPE") != NULL || (preload && strstr (preload, "vgpreload")))
-    return;
-  g_setenv ("OPENBLAS_CORETYPE", kernels, TRUE);
-  execv ("/proc/self/exe", argv);
-  g_unsetenv ("OPENBLAS_CORETYPE");   /* carry on with the slow kernels */
-}
-
 int
 main (int argc, char **argv)
 {
-  choose_blas_kernels (argv);
+  tl_gemm_restart_with_preferred_kernels (argv);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

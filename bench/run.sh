@@ -15,7 +15,8 @@
 #   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
 # window (a default case): the window on the demo under Xvfb (xvfb-run, dbus-run-session), with
 #   TL_BENCH_STARTUP=run (ui/tl-bench-startup.h): seconds from launch to the first frame and to the
-#   demo's data loaded, the peak resident memory then, and after running the demo from the window.
+#   demo's data loaded (and the process's CPU seconds at each: they depend little on the load), the
+#   peak resident memory then, and after running the demo from the window.
 #   GTK draws with its Cairo renderer there (TL_BENCH_GSK_RENDERER, default cairo; empty: GTK's own
 #   choice, which under Xvfb is OpenGL emulated on the CPU, llvmpipe, not what a desktop runs).
 # SHARED_DATA: the folder with 20news-bydate/ (default: ../shared/data from the repository root).
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --text) WITH_TEXT=1 ;;
     --audio) WITH_AUDIO=1 ;;
     --cases) CASES="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SHARED="$1" ;;
   esac
@@ -172,11 +173,12 @@ run_window() {
 ev = {}
 for line in open(sys.argv[1]):
     p = line.split()
-    if len(p) == 3 and p[0] in ("first-frame", "data-ready", "run-done", "run-refused"):
-        ev[p[0]] = (float(p[1]), int(p[2]))
+    if len(p) == 4 and p[0] in ("first-frame", "data-ready", "run-done", "run-refused"):
+        ev[p[0]] = (float(p[1]), int(p[2]), float(p[3]))
 if "run-done" not in ev:
     sys.exit("the window did not run the demo: " + open(sys.argv[1]).read())
-print(json.dumps({"first_frame": ev["first-frame"][0], "data_ready": ev["data-ready"][0],
+print(json.dumps({"first_frame": ev["first-frame"][0], "first_frame_cpu": ev["first-frame"][2],
+                  "data_ready": ev["data-ready"][0], "data_ready_cpu": ev["data-ready"][2],
                   "open_peak_kb": ev["data-ready"][1], "run_peak_kb": ev["run-done"][1],
                   "median": ev["run-done"][0]}))' "$OUT/$name.txt" >"$OUT/$name.json" \
       || { echo "   $name: no figures (see $OUT/$name.txt)" >&2; rm -f "$OUT/$name.json"; }

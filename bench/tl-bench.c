@@ -11,6 +11,7 @@
 
 #include "tl-csv.h"
 #include "tl-dataset.h"
+#include "tl-gemm.h"
 #include "tl-idx.h"
 #include "tl-model.h"
 #include "tl-parallel.h"
@@ -876,6 +877,8 @@ main (int argc, char **argv)
   const char *cmd;
   gboolean ok;
 
+  /* as the application does: the benchmark measures the kernels it runs with */
+  tl_gemm_restart_with_preferred_kernels (argv);
   context = g_option_context_new ("CASE — sgemm | describe | prepare-text | mlp | cnn | lstm | finetune | "
                                   "infer-mlp | infer-cnn | infer-lstm | tokenize");
   g_option_context_add_main_entries (context, entries, NULL);

@@ -122,7 +122,13 @@ test_demo_experiment (void)
   tl_window_open_experiment (demo, exp, path);
   doc = tl_window_get_document (demo);
   data_page = TL_DATA_PAGE (tl_window_get_page (demo, "data"));
+  /* the imports start from the main loop, once the window has had its turn to draw:
+   * until then the page is loading and the document has no data */
+  g_assert_true (tl_data_page_is_loading (data_page));
+  g_assert_false (tl_document_has_data (doc, TL_ROLE_SOURCE));
   g_assert_true (ui_wait_for (ui_data_loaded, data_page, 60));
+  g_assert_true (tl_document_has_data (doc, TL_ROLE_SOURCE));
+  g_assert_true (tl_document_has_data (doc, TL_ROLE_TARGET));
   g_assert_null (tl_window_get_error (demo));
   g_assert_cmpstr (tl_data_page_get_name_text (data_page), ==, "fashion-split");
   g_assert_cmpuint (tl_data_page_get_seed (data_page), ==, 42);

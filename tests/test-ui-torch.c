@@ -289,6 +289,10 @@ test_torch_missing (void)
   group = TL_RUN_ON_GROUP (tl_train_page_get_run_on_group (TL_TRAIN_PAGE (tl_window_get_page (win, "train"))));
   row = tl_run_on_group_get_row (group, TL_RUN_ON_TORCH);
   g_assert_false (gtk_widget_get_sensitive (row));
+  /* torch is looked for once the Train page is first shown, not while the window starts */
+  ui_spin (300);
+  g_assert_false (tl_run_on_group_get_torch_checked (group));
+  tl_window_show_step (win, "train");
   g_assert_true (ui_wait_for (torch_checked, group, 60));
   g_unsetenv ("TL_PYTHON");
   g_assert_null (tl_run_on_group_get_python (group));

@@ -40,10 +40,22 @@ peak_kb (void)
   return g_ascii_strtoll (line + 6, NULL, 10);
 }
 
+/* CPU seconds of the whole process so far, all threads: unlike the wall time,
+ * this hardly depends on how busy the machine is. */
+static double
+cpu_seconds (void)
+{
+  struct timespec t;
+
+  if (clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t) != 0)
+    return -1;
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 static void
 report (const char *event)
 {
-  printf ("%s %.3f %lld\n", event, seconds_since_start (), peak_kb ());
+  printf ("%s %.3f %lld %.3f\n", event, seconds_since_start (), peak_kb (), cpu_seconds ());
   fflush (stdout);
 }
 

@@ -32,6 +32,8 @@ struct _TlDataPage
   gboolean       relocated;     /* a missing file was located: the experiment has changed */
   GCancellable  *cancellable;
   GPtrArray     *shared_files;  /* read by the source's import, held for the target's */
+  guint          start_id;      /* the imports to start once the window has drawn itself */
+  gboolean       start_roles[TL_N_ROLES];
 
   GtkWidget     *content;
   GtkWidget     *loading_box;
@@ -472,29 +474,46 @@ tl_data_page_load_experiment_data (TlDataPage *self)
   load_data (self);
 }
 
+/* The imports start from the main loop at low priority, after what is waiting to
+ * be drawn: a window opening on an experiment shows itself (with the loading
+ * state) before its import threads take the processors. Until then the page
+ * counts as loading. */
+static gboolean
+start_pending_loads (gpointer data)
+{
+  TlDataPage *self = data;
+
+  self->start_id = 0;
+  for (int r = 0; r < TL_N_ROLES; r++)
+    if (self->start_roles[r])
+      start_load (self, r);
+  set_loading (self, -1);
+  if (self->loading == 0)
+    g_signal_emit_by_name (self, "loaded");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 load_data (TlDataPage *self)
 {
   TlExperiment *exp = tl_document_get_experiment (self->document);
+  gboolean *start = self->start_roles;
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->start_id, g_source_remove);
   self->cancellable = g_cancellable_new ();
   self->loading = 0;
   find_missing (self);
   /* The target after the source (whose preprocessing it is read through), unless
    * a pretrained model gives that preprocessing. A missing file is marked, not read. */
-  if (exp->source.path != NULL && exp->pretrained_model == NULL)
+  start[TL_ROLE_SOURCE] = exp->source.path != NULL && self->slots[TL_ROLE_SOURCE].missing == NULL;
+  start[TL_ROLE_TARGET] = (exp->source.path == NULL || exp->pretrained_model != NULL) && exp->target.path != NULL
+                          && self->slots[TL_ROLE_TARGET].missing == NULL;
+  if (start[TL_ROLE_SOURCE] || start[TL_ROLE_TARGET])
     {
-      if (self->slots[TL_ROLE_SOURCE].missing == NULL)
-        start_load (self, TL_ROLE_SOURCE);
-    }
-  else
-    {
-      if (exp->source.path != NULL && self->slots[TL_ROLE_SOURCE].missing == NULL)
-        start_load (self, TL_ROLE_SOURCE);
-      if (exp->target.path != NULL && self->slots[TL_ROLE_TARGET].missing == NULL)
-        start_load (self, TL_ROLE_TARGET);
+      set_loading (self, 1);
+      self->start_id = g_idle_add_full (G_PRIORITY_LOW, start_pending_loads, self, NULL);
     }
   update (self);
   if (self->loading == 0)
@@ -519,6 +538,7 @@ tl_data_page_dispose (GObject *object)
   TlDataPage *self = TL_DATA_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->start_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_DATA_PAGE);
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);

@@ -13,6 +13,7 @@ struct _TlRunOnGroup
 
   TlRunOn         choice;
   gboolean        torch_checked;
+  gboolean        torch_probed;   /* the search has started */
   char           *python;
   char           *device;
   char           *torch_problem;
@@ -226,14 +227,33 @@ tl_run_on_group_finalize (GObject *object)
   G_OBJECT_CLASS (tl_run_on_group_parent_class)->finalize (object);
 }
 
+/* Python importing torch takes a second or more of a processor: it waits until
+ * the group is first shown rather than compete with the window's start-up. */
+static void
+tl_run_on_group_map (GtkWidget *widget)
+{
+  TlRunOnGroup *self = TL_RUN_ON_GROUP (widget);
+
+  GTK_WIDGET_CLASS (tl_run_on_group_parent_class)->map (widget);
+  if (!self->torch_probed)
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, probed, g_object_ref (self));
+
+      self->torch_probed = TRUE;
+      g_task_run_in_thread (task, probe_thread);
+    }
+}
+
 static void
 tl_run_on_group_class_init (TlRunOnGroupClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->get_property = tl_run_on_group_get_property;
   object_class->dispose = tl_run_on_group_dispose;
   object_class->finalize = tl_run_on_group_finalize;
+  widget_class->map = tl_run_on_group_map;
   props[PROP_CHOICE] = g_param_spec_int ("choice", NULL, NULL, TL_RUN_ON_LOCAL, TL_RUN_ON_CLUSTER, TL_RUN_ON_LOCAL,
                                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_TORCH_CHECKED] = g_param_spec_boolean ("torch-checked", NULL, NULL, FALSE,
@@ -246,7 +266,6 @@ tl_run_on_group_class_init (TlRunOnGroupClass *klass)
 static void
 tl_run_on_group_init (TlRunOnGroup *self)
 {
-  g_autoptr (GTask) task = NULL;
   AdwActionRow *torch, *cluster;
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self), _("Run On"));
@@ -266,6 +285,4 @@ tl_run_on_group_init (TlRunOnGroup *self)
   gtk_check_button_set_active (self->checks[TL_RUN_ON_LOCAL], TRUE);
 
   self->cancellable = g_cancellable_new ();
-  task = g_task_new (NULL, NULL, probed, g_object_ref (self));
-  g_task_run_in_thread (task, probe_thread);
 }

@@ -14,7 +14,7 @@ typedef enum {
 } TlRunOn;
 
 /* Where Start trains: "This computer", "PyTorch on this computer" (looked for
- * in a thread when the group is made; off, saying why, without Python and
+ * in a thread when the group is first shown; off, saying why, without Python and
  * torch) or "Prepare a cluster job", whose row has "Collect Results…".
  * "notify::choice" follows the choice, "notify::torch-checked" the end of the
  * search for torch; "collect" is emitted by "Collect Results…". */

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "tl-gemm.h"
 #include "tl-parallel.h"
@@ -81,4 +83,20 @@ tl_gemm_preferred_kernels (void)
     return "Haswell";
 #endif
   return NULL;
+}
+
+/* OpenBLAS picks its kernels when it loads, so the program starts once more
+ * with the right ones named. Not under Valgrind, which runs the program on a
+ * CPU of its own. */
+void
+tl_gemm_restart_with_preferred_kernels (char **argv)
+{
+  const char *kernels = tl_gemm_preferred_kernels ();
+  const char *preload = g_getenv ("LD_PRELOAD");
+
+  if (kernels == NULL || g_getenv ("OPENBLAS_CORETYPE") != NULL || (preload && strstr (preload, "vgpreload")))
+    return;
+  g_setenv ("OPENBLAS_CORETYPE", kernels, TRUE);
+  execv ("/proc/self/exe", argv);
+  g_unsetenv ("OPENBLAS_CORETYPE");   /* carry on with the slow kernels */
 }

@@ -18,5 +18,9 @@ void tl_sgemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
  * when it misjudged this CPU and chose its slowest ones; NULL when its choice
  * stands. */
 const char *tl_gemm_preferred_kernels (void);
+/* When OpenBLAS misjudged this CPU: runs the program again (argv as main got
+ * it, before any option parsing) with the preferred kernels named; returns
+ * when their choice stands, or when it cannot. */
+void tl_gemm_restart_with_preferred_kernels (char **argv);
 
 G_END_DECLS
