@@ -22,13 +22,33 @@
 
 typedef float TlVec8 __attribute__ ((vector_size (32), aligned (4), may_alias));
 
-/* acc[0, K) = (add ? acc : 0) + v[0] * rows[0][at] + v[1] * rows[1][at] + ..., added in that order. */
+/* acc[0, K) = (add ? acc : 0) + v[0] * rows[0][at] + v[1] * rows[1][at] + ..., added in that order.
+ * Each sum is one chain of dependent additions, so eight are kept running at once (64 floats)
+ * to keep the multiply-add units busy, then four. */
 TL_VECTORIZED static void
 sum_scaled_rows (float *restrict acc, gboolean add, const float *restrict v,
                  const float *const *restrict rows, gsize at, int n, int K)
 {
   int k = 0;
 
+  for (; k + 64 <= K; k += 64)
+    {
+      TlVec8 a[8] = { { 0 } };
+
+      if (add)
+        for (int i = 0; i < 8; i++)
+          a[i] = *(const TlVec8 *) (acc + k + 8 * i);
+      for (int j = 0; j < n; j++)
+        {
+          const float *r = rows[j] + at + k;
+          const TlVec8 s = { v[j], v[j], v[j], v[j], v[j], v[j], v[j], v[j] };
+
+          for (int i = 0; i < 8; i++)
+            a[i] += s * *(const TlVec8 *) (r + 8 * i);
+        }
+      for (int i = 0; i < 8; i++)
+        *(TlVec8 *) (acc + k + 8 * i) = a[i];
+    }
   for (; k + 32 <= K; k += 32)
     {
       TlVec8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
