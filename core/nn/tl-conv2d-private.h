@@ -45,6 +45,10 @@ gsize tl_conv2d_padded_size        (const Conv2D *cv);
 /* Weights (or their gradient) [F, C, k, k] to [F, k, k, C] and back. */
 void  tl_conv2d_taps_first         (const Conv2D *cv, const float *w, float *wt);
 void  tl_conv2d_channels_first     (const Conv2D *cv, const float *wt, float *w);
+/* Sizes the scratch of a backward pass over `groups` groups of images for the
+ * sparse path, and orders the weights w taps first when the input gradient is needed. */
+void  tl_conv2d_sparse_prepare     (Conv2D *cv, int groups, const float *w, gboolean weights,
+                                    gboolean input);
 /* Weight gradient of one image from a sparse output gradient d [F, P], taps first:
  * wpt = (add ? wpt : 0) + d x patches^T, skipping zeros. padded
  * (tl_conv2d_padded_size floats), vals and rows are scratch. */

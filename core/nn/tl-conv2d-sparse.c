@@ -134,6 +134,31 @@ tl_conv2d_channels_first (const Conv2D *cv, const float *restrict wt, float *res
         w[c * T + t] = wt[t * C + c];
 }
 
+void
+tl_conv2d_sparse_prepare (Conv2D *cv, int groups, const float *w, gboolean weights, gboolean input)
+{
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+
+  if (groups > cv->scratch_groups)
+    {
+      g_free (cv->vals);
+      g_free (cv->rows);
+      g_free (cv->used);
+      cv->vals = g_new (float, (gsize) groups * MAX (F, P));
+      cv->rows = g_new (const float *, (gsize) groups * MAX (F, P));
+      cv->used = g_new (guint8, (gsize) groups * P);
+      cv->scratch_groups = groups;
+    }
+  tl_tensor_resize (cv->padded, 2, (int[]) { groups, (int) tl_conv2d_padded_size (cv) });
+  if (weights)
+    tl_tensor_resize (cv->wpart_t, 2, (int[]) { groups * F, K });
+  if (input)
+    {
+      tl_tensor_resize (cv->wt, 2, (int[]) { F, K });
+      tl_conv2d_taps_first (cv, w, cv->wt->data);
+    }
+}
+
 /* One image [C, H, W] into its zero-bordered channels-last copy. */
 TL_VECTORIZED static void
 pad_channels_last (const Conv2D *cv, const float *restrict in, float *restrict padded)

@@ -355,8 +355,8 @@ backward_groups (gpointer data, gsize g0, gsize g1)
       float *wpt = cp->sparse_ok && cp->weights ? cv->wpart_t->data + g * F * K : NULL;
       float *bp = cp->weights ? cv->bpart->data + g * F : NULL;
       float *padded = cp->sparse_ok ? cv->padded->data + g * tl_conv2d_padded_size (cv) : NULL;
-      float *vals = cv->vals + g * MAX (F, P);
-      const float **rows = cv->rows + g * MAX (F, P);
+      float *vals = cp->sparse_ok ? cv->vals + g * MAX (F, P) : NULL;
+      const float **rows = cp->sparse_ok ? cv->rows + g * MAX (F, P) : NULL;
       const int first = (int) g * cp->group, last = MIN (cp->batch, first + cp->group);
       /* the group's weight gradient is held taps first while sparse images add into it */
       gboolean taps_first = FALSE;
@@ -465,29 +465,10 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
       cp.out_values = out->data;
       tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
     }
-  if (groups > cv->scratch_groups)
-    {
-      g_free (cv->vals);
-      g_free (cv->rows);
-      g_free (cv->used);
-      cv->vals = g_new (float, (gsize) groups * MAX (F, P));
-      cv->rows = g_new (const float *, (gsize) groups * MAX (F, P));
-      cv->used = g_new (guint8, (gsize) groups * P);
-      cv->scratch_groups = groups;
-    }
   tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
   cp.sparse_ok = K >= TL_CONV2D_SPARSE_MIN_K;
   if (cp.sparse_ok)
-    {
-      tl_tensor_resize (cv->padded, 2, (int[]) { groups, (int) tl_conv2d_padded_size (cv) });
-      if (cp.weights)
-        tl_tensor_resize (cv->wpart_t, 2, (int[]) { groups * F, K });
-      if (grad_in != NULL)
-        {
-          tl_tensor_resize (cv->wt, 2, (int[]) { F, K });
-          tl_conv2d_taps_first (cv, cp.w, cv->wt->data);
-        }
-    }
+    tl_conv2d_sparse_prepare (cv, groups, cp.w, cp.weights, grad_in != NULL);
   if (grad_in != NULL)
     tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
   if (cp.weights)
