@@ -280,7 +280,8 @@ test_conv2d_gradients (void)
 
 /* An output gradient that is mostly zero, as behind a ReLU and a max-pool,
  * takes the convolution's sparse path: its weight, bias and input gradients
- * must still match a direct computation in double. Padding and stride 2 too. */
+ * must still match a direct computation in double. Padding and stride 2 too,
+ * and a dense image between sparse ones in one group of images. */
 static void
 test_conv2d_sparse_gradient (void)
 {
@@ -305,8 +306,13 @@ test_conv2d_sparse_gradient (void)
       tl_layer_zero_grad (layer);
       tl_layer_forward (layer, &ctx, in, out);
       grad_out = tl_tensor_new (out->ndim, out->shape);
+      /* image 1 is dense: its group switches from the sparse path to the dense one and back */
       for (gsize i = 0; i < grad_out->size; i++)
-        grad_out->data[i] = tl_rng_uniform (&rng) < 0.15f ? tl_rng_uniform_range (&rng, -1.0f, 1.0f) : 0.0f;
+        {
+          const float density = i / (grad_out->size / B) == 1 ? 0.9f : 0.15f;
+
+          grad_out->data[i] = tl_rng_uniform (&rng) < density ? tl_rng_uniform_range (&rng, -1.0f, 1.0f) : 0.0f;
+        }
       tl_layer_backward (layer, &ctx, in, out, grad_out, grad_in);
 
       ref_in = g_array_new (FALSE, TRUE, sizeof (double));

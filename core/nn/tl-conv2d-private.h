@@ -22,7 +22,12 @@ typedef struct {
                        * or its output planes before a fused pool */
   guint8   *code;     /* per pooled output of the batch: winner of its window, POOL_NONE if not positive */
   gsize     code_capacity;
-  /* per group, for sparse output gradients: MAX (F, P) values and row pointers, P flags */
+  /* for sparse output gradients: the weights taps first [F, k, k, C], and per group the weight
+   * gradient taps first [F, k, k, C], one padded channels-last image, MAX (F, P) values and row
+   * pointers, P flags */
+  TlTensor *wt;
+  TlTensor *wpart_t;
+  TlTensor *padded;
   float    *vals;
   const float **rows;
   guint8   *used;
@@ -35,16 +40,25 @@ typedef struct {
 
 /* Counts the image's non-zero output gradients d [F, P] and flags the outputs p that have one. */
 gsize tl_conv2d_count_nonzero      (const float *d, int F, int P, guint8 *used);
-/* Weight gradient of one image from a sparse output gradient d [F, P]:
- * wp = (add ? wp : 0) + d x patches^T, skipping zeros. `used` comes from
- * tl_conv2d_count_nonzero; colt (a group's patch buffer, with its spare
- * line), vals and rows are scratch. */
+/* Floats of one image zero-bordered and channels last: [H + 2 pad, W + 2 pad, C]. */
+gsize tl_conv2d_padded_size        (const Conv2D *cv);
+/* Weights (or their gradient) [F, C, k, k] to [F, k, k, C] and back. */
+void  tl_conv2d_taps_first         (const Conv2D *cv, const float *w, float *wt);
+void  tl_conv2d_channels_first     (const Conv2D *cv, const float *wt, float *w);
+/* Sizes the scratch of a backward pass over `groups` groups of images for the
+ * sparse path, and orders the weights w taps first when the input gradient is needed. */
+void  tl_conv2d_sparse_prepare     (Conv2D *cv, int groups, const float *w, gboolean weights,
+                                    gboolean input);
+/* Weight gradient of one image from a sparse output gradient d [F, P], taps first:
+ * wpt = (add ? wpt : 0) + d x patches^T, skipping zeros. padded
+ * (tl_conv2d_padded_size floats), vals and rows are scratch. */
 void  tl_conv2d_sparse_weight_grad (const Conv2D *cv, const float *in, const float *d, gboolean add,
-                                    float *wp, float *colt, const guint8 *used, float *vals,
-                                    const float **rows);
-/* Input gradient of one image from a sparse output gradient d [F, P]; patch
+                                    float *wpt, float *padded, float *vals, const float **rows);
+/* Input gradient of one image from a sparse output gradient d [F, P] and the
+ * weights taps first; `used` comes from tl_conv2d_count_nonzero; padded, patch
  * (C*k*k floats), vals and rows are scratch. */
-void  tl_conv2d_sparse_input_grad  (const Conv2D *cv, const float *w, const float *d, const guint8 *used,
-                                    float *grad_in, float *patch, float *vals, const float **rows);
+void  tl_conv2d_sparse_input_grad  (const Conv2D *cv, const float *wt, const float *d, const guint8 *used,
+                                    float *grad_in, float *padded, float *patch, float *vals,
+                                    const float **rows);
 
 G_END_DECLS

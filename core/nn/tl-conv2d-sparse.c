@@ -11,17 +11,44 @@
  * output gradient is zero (at least three in four behind a 2x2 pool), so the
  * weight and patch gradients skip the zeros instead of running dense products.
  * The choice is made per image from the gradient's values and shape alone, so
- * a fused and an unfused run, and any number of threads, take the same path. */
+ * a fused and an unfused run, and any number of threads, take the same path.
+ *
+ * Both gradients work on the image held channels last with its padding written
+ * out, [H + 2 pad, W + 2 pad, C]: there a patch row (ki, all kj, all c) is one
+ * contiguous run of k*C floats, so no patch matrix is built and a patch is
+ * read, or its gradient added, in k runs. The weights and their gradient are
+ * then ordered [F, k, k, C] ("taps first"); each value still gets the same
+ * products added in the same order as with [F, C, k, k]. */
 
 typedef float TlVec8 __attribute__ ((vector_size (32), aligned (4), may_alias));
 
-/* acc[0, K) = (add ? acc : 0) + v[0] * rows[0] + v[1] * rows[1] + ..., added in that order. */
+/* acc[0, K) = (add ? acc : 0) + v[0] * rows[0][at] + v[1] * rows[1][at] + ..., added in that order.
+ * Each sum is one chain of dependent additions, so eight are kept running at once (64 floats)
+ * to keep the multiply-add units busy, then four. */
 TL_VECTORIZED static void
 sum_scaled_rows (float *restrict acc, gboolean add, const float *restrict v,
-                 const float *const *restrict rows, int n, int K)
+                 const float *const *restrict rows, gsize at, int n, int K)
 {
   int k = 0;
 
+  for (; k + 64 <= K; k += 64)
+    {
+      TlVec8 a[8] = { { 0 } };
+
+      if (add)
+        for (int i = 0; i < 8; i++)
+          a[i] = *(const TlVec8 *) (acc + k + 8 * i);
+      for (int j = 0; j < n; j++)
+        {
+          const float *r = rows[j] + at + k;
+          const TlVec8 s = { v[j], v[j], v[j], v[j], v[j], v[j], v[j], v[j] };
+
+          for (int i = 0; i < 8; i++)
+            a[i] += s * *(const TlVec8 *) (r + 8 * i);
+        }
+      for (int i = 0; i < 8; i++)
+        *(TlVec8 *) (acc + k + 8 * i) = a[i];
+    }
   for (; k + 32 <= K; k += 32)
     {
       TlVec8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
@@ -35,7 +62,7 @@ sum_scaled_rows (float *restrict acc, gboolean add, const float *restrict v,
         }
       for (int j = 0; j < n; j++)
         {
-          const float *r = rows[j] + k;
+          const float *r = rows[j] + at + k;
           const TlVec8 s = { v[j], v[j], v[j], v[j], v[j], v[j], v[j], v[j] };
 
           a0 += s * *(const TlVec8 *) r;
@@ -53,7 +80,7 @@ sum_scaled_rows (float *restrict acc, gboolean add, const float *restrict v,
       float a = add ? acc[k] : 0.0f;
 
       for (int j = 0; j < n; j++)
-        a += v[j] * rows[j][k];
+        a += v[j] * rows[j][at + k];
       acc[k] = a;
     }
 }
@@ -79,114 +106,168 @@ tl_conv2d_count_nonzero (const float *restrict d, int F, int P, guint8 *restrict
   return nonzero;
 }
 
-/* One image's patches as rows [P, C*k*k], only for the outputs whose `used` is set. */
-static void
-patches_by_output (const Conv2D *cv, const float *in, const guint8 *used, float *colt)
+gsize
+tl_conv2d_padded_size (const Conv2D *cv)
 {
-  const int k = cv->k, s = cv->stride, K = cv->in_c * k * k;
-  const float *in_end = in + (gsize) cv->in_c * cv->in_h * cv->in_w;
-
-  for (int oh = 0; oh < cv->out_h; oh++)
-    for (int ow = 0; ow < cv->out_w; ow++)
-      {
-        const int p = oh * cv->out_w + ow, iw0 = ow * s - cv->pad;
-        const gboolean inside = iw0 >= 0 && iw0 + k <= cv->in_w;
-        float *restrict dst = colt + (gsize) p * K;
-
-        if (!used[p])
-          continue;
-        for (int c = 0; c < cv->in_c; c++)
-          for (int ki = 0; ki < k; ki++, dst += k)
-            {
-              const int ih = oh * s - cv->pad + ki;
-              const float *restrict src = in + ((gsize) c * cv->in_h + ih) * cv->in_w + iw0;
-
-              if (ih < 0 || ih >= cv->in_h)
-                memset (dst, 0, sizeof (float) * k);
-              else if (inside && k == 3 && src + 4 <= in_end)
-                /* the fourth float lands where the next run starts, or in the spare line */
-                memcpy (dst, src, 4 * sizeof (float));
-              else if (inside)
-                for (int kj = 0; kj < k; kj++)
-                  dst[kj] = src[kj];
-              else
-                for (int kj = 0; kj < k; kj++)
-                  dst[kj] = iw0 + kj >= 0 && iw0 + kj < cv->in_w ? src[kj] : 0.0f;
-            }
-      }
-}
-
-/* Adds one output's patch gradient [C*k*k] into the image's input gradient. */
-static void
-unpatch_output (const Conv2D *cv, const float *restrict g, int oh, int ow, float *restrict grad_in)
-{
-  const int k = cv->k, s = cv->stride, iw0 = ow * s - cv->pad;
-
-  for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++, g += k)
-      {
-        const int ih = oh * s - cv->pad + ki;
-        float *restrict dst = grad_in + ((gsize) c * cv->in_h + ih) * cv->in_w + iw0;
-
-        if (ih < 0 || ih >= cv->in_h)
-          continue;
-        if (k == 3 && iw0 >= 0 && iw0 + 3 <= cv->in_w)
-          {
-            dst[0] += g[0];
-            dst[1] += g[1];
-            dst[2] += g[2];
-            continue;
-          }
-        for (int kj = 0; kj < k; kj++)
-          if (iw0 + kj >= 0 && iw0 + kj < cv->in_w)
-            dst[kj] += g[kj];
-      }
+  return (gsize) (cv->in_h + 2 * cv->pad) * (cv->in_w + 2 * cv->pad) * cv->in_c;
 }
 
 void
-tl_conv2d_sparse_weight_grad (const Conv2D *cv, const float *in, const float *d, gboolean add,
-                              float *wp, float *colt, const guint8 *used, float *vals, const float **rows)
+tl_conv2d_taps_first (const Conv2D *cv, const float *restrict w, float *restrict wt)
+{
+  const int C = cv->in_c, T = cv->k * cv->k, K = C * T;
+
+  for (int f = 0; f < cv->filters; f++, w += K, wt += K)
+    for (int c = 0; c < C; c++)
+      for (int t = 0; t < T; t++)
+        wt[t * C + c] = w[c * T + t];
+}
+
+void
+tl_conv2d_channels_first (const Conv2D *cv, const float *restrict wt, float *restrict w)
+{
+  const int C = cv->in_c, T = cv->k * cv->k, K = C * T;
+
+  for (int f = 0; f < cv->filters; f++, w += K, wt += K)
+    for (int c = 0; c < C; c++)
+      for (int t = 0; t < T; t++)
+        w[c * T + t] = wt[t * C + c];
+}
+
+void
+tl_conv2d_sparse_prepare (Conv2D *cv, int groups, const float *w, gboolean weights, gboolean input)
 {
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
 
-  patches_by_output (cv, in, used, colt);
+  if (groups > cv->scratch_groups)
+    {
+      g_free (cv->vals);
+      g_free (cv->rows);
+      g_free (cv->used);
+      cv->vals = g_new (float, (gsize) groups * MAX (F, P));
+      cv->rows = g_new (const float *, (gsize) groups * MAX (F, P));
+      cv->used = g_new (guint8, (gsize) groups * P);
+      cv->scratch_groups = groups;
+    }
+  tl_tensor_resize (cv->padded, 2, (int[]) { groups, (int) tl_conv2d_padded_size (cv) });
+  if (weights)
+    tl_tensor_resize (cv->wpart_t, 2, (int[]) { groups * F, K });
+  if (input)
+    {
+      tl_tensor_resize (cv->wt, 2, (int[]) { F, K });
+      tl_conv2d_taps_first (cv, w, cv->wt->data);
+    }
+}
+
+/* One image [C, H, W] into its zero-bordered channels-last copy. */
+TL_VECTORIZED static void
+pad_channels_last (const Conv2D *cv, const float *restrict in, float *restrict padded)
+{
+  const int C = cv->in_c, H = cv->in_h, W = cv->in_w, pad = cv->pad, Wp = W + 2 * pad;
+  const gsize line = (gsize) Wp * C;
+
+  memset (padded, 0, sizeof (float) * pad * line);
+  memset (padded + (gsize) (pad + H) * line, 0, sizeof (float) * pad * line);
+  for (int ih = 0; ih < H; ih++)
+    {
+      float *restrict row = padded + (gsize) (ih + pad) * line;
+
+      memset (row, 0, sizeof (float) * pad * C);
+      memset (row + (gsize) (pad + W) * C, 0, sizeof (float) * pad * C);
+      row += (gsize) pad * C;
+      for (int c = 0; c < C; c++)
+        {
+          const float *restrict src = in + ((gsize) c * H + ih) * W;
+
+          for (int iw = 0; iw < W; iw++)
+            row[(gsize) iw * C + c] = src[iw];
+        }
+    }
+}
+
+/* The inner part of a zero-bordered channels-last image back to [C, H, W]. */
+TL_VECTORIZED static void
+unpad_channels_first (const Conv2D *cv, const float *restrict padded, float *restrict out)
+{
+  const int C = cv->in_c, H = cv->in_h, W = cv->in_w, pad = cv->pad, Wp = W + 2 * pad;
+
+  for (int ih = 0; ih < H; ih++)
+    {
+      const float *restrict row = padded + ((gsize) (ih + pad) * Wp + pad) * C;
+
+      for (int c = 0; c < C; c++)
+        {
+          float *restrict dst = out + ((gsize) c * H + ih) * W;
+
+          for (int iw = 0; iw < W; iw++)
+            dst[iw] = row[(gsize) iw * C + c];
+        }
+    }
+}
+
+TL_VECTORIZED void
+tl_conv2d_sparse_weight_grad (const Conv2D *cv, const float *in, const float *d, gboolean add,
+                              float *wpt, float *padded, float *vals, const float **rows)
+{
+  const int F = cv->filters, C = cv->in_c, k = cv->k, s = cv->stride;
+  const int K = C * k * k, run = k * C, Wp = cv->in_w + 2 * cv->pad;
+
+  pad_channels_last (cv, in, padded);
   for (int f = 0; f < F; f++)
     {
-      const float *df = d + (gsize) f * P;
+      const float *df = d + (gsize) f * cv->out_h * cv->out_w;
       int n = 0;
 
       /* every slot is written and kept only when non-zero: no unpredictable branch */
-      for (int p = 0; p < P; p++)
+      for (int oh = 0; oh < cv->out_h; oh++)
         {
-          vals[n] = df[p];
-          rows[n] = colt + (gsize) p * K;
-          n += df[p] != 0.0f;
+          const float *corner = padded + (gsize) oh * s * Wp * C;
+
+          for (int ow = 0; ow < cv->out_w; ow++, df++)
+            {
+              vals[n] = *df;
+              rows[n] = corner + (gsize) ow * s * C;
+              n += *df != 0.0f;
+            }
         }
-      sum_scaled_rows (wp + (gsize) f * K, add, vals, rows, n, K);
+      for (int ki = 0; ki < k; ki++)
+        sum_scaled_rows (wpt + (gsize) f * K + ki * run, add, vals, rows, (gsize) ki * Wp * C, n, run);
     }
 }
 
-/* For each output, its patch gradient (W^T d, skipping zeros) goes straight into grad_in. */
-void
-tl_conv2d_sparse_input_grad (const Conv2D *cv, const float *w, const float *d, const guint8 *used,
-                             float *grad_in, float *patch, float *vals, const float **rows)
+/* For each output, its patch gradient (W^T d, skipping zeros) is added into the
+ * padded image's gradient in k runs, in the order of the outputs. */
+TL_VECTORIZED void
+tl_conv2d_sparse_input_grad (const Conv2D *cv, const float *wt, const float *d, const guint8 *used,
+                             float *grad_in, float *padded, float *patch, float *vals,
+                             const float **rows)
 {
-  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int F = cv->filters, C = cv->in_c, k = cv->k, s = cv->stride;
+  const int K = C * k * k, run = k * C, Wp = cv->in_w + 2 * cv->pad, P = cv->out_h * cv->out_w;
 
-  memset (grad_in, 0, sizeof (float) * cv->in_c * cv->in_h * cv->in_w);
-  for (int p = 0; p < P; p++)
-    {
-      int n = 0;
+  memset (padded, 0, sizeof (float) * tl_conv2d_padded_size (cv));
+  for (int oh = 0, p = 0; oh < cv->out_h; oh++)
+    for (int ow = 0; ow < cv->out_w; ow++, p++)
+      {
+        int n = 0;
 
-      if (!used[p])
-        continue;
-      for (int f = 0; f < F; f++)
-        {
-          vals[n] = d[(gsize) f * P + p];
-          rows[n] = w + (gsize) f * K;
-          n += d[(gsize) f * P + p] != 0.0f;
-        }
-      sum_scaled_rows (patch, FALSE, vals, rows, n, K);
-      unpatch_output (cv, patch, p / cv->out_w, p % cv->out_w, grad_in);
-    }
+        if (!used[p])
+          continue;
+        for (int f = 0; f < F; f++)
+          {
+            vals[n] = d[(gsize) f * P + p];
+            rows[n] = wt + (gsize) f * K;
+            n += d[(gsize) f * P + p] != 0.0f;
+          }
+        sum_scaled_rows (patch, FALSE, vals, rows, 0, n, K);
+        for (int ki = 0; ki < k; ki++)
+          {
+            float *restrict dst = padded + ((gsize) (oh * s + ki) * Wp + (gsize) ow * s) * C;
+            const float *restrict src = patch + ki * run;
+
+            for (int i = 0; i < run; i++)
+              dst[i] += src[i];
+          }
+      }
+  unpad_channels_first (cv, padded, grad_in);
 }

@@ -36,14 +36,6 @@ group_size (int batch)
   return MAX (4, (batch + 15) / 16);
 }
 
-/* Floats between two groups' patch buffers: a spare cache line after each,
- * which the sparse path's copies may write one float into. */
-static inline int
-col_stride (int K, int P)
-{
-  return K * P + 16;
-}
-
 /* Valid output columns [lo, hi) for a kernel column offset kj: 0 <= ow*s - pad + kj < W. */
 static void
 valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
@@ -176,6 +168,7 @@ typedef struct {
   int          batch, group;
   gboolean     weights;
   gboolean     pooled;      /* backward: grad_out is the gradient at the fused pool's output */
+  gboolean     sparse_ok;   /* backward: patches are large enough for the sparse path */
 } ConvPass;
 
 TL_VECTORIZED static void
@@ -280,7 +273,7 @@ forward_groups (gpointer data, gsize g0, gsize g1)
 
   for (gsize g = g0; g < g1; g++)
     {
-      float *col = cv->col->data + g * col_stride (K, P);
+      float *col = cv->col->data + g * (gsize) K * P;
       const int last = MIN (cp->batch, (int) (g + 1) * cp->group);
 
       for (int b = (int) g * cp->group; b < last; b++)
@@ -333,7 +326,7 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
     }
   if (batch == 0)
     return;
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, col_stride (K, P) });
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
   if (pooled)
     tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
   cp.out = out->data;
@@ -356,11 +349,17 @@ backward_groups (gpointer data, gsize g0, gsize g1)
 
   for (gsize g = g0; g < g1; g++)
     {
-      float *col = cv->col->data + g * col_stride (K, P);
+      float *col = cv->col->data + g * (gsize) K * P;
       float *dcol = cv->dcol->data + g * K * P;
       float *wp = cp->weights ? cv->wpart->data + g * F * K : NULL;
+      float *wpt = cp->sparse_ok && cp->weights ? cv->wpart_t->data + g * F * K : NULL;
       float *bp = cp->weights ? cv->bpart->data + g * F : NULL;
+      float *padded = cp->sparse_ok ? cv->padded->data + g * tl_conv2d_padded_size (cv) : NULL;
+      float *vals = cp->sparse_ok ? cv->vals + g * MAX (F, P) : NULL;
+      const float **rows = cp->sparse_ok ? cv->rows + g * MAX (F, P) : NULL;
       const int first = (int) g * cp->group, last = MIN (cp->batch, first + cp->group);
+      /* the group's weight gradient is held taps first while sparse images add into it */
+      gboolean taps_first = FALSE;
 
       for (int b = first; b < last; b++)
         {
@@ -386,16 +385,23 @@ backward_groups (gpointer data, gsize g0, gsize g1)
           else
             gout = cp->grad_out + (gsize) b * F * P;
 
-          sparse = K >= TL_CONV2D_SPARSE_MIN_K
+          sparse = cp->sparse_ok
                    && tl_conv2d_count_nonzero (gout, F, P, cv->used + g * P) * 4 <= (gsize) F * P;
           if (cp->weights)
             {
               if (sparse)
-                tl_conv2d_sparse_weight_grad (cv, cp->in + b * in_sample, gout, b != first, wp, col,
-                                              cv->used + g * P, cv->vals + g * MAX (F, P),
-                                              cv->rows + g * MAX (F, P));
+                {
+                  if (!taps_first && b != first)
+                    tl_conv2d_taps_first (cv, wp, wpt);
+                  taps_first = TRUE;
+                  tl_conv2d_sparse_weight_grad (cv, cp->in + b * in_sample, gout, b != first, wpt,
+                                                padded, vals, rows);
+                }
               else
                 {
+                  if (taps_first)
+                    tl_conv2d_channels_first (cv, wpt, wp);
+                  taps_first = FALSE;
                   patches (cv, cp->in + b * in_sample, col);
                   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P,
                                1.0f, gout, P, col, P, b == first ? 0.0f : 1.0f, wp, K);
@@ -412,8 +418,8 @@ backward_groups (gpointer data, gsize g0, gsize g1)
 
               if (sparse)
                 {
-                  tl_conv2d_sparse_input_grad (cv, cp->w, gout, cv->used + g * P, gin, dcol,
-                                               cv->vals + g * MAX (F, P), cv->rows + g * MAX (F, P));
+                  tl_conv2d_sparse_input_grad (cv, cv->wt->data, gout, cv->used + g * P, gin, padded,
+                                               dcol, vals, rows);
                   continue;
                 }
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F,
@@ -422,6 +428,8 @@ backward_groups (gpointer data, gsize g0, gsize g1)
               unpatches (cv, dcol, gin);
             }
         }
+      if (taps_first)
+        tl_conv2d_channels_first (cv, wpt, wp);
     }
 }
 
@@ -457,17 +465,10 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
       cp.out_values = out->data;
       tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
     }
-  if (groups > cv->scratch_groups)
-    {
-      g_free (cv->vals);
-      g_free (cv->rows);
-      g_free (cv->used);
-      cv->vals = g_new (float, (gsize) groups * MAX (F, P));
-      cv->rows = g_new (const float *, (gsize) groups * MAX (F, P));
-      cv->used = g_new (guint8, (gsize) groups * P);
-      cv->scratch_groups = groups;
-    }
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, col_stride (K, P) });
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
+  cp.sparse_ok = K >= TL_CONV2D_SPARSE_MIN_K;
+  if (cp.sparse_ok)
+    tl_conv2d_sparse_prepare (cv, groups, cp.w, cp.weights, grad_in != NULL);
   if (grad_in != NULL)
     tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
   if (cp.weights)
@@ -505,6 +506,9 @@ conv2d_finalize (TlLayer *layer)
   tl_tensor_free (cv->wpart);
   tl_tensor_free (cv->bpart);
   tl_tensor_free (cv->gmask);
+  tl_tensor_free (cv->wt);
+  tl_tensor_free (cv->wpart_t);
+  tl_tensor_free (cv->padded);
   g_free (cv->code);
   g_free (cv->vals);
   g_free (cv->rows);
@@ -571,6 +575,9 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
   cv->wpart = tl_tensor_new_empty ();
   cv->bpart = tl_tensor_new_empty ();
   cv->gmask = tl_tensor_new_empty ();
+  cv->wt = tl_tensor_new_empty ();
+  cv->wpart_t = tl_tensor_new_empty ();
+  cv->padded = tl_tensor_new_empty ();
   layer->priv = cv;
   layer->ops = &conv2d_ops;
 
