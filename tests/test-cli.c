@@ -1188,13 +1188,15 @@ test_assess (void)
     g_assert_nonnull (strstr (r.out, "relu2"));
     g_assert_nonnull (strstr (r.out, "dense3"));
     g_assert_nonnull (strstr (r.out, "← "));
+    g_assert_nonnull (strstr (r.out, "below the best"));
   }
   {
     /* the target's labels are not the model's: LogME and LEEP use the target's own */
     g_auto (Result) r = { 0 };
     JsonObject *m;
     JsonArray *cuts;
-    int recommended = 0;
+    int recommended = 0, best_index = -1, rec_index = -1;
+    gint64 best_layer;
 
     RUN (&r, "assess", model, target, "--json", "--source", data);
     expect_status (&r, 0);
@@ -1214,8 +1216,34 @@ test_assess (void)
         g_assert_true (json_object_get_null_member (cut, "leep") != last);
         g_assert_cmpfloat (json_object_get_double_member (cut, "a_distance"), >=, 0.0);
         recommended += json_object_get_boolean_member (cut, "recommended");
+        if (json_object_get_boolean_member (cut, "recommended"))
+          rec_index = c;
       }
     g_assert_cmpint (recommended, ==, 1);
+    /* the recommended cut is the lowest whose LogME is within its gap's error of the best's, which
+     * is below the output */
+    best_layer = json_object_get_int_member (m, "best_layer");
+    for (guint c = 0; c < 3; c++)
+      if (json_object_get_int_member (json_array_get_object_element (cuts, c), "layer") == best_layer)
+        best_index = c;
+    g_assert_cmpint (best_index, >=, 0);
+    g_assert_cmpint (best_index, <, 2);
+    g_assert_cmpint (rec_index, <=, best_index);
+    for (int c = 0; c < 3; c++)
+      {
+        JsonObject *cut = json_array_get_object_element (cuts, c);
+        double gap = json_object_get_double_member (json_array_get_object_element (cuts, best_index), "logme")
+                     - json_object_get_double_member (cut, "logme");
+        if (c > best_index)
+          {
+            g_assert_true (json_object_get_null_member (cut, "gap_se"));
+            continue;
+          }
+        if (c < rec_index)
+          g_assert_cmpfloat (gap, >, json_object_get_double_member (cut, "gap_se"));
+        if (c == rec_index)
+          g_assert_cmpfloat (gap, <=, json_object_get_double_member (cut, "gap_se"));
+      }
   }
   {
     g_auto (Result) r = { 0 };

@@ -182,15 +182,27 @@ test_assess_model (void)
   g_assert_cmpint (t->n_samples, ==, 96);
   g_assert_cmpint (t->n_classes, ==, 2);
   g_assert_cmpint (t->n_cuts, ==, 3);
-  g_assert_cmpint (t->recommended, <, t->n_cuts - 1);
+  g_assert_cmpint (t->best, <, t->n_cuts - 1);
+  g_assert_cmpint (t->recommended, <=, t->best);
+  g_assert_cmpfloat (t->cuts[t->best].gap_se, ==, 0.0);
   for (int c = 0; c < t->n_cuts; c++)
     {
-      g_assert_true (isfinite (t->cuts[c].logme));
-      g_assert_true (isfinite (t->cuts[c].a_distance));
-      g_assert_cmpfloat (t->cuts[c].a_distance, >, 1.5);
-      g_assert_true (c == t->n_cuts - 1 ? isfinite (t->cuts[c].leep) : isnan (t->cuts[c].leep));
+      const TlCutScore *cut = &t->cuts[c];
+      double gap = t->cuts[t->best].logme - cut->logme;
+
+      g_assert_true (isfinite (cut->logme));
+      g_assert_true (isfinite (cut->a_distance));
+      g_assert_cmpfloat (cut->a_distance, >, 1.5);
+      g_assert_true (c == t->n_cuts - 1 ? isfinite (cut->leep) : isnan (cut->leep));
+      g_test_message ("cut %d: LogME %.4f, gap %.4f, its error %.4f", cut->layer, cut->logme, gap, cut->gap_se);
       if (c != t->n_cuts - 1)
-        g_assert_cmpfloat (t->cuts[c].logme, <=, t->cuts[t->recommended].logme);
+        g_assert_cmpfloat (cut->logme, <=, t->cuts[t->best].logme);
+      /* errors below the best only; the recommended cut is the lowest within its own */
+      g_assert_true (c <= t->best ? isfinite (cut->gap_se) && cut->gap_se >= 0 : isnan (cut->gap_se));
+      if (c < t->recommended)
+        g_assert_cmpfloat (gap, >, cut->gap_se);
+      if (c == t->recommended)
+        g_assert_cmpfloat (gap, <=, cut->gap_se);
     }
   g_assert_cmpfloat (t->cuts[t->n_cuts - 1].leep, <, 0.0);
 }
