@@ -382,7 +382,7 @@ tl_cmd_assess (int argc, char **argv)
                                    "(from the model's own predictions, at the output) and, with --source, the "
                                    "proxy A-distance between the domains. The recommended cut is the lowest layer "
                                    "below the head whose LogME is within one standard error of the highest "
-                                   "(the error of the gap, from a bootstrap over the labelled rows): a "
+                                   "(the error of the gap, from a jackknife over the labelled rows): a "
                                    "transfer trains the layers above the cut, so a lower cut that scores as "
                                    "well is the better bet. With several models, they are ranked by their "
                                    "best LogME."),

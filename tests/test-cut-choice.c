@@ -77,7 +77,7 @@ gap_errors (int n, float low_signal, float high_signal, double *logme, double *s
       f[1] = t;
     }
   g_assert_cmpint (tl_cut_choice_best (logme, 2), ==, 1);
-  g_assert_true (tl_cut_choice_gap_errors (f, logme, 2, 1, labels, 3, TL_CUT_CHOICE_REPLICATES, 7, se, &error));
+  g_assert_true (tl_cut_choice_gap_errors (f, logme, 2, 1, labels, 3, TL_CUT_CHOICE_GROUPS, 7, se, &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (se[1], ==, 0.0);
   g_assert_true (isfinite (se[0]) && se[0] > 0.0);
@@ -109,7 +109,7 @@ test_gap_errors (void)
   g_assert_cmpint (tl_cut_choice_recommend (logme, se_clear, 1), ==, 1);
 }
 
-/* The same features at two cuts: every resample gives both the same score, so the error is 0 and the
+/* The same features at two cuts: every jackknife group left out gives both the same score, so the error is 0 and the
  * lower cut is recommended. */
 static void
 test_identical_cuts (void)

@@ -29,18 +29,34 @@ tl_cut_choice_recommend (const double *logme, const double *gap_se, int best)
   return best;
 }
 
-/* One bootstrap resample: counts[k] rows drawn with replacement from class k's own rows. */
-static void
-resample (TlRng *rng, const int *by_class, const int *class_start, int n_classes, int *rows)
+/* Each row's group, 0..n_groups: the rows of each class dealt round in a seeded order, so that
+ * every group holds about the same share of every class. */
+static int *
+deal_groups (const int *labels, int n, int n_classes, int n_groups, guint64 seed)
 {
-  int i = 0;
+  g_autofree int *order = g_new (int, MAX (n, 1));
+  g_autofree int *next = g_new0 (int, MAX (n_classes, 1));
+  int *group = g_new (int, MAX (n, 1));
+  int dealt = 0;
+  TlRng rng;
 
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+  tl_rng_init (&rng, seed);
+  tl_rng_shuffle (&rng, order, n);
+  /* each class starts where the previous one stopped, so small classes do not all fill group 0 */
   for (int k = 0; k < n_classes; k++)
+    next[k] = -1;
+  for (int j = 0; j < n; j++)
     {
-      int size = class_start[k + 1] - class_start[k];
-      for (int j = 0; j < size; j++)
-        rows[i++] = by_class[class_start[k] + (int) tl_rng_below (rng, (guint32) size)];
+      int k = labels[order[j]];
+      if (next[k] < 0)
+        next[k] = dealt;
+      group[order[j]] = next[k] % n_groups;
+      next[k]++;
+      dealt++;
     }
+  return group;
 }
 
 static double
@@ -59,84 +75,73 @@ logme_of_rows (const TlTensor *features, const int *rows, const int *labels, int
 
 gboolean
 tl_cut_choice_gap_errors (TlTensor *const *features, const double *logme, int n_cuts, int best,
-                          const int *labels, int n_classes, int replicates, guint64 seed, double *gap_se,
+                          const int *labels, int n_classes, int n_groups, guint64 seed, double *gap_se,
                           GError **error)
 {
-  g_autofree int *by_class = NULL;
-  g_autofree int *class_start = NULL;
+  g_autofree int *group = NULL;
   g_autofree int *rows = NULL;
   g_autofree int *row_labels = NULL;
   g_autofree float *buffer = NULL;
-  g_autofree double *sum = NULL;
-  g_autofree double *sum2 = NULL;
+  g_autofree double *gaps = NULL;
   g_autofree int *count = NULL;
   int n, max_dim = 0;
-  TlRng rng;
 
   g_return_val_if_fail (features != NULL && logme != NULL && gap_se != NULL, FALSE);
-  g_return_val_if_fail (best >= 0 && best < n_cuts && replicates >= 2, FALSE);
+  g_return_val_if_fail (best >= 0 && best < n_cuts && n_groups >= 2, FALSE);
   for (int c = 0; c < n_cuts; c++)
     gap_se[c] = NAN;
   gap_se[best] = 0.0;
+  if (best == 0)
+    return TRUE;
   n = features[best]->shape[0];
-
-  /* the rows of each class, side by side */
-  class_start = g_new0 (int, n_classes + 1);
-  for (int i = 0; i < n; i++)
-    class_start[labels[i] + 1]++;
-  for (int k = 0; k < n_classes; k++)
-    class_start[k + 1] += class_start[k];
-  by_class = g_new (int, MAX (n, 1));
-  {
-    g_autofree int *fill = g_memdup2 (class_start, sizeof (int) * n_classes);
-    for (int i = 0; i < n; i++)
-      by_class[fill[labels[i]]++] = i;
-  }
+  n_groups = MIN (n_groups, n);
+  if (n_groups < 2)
+    return TRUE;
 
   for (int c = 0; c <= best; c++)
     if (!isnan (logme[c]))
       max_dim = MAX (max_dim, features[c]->shape[1]);
-  if (best == 0)
-    return TRUE;
-  rows = g_new (int, MAX (n, 1));
-  row_labels = g_new (int, MAX (n, 1));
+  group = deal_groups (labels, n, n_classes, n_groups, seed);
+  rows = g_new (int, n);
+  row_labels = g_new (int, n);
   buffer = g_new (float, (gsize) n * max_dim);
-  sum = g_new0 (double, best);
-  sum2 = g_new0 (double, best);
+  gaps = g_new0 (double, (gsize) n_groups * best);
   count = g_new0 (int, best);
-  tl_rng_init (&rng, seed);
-  for (int r = 0; r < replicates; r++)
+  for (int g = 0; g < n_groups; g++)
     {
+      int m = 0;
       double top;
 
-      resample (&rng, by_class, class_start, n_classes, rows);
-      top = logme_of_rows (features[best], rows, labels, n, n_classes, buffer, row_labels, error);
+      for (int i = 0; i < n; i++)
+        if (group[i] != g)
+          rows[m++] = i;
+      top = logme_of_rows (features[best], rows, labels, m, n_classes, buffer, row_labels, error);
       if (error != NULL && *error != NULL)
         return FALSE;
-      if (isnan (top))
-        continue;
       for (int c = 0; c < best; c++)
         {
-          double v, gap;
+          double v;
 
           if (isnan (logme[c]))
             continue;
-          v = logme_of_rows (features[c], rows, labels, n, n_classes, buffer, row_labels, error);
+          v = logme_of_rows (features[c], rows, labels, m, n_classes, buffer, row_labels, error);
           if (error != NULL && *error != NULL)
             return FALSE;
-          if (!isfinite (v))
+          if (!isfinite (v) || !isfinite (top))
             continue;
-          gap = top - v;
-          sum[c] += gap;
-          sum2[c] += gap * gap;
-          count[c]++;
+          gaps[(gsize) count[c]++ * best + c] = top - v;
         }
     }
+  /* the grouped jackknife's variance: (G - 1) / G times the sum of squared deviations */
   for (int c = 0; c < best; c++)
     if (count[c] >= 2)
       {
-        double mean = sum[c] / count[c];
-        gap_se[c] = sqrt (MAX (sum2[c] - count[c] * mean * mean, 0.0) / (count[c] - 1));
+        double mean = 0, ss = 0;
+        for (int g = 0; g < count[c]; g++)
+          mean += gaps[(gsize) g * best + c] / count[c];
+        for (int g = 0; g < count[c]; g++)
+          ss += (gaps[(gsize) g * best + c] - mean) * (gaps[(gsize) g * best + c] - mean);
+        gap_se[c] = sqrt ((double) (count[c] - 1) / count[c] * ss);
       }
   return TRUE;
 }

@@ -298,7 +298,7 @@ choose_cut (TlTransferability *t, TlTensor **features, const int *labels, int n_
       return TRUE;
     }
   if (!tl_cut_choice_gap_errors (features, logme, t->n_cuts, t->best, labels, n_classes,
-                                 TL_CUT_CHOICE_REPLICATES, SAMPLE_SEED, gap_se, error))
+                                 TL_CUT_CHOICE_GROUPS, SAMPLE_SEED, gap_se, error))
     return FALSE;
   for (int c = 0; c < t->n_cuts; c++)
     t->cuts[c].gap_se = gap_se[c];

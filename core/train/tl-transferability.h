@@ -21,7 +21,7 @@ typedef struct {
   double logme;                    /* mean over classes of the log evidence per sample */
   double leep;                     /* NaN except at the model's output */
   double a_distance;               /* proxy A-distance to the source features; NaN without them */
-  double gap_se;                   /* bootstrap standard error of the best cut's LogME minus this one's:
+  double gap_se;                   /* jackknife standard error of the best cut's LogME minus this one's:
                                     * 0 at the best, NaN above it (see tl-cut-choice.h) */
 } TlCutScore;
 
