@@ -231,17 +231,11 @@ format_score (double v)
   return isnan (v) ? g_strdup ("—") : g_strdup_printf ("%.4f", v);
 }
 
-/* "0.0123 ± 0.0080": how far below the best LogME the cut is, and that gap's standard error */
+/* ln of the Bayes factor for the best cut over this one; "—" above the best */
 static char *
-format_gap (const TlTransferability *t, int c)
+format_evidence (const TlCutScore *cut)
 {
-  double gap = t->cuts[t->best].logme - t->cuts[c].logme;
-
-  if (c == t->best)
-    return g_strdup ("0");
-  if (isnan (t->cuts[c].gap_se) || isnan (gap))
-    return g_strdup ("—");
-  return g_strdup_printf ("%.4f ± %.4f", gap, t->cuts[c].gap_se);
+  return isnan (cut->evidence_for_best) ? g_strdup ("—") : g_strdup_printf ("%.1f", cut->evidence_for_best);
 }
 
 static void
@@ -252,10 +246,10 @@ print_model (const Assessed *a, gboolean with_source)
 
   printf (_("%s: %d labelled rows, %d classes\n"), a->path, t->n_samples, t->n_classes);
   if (with_source)
-    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("below the best"), "LEEP",
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("evidence for the best"), "LEEP",
                                          _("A-distance"), "", NULL));
   else
-    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("below the best"), "LEEP",
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("evidence for the best"), "LEEP",
                                          "", NULL));
   for (int c = 0; c < t->n_cuts; c++)
     {
@@ -263,7 +257,7 @@ print_model (const Assessed *a, gboolean with_source)
       g_autofree char *index = g_strdup_printf ("%d", cut->layer);
       g_autofree char *shape = tl_tensor_shape_string (cut->out_ndim, cut->out_shape);
       g_autofree char *logme = format_score (cut->logme);
-      g_autofree char *gap = format_gap (t, c);
+      g_autofree char *gap = format_evidence (cut);
       g_autofree char *leep = format_score (cut->leep);
       g_autofree char *dist = format_score (cut->a_distance);
       const char *mark = c == t->recommended ? _("← recommended cut") : "";
@@ -323,11 +317,11 @@ to_json (const char *data_path, GPtrArray *assessed)
           json_builder_end_array (b);
           json_builder_set_member_name (b, "logme");
           json_builder_add_double_value (b, cut->logme);
-          json_builder_set_member_name (b, "gap_se");
-          if (isnan (cut->gap_se))
+          json_builder_set_member_name (b, "evidence_for_best");
+          if (isnan (cut->evidence_for_best))
             json_builder_add_null_value (b);
           else
-            json_builder_add_double_value (b, cut->gap_se);
+            json_builder_add_double_value (b, cut->evidence_for_best);
           json_builder_set_member_name (b, "leep");
           if (isnan (cut->leep))
             json_builder_add_null_value (b);
@@ -380,12 +374,14 @@ tl_cmd_assess (int argc, char **argv)
                                 _("Reads DATA through the model's own preprocessing and scores the features "
                                    "at each cut layer: LogME (the evidence of a linear model on them), LEEP "
                                    "(from the model's own predictions, at the output) and, with --source, the "
-                                   "proxy A-distance between the domains. The recommended cut is the lowest layer "
-                                   "below the head whose LogME is within one standard error of the highest "
-                                   "(the error of the gap, from a jackknife over the labelled rows): a "
-                                   "transfer trains the layers above the cut, so a lower cut that scores as "
-                                   "well is the better bet. With several models, they are ranked by their "
-                                   "best LogME."),
+                                   "proxy A-distance between the domains. LogME is a log evidence, so rows x "
+                                   "classes x the difference of two cuts' LogMEs is the log of a Bayes factor "
+                                   "(the column 'evidence for the best'). The recommended cut is the lowest "
+                                   "layer below the head against which the evidence for the best is not "
+                                   "strong (a factor under 20, a log under 3.0): a transfer trains the layers "
+                                   "above the cut from the source's weights, so a lower cut keeps what the "
+                                   "higher one offers. With several models, they are ranked by their best "
+                                   "LogME."),
                                 entries, tl_data_options_group (&data_options, FALSE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("assess: give a MODEL file and a DATA file (see 'transfer-lab assess --help')")))

@@ -30,7 +30,7 @@ seed 43's, their mean absolute difference, and the test set's binomial standard 
 The recommended cut of a target is assess's recommendation for its top-ranked model; the
 criterion is that its accuracy be within 1 point of the best pair's. The same test per source model
 (its recommended cut against its best cut) is reported too, and both again for the top model's cut
-of highest LogME (the rule assess followed before its one-standard-error rule), for comparison.
+of highest LogME (the rule assess followed before it asked for strong evidence), for comparison.
 
 Targets (each with 100 labelled rows, written to files of their own so that assess and
 fine-tuning see exactly the same rows):
@@ -596,7 +596,7 @@ def evaluate_target(lab, target, models, work, seeds, tag):
                 accs.append(acc)
             acc = sum(accs) / len(accs)
             pairs.append({"model": os.path.basename(m["model"]), "cut": c["layer"], "cut_name": c["name"],
-                          "logme": c["logme"], "gap_se": c.get("gap_se"),
+                          "logme": c["logme"], "evidence_for_best": c.get("evidence_for_best"),
                           "recommended_for_model": c["recommended"],
                           "highest_logme_for_model": c["layer"] == m["best_layer"],
                           "accuracy": acc, "accuracy_per_seed": accs, "test_samples": n_test,

@@ -1188,7 +1188,7 @@ test_assess (void)
     g_assert_nonnull (strstr (r.out, "relu2"));
     g_assert_nonnull (strstr (r.out, "dense3"));
     g_assert_nonnull (strstr (r.out, "← "));
-    g_assert_nonnull (strstr (r.out, "below the best"));
+    g_assert_nonnull (strstr (r.out, "evidence for the best"));
   }
   {
     /* the target's labels are not the model's: LogME and LEEP use the target's own */
@@ -1220,8 +1220,8 @@ test_assess (void)
           rec_index = c;
       }
     g_assert_cmpint (recommended, ==, 1);
-    /* the recommended cut is the lowest whose LogME is within its gap's error of the best's, which
-     * is below the output */
+    /* the recommended cut is the lowest against which the evidence for the best (below the output)
+     * is not strong: a log Bayes factor, 120 rows x 2 classes x the LogME gap, under ln 20 */
     best_layer = json_object_get_int_member (m, "best_layer");
     for (guint c = 0; c < 3; c++)
       if (json_object_get_int_member (json_array_get_object_element (cuts, c), "layer") == best_layer)
@@ -1236,13 +1236,14 @@ test_assess (void)
                      - json_object_get_double_member (cut, "logme");
         if (c > best_index)
           {
-            g_assert_true (json_object_get_null_member (cut, "gap_se"));
+            g_assert_true (json_object_get_null_member (cut, "evidence_for_best"));
             continue;
           }
+        g_assert_cmpfloat_with_epsilon (json_object_get_double_member (cut, "evidence_for_best"), 240 * gap, 1e-6);
         if (c < rec_index)
-          g_assert_cmpfloat (gap, >, json_object_get_double_member (cut, "gap_se"));
+          g_assert_cmpfloat (240 * gap, >=, log (20));
         if (c == rec_index)
-          g_assert_cmpfloat (gap, <=, json_object_get_double_member (cut, "gap_se"));
+          g_assert_cmpfloat (240 * gap, <, log (20));
       }
   }
   {

@@ -279,31 +279,26 @@ free_features (TlTensor **features, int n)
 
 /* The best and the recommended cut below the output layer (the source's head, which a transfer
  * replaces); a model whose only cut is its output gets that one. */
-static gboolean
-choose_cut (TlTransferability *t, TlTensor **features, const int *labels, int n_classes, GError **error)
+static void
+choose_cut (TlTransferability *t)
 {
   int candidates = MAX (t->n_cuts - 1, 1);
   g_autofree double *logme = g_new (double, t->n_cuts);
-  g_autofree double *gap_se = g_new (double, t->n_cuts);
 
   for (int c = 0; c < t->n_cuts; c++)
-    {
-      logme[c] = t->cuts[c].logme;
-      t->cuts[c].gap_se = NAN;
-    }
+    logme[c] = t->cuts[c].logme;
   t->best = tl_cut_choice_best (logme, candidates);
   if (t->best < 0)
     {
       t->best = t->recommended = 0;
-      return TRUE;
+      return;
     }
-  if (!tl_cut_choice_gap_errors (features, logme, t->n_cuts, t->best, labels, n_classes,
-                                 TL_CUT_CHOICE_GROUPS, SAMPLE_SEED, gap_se, error))
-    return FALSE;
   for (int c = 0; c < t->n_cuts; c++)
-    t->cuts[c].gap_se = gap_se[c];
-  t->recommended = tl_cut_choice_recommend (logme, gap_se, t->best);
-  return TRUE;
+    t->cuts[c].evidence_for_best = c <= t->best && !isnan (logme[c])
+                                     ? tl_cut_choice_log_bayes_factor (logme[t->best], logme[c], t->n_samples,
+                                                                       t->n_classes)
+                                     : NAN;
+  t->recommended = tl_cut_choice_recommend (logme, t->best, t->n_samples, t->n_classes);
 }
 
 TlTransferability *
@@ -382,7 +377,7 @@ tl_transferability_assess (TlModel *model, const TlDataset *target, const TlData
         break;
     }
   if (ok)
-    ok = choose_cut (t, features, labels, n_classes, error);
+    choose_cut (t);
   free_features (features, t->n_cuts);
   free_features (source_features, t->n_cuts);
   if (!ok)

@@ -21,8 +21,8 @@ typedef struct {
   double logme;                    /* mean over classes of the log evidence per sample */
   double leep;                     /* NaN except at the model's output */
   double a_distance;               /* proxy A-distance to the source features; NaN without them */
-  double gap_se;                   /* jackknife standard error of the best cut's LogME minus this one's:
-                                    * 0 at the best, NaN above it (see tl-cut-choice.h) */
+  double evidence_for_best;        /* ln of the Bayes factor for the best cut over this one (0 at the
+                                    * best, NaN above it; tl-cut-choice.h) */
 } TlCutScore;
 
 typedef struct {
@@ -31,8 +31,8 @@ typedef struct {
   int         n_cuts;
   TlCutScore *cuts;                /* lowest layer first */
   int         best;                /* index into cuts: the highest LogME below the output */
-  int         recommended;         /* index into cuts: the lowest cut whose LogME is within its gap's
-                                    * standard error of the best's (tl-cut-choice.h) */
+  int         recommended;         /* index into cuts: the lowest cut against which the evidence for
+                                    * the best is not strong (tl-cut-choice.h) */
 } TlTransferability;
 
 void      tl_transferability_free (TlTransferability *t);
