@@ -214,7 +214,7 @@ write_map_option (const char *map, const char *model_path, const char *after_pat
 static double
 best_logme (const Assessed *a)
 {
-  return a->scores->cuts[a->scores->recommended].logme;
+  return a->scores->cuts[a->scores->best].logme;
 }
 
 static int
@@ -231,6 +231,13 @@ format_score (double v)
   return isnan (v) ? g_strdup ("—") : g_strdup_printf ("%.4f", v);
 }
 
+/* ln of the Bayes factor for the best cut over this one; "—" above the best */
+static char *
+format_evidence (const TlCutScore *cut)
+{
+  return isnan (cut->evidence_for_best) ? g_strdup ("—") : g_strdup_printf ("%.1f", cut->evidence_for_best);
+}
+
 static void
 print_model (const Assessed *a, gboolean with_source)
 {
@@ -239,24 +246,26 @@ print_model (const Assessed *a, gboolean with_source)
 
   printf (_("%s: %d labelled rows, %d classes\n"), a->path, t->n_samples, t->n_classes);
   if (with_source)
-    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", "LEEP", _("A-distance"), "",
-                                         NULL));
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("evidence for the best"), "LEEP",
+                                         _("A-distance"), "", NULL));
   else
-    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", "LEEP", "", NULL));
+    g_ptr_array_add (rows, tl_table_row (_("layer"), _("name"), _("output"), "LogME", _("evidence for the best"), "LEEP",
+                                         "", NULL));
   for (int c = 0; c < t->n_cuts; c++)
     {
       const TlCutScore *cut = &t->cuts[c];
       g_autofree char *index = g_strdup_printf ("%d", cut->layer);
       g_autofree char *shape = tl_tensor_shape_string (cut->out_ndim, cut->out_shape);
       g_autofree char *logme = format_score (cut->logme);
+      g_autofree char *gap = format_evidence (cut);
       g_autofree char *leep = format_score (cut->leep);
       g_autofree char *dist = format_score (cut->a_distance);
       const char *mark = c == t->recommended ? _("← recommended cut") : "";
 
       if (with_source)
-        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, leep, dist, mark, NULL));
+        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, gap, leep, dist, mark, NULL));
       else
-        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, leep, mark, NULL));
+        g_ptr_array_add (rows, tl_table_row (index, cut->name, shape, logme, gap, leep, mark, NULL));
     }
   tl_print_table (stdout, rows);
 }
@@ -289,6 +298,8 @@ to_json (const char *data_path, GPtrArray *assessed)
       json_builder_add_int_value (b, t->cuts[t->recommended].layer);
       json_builder_set_member_name (b, "recommended_name");
       json_builder_add_string_value (b, t->cuts[t->recommended].name);
+      json_builder_set_member_name (b, "best_layer");
+      json_builder_add_int_value (b, t->cuts[t->best].layer);
       json_builder_set_member_name (b, "cuts");
       json_builder_begin_array (b);
       for (int c = 0; c < t->n_cuts; c++)
@@ -306,6 +317,11 @@ to_json (const char *data_path, GPtrArray *assessed)
           json_builder_end_array (b);
           json_builder_set_member_name (b, "logme");
           json_builder_add_double_value (b, cut->logme);
+          json_builder_set_member_name (b, "evidence_for_best");
+          if (isnan (cut->evidence_for_best))
+            json_builder_add_null_value (b);
+          else
+            json_builder_add_double_value (b, cut->evidence_for_best);
           json_builder_set_member_name (b, "leep");
           if (isnan (cut->leep))
             json_builder_add_null_value (b);
@@ -358,9 +374,14 @@ tl_cmd_assess (int argc, char **argv)
                                 _("Reads DATA through the model's own preprocessing and scores the features "
                                    "at each cut layer: LogME (the evidence of a linear model on them), LEEP "
                                    "(from the model's own predictions, at the output) and, with --source, the "
-                                   "proxy A-distance between the domains. The recommended cut is the layer "
-                                   "below the head with the highest LogME. With several models, they are "
-                                   "ranked by their best LogME."),
+                                   "proxy A-distance between the domains. LogME is a log evidence, so rows x "
+                                   "classes x the difference of two cuts' LogMEs is the log of a Bayes factor "
+                                   "(the column 'evidence for the best'). The recommended cut is the lowest "
+                                   "layer below the head against which the evidence for the best is not "
+                                   "strong (a factor under 20, a log under 3.0): a transfer trains the layers "
+                                   "above the cut from the source's weights, so a lower cut keeps what the "
+                                   "higher one offers. With several models, they are ranked by their best "
+                                   "LogME."),
                                 entries, tl_data_options_group (&data_options, FALSE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("assess: give a MODEL file and a DATA file (see 'transfer-lab assess --help')")))
@@ -411,7 +432,7 @@ tl_cmd_assess (int argc, char **argv)
     {
       g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
       printf ("\n%s\n", _("Models ranked for this target by their best LogME:"));
-      g_ptr_array_add (rows, tl_table_row (_("rank"), _("model"), _("cut"), "LogME", NULL));
+      g_ptr_array_add (rows, tl_table_row (_("rank"), _("model"), _("recommended cut"), _("best LogME"), NULL));
       for (guint m = 0; m < assessed->len; m++)
         {
           const Assessed *a = g_ptr_array_index (assessed, m);

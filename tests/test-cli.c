@@ -1188,13 +1188,15 @@ test_assess (void)
     g_assert_nonnull (strstr (r.out, "relu2"));
     g_assert_nonnull (strstr (r.out, "dense3"));
     g_assert_nonnull (strstr (r.out, "← "));
+    g_assert_nonnull (strstr (r.out, "evidence for the best"));
   }
   {
     /* the target's labels are not the model's: LogME and LEEP use the target's own */
     g_auto (Result) r = { 0 };
     JsonObject *m;
     JsonArray *cuts;
-    int recommended = 0;
+    int recommended = 0, best_index = -1, rec_index = -1;
+    gint64 best_layer;
 
     RUN (&r, "assess", model, target, "--json", "--source", data);
     expect_status (&r, 0);
@@ -1214,8 +1216,35 @@ test_assess (void)
         g_assert_true (json_object_get_null_member (cut, "leep") != last);
         g_assert_cmpfloat (json_object_get_double_member (cut, "a_distance"), >=, 0.0);
         recommended += json_object_get_boolean_member (cut, "recommended");
+        if (json_object_get_boolean_member (cut, "recommended"))
+          rec_index = c;
       }
     g_assert_cmpint (recommended, ==, 1);
+    /* the recommended cut is the lowest against which the evidence for the best (below the output)
+     * is not strong: a log Bayes factor, 120 rows x 2 classes x the LogME gap, under ln 20 */
+    best_layer = json_object_get_int_member (m, "best_layer");
+    for (guint c = 0; c < 3; c++)
+      if (json_object_get_int_member (json_array_get_object_element (cuts, c), "layer") == best_layer)
+        best_index = c;
+    g_assert_cmpint (best_index, >=, 0);
+    g_assert_cmpint (best_index, <, 2);
+    g_assert_cmpint (rec_index, <=, best_index);
+    for (int c = 0; c < 3; c++)
+      {
+        JsonObject *cut = json_array_get_object_element (cuts, c);
+        double gap = json_object_get_double_member (json_array_get_object_element (cuts, best_index), "logme")
+                     - json_object_get_double_member (cut, "logme");
+        if (c > best_index)
+          {
+            g_assert_true (json_object_get_null_member (cut, "evidence_for_best"));
+            continue;
+          }
+        g_assert_cmpfloat_with_epsilon (json_object_get_double_member (cut, "evidence_for_best"), 240 * gap, 1e-6);
+        if (c < rec_index)
+          g_assert_cmpfloat (240 * gap, >=, log (20));
+        if (c == rec_index)
+          g_assert_cmpfloat (240 * gap, <, log (20));
+      }
   }
   {
     g_auto (Result) r = { 0 };

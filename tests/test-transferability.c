@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tl-cut-choice.h"
 #include "tl-error.h"
 #include "tl-model.h"
 #include "tl-transferability.h"
@@ -182,15 +183,32 @@ test_assess_model (void)
   g_assert_cmpint (t->n_samples, ==, 96);
   g_assert_cmpint (t->n_classes, ==, 2);
   g_assert_cmpint (t->n_cuts, ==, 3);
-  g_assert_cmpint (t->recommended, <, t->n_cuts - 1);
+  g_assert_cmpint (t->best, <, t->n_cuts - 1);
+  g_assert_cmpint (t->recommended, <=, t->best);
+  g_assert_cmpfloat (t->cuts[t->best].evidence_for_best, ==, 0.0);
   for (int c = 0; c < t->n_cuts; c++)
     {
-      g_assert_true (isfinite (t->cuts[c].logme));
-      g_assert_true (isfinite (t->cuts[c].a_distance));
-      g_assert_cmpfloat (t->cuts[c].a_distance, >, 1.5);
-      g_assert_true (c == t->n_cuts - 1 ? isfinite (t->cuts[c].leep) : isnan (t->cuts[c].leep));
+      const TlCutScore *cut = &t->cuts[c];
+      double gap = t->cuts[t->best].logme - cut->logme;
+
+      g_assert_true (isfinite (cut->logme));
+      g_assert_true (isfinite (cut->a_distance));
+      g_assert_cmpfloat (cut->a_distance, >, 1.5);
+      g_assert_true (c == t->n_cuts - 1 ? isfinite (cut->leep) : isnan (cut->leep));
+      g_test_message ("cut %d: LogME %.4f, ln Bayes factor for the best %.2f", cut->layer, cut->logme,
+                      cut->evidence_for_best);
       if (c != t->n_cuts - 1)
-        g_assert_cmpfloat (t->cuts[c].logme, <=, t->cuts[t->recommended].logme);
+        g_assert_cmpfloat (cut->logme, <=, t->cuts[t->best].logme);
+      /* the evidence is rows x classes x the gap, at the best and below; the recommended cut is the
+       * lowest against which it is not strong */
+      if (c <= t->best)
+        g_assert_cmpfloat_with_epsilon (cut->evidence_for_best, 96.0 * 2 * gap, 1e-9);
+      else
+        g_assert_true (isnan (cut->evidence_for_best));
+      if (c < t->recommended)
+        g_assert_cmpfloat (cut->evidence_for_best, >=, TL_CUT_CHOICE_STRONG_EVIDENCE);
+      if (c == t->recommended)
+        g_assert_cmpfloat (cut->evidence_for_best, <, TL_CUT_CHOICE_STRONG_EVIDENCE);
     }
   g_assert_cmpfloat (t->cuts[t->n_cuts - 1].leep, <, 0.0);
 }

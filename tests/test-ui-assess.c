@@ -171,6 +171,24 @@ test_assess_and_freeze (void)
         }
     }
   g_assert_cmpint (scored, >=, 2);
+  /* the recommended cut is the highest-scoring one or a lower one, never above it */
+  {
+    int highest = -1;
+    double top = -INFINITY;
+    for (int i = 0; i < tl_model_n_layers (target_model) - 1; i++)
+      {
+        g_autofree char *text = tl_layer_table_dup_score_text (table, i);
+        double v = (*text != '\0' && g_strcmp0 (text, "—") != 0) ? g_ascii_strtod (text, NULL) : -INFINITY;
+        if (v > top)
+          {
+            top = v;
+            highest = i;
+          }
+      }
+    g_assert_cmpint (highest, >=, 0);
+    g_assert_cmpint (rec, <=, highest);
+    g_assert_nonnull (strstr (tl_transfer_page_get_assess_text (page), "the evidence for the best is not strong"));
+  }
   {
     g_autofree char *text = tl_layer_table_dup_score_text (table, rec);
     g_assert_cmpstr (text, !=, "");

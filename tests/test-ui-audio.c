@@ -103,7 +103,7 @@ preview_loaded (gpointer preview)
 static gboolean
 explanation_ready (gpointer explanation)
 {
-  return tl_audio_explanation_is_ready (TL_AUDIO_EXPLANATION (explanation));
+  return tl_explanation_panel_is_ready (TL_EXPLANATION_PANEL (explanation));
 }
 
 static gboolean
@@ -121,7 +121,7 @@ assert_explained (GtkWidget *explanation, int predicted)
 
   g_assert_true (gtk_widget_get_visible (explanation));
   g_assert_true (ui_wait_for (explanation_ready, explanation, 60));
-  g_assert_null (tl_audio_explanation_get_error (TL_AUDIO_EXPLANATION (explanation)));
+  g_assert_null (tl_explanation_panel_get_error (TL_EXPLANATION_PANEL (explanation)));
   g_assert_cmpint (tl_audio_explanation_get_class (TL_AUDIO_EXPLANATION (explanation)), ==, predicted);
   g_assert_true (gtk_widget_get_mapped (explanation));
   g_assert_true (ui_wait_for (explanation_drawn, explanation, 30));

@@ -140,7 +140,7 @@ ui_batches_reached (gpointer data)
 static gboolean
 sample_explained (gpointer data)
 {
-  return tl_sample_explanation_is_ready (TL_SAMPLE_EXPLANATION (data));
+  return tl_explanation_panel_is_ready (TL_EXPLANATION_PANEL (data));
 }
 
 /* The cell's first sample selected: its explanation is computed for the class the cell predicts. */
@@ -155,7 +155,7 @@ ui_assert_sample_explained (gpointer evaluate_page, int predicted, gboolean text
   g_assert_true (tl_evaluate_page_select_sample (page, 0));
   g_assert_true (gtk_widget_get_visible (e));
   g_assert_true (ui_wait_for (sample_explained, e, 60));
-  g_assert_null (tl_sample_explanation_get_error (se));
+  g_assert_null (tl_explanation_panel_get_error (TL_EXPLANATION_PANEL (se)));
   g_assert_cmpint (tl_sample_explanation_get_class (se), ==, predicted);
   if (text)
     {

@@ -9,31 +9,34 @@
 #include "tl-chart-spectrogram-heat.h"
 #include "tl-explain-spectrogram.h"
 #include "tl-explain.h"
+#include "tl-explanation-panel.h"
 
 struct _TlAudioExplanation
 {
-  GtkBox                    parent_instance;
+  TlExplanationPanel        parent_instance;
 
-  GCancellable             *cancellable;
   float                    *x;            /* the sample explained */
   double                   *band_hz;      /* centre of each mel band, or NULL */
   double                    seconds_per_frame;
   char                    **class_names;
-  TlSpectrogramExplanation *result;
-  char                     *error;
   guint                     n_draws;
 
   GtkWidget                *area;
-  GtkLabel                 *status_label;
 };
 
-G_DEFINE_FINAL_TYPE (TlAudioExplanation, tl_audio_explanation, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE (TlAudioExplanation, tl_audio_explanation, TL_TYPE_EXPLANATION_PANEL)
 
 typedef struct {
   TlModel *model;
   float   *x;
   float   *fill;
 } Job;
+
+static const TlSpectrogramExplanation *
+result_of (TlAudioExplanation *self)
+{
+  return tl_explanation_panel_get_result (TL_EXPLANATION_PANEL (self));
+}
 
 static void
 job_free (Job *job)
@@ -55,9 +58,9 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
   chart.style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   chart.style.transparent = TRUE;
   chart.heat_label = _("Drop in probability");
-  if (self->result != NULL)
+  if (result_of (self) != NULL)
     {
-      const TlSpectrogramExplanation *e = self->result;
+      const TlSpectrogramExplanation *e = result_of (self);
 
       caption = g_strdup_printf (_("%s: %.0f%%"), self->class_names[e->target], 100.0 * e->probability);
       chart.caption = caption;
@@ -72,71 +75,37 @@ draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
   tl_spectrogram_heat_chart_draw (&chart, cr, width, height);
 }
 
-static void
-set_status (TlAudioExplanation *self, const char *text, gboolean error)
-{
-  gtk_label_set_text (self->status_label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->status_label), text != NULL);
-  if (error)
-    gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
-}
-
-static void
-explain_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static gpointer
+explain (gpointer data, GError **error)
 {
   Job *job = data;
-  GError *error = NULL;
   g_autofree float *probs = g_new (float, tl_model_n_outputs (job->model));
   TlSpectrogramExplainOptions o;
-  TlSpectrogramExplanation *e;
   int target = tl_explain_predict (job->model, job->x, probs);
 
   tl_spectrogram_explain_options_init (&o);
   o.steps = 0;
   o.fill = job->fill;
-  e = tl_explain_spectrogram (job->model, job->x, target, &o, &error);
-  if (e == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, e, (GDestroyNotify) tl_spectrogram_explanation_free);
+  return tl_explain_spectrogram (job->model, job->x, target, &o, error);
 }
 
 static void
-explained (GObject *source, GAsyncResult *res, gpointer data)
+explained (TlExplanationPanel *panel, gpointer result)
 {
-  TlAudioExplanation *self = TL_AUDIO_EXPLANATION (source);
-  g_autoptr (GError) error = NULL;
-  TlSpectrogramExplanation *e = g_task_propagate_pointer (G_TASK (res), &error);
+  TlAudioExplanation *self = TL_AUDIO_EXPLANATION (panel);
 
-  /* another sample was chosen meanwhile, or the widget is going away */
-  if (g_task_get_cancellable (G_TASK (res)) != self->cancellable)
-    {
-      tl_spectrogram_explanation_free (e);
-      return;
-    }
-  if (e == NULL)
-    {
-      self->error = g_strdup (error->message);
-      set_status (self, error->message, TRUE);
-    }
-  else
-    set_status (self, _("Red regions raise the predicted class's probability: hiding them lowers it."), FALSE);
-  self->result = e;
+  tl_explanation_panel_set_status (panel, _("Red regions raise the predicted class's probability: hiding them lowers it."),
+                                   FALSE);
   gtk_widget_queue_draw (self->area);
 }
 
 static void
 clear (TlAudioExplanation *self)
 {
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->result, tl_spectrogram_explanation_free);
+  tl_explanation_panel_reset (TL_EXPLANATION_PANEL (self));
   g_clear_pointer (&self->x, g_free);
   g_clear_pointer (&self->band_hz, g_free);
   g_clear_pointer (&self->class_names, g_strfreev);
-  g_clear_pointer (&self->error, g_free);
   self->n_draws = 0;
 }
 
@@ -144,7 +113,7 @@ void
 tl_audio_explanation_set_sample (TlAudioExplanation *self, const TlModel *model, const TlPreprocess *pre,
                                  const float *x, const char *const *class_names)
 {
-  g_autoptr (GTask) task = NULL;
+  TlExplanationPanel *panel = TL_EXPLANATION_PANEL (self);
   Job *job;
   int bands, frames;
 
@@ -154,13 +123,12 @@ tl_audio_explanation_set_sample (TlAudioExplanation *self, const TlModel *model,
   gtk_widget_queue_draw (self->area);
   if (model == NULL || x == NULL || class_names == NULL)
     {
-      set_status (self, NULL, FALSE);
+      tl_explanation_panel_set_status (panel, NULL, FALSE);
       return;
     }
   if (!tl_explain_takes_spectrograms (model, pre))
     {
-      self->error = g_strdup (_("This model does not read the recordings' spectrograms."));
-      set_status (self, self->error, TRUE);
+      tl_explanation_panel_fail (panel, _("This model does not read the recordings' spectrograms."));
       return;
     }
   bands = model->in_shape[1];
@@ -173,38 +141,19 @@ tl_audio_explanation_set_sample (TlAudioExplanation *self, const TlModel *model,
       self->band_hz = g_new (double, bands);
       tl_mel_band_centres (&pre->audio, self->band_hz);
     }
-  set_status (self, _("Finding which sounds the prediction depends on…"), FALSE);
-
   job = g_new0 (Job, 1);
   job->model = tl_model_copy (model);
   job->x = g_memdup2 (x, sizeof (float) * (gsize) bands * frames);
   job->fill = tl_spectrogram_mask_fill (pre, x, bands, frames);
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, explained, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_set_return_on_cancel (task, FALSE);
-  g_task_run_in_thread (task, explain_in_thread);
-}
-
-gboolean
-tl_audio_explanation_is_ready (TlAudioExplanation *self)
-{
-  g_return_val_if_fail (TL_IS_AUDIO_EXPLANATION (self), FALSE);
-  return self->result != NULL || self->error != NULL;
-}
-
-const char *
-tl_audio_explanation_get_error (TlAudioExplanation *self)
-{
-  g_return_val_if_fail (TL_IS_AUDIO_EXPLANATION (self), NULL);
-  return self->error;
+  tl_explanation_panel_start (panel, job, (GDestroyNotify) job_free,
+                              _("Finding which sounds the prediction depends on…"));
 }
 
 int
 tl_audio_explanation_get_class (TlAudioExplanation *self)
 {
   g_return_val_if_fail (TL_IS_AUDIO_EXPLANATION (self), -1);
-  return self->result != NULL ? self->result->target : -1;
+  return result_of (self) != NULL ? result_of (self)->target : -1;
 }
 
 guint
@@ -222,7 +171,7 @@ tl_audio_explanation_get_peak (TlAudioExplanation *self, int *band, int *frame)
 
   g_return_if_fail (TL_IS_AUDIO_EXPLANATION (self));
   *band = *frame = -1;
-  if ((e = self->result) == NULL)
+  if ((e = result_of (self)) == NULL)
     return;
   for (gsize i = 1; i < (gsize) e->bands * e->frames; i++)
     if (e->occlusion[i] > e->occlusion[best])
@@ -241,14 +190,17 @@ tl_audio_explanation_dispose (GObject *object)
 static void
 tl_audio_explanation_class_init (TlAudioExplanationClass *klass)
 {
+  TlExplanationPanelClass *panel_class = TL_EXPLANATION_PANEL_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = tl_audio_explanation_dispose;
+  panel_class->explain = explain;
+  panel_class->free_result = (GDestroyNotify) tl_spectrogram_explanation_free;
+  panel_class->explained = explained;
 }
 
 static void
 tl_audio_explanation_init (TlAudioExplanation *self)
 {
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing (GTK_BOX (self), 4);
   self->area = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->area), 190);
   gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (self->area), 260);
@@ -256,13 +208,7 @@ tl_audio_explanation_init (TlAudioExplanation *self)
   gtk_widget_set_hexpand (self->area, TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Spectrogram with the regions the prediction depends on"), -1);
-  gtk_box_append (GTK_BOX (self), self->area);
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "caption");
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->status_label));
-  set_status (self, NULL, FALSE);
+  tl_explanation_panel_add (TL_EXPLANATION_PANEL (self), self->area);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (gtk_widget_queue_draw),
                            self->area, G_CONNECT_SWAPPED);
 }

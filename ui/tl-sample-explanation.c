@@ -8,6 +8,7 @@
 
 #include "tl-chart-heatmap.h"
 #include "tl-explain.h"
+#include "tl-explanation-panel.h"
 #include "tl-ngram.h"
 #include "tl-ngram-chars.h"
 #include "tl-sample-explanation.h"
@@ -37,22 +38,24 @@ result_free (Result *r)
 
 struct _TlSampleExplanation
 {
-  GtkBox        parent_instance;
+  TlExplanationPanel parent_instance;
 
-  GCancellable *cancellable;
   TlDataKind    kind;
   float        *x;            /* an image explained */
   int           channels, height, width;
   char        **class_names;
-  Result       *result;
-  char         *error;
 
   GtkWidget    *area;
   GtkLabel     *words_label;
-  GtkLabel     *status_label;
 };
 
-G_DEFINE_FINAL_TYPE (TlSampleExplanation, tl_sample_explanation, GTK_TYPE_BOX)
+G_DEFINE_FINAL_TYPE (TlSampleExplanation, tl_sample_explanation, TL_TYPE_EXPLANATION_PANEL)
+
+static const Result *
+result_of (TlSampleExplanation *self)
+{
+  return tl_explanation_panel_get_result (TL_EXPLANATION_PANEL (self));
+}
 
 typedef struct {
   TlModel  *model;
@@ -249,11 +252,11 @@ explain_text (Job *job, Result *r, GError **error)
     }
 }
 
-static void
-explain_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static gpointer
+explain (gpointer data, GError **error)
 {
   Job *job = data;
-  GError *error = NULL;
+  GError *failure = NULL;
   g_autofree float *probs = g_new (float, tl_model_n_outputs (job->model));
   Result *r = g_new0 (Result, 1);
 
@@ -261,7 +264,7 @@ explain_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *ca
   r->probability = probs[r->target];
   if (job->kind == TL_DATA_IMAGE)
     {
-      TlTensor *map = tl_explain_occlusion_image (job->model, job->x, r->target, job->patch, job->stride, &error);
+      TlTensor *map = tl_explain_occlusion_image (job->model, job->x, r->target, job->patch, job->stride, &failure);
       if (map != NULL)
         {
           r->heat = g_memdup2 (map->data, sizeof (float) * map->size);
@@ -269,63 +272,37 @@ explain_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *ca
         }
     }
   else
-    explain_text (job, r, &error);
-  if (error != NULL)
+    explain_text (job, r, &failure);
+  if (failure != NULL)
     {
       result_free (r);
-      g_task_return_error (task, error);
+      g_propagate_error (error, failure);
+      return NULL;
     }
-  else
-    g_task_return_pointer (task, r, (GDestroyNotify) result_free);
+  return r;
 }
 
 static void
 draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
 {
   TlSampleExplanation *self = data;
+  const Result *r = result_of (self);
   g_autofree char *title = NULL;
   TlHeatmap map;
 
-  if (self->result == NULL || self->result->heat == NULL)
+  if (r == NULL || r->heat == NULL)
     return;
-  title = g_strdup_printf (_("%s: %.0f%%"), self->class_names[self->result->target],
-                           100.0 * self->result->probability);
-  map = (TlHeatmap) { self->x, self->channels, self->height, self->width, self->result->heat, title };
+  title = g_strdup_printf (_("%s: %.0f%%"), self->class_names[r->target], 100.0 * r->probability);
+  map = (TlHeatmap) { self->x, self->channels, self->height, self->width, r->heat, title };
   tl_heatmap_draw (&map, cr, width, height);
 }
 
 static void
-set_status (TlSampleExplanation *self, const char *text, gboolean error)
+explained (TlExplanationPanel *panel, gpointer result)
 {
-  gtk_label_set_text (self->status_label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->status_label), text != NULL);
-  if (error)
-    gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
-}
+  TlSampleExplanation *self = TL_SAMPLE_EXPLANATION (panel);
+  const Result *r = result;
 
-static void
-explained (GObject *source, GAsyncResult *res, gpointer data)
-{
-  TlSampleExplanation *self = TL_SAMPLE_EXPLANATION (source);
-  g_autoptr (GError) error = NULL;
-  Result *r = g_task_propagate_pointer (G_TASK (res), &error);
-
-  /* another sample was chosen meanwhile, or the widget is going away */
-  if (g_task_get_cancellable (G_TASK (res)) != self->cancellable)
-    {
-      if (r != NULL)
-        result_free (r);
-      return;
-    }
-  if (r == NULL)
-    {
-      self->error = g_strdup (error->message);
-      set_status (self, error->message, TRUE);
-      return;
-    }
-  self->result = r;
   if (r->markup != NULL)
     {
       g_autofree char *head = g_strdup_printf (_("%s: %.0f%%"), self->class_names[r->target], 100.0 * r->probability);
@@ -334,22 +311,20 @@ explained (GObject *source, GAsyncResult *res, gpointer data)
 
       gtk_label_set_markup (self->words_label, all);
       gtk_widget_set_visible (GTK_WIDGET (self->words_label), TRUE);
-      set_status (self, r->summary, FALSE);
+      tl_explanation_panel_set_status (panel, r->summary, FALSE);
     }
   else
-    set_status (self, _("Red regions raise the predicted class's probability: hiding them lowers it."), FALSE);
+    tl_explanation_panel_set_status (panel, _("Red regions raise the predicted class's probability: hiding them "
+                                               "lowers it."), FALSE);
   gtk_widget_queue_draw (self->area);
 }
 
 static void
 clear (TlSampleExplanation *self)
 {
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->result, result_free);
+  tl_explanation_panel_reset (TL_EXPLANATION_PANEL (self));
   g_clear_pointer (&self->x, g_free);
   g_clear_pointer (&self->class_names, g_strfreev);
-  g_clear_pointer (&self->error, g_free);
   gtk_label_set_text (self->words_label, "");
   gtk_widget_set_visible (GTK_WIDGET (self->words_label), FALSE);
   gtk_widget_set_visible (self->area, FALSE);
@@ -378,7 +353,7 @@ tl_sample_explanation_set_sample (TlSampleExplanation *self, const TlModel *mode
                                   TlDataKind kind, const float *x, const char *text,
                                   const char *const *class_names)
 {
-  g_autoptr (GTask) task = NULL;
+  TlExplanationPanel *panel = TL_EXPLANATION_PANEL (self);
   Job *job;
   gsize size;
 
@@ -387,7 +362,7 @@ tl_sample_explanation_set_sample (TlSampleExplanation *self, const TlModel *mode
   clear (self);
   if (model == NULL || x == NULL || class_names == NULL)
     {
-      set_status (self, NULL, FALSE);
+      tl_explanation_panel_set_status (panel, NULL, FALSE);
       return;
     }
   size = (gsize) model->in_shape[0];
@@ -420,60 +395,41 @@ tl_sample_explanation_set_sample (TlSampleExplanation *self, const TlModel *mode
   else
     {
       job_free (job);
-      self->error = g_strdup (_("Explanations are drawn for images, texts and recordings."));
-      set_status (self, self->error, TRUE);
+      tl_explanation_panel_fail (panel, _("Explanations are drawn for images, texts and recordings."));
       return;
     }
   self->kind = kind;
   self->class_names = g_strdupv ((char **) class_names);
   job->model = tl_model_copy (model);
-  set_status (self, _("Finding what the prediction depends on…"), FALSE);
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, explained, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_set_return_on_cancel (task, FALSE);
-  g_task_run_in_thread (task, explain_in_thread);
-}
-
-gboolean
-tl_sample_explanation_is_ready (TlSampleExplanation *self)
-{
-  g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), FALSE);
-  return self->result != NULL || self->error != NULL;
-}
-
-const char *
-tl_sample_explanation_get_error (TlSampleExplanation *self)
-{
-  g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), NULL);
-  return self->error;
+  tl_explanation_panel_start (panel, job, (GDestroyNotify) job_free, _("Finding what the prediction depends on…"));
 }
 
 int
 tl_sample_explanation_get_class (TlSampleExplanation *self)
 {
   g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), -1);
-  return self->result != NULL ? self->result->target : -1;
+  return result_of (self) != NULL ? result_of (self)->target : -1;
 }
 
 const char *
 tl_sample_explanation_get_markup (TlSampleExplanation *self)
 {
   g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), NULL);
-  return self->result != NULL ? self->result->markup : NULL;
+  return result_of (self) != NULL ? result_of (self)->markup : NULL;
 }
 
 void
 tl_sample_explanation_get_peak (TlSampleExplanation *self, int *row, int *column)
 {
+  const Result *r;
   gsize best = 0;
 
   g_return_if_fail (TL_IS_SAMPLE_EXPLANATION (self));
   *row = *column = -1;
-  if (self->result == NULL || self->result->heat == NULL)
+  if ((r = result_of (self)) == NULL || r->heat == NULL)
     return;
   for (gsize i = 1; i < (gsize) self->height * self->width; i++)
-    if (self->result->heat[i] > self->result->heat[best])
+    if (r->heat[i] > r->heat[best])
       best = i;
   *row = (int) (best / self->width);
   *column = (int) (best % self->width);
@@ -484,26 +440,25 @@ tl_sample_explanation_dispose (GObject *object)
 {
   TlSampleExplanation *self = TL_SAMPLE_EXPLANATION (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->result, result_free);
   g_clear_pointer (&self->x, g_free);
   g_clear_pointer (&self->class_names, g_strfreev);
-  g_clear_pointer (&self->error, g_free);
   G_OBJECT_CLASS (tl_sample_explanation_parent_class)->dispose (object);
 }
 
 static void
 tl_sample_explanation_class_init (TlSampleExplanationClass *klass)
 {
+  TlExplanationPanelClass *panel_class = TL_EXPLANATION_PANEL_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = tl_sample_explanation_dispose;
+  panel_class->explain = explain;
+  panel_class->free_result = (GDestroyNotify) result_free;
+  panel_class->explained = explained;
 }
 
 static void
 tl_sample_explanation_init (TlSampleExplanation *self)
 {
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
-  gtk_box_set_spacing (GTK_BOX (self), 4);
   self->area = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self->area), 150);
   gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (self->area), 260);
@@ -512,7 +467,7 @@ tl_sample_explanation_init (TlSampleExplanation *self)
   gtk_widget_set_visible (self->area, FALSE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("The image with the regions the prediction depends on"), -1);
-  gtk_box_append (GTK_BOX (self), self->area);
+  tl_explanation_panel_add (TL_EXPLANATION_PANEL (self), self->area);
   self->words_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_wrap (self->words_label, TRUE);
   gtk_label_set_wrap_mode (self->words_label, PANGO_WRAP_WORD_CHAR);
@@ -520,13 +475,7 @@ tl_sample_explanation_init (TlSampleExplanation *self)
   gtk_label_set_lines (self->words_label, 12);
   gtk_label_set_ellipsize (self->words_label, PANGO_ELLIPSIZE_END);
   gtk_widget_set_visible (GTK_WIDGET (self->words_label), FALSE);
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->words_label));
-  self->status_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "caption");
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->status_label));
-  set_status (self, NULL, FALSE);
+  tl_explanation_panel_add (TL_EXPLANATION_PANEL (self), GTK_WIDGET (self->words_label));
 }
 
 GtkWidget *

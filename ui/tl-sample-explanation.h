@@ -3,17 +3,19 @@
 #include <gtk/gtk.h>
 
 #include "tl-dataset.h"
+#include "tl-explanation-panel.h"
 #include "tl-model.h"
 #include "tl-preprocess.h"
 
 G_BEGIN_DECLS
 
 #define TL_TYPE_SAMPLE_EXPLANATION (tl_sample_explanation_get_type ())
-G_DECLARE_FINAL_TYPE (TlSampleExplanation, tl_sample_explanation, TL, SAMPLE_EXPLANATION, GtkBox)
+G_DECLARE_FINAL_TYPE (TlSampleExplanation, tl_sample_explanation, TL, SAMPLE_EXPLANATION, TlExplanationPanel)
 
 /* What one image's or text's prediction depends on, computed in a worker
  * thread by occlusion: a heat map over the image, or the words the model read
- * highlighted by how much they raise (red) or lower (blue) the predicted class. */
+ * highlighted by how much they raise (red) or lower (blue) the predicted class
+ * (tl-explanation-panel.h). */
 GtkWidget  *tl_sample_explanation_new        (void);
 /* Explains x (one sample of ds's shape, as model reads it; read with pre) with
  * a copy of model. text is the sample's text for text data (may be NULL).
@@ -21,9 +23,7 @@ GtkWidget  *tl_sample_explanation_new        (void);
 void        tl_sample_explanation_set_sample (TlSampleExplanation *self, const TlModel *model,
                                               const TlPreprocess *pre, TlDataKind kind, const float *x,
                                               const char *text, const char *const *class_names);
-/* The explanation is computed (or failed, the message shown). */
-gboolean    tl_sample_explanation_is_ready   (TlSampleExplanation *self);
-const char *tl_sample_explanation_get_error  (TlSampleExplanation *self);
+/* Whether it is ready, and its error: tl_explanation_panel_is_ready, _get_error. */
 /* The class explained, -1 before. */
 int         tl_sample_explanation_get_class  (TlSampleExplanation *self);
 /* Text: the highlighted words as Pango markup; NULL for images or before. */

@@ -356,9 +356,11 @@ on_assessed (GObject *object, GAsyncResult *result, gpointer user_data)
   tl_layer_table_set_scores (self->layer_table, t);
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                        "LogME of each cut for %d labelled target row of %d classes (higher suits the "
-                                       "target better). Recommended cut: layer %d, %s — freeze up to it, train above it.",
+                                       "target better). Recommended cut: layer %d, %s, the lowest against "
+                                       "which the evidence for the best is not strong — freeze up to it, train above it.",
                                        "LogME of each cut for %d labelled target rows of %d classes (higher suits the "
-                                       "target better). Recommended cut: layer %d, %s — freeze up to it, train above it.",
+                                       "target better). Recommended cut: layer %d, %s, the lowest against "
+                                       "which the evidence for the best is not strong — freeze up to it, train above it.",
                                        t->n_samples),
                           t->n_samples, t->n_classes, t->cuts[t->recommended].layer, t->cuts[t->recommended].name);
   gtk_label_set_text (self->assess_label, text);

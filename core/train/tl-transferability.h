@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include "tl-dataset.h"
+#include "tl-logme.h"
 #include "tl-model.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,8 @@ typedef struct {
   double logme;                    /* mean over classes of the log evidence per sample */
   double leep;                     /* NaN except at the model's output */
   double a_distance;               /* proxy A-distance to the source features; NaN without them */
+  double evidence_for_best;        /* ln of the Bayes factor for the best cut over this one (0 at the
+                                    * best, NaN above it; tl-cut-choice.h) */
 } TlCutScore;
 
 typedef struct {
@@ -27,7 +30,9 @@ typedef struct {
   int         n_classes;           /* target classes present among them */
   int         n_cuts;
   TlCutScore *cuts;                /* lowest layer first */
-  int         recommended;         /* index into cuts: the highest LogME */
+  int         best;                /* index into cuts: the highest LogME below the output */
+  int         recommended;         /* index into cuts: the lowest cut against which the evidence for
+                                    * the best is not strong (tl-cut-choice.h) */
 } TlTransferability;
 
 void      tl_transferability_free (TlTransferability *t);
@@ -43,12 +48,6 @@ int      *tl_transferability_cuts (const TlModel *model, int *n_cuts);
 TlTensor **tl_transferability_features (TlModel *model, const TlDataset *ds, const int *cuts, int n_cuts,
                                         int batch_size);
 
-/* LogME (You et al., ICML 2021): the log marginal evidence of Bayesian linear
- * regression from the features f [n, dim] to each class's one-hot target,
- * maximised over the prior and noise precisions by the paper's fixed-point
- * iteration, divided by n and averaged over classes. labels in [0, n_classes). */
-double    tl_logme                (const float *f, int n, int dim, const int *labels, int n_classes,
-                                   GError **error);
 /* LEEP (Nguyen et al., ICML 2020): the mean log-likelihood of the target labels
  * under the empirical conditional P(y | z) composed with the source model's
  * distribution probs [n, n_source] over its own classes z. */
