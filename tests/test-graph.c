@@ -365,6 +365,37 @@ test_refused (void)
   g_assert_nonnull (strstr (error->message, "input 2 is not a layer name"));
 }
 
+/* ResNet's stem pool: 3x3, stride 2, padding 1, whose padding never wins. */
+static void
+test_maxpool_padding (void)
+{
+  for (guint64 seed = 1; seed <= N_SEEDS; seed++)
+    {
+      g_autoptr (TlLayer) pool = make_layer (&(TlLayerSpec) { .kind = TL_LAYER_MAXPOOL2D, .kernel = 3,
+                                                              .stride = 2, .padding = 1 },
+                                             3, (int[]) { 2, 5, 6 }, seed);
+      g_autoptr (TlTensor) in = NULL;
+      TlContext ctx = { 0 };
+      TlRng rng;
+
+      g_assert_cmpint (pool->out_shape[1], ==, 3);
+      g_assert_cmpint (pool->out_shape[2], ==, 3);
+      tl_rng_init (&rng, seed);
+      in = random_input (2, 3, (int[]) { 2, 5, 6 }, &rng);
+      fill_distinct (in, &rng, 0.05f);
+      /* all negative: a zero padding would win every border window */
+      for (gsize i = 0; i < in->size; i++)
+        in->data[i] -= 100.0f;
+      check_gradients (pool, &ctx, in, TRUE, seed, 1e-3f);
+      {
+        g_autoptr (TlTensor) out = tl_tensor_new_empty ();
+        tl_layer_forward (pool, &ctx, in, out);
+        for (gsize i = 0; i < out->size; i++)
+          g_assert_cmpfloat (out->data[i], <, -50.0f);
+      }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -377,5 +408,6 @@ main (int argc, char **argv)
   g_test_add_func ("/graph/file-round-trip", test_file_round_trip);
   g_test_add_func ("/graph/plain-stack-unchanged", test_plain_stack_unchanged);
   g_test_add_func ("/graph/refused", test_refused);
+  g_test_add_func ("/graph/maxpool-padding", test_maxpool_padding);
   return g_test_run ();
 }

@@ -36,7 +36,7 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_CONV2D:
       return F_FILTERS | F_KERNEL | F_STRIDE | F_PADDING | F_GROUPS;
     case TL_LAYER_MAXPOOL2D:
-      return F_KERNEL | F_STRIDE;
+      return F_KERNEL | F_STRIDE | F_PADDING;
     case TL_LAYER_AVGPOOL2D:
       return F_KERNEL | F_STRIDE | F_PADDING;
     case TL_LAYER_BATCHNORM2D:
@@ -181,7 +181,8 @@ tl_architecture_to_json (const TlArchitecture *arch)
         add_int (b, "kernel", s->kernel);
       if (f & F_STRIDE)
         add_int (b, "stride", s->stride);
-      if (f & F_PADDING)
+      /* a max-pool's padding is written only when there is one, as in files from before it had any */
+      if ((f & F_PADDING) && (s->kind != TL_LAYER_MAXPOOL2D || s->padding > 0))
         add_int (b, "padding", s->padding);
       if ((f & F_GROUPS) && s->groups > 1)
         add_int (b, "groups", s->groups);

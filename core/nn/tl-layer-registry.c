@@ -34,6 +34,9 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup_printf ("Conv2D(%d, %dx%d, stride %d, pad %d)", s->filters, s->kernel,
                               s->kernel, MAX (s->stride, 1), s->padding);
     case TL_LAYER_MAXPOOL2D:
+      if (s->padding > 0)
+        return g_strdup_printf ("MaxPool2D(%dx%d, stride %d, pad %d)", s->kernel, s->kernel,
+                                s->stride > 0 ? s->stride : s->kernel, s->padding);
       return g_strdup_printf ("MaxPool2D(%dx%d)", s->kernel, s->kernel);
     case TL_LAYER_EMBEDDING:
       return g_strdup_printf ("Embedding(%d, %d)", s->vocab_size, s->embed_dim);

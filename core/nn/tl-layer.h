@@ -45,7 +45,7 @@ typedef struct {
   int      filters;           /* Conv2D output channels */
   int      kernel;            /* Conv2D kernel, MaxPool2D and AvgPool2D window (square) */
   int      stride;            /* Conv2D, MaxPool2D, AvgPool2D; 0 means 1 for Conv2D and kernel for pools */
-  int      padding;           /* Conv2D and AvgPool2D zero padding on each side */
+  int      padding;           /* Conv2D and AvgPool2D zero padding, MaxPool2D padding, on each side */
   int      groups;            /* Conv2D channel groups; 0 means 1, in_channels is depthwise */
   int      vocab_size;        /* Embedding rows (index 0 is padding) */
   int      embed_dim;         /* Embedding columns */

@@ -288,7 +288,7 @@ fused_span (const TlModel *model, int i, int to)
   if (i + 2 >= to)
     return 2;
   pool = g_ptr_array_index (model->layers, i + 2);
-  if (pool->spec.kind == TL_LAYER_MAXPOOL2D && pool->spec.kernel == 2
+  if (pool->spec.kind == TL_LAYER_MAXPOOL2D && pool->spec.kernel == 2 && pool->spec.padding == 0
       && (pool->spec.stride == 0 || pool->spec.stride == 2)
       && conv->out_shape[1] >= 2 && conv->out_shape[2] >= 2)
     return 3;
