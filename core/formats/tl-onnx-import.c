@@ -7,6 +7,7 @@
 
 #include "tl-error.h"
 #include "tl-layer-registry.h"
+#include "tl-model-file.h"
 #include "tl-onnx-import.h"
 
 const char *const tl_onnx_import_operators[] = {
@@ -114,16 +115,37 @@ layer_name (Import *im)
     }
 }
 
+/* Per-sample shape of the output of layer x, or of the input for x = -1. */
+static const int *
+shape_of (Import *im, int x, int *ndim)
+{
+  if (x < 0)
+    {
+      *ndim = im->model->in_ndim;
+      return im->model->in_shape;
+    }
+  *ndim = tl_model_layer (im->model, x)->out_ndim;
+  return tl_model_layer (im->model, x)->out_shape;
+}
+
 /* Appends a layer reading the layers `inputs`; returns its index or -1. */
 static int
 add_layer (Import *im, const TlLayerSpec *spec, int n, const int *inputs, GError **error)
 {
   g_autofree char *name = layer_name (im);
   g_autoptr (GError) local = NULL;
+  const TlLayer *layer;
 
   if (!tl_model_add_joined (im->model, spec, name, n, inputs, &local))
     {
       node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "%s", local->message);
+      return -1;
+    }
+  layer = tl_model_layer (im->model, tl_model_n_layers (im->model) - 1);
+  if (tl_shape_size (layer->out_ndim, layer->out_shape) > TL_MODEL_FILE_MAX_SAMPLE_VALUES)
+    {
+      node_error (im, error, TL_ERROR_TOO_LARGE, "its output has more than %" G_GUINT64_FORMAT " values per sample",
+                  TL_MODEL_FILE_MAX_SAMPLE_VALUES);
       return -1;
     }
   return tl_model_n_layers (im->model) - 1;
@@ -219,7 +241,18 @@ import_conv (Import *im, int x, GError **error)
     return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "kernel_shape %d does not match the weight's %"
                        G_GINT64_FORMAT, spec.kernel, w->dims[2]);
   spec.filters = (int) MIN (w->dims[0], G_MAXINT);
-  spec.groups = (int) CLAMP (attr_int (im->node, "group", 1), 0, G_MAXINT);
+  spec.groups = (int) CLAMP (attr_int (im->node, "group", 1), 1, G_MAXINT);
+  {
+    int ndim;
+    const int *in = shape_of (im, x, &ndim);
+    g_autofree char *text = tl_tensor_shape_string (ndim, in);
+
+    /* before the layer allocates its weights from the input's channels */
+    if (ndim != 3 || (gint64) in[0] != w->dims[1] * spec.groups)
+      return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its weight reads %" G_GINT64_FORMAT
+                         " channels in %d groups but its input has the shape %s", w->dims[1], spec.groups,
+                         text);
+  }
   if ((l = add_layer (im, &spec, 1, &x, error)) < 0)
     return FALSE;
   layer = tl_model_layer (im->model, l);
@@ -342,13 +375,19 @@ import_dense (Import *im, int x, gboolean gemm, GError **error)
     return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its bias C has %" G_GSIZE_FORMAT
                        " values for %" G_GSIZE_FORMAT " outputs", c->n, units);
   spec.units = (int) MIN (units, (gsize) G_MAXINT);
+  {
+    int ndim;
+    const int *in = shape_of (im, x, &ndim);
+
+    if (ndim != 1 || (gsize) in[0] != n_in)
+      return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its weight has %" G_GSIZE_FORMAT
+                         " inputs but the layer below gives %" G_GSIZE_FORMAT, n_in, tl_shape_size (ndim, in));
+  }
   if ((l = add_layer (im, &spec, 1, &x, error)) < 0)
     return FALSE;
   weight = tl_layer_find_param (tl_model_layer (im->model, l), "weight")->value;
   bias = tl_layer_find_param (tl_model_layer (im->model, l), "bias")->value;
-  if (weight->size != w->n || (gsize) weight->shape[1] != n_in)
-    return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its weight has %" G_GSIZE_FORMAT
-                       " inputs but the layer below gives %d", n_in, weight->shape[1]);
+  g_assert (weight->size == w->n);
   for (gsize u = 0; u < units; u++)
     for (gsize i = 0; i < n_in; i++)
       weight->data[u * n_in + i] = alpha * (trans ? w->floats[u * n_in + i] : w->floats[i * units + u]);
@@ -512,6 +551,28 @@ import_node (Import *im, GError **error)
   }
 }
 
+/* The nodes the first graph output depends on: others (a Softmax to a second
+ * output "probabilities") are left out. */
+static gboolean *
+needed_nodes (const TlOnnxFile *file)
+{
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean *needed = g_new0 (gboolean, MAX (file->nodes->len, 1));
+
+  g_hash_table_add (wanted, ((TlOnnxValueInfo *) file->outputs->pdata[0])->name);
+  for (int i = (int) file->nodes->len - 1; i >= 0; i--)
+    {
+      const TlOnnxNode *node = file->nodes->pdata[i];
+
+      for (char **o = node->outputs; *o && !needed[i]; o++)
+        needed[i] = g_hash_table_contains (wanted, *o);
+      if (needed[i])
+        for (char **in = node->inputs; *in; in++)
+          g_hash_table_add (wanted, *in);
+    }
+  return needed;
+}
+
 TlModel *
 tl_onnx_import (const TlOnnxFile *file, const char *path, GError **error)
 {
@@ -522,6 +583,7 @@ tl_onnx_import (const TlOnnxFile *file, const char *path, GError **error)
   g_autoptr (TlModel) model = NULL;
   const TlOnnxValueInfo *input = NULL;
   int shape[TL_MAX_DIMS], out;
+  g_autofree gboolean *needed = NULL;
   GHashTableIter it;
   gpointer key, value;
 
@@ -585,10 +647,11 @@ tl_onnx_import (const TlOnnxFile *file, const char *path, GError **error)
   while (g_hash_table_iter_next (&it, &key, &value))
     g_hash_table_insert (constants, key, value);
   g_hash_table_insert (values, input->name, GINT_TO_POINTER (1));
+  needed = needed_nodes (file);
   for (guint i = 0; i < file->nodes->len; i++)
     {
       im.node = file->nodes->pdata[i];
-      if (!import_node (&im, error))
+      if (needed[i] && !import_node (&im, error))
         return NULL;
     }
 
