@@ -1,0 +1,192 @@
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "cli-run.h"
+#include "tl-model-file.h"
+#include "tl-onnx.h"
+#include "tl-rng.h"
+
+/* `transfer-lab import`: an ONNX network becomes a model file that computes
+ * the same, carries its input shape and normalisation, and is listed by
+ * inspect; bad files and options are refused with the reason. */
+
+static char *tmpdir;
+
+static char *
+path_in (const char *name)
+{
+  return g_build_filename (tmpdir, name, NULL);
+}
+
+static TlModel *
+residual_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *m = tl_model_new (3, (int[]) { 3, 8, 8 }, 5);
+  TlRng rng;
+  gboolean ok;
+
+  ok = tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 },
+                     "stem", &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, "stem_relu", &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 },
+                        "conv", &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "bn", &error)
+       && tl_model_add_joined (m, &(TlLayerSpec) { .kind = TL_LAYER_ADD }, "residual", 2, (int[]) { 3, 1 }, &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, "out_relu", &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", &error)
+       && tl_model_add (m, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  tl_rng_init (&rng, 2);
+  for (int i = 0; i < tl_model_n_layers (m); i++)
+    {
+      TlLayer *layer = tl_model_layer (m, i);
+      for (int b = 0; b < layer->n_buffers; b++)
+        for (gsize k = 0; k < layer->buffers[b].value->size; k++)
+          layer->buffers[b].value->data[k] = 0.5f + (float) tl_rng_uniform (&rng);
+    }
+  return m;
+}
+
+static void
+test_import_round_trip (void)
+{
+  g_autofree char *onnx = path_in ("net.onnx"), *out = path_in ("net.safetensors");
+  g_autoptr (TlModel) model = residual_model ();
+  g_autoptr (TlModel) loaded = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  g_autoptr (TlTensor) want = NULL;
+  g_autofree char *pre = NULL;
+  const TlTensor *got;
+
+  g_assert_true (tl_onnx_export (model, NULL, NULL, onnx, &error));
+  g_assert_no_error (error);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", out, "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "Imported 9 layers"));
+  }
+  loaded = tl_model_file_load (out, &info, &error);
+  g_assert_no_error (error);
+  g_assert_true (loaded->graph);
+  pre = json_to_string (info->preprocessing, FALSE);
+  g_assert_nonnull (strstr (pre, "\"kind\":\"image\""));
+  g_assert_nonnull (strstr (pre, "\"channels\":3"));
+  g_assert_nonnull (strstr (pre, "\"mean\":[0.48"));
+  g_assert_nonnull (strstr (pre, "\"std\":[0.22"));
+
+  tl_tensor_resize_batch (x, 2, 3, (int[]) { 3, 8, 8 });
+  for (gsize i = 0; i < x->size; i++)
+    x->data[i] = sinf ((float) i * 0.37f);
+  want = tl_tensor_copy (tl_model_forward (model, x, FALSE));
+  got = tl_model_forward (loaded, x, FALSE);
+  for (gsize i = 0; i < want->size; i++)
+    g_assert_cmpfloat_with_epsilon (got->data[i], want->data[i], 1e-5);
+
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", out);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "Add"));
+  }
+  /* the file is not replaced without --force */
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", out);
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, "exists"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", out, "--force");
+    expect_status (&r, 0);
+  }
+}
+
+static void
+test_import_refusals (void)
+{
+  g_autofree char *onnx = path_in ("tanh.onnx"), *out = path_in ("tanh.safetensors");
+  g_autofree char *cut = path_in ("cut.onnx"), *good = path_in ("good.onnx");
+  g_autoptr (TlModel) model = tl_model_new (1, (int[]) { 4 }, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bytes = NULL;
+  gsize len;
+
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", &error));
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_TANH }, "squash", &error));
+  g_assert_true (tl_onnx_export (model, NULL, NULL, onnx, &error));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", out);
+    expect_status (&r, 1);
+    g_assert_nonnull (strstr (r.err, "tanh.onnx"));
+    g_assert_nonnull (strstr (r.err, "Tanh"));
+    g_assert_nonnull (strstr (r.err, "supported are: Add"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
+
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "head", &error));
+  tl_model_free (g_steal_pointer (&model));
+  model = residual_model ();
+  g_assert_true (tl_onnx_export (model, NULL, NULL, good, &error));
+  g_assert_true (g_file_get_contents (good, &bytes, &len, &error));
+  g_assert_true (g_file_set_contents (cut, bytes, (gssize) (len * 2 / 3), &error));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", cut, "--out", out);
+    expect_status (&r, 1);
+    g_assert_nonnull (strstr (r.err, "cut.onnx"));
+    g_assert_nonnull (strstr (r.err, "truncated"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", good);
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, "--out"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", good, "--out", out, "--mean", "0.5,0.5", "--std", "1,1");
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, "3 numbers"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", good, "--out", out, "--mean", "0,0,0", "--std", "1,0,1");
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, "above 0"));
+  }
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("tl-cli-import-XXXXXX", NULL);
+  g_test_add_func ("/cli-import/round-trip", test_import_round_trip);
+  g_test_add_func ("/cli-import/refusals", test_import_refusals);
+  status = g_test_run ();
+  dir = g_dir_open (tmpdir, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (tmpdir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  return status;
+}
