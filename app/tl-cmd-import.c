@@ -138,7 +138,9 @@ tl_cmd_import (int argc, char **argv)
       tl_cli_report (error);
       return TL_EXIT_FAILURE;
     }
-  printf (_("Imported %d layers, %" G_GSIZE_FORMAT " parameters; wrote %s\n"), tl_model_n_layers (model),
-          tl_model_param_count (model, FALSE), out);
+  {
+    g_autofree char *params = g_strdup_printf ("%" G_GSIZE_FORMAT, tl_model_param_count (model, FALSE));
+    printf (_("Imported %d layers, %s parameters; wrote %s\n"), tl_model_n_layers (model), params, out);
+  }
   return TL_EXIT_OK;
 }
