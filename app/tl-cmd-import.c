@@ -104,6 +104,15 @@ tl_cmd_import (int argc, char **argv)
       json_builder_add_int_value (pre, model->in_shape[1]);
       json_builder_set_member_name (pre, "channels");
       json_builder_add_int_value (pre, model->in_shape[0]);
+      /* the classes are the outputs' numbers, as the labels the file gets */
+      json_builder_set_member_name (pre, "class_names");
+      json_builder_begin_array (pre);
+      for (int c = 0; c < tl_model_n_outputs (model); c++)
+        {
+          g_autofree char *name = g_strdup_printf ("%d", c);
+          json_builder_add_string_value (pre, name);
+        }
+      json_builder_end_array (pre);
     }
   if ((mean != NULL) != (std != NULL))
     {

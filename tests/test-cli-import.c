@@ -5,7 +5,11 @@
 
 #include <glib/gstdio.h>
 
+#include <cairo.h>
+
 #include "cli-run.h"
+#include "tl-image-folder.h"
+#include "tl-loss.h"
 #include "tl-model-file.h"
 #include "tl-onnx.h"
 #include "tl-rng.h"
@@ -20,6 +24,23 @@ static char *
 path_in (const char *name)
 {
   return g_build_filename (tmpdir, name, NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
 }
 
 static TlModel *
@@ -112,6 +133,86 @@ test_import_round_trip (void)
 }
 
 static void
+write_png (const char *path, int seed)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 8, 8);
+  guint32 *px = (guint32 *) cairo_image_surface_get_data (s);
+  const int stride = cairo_image_surface_get_stride (s) / 4;
+
+  cairo_surface_flush (s);
+  for (int y = 0; y < 8; y++)
+    for (int x = 0; x < 8; x++)
+      px[y * stride + x] = (guint32) ((x * 29 + seed * 71) % 256) << 16 | (guint32) ((y * 31 + seed) % 256) << 8
+                           | (guint32) ((x * y * 7 + seed * 13) % 256);
+  cairo_surface_mark_dirty (s);
+  g_assert_cmpint (cairo_surface_write_to_png (s, path), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (s);
+}
+
+/* predict reads images through the imported model's normalisation. */
+static void
+test_predict_normalised (void)
+{
+  static const double mean[3] = { 0.485, 0.456, 0.406 }, std[3] = { 0.229, 0.224, 0.225 };
+  g_autofree char *onnx = path_in ("pred.onnx"), *out = path_in ("pred.safetensors");
+  g_autofree char *folder = path_in ("images"), *sub = g_build_filename (folder, "0", NULL);
+  g_autofree char *csv = path_in ("pred.csv"), *text = NULL;
+  g_autoptr (TlModel) model = residual_model ();
+  g_autoptr (TlDataset) ds = NULL;
+  g_autoptr (TlTensor) probs = tl_tensor_new_empty ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (tl_onnx_export (model, NULL, NULL, onnx, &error));
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%d.png", i);
+      g_autofree char *png = g_build_filename (sub, name, NULL);
+      write_png (png, i + 1);
+    }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", out, "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225");
+    expect_status (&r, 0);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "predict", out, folder, "--out", csv);
+    expect_status (&r, 0);
+  }
+
+  /* the same by hand: pixels in [0, 1], normalised, through the original network */
+  ds = tl_image_folder_load (folder, 8, 8, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ds->n, ==, 3);
+  for (int r = 0; r < ds->n; r++)
+    for (int c = 0; c < 3; c++)
+      for (int i = 0; i < 64; i++)
+        {
+          float *v = &ds->x[(gsize) r * ds->sample_size + c * 64 + i];
+          *v = (float) ((*v - mean[c]) / std[c]);
+        }
+  {
+    g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+    tl_tensor_resize_batch (x, ds->n, 3, (int[]) { 3, 8, 8 });
+    memcpy (x->data, ds->x, x->size * sizeof (float));
+    tl_softmax_rows (tl_model_forward (model, x, FALSE), probs);
+  }
+  g_assert_true (g_file_get_contents (csv, &text, NULL, &error));
+  lines = g_strsplit (text, "\n", -1);
+  for (int r = 0; r < ds->n; r++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[r + 1], ",", -1);
+      guint n = g_strv_length (fields);
+
+      g_assert_cmpuint (n, ==, 6);
+      for (int c = 0; c < 3; c++)
+        g_assert_cmpfloat_with_epsilon (g_ascii_strtod (fields[3 + c], NULL), probs->data[r * 3 + c], 1e-4);
+    }
+}
+
+static void
 test_import_refusals (void)
 {
   g_autofree char *onnx = path_in ("tanh.onnx"), *out = path_in ("tanh.safetensors");
@@ -172,21 +273,14 @@ int
 main (int argc, char **argv)
 {
   int status;
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
 
   g_test_init (&argc, &argv, NULL);
   tmpdir = g_dir_make_tmp ("tl-cli-import-XXXXXX", NULL);
   g_test_add_func ("/cli-import/round-trip", test_import_round_trip);
   g_test_add_func ("/cli-import/refusals", test_import_refusals);
+  g_test_add_func ("/cli-import/predict-normalised", test_predict_normalised);
   status = g_test_run ();
-  dir = g_dir_open (tmpdir, 0, NULL);
-  while (dir && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (tmpdir, name, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (tmpdir);
+  remove_tree (tmpdir);
   g_free (tmpdir);
   return status;
 }

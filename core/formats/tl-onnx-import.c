@@ -87,16 +87,35 @@ set_output (Import *im, int layer)
     g_hash_table_replace (im->values, im->node->outputs[0], GINT_TO_POINTER (layer + 2));
 }
 
-/* A layer name from the node's: letters, digits and '_' only, unique in the model. */
+/* A layer name from the node's: its path without the operator at its end
+ * ("/layer1/layer1.0/conv1/Conv" is "layer1_0_conv1"), letters, digits and
+ * '_' only, unique in the model. */
 static char *
 layer_name (Import *im)
 {
+  g_auto (GStrv) parts = g_strsplit (im->node->name, "/", -1);
+  g_autoptr (GString) path = g_string_new (NULL);
   g_autoptr (GString) s = g_string_new (NULL);
   g_autofree char *base = NULL;
+  int n = (int) g_strv_length (parts);
 
-  for (const char *p = im->node->name; *p; p++)
+  /* "Conv" or "Conv_3" at the end names the operator, not the layer */
+  if (n > 1 && g_str_has_prefix (parts[n - 1], im->node->op_type))
+    n--;
+  for (int i = 0; i < n; i++)
+    {
+      /* "layer1" before "layer1.0": the module path repeats its parent */
+      if (i + 1 < n && *parts[i] && g_str_has_prefix (parts[i + 1], parts[i]) && parts[i + 1][strlen (parts[i])] == '.')
+        continue;
+      if (*parts[i])
+        g_string_append_printf (path, "%s%s", path->len ? "_" : "", parts[i]);
+    }
+  if (im->node->op_type && (g_str_equal (im->node->op_type, "Add") || g_str_equal (im->node->op_type, "Concat")
+                            || path->len == 0))
+    g_string_append_printf (path, "%s%s", path->len ? "_" : "", im->node->op_type);
+  for (const char *p = path->str; *p; p++)
     if (g_ascii_isalnum (*p))
-      g_string_append_c (s, *p);
+      g_string_append_c (s, g_ascii_tolower (*p));
     else if (s->len > 0 && s->str[s->len - 1] != '_')
       g_string_append_c (s, '_');
   while (s->len > 0 && s->str[s->len - 1] == '_')
@@ -106,9 +125,9 @@ layer_name (Import *im)
   base = g_string_free (g_steal_pointer (&s), FALSE);
   if (tl_model_find_layer (im->model, base) < 0)
     return g_steal_pointer (&base);
-  for (int n = 2;; n++)
+  for (int k = 2;; k++)
     {
-      char *name = g_strdup_printf ("%s_%d", base, n);
+      char *name = g_strdup_printf ("%s_%d", base, k);
       if (tl_model_find_layer (im->model, name) < 0)
         return name;
       g_free (name);
