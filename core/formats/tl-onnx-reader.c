@@ -298,9 +298,12 @@ parse_attr (const TlPbReader *parent, const TlPbField *msg, GError **error)
           ok = read_string (&r, &f, &a->s, error);
           break;
         case ATTR_T:
-          tl_onnx_tensor_free (a->t);
-          a->t = f.wire == TL_PB_LEN ? parse_tensor (&r, &f, error) : NULL;
-          ok = a->t != NULL;
+          if (f.wire == TL_PB_LEN)
+            {
+              tl_onnx_tensor_free (a->t);
+              a->t = parse_tensor (&r, &f, error);
+              ok = a->t != NULL;
+            }
           break;
         case ATTR_FLOATS:
           ok = tl_pb_field_floats (&r, &f, a->floats, error);
@@ -359,12 +362,13 @@ parse_node (const TlPbReader *parent, const TlPbField *msg, GError **error)
           ok = read_string (&r, &f, &n->domain, error);
           break;
         case NODE_ATTRIBUTE:
-          {
-            TlOnnxAttr *a = f.wire == TL_PB_LEN ? parse_attr (&r, &f, error) : NULL;
-            ok = a != NULL;
-            if (ok)
-              g_ptr_array_add (n->attrs, a);
-          }
+          if (f.wire == TL_PB_LEN)
+            {
+              TlOnnxAttr *a = parse_attr (&r, &f, error);
+              ok = a != NULL;
+              if (ok)
+                g_ptr_array_add (n->attrs, a);
+            }
           break;
         default:
           break;
@@ -393,24 +397,25 @@ static TlOnnxValueInfo *
 parse_value_info (const TlPbReader *parent, const TlPbField *msg, GError **error)
 {
   TlOnnxValueInfo *v = g_new0 (TlOnnxValueInfo, 1);
+  g_autoptr (GError) local = NULL;
   TlPbReader r, type_r, tensor_r, shape_r, dim_r;
   TlPbField f, g, h, d, e;
 
   v->ndim = -1;
   tl_pb_reader_sub (&r, parent, msg);
-  while (tl_pb_reader_next (&r, &f, error))
+  while (local == NULL && tl_pb_reader_next (&r, &f, &local))
     {
-      if (f.field == VALUE_INFO_NAME && !read_string (&r, &f, &v->name, error))
+      if (f.field == VALUE_INFO_NAME && !read_string (&r, &f, &v->name, &local))
         break;
       if (f.field != VALUE_INFO_TYPE || f.wire != TL_PB_LEN)
         continue;
       tl_pb_reader_sub (&type_r, &r, &f);
-      while (tl_pb_reader_next (&type_r, &g, error))
+      while (local == NULL && tl_pb_reader_next (&type_r, &g, &local))
         {
           if (g.field != TYPE_TENSOR_TYPE || g.wire != TL_PB_LEN)
             continue;
           tl_pb_reader_sub (&tensor_r, &type_r, &g);
-          while (tl_pb_reader_next (&tensor_r, &h, error))
+          while (local == NULL && tl_pb_reader_next (&tensor_r, &h, &local))
             {
               if (h.field == TENSOR_TYPE_ELEM_TYPE)
                 v->elem_type = (int) h.value;
@@ -418,19 +423,19 @@ parse_value_info (const TlPbReader *parent, const TlPbField *msg, GError **error
                 continue;
               v->ndim = 0;
               tl_pb_reader_sub (&shape_r, &tensor_r, &h);
-              while (tl_pb_reader_next (&shape_r, &d, error))
+              while (local == NULL && tl_pb_reader_next (&shape_r, &d, &local))
                 {
                   if (d.field != SHAPE_DIM || d.wire != TL_PB_LEN)
                     continue;
                   if (v->ndim >= TL_ONNX_MAX_DIMS)
                     {
-                      fail (error, &shape_r, d.data, "value “%s” has more than %d dimensions",
+                      fail (&local, &shape_r, d.data, "value “%s” has more than %d dimensions",
                             v->name ? v->name : "", TL_ONNX_MAX_DIMS);
                       break;
                     }
                   v->dims[v->ndim] = -1;
                   tl_pb_reader_sub (&dim_r, &shape_r, &d);
-                  while (tl_pb_reader_next (&dim_r, &e, error))
+                  while (local == NULL && tl_pb_reader_next (&dim_r, &e, &local))
                     if (e.field == DIM_VALUE && e.wire == TL_PB_VARINT && (gint64) e.value >= 0)
                       v->dims[v->ndim] = (gint64) e.value;
                   v->ndim++;
@@ -438,10 +443,11 @@ parse_value_info (const TlPbReader *parent, const TlPbField *msg, GError **error
             }
         }
     }
-  if ((error && *error) || v->name == NULL)
+  if (local == NULL && v->name == NULL)
+    fail (&local, parent, msg->data, "a graph input or output has no name");
+  if (local != NULL)
     {
-      if (!(error && *error))
-        fail (error, parent, msg->data, "a graph input or output has no name");
+      g_propagate_error (error, g_steal_pointer (&local));
       value_info_free (v);
       return NULL;
     }
