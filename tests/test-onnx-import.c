@@ -321,10 +321,38 @@ test_false_claims (void)
   g_assert_nonnull (strstr (error->message, "tensor “w”: its dimensions need 8589934592 bytes but it holds 16"));
 }
 
+/* Damage deep inside a graph output's type: one error, the innermost. */
+static void
+test_nested_damage (void)
+{
+  g_autoptr (GByteArray) type = g_byte_array_new ();
+  g_autoptr (GByteArray) info = g_byte_array_new ();
+  g_autoptr (GByteArray) graph = g_byte_array_new ();
+  g_autoptr (GByteArray) model = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlOnnxFile) file = NULL;
+
+  tl_pb_write_tag (type, TYPE_TENSOR_TYPE, TL_PB_LEN);
+  tl_pb_write_varint (type, 9);                        /* claims 9 bytes, holds 2 */
+  g_byte_array_append (type, (const guint8 *) "\x08\x01", 2);
+  tl_pb_write_string (info, VALUE_INFO_NAME, "y");
+  tl_pb_write_message (info, VALUE_INFO_TYPE, type);
+  tl_pb_write_message (graph, GRAPH_OUTPUT, info);
+  tl_pb_write_message (graph, GRAPH_OUTPUT, info);
+  tl_pb_write_message (model, MODEL_GRAPH, graph);
+  file = tl_onnx_file_parse ("nested.onnx", model->data, model->len, &error);
+  g_assert_null (file);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "nested.onnx: byte"));
+  g_assert_nonnull (strstr (error->message, "claims 9 bytes but only 2 remain"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* a GError set twice only warns: make it fail here */
+  g_log_set_always_fatal (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/onnx-import/round-trip-graph", test_round_trip_graph);
   g_test_add_func ("/onnx-import/round-trip-stack", test_round_trip_stack);
   g_test_add_func ("/onnx-import/matmul-bias", test_matmul_bias);
@@ -333,5 +361,6 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx-import/shape-mismatch", test_shape_mismatch);
   g_test_add_func ("/onnx-import/truncated", test_truncated);
   g_test_add_func ("/onnx-import/false-claims", test_false_claims);
+  g_test_add_func ("/onnx-import/nested-damage", test_nested_damage);
   return g_test_run ();
 }
