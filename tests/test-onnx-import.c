@@ -224,7 +224,7 @@ test_shape_mismatch (void)
   assert_refused (conv, EXPECT ("node “conv", "Conv", "weight reads 5 channels in 1 groups", "[2, 6, 6]"));
 }
 
-/* MatMul then Add of a constant: one Dense layer with that bias. */
+/* MatMul then Add of a constant (through an Identity): one Dense layer with that bias. */
 static void
 test_matmul_bias (void)
 {
@@ -241,7 +241,9 @@ test_matmul_bias (void)
   tl_onnx_add_float_initializer (&g, "w", 2, TL_ONNX_DIMS (2, 3), w);
   tl_onnx_add_float_initializer (&g, "b", 1, TL_ONNX_DIMS (3), b);
   tl_onnx_graph_op (&g, "mm", "MatMul", TL_ONNX_NAMES ("x", "w"), TL_ONNX_NAMES ("h"));
-  tl_onnx_graph_op (&g, "bias", "Add", TL_ONNX_NAMES ("h", "b"), TL_ONNX_NAMES ("y"));
+  /* a shared constant passed on by an Identity, as torch.onnx.export writes repeated weights */
+  tl_onnx_graph_op (&g, "share", "Identity", TL_ONNX_NAMES ("b"), TL_ONNX_NAMES ("b_copy"));
+  tl_onnx_graph_op (&g, "bias", "Add", TL_ONNX_NAMES ("h", "b_copy"), TL_ONNX_NAMES ("y"));
   bytes = finish (&g, 17, 1, (int[]) { 2 }, "y");
   model = import_bytes (bytes, &error);
   g_assert_no_error (error);

@@ -527,6 +527,12 @@ import_node (Import *im, GError **error)
       return node_error (im, error, TL_ERROR_UNSUPPORTED, "the operator %s is not supported; supported are: %s",
                          op, list);
     }
+  /* the exporter may pass a shared weight through an Identity: the copy is the same constant */
+  if (g_str_equal (op, "Identity") && constant (im, 0) != NULL)
+    {
+      g_hash_table_replace (im->constants, node->outputs[0], (gpointer) constant (im, 0));
+      return TRUE;
+    }
   if (!layer_of (im, node->inputs[0], &x, error))
     return FALSE;
   if (g_str_equal (op, "Identity") || g_str_equal (op, "Dropout"))
