@@ -212,6 +212,67 @@ test_predict_normalised (void)
     }
 }
 
+/* An imported residual network as an experiment's pretrained model: frozen
+ * lower layers, a new head, fine-tuned on images. */
+static void
+test_fine_tune_imported (void)
+{
+  g_autofree char *onnx = path_in ("ft.onnx"), *tlm = path_in ("ft.safetensors");
+  g_autofree char *folder = path_in ("ft-images"), *json = path_in ("ft.json"), *out = path_in ("ft-run");
+  g_autofree char *text = NULL, *metrics = NULL, *content = NULL;
+  g_autoptr (TlModel) model = residual_model ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (tl_onnx_export (model, NULL, NULL, onnx, &error));
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < 8; i++)
+      {
+        g_autofree char *sub = g_strdup_printf ("%s/%c", folder, 'a' + c);
+        g_autofree char *name = g_strdup_printf ("%d.png", i);
+        g_autofree char *png = g_build_filename (sub, name, NULL);
+
+        g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+        write_png (png, c * 40 + i);
+      }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "import", onnx, "--out", tlm);
+    expect_status (&r, 0);
+  }
+  text = g_strdup_printf ("{\"format_version\": 1, \"name\": \"ft\", \"seed\": 3,\n"
+                          " \"source\": {\"format\": \"images\", \"path\": \"%s\"},\n"
+                          " \"target\": {\"format\": \"images\", \"path\": \"%s\", \"test_fraction\": 0.25},\n"
+                          " \"pretrain\": {\"model\": \"%s\"},\n"
+                          " \"transfer\": {\"freeze\": {\"below\": 4}, \"rebuild_head\": true, \"epochs\": 2,"
+                          " \"batch_size\": 4},\n"
+                          " \"outputs\": {\"exports\": [\"metrics\"], \"plots\": [\"svg\"]}}\n",
+                          folder, folder, tlm);
+  g_assert_true (g_file_set_contents (json, text, -1, &error));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", json, "--out", out);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "with a new head"));
+    g_assert_nonnull (strstr (r.out, "test accuracy"));
+  }
+  {
+    g_autoptr (GDir) dir = g_dir_open (out, 0, &error);
+    const char *name;
+
+    g_assert_no_error (error);
+    while ((name = g_dir_read_name (dir)) != NULL && metrics == NULL)
+      {
+        g_autofree char *m = g_build_filename (out, name, "metrics.json", NULL);
+        if (g_file_test (m, G_FILE_TEST_EXISTS))
+          metrics = g_steal_pointer (&m);
+      }
+  }
+  if (metrics == NULL)
+    g_error ("no metrics.json in the run folder %s", out);
+  g_assert_true (g_file_get_contents (metrics, &content, NULL, &error));
+  g_assert_nonnull (strstr (content, "accuracy"));
+}
+
 static void
 test_import_refusals (void)
 {
@@ -279,6 +340,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-import/round-trip", test_import_round_trip);
   g_test_add_func ("/cli-import/refusals", test_import_refusals);
   g_test_add_func ("/cli-import/predict-normalised", test_predict_normalised);
+  g_test_add_func ("/cli-import/fine-tune", test_fine_tune_imported);
   status = g_test_run ();
   remove_tree (tmpdir);
   g_free (tmpdir);
