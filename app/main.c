@@ -21,6 +21,7 @@ static const TlCommand commands[] = {
   { "predict", N_("Write a model's predictions for new data as CSV"), tl_cmd_predict },
   { "inspect", N_("Show a model file: layers, shapes, parameters, labels, provenance"), tl_cmd_inspect },
   { "export", N_("Convert a model file to ONNX or other formats"), tl_cmd_export },
+  { "import", N_("Import a pretrained network from ONNX as a model file"), tl_cmd_import },
   { "run", N_("Run a transfer experiment file end to end"), tl_cmd_run },
   { "history", N_("List the runs kept of an experiment, with their accuracy and changes"), tl_cmd_history },
   { "compare", N_("Compare two runs: settings, metrics and confusion matrices"), tl_cmd_compare },

@@ -43,6 +43,15 @@ inspect_json (const char *path, TlModel *model, TlModelInfo *info)
       json_builder_add_string_value (b, tl_layer_kind_name (layer->spec.kind));
       json_builder_set_member_name (b, "description");
       json_builder_add_string_value (b, desc);
+      if (layer->n_inputs > 0)
+        {
+          /* a graph model's layer: the indices of the layers it reads, -1 for the input */
+          json_builder_set_member_name (b, "inputs");
+          json_builder_begin_array (b);
+          for (int k = 0; k < layer->n_inputs; k++)
+            json_builder_add_int_value (b, layer->inputs[k]);
+          json_builder_end_array (b);
+        }
       json_builder_set_member_name (b, "output_shape");
       json_builder_begin_array (b);
       for (int d = 0; d < layer->out_ndim; d++)
@@ -106,6 +115,25 @@ print_preprocessing (JsonNode *node)
   printf ("\n");
 }
 
+/* "Add ← 5, 2": a graph model's layer with the layers it reads, by index. */
+static char *
+describe_with_inputs (const TlLayer *layer)
+{
+  GString *s = g_string_new (NULL);
+  g_autofree char *desc = tl_layer_spec_describe (&layer->spec);
+
+  g_string_append (s, desc);
+  for (int k = 0; k < layer->n_inputs; k++)
+    {
+      g_string_append (s, k == 0 ? " ← " : ", ");
+      if (layer->inputs[k] < 0)
+        g_string_append (s, _("input"));
+      else
+        g_string_append_printf (s, "%d", layer->inputs[k]);
+    }
+  return g_string_free (s, FALSE);
+}
+
 int
 tl_cmd_inspect (int argc, char **argv)
 {
@@ -157,7 +185,7 @@ tl_cmd_inspect (int argc, char **argv)
     {
       TlLayer *layer = tl_model_layer (model, i);
       g_autofree char *index = g_strdup_printf ("%d", i);
-      g_autofree char *desc = tl_layer_spec_describe (&layer->spec);
+      g_autofree char *desc = describe_with_inputs (layer);
       g_autofree char *shape = tl_tensor_shape_string (layer->out_ndim, layer->out_shape);
       g_autofree char *params = g_strdup_printf ("%" G_GSIZE_FORMAT, tl_layer_param_count (layer));
       g_autofree char *mult = g_strdup_printf ("%g", layer->lr_mult);

@@ -25,6 +25,7 @@ int tl_cmd_evaluate (int argc, char **argv);
 int tl_cmd_predict (int argc, char **argv);
 int tl_cmd_inspect (int argc, char **argv);
 int tl_cmd_export (int argc, char **argv);
+int tl_cmd_import (int argc, char **argv);
 int tl_cmd_run (int argc, char **argv);
 int tl_cmd_history (int argc, char **argv);
 int tl_cmd_compare (int argc, char **argv);

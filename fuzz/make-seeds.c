@@ -11,6 +11,7 @@
 #include "tl-checkpoint.h"
 #include "tl-idx.h"
 #include "tl-model-file.h"
+#include "tl-onnx.h"
 #include "tl-word-vectors.h"
 
 /* Writes the binary seeds of fuzz/corpus/ (the text seeds are written by hand):
@@ -26,6 +27,36 @@ save_model (const char *dir, const char *name, TlArchitecture *arch)
   g_assert_no_error (error);
   if (!tl_model_file_save (path, model, NULL, &error))
     g_error ("%s: %s", path, error->message);
+}
+
+/* A small residual network and a plain stack as ONNX, for the onnx target. */
+static void
+write_onnx_seeds (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) block = tl_model_new (3, (int[]) { 2, 6, 6 }, 3);
+  g_autoptr (TlModel) mlp = tl_model_new (1, (int[]) { 4 }, 3);
+  g_autofree char *block_path = g_build_filename (dir, "onnx", "residual.onnx", NULL);
+  g_autofree char *mlp_path = g_build_filename (dir, "onnx", "mlp.onnx", NULL);
+  const TlLayerSpec conv = { .kind = TL_LAYER_CONV2D, .filters = 2, .kernel = 3, .padding = 1 };
+  gboolean ok;
+
+  ok = tl_model_add (block, &conv, "conv1", &error)
+       && tl_model_add (block, &(TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "bn1", &error)
+       && tl_model_add (block, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, "relu1", &error)
+       && tl_model_add (block, &(TlLayerSpec) { .kind = TL_LAYER_MAXPOOL2D, .kernel = 3, .stride = 1,
+                                                .padding = 1 }, "pool", &error)
+       && tl_model_add_joined (block, &(TlLayerSpec) { .kind = TL_LAYER_ADD }, "add", 2, (int[]) { 3, -1 }, &error)
+       && tl_model_add_joined (block, &(TlLayerSpec) { .kind = TL_LAYER_CONCAT }, "cat", 2, (int[]) { 4, 0 }, &error)
+       && tl_model_add (block, &(TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "gap", &error)
+       && tl_model_add (block, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", &error)
+       && tl_onnx_export (block, NULL, NULL, block_path, &error)
+       && tl_model_add (mlp, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc1", &error)
+       && tl_model_add (mlp, &(TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "act", &error)
+       && tl_model_add (mlp, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc2", &error)
+       && tl_onnx_export (mlp, NULL, NULL, mlp_path, &error);
+  if (!ok)
+    g_error ("ONNX seeds: %s", error->message);
 }
 
 static void
@@ -99,6 +130,7 @@ main (int argc, char **argv)
   if (argc != 2)
     g_error ("usage: make-seeds CORPUS_FOLDER");
   dir = argv[1];
+  write_onnx_seeds (dir);
 
   {
     g_autoptr (TlArchitecture) arch = tl_architecture_new (1, (int[]) { 4 });

@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include "tl-layer-registry.h"
+#include "tl-model.h"
 #include "tl-rng.h"
 #include "tl-tensor.h"
 
@@ -16,6 +17,10 @@
  * of every parameter with numeric derivatives; aborts on a mismatch. */
 void      check_gradients (TlLayer *layer, const TlContext *ctx_template, TlTensor *in,
                            gboolean check_input, guint64 seed, float h);
+/* The same for a whole model in training mode (its rng reset before each
+ * forward): dL/d(input) and dL/d(param) of every trainable layer. A gradient
+ * whose norm is below 1e-3 both ways (a bias under a batch norm) is taken as 0. */
+void      check_model_gradients (TlModel *model, TlTensor *in, guint64 seed, float h);
 TlLayer  *make_layer      (const TlLayerSpec *spec, int ndim, const int *shape, guint64 seed);
 TlTensor *random_input    (int batch, int ndim, const int *shape, TlRng *rng);
 int       rand_between    (TlRng *rng, int lo, int hi);

@@ -14,7 +14,7 @@ if [ "${1:-}" = "-t" ]; then
   seconds=$2
   shift 2
 fi
-targets=${*:-"csv idx model-file experiment tokenizer checkpoint audio word-vectors"}
+targets=${*:-"csv idx model-file experiment tokenizer checkpoint audio word-vectors onnx"}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
 if [ ! -d "$build" ]; then

@@ -11,7 +11,7 @@ PACKAGES="
   libgtk-4-media-gstreamer gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   dataset-fashion-mnist
   xvfb xauth dbus dbus-x11 desktop-file-utils appstream-util
-  python3-numpy python3-torch python3-torchaudio python3-onnx
+  python3-numpy python3-torch python3-torchaudio python3-torchvision python3-onnx
   clang libclang-rt-14-dev valgrind time
   imagemagick poppler-utils
   fonts-wqy-microhei

@@ -83,6 +83,8 @@ kind_title (TlLayerKind kind)
     case TL_LAYER_HARDSWISH: return _("Hard swish");
     case TL_LAYER_AVGPOOL2D: return _("Average pooling (2D)");
     case TL_LAYER_GLOBAL_AVG_POOL2D: return _("Global average pooling (2D)");
+    case TL_LAYER_ADD: return _("Sum of branches");
+    case TL_LAYER_CONCAT: return _("Concatenation of branches");
     case TL_N_LAYER_KINDS:
     default: return "?";
     }

@@ -893,7 +893,7 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("%s: the model does not take images"), path);
           return NULL;
         }
-      if (format == TL_SOURCE_IDX && settings->keep_bytes)
+      if (format == TL_SOURCE_IDX && settings->keep_bytes && pre->image_mean == NULL)
         ds = tl_idx_load_bytes (path, settings->labels_path, error);
       else if (format == TL_SOURCE_IDX)
         ds = tl_idx_load (path, settings->labels_path, error);
@@ -909,7 +909,10 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
           return NULL;
         }
       if (ds != NULL)
-        relabel_by_name (ds, pre);
+        {
+          tl_preprocess_normalize_images (pre, ds);
+          relabel_by_name (ds, pre);
+        }
       return ds;
     }
   if (pre->kind == TL_DATA_IMAGE)

@@ -79,6 +79,8 @@ tl_preprocess_free (TlPreprocess *pre)
   tl_ngram_features_free (pre->ngrams);
   g_free (pre->audio_mean);
   g_free (pre->audio_std);
+  g_free (pre->image_mean);
+  g_free (pre->image_std);
   g_free (pre);
 }
 
@@ -442,6 +444,14 @@ tl_preprocess_to_json (const TlPreprocess *pre)
       json_builder_add_int_value (b, pre->height);
       json_builder_set_member_name (b, "channels");
       json_builder_add_int_value (b, pre->channels);
+      for (int k = 0; k < 2 && pre->image_mean && pre->image_std; k++)
+        {
+          json_builder_set_member_name (b, k == 0 ? "mean" : "std");
+          json_builder_begin_array (b);
+          for (int c = 0; c < pre->channels; c++)
+            json_builder_add_double_value (b, (k == 0 ? pre->image_mean : pre->image_std)[c]);
+          json_builder_end_array (b);
+        }
     }
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -589,6 +599,56 @@ load_band_stats (JsonObject *o, const char *name, int bands, gboolean positive, 
   return g_steal_pointer (&v);
 }
 
+/* An image model's optional normalisation: "mean" and "std", one number per channel, both or neither. */
+static gboolean
+load_image_stats (TlPreprocess *pre, JsonObject *o, GError **error)
+{
+  for (int k = 0; k < 2; k++)
+    {
+      JsonNode *node = json_object_get_member (o, k == 0 ? "mean" : "std");
+      JsonArray *array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+      double **out = k == 0 ? &pre->image_mean : &pre->image_std;
+
+      if (node == NULL && !json_object_has_member (o, k == 0 ? "std" : "mean"))
+        return TRUE;
+      if (array == NULL || json_array_get_length (array) != (guint) pre->channels)
+        return json_fail (error, _("image 'mean' and 'std' must each list one number per channel"));
+      *out = g_new (double, pre->channels);
+      for (int c = 0; c < pre->channels; c++)
+        {
+          JsonNode *item = json_array_get_element (array, c);
+          GType t = JSON_NODE_HOLDS_VALUE (item) ? json_node_get_value_type (item) : G_TYPE_INVALID;
+          double v = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (item) : NAN;
+
+          if (!isfinite (v) || (k == 1 && !(v > 0.0)))
+            return json_fail (error, _("image 'mean' and 'std' must be numbers, the deviations above 0"));
+          (*out)[c] = v;
+        }
+    }
+  return TRUE;
+}
+
+void
+tl_preprocess_normalize_images (const TlPreprocess *pre, TlDataset *ds)
+{
+  gsize plane;
+
+  g_return_if_fail (pre != NULL && ds != NULL);
+  if (pre->image_mean == NULL || pre->image_std == NULL || ds->n == 0)
+    return;
+  g_return_if_fail (ds->x != NULL && ds->sample_size % (gsize) pre->channels == 0);
+  plane = ds->sample_size / (gsize) pre->channels;
+  for (gsize r = 0; r < (gsize) ds->n; r++)
+    for (int c = 0; c < pre->channels; c++)
+      {
+        float *x = ds->x + r * ds->sample_size + (gsize) c * plane;
+        const float m = (float) pre->image_mean[c], s = (float) pre->image_std[c];
+
+        for (gsize i = 0; i < plane; i++)
+          x[i] = (x[i] - m) / s;
+      }
+}
+
 static gboolean
 load_audio (TlPreprocess *pre, JsonObject *o, GError **error)
 {
@@ -695,7 +755,8 @@ tl_preprocess_from_json (JsonNode *node, GError **error)
     {
       if (!get_int (o, "width", 1, 16384, &pre->width, error)
           || !get_int (o, "height", 1, 16384, &pre->height, error)
-          || !get_int (o, "channels", 1, 4, &pre->channels, error))
+          || !get_int (o, "channels", 1, 4, &pre->channels, error)
+          || !load_image_stats (pre, o, error))
         return NULL;
     }
   return g_steal_pointer (&pre);

@@ -48,6 +48,8 @@ typedef struct {
   int          width;
   int          height;
   int          channels;
+  double      *image_mean;       /* per channel, subtracted from each pixel; NULL: none */
+  double      *image_std;        /* per channel, dividing it */
   /* audio: [1, bands, frames] features of each recording */
   TlAudioSettings audio;
   double      *audio_mean;       /* per band, with dataset normalisation (else NULL) */
@@ -77,6 +79,8 @@ int           tl_preprocess_category_index (const TlFeatureColumn *column, const
 int           tl_feature_column_width      (const TlFeatureColumn *column);
 /* Audio: one recording's features, normalised as the training data were. */
 gboolean      tl_preprocess_encode_audio   (const TlPreprocess *pre, const char *path, float *out, GError **error);
+/* Images: (x - image_mean[c]) / image_std[c] over each channel c of every row, when they are set. */
+void          tl_preprocess_normalize_images (const TlPreprocess *pre, TlDataset *ds);
 /* Text: token ids, padded and truncated. */
 void          tl_preprocess_encode_text    (const TlPreprocess *pre, const char *text, float *out);
 

@@ -146,6 +146,11 @@ emit_maxpool2d (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want
 
   tl_onnx_node_attr_ints (node, "kernel_shape", INTS (k, k));
   tl_onnx_node_attr_ints (node, "strides", INTS (s, s));
+  if (layer->spec.padding > 0)
+    {
+      const gint64 p = layer->spec.padding;
+      tl_onnx_node_attr_ints (node, "pads", INTS (p, p, p, p));
+    }
   tl_onnx_graph_add_node (g, node);
   return out;
 }
@@ -408,6 +413,24 @@ emit_pool1d (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, G
   return out;
 }
 
+/* Add, or Concat along the channels, of the outputs of a graph model's layers `ins`. */
+static const char *
+emit_join (TlOnnxGraph *g, TlLayer *layer, const char *const *ins, const char *want)
+{
+  const char *names[TL_LAYER_MAX_INPUTS + 1] = { NULL };
+  const char *out = layer_value (g, layer, want, "out");
+  GByteArray *node;
+
+  for (int k = 0; k < layer->n_inputs; k++)
+    names[k] = ins[k];
+  node = tl_onnx_node_new (g, layer->name, layer->spec.kind == TL_LAYER_ADD ? "Add" : "Concat", names,
+                           NAMES (out));
+  if (layer->spec.kind == TL_LAYER_CONCAT)
+    tl_onnx_node_attr_int (node, "axis", 1);
+  tl_onnx_graph_add_node (g, node);
+  return out;
+}
+
 static const char *
 emit_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GError **error)
 {
@@ -639,7 +662,8 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   gboolean recurrent = FALSE;
   const int *out_shape;
   int out_ndim, end;
-  const char *x = "input";
+  const char *x = "input", *input;
+  g_autofree const char **outs = NULL;
 
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -661,6 +685,7 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
   else if (bag)
     x = emit_bag_input (&g, "ids", "weights", tl_model_layer (model, 0)->spec.vocab_size);
 
+  input = x;
   /* a final Softmax layer makes "probabilities"; its input is "logits" */
   end = tl_model_layer (model, n - 1)->spec.kind == TL_LAYER_SOFTMAX ? n - 1 : n;
   if (end == 0)
@@ -668,12 +693,28 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
       tl_onnx_graph_op (&g, "input", "Identity", NAMES (x), NAMES ("logits"));
       x = "logits";
     }
+  outs = g_new0 (const char *, MAX (n, 1));
   for (int i = 0; i < end; i++)
     {
       TlLayer *layer = tl_model_layer (model, i);
-      x = emit_layer (&g, layer, x, i == end - 1 ? "logits" : NULL, error);
+      const char *want = i == end - 1 ? "logits" : NULL;
+
+      if (layer->n_inputs > 0)
+        {
+          const char *ins[TL_LAYER_MAX_INPUTS];
+
+          for (int k = 0; k < layer->n_inputs; k++)
+            ins[k] = layer->inputs[k] < 0 ? input : outs[layer->inputs[k]];
+          if (layer->spec.kind == TL_LAYER_ADD || layer->spec.kind == TL_LAYER_CONCAT)
+            x = emit_join (&g, layer, ins, want);
+          else
+            x = emit_layer (&g, layer, ins[0], want, error);
+        }
+      else
+        x = emit_layer (&g, layer, x, want, error);
       if (x == NULL)
         return NULL;
+      outs[i] = x;
     }
   {
     GByteArray *node = tl_onnx_node_new (&g, "output", "Softmax", NAMES ("logits"), NAMES ("probabilities"));

@@ -36,7 +36,7 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_CONV2D:
       return F_FILTERS | F_KERNEL | F_STRIDE | F_PADDING | F_GROUPS;
     case TL_LAYER_MAXPOOL2D:
-      return F_KERNEL | F_STRIDE;
+      return F_KERNEL | F_STRIDE | F_PADDING;
     case TL_LAYER_AVGPOOL2D:
       return F_KERNEL | F_STRIDE | F_PADDING;
     case TL_LAYER_BATCHNORM2D:
@@ -63,6 +63,8 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_RELU6:
     case TL_LAYER_HARDSWISH:
     case TL_LAYER_GLOBAL_AVG_POOL2D:
+    case TL_LAYER_ADD:
+    case TL_LAYER_CONCAT:
     case TL_N_LAYER_KINDS:
     default:
       return 0;
@@ -75,6 +77,7 @@ arch_layer_clear (gpointer data)
   TlArchLayer *l = data;
 
   g_free (l->name);
+  g_strfreev (l->inputs);
 }
 
 TlArchitecture *
@@ -105,7 +108,7 @@ void
 tl_architecture_add (TlArchitecture *arch, const TlLayerSpec *spec, const char *name,
                      gboolean trainable, float lr_mult)
 {
-  TlArchLayer l = { *spec, g_strdup (name), trainable, lr_mult };
+  TlArchLayer l = { *spec, g_strdup (name), trainable, lr_mult, NULL };
 
   g_return_if_fail (arch != NULL && spec != NULL);
   g_array_append_val (arch->layers, l);
@@ -124,6 +127,14 @@ tl_architecture_from_model (const TlModel *model)
       const TlLayer *layer = tl_model_layer (model, i);
 
       tl_architecture_add (arch, &layer->spec, layer->name, layer->trainable, layer->lr_mult);
+      if (layer->n_inputs > 0)
+        {
+          char **names = g_new0 (char *, layer->n_inputs + 1);
+
+          for (int k = 0; k < layer->n_inputs; k++)
+            names[k] = g_strdup (layer->inputs[k] < 0 ? "" : tl_model_layer (model, layer->inputs[k])->name);
+          g_array_index (arch->layers, TlArchLayer, arch->layers->len - 1).inputs = names;
+        }
     }
   return arch;
 }
@@ -170,7 +181,8 @@ tl_architecture_to_json (const TlArchitecture *arch)
         add_int (b, "kernel", s->kernel);
       if (f & F_STRIDE)
         add_int (b, "stride", s->stride);
-      if (f & F_PADDING)
+      /* a max-pool's padding is written only when there is one, as in files from before it had any */
+      if ((f & F_PADDING) && (s->kind != TL_LAYER_MAXPOOL2D || s->padding > 0))
         add_int (b, "padding", s->padding);
       if ((f & F_GROUPS) && s->groups > 1)
         add_int (b, "groups", s->groups);
@@ -199,6 +211,14 @@ tl_architecture_to_json (const TlArchitecture *arch)
         {
           json_builder_set_member_name (b, "rate");
           json_builder_add_double_value (b, s->rate);
+        }
+      if (l->inputs)
+        {
+          json_builder_set_member_name (b, "inputs");
+          json_builder_begin_array (b);
+          for (char **in = l->inputs; *in; in++)
+            json_builder_add_string_value (b, *in);
+          json_builder_end_array (b);
         }
       json_builder_set_member_name (b, "trainable");
       json_builder_add_boolean_value (b, l->trainable);
@@ -365,6 +385,26 @@ parse_layer (JsonNode *node, guint index, TlArchLayer *out, GError **error)
             return arch_error (error, "layer %u (“%s”): “frozen_updates_stats” must be true or false",
                                index, out->name);
         }
+      else if (g_str_equal (key, "inputs"))
+        {
+          JsonArray *arr = JSON_NODE_HOLDS_ARRAY (m) ? json_node_get_array (m) : NULL;
+          guint n = arr ? json_array_get_length (arr) : 0;
+
+          if (arr == NULL || n < 1 || n > TL_LAYER_MAX_INPUTS)
+            return arch_error (error, "layer %u (“%s”): “inputs” must be an array of 1 to %d layer names",
+                               index, out->name, TL_LAYER_MAX_INPUTS);
+          g_strfreev (out->inputs);
+          out->inputs = g_new0 (char *, n + 1);
+          for (guint k = 0; k < n; k++)
+            {
+              JsonNode *e = json_array_get_element (arr, k);
+
+              if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+                return arch_error (error, "layer %u (“%s”): input %u is not a layer name", index,
+                                   out->name, k + 1);
+              out->inputs[k] = g_strdup (json_node_get_string (e));
+            }
+        }
       else if (g_str_equal (key, "trainable"))
         {
           if (!get_bool (m, &out->trainable))
@@ -426,6 +466,7 @@ tl_architecture_from_json (JsonNode *node, GError **error)
       if (!parse_layer (json_array_get_element (layers, i), i, &l, error))
         {
           g_free (l.name);
+          g_strfreev (l.inputs);
           return NULL;
         }
       for (guint j = 0; j < arch->layers->len; j++)
@@ -433,6 +474,7 @@ tl_architecture_from_json (JsonNode *node, GError **error)
           {
             arch_error (error, "layers %u and %u are both named “%s”", j, i, l.name);
             g_free (l.name);
+            g_strfreev (l.inputs);
             return NULL;
           }
       g_array_append_val (arch->layers, l);
@@ -501,8 +543,27 @@ tl_architecture_build (const TlArchitecture *arch, guint64 seed, guint64 max_par
       const int *in_shape = arch->in_shape;
       int in_ndim = arch->in_ndim;
       g_autoptr (GError) local = NULL;
+      int inputs[TL_LAYER_MAX_INPUTS];
+      int n_inputs = l->inputs ? (int) g_strv_length (l->inputs) : 0;
 
-      if (i > 0)
+      for (int k = 0; k < n_inputs; k++)
+        {
+          inputs[k] = *l->inputs[k] == '\0' ? -1 : tl_model_find_layer (model, l->inputs[k]);
+          if (inputs[k] == -1 && *l->inputs[k] != '\0')
+            {
+              g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                           "Architecture: layer %u (“%s”) reads “%s”, which is not an earlier layer",
+                           i, l->name, l->inputs[k]);
+              return NULL;
+            }
+        }
+      if (n_inputs > 0 && inputs[0] >= 0)
+        {
+          const TlLayer *src = tl_model_layer (model, inputs[0]);
+          in_ndim = src->out_ndim;
+          in_shape = src->out_shape;
+        }
+      else if (i > 0 && n_inputs == 0)
         in_shape = tl_model_out_shape (model, &in_ndim);
       total = add_sat (total, tl_architecture_layer_params (&l->spec, in_ndim, in_shape));
       if (max_params > 0 && total > max_params)
@@ -513,7 +574,7 @@ tl_architecture_build (const TlArchitecture *arch, guint64 seed, guint64 max_par
                        i, l->name, total, max_params);
           return NULL;
         }
-      if (!tl_model_add (model, &l->spec, l->name, &local))
+      if (!tl_model_add_joined (model, &l->spec, l->name, n_inputs, inputs, &local))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "Architecture: layer %u (“%s”): %s", i,
                        l->name, local->message);

@@ -11,13 +11,16 @@ G_BEGIN_DECLS
  * {"input_shape": [1, 28, 28],
  *  "layers": [{"kind": "conv2d", "name": "conv1", "filters": 32, "kernel": 3, "stride": 1,
  *              "padding": 1, "trainable": true, "lr_mult": 1.0}, ...]}
- * Each layer holds only the spec fields its kind uses. */
+ * Each layer holds only the spec fields its kind uses. A layer of a graph model
+ * also lists the layers it reads, by name ("" for the model's input):
+ *   {"kind": "add", "name": "block1_add", "inputs": ["block1_bn2", "relu1"], ...} */
 
 typedef struct {
   TlLayerSpec spec;
   char       *name;
   gboolean    trainable;
   float       lr_mult;
+  char      **inputs;          /* NULL: the previous layer's output */
 } TlArchLayer;
 
 typedef struct {

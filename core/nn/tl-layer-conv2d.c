@@ -350,7 +350,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
   for (gsize g = g0; g < g1; g++)
     {
       float *col = cv->col->data + g * (gsize) K * P;
-      float *dcol = cv->dcol->data + g * K * P;
+      float *dcol = cv->dcol->data != NULL ? cv->dcol->data + g * K * P : NULL;   /* none without grad_in */
       float *wp = cp->weights ? cv->wpart->data + g * F * K : NULL;
       float *wpt = cp->sparse_ok && cp->weights ? cv->wpart_t->data + g * F * K : NULL;
       float *bp = cp->weights ? cv->bpart->data + g * F : NULL;

@@ -10,11 +10,12 @@
 #include "tl-parallel.h"
 
 /* Max pooling over square windows of each channel; backward routes each
- * output's gradient to the input that won its window. */
+ * output's gradient to the input that won its window. Padding, as in PyTorch,
+ * extends the input by values that never win. */
 
 typedef struct {
   int    c, h, w;
-  int    k, stride;
+  int    k, stride, pad;
   int    out_h, out_w;
   int   *argmax;        /* per output: index of the winner within its sample */
   gsize  capacity;
@@ -84,21 +85,22 @@ forward_planes (gpointer data, gsize p0, gsize p1)
 
       for (int oh = 0; oh < mp->out_h; oh++)
         {
-          if (k == 2 && s == 2)
+          if (k == 2 && s == 2 && mp->pad == 0)
             {
               pool2_row (y + oh * OW, arg + oh * OW, x + (gsize) 2 * oh * W, W, OW, base + 2 * oh * W);
               continue;
             }
           for (int ow = 0; ow < OW; ow++)
             {
-              const int top = oh * s * W + ow * s;
-              int best = top;
-              float max = x[top];
+              const int h0 = MAX (oh * s - mp->pad, 0), h1 = MIN (oh * s - mp->pad + k, mp->h);
+              const int w0 = MAX (ow * s - mp->pad, 0), w1 = MIN (ow * s - mp->pad + k, W);
+              int best = h0 * W + w0;
+              float max = x[best];
 
-              for (int i = 0; i < k; i++)
+              for (int i = h0; i < h1; i++)
                 {
-                  const int row = top + i * W;
-                  for (int j = 0; j < k; j++)
+                  const int row = i * W;
+                  for (int j = w0; j < w1; j++)
                     if (x[row + j] > max)
                       {
                         max = x[row + j];
@@ -151,7 +153,7 @@ backward_planes (gpointer data, gsize p0, gsize p1)
       const float *g = pp->g + pl * plane_out;
       const int *arg = mp->argmax + pl * plane_out;
 
-      if (mp->k == 2 && mp->stride == 2)
+      if (mp->k == 2 && mp->stride == 2 && mp->pad == 0)
         {
           const int W = mp->w, OW = mp->out_w;
 
@@ -214,14 +216,15 @@ tl_maxpool2d_init (TlLayer *layer, TlRng *rng, GError **error)
                    "maxpool2d expects an image input [channels, height, width], got %s", shape);
       return FALSE;
     }
-  if (s->kernel < 1 || s->stride < 0)
+  if (s->kernel < 1 || s->stride < 0 || s->padding < 0 || 2 * s->padding > s->kernel)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                   "maxpool2d needs a window of at least 1 and a stride >= 0, got window %d, stride %d",
-                   s->kernel, s->stride);
+                   "maxpool2d needs a window of at least 1, a stride >= 0 and a padding of at most half "
+                   "the window, got window %d, stride %d, padding %d", s->kernel, s->stride, s->padding);
       return FALSE;
     }
-  if (layer->in_shape[0] < 1 || layer->in_shape[1] < s->kernel || layer->in_shape[2] < s->kernel)
+  if (layer->in_shape[0] < 1 || layer->in_shape[1] + 2 * s->padding < s->kernel
+      || layer->in_shape[2] + 2 * s->padding < s->kernel)
     {
       g_autofree char *shape = tl_tensor_shape_string (layer->in_ndim, layer->in_shape);
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
@@ -236,8 +239,9 @@ tl_maxpool2d_init (TlLayer *layer, TlRng *rng, GError **error)
   mp->w = layer->in_shape[2];
   mp->k = s->kernel;
   mp->stride = stride;
-  mp->out_h = (mp->h - mp->k) / stride + 1;
-  mp->out_w = (mp->w - mp->k) / stride + 1;
+  mp->pad = s->padding;
+  mp->out_h = (mp->h + 2 * mp->pad - mp->k) / stride + 1;
+  mp->out_w = (mp->w + 2 * mp->pad - mp->k) / stride + 1;
   layer->priv = mp;
   layer->ops = &maxpool2d_ops;
   layer->out_ndim = 3;

@@ -34,6 +34,9 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup_printf ("Conv2D(%d, %dx%d, stride %d, pad %d)", s->filters, s->kernel,
                               s->kernel, MAX (s->stride, 1), s->padding);
     case TL_LAYER_MAXPOOL2D:
+      if (s->padding > 0)
+        return g_strdup_printf ("MaxPool2D(%dx%d, stride %d, pad %d)", s->kernel, s->kernel,
+                                s->stride > 0 ? s->stride : s->kernel, s->padding);
       return g_strdup_printf ("MaxPool2D(%dx%d)", s->kernel, s->kernel);
     case TL_LAYER_EMBEDDING:
       return g_strdup_printf ("Embedding(%d, %d)", s->vocab_size, s->embed_dim);
@@ -61,6 +64,10 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup ("HardSwish");
     case TL_LAYER_GLOBAL_AVG_POOL2D:
       return g_strdup ("GlobalAveragePool2D");
+    case TL_LAYER_ADD:
+      return g_strdup ("Add");
+    case TL_LAYER_CONCAT:
+      return g_strdup ("Concat");
     case TL_LAYER_AVGPOOL2D:
       return g_strdup_printf ("AvgPool2D(%dx%d, stride %d, pad %d)", s->kernel, s->kernel,
                               s->stride > 0 ? s->stride : s->kernel, s->padding);
@@ -73,6 +80,14 @@ tl_layer_spec_describe (const TlLayerSpec *s)
 TlLayer *
 tl_layer_new (const TlLayerSpec *spec, const char *name, int in_ndim, const int *in_shape,
               TlRng *rng, GError **error)
+{
+  return tl_layer_new_joined (spec, name, in_ndim, in_shape, 0, NULL, NULL, rng, error);
+}
+
+TlLayer *
+tl_layer_new_joined (const TlLayerSpec *spec, const char *name, int in_ndim, const int *in_shape,
+                     int n_inputs, const int *inputs, const int *input_channels, TlRng *rng,
+                     GError **error)
 {
   g_autoptr (TlLayer) layer = NULL;
   gboolean ok = FALSE;
@@ -93,6 +108,13 @@ tl_layer_new (const TlLayerSpec *spec, const char *name, int in_ndim, const int 
   memcpy (layer->in_shape, in_shape, sizeof (int) * in_ndim);
   layer->trainable = TRUE;
   layer->lr_mult = 1.0f;
+  g_return_val_if_fail (n_inputs >= 0 && n_inputs <= TL_LAYER_MAX_INPUTS, NULL);
+  layer->n_inputs = n_inputs;
+  for (int k = 0; k < n_inputs; k++)
+    {
+      layer->inputs[k] = inputs[k];
+      layer->input_channels[k] = input_channels ? input_channels[k] : 0;
+    }
 
   switch (spec->kind)
     {
@@ -149,6 +171,10 @@ tl_layer_new (const TlLayerSpec *spec, const char *name, int in_ndim, const int 
     case TL_LAYER_AVGPOOL2D:
       ok = tl_avgpool2d_init (layer, rng, error);
       break;
+    case TL_LAYER_ADD:
+    case TL_LAYER_CONCAT:
+      ok = tl_join_init (layer, rng, error);
+      break;
     case TL_N_LAYER_KINDS:
     default:
       g_assert_not_reached ();
@@ -172,7 +198,8 @@ tl_layer_copy (const TlLayer *layer)
 
   g_return_val_if_fail (layer != NULL, NULL);
   tl_rng_init (&rng, 0);
-  copy = tl_layer_new (&layer->spec, layer->name, layer->in_ndim, layer->in_shape, &rng, NULL);
+  copy = tl_layer_new_joined (&layer->spec, layer->name, layer->in_ndim, layer->in_shape,
+                              layer->n_inputs, layer->inputs, layer->input_channels, &rng, NULL);
   g_assert (copy != NULL && copy->n_params == layer->n_params);
   for (int i = 0; i < layer->n_params; i++)
     tl_tensor_copy_into (copy->params[i].value, layer->params[i].value);

@@ -31,6 +31,8 @@ static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_HARDSWISH] = "hardswish",
   [TL_LAYER_GLOBAL_AVG_POOL2D] = "global_avg_pool2d",
   [TL_LAYER_AVGPOOL2D] = "avgpool2d",
+  [TL_LAYER_ADD] = "add",
+  [TL_LAYER_CONCAT] = "concat",
 };
 
 const char *

@@ -32,6 +32,8 @@ typedef enum {
   TL_LAYER_HARDSWISH,
   TL_LAYER_GLOBAL_AVG_POOL2D,
   TL_LAYER_AVGPOOL2D,
+  TL_LAYER_ADD,
+  TL_LAYER_CONCAT,
   TL_N_LAYER_KINDS
 } TlLayerKind;
 
@@ -43,7 +45,7 @@ typedef struct {
   int      filters;           /* Conv2D output channels */
   int      kernel;            /* Conv2D kernel, MaxPool2D and AvgPool2D window (square) */
   int      stride;            /* Conv2D, MaxPool2D, AvgPool2D; 0 means 1 for Conv2D and kernel for pools */
-  int      padding;           /* Conv2D and AvgPool2D zero padding on each side */
+  int      padding;           /* Conv2D and AvgPool2D zero padding, MaxPool2D padding, on each side */
   int      groups;            /* Conv2D channel groups; 0 means 1, in_channels is depthwise */
   int      vocab_size;        /* Embedding rows (index 0 is padding) */
   int      embed_dim;         /* Embedding columns */
@@ -53,6 +55,9 @@ typedef struct {
   float    clip_max;
   gboolean frozen_stats;      /* BatchNorm: a frozen layer still updates its running statistics */
 } TlLayerSpec;
+
+/* Inputs of one layer of a graph model (a join's operands). */
+#define TL_LAYER_MAX_INPUTS 8
 
 /* Per-call facts a layer needs besides its input. */
 typedef struct {
@@ -74,6 +79,12 @@ typedef struct {
    * gradient at the pool's output. */
   TlTensor    *pool_out;
   gboolean     pool_grad;
+  /* Set by a graph model around a layer of several inputs (Add, Concat):
+   * `in` is the first, these the others; backward writes dL/d(extra_in[k])
+   * into extra_grad[k] (resized) unless it is NULL. */
+  int              n_extra;
+  const TlTensor  *extra_in[TL_LAYER_MAX_INPUTS - 1];
+  TlTensor        *extra_grad[TL_LAYER_MAX_INPUTS - 1];
 } TlContext;
 
 #define TL_LAYER_MAX_PARAMS 4
@@ -125,6 +136,12 @@ struct _TlLayer {
    * statistics): grad is NULL and no optimiser sees them. */
   int         n_buffers;
   TlParam     buffers[TL_LAYER_MAX_BUFFERS];
+  /* Where the layer reads: n_inputs 0 in a plain stack (the previous
+   * layer's output); in a graph model, the indices of the layers whose
+   * outputs it reads, -1 for the model's input, inputs[0] being `in`. */
+  int         n_inputs;
+  int         inputs[TL_LAYER_MAX_INPUTS];
+  int         input_channels[TL_LAYER_MAX_INPUTS]; /* a join's: first dimension of each input */
   gboolean    trainable;                   /* FALSE: frozen, no weight gradients, no optimiser state */
   float       lr_mult;                     /* learning-rate multiplier, 1 by default */
   gpointer    priv;                        /* the kind's workspace */

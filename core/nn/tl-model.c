@@ -6,6 +6,7 @@
 
 #include "tl-error.h"
 #include "tl-model.h"
+#include "tl-model-graph.h"
 
 TlModel *
 tl_model_new (int in_ndim, const int *in_shape, guint64 seed)
@@ -20,6 +21,10 @@ tl_model_new (int in_ndim, const int *in_shape, guint64 seed)
   model->acts = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
   model->grads = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
   model->mask = tl_tensor_new_empty ();
+  model->out_grads = g_ptr_array_new_with_free_func ((GDestroyNotify) tl_tensor_free);
+  for (int k = 0; k < TL_LAYER_MAX_INPUTS - 1; k++)
+    model->extra_grads[k] = tl_tensor_new_empty ();
+  model->input_grad = tl_tensor_new_empty ();
   model->in_ndim = in_ndim;
   memcpy (model->in_shape, in_shape, sizeof (int) * in_ndim);
   tl_rng_init (&model->rng, seed);
@@ -36,6 +41,10 @@ tl_model_free (TlModel *model)
   g_ptr_array_unref (model->acts);
   g_ptr_array_unref (model->grads);
   tl_tensor_free (model->mask);
+  g_ptr_array_unref (model->out_grads);
+  for (int k = 0; k < TL_LAYER_MAX_INPUTS - 1; k++)
+    tl_tensor_free (model->extra_grads[k]);
+  tl_tensor_free (model->input_grad);
   g_free (model);
 }
 
@@ -68,20 +77,20 @@ tl_model_find_layer (const TlModel *model, const char *name)
   return -1;
 }
 
-/* Per-sample input shape of layer `index`: the model input or the previous layer's output. */
+/* Per-sample shape of the output of layer j, or of the model input for j = -1. */
 static const int *
-input_shape_of (const TlModel *model, int index, int *ndim)
+output_shape_of (const TlModel *model, int j, int *ndim)
 {
-  if (index == 0)
+  if (j < 0)
     {
       *ndim = model->in_ndim;
       return model->in_shape;
     }
   else
     {
-      TlLayer *prev = g_ptr_array_index (model->layers, index - 1);
-      *ndim = prev->out_ndim;
-      return prev->out_shape;
+      TlLayer *layer = g_ptr_array_index (model->layers, j);
+      *ndim = layer->out_ndim;
+      return layer->out_shape;
     }
 }
 
@@ -89,7 +98,7 @@ const int *
 tl_model_out_shape (const TlModel *model, int *ndim)
 {
   g_return_val_if_fail (model != NULL, NULL);
-  return input_shape_of (model, (int) model->layers->len, ndim);
+  return output_shape_of (model, (int) model->layers->len - 1, ndim);
 }
 
 int
@@ -130,21 +139,76 @@ default_name (const TlModel *model, TlLayerKind kind)
 static void
 append_layer (TlModel *model, TlLayer *layer)
 {
+  if (layer->n_inputs > 0)
+    model->graph = TRUE;
   g_ptr_array_add (model->layers, layer);
   g_ptr_array_add (model->acts, tl_tensor_new_empty ());
   g_ptr_array_add (model->grads, tl_tensor_new_empty ());
 }
 
+/* Builds the layer that would sit at position `pos` reading the outputs of `inputs`. */
+static TlLayer *
+build_layer (TlModel *model, int pos, const TlLayerSpec *spec, const char *name, int n_inputs,
+             const int *inputs, GError **error)
+{
+  int channels[TL_LAYER_MAX_INPUTS];
+  const int *first = NULL;
+  int first_ndim = 0;
+
+  if (n_inputs == 0)
+    {
+      first = output_shape_of (model, pos - 1, &first_ndim);
+      return tl_layer_new (spec, name, first_ndim, first, &model->rng, error);
+    }
+  for (int k = 0; k < n_inputs; k++)
+    {
+      const int *shape;
+      int ndim;
+
+      if (inputs[k] < -1 || inputs[k] >= pos)
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "layer %s: input %d must be an earlier layer (0 to %d) or the model input (-1), not %d",
+                       name, k + 1, pos - 1, inputs[k]);
+          return NULL;
+        }
+      shape = output_shape_of (model, inputs[k], &ndim);
+      if (k == 0)
+        {
+          first = shape;
+          first_ndim = ndim;
+        }
+      else if (ndim != first_ndim || memcmp (shape + 1, first + 1, sizeof (int) * (ndim - 1)) != 0)
+        {
+          g_autofree char *a = tl_tensor_shape_string (first_ndim, first);
+          g_autofree char *b = tl_tensor_shape_string (ndim, shape);
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "layer %s: input %d has the shape %s, which does not match the first input's %s",
+                       name, k + 1, b, a);
+          return NULL;
+        }
+      channels[k] = shape[0];
+    }
+  return tl_layer_new_joined (spec, name, first_ndim, first, n_inputs, inputs, channels, &model->rng, error);
+}
+
 gboolean
 tl_model_add (TlModel *model, const TlLayerSpec *spec, const char *name, GError **error)
 {
+  return tl_model_add_joined (model, spec, name, 0, NULL, error);
+}
+
+gboolean
+tl_model_add_joined (TlModel *model, const TlLayerSpec *spec, const char *name, int n_inputs,
+                     const int *inputs, GError **error)
+{
   g_autofree char *auto_name = NULL;
-  const int *in_shape;
-  int in_ndim;
+  gboolean join;
   TlLayer *layer;
 
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (n_inputs >= 0 && (n_inputs == 0 || inputs != NULL), FALSE);
 
   if (name == NULL)
     name = auto_name = default_name (model, spec->kind);
@@ -160,9 +224,19 @@ tl_model_add (TlModel *model, const TlLayerSpec *spec, const char *name, GError 
                    "layer %s: an Embedding can only be the first layer", name);
       return FALSE;
     }
+  join = spec->kind == TL_LAYER_ADD || spec->kind == TL_LAYER_CONCAT;
+  if (join ? n_inputs < 2 || n_inputs > TL_LAYER_MAX_INPUTS : n_inputs > 1)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   join ? "layer %s: %s joins 2 to %d inputs, not %d" : "layer %s: %s reads one input, not %d",
+                   name, tl_layer_kind_name (spec->kind), join ? TL_LAYER_MAX_INPUTS : n_inputs, n_inputs);
+      return FALSE;
+    }
+  /* a layer reading its predecessor is a layer of a plain stack */
+  if (n_inputs == 1 && inputs[0] == (int) model->layers->len - 1)
+    n_inputs = 0;
 
-  in_shape = input_shape_of (model, (int) model->layers->len, &in_ndim);
-  layer = tl_layer_new (spec, name, in_ndim, in_shape, &model->rng, error);
+  layer = build_layer (model, (int) model->layers->len, spec, name, n_inputs, inputs, error);
   if (layer == NULL)
     return FALSE;
   append_layer (model, layer);
@@ -214,7 +288,7 @@ fused_span (const TlModel *model, int i, int to)
   if (i + 2 >= to)
     return 2;
   pool = g_ptr_array_index (model->layers, i + 2);
-  if (pool->spec.kind == TL_LAYER_MAXPOOL2D && pool->spec.kernel == 2
+  if (pool->spec.kind == TL_LAYER_MAXPOOL2D && pool->spec.kernel == 2 && pool->spec.padding == 0
       && (pool->spec.stride == 0 || pool->spec.stride == 2)
       && conv->out_shape[1] >= 2 && conv->out_shape[2] >= 2)
     return 3;
@@ -248,6 +322,8 @@ tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to,
 
   model->ctx.training = training;
   model->ctx.rng = &model->rng;
+  if (model->graph)
+    return tl_model_graph_forward (model, input, from, to);
   for (int i = from; i < to; i++)
     {
       TlTensor *out = g_ptr_array_index (model->acts, i);
@@ -297,6 +373,11 @@ tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *
 
   lowest = model->input_gradient ? from : MAX (from, tl_model_lowest_trainable (model));
   model->ctx.training = TRUE;
+  if (model->graph)
+    {
+      tl_model_graph_backward (model, input, grad_output, from, to, lowest);
+      return;
+    }
   for (int i = to - 1; i >= lowest; i--)
     {
       const TlTensor *gout = i == to - 1 ? grad_output : g_ptr_array_index (model->grads, i + 1);
@@ -437,7 +518,8 @@ tl_model_skip_reshapes (const TlModel *model, int first)
 {
   g_return_val_if_fail (model != NULL, first);
   while (first >= 0 && first < (int) model->layers->len
-         && ((TlLayer *) g_ptr_array_index (model->layers, first))->spec.kind == TL_LAYER_FLATTEN)
+         && ((TlLayer *) g_ptr_array_index (model->layers, first))->spec.kind == TL_LAYER_FLATTEN
+         && tl_model_is_cut (model, first + 1))
     first++;
   return first;
 }
@@ -454,8 +536,7 @@ gboolean
 tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
 {
   TlLayerSpec spec;
-  const int *in_shape;
-  int in_ndim, head = -1;
+  int head = -1;
   TlLayer *old, *layer;
 
   g_return_val_if_fail (model != NULL, FALSE);
@@ -474,8 +555,7 @@ tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
   old = tl_model_layer (model, head);
   spec = old->spec;
   spec.units = n_outputs;
-  in_shape = input_shape_of (model, head, &in_ndim);
-  layer = tl_layer_new (&spec, old->name, in_ndim, in_shape, &model->rng, error);
+  layer = build_layer (model, head, &spec, old->name, old->n_inputs, old->inputs, error);
   if (layer == NULL)
     return FALSE;
   replace_layer (model, head, layer);
@@ -486,8 +566,7 @@ tl_model_replace_head (TlModel *model, int n_outputs, GError **error)
       TlLayer *above = tl_model_layer (model, i);
       TlLayer *rebuilt;
 
-      in_shape = input_shape_of (model, i, &in_ndim);
-      rebuilt = tl_layer_new (&above->spec, above->name, in_ndim, in_shape, &model->rng, error);
+      rebuilt = build_layer (model, i, &above->spec, above->name, above->n_inputs, above->inputs, error);
       if (rebuilt == NULL)
         return FALSE;
       rebuilt->trainable = above->trainable;

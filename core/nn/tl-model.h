@@ -9,7 +9,10 @@ G_BEGIN_DECLS
 /* Width of the text-ngram preset's bag: the hidden layer over the n-grams. */
 #define TL_PRESET_NGRAM_DIM 128
 
-/* A sequential model: layers applied in order to a batch. It owns the
+/* A model: layers applied in order to a batch. In a plain stack each layer
+ * reads the previous one's output; in a graph model (a residual network) a
+ * layer may read earlier outputs instead (TlLayer.inputs), and Add and Concat
+ * join several of them. The layers are listed in topological order either way. It owns the
  * activation and gradient buffers of every layer, sized for the largest batch
  * seen, so a training loop allocates nothing after its first batch. */
 typedef struct {
@@ -25,12 +28,29 @@ typedef struct {
   TlTensor  *mask;                   /* [batch, steps] when the first layer is an Embedding */
   gboolean   input_gradient;         /* a backward from layer `from` also writes dL/d(its input) into grads[from] */
   TlContext  ctx;
+
+  /* graph models only (graph TRUE: some layer reads other than its predecessor) */
+  gboolean   graph;
+  GPtrArray *out_grads;              /* TlTensor*: dL/d(output of layer i), summed over its readers */
+  TlTensor  *extra_grads[TL_LAYER_MAX_INPUTS - 1];
+  TlTensor  *input_grad;             /* dL/d(input of a backward range), summed */
 } TlModel;
 
 TlModel  *tl_model_new            (int in_ndim, const int *in_shape, guint64 seed);
 void      tl_model_free           (TlModel *model);
 /* Appends a layer whose input is the previous layer's output. name may be NULL: "<kind><n>". */
 gboolean  tl_model_add            (TlModel *model, const TlLayerSpec *spec, const char *name, GError **error);
+/* Appends a layer of a graph model that reads the outputs of the earlier
+ * layers `inputs` (-1: the model's input): one for most kinds, two or more
+ * for Add (same shapes) and Concat (same shapes but the first dimension). */
+gboolean  tl_model_add_joined     (TlModel *model, const TlLayerSpec *spec, const char *name,
+                                   int n_inputs, const int *inputs, GError **error);
+/* Index of the layer whose output is input k of layer `index`, -1 for the model's input. */
+int       tl_model_input_of       (const TlModel *model, int index, int k);
+int       tl_model_n_inputs_of    (const TlModel *model, int index);
+/* TRUE when layers [k, n) read nothing below layer k - 1: a range starting at
+ * k needs only the output of layer k - 1 (always so in a plain stack). */
+gboolean  tl_model_is_cut         (const TlModel *model, int k);
 TlModel  *tl_model_copy           (const TlModel *model);
 int       tl_model_n_layers       (const TlModel *model);
 TlLayer  *tl_model_layer          (const TlModel *model, int index);
@@ -48,7 +68,10 @@ const TlTensor *tl_model_forward  (TlModel *model, const TlTensor *input, gboole
  * below the lowest trainable layer: nothing under it needs a gradient. */
 void      tl_model_backward       (TlModel *model, const TlTensor *input, const TlTensor *grad_output);
 /* Runs layers [from, to) only: used by the feature cache of frozen lower layers.
- * A backward range is the range of the forward (in training mode) before it. */
+ * A backward range is the range of the forward (in training mode) before it.
+ * In a graph model, a forward range reads the outputs below layer from - 1 that
+ * the last forward left (none when `from` is a cut, see tl_model_is_cut), and
+ * a backward range passes no gradient below from - 1. */
 const TlTensor *tl_model_forward_range (TlModel *model, const TlTensor *input, int from, int to, gboolean training);
 void      tl_model_backward_range (TlModel *model, const TlTensor *input, const TlTensor *grad_output, int from, int to);
 void      tl_model_zero_grad      (TlModel *model);

@@ -65,6 +65,13 @@ tl_adversary_run_new (const TlAdversary *spec, const TlModel *model, const TlOpt
                    tl_model_n_layers (model) - 1, spec->cut);
       return NULL;
     }
+  if (!tl_model_is_cut (model, spec->cut))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "domain-adversarial training needs features where the model is not branched, "
+                   "but a layer above layer %d reads an output below it", spec->cut);
+      return NULL;
+    }
   if (spec->unlabeled == NULL || spec->unlabeled->n == 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,

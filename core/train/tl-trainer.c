@@ -239,7 +239,8 @@ setup_cache (TlTrainRun *run, TlHistory *history)
   gsize rows;
   gint64 t0;
 
-  if (!run->config->feature_cache || run->config->adversary || k <= 0 || k >= run->end)
+  if (!run->config->feature_cache || run->config->adversary || k <= 0 || k >= run->end
+      || !tl_model_is_cut (model, k))
     return;
   for (int i = 0; i < k; i++)
     if (tl_layer_has_randomness (tl_model_layer (model, i)))

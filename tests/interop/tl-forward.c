@@ -14,6 +14,8 @@
 /* Runs a model file on inputs and writes its class probabilities, for the
  * interoperability tests.
  *   tl-forward MODEL INPUT.f32 OUTPUT.f32 [ONNX]
+ * With TL_FORWARD_LOGITS in the environment, OUTPUT.f32 receives the last
+ * layer's outputs instead of probabilities.
  * INPUT.f32 holds float32 little-endian samples of the model's input shape
  * (token ids as floats for text models); OUTPUT.f32 receives float32
  * [samples, classes]. With ONNX, the model is also exported there.
@@ -86,7 +88,7 @@ main (int argc, char **argv)
   g_autofree char *raw = NULL;
   g_autoptr (GByteArray) out = g_byte_array_new ();
   gsize len, sample, n;
-  gboolean ends_softmax;
+  gboolean ends_softmax, raw_outputs;
   int classes;
 
   if (argc > 1 && g_str_equal (argv[1], "--preset"))
@@ -115,6 +117,8 @@ main (int argc, char **argv)
     }
   n = len / (sample * sizeof (float));
   classes = tl_model_n_outputs (model);
+  /* TL_FORWARD_LOGITS set: the last layer's outputs as they are */
+  raw_outputs = g_getenv ("TL_FORWARD_LOGITS") != NULL;
   ends_softmax = tl_model_layer (model, tl_model_n_layers (model) - 1)->spec.kind == TL_LAYER_SOFTMAX;
 
   for (gsize first = 0; first < n; first += CHUNK)
@@ -125,7 +129,7 @@ main (int argc, char **argv)
       tl_tensor_resize_batch (batch, count, model->in_ndim, model->in_shape);
       memcpy (batch->data, raw + first * sample * sizeof (float), (gsize) count * sample * sizeof (float));
       y = tl_model_forward (model, batch, FALSE);
-      if (ends_softmax)
+      if (ends_softmax || raw_outputs)
         tl_tensor_copy_into (probs, y);
       else
         tl_softmax_rows (y, probs);

@@ -1,0 +1,155 @@
+#define G_LOG_DOMAIN "transfer-lab"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl-cli-errors.h"
+#include "tl-cli-options.h"
+#include "tl-commands.h"
+#include "tl-error.h"
+#include "tl-model-file.h"
+#include "tl-onnx-import.h"
+
+/* "0.485,0.456,0.406": one number per input channel. */
+static gboolean
+parse_channels (const char *option, const char *text, int channels, gboolean positive, JsonBuilder *b)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+
+  if ((int) g_strv_length (parts) != channels)
+    {
+      tl_cli_error (_("import: --%s needs %d numbers separated by commas, one per input channel"), option,
+                    channels);
+      return FALSE;
+    }
+  json_builder_set_member_name (b, option);
+  json_builder_begin_array (b);
+  for (int c = 0; c < channels; c++)
+    {
+      char *end = NULL;
+      double v = g_ascii_strtod (parts[c], &end);
+
+      if (end == parts[c] || *end != '\0' || !(v > -1e6 && v < 1e6) || (positive && v <= 0))
+        {
+          tl_cli_error (_("import: --%s: “%s” is not a number (standard deviations must be above 0)"), option,
+                        parts[c]);
+          return FALSE;
+        }
+      json_builder_add_double_value (b, v);
+    }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+int
+tl_cmd_import (int argc, char **argv)
+{
+  g_auto (GStrv) files = NULL;
+  g_autofree char *out = NULL, *mean = NULL, *std = NULL;
+  gboolean force = FALSE;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The model file to write (.safetensors)"), N_("FILE") },
+    { "mean", 0, 0, G_OPTION_ARG_STRING, &mean, N_("Per-channel mean the inputs are normalised by"), N_("M1,M2,…") },
+    { "std", 0, 0, G_OPTION_ARG_STRING, &std, N_("Per-channel standard deviation the inputs are divided by"), N_("S1,S2,…") },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Replace the output file if it exists"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlOnnxFile) file = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlModelInfo) info = tl_model_info_new ();
+  g_autoptr (JsonBuilder) pre = json_builder_new ();
+  g_autoptr (JsonBuilder) prov = json_builder_new ();
+  g_autofree char *base = NULL;
+
+  context = tl_cli_context_new (_("MODEL.onnx — import a pretrained network from ONNX as a model file"),
+                                NULL, entries, NULL);
+  if (!tl_cli_parse (context, &argc, &argv, &files, 1,
+                     _("import: give exactly one ONNX file (see 'transfer-lab import --help')")))
+    return TL_EXIT_USAGE;
+  if (out == NULL)
+    {
+      tl_cli_error (_("import: give the model file to write with --out"));
+      return TL_EXIT_USAGE;
+    }
+  if (!force && g_file_test (out, G_FILE_TEST_EXISTS))
+    {
+      tl_cli_error (_("import: %s exists; give --force to replace it"), out);
+      return TL_EXIT_USAGE;
+    }
+  file = tl_onnx_file_read (files[0], &error);
+  if (file != NULL)
+    model = tl_onnx_import (file, files[0], &error);
+  if (model == NULL)
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+
+  /* preprocessing: an image input [channels, height, width] says so; normalisation when given */
+  json_builder_begin_object (pre);
+  if (model->in_ndim == 3 && model->in_shape[0] <= 4)
+    {
+      json_builder_set_member_name (pre, "kind");
+      json_builder_add_string_value (pre, "image");
+      json_builder_set_member_name (pre, "width");
+      json_builder_add_int_value (pre, model->in_shape[2]);
+      json_builder_set_member_name (pre, "height");
+      json_builder_add_int_value (pre, model->in_shape[1]);
+      json_builder_set_member_name (pre, "channels");
+      json_builder_add_int_value (pre, model->in_shape[0]);
+      /* the classes are the outputs' numbers, as the labels the file gets */
+      json_builder_set_member_name (pre, "class_names");
+      json_builder_begin_array (pre);
+      for (int c = 0; c < tl_model_n_outputs (model); c++)
+        {
+          g_autofree char *name = g_strdup_printf ("%d", c);
+          json_builder_add_string_value (pre, name);
+        }
+      json_builder_end_array (pre);
+    }
+  if ((mean != NULL) != (std != NULL))
+    {
+      tl_cli_error (_("import: give --mean and --std together"));
+      return TL_EXIT_USAGE;
+    }
+  if (mean != NULL)
+    {
+      if (model->in_ndim != 3)
+        {
+          tl_cli_error (_("import: --mean and --std apply to image inputs [channels, height, width]"));
+          return TL_EXIT_USAGE;
+        }
+      if (!parse_channels ("mean", mean, model->in_shape[0], FALSE, pre)
+          || !parse_channels ("std", std, model->in_shape[0], TRUE, pre))
+        return TL_EXIT_USAGE;
+    }
+  json_builder_end_object (pre);
+  info->preprocessing = json_builder_get_root (pre);
+
+  base = g_path_get_basename (files[0]);
+  json_builder_begin_object (prov);
+  json_builder_set_member_name (prov, "imported_from");
+  json_builder_add_string_value (prov, base);
+  json_builder_set_member_name (prov, "onnx_opset");
+  json_builder_add_int_value (prov, file->opset);
+  json_builder_end_object (prov);
+  info->provenance = json_builder_get_root (prov);
+
+  if (!tl_model_file_save (out, model, info, &error))
+    {
+      tl_cli_report (error);
+      return TL_EXIT_FAILURE;
+    }
+  {
+    g_autofree char *params = g_strdup_printf ("%" G_GSIZE_FORMAT, tl_model_param_count (model, FALSE));
+    printf (_("Imported %d layers, %s parameters; wrote %s\n"), tl_model_n_layers (model), params, out);
+  }
+  return TL_EXIT_OK;
+}
