@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ngram-check.h"
 #include "tl-error.h"
 #include "tl-ngram-chars.h"
 #include "tl-ngram.h"
@@ -66,18 +67,7 @@ test_grams (void)
 static TlNgramFeatures *
 fit (const TlNgramSettings *s)
 {
-  g_autoptr (TlNgramCounter) counter = tl_ngram_counter_new (s);
-  g_autoptr (GError) error = NULL;
-  TlNgramFeatures *f;
-
-  for (guint i = 0; i < G_N_ELEMENTS (corpus); i++)
-    {
-      g_auto (GStrv) tokens = tl_tokenize_strv (corpus[i]);
-      tl_ngram_counter_add (counter, (const char *const *) tokens, g_strv_length (tokens));
-    }
-  f = tl_ngram_counter_finish (counter, &error);
-  g_assert_no_error (error);
-  return f;
+  return ngram_check_fit (s, corpus, G_N_ELEMENTS (corpus));
 }
 
 static void
@@ -102,17 +92,6 @@ block_norm (const TlNgramFeatures *f, const float *bag, gboolean chars)
   return sqrt (sum);
 }
 
-static float
-weight_of (const TlNgramFeatures *f, const float *bag, const char *term)
-{
-  const int K = f->settings.max_terms;
-
-  for (int k = 0; k < K; k++)
-    if (bag[K + k] != 0.0f && g_strcmp0 (tl_ngram_term (f, (int) bag[k]), term) == 0)
-      return bag[K + k];
-  return 0.0f;
-}
-
 static void
 test_features (void)
 {
@@ -135,15 +114,15 @@ test_features (void)
   g_assert_cmpint (n, >, 7);
   g_assert_cmpfloat (fabs (block_norm (f, bag, FALSE) - 1.0), <, 1e-5);
   g_assert_cmpfloat (fabs (block_norm (f, bag, TRUE) - 1.0), <, 1e-5);
-  g_assert_cmpfloat (weight_of (f, bag, "#<fi"), >, 0.0f);
+  g_assert_cmpfloat (ngram_check_weight_of (f, bag, "#<fi"), >, 0.0f);
 
   /* a word never seen still brings the grams it shares */
   n = tl_ngram_encode_text (f, "goodness", bag);
   g_assert_cmpint (n, >, 0);
   g_assert_cmpfloat (block_norm (f, bag, FALSE), ==, 0.0);
-  g_assert_cmpfloat (weight_of (f, bag, "#<go"), >, 0.0f);
-  g_assert_cmpfloat (weight_of (f, bag, "#good"), >, 0.0f);
-  g_assert_cmpfloat (weight_of (f, bag, "#od>"), ==, 0.0f);
+  g_assert_cmpfloat (ngram_check_weight_of (f, bag, "#<go"), >, 0.0f);
+  g_assert_cmpfloat (ngram_check_weight_of (f, bag, "#good"), >, 0.0f);
+  g_assert_cmpfloat (ngram_check_weight_of (f, bag, "#od>"), ==, 0.0f);
 }
 
 /* A table's rows encoded through a word map give the bags of their tokens. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layer-check.h"
+#include "ngram-check.h"
 #include "tl-error.h"
 #include "tl-ngram.h"
 #include "tl-preprocess.h"
@@ -18,34 +19,6 @@ static const char *const corpus[] = {
   "the book",
 };
 
-static TlNgramFeatures *
-fit (const TlNgramSettings *s, const char *const *docs, guint n)
-{
-  g_autoptr (TlNgramCounter) counter = tl_ngram_counter_new (s);
-  g_autoptr (GError) error = NULL;
-  TlNgramFeatures *f;
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_auto (GStrv) tokens = tl_tokenize_strv (docs[i]);
-      tl_ngram_counter_add (counter, (const char *const *) tokens, g_strv_length (tokens));
-    }
-  f = tl_ngram_counter_finish (counter, &error);
-  g_assert_no_error (error);
-  return f;
-}
-
-static float
-weight_of (const TlNgramFeatures *f, const float *bag, const char *term)
-{
-  const int K = f->settings.max_terms;
-
-  for (int k = 0; k < K; k++)
-    if (bag[K + k] != 0.0f && g_strcmp0 (tl_ngram_term (f, (int) bag[k]), term) == 0)
-      return bag[K + k];
-  return 0.0f;
-}
-
 static void
 test_vocabulary (void)
 {
@@ -55,7 +28,7 @@ test_vocabulary (void)
   tl_ngram_settings_init (&s);
   s.char_max = 0;
   s.min_df = 2;
-  f = fit (&s, corpus, G_N_ELEMENTS (corpus));
+  f = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
   /* by document frequency, then by term: good (4), the (3), book (3), ... */
   g_assert_cmpstr (tl_ngram_term (f, 2), ==, "good");
   g_assert_cmpstr (tl_ngram_term (f, 3), ==, "book");
@@ -69,7 +42,7 @@ test_vocabulary (void)
 
   s.max_features = 2;
   {
-    g_autoptr (TlNgramFeatures) small = fit (&s, corpus, G_N_ELEMENTS (corpus));
+    g_autoptr (TlNgramFeatures) small = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
     g_assert_cmpint (small->n_ids, ==, 4);
   }
 }
@@ -87,7 +60,7 @@ test_weights (void)
   s.char_max = 0;
   s.min_df = 1;
   s.max_terms = 64;
-  f = fit (&s, corpus, G_N_ELEMENTS (corpus));
+  f = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
   n = tl_ngram_encode_text (f, "the film was good good good", bag);
   /* the, film, was, good + the film, film was, was good, good good */
   g_assert_cmpint (n, ==, 8);
@@ -97,7 +70,7 @@ test_weights (void)
   /* sublinear tf: "good" three times weighs (1 + ln 3) idf, "film" once 1 idf */
   {
     int id_good = tl_vocab_lookup (f->vocab, "good"), id_film = tl_vocab_lookup (f->vocab, "film");
-    double ratio = weight_of (f, bag, "good") / weight_of (f, bag, "film");
+    double ratio = ngram_check_weight_of (f, bag, "good") / ngram_check_weight_of (f, bag, "film");
     g_assert_cmpfloat_with_epsilon (ratio, (1.0 + log (3.0)) * f->idf[id_good] / f->idf[id_film], 1e-4);
   }
   /* ids ascending, then empty slots */
@@ -124,7 +97,7 @@ test_truncation_keeps_heaviest (void)
   s.char_max = 0;
   s.min_df = 1;
   s.max_terms = 64;
-  f = fit (&s, corpus, G_N_ELEMENTS (corpus));
+  f = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
   n = tl_ngram_encode_text (f, "not a good book at all", full);
   g_assert_cmpint (n, >, 3);
   f->settings.max_terms = 3;
@@ -139,7 +112,7 @@ test_truncation_keeps_heaviest (void)
       g_assert_cmpint (heavier, <, 3);
       /* weights are those of the whole document, not renormalised */
       f->settings.max_terms = 64;
-      g_assert_cmpfloat_with_epsilon (weight_of (f, full, term), cut[3 + k], 1e-7);
+      g_assert_cmpfloat_with_epsilon (ngram_check_weight_of (f, full, term), cut[3 + k], 1e-7);
       f->settings.max_terms = 3;
     }
 }
@@ -157,7 +130,7 @@ test_hashing (void)
   s.hash_size = 64;
   s.char_max = 0;
   s.max_terms = 32;
-  f = fit (&s, corpus, G_N_ELEMENTS (corpus));
+  f = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
   g_assert_null (f->vocab);
   g_assert_cmpint (f->n_ids, ==, 65);
   n = tl_ngram_encode_text (f, "the film was not good", bag);
@@ -186,7 +159,7 @@ test_round_trip (void)
       s.max_terms = 16;
       s.hash_size = hashing ? 128 : 0;
       s.char_max = hashing ? 0 : s.char_max;
-      pre->ngrams = fit (&s, corpus, G_N_ELEMENTS (corpus));
+      pre->ngrams = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
       node = tl_preprocess_to_json (pre);
       back = tl_preprocess_from_json (node, &error);
       g_assert_no_error (error);
@@ -236,7 +209,7 @@ test_index_matches_text_lookup (void)
   s.min_df = 1;
   s.max_features = -1;
   s.max_terms = 4096;
-  f = fit (&s, (const char *const *) docs->pdata, docs->len);
+  f = ngram_check_fit (&s, (const char *const *) docs->pdata, docs->len);
   g_assert_cmpint (f->n_ids, >, 4 * 1024);
 
   for (guint d = 0; d < docs->len; d++)

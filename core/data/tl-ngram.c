@@ -481,16 +481,11 @@ has_grams (const TlNgramFeatures *f)
   return f->char_first < f->n_ids && f->index != NULL;
 }
 
-/* A known gram's term id appended to the GArray of ids */
-typedef struct {
-  const TlNgramFeatures *f;
-  GArray                *ids;
-} GramIds;
-
+/* A known gram's term id appended to the ids */
 static void
 collect_gram (const char *gram, gsize len, gpointer data)
 {
-  GramIds *g = data;
+  Collect *g = data;
   guint32 w = tl_ngram_index_find_word (g->f->index, gram);
   const TlNgramEntry *e = w != 0 ? tl_ngram_index_find (g->f->index, &w, 1) : NULL;
 
@@ -504,7 +499,7 @@ collect_gram (const char *gram, gsize len, gpointer data)
 static void
 collect_word_grams (const TlNgramFeatures *f, const char *word, GString *buf, GArray *ids)
 {
-  GramIds g = { f, ids };
+  Collect g = { f, ids };
 
   tl_ngram_chars_each (word, f->settings.char_min, f->settings.char_max, buf, collect_gram, &g);
 }
