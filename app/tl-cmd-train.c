@@ -18,6 +18,9 @@
 #include "tl-progress.h"
 #include "tl-provenance.h"
 
+/* epochs and batch size not given: the preset's, for the data (tl_preset_training) */
+#define UNSET G_MININT
+
 typedef struct {
   TlDataOptions data;
   char         *out, *preset, *optimizer, *checkpoint, *resume, *history, *vectors, *unknown;
@@ -82,10 +85,10 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, N_("The model file to write (.safetensors)"), N_("FILE") },
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &o->preset, N_("mlp, cnn, text-ngram, text-lstm or text-pool (default: mlp, or text-ngram for text)"), N_("NAME") },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o->epochs, N_("Epochs (default 10)"), N_("N") },
-    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o->batch_size, N_("Batch size (default 32)"), N_("N") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o->epochs, N_("Epochs (default 10; 6 for n-gram bags of 4,096 texts or more)"), N_("N") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o->batch_size, N_("Batch size (default 32; 128 for n-gram bags of 4,096 texts or more)"), N_("N") },
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &o->optimizer, N_("sgd, adam or adamw (default adam)"), N_("NAME") },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, N_("Learning rate (default 0.001)"), N_("X") },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, N_("Learning rate (default 0.001; 0.003 for n-gram bags of 4,096 texts or more)"), N_("X") },
     { "patience", 0, 0, G_OPTION_ARG_INT, &o->patience, N_("Stop after N epochs without a better validation loss"), N_("N") },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, N_("Seed of the split, the weights and the shuffling (default 42)"), N_("S") },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &o->checkpoint, N_("Checkpoint written after every epoch (default: FILE.checkpoint, removed at the end)"), N_("CKPT") },
@@ -133,10 +136,13 @@ options_to_specs (const TrainOptions *o, TlTrainSpec *spec, TlDataSourceSpec *so
   g_autoptr (GError) error = NULL;
 
   tl_train_spec_init (spec);
-  spec->epochs = o->epochs;
-  spec->batch_size = o->batch_size;
+  if (o->epochs != UNSET)
+    spec->epochs = o->epochs;
+  if (o->batch_size != UNSET)
+    spec->batch_size = o->batch_size;
   spec->patience = o->patience;
-  if (o->epochs < 1 || o->batch_size < 1 || o->patience < 0 || !(o->lr > 0))
+  if ((o->epochs != UNSET && o->epochs < 1) || (o->batch_size != UNSET && o->batch_size < 1) || o->patience < 0
+      || (!isnan (o->lr) && !(o->lr > 0)))
     {
       tl_cli_error (_("train: --epochs, --batch-size and --lr take positive numbers"));
       return FALSE;
@@ -149,9 +155,10 @@ options_to_specs (const TrainOptions *o, TlTrainSpec *spec, TlDataSourceSpec *so
           tl_cli_error (_("train: --optimizer takes sgd, adam or adamw, not '%s'"), o->optimizer);
           return FALSE;
         }
-      tl_optimizer_config_init (&spec->optimizer, kind, (float) o->lr);
+      tl_optimizer_config_init (&spec->optimizer, kind, spec->optimizer.learning_rate);
     }
-  spec->optimizer.learning_rate = (float) o->lr;
+  if (!isnan (o->lr))
+    spec->optimizer.learning_rate = (float) o->lr;
   if (o->preset != NULL)
     {
       TlPreset p;
@@ -200,6 +207,24 @@ options_to_vectors (const TrainOptions *o, TlExperiment *exp)
       return FALSE;
     }
   return TRUE;
+}
+
+/* What the command line left open, from the preset and the size of the data. */
+static void
+preset_training (const TrainOptions *o, int n_train, TlTrainSpec *spec)
+{
+  TlPresetTraining t;
+  TlPreset preset;
+
+  if (!tl_preset_from_name (o->preset, &preset))
+    return;
+  tl_preset_training (preset, n_train, &t);
+  if (o->epochs == UNSET)
+    spec->epochs = t.epochs;
+  if (o->batch_size == UNSET)
+    spec->batch_size = t.batch_size;
+  if (isnan (o->lr))
+    spec->optimizer.learning_rate = t.learning_rate;
 }
 
 /* The model of the preset, its embedding table from the word vectors when given. */
@@ -307,7 +332,7 @@ print_summary (const TrainOptions *o, const TlModel *model, const TlHistory *his
 int
 tl_cmd_train (int argc, char **argv)
 {
-  g_auto (TrainOptions) o = { .epochs = 10, .batch_size = 32, .lr = 1e-3, .seed = 42, .dp_epsilon = NAN,
+  g_auto (TrainOptions) o = { .epochs = UNSET, .batch_size = UNSET, .lr = NAN, .seed = 42, .dp_epsilon = NAN,
                               .dp_delta = NAN, .dp_clip = NAN, .dp_sigma = NAN };
   TlPrivacyConfig privacy;
   g_autoptr (GError) error = NULL;
@@ -346,6 +371,7 @@ tl_cmd_train (int argc, char **argv)
                          : data->train->kind == TL_DATA_AUDIO ? "audio-cnn"
                                                               : "mlp");
   arch.preset = o.preset;
+  preset_training (&o, data->train->n, &spec);
   model = build_model (exp, &arch, data, (guint64) o.seed, &coverage, &error);
   if (model == NULL)
     {

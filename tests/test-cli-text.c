@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "cli-run.h"
@@ -146,6 +147,67 @@ test_bad_lengths (void)
   }
 }
 
+/* The batch size and learning rate a trained model's provenance records. */
+static void
+read_training (const char *model, gint64 *batch, double *lr)
+{
+  g_auto (Result) r = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *provenance;
+
+  RUN (&r, "inspect", "--json", model);
+  expect_status (&r, 0);
+  json_parser_load_from_data (parser, r.out, -1, &error);
+  g_assert_no_error (error);
+  provenance = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "provenance");
+  *batch = json_object_get_int_member (provenance, "batch_size");
+  *lr = json_object_get_double_member (provenance, "learning_rate");
+}
+
+/* Bags of 4,096 training texts or more train in batches of 128 at 0.003 unless told otherwise;
+ * fewer keep batches of 32 at 0.001. */
+static void
+test_large_bag_defaults (void)
+{
+  g_autofree char *data = path_in ("many.csv");
+  g_autofree char *model = path_in ("many.safetensors");
+  g_autoptr (GString) csv = g_string_new ("text,label\n");
+  gint64 batch;
+  double lr;
+
+  /* 5,200 rows: 80 % of them, the training split, is over 4,096 */
+  for (int i = 0; i < 5200; i++)
+    g_string_append_printf (csv, "item %d is %s,%s\n", i % 97, i % 2 ? "bad" : "good", i % 2 ? "neg" : "pos");
+  tl_test_write_text (data, csv->str);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--epochs", "1");
+    expect_status (&r, 0);
+  }
+  read_training (model, &batch, &lr);
+  g_assert_cmpint (batch, ==, 128);
+  g_assert_cmpfloat_with_epsilon (lr, 0.003, 1e-9);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--epochs", "1", "--batch-size", "16");
+    expect_status (&r, 0);
+  }
+  read_training (model, &batch, &lr);
+  g_assert_cmpint (batch, ==, 16);
+  g_assert_cmpfloat_with_epsilon (lr, 0.003, 1e-9);
+
+  write_reviews (data);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--epochs", "1");
+    expect_status (&r, 0);
+  }
+  read_training (model, &batch, &lr);
+  g_assert_cmpint (batch, ==, 32);
+  g_assert_cmpfloat_with_epsilon (lr, 0.001, 1e-9);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,6 +218,7 @@ main (int argc, char **argv)
   tmp = g_dir_make_tmp ("tl-cli-text-XXXXXX", NULL);
   g_test_add_func ("/cli/text/char-ngrams-read-unseen-words", test_unseen_words);
   g_test_add_func ("/cli/text/char-ngrams-refused", test_bad_lengths);
+  g_test_add_func ("/cli/text/large-bag-defaults", test_large_bag_defaults);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

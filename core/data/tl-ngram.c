@@ -391,8 +391,11 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
                      "lower min_df or give more text", s->min_df, c->n_docs);
         return NULL;
       }
-    qsort (words->data, words->len, sizeof (Ranked), compare_ranked);
-    qsort (grams->data, grams->len, sizeof (Ranked), compare_ranked);
+    /* an empty GArray's data is NULL, which qsort may not be given */
+    if (words->len > 0)
+      qsort (words->data, words->len, sizeof (Ranked), compare_ranked);
+    if (grams->len > 0)
+      qsort (grams->data, grams->len, sizeof (Ranked), compare_ranked);
     kept_words = s->max_features > 0 ? MIN (words->len, (guint) s->max_features) : words->len;
     kept_grams = s->char_max_features > 0 ? MIN (grams->len, (guint) s->char_max_features) : grams->len;
     names = g_new0 (const char *, kept_words + kept_grams + FIRST_TERM_ID + 1);
@@ -686,8 +689,11 @@ tl_ngram_encode_words (const TlNgramFeatures *f, const TlNgramWordMap *map, cons
     w[i] = map->ids[words[i]];
   collect_indexed (f, w, n, ids);
   for (gsize i = 0; map->gram_start != NULL && i < n; i++)
-    g_array_append_vals (ids, map->gram_ids + map->gram_start[words[i]],
-                         map->gram_start[words[i] + 1] - map->gram_start[words[i]]);
+    {
+      const guint32 from = map->gram_start[words[i]], to = map->gram_start[words[i] + 1];
+      if (to > from)
+        g_array_append_vals (ids, map->gram_ids + from, to - from);
+    }
   return bag_from_ids (f, ids, out);
 }
 

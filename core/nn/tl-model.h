@@ -127,6 +127,16 @@ typedef enum {
 
 const char *tl_preset_name        (TlPreset preset);
 gboolean    tl_preset_from_name   (const char *name, TlPreset *preset);
+
+typedef struct {
+  int   epochs;
+  int   batch_size;
+  float learning_rate;
+} TlPresetTraining;
+
+/* What a preset trains with on n_train rows when nothing else is asked: 10
+ * epochs of 32 at 1e-3 (Adam), except for n-gram bags of 4,096 rows or more. */
+void        tl_preset_training    (TlPreset preset, int n_train, TlPresetTraining *training);
 /* vocab_size is used by the text presets only. */
 TlModel    *tl_model_new_preset   (TlPreset preset, int in_ndim, const int *in_shape, int n_classes,
                                    int vocab_size, guint64 seed, GError **error);
