@@ -207,6 +207,9 @@ test_experiment_errors_name_the_field (void)
 
   expect_error (dir, "{\n  \"name\": \"x\",\n  \"seed\": oops\n}\n", "bad.json:3:");
   expect_error (dir, "[1, 2]", "bad.json: expected a JSON object");
+  /* an octal escape reads as a raw byte, which could not be written back */
+  expect_error (dir, "{ \"description\": \"2,\\615 reviews\" }", "bad.json: description: a string whose escapes");
+  expect_error (dir, "{ \"source\": { \"classes\": [\"a\", \"\\377\"] } }", "bad.json: classes: a string whose escapes");
   expect_error (dir, "{ \"source\": { \"path\": \"a.csv\" } }", "bad.json: target: missing");
   expect_error (dir,
                 "{ \"source\": { \"path\": \"a.csv\", \"format\": \"xls\" }, \"target\": { \"path\": \"b.csv\" } }",

@@ -863,6 +863,42 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
   return g_steal_pointer (&exp);
 }
 
+/* The first member whose name or string is not UTF-8, NULL when all are: json-glib
+ * reads a GScanner-style octal escape ("\\615") into a raw byte, which no
+ * writer could put back. */
+static const char *
+non_utf8_member (JsonNode *node, const char *name)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *key;
+      JsonNode *value;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &key, &value))
+        {
+          const char *bad = g_utf8_validate (key, -1, NULL) ? non_utf8_member (value, key) : "(a member name)";
+          if (bad != NULL)
+            return bad;
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          const char *bad = non_utf8_member (json_array_get_element (array, i), name);
+          if (bad != NULL)
+            return bad;
+        }
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+           && !g_utf8_validate (json_node_get_string (node), -1, NULL))
+    return name;
+  return NULL;
+}
+
 TlExperiment *
 tl_experiment_load (const char *path, GError **error)
 {
@@ -896,6 +932,16 @@ tl_experiment_load (const char *path, GError **error)
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, "%s:1: empty file, expected a JSON object", path);
       return NULL;
     }
+  {
+    const char *bad = non_utf8_member (root, "(the top level)");
+    if (bad != NULL)
+      {
+        g_set_error (error, TL_ERROR, TL_ERROR_PARSE,
+                     "%s: %s: a string whose escapes make bytes that are not UTF-8 text; "
+                     "JSON escapes characters as \\uXXXX", path, bad);
+        return NULL;
+      }
+  }
   abs = g_canonicalize_filename (path, NULL);
   dir = g_path_get_dirname (abs);
   return tl_experiment_from_json (root, path, dir, error);
