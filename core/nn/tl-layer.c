@@ -159,8 +159,15 @@ tl_param_clear_rows (TlParam *param)
   for (int i = 0; i < set->n_rows; i++)
     {
       memset (param->grad->data + (gsize) set->rows[i] * set->row_size, 0, sizeof (float) * set->row_size);
-      set->marked[set->rows[i]] = 0;
     }
+  tl_row_set_forget (set);
+}
+
+void
+tl_row_set_forget (TlRowSet *set)
+{
+  for (int i = 0; i < set->n_rows; i++)
+    set->marked[set->rows[i]] = 0;
   set->n_rows = 0;
 }
 

@@ -180,6 +180,8 @@ tl_row_set_add (TlRowSet *set, int row)
 }
 /* Zeroes the touched rows of the gradient and forgets them. */
 void        tl_param_clear_rows  (TlParam *param);
+/* Forgets the touched rows, whose gradient the caller has zeroed. */
+void        tl_row_set_forget    (TlRowSet *set);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlLayer, tl_layer_free)
 

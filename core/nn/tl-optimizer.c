@@ -310,8 +310,22 @@ typedef struct {
   int         p;
   TlParam    *param;
   float       lr, scale;
+  gboolean    zero;
   AdamPass    adam;
 } RowsPass;
+
+/* The rows of a large table come in the order a batch first touched them: the
+ * row a few places ahead is fetched while this one is updated. */
+#define ROWS_AHEAD 4
+
+static inline void
+prefetch_floats (const float *p, gsize n)
+{
+  if (p == NULL)
+    return;
+  for (gsize k = 0; k < n; k += 16)
+    __builtin_prefetch (p + k, 1, 3);
+}
 
 static void
 rows_chunk (gpointer data, gsize i0, gsize i1)
@@ -319,31 +333,46 @@ rows_chunk (gpointer data, gsize i0, gsize i1)
   const RowsPass *r = data;
   const TlRowSet *set = r->param->touched;
   const gsize n = set->row_size;
+  float *w = r->param->value->data, *grad = r->param->grad->data;
+  const float *m = r->s->m[r->p], *v = r->s->v[r->p];
 
   for (gsize i = i0; i < i1; i++)
     {
       const gsize off = (gsize) set->rows[i] * n;
 
+      if (i + ROWS_AHEAD < i1)
+        {
+          const gsize ahead = (gsize) set->rows[i + ROWS_AHEAD] * n;
+          prefetch_floats (w + ahead, n);
+          prefetch_floats (grad + ahead, n);
+          prefetch_floats (m ? m + ahead : NULL, n);
+          prefetch_floats (v ? v + ahead : NULL, n);
+        }
       if (r->c->kind == TL_OPTIMIZER_SGD)
-        step_sgd (r->c, r->s, r->p, off, r->param->value->data, r->param->grad->data, n, r->lr, r->scale, FALSE);
+        step_sgd (r->c, r->s, r->p, off, w, grad, n, r->lr, r->scale, r->zero);
       else
-        adam_range (&r->adam, off, off + n);
+        {
+          adam_range (&r->adam, off, off + n);
+          if (r->zero)
+            memset (grad + off, 0, sizeof (float) * n);
+        }
     }
 }
 
 /* Only the touched rows of a table learn (lazily, as torch.optim.SparseAdam):
- * their moments move, the others' wait for the next batch that uses them. */
+ * their moments move, the others' wait for the next batch that uses them.
+ * Each row's gradient is cleared while it is still in the cache. */
 static void
 step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, float lr, float scale,
            gboolean zero)
 {
-  RowsPass r = { c, s, p, param, lr, scale, { 0 } };
+  RowsPass r = { c, s, p, param, lr, scale, zero, { 0 } };
 
   if (c->kind != TL_OPTIMIZER_SGD)
     adam_pass_init (&r.adam, c, s, p, param->value->data, param->grad->data, lr, scale, FALSE);
   tl_parallel_for (param->touched->n_rows, MAX (1, 8192 / param->touched->row_size), rows_chunk, &r);
   if (zero)
-    tl_param_clear_rows (param);
+    tl_row_set_forget (param->touched);
 }
 
 static void
@@ -439,9 +468,9 @@ tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpo
           g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
           g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
           if (s->m[p])
-            tl_checkpoint_set_f32 (ck, m_name, s->m[p], s->size[p]);
+            tl_checkpoint_set_f32_borrowed (ck, m_name, s->m[p], s->size[p]);
           if (s->v[p])
-            tl_checkpoint_set_f32 (ck, v_name, s->v[p], s->size[p]);
+            tl_checkpoint_set_f32_borrowed (ck, v_name, s->v[p], s->size[p]);
         }
     }
 }
