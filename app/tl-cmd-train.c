@@ -388,6 +388,7 @@ tl_cmd_train (int argc, char **argv)
   tl_pipeline_train_config (&spec, (guint64) o.seed, &config);
   ckpt_path = o.checkpoint ? g_strdup (o.checkpoint) : g_strconcat (o.out, ".checkpoint", NULL);
   config.checkpoint_path = ckpt_path;
+  config.checkpoint_removed_at_end = o.checkpoint == NULL;
   config.resume_path = o.resume;
   if (private_options (&o))
     config.privacy = privacy_config (&o, &privacy);

@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "tl-atomic-file.h"
@@ -15,6 +16,7 @@ typedef struct {
   TlCheckpointType type;
   gsize            n;
   gpointer         data;
+  gboolean         borrowed;   /* data is the caller's */
 } Entry;
 
 struct _TlCheckpoint {
@@ -27,7 +29,8 @@ static void
 entry_free (Entry *e)
 {
   g_free (e->name);
-  g_free (e->data);
+  if (!e->borrowed)
+    g_free (e->data);
   g_free (e);
 }
 
@@ -58,7 +61,8 @@ type_size (TlCheckpointType type)
 }
 
 static void
-set_entry (TlCheckpoint *ck, const char *name, TlCheckpointType type, gconstpointer data, gsize n)
+set_entry (TlCheckpoint *ck, const char *name, TlCheckpointType type, gconstpointer data, gsize n,
+           gboolean borrow)
 {
   Entry *e = g_hash_table_lookup (ck->by_name, name);
 
@@ -69,10 +73,12 @@ set_entry (TlCheckpoint *ck, const char *name, TlCheckpointType type, gconstpoin
       g_ptr_array_add (ck->entries, e);
       g_hash_table_insert (ck->by_name, e->name, e);
     }
-  g_free (e->data);
+  if (!e->borrowed)
+    g_free (e->data);
   e->type = type;
   e->n = n;
-  e->data = g_memdup2 (data, n * type_size (type));
+  e->borrowed = borrow;
+  e->data = borrow ? (gpointer) data : g_memdup2 (data, n * type_size (type));
 }
 
 void
@@ -80,7 +86,15 @@ tl_checkpoint_set_f32 (TlCheckpoint *ck, const char *name, const float *data, gs
 {
   g_return_if_fail (ck != NULL && name != NULL && (data != NULL || n == 0));
   g_return_if_fail (strlen (name) <= TL_CHECKPOINT_MAX_NAME);
-  set_entry (ck, name, TL_CHECKPOINT_F32, data, n);
+  set_entry (ck, name, TL_CHECKPOINT_F32, data, n, FALSE);
+}
+
+void
+tl_checkpoint_set_f32_borrowed (TlCheckpoint *ck, const char *name, const float *data, gsize n)
+{
+  g_return_if_fail (ck != NULL && name != NULL && (data != NULL || n == 0));
+  g_return_if_fail (strlen (name) <= TL_CHECKPOINT_MAX_NAME);
+  set_entry (ck, name, TL_CHECKPOINT_F32, data, n, TRUE);
 }
 
 void
@@ -88,7 +102,7 @@ tl_checkpoint_set_u64 (TlCheckpoint *ck, const char *name, const guint64 *data, 
 {
   g_return_if_fail (ck != NULL && name != NULL && (data != NULL || n == 0));
   g_return_if_fail (strlen (name) <= TL_CHECKPOINT_MAX_NAME);
-  set_entry (ck, name, TL_CHECKPOINT_U64, data, n);
+  set_entry (ck, name, TL_CHECKPOINT_U64, data, n, FALSE);
 }
 
 static const Entry *
@@ -169,66 +183,81 @@ tl_checkpoint_path (const TlCheckpoint *ck)
   return ck->path;
 }
 
-static void
-put_u32 (GByteArray *out, guint32 v)
+static gboolean
+put (FILE *fp, const void *data, gsize len)
+{
+  return len == 0 || fwrite (data, 1, len, fp) == len;
+}
+
+static gboolean
+put_u32 (FILE *fp, guint32 v)
 {
   v = GUINT32_TO_LE (v);
-  g_byte_array_append (out, (const guint8 *) &v, 4);
+  return put (fp, &v, 4);
 }
 
-static void
-put_u64 (GByteArray *out, guint64 v)
+static gboolean
+put_u64 (FILE *fp, guint64 v)
 {
   v = GUINT64_TO_LE (v);
-  g_byte_array_append (out, (const guint8 *) &v, 8);
+  return put (fp, &v, 8);
 }
 
-static void
-put_values (GByteArray *out, const Entry *e)
+static gboolean
+put_values (FILE *fp, const Entry *e)
 {
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
-  g_byte_array_append (out, e->data, (guint) (e->n * type_size (e->type)));
+  return put (fp, e->data, e->n * type_size (e->type));
 #else
   for (gsize i = 0; i < e->n; i++)
     {
+      gboolean ok;
       if (e->type == TL_CHECKPOINT_U64)
-        put_u64 (out, ((const guint64 *) e->data)[i]);
+        ok = put_u64 (fp, ((const guint64 *) e->data)[i]);
       else
         {
           guint32 bits;
           memcpy (&bits, (const float *) e->data + i, 4);
-          put_u32 (out, bits);
+          ok = put_u32 (fp, bits);
         }
+      if (!ok)
+        return FALSE;
     }
+  return TRUE;
 #endif
+}
+
+/* Streamed entry by entry: a checkpoint is as large as the model and its
+ * optimiser's state together, and is never held twice in memory. */
+static gboolean
+write_entries (FILE *fp, gpointer user_data, GError **error)
+{
+  const TlCheckpoint *ck = user_data;
+  gboolean ok = put (fp, magic, sizeof magic) && put_u32 (fp, TL_CHECKPOINT_VERSION)
+                && put_u32 (fp, ck->entries->len);
+
+  for (guint i = 0; ok && i < ck->entries->len; i++)
+    {
+      const Entry *e = g_ptr_array_index (ck->entries, i);
+      const gsize len = strlen (e->name);
+
+      ok = put_u32 (fp, (guint32) len) && put (fp, e->name, len) && put_u32 (fp, e->type)
+           && put_u64 (fp, e->n) && put_values (fp, e);
+    }
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s", g_strerror (errno));
+  return ok;
 }
 
 gboolean
 tl_checkpoint_save (const TlCheckpoint *ck, const char *path, GError **error)
 {
-  g_autoptr (GByteArray) out = NULL;
   g_autoptr (GError) local = NULL;
 
   g_return_val_if_fail (ck != NULL && path != NULL, FALSE);
 
-  out = g_byte_array_new ();
-  g_byte_array_append (out, (const guint8 *) magic, sizeof magic);
-  put_u32 (out, TL_CHECKPOINT_VERSION);
-  put_u32 (out, ck->entries->len);
-  for (guint i = 0; i < ck->entries->len; i++)
-    {
-      const Entry *e = g_ptr_array_index (ck->entries, i);
-      gsize len = strlen (e->name);
-
-      put_u32 (out, (guint32) len);
-      g_byte_array_append (out, (const guint8 *) e->name, (guint) len);
-      put_u32 (out, e->type);
-      put_u64 (out, e->n);
-      put_values (out, e);
-    }
-
   /* the temporary file is hidden, so one left by a killed run never passes for a checkpoint */
-  if (!tl_atomic_write_bytes (path, out->data, out->len, &local))
+  if (!tl_atomic_write_file (path, write_entries, (gpointer) ck, &local))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_IO, "cannot write checkpoint %s: %s", path,
                    local->message);

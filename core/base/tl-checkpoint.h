@@ -25,6 +25,9 @@ void           tl_checkpoint_free       (TlCheckpoint *ck);
 /* Adds a copy of data under name, replacing an entry of the same name. */
 void           tl_checkpoint_set_f32    (TlCheckpoint *ck, const char *name, const float *data, gsize n);
 void           tl_checkpoint_set_u64    (TlCheckpoint *ck, const char *name, const guint64 *data, gsize n);
+/* Adds data itself, not a copy: it must stay alive and unchanged until the
+ * checkpoint is saved or freed. For large arrays saved right away. */
+void           tl_checkpoint_set_f32_borrowed (TlCheckpoint *ck, const char *name, const float *data, gsize n);
 /* NULL when there is no entry of that name and type. */
 const float   *tl_checkpoint_get_f32    (const TlCheckpoint *ck, const char *name, gsize *n);
 const guint64 *tl_checkpoint_get_u64    (const TlCheckpoint *ck, const char *name, gsize *n);

@@ -160,7 +160,7 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
   while (tl_model_param_iter_next (&it, &layer, &param))
     {
       g_autofree char *name = weight_name (layer, param);
-      tl_checkpoint_set_f32 (ck, name, param->value->data, param->value->size);
+      tl_checkpoint_set_f32_borrowed (ck, name, param->value->data, param->value->size);
     }
   for (int i = 0; i < tl_model_n_layers (model); i++)
     {
@@ -168,7 +168,7 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
       for (int b = 0; b < layer->n_buffers; b++)
         {
           g_autofree char *name = weight_name (layer, &layer->buffers[b]);
-          tl_checkpoint_set_f32 (ck, name, layer->buffers[b].value->data, layer->buffers[b].value->size);
+          tl_checkpoint_set_f32_borrowed (ck, name, layer->buffers[b].value->data, layer->buffers[b].value->size);
         }
     }
   tl_optimizer_save_state (run->opt, model, ck);
@@ -189,7 +189,7 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
   if (run->private)
     set_privacy (ck, run, history);
   if (state[6])
-    tl_checkpoint_set_f32 (ck, "trainer/best_weights", run->best, run->n_weights);
+    tl_checkpoint_set_f32_borrowed (ck, "trainer/best_weights", run->best, run->n_weights);
 
   return tl_checkpoint_save (ck, run->config->checkpoint_path, error);
 }

@@ -550,7 +550,9 @@ run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHist
   weights_save (run->model, run->good);
   run->epochs_done = epoch + 1;
 
-  if (run->config->checkpoint_path && !tl_train_checkpoint_save (run, history, error))
+  if (run->config->checkpoint_path
+      && !(run->config->checkpoint_removed_at_end && epoch + 1 == run->config->epochs)
+      && !tl_train_checkpoint_save (run, history, error))
     return EPOCH_FAILED;
   if (callbacks && callbacks->on_epoch)
     callbacks->on_epoch (&record, history, callbacks->user_data);

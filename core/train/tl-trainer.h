@@ -21,6 +21,9 @@ typedef struct {
   guint64  seed;                /* shuffling and dropout */
   gboolean feature_cache;       /* cache outputs of frozen, deterministic lower layers */
   const char *checkpoint_path;  /* written atomically after every epoch; NULL = none */
+  /* The caller removes the checkpoint once the run has ended: none is written
+   * after the last epoch (it would be as large as the model and its optimiser). */
+  gboolean    checkpoint_removed_at_end;
   /* A checkpoint to continue from (it may be checkpoint_path): weights, optimiser
    * state, random streams and history, so the run ends bitwise where an
    * uninterrupted one would. NULL = start afresh. */
