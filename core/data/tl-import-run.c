@@ -11,6 +11,7 @@
 #include "tl-image-folder.h"
 #include "tl-csv-table.h"
 #include "tl-import-progress.h"
+#include "tl-parallel.h"
 
 /* Selection and split, shared by every format: rows [0, n_main) are the main
  * file's, the others a test file's. On success `kept` lists the rows kept,
@@ -311,9 +312,12 @@ ngram_word_map (const TlCsvTable *t, const TlNgramFeatures *f)
 }
 
 /* N-gram features counted over the training rows and any unlabelled documents;
- * the slots per document shrink to the most distinct terms a training row has. */
+ * the slots per document shrink to the most distinct terms a training row has.
+ * The table's words mapped to the features are handed back in *map, for the
+ * encoding of every row that follows. */
 static TlPreprocess *
-fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSettings *s, GError **error)
+fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSettings *s,
+            TlNgramWordMap **map, GError **error)
 {
   g_autoptr (TlPreprocess) pre = tl_preprocess_new (TL_DATA_TEXT);
   TlNgramSettings settings = s->ngrams;
@@ -355,10 +359,11 @@ fit_ngrams (const TlCsvTable *t, const int *train, int n_train, const TlImportSe
     return NULL;
   scratch = g_new (float, 2 * (gsize) settings.max_terms);
   ids = ngram_word_map (t, pre->ngrams);
-  for (int i = 0; i < n_train; i++)
+  for (int i = 0; i < n_train && most < settings.max_terms; i++)
     most = MAX (most, encode_ngrams (t, pre->ngrams, ids, train[i], scratch));
   pre->ngrams->settings.max_terms = MIN (most, settings.max_terms);
   pre->text_column = g_strdup (t->names[t->text_col]);
+  *map = g_steal_pointer (&ids);
   return g_steal_pointer (&pre);
 }
 
@@ -416,17 +421,49 @@ encode_text (const TlCsvTable *t, const TlPreprocess *pre, const int *map, const
                    pre->truncating, out);
 }
 
-/* Rows `kept[0..n)` of the table through a fitted preprocessing. */
+typedef struct {
+  const TlCsvTable     *t;
+  const TlPreprocess   *pre;
+  const int            *kept, *labels, *map;
+  const TlNgramWordMap *ngram_ids;
+  int                 **maps;
+  TlDataset            *ds;
+} Encoding;
+
+/* Rows [k0, k1) of the dataset; each row is written by one chunk alone. */
+static void
+encode_rows (gpointer data, gsize k0, gsize k1)
+{
+  const Encoding *e = data;
+  g_autoptr (GArray) scratch = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (gsize k = k0; k < k1; k++)
+    {
+      const int r = e->kept[k];
+      float *out = e->ds->x + k * e->ds->sample_size;
+
+      if (e->pre->kind == TL_DATA_TEXT)
+        encode_text (e->t, e->pre, e->map, e->ngram_ids, scratch, r, out);
+      else
+        encode_tabular (e->t, e->pre, e->maps, r, out);
+      e->ds->y[k] = e->labels[r];
+      e->ds->source_index[k] = g_array_index (e->t->lines, int, r);
+      e->ds->source_text[k] = g_strdup (g_ptr_array_index (e->t->snippets, r));
+    }
+}
+
+/* Rows `kept[0..n)` of the table through a fitted preprocessing. `ngram_ids`,
+ * when given, maps the table's words to the n-gram features (else it is made). */
 static TlDataset *
-build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept, int n,
-                   const int *labels, int n_classes, char **class_names, const char *path, GError **error)
+build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const TlNgramWordMap *ngram_ids,
+                   const int *kept, int n, const int *labels, int n_classes, char **class_names,
+                   const char *path, GError **error)
 {
   int shape[3];
   int ndim;
   TlDataset *ds;
   g_autofree int *map = NULL;
-  g_autoptr (TlNgramWordMap) ngram_ids = NULL;
-  g_autoptr (GArray) scratch = NULL;
+  g_autoptr (TlNgramWordMap) own_ids = NULL;
   int **maps = NULL;
   guint64 width = 0;
 
@@ -447,29 +484,20 @@ build_csv_dataset (const TlCsvTable *t, const TlPreprocess *pre, const int *kept
     }
   ndim = tl_preprocess_sample_shape (pre, shape);
   ds = tl_dataset_new (pre->kind, n, ndim, shape, n_classes, (const char *const *) class_names);
-  scratch = g_array_new (FALSE, FALSE, sizeof (int));
 
   if (pre->kind == TL_DATA_TEXT && pre->ngrams == NULL)
     map = word_map (t, pre);
-  else if (pre->kind == TL_DATA_TEXT)
-    ngram_ids = ngram_word_map (t, pre->ngrams);
-  else
+  else if (pre->kind == TL_DATA_TEXT && ngram_ids == NULL)
+    ngram_ids = own_ids = ngram_word_map (t, pre->ngrams);
+  else if (pre->kind != TL_DATA_TEXT)
     maps = category_maps (t, pre);
   ds->source_index = g_new (int, MAX (n, 1));
   ds->source_text = g_new0 (char *, n + 1);
-  for (int k = 0; k < n; k++)
-    {
-      int r = kept[k];
-      float *out = ds->x + (gsize) k * ds->sample_size;
-
-      if (pre->kind == TL_DATA_TEXT)
-        encode_text (t, pre, map, ngram_ids, scratch, r, out);
-      else
-        encode_tabular (t, pre, maps, r, out);
-      ds->y[k] = labels[r];
-      ds->source_index[k] = g_array_index (t->lines, int, r);
-      ds->source_text[k] = g_strdup (g_ptr_array_index (t->snippets, r));
-    }
+  {
+    Encoding e = { t, pre, kept, labels, map, ngram_ids, maps, ds };
+    /* rows are independent: the chunks only change the speed */
+    tl_parallel_for (n, 64, encode_rows, &e);
+  }
   if (maps != NULL)
     free_maps (maps, t->feature_cols->len);
   return ds;
@@ -538,6 +566,7 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
   g_autoptr (TlCsvTable) t = NULL;
   g_autoptr (TlImport) import = g_new0 (TlImport, 1);
   g_autofree int *train = NULL;
+  g_autoptr (TlNgramWordMap) ngram_ids = NULL;
   Selection sel = { 0 };
   gboolean ok;
 
@@ -580,7 +609,7 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
         train[i] = sel.kept[sel.split->train[i]];
       if (t->text_col >= 0 && s->text_features == TL_TEXT_NGRAMS)
         {
-          import->preprocess = fit_ngrams (t, train, sel.split->n_train, s, error);
+          import->preprocess = fit_ngrams (t, train, sel.split->n_train, s, &ngram_ids, error);
           ok = import->preprocess != NULL;
         }
       else if (t->text_col >= 0)
@@ -593,7 +622,7 @@ run_csv (const char *path, const TlImportSettings *s, TlImportProgress *progress
       import->preprocess->label_column = g_strdup (t->names[t->label_col]);
       g_strfreev (import->preprocess->class_names);
       import->preprocess->class_names = g_strdupv (sel.class_names);
-      import->dataset = build_csv_dataset (t, import->preprocess, sel.kept, sel.n_kept, sel.y,
+      import->dataset = build_csv_dataset (t, import->preprocess, ngram_ids, sel.kept, sel.n_kept, sel.y,
                                            sel.n_classes, sel.class_names, path, error);
     }
   if (ok && import->dataset == NULL)
@@ -927,7 +956,7 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
   for (int i = 0; i < t->n_rows; i++)
     rows[i] = i;
   g_ptr_array_add (t->label_names, NULL);
-  ds = build_csv_dataset (t, pre, rows, t->n_rows, (const int *) (gpointer) t->labels->data,
+  ds = build_csv_dataset (t, pre, NULL, rows, t->n_rows, (const int *) (gpointer) t->labels->data,
                           g_strv_length (pre->class_names), pre->class_names, path, error);
   g_ptr_array_set_size (t->label_names, t->label_names->len - 1);
   return ds;

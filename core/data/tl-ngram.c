@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-parallel.h"
 #include "tl-ngram.h"
 #include "tl-ngram-chars.h"
 #include "tl-ngram-index.h"
@@ -513,6 +514,31 @@ struct _TlNgramWordMap {
   int     *gram_ids;    /* the term ids of each word's known grams, in order */
 };
 
+#define MAP_GRAIN 2048
+
+typedef struct {
+  const TlNgramFeatures *f;
+  const char *const     *words;
+  guint32               *counts;   /* known grams of each word */
+  GArray               **chunks;   /* each chunk's grams, in word order */
+} MapWords;
+
+static void
+map_words_chunk (gpointer data, gsize i0, gsize i1)
+{
+  const MapWords *m = data;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GString) buf = g_string_new (NULL);
+
+  for (gsize i = i0; i < i1; i++)
+    {
+      const guint before = ids->len;
+      collect_word_grams (m->f, m->words[i], buf, ids);
+      m->counts[i] = ids->len - before;
+    }
+  m->chunks[i0 / MAP_GRAIN] = ids;
+}
+
 TlNgramWordMap *
 tl_ngram_features_map_words (const TlNgramFeatures *f, const char *const *words, gsize n)
 {
@@ -523,17 +549,28 @@ tl_ngram_features_map_words (const TlNgramFeatures *f, const char *const *words,
   map->ids = features_word_ids (f, words, n);
   if (has_grams (f))
     {
-      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (int));
-      g_autoptr (GString) buf = g_string_new (NULL);
+      const gsize n_chunks = (n + MAP_GRAIN - 1) / MAP_GRAIN;
+      g_autofree GArray **chunks = g_new0 (GArray *, MAX (n_chunks, 1));
+      MapWords m = { f, words, g_new (guint32, n + 1), chunks };
+      gsize total = 0, at = 0;
 
-      map->gram_start = g_new (guint32, n + 1);
+      /* words are independent: the chunks only change the speed */
+      tl_parallel_for (n, MAP_GRAIN, map_words_chunk, &m);
+      map->gram_start = m.counts;
       for (gsize i = 0; i < n; i++)
         {
-          map->gram_start[i] = ids->len;
-          collect_word_grams (f, words[i], buf, ids);
+          const guint32 count = map->gram_start[i];
+          map->gram_start[i] = (guint32) total;
+          total += count;
         }
-      map->gram_start[n] = ids->len;
-      map->gram_ids = (int *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
+      map->gram_start[n] = (guint32) total;
+      map->gram_ids = g_new (int, MAX (total, 1));
+      for (gsize c = 0; c < n_chunks; c++)
+        {
+          memcpy (map->gram_ids + at, chunks[c]->data, sizeof (int) * chunks[c]->len);
+          at += chunks[c]->len;
+          g_array_free (chunks[c], TRUE);
+        }
     }
   return map;
 }
