@@ -157,11 +157,43 @@ test_malformed (void)
   g_rmdir (dir);
 }
 
+/* A borrowed array is written as a copied one is, and replacing it leaves the caller's data alone. */
+static void
+test_borrowed (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tl-ckpt-XXXXXX", NULL);
+  g_autofree char *copied = g_build_filename (dir, "copied.ckpt", NULL);
+  g_autofree char *borrowed = g_build_filename (dir, "borrowed.ckpt", NULL);
+  g_autoptr (TlCheckpoint) a = tl_checkpoint_new ();
+  g_autoptr (TlCheckpoint) b = tl_checkpoint_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ca = NULL, *cb = NULL;
+  float values[1000];
+  gsize na, nb;
+
+  for (int i = 0; i < 1000; i++)
+    values[i] = (float) i * 0.5f - 7.0f;
+  tl_checkpoint_set_f32 (a, "weights", values, 1000);
+  tl_checkpoint_set_f32_borrowed (b, "weights", values, 1000);
+  g_assert_true (tl_checkpoint_save (a, copied, &error));
+  g_assert_true (tl_checkpoint_save (b, borrowed, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (copied, &ca, &na, NULL));
+  g_assert_true (g_file_get_contents (borrowed, &cb, &nb, NULL));
+  g_assert_cmpmem (ca, na, cb, nb);
+  g_assert_true (tl_checkpoint_get_f32 (b, "weights", NULL) == values);
+
+  tl_checkpoint_set_f32 (b, "weights", values, 10);
+  g_assert_true (tl_checkpoint_get_f32 (b, "weights", NULL) != values);
+  g_assert_cmpfloat (values[999], ==, 999 * 0.5f - 7.0f);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/checkpoint/round-trip", test_round_trip);
   g_test_add_func ("/checkpoint/malformed", test_malformed);
+  g_test_add_func ("/checkpoint/borrowed", test_borrowed);
   return g_test_run ();
 }

@@ -208,6 +208,42 @@ test_large_bag_defaults (void)
   g_assert_cmpfloat_with_epsilon (lr, 0.001, 1e-9);
 }
 
+/* Rows are encoded, words mapped to their pieces and the bag trained on every
+ * core: one thread or two write the same model file, byte for byte. */
+static void
+test_threads_do_not_change_the_model (void)
+{
+  g_autofree char *data = path_in ("threads.csv");
+  g_autofree char *one = path_in ("one.safetensors");
+  g_autofree char *two = path_in ("two.safetensors");
+  g_autoptr (GString) csv = g_string_new ("text,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autofree char *a = NULL, *b = NULL;
+  gsize na, nb;
+
+  /* more distinct words than one chunk of the word map, more rows than one chunk of encoding */
+  for (int i = 0; i < 700; i++)
+    {
+      const int label = i % 3;
+      for (int w = 0; w < 30; w++)
+        g_string_append_printf (csv, "w%d%s ", g_rand_int_range (rand, 0, 5000), w % 7 == 0 ? "ing" : "");
+      g_string_append_printf (csv, "topic%d,c%d\n", label, label);
+    }
+  tl_test_write_text (data, csv->str);
+  for (int t = 1; t <= 2; t++)
+    {
+      g_auto (Result) r = { 0 };
+      g_setenv ("TL_NUM_THREADS", t == 1 ? "1" : "2", TRUE);
+      RUN (&r, "train", data, "--out", t == 1 ? one : two, "--epochs", "2", "--quiet");
+      expect_status (&r, 0);
+    }
+  g_unsetenv ("TL_NUM_THREADS");
+  g_assert_true (g_file_get_contents (one, &a, &na, NULL));
+  g_assert_true (g_file_get_contents (two, &b, &nb, NULL));
+  g_assert_cmpuint (na, ==, nb);
+  g_assert_true (memcmp (a, b, na) == 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,6 +255,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/text/char-ngrams-read-unseen-words", test_unseen_words);
   g_test_add_func ("/cli/text/char-ngrams-refused", test_bad_lengths);
   g_test_add_func ("/cli/text/large-bag-defaults", test_large_bag_defaults);
+  g_test_add_func ("/cli/text/threads-do-not-change-the-model", test_threads_do_not_change_the_model);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

@@ -152,6 +152,32 @@ test_word_map_matches_tokens (void)
     }
 }
 
+/* A map of more words than one chunk of its parallel build keeps every word's pieces in place. */
+static void
+test_large_word_map (void)
+{
+  const char *stems[] = { "good", "film", "the", "goodness", "at", "qqq" };
+  const int n = 5000;
+  g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  TlNgramSettings s;
+  g_autoptr (TlNgramFeatures) f = NULL;
+  g_autoptr (TlNgramWordMap) map = NULL;
+
+  settings_with_chars (&s);
+  f = fit (&s);
+  for (int i = 0; i < n; i++)
+    g_ptr_array_add (words, i % 7 == 3 ? g_strdup (stems[i % 6]) : g_strdup_printf ("%s%d", stems[i % 6], i));
+  map = tl_ngram_features_map_words (f, (const char *const *) words->pdata, n);
+  for (guint w = 0; w < (guint) n; w++)
+    {
+      const char *token = g_ptr_array_index (words, w);
+      float a[2 * 256], b[2 * 256];
+
+      g_assert_cmpint (tl_ngram_encode_words (f, map, &w, 1, a), ==, tl_ngram_encode_tokens (f, &token, 1, b));
+      g_assert_cmpmem (a, sizeof (float) * 2 * f->settings.max_terms, b, sizeof (float) * 2 * f->settings.max_terms);
+    }
+}
+
 static void
 test_round_trip (void)
 {
@@ -237,6 +263,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/text-chars/large-word-map", test_large_word_map);
   g_test_add_func ("/ngram-chars/grams", test_grams);
   g_test_add_func ("/ngram-chars/features", test_features);
   g_test_add_func ("/ngram-chars/word-map", test_word_map_matches_tokens);

@@ -583,6 +583,38 @@ test_resume (void)
   g_ptr_array_unref (w.snapshots);
 }
 
+/* A run whose checkpoint the caller removes at the end writes none after its
+ * last epoch: the file holds the epoch before, and resuming from it ends where
+ * the run ended. */
+static void
+test_no_final_checkpoint (void)
+{
+  g_autoptr (TlDataset) train = spiral_data (40, 9);
+  g_autoptr (TlModel) whole = mlp (2, 16, 0.25f, 11);
+  g_autoptr (TlModel) resumed = mlp (2, 16, 0.25f, 999);
+  g_autoptr (TlHistory) h1 = tl_history_new ();
+  g_autoptr (TlHistory) h2 = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-final-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.ckpt", NULL);
+  TlTrainConfig c;
+
+  adam_config (&c, 0.01f, 4, 16);
+  c.checkpoint_path = path;
+  c.checkpoint_removed_at_end = TRUE;
+  g_assert_true (tl_train (whole, train, NULL, &c, NULL, h1, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  c.resume_path = path;
+  g_assert_true (tl_train (resumed, train, NULL, &c, NULL, h2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (h2->resumed_epochs, ==, 3);
+  assert_same_weights (whole, resumed);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* Batch-norm running statistics are training state: an interrupted and resumed run
  * ends with those of a run never interrupted, and early stopping's return to the
  * best epoch brings that epoch's statistics back with its weights. */
@@ -840,6 +872,7 @@ main (int argc, char **argv)
   g_test_add_func ("/training/should-stop", test_should_stop);
   g_test_add_func ("/training/resume", test_resume);
   g_test_add_func ("/training/resume-batchnorm", test_resume_batchnorm);
+  g_test_add_func ("/training/no-final-checkpoint", test_no_final_checkpoint);
   g_test_add_func ("/training/feature-cache", test_feature_cache);
   g_test_add_func ("/training/feature-cache-tokens", test_feature_cache_tokens);
   g_test_add_func ("/training/buffers-sized-once", test_buffers_sized_once);
