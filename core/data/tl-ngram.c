@@ -8,6 +8,7 @@
 
 #include "tl-error.h"
 #include "tl-parallel.h"
+#include "tl-sort-ids.h"
 #include "tl-ngram.h"
 #include "tl-ngram-chars.h"
 #include "tl-ngram-index.h"
@@ -649,46 +650,6 @@ keep_heaviest (Term *terms, int n, int K)
 
 static int bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out);
 
-/* Ascending non-negative ids: by insertion when few, else by radix, 9 bits a pass
- * (every document's terms are sorted, so this is on the import's hot path). */
-static void
-sort_ids (int *ids, gsize n)
-{
-  g_autofree int *spare = NULL;
-  int *from = ids, *to, most = 0;
-
-  if (n < 64)
-    {
-      for (gsize i = 1; i < n; i++)
-        {
-          const int v = ids[i];
-          gsize j = i;
-          for (; j > 0 && ids[j - 1] > v; j--)
-            ids[j] = ids[j - 1];
-          ids[j] = v;
-        }
-      return;
-    }
-  for (gsize i = 0; i < n; i++)
-    most = MAX (most, ids[i]);
-  to = spare = g_new (int, n);
-  for (int shift = 0; shift == 0 || (shift < 31 && (most >> shift) != 0); shift += 9)
-    {
-      gsize start[513] = { 0 };
-      int *swap;
-
-      for (gsize i = 0; i < n; i++)
-        start[((from[i] >> shift) & 511) + 1]++;
-      for (int b = 0; b < 512; b++)
-        start[b + 1] += start[b];
-      for (gsize i = 0; i < n; i++)
-        to[start[(from[i] >> shift) & 511]++] = from[i];
-      swap = from, from = to, to = swap;
-    }
-  if (from != ids)
-    memcpy (ids, from, sizeof (int) * n);
-}
-
 int
 tl_ngram_encode_tokens (const TlNgramFeatures *f, const char *const *tokens, gsize n, float *out)
 {
@@ -747,7 +708,7 @@ bag_from_ids (const TlNgramFeatures *f, GArray *ids, float *out)
   memset (out, 0, sizeof (float) * 2 * K);
   if (ids->len == 0)
     return 0;
-  sort_ids ((int *) (void *) ids->data, ids->len);
+  tl_sort_ids ((int *) (void *) ids->data, ids->len);
 
   terms = g_new (Term, ids->len);
   for (guint i = 0; i < ids->len;)

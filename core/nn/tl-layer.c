@@ -6,6 +6,7 @@
 
 #include "tl-error.h"
 #include "tl-layer.h"
+#include "tl-sort-ids.h"
 
 static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_DENSE] = "dense",
@@ -198,4 +199,10 @@ tl_layer_has_randomness (const TlLayer *layer)
       && layer->spec.frozen_stats)
     return TRUE;
   return layer->spec.kind == TL_LAYER_DROPOUT && layer->spec.rate > 0.0f;
+}
+
+void
+tl_row_set_sort (TlRowSet *set)
+{
+  tl_sort_ids (set->rows, (gsize) set->n_rows);
 }

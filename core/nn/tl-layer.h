@@ -182,6 +182,8 @@ tl_row_set_add (TlRowSet *set, int row)
 void        tl_param_clear_rows  (TlParam *param);
 /* Forgets the touched rows, whose gradient the caller has zeroed. */
 void        tl_row_set_forget    (TlRowSet *set);
+/* Puts the touched rows in ascending order. */
+void        tl_row_set_sort      (TlRowSet *set);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlLayer, tl_layer_free)
 

@@ -314,8 +314,8 @@ typedef struct {
   AdamPass    adam;
 } RowsPass;
 
-/* The rows of a large table come in the order a batch first touched them: the
- * row a few places ahead is fetched while this one is updated. */
+/* A batch's rows lie far apart in a large table: the row a few places ahead
+ * is fetched while this one is updated. */
 #define ROWS_AHEAD 4
 
 static inline void
@@ -370,6 +370,8 @@ step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, flo
 
   if (c->kind != TL_OPTIMIZER_SGD)
     adam_pass_init (&r.adam, c, s, p, param->value->data, param->grad->data, lr, scale, FALSE);
+  /* in table order, the rows' memory is read in one direction */
+  tl_row_set_sort (param->touched);
   tl_parallel_for (param->touched->n_rows, MAX (1, 8192 / param->touched->row_size), rows_chunk, &r);
   if (zero)
     tl_row_set_forget (param->touched);
