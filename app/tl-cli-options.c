@@ -172,12 +172,9 @@ tl_data_options_to_spec (const TlDataOptions *o, const char *path, TlDataSourceS
   spec->ngrams.max_features = o->max_features;
   spec->ngrams.hash_size = o->hash_size;
   spec->ngrams.char_max_features = o->char_max_features;
-  /* hashed terms keep no vocabulary, which character n-grams need: asked for, they are refused below */
-  if (o->hash_size > 0 && o->char_ngrams == NULL)
-    spec->ngrams.char_max = 0;
   if (o->char_ngrams != NULL && !parse_char_ngrams (o->char_ngrams, &spec->ngrams, error))
     return FALSE;
-  if (!tl_ngram_settings_check (&spec->ngrams, error))
+  if (!tl_ngram_settings_resolve (&spec->ngrams, o->char_ngrams != NULL, error))
     {
       g_prefix_error (error, "--ngrams, --min-df, --max-features, --hash-size, --char-ngrams: ");
       return FALSE;

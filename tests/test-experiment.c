@@ -767,6 +767,55 @@ test_pipeline_resume_refuses_another_experiment (void)
   tl_test_remove_tree (dir);
 }
 
+/* The texts a source's n-grams count besides its own: the target's training rows, as a run
+ * and the window both read them, or none when the experiment says so. */
+static void
+test_source_documents (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *source = g_build_filename (dir, "books.csv", NULL);
+  g_autofree char *target = g_build_filename (dir, "kitchen.csv", NULL);
+  g_autoptr (GString) books = g_string_new ("text,label\n"), kitchen = g_string_new ("text,label\n");
+  g_autoptr (TlExperiment) exp = tl_experiment_new ();
+  g_autoptr (GError) error = NULL;
+
+  for (int i = 0; i < 40; i++)
+    {
+      g_string_append_printf (books, "\"a %s book\",%s\n", i % 2 ? "splendid" : "dreadful", i % 2 ? "pos" : "neg");
+      g_string_append_printf (kitchen, "\"a %s kettle\",%s\n", i % 2 ? "splendid" : "dreadful", i % 2 ? "pos" : "neg");
+    }
+  tl_test_write_text (source, books->str);
+  tl_test_write_text (target, kitchen->str);
+  exp->source.path = g_strdup (source);
+  exp->source.text_column = g_strdup ("text");
+  exp->target.path = g_strdup (target);
+  exp->target.text_column = g_strdup ("text");
+  exp->target.test_fraction = 0.25;
+  g_free (exp->architecture.preset);
+  exp->architecture.preset = g_strdup ("text-ngram");
+
+  for (int counted = 1; counted >= 0; counted--)
+    {
+      g_autoptr (GPtrArray) docs = NULL;
+      g_autoptr (TlPipelineData) data = NULL;
+      const TlNgramFeatures *f;
+
+      exp->transfer.unlabeled_text = counted;
+      docs = tl_pipeline_source_documents (exp, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (docs);
+      /* the target's rows but its test split */
+      g_assert_cmpuint (docs->len, ==, counted ? 30 : 0);
+      data = tl_pipeline_import_labelled (exp, &exp->source, NULL, docs, exp->seed, "source", &error);
+      g_assert_no_error (error);
+      f = data->preprocess->ngrams;
+      g_assert_nonnull (f);
+      g_assert_cmpint (tl_vocab_lookup (f->vocab, "book"), >, 1);
+      g_assert_true ((tl_vocab_lookup (f->vocab, "kettle") > 1) == counted);
+    }
+  tl_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -781,6 +830,7 @@ main (int argc, char **argv)
   g_test_add_func ("/experiment/spoken-digits-real-loads", test_spoken_digits_real_loads);
   g_test_add_func ("/pipeline/runs-and-reports", test_pipeline_runs_and_reports);
   g_test_add_func ("/pipeline/async-cancel", test_pipeline_async_cancel);
+  g_test_add_func ("/pipeline/source-documents", test_source_documents);
   g_test_add_func ("/pipeline/resume-is-bitwise", test_pipeline_resume_is_bitwise);
   g_test_add_func ("/pipeline/resume-refuses-another-experiment", test_pipeline_resume_refuses_another_experiment);
   return g_test_run ();

@@ -277,7 +277,7 @@ test_pipeline_rows (void)
 
   /* without the unlabelled rows: the same parts, rows and bytes */
   {
-    g_autoptr (TlPipelineData) labelled = tl_pipeline_import_labelled (exp, &exp->target, source->preprocess, 7,
+    g_autoptr (TlPipelineData) labelled = tl_pipeline_import_labelled (exp, &exp->target, source->preprocess, NULL, 7,
                                                                        "target", &error);
 
     g_assert_no_error (error);

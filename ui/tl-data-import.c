@@ -319,14 +319,23 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
   ExperimentJob *job = task_data;
   const TlDataSourceSpec *spec = job->target ? &job->exp->target : &job->exp->source;
   g_autoptr (TlDataImportResult) result = g_new0 (TlDataImportResult, 1);
+  g_autoptr (GPtrArray) documents = NULL;
   GError *error = NULL;
 
   result->path = tl_experiment_resolve_path (job->exp, spec->path);
   if (!job->target)
-    result->shared_files = tl_pipeline_hold_shared_files (job->exp);
+    {
+      result->shared_files = tl_pipeline_hold_shared_files (job->exp);
+      /* the source's text features count what a run's count, so the window reads the texts as the run's model does */
+      if ((documents = tl_pipeline_source_documents (job->exp, &error)) == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
   /* the window shows the parts a run trains and tests on; the unlabelled rows are not shown */
-  result->data = tl_pipeline_import_labelled (job->exp, spec, job->target ? job->through : NULL, job->exp->seed,
-                                              job->target ? "target" : "source", &error);
+  result->data = tl_pipeline_import_labelled (job->exp, spec, job->target ? job->through : NULL, documents,
+                                              job->exp->seed, job->target ? "target" : "source", &error);
   if (result->data == NULL)
     {
       g_task_return_error (task, error);

@@ -11,6 +11,7 @@
 #include "tl-explanation-panel.h"
 #include "tl-ngram.h"
 #include "tl-ngram-chars.h"
+#include "tl-ngram-word-scores.h"
 #include "tl-sample-explanation.h"
 #include "tl-tokenizer.h"
 
@@ -66,8 +67,7 @@ typedef struct {
   char    **terms;        /* text: the term or token behind each slot, "" for an empty one */
   gboolean  bag;
   char     *text;         /* the sample's text, for a bag: shown in its own word order */
-  int       ngram_max;
-  int       char_min, char_max; /* a bag's character n-grams within words; char_max 0: none */
+  TlNgramSettings ngrams; /* a bag's: its word n-grams and character n-grams within words */
 } Job;
 
 static void
@@ -78,76 +78,6 @@ job_free (Job *job)
   g_strfreev (job->terms);
   g_free (job->text);
   g_free (job);
-}
-
-typedef struct {
-  GHashTable *term_scores;
-  GHashTable *seen;       /* gram -> the words that hold it, counted in a first pass */
-  double     *score;      /* the word's, in the second pass */
-} GramPass;
-
-static void
-count_gram (const char *gram, gsize len, gpointer data)
-{
-  GramPass *p = data;
-  gpointer n = g_hash_table_lookup (p->seen, gram);
-
-  if (g_hash_table_contains (p->term_scores, gram))
-    g_hash_table_replace (p->seen, g_strdup (gram), GINT_TO_POINTER (GPOINTER_TO_INT (n) + 1));
-}
-
-static void
-share_gram (const char *gram, gsize len, gpointer data)
-{
-  GramPass *p = data;
-  gpointer found;
-  int holders = GPOINTER_TO_INT (g_hash_table_lookup (p->seen, gram));
-
-  if (holders > 0 && g_hash_table_lookup_extended (p->term_scores, gram, NULL, &found))
-    *p->score += *(const float *) found / holders;
-}
-
-/* A character n-gram's score shared between the words that hold it. */
-static void
-add_gram_scores (GHashTable *term_scores, char **words, int n, int lo, int hi, double *s)
-{
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GString) buf = g_string_new (NULL);
-  GramPass pass = { term_scores, seen, NULL };
-
-  for (int i = 0; i < n; i++)
-    tl_ngram_chars_each (words[i], lo, hi, buf, count_gram, &pass);
-  for (int i = 0; i < n; i++)
-    {
-      pass.score = &s[i];
-      tl_ngram_chars_each (words[i], lo, hi, buf, share_gram, &pass);
-    }
-}
-
-/* One word's share of every n-gram of the bag it is part of: a pair's score split between its two words. */
-static double *
-word_scores (GHashTable *term_scores, char **words, int n, int ngram_max, int char_min, int char_max)
-{
-  double *s = g_new0 (double, MAX (n, 1));
-  g_autoptr (GString) window = g_string_new (NULL);
-
-  if (char_max > 0)
-    add_gram_scores (term_scores, words, n, char_min, char_max, s);
-
-  for (int i = 0; i < n; i++)
-    for (int len = 1; len <= ngram_max && i + len <= n; len++)
-      {
-        gpointer found;
-
-        g_string_assign (window, words[i]);
-        for (int k = 1; k < len; k++)
-          g_string_append_printf (window, " %s", words[i + k]);
-        if (!g_hash_table_lookup_extended (term_scores, window->str, NULL, &found))
-          continue;
-        for (int k = 0; k < len; k++)
-          s[i + k] += *(const float *) found / len;
-      }
-  return s;
 }
 
 /* Each word with a background by its score: red raises the class, blue lowers it. */
@@ -224,15 +154,11 @@ explain_text (Job *job, Result *r, GError **error)
   r->summary = strongest (job->terms, r->scores, r->n_slots);
   if (job->bag && job->text != NULL)
     {
-      g_autoptr (GHashTable) term_scores = g_hash_table_new (g_str_hash, g_str_equal);
       g_auto (GStrv) words = tl_tokenize_strv (job->text);
       int n_words = (int) g_strv_length (words);
-      g_autofree double *s = NULL;
+      g_autofree double *s = tl_ngram_word_scores (&job->ngrams, (const char *const *) job->terms, r->scores,
+                                                   r->n_slots, (const char *const *) words, n_words);
 
-      for (int k = 0; k < r->n_slots; k++)
-        if (job->terms[k][0] != '\0')
-          g_hash_table_insert (term_scores, job->terms[k], &r->scores[k]);
-      s = word_scores (term_scores, words, n_words, job->ngram_max, job->char_min, job->char_max);
       r->markup = highlight (words, s, n_words);
     }
   else
@@ -388,9 +314,8 @@ tl_sample_explanation_set_sample (TlSampleExplanation *self, const TlModel *mode
       job->n_slots = job->bag ? model->in_shape[1] : model->in_shape[0];
       job->terms = slot_terms (pre, x, job->n_slots, job->bag);
       job->text = g_strdup (text);
-      job->ngram_max = job->bag ? pre->ngrams->settings.ngram_max : 1;
-      job->char_min = job->bag ? pre->ngrams->settings.char_min : 0;
-      job->char_max = job->bag ? pre->ngrams->settings.char_max : 0;
+      if (job->bag)
+        job->ngrams = pre->ngrams->settings;
     }
   else
     {

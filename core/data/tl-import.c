@@ -222,12 +222,12 @@ tl_import_settings_from_json (JsonNode *node, GError **error)
   s->ngrams.min_df = json_object_get_int_member_with_default (o, "ngram_min_df", s->ngrams.min_df);
   s->ngrams.hash_size = json_object_get_int_member_with_default (o, "ngram_hash_size", s->ngrams.hash_size);
   s->ngrams.char_min = json_object_get_int_member_with_default (o, "ngram_char_min", s->ngrams.char_min);
-  s->ngrams.char_max = json_object_get_int_member_with_default (o, "ngram_char_max",
-                                                                s->ngrams.hash_size > 0 ? 0 : s->ngrams.char_max);
+  s->ngrams.char_max = json_object_get_int_member_with_default (o, "ngram_char_max", s->ngrams.char_max);
   s->ngrams.char_max_features = json_object_get_int_member_with_default (o, "ngram_char_max_features",
                                                                          s->ngrams.char_max_features);
   s->ngrams.sublinear_tf = json_object_get_boolean_member_with_default (o, "ngram_sublinear_tf", TRUE);
-  if (s->text_features == TL_TEXT_NGRAMS && !tl_ngram_settings_check (&s->ngrams, error))
+  if (s->text_features == TL_TEXT_NGRAMS
+      && !tl_ngram_settings_resolve (&s->ngrams, json_object_has_member (o, "ngram_char_max"), error))
     return NULL;
   s->delimiter = delimiter[0];
   s->label_column = string_member (o, "label_column");

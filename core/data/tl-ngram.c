@@ -51,11 +51,21 @@ tl_ngram_settings_check (const TlNgramSettings *s, GError **error)
   else if (s->char_max_features == 0 || s->char_max_features < -1)
     field = "char_max_features", expected = "a positive count of terms, or -1 for no limit";
   else if (s->char_max != 0 && s->hash_size != 0)
-    field = "hash_size", expected = "0 with character n-grams (they need a vocabulary)";
+    field = "hash_size", expected = "0 with character n-grams: hashed terms keep no vocabulary, which character "
+                                    "n-grams need (ask for one or the other: hash_size 0, or char_max 0)";
   if (field == NULL)
     return TRUE;
   g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, "n-gram features: %s must be %s", field, expected);
   return FALSE;
+}
+
+gboolean
+tl_ngram_settings_resolve (TlNgramSettings *s, gboolean chars_asked, GError **error)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (s->hash_size > 0 && !chars_asked)
+    s->char_max = 0;
+  return tl_ngram_settings_check (s, error);
 }
 
 /* FNV-1a: stable across machines, so hashed ids mean the same everywhere. */

@@ -32,6 +32,11 @@ typedef struct {
 void tl_ngram_settings_init (TlNgramSettings *settings);
 /* Refuses settings that cannot work, naming the field. */
 gboolean tl_ngram_settings_check (const TlNgramSettings *settings, GError **error);
+/* Settings as the user gave them: hashed terms keep no vocabulary, which
+ * character n-grams need, so with hash_size set the character n-grams are off
+ * unless chars_asked (the user named char_max); asked for both, they are refused
+ * with tl_ngram_settings_check's text. Then checks the rest. */
+gboolean tl_ngram_settings_resolve (TlNgramSettings *settings, gboolean chars_asked, GError **error);
 
 typedef struct {
   TlNgramSettings settings;

@@ -269,10 +269,8 @@ read_ngrams (const Reader *r, JsonObject *obj, const char *prefix, TlNgramSettin
          && (n->hash_size == 0 || n->hash_size >= 16
              || fail (r, error, where, "hash_size", "0 (a vocabulary) or at least 16 buckets, not %d", n->hash_size))))
     return FALSE;
-  /* hashed terms keep no vocabulary, which character n-grams need: off unless asked for (then refused) */
-  if (n->hash_size > 0 && !json_object_has_member (sub, "char_max"))
-    n->char_max = 0;
-  return tl_ngram_settings_check (n, &local) || fail (r, error, prefix, "ngrams", "%s", local->message);
+  return tl_ngram_settings_resolve (n, json_object_has_member (sub, "char_max"), &local)
+         || fail (r, error, prefix, "ngrams", "%s", local->message);
 }
 
 /* "audio": settings over the defaults, checked together */

@@ -311,6 +311,14 @@ tl_pipeline_target_documents (const TlExperiment *exp, GError **error)
   return g_steal_pointer (&docs);
 }
 
+GPtrArray *
+tl_pipeline_source_documents (const TlExperiment *exp, GError **error)
+{
+  if (!exp->transfer.unlabeled_text || exp->source.format != TL_DATA_FORMAT_CSV)
+    return g_ptr_array_new ();
+  return tl_pipeline_target_documents (exp, error);
+}
+
 /* The rows of spec->unlabeled_path, read the way the data were, join the unlabelled ones. */
 static gboolean
 add_unlabeled_file (TlPipelineData *data, const TlExperiment *exp, const TlDataSourceSpec *spec,
@@ -403,9 +411,9 @@ tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSp
 
 TlPipelineData *
 tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
-                             guint64 seed, const char *what, GError **error)
+                             GPtrArray *fit_documents, guint64 seed, const char *what, GError **error)
 {
-  return import_data (exp, spec, through, NULL, FALSE, seed, what, error);
+  return import_data (exp, spec, through, fit_documents, FALSE, seed, what, error);
 }
 
 static TlPipelineData *

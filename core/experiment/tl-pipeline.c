@@ -838,15 +838,11 @@ static TlPipelineData *
 import_source (Ctx *c, GError **error)
 {
   const TlExperiment *exp = c->exp;
-  g_autoptr (GPtrArray) docs = NULL;
+  g_autoptr (GPtrArray) docs = tl_pipeline_source_documents (exp, error);
 
-  if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV)
-    {
-      docs = tl_pipeline_target_documents (exp, error);
-      if (docs == NULL)
-        return NULL;
-      c->unlabeled_documents = docs->len;
-    }
+  if (docs == NULL)
+    return NULL;
+  c->unlabeled_documents = docs->len;
   return tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
 }
 
@@ -973,7 +969,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
   target = reads_unlabeled (&exp->transfer)
            ? tl_pipeline_import (exp, &exp->target, through, exp->seed, "target", error)
-           : tl_pipeline_import_labelled (exp, &exp->target, through, exp->seed, "target", error);
+           : tl_pipeline_import_labelled (exp, &exp->target, through, NULL, exp->seed, "target", error);
   g_clear_pointer (&shared, g_ptr_array_unref);
   if (target == NULL)
     return FALSE;

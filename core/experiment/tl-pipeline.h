@@ -118,10 +118,10 @@ TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const Tl
                                                const TlPreprocess *through, guint64 seed, const char *what,
                                                GError **error);
 /* The same without the unlabelled rows (unlabeled stays NULL), which only the
- * strategies that train on them read. */
+ * strategies that train on them read; fit_documents (or NULL) as below. */
 TlPipelineData   *tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec,
-                                               const TlPreprocess *through, guint64 seed, const char *what,
-                                               GError **error);
+                                               const TlPreprocess *through, GPtrArray *fit_documents,
+                                               guint64 seed, const char *what, GError **error);
 /* tl_pipeline_import with unlabelled documents (GStrv each) counted into fitted text features. */
 TlPipelineData   *tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                      const TlPreprocess *through, GPtrArray *fit_documents,
@@ -133,6 +133,10 @@ GPtrArray        *tl_pipeline_hold_shared_files (const TlExperiment *exp);
  * read), and of its unlabeled_path: text for the source's features to count.
  * Empty when the target is not text. */
 GPtrArray        *tl_pipeline_target_documents (const TlExperiment *exp, GError **error);
+/* The unlabelled documents the source's text features count, as a run counts
+ * them: the target's (above) with transfer.unlabeled_text and a CSV source,
+ * else none (an empty array). NULL on error. */
+GPtrArray        *tl_pipeline_source_documents (const TlExperiment *exp, GError **error);
 /* Import settings for one data source of an experiment (paths resolved). */
 TlImportSettings *tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                guint64 seed);

@@ -419,8 +419,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
     }
   else
     {
-      if (exp->transfer.unlabeled_text && exp->source.format == TL_DATA_FORMAT_CSV
-          && (docs = tl_pipeline_target_documents (exp, error)) == NULL)
+      if ((docs = tl_pipeline_source_documents (exp, error)) == NULL)
         return FALSE;
       source = tl_pipeline_import_with_documents (exp, &exp->source, NULL, docs, exp->seed, "source", error);
       if (source == NULL)
