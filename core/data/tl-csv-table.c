@@ -53,8 +53,8 @@ table_new (const char *path)
   t->category_ids = g_ptr_array_new_with_free_func (hash_table_unref0);
   t->token_start = g_array_new (FALSE, FALSE, sizeof (gsize));
   t->tokens = g_array_new (FALSE, FALSE, sizeof (guint));
-  t->words = g_ptr_array_new_with_free_func (g_free);
-  t->word_ids = g_hash_table_new (g_str_hash, g_str_equal);
+  t->words = g_ptr_array_new ();
+  t->word_ids = tl_string_ids_new ();
   t->rejected = g_array_new (FALSE, TRUE, sizeof (TlRejectedRow));
   g_array_set_clear_func (t->rejected, rejected_row_clear);
   g_array_append_val (t->token_start, (gsize) { 0 });
@@ -81,8 +81,8 @@ tl_csv_table_free (TlCsvTable *t)
   g_free (t->had_missing);
   g_array_unref (t->token_start);
   g_array_unref (t->tokens);
-  g_hash_table_unref (t->word_ids);
   g_ptr_array_unref (t->words);
+  tl_string_ids_free (t->word_ids);
   g_array_unref (t->rejected);
   g_free (t);
 }
@@ -325,8 +325,10 @@ static void
 add_token (const char *token, gsize len, gpointer user_data)
 {
   TlCsvTable *t = user_data;
-  guint id = intern (t->words, t->word_ids, token);
+  guint id = tl_string_ids_lookup (t->word_ids, token, len, TRUE) - 1;
 
+  if (id == t->words->len)
+    g_ptr_array_add (t->words, (gpointer) tl_string_ids_text (t->word_ids, id + 1));
   g_array_append_val (t->tokens, id);
 }
 

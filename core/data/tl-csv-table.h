@@ -2,6 +2,7 @@
 
 #include "tl-import.h"
 #include "tl-import-progress.h"
+#include "tl-string-ids.h"
 
 G_BEGIN_DECLS
 
@@ -35,7 +36,7 @@ typedef struct {
   GArray       *token_start;      /* gsize per row, and one past the last */
   GArray       *tokens;           /* guint word id */
   GPtrArray    *words;
-  GHashTable   *word_ids;         /* word -> id + 1 */
+  TlStringIds  *word_ids;         /* word -> id + 1; owns the texts `words` points to */
 
   int           rows_read;
   int           rows_rejected;

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "tl-ngram-index.h"
+#include "tl-string-ids.h"
 
 struct _TlNgramIndex {
-  GHashTable   *word_ids;   /* char * -> GUINT_TO_POINTER (id) */
-  GPtrArray    *words;      /* id - 1 -> char *, owned */
+  TlStringIds  *words;      /* word -> id, from 1 */
   TlNgramEntry *slots;      /* open addressing; w[0] == 0: free */
   gsize         capacity;   /* a power of two */
   gsize         used;
@@ -19,8 +19,7 @@ tl_ngram_index_new (void)
 {
   TlNgramIndex *index = g_new0 (TlNgramIndex, 1);
 
-  index->word_ids = g_hash_table_new (g_str_hash, g_str_equal);
-  index->words = g_ptr_array_new_with_free_func (g_free);
+  index->words = tl_string_ids_new ();
   index->capacity = 1024;
   index->slots = g_new0 (TlNgramEntry, index->capacity);
   return index;
@@ -31,8 +30,7 @@ tl_ngram_index_free (TlNgramIndex *index)
 {
   if (index == NULL)
     return;
-  g_hash_table_unref (index->word_ids);
-  g_ptr_array_unref (index->words);
+  tl_string_ids_free (index->words);
   g_free (index->slots);
   g_free (index);
 }
@@ -40,34 +38,37 @@ tl_ngram_index_free (TlNgramIndex *index)
 guint32
 tl_ngram_index_word (TlNgramIndex *index, const char *word, gboolean add)
 {
-  gpointer id = g_hash_table_lookup (index->word_ids, word);
-  char *copy;
+  return tl_string_ids_lookup (index->words, word, strlen (word), add);
+}
 
-  if (id != NULL || !add)
-    return GPOINTER_TO_UINT (id);
-  copy = g_strdup (word);
-  g_ptr_array_add (index->words, copy);
-  g_hash_table_insert (index->word_ids, copy, GUINT_TO_POINTER (index->words->len));
-  return index->words->len;
+guint32
+tl_ngram_index_word_len (TlNgramIndex *index, const char *word, gsize len, gboolean add)
+{
+  return tl_string_ids_lookup (index->words, word, len, add);
 }
 
 guint32
 tl_ngram_index_find_word (const TlNgramIndex *index, const char *word)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (index->word_ids, word));
+  return tl_string_ids_find (index->words, word, strlen (word));
+}
+
+guint32
+tl_ngram_index_find_word_len (const TlNgramIndex *index, const char *word, gsize len)
+{
+  return tl_string_ids_find (index->words, word, len);
 }
 
 const char *
 tl_ngram_index_word_text (const TlNgramIndex *index, guint32 id)
 {
-  g_return_val_if_fail (id >= 1 && id <= index->words->len, NULL);
-  return g_ptr_array_index (index->words, id - 1);
+  return tl_string_ids_text (index->words, id);
 }
 
 guint
 tl_ngram_index_n_words (const TlNgramIndex *index)
 {
-  return index->words->len;
+  return tl_string_ids_count (index->words);
 }
 
 static inline gsize

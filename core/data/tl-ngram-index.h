@@ -21,7 +21,10 @@ void          tl_ngram_index_free       (TlNgramIndex *index);
 
 /* A word's id (from 1), added when `add`; 0 for a word not added. */
 guint32       tl_ngram_index_word       (TlNgramIndex *index, const char *word, gboolean add);
+/* The same for `len` bytes, no NUL needed. */
+guint32       tl_ngram_index_word_len   (TlNgramIndex *index, const char *word, gsize len, gboolean add);
 guint32       tl_ngram_index_find_word  (const TlNgramIndex *index, const char *word);
+guint32       tl_ngram_index_find_word_len (const TlNgramIndex *index, const char *word, gsize len);
 const char   *tl_ngram_index_word_text  (const TlNgramIndex *index, guint32 id);
 guint         tl_ngram_index_n_words    (const TlNgramIndex *index);
 

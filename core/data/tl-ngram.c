@@ -184,7 +184,7 @@ static void
 list_gram (const char *gram, gsize len, gpointer data)
 {
   TlNgramCounter *c = data;
-  guint32 id = tl_ngram_index_word (c->chars, gram, TRUE);
+  guint32 id = tl_ngram_index_word_len (c->chars, gram, len, TRUE);
 
   g_array_append_val (c->char_ids, id);
   if (c->char_df->len <= id)
@@ -501,7 +501,7 @@ static void
 collect_gram (const char *gram, gsize len, gpointer data)
 {
   Collect *g = data;
-  guint32 w = tl_ngram_index_find_word (g->f->index, gram);
+  guint32 w = tl_ngram_index_find_word_len (g->f->index, gram, len);
   const TlNgramEntry *e = w != 0 ? tl_ngram_index_find (g->f->index, &w, 1) : NULL;
 
   if (e != NULL)
