@@ -5,9 +5,10 @@
 #include "tl-string-ids.h"
 
 typedef struct {
-  guint64 hash;
-  guint32 id;       /* 0: free */
-  guint32 len;
+  guint64     hash;
+  const char *text;     /* in the arena: compared without another lookup */
+  guint32     id;       /* 0: free */
+  guint32     len;
 } Slot;
 
 struct _TlStringIds {
@@ -61,8 +62,7 @@ probe (const TlStringIds *ids, guint64 h, const char *str, gsize len)
     {
       Slot *slot = &ids->slots[i];
       if (slot->id == 0
-          || (slot->hash == h && slot->len == len
-              && memcmp (g_ptr_array_index (ids->texts, slot->id - 1), str, len) == 0))
+          || (slot->hash == h && slot->len == len && memcmp (slot->text, str, len) == 0))
         return slot;
     }
 }
@@ -110,7 +110,7 @@ tl_string_ids_lookup (TlStringIds *ids, const char *str, gsize len, gboolean add
       slot = probe (ids, h, str, len);
     }
   g_ptr_array_add (ids->texts, g_string_chunk_insert_len (ids->arena, str, (gssize) len));
-  *slot = (Slot) { h, ids->texts->len, (guint32) len };
+  *slot = (Slot) { h, g_ptr_array_index (ids->texts, ids->texts->len - 1), ids->texts->len, (guint32) len };
   return slot->id;
 }
 

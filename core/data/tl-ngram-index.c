@@ -130,6 +130,15 @@ tl_ngram_index_lookup (TlNgramIndex *index, const guint32 *w, int n, gboolean ad
   return e;
 }
 
+void
+tl_ngram_index_prefetch (const TlNgramIndex *index, const guint32 *w, int n)
+{
+  guint32 key[3] = { 0, 0, 0 };
+
+  memcpy (key, w, sizeof (guint32) * n);
+  __builtin_prefetch (&index->slots[slot_of (key, index->capacity - 1)], 1, 1);
+}
+
 const TlNgramEntry *
 tl_ngram_index_find (const TlNgramIndex *index, const guint32 *w, int n)
 {

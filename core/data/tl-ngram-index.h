@@ -31,6 +31,8 @@ guint         tl_ngram_index_n_words    (const TlNgramIndex *index);
 /* The entry of the n-gram w[0..n), created zeroed when `add`; NULL when it is
  * absent and not added. Pointers stay valid until the next addition. */
 TlNgramEntry *tl_ngram_index_lookup     (TlNgramIndex *index, const guint32 *w, int n, gboolean add);
+/* Starts fetching the slot of w[0..n) into the cache, for a lookup soon after. */
+void          tl_ngram_index_prefetch   (const TlNgramIndex *index, const guint32 *w, int n);
 /* A lookup that never adds, safe from several threads at once. */
 const TlNgramEntry *tl_ngram_index_find (const TlNgramIndex *index, const guint32 *w, int n);
 /* The entries one by one, in no particular order: start with *cursor = 0; NULL after the last. */

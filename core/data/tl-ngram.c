@@ -241,6 +241,8 @@ count_grams (TlNgramCounter *c, const guint32 *w, gsize n)
     }
 }
 
+#define COUNT_AHEAD 8
+
 /* Counts each distinct n-gram of the document words[0..n) once; n_docs already counts it. */
 static void
 count_words (TlNgramCounter *c, const guint32 *w, gsize n)
@@ -250,7 +252,12 @@ count_words (TlNgramCounter *c, const guint32 *w, gsize n)
   for (gsize i = 0; i < n; i++)
     for (int k = 1; k <= c->settings.ngram_max && i + k <= n; k++)
       {
-        TlNgramEntry *e = tl_ngram_index_lookup (c->index, w + i, k, TRUE);
+        TlNgramEntry *e;
+
+        /* the index is far larger than the caches: the n-gram a few words on is fetched meanwhile */
+        if (i + COUNT_AHEAD + k <= n)
+          tl_ngram_index_prefetch (c->index, w + i + COUNT_AHEAD, k);
+        e = tl_ngram_index_lookup (c->index, w + i, k, TRUE);
         if (e->stamp != stamp)
           {
             e->stamp = stamp;
@@ -471,7 +478,11 @@ collect_indexed (const TlNgramFeatures *f, const guint32 *w, gsize n, GArray *id
   for (gsize i = 0; i < n; i++)
     for (int k = 1; k <= f->settings.ngram_max && i + k <= n && w[i + k - 1] != 0; k++)
       {
-        const TlNgramEntry *e = tl_ngram_index_find (f->index, w + i, k);
+        const TlNgramEntry *e;
+
+        if (i + COUNT_AHEAD + k <= n)
+          tl_ngram_index_prefetch (f->index, w + i + COUNT_AHEAD, k);
+        e = tl_ngram_index_find (f->index, w + i, k);
         if (e != NULL)
           {
             int id = (int) e->value;
