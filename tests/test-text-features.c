@@ -44,6 +44,15 @@ test_vocabulary (void)
   {
     g_autoptr (TlNgramFeatures) small = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
     g_assert_cmpint (small->n_ids, ==, 4);
+    /* the limit falls inside the terms of frequency 3: the first by term is kept */
+    g_assert_cmpstr (tl_ngram_term (small, 2), ==, "good");
+    g_assert_cmpstr (tl_ngram_term (small, 3), ==, "book");
+  }
+  s.max_features = 3;
+  {
+    g_autoptr (TlNgramFeatures) three = ngram_check_fit (&s, corpus, G_N_ELEMENTS (corpus));
+    g_assert_cmpint (three->n_ids, ==, 5);
+    g_assert_cmpstr (tl_ngram_term (three, 4), ==, "the");
   }
 }
 

@@ -364,6 +364,54 @@ compare_ranked (const void *a, const void *b)
   return strcmp (x->term, y->term);
 }
 
+/* The lowest document frequency the `keep` most frequent of these terms can
+ * have: a term below it cannot be among them, whatever the ties, so only the
+ * others are named and ranked. `df` counts the terms (from min_df) by frequency. */
+static guint
+df_floor (const guint *df, guint n_docs, guint min_df, int keep)
+{
+  guint64 above = 0;
+
+  if (keep <= 0)
+    return min_df;
+  for (guint f = n_docs; f > min_df; f--)
+    {
+      above += df[f];
+      if (above >= (guint64) keep)
+        return f;
+    }
+  return min_df;
+}
+
+static guint
+word_df_floor (TlNgramCounter *c)
+{
+  const guint min_df = (guint) MAX (c->settings.min_df, 1);
+  g_autofree guint *df = g_new0 (guint, c->n_docs + 2);
+  const TlNgramEntry *e;
+  gsize cursor = 0;
+
+  while ((e = tl_ngram_index_entry (c->index, &cursor)) != NULL)
+    if (e->value >= min_df)
+      df[MIN (e->value, c->n_docs + 1)]++;
+  return df_floor (df, c->n_docs + 1, min_df, c->settings.max_features);
+}
+
+static guint
+gram_df_floor (const TlNgramCounter *c)
+{
+  const guint min_df = (guint) MAX (c->settings.min_df, 1);
+  g_autofree guint *df = NULL;
+
+  if (c->chars == NULL)
+    return min_df;
+  df = g_new0 (guint, c->n_docs + 2);
+  for (guint g = 1; g < c->char_df->len; g++)
+    if (g_array_index (c->char_df, guint, g) >= min_df)
+      df[MIN (g_array_index (c->char_df, guint, g), c->n_docs + 1)]++;
+  return df_floor (df, c->n_docs + 1, min_df, c->settings.char_max_features);
+}
+
 TlNgramFeatures *
 tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
 {
@@ -389,16 +437,20 @@ tl_ngram_counter_finish (TlNgramCounter *c, GError **error)
     gsize cursor = 0;
     guint kept_words, kept_grams;
 
+    guint word_floor, gram_floor;
+
     g_array_set_clear_func (words, clear_ranked);
     g_array_set_clear_func (grams, clear_ranked);
+    word_floor = word_df_floor (c);
+    gram_floor = gram_df_floor (c);
     while ((e = tl_ngram_index_entry (c->index, &cursor)) != NULL)
-      if (e->value >= (guint) s->min_df)
+      if (e->value >= word_floor)
         {
           Ranked r = { tl_ngram_index_entry_text (c->index, e), e->value };
           g_array_append_val (words, r);
         }
     for (guint g = 1; c->chars != NULL && g < c->char_df->len; g++)
-      if (g_array_index (c->char_df, guint, g) >= (guint) s->min_df)
+      if (g_array_index (c->char_df, guint, g) >= gram_floor)
         {
           Ranked r = { g_strdup (tl_ngram_index_word_text (c->chars, g)), g_array_index (c->char_df, guint, g) };
           g_array_append_val (grams, r);
