@@ -12,7 +12,8 @@
 
 const char *const tl_onnx_import_operators[] = {
   "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten",
-  "Gemm", "GlobalAveragePool", "Identity", "MatMul", "MaxPool", "Relu", "Reshape", NULL,
+  "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "MatMul", "MaxPool", "Mul", "Relu", "Reshape",
+  "Unsqueeze", NULL,
 };
 
 /* The batch-norm layer's epsilon: a file's other epsilon is folded into the variance. */
@@ -111,7 +112,7 @@ layer_name (Import *im)
         g_string_append_printf (path, "%s%s", path->len ? "_" : "", parts[i]);
     }
   if (im->node->op_type && (g_str_equal (im->node->op_type, "Add") || g_str_equal (im->node->op_type, "Concat")
-                            || path->len == 0))
+                            || g_str_equal (im->node->op_type, "Mul") || path->len == 0))
     g_string_append_printf (path, "%s%s", path->len ? "_" : "", im->node->op_type);
   for (const char *p = path->str; *p; p++)
     if (g_ascii_isalnum (*p))
@@ -239,6 +240,41 @@ window (Import *im, int kernel_default, int *kernel, int *stride, int *padding, 
   return TRUE;
 }
 
+/* A 1x1 convolution of the globally pooled channels (a squeeze-excitation
+ * block's): the pool gives [C], and the convolution is a Dense layer. */
+static gboolean
+import_pooled_conv (Import *im, int x, const TlOnnxTensor *w, const TlOnnxTensor *b, GError **error)
+{
+  const int *in;
+  int ndim, l;
+  TlLayer *layer;
+
+  in = shape_of (im, x, &ndim);
+  if (w->dims[2] != 1 || w->dims[3] != 1 || attr_int (im->node, "group", 1) != 1)
+    return node_error (im, error, TL_ERROR_UNSUPPORTED, "a convolution of globally pooled channels must be "
+                       "1x1 with one group, not %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT, w->dims[2], w->dims[3]);
+  {
+    const TlOnnxAttr *pd = tl_onnx_node_attr (im->node, "pads");
+    for (guint i = 0; pd && i < pd->ints->len; i++)
+      if (g_array_index (pd->ints, gint64, i) != 0)
+        return node_error (im, error, TL_ERROR_UNSUPPORTED, "a padded convolution of pooled channels is not supported");
+  }
+  if ((gint64) in[0] != w->dims[1])
+    return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its weight reads %" G_GINT64_FORMAT
+                       " channels but its input has %d", w->dims[1], in[0]);
+  if ((l = add_layer (im, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = (int) MIN (w->dims[0], G_MAXINT) },
+                      1, &x, error)) < 0)
+    return FALSE;
+  layer = tl_model_layer (im->model, l);
+  /* [out, in, 1, 1] is [out, in] in memory */
+  if (!fill (im, tl_layer_find_param (layer, "weight")->value, w->floats, w->n, "weight", error))
+    return FALSE;
+  if (b != NULL && !fill (im, tl_layer_find_param (layer, "bias")->value, b->floats, b->n, "bias", error))
+    return FALSE;
+  set_output (im, l);
+  return TRUE;
+}
+
 static gboolean
 import_conv (Import *im, int x, GError **error)
 {
@@ -252,6 +288,13 @@ import_conv (Import *im, int x, GError **error)
   if (b != NULL && (b->floats == NULL || b->n != (gsize) w->dims[0]))
     return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "its bias has %" G_GSIZE_FORMAT
                        " values for %" G_GINT64_FORMAT " filters", b->n, w->dims[0]);
+  {
+    int ndim;
+
+    shape_of (im, x, &ndim);
+    if (ndim == 1)
+      return import_pooled_conv (im, x, w, b, error);
+  }
   if (w->dims[2] != w->dims[3])
     return node_error (im, error, TL_ERROR_UNSUPPORTED, "only square kernels are supported");
   if (!window (im, (int) MIN (w->dims[2], 1 << 20), &spec.kernel, &spec.stride, &spec.padding, error))
@@ -347,6 +390,22 @@ import_clip (Import *im, int x, GError **error)
   if (spec.clip_min == 0.0f && spec.clip_max == 6.0f)
     spec = (TlLayerSpec) { .kind = TL_LAYER_RELU6 };
   if ((l = add_layer (im, &spec, 1, &x, error)) < 0)
+    return FALSE;
+  set_output (im, l);
+  return TRUE;
+}
+
+/* PyTorch's Hardsigmoid, relu6(x + 3) / 6: alpha 1/6 and beta 1/2. */
+static gboolean
+import_hardsigmoid (Import *im, int x, GError **error)
+{
+  const float alpha = attr_float (im->node, "alpha", 0.2f), beta = attr_float (im->node, "beta", 0.5f);
+  int l;
+
+  if (fabsf (alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
+    return node_error (im, error, TL_ERROR_UNSUPPORTED, "alpha %g and beta %g; only alpha 1/6 and beta 0.5 "
+                       "(PyTorch's Hardsigmoid) are supported", alpha, beta);
+  if ((l = add_layer (im, &(TlLayerSpec) { .kind = TL_LAYER_HARDSIGMOID }, 1, &x, error)) < 0)
     return FALSE;
   set_output (im, l);
   return TRUE;
@@ -459,6 +518,43 @@ import_add (Import *im, GError **error)
   return TRUE;
 }
 
+/* The product of two computed values: of one shape, or channels [C, H, W]
+ * scaled by the factors [C] of a pooled branch (squeeze-excitation). */
+static gboolean
+import_mul (Import *im, GError **error)
+{
+  const char *a = im->node->inputs[0], *b = a ? im->node->inputs[1] : NULL;
+  int inputs[2], nd[2], l;
+  const int *shape[2];
+
+  if (a == NULL || b == NULL || im->node->inputs[2] != NULL)
+    return node_error (im, error, TL_ERROR_INVALID_ARGUMENT, "it needs two inputs");
+  if (constant (im, 0) != NULL || constant (im, 1) != NULL)
+    return node_error (im, error, TL_ERROR_UNSUPPORTED, "multiplying by a constant is not supported");
+  if (!layer_of (im, a, &inputs[0], error) || !layer_of (im, b, &inputs[1], error))
+    return FALSE;
+  for (int k = 0; k < 2; k++)
+    shape[k] = shape_of (im, inputs[k], &nd[k]);
+  if (nd[0] < nd[1])
+    {
+      int t = inputs[0];
+      inputs[0] = inputs[1];
+      inputs[1] = t;
+    }
+  if (nd[0] == nd[1] ? memcmp (shape[0], shape[1], sizeof (int) * nd[0]) != 0
+                     : MIN (nd[0], nd[1]) != 1 || shape[0][0] != shape[1][0])
+    {
+      g_autofree char *sa = tl_tensor_shape_string (nd[0], shape[0]);
+      g_autofree char *sb = tl_tensor_shape_string (nd[1], shape[1]);
+      return node_error (im, error, TL_ERROR_UNSUPPORTED, "it multiplies %s by %s; supported are two values of "
+                         "one shape and channels by one factor per channel", sa, sb);
+    }
+  if ((l = add_layer (im, &(TlLayerSpec) { .kind = TL_LAYER_MUL }, 2, inputs, error)) < 0)
+    return FALSE;
+  set_output (im, l);
+  return TRUE;
+}
+
 static gboolean
 import_concat (Import *im, GError **error)
 {
@@ -475,6 +571,32 @@ import_concat (Import *im, GError **error)
   if ((l = add_layer (im, &(TlLayerSpec) { .kind = TL_LAYER_CONCAT }, n, inputs, error)) < 0)
     return FALSE;
   set_output (im, l);
+  return TRUE;
+}
+
+/* Unsqueeze of pooled channels [batch, C] to [batch, C, 1, ...]: the same
+ * values, as a per-channel Mul and a 1x1 Conv read them. */
+static gboolean
+import_unsqueeze (Import *im, int x, GError **error)
+{
+  const TlOnnxTensor *axes = constant (im, 1);
+  const TlOnnxAttr *attr = tl_onnx_node_attr (im->node, "axes");
+  gsize n = axes && axes->ints ? axes->n : attr && attr->ints ? attr->ints->len : 0;
+  int ndim;
+
+  shape_of (im, x, &ndim);
+  if (ndim != 1 || n == 0)
+    return node_error (im, error, TL_ERROR_UNSUPPORTED, "only an Unsqueeze of pooled channels [batch, C] to "
+                       "[batch, C, 1, ...] by constant axes is supported");
+  for (gsize i = 0; i < n; i++)
+    {
+      gint64 a = axes && axes->ints ? axes->ints[i] : g_array_index (attr->ints, gint64, i);
+
+      if (a >= 0 ? a < 2 : a < -(gint64) n)
+        return node_error (im, error, TL_ERROR_UNSUPPORTED, "axis %" G_GINT64_FORMAT
+                           "; only trailing axes after the channels (2 and up) can be added", a);
+    }
+  set_output (im, x);
   return TRUE;
 }
 
@@ -521,6 +643,8 @@ import_node (Import *im, GError **error)
     return import_add (im, error);
   if (g_str_equal (op, "Concat"))
     return import_concat (im, error);
+  if (g_str_equal (op, "Mul"))
+    return import_mul (im, error);
   if (!g_strv_contains (tl_onnx_import_operators, op))
     {
       g_autofree char *list = g_strjoinv (", ", (char **) tl_onnx_import_operators);
@@ -546,6 +670,10 @@ import_node (Import *im, GError **error)
     return import_batchnorm (im, x, error);
   if (g_str_equal (op, "Clip"))
     return import_clip (im, x, error);
+  if (g_str_equal (op, "HardSigmoid"))
+    return import_hardsigmoid (im, x, error);
+  if (g_str_equal (op, "Unsqueeze"))
+    return import_unsqueeze (im, x, error);
   if (g_str_equal (op, "MaxPool") || g_str_equal (op, "AveragePool"))
     return import_pool (im, x, op[0] == 'M', error);
   if (g_str_equal (op, "Gemm") || g_str_equal (op, "MatMul"))
@@ -556,6 +684,8 @@ import_node (Import *im, GError **error)
 
     if (g_str_equal (op, "GlobalAveragePool"))
       spec.kind = TL_LAYER_GLOBAL_AVG_POOL2D;
+    else if (g_str_equal (op, "HardSwish"))
+      spec.kind = TL_LAYER_HARDSWISH;
     else if (g_str_equal (op, "Flatten"))
       {
         if (attr_int (node, "axis", 1) != 1)

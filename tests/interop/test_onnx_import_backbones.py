@@ -1,9 +1,10 @@
-"""A ResNet-18 from torchvision (10 classes, random weights and batch-norm
-statistics, eval mode) exported by torch.onnx.export, imported by
-`transfer-lab import`, and run on 100 inputs by tests/interop/tl-forward: its
-logits must match ONNX Runtime's (onnxruntime-node, as the onnx-runtime test
-installs it) and PyTorch's to 1e-4. Exit status 77 (skipped) without torch,
-torchvision or onnx."""
+"""Backbones from torchvision (ResNet-18, MobileNetV2, MobileNetV3-Small; 10
+classes, random weights and batch-norm statistics, eval mode) exported by
+torch.onnx.export at opsets 13 and 17, imported by `transfer-lab import`, and
+run on 100 inputs by tests/interop/tl-forward: their logits must match ONNX
+Runtime's (onnxruntime-node, as the onnx-runtime test installs it) and
+PyTorch's to 1e-4. Exit status 77 (skipped) without torch, torchvision or
+onnx."""
 
 import json
 import os
@@ -38,9 +39,9 @@ def ort_modules():
     return folder if os.path.exists(package) else None
 
 
-def resnet18(in_channels, default_norms):
+def backbone(arch, in_channels, default_norms):
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(num_classes=10)
+    model = getattr(torchvision.models, arch)(num_classes=10)
     if in_channels != 3:
         model.conv1 = torch.nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
     # statistics and affine parameters away from their defaults, so a wrong fold shows; with the
@@ -51,12 +52,16 @@ def resnet18(in_channels, default_norms):
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.3, 0.3)
+        # the MobileNets' classifiers start at a standard deviation of 0.01, giving logits too small
+        # for an absolute tolerance to mean much: PyTorch's default initialisation gives them about 1
+        if isinstance(m, torch.nn.Linear) and arch.startswith("mobilenet"):
+            m.reset_parameters()
     return model.eval()
 
 
-def check(tmp, shape, opset, default_norms):
-    name = f"resnet18-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
-    model = resnet18(shape[0], default_norms)
+def check(tmp, arch, shape, opset, default_norms):
+    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
+    model = backbone(arch, shape[0], default_norms)
     onnx_path = os.path.join(tmp, name + ".onnx")
     tlm = os.path.join(tmp, name + ".safetensors")
     torch.onnx.export(model, torch.zeros(1, *shape), onnx_path, opset_version=opset, input_names=["input"],
@@ -80,7 +85,7 @@ def check(tmp, shape, opset, default_norms):
     with torch.no_grad():
         want = model(x).numpy()
     err = float(np.abs(got - want).max())
-    print(f"# {name}: PyTorch max |difference| {err:.2e} over {SAMPLES} inputs")
+    print(f"# {name}: PyTorch max |difference| {err:.2e} over {SAMPLES} inputs (max |logit| {np.abs(want).max():.2f})")
     assert err < TOLERANCE, f"{name}: differs from PyTorch by {err}"
 
     modules = ort_modules()
@@ -100,8 +105,14 @@ def check(tmp, shape, opset, default_norms):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        check(tmp, (3, 32, 32), 13, False)
-        check(tmp, (1, 28, 28), 17, True)
+        check(tmp, "resnet18", (3, 32, 32), 13, False)
+        check(tmp, "resnet18", (1, 28, 28), 17, True)
+        # ReLU6 as Clip, depthwise convolutions, inverted residuals
+        check(tmp, "mobilenet_v2", (3, 32, 32), 13, False)
+        check(tmp, "mobilenet_v2", (3, 64, 64), 17, False)
+        # HardSwish (HardSigmoid and Mul before opset 14), squeeze-excitation gates
+        check(tmp, "mobilenet_v3_small", (3, 64, 64), 13, False)
+        check(tmp, "mobilenet_v3_small", (3, 32, 32), 17, False)
     print("ok")
 
 
