@@ -3,8 +3,9 @@ classes, random weights and batch-norm statistics, eval mode) exported by
 torch.onnx.export at opsets 13 and 17, imported by `transfer-lab import`, and
 run on 100 inputs by tests/interop/tl-forward: their logits must match ONNX
 Runtime's (onnxruntime-node, as the onnx-runtime test installs it) and
-PyTorch's to 1e-4. Exit status 77 (skipped) without torch, torchvision or
-onnx."""
+PyTorch's to 1e-4. The same through the state-dict path (`transfer-lab import
+STATE.pth --arch NAME --input CxHxW`) against PyTorch. Exit status 77
+(skipped) without torch, torchvision or onnx."""
 
 import json
 import os
@@ -59,20 +60,8 @@ def backbone(arch, in_channels, default_norms):
     return model.eval()
 
 
-def check(tmp, arch, shape, opset, default_norms):
-    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
-    model = backbone(arch, shape[0], default_norms)
-    onnx_path = os.path.join(tmp, name + ".onnx")
-    tlm = os.path.join(tmp, name + ".safetensors")
-    torch.onnx.export(model, torch.zeros(1, *shape), onnx_path, opset_version=opset, input_names=["input"],
-                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-    onnx.checker.check_model(onnx.load(onnx_path))
-
-    done = subprocess.run([os.environ["TL_BINARY"], "import", onnx_path, "--out", tlm, "--mean", ",".join(["0.5"] * shape[0]),
-                           "--std", ",".join(["0.25"] * shape[0])], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "Imported" in done.stdout, done.stdout
-
+def against_pytorch(tmp, name, model, tlm, shape):
+    """The imported model's logits on 100 inputs, compared with PyTorch's: (inputs, logits)."""
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(SAMPLES, *shape, generator=gen)
     inputs = os.path.join(tmp, name + ".in.f32")
@@ -87,6 +76,38 @@ def check(tmp, arch, shape, opset, default_norms):
     err = float(np.abs(got - want).max())
     print(f"# {name}: PyTorch max |difference| {err:.2e} over {SAMPLES} inputs (max |logit| {np.abs(want).max():.2f})")
     assert err < TOLERANCE, f"{name}: differs from PyTorch by {err}"
+    return x, got
+
+
+def check_state_dict(tmp, arch, shape):
+    """A state dict saved by torch.save, imported with --arch."""
+    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-state-dict"
+    model = backbone(arch, shape[0], False)
+    pth = os.path.join(tmp, name + ".pth")
+    tlm = os.path.join(tmp, name + ".safetensors")
+    torch.save(model.state_dict(), pth)
+    size = "x".join(str(v) for v in shape)
+    done = subprocess.run([os.environ["TL_BINARY"], "import", pth, "--arch", arch, "--input", size, "--out", tlm],
+                          capture_output=True, text=True, env=dict(os.environ, TL_PYTHON=sys.executable))
+    assert done.returncode == 0, done.stderr
+    against_pytorch(tmp, name, model, tlm, shape)
+
+
+def check(tmp, arch, shape, opset, default_norms):
+    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
+    model = backbone(arch, shape[0], default_norms)
+    onnx_path = os.path.join(tmp, name + ".onnx")
+    tlm = os.path.join(tmp, name + ".safetensors")
+    torch.onnx.export(model, torch.zeros(1, *shape), onnx_path, opset_version=opset, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    onnx.checker.check_model(onnx.load(onnx_path))
+
+    done = subprocess.run([os.environ["TL_BINARY"], "import", onnx_path, "--out", tlm, "--mean", ",".join(["0.5"] * shape[0]),
+                           "--std", ",".join(["0.25"] * shape[0])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Imported" in done.stdout, done.stdout
+
+    x, got = against_pytorch(tmp, name, model, tlm, shape)
 
     modules = ort_modules()
     if modules is None:
@@ -113,6 +134,8 @@ def main():
         # HardSwish (HardSigmoid and Mul before opset 14), squeeze-excitation gates
         check(tmp, "mobilenet_v3_small", (3, 64, 64), 13, False)
         check(tmp, "mobilenet_v3_small", (3, 32, 32), 17, False)
+        check_state_dict(tmp, "resnet18", (1, 28, 28))
+        check_state_dict(tmp, "mobilenet_v2", (3, 32, 32))
     print("ok")
 
 
