@@ -109,6 +109,36 @@ test_blocks_grouped (void)
     g_assert_cmpint (tl_layer_row_get_index (TL_LAYER_ROW (dw)), ==, 9);
   }
 
+  /* layers standing alone are grouped by the module their names give (an import's "features_0_0") */
+  {
+    g_autoptr (TlModel) m = tl_model_new (3, (int[]) { 2, 8, 8 }, 1);
+    g_autoptr (GListStore) all = g_list_store_new (TL_TYPE_LAYER_ROW);
+    g_autoptr (GListStore) items = NULL;
+    g_autoptr (TlLayerBlock) first = NULL, second = NULL;
+
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 }, "features_0_0", 0, NULL);
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_0_2", 0, NULL);
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 1 }, "features_1_conv_0", 0, NULL);
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_1_conv_1", 0, NULL);
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "features_1_add", 2, (int[]) { 3, 1 });
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", 0, NULL);
+    add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", 0, NULL);
+    for (int i = 0; i < tl_model_n_layers (m); i++)
+      {
+        g_autoptr (TlLayerRow) row = tl_layer_row_new (m, i);
+        g_list_store_append (all, row);
+      }
+    items = tl_layer_blocks_group (m, G_LIST_MODEL (all));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 4);
+    first = g_list_model_get_item (G_LIST_MODEL (items), 0);
+    g_assert_cmpstr (tl_layer_block_get_title (first), ==, "features_0");
+    g_assert_cmpint (tl_layer_block_get_last (first), ==, 1);
+    second = g_list_model_get_item (G_LIST_MODEL (items), 1);
+    g_assert_cmpstr (tl_layer_block_get_title (second), ==, "features_1");
+    g_assert_cmpint (tl_layer_block_get_first (second), ==, 2);
+    g_assert_cmpint (tl_layer_block_get_last (second), ==, 4);
+  }
+
   /* a plain stack has no blocks */
   {
     g_autoptr (TlModel) plain = tl_model_new (1, (int[]) { 4 }, 1);

@@ -202,12 +202,58 @@ is_join (const TlLayer *layer)
   return layer->spec.kind == TL_LAYER_ADD || layer->spec.kind == TL_LAYER_CONCAT || layer->spec.kind == TL_LAYER_MUL;
 }
 
+/* The length of the module a layer's name says it belongs to: its first two
+ * words ("features_2" of "features_2_conv_0_0", "layer1_0" of
+ * "layer1_0_conv1"), 0 for a name of fewer than three. */
+static gsize
+module_of (const char *name)
+{
+  const char *first = strchr (name, '_'), *second = first ? strchr (first + 1, '_') : NULL;
+
+  return second != NULL && second[1] != '\0' ? (gsize) (second - name) : 0;
+}
+
+/* Layers [first, i) that stand alone: as one block when they are two or more of one module. */
+static void
+flush_run (GListStore *items, TlModel *model, GListModel *rows, int first, int i)
+{
+  if (i - first >= 2)
+    {
+      g_autoptr (TlLayerBlock) block = block_new (model, rows, first, i - 1);
+      g_list_store_append (items, block);
+      return;
+    }
+  for (int k = first; k < i; k++)
+    {
+      g_autoptr (GObject) row = g_list_model_get_item (rows, (guint) k);
+      g_list_store_append (items, row);
+    }
+}
+
+/* Appends layer i, standing alone, to the run of layers of one module before it. */
+static void
+add_alone (GListStore *items, TlModel *model, GListModel *rows, int *run, int i)
+{
+  const char *name = tl_model_layer (model, i)->name;
+  gsize len = module_of (name);
+
+  if (*run >= 0)
+    {
+      const char *other = tl_model_layer (model, *run)->name;
+
+      if (len > 0 && module_of (other) == len && strncmp (name, other, len) == 0)
+        return;
+      flush_run (items, model, rows, *run, i);
+    }
+  *run = i;
+}
+
 GListStore *
 tl_layer_blocks_group (TlModel *model, GListModel *rows)
 {
   GListStore *items;
   const int n = model ? tl_model_n_layers (model) : 0;
-  int start = 0;
+  int start = 0, run = -1;
 
   g_return_val_if_fail (rows != NULL && g_list_model_get_n_items (rows) == (guint) n, NULL);
   if (model == NULL || !model->graph)
@@ -232,6 +278,9 @@ tl_layer_blocks_group (TlModel *model, GListModel *rows)
               && tl_model_input_of (model, end, 0) == end - 1 && is_activation (tl_model_layer (model, end))
               && (end + 1 == n || tl_model_is_cut (model, end + 1)))
             end++;
+          if (run >= 0)
+            flush_run (items, model, rows, run, start);
+          run = -1;
           block = block_new (model, rows, start, end - 1);
           g_list_store_append (items, block);
           start = end;
@@ -239,12 +288,11 @@ tl_layer_blocks_group (TlModel *model, GListModel *rows)
           continue;
         }
       for (int i = start; i < k; i++)
-        {
-          g_autoptr (GObject) row = g_list_model_get_item (rows, (guint) i);
-          g_list_store_append (items, row);
-        }
+        add_alone (items, model, rows, &run, i);
       start = k;
     }
+  if (run >= 0)
+    flush_run (items, model, rows, run, n);
   return items;
 }
 
@@ -275,6 +323,9 @@ tl_layer_item_describe (GObject *item)
             if (strstr (joins->str, what) == NULL)
               g_string_append_printf (joins, "%s%s", joins->len ? ", " : "", what);
           }
+      if (joins->len == 0)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Block of %d layer", "Block of %d layers",
+                                             b->last - b->first + 1), b->last - b->first + 1);
       return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Block of %d layer, joined by %s",
                                            "Block of %d layers, joined by %s", b->last - b->first + 1),
                               b->last - b->first + 1, joins->str);

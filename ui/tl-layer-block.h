@@ -13,7 +13,9 @@ G_DECLARE_FINAL_TYPE (TlLayerBlock, tl_layer_block, TL, LAYER_BLOCK, GObject)
 /* A block of a graph model: layers from one cut to the next whose branches
  * join inside (a residual block, an inverted residual, a squeeze-excitation
  * gate), with an activation right after the join (the ReLU after a residual
- * Add). The layer table shows it as one row that expands into its
+ * Add); or, outside those, consecutive layers whose names start with the same
+ * two words, the module they were imported from ("features_2_conv_0_0",
+ * "features_2_conv_1"). The layer table shows it as one row that expands into its
  * layers. "trainable" is TRUE when every layer with weights trains; setting
  * it sets them all. */
 GListModel *tl_layer_block_get_rows    (TlLayerBlock *self);
