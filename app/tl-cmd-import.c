@@ -13,6 +13,7 @@
 #include "tl-error.h"
 #include "tl-model-file.h"
 #include "tl-onnx-import.h"
+#include "tl-torch-state-dict.h"
 
 /* "0.485,0.456,0.406": one number per input channel. */
 static gboolean
@@ -45,33 +46,107 @@ parse_channels (const char *option, const char *text, int channels, gboolean pos
   return TRUE;
 }
 
+/* "3x224x224" */
+static gboolean
+parse_input (const char *text, int shape[3])
+{
+  g_auto (GStrv) parts = g_strsplit (text, "x", -1);
+
+  if (g_strv_length (parts) != 3)
+    return FALSE;
+  for (int d = 0; d < 3; d++)
+    {
+      char *end = NULL;
+      gint64 v = g_ascii_strtoll (parts[d], &end, 10);
+
+      if (end == parts[d] || *end != '\0' || v < 1 || v > 4096)
+        return FALSE;
+      shape[d] = (int) v;
+    }
+  return TRUE;
+}
+
+/* The network of a torchvision state dict (--arch), or of an ONNX file. */
+static TlModel *
+read_network (const char *path, const char *arch, const char *input, gint64 *opset, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlOnnxFile) file = NULL;
+  TlModel *model = NULL;
+  int shape[3];
+
+  *status = TL_EXIT_FAILURE;
+  if (arch == NULL && (g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt")))
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) tl_torch_state_dict_archs);
+      tl_cli_error (_("import: %s looks like a PyTorch state dict: give its architecture with --arch (%s) and "
+                      "--input CHANNELSxHEIGHTxWIDTH"), path, list);
+      *status = TL_EXIT_USAGE;
+      return NULL;
+    }
+  if (arch != NULL)
+    {
+      if (input == NULL || !parse_input (input, shape))
+        {
+          tl_cli_error (_("import: a state dict needs --input CHANNELSxHEIGHTxWIDTH, e.g. 3x224x224"));
+          *status = TL_EXIT_USAGE;
+          return NULL;
+        }
+      model = tl_torch_state_dict_import (path, arch, shape, &error);
+      *opset = 0;
+    }
+  else
+    {
+      if (input != NULL)
+        {
+          tl_cli_error (_("import: --input goes with --arch: an ONNX file gives its own input shape"));
+          *status = TL_EXIT_USAGE;
+          return NULL;
+        }
+      file = tl_onnx_file_read (path, &error);
+      if (file != NULL)
+        {
+          model = tl_onnx_import (file, path, &error);
+          *opset = file->opset;
+        }
+    }
+  if (model == NULL)
+    tl_cli_report (error);
+  return model;
+}
+
 int
 tl_cmd_import (int argc, char **argv)
 {
   g_auto (GStrv) files = NULL;
-  g_autofree char *out = NULL, *mean = NULL, *std = NULL;
+  g_autofree char *out = NULL, *mean = NULL, *std = NULL, *arch = NULL, *input = NULL;
   gboolean force = FALSE;
+  gint64 opset = 0;
+  int status;
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The model file to write (.safetensors)"), N_("FILE") },
     { "mean", 0, 0, G_OPTION_ARG_STRING, &mean, N_("Per-channel mean the inputs are normalised by"), N_("M1,M2,…") },
     { "std", 0, 0, G_OPTION_ARG_STRING, &std, N_("Per-channel standard deviation the inputs are divided by"), N_("S1,S2,…") },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+      N_("The torchvision architecture of a state dict: resnet18, mobilenet_v2, mobilenet_v3_small"), N_("NAME") },
+    { "input", 0, 0, G_OPTION_ARG_STRING, &input, N_("The input shape of a state dict's network"), N_("CxHxW") },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Replace the output file if it exists"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (TlOnnxFile) file = NULL;
   g_autoptr (TlModel) model = NULL;
   g_autoptr (TlModelInfo) info = tl_model_info_new ();
   g_autoptr (JsonBuilder) pre = json_builder_new ();
   g_autoptr (JsonBuilder) prov = json_builder_new ();
   g_autofree char *base = NULL;
 
-  context = tl_cli_context_new (_("MODEL.onnx — import a pretrained network from ONNX as a model file"),
+  context = tl_cli_context_new (_("MODEL.onnx | STATE.pth --arch NAME --input CxHxW — import a pretrained network "
+                                  "from ONNX or a torchvision state dict as a model file"),
                                 NULL, entries, NULL);
   if (!tl_cli_parse (context, &argc, &argv, &files, 1,
-                     _("import: give exactly one ONNX file (see 'transfer-lab import --help')")))
+                     _("import: give exactly one ONNX file or state dict (see 'transfer-lab import --help')")))
     return TL_EXIT_USAGE;
   if (out == NULL)
     {
@@ -83,14 +158,9 @@ tl_cmd_import (int argc, char **argv)
       tl_cli_error (_("import: %s exists; give --force to replace it"), out);
       return TL_EXIT_USAGE;
     }
-  file = tl_onnx_file_read (files[0], &error);
-  if (file != NULL)
-    model = tl_onnx_import (file, files[0], &error);
+  model = read_network (files[0], arch, input, &opset, &status);
   if (model == NULL)
-    {
-      tl_cli_report (error);
-      return TL_EXIT_FAILURE;
-    }
+    return status;
 
   /* preprocessing: an image input [channels, height, width] says so; normalisation when given */
   json_builder_begin_object (pre);
@@ -137,8 +207,16 @@ tl_cmd_import (int argc, char **argv)
   json_builder_begin_object (prov);
   json_builder_set_member_name (prov, "imported_from");
   json_builder_add_string_value (prov, base);
-  json_builder_set_member_name (prov, "onnx_opset");
-  json_builder_add_int_value (prov, file->opset);
+  if (arch != NULL)
+    {
+      json_builder_set_member_name (prov, "torchvision_arch");
+      json_builder_add_string_value (prov, arch);
+    }
+  else
+    {
+      json_builder_set_member_name (prov, "onnx_opset");
+      json_builder_add_int_value (prov, opset);
+    }
   json_builder_end_object (prov);
   info->provenance = json_builder_get_root (prov);
 

@@ -234,8 +234,9 @@ test_clip_gradients (void)
     { .kind = TL_LAYER_RELU6 },
     { .kind = TL_LAYER_CLIP, .clip_min = -0.5f, .clip_max = 1.5f },
     { .kind = TL_LAYER_HARDSWISH },
+    { .kind = TL_LAYER_HARDSIGMOID },
   };
-  const float kinks[3][2] = { { 0.0f, 6.0f }, { -0.5f, 1.5f }, { -3.0f, 3.0f } };
+  const float kinks[4][2] = { { 0.0f, 6.0f }, { -0.5f, 1.5f }, { -3.0f, 3.0f }, { -3.0f, 3.0f } };
 
   for (guint k = 0; k < G_N_ELEMENTS (specs); k++)
     for (guint64 seed = 1; seed <= N_SEEDS; seed++)
@@ -265,11 +266,13 @@ test_clip_values (void)
   const float relu6[] = { 0, 0, 0, 0, 1, 3, 5, 6 };
   const float hswish[] = { 0, 0, -1.0f / 3, 0, 2.0f / 3, 3, 5, 7 };
   const float clip[] = { -2, -2, -1, 0, 1, 2, 2, 2 };
+  const float hsigmoid[] = { 0, 0, 1.0f / 3, 0.5f, 2.0f / 3, 1, 1, 1 };
   const TlLayerSpec specs[] = { { .kind = TL_LAYER_RELU6 }, { .kind = TL_LAYER_HARDSWISH },
-                                { .kind = TL_LAYER_CLIP, .clip_min = -2, .clip_max = 2 } };
-  const float *want[] = { relu6, hswish, clip };
+                                { .kind = TL_LAYER_CLIP, .clip_min = -2, .clip_max = 2 },
+                                { .kind = TL_LAYER_HARDSIGMOID } };
+  const float *want[] = { relu6, hswish, clip, hsigmoid };
 
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 4; k++)
     {
       g_autoptr (TlLayer) layer = make_layer (&specs[k], 1, (int[]) { 8 }, 1);
       g_autoptr (TlTensor) in = tl_tensor_new_2d (1, 8);

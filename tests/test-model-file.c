@@ -121,6 +121,7 @@ make_vision (void)
     { .kind = TL_LAYER_BATCHNORM2D, .frozen_stats = TRUE },
     { .kind = TL_LAYER_HARDSWISH },
     { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 1, .groups = 2 },
+    { .kind = TL_LAYER_HARDSIGMOID },
     { .kind = TL_LAYER_AVGPOOL2D, .kernel = 3, .stride = 1, .padding = 1 },
     { .kind = TL_LAYER_CLIP, .clip_min = -1.5f, .clip_max = 2.25f },
     { .kind = TL_LAYER_GLOBAL_AVG_POOL2D },

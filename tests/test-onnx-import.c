@@ -89,6 +89,12 @@ make_graph (void)
        "grouped", 1, (int[]) { 7 });
   add (m, (TlLayerSpec) { .kind = TL_LAYER_CONCAT }, "cat", 2, (int[]) { 8, 9 });
   add (m, (TlLayerSpec) { .kind = TL_LAYER_AVGPOOL2D, .kernel = 3, .stride = 1, .padding = 1 }, "avg", 0, NULL);
+  /* a squeeze-excitation gate */
+  add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "se_pool", 0, NULL);
+  add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 8 }, "se_fc", 0, NULL);
+  add (m, (TlLayerSpec) { .kind = TL_LAYER_HARDSIGMOID }, "se_gate", 0, NULL);
+  add (m, (TlLayerSpec) { .kind = TL_LAYER_MUL }, "se_mul", 2, (int[]) { 11, 14 });
+  add (m, (TlLayerSpec) { .kind = TL_LAYER_HARDSWISH }, "act", 0, NULL);
   add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "gap", 0, NULL);
   add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 5 }, "fc", 0, NULL);
   return m;
@@ -180,7 +186,7 @@ test_unsupported_operator (void)
   tl_onnx_graph_op (&g, "squash", "Tanh", TL_ONNX_NAMES ("r"), TL_ONNX_NAMES ("y"));
   bytes = finish (&g, 13, 1, (int[]) { 4 }, "y");
   assert_refused (bytes, EXPECT ("test.onnx", "node “squash", "Tanh", "supported are: Add, AveragePool",
-                                 "MaxPool, Relu, Reshape"));
+                                 "MaxPool, Mul, Relu, Reshape"));
 }
 
 static void
@@ -254,6 +260,90 @@ test_matmul_bias (void)
   g_assert_cmpfloat (y->data[0], ==, 1 - 4 + 0.5f);
   g_assert_cmpfloat (y->data[1], ==, 2 - 5 - 1);
   g_assert_cmpfloat (y->data[2], ==, 3 - 6 + 2);
+}
+
+/* As torch.onnx.export writes MobileNetV3 at opset 13: HardSwish as x times
+ * HardSigmoid(x), and a squeeze-excitation gate, global pool, 1x1 Conv,
+ * HardSigmoid, multiplying the channels (the gate first). */
+static void
+test_mobile_gates (void)
+{
+  static const float w[4] = { 1, -1, 0.5f, 2 };        /* [2 out, 2 in, 1, 1] */
+  static const float b[2] = { 0.5f, -0.25f };
+  g_auto (TlOnnxGraph) g = { 0 };
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlTensor) in = tl_tensor_new (4, (int[]) { 1, 2, 1, 2 });
+  const float x[4] = { -4, 1, 2, 5 };
+  const TlTensor *y;
+
+  tl_onnx_graph_init (&g);
+  tl_onnx_add_float_initializer (&g, "w", 4, TL_ONNX_DIMS (2, 2, 1, 1), w);
+  tl_onnx_add_float_initializer (&g, "b", 1, TL_ONNX_DIMS (2), b);
+  {
+    GByteArray *node = tl_onnx_node_new (&g, "/act/HardSigmoid", "HardSigmoid", TL_ONNX_NAMES ("x"),
+                                         TL_ONNX_NAMES ("hs"));
+    tl_onnx_node_attr_float (node, "alpha", 1.0f / 6.0f);
+    tl_onnx_graph_add_node (&g, node);
+  }
+  tl_onnx_graph_op (&g, "/act/Mul", "Mul", TL_ONNX_NAMES ("x", "hs"), TL_ONNX_NAMES ("h"));
+  tl_onnx_graph_op (&g, "/se/pool", "GlobalAveragePool", TL_ONNX_NAMES ("h"), TL_ONNX_NAMES ("p"));
+  tl_onnx_graph_op (&g, "/se/fc/Conv", "Conv", TL_ONNX_NAMES ("p", "w", "b"), TL_ONNX_NAMES ("c"));
+  {
+    GByteArray *node = tl_onnx_node_new (&g, "/se/gate", "HardSigmoid", TL_ONNX_NAMES ("c"), TL_ONNX_NAMES ("s"));
+    tl_onnx_node_attr_float (node, "alpha", 1.0f / 6.0f);
+    tl_onnx_graph_add_node (&g, node);
+  }
+  tl_onnx_graph_op (&g, "/se/Mul", "Mul", TL_ONNX_NAMES ("s", "h"), TL_ONNX_NAMES ("y"));
+  bytes = finish (&g, 13, 3, (int[]) { 2, 1, 2 }, "y");
+  model = import_bytes (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tl_model_n_layers (model), ==, 6);
+  g_assert_cmpint (tl_model_layer (model, 3)->spec.kind, ==, TL_LAYER_DENSE);
+  g_assert_cmpint (tl_model_layer (model, 5)->spec.kind, ==, TL_LAYER_MUL);
+  g_assert_cmpint (tl_model_input_of (model, 5, 0), ==, 1);
+  memcpy (in->data, x, sizeof x);
+  y = tl_model_forward (model, in, FALSE);
+  {
+    float h[4], p[2], s[2];
+
+    for (int i = 0; i < 4; i++)
+      h[i] = x[i] * CLAMP (x[i] / 6 + 0.5f, 0, 1);
+    p[0] = (h[0] + h[1]) / 2;
+    p[1] = (h[2] + h[3]) / 2;
+    for (int o = 0; o < 2; o++)
+      s[o] = CLAMP ((w[2 * o] * p[0] + w[2 * o + 1] * p[1] + b[o]) / 6 + 0.5f, 0, 1);
+    for (int i = 0; i < 4; i++)
+      g_assert_cmpfloat_with_epsilon (y->data[i], h[i] * s[i / 2], 1e-6);
+  }
+}
+
+static void
+test_mobile_gates_refused (void)
+{
+  static const float k[4] = { 0 };
+  g_auto (TlOnnxGraph) g = { 0 }, h = { 0 }, u = { 0 };
+  g_autoptr (GBytes) keras = NULL, scaled = NULL, wide = NULL;
+
+  /* ONNX's default HardSigmoid (alpha 0.2) is not PyTorch's */
+  tl_onnx_graph_init (&g);
+  tl_onnx_graph_op (&g, "gate", "HardSigmoid", TL_ONNX_NAMES ("x"), TL_ONNX_NAMES ("y"));
+  keras = finish (&g, 13, 1, (int[]) { 4 }, "y");
+  assert_refused (keras, EXPECT ("node “gate", "alpha 0.2", "only alpha 1/6"));
+
+  tl_onnx_graph_init (&h);
+  tl_onnx_add_float_initializer (&h, "k", 1, TL_ONNX_DIMS (4), k);
+  tl_onnx_graph_op (&h, "scale", "Mul", TL_ONNX_NAMES ("x", "k"), TL_ONNX_NAMES ("y"));
+  scaled = finish (&h, 13, 1, (int[]) { 4 }, "y");
+  assert_refused (scaled, EXPECT ("node “scale", "by a constant"));
+
+  /* an Unsqueeze of an image, not of pooled channels */
+  tl_onnx_graph_init (&u);
+  tl_onnx_add_int64_initializer (&u, "axes", 1, TL_ONNX_DIMS (1), (const gint64[]) { 4 });
+  tl_onnx_graph_op (&u, "up", "Unsqueeze", TL_ONNX_NAMES ("x", "axes"), TL_ONNX_NAMES ("y"));
+  wide = finish (&u, 13, 3, (int[]) { 2, 2, 2 }, "y");
+  assert_refused (wide, EXPECT ("node “up", "pooled channels"));
 }
 
 /* Every truncation of a real file is refused (or, cut at a field boundary,
@@ -358,6 +448,8 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx-import/round-trip-graph", test_round_trip_graph);
   g_test_add_func ("/onnx-import/round-trip-stack", test_round_trip_stack);
   g_test_add_func ("/onnx-import/matmul-bias", test_matmul_bias);
+  g_test_add_func ("/onnx-import/mobile-gates", test_mobile_gates);
+  g_test_add_func ("/onnx-import/mobile-gates-refused", test_mobile_gates_refused);
   g_test_add_func ("/onnx-import/unsupported-operator", test_unsupported_operator);
   g_test_add_func ("/onnx-import/opset-refused", test_opset_refused);
   g_test_add_func ("/onnx-import/shape-mismatch", test_shape_mismatch);

@@ -289,6 +289,11 @@ def _layer(spec, shape):
         return nn.Hardtanh(spec["min"], spec["max"]), shape
     if kind == "hardswish":
         return nn.Hardswish(), shape
+    if kind == "hardsigmoid":
+        return nn.Hardsigmoid(), shape
+    if kind in ("add", "concat", "mul") or spec.get("inputs"):
+        raise ValueError(f"layer {spec.get('name')}: a graph model's {kind} layer reading other layers' outputs; "
+                         "the PyTorch engine runs plain stacks of layers only")
     if kind == "global_avg_pool2d":
         return GlobalAvgPool2D(), [shape[0]]
     if kind == "avgpool2d":

@@ -54,7 +54,7 @@ static const TlLayerKind offered[] = {
   TL_LAYER_CONV2D, TL_LAYER_MAXPOOL2D, TL_LAYER_EMBEDDING, TL_LAYER_LSTM, TL_LAYER_GRU,
   TL_LAYER_GLOBAL_AVG_POOL1D, TL_LAYER_GLOBAL_MAX_POOL1D, TL_LAYER_SOFTMAX,
   TL_LAYER_BATCHNORM2D, TL_LAYER_BATCHNORM1D, TL_LAYER_RELU6, TL_LAYER_CLIP, TL_LAYER_HARDSWISH,
-  TL_LAYER_AVGPOOL2D, TL_LAYER_GLOBAL_AVG_POOL2D,
+  TL_LAYER_AVGPOOL2D, TL_LAYER_GLOBAL_AVG_POOL2D, TL_LAYER_HARDSIGMOID,
 };
 
 static const char *
@@ -85,6 +85,8 @@ kind_title (TlLayerKind kind)
     case TL_LAYER_GLOBAL_AVG_POOL2D: return _("Global average pooling (2D)");
     case TL_LAYER_ADD: return _("Sum of branches");
     case TL_LAYER_CONCAT: return _("Concatenation of branches");
+    case TL_LAYER_HARDSIGMOID: return _("Hard sigmoid");
+    case TL_LAYER_MUL: return _("Product of branches");
     case TL_N_LAYER_KINDS:
     default: return "?";
     }

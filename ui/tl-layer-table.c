@@ -5,8 +5,10 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "tl-layer-block.h"
 #include "tl-layer-row.h"
 #include "tl-layer-score-cell.h"
+#include "tl-layer-table-cells.h"
 #include "tl-layer-table.h"
 #include "tl-ui-util.h"
 
@@ -15,7 +17,9 @@ struct _TlLayerTable
   GtkWidget          parent_instance;
 
   TlModel           *model;     /* borrowed */
-  GListStore        *rows;
+  GListStore        *rows;      /* TlLayerRow, one per layer */
+  GListStore        *top;       /* what the view lists: the rows, or a graph model's blocks and the
+                                   * rows between them */
   gboolean           editable;
   int                new_from;
   /* the last assessment, by layer index: NULL arrays when there is none */
@@ -42,219 +46,6 @@ G_DEFINE_FINAL_TYPE (TlLayerTable, tl_layer_table, GTK_TYPE_WIDGET)
 
 enum { CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
-
-/* Labels */
-
-static void
-setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-  gboolean numeric = GPOINTER_TO_INT (data);
-
-  gtk_label_set_xalign (GTK_LABEL (label), numeric ? 1.0f : 0.0f);
-  /* Enough to tell kinds apart on a narrow window; the table scrolls sideways instead.
-   * Shapes and counts are never cut: a number with "…" in it says nothing. */
-  if (!numeric)
-    {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      gtk_label_set_width_chars (GTK_LABEL (label), 10);
-    }
-  if (numeric)
-    gtk_widget_add_css_class (label, "numeric");
-  gtk_list_item_set_child (item, label);
-}
-
-static void
-setup_name (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *label = gtk_label_new (NULL);
-  GtkWidget *badge = gtk_label_new (_("new head"));
-  GtkWidget *cut = gtk_label_new (_("recommended cut"));
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "layer-name");
-  gtk_widget_add_css_class (badge, "badge");
-  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (cut, "badge");
-  gtk_widget_add_css_class (cut, "recommended");
-  gtk_widget_set_valign (cut, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_box_append (GTK_BOX (box), badge);
-  gtk_box_append (GTK_BOX (box), cut);
-  gtk_list_item_set_child (item, box);
-}
-
-static void
-bind_name (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  GtkWidget *box = gtk_list_item_get_child (item);
-  GtkWidget *label = gtk_widget_get_first_child (box);
-  GtkWidget *badge = gtk_widget_get_next_sibling (label);
-  GtkWidget *cut = gtk_widget_get_last_child (box);
-  int index = tl_layer_row_get_index (row);
-  g_autofree char *text = g_strdup_printf ("%d  %s", index, tl_layer_row_get_layer (row)->name);
-
-  gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_widget_set_visible (badge, self->new_from >= 0 && index >= self->new_from
-                                   && tl_layer_row_has_params (row));
-  gtk_widget_set_visible (cut, tl_layer_row_is_recommended (row));
-}
-
-static void
-bind_type (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  g_autofree char *text = tl_layer_spec_describe (&tl_layer_row_get_layer (row)->spec);
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
-}
-
-static void
-bind_shape (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  TlLayer *layer = tl_layer_row_get_layer (row);
-  g_autofree char *text = tl_tensor_shape_string (layer->out_ndim, layer->out_shape);
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
-}
-
-static void
-bind_params (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  gsize n = tl_layer_param_count (tl_layer_row_get_layer (row));
-  g_autofree char *text = n > 0 ? tl_format_thousands (n) : g_strdup ("–");
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
-}
-
-/* Editable cells: the binding lives on the list item while it shows a row. */
-
-static void
-unbind_editable (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  const char *keys[] = { "binding", "binding-sensitive" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      GBinding *binding = g_object_get_data (G_OBJECT (item), keys[i]);
-
-      if (binding != NULL)
-        g_binding_unbind (binding);
-      g_object_set_data (G_OBJECT (item), keys[i], NULL);
-    }
-}
-
-static void
-setup_switch (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *sw = gtk_switch_new ();
-
-  gtk_widget_set_halign (sw, GTK_ALIGN_CENTER);
-  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
-  gtk_list_item_set_child (item, sw);
-  gtk_list_item_set_activatable (item, FALSE);
-}
-
-static void
-bind_switch (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  GtkWidget *sw = gtk_list_item_get_child (item);
-  TlLayer *layer = tl_layer_row_get_layer (row);
-  g_autofree char *label = g_strdup_printf (_("Train layer %s"), layer->name);
-  GBinding *binding;
-
-  gtk_widget_set_visible (sw, tl_layer_row_has_params (row));
-  binding = g_object_bind_property (row, "trainable", sw, "active", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-  g_object_set_data (G_OBJECT (item), "binding", binding);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-}
-
-static void
-setup_spin (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *spin = gtk_spin_button_new_with_range (0.0, 10.0, 0.1);
-
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), 2);
-  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (spin, "lr-spin");
-  gtk_list_item_set_child (item, spin);
-  gtk_list_item_set_activatable (item, FALSE);
-}
-
-static void
-bind_spin (GtkSignalListItemFactory *factory, GtkListItem *item, TlLayerTable *self)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  GtkWidget *spin = gtk_list_item_get_child (item);
-  g_autofree char *label = g_strdup_printf (_("Learning-rate multiplier of layer %s"),
-                                            tl_layer_row_get_layer (row)->name);
-  GBinding *binding;
-
-  gtk_widget_set_visible (spin, tl_layer_row_has_params (row));
-  binding = g_object_bind_property (row, "lr-mult", spin, "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-  g_object_set_data (G_OBJECT (item), "binding", binding);
-  binding = g_object_bind_property (row, "trainable", spin, "sensitive", G_BINDING_SYNC_CREATE);
-  g_object_set_data (G_OBJECT (item), "binding-sensitive", binding);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-}
-
-static void
-setup_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  gtk_list_item_set_child (item, tl_layer_score_cell_new ());
-  gtk_list_item_set_activatable (item, FALSE);
-}
-
-static void
-bind_score (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  tl_layer_score_cell_bind (gtk_list_item_get_child (item), gtk_list_item_get_item (item));
-}
-
-static void
-setup_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name ("changes-prevent-symbolic");
-
-  gtk_widget_add_css_class (button, "flat");
-  gtk_widget_add_css_class (button, "freeze-up-to");
-  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (button, _("Freeze up to here: this layer and every layer above it, closer to the input"));
-  gtk_list_item_set_child (item, button);
-  gtk_list_item_set_activatable (item, FALSE);
-}
-
-static void
-bind_action (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
-{
-  TlLayerRow *row = gtk_list_item_get_item (item);
-  GtkWidget *button = gtk_list_item_get_child (item);
-  g_autofree char *label = g_strdup_printf (_("Freeze up to here: layer %s and the rows above it"),
-                                            tl_layer_row_get_layer (row)->name);
-
-  g_object_set_data (G_OBJECT (button), "row", GINT_TO_POINTER (tl_layer_row_get_index (row) + 1));
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", tl_layer_row_get_index (row));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layers.freeze-below");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-}
-
-static void
-set_factory (GtkColumnViewColumn *column, GCallback setup, gpointer setup_data, GCallback bind,
-             GCallback unbind, gpointer user_data)
-{
-  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-
-  g_signal_connect (factory, "setup", setup, setup_data);
-  g_signal_connect (factory, "bind", bind, user_data);
-  if (unbind != NULL)
-    g_signal_connect (factory, "unbind", unbind, user_data);
-  gtk_column_view_column_set_factory (column, factory);
-}
 
 /* Changes */
 
@@ -294,6 +85,20 @@ tl_layer_table_refresh (TlLayerTable *self)
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
+/* The column view's rows: a graph model's blocks, collapsed, and the layers between them. */
+static void
+show_rows (TlLayerTable *self)
+{
+  g_autoptr (GListStore) blocks = tl_layer_blocks_group (self->model, G_LIST_MODEL (self->rows));
+  GListModel *items = blocks ? G_LIST_MODEL (blocks) : G_LIST_MODEL (self->rows);
+  g_autoptr (GPtrArray) shown = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    g_ptr_array_add (shown, g_list_model_get_item (items, i));
+  /* the view keeps its model, so that cells unbind while their rows live */
+  g_list_store_splice (self->top, 0, g_list_model_get_n_items (G_LIST_MODEL (self->top)), shown->pdata, shown->len);
+}
+
 void
 tl_layer_table_set_model (TlLayerTable *self, TlModel *model)
 {
@@ -325,6 +130,7 @@ tl_layer_table_set_model (TlLayerTable *self, TlModel *model)
         }
       g_list_store_splice (self->rows, 0, 0, items->pdata, items->len);
     }
+  show_rows (self);
 }
 
 TlModel *
@@ -443,6 +249,26 @@ tl_layer_table_get_freeze_button (TlLayerTable *self, guint row)
 }
 
 guint
+tl_layer_table_get_n_shown_rows (TlLayerTable *self)
+{
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_column_view_get_model (self->column_view)));
+}
+
+gboolean
+tl_layer_table_expand (TlLayerTable *self, guint position, gboolean expanded)
+{
+  g_autoptr (GtkTreeListRow) row = NULL;
+
+  g_return_val_if_fail (TL_IS_LAYER_TABLE (self), FALSE);
+  row = g_list_model_get_item (G_LIST_MODEL (gtk_column_view_get_model (self->column_view)), position);
+  if (row == NULL || !gtk_tree_list_row_is_expandable (row))
+    return FALSE;
+  gtk_tree_list_row_set_expanded (row, expanded);
+  return TRUE;
+}
+
+guint
 tl_layer_table_get_n_rows (TlLayerTable *self)
 {
   g_return_val_if_fail (TL_IS_LAYER_TABLE (self), 0);
@@ -534,6 +360,7 @@ tl_layer_table_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), TL_TYPE_LAYER_TABLE);
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
+  g_clear_object (&self->top);
   g_clear_object (&self->rows);
   g_clear_pointer (&self->is_cut, g_free);
   g_clear_pointer (&self->logme, g_free);
@@ -574,27 +401,25 @@ tl_layer_table_class_init (TlLayerTableClass *klass)
 static void
 tl_layer_table_init (TlLayerTable *self)
 {
-  g_autoptr (GtkNoSelection) selection = NULL;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->new_from = -1;
   self->recommended = -1;
   self->editable = TRUE;
   self->rows = g_list_store_new (TL_TYPE_LAYER_ROW);
-  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->rows)));
-  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
+  self->top = g_list_store_new (G_TYPE_OBJECT);
+  {
+    GtkTreeListModel *tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->top)), FALSE, FALSE,
+                                                      tl_layer_block_children, NULL, NULL);
+    g_autoptr (GtkNoSelection) selection = gtk_no_selection_new (G_LIST_MODEL (tree));
 
-  set_factory (self->name_column, G_CALLBACK (setup_name), NULL, G_CALLBACK (bind_name), NULL, self);
-  set_factory (self->type_column, G_CALLBACK (setup_label), GINT_TO_POINTER (FALSE), G_CALLBACK (bind_type), NULL, self);
-  set_factory (self->shape_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_shape), NULL, self);
-  set_factory (self->params_column, G_CALLBACK (setup_label), GINT_TO_POINTER (TRUE), G_CALLBACK (bind_params), NULL, self);
-  set_factory (self->score_column, G_CALLBACK (setup_score), NULL, G_CALLBACK (bind_score), NULL, self);
+    gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
+  }
+
+  tl_layer_table_cells_install (&(TlLayerTableColumns) { self->name_column, self->type_column, self->shape_column,
+                                                         self->params_column, self->score_column,
+                                                         self->trainable_column, self->lr_column,
+                                                         self->action_column }, &self->new_from);
   gtk_column_view_column_set_visible (self->score_column, FALSE);
-  set_factory (self->trainable_column, G_CALLBACK (setup_switch), NULL, G_CALLBACK (bind_switch),
-               G_CALLBACK (unbind_editable), self);
-  set_factory (self->lr_column, G_CALLBACK (setup_spin), NULL, G_CALLBACK (bind_spin),
-               G_CALLBACK (unbind_editable), self);
-  set_factory (self->action_column, G_CALLBACK (setup_action), NULL, G_CALLBACK (bind_action), NULL, self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Layers"), -1);
   {
     GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (self->scroller));

@@ -36,6 +36,11 @@ GtkWidget *tl_layer_table_get_freeze_button (TlLayerTable *self, guint row);
 /* Re-reads the model's flags (after a change made elsewhere). */
 void       tl_layer_table_refresh        (TlLayerTable *self);
 guint      tl_layer_table_get_n_rows     (TlLayerTable *self);
+/* A graph model's layers are grouped into blocks (tl-layer-block.h), one
+ * collapsed row each: the rows on screen, and expanding or collapsing the
+ * one at `position` (FALSE when it is no block). */
+guint      tl_layer_table_get_n_shown_rows (TlLayerTable *self);
+gboolean   tl_layer_table_expand         (TlLayerTable *self, guint position, gboolean expanded);
 /* The trainable switch of a row, for tests and keyboard access. */
 GtkWidget *tl_layer_table_get_switch     (TlLayerTable *self, guint row);
 

@@ -87,6 +87,17 @@ tl_onnx_node_attr_int (GByteArray *node, const char *name, gint64 value)
 }
 
 void
+tl_onnx_node_attr_float (GByteArray *node, const char *name, float value)
+{
+  g_autoptr (GByteArray) attr = g_byte_array_new ();
+
+  tl_pb_write_string (attr, ATTR_NAME, name);
+  tl_pb_write_int (attr, ATTR_TYPE, ATTR_TYPE_FLOAT);
+  tl_pb_write_float (attr, ATTR_F, value);
+  tl_pb_write_message (node, NODE_ATTRIBUTE, attr);
+}
+
+void
 tl_onnx_node_attr_ints (GByteArray *node, const char *name, const gint64 *values, gsize n)
 {
   g_autoptr (GByteArray) attr = g_byte_array_new ();

@@ -107,6 +107,7 @@ const char *tl_onnx_graph_name           (TlOnnxGraph *g, const char *format, ..
 GByteArray *tl_onnx_node_new             (TlOnnxGraph *g, const char *scope, const char *op_type,
                                           const char *const *inputs, const char *const *outputs);
 void        tl_onnx_node_attr_int        (GByteArray *node, const char *name, gint64 value);
+void        tl_onnx_node_attr_float      (GByteArray *node, const char *name, float value);
 void        tl_onnx_node_attr_ints       (GByteArray *node, const char *name, const gint64 *values, gsize n);
 /* Appends the node to the graph and frees it. */
 void        tl_onnx_graph_add_node       (TlOnnxGraph *g, GByteArray *node);

@@ -96,6 +96,15 @@ tl_onnx_emit_vision_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const
     case TL_LAYER_HARDSWISH:
       tl_onnx_graph_op (g, layer->name, "HardSwish", NAMES (in), NAMES (out));
       return out;
+    case TL_LAYER_HARDSIGMOID:
+      {
+        GByteArray *node = tl_onnx_node_new (g, layer->name, "HardSigmoid", NAMES (in), NAMES (out));
+
+        tl_onnx_node_attr_float (node, "alpha", 1.0f / 6.0f);
+        tl_onnx_node_attr_float (node, "beta", 0.5f);
+        tl_onnx_graph_add_node (g, node);
+        return out;
+      }
     case TL_LAYER_GLOBAL_AVG_POOL2D:
       return emit_global_avg_pool (g, layer, in, out, error);
     case TL_LAYER_AVGPOOL2D:

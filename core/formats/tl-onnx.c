@@ -413,18 +413,32 @@ emit_pool1d (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, G
   return out;
 }
 
-/* Add, or Concat along the channels, of the outputs of a graph model's layers `ins`. */
+/* Add, Mul, or Concat along the channels, of the outputs of a graph model's
+ * layers `ins`. A Mul by one factor per channel ([batch, C] against [batch,
+ * C, H, W]) gives the factors trailing axes of 1 for ONNX's broadcasting. */
 static const char *
-emit_join (TlOnnxGraph *g, TlLayer *layer, const char *const *ins, const char *want)
+emit_join (TlOnnxGraph *g, TlLayer *layer, const char *const *ins, int second_ndim, const char *want)
 {
   const char *names[TL_LAYER_MAX_INPUTS + 1] = { NULL };
   const char *out = layer_value (g, layer, want, "out");
+  const char *op = layer->spec.kind == TL_LAYER_ADD ? "Add" : layer->spec.kind == TL_LAYER_MUL ? "Mul" : "Concat";
   GByteArray *node;
 
   for (int k = 0; k < layer->n_inputs; k++)
     names[k] = ins[k];
-  node = tl_onnx_node_new (g, layer->name, layer->spec.kind == TL_LAYER_ADD ? "Add" : "Concat", names,
-                           NAMES (out));
+  if (layer->spec.kind == TL_LAYER_MUL && second_ndim < layer->in_ndim)
+    {
+      gint64 axes[TL_MAX_DIMS];
+      const char *axes_name = tl_onnx_graph_name (g, "%s/axes", layer->name);
+      const char *gate = tl_onnx_graph_name (g, "%s/per_channel", layer->name);
+
+      for (int d = 0; d < layer->in_ndim - second_ndim; d++)
+        axes[d] = second_ndim + 1 + d;
+      tl_onnx_add_int64_initializer (g, axes_name, 1, DIMS (layer->in_ndim - second_ndim), axes);
+      tl_onnx_graph_op (g, layer->name, "Unsqueeze", NAMES (ins[1], axes_name), NAMES (gate));
+      names[1] = gate;
+    }
+  node = tl_onnx_node_new (g, layer->name, op, names, NAMES (out));
   if (layer->spec.kind == TL_LAYER_CONCAT)
     tl_onnx_node_attr_int (node, "axis", 1);
   tl_onnx_graph_add_node (g, node);
@@ -467,6 +481,7 @@ emit_layer (TlOnnxGraph *g, TlLayer *layer, const char *in, const char *want, GE
     case TL_LAYER_RELU6:
     case TL_LAYER_CLIP:
     case TL_LAYER_HARDSWISH:
+    case TL_LAYER_HARDSIGMOID:
     case TL_LAYER_GLOBAL_AVG_POOL2D:
     case TL_LAYER_AVGPOOL2D:
       return tl_onnx_emit_vision_layer (g, layer, in, layer_value (g, layer, want, "out"), error);
@@ -705,8 +720,14 @@ tl_onnx_serialize (TlModel *model, const char *const *labels, JsonNode *preproce
 
           for (int k = 0; k < layer->n_inputs; k++)
             ins[k] = layer->inputs[k] < 0 ? input : outs[layer->inputs[k]];
-          if (layer->spec.kind == TL_LAYER_ADD || layer->spec.kind == TL_LAYER_CONCAT)
-            x = emit_join (&g, layer, ins, want);
+          if (layer->spec.kind == TL_LAYER_ADD || layer->spec.kind == TL_LAYER_CONCAT
+              || layer->spec.kind == TL_LAYER_MUL)
+            {
+              const int second = layer->inputs[1];
+              const int second_ndim = second < 0 ? model->in_ndim : tl_model_layer (model, second)->out_ndim;
+
+              x = emit_join (&g, layer, ins, second_ndim, want);
+            }
           else
             x = emit_layer (&g, layer, ins[0], want, error);
         }

@@ -65,6 +65,8 @@ kind_fields (TlLayerKind kind)
     case TL_LAYER_GLOBAL_AVG_POOL2D:
     case TL_LAYER_ADD:
     case TL_LAYER_CONCAT:
+    case TL_LAYER_HARDSIGMOID:
+    case TL_LAYER_MUL:
     case TL_N_LAYER_KINDS:
     default:
       return 0;

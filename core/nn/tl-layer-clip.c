@@ -8,9 +8,10 @@
 #include "tl-layer-kinds.h"
 
 /* Piecewise-linear activations of mobile networks: Clip (ReLU6 is Clip to
- * [0, 6]) and HardSwish, x * relu6(x + 3) / 6. At a kink the gradient is the
- * one of the side PyTorch takes: Clip passes it only strictly inside its
- * bounds, HardSwish uses the middle piece on [-3, 3]. */
+ * [0, 6]), HardSwish, x * relu6(x + 3) / 6, and HardSigmoid, relu6(x + 3) / 6.
+ * At a kink the gradient is the one of the side PyTorch takes: Clip and
+ * HardSigmoid pass it only strictly inside their bounds, HardSwish uses the
+ * middle piece on [-3, 3]. */
 
 static void
 clip_bounds (const TlLayer *layer, float *lo, float *hi)
@@ -44,6 +45,15 @@ clip_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor
         }
       return;
     }
+  if (layer->spec.kind == TL_LAYER_HARDSIGMOID)
+    {
+      for (gsize i = 0; i < in->size; i++)
+        {
+          const float v = x[i];
+          y[i] = v <= -3.0f ? 0.0f : v >= 3.0f ? 1.0f : v / 6.0f + 0.5f;
+        }
+      return;
+    }
   {
     float lo, hi;
 
@@ -71,6 +81,12 @@ clip_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const T
           const float v = x[i];
           d[i] = v < -3.0f ? 0.0f : v > 3.0f ? g[i] : g[i] * (2.0f * v + 3.0f) / 6.0f;
         }
+      return;
+    }
+  if (layer->spec.kind == TL_LAYER_HARDSIGMOID)
+    {
+      for (gsize i = 0; i < in->size; i++)
+        d[i] = x[i] > -3.0f && x[i] < 3.0f ? g[i] / 6.0f : 0.0f;
       return;
     }
   {

@@ -68,6 +68,10 @@ tl_layer_spec_describe (const TlLayerSpec *s)
       return g_strdup ("Add");
     case TL_LAYER_CONCAT:
       return g_strdup ("Concat");
+    case TL_LAYER_HARDSIGMOID:
+      return g_strdup ("HardSigmoid");
+    case TL_LAYER_MUL:
+      return g_strdup ("Mul");
     case TL_LAYER_AVGPOOL2D:
       return g_strdup_printf ("AvgPool2D(%dx%d, stride %d, pad %d)", s->kernel, s->kernel,
                               s->stride > 0 ? s->stride : s->kernel, s->padding);
@@ -165,6 +169,7 @@ tl_layer_new_joined (const TlLayerSpec *spec, const char *name, int in_ndim, con
     case TL_LAYER_RELU6:
     case TL_LAYER_CLIP:
     case TL_LAYER_HARDSWISH:
+    case TL_LAYER_HARDSIGMOID:
       ok = tl_clip_init (layer, rng, error);
       break;
     case TL_LAYER_GLOBAL_AVG_POOL2D:
@@ -173,6 +178,7 @@ tl_layer_new_joined (const TlLayerSpec *spec, const char *name, int in_ndim, con
       break;
     case TL_LAYER_ADD:
     case TL_LAYER_CONCAT:
+    case TL_LAYER_MUL:
       ok = tl_join_init (layer, rng, error);
       break;
     case TL_N_LAYER_KINDS:

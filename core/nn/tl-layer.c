@@ -34,6 +34,8 @@ static const char *kind_names[TL_N_LAYER_KINDS] = {
   [TL_LAYER_AVGPOOL2D] = "avgpool2d",
   [TL_LAYER_ADD] = "add",
   [TL_LAYER_CONCAT] = "concat",
+  [TL_LAYER_HARDSIGMOID] = "hardsigmoid",
+  [TL_LAYER_MUL] = "mul",
 };
 
 const char *

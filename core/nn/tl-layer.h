@@ -34,6 +34,8 @@ typedef enum {
   TL_LAYER_AVGPOOL2D,
   TL_LAYER_ADD,
   TL_LAYER_CONCAT,
+  TL_LAYER_HARDSIGMOID,
+  TL_LAYER_MUL,
   TL_N_LAYER_KINDS
 } TlLayerKind;
 
@@ -79,7 +81,7 @@ typedef struct {
    * gradient at the pool's output. */
   TlTensor    *pool_out;
   gboolean     pool_grad;
-  /* Set by a graph model around a layer of several inputs (Add, Concat):
+  /* Set by a graph model around a layer of several inputs (Add, Concat, Mul):
    * `in` is the first, these the others; backward writes dL/d(extra_in[k])
    * into extra_grad[k] (resized) unless it is NULL. */
   int              n_extra;

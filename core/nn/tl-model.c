@@ -178,6 +178,8 @@ build_layer (TlModel *model, int pos, const TlLayerSpec *spec, const char *name,
           first = shape;
           first_ndim = ndim;
         }
+      else if (spec->kind == TL_LAYER_MUL && ndim == 1 && shape[0] == first[0])
+        ; /* one factor per channel */
       else if (ndim != first_ndim || memcmp (shape + 1, first + 1, sizeof (int) * (ndim - 1)) != 0)
         {
           g_autofree char *a = tl_tensor_shape_string (first_ndim, first);
@@ -224,7 +226,7 @@ tl_model_add_joined (TlModel *model, const TlLayerSpec *spec, const char *name, 
                    "layer %s: an Embedding can only be the first layer", name);
       return FALSE;
     }
-  join = spec->kind == TL_LAYER_ADD || spec->kind == TL_LAYER_CONCAT;
+  join = spec->kind == TL_LAYER_ADD || spec->kind == TL_LAYER_CONCAT || spec->kind == TL_LAYER_MUL;
   if (join ? n_inputs < 2 || n_inputs > TL_LAYER_MAX_INPUTS : n_inputs > 1)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,

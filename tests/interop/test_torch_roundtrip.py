@@ -48,6 +48,7 @@ VISION_ARCH = {
         {"kind": "batchnorm2d", "name": "dw_bn", "trainable": False},
         {"kind": "hardswish", "name": "dw_act"},
         {"kind": "conv2d", "name": "pw", "filters": 6, "kernel": 1, "groups": 2},
+        {"kind": "hardsigmoid", "name": "pw_gate"},
         {"kind": "avgpool2d", "name": "pool", "kernel": 3, "stride": 2, "padding": 1},
         {"kind": "clip", "name": "clip", "min": -0.5, "max": 0.75},
         {"kind": "global_avg_pool2d", "name": "gap"},
@@ -229,6 +230,7 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(model.pw.groups, 2)
         self.assertIsInstance(model.stem_act, nn.ReLU6)
         self.assertIsInstance(model.dw_act, nn.Hardswish)
+        self.assertIsInstance(model.pw_gate, nn.Hardsigmoid)
         self.assertIsInstance(model.clip, nn.Hardtanh)
         self.assertIsInstance(model.pool, nn.AvgPool2d)
         self.assertTrue(model.pool.count_include_pad)
@@ -240,6 +242,16 @@ class RoundTrip(unittest.TestCase):
         model(x)
         self.assertTrue(torch.equal(model.dw_bn.running_mean, before[0]))
         self.assertFalse(torch.equal(model.stem_bn.running_mean, before[1]))
+
+    def test_graph_refused(self):
+        """A graph model (a squeeze-excitation gate) is refused by name, not run as a stack."""
+        arch = {"input_shape": [2, 4, 4], "layers": [
+            {"kind": "global_avg_pool2d", "name": "pool"},
+            {"kind": "hardsigmoid", "name": "gate"},
+            {"kind": "mul", "name": "scaled", "inputs": ["", "gate"]},
+        ]}
+        with self.assertRaisesRegex(ValueError, "layer scaled: a graph model's mul layer"):
+            tlt.build(arch)
 
     def test_ngram_bridge(self):
         """The bag is torch's own EmbeddingBag(mode="sum", padding_idx=0) with

@@ -546,6 +546,7 @@ test_vision_layers (void)
     { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1, .groups = 4 },
     { .kind = TL_LAYER_HARDSWISH },
     { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 1, .groups = 2 },
+    { .kind = TL_LAYER_HARDSIGMOID },
     { .kind = TL_LAYER_AVGPOOL2D, .kernel = 3, .stride = 2, .padding = 1 },
     { .kind = TL_LAYER_CLIP, .clip_min = -0.5f, .clip_max = 0.75f },
     { .kind = TL_LAYER_GLOBAL_AVG_POOL2D },
@@ -573,6 +574,42 @@ test_vision_layers (void)
           }
     }
   check_model (model, x, "vision");
+}
+
+/* A graph of MobileNetV3's gates: the channels scaled by a squeeze-excitation
+ * branch (exported with an Unsqueeze to [batch, C, 1, 1]), a value-by-value
+ * product, and a residual sum. */
+static void
+test_gates (void)
+{
+  const struct { TlLayerSpec spec; int n; int inputs[2]; } layers[] = {
+    { { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 } },
+    { { .kind = TL_LAYER_GLOBAL_AVG_POOL2D } },
+    { { .kind = TL_LAYER_DENSE, .units = 2 } },
+    { { .kind = TL_LAYER_RELU } },
+    { { .kind = TL_LAYER_DENSE, .units = 4 } },
+    { { .kind = TL_LAYER_HARDSIGMOID } },
+    { { .kind = TL_LAYER_MUL }, 2, { 0, 5 } },
+    { { .kind = TL_LAYER_HARDSIGMOID }, 1, { 0 } },
+    { { .kind = TL_LAYER_MUL }, 2, { 0, 7 } },
+    { { .kind = TL_LAYER_ADD }, 2, { 6, 8 } },
+    { { .kind = TL_LAYER_GLOBAL_AVG_POOL2D } },
+    { { .kind = TL_LAYER_DENSE, .units = 3 } },
+  };
+  g_autoptr (TlModel) model = tl_model_new (3, (int[]) { 3, 7, 6 }, 5);
+  g_autoptr (TlTensor) x = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+    {
+      g_assert_true (tl_model_add_joined (model, &layers[i].spec, NULL, layers[i].n, layers[i].inputs, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (model->graph);
+  x = random_input (model, 4, 15);
+  for (gsize i = 0; i < x->size; i++)
+    x->data[i] *= 3.0f;
+  check_model (model, x, "gates");
 }
 
 /* Unmasked pools over a float sequence. */
@@ -713,6 +750,7 @@ main (int argc, char **argv)
   g_test_add_func ("/onnx-runtime/other-layers", test_other_layers);
   g_test_add_func ("/onnx-runtime/float-sequence", test_float_sequence);
   g_test_add_func ("/onnx-runtime/vision-layers", test_vision_layers);
+  g_test_add_func ("/onnx-runtime/gates", test_gates);
   g_test_add_func ("/onnx-runtime/ngram", test_ngram);
   g_test_add_func ("/onnx-runtime/ngram-hashed", test_ngram_hashed);
   status = g_test_run ();

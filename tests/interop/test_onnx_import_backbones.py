@@ -1,0 +1,143 @@
+"""Backbones from torchvision (ResNet-18, MobileNetV2, MobileNetV3-Small; 10
+classes, random weights and batch-norm statistics, eval mode) exported by
+torch.onnx.export at opsets 13 and 17, imported by `transfer-lab import`, and
+run on 100 inputs by tests/interop/tl-forward: their logits must match ONNX
+Runtime's (onnxruntime-node, as the onnx-runtime test installs it) and
+PyTorch's to 1e-4. The same through the state-dict path (`transfer-lab import
+STATE.pth --arch NAME --input CxHxW`) against PyTorch. Exit status 77
+(skipped) without torch, torchvision or onnx."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import onnx
+    import torch
+    import torchvision
+except ImportError as e:
+    print(f"skipped: {e} (python3-torch, python3-torchvision and python3-onnx, for /usr/bin/python3)")
+    sys.exit(77)
+
+TOLERANCE = 1e-4
+SAMPLES = 100
+
+
+def ort_modules():
+    """The folder holding node_modules/onnxruntime-node, installed there if need be; None without node."""
+    folder = os.environ.get("TL_ORT_DIR")
+    if not folder or not shutil.which("node"):
+        return None
+    package = os.path.join(folder, "node_modules", "onnxruntime-node", "package.json")
+    if not os.path.exists(package) and shutil.which("npm"):
+        os.makedirs(folder, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", folder, "--ignore-scripts", "--no-audit", "--no-fund",
+                        "--loglevel=error", "onnxruntime-node"], check=False)
+    return folder if os.path.exists(package) else None
+
+
+def backbone(arch, in_channels, default_norms):
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, arch)(num_classes=10)
+    if in_channels != 3:
+        model.conv1 = torch.nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    # statistics and affine parameters away from their defaults, so a wrong fold shows; with the
+    # defaults, the folded biases are all zero and the exporter shares one through Identity nodes
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d) and not default_norms:
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.3, 0.3)
+        # the MobileNets' classifiers start at a standard deviation of 0.01, giving logits too small
+        # for an absolute tolerance to mean much: PyTorch's default initialisation gives them about 1
+        if isinstance(m, torch.nn.Linear) and arch.startswith("mobilenet"):
+            m.reset_parameters()
+    return model.eval()
+
+
+def against_pytorch(tmp, name, model, tlm, shape):
+    """The imported model's logits on 100 inputs, compared with PyTorch's: (inputs, logits)."""
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(SAMPLES, *shape, generator=gen)
+    inputs = os.path.join(tmp, name + ".in.f32")
+    outputs = os.path.join(tmp, name + ".out.f32")
+    x.numpy().astype("<f4").tofile(inputs)
+    subprocess.run([os.environ["TL_FORWARD"], tlm, inputs, outputs], check=True, capture_output=True,
+                   env=dict(os.environ, TL_FORWARD_LOGITS="1"))
+    got = np.fromfile(outputs, dtype="<f4").reshape(SAMPLES, 10)
+
+    with torch.no_grad():
+        want = model(x).numpy()
+    err = float(np.abs(got - want).max())
+    print(f"# {name}: PyTorch max |difference| {err:.2e} over {SAMPLES} inputs (max |logit| {np.abs(want).max():.2f})")
+    assert err < TOLERANCE, f"{name}: differs from PyTorch by {err}"
+    return x, got
+
+
+def check_state_dict(tmp, arch, shape):
+    """A state dict saved by torch.save, imported with --arch."""
+    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-state-dict"
+    model = backbone(arch, shape[0], False)
+    pth = os.path.join(tmp, name + ".pth")
+    tlm = os.path.join(tmp, name + ".safetensors")
+    torch.save(model.state_dict(), pth)
+    size = "x".join(str(v) for v in shape)
+    done = subprocess.run([os.environ["TL_BINARY"], "import", pth, "--arch", arch, "--input", size, "--out", tlm],
+                          capture_output=True, text=True, env=dict(os.environ, TL_PYTHON=sys.executable))
+    assert done.returncode == 0, done.stderr
+    against_pytorch(tmp, name, model, tlm, shape)
+
+
+def check(tmp, arch, shape, opset, default_norms):
+    name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
+    model = backbone(arch, shape[0], default_norms)
+    onnx_path = os.path.join(tmp, name + ".onnx")
+    tlm = os.path.join(tmp, name + ".safetensors")
+    torch.onnx.export(model, torch.zeros(1, *shape), onnx_path, opset_version=opset, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    onnx.checker.check_model(onnx.load(onnx_path))
+
+    done = subprocess.run([os.environ["TL_BINARY"], "import", onnx_path, "--out", tlm, "--mean", ",".join(["0.5"] * shape[0]),
+                           "--std", ",".join(["0.25"] * shape[0])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Imported" in done.stdout, done.stdout
+
+    x, got = against_pytorch(tmp, name, model, tlm, shape)
+
+    modules = ort_modules()
+    if modules is None:
+        print(f"# {name}: ONNX Runtime (onnxruntime-node) unavailable, compared with PyTorch only")
+        return
+    spec = os.path.join(tmp, name + ".json")
+    with open(spec, "w") as f:
+        json.dump({"type": "float32", "dims": [SAMPLES, *shape], "data": x.flatten().tolist()}, f)
+    script = os.path.join(os.environ["TL_SOURCE_DIR"], "tests", "onnx", "run_onnx.mjs")
+    run = subprocess.run(["node", script, modules, onnx_path, spec], capture_output=True, text=True, check=True)
+    ort = np.array(json.loads(run.stdout)["logits"]["data"], dtype=np.float32).reshape(SAMPLES, 10)
+    err = float(np.abs(got - ort).max())
+    print(f"# {name}: ONNX Runtime max |difference| {err:.2e} over {SAMPLES} inputs")
+    assert err < TOLERANCE, f"{name}: differs from ONNX Runtime by {err}"
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        check(tmp, "resnet18", (3, 32, 32), 13, False)
+        check(tmp, "resnet18", (1, 28, 28), 17, True)
+        # ReLU6 as Clip, depthwise convolutions, inverted residuals
+        check(tmp, "mobilenet_v2", (3, 32, 32), 13, False)
+        check(tmp, "mobilenet_v2", (3, 64, 64), 17, False)
+        # HardSwish (HardSigmoid and Mul before opset 14), squeeze-excitation gates
+        check(tmp, "mobilenet_v3_small", (3, 64, 64), 13, False)
+        check(tmp, "mobilenet_v3_small", (3, 32, 32), 17, False)
+        check_state_dict(tmp, "resnet18", (1, 28, 28))
+        check_state_dict(tmp, "mobilenet_v2", (3, 32, 32))
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
