@@ -152,7 +152,8 @@ test_misspelling_highlighted (void)
   g_assert_true (ui_wait_for (ui_predictions_ready, doc, 30));
   for (int c = 0; c < 2; c++)
     {
-      const char *markup;
+      const char *markup, *summary;
+      g_autofree char *first = g_strdup_printf ("“%s”", misspelt[c]);
       g_autofree char *name = g_strdup_printf ("text-chars-explanation-%s.png", classes[c]);
       int alpha;
 
@@ -174,6 +175,13 @@ test_misspelling_highlighted (void)
       g_assert_cmpint (highlight_of (markup, misspelt[1 - c], "#e01b24"), ==, -1);
       for (guint w = 0; w < G_N_ELEMENTS (neutral); w++)
         g_assert_cmpint (highlight_of (markup, neutral[w], "#e01b24"), <, 75);
+      /* the sentence under it names the same word first, for the class: its pieces' evidence counted for it */
+      summary = tl_sample_explanation_get_summary (TL_SAMPLE_EXPLANATION (panel));
+      g_assert_nonnull (summary);
+      g_test_message ("%s summary: %s", classes[c], summary);
+      g_assert_nonnull (strstr (summary, "“"));
+      g_assert_true (g_str_has_prefix (strstr (summary, "“"), first));
+      g_assert_null (strstr (summary, misspelt[1 - c]));
       ui_spin (200);
       ui_screenshot (gtk_widget_get_parent (panel), name);
     }

@@ -81,8 +81,14 @@ tl_data_spec_from_settings (TlDataSourceSpec *spec, const char *path, const TlIm
   spec->per_class = s->per_class;
   spec->val_fraction = s->val_fraction;
   spec->test_fraction = s->test_fraction;
-  spec->max_len = s->max_len;
-  spec->vocab_size = s->vocab_size;
+  /* a bag's settings are its n-grams'; the length and vocabulary limits are those of token sequences */
+  if (s->text_features == TL_TEXT_NGRAMS)
+    spec->ngrams = s->ngrams;
+  else
+    {
+      spec->max_len = s->max_len;
+      spec->vocab_size = s->vocab_size;
+    }
   spec->image_size = s->image_width;
   spec->grey = s->channels == 1;
 }
@@ -235,7 +241,10 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     tl_split_apply (result->import->split, result->import->dataset, &result->train, &result->val, &result->test);
   result->n_classes = result->import->report->n_classes;
   result->n_rows = result->import->report->n_rows;
-  result->vocab_size = result->import->report->vocab_size;
+  /* the model is built for the terms of the data shown: the run's preprocessing when there is one */
+  result->vocab_size = result->data != NULL && result->data->preprocess != NULL
+                         ? tl_preprocess_vocab_size (result->data->preprocess)
+                         : result->import->report->vocab_size;
   result->format = g_strdup (result->import->report->format);
   g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
 }

@@ -228,9 +228,17 @@ on_wizard_finished (TlDataPage *self, gboolean ok, TlImportWizard *wizard)
 {
   const TlExperiment *exp = tl_document_get_experiment (self->document);
 
+  const TlPreprocess *source = tl_document_get_data (self->document, TL_ROLE_SOURCE)->preprocess;
+
   if (ok && tl_import_wizard_get_role (wizard) == TL_ROLE_SOURCE && exp->target.path != NULL
       && tl_document_has_data (self->document, TL_ROLE_TARGET))
     start_load (self, TL_ROLE_TARGET);
+  /* A run's source text features also count the target's text: the source is read again as
+   * the run reads it (and the target through it), so that the window shows the run's data. */
+  else if (ok && tl_import_wizard_get_role (wizard) == TL_ROLE_TARGET && exp->transfer.unlabeled_text
+           && exp->pretrained_model == NULL && exp->source.path != NULL && source != NULL
+           && source->kind == TL_DATA_TEXT)
+    start_load (self, TL_ROLE_SOURCE);
 }
 
 GtkWidget *

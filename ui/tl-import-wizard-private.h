@@ -7,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* Shared by the wizard's files: tl-import-wizard.c (steps, threads) and
- * tl-import-wizard-columns.c (the CSV preview and column roles). */
+/* Shared by the wizard's files: tl-import-wizard.c (steps, threads),
+ * tl-import-wizard-columns.c (the CSV preview and column roles) and
+ * tl-import-wizard-text.c (how a text column is read). */
 
 #define PREVIEW_ROWS 20
 
@@ -64,6 +65,14 @@ struct _TlImportWizard
   GtkWidget       *text_group;
   GtkSpinButton   *max_len_spin;
   GtkSpinButton   *vocab_spin;
+  GtkWidget       *ngram_group;
+  GtkSpinButton   *ngram_max_spin;
+  GtkSpinButton   *min_df_spin;
+  GtkSpinButton   *max_features_spin;
+  GtkSwitch       *chars_switch;
+  GtkWidget       *char_lengths_row;
+  GtkSpinButton   *char_min_spin;
+  GtkSpinButton   *char_max_spin;
   GtkLabel        *progress_label;
   GtkProgressBar  *progress_bar;
   GtkWidget       *image_group;
@@ -87,5 +96,15 @@ const char *tl_import_wizard_column_name      (TlImportWizard *self, guint colum
 gboolean    tl_import_wizard_load_preview     (TlImportWizard *self, GError **error);
 /* Exactly one label column and at least one feature or text column. */
 gboolean    tl_import_wizard_check_roles      (TlImportWizard *self, GError **error);
+
+/* The text settings' widgets, hidden until the data are analysed. */
+void        tl_import_wizard_init_text        (TlImportWizard *self);
+/* The text settings of a data source of the experiment, shown as the defaults. */
+void        tl_import_wizard_load_text        (TlImportWizard *self, const TlDataSourceSpec *spec);
+/* Into s: the text representation the model reads and its settings as chosen (spec's otherwise). */
+void        tl_import_wizard_text_settings    (TlImportWizard *self, const TlDataSourceSpec *spec,
+                                               TlImportSettings *s);
+/* The settings of the representation used, when the data have a text column. */
+void        tl_import_wizard_show_text        (TlImportWizard *self, gboolean has_text);
 
 G_END_DECLS

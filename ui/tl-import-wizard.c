@@ -543,6 +543,15 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, TlImpor
   return TRUE;
 }
 
+/* The experiment's data source the wizard imports into. */
+static const TlDataSourceSpec *
+role_spec (TlImportWizard *self)
+{
+  TlExperiment *exp = tl_document_get_experiment (self->document);
+
+  return adw_combo_row_get_selected (self->role_row) == 1 ? &exp->target : &exp->source;
+}
+
 static TlImportSettings *
 build_settings (TlImportWizard *self, gboolean full)
 {
@@ -573,10 +582,7 @@ build_settings (TlImportWizard *self, gboolean full)
       if (s->text_column == NULL)
         s->feature_columns = g_strv_builder_end (features);
       else
-        {
-          s->max_len = gtk_spin_button_get_value_as_int (self->max_len_spin);
-          s->vocab_size = gtk_spin_button_get_value_as_int (self->vocab_spin);
-        }
+        tl_import_wizard_text_settings (self, role_spec (self), s);
     }
   /* the test images of an IDX set, when they are beside the training images */
   if (self->format == TL_SOURCE_IDX && self->idx_test_path != NULL)
@@ -701,7 +707,7 @@ analysed (GObject *source, GAsyncResult *res, gpointer data)
       gtk_flow_box_append (self->class_box, check);
       g_ptr_array_add (self->class_checks, check);
     }
-  gtk_widget_set_visible (self->text_group, report->vocab_size > 0 || report->max_len > 0);
+  tl_import_wizard_show_text (self, report->vocab_size > 0 || report->max_len > 0);
   update_buttons (self);
   g_object_unref (self);
 }
@@ -1005,6 +1011,14 @@ tl_import_wizard_class_init (TlImportWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, text_group);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, max_len_spin);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, vocab_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, ngram_group);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, ngram_max_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, min_df_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, max_features_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, chars_switch);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, char_lengths_row);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, char_min_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlImportWizard, char_max_spin);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, TlImportWizard, image_group);
@@ -1048,7 +1062,7 @@ tl_import_wizard_init (TlImportWizard *self)
   g_signal_connect_swapped (self->image_size_spin, "value-changed", G_CALLBACK (on_image_size_changed), self);
   g_signal_connect_swapped (self->delimiter_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
   g_signal_connect_swapped (self->header_row, "notify::selected", G_CALLBACK (on_preview_option_changed), self);
-  gtk_widget_set_visible (self->text_group, FALSE);
+  tl_import_wizard_init_text (self);
   update_buttons (self);
 }
 
@@ -1063,5 +1077,6 @@ tl_import_wizard_new (GtkWindow *parent, TlDocument *document, TlDataRole role)
   self->document = g_object_ref (document);
   adw_combo_row_set_selected (self->role_row, role == TL_ROLE_TARGET ? 1 : 0);
   gtk_spin_button_set_value (self->seed_spin, (double) tl_document_get_experiment (document)->seed);
+  tl_import_wizard_load_text (self, role_spec (self));
   return self;
 }

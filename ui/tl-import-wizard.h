@@ -3,6 +3,7 @@
 #include <adwaita.h>
 
 #include "tl-document.h"
+#include "tl-import.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,11 @@ guint           tl_import_wizard_get_n_thumbnails (TlImportWizard *self);
 guint           tl_import_wizard_get_n_recordings (TlImportWizard *self);
 void            tl_import_wizard_select_recording (TlImportWizard *self, guint index);
 GtkWidget      *tl_import_wizard_get_audio_preview (TlImportWizard *self);
+/* How a text column is read: as the experiment's model reads text, n-gram bags
+ * for the default text model (text-ngram), token sequences for text-lstm and text-pool. */
+TlTextFeatures  tl_import_wizard_get_text_features (TlImportWizard *self);
+/* Whether the settings of that representation are on show (the split page, for text). */
+gboolean        tl_import_wizard_shows_text_settings (TlImportWizard *self, TlTextFeatures features);
 /* The columns the CSV preview shows (and offers roles for). */
 guint           tl_import_wizard_get_n_columns   (TlImportWizard *self);
 /* Side and colour format images of a folder are imported at. */

@@ -10,12 +10,13 @@
 #include "tl-explain.h"
 #include "tl-explanation-panel.h"
 #include "tl-ngram.h"
-#include "tl-ngram-chars.h"
 #include "tl-ngram-word-scores.h"
 #include "tl-sample-explanation.h"
 #include "tl-tokenizer.h"
 
 #define MAX_WORDS_SHOWN 300
+/* words with less than this share of the strongest word's score are shown plain */
+#define SHOWN_SHARE 0.1
 
 typedef struct {
   int    target;
@@ -96,7 +97,7 @@ highlight (char **words, const double *scores, int n)
 
       if (i > 0)
         g_string_append_c (markup, ' ');
-      if (share < 0.1)
+      if (share < SHOWN_SHARE)
         g_string_append (markup, escaped);
       else
         g_string_append_printf (markup, "<span background=\"%s\" bgalpha=\"%d%%\">%s</span>",
@@ -108,34 +109,49 @@ highlight (char **words, const double *scores, int n)
 }
 
 typedef struct {
-  const char *term;
-  float       score;
+  const char *word;
+  double      score;
 } Scored;
 
 static int
 by_score (const void *a, const void *b)
 {
-  float x = ((const Scored *) a)->score, y = ((const Scored *) b)->score;
+  double x = ((const Scored *) a)->score, y = ((const Scored *) b)->score;
   return (x < y) - (x > y);
 }
 
-/* "For: a, b, c · against: d, e": the terms whose removal changes the probability most. */
+/* "Most for the class: a, b, c. Most against it: d, e." The words as highlighted:
+ * each once, by its strongest place in the text, and only those coloured there. */
 static char *
-strongest (char **terms, const float *scores, int n)
+strongest (char **words, const double *scores, int n)
 {
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree Scored *all = g_new (Scored, MAX (n, 1));
   g_autoptr (GString) pro = g_string_new (NULL), con = g_string_new (NULL);
+  double most = 0.0;
   int m = 0;
 
-  /* pieces of words ("#<goo") show in the words' colours, not here */
-  for (int k = 0; k < n; k++)
-    if (terms[k][0] != '\0' && scores[k] != 0.0f && !tl_ngram_is_char_term (terms[k]))
-      all[m++] = (Scored) { terms[k], scores[k] };
+  for (int i = 0; i < n; i++)
+    most = MAX (most, fabs (scores[i]));
+  for (int i = 0; i < n; i++)
+    {
+      gpointer at;
+
+      if (most == 0.0 || fabs (scores[i]) < SHOWN_SHARE * most)
+        continue;
+      if (!g_hash_table_lookup_extended (seen, words[i], NULL, &at))
+        {
+          g_hash_table_insert (seen, words[i], GINT_TO_POINTER (m));
+          all[m++] = (Scored) { words[i], scores[i] };
+        }
+      else if (fabs (scores[i]) > fabs (all[GPOINTER_TO_INT (at)].score))
+        all[GPOINTER_TO_INT (at)].score = scores[i];
+    }
   qsort (all, m, sizeof (Scored), by_score);
   for (int k = 0; k < m && k < 4 && all[k].score > 0; k++)
-    g_string_append_printf (pro, "%s“%s”", pro->len > 0 ? ", " : "", all[k].term);
+    g_string_append_printf (pro, "%s“%s”", pro->len > 0 ? ", " : "", all[k].word);
   for (int k = m - 1; k >= 0 && k >= m - 3 && all[k].score < 0; k--)
-    g_string_append_printf (con, "%s“%s”", con->len > 0 ? ", " : "", all[k].term);
+    g_string_append_printf (con, "%s“%s”", con->len > 0 ? ", " : "", all[k].word);
   if (pro->len == 0 && con->len == 0)
     return g_strdup (_("No word changes the prediction on its own."));
   return g_strdup_printf (_("Most for the class: %s. Most against it: %s."), pro->len > 0 ? pro->str : "—",
@@ -151,7 +167,6 @@ explain_text (Job *job, Result *r, GError **error)
   if (r->scores == NULL)
     return;
   r->n_slots = MIN (n, job->n_slots);
-  r->summary = strongest (job->terms, r->scores, r->n_slots);
   if (job->bag && job->text != NULL)
     {
       g_auto (GStrv) words = tl_tokenize_strv (job->text);
@@ -159,7 +174,9 @@ explain_text (Job *job, Result *r, GError **error)
       g_autofree double *s = tl_ngram_word_scores (&job->ngrams, (const char *const *) job->terms, r->scores,
                                                    r->n_slots, (const char *const *) words, n_words);
 
+      /* pieces of words ("#<goo") count for the words that hold them, as in the highlighting */
       r->markup = highlight (words, s, n_words);
+      r->summary = strongest (words, s, n_words);
     }
   else
     {
@@ -175,6 +192,7 @@ explain_text (Job *job, Result *r, GError **error)
             g_array_append_val (s, v);
           }
       r->markup = highlight ((char **) words->pdata, (const double *) (void *) s->data, (int) words->len);
+      r->summary = strongest ((char **) words->pdata, (const double *) (void *) s->data, (int) words->len);
     }
 }
 
@@ -341,6 +359,13 @@ tl_sample_explanation_get_markup (TlSampleExplanation *self)
 {
   g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), NULL);
   return result_of (self) != NULL ? result_of (self)->markup : NULL;
+}
+
+const char *
+tl_sample_explanation_get_summary (TlSampleExplanation *self)
+{
+  g_return_val_if_fail (TL_IS_SAMPLE_EXPLANATION (self), NULL);
+  return result_of (self) != NULL ? result_of (self)->summary : NULL;
 }
 
 void

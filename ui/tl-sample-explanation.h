@@ -28,6 +28,8 @@ void        tl_sample_explanation_set_sample (TlSampleExplanation *self, const T
 int         tl_sample_explanation_get_class  (TlSampleExplanation *self);
 /* Text: the highlighted words as Pango markup; NULL for images or before. */
 const char *tl_sample_explanation_get_markup (TlSampleExplanation *self);
+/* Text: the sentence naming the words most for and against the class; NULL for images or before. */
+const char *tl_sample_explanation_get_summary (TlSampleExplanation *self);
 /* Images: row and column of the map's highest score (-1 before). */
 void        tl_sample_explanation_get_peak   (TlSampleExplanation *self, int *row, int *column);
 

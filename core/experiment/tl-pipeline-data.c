@@ -28,10 +28,8 @@ tl_pipeline_data_free (TlPipelineData *data)
   g_free (data);
 }
 
-/* Text becomes bags of n-grams unless the model reads token sequences: the
- * sequence presets, or explicit layers that start with an Embedding. */
-static TlTextFeatures
-text_features_for (const TlArchitectureSpec *arch)
+TlTextFeatures
+tl_pipeline_text_features (const TlArchitectureSpec *arch)
 {
   TlPreset preset;
 
@@ -57,7 +55,7 @@ tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *sp
   s->label_column = g_strdup (spec->label_column);
   s->text_column = g_strdup (spec->text_column);
   s->feature_columns = g_strdupv (spec->feature_columns);
-  s->text_features = text_features_for (&exp->architecture);
+  s->text_features = tl_pipeline_text_features (&exp->architecture);
   /* the length and vocabulary limits are those of token sequences; bags keep their own */
   if (s->text_features == TL_TEXT_SEQUENCE)
     {

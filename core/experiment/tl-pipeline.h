@@ -137,6 +137,10 @@ GPtrArray        *tl_pipeline_target_documents (const TlExperiment *exp, GError 
  * them: the target's (above) with transfer.unlabeled_text and a CSV source,
  * else none (an empty array). NULL on error. */
 GPtrArray        *tl_pipeline_source_documents (const TlExperiment *exp, GError **error);
+/* How a model of arch reads text: as bags of n-grams unless it reads token
+ * sequences (the text-lstm and text-pool presets, or layers that start with an
+ * Embedding). The default model (text-ngram) reads bags. */
+TlTextFeatures    tl_pipeline_text_features  (const TlArchitectureSpec *arch);
 /* Import settings for one data source of an experiment (paths resolved). */
 TlImportSettings *tl_pipeline_import_settings (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                guint64 seed);
