@@ -24,20 +24,29 @@ tl_sort_ids (int *ids, gsize n)
     }
   for (gsize i = 0; i < n; i++)
     most = MAX (most, ids[i]);
-  to = spare = g_new (int, n);
-  for (int shift = 0; shift == 0 || (shift < 31 && (most >> shift) != 0); shift += 9)
-    {
-      gsize start[513] = { 0 };
-      int *swap;
+  {
+    /* as few passes as digits of at most 11 bits allow (a 2,048-bucket count stays in L1) */
+    const int bits = most > 0 ? g_bit_storage ((gulong) most) : 1;
+    const int passes = (bits + 10) / 11;
+    const int digit = (bits + passes - 1) / passes;
+    const int mask = (1 << digit) - 1;
+    g_autofree gsize *start = g_new (gsize, (1 << digit) + 1);
 
-      for (gsize i = 0; i < n; i++)
-        start[((from[i] >> shift) & 511) + 1]++;
-      for (int b = 0; b < 512; b++)
-        start[b + 1] += start[b];
-      for (gsize i = 0; i < n; i++)
-        to[start[(from[i] >> shift) & 511]++] = from[i];
-      swap = from, from = to, to = swap;
-    }
+    to = spare = g_new (int, n);
+    for (int shift = 0; shift < bits; shift += digit)
+      {
+        int *swap;
+
+        memset (start, 0, sizeof (gsize) * ((1 << digit) + 1));
+        for (gsize i = 0; i < n; i++)
+          start[((from[i] >> shift) & mask) + 1]++;
+        for (int b = 0; b < mask + 1; b++)
+          start[b + 1] += start[b];
+        for (gsize i = 0; i < n; i++)
+          to[start[(from[i] >> shift) & mask]++] = from[i];
+        swap = from, from = to, to = swap;
+      }
+  }
   if (from != ids)
     memcpy (ids, from, sizeof (int) * n);
 }

@@ -167,8 +167,10 @@ bag_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const Tl
               tl_row_set_add (set, row);
           }
     }
+  /* every chunk reads all the batch's terms: one chunk of columns per thread,
+   * whole cache lines each; a column's sums never depend on the split */
   if (layer->trainable)
-    tl_parallel_for (bag.D, MAX ((gsize) 16, (gsize) (bag.D + 3) / 4 / 16 * 16), scatter_columns, &bag);
+    tl_parallel_for (bag.D, (tl_parallel_grain (bag.D, 16) + 15) / 16 * 16, scatter_columns, &bag);
   if (grad_in != NULL)
     {
       tl_tensor_resize (grad_in, in->ndim, in->shape);
