@@ -76,18 +76,6 @@ make_folder (const char *name, int per_class, double shift)
   return dir;
 }
 
-static gboolean
-wizard_idle (gpointer data)
-{
-  return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (data));
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 static void
 on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
 {
@@ -188,15 +176,15 @@ import_audio (TlDataRole role, const char *path, const char *shot, int per_class
     }
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "classes");
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   if (per_class > 0)
     tl_import_wizard_set_per_class (wizard, per_class);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_cmpstr (tl_import_wizard_get_error (wizard), ==, NULL);
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_object_unref (wizard);
   g_assert_true (ui_wait_for (ui_data_loaded, page, 60));
 }

@@ -46,18 +46,6 @@ write_text_csv (const char *path, guint32 seed)
   g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
 }
 
-static gboolean
-wizard_idle (gpointer data)
-{
-  return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (data));
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 static void
 on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
 {
@@ -80,7 +68,7 @@ import_with_defaults (TlWindow *win, TlDataRole role, const char *path, TlTextFe
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
@@ -93,7 +81,7 @@ import_with_defaults (TlWindow *win, TlDataRole role, const char *path, TlTextFe
   if (shot != NULL)
     ui_screenshot (GTK_WIDGET (wizard), shot);
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_object_unref (wizard);
   g_assert_true (ui_wait_for (ui_data_loaded, page, 60));

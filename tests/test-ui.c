@@ -46,19 +46,6 @@ write_csv (const char *path, const char *const *classes, int n_classes, int per_
   g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
 }
 
-static gboolean
-wizard_idle (gpointer data)
-{
-  return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (data));
-}
-
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 static void
 on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
 {
@@ -85,7 +72,7 @@ import_csv_into (TlWindow *win, TlDataRole role, const char *path, const char *s
   ui_screenshot (GTK_WIDGET (wizard), name);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "classes");
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_free (name);
   name = g_strdup_printf ("%s-classes.png", shot_prefix);
@@ -95,7 +82,7 @@ import_csv_into (TlWindow *win, TlDataRole role, const char *path, const char *s
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_object_unref (wizard);
   g_assert_true (ui_wait_for (ui_data_loaded, page, 60));
@@ -138,7 +125,7 @@ test_wizard_error_keeps_choices (void)
   g_assert_true (tl_import_wizard_next (wizard));
   tl_import_wizard_set_column_role (wizard, 1, "feature");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 30));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 30));
   error = tl_import_wizard_get_error (wizard);
   g_assert_nonnull (error);
   g_test_message ("inline error: %s", error);
@@ -184,11 +171,11 @@ test_wizard_images (void)
   ui_screenshot (GTK_WIDGET (wizard), "wizard-images.png");
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "classes");
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_assert_cmpuint (tl_import_wizard_get_progress (wizard, &fraction), >=, 1);
   g_assert_cmpfloat (fraction, ==, 1.0);
   g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_SOURCE)->train);
@@ -344,13 +331,13 @@ test_wizard_idx_test_file (void)
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_cmpstr (tl_import_wizard_get_test_path (wizard), ==, test);
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
   ui_screenshot (GTK_WIDGET (wizard), "wizard-idx-split.png");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_nonnull (tl_document_get_data (doc, TL_ROLE_SOURCE)->test);
   g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->test->n, ==, 12);

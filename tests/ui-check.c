@@ -10,6 +10,7 @@
 #include "tl-data-page.h"
 #include "tl-document.h"
 #include "tl-evaluate-page.h"
+#include "tl-import-wizard.h"
 #include "tl-sample-explanation.h"
 #include "tl-train-page.h"
 #include "ui-check.h"
@@ -116,6 +117,18 @@ gboolean
 ui_data_loaded (gpointer data_page)
 {
   return !tl_data_page_is_loading (TL_DATA_PAGE (data_page));
+}
+
+gboolean
+ui_wizard_idle (gpointer wizard)
+{
+  return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (wizard));
+}
+
+gboolean
+ui_flag_set (gpointer flag)
+{
+  return *(gboolean *) flag;
 }
 
 gboolean

@@ -20,6 +20,9 @@ void     ui_screenshot     (GtkWidget *widget, const char *name);
 gboolean ui_training_done  (gpointer train_page);
 gboolean ui_data_loaded    (gpointer data_page);
 gboolean ui_predictions_ready (gpointer document);
+gboolean ui_wizard_idle    (gpointer wizard);
+/* Whether the gboolean at flag is set. */
+gboolean ui_flag_set       (gpointer flag);
 gboolean ui_widget_shown   (gpointer widget);
 /* Selects the first sample listed for the evaluate page's cell, waits for its explanation and
  * checks it explains the class `predicted`: highlighted words for text, a heat map otherwise;
