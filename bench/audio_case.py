@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """Transfer Lab's side of the spoken-digits transfer case, on a split written by audio_torch.py.
 
-  audio_case.py TRANSFER_LAB EXPERIMENT SPLITDIR SEED WORKDIR
+  audio_case.py TRANSFER_LAB EXPERIMENT SPLITDIR SEED WORKDIR [EXTRA]
   audio_case.py features TRANSFER_LAB SHARED   # wall time of `transfer-lab data` on all 1,500 files
 
 Runs the experiment with source.path, target.path and target.test_path set to the split's CSV
-lists, then evaluates the pretrained model on the target's test list (source-only). Prints one JSON
-line: source_only, scratch (the run's baseline), finetune (the run's transfer), the pretraining's
-seconds per epoch and the wall time of the run."""
+lists (with EXTRA, a folder of VOICE/DIGIT/*.wav as `tools/make-real-digits-source.py
+--synthetic-only` writes, those recordings added to the source list), then evaluates the pretrained
+model on the target's test list (source-only). Prints one JSON line: source_only, scratch (the
+run's baseline), finetune (the run's transfer), the pretraining's seconds per epoch and the wall
+time of the run."""
 
+import csv
 import json
 import os
 import shutil
@@ -31,15 +34,32 @@ def features(app, shared):
     print(json.dumps({"files": 1500, "seconds": time.perf_counter() - start}))
 
 
+def with_extra(split, extra, work):
+    """The split's source list and every recording under extra, as one list in work."""
+    with open(os.path.join(split, "source.csv"), newline="") as f:
+        rows = [(r["path"], r["label"]) for r in csv.DictReader(f)]
+    for voice in sorted(os.listdir(extra)):
+        for digit in sorted(os.listdir(os.path.join(extra, voice))):
+            d = os.path.join(extra, voice, digit)
+            rows += [(os.path.abspath(os.path.join(d, n)), digit) for n in sorted(os.listdir(d)) if n.endswith(".wav")]
+    path = os.path.join(work + "-source.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label"])
+        w.writerows(rows)
+    return path
+
+
 def main():
     if sys.argv[1] == "features":
         features(sys.argv[2], sys.argv[3])
         return
     app, experiment, split, seed, work = sys.argv[1:6]
     shutil.rmtree(work, ignore_errors=True)
+    source = with_extra(split, sys.argv[6], work) if len(sys.argv) > 6 else f"{split}/source.csv"
     start = time.perf_counter()
     check([app, "run", experiment, "--out", work, "--quiet", "--set", f"seed={seed}",
-           "--set", f"source.path={split}/source.csv", "--set", f"target.path={split}/train.csv",
+           "--set", f"source.path={source}", "--set", f"target.path={split}/train.csv",
            "--set", f"target.test_path={split}/test.csv", "--set", "target.per_class=0",
            "--set", "target.val_fraction=0", "--set", 'outputs.exports=["models","metrics"]',
            "--set", "outputs.plots=[]"])

@@ -10,7 +10,8 @@
 #   with apt-get when missing and possible, else that side is skipped). --cases can name them too.
 # --audio: also the spoken-digits cases (audio-george audio-jackson audio-lucas: two speakers to the
 #   third, 5 recordings per digit, run r with seed r on a split both sides read; audio-features: the
-#   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py.
+#   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py (ours with
+#   the experiment's 600 synthetic recordings added to the split's source, as the experiment has them).
 # demo (a default case): the peak resident memory and wall time of the CLI on the demo,
 #   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
 # window (a default case): the window on the demo under Xvfb (xvfb-run, dbus-run-session), with
@@ -230,8 +231,11 @@ for c in $CASES; do
         # run r: seed r, on a split written once and read by both sides
         split="$OUT/audio-work/split-${c#audio-}-$r"
         "$PY" "$ROOT/bench/audio_torch.py" split "$SHARED" "${c#audio-}" "$r" "$split" >/dev/null
+        # the experiment's synthetic voices, added to the split's real source (made once)
+        synth="$OUT/audio-work/synthetic"
+        [ -d "$synth" ] || "$PY" "$ROOT/tools/make-real-digits-source.py" --synthetic-only "$synth" >/dev/null
         [ -n "$SKIP_OURS_TEXT" ] || run "$c-ours.r$r" "$PY" "$ROOT/bench/audio_case.py" "$APP" \
-            "$ROOT/data/experiments/spoken-digits-real.json" "$split" "$r" "$OUT/audio-work/ours-${c#audio-}-$r"
+            "$ROOT/data/experiments/spoken-digits-real.json" "$split" "$r" "$OUT/audio-work/ours-${c#audio-}-$r" "$synth"
         run "$c-pytorch.r$r" "$PY" "$ROOT/bench/audio_torch.py" run "$split" "$r" --threads "$THREADS"
         r=$((r + 1))
         continue ;;

@@ -676,6 +676,140 @@ test_augment (void)
   }
 }
 
+/* zero crossings per second of x[0..n) at 8 kHz, halved: the frequency of a pure tone */
+static double
+tone_frequency (const float *x, gsize n)
+{
+  int crossings = 0;
+
+  for (gsize i = 1; i < n; i++)
+    crossings += (x[i - 1] < 0.0f) != (x[i] < 0.0f);
+  return crossings / 2.0 / ((double) n / 8000.0);
+}
+
+/* a change of speed: the pitch and the length move together; drawn only when asked for */
+static void
+test_augment_speed (void)
+{
+  g_autofree char *dir = make_folder ();
+  g_autoptr (TlImportSettings) s = tl_import_settings_new ();
+  g_autoptr (TlImport) import = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *x = g_new (float, 8000);
+  TlAudioAugment aug;
+  TlRng r1, r2;
+  gsize m = 0, lo = G_MAXSIZE, hi = 0;
+  int rows[2];
+
+  for (int i = 0; i < 8000; i++)
+    x[i] = (float) tone_at (i, 8000, 440, 0.3);
+  {
+    g_autofree float *same = tl_audio_augment_resample (x, 8000, 1.0, &m);
+    g_autofree float *fast = NULL;
+    g_autofree float *slow = NULL;
+
+    g_assert_cmpuint (m, ==, 8000);
+    g_assert_cmpmem (same, sizeof (float) * 8000, x, sizeof (float) * 8000);
+    fast = tl_audio_augment_resample (x, 8000, 1.1, &m);
+    g_assert_cmpuint (m, ==, 7272);
+    g_assert_cmpfloat (fabs (tone_frequency (fast, m) - 484.0), <, 3.0);
+    /* between samples: the straight line through its neighbours */
+    g_assert_cmpfloat (fabs (fast[3] - (0.7 * x[3] + 0.3 * x[4])), <, 1e-6);
+    slow = tl_audio_augment_resample (x, 8000, 0.9, &m);
+    g_assert_cmpuint (m, ==, 8888);
+    g_assert_cmpfloat (fabs (tone_frequency (slow, m) - 396.0), <, 3.0);
+  }
+
+  /* speed 0: a copy, and the generator untouched */
+  tl_audio_augment_init (&aug);
+  tl_rng_init (&r1, 3);
+  tl_rng_init (&r2, 3);
+  {
+    g_autofree float *y = tl_audio_augment_speed (&aug, x, 8000, &m, &r1);
+
+    g_assert_cmpuint (m, ==, 8000);
+    g_assert_cmpmem (y, sizeof (float) * 8000, x, sizeof (float) * 8000);
+    g_assert_true (tl_rng_next (&r1) == tl_rng_next (&r2));
+  }
+  /* speed 0.1: lengths of 8000 / 1.1 to 8000 / 0.9, spread over the range */
+  aug.speed = 0.1;
+  for (int k = 0; k < 200; k++)
+    {
+      g_autofree float *y = tl_audio_augment_speed (&aug, x, 8000, &m, &r1);
+
+      lo = MIN (lo, m);
+      hi = MAX (hi, m);
+    }
+  g_assert_cmpuint (lo, >=, 7272);
+  g_assert_cmpuint (hi, <=, 8889);
+  g_assert_cmpuint (lo, <, 7400);
+  g_assert_cmpuint (hi, >, 8700);
+
+  /* the limits, and JSON: written only when set, read back, refused when not a number */
+  aug.speed = 0.6;
+  g_assert_false (tl_audio_augment_check (&aug, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  aug.speed = -0.1;
+  g_assert_false (tl_audio_augment_check (&aug, NULL));
+  {
+    TlAudioAugment back;
+    g_autoptr (JsonNode) plain = NULL;
+    g_autoptr (JsonNode) node = NULL;
+    g_autoptr (JsonNode) bad = json_from_string ("{\"copies\": 1, \"speed\": \"fast\"}", NULL);
+    g_autoptr (JsonNode) high = json_from_string ("{\"copies\": 1, \"speed\": 0.7}", NULL);
+
+    tl_audio_augment_init (&aug);
+    aug.copies = 1;
+    plain = tl_audio_augment_to_json (&aug);
+    g_assert_false (json_object_has_member (json_node_get_object (plain), "speed"));
+    aug.speed = 0.15;
+    node = tl_audio_augment_to_json (&aug);
+    tl_audio_augment_init (&back);
+    g_assert_true (tl_audio_augment_from_json (&back, node, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (back.speed, ==, 0.15);
+    g_assert_false (tl_audio_augment_from_json (&back, bad, &error));
+    g_assert_error (error, TL_ERROR, TL_ERROR_PARSE);
+    g_clear_error (&error);
+    g_assert_false (tl_audio_augment_from_json (&back, high, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "speed"));
+    g_clear_error (&error);
+  }
+
+  /* copies of rows: the same for the same seed, and not the copies without a change of speed */
+  import = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  for (int k = 0; k < 2; k++)
+    rows[k] = import->split->train[k];
+  tl_audio_augment_init (&aug);
+  aug.copies = 2;
+  {
+    g_autoptr (TlDataset) plain = NULL;
+    g_autoptr (TlDataset) a1 = NULL;
+    g_autoptr (TlDataset) a2 = NULL;
+    gsize bytes;
+
+    plain = tl_audio_augment_rows (import->dataset, rows, 2, &s->audio, &aug, import->preprocess->audio_mean,
+                                   import->preprocess->audio_std, 11, &error);
+    g_assert_no_error (error);
+    aug.speed = 0.2;
+    a1 = tl_audio_augment_rows (import->dataset, rows, 2, &s->audio, &aug, import->preprocess->audio_mean,
+                                import->preprocess->audio_std, 11, &error);
+    g_assert_no_error (error);
+    a2 = tl_audio_augment_rows (import->dataset, rows, 2, &s->audio, &aug, import->preprocess->audio_mean,
+                                import->preprocess->audio_std, 11, &error);
+    g_assert_no_error (error);
+    bytes = sizeof (float) * a1->n * a1->sample_size;
+    g_assert_cmpint (a1->n, ==, 4);
+    g_assert_cmpmem (a1->x, bytes, a2->x, bytes);
+    g_assert_true (memcmp (a1->x, plain->x, bytes) != 0);
+    for (int k = 0; k < 4; k++)
+      g_assert_cmpint (a1->y[k], ==, import->dataset->y[rows[k / 2]]);
+  }
+}
+
 /* speakers a and b, each with classes x and y (b also z): classes pooled by name */
 static void
 test_grouped_folder (void)
@@ -906,6 +1040,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/csv", test_csv);
   g_test_add_func ("/audio/preprocess-json", test_preprocess_json);
   g_test_add_func ("/audio/augment", test_augment);
+  g_test_add_func ("/audio/augment-speed", test_augment_speed);
   g_test_add_func ("/audio/grouped-folder", test_grouped_folder);
   g_test_add_func ("/audio/experiment", test_experiment);
   g_test_add_func ("/audio/spoken-digits", test_spoken_digits);

@@ -375,7 +375,13 @@ test_spoken_digits_real_loads (void)
   g_assert_no_error (error);
   g_assert_cmpint (exp->source.format, ==, TL_DATA_FORMAT_AUDIO);
   g_assert_cmpint (exp->target.format, ==, TL_DATA_FORMAT_AUDIO);
-  g_assert_true (g_str_has_suffix (exp->source.path, "spoken-digits-real-source.csv"));
+  g_assert_true (g_str_has_suffix (exp->source.path, "spoken-digits-real-source"));
+  g_assert_true (g_str_has_suffix (exp->source.generate, "make-real-digits-source.py"));
+  {
+    g_autofree char *tool = tl_experiment_resolve_path (exp, exp->source.generate);
+
+    g_assert_true (g_file_test (tool, G_FILE_TEST_IS_REGULAR));
+  }
   g_assert_cmpint (exp->target.per_class, ==, 5);
   g_assert_cmpint (exp->source.audio_augment.copies, ==, 1);
   g_assert_cmpint (exp->target.audio_augment.copies, ==, 10);

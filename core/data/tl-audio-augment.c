@@ -16,6 +16,7 @@ tl_audio_augment_init (TlAudioAugment *a)
   g_return_if_fail (a != NULL);
 
   a->copies = 0;
+  a->speed = 0.0;
   a->max_shift = 0.1;
   a->snr_db = 20.0;
   a->freq_masks = 2;
@@ -29,12 +30,13 @@ tl_audio_augment_check (const TlAudioAugment *a, GError **error)
 {
   g_return_val_if_fail (a != NULL, FALSE);
 
-  if (a->copies < 0 || a->copies > 100 || !(a->max_shift >= 0.0 && a->max_shift <= 10.0)
+  if (a->copies < 0 || a->copies > 100 || !(a->speed >= 0.0 && a->speed <= 0.5)
+      || !(a->max_shift >= 0.0 && a->max_shift <= 10.0)
       || !(a->snr_db >= 0.0 && a->snr_db <= 120.0) || a->freq_masks < 0 || a->freq_masks > 16
       || a->freq_width < 0 || a->time_masks < 0 || a->time_masks > 64 || a->time_width < 0)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                   _("audio augmentation: 0 to 100 copies, shifts of 0 to 10 s, an SNR of 0 to 120 dB, "
+                   _("audio augmentation: 0 to 100 copies, a speed change of 0 to 0.5, shifts of 0 to 10 s, an SNR of 0 to 120 dB, "
                      "at most 16 frequency and 64 time masks"));
       return FALSE;
     }
@@ -51,6 +53,11 @@ tl_audio_augment_to_json (const TlAudioAugment *a)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "copies");
   json_builder_add_int_value (b, a->copies);
+  if (a->speed > 0.0)
+    {
+      json_builder_set_member_name (b, "speed");
+      json_builder_add_double_value (b, a->speed);
+    }
   json_builder_set_member_name (b, "shift");
   json_builder_add_double_value (b, a->max_shift);
   json_builder_set_member_name (b, "snr_db");
@@ -96,7 +103,8 @@ tl_audio_augment_from_json (TlAudioAugment *a, JsonNode *node, GError **error)
       return FALSE;
     }
   o = json_node_get_object (node);
-  if (!member_number (o, "copies", &copies) || !member_number (o, "shift", &a->max_shift)
+  if (!member_number (o, "copies", &copies) || !member_number (o, "speed", &a->speed)
+      || !member_number (o, "shift", &a->max_shift)
       || !member_number (o, "snr_db", &a->snr_db) || !member_number (o, "freq_masks", &fm)
       || !member_number (o, "freq_width", &fw) || !member_number (o, "time_masks", &tm)
       || !member_number (o, "time_width", &tw) || copies != floor (copies) || fm != floor (fm)
@@ -112,6 +120,40 @@ tl_audio_augment_from_json (TlAudioAugment *a, JsonNode *node, GError **error)
   a->time_masks = (int) tm;
   a->time_width = (int) tw;
   return tl_audio_augment_check (a, error);
+}
+
+float *
+tl_audio_augment_resample (const float *x, gsize n, double factor, gsize *out_n)
+{
+  gsize m;
+  float *y;
+
+  g_return_val_if_fail ((x != NULL || n == 0) && out_n != NULL && factor > 0.0, NULL);
+
+  m = (gsize) floor ((double) n / factor);
+  y = g_new (float, MAX (m, 1));
+  for (gsize i = 0; i < m; i++)
+    {
+      double t = (double) i * factor;
+      gsize j = (gsize) t;
+      double w = t - (double) j;
+
+      y[i] = j + 1 < n ? (float) ((1.0 - w) * x[j] + w * x[j + 1]) : x[MIN (j, n - 1)];
+    }
+  *out_n = m;
+  return y;
+}
+
+float *
+tl_audio_augment_speed (const TlAudioAugment *a, const float *x, gsize n, gsize *out_n, TlRng *rng)
+{
+  double factor = 1.0;
+
+  g_return_val_if_fail (a != NULL && rng != NULL && out_n != NULL, NULL);
+
+  if (a->speed > 0.0)
+    factor = 1.0 - a->speed + 2.0 * a->speed * tl_rng_uniform (rng);
+  return tl_audio_augment_resample (x, n, factor, out_n);
 }
 
 void
@@ -211,6 +253,13 @@ augment_chunk (gpointer data, gsize start, gsize end)
       if (x == NULL || features == NULL)
         continue;
       tl_rng_init (&rng, job->seed ^ ((guint64) row * 0x9e3779b97f4a7c15ull) ^ ((guint64) (c + 1) << 40));
+      if (job->a->speed > 0.0)
+        {
+          float *played = tl_audio_augment_speed (job->a, x, n, &n, &rng);
+
+          g_free (x);
+          x = played;
+        }
       tl_audio_settings_fit (s, x, n, clip);
       tl_audio_augment_wave (job->a, s->rate, clip, s->n_samples, &rng);
       tl_audio_features_compute (features, clip, s->n_samples, out);
