@@ -115,6 +115,21 @@ test_model_file_without_target_refused (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* A PyTorch job transfers to the target: with none it is refused before its folder is made. */
+static void
+test_torch_job_without_target_refused (void)
+{
+  g_autofree char *exp = write_experiment ("alone-torch.json", "");
+  g_autofree char *out = path_in ("alone-torch-job");
+  g_auto (Result) r = { 0 };
+
+  RUN (&r, "run", exp, "--engine", "torch", "--prepare-only", "--out", out);
+  expect_status (&r, 1);
+  g_assert_nonnull (strstr (r.err, "target.path"));
+  g_assert_null (strstr (r.err, "CRITICAL"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -125,6 +140,7 @@ main (int argc, char **argv)
   tmp = g_dir_make_tmp ("tl-cli-source-only-XXXXXX", NULL);
   g_test_add_func ("/cli-source-only/trained-alone", test_source_trained_alone);
   g_test_add_func ("/cli-source-only/model-file-refused", test_model_file_without_target_refused);
+  g_test_add_func ("/cli-source-only/torch-job-refused", test_torch_job_without_target_refused);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);
