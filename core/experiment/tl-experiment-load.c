@@ -335,7 +335,8 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
   /* without target data the source model is trained alone */
   if (s->path == NULL && strcmp (prefix, "target") != 0)
     return fail (r, error, prefix, "path", "missing (a data file or folder)");
-  if (s->path == NULL && (s->test_path != NULL || s->unlabeled_path != NULL || s->labels_path != NULL))
+  if (s->path == NULL && (s->test_path != NULL || s->unlabeled_path != NULL || s->labels_path != NULL
+                       || s->generate != NULL))
     return fail (r, error, prefix, "path", "missing (the data its other files go with)");
   if (s->format == TL_DATA_FORMAT_IDX && s->path != NULL && s->labels_path == NULL)
     return fail (r, error, prefix, "labels", "missing (the IDX labels file)");
