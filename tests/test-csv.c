@@ -419,6 +419,46 @@ test_newsgroups (void)
   g_assert_cmpint (tl_vocab_size (import->preprocess->vocab), ==, 20000);
 }
 
+/* No file or folder named (a set-up without target data, say): an error, never a critical. */
+static void
+test_no_path_is_an_error (void)
+{
+  const char *paths[] = { NULL, "" };
+  g_autoptr (TlImportSettings) s = tl_import_settings_new ();
+  g_autoptr (TlImport) import = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      TlImport *none = tl_import_run (paths[i], s, &error);
+
+      g_assert_null (none);
+      g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "no data file or folder"));
+      g_clear_error (&error);
+      none = tl_import_run_with_progress (paths[i], NULL, NULL, NULL, &error);
+      g_assert_null (none);
+      g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+  /* through a preprocessing made from real data */
+  {
+    g_autofree char *path = write_file ("no-path.csv", "x,label\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n", -1);
+
+    import = tl_import_run (path, s, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+      {
+        g_assert_null (tl_import_apply (paths[i], s, import->preprocess, &error));
+        g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+        g_clear_error (&error);
+        g_assert_null (tl_import_documents (paths[i], s, import->preprocess, NULL, 0, &error));
+        g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+        g_clear_error (&error);
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -439,6 +479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/csv/preprocess-apply", test_preprocess_json_and_apply);
   g_test_add_func ("/csv/text-vocabulary", test_text_vocabulary_from_train_only);
   g_test_add_func ("/csv/20newsgroups", test_newsgroups);
+  g_test_add_func ("/csv/no-path", test_no_path_is_an_error);
   status = g_test_run ();
   {
     g_autoptr (GFile) dir = g_file_new_for_path (tmpdir);

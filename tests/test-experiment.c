@@ -210,7 +210,26 @@ test_experiment_errors_name_the_field (void)
   /* an octal escape reads as a raw byte, which could not be written back */
   expect_error (dir, "{ \"description\": \"2,\\615 reviews\" }", "bad.json: description: a string whose escapes");
   expect_error (dir, "{ \"source\": { \"classes\": [\"a\", \"\\377\"] } }", "bad.json: classes: a string whose escapes");
-  expect_error (dir, "{ \"source\": { \"path\": \"a.csv\" } }", "bad.json: target: missing");
+  expect_error (dir, "{ \"source\": { \"per_class\": 3 }, \"target\": { \"path\": \"b.csv\" } }",
+                "bad.json: source.path: missing");
+  /* a target's other files without its data */
+  expect_error (dir, "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"test_path\": \"t.csv\" } }",
+                "bad.json: target.path: missing");
+  /* no target at all, or one without a path: the source is trained alone */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (TlExperiment) alone = load_text (dir, "alone.json", "{ \"source\": { \"path\": \"a.csv\" } }", &error);
+    g_autoptr (TlExperiment) unnamed = NULL;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (alone->source.path);
+    g_assert_null (alone->target.path);
+    unnamed = load_text (dir, "unnamed.json", "{ \"source\": { \"path\": \"a.csv\" }, \"target\": { \"per_class\": 5 } }",
+                         &error);
+    g_assert_no_error (error);
+    g_assert_null (unnamed->target.path);
+    g_assert_cmpint (unnamed->target.per_class, ==, 5);
+  }
   expect_error (dir,
                 "{ \"source\": { \"path\": \"a.csv\", \"format\": \"xls\" }, \"target\": { \"path\": \"b.csv\" } }",
                 "bad.json: source.format: expected one of: csv, idx, images");

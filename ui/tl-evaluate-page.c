@@ -436,7 +436,8 @@ shown_run (TlEvaluatePage *self)
   return self->run_name != NULL ? tl_document_get_run (self->document, self->run_name) : NULL;
 }
 
-/* Every run evaluated on the target's test data (not pretraining, tested on the source's), as bars. */
+/* Every run evaluated on the target's test data (not pretraining, tested on the source's), as bars;
+ * with no target, pretraining is the run there is, tested on the source's test data. */
 static void
 update_runs (TlEvaluatePage *self)
 {
@@ -454,7 +455,7 @@ update_runs (TlEvaluatePage *self)
       TlRunResult *r = g_ptr_array_index (result->runs, i);
       double a;
 
-      if (r->metrics == NULL || g_strcmp0 (r->name, "pretrain") == 0)
+      if (r->metrics == NULL || (g_strcmp0 (r->name, "pretrain") == 0 && r != main_run))
         continue;
       a = r->metrics->accuracy;
       g_ptr_array_add (names, g_strdup (r->name));

@@ -223,6 +223,15 @@ check_resumable (TlTrainPage *self)
                     self->resume_cancellable, resume_checked, g_object_ref (self));
 }
 
+/* Source data and no target: a run trains the source model alone, as `transfer-lab train` would. */
+static gboolean
+trains_source_alone (TlTrainPage *self)
+{
+  const TlExperiment *exp = self->document != NULL ? tl_document_get_experiment (self->document) : NULL;
+
+  return exp != NULL && exp->source.path != NULL && exp->target.path == NULL && exp->pretrained_model == NULL;
+}
+
 static void
 update_buttons (TlTrainPage *self)
 {
@@ -241,8 +250,12 @@ update_buttons (TlTrainPage *self)
     gtk_widget_remove_css_class (self->start_button, "suggested-action");
   else
     gtk_widget_add_css_class (self->start_button, "suggested-action");
-  gtk_widget_set_tooltip_text (self->start_button, self->blocked != NULL ? self->blocked
-                                                   : resumable ? _("Start over, discarding the stopped run") : NULL);
+  gtk_widget_set_tooltip_text (self->start_button,
+                               self->blocked != NULL ? self->blocked
+                               : resumable ? _("Start over, discarding the stopped run")
+                               : trains_source_alone (self) ? _("Trains the source model alone: transfer runs need "
+                                                                "target data, imported on the Data page")
+                               : NULL);
   if (!running && self->stopped && self->blocked == NULL)
     gtk_label_set_text (self->stage_label,
                         resumable ? _("Stopped. The runs and epochs finished so far are kept: Continue goes on from "
@@ -437,6 +450,7 @@ static char *
 runs_summary (TlDocument *doc, int *n_samples)
 {
   TlPipelineResult *result = tl_document_get_result (doc);
+  TlRunResult *main_run = tl_document_get_main_run (doc);
   g_autoptr (GString) text = g_string_new (NULL);
 
   *n_samples = 0;
@@ -445,7 +459,7 @@ runs_summary (TlDocument *doc, int *n_samples)
       TlRunResult *r = g_ptr_array_index (result->runs, i);
       g_autofree char *item = NULL;
 
-      if (r->metrics == NULL || g_strcmp0 (r->name, "pretrain") == 0)
+      if (r->metrics == NULL || (g_strcmp0 (r->name, "pretrain") == 0 && r != main_run))
         continue;
       *n_samples = r->metrics->n_samples;
       item = g_strdup_printf (C_("run and its accuracy", "%s %.1f%%"), tl_run_title (r->name),
@@ -523,7 +537,12 @@ show_finished (TlTrainPage *self, TlPipelineResult *taken, const GError *error)
       int n_samples = 0;
 
       gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
-      if (main_run != NULL && main_run->metrics != NULL)
+      if (main_run != NULL && main_run->metrics != NULL && g_strcmp0 (main_run->name, "pretrain") == 0
+          && trains_source_alone (self))
+        text = g_strdup_printf (_("Finished: the source model alone, test accuracy %.1f%% on the source's test data. "
+                                  "Transfer runs need target data: import it on the Data page."),
+                                main_run->metrics->accuracy * 100.0);
+      else if (main_run != NULL && main_run->metrics != NULL)
         text = g_strdup_printf (_("Finished: test accuracy %.1f%%"), main_run->metrics->accuracy * 100.0);
       else
         text = g_strdup (_("Finished"));

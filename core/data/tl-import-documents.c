@@ -16,7 +16,9 @@ tl_import_documents (const char *path, const TlImportSettings *settings, const T
   g_autoptr (GHashTable) wanted = NULL;
   GPtrArray *docs;
 
-  g_return_val_if_fail (path != NULL && settings != NULL && pre != NULL, NULL);
+  g_return_val_if_fail (settings != NULL && pre != NULL, NULL);
+  if (!tl_import_check_path (path, error))
+    return NULL;
 
   if (pre->kind != TL_DATA_TEXT)
     {

@@ -840,8 +840,9 @@ tl_import_run_with_progress (const char *path, const TlImportSettings *settings,
   TlImport *import;
   gint64 start = g_get_monotonic_time ();
 
-  g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!tl_import_check_path (path, error))
+    return NULL;
 
   if (settings == NULL)
     settings = defaults = tl_import_settings_new ();
@@ -895,8 +896,9 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
   TlSourceFormat format;
   TlDataset *ds;
 
-  g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (pre != NULL, NULL);
+  if (!tl_import_check_path (path, error))
+    return NULL;
 
   if (settings == NULL)
     settings = defaults = tl_import_settings_new ();

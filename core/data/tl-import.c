@@ -454,6 +454,15 @@ tl_import_free (TlImport *import)
   g_free (import);
 }
 
+gboolean
+tl_import_check_path (const char *path, GError **error)
+{
+  if (path != NULL && *path != '\0')
+    return TRUE;
+  g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT, _("no data file or folder was given"));
+  return FALSE;
+}
+
 TlSourceFormat
 tl_import_guess_format (const char *path)
 {

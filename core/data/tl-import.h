@@ -138,6 +138,9 @@ typedef struct {
 
 void      tl_import_free            (TlImport *import);
 TlSourceFormat tl_import_guess_format (const char *path);
+/* FALSE with an error when no file or folder is named (path NULL or empty):
+ * a user's set-up can lack one, which is a message, never a programming error. */
+gboolean tl_import_check_path       (const char *path, GError **error);
 
 /* Reads a CSV file, an IDX file or a folder of images into a dataset with a
  * seeded stratified split; nothing is returned unless all of it worked. */

@@ -434,12 +434,17 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
                      : g_str_equal (kind, "audio") ? KIND_AUDIO
                      : g_str_equal (kind, "tabular") ? KIND_TABULAR : KIND_UNKNOWN;
         }
+      if (!has_target)
+        add (problems, "target.path", _("A pretrained model is fine-tuned on target data: import the target's data."));
       if (model_kind != KIND_UNKNOWN && target_kind != KIND_UNKNOWN && model_kind != target_kind)
         add (problems, "target.path", _("The target holds %s, but the pretrained model reads %s."),
              kind_text (target_kind), kind_text (model_kind));
     }
   else
     {
+      if (!has_source)
+        add (problems, "source.path",
+             _("A model is pretrained on source data: import the source's data, or choose a pretrained model."));
       if (has_source && has_target && source_kind != KIND_UNKNOWN && target_kind != KIND_UNKNOWN
           && source_kind != target_kind)
         add (problems, "target.path",

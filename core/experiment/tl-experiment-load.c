@@ -332,9 +332,13 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
     }
   if (!read_ngrams (r, obj, prefix, &s->ngrams, error))
     return FALSE;
-  if (s->path == NULL)
+  /* without target data the source model is trained alone */
+  if (s->path == NULL && strcmp (prefix, "target") != 0)
     return fail (r, error, prefix, "path", "missing (a data file or folder)");
-  if (s->format == TL_DATA_FORMAT_IDX && s->labels_path == NULL)
+  if (s->path == NULL && (s->test_path != NULL || s->unlabeled_path != NULL || s->labels_path != NULL
+                       || s->generate != NULL))
+    return fail (r, error, prefix, "path", "missing (the data its other files go with)");
+  if (s->format == TL_DATA_FORMAT_IDX && s->path != NULL && s->labels_path == NULL)
     return fail (r, error, prefix, "labels", "missing (the IDX labels file)");
   if (s->format == TL_DATA_FORMAT_IDX && s->test_path != NULL && s->test_labels_path == NULL)
     return fail (r, error, prefix, "test_labels", "missing (the IDX labels of test_path)");
@@ -826,12 +830,8 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
     return NULL;
   if (!get_object (r, root, "", "target", &sub, error))
     return NULL;
-  if (sub == NULL)
-    {
-      fail (r, error, "", "target", "missing (the data to transfer to)");
-      return NULL;
-    }
-  if (!read_source (r, sub, "target", &exp->target, error))
+  /* no target: the source model is trained alone */
+  if (sub != NULL && !read_source (r, sub, "target", &exp->target, error))
     return NULL;
 
   if (!get_object (r, root, "", "architecture", &sub, error)

@@ -312,7 +312,7 @@ tl_pipeline_target_documents (const TlExperiment *exp, GError **error)
 GPtrArray *
 tl_pipeline_source_documents (const TlExperiment *exp, GError **error)
 {
-  if (!exp->transfer.unlabeled_text || exp->source.format != TL_DATA_FORMAT_CSV)
+  if (!exp->transfer.unlabeled_text || exp->source.format != TL_DATA_FORMAT_CSV || exp->target.path == NULL)
     return g_ptr_array_new ();
   return tl_pipeline_target_documents (exp, error);
 }

@@ -936,6 +936,12 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   /* 1. the data, both read before any training so that a plan that cannot work stops here */
   if (!tl_embedding_vectors_check (exp, error))
     return FALSE;
+  if (exp->target.path == NULL && model_from != NULL)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "target.path: no target data to fine-tune %s on; give the target's data", model_from);
+      return FALSE;
+    }
   if (model_from != NULL)
     {
       stage (c, TL_STAGE_PRETRAIN, "loading %s", model_from);
@@ -954,6 +960,13 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
       through = loaded_pre;
       model_labels = g_strdupv (info->labels);
     }
+  else if (source_path == NULL)
+    {
+      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "source.path: no source data to pretrain on; give the source's data or a pretrained "
+                           "model (pretrain.model)");
+      return FALSE;
+    }
   else
     {
       stage (c, TL_STAGE_IMPORT_SOURCE, "importing %s", source_path);
@@ -965,6 +978,17 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
       model_labels = g_strdupv (source->train->class_names);
       if (exp->architecture.embedding_vectors != NULL && !read_vectors (c, source, error))
         return FALSE;
+    }
+  /* no target: the source model is trained alone, as `transfer-lab train` would */
+  if (target_path == NULL)
+    {
+      c->pretrain_hash = tl_pipeline_stage_hash (exp, "pretrain", NULL);
+      if (!pretrain_stage (c, result, source, source_path, &pretrained, error))
+        return FALSE;
+      if (pretrained != NULL && !cancelled (c, result, NULL))
+        stage (c, TL_STAGE_EXPORT, "no target data (target.path): the source model was trained alone; "
+                                   "transfer runs need a target");
+      return TRUE;
     }
   stage (c, TL_STAGE_IMPORT_TARGET, "importing %s", target_path);
   target = reads_unlabeled (&exp->transfer)

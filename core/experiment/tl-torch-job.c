@@ -212,6 +212,13 @@ mixes_domains (const TlExperiment *exp)
 gboolean
 tl_torch_job_check (const TlExperiment *exp, GError **error)
 {
+  if (exp->target.path == NULL)
+    {
+      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "target.path: a PyTorch job transfers to target data, and there are none; the built-in "
+                           "engine trains the source model alone");
+      return FALSE;
+    }
   if (exp->pretrained_model != NULL && mixes_domains (exp))
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
