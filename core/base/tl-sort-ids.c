@@ -30,7 +30,7 @@ tl_sort_ids (int *ids, gsize n)
     const int passes = (bits + 10) / 11;
     const int digit = (bits + passes - 1) / passes;
     const int mask = (1 << digit) - 1;
-    g_autofree gsize *start = g_new (gsize, (1 << digit) + 1);
+    gsize start[(1 << 11) + 1];
 
     to = spare = g_new (int, n);
     for (int shift = 0; shift < bits; shift += digit)
