@@ -14,6 +14,7 @@
 #include "tl-gemm.h"
 #include "tl-idx.h"
 #include "tl-model.h"
+#include "tl-model-file.h"
 #include "tl-parallel.h"
 #include "tl-tokenizer.h"
 #include "tl-trainer.h"
@@ -37,6 +38,8 @@ static int opt_sgemm_size = 2048;
 static int opt_n_sequences = 10000;
 static int opt_limit = 0;
 static int opt_seed = 1;
+static char *opt_model = NULL;
+static int opt_samples = 1024;
 
 static const GOptionEntry entries[] = {
   { "runs", 0, 0, G_OPTION_ARG_INT, &opt_runs, "Repetitions of the timed part (3)", "N" },
@@ -50,6 +53,8 @@ static const GOptionEntry entries[] = {
   { "sequences", 0, 0, G_OPTION_ARG_INT, &opt_n_sequences, "Training sequences (10000)", "N" },
   { "seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Seed of the first run; run r uses seed + r (1)", "N" },
   { "limit", 0, 0, G_OPTION_ARG_INT, &opt_limit, "Train on the first N samples only (for profiling)", "N" },
+  { "model", 0, 0, G_OPTION_ARG_FILENAME, &opt_model, "Model file of infer-model (an imported network)", "FILE" },
+  { "samples", 0, 0, G_OPTION_ARG_INT, &opt_samples, "Random inputs of infer-model (1024)", "N" },
   { NULL }
 };
 
@@ -489,7 +494,7 @@ layer_flops (const TlLayer *l)
       return 2.0 * l->in_shape[0] * l->spec.units;
     case TL_LAYER_CONV2D:
       return 2.0 * l->in_shape[0] * l->spec.kernel * l->spec.kernel * l->spec.filters
-             * l->out_shape[1] * l->out_shape[2];
+             * l->out_shape[1] * l->out_shape[2] / MAX (1, l->spec.groups);
     case TL_LAYER_LSTM:
       return 2.0 * l->in_shape[0] * 4 * l->spec.units * (l->in_shape[1] + l->spec.units);
     case TL_LAYER_GRU:
@@ -759,6 +764,58 @@ cmd_infer (const char *kind, GError **error)
   return TRUE;
 }
 
+/* Forward passes of a model file (an imported network) over random inputs of
+ * its own shape, in batches, as PyTorch's side runs the same network. */
+static gboolean
+cmd_infer_model (GError **error)
+{
+  g_autoptr (TlModel) model = NULL;
+  g_autoptr (TlTensor) inputs = NULL;
+  g_autoptr (TlTensor) batch = tl_tensor_new_empty ();
+  double times[64];
+  const int runs = CLAMP (MAX (opt_runs, 3), 1, 64), n = MAX (opt_samples, 1);
+  gsize sample = 1;
+  TlRng rng;
+
+  if (opt_model == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "infer-model needs --model FILE");
+      return FALSE;
+    }
+  if (!(model = tl_model_file_load (opt_model, NULL, error)))
+    return FALSE;
+  for (int d = 0; d < model->in_ndim; d++)
+    sample *= model->in_shape[d];
+  inputs = tl_tensor_new (2, (int[]) { n, (int) sample });
+  tl_rng_init (&rng, opt_seed);
+  for (gsize i = 0; i < inputs->size; i++)
+    inputs->data[i] = tl_rng_normal (&rng);
+
+  for (int r = -1; r < runs; r++)   /* run -1 warms up: workspace allocation */
+    {
+      double t0 = now ();
+
+      for (int first = 0; first < n; first += opt_infer_batch)
+        {
+          const int count = MIN (opt_infer_batch, n - first);
+
+          tl_tensor_resize_batch (batch, count, model->in_ndim, model->in_shape);
+          memcpy (batch->data, inputs->data + (gsize) first * sample, (gsize) count * sample * sizeof (float));
+          tl_model_forward (model, batch, FALSE);
+        }
+      if (r >= 0)
+        times[r] = now () - t0;
+    }
+  json_nums ("times", times, runs);
+  json_num ("median", median (times, runs));
+  json_num ("samples", n);
+  json_num ("batch", opt_infer_batch);
+  json_num ("params", tl_model_param_count (model, FALSE));
+  json_num ("throughput", n / median (times, runs));
+  json_num ("flops", infer_flops (model, n));
+  return TRUE;
+}
+
 /* Facts the PyTorch side copies so that its models match the presets. */
 static gboolean
 cmd_describe (GError **error)
@@ -880,7 +937,7 @@ main (int argc, char **argv)
   /* as the application does: the benchmark measures the kernels it runs with */
   tl_gemm_restart_with_preferred_kernels (argv);
   context = g_option_context_new ("CASE — sgemm | describe | prepare-text | mlp | cnn | lstm | finetune | "
-                                  "infer-mlp | infer-cnn | infer-lstm | tokenize");
+                                  "infer-mlp | infer-cnn | infer-lstm | infer-model | tokenize");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2)
     {
@@ -904,6 +961,8 @@ main (int argc, char **argv)
     ok = cmd_train (cmd, &error);
   else if (g_str_equal (cmd, "finetune"))
     ok = cmd_finetune (&error);
+  else if (g_str_equal (cmd, "infer-model"))
+    ok = cmd_infer_model (&error);
   else if (g_str_has_prefix (cmd, "infer-"))
     ok = cmd_infer (cmd + 6, &error);
   else if (g_str_equal (cmd, "describe"))

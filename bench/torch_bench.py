@@ -216,6 +216,32 @@ def case_infer(args, kind):
                 throughput=x.shape[0] / statistics.median(times))
 
 
+def case_infer_model(args):
+    """The torchvision network whose state dict run.sh imported for tl-bench's infer-model."""
+    import torchvision
+
+    state = torch.load(args.state, map_location="cpu")
+    channels = state["conv1.weight"].shape[1] if "conv1.weight" in state else 3
+    model = getattr(torchvision.models, args.arch)(num_classes=state["fc.weight"].shape[0])
+    if channels != 3:
+        model.conv1 = nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    model.load_state_dict(state)
+    model.eval()
+    shape = [int(v) for v in args.input.split("x")]
+    x = torch.randn(args.samples, *shape, generator=torch.Generator().manual_seed(args.seed))
+    batch = args.infer_batch
+
+    def run():
+        with torch.inference_mode():
+            for start in range(0, x.shape[0], batch):
+                model(x[start:start + batch])
+
+    run()  # warm-up
+    times = [timed(run)[0] for _ in range(max(args.runs, 3))]
+    return dict(times=times, samples=int(x.shape[0]), batch=batch, params=n_params(model),
+                throughput=x.shape[0] / statistics.median(times))
+
+
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
@@ -249,7 +275,7 @@ def case_tokenize(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("case", choices=["mlp", "cnn", "lstm", "finetune", "infer-mlp", "infer-cnn",
-                                     "infer-lstm", "tokenize"])
+                                     "infer-lstm", "infer-model", "tokenize"])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--seed", type=int, default=1, help="seed of the first run; run r uses seed + r")
     p.add_argument("--threads", type=int, default=2)
@@ -259,6 +285,10 @@ def main():
     p.add_argument("--conv-padding", type=int, default=0)
     p.add_argument("--finetune-epochs", type=int, default=3)
     p.add_argument("--infer-batch", type=int, default=256)
+    p.add_argument("--state", help="infer-model: the torchvision state dict")
+    p.add_argument("--arch", default="resnet18", help="infer-model: its torchvision architecture")
+    p.add_argument("--input", default="3x32x32", help="infer-model: the input shape, CxHxW")
+    p.add_argument("--samples", type=int, default=1024, help="infer-model: random inputs")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -266,6 +296,8 @@ def main():
         out = case_train(args, args.case)
     elif args.case == "finetune":
         out = case_finetune(args)
+    elif args.case == "infer-model":
+        out = case_infer_model(args)
     elif args.case.startswith("infer-"):
         out = case_infer(args, args.case[6:])
     else:

@@ -265,6 +265,14 @@ test_conv2d_gradients (void)
           spec.stride = 2;
           spec.padding = 1;
         }
+      if (seed == 2)
+        {
+          /* output planes too large for the wide passes: the per-image pass */
+          shape[1] = shape[2] = 10;
+          spec.kernel = 2;
+          spec.stride = 1;
+          spec.padding = 0;
+        }
       layer = make_layer (&spec, 3, shape, seed);
       in = random_input (rand_between (&rng, 1, 3), 3, shape, &rng);
       g_test_message ("conv %dx%dx%d filters %d kernel %d stride %d pad %d -> %dx%d", shape[0],
@@ -287,7 +295,8 @@ test_conv2d_sparse_gradient (void)
 {
   for (int variant = 0; variant < 2; variant++)
     {
-      const int shape[3] = { 5, 9, 8 };
+      /* output planes of 72 and 210 values: past the wide passes, which have no sparse path */
+      const int shape[3] = { 5, 17, 16 };
       const TlLayerSpec spec = { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 3,
                                  .stride = variant + 1, .padding = variant };
       g_autoptr (TlLayer) layer = make_layer (&spec, 3, shape, 31 + variant);
@@ -409,6 +418,82 @@ test_conv2d_chunks (void)
   for (gsize i = 0; i < db->size; i++)
     g_assert_cmpfloat (fabsf (db->data[i] - layer->params[1].grad->data[i]), <,
                        1e-3f * (1.0f + fabsf (db->data[i])));
+}
+
+/* Small output planes take the wide passes: the images of a group side by
+ * side in one product. A batch split into groups of several images gives the
+ * outputs and gradients of the images one at a time, with and without a
+ * stride, and with a ReLU fused. */
+static void
+test_conv2d_wide (void)
+{
+  for (int variant = 0; variant < 3; variant++)
+    {
+      const int shape[3] = { 6, 7, 7 };
+      const int batch = 37;
+      g_autoptr (TlLayer) layer = make_layer (&(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3,
+                                                               .stride = variant == 1 ? 2 : 1, .padding = 1 },
+                                              3, shape, 11 + variant);
+      g_autoptr (TlTensor) in = NULL;
+      g_autoptr (TlTensor) out = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) relu = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) grad_out = NULL;
+      g_autoptr (TlTensor) grad_in = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) one_in = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) one_out = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) one_relu = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) one_grad_out = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) one_grad_in = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) dw = NULL;
+      g_autoptr (TlTensor) db = NULL;
+      const gboolean fused = variant == 2;
+      TlContext ctx = { .training = TRUE, .relu_out = fused ? relu : NULL, .relu_grad = fused };
+      TlContext one_ctx = { .training = TRUE, .relu_out = fused ? one_relu : NULL, .relu_grad = fused };
+      const gsize in_sample = 6 * 7 * 7;
+      gsize out_sample;
+      TlRng rng;
+
+      tl_rng_init (&rng, 21 + variant);
+      in = random_input (batch, 3, shape, &rng);
+      tl_layer_zero_grad (layer);
+      tl_layer_forward (layer, &ctx, in, out);
+      out_sample = out->size / batch;
+      g_assert_cmpuint (out_sample / 8, <=, 64);
+      grad_out = tl_tensor_new (out->ndim, out->shape);
+      fill_normal (grad_out, &rng, 1.0f);
+      tl_layer_backward (layer, &ctx, in, out, grad_out, grad_in);
+      dw = tl_tensor_copy (layer->params[0].grad);
+      db = tl_tensor_copy (layer->params[1].grad);
+      for (int b = 0; b < batch; b += 9)
+        assert_conv_matches_naive (layer, in, out, b);
+
+      tl_layer_zero_grad (layer);
+      for (int b = 0; b < batch; b++)
+        {
+          tl_tensor_resize_batch (one_in, 1, 3, shape);
+          memcpy (one_in->data, in->data + b * in_sample, in_sample * sizeof (float));
+          tl_layer_forward (layer, &one_ctx, one_in, one_out);
+          for (gsize i = 0; i < out_sample; i++)
+            {
+              g_assert_cmpfloat (fabsf (one_out->data[i] - out->data[b * out_sample + i]), <, 1e-5f);
+              if (fused)
+                g_assert_cmpfloat (fabsf (one_relu->data[i] - relu->data[b * out_sample + i]), <, 1e-5f);
+            }
+          tl_tensor_resize (one_grad_out, one_out->ndim, one_out->shape);
+          memcpy (one_grad_out->data, grad_out->data + b * out_sample, out_sample * sizeof (float));
+          /* the batch's own outputs, so that the fused ReLU passes the same gradients */
+          memcpy (one_out->data, out->data + b * out_sample, out_sample * sizeof (float));
+          tl_layer_backward (layer, &one_ctx, one_in, one_out, one_grad_out, one_grad_in);
+          for (gsize i = 0; i < in_sample; i++)
+            g_assert_cmpfloat (fabsf (one_grad_in->data[i] - grad_in->data[b * in_sample + i]), <, 1e-4f);
+        }
+      for (gsize i = 0; i < dw->size; i++)
+        g_assert_cmpfloat (fabsf (dw->data[i] - layer->params[0].grad->data[i]), <,
+                           1e-4f * (1.0f + fabsf (dw->data[i])));
+      for (gsize i = 0; i < db->size; i++)
+        g_assert_cmpfloat (fabsf (db->data[i] - layer->params[1].grad->data[i]), <,
+                           1e-4f * (1.0f + fabsf (db->data[i])));
+    }
 }
 
 static void
@@ -708,6 +793,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/dropout", test_dropout);
   g_test_add_func ("/layers/conv2d/gradients", test_conv2d_gradients);
   g_test_add_func ("/layers/conv2d/chunks", test_conv2d_chunks);
+  g_test_add_func ("/layers/conv2d/wide", test_conv2d_wide);
   g_test_add_func ("/layers/conv2d/sparse-gradient", test_conv2d_sparse_gradient);
   g_test_add_func ("/layers/maxpool2d/gradients", test_maxpool2d_gradients);
   add_sequence_layer_tests ();

@@ -61,4 +61,54 @@ void  tl_conv2d_sparse_input_grad  (const Conv2D *cv, const float *wt, const flo
                                     float *grad_in, float *padded, float *patch, float *vals,
                                     const float **rows);
 
+/* The patch matrix of one image, [C*k*k, P] with rows ld floats apart: row
+ * (c, ki, kj) holds that kernel tap for every output (tl-conv2d-im2col.c). */
+void  tl_conv2d_patches            (const Conv2D *cv, const float *in, float *col, gsize ld);
+/* The same for small output planes, through a zero-bordered copy of one
+ * channel (padded: tl_conv2d_border_size floats of scratch). */
+void  tl_conv2d_patches_small      (const Conv2D *cv, const float *in, float *col, gsize ld, float *padded);
+#define tl_conv2d_border_size(cv) ((gsize) ((cv)->in_h + 2 * (cv)->pad) * ((cv)->in_w + 2 * (cv)->pad))
+/* Adds patch gradients laid out as tl_conv2d_patches writes them into an image's input gradient. */
+void  tl_conv2d_unpatches          (const Conv2D *cv, const float *dcol, float *grad_in, gsize ld);
+/* The sum of n floats, in eight running sums. */
+float tl_conv2d_sum                (const float *x, gsize n);
+/* y[i] = x[i] > 0 ? v[i] : +0. */
+void  tl_conv2d_relu_pass          (const float *x, const float *v, float *y, gsize n);
+/* Rows [F, n]: row f filled with bias[f]. */
+void  tl_conv2d_bias_rows          (float *out, const float *bias, int F, gsize n);
+
+/* Winner codes of a fused 2x2 pool: 0-3 is the window position (row-major);
+ * this one says the window's maximum was not positive, so the ReLU passes no gradient. */
+#define TL_CONV2D_POOL_NONE 4
+
+/* ReLU then 2x2, stride-2 max-pool of the planes x [n, H, W] into y [n, OH, OW]
+ * with each window's winner code (tl-conv2d-relu-pool.c). */
+void  tl_conv2d_relu_pool          (const float *x, float *y, guint8 *code, int n, int H, int W, int OH, int OW);
+/* The gradient d [n, H, W] at the planes before a fused ReLU and pool, from the pool's output gradient g. */
+void  tl_conv2d_unpool_relu        (const float *g, const guint8 *code, float *d, int n, int H, int W, int OH,
+                                    int OW);
+
+/* Output planes at most this large take the wide passes (tl-conv2d-wide.c). */
+#define TL_CONV2D_WIDE_MAX_P 64
+
+/* A pass over a batch laid out as tl-conv2d-wide.c does it. */
+typedef struct {
+  const float *in, *w, *bias;
+  float       *out;
+  float       *relu_out;    /* forward: the ReLU's output when one is fused, or NULL */
+  float       *pool_out;    /* forward: the output of a fused ReLU and pool, or NULL */
+  gboolean     pooled;      /* backward: grad_out is the gradient at a fused pool's output */
+  const float *grad_out;
+  const float *out_values;  /* backward through a fused ReLU: the layer's output, or NULL */
+  float       *grad_in;     /* backward: NULL when the input gradient is not needed */
+  gboolean     weights;     /* backward: the weight and bias gradients go to wpart and bpart */
+  int          batch;
+} TlConv2dWide;
+
+/* The number of groups of images the wide passes split a batch into. */
+int   tl_conv2d_wide_groups        (const Conv2D *cv, int batch);
+void  tl_conv2d_wide_forward       (Conv2D *cv, const TlConv2dWide *pass);
+/* Leaves each group's weight and bias gradients in wpart and bpart, as the per-image pass does. */
+void  tl_conv2d_wide_backward      (Conv2D *cv, const TlConv2dWide *pass);
+
 G_END_DECLS

@@ -20,141 +20,15 @@
  * alone; weight gradients add up per group, then the groups in order, so the
  * result does not depend on the number of threads.
  * When the model fuses a following ReLU and 2x2 max-pool (TlContext), each
- * image's planes are pooled while they are in cache and only the pooled
- * output leaves the layer, with one byte per pooled value saying which input
- * won its window; backward rebuilds the image's output gradient from those. */
-
-
-/* Winner codes of a fused 2x2 pool: 0-3 is the window position (row-major);
- * this one says the window's maximum was not positive, so the ReLU passes no gradient. */
-#define POOL_NONE 4
+ * image's planes are pooled while they are in cache (tl-conv2d-relu-pool.c).
+ * Small output planes take the wide passes instead (tl-conv2d-wide.c), fused
+ * or not, so that a fused and an unfused model compute the same bits. */
 
 /* Images per group: at least 4, and at most 16 groups. */
 static int
 group_size (int batch)
 {
   return MAX (4, (batch + 15) / 16);
-}
-
-/* Valid output columns [lo, hi) for a kernel column offset kj: 0 <= ow*s - pad + kj < W. */
-static void
-valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
-{
-  int a = offset < 0 ? (-offset + stride - 1) / stride : 0;
-  int b = size - offset <= 0 ? 0 : (size - offset - 1) / stride + 1;
-
-  *lo = MIN (a, n_out);
-  *hi = CLAMP (b, *lo, n_out);
-}
-
-/* Runs of an image row are short (the output width): a library memcpy call
- * per run would cost more than the copy. Runs of 8 or more end with one
- * overlapping block instead of a scalar tail. */
-static inline void
-copy_run (float *restrict dst, const float *restrict src, int n)
-{
-  int i = 0;
-
-  if (n < 8)
-    {
-      for (; i < n; i++)
-        dst[i] = src[i];
-      return;
-    }
-  for (; i + 8 < n; i += 8)
-    memcpy (dst + i, src + i, 8 * sizeof (float));
-  memcpy (dst + n - 8, src + n - 8, 8 * sizeof (float));
-}
-
-/* The patch matrix [C*k*k, P] of one image: row (c, ki, kj) holds that kernel tap for every output. */
-TL_VECTORIZED static void
-patches (const Conv2D *cv, const float *in, float *col)
-{
-  const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
-
-  for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++)
-        {
-          const float *plane = in + (gsize) c * cv->in_h * cv->in_w;
-          float *row = col + (gsize) ((c * k + ki) * k + kj) * P;
-          const int off = kj - cv->pad;
-          int ow_lo, ow_hi;
-
-          valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
-          for (int oh = 0; oh < cv->out_h; oh++)
-            {
-              float *dst = row + (gsize) oh * cv->out_w;
-              int ih = oh * s - cv->pad + ki;
-              const float *src;
-
-              if (ih < 0 || ih >= cv->in_h)
-                {
-                  memset (dst, 0, sizeof (float) * cv->out_w);
-                  continue;
-                }
-              src = plane + (gsize) ih * cv->in_w;
-              for (int ow = 0; ow < ow_lo; ow++)
-                dst[ow] = 0.0f;
-              if (s == 1)
-                copy_run (dst + ow_lo, src + ow_lo + off, ow_hi - ow_lo);
-              else
-                for (int ow = ow_lo; ow < ow_hi; ow++)
-                  dst[ow] = src[ow * s + off];
-              for (int ow = ow_hi; ow < cv->out_w; ow++)
-                dst[ow] = 0.0f;
-            }
-        }
-}
-
-/* Adds the patch gradients [C*k*k, P] of one image into its input gradient. */
-TL_VECTORIZED static void
-unpatches (const Conv2D *cv, const float *dcol, float *grad_in)
-{
-  const int k = cv->k, s = cv->stride, P = cv->out_h * cv->out_w;
-
-  for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++)
-        {
-          const float *row = dcol + (gsize) ((c * k + ki) * k + kj) * P;
-          float *plane = grad_in + (gsize) c * cv->in_h * cv->in_w;
-          const int off = kj - cv->pad;
-          int ow_lo, ow_hi;
-
-          valid_range (off, s, cv->in_w, cv->out_w, &ow_lo, &ow_hi);
-          for (int oh = 0; oh < cv->out_h; oh++)
-            {
-              const float *src = row + (gsize) oh * cv->out_w;
-              int ih = oh * s - cv->pad + ki;
-              float *dst;
-
-              if (ih < 0 || ih >= cv->in_h)
-                continue;
-              dst = plane + (gsize) ih * cv->in_w + (ow_lo * s + off);
-              if (s == 1)
-                for (int i = 0; i < ow_hi - ow_lo; i++)
-                  dst[i] += src[ow_lo + i];
-              else
-                for (int i = 0; i < ow_hi - ow_lo; i++)
-                  dst[i * s] += src[ow_lo + i];
-            }
-        }
-}
-
-/* Eight running sums break the dependency chain of one long sum. */
-static float
-sum_floats (const float *x, gsize n)
-{
-  float acc[8] = { 0 };
-  gsize i = 0;
-
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++)
-      acc[k] += x[i + k];
-  for (; i < n; i++)
-    acc[0] += x[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 /* What the groups of one pass share. */
@@ -170,97 +44,6 @@ typedef struct {
   gboolean     pooled;      /* backward: grad_out is the gradient at the fused pool's output */
   gboolean     sparse_ok;   /* backward: patches are large enough for the sparse path */
 } ConvPass;
-
-TL_VECTORIZED static void
-relu_pass (const float *restrict x, const float *restrict v, float *restrict y, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    y[i] = tl_keep_if_positive (x[i], v[i]);
-}
-
-/* Each plane [F, P] of one image starts at its filter's bias; the product adds into it. */
-TL_VECTORIZED static void
-bias_planes (float *restrict out, const float *restrict bias, int F, int P)
-{
-  for (int f = 0; f < F; f++)
-    {
-      const float b = bias[f];
-      float *restrict row = out + (gsize) f * P;
-
-      for (int p = 0; p < P; p++)
-        row[p] = b;
-    }
-}
-
-static inline float
-max_float (float x, float y)
-{
-  return x > y ? x : y;
-}
-
-/* ReLU then 2x2, stride-2 max-pool of the planes [n, H, W]. Where a window's
- * maximum is positive, the max-pool layer's winner (the first of equal maxima)
- * is the first of its four inputs equal to it, on the raw values as on the
- * ReLU's; elsewhere the output is +0 and no gradient flows back. So this
- * equals the two layers run one after the other, bit for bit. */
-TL_VECTORIZED static void
-relu_pool_planes (const float *restrict x, float *restrict y, guint8 *restrict code,
-                  int n, int H, int W, int OH, int OW)
-{
-  for (int pl = 0; pl < n; pl++)
-    for (int oh = 0; oh < OH; oh++)
-      {
-        const float *restrict r0 = x + ((gsize) pl * H + 2 * oh) * W;
-        const float *restrict r1 = r0 + W;
-        float *restrict yr = y + ((gsize) pl * OH + oh) * OW;
-        guint8 *restrict cr = code + ((gsize) pl * OH + oh) * OW;
-
-        for (int ow = 0; ow < OW; ow++)
-          {
-            const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-            const float m = max_float (max_float (a, b), max_float (c, d));
-            const guint32 none = !(m > 0.0f);
-            guint32 ba, bb, bc, bm, na, nb, nc;
-
-            /* equal bits is equal value here: m > 0 wherever the winner matters */
-            memcpy (&ba, &a, sizeof ba);
-            memcpy (&bb, &b, sizeof bb);
-            memcpy (&bc, &c, sizeof bc);
-            memcpy (&bm, &m, sizeof bm);
-            na = ba != bm;
-            nb = bb != bm;
-            nc = bc != bm;
-
-            yr[ow] = max_float (m, 0.0f);
-            cr[ow] = (guint8) (na + (na & nb) + (na & nb & nc) + none * POOL_NONE);
-          }
-      }
-}
-
-/* The gradient at the planes [n, H, W] before a fused ReLU and pool, from the
- * pool's output gradient: each window's winner gets the window's gradient,
- * every other input +0, as the two layers' backward passes give. */
-TL_VECTORIZED static void
-unpool_relu_planes (const float *restrict g, const guint8 *restrict code, float *restrict d,
-                    int n, int H, int W, int OH, int OW)
-{
-  memset (d, 0, sizeof (float) * n * H * W);
-  for (int pl = 0; pl < n; pl++)
-    for (int oh = 0; oh < OH; oh++)
-      {
-        float *restrict d0 = d + ((gsize) pl * H + 2 * oh) * W;
-        const float *restrict gr = g + ((gsize) pl * OH + oh) * OW;
-        const guint8 *restrict cr = code + ((gsize) pl * OH + oh) * OW;
-
-        for (int ow = 0; ow < OW; ow++)
-          {
-            /* a window without a winner rewrites its first input with +0: no branch */
-            const guint32 c = cr[ow], at = c & 3;
-
-            d0[2 * ow + (at >> 1) * W + (at & 1)] = tl_mask_float (gr[ow], c < POOL_NONE);
-          }
-      }
-}
 
 static void
 forward_groups (gpointer data, gsize g0, gsize g1)
@@ -281,15 +64,15 @@ forward_groups (gpointer data, gsize g0, gsize g1)
           /* before a fused pool the planes stay in this image's cache-sized buffer */
           float *out = cp->pool_out != NULL ? cv->gmask->data + g * F * P : cp->out + (gsize) b * F * P;
 
-          patches (cv, cp->in + b * in_sample, col);
-          bias_planes (out, cp->bias, F, P);
+          tl_conv2d_patches (cv, cp->in + b * in_sample, col, P);
+          tl_conv2d_bias_rows (out, cp->bias, F, P);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, P, K,
                        1.0f, cp->w, K, col, P, 1.0f, out, P);
           if (cp->pool_out != NULL)
-            relu_pool_planes (out, cp->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
+            tl_conv2d_relu_pool (out, cp->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
                               F, cv->out_h, cv->out_w, OH, OW);
           else if (cp->relu_out != NULL)
-            relu_pass (out, out, cp->relu_out + (gsize) b * F * P, (gsize) F * P);
+            tl_conv2d_relu_pass (out, out, cp->relu_out + (gsize) b * F * P, (gsize) F * P);
         }
     }
 }
@@ -326,15 +109,22 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
     }
   if (batch == 0)
     return;
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
-  if (pooled)
-    tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
   cp.out = out->data;
   if (!pooled && ctx != NULL && ctx->relu_out != NULL)
     {
       tl_tensor_resize (ctx->relu_out, out->ndim, out->shape);
       cp.relu_out = ctx->relu_out->data;
     }
+  if (P <= TL_CONV2D_WIDE_MAX_P)
+    {
+      tl_conv2d_wide_forward (cv, &(TlConv2dWide) { .in = cp.in, .w = cp.w, .bias = cp.bias, .out = cp.out,
+                                                    .relu_out = cp.relu_out, .pool_out = cp.pool_out,
+                                                    .batch = batch });
+      return;
+    }
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
+  if (pooled)
+    tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
   tl_parallel_for (groups, 1, forward_groups, &cp);
 }
 
@@ -370,7 +160,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
             {
               float *masked = cv->gmask->data + g * F * P;
 
-              unpool_relu_planes (cp->grad_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
+              tl_conv2d_unpool_relu (cp->grad_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q,
                                   masked, F, cv->out_h, cv->out_w, OH, OW);
               gout = masked;
             }
@@ -378,7 +168,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
             {
               float *masked = cv->gmask->data + g * F * P;
 
-              relu_pass (cp->out_values + (gsize) b * F * P, cp->grad_out + (gsize) b * F * P,
+              tl_conv2d_relu_pass (cp->out_values + (gsize) b * F * P, cp->grad_out + (gsize) b * F * P,
                          masked, (gsize) F * P);
               gout = masked;
             }
@@ -402,13 +192,13 @@ backward_groups (gpointer data, gsize g0, gsize g1)
                   if (taps_first)
                     tl_conv2d_channels_first (cv, wpt, wp);
                   taps_first = FALSE;
-                  patches (cv, cp->in + b * in_sample, col);
+                  tl_conv2d_patches (cv, cp->in + b * in_sample, col, P);
                   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, P,
                                1.0f, gout, P, col, P, b == first ? 0.0f : 1.0f, wp, K);
                 }
               for (int f = 0; f < F; f++)
                 {
-                  float sum = sum_floats (gout + (gsize) f * P, P);
+                  float sum = tl_conv2d_sum (gout + (gsize) f * P, P);
                   bp[f] = b == first ? sum : bp[f] + sum;
                 }
             }
@@ -425,12 +215,58 @@ backward_groups (gpointer data, gsize g0, gsize g1)
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F,
                            1.0f, cp->w, K, gout, P, 0.0f, dcol, P);
               memset (gin, 0, sizeof (float) * in_sample);
-              unpatches (cv, dcol, gin);
+              tl_conv2d_unpatches (cv, dcol, gin, P);
             }
         }
       if (taps_first)
         tl_conv2d_channels_first (cv, wpt, wp);
     }
+}
+
+/* The weight and bias gradients of the groups, added in group order. */
+static void
+add_group_gradients (TlLayer *layer, Conv2D *cv, int groups)
+{
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k;
+  float *dw = layer->params[0].grad->data;
+  float *db = layer->params[1].grad->data;
+
+  for (int g = 0; g < groups; g++)
+    {
+      const float *restrict wp = cv->wpart->data + (gsize) g * F * K;
+      const float *restrict bp = cv->bpart->data + (gsize) g * F;
+
+      for (gsize i = 0; i < (gsize) F * K; i++)
+        dw[i] += wp[i];
+      for (int f = 0; f < F; f++)
+        db[f] += bp[f];
+    }
+}
+
+static void
+backward_per_image (Conv2D *cv, const TlContext *ctx, const TlTensor *out, ConvPass *cp, int groups)
+{
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+
+  if (ctx != NULL && ctx->pool_grad)
+    {
+      g_assert (cv->code_capacity >= (gsize) cp->batch * F * (cv->out_h / 2) * (cv->out_w / 2));
+      cp->pooled = TRUE;
+      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
+    }
+  else if (ctx != NULL && ctx->relu_grad)
+    {
+      g_assert (out->size == (gsize) cp->batch * F * P);
+      cp->out_values = out->data;
+      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
+    }
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
+  cp->sparse_ok = K >= TL_CONV2D_SPARSE_MIN_K;
+  if (cp->sparse_ok)
+    tl_conv2d_sparse_prepare (cv, groups, cp->w, cp->weights, cp->grad_in != NULL);
+  if (cp->grad_in != NULL)
+    tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
+  tl_parallel_for (groups, 1, backward_groups, cp);
 }
 
 static void
@@ -444,7 +280,8 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
     .cv = cv, .in = in->data, .w = layer->params[0].value->data, .grad_out = grad_out->data,
     .batch = batch, .group = group_size (batch), .weights = layer->trainable,
   };
-  const int groups = (batch + cp.group - 1) / cp.group;
+  const gboolean wide = P <= TL_CONV2D_WIDE_MAX_P;
+  const int groups = wide ? tl_conv2d_wide_groups (cv, batch) : (batch + cp.group - 1) / cp.group;
 
   if (grad_in != NULL)
     tl_tensor_resize (grad_in, in->ndim, in->shape);
@@ -452,48 +289,26 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
     return;
 
   cp.grad_in = grad_in != NULL ? grad_in->data : NULL;
-  if (ctx != NULL && ctx->pool_grad)
-    {
-      g_assert (grad_out->size == (gsize) batch * F * (cv->out_h / 2) * (cv->out_w / 2));
-      g_assert (cv->code_capacity >= grad_out->size);
-      cp.pooled = TRUE;
-      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
-    }
-  else if (ctx != NULL && ctx->relu_grad)
-    {
-      g_assert (out->size == grad_out->size);
-      cp.out_values = out->data;
-      tl_tensor_resize (cv->gmask, 2, (int[]) { groups * F, P });
-    }
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * P });
-  cp.sparse_ok = K >= TL_CONV2D_SPARSE_MIN_K;
-  if (cp.sparse_ok)
-    tl_conv2d_sparse_prepare (cv, groups, cp.w, cp.weights, grad_in != NULL);
-  if (grad_in != NULL)
-    tl_tensor_resize (cv->dcol, 2, (int[]) { groups * K, P });
   if (cp.weights)
     {
       tl_tensor_resize (cv->wpart, 2, (int[]) { groups * F, K });
       tl_tensor_resize (cv->bpart, 2, (int[]) { groups, F });
     }
-  tl_parallel_for (groups, 1, backward_groups, &cp);
-
-  if (cp.weights)
+  if (wide)
     {
-      float *dw = layer->params[0].grad->data;
-      float *db = layer->params[1].grad->data;
+      const gboolean pooled = ctx != NULL && ctx->pool_grad;
 
-      for (int g = 0; g < groups; g++)
-        {
-          const float *restrict wp = cv->wpart->data + (gsize) g * F * K;
-          const float *restrict bp = cv->bpart->data + (gsize) g * F;
-
-          for (gsize i = 0; i < (gsize) F * K; i++)
-            dw[i] += wp[i];
-          for (int f = 0; f < F; f++)
-            db[f] += bp[f];
-        }
+      g_assert (!pooled || cv->code_capacity >= grad_out->size);
+      g_assert (pooled || ctx == NULL || !ctx->relu_grad || out->size == grad_out->size);
+      tl_conv2d_wide_backward (cv, &(TlConv2dWide) {
+        .in = cp.in, .w = cp.w, .grad_out = cp.grad_out, .grad_in = cp.grad_in, .weights = cp.weights,
+        .out_values = !pooled && ctx != NULL && ctx->relu_grad ? out->data : NULL, .pooled = pooled,
+        .batch = batch });
     }
+  else
+    backward_per_image (cv, ctx, out, &cp, groups);
+  if (cp.weights)
+    add_group_gradients (layer, cv, groups);
 }
 
 static void

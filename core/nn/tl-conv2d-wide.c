@@ -1,0 +1,189 @@
+#define G_LOG_DOMAIN "tl-layer"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#include "tl-conv2d-private.h"
+#include "tl-parallel.h"
+
+/* Convolutions with small output planes, as in the late stages of a residual
+ * network (8x8 down to 1x1). One image's product there would be mostly the
+ * packing of the weights [F, C*k*k] by the BLAS: with P outputs per plane it
+ * reuses each packed weight only P times. So the images of a group are laid
+ * side by side, their patches one matrix [C*k*k, n*P], and one product per
+ * group serves them all; its output rows are then scattered back into each
+ * image's planes. Groups depend on the batch and the plane size alone, so the
+ * result does not depend on the number of threads. */
+
+/* Columns of one group's product that make the packing of the weights cheap. */
+#define WIDE_COLUMNS 128
+
+static int
+group_size (const Conv2D *cv, int batch)
+{
+  const int P = cv->out_h * cv->out_w;
+  const int wanted = (WIDE_COLUMNS + P - 1) / P;
+
+  /* at least four groups when the batch allows it, so that both cores work */
+  return CLAMP (wanted, 1, MAX (1, (batch + 3) / 4));
+}
+
+int
+tl_conv2d_wide_groups (const Conv2D *cv, int batch)
+{
+  const int group = group_size (cv, batch);
+
+  return (batch + group - 1) / group;
+}
+
+static gsize
+scratch_size (const Conv2D *cv, int group)
+{
+  return (gsize) cv->filters * (group + 1) * cv->out_h * cv->out_w + tl_conv2d_border_size (cv);
+}
+
+typedef struct {
+  Conv2D             *cv;
+  const TlConv2dWide *pass;
+  int                 group;
+} Wide;
+
+static void
+forward_groups (gpointer data, gsize g0, gsize g1)
+{
+  const Wide *wd = data;
+  const TlConv2dWide *p = wd->pass;
+  Conv2D *cv = wd->cv;
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w, most = (gsize) wd->group * P;
+
+  for (gsize g = g0; g < g1; g++)
+    {
+      const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
+      const gsize N = (gsize) (last - first) * P;
+      float *col = cv->col->data + g * K * most;
+      /* the group's scratch: rows [F, most], one image's planes [F, P], one bordered channel */
+      float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
+      float *border = rows + F * (most + P);
+
+      for (int b = first; b < last; b++)
+        tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
+      tl_conv2d_bias_rows (rows, p->bias, F, N);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int) N, K, 1.0f, p->w, K, col, (int) N, 1.0f,
+                   rows, (int) N);
+      for (int b = first; b < last; b++)
+        {
+          /* before a fused pool the planes only pass through the group's plane buffer */
+          float *out = p->pool_out != NULL ? rows + F * most : p->out + (gsize) b * F * P;
+
+          for (int f = 0; f < F; f++)
+            memcpy (out + (gsize) f * P, rows + f * N + (gsize) (b - first) * P, sizeof (float) * P);
+          if (p->pool_out != NULL)
+            tl_conv2d_relu_pool (out, p->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, F, cv->out_h,
+                                 cv->out_w, OH, OW);
+          else if (p->relu_out != NULL)
+            tl_conv2d_relu_pass (out, out, p->relu_out + (gsize) b * F * P, (gsize) F * P);
+        }
+    }
+}
+
+void
+tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
+{
+  const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch) };
+  const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
+  tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
+  tl_parallel_for (groups, 1, forward_groups, &wd);
+}
+
+static void
+backward_groups (gpointer data, gsize g0, gsize g1)
+{
+  const Wide *wd = data;
+  const TlConv2dWide *p = wd->pass;
+  Conv2D *cv = wd->cv;
+  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w, most = (gsize) wd->group * P;
+
+  for (gsize g = g0; g < g1; g++)
+    {
+      const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
+      const gsize N = (gsize) (last - first) * P;
+      float *col = cv->col->data + g * K * most;
+      /* the group's scratch: rows [F, most], one image's planes [F, P], one bordered channel */
+      float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
+      float *border = rows + F * (most + P);
+
+      /* the group's output gradient as rows [F, N], through the fused ReLU (and pool) if there is one */
+      for (int b = first; b < last; b++)
+        {
+          const float *grad = p->grad_out + (gsize) b * F * P;
+
+          if (p->pooled)
+            {
+              float *planes = rows + F * most;
+
+              tl_conv2d_unpool_relu (p->grad_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, planes, F,
+                                     cv->out_h, cv->out_w, OH, OW);
+              grad = planes;
+            }
+          for (int f = 0; f < F; f++)
+            {
+              float *dst = rows + f * N + (gsize) (b - first) * P;
+
+              if (p->out_values != NULL)
+                tl_conv2d_relu_pass (p->out_values + ((gsize) b * F + f) * P, grad + (gsize) f * P, dst, P);
+              else
+                memcpy (dst, grad + (gsize) f * P, sizeof (float) * P);
+            }
+        }
+      if (p->weights)
+        {
+          float *wp = cv->wpart->data + g * F * K;
+          float *bp = cv->bpart->data + g * F;
+
+          for (int b = first; b < last; b++)
+            tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int) N, 1.0f, rows, (int) N, col, (int) N,
+                       0.0f, wp, K);
+          for (int f = 0; f < F; f++)
+            bp[f] = tl_conv2d_sum (rows + f * N, N);
+        }
+      if (p->grad_in != NULL)
+        {
+          float *dcol = cv->dcol->data + g * K * most;
+
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) N, F, 1.0f, p->w, K, rows, (int) N, 0.0f,
+                       dcol, (int) N);
+          for (int b = first; b < last; b++)
+            {
+              float *gin = p->grad_in + b * in_sample;
+
+              memset (gin, 0, sizeof (float) * in_sample);
+              tl_conv2d_unpatches (cv, dcol + (gsize) (b - first) * P, gin, N);
+            }
+        }
+    }
+}
+
+void
+tl_conv2d_wide_backward (Conv2D *cv, const TlConv2dWide *pass)
+{
+  const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch) };
+  const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+
+  tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
+  if (pass->weights)
+    tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
+  if (pass->grad_in != NULL)
+    tl_tensor_resize (cv->dcol, 2, (int[]) { groups, K * wd.group * P });
+  tl_parallel_for (groups, 1, backward_groups, &wd);
+}
