@@ -7,7 +7,7 @@ import re
 import statistics
 import sys
 
-TARGETS = {"mlp": 0.25, "cnn": 0.5, "lstm": 0.25}
+TARGETS = {"mlp": 0.25, "cnn": 0.5, "lstm": 0.25, "infer-resnet18": 1.0}
 TITLES = {
     "mlp": "MLP 784-256-128-10, 1 epoch",
     "cnn": "CNN 2 conv, 1 epoch",
@@ -16,6 +16,7 @@ TITLES = {
     "infer-mlp": "inference MLP",
     "infer-cnn": "inference CNN",
     "infer-lstm": "inference LSTM",
+    "infer-resnet18": "inference ResNet-18, 3x32x32",
     "tokenize": "20NG train.csv import+tokenize",
     "text-news": "20NG text-ngram / tfidf+LinearSVC",
     "text-kitchen": "books->kitchen 50/cl, fine-tune",

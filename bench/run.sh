@@ -12,6 +12,9 @@
 #   third, 5 recordings per digit, run r with seed r on a split both sides read; audio-features: the
 #   log-mel of all 1,500 recordings): spoken-digits-real.json against bench/audio_torch.py (ours with
 #   the experiment's 600 synthetic recordings added to the split's source, as the experiment has them).
+# infer-resnet18 (a default case): torchvision's ResNet-18 (random weights, 10 classes) on 1,024
+#   random 3x32x32 inputs, its state dict imported by `transfer-lab import`: the same network on
+#   both sides (needs python3-torchvision).
 # demo (a default case): the peak resident memory and wall time of the CLI on the demo,
 #   `transfer-lab run data/experiments/fashion-split.json` (needs the app and Fashion-MNIST).
 # window (a default case): the window on the demo under Xvfb (xvfb-run, dbus-run-session), with
@@ -31,7 +34,7 @@ OUT="$ROOT/bench/out"
 PY=/usr/bin/python3            # Debian's python3-torch lives here, not in a pyenv on PATH
 THREADS=${TL_BENCH_THREADS:-2}
 RUNS=3
-CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm tokenize demo window"
+CASES="mlp cnn lstm finetune infer-mlp infer-cnn infer-lstm infer-resnet18 tokenize demo window"
 TEXT_CASES="text-news text-kitchen text-electronics text-dvd"
 AUDIO_CASES="audio-george audio-jackson audio-lucas audio-features"
 WITH_TEXT=0
@@ -202,6 +205,17 @@ esac
 PADDING=$("$BENCH" describe 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["conv_padding"])' 2>/dev/null) \
   || { PADDING=0; echo "   the core cannot build its CNN preset: PyTorch CNN uses padding 0" >&2; }
 
+# infer-resnet18: one state dict, read by PyTorch and imported by the app
+RESNET="$OUT/resnet18"
+case " $CASES " in
+  *" infer-resnet18 "*)
+    ninja -C "$BUILD" app/transfer-lab >/dev/null 2>&1 && "$PY" -c 'import sys, torch, torchvision
+torch.manual_seed(0)
+torch.save(torchvision.models.resnet18(num_classes=10).eval().state_dict(), sys.argv[1])' "$RESNET.pth" \
+      && "$APP" import "$RESNET.pth" --arch resnet18 --input 3x32x32 --out "$RESNET.safetensors" --force >/dev/null \
+      || { echo "   infer-resnet18 skipped: no torchvision or no app" >&2; CASES=$(echo " $CASES " | sed 's/ infer-resnet18 / /'); } ;;
+esac
+
 # Runs alternate between the sides, so that all see the same load on a shared machine.
 cat /proc/loadavg >"$OUT/load-start.txt"
 for c in $CASES; do
@@ -244,6 +258,12 @@ for c in $CASES; do
         continue ;;
       demo)
         [ -n "$SKIP_DEMO" ] || run_demo "demo-ours.r$r"
+        r=$((r + 1))
+        continue ;;
+      infer-resnet18)
+        run "$c-ours.r$r" "$BENCH" infer-model --model "$RESNET.safetensors" --runs 1 --seed "$r"
+        run "$c-pytorch.r$r" env OMP_WAIT_POLICY=PASSIVE "$PY" "$ROOT/bench/torch_bench.py" infer-model \
+            --state "$RESNET.pth" --arch resnet18 --input 3x32x32 --runs 1 --seed "$r" --threads "$THREADS"
         r=$((r + 1))
         continue ;;
     esac

@@ -230,6 +230,18 @@ test_experiment_errors_name_the_field (void)
     g_assert_null (unnamed->target.path);
     g_assert_cmpint (unnamed->target.per_class, ==, 5);
   }
+  /* an imported network stands for the source; without one the source is needed */
+  expect_error (dir, "{ \"target\": { \"path\": \"b.csv\" } }", "bad.json: source: missing");
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (TlExperiment) imported = load_text (dir, "imported.json",
+                                                   "{ \"pretrain\": { \"model\": \"net.safetensors\" },"
+                                                   " \"target\": { \"path\": \"b.csv\" } }", &error);
+
+    g_assert_no_error (error);
+    g_assert_null (imported->source.path);
+    g_assert_true (g_str_has_suffix (imported->pretrained_model, "net.safetensors"));
+  }
   expect_error (dir,
                 "{ \"source\": { \"path\": \"a.csv\", \"format\": \"xls\" }, \"target\": { \"path\": \"b.csv\" } }",
                 "bad.json: source.format: expected one of: csv, idx, images");

@@ -615,6 +615,30 @@ test_no_final_checkpoint (void)
   g_rmdir (dir);
 }
 
+/* A checkpoint of more than 16 MB (a large fine-tuned network) is written once
+ * 30 seconds have passed since the run started or since the last one, not
+ * after every quick epoch: this short run writes none. */
+static void
+test_large_checkpoint_interval (void)
+{
+  g_autoptr (TlDataset) train = spiral_data (40, 9);
+  g_autoptr (TlModel) large = mlp (2, 1500, 0.25f, 11);
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-large-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.ckpt", NULL);
+  TlTrainConfig c;
+
+  g_assert_cmpuint (3 * sizeof (float) * tl_model_param_count (large, FALSE), >, 16u << 20);
+  adam_config (&c, 0.01f, 2, 20);
+  c.checkpoint_path = path;
+  g_assert_true (tl_train (large, train, NULL, &c, NULL, history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->epochs->len, ==, 2);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_rmdir (dir);
+}
+
 /* Batch-norm running statistics are training state: an interrupted and resumed run
  * ends with those of a run never interrupted, and early stopping's return to the
  * best epoch brings that epoch's statistics back with its weights. */
@@ -873,6 +897,7 @@ main (int argc, char **argv)
   g_test_add_func ("/training/resume", test_resume);
   g_test_add_func ("/training/resume-batchnorm", test_resume_batchnorm);
   g_test_add_func ("/training/no-final-checkpoint", test_no_final_checkpoint);
+  g_test_add_func ("/training/large-checkpoint-interval", test_large_checkpoint_interval);
   g_test_add_func ("/training/feature-cache", test_feature_cache);
   g_test_add_func ("/training/feature-cache-tokens", test_feature_cache_tokens);
   g_test_add_func ("/training/buffers-sized-once", test_buffers_sized_once);

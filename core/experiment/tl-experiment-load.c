@@ -795,7 +795,7 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
                                       "baseline_epochs", "outputs", "results", NULL };
   g_autoptr (TlExperiment) exp = tl_experiment_new ();
   Reader reader = { name }, *r = &reader;
-  JsonObject *root, *sub;
+  JsonObject *root, *sub, *source;
   JsonNode *baseline;
   int version = 1;
 
@@ -819,14 +819,9 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
       || !get_string (r, root, "", "results", &exp->last_results, error))
     return NULL;
 
-  if (!get_object (r, root, "", "source", &sub, error))
+  if (!get_object (r, root, "", "source", &source, error))
     return NULL;
-  if (sub == NULL)
-    {
-      fail (r, error, "", "source", "missing (the pretraining data)");
-      return NULL;
-    }
-  if (!read_source (r, sub, "source", &exp->source, error))
+  if (source != NULL && !read_source (r, source, "source", &exp->source, error))
     return NULL;
   if (!get_object (r, root, "", "target", &sub, error))
     return NULL;
@@ -843,6 +838,12 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
       || !get_object (r, root, "", "outputs", &sub, error)
       || (sub != NULL && !read_outputs (r, sub, &exp->outputs, error)))
     return NULL;
+  /* a pretrained model (pretrain.model) stands for the source */
+  if (source == NULL && exp->pretrained_model == NULL)
+    {
+      fail (r, error, "", "source", "missing (the pretraining data, or a pretrained model in pretrain.model)");
+      return NULL;
+    }
 
   /* "baseline": true, or {"enabled": true} */
   baseline = member (root, "baseline");

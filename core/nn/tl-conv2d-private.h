@@ -102,13 +102,16 @@ typedef struct {
   const float *out_values;  /* backward through a fused ReLU: the layer's output, or NULL */
   float       *grad_in;     /* backward: NULL when the input gradient is not needed */
   gboolean     weights;     /* backward: the weight and bias gradients go to wpart and bpart */
+  float       *dw, *db;     /* backward in one group (tl_conv2d_wide_groups 1): the layer's gradients,
+                             * added into directly instead */
   int          batch;
 } TlConv2dWide;
 
 /* The number of groups of images the wide passes split a batch into. */
 int   tl_conv2d_wide_groups        (const Conv2D *cv, int batch);
 void  tl_conv2d_wide_forward       (Conv2D *cv, const TlConv2dWide *pass);
-/* Leaves each group's weight and bias gradients in wpart and bpart, as the per-image pass does. */
+/* Leaves each group's weight and bias gradients in wpart and bpart, as the
+ * per-image pass does, or adds them into dw and db when there is one group. */
 void  tl_conv2d_wide_backward      (Conv2D *cv, const TlConv2dWide *pass);
 
 G_END_DECLS

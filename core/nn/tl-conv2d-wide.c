@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tl-conv2d-private.h"
+#include "tl-gemm.h"
 #include "tl-parallel.h"
 
 /* Convolutions with small output planes, as in the late stages of a residual
@@ -24,10 +25,8 @@ static int
 group_size (const Conv2D *cv, int batch)
 {
   const int P = cv->out_h * cv->out_w;
-  const int wanted = (WIDE_COLUMNS + P - 1) / P;
 
-  /* at least four groups when the batch allows it, so that both cores work */
-  return CLAMP (wanted, 1, MAX (1, (batch + 3) / 4));
+  return CLAMP ((WIDE_COLUMNS + P - 1) / P, 1, MAX (batch, 1));
 }
 
 int
@@ -38,6 +37,7 @@ tl_conv2d_wide_groups (const Conv2D *cv, int batch)
   return (batch + group - 1) / group;
 }
 
+/* the group's scratch: rows [F, group * P], one image's planes [F, P], one bordered channel */
 static gsize
 scratch_size (const Conv2D *cv, int group)
 {
@@ -48,7 +48,20 @@ typedef struct {
   Conv2D             *cv;
   const TlConv2dWide *pass;
   int                 group;
+  /* one group for the whole batch (a small batch): its products run on the thread pool */
+  gboolean            whole;
 } Wide;
+
+static void
+product (const Wide *wd, gboolean trans_a, gboolean trans_b, int M, int N, int K, const float *A, int lda,
+         const float *B, int ldb, float beta, float *C, int ldc)
+{
+  if (wd->whole)
+    tl_sgemm (trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+  else
+    cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+                 1.0f, A, lda, B, ldb, beta, C, ldc);
+}
 
 static void
 forward_groups (gpointer data, gsize g0, gsize g1)
@@ -65,15 +78,13 @@ forward_groups (gpointer data, gsize g0, gsize g1)
       const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
       const gsize N = (gsize) (last - first) * P;
       float *col = cv->col->data + g * K * most;
-      /* the group's scratch: rows [F, most], one image's planes [F, P], one bordered channel */
       float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
       float *border = rows + F * (most + P);
 
       for (int b = first; b < last; b++)
         tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
       tl_conv2d_bias_rows (rows, p->bias, F, N);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, (int) N, K, 1.0f, p->w, K, col, (int) N, 1.0f,
-                   rows, (int) N);
+      product (wd, FALSE, FALSE, F, (int) N, K, p->w, K, col, (int) N, 1.0f, rows, (int) N);
       for (int b = first; b < last; b++)
         {
           /* before a fused pool the planes only pass through the group's plane buffer */
@@ -94,12 +105,15 @@ void
 tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
 {
   const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
-  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch) };
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1 };
 
   tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
-  tl_parallel_for (groups, 1, forward_groups, &wd);
+  if (wd.whole)
+    forward_groups (&wd, 0, 1);
+  else
+    tl_parallel_for (groups, 1, forward_groups, &wd);
 }
 
 static void
@@ -117,7 +131,6 @@ backward_groups (gpointer data, gsize g0, gsize g1)
       const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
       const gsize N = (gsize) (last - first) * P;
       float *col = cv->col->data + g * K * most;
-      /* the group's scratch: rows [F, most], one image's planes [F, P], one bordered channel */
       float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
       float *border = rows + F * (most + P);
 
@@ -146,22 +159,22 @@ backward_groups (gpointer data, gsize g0, gsize g1)
         }
       if (p->weights)
         {
-          float *wp = cv->wpart->data + g * F * K;
-          float *bp = cv->bpart->data + g * F;
+          /* one group adds into the layer's gradients; several leave theirs to be added in order */
+          const gboolean into = p->dw != NULL;
+          float *wp = into ? p->dw : cv->wpart->data + g * F * K;
+          float *bp = into ? p->db : cv->bpart->data + g * F;
 
           for (int b = first; b < last; b++)
             tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, K, (int) N, 1.0f, rows, (int) N, col, (int) N,
-                       0.0f, wp, K);
+          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, col, (int) N, into ? 1.0f : 0.0f, wp, K);
           for (int f = 0; f < F; f++)
-            bp[f] = tl_conv2d_sum (rows + f * N, N);
+            bp[f] = (into ? bp[f] : 0.0f) + tl_conv2d_sum (rows + f * N, N);
         }
       if (p->grad_in != NULL)
         {
           float *dcol = cv->dcol->data + g * K * most;
 
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) N, F, 1.0f, p->w, K, rows, (int) N, 0.0f,
-                       dcol, (int) N);
+          product (wd, TRUE, FALSE, K, (int) N, F, p->w, K, rows, (int) N, 0.0f, dcol, (int) N);
           for (int b = first; b < last; b++)
             {
               float *gin = p->grad_in + b * in_sample;
@@ -177,13 +190,16 @@ void
 tl_conv2d_wide_backward (Conv2D *cv, const TlConv2dWide *pass)
 {
   const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
-  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch) };
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1 };
 
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
   if (pass->weights)
     tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
   if (pass->grad_in != NULL)
     tl_tensor_resize (cv->dcol, 2, (int[]) { groups, K * wd.group * P });
-  tl_parallel_for (groups, 1, backward_groups, &wd);
+  if (wd.whole)
+    backward_groups (&wd, 0, 1);
+  else
+    tl_parallel_for (groups, 1, backward_groups, &wd);
 }

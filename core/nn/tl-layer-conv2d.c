@@ -289,7 +289,7 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
     return;
 
   cp.grad_in = grad_in != NULL ? grad_in->data : NULL;
-  if (cp.weights)
+  if (cp.weights && !(wide && groups == 1))
     {
       tl_tensor_resize (cv->wpart, 2, (int[]) { groups * F, K });
       tl_tensor_resize (cv->bpart, 2, (int[]) { groups, F });
@@ -303,10 +303,13 @@ conv2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, const
       tl_conv2d_wide_backward (cv, &(TlConv2dWide) {
         .in = cp.in, .w = cp.w, .grad_out = cp.grad_out, .grad_in = cp.grad_in, .weights = cp.weights,
         .out_values = !pooled && ctx != NULL && ctx->relu_grad ? out->data : NULL, .pooled = pooled,
-        .batch = batch });
+        .dw = cp.weights && groups == 1 ? layer->params[0].grad->data : NULL,
+        .db = cp.weights && groups == 1 ? layer->params[1].grad->data : NULL, .batch = batch });
+      if (cp.weights && groups > 1)
+        add_group_gradients (layer, cv, groups);
+      return;
     }
-  else
-    backward_per_image (cv, ctx, out, &cp, groups);
+  backward_per_image (cv, ctx, out, &cp, groups);
   if (cp.weights)
     add_group_gradients (layer, cv, groups);
 }

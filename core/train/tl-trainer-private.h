@@ -28,6 +28,7 @@ typedef struct {
   gsize                n_weights;
   /* progress */
   gint64               t_start;          /* monotonic time the run started */
+  gint64               t_checkpoint;     /* monotonic time of the last checkpoint, or t_start */
   guint64              step, total_steps;
   guint64              steps_this_run;   /* steps since t_start, without the resumed ones */
   int                  epochs_done;

@@ -523,6 +523,24 @@ validate_epoch (TlTrainRun *run, int epoch, TlHistory *history, TlEpochRecord *r
   return EPOCH_NEXT;
 }
 
+/* A checkpoint holds the weights and the optimiser's moments. A small one is
+ * written after every epoch. A large one, written every epoch of a quick
+ * fine-tuning (an imported backbone), would cost as much time as the epoch:
+ * the kernel holds back a writer of a gigabyte a second. It is written once
+ * CHECKPOINT_INTERVAL seconds have passed since the last one, so a stopped or
+ * killed run repeats at most that much on resuming, from the same state. */
+#define CHECKPOINT_SMALL_BYTES (16u << 20)
+#define CHECKPOINT_INTERVAL 30
+
+static gboolean
+checkpoint_due (const TlTrainRun *run)
+{
+  const double bytes = 3.0 * sizeof (float) * tl_model_param_count (run->model, FALSE);
+
+  return bytes <= CHECKPOINT_SMALL_BYTES
+         || g_get_monotonic_time () - run->t_checkpoint >= CHECKPOINT_INTERVAL * G_USEC_PER_SEC;
+}
+
 static EpochEnd
 run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
 {
@@ -552,8 +570,12 @@ run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHist
 
   if (run->config->checkpoint_path
       && !(run->config->checkpoint_removed_at_end && epoch + 1 == run->config->epochs)
-      && !tl_train_checkpoint_save (run, history, error))
-    return EPOCH_FAILED;
+      && checkpoint_due (run))
+    {
+      if (!tl_train_checkpoint_save (run, history, error))
+        return EPOCH_FAILED;
+      run->t_checkpoint = g_get_monotonic_time ();
+    }
   if (callbacks && callbacks->on_epoch)
     callbacks->on_epoch (&record, history, callbacks->user_data);
   return end;
@@ -563,7 +585,7 @@ gboolean
 tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const TlTrainConfig *config,
           const TlTrainCallbacks *callbacks, TlHistory *history, GError **error)
 {
-  TlTrainRun run = { .t_start = g_get_monotonic_time () };
+  TlTrainRun run = { .t_start = g_get_monotonic_time (), .t_checkpoint = g_get_monotonic_time () };
   gboolean ok = FALSE;
 
   g_return_val_if_fail (model != NULL && train != NULL && config != NULL && history != NULL, FALSE);
