@@ -63,6 +63,42 @@ product (const Wide *wd, gboolean trans_a, gboolean trans_b, int M, int N, int K
                  1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* One group's images [first, last), its N = (last - first) * P columns and its scratch. */
+typedef struct {
+  int    first, last;
+  gsize  N;
+  float *col;      /* patches [C*k*k, N] */
+  float *rows;     /* outputs or output gradients [F, N] */
+  float *planes;   /* one image's planes [F, P] */
+} Group;
+
+static Group
+group_at (const Wide *wd, gsize g)
+{
+  const Conv2D *cv = wd->cv;
+  const gsize P = (gsize) cv->out_h * cv->out_w, most = wd->group * P;
+  Group grp = { .first = (int) g * wd->group };
+
+  grp.last = MIN (wd->pass->batch, grp.first + wd->group);
+  grp.N = (gsize) (grp.last - grp.first) * P;
+  grp.col = cv->col->data + g * cv->in_c * cv->k * cv->k * most;
+  grp.rows = cv->gmask->data + g * scratch_size (cv, wd->group);
+  grp.planes = grp.rows + cv->filters * most;
+  return grp;
+}
+
+/* The group's patches, side by side: image b's in columns [(b - first) P, (b - first + 1) P). */
+static void
+group_patches (const Wide *wd, const Group *grp)
+{
+  const Conv2D *cv = wd->cv;
+  const gsize P = (gsize) cv->out_h * cv->out_w, in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
+  float *border = grp->planes + cv->filters * P;
+
+  for (int b = grp->first; b < grp->last; b++)
+    tl_conv2d_patches_small (cv, wd->pass->in + b * in_sample, grp->col + (b - grp->first) * P, grp->N, border);
+}
+
 static void
 forward_groups (gpointer data, gsize g0, gsize g1)
 {
@@ -71,24 +107,21 @@ forward_groups (gpointer data, gsize g0, gsize g1)
   Conv2D *cv = wd->cv;
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
   const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w, most = (gsize) wd->group * P;
 
   for (gsize g = g0; g < g1; g++)
     {
-      const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
-      const gsize N = (gsize) (last - first) * P;
-      float *col = cv->col->data + g * K * most;
-      float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
-      float *border = rows + F * (most + P);
+      const Group grp = group_at (wd, g);
+      const int first = grp.first, last = grp.last;
+      const gsize N = grp.N;
+      float *rows = grp.rows;
 
-      for (int b = first; b < last; b++)
-        tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
+      group_patches (wd, &grp);
       tl_conv2d_bias_rows (rows, p->bias, F, N);
-      product (wd, FALSE, FALSE, F, (int) N, K, p->w, K, col, (int) N, 1.0f, rows, (int) N);
+      product (wd, FALSE, FALSE, F, (int) N, K, p->w, K, grp.col, (int) N, 1.0f, rows, (int) N);
       for (int b = first; b < last; b++)
         {
           /* before a fused pool the planes only pass through the group's plane buffer */
-          float *out = p->pool_out != NULL ? rows + F * most : p->out + (gsize) b * F * P;
+          float *out = p->pool_out != NULL ? grp.planes : p->out + (gsize) b * F * P;
 
           for (int f = 0; f < F; f++)
             memcpy (out + (gsize) f * P, rows + f * N + (gsize) (b - first) * P, sizeof (float) * P);
@@ -124,15 +157,14 @@ backward_groups (gpointer data, gsize g0, gsize g1)
   Conv2D *cv = wd->cv;
   const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
   const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w, most = (gsize) wd->group * P;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
   for (gsize g = g0; g < g1; g++)
     {
-      const int first = (int) g * wd->group, last = MIN (p->batch, first + wd->group);
-      const gsize N = (gsize) (last - first) * P;
-      float *col = cv->col->data + g * K * most;
-      float *rows = cv->gmask->data + g * scratch_size (cv, wd->group);
-      float *border = rows + F * (most + P);
+      const Group grp = group_at (wd, g);
+      const int first = grp.first, last = grp.last;
+      const gsize N = grp.N;
+      float *rows = grp.rows;
 
       /* the group's output gradient as rows [F, N], through the fused ReLU (and pool) if there is one */
       for (int b = first; b < last; b++)
@@ -141,7 +173,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
 
           if (p->pooled)
             {
-              float *planes = rows + F * most;
+              float *planes = grp.planes;
 
               tl_conv2d_unpool_relu (p->grad_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, planes, F,
                                      cv->out_h, cv->out_w, OH, OW);
@@ -164,15 +196,14 @@ backward_groups (gpointer data, gsize g0, gsize g1)
           float *wp = into ? p->dw : cv->wpart->data + g * F * K;
           float *bp = into ? p->db : cv->bpart->data + g * F;
 
-          for (int b = first; b < last; b++)
-            tl_conv2d_patches_small (cv, p->in + b * in_sample, col + (gsize) (b - first) * P, N, border);
-          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, col, (int) N, into ? 1.0f : 0.0f, wp, K);
+          group_patches (wd, &grp);
+          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, grp.col, (int) N, into ? 1.0f : 0.0f, wp, K);
           for (int f = 0; f < F; f++)
             bp[f] = (into ? bp[f] : 0.0f) + tl_conv2d_sum (rows + f * N, N);
         }
       if (p->grad_in != NULL)
         {
-          float *dcol = cv->dcol->data + g * K * most;
+          float *dcol = cv->dcol->data + g * K * wd->group * P;
 
           product (wd, TRUE, FALSE, K, (int) N, F, p->w, K, rows, (int) N, 0.0f, dcol, (int) N);
           for (int b = first; b < last; b++)
