@@ -280,22 +280,30 @@ copy_file (const char *from, const char *to, GError **error)
   return tl_atomic_write_bytes (to, text, len, error);
 }
 
+/* The model bridge beside tl_torch_engine/: the module the engine imports and the graph models' part of it. */
+static const char *const bridge_files[] = { "transfer_lab_torch.py", "transfer_lab_graph.py" };
+
 /* tl_torch_engine/ and the model bridge beside it, into the job's engine/. */
 static gboolean
 vendor_engine (const char *engine_dir, const char *job, GError **error)
 {
   g_autofree char *package = g_build_filename (engine_dir, "tl_torch_engine", NULL);
   g_autofree char *into = g_build_filename (job, "engine", "tl_torch_engine", NULL);
-  g_autofree char *bridge = g_build_filename (engine_dir, "transfer_lab_torch.py", NULL);
-  g_autofree char *bridge_to = g_build_filename (job, "engine", "transfer_lab_torch.py", NULL);
   g_autoptr (GDir) dir = g_dir_open (package, 0, NULL);
   const char *name;
   int copied = 0;
+  gboolean bridge = TRUE;
 
-  if (dir == NULL || !g_file_test (bridge, G_FILE_TEST_IS_REGULAR))
+  for (guint i = 0; i < G_N_ELEMENTS (bridge_files); i++)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: the torch engine is not there (tl_torch_engine/ and "
-                   "transfer_lab_torch.py); set TL_TORCH_ENGINE_DIR to the folder that holds them", engine_dir);
+      g_autofree char *from = g_build_filename (engine_dir, bridge_files[i], NULL);
+      bridge = bridge && g_file_test (from, G_FILE_TEST_IS_REGULAR);
+    }
+  if (dir == NULL || !bridge)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: the torch engine is not there (tl_torch_engine/, "
+                   "transfer_lab_torch.py and transfer_lab_graph.py); set TL_TORCH_ENGINE_DIR to the folder "
+                   "that holds them", engine_dir);
       return FALSE;
     }
   g_mkdir_with_parents (into, 0755);
@@ -308,7 +316,16 @@ vendor_engine (const char *engine_dir, const char *job, GError **error)
           return FALSE;
         copied++;
       }
-  return copied > 0 && copy_file (bridge, bridge_to, error);
+  if (copied == 0)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (bridge_files); i++)
+    {
+      g_autofree char *from = g_build_filename (engine_dir, bridge_files[i], NULL);
+      g_autofree char *to = g_build_filename (job, "engine", bridge_files[i], NULL);
+      if (!copy_file (from, to, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
