@@ -287,6 +287,24 @@ class RoundTrip(unittest.TestCase):
         with open(self.path("graph.safetensors"), "rb") as a, open(again, "rb") as b:
             self.assertEqual(a.read(), b.read())
 
+    def test_graph_adversary_cut(self):
+        """Domain-adversarial training reads features only where the graph is not branched, as the application."""
+        from tl_torch_engine.engine import JobError
+        from tl_torch_engine.strategies import DomainAdversary
+        model = tlt.build(GRAPH_ARCH).eval()  # batch norm on its running statistics: rows do not mix
+        x = torch.randn(4, 3, 9, 8, generator=torch.Generator().manual_seed(6))
+        ctx = {"device": torch.device("cpu"), "rank": 0, "distributed": False}
+        train = {"optimizer": {"kind": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}}
+        spec = {"cut_layer": "bent", "weight": 0.1, "source_rows": 2, "hidden": 4}
+        with self.assertRaisesRegex(JobError, "adversary.cut_layer 'bent': .* not branched"):
+            DomainAdversary(model, spec, x, x, train, 1, ctx)
+        adversary = DomainAdversary(model, dict(spec, cut_layer="gap"), x, x, train, 1, ctx)
+        logits, loss = adversary.forward(x, torch.arange(4), 0.5)
+        self.assertEqual(tuple(logits.shape), (4, 4))
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(logits, model(x)))
+        loss.backward()
+
     def test_graph_refusals(self):
         """Inputs that do not name earlier layers, or joins of shapes that do not fit, are refused by name."""
         def arch(*layers):
