@@ -250,11 +250,13 @@ test_torch_engine (void)
     g_autofree char *main_py = g_build_filename (package, "__main__.py", NULL);
     g_autofree char *torchrun = g_build_filename (package, "torchrun.py", NULL);
     g_autofree char *bridge = g_build_filename (engine, "transfer_lab_torch.py", NULL);
+    g_autofree char *graph = g_build_filename (engine, "transfer_lab_graph.py", NULL);
     g_autoptr (GError) error = NULL;
 
     g_assert_cmpint (g_mkdir_with_parents (package, 0755), ==, 0);
     g_assert_true (g_file_set_contents (main_py, "", -1, &error));
     g_assert_true (g_file_set_contents (bridge, "", -1, &error));
+    g_assert_true (g_file_set_contents (graph, "", -1, &error));
     g_assert_true (g_file_set_contents (torchrun, "import sys\nprint('the engine broke down')\nsys.exit(3)\n", -1,
                                         &error));
     g_setenv ("TL_TORCH_ENGINE_DIR", engine, TRUE);

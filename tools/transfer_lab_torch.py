@@ -13,7 +13,10 @@ them even in train mode unless the architecture sets frozen_updates_stats.
 An embedding_bag (n-gram
 models) is nn.EmbeddingBag(mode="sum", padding_idx=0) with per_sample_weights:
 the model takes the application's bags [N, 2, terms] (ids as floats, then
-their weights), or model(ids, weights). save() writes it back.
+their weights), or model(ids, weights). A graph model (an imported ResNet or
+MobileNet: layers that read other layers' outputs, joined by add, concat and
+mul) runs each layer on the outputs its "inputs" name (transfer_lab_graph.py).
+save() writes it back.
 
     import transfer_lab_torch as tlt
     model, info = tlt.load("pretrained.safetensors")
@@ -33,6 +36,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+import transfer_lab_graph as graph
 
 FORMAT = "transfer-lab"
 FORMAT_VERSION = "1"
@@ -80,7 +85,7 @@ def write_safetensors(path, tensors, metadata):
                         "data_offsets": [offset, offset + len(b)]}
         chunks.append(b)
         offset += len(b)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text += b" " * (-len(text) % 8)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)
@@ -291,9 +296,6 @@ def _layer(spec, shape):
         return nn.Hardswish(), shape
     if kind == "hardsigmoid":
         return nn.Hardsigmoid(), shape
-    if kind in ("add", "concat", "mul") or spec.get("inputs"):
-        raise ValueError(f"layer {spec.get('name')}: a graph model's {kind} layer reading other layers' outputs; "
-                         "the PyTorch engine runs plain stacks of layers only")
     if kind == "global_avg_pool2d":
         return GlobalAvgPool2D(), [shape[0]]
     if kind == "avgpool2d":
@@ -303,10 +305,11 @@ def _layer(spec, shape):
         return (nn.AvgPool2d(k, stride=s, padding=p, count_include_pad=True),
                 [c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1])
     if kind == "maxpool2d":
-        k = spec["kernel"]
+        k, p = spec["kernel"], spec.get("padding", 0)
         s = spec.get("stride", 0) or k
         c, h, w = shape
-        return nn.MaxPool2d(k, stride=s), [c, (h - k) // s + 1, (w - k) // s + 1]
+        # padded cells never win: PyTorch pads with -inf
+        return nn.MaxPool2d(k, stride=s, padding=p), [c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1]
     if kind == "embedding":
         return Embedding(spec["vocab_size"], spec["embed_dim"]), shape + [spec["embed_dim"]]
     if kind == "embedding_bag":
@@ -335,11 +338,20 @@ class TransferLabModel(nn.Module):
         self.architecture = json.loads(json.dumps(architecture))
         self.input_shape = list(architecture["input_shape"])
         self.layer_names = []
+        # per layer: the indices of the layers it reads (-1: the input), None for the previous one
+        self.layer_inputs = graph.input_indices(architecture)
+        self.graph = any(reads is not None for reads in self.layer_inputs)
         shape = list(self.input_shape)
-        for spec in architecture["layers"]:
-            module, shape = _layer(spec, shape)
+        shapes = []
+        for spec, reads in zip(architecture["layers"], self.layer_inputs):
+            if reads is not None:
+                ins = [shapes[j] if j >= 0 else list(self.input_shape) for j in reads]
+                module, shape = graph.join(spec, ins) if spec["kind"] in graph.JOINS else _layer(spec, ins[0])
+            else:
+                module, shape = _layer(spec, shape)
             self.add_module(spec["name"], module)
             self.layer_names.append(spec["name"])
+            shapes.append(shape)
         self.output_shape = shape
         layers = architecture["layers"]
         self.takes_tokens = bool(layers) and layers[0]["kind"] == "embedding"
@@ -361,19 +373,25 @@ class TransferLabModel(nn.Module):
                 mask = x != 0
             if weights is not None and not self.takes_bags:
                 raise ValueError("weights go with the ids of an n-gram model's bags")
-        for name in self.layer_names[begin:end]:
-            layer = getattr(self, name)
+        def call(layer, xs, mask):
             if isinstance(layer, EmbeddingBag):
-                x = layer(x, weights)
-            elif isinstance(layer, _MASKED):
-                x = layer(x, mask)
-                if not getattr(layer, "return_sequences", False):
-                    mask = None
-            else:
-                x = layer(x)
-                if isinstance(layer, nn.Flatten):
-                    mask = None
+                return layer(xs[0], weights), mask
+            if isinstance(layer, _MASKED):
+                y = layer(xs[0], mask)
+                return y, mask if getattr(layer, "return_sequences", False) else None
+            return layer(*xs), None if isinstance(layer, nn.Flatten) else mask
+
+        if self.graph:
+            return graph.run(self, x, begin, end, mask, call)
+        for name in self.layer_names[begin:end]:
+            x, mask = call(getattr(self, name), [x], mask)
         return x, mask
+
+    def is_cut(self, k):
+        """True when layers k and above read nothing below layer k - 1: the
+        output of layer k - 1 is a feature point of the whole model (always so
+        in a plain stack)."""
+        return graph.is_cut(self.layer_inputs, k)
 
     def current_architecture(self):
         """The architecture with each layer's trainable flag from requires_grad."""
@@ -432,6 +450,11 @@ def load(path):
     return model.eval(), info
 
 
+def _compact(value):
+    """JSON as the application writes it: no spaces, UTF-8 as it is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def save(model, path, info=None):
     """Writes a TransferLabModel as a model file the application opens.
     info (from load(), may be None) gives labels, preprocessing, provenance."""
@@ -443,10 +466,10 @@ def save(model, path, info=None):
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "architecture": json.dumps(model.current_architecture()),
-        "labels": json.dumps(list(labels)),
-        "preprocessing": json.dumps(info.get("preprocessing") or {}),
-        "provenance": json.dumps(info.get("provenance") or {}),
+        "architecture": _compact(model.current_architecture()),
+        "labels": _compact(list(labels)),
+        "preprocessing": _compact(info.get("preprocessing") or {}),
+        "provenance": _compact(info.get("provenance") or {}),
     }
     state = model.state_dict()
     tensors = {}

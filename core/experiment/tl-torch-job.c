@@ -17,6 +17,7 @@
 #include "tl-pipeline-strategies.h"
 #include "tl-rng.h"
 #include "tl-run-history.h"
+#include "tl-torch-engine-files.h"
 #include "tl-torch-job.h"
 #include "tl-torch-tensors.h"
 
@@ -267,48 +268,6 @@ same_classes (char **a, char **b)
     if (strcmp (a[i], b[i]) != 0)
       return FALSE;
   return TRUE;
-}
-
-static gboolean
-copy_file (const char *from, const char *to, GError **error)
-{
-  g_autofree char *text = NULL;
-  gsize len;
-
-  if (!g_file_get_contents (from, &text, &len, error))
-    return FALSE;
-  return tl_atomic_write_bytes (to, text, len, error);
-}
-
-/* tl_torch_engine/ and the model bridge beside it, into the job's engine/. */
-static gboolean
-vendor_engine (const char *engine_dir, const char *job, GError **error)
-{
-  g_autofree char *package = g_build_filename (engine_dir, "tl_torch_engine", NULL);
-  g_autofree char *into = g_build_filename (job, "engine", "tl_torch_engine", NULL);
-  g_autofree char *bridge = g_build_filename (engine_dir, "transfer_lab_torch.py", NULL);
-  g_autofree char *bridge_to = g_build_filename (job, "engine", "transfer_lab_torch.py", NULL);
-  g_autoptr (GDir) dir = g_dir_open (package, 0, NULL);
-  const char *name;
-  int copied = 0;
-
-  if (dir == NULL || !g_file_test (bridge, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, TL_ERROR, TL_ERROR_IO, "%s: the torch engine is not there (tl_torch_engine/ and "
-                   "transfer_lab_torch.py); set TL_TORCH_ENGINE_DIR to the folder that holds them", engine_dir);
-      return FALSE;
-    }
-  g_mkdir_with_parents (into, 0755);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".py"))
-      {
-        g_autofree char *from = g_build_filename (package, name, NULL);
-        g_autofree char *to = g_build_filename (into, name, NULL);
-        if (!copy_file (from, to, error))
-          return FALSE;
-        copied++;
-      }
-  return copied > 0 && copy_file (bridge, bridge_to, error);
 }
 
 static gboolean
@@ -588,7 +547,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   record_path = g_build_filename (job, "experiment.json", NULL);
   return tl_atomic_write_bytes (manifest, text, strlen (text), error)
          && tl_experiment_save (record, record_path, error)
-         && vendor_engine (o->engine_dir, job, error)
+         && tl_torch_engine_vendor (o->engine_dir, job, error)
          && write_scripts (exp, o, job, error);
 }
 

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  *   models/<stage>.safetensors   the initial model of each stage; transfer's
  *                       holds the freeze plan, learning-rate multipliers and
  *                       its new head, the rest of its weights come from pretrain
- *   engine/             tl_torch_engine and transfer_lab_torch.py (vendored)
+ *   engine/             tl_torch_engine, transfer_lab_torch.py and transfer_lab_graph.py (vendored)
  *   run.sh, job.slurm   the torchrun command line, and a SLURM batch script
  *   data/joint.safetensors   with joint, domain-adversarial or self-training:
  *                       the rows they train on; data/target.safetensors then
@@ -31,7 +31,7 @@ G_BEGIN_DECLS
 #define TL_TORCH_JOB_VERSION 1
 
 typedef struct {
-  /* The folder holding tl_torch_engine/ and transfer_lab_torch.py; copied
+  /* The folder holding tl_torch_engine/, transfer_lab_torch.py and transfer_lab_graph.py; copied
    * into engine/ of the job. */
   const char *engine_dir;
   int         nproc;          /* processes (devices) per node, >= 1 */

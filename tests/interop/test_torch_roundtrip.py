@@ -57,6 +57,30 @@ VISION_ARCH = {
     ],
 }
 
+# a graph model: a branch from the input, a padded max-pool, a residual add of three, a
+# squeeze-excitation gate (mul by channel), a mul of one shape, a concat of channels
+GRAPH_ARCH = {
+    "input_shape": [3, 9, 8],
+    "layers": [
+        {"kind": "conv2d", "name": "stem", "filters": 6, "kernel": 3, "padding": 1},
+        {"kind": "batchnorm2d", "name": "stem_bn"},
+        {"kind": "relu", "name": "stem_act", "inputs": ["stem_bn"]},
+        {"kind": "maxpool2d", "name": "pool", "kernel": 3, "stride": 2, "padding": 1},
+        {"kind": "conv2d", "name": "side", "filters": 6, "kernel": 3, "stride": 2, "padding": 1, "inputs": [""]},
+        {"kind": "conv2d", "name": "body", "filters": 6, "kernel": 3, "padding": 1, "inputs": ["pool"]},
+        {"kind": "add", "name": "sum", "inputs": ["body", "side", "pool"]},
+        {"kind": "global_avg_pool2d", "name": "squeeze"},
+        {"kind": "dense", "name": "excite", "units": 6},
+        {"kind": "hardsigmoid", "name": "gate"},
+        {"kind": "mul", "name": "gated", "inputs": ["sum", "gate"]},
+        {"kind": "tanh", "name": "bent", "inputs": ["side"]},
+        {"kind": "mul", "name": "product", "inputs": ["gated", "bent"]},
+        {"kind": "concat", "name": "both", "inputs": ["product", "pool", "body"]},
+        {"kind": "global_avg_pool2d", "name": "gap"},
+        {"kind": "dense", "name": "head", "units": 4},
+    ],
+}
+
 # name, how the project makes it, input shape, classes, vocabulary
 CASES = [
     ("mlp", ["--preset", "mlp", "10", "0"], [1, 28, 28], 10, 0),
@@ -66,6 +90,7 @@ CASES = [
     ("text-pool", ["--preset", "text-pool", "3", "70"], [16], 3, 70),
     ("text-ngram", ["--preset", "text-ngram", "3", "90"], [2, 20], 3, 90),
     ("vision", ["--arch", VISION_ARCH], [3, 11, 10], 5, 0),
+    ("graph", ["--arch", GRAPH_ARCH], [3, 9, 8], 4, 0),
 ]
 
 
@@ -243,15 +268,57 @@ class RoundTrip(unittest.TestCase):
         self.assertTrue(torch.equal(model.dw_bn.running_mean, before[0]))
         self.assertFalse(torch.equal(model.stem_bn.running_mean, before[1]))
 
-    def test_graph_refused(self):
-        """A graph model (a squeeze-excitation gate) is refused by name, not run as a stack."""
-        arch = {"input_shape": [2, 4, 4], "layers": [
-            {"kind": "global_avg_pool2d", "name": "pool"},
-            {"kind": "hardsigmoid", "name": "gate"},
-            {"kind": "mul", "name": "scaled", "inputs": ["", "gate"]},
-        ]}
-        with self.assertRaisesRegex(ValueError, "layer scaled: a graph model's mul layer"):
-            tlt.build(arch)
+    def test_graph(self):
+        self.check_case(CASES[7])
+        model, _ = tlt.load(self.path("graph.safetensors"))
+        self.assertTrue(model.graph)
+        self.assertEqual(model.output_shape, [4])
+        self.assertEqual(model.layer_inputs[6], [5, 4, 3])
+        self.assertEqual(model.layer_inputs[4:6], [[-1], [3]])
+        self.assertIsNone(model.layer_inputs[2])  # reading the previous layer: a stack's layer
+        # the input is read again by "side", the pool by "sum" and "both": cuts only from the join of all on
+        self.assertEqual([k for k in range(17) if model.is_cut(k)], [0, 14, 15, 16])
+        self.assertFalse(tlt.build(VISION_ARCH).graph)
+        self.assertTrue(all(tlt.build(VISION_ARCH).is_cut(k) for k in range(14)))
+        # the application's file, saved again from PyTorch unchanged, is the same bytes
+        again = self.path("graph-again.safetensors")
+        model, info = tlt.load(self.path("graph.safetensors"))
+        tlt.save(model, again, info)
+        with open(self.path("graph.safetensors"), "rb") as a, open(again, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_graph_adversary_cut(self):
+        """Domain-adversarial training reads features only where the graph is not branched, as the application."""
+        from tl_torch_engine.engine import JobError
+        from tl_torch_engine.strategies import DomainAdversary
+        model = tlt.build(GRAPH_ARCH).eval()  # batch norm on its running statistics: rows do not mix
+        x = torch.randn(4, 3, 9, 8, generator=torch.Generator().manual_seed(6))
+        ctx = {"device": torch.device("cpu"), "rank": 0, "distributed": False}
+        train = {"optimizer": {"kind": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}}
+        spec = {"cut_layer": "bent", "weight": 0.1, "source_rows": 2, "hidden": 4}
+        with self.assertRaisesRegex(JobError, "adversary.cut_layer 'bent': .* not branched"):
+            DomainAdversary(model, spec, x, x, train, 1, ctx)
+        adversary = DomainAdversary(model, dict(spec, cut_layer="gap"), x, x, train, 1, ctx)
+        logits, loss = adversary.forward(x, torch.arange(4), 0.5)
+        self.assertEqual(tuple(logits.shape), (4, 4))
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(logits, model(x)))
+        loss.backward()
+
+    def test_graph_refusals(self):
+        """Inputs that do not name earlier layers, or joins of shapes that do not fit, are refused by name."""
+        def arch(*layers):
+            return {"input_shape": [2, 4, 4], "layers": [{"kind": "conv2d", "name": "c", "filters": 2, "kernel": 1},
+                                                         *layers]}
+        with self.assertRaisesRegex(ValueError, "layer j: input 2 reads 'later', which is not an earlier layer"):
+            tlt.build(arch({"kind": "add", "name": "j", "inputs": ["c", "later"]}))
+        with self.assertRaisesRegex(ValueError, "layer j: add joins 2 to 8 inputs, not 1"):
+            tlt.build(arch({"kind": "add", "name": "j", "inputs": ["c"]}))
+        with self.assertRaisesRegex(ValueError, "layer j: input 2 has the shape \\[3, 2, 2\\]"):
+            tlt.build(arch({"kind": "conv2d", "name": "s", "filters": 3, "kernel": 3},
+                           {"kind": "concat", "name": "j", "inputs": ["c", "s"]}))
+        with self.assertRaisesRegex(ValueError, "layer j: relu reads one input, not 2"):
+            tlt.build(arch({"kind": "relu", "name": "j", "inputs": ["c", ""]}))
 
     def test_ngram_bridge(self):
         """The bag is torch's own EmbeddingBag(mode="sum", padding_idx=0) with

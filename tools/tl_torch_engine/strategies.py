@@ -57,6 +57,10 @@ class DomainAdversary:
         self.cut = model.layer_names.index(spec["cut_layer"])
         if self.cut < 1:
             raise JobError("domain-adversarial training needs features above the first layer")
+        if not model.is_cut(self.cut):
+            raise JobError(f"adversary.cut_layer {spec['cut_layer']!r}: domain-adversarial training needs features "
+                           f"where the model is not branched, but a layer above layer {self.cut} reads an output "
+                           "below it")
         self.weight = float(spec["weight"])
         self.source_rows = int(spec["source_rows"])
         self.unlabeled = unlabeled
