@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Transfer with an imported backbone, side by side with PyTorch.
 
-  resnet_transfer.py TRANSFER_LAB WORKDIR [--seeds 1 2 3] [--labels 10] [--epochs 20]
+  resnet_transfer.py TRANSFER_LAB WORKDIR [--seeds 1 2 3] [--labels 10] [--epochs 20] [--train-from layer4]
 
 1. PyTorch pretrains torchvision's ResNet-18 (one input channel, 28x28) on
    Fashion-MNIST classes 0-4, all 30,000 training images (kept in WORKDIR and
@@ -10,11 +10,12 @@
 3. For each seed, the target is classes 5-9 with LABELS images per class drawn
    from the training set, written as IDX files that both sides read, and
    tested on the 5,000 test images of those classes.
-4. The same recipe on both sides: blocks conv1 to layer3 frozen (batch norm
-   statistics frozen too: the imported network has them folded into its
-   convolutions), layer4 and a new 5-way head trained with Adam, the same
-   learning rate, batch size and epochs. Transfer Lab caches the frozen
-   blocks' output; PyTorch runs them in every step, as a training script does.
+4. The same recipe on both sides: the blocks before --train-from (layer4, or
+   fc for the head alone) frozen, batch norm statistics too (the imported
+   network has them folded into its convolutions), the rest and a new 5-way
+   head trained with Adam, the same learning rate, batch size and epochs.
+   Transfer Lab caches the frozen blocks' output; PyTorch runs them in every
+   step, as a training script does.
 
 Prints a table, then one JSON line with every figure. Benchmark-only: needs
 torch and torchvision for /usr/bin/python3 (python3-torch, python3-torchvision).
@@ -40,7 +41,7 @@ SOURCE = [0, 1, 2, 3, 4]
 TARGET = [5, 6, 7, 8, 9]
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
          "Ankle boot"]
-FROZEN_BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3")
+BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")
 
 
 def load_idx(path):
@@ -142,7 +143,7 @@ def target_files(work, seed, labels_per_class):
 
 
 def ours(app, work, model, cut, images, labels, seed, args):
-    folder = os.path.join(work, f"ours-seed{seed}")
+    folder = os.path.join(work, f"ours-{args.train_from}-seed{seed}")
     experiment = {
         "format_version": 1, "name": f"resnet-transfer-seed{seed}", "seed": seed,
         "target": {
@@ -158,7 +159,7 @@ def ours(app, work, model, cut, images, labels, seed, args):
         },
         "outputs": {"exports": ["metrics"], "plots": []},
     }
-    path = os.path.join(work, f"experiment-seed{seed}.json")
+    path = os.path.join(work, f"experiment-{args.train_from}-seed{seed}.json")
     with open(path, "w") as f:
         json.dump(experiment, f, indent=1)
     subprocess.run([app, "run", path, "--out", folder, "--force", "--quiet"], check=True,
@@ -173,8 +174,9 @@ def pytorch(state, mean, std, images, labels, test, seed, args):
     model = resnet(len(SOURCE))
     model.load_state_dict(torch.load(state, map_location="cpu"))
     model.fc = nn.Linear(512, len(TARGET))
+    frozen = BLOCKS[:BLOCKS.index(args.train_from)]
     for name, p in model.named_parameters():
-        p.requires_grad = not name.startswith(FROZEN_BLOCKS)
+        p.requires_grad = not name.startswith(frozen)
     model.eval()  # batch norm with its running statistics, as in the imported network
     x = tensors(images, mean, std)
     y = torch.from_numpy(np.searchsorted(TARGET, labels).astype(np.int64))
@@ -205,6 +207,8 @@ def main():
     p.add_argument("--batch", type=int, default=10)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--pretrain-epochs", type=int, default=2)
+    p.add_argument("--train-from", choices=BLOCKS[2:], default="layer4",
+                   help="the first block trained; those before it are frozen (layer4)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
@@ -212,7 +216,7 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     state, mean, std = pretrain(args.work, args.pretrain_epochs)
     model = import_model(args.app, args.work, state, mean, std)
-    cut = first_layer_of(args.app, model, "layer4")
+    cut = first_layer_of(args.app, model, args.train_from)
     test_images, test_labels = subset(load_idx(f"{FMNIST}/t10k-images-idx3-ubyte.gz"),
                                       load_idx(f"{FMNIST}/t10k-labels-idx1-ubyte.gz"), TARGET)
     test = (tensors(test_images, mean, std), torch.from_numpy(np.searchsorted(TARGET, test_labels).astype(np.int64)))
@@ -232,7 +236,7 @@ def main():
     print(f"mean  {mean_ours:7.4f}  {mean_torch:7.4f}  difference {100 * (mean_ours - mean_torch):+.2f} points; "
           f"epoch time ratio {ratio:.2f}")
     print(json.dumps({"runs": rows, "mean_ours": mean_ours, "mean_pytorch": mean_torch, "epoch_ratio": ratio,
-                      "cut_layer": cut, "labels_per_class": args.labels, "epochs": args.epochs,
+                      "cut_layer": cut, "train_from": args.train_from, "labels_per_class": args.labels, "epochs": args.epochs,
                       "batch": args.batch, "lr": args.lr}))
 
 

@@ -226,6 +226,26 @@ test_missing_running_stats (void)
   g_assert_nonnull (strstr (error->message, "no-stats.safetensors"));
 }
 
+/* A model saved without preprocessing is written with "{}", and read back as
+ * having none: an experiment can start from it (pretrain.model). */
+static void
+test_no_preprocessing (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlModel) model = tl_model_new (1, (int[]) { 3 }, 1);
+  g_autoptr (TlModel) loaded = NULL;
+  g_autoptr (TlModelInfo) info = NULL;
+  g_autofree char *path = tmp_path ("no-preprocessing.safetensors");
+
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", &error));
+  g_assert_true (tl_model_file_save (path, model, NULL, &error));
+  loaded = tl_model_file_load (path, &info, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  g_assert_null (info->preprocessing);
+  g_assert_cmpstr (info->labels[1], ==, "1");
+}
+
 static void
 test_round_trip_text (void)
 {
@@ -713,6 +733,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model-file/round-trip-text", test_round_trip_text);
   g_test_add_func ("/model-file/round-trip-vision", test_round_trip_vision);
   g_test_add_func ("/model-file/missing-running-stats", test_missing_running_stats);
+  g_test_add_func ("/model-file/no-preprocessing", test_no_preprocessing);
   g_test_add_func ("/model-file/hand-made", test_hand_made_file);
   g_test_add_func ("/model-file/corruptions", test_corruptions);
   g_test_add_func ("/model-file/architecture-json", test_architecture_json);

@@ -528,6 +528,29 @@ tl_document_set_source_model (TlDocument *self, TlModel *model, gboolean trained
 }
 
 gboolean
+tl_document_load_pretrained (TlDocument *self, GError **error)
+{
+  g_autofree char *path = NULL;
+  TlModel *model;
+
+  g_return_val_if_fail (TL_IS_DOCUMENT (self), FALSE);
+
+  if (self->exp->pretrained_model == NULL)
+    return TRUE;
+  path = tl_experiment_resolve_path (self->exp, self->exp->pretrained_model);
+  model = tl_model_file_load (path, NULL, error);
+  if (model == NULL)
+    return FALSE;
+  g_clear_pointer (&self->source_model, tl_model_free);
+  self->source_model = model;
+  self->source_trained = TRUE;
+  g_free (self->source_model_path);
+  self->source_model_path = g_steal_pointer (&path);
+  tl_document_changed (self, "model");
+  return TRUE;
+}
+
+gboolean
 tl_document_rebuilds_head (TlDocument *self)
 {
   const TlDataSlot *target, *source;

@@ -99,6 +99,10 @@ void        tl_document_set_experiment  (TlDocument *self, TlExperiment *exp, co
 gboolean    tl_document_rebuilds_head   (TlDocument *self);
 /* Rebuilds the target model from the source model with a head for the target's classes. */
 gboolean    tl_document_rebuild_target  (TlDocument *self, GError **error);
+/* Loads the experiment's pretrain.model as the source model (trained), as
+ * opening the file in the Model step does, without marking the document
+ * modified. TRUE without one. */
+gboolean    tl_document_load_pretrained (TlDocument *self, GError **error);
 /* Takes a pretrained source model (after a run or from a file). */
 void        tl_document_set_source_model (TlDocument *self, TlModel *model, gboolean trained,
                                           const char *path);

@@ -243,8 +243,13 @@ update_step_status (TlWindow *self)
   if (source != NULL)
     {
       g_autofree char *params = format_count (tl_model_param_count (source, FALSE));
+      const char *pretrained = tl_document_get_experiment (doc)->pretrained_model;
+      g_autofree char *file = pretrained != NULL ? g_path_get_basename (pretrained) : NULL;
+
+      /* a pretrained model by its file's name, else the architecture's */
       text[STEP_MODEL] = g_strdup_printf (_("%s · %s parameters"),
-                                          tl_document_has_layers (doc) ? _("custom")
+                                          file != NULL ? file
+                                          : tl_document_has_layers (doc) ? _("custom")
                                           : tl_preset_name (tl_document_get_preset (doc)),
                                           params);
     }
@@ -568,11 +573,15 @@ tl_window_open_file (TlWindow *self, GFile *file)
 void
 tl_window_open_experiment (TlWindow *self, TlExperiment *exp, const char *path)
 {
+  g_autoptr (GError) error = NULL;
+
   g_return_if_fail (TL_IS_WINDOW (self));
   g_return_if_fail (exp != NULL);
 
   tl_window_show_error (self, NULL);
   tl_document_set_experiment (self->document, exp, path);
+  if (!tl_document_load_pretrained (self->document, &error))
+    tl_window_show_error (self, error->message);
   self->show_last_results = TRUE;
   tl_data_page_load_experiment_data (self->data_page);
   tl_window_show_step (self, "data");

@@ -417,6 +417,10 @@ parse_metadata (const char *path, JsonNode *node, TlModelInfo *info, GError **er
 
           g_clear_pointer (slot, json_node_unref);
           *slot = json_parser_steal_root (parser);
+          /* "{}" is how a model without preprocessing is written: it has none */
+          if (slot == &info->preprocessing && JSON_NODE_HOLDS_OBJECT (*slot)
+              && json_object_get_size (json_node_get_object (*slot)) == 0)
+            g_clear_pointer (slot, json_node_unref);
         }
     }
   if (info->format_version && !g_str_equal (info->format_version, TL_MODEL_FILE_FORMAT_VERSION))

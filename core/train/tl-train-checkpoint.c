@@ -289,7 +289,7 @@ tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
           return FALSE;
         }
       if (run->best == NULL)
-        run->best = g_new (float, run->n_weights);
+        run->best = g_new0 (float, run->n_weights);
       memcpy (run->best, best, run->n_weights * sizeof (float));
     }
 

@@ -110,12 +110,15 @@ static void
 weights_save (const TlModel *model, float *buf)
 {
   TlParamIter it;
+  TlLayer *layer;
   TlParam *param;
 
+  /* frozen layers keep their weights through a run: their slots are left as they are */
   tl_model_param_iter_init (&it, model);
-  while (tl_model_param_iter_next (&it, NULL, &param))
+  while (tl_model_param_iter_next (&it, &layer, &param))
     {
-      memcpy (buf, param->value->data, param->value->size * sizeof (float));
+      if (layer->trainable)
+        memcpy (buf, param->value->data, param->value->size * sizeof (float));
       buf += param->value->size;
     }
   buffers_save (model, buf);
@@ -125,12 +128,14 @@ static void
 weights_load (TlModel *model, const float *buf)
 {
   TlParamIter it;
+  TlLayer *layer;
   TlParam *param;
 
   tl_model_param_iter_init (&it, model);
-  while (tl_model_param_iter_next (&it, NULL, &param))
+  while (tl_model_param_iter_next (&it, &layer, &param))
     {
-      memcpy (param->value->data, buf, param->value->size * sizeof (float));
+      if (layer->trainable)
+        memcpy (param->value->data, buf, param->value->size * sizeof (float));
       buf += param->value->size;
     }
   buffers_load (model, buf);
@@ -140,11 +145,12 @@ static gboolean
 weights_finite (const TlModel *model)
 {
   TlParamIter it;
+  TlLayer *layer;
   TlParam *param;
 
   tl_model_param_iter_init (&it, model);
-  while (tl_model_param_iter_next (&it, NULL, &param))
-    for (gsize k = 0; k < param->value->size; k++)
+  while (tl_model_param_iter_next (&it, &layer, &param))
+    for (gsize k = 0; layer->trainable && k < param->value->size; k++)
       if (!isfinite (param->value->data[k]))
         return FALSE;
   return TRUE;
@@ -371,9 +377,9 @@ run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDatas
   run->x = tl_tensor_new_empty ();
   run->tokens = tl_tensor_new_empty ();
   run->grad = tl_tensor_new_empty ();
-  run->good = g_new (float, MAX (run->n_weights, 1));
+  run->good = g_new0 (float, MAX (run->n_weights, 1));
   if (config->patience > 0 && val)
-    run->best = g_new (float, MAX (run->n_weights, 1));
+    run->best = g_new0 (float, MAX (run->n_weights, 1));
 }
 
 /* Chooses the layers the loop runs (past the cache and leading reshapes) and sizes every buffer. */
