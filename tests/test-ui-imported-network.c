@@ -8,6 +8,7 @@
 #include "tl-layer-table.h"
 #include "tl-model-file.h"
 #include "tl-pipeline.h"
+#include "tl-pretrained-card.h"
 #include "tl-train-page.h"
 #include "tl-transfer-page.h"
 #include "tl-window.h"
@@ -92,8 +93,17 @@ test_fine_tune_imported (void)
       return;
     }
   network = make_network ();
-  g_assert_true (tl_model_file_save (model_path, network, NULL, &error));
-  g_assert_no_error (error);
+  /* as `transfer-lab import network.onnx --mean 0.29 --std 0.35` writes it */
+  {
+    g_autoptr (TlModelInfo) info = tl_model_info_new ();
+
+    info->preprocessing = json_from_string ("{\"kind\": \"image\", \"width\": 28, \"height\": 28, \"channels\": 1,"
+                                            " \"class_names\": [\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\","
+                                            " \"7\", \"8\", \"9\"], \"mean\": [0.29], \"std\": [0.35]}", NULL);
+    info->provenance = json_from_string ("{\"imported_from\": \"network.onnx\", \"onnx_opset\": 17}", NULL);
+    g_assert_true (tl_model_file_save (model_path, network, info, &error));
+    g_assert_no_error (error);
+  }
   json = g_strdup_printf (
     "{ \"format_version\": 1, \"name\": \"imported\", \"seed\": 3,"
     " \"pretrain\": { \"model\": \"%s\" },"
@@ -137,6 +147,17 @@ test_fine_tune_imported (void)
     g_assert_cmpuint (tl_layer_table_get_n_shown_rows (table), ==, collapsed + 5);
     g_assert_true (tl_layer_table_expand (table, block, FALSE));
     g_assert_cmpuint (tl_layer_table_get_n_shown_rows (table), ==, collapsed);
+  }
+  /* the card says where the network came from, what it reads and what it knew */
+  {
+    TlPretrainedCard *card = TL_PRETRAINED_CARD (tl_transfer_page_get_pretrained_card (
+      TL_TRANSFER_PAGE (tl_window_get_page (win, "transfer"))));
+
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (card)));
+    g_assert_cmpstr (tl_pretrained_card_get_text (card, 0), ==, "Imported from network.onnx (ONNX opset 17)");
+    g_assert_cmpstr (tl_pretrained_card_get_text (card, 1), ==,
+                     "1 × 28 × 28, normalised by mean 0.29 and standard deviation 0.35");
+    g_assert_cmpstr (tl_pretrained_card_get_text (card, 2), ==, "10 classes: 0, 1, 2, 3, 4, 5, …");
   }
   ui_screenshot (GTK_WIDGET (win), "imported-network-transfer.png");
 

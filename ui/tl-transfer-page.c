@@ -7,6 +7,7 @@
 
 #include "tl-layer-assessment.h"
 #include "tl-layer-table.h"
+#include "tl-pretrained-card.h"
 #include "tl-privacy-settings.h"
 #include "tl-transfer-page.h"
 #include "tl-ui-util.h"
@@ -42,6 +43,7 @@ struct _TlTransferPage
   GtkButton     *assess_button;
   GtkWidget     *freeze_recommended;  /* "Freeze up to relu2", once assessed */
   TlPrivacySettings *privacy_settings;
+  TlPretrainedCard  *pretrained_card;
   GCancellable  *assess_cancellable;   /* of the assessment running, or NULL */
   gboolean       assessed;             /* the table shows scores for the current model and data */
 };
@@ -506,8 +508,16 @@ tl_transfer_page_set_document (TlTransferPage *self, TlDocument *document)
   g_set_object (&self->document, document);
   g_signal_connect_object (document, "changed", G_CALLBACK (on_document_changed), self, G_CONNECT_SWAPPED);
   tl_privacy_settings_set_document (self->privacy_settings, document);
+  tl_pretrained_card_set_document (self->pretrained_card, document);
   update (self);
   update_assess (self);
+}
+
+GtkWidget *
+tl_transfer_page_get_pretrained_card (TlTransferPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRANSFER_PAGE (self), NULL);
+  return GTK_WIDGET (self->pretrained_card);
 }
 
 GtkWidget *
@@ -542,6 +552,7 @@ tl_transfer_page_class_init (TlTransferPageClass *klass)
   G_OBJECT_CLASS (klass)->dispose = tl_transfer_page_dispose;
   g_type_ensure (TL_TYPE_LAYER_TABLE);
   g_type_ensure (TL_TYPE_PRIVACY_SETTINGS);
+  g_type_ensure (TL_TYPE_PRETRAINED_CARD);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/transferlab/TransferLab/ui/tl-transfer-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, head_label);
@@ -566,6 +577,7 @@ tl_transfer_page_class_init (TlTransferPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, assess_spinner);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, assess_button);
   gtk_widget_class_bind_template_child (widget_class, TlTransferPage, privacy_settings);
+  gtk_widget_class_bind_template_child (widget_class, TlTransferPage, pretrained_card);
   gtk_widget_class_bind_template_callback (widget_class, on_assess);
   gtk_widget_class_bind_template_callback (widget_class, on_freeze_all);
   gtk_widget_class_bind_template_callback (widget_class, on_unfreeze_all);

@@ -28,6 +28,8 @@ const char *tl_transfer_page_get_assess_text (TlTransferPage *self);
 GtkWidget  *tl_transfer_page_get_freeze_recommended_button (TlTransferPage *self);
 
 /* The "Private fine-tuning" settings (a TlPrivacySettings). */
+/* The "Pretrained Model" card (tl-pretrained-card.h), for tests. */
+GtkWidget  *tl_transfer_page_get_pretrained_card (TlTransferPage *self);
 GtkWidget  *tl_transfer_page_get_privacy_settings (TlTransferPage *self);
 
 G_END_DECLS
