@@ -4,7 +4,9 @@ torch.onnx.export at opsets 13 and 17, imported by `transfer-lab import`, and
 run on 100 inputs by tests/interop/tl-forward: their logits must match ONNX
 Runtime's (onnxruntime-node, as the onnx-runtime test installs it) and
 PyTorch's to 1e-4. The same through the state-dict path (`transfer-lab import
-STATE.pth --arch NAME --input CxHxW`) against PyTorch. Exit status 77
+STATE.pth --arch NAME --input CxHxW`) against PyTorch. And the round trip:
+the imported ResNet-18 fine-tuned by `transfer-lab run` (layer4 and a new
+head), exported by `transfer-lab export --onnx`, run by ONNX Runtime. Exit status 77
 (skipped) without torch, torchvision or onnx."""
 
 import json
@@ -124,10 +126,70 @@ def check(tmp, arch, shape, opset, default_norms):
     assert err < TOLERANCE, f"{name}: differs from ONNX Runtime by {err}"
 
 
+def write_idx(path, array):
+    """Unsigned bytes as an IDX file (magic 0x08)."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def check_fine_tuned_export(tmp):
+    """Import, fine-tune in an experiment (layer4 and a new 5-way head), export ONNX: ONNX Runtime
+    gives the fine-tuned model's logits, as the core computes them."""
+    tlm = os.path.join(tmp, "resnet18-1x28x28-opset17.safetensors")
+    app = os.environ["TL_BINARY"]
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(5), 12)
+    images = rng.integers(0, 256, size=(len(labels), 28, 28))
+    write_idx(os.path.join(tmp, "target-images.idx"), images)
+    write_idx(os.path.join(tmp, "target-labels.idx"), labels)
+    layers = json.loads(subprocess.run([app, "inspect", tlm, "--json"], check=True, capture_output=True,
+                                       text=True).stdout)["layers"]
+    cut = next(i for i, layer in enumerate(layers) if layer["name"].startswith("layer4"))
+    experiment = os.path.join(tmp, "fine-tune.json")
+    with open(experiment, "w") as f:
+        json.dump({"format_version": 1, "name": "fine-tune", "seed": 5, "pretrain": {"model": tlm},
+                   "target": {"format": "idx", "path": "target-images.idx", "labels": "target-labels.idx",
+                              "test_fraction": 0.25, "val_fraction": 0.0},
+                   "transfer": {"freeze": {"below": cut}, "rebuild_head": True, "epochs": 2, "batch_size": 9},
+                   "baseline": False, "outputs": {"exports": ["models"], "plots": []}}, f)
+    out = os.path.join(tmp, "fine-tune-run")
+    subprocess.run([app, "run", experiment, "--out", out, "--quiet"], check=True, capture_output=True)
+    tuned = os.path.join(out, "transfer", "model.safetensors")
+    onnx_path = os.path.join(tmp, "fine-tuned.onnx")
+    subprocess.run([app, "export", "--onnx", onnx_path, tuned], check=True, capture_output=True)
+
+    gen = torch.Generator().manual_seed(7)
+    x = torch.randn(SAMPLES, 1, 28, 28, generator=gen)
+    inputs, outputs = os.path.join(tmp, "tuned.in.f32"), os.path.join(tmp, "tuned.out.f32")
+    x.numpy().astype("<f4").tofile(inputs)
+    subprocess.run([os.environ["TL_FORWARD"], tuned, inputs, outputs], check=True, capture_output=True,
+                   env=dict(os.environ, TL_FORWARD_LOGITS="1"))
+    got = np.fromfile(outputs, dtype="<f4").reshape(SAMPLES, 5)
+    modules = ort_modules()
+    if modules is None:
+        print("# fine-tuned export: ONNX Runtime (onnxruntime-node) unavailable, not compared")
+        return
+    spec = os.path.join(tmp, "tuned.json")
+    with open(spec, "w") as f:
+        json.dump({"type": "float32", "dims": [SAMPLES, 1, 28, 28], "data": x.flatten().tolist()}, f)
+    script = os.path.join(os.environ["TL_SOURCE_DIR"], "tests", "onnx", "run_onnx.mjs")
+    run = subprocess.run(["node", script, modules, onnx_path, spec], capture_output=True, text=True, check=True)
+    ort = np.array(json.loads(run.stdout)["logits"]["data"], dtype=np.float32).reshape(SAMPLES, 5)
+    err = float(np.abs(got - ort).max())
+    print(f"# fine-tuned resnet18 (layer4 and a new head): ONNX Runtime max |difference| {err:.2e} over "
+          f"{SAMPLES} inputs (max |logit| {np.abs(got).max():.2f})")
+    assert err < TOLERANCE, f"the fine-tuned export differs from the core by {err}"
+    # the fine-tuning changed layer4: the export is not the imported network's
+    with open(tlm, "rb") as a, open(tuned, "rb") as b:
+        assert a.read() != b.read()
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         check(tmp, "resnet18", (3, 32, 32), 13, False)
         check(tmp, "resnet18", (1, 28, 28), 17, True)
+        check_fine_tuned_export(tmp)
         # ReLU6 as Clip, depthwise convolutions, inverted residuals
         check(tmp, "mobilenet_v2", (3, 32, 32), 13, False)
         check(tmp, "mobilenet_v2", (3, 64, 64), 17, False)
