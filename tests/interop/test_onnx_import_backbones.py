@@ -11,7 +11,6 @@ head), exported by `transfer-lab export --onnx`, run by ONNX Runtime. Exit statu
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,53 +24,17 @@ except ImportError as e:
     print(f"skipped: {e} (python3-torch, python3-torchvision and python3-onnx, for /usr/bin/python3)")
     sys.exit(77)
 
+from backbones import backbone, core_logits, ort_logits, ort_modules  # noqa: E402
+
 TOLERANCE = 1e-4
 SAMPLES = 100
-
-
-def ort_modules():
-    """The folder holding node_modules/onnxruntime-node, installed there if need be; None without node."""
-    folder = os.environ.get("TL_ORT_DIR")
-    if not folder or not shutil.which("node"):
-        return None
-    package = os.path.join(folder, "node_modules", "onnxruntime-node", "package.json")
-    if not os.path.exists(package) and shutil.which("npm"):
-        os.makedirs(folder, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", folder, "--ignore-scripts", "--no-audit", "--no-fund",
-                        "--loglevel=error", "onnxruntime-node"], check=False)
-    return folder if os.path.exists(package) else None
-
-
-def backbone(arch, in_channels, default_norms):
-    torch.manual_seed(0)
-    model = getattr(torchvision.models, arch)(num_classes=10)
-    if in_channels != 3:
-        model.conv1 = torch.nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    # statistics and affine parameters away from their defaults, so a wrong fold shows; with the
-    # defaults, the folded biases are all zero and the exporter shares one through Identity nodes
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d) and not default_norms:
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.3, 0.3)
-        # the MobileNets' classifiers start at a standard deviation of 0.01, giving logits too small
-        # for an absolute tolerance to mean much: PyTorch's default initialisation gives them about 1
-        if isinstance(m, torch.nn.Linear) and arch.startswith("mobilenet"):
-            m.reset_parameters()
-    return model.eval()
 
 
 def against_pytorch(tmp, name, model, tlm, shape):
     """The imported model's logits on 100 inputs, compared with PyTorch's: (inputs, logits)."""
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(SAMPLES, *shape, generator=gen)
-    inputs = os.path.join(tmp, name + ".in.f32")
-    outputs = os.path.join(tmp, name + ".out.f32")
-    x.numpy().astype("<f4").tofile(inputs)
-    subprocess.run([os.environ["TL_FORWARD"], tlm, inputs, outputs], check=True, capture_output=True,
-                   env=dict(os.environ, TL_FORWARD_LOGITS="1"))
-    got = np.fromfile(outputs, dtype="<f4").reshape(SAMPLES, 10)
+    got = core_logits(tlm, x, tmp, name)
 
     with torch.no_grad():
         want = model(x).numpy()
@@ -84,7 +47,7 @@ def against_pytorch(tmp, name, model, tlm, shape):
 def check_state_dict(tmp, arch, shape):
     """A state dict saved by torch.save, imported with --arch."""
     name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-state-dict"
-    model = backbone(arch, shape[0], False)
+    model = backbone(arch, shape[0], 0)
     pth = os.path.join(tmp, name + ".pth")
     tlm = os.path.join(tmp, name + ".safetensors")
     torch.save(model.state_dict(), pth)
@@ -97,7 +60,7 @@ def check_state_dict(tmp, arch, shape):
 
 def check(tmp, arch, shape, opset, default_norms):
     name = f"{arch}-{shape[0]}x{shape[1]}x{shape[2]}-opset{opset}"
-    model = backbone(arch, shape[0], default_norms)
+    model = backbone(arch, shape[0], 0, default_norms)
     onnx_path = os.path.join(tmp, name + ".onnx")
     tlm = os.path.join(tmp, name + ".safetensors")
     torch.onnx.export(model, torch.zeros(1, *shape), onnx_path, opset_version=opset, input_names=["input"],
@@ -115,12 +78,7 @@ def check(tmp, arch, shape, opset, default_norms):
     if modules is None:
         print(f"# {name}: ONNX Runtime (onnxruntime-node) unavailable, compared with PyTorch only")
         return
-    spec = os.path.join(tmp, name + ".json")
-    with open(spec, "w") as f:
-        json.dump({"type": "float32", "dims": [SAMPLES, *shape], "data": x.flatten().tolist()}, f)
-    script = os.path.join(os.environ["TL_SOURCE_DIR"], "tests", "onnx", "run_onnx.mjs")
-    run = subprocess.run(["node", script, modules, onnx_path, spec], capture_output=True, text=True, check=True)
-    ort = np.array(json.loads(run.stdout)["logits"]["data"], dtype=np.float32).reshape(SAMPLES, 10)
+    ort = ort_logits(modules, onnx_path, x, tmp, name)
     err = float(np.abs(got - ort).max())
     print(f"# {name}: ONNX Runtime max |difference| {err:.2e} over {SAMPLES} inputs")
     assert err < TOLERANCE, f"{name}: differs from ONNX Runtime by {err}"
@@ -161,21 +119,12 @@ def check_fine_tuned_export(tmp):
 
     gen = torch.Generator().manual_seed(7)
     x = torch.randn(SAMPLES, 1, 28, 28, generator=gen)
-    inputs, outputs = os.path.join(tmp, "tuned.in.f32"), os.path.join(tmp, "tuned.out.f32")
-    x.numpy().astype("<f4").tofile(inputs)
-    subprocess.run([os.environ["TL_FORWARD"], tuned, inputs, outputs], check=True, capture_output=True,
-                   env=dict(os.environ, TL_FORWARD_LOGITS="1"))
-    got = np.fromfile(outputs, dtype="<f4").reshape(SAMPLES, 5)
+    got = core_logits(tuned, x, tmp, "tuned")
     modules = ort_modules()
     if modules is None:
         print("# fine-tuned export: ONNX Runtime (onnxruntime-node) unavailable, not compared")
         return
-    spec = os.path.join(tmp, "tuned.json")
-    with open(spec, "w") as f:
-        json.dump({"type": "float32", "dims": [SAMPLES, 1, 28, 28], "data": x.flatten().tolist()}, f)
-    script = os.path.join(os.environ["TL_SOURCE_DIR"], "tests", "onnx", "run_onnx.mjs")
-    run = subprocess.run(["node", script, modules, onnx_path, spec], capture_output=True, text=True, check=True)
-    ort = np.array(json.loads(run.stdout)["logits"]["data"], dtype=np.float32).reshape(SAMPLES, 5)
+    ort = ort_logits(modules, onnx_path, x, tmp, "tuned")
     err = float(np.abs(got - ort).max())
     print(f"# fine-tuned resnet18 (layer4 and a new head): ONNX Runtime max |difference| {err:.2e} over "
           f"{SAMPLES} inputs (max |logit| {np.abs(got).max():.2f})")

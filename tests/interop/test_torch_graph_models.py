@@ -25,46 +25,15 @@ except ImportError as e:
 SOURCE = os.environ.get("TL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SOURCE, "tools"))
 import transfer_lab_torch as tlt  # noqa: E402
+from backbones import backbone, core_logits  # noqa: E402
 
 TOLERANCE = 1e-4
 SAMPLES = 40
 
 
-def backbone(arch, channels):
-    torch.manual_seed(3)
-    model = getattr(torchvision.models, arch)(num_classes=10)
-    if channels != 3:
-        if arch == "resnet18":
-            model.conv1 = torch.nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        else:
-            old = model.features[0][0]
-            model.features[0][0] = torch.nn.Conv2d(channels, old.out_channels, old.kernel_size, old.stride,
-                                                   old.padding, bias=False)
-    for m in model.modules():
-        # statistics away from their defaults, so that a wrong fold would show
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.3, 0.3)
-        # the MobileNets' classifiers start at a standard deviation of 0.01: logits too small to compare
-        if isinstance(m, torch.nn.Linear) and arch.startswith("mobilenet"):
-            m.reset_parameters()
-    return model.eval()
-
-
-def core_logits(path, x, tmp):
-    inputs, outputs = os.path.join(tmp, "x.f32"), os.path.join(tmp, "y.f32")
-    x.numpy().astype("<f4").tofile(inputs)
-    done = subprocess.run([os.environ["TL_FORWARD"], path, inputs, outputs], capture_output=True, text=True,
-                          env=dict(os.environ, TL_FORWARD_LOGITS="1"))
-    assert done.returncode == 0, done.stderr
-    return np.fromfile(outputs, dtype="<f4").reshape(x.shape[0], -1)
-
-
 def check(tmp, arch, shape):
     name = f"{arch}-{'x'.join(map(str, shape))}"
-    reference = backbone(arch, shape[0])
+    reference = backbone(arch, shape[0], 3)
     pth, path = os.path.join(tmp, name + ".pth"), os.path.join(tmp, name + ".safetensors")
     torch.save(reference.state_dict(), pth)
     done = subprocess.run([os.environ["TL_BINARY"], "import", pth, "--arch", arch, "--input", "x".join(map(str, shape)),
