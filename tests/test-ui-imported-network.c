@@ -26,36 +26,27 @@
 static TlApplication *app;
 static char *tmp_dir;
 
-static void
-add (TlModel *m, TlLayerSpec spec, const char *name, int n, const int *inputs)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (tl_model_add_joined (m, &spec, name, n, inputs, &error));
-  g_assert_no_error (error);
-}
-
 /* A stem down to 7x7, one residual block, the pool and a 10-way head. */
 static TlModel *
 make_network (void)
 {
   TlModel *m = tl_model_new (3, (int[]) { 1, 28, 28 }, 5);
+  const TlLayerSpec down8 = { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .stride = 2, .padding = 1 };
+  const TlLayerSpec down16 = { .kind = TL_LAYER_CONV2D, .filters = 16, .kernel = 3, .stride = 2, .padding = 1 };
+  const TlLayerSpec conv16 = { .kind = TL_LAYER_CONV2D, .filters = 16, .kernel = 3, .padding = 1 };
+  const TlLayerSpec relu = { .kind = TL_LAYER_RELU };
 
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .stride = 2, .padding = 1 }, "conv1", 0,
-       NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "relu", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 16, .kernel = 3, .stride = 2, .padding = 1 }, "conv2",
-       0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "relu2", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 16, .kernel = 3, .padding = 1 }, "layer1_conv1", 0,
-       NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 16, .kernel = 3, .padding = 1 }, "layer1_conv2", 0,
-       NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "layer1_add", 2, (int[]) { 6, 3 });
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu_1", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "avgpool", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 10 }, "fc", 0, NULL);
+  ui_model_add (m, down8, "conv1", 0, NULL);
+  ui_model_add (m, relu, "relu", 0, NULL);
+  ui_model_add (m, down16, "conv2", 0, NULL);
+  ui_model_add (m, relu, "relu2", 0, NULL);
+  ui_model_add (m, conv16, "layer1_conv1", 0, NULL);
+  ui_model_add (m, relu, "layer1_relu", 0, NULL);
+  ui_model_add (m, conv16, "layer1_conv2", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "layer1_add", 2, (int[]) { 6, 3 });
+  ui_model_add (m, relu, "layer1_relu_1", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "avgpool", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 10 }, "fc", 0, NULL);
   return m;
 }
 

@@ -18,15 +18,6 @@
 static TlApplication *app;
 static char *tmp_dir;
 
-static void
-add (TlModel *m, TlLayerSpec spec, const char *name, int n, const int *inputs)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (tl_model_add_joined (m, &spec, name, n, inputs, &error));
-  g_assert_no_error (error);
-}
-
 /* stem (2 layers), a residual block and the ReLU after it (7), a depthwise
  * convolution and the squeeze-excitation gate that scales it (5), the pool and
  * the head (2): 17 layers, 2 blocks, 5 rows outside them. */
@@ -35,24 +26,27 @@ make_graph (void)
 {
   TlModel *m = tl_model_new (3, (int[]) { 3, 16, 16 }, 1);
 
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 }, "stem", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "stem_relu", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 }, "layer1_conv1", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "layer1_bn1", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu1", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 }, "layer1_conv2", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "layer1_bn2", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "layer1_add", 2, (int[]) { 6, 1 });
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu2", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1, .groups = 8 },
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 },
+                "stem", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "stem_relu", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 },
+                "layer1_conv1", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "layer1_bn1", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu1", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1 },
+                "layer1_conv2", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_BATCHNORM2D }, "layer1_bn2", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "layer1_add", 2, (int[]) { 6, 1 });
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU }, "layer1_relu2", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3, .padding = 1, .groups = 8 },
        "se_dw", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "se_pool", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "se_fc1", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 8 }, "se_fc2", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_HARDSIGMOID }, "se_gate", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_MUL }, "se_scale", 2, (int[]) { 9, 13 });
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", 0, NULL);
-  add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "se_pool", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "se_fc1", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 8 }, "se_fc2", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_HARDSIGMOID }, "se_gate", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_MUL }, "se_scale", 2, (int[]) { 9, 13 });
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", 0, NULL);
+  ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, "fc", 0, NULL);
   return m;
 }
 
@@ -116,13 +110,15 @@ test_blocks_grouped (void)
     g_autoptr (GListStore) items = NULL;
     g_autoptr (TlLayerBlock) first = NULL, second = NULL;
 
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 }, "features_0_0", 0, NULL);
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_0_2", 0, NULL);
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 1 }, "features_1_conv_0", 0, NULL);
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_1_conv_1", 0, NULL);
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "features_1_add", 2, (int[]) { 3, 1 });
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", 0, NULL);
-    add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 },
+                  "features_0_0", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_0_2", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 1 },
+                  "features_1_conv_0", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_RELU6 }, "features_1_conv_1", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_ADD }, "features_1_add", 2, (int[]) { 3, 1 });
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL2D }, "pool", 0, NULL);
+    ui_model_add (m, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", 0, NULL);
     for (int i = 0; i < tl_model_n_layers (m); i++)
       {
         g_autoptr (TlLayerRow) row = tl_layer_row_new (m, i);
@@ -145,7 +141,7 @@ test_blocks_grouped (void)
     g_autoptr (GListStore) one = g_list_store_new (TL_TYPE_LAYER_ROW);
     g_autoptr (TlLayerRow) row = NULL;
 
-    add (plain, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", 0, NULL);
+    ui_model_add (plain, (TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "fc", 0, NULL);
     row = tl_layer_row_new (plain, 0);
     g_list_store_append (one, row);
     g_assert_null (tl_layer_blocks_group (plain, G_LIST_MODEL (one)));

@@ -189,3 +189,12 @@ ui_assert_sample_explained (gpointer evaluate_page, int predicted, gboolean text
   ui_spin (200);
   ui_screenshot (gtk_widget_get_parent (e), screenshot);
 }
+
+void
+ui_model_add (TlModel *model, TlLayerSpec spec, const char *name, int n, const int *inputs)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (tl_model_add_joined (model, &spec, name, n, inputs, &error));
+  g_assert_no_error (error);
+}

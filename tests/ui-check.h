@@ -2,6 +2,8 @@
 
 #include <gtk/gtk.h>
 
+#include "tl-model.h"
+
 G_BEGIN_DECLS
 
 /* Shared by the UI test programs. */
@@ -35,5 +37,9 @@ typedef struct {
   guint64  batches;
 } UiBatchGoal;
 gboolean ui_batches_reached (gpointer goal);
+
+/* Appends a layer of a graph model that reads the layers `inputs` (n of them; none: the one
+ * before), failing the test if it does not fit. */
+void     ui_model_add      (TlModel *model, TlLayerSpec spec, const char *name, int n, const int *inputs);
 
 G_END_DECLS
