@@ -112,7 +112,7 @@ test_fine_tune_imported (void)
 
   win = tl_window_new (app);
   doc = tl_window_get_document (win);
-  gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
+  gtk_window_set_default_size (GTK_WINDOW (win), 1024, 700);   /* a small laptop's screen */
   gtk_window_present (GTK_WINDOW (win));
   tl_window_open_file (win, file);
   g_assert_true (ui_wait_for (ui_data_loaded, tl_window_get_page (win, "data"), 120));

@@ -23,47 +23,6 @@ static TlApplication *app;
 static char *tmp_dir;
 
 static void
-write_text_csv (const char *path, guint32 seed)
-{
-  static const char *const words[2][4] = { { "dull", "boring", "tedious", "awful" },
-                                            { "gripping", "moving", "brilliant", "splendid" } };
-  static const char *const neutral[] = { "the", "a", "it", "was", "and", "this", "of", "with", "for", "my" };
-  g_autoptr (GString) text = g_string_new ("review,label\n");
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-
-  for (int i = 0; i < 160; i++)
-    {
-      int c = i % 2;
-
-      g_string_append_c (text, '"');
-      for (int w = 0; w < 8; w++)
-        g_string_append_printf (text, "%s%s", w > 0 ? " " : "",
-                                g_rand_int_range (rand, 0, 2) == 0 ? words[c][g_rand_int_range (rand, 0, 4)]
-                                                                   : neutral[g_rand_int_range (rand, 0, 10)]);
-      g_string_append_printf (text, "\",%s\n", c == 0 ? "negative" : "positive");
-    }
-  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
-}
-
-static gboolean
-wizard_idle (gpointer data)
-{
-  return !tl_import_wizard_is_busy (TL_IMPORT_WIZARD (data));
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
-{
-  *(gboolean *) data = ok;
-}
-
-static void
 import_source (TlWindow *win, const char *path)
 {
   TlDataPage *page = TL_DATA_PAGE (tl_window_get_page (win, "data"));
@@ -72,18 +31,18 @@ import_source (TlWindow *win, const char *path)
   gboolean finished = FALSE;
 
   g_object_ref (wizard);
-  g_signal_connect (wizard, "finished", G_CALLBACK (on_finished), &finished);
+  g_signal_connect (wizard, "finished", G_CALLBACK (ui_on_import_finished), &finished);
   tl_import_wizard_set_file (wizard, file);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "columns");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (wizard_idle, wizard, 60));
+  g_assert_true (ui_wait_for (ui_wizard_idle, wizard, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_cmpstr (tl_import_wizard_get_step (wizard), ==, "split");
   g_assert_true (tl_import_wizard_next (wizard));
-  g_assert_true (ui_wait_for (flag_set, &finished, 60));
+  g_assert_true (ui_wait_for (ui_flag_set, &finished, 60));
   g_assert_null (tl_import_wizard_get_error (wizard));
   g_object_unref (wizard);
   g_assert_true (ui_wait_for (ui_data_loaded, page, 60));
@@ -102,7 +61,7 @@ test_source_alone_is_trained (void)
   TlRunResult *run;
   const TlDataSlot *slot;
 
-  write_text_csv (path, 21);
+  ui_write_reviews (path, 160, 2, 21);
   gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
   gtk_window_present (GTK_WINDOW (win));
   ui_spin (100);

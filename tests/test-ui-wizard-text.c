@@ -23,35 +23,6 @@
 static TlApplication *app;
 static char *tmp_dir;
 
-static void
-write_text_csv (const char *path, guint32 seed)
-{
-  static const char *const words[2][4] = { { "dull", "boring", "tedious", "awful" },
-                                            { "gripping", "moving", "brilliant", "splendid" } };
-  static const char *const neutral[] = { "the", "a", "it", "was", "and", "this", "of", "with", "for", "my" };
-  g_autoptr (GString) text = g_string_new ("review,label\n");
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-
-  for (int i = 0; i < 120; i++)
-    {
-      int c = i % 2;
-
-      g_string_append_c (text, '"');
-      for (int w = 0; w < 8; w++)
-        g_string_append_printf (text, "%s%s", w > 0 ? " " : "",
-                                g_rand_int_range (rand, 0, 3) == 0 ? words[c][g_rand_int_range (rand, 0, 4)]
-                                                                   : neutral[g_rand_int_range (rand, 0, 10)]);
-      g_string_append_printf (text, "\",%s\n", c == 0 ? "negative" : "positive");
-    }
-  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
-}
-
-static void
-on_finished (TlImportWizard *wizard, gboolean ok, gpointer data)
-{
-  *(gboolean *) data = ok;
-}
-
 /* Through the wizard with every choice left as it is; a screenshot of the split page's text settings. */
 static void
 import_with_defaults (TlWindow *win, TlDataRole role, const char *path, TlTextFeatures expected, const char *shot)
@@ -62,7 +33,7 @@ import_with_defaults (TlWindow *win, TlDataRole role, const char *path, TlTextFe
   gboolean finished = FALSE;
 
   g_object_ref (wizard);
-  g_signal_connect (wizard, "finished", G_CALLBACK (on_finished), &finished);
+  g_signal_connect (wizard, "finished", G_CALLBACK (ui_on_import_finished), &finished);
   tl_import_wizard_set_file (wizard, file);
   g_assert_true (tl_import_wizard_next (wizard));
   g_assert_null (tl_import_wizard_get_error (wizard));
@@ -101,8 +72,8 @@ test_wizard_text_is_ngrams (void)
   TlRunResult *run;
   const TlLayer *first;
 
-  write_text_csv (path, 7);
-  write_text_csv (target, 8);
+  ui_write_reviews (path, 120, 3, 7);
+  ui_write_reviews (target, 120, 3, 8);
   gtk_window_set_default_size (GTK_WINDOW (win), 1280, 860);
   gtk_window_present (GTK_WINDOW (win));
   ui_spin (100);
@@ -176,7 +147,7 @@ test_wizard_text_follows_sequence_model (void)
   g_autoptr (GError) error = NULL;
   const TlDataSlot *slot;
 
-  write_text_csv (path, 9);
+  ui_write_reviews (path, 120, 3, 9);
   gtk_window_present (GTK_WINDOW (win));
   g_assert_true (tl_document_set_preset (doc, TL_PRESET_TEXT_LSTM, &error));
   g_assert_no_error (error);

@@ -198,3 +198,32 @@ ui_model_add (TlModel *model, TlLayerSpec spec, const char *name, int n, const i
   g_assert_true (tl_model_add_joined (model, &spec, name, n, inputs, &error));
   g_assert_no_error (error);
 }
+
+void
+ui_write_reviews (const char *path, int rows, int one_in, guint32 seed)
+{
+  static const char *const words[2][4] = { { "dull", "boring", "tedious", "awful" },
+                                            { "gripping", "moving", "brilliant", "splendid" } };
+  static const char *const neutral[] = { "the", "a", "it", "was", "and", "this", "of", "with", "for", "my" };
+  g_autoptr (GString) text = g_string_new ("review,label\n");
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (int i = 0; i < rows; i++)
+    {
+      int c = i % 2;
+
+      g_string_append_c (text, '"');
+      for (int w = 0; w < 8; w++)
+        g_string_append_printf (text, "%s%s", w > 0 ? " " : "",
+                                g_rand_int_range (rand, 0, one_in) == 0 ? words[c][g_rand_int_range (rand, 0, 4)]
+                                                                        : neutral[g_rand_int_range (rand, 0, 10)]);
+      g_string_append_printf (text, "\",%s\n", c == 0 ? "negative" : "positive");
+    }
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+}
+
+void
+ui_on_import_finished (GObject *wizard, gboolean ok, gpointer data)
+{
+  *(gboolean *) data = ok;
+}

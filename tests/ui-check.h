@@ -38,6 +38,11 @@ typedef struct {
 } UiBatchGoal;
 gboolean ui_batches_reached (gpointer goal);
 
+/* Writes a CSV of short reviews, "review,label", rows alternating negative and positive; one
+ * word in `one_in` is a sentiment word of the row's class, the others are neutral. */
+void     ui_write_reviews  (const char *path, int rows, int one_in, guint32 seed);
+/* A TlImportWizard "finished" handler: sets the gboolean at data to ok. */
+void     ui_on_import_finished (GObject *wizard, gboolean ok, gpointer data);
 /* Appends a layer of a graph model that reads the layers `inputs` (n of them; none: the one
  * before), failing the test if it does not fit. */
 void     ui_model_add      (TlModel *model, TlLayerSpec spec, const char *name, int n, const int *inputs);
