@@ -241,7 +241,7 @@ assert_conv_matches_naive (TlLayer *layer, const TlTensor *in, const TlTensor *o
 static void
 test_conv2d_gradients (void)
 {
-  for (guint64 seed = 1; seed <= N_SEEDS + 1; seed++)
+  for (guint64 seed = 1; seed <= N_SEEDS + 3; seed++)
     {
       TlRng rng;
       TlContext ctx = { 0 };
@@ -272,6 +272,14 @@ test_conv2d_gradients (void)
           spec.kernel = 2;
           spec.stride = 1;
           spec.padding = 0;
+        }
+      if (seed == 3 || seed == 4)
+        {
+          /* planes smaller than the kernel's reach: some taps read only the border */
+          shape[1] = shape[2] = seed == 3 ? 1 : 2;
+          spec.kernel = 3;
+          spec.stride = seed == 3 ? 1 : 2;
+          spec.padding = 1;
         }
       layer = make_layer (&spec, 3, shape, seed);
       in = random_input (rand_between (&rng, 1, 3), 3, shape, &rng);
@@ -422,17 +430,26 @@ test_conv2d_chunks (void)
 
 /* Small output planes take the wide passes: the images of a group side by
  * side in one product. A batch split into groups of several images gives the
- * outputs and gradients of the images one at a time, with and without a
- * stride, and with a ReLU fused. */
+ * outputs and gradients of the images one at a time:
+ * - with and without a stride, with a ReLU fused;
+ * - on planes of 1x1 and 2x2, where the padded kernel's outer taps read only the border;
+ * - on planes of 8x8 and 4x4, whose groups the direct kernel computes (all but
+ *   the batch's last, smaller group): two images of 8x8 outputs; 8 images of
+ *   4x4; 32 images of 2x2 at a stride of 2. */
 static void
 test_conv2d_wide (void)
 {
-  for (int variant = 0; variant < 3; variant++)
+  static const int sides[] = { 7, 7, 7, 1, 2, 8, 4, 4 };
+  static const int strides[] = { 1, 2, 1, 1, 2, 1, 1, 2 };
+
+  for (int variant = 0; variant < (int) G_N_ELEMENTS (sides); variant++)
     {
-      const int shape[3] = { 6, 7, 7 };
+      const int side = sides[variant];
+      const int shape[3] = { 6, side, side };
       const int batch = 37;
       g_autoptr (TlLayer) layer = make_layer (&(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 8, .kernel = 3,
-                                                               .stride = variant == 1 ? 2 : 1, .padding = 1 },
+                                                               .stride = strides[variant],
+                                                               .padding = 1 },
                                               3, shape, 11 + variant);
       g_autoptr (TlTensor) in = NULL;
       g_autoptr (TlTensor) out = tl_tensor_new_empty ();
@@ -449,7 +466,7 @@ test_conv2d_wide (void)
       const gboolean fused = variant == 2;
       TlContext ctx = { .training = TRUE, .relu_out = fused ? relu : NULL, .relu_grad = fused };
       TlContext one_ctx = { .training = TRUE, .relu_out = fused ? one_relu : NULL, .relu_grad = fused };
-      const gsize in_sample = 6 * 7 * 7;
+      const gsize in_sample = (gsize) 6 * side * side;
       gsize out_sample;
       TlRng rng;
 
@@ -499,7 +516,7 @@ test_conv2d_wide (void)
 static void
 test_maxpool2d_gradients (void)
 {
-  for (guint64 seed = 1; seed <= N_SEEDS + 1; seed++)
+  for (guint64 seed = 1; seed <= N_SEEDS + 2; seed++)
     {
       TlRng rng;
       TlContext ctx = { 0 };
@@ -515,23 +532,36 @@ test_maxpool2d_gradients (void)
       shape[2] = rand_between (&rng, 3, 8);
       spec.kernel = rand_between (&rng, 2, 3);
       spec.stride = seed == 1 ? 0 : rand_between (&rng, 1, 2);
+      /* padded as after a residual network's first convolution (3x3, stride 2, padding 1) */
+      spec.padding = seed >= 3 ? 1 : 0;
+      if (seed >= 3)
+        spec.kernel = 3;
       layer = make_layer (&spec, 3, shape, seed);
       in = random_input (rand_between (&rng, 1, 3), 3, shape, &rng);
       fill_distinct (in, &rng, 0.1f);
 
-      tl_layer_forward (layer, &ctx, in, out);
-      for (gsize i = 0; i < out->size; i++)
+      /* an inference pass keeps no winners and takes another loop: both give every window's largest input */
+      for (int training = 0; training <= 1; training++)
         {
-          /* every output is the largest of its window */
-          gsize plane = i / ((gsize) layer->out_shape[1] * layer->out_shape[2]);
-          int oh = (int) (i / layer->out_shape[2] % layer->out_shape[1]);
-          int ow = (int) (i % layer->out_shape[2]);
-          int s = spec.stride ? spec.stride : spec.kernel;
-          float max = -G_MAXFLOAT;
-          for (int a = 0; a < spec.kernel; a++)
-            for (int c = 0; c < spec.kernel; c++)
-              max = MAX (max, in->data[plane * shape[1] * shape[2] + (oh * s + a) * shape[2] + ow * s + c]);
-          g_assert_cmpfloat (out->data[i], ==, max);
+          ctx.training = training;
+          tl_layer_forward (layer, &ctx, in, out);
+          for (gsize i = 0; i < out->size; i++)
+            {
+              gsize plane = i / ((gsize) layer->out_shape[1] * layer->out_shape[2]);
+              int oh = (int) (i / layer->out_shape[2] % layer->out_shape[1]);
+              int ow = (int) (i % layer->out_shape[2]);
+              int s = spec.stride ? spec.stride : spec.kernel;
+              float max = -G_MAXFLOAT;
+              for (int a = 0; a < spec.kernel; a++)
+                for (int c = 0; c < spec.kernel; c++)
+                  {
+                    const int h = oh * s - spec.padding + a, w = ow * s - spec.padding + c;
+
+                    if (h >= 0 && h < shape[1] && w >= 0 && w < shape[2])
+                      max = MAX (max, in->data[plane * shape[1] * shape[2] + h * shape[2] + w]);
+                  }
+              g_assert_cmpfloat (out->data[i], ==, max);
+            }
         }
       check_gradients (layer, &ctx, in, TRUE, seed, 1e-2f);
     }

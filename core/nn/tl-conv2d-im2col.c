@@ -28,17 +28,20 @@ valid_range (int offset, int stride, int size, int n_out, int *lo, int *hi)
 static inline void
 copy_run (float *restrict dst, const float *restrict src, int n)
 {
-  int i = 0;
-
   if (n < 8)
+    for (int i = 0; i < n; i++)
+      dst[i] = src[i];
+  else if (n < 16)
     {
-      for (; i < n; i++)
-        dst[i] = src[i];
-      return;
+      *(TlBlock8 *) dst = *(const TlBlock8 *) src;
+      *(TlBlock8 *) (dst + n - 8) = *(const TlBlock8 *) (src + n - 8);
     }
-  for (; i + 8 < n; i += 8)
-    memcpy (dst + i, src + i, 8 * sizeof (float));
-  memcpy (dst + n - 8, src + n - 8, 8 * sizeof (float));
+  else
+    {
+      for (int i = 0; i + 16 < n; i += 16)
+        *(TlBlock16 *) (dst + i) = *(const TlBlock16 *) (src + i);
+      *(TlBlock16 *) (dst + n - 16) = *(const TlBlock16 *) (src + n - 16);
+    }
 }
 
 TL_VECTORIZED void
@@ -84,43 +87,121 @@ tl_conv2d_patches (const Conv2D *cv, const float *in, float *col, gsize ld)
     }
 }
 
-/* On planes of a few outputs the runs of an image row are too short for the
- * range checks of tl_conv2d_patches to pay: each channel is written once with
- * its zero border (pad, k*k*... floats of scratch), and every tap then reads
- * whole runs without a check. */
-TL_VECTORIZED void
-tl_conv2d_patches_small (const Conv2D *cv, const float *in, float *col, gsize ld, float *padded)
+TlConv2dTaps
+tl_conv2d_live_taps (const Conv2D *cv)
 {
-  const int k = cv->k, s = cv->stride, pad = cv->pad, OH = cv->out_h, OW = cv->out_w;
-  const int PW = cv->in_w + 2 * pad, PH = cv->in_h + 2 * pad;
+  TlConv2dTaps t = { .ki0 = cv->k, .kj0 = cv->k };
 
-  memset (padded, 0, sizeof (float) * PW * PH);
-  for (int c = 0; c < cv->in_c; c++)
+  for (int i = 0; i < cv->k; i++)
     {
-      const float *plane = in + (gsize) c * cv->in_h * cv->in_w;
+      int lo, hi;
 
-      for (int h = 0; h < cv->in_h; h++)
-        memcpy (padded + (gsize) (h + pad) * PW + pad, plane + (gsize) h * cv->in_w, sizeof (float) * cv->in_w);
-      for (int ki = 0; ki < k; ki++)
-        for (int kj = 0; kj < k; kj++)
-          {
-            float *restrict row = col + (gsize) ((c * k + ki) * k + kj) * ld;
-
-            for (int oh = 0; oh < OH; oh++)
-              {
-                const float *restrict src = padded + (gsize) (oh * s + ki) * PW + kj;
-                float *restrict dst = row + (gsize) oh * OW;
-
-                if (s == 1 && OW == 8)
-                  memcpy (dst, src, 8 * sizeof (float));
-                else if (s == 1 && OW == 4)
-                  memcpy (dst, src, 4 * sizeof (float));
-                else
-                  for (int ow = 0; ow < OW; ow++)
-                    dst[ow] = src[ow * s];
-              }
-          }
+      valid_range (i - cv->pad, cv->stride, cv->in_h, cv->out_h, &lo, &hi);
+      if (lo < hi)
+        t.ki0 = MIN (t.ki0, i), t.ki1 = i + 1;
+      valid_range (i - cv->pad, cv->stride, cv->in_w, cv->out_w, &lo, &hi);
+      if (lo < hi)
+        t.kj0 = MIN (t.kj0, i), t.kj1 = i + 1;
     }
+  if (t.ki1 == 0 || t.kj1 == 0)   /* no tap reads the image: keep the centre one so that K stays positive */
+    t = (TlConv2dTaps) { cv->k / 2, cv->k / 2 + 1, cv->k / 2, cv->k / 2 + 1 };
+  return t;
+}
+
+void
+tl_conv2d_live_weights (const Conv2D *cv, const TlConv2dTaps *t, const float *w, float *kept)
+{
+  const int k = cv->k, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
+
+  for (gsize fc = 0; fc < (gsize) cv->filters * cv->in_c; fc++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        kept[(fc * kh + i) * kw + j] = w[(fc * k + t->ki0 + i) * k + t->kj0 + j];
+}
+
+/* Image cells [x0, x1) of one row of channel c, for the n images, into dst [x1 - x0, n]. */
+static inline void
+interleave_cells (const float *restrict row, gsize in_sample, int n, int x0, int x1, float *restrict dst)
+{
+  if (n == 2)   /* two images: a loop the compiler turns into shuffles */
+    for (int w = x0; w < x1; w++)
+      {
+        dst[2 * (w - x0)] = row[w];
+        dst[2 * (w - x0) + 1] = row[in_sample + w];
+      }
+  else
+    /* the images innermost: the stores are contiguous, the loads n lines that the next channel reuses */
+    for (int w = x0; w < x1; w++)
+      for (int b = 0; b < n; b++)
+        dst[(gsize) (w - x0) * n + b] = row[b * in_sample + w];
+}
+
+TlConv2dWindow
+tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int n)
+{
+  const int s = cv->stride;
+  TlConv2dWindow win = { .r0 = t->ki0, .c0 = t->kj0, .n = n };
+
+  win.rows = (cv->out_h - 1) * s + t->ki1 - win.r0;
+  win.cols = (cv->out_w - 1) * s + t->kj1 - win.c0;
+  return win;
+}
+
+/* With the images innermost, a tap's run over an output row covers all n
+ * images at once: OW * n floats in one copy where an image-by-image layout
+ * makes n copies of OW. On planes of 8x8 down to 1x1 that is what makes the
+ * patches cheap. The copy covers only the part of the zero-bordered image
+ * that the taps read: on a 1x1 plane under a padded 3x3 kernel, where only
+ * the centre tap is live, that is the image alone. */
+TL_VECTORIZED void
+tl_conv2d_window (const Conv2D *cv, const TlConv2dWindow *win, const float *in, float *window)
+{
+  const int pad = cv->pad, H = cv->in_h, W = cv->in_w, n = win->n;
+  const int BW = win->cols, c0 = win->c0, c1 = win->c0 + win->cols;
+  /* the columns that hold image cells */
+  const int x0 = CLAMP (pad, c0, c1), x1 = CLAMP (pad + W, x0, c1);
+  const gsize in_sample = (gsize) cv->in_c * H * W;
+
+  for (int c = 0; c < cv->in_c; c++)
+    for (int y = win->r0; y < win->r0 + win->rows; y++)
+      {
+        const int h = y - pad;
+        float *dst = window + ((gsize) c * win->rows + y - win->r0) * BW * n;
+
+        if (h < 0 || h >= H)
+          {
+            memset (dst, 0, sizeof (float) * BW * n);
+            continue;
+          }
+        memset (dst, 0, sizeof (float) * (x0 - c0) * n);
+        interleave_cells (in + ((gsize) c * H + h) * W - pad, in_sample, n, x0, x1, dst + (gsize) (x0 - c0) * n);
+        memset (dst + (gsize) (x1 - c0) * n, 0, sizeof (float) * (c1 - x1) * n);
+      }
+}
+
+TL_VECTORIZED void
+tl_conv2d_window_patches (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win,
+                          const float *window, float *col, gsize ld)
+{
+  const int s = cv->stride, OH = cv->out_h, OW = cv->out_w, n = win->n;
+  const int kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
+
+  for (int c = 0; c < cv->in_c; c++)
+    for (int ki = 0; ki < kh; ki++)
+      for (int kj = 0; kj < kw; kj++)
+        {
+          float *row = col + (gsize) ((c * kh + ki) * kw + kj) * ld;
+          const float *src = window + (((gsize) c * win->rows + ki) * win->cols + kj) * n;
+          const gsize step = (gsize) s * win->cols * n;
+
+          if (s == 1)
+            for (int oh = 0; oh < OH; oh++)
+              copy_run (row + (gsize) oh * OW * n, src + oh * step, OW * n);
+          else
+            for (int oh = 0; oh < OH; oh++)
+              for (int ow = 0; ow < OW; ow++)
+                copy_run (row + ((gsize) oh * OW + ow) * n, src + oh * step + (gsize) ow * s * n, n);
+        }
 }
 
 TL_VECTORIZED void

@@ -18,6 +18,8 @@ typedef struct {
   TlTensor *dcol;     /* per group: [C*k*k, P] patch gradients of one image */
   TlTensor *wpart;    /* per group: [F, C*k*k] weight gradient of the group */
   TlTensor *bpart;    /* per group: [F] bias gradient of the group */
+  TlTensor *kept;     /* the weights of the live taps (tl_conv2d_live_taps) when some tap never is */
+  TlTensor *packed;   /* the weights as the direct kernel reads them */
   TlTensor *gmask;    /* per group: [F, P] output gradient of one image through a following ReLU,
                        * or its output planes before a fused pool */
   guint8   *code;     /* per pooled output of the batch: winner of its window, POOL_NONE if not positive */
@@ -33,6 +35,10 @@ typedef struct {
   guint8   *used;
   int       scratch_groups;
 } Conv2D;
+
+/* Unaligned blocks of 8 and 16 floats, moved and computed as one value each. */
+typedef float TlBlock8 __attribute__ ((vector_size (32), aligned (4), may_alias));
+typedef float TlBlock16 __attribute__ ((vector_size (64), aligned (4), may_alias));
 
 /* Output gradients with at most one non-zero in four take the sparse path
  * when an image patch has at least this many values. */
@@ -64,10 +70,47 @@ void  tl_conv2d_sparse_input_grad  (const Conv2D *cv, const float *wt, const flo
 /* The patch matrix of one image, [C*k*k, P] with rows ld floats apart: row
  * (c, ki, kj) holds that kernel tap for every output (tl-conv2d-im2col.c). */
 void  tl_conv2d_patches            (const Conv2D *cv, const float *in, float *col, gsize ld);
-/* The same for small output planes, through a zero-bordered copy of one
- * channel (padded: tl_conv2d_border_size floats of scratch). */
-void  tl_conv2d_patches_small      (const Conv2D *cv, const float *in, float *col, gsize ld, float *padded);
-#define tl_conv2d_border_size(cv) ((gsize) ((cv)->in_h + 2 * (cv)->pad) * ((cv)->in_w + 2 * (cv)->pad))
+/* The kernel taps that read the image for at least one output, rows [ki0, ki1)
+ * and columns [kj0, kj1): on planes smaller than the kernel's reach (1x1 under a
+ * padded 3x3) the others read only the zero border. */
+typedef struct {
+  int ki0, ki1, kj0, kj1;
+} TlConv2dTaps;
+
+TlConv2dTaps tl_conv2d_live_taps   (const Conv2D *cv);
+/* The weights [F, C, k, k] of the live taps alone, [F, C, kh, kw]. */
+void  tl_conv2d_live_weights       (const Conv2D *cv, const TlConv2dTaps *t, const float *w, float *kept);
+/* Floats of one zero-bordered image. */
+#define tl_conv2d_border_size(cv) \
+  ((gsize) (cv)->in_c * ((cv)->in_h + 2 * (cv)->pad) * ((cv)->in_w + 2 * (cv)->pad))
+
+/* The zero-bordered images of a group as the taps t read them, images
+ * innermost: [C, rows, cols, n], rows [r0, r0 + rows) and columns [c0, c0 +
+ * cols) of each bordered channel. At most n * tl_conv2d_border_size floats. */
+typedef struct {
+  int r0, rows, c0, cols;
+  int n;
+} TlConv2dWindow;
+
+TlConv2dWindow tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int n);
+/* Copies n images (one after the other in `in`) into the window's layout. */
+void  tl_conv2d_window          (const Conv2D *cv, const TlConv2dWindow *win, const float *in, float *window);
+/* The patch matrix of the window's images side by side, images innermost:
+ * row (c, ki - ki0, kj - kj0), ld floats apart; column (oh * OW + ow) * n + b. */
+void  tl_conv2d_window_patches  (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win,
+                                 const float *window, float *col, gsize ld);
+
+/* The direct kernel (tl-conv2d-direct.c) computes the product of the weights
+ * and the patch matrix from the window itself, without writing the patches
+ * (tl_conv2d_direct_fits says when it can). */
+gboolean tl_conv2d_direct_fits  (const Conv2D *cv, int n);
+/* Floats of the weights [F, K] as the direct kernel reads them. */
+gsize tl_conv2d_direct_packed_size (int F, int K);
+void  tl_conv2d_direct_pack     (const float *w, int F, int K, float *packed);
+/* rows [F, OH * OW * n] = the weights of the taps t (packed) x the window's patches. */
+void  tl_conv2d_direct          (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win,
+                                 const float *window, const float *packed, float *rows);
+
 /* Adds patch gradients laid out as tl_conv2d_patches writes them into an image's input gradient. */
 void  tl_conv2d_unpatches          (const Conv2D *cv, const float *dcol, float *grad_in, gsize ld);
 /* The sum of n floats, in eight running sums. */

@@ -41,13 +41,19 @@ tl_conv2d_wide_groups (const Conv2D *cv, int batch)
 static gsize
 scratch_size (const Conv2D *cv, int group)
 {
-  return (gsize) cv->filters * (group + 1) * cv->out_h * cv->out_w + tl_conv2d_border_size (cv);
+  return (gsize) cv->filters * (group + 1) * cv->out_h * cv->out_w + tl_conv2d_border_size (cv) * group;
 }
 
 typedef struct {
   Conv2D             *cv;
   const TlConv2dWide *pass;
   int                 group;
+  /* the taps of the patches, and the weights [F, K] that match them */
+  TlConv2dTaps        taps;
+  const float        *w;
+  int                 K;
+  /* the weights for the direct kernel, when it fits the groups */
+  const float        *packed;
   /* one group for the whole batch (a small batch): its products run on the thread pool */
   gboolean            whole;
 } Wide;
@@ -81,22 +87,27 @@ group_at (const Wide *wd, gsize g)
 
   grp.last = MIN (wd->pass->batch, grp.first + wd->group);
   grp.N = (gsize) (grp.last - grp.first) * P;
-  grp.col = cv->col->data + g * cv->in_c * cv->k * cv->k * most;
+  grp.col = cv->col->data + g * wd->K * most;
   grp.rows = cv->gmask->data + g * scratch_size (cv, wd->group);
   grp.planes = grp.rows + cv->filters * most;
   return grp;
 }
 
-/* The group's patches, side by side: image b's in columns [(b - first) P, (b - first + 1) P). */
+/* The group's patches for the backward pass, image by image: image b's in
+ * columns [(b - first) P, (b - first + 1) P). */
 static void
 group_patches (const Wide *wd, const Group *grp)
 {
   const Conv2D *cv = wd->cv;
   const gsize P = (gsize) cv->out_h * cv->out_w, in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
-  float *border = grp->planes + cv->filters * P;
+  const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, 1);
+  float *window = grp->planes + cv->filters * P;
 
   for (int b = grp->first; b < grp->last; b++)
-    tl_conv2d_patches_small (cv, wd->pass->in + b * in_sample, grp->col + (b - grp->first) * P, grp->N, border);
+    {
+      tl_conv2d_window (cv, &win, wd->pass->in + b * in_sample, window);
+      tl_conv2d_window_patches (cv, &wd->taps, &win, window, grp->col + (b - grp->first) * P, grp->N);
+    }
 }
 
 static void
@@ -105,26 +116,36 @@ forward_groups (gpointer data, gsize g0, gsize g1)
   const Wide *wd = data;
   const TlConv2dWide *p = wd->pass;
   Conv2D *cv = wd->cv;
-  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int F = cv->filters, K = wd->K, P = cv->out_h * cv->out_w;
   const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
   for (gsize g = g0; g < g1; g++)
     {
       const Group grp = group_at (wd, g);
-      const int first = grp.first, last = grp.last;
+      const int first = grp.first, last = grp.last, n = last - first;
       const gsize N = grp.N;
       float *rows = grp.rows;
 
-      group_patches (wd, &grp);
-      tl_conv2d_bias_rows (rows, p->bias, F, N);
-      product (wd, FALSE, FALSE, F, (int) N, K, p->w, K, grp.col, (int) N, 1.0f, rows, (int) N);
+      const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, n);
+      float *window = grp.planes + (gsize) F * P;
+
+      tl_conv2d_window (cv, &win, p->in + (gsize) first * in_sample, window);
+      if (wd->packed != NULL && tl_conv2d_direct_fits (cv, n))
+        tl_conv2d_direct (cv, &wd->taps, &win, window, wd->packed, rows);
+      else
+        {
+          tl_conv2d_window_patches (cv, &wd->taps, &win, window, grp.col, N);
+          product (wd, FALSE, FALSE, F, (int) N, K, wd->w, K, grp.col, (int) N, 0.0f, rows, (int) N);
+        }
       for (int b = first; b < last; b++)
         {
           /* before a fused pool the planes only pass through the group's plane buffer */
           float *out = p->pool_out != NULL ? grp.planes : p->out + (gsize) b * F * P;
 
           for (int f = 0; f < F; f++)
-            memcpy (out + (gsize) f * P, rows + f * N + (gsize) (b - first) * P, sizeof (float) * P);
+            for (int q = 0; q < P; q++)
+              out[(gsize) f * P + q] = rows[f * N + (gsize) q * n + (b - first)] + p->bias[f];
           if (p->pool_out != NULL)
             tl_conv2d_relu_pool (out, p->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, F, cv->out_h,
                                  cv->out_w, OH, OW);
@@ -134,14 +155,39 @@ forward_groups (gpointer data, gsize g0, gsize g1)
     }
 }
 
+/* Every tap, as the backward pass needs them. */
+static Wide
+wide_all_taps (Conv2D *cv, const TlConv2dWide *pass)
+{
+  const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+
+  return (Wide) { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1,
+                  .taps = { 0, cv->k, 0, cv->k }, .w = pass->w, .K = cv->in_c * cv->k * cv->k };
+}
+
 void
 tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
 {
-  const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int P = cv->out_h * cv->out_w;
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
-  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1 };
+  Wide wd = wide_all_taps (cv, pass);
 
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
+  /* The output does not depend on taps that read only the border: leave them out of the product. */
+  wd.taps = tl_conv2d_live_taps (cv);
+  wd.K = cv->in_c * (wd.taps.ki1 - wd.taps.ki0) * (wd.taps.kj1 - wd.taps.kj0);
+  if (wd.K < cv->in_c * cv->k * cv->k)
+    {
+      tl_tensor_resize (cv->kept, 2, (int[]) { cv->filters, wd.K });
+      tl_conv2d_live_weights (cv, &wd.taps, pass->w, cv->kept->data);
+      wd.w = cv->kept->data;
+    }
+  if (tl_conv2d_direct_fits (cv, wd.group))
+    {
+      tl_tensor_resize (cv->packed, 1, (int[]) { (int) tl_conv2d_direct_packed_size (cv->filters, wd.K) });
+      tl_conv2d_direct_pack (wd.w, cv->filters, wd.K, cv->packed->data);
+      wd.packed = cv->packed->data;
+    }
+  tl_tensor_resize (cv->col, 2, (int[]) { groups, wd.K * wd.group * P });
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
   if (wd.whole)
     forward_groups (&wd, 0, 1);
@@ -222,7 +268,7 @@ tl_conv2d_wide_backward (Conv2D *cv, const TlConv2dWide *pass)
 {
   const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
-  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1 };
+  Wide wd = wide_all_taps (cv, pass);
 
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
   if (pass->weights)

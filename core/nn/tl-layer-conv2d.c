@@ -324,6 +324,8 @@ conv2d_finalize (TlLayer *layer)
   tl_tensor_free (cv->wpart);
   tl_tensor_free (cv->bpart);
   tl_tensor_free (cv->gmask);
+  tl_tensor_free (cv->kept);
+  tl_tensor_free (cv->packed);
   tl_tensor_free (cv->wt);
   tl_tensor_free (cv->wpart_t);
   tl_tensor_free (cv->padded);
@@ -393,6 +395,8 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
   cv->wpart = tl_tensor_new_empty ();
   cv->bpart = tl_tensor_new_empty ();
   cv->gmask = tl_tensor_new_empty ();
+  cv->kept = tl_tensor_new_empty ();
+  cv->packed = tl_tensor_new_empty ();
   cv->wt = tl_tensor_new_empty ();
   cv->wpart_t = tl_tensor_new_empty ();
   cv->padded = tl_tensor_new_empty ();

@@ -19,6 +19,7 @@ typedef struct {
   int    out_h, out_w;
   int   *argmax;        /* per output: index of the winner within its sample */
   gsize  capacity;
+  gboolean winners;     /* the last forward pass kept argmax: it was a training one */
 } MaxPool2D;
 
 typedef struct {
@@ -114,6 +115,44 @@ forward_planes (gpointer data, gsize p0, gsize p1)
     }
 }
 
+/* Without a backward pass to come, no winner is kept: each window's maximum
+ * is taken down its columns, then along the row, which reads each input
+ * once per window row instead of once per window. */
+static void
+forward_planes_values (gpointer data, gsize p0, gsize p1)
+{
+  const PoolPass *pp = data;
+  const MaxPool2D *mp = pp->mp;
+  const int k = mp->k, s = mp->stride, W = mp->w, OW = mp->out_w;
+  const gsize plane_in = (gsize) mp->h * mp->w, plane_out = (gsize) mp->out_h * mp->out_w;
+  float cols[W];
+
+  for (gsize pl = p0; pl < p1; pl++)
+    {
+      const float *x = pp->x + pl * plane_in;
+      float *y = pp->y + pl * plane_out;
+
+      for (int oh = 0; oh < mp->out_h; oh++)
+        {
+          const int h0 = MAX (oh * s - mp->pad, 0), h1 = MIN (oh * s - mp->pad + k, mp->h);
+
+          memcpy (cols, x + (gsize) h0 * W, sizeof (float) * W);
+          for (int i = h0 + 1; i < h1; i++)
+            for (int w = 0; w < W; w++)
+              cols[w] = x[(gsize) i * W + w] > cols[w] ? x[(gsize) i * W + w] : cols[w];
+          for (int ow = 0; ow < OW; ow++)
+            {
+              const int w0 = MAX (ow * s - mp->pad, 0), w1 = MIN (ow * s - mp->pad + k, W);
+              float max = cols[w0];
+
+              for (int j = w0 + 1; j < w1; j++)
+                max = cols[j] > max ? cols[j] : max;
+              y[oh * OW + ow] = max;
+            }
+        }
+    }
+}
+
 static void
 maxpool2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTensor *out)
 {
@@ -133,7 +172,9 @@ maxpool2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlT
       mp->capacity = n_out;
     }
   pp.y = out->data;
-  tl_parallel_for (planes, MAX (16384 / MAX (plane_in, 1), 1), forward_planes, &pp);
+  mp->winners = ctx != NULL && ctx->training;
+  tl_parallel_for (planes, MAX (16384 / MAX (plane_in, 1), 1), mp->winners ? forward_planes : forward_planes_values,
+                   &pp);
 }
 
 /* Each plane's gradient is zeroed, then receives its outputs' gradients in
@@ -186,6 +227,7 @@ maxpool2d_backward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, co
 
   if (grad_in == NULL)
     return;
+  g_return_if_fail (mp->winners);
   tl_tensor_resize (grad_in, in->ndim, in->shape);
   pp.d = grad_in->data;
   tl_parallel_for ((gsize) batch * mp->c, MAX (16384 / MAX (plane_in, 1), 1), backward_planes, &pp);

@@ -1,0 +1,122 @@
+#define G_LOG_DOMAIN "tl-layer"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "tl-conv2d-private.h"
+#include "tl-parallel.h"
+
+/* A convolution over a group's window (images innermost), computed without
+ * its patch matrix. With the images innermost, the 16 outputs of a block read,
+ * for every tap, 16 consecutive floats of the window: the block of patches the
+ * product would read is already there. The
+ * patch matrix and the BLAS's own packed copy of it (three passes over
+ * K * N floats) give way to one tile of accumulators per 8 filters and 3
+ * blocks, fed straight from the window. */
+
+/* Filters per tile: each tap's weight of 8 filters is one 32-byte line. */
+#define FILTERS 6
+/* Blocks of 16 outputs per tile: 8 x 3 accumulators leave registers for the blocks and a weight. */
+#define BLOCKS 4
+
+/* Each block of 16 outputs must read 16 consecutive floats of the window for
+ * every tap: 16 images at one output position (n a multiple of 16, any
+ * stride), or, at a stride of 1, a stretch of one output row (rows of whole
+ * blocks). */
+gboolean
+tl_conv2d_direct_fits (const Conv2D *cv, int n)
+{
+  return n % 16 == 0 || (cv->stride == 1 && (cv->out_w * n) % 16 == 0);
+}
+
+gsize
+tl_conv2d_direct_packed_size (int F, int K)
+{
+  return (gsize) (F + FILTERS - 1) / FILTERS * K * FILTERS;
+}
+
+/* [F, K] to [F / 8][K][8], the last group of filters padded with zeros. */
+void
+tl_conv2d_direct_pack (const float *w, int F, int K, float *packed)
+{
+  for (int f0 = 0; f0 < F; f0 += FILTERS)
+    {
+      float *dst = packed + (gsize) f0 * K;
+
+      for (int k = 0; k < K; k++)
+        for (int f = 0; f < FILTERS; f++)
+          dst[(gsize) k * FILTERS + f] = f0 + f < F ? w[(gsize) (f0 + f) * K + k] : 0.0f;
+    }
+}
+
+/* One tile: filters [f0, f0 + 8) of rows, at the nb blocks that start at base[]. */
+static inline __attribute__ ((always_inline)) void
+tile (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win, const float *window,
+      const float *wp, const gsize *base, const gsize *out, int nb, int filters, gsize N, float *rows)
+{
+  const int kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0, n = win->n;
+  const gsize row_step = (gsize) win->cols * n, channel_step = (gsize) win->rows * row_step;
+  TlBlock16 acc[FILTERS][BLOCKS];
+
+  for (int f = 0; f < FILTERS; f++)
+    for (int b = 0; b < nb; b++)
+      acc[f][b] = (TlBlock16) { 0 };
+  for (int c = 0; c < cv->in_c; c++)
+    for (int ki = 0; ki < kh; ki++)
+      for (int kj = 0; kj < kw; kj++, wp += FILTERS)
+        {
+          const float *tap = window + c * channel_step + ki * row_step + (gsize) kj * n;
+          TlBlock16 x[BLOCKS];
+
+          for (int b = 0; b < nb; b++)
+            x[b] = *(const TlBlock16 *) (tap + base[b]);
+          for (int f = 0; f < FILTERS; f++)
+            for (int b = 0; b < nb; b++)
+              acc[f][b] += wp[f] * x[b];
+        }
+  for (int f = 0; f < filters; f++)
+    for (int b = 0; b < nb; b++)
+      *(TlBlock16 *) (rows + f * N + out[b]) = acc[f][b];
+}
+
+TL_VECTORIZED void
+tl_conv2d_direct (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win, const float *window,
+                  const float *packed, float *rows)
+{
+  const int F = cv->filters, K = cv->in_c * (t->ki1 - t->ki0) * (t->kj1 - t->kj0), n = win->n;
+  const int s = cv->stride, blocks = cv->out_h * cv->out_w * n / 16;
+  const gsize N = (gsize) blocks * 16;
+
+  for (int f0 = 0; f0 < F; f0 += FILTERS)
+    {
+      const float *wp = packed + (gsize) f0 * K;
+      const int filters = MIN (FILTERS, F - f0);
+
+      for (int b0 = 0; b0 < blocks; b0 += BLOCKS)
+        {
+          const int nb = MIN (BLOCKS, blocks - b0);
+          /* where the window holds each block's first tap, and where the rows take the block */
+          gsize base[BLOCKS] = { 0 }, out[BLOCKS] = { 0 };
+
+          for (int b = 0; b < nb; b++)
+            {
+              /* the block's first output: image i at output position q */
+              const gsize column = (gsize) (b0 + b) * 16, q = column / n, i = column % n;
+              const gsize oh = q / cv->out_w, ow = q % cv->out_w;
+
+              base[b] = (oh * s * win->cols + ow * s) * n + i;
+              out[b] = column;
+            }
+          /* a constant number of blocks, for the compiler to keep the tile in registers */
+          if (nb == 4)
+            tile (cv, t, win, window, wp, base, out, 4, filters, N, rows + (gsize) f0 * N);
+          else if (nb == 3)
+            tile (cv, t, win, window, wp, base, out, 3, filters, N, rows + (gsize) f0 * N);
+          else if (nb == 2)
+            tile (cv, t, win, window, wp, base, out, 2, filters, N, rows + (gsize) f0 * N);
+          else
+            tile (cv, t, win, window, wp, base, out, 1, filters, N, rows + (gsize) f0 * N);
+        }
+    }
+}
