@@ -23,11 +23,18 @@
 /* Each block of 16 outputs must read 16 consecutive floats of the window for
  * every tap: 16 images at one output position (n a multiple of 16, any
  * stride), or, at a stride of 1, a stretch of one output row (rows of whole
- * blocks). */
-gboolean
-tl_conv2d_direct_fits (const Conv2D *cv, int n)
+ * blocks). The images are made up to the next count that fits with zero ones,
+ * whose outputs no one reads. Each output is the same sum in the same order
+ * whatever the window, so an image's outputs do not depend on its batch. */
+int
+tl_conv2d_direct_images (const Conv2D *cv, int images)
 {
-  return n % 16 == 0 || (cv->stride == 1 && (cv->out_w * n) % 16 == 0);
+  int step = 16;
+
+  if (cv->stride == 1)
+    for (int w = cv->out_w; w % 2 == 0 && step > 1; w /= 2)
+      step /= 2;
+  return (images + step - 1) / step * step;
 }
 
 gsize
@@ -80,15 +87,21 @@ tile (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win, const 
       *(TlBlock16 *) (rows + f * N + out[b]) = acc[f][b];
 }
 
+int
+tl_conv2d_direct_tiles (int F)
+{
+  return (F + FILTERS - 1) / FILTERS;
+}
+
 TL_VECTORIZED void
 tl_conv2d_direct (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win, const float *window,
-                  const float *packed, float *rows)
+                  const float *packed, int tile0, int tile1, float *rows)
 {
   const int F = cv->filters, K = cv->in_c * (t->ki1 - t->ki0) * (t->kj1 - t->kj0), n = win->n;
   const int s = cv->stride, blocks = cv->out_h * cv->out_w * n / 16;
   const gsize N = (gsize) blocks * 16;
 
-  for (int f0 = 0; f0 < F; f0 += FILTERS)
+  for (int f0 = tile0 * FILTERS; f0 < MIN (F, tile1 * FILTERS); f0 += FILTERS)
     {
       const float *wp = packed + (gsize) f0 * K;
       const int filters = MIN (FILTERS, F - f0);

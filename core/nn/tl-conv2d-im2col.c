@@ -121,9 +121,10 @@ tl_conv2d_live_weights (const Conv2D *cv, const TlConv2dTaps *t, const float *w,
 
 /* Image cells [x0, x1) of one row of channel c, for the n images, into dst [x1 - x0, n]. */
 static inline void
-interleave_cells (const float *restrict row, gsize in_sample, int n, int x0, int x1, float *restrict dst)
+interleave_cells (const float *restrict row, gsize in_sample, int images, int n, int x0, int x1,
+                  float *restrict dst)
 {
-  if (n == 2)   /* two images: a loop the compiler turns into shuffles */
+  if (n == 2 && images == 2)   /* two images: a loop the compiler turns into shuffles */
     for (int w = x0; w < x1; w++)
       {
         dst[2 * (w - x0)] = row[w];
@@ -132,15 +133,19 @@ interleave_cells (const float *restrict row, gsize in_sample, int n, int x0, int
   else
     /* the images innermost: the stores are contiguous, the loads n lines that the next channel reuses */
     for (int w = x0; w < x1; w++)
-      for (int b = 0; b < n; b++)
-        dst[(gsize) (w - x0) * n + b] = row[b * in_sample + w];
+      {
+        for (int b = 0; b < images; b++)
+          dst[(gsize) (w - x0) * n + b] = row[b * in_sample + w];
+        for (int b = images; b < n; b++)
+          dst[(gsize) (w - x0) * n + b] = 0.0f;
+      }
 }
 
 TlConv2dWindow
-tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int n)
+tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int images, int n)
 {
   const int s = cv->stride;
-  TlConv2dWindow win = { .r0 = t->ki0, .c0 = t->kj0, .n = n };
+  TlConv2dWindow win = { .r0 = t->ki0, .c0 = t->kj0, .images = images, .n = n };
 
   win.rows = (cv->out_h - 1) * s + t->ki1 - win.r0;
   win.cols = (cv->out_w - 1) * s + t->kj1 - win.c0;
@@ -174,7 +179,8 @@ tl_conv2d_window (const Conv2D *cv, const TlConv2dWindow *win, const float *in, 
             continue;
           }
         memset (dst, 0, sizeof (float) * (x0 - c0) * n);
-        interleave_cells (in + ((gsize) c * H + h) * W - pad, in_sample, n, x0, x1, dst + (gsize) (x0 - c0) * n);
+        interleave_cells (in + ((gsize) c * H + h) * W - pad, in_sample, win->images, n, x0, x1,
+                          dst + (gsize) (x0 - c0) * n);
         memset (dst + (gsize) (x1 - c0) * n, 0, sizeof (float) * (c1 - x1) * n);
       }
 }

@@ -86,14 +86,15 @@ void  tl_conv2d_live_weights       (const Conv2D *cv, const TlConv2dTaps *t, con
 
 /* The zero-bordered images of a group as the taps t read them, images
  * innermost: [C, rows, cols, n], rows [r0, r0 + rows) and columns [c0, c0 +
- * cols) of each bordered channel. At most n * tl_conv2d_border_size floats. */
+ * cols) of each bordered channel; images [images, n) are zero. At most n *
+ * tl_conv2d_border_size floats. */
 typedef struct {
   int r0, rows, c0, cols;
-  int n;
+  int images, n;
 } TlConv2dWindow;
 
-TlConv2dWindow tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int n);
-/* Copies n images (one after the other in `in`) into the window's layout. */
+TlConv2dWindow tl_conv2d_window_of (const Conv2D *cv, const TlConv2dTaps *t, int images, int n);
+/* Copies the window's images (one after the other in `in`) into its layout. */
 void  tl_conv2d_window          (const Conv2D *cv, const TlConv2dWindow *win, const float *in, float *window);
 /* The patch matrix of the window's images side by side, images innermost:
  * row (c, ki - ki0, kj - kj0), ld floats apart; column (oh * OW + ow) * n + b. */
@@ -101,15 +102,19 @@ void  tl_conv2d_window_patches  (const Conv2D *cv, const TlConv2dTaps *t, const 
                                  const float *window, float *col, gsize ld);
 
 /* The direct kernel (tl-conv2d-direct.c) computes the product of the weights
- * and the patch matrix from the window itself, without writing the patches
- * (tl_conv2d_direct_fits says when it can). */
-gboolean tl_conv2d_direct_fits  (const Conv2D *cv, int n);
+ * and the patch matrix from the window itself, without writing the patches.
+ * It takes windows of tl_conv2d_direct_images (cv, images) images: the
+ * images, and zero ones to fill its blocks. */
+int   tl_conv2d_direct_images   (const Conv2D *cv, int images);
 /* Floats of the weights [F, K] as the direct kernel reads them. */
 gsize tl_conv2d_direct_packed_size (int F, int K);
 void  tl_conv2d_direct_pack     (const float *w, int F, int K, float *packed);
-/* rows [F, OH * OW * n] = the weights of the taps t (packed) x the window's patches. */
+/* The kernel's tiles of filters: it computes a range of them at a time. */
+int   tl_conv2d_direct_tiles    (int F);
+/* rows [F, OH * OW * n] = the weights of the taps t (packed) x the window's patches, for the
+ * filters of tiles [tile0, tile1). */
 void  tl_conv2d_direct          (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win,
-                                 const float *window, const float *packed, float *rows);
+                                 const float *window, const float *packed, int tile0, int tile1, float *rows);
 
 /* Adds patch gradients laid out as tl_conv2d_patches writes them into an image's input gradient. */
 void  tl_conv2d_unpatches          (const Conv2D *cv, const float *dcol, float *grad_in, gsize ld);
@@ -150,6 +155,10 @@ typedef struct {
   int          batch;
 } TlConv2dWide;
 
+/* Whether the forward pass takes the wide pass: small planes always, larger
+ * ones when it pays. The choice depends on the layer alone, not on the batch:
+ * an image's outputs are the same bits in any batch. */
+gboolean tl_conv2d_wide_forward_takes (const Conv2D *cv);
 /* The number of groups of images the wide passes split a batch into. */
 int   tl_conv2d_wide_groups        (const Conv2D *cv, int batch);
 void  tl_conv2d_wide_forward       (Conv2D *cv, const TlConv2dWide *pass);

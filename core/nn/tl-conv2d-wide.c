@@ -9,24 +9,46 @@
 #include "tl-gemm.h"
 #include "tl-parallel.h"
 
-/* Convolutions with small output planes, as in the late stages of a residual
- * network (8x8 down to 1x1). One image's product there would be mostly the
- * packing of the weights [F, C*k*k] by the BLAS: with P outputs per plane it
- * reuses each packed weight only P times. So the images of a group are laid
- * side by side, their patches one matrix [C*k*k, n*P], and one product per
- * group serves them all; its output rows are then scattered back into each
- * image's planes. Groups depend on the batch and the plane size alone, so the
- * result does not depend on the number of threads. */
+/* Convolutions over groups of images side by side. With small output planes,
+ * as in the late stages of a residual network (8x8 down to 1x1), one image's
+ * product would be mostly the packing of the weights [F, C*k*k] by the BLAS:
+ * with P outputs per plane it reuses each packed weight only P times. So the
+ * images of a group are laid side by side, images innermost, and one product
+ * serves them all; its output rows are then scattered back into each image's
+ * planes.
+ * - Forward passes compute that product with the direct kernel
+ *   (tl-conv2d-direct.c) straight from the group's window; larger planes too,
+ *   in groups of 16 images, where tl_conv2d_wide_forward_takes says so.
+ * - Backward passes of small planes build the group's patch matrix and use the
+ *   BLAS; larger planes go image by image (tl-layer-conv2d.c).
+ * Groups depend on the batch and the plane size alone, so the result does not
+ * depend on the number of threads. */
 
 /* Columns of one group's product that make the packing of the weights cheap. */
 #define WIDE_COLUMNS 128
+/* Larger planes go in groups of this many images: one block of the direct
+ * kernel is then one output position of 16 images. */
+#define LARGE_PLANE_GROUP 16
 
+/* Whole windows of the direct kernel where the batch allows: a group of
+ * images it would have to make up with zero ones would waste its work. */
 static int
 group_size (const Conv2D *cv, int batch)
 {
   const int P = cv->out_h * cv->out_w;
+  const int wanted = P > TL_CONV2D_WIDE_MAX_P ? LARGE_PLANE_GROUP : (WIDE_COLUMNS + P - 1) / P;
 
-  return CLAMP ((WIDE_COLUMNS + P - 1) / P, 1, MAX (batch, 1));
+  return MIN (tl_conv2d_direct_images (cv, wanted), MAX (batch, 1));
+}
+
+/* Larger planes too when the patch matrix the direct kernel saves is at
+ * least as large as the output it writes through the group's rows: the
+ * stem of a residual network (K 147, F 64) gains, the first convolution of the
+ * CNN preset (K 9, F 32) loses. */
+gboolean
+tl_conv2d_wide_forward_takes (const Conv2D *cv)
+{
+  return cv->out_h * cv->out_w <= TL_CONV2D_WIDE_MAX_P || cv->in_c * cv->k * cv->k >= cv->filters;
 }
 
 int
@@ -37,11 +59,14 @@ tl_conv2d_wide_groups (const Conv2D *cv, int batch)
   return (batch + group - 1) / group;
 }
 
-/* the group's scratch: rows [F, group * P], one image's planes [F, P], one bordered channel */
+/* the group's scratch: rows [F, n * P] for the n images of the direct
+ * kernel's window, the images' planes [group, F, P], the window */
 static gsize
 scratch_size (const Conv2D *cv, int group)
 {
-  return (gsize) cv->filters * (group + 1) * cv->out_h * cv->out_w + tl_conv2d_border_size (cv) * group;
+  const gsize n = tl_conv2d_direct_images (cv, group), FP = (gsize) cv->filters * cv->out_h * cv->out_w;
+
+  return FP * (n + group) + tl_conv2d_border_size (cv) * n;
 }
 
 typedef struct {
@@ -52,7 +77,7 @@ typedef struct {
   TlConv2dTaps        taps;
   const float        *w;
   int                 K;
-  /* the weights for the direct kernel, when it fits the groups */
+  /* forward: the weights as the direct kernel reads them */
   const float        *packed;
   /* one group for the whole batch (a small batch): its products run on the thread pool */
   gboolean            whole;
@@ -71,11 +96,12 @@ product (const Wide *wd, gboolean trans_a, gboolean trans_b, int M, int N, int K
 
 /* One group's images [first, last), its N = (last - first) * P columns and its scratch. */
 typedef struct {
+  gsize  index;
   int    first, last;
   gsize  N;
-  float *col;      /* patches [C*k*k, N] */
   float *rows;     /* outputs or output gradients [F, N] */
-  float *planes;   /* one image's planes [F, P] */
+  float *planes;   /* the images' planes [n, F, P] */
+  float *window;   /* the images as tl_conv2d_window lays them out */
 } Group;
 
 static Group
@@ -83,14 +109,23 @@ group_at (const Wide *wd, gsize g)
 {
   const Conv2D *cv = wd->cv;
   const gsize P = (gsize) cv->out_h * cv->out_w, most = wd->group * P;
-  Group grp = { .first = (int) g * wd->group };
+  Group grp = { .index = g, .first = (int) g * wd->group };
 
   grp.last = MIN (wd->pass->batch, grp.first + wd->group);
   grp.N = (gsize) (grp.last - grp.first) * P;
-  grp.col = cv->col->data + g * wd->K * most;
   grp.rows = cv->gmask->data + g * scratch_size (cv, wd->group);
-  grp.planes = grp.rows + cv->filters * most;
+  grp.planes = grp.rows + cv->filters * tl_conv2d_direct_images (cv, wd->group) * P;
+  grp.window = grp.planes + cv->filters * most;
   return grp;
+}
+
+/* The group's patches [C*k*k, N] in a backward pass. */
+static float *
+group_col (const Wide *wd, const Group *grp)
+{
+  const Conv2D *cv = wd->cv;
+
+  return cv->col->data + grp->index * wd->K * wd->group * cv->out_h * cv->out_w;
 }
 
 /* The group's patches for the backward pass, image by image: image b's in
@@ -100,14 +135,29 @@ group_patches (const Wide *wd, const Group *grp)
 {
   const Conv2D *cv = wd->cv;
   const gsize P = (gsize) cv->out_h * cv->out_w, in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
-  const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, 1);
-  float *window = grp->planes + cv->filters * P;
+  const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, 1, 1);
+  float *col = group_col (wd, grp);
 
   for (int b = grp->first; b < grp->last; b++)
     {
-      tl_conv2d_window (cv, &win, wd->pass->in + b * in_sample, window);
-      tl_conv2d_window_patches (cv, &wd->taps, &win, window, grp->col + (b - grp->first) * P, grp->N);
+      tl_conv2d_window (cv, &win, wd->pass->in + b * in_sample, grp->window);
+      tl_conv2d_window_patches (cv, &wd->taps, &win, grp->window, col + (b - grp->first) * P, grp->N);
     }
+}
+
+typedef struct {
+  const Wide           *wd;
+  const TlConv2dWindow *win;
+  const float          *window;
+  float                *rows;
+} DirectPass;
+
+static void
+direct_filters (gpointer data, gsize t0, gsize t1)
+{
+  const DirectPass *dp = data;
+
+  tl_conv2d_direct (dp->wd->cv, &dp->wd->taps, dp->win, dp->window, dp->wd->packed, (int) t0, (int) t1, dp->rows);
 }
 
 static void
@@ -116,41 +166,45 @@ forward_groups (gpointer data, gsize g0, gsize g1)
   const Wide *wd = data;
   const TlConv2dWide *p = wd->pass;
   Conv2D *cv = wd->cv;
-  const int F = cv->filters, K = wd->K, P = cv->out_h * cv->out_w;
+  const int F = cv->filters, P = cv->out_h * cv->out_w;
   const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
+  const gsize FP = (gsize) F * P, in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
 
   for (gsize g = g0; g < g1; g++)
     {
       const Group grp = group_at (wd, g);
-      const int first = grp.first, last = grp.last, n = last - first;
-      const gsize N = grp.N;
-      float *rows = grp.rows;
+      const int first = grp.first, images = grp.last - first, n = tl_conv2d_direct_images (cv, images);
+      const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, images, n);
+      const gsize N = (gsize) n * P;
+      /* before a fused pool the planes only pass through the group's plane buffer */
+      float *planes = p->pool_out != NULL ? grp.planes : p->out + (gsize) first * FP;
+      DirectPass dp = { wd, &win, grp.window, grp.rows };
 
-      const TlConv2dWindow win = tl_conv2d_window_of (cv, &wd->taps, n);
-      float *window = grp.planes + (gsize) F * P;
-
-      tl_conv2d_window (cv, &win, p->in + (gsize) first * in_sample, window);
-      if (wd->packed != NULL && tl_conv2d_direct_fits (cv, n))
-        tl_conv2d_direct (cv, &wd->taps, &win, window, wd->packed, rows);
+      tl_conv2d_window (cv, &win, p->in + (gsize) first * in_sample, grp.window);
+      /* a lone group shares its tiles of filters out */
+      if (wd->whole)
+        tl_parallel_for (tl_conv2d_direct_tiles (F), 1, direct_filters, &dp);
       else
+        direct_filters (&dp, 0, tl_conv2d_direct_tiles (F));
+      for (int b = first; b < grp.last; b++)
         {
-          tl_conv2d_window_patches (cv, &wd->taps, &win, window, grp.col, N);
-          product (wd, FALSE, FALSE, F, (int) N, K, wd->w, K, grp.col, (int) N, 0.0f, rows, (int) N);
-        }
-      for (int b = first; b < last; b++)
-        {
-          /* before a fused pool the planes only pass through the group's plane buffer */
-          float *out = p->pool_out != NULL ? grp.planes : p->out + (gsize) b * F * P;
+          float *out = planes + (b - first) * FP;
 
           for (int f = 0; f < F; f++)
-            for (int q = 0; q < P; q++)
-              out[(gsize) f * P + q] = rows[f * N + (gsize) q * n + (b - first)] + p->bias[f];
+            {
+              const float *restrict src = grp.rows + f * N + (b - first);
+              float *restrict dst = out + (gsize) f * P;
+              const float bias = p->bias[f];
+
+              for (int q = 0; q < P; q++)
+                dst[q] = src[(gsize) q * n] + bias;
+            }
+
           if (p->pool_out != NULL)
             tl_conv2d_relu_pool (out, p->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, F, cv->out_h,
                                  cv->out_w, OH, OW);
           else if (p->relu_out != NULL)
-            tl_conv2d_relu_pass (out, out, p->relu_out + (gsize) b * F * P, (gsize) F * P);
+            tl_conv2d_relu_pass (out, out, p->relu_out + (gsize) b * FP, FP);
         }
     }
 }
@@ -168,7 +222,6 @@ wide_all_taps (Conv2D *cv, const TlConv2dWide *pass)
 void
 tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
 {
-  const int P = cv->out_h * cv->out_w;
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
   Wide wd = wide_all_taps (cv, pass);
 
@@ -181,13 +234,9 @@ tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
       tl_conv2d_live_weights (cv, &wd.taps, pass->w, cv->kept->data);
       wd.w = cv->kept->data;
     }
-  if (tl_conv2d_direct_fits (cv, wd.group))
-    {
-      tl_tensor_resize (cv->packed, 1, (int[]) { (int) tl_conv2d_direct_packed_size (cv->filters, wd.K) });
-      tl_conv2d_direct_pack (wd.w, cv->filters, wd.K, cv->packed->data);
-      wd.packed = cv->packed->data;
-    }
-  tl_tensor_resize (cv->col, 2, (int[]) { groups, wd.K * wd.group * P });
+  tl_tensor_resize (cv->packed, 1, (int[]) { (int) tl_conv2d_direct_packed_size (cv->filters, wd.K) });
+  tl_conv2d_direct_pack (wd.w, cv->filters, wd.K, cv->packed->data);
+  wd.packed = cv->packed->data;
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
   if (wd.whole)
     forward_groups (&wd, 0, 1);
@@ -243,7 +292,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
           float *bp = into ? p->db : cv->bpart->data + g * F;
 
           group_patches (wd, &grp);
-          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, grp.col, (int) N, into ? 1.0f : 0.0f, wp, K);
+          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, group_col (wd, &grp), (int) N, into ? 1.0f : 0.0f, wp, K);
           for (int f = 0; f < F; f++)
             bp[f] = (into ? bp[f] : 0.0f) + tl_conv2d_sum (rows + f * N, N);
         }
