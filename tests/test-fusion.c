@@ -47,6 +47,27 @@ pooled_model (void)
   return model;
 }
 
+/* A 1x1 convolution that passes its input through, then ReLU and pool over
+ * rows of 20 (10 windows: one block of eight and two alone), on an input of
+ * few distinct values: windows with equal maxima, and windows with none positive. */
+static TlModel *
+tied_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { 1, 6, 20 }, 29);
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 1, .kernel = 1 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
+  tl_model_layer (model, 0)->params[0].value->data[0] = 1.0f;
+  tl_model_layer (model, 0)->params[1].value->data[0] = 0.0f;
+  return model;
+}
+
 /* TRUE for the Conv2D and the ReLU under a fused pool: the model keeps no output for them. */
 static gboolean
 consumed_by_pool (TlModel *model, int i)
@@ -68,6 +89,18 @@ fill (TlTensor *t, guint64 seed)
   tl_rng_init (&rng, seed);
   for (gsize i = 0; i < t->size; i++)
     t->data[i] = tl_rng_uniform_range (&rng, -1.0f, 1.0f);
+}
+
+/* Values from {-1, -0.5, -0, +0, 0.5, 1}: ties everywhere. */
+static void
+fill_tied (TlTensor *t, guint64 seed)
+{
+  static const float values[] = { -1.0f, -0.5f, -0.0f, 0.0f, 0.5f, 1.0f };
+  TlRng rng;
+
+  tl_rng_init (&rng, seed);
+  for (gsize i = 0; i < t->size; i++)
+    t->data[i] = values[tl_rng_next (&rng) % G_N_ELEMENTS (values)];
 }
 
 static void
@@ -110,7 +143,10 @@ check_against_unfused (TlModel *(*make) (void), int lowest)
   const TlTensor *out;
   int n;
 
-  fill (x, 3);
+  if (make == tied_model)
+    fill_tied (x, 3);
+  else
+    fill (x, 3);
   tl_model_freeze_below (fused, lowest);
   plain = tl_model_copy (fused);
   n = tl_model_n_layers (fused);
@@ -164,6 +200,12 @@ test_pooled_above_frozen (void)
 }
 
 static void
+test_pooled_ties (void)
+{
+  check_against_unfused (tied_model, 0);
+}
+
+static void
 test_range_ending_at_convolution (void)
 {
   g_autoptr (TlModel) model = conv_model ();
@@ -189,6 +231,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fusion/conv-relu-frozen-below", test_fused_above_frozen);
   g_test_add_func ("/fusion/conv-relu-pool", test_pooled_matches_layers);
   g_test_add_func ("/fusion/conv-relu-pool-frozen-below", test_pooled_above_frozen);
+  g_test_add_func ("/fusion/conv-relu-pool-ties", test_pooled_ties);
   g_test_add_func ("/fusion/range-split", test_range_ending_at_convolution);
   return g_test_run ();
 }
