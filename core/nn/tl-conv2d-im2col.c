@@ -119,25 +119,26 @@ tl_conv2d_live_weights (const Conv2D *cv, const TlConv2dTaps *t, const float *w,
         kept[(fc * kh + i) * kw + j] = w[(fc * k + t->ki0 + i) * k + t->kj0 + j];
 }
 
-/* Image cells [x0, x1) of one row of channel c, for the n images, into dst [x1 - x0, n]. */
+/* Columns [w0, w1) of one image row, of each image (in_sample floats apart),
+ * into dst [w1 - w0, n]; images [images, n) are zero. */
 static inline void
-interleave_cells (const float *restrict row, gsize in_sample, int images, int n, int x0, int x1,
+interleave_cells (const float *restrict row, gsize in_sample, int images, int n, int w0, int w1,
                   float *restrict dst)
 {
   if (n == 2 && images == 2)   /* two images: a loop the compiler turns into shuffles */
-    for (int w = x0; w < x1; w++)
+    for (int w = w0; w < w1; w++)
       {
-        dst[2 * (w - x0)] = row[w];
-        dst[2 * (w - x0) + 1] = row[in_sample + w];
+        dst[2 * (w - w0)] = row[w];
+        dst[2 * (w - w0) + 1] = row[in_sample + w];
       }
   else
     /* the images innermost: the stores are contiguous, the loads n lines that the next channel reuses */
-    for (int w = x0; w < x1; w++)
+    for (int w = w0; w < w1; w++)
       {
         for (int b = 0; b < images; b++)
-          dst[(gsize) (w - x0) * n + b] = row[b * in_sample + w];
+          dst[(gsize) (w - w0) * n + b] = row[b * in_sample + w];
         for (int b = images; b < n; b++)
-          dst[(gsize) (w - x0) * n + b] = 0.0f;
+          dst[(gsize) (w - w0) * n + b] = 0.0f;
       }
 }
 
@@ -179,7 +180,7 @@ tl_conv2d_window (const Conv2D *cv, const TlConv2dWindow *win, const float *in, 
             continue;
           }
         memset (dst, 0, sizeof (float) * (x0 - c0) * n);
-        interleave_cells (in + ((gsize) c * H + h) * W - pad, in_sample, win->images, n, x0, x1,
+        interleave_cells (in + ((gsize) c * H + h) * W, in_sample, win->images, n, x0 - pad, x1 - pad,
                           dst + (gsize) (x0 - c0) * n);
         memset (dst + (gsize) (x1 - c0) * n, 0, sizeof (float) * (c1 - x1) * n);
       }

@@ -199,7 +199,6 @@ forward_groups (gpointer data, gsize g0, gsize g1)
               for (int q = 0; q < P; q++)
                 dst[q] = src[(gsize) q * n] + bias;
             }
-
           if (p->pool_out != NULL)
             tl_conv2d_relu_pool (out, p->pool_out + (gsize) b * F * Q, cv->code + (gsize) b * F * Q, F, cv->out_h,
                                  cv->out_w, OH, OW);
@@ -292,7 +291,8 @@ backward_groups (gpointer data, gsize g0, gsize g1)
           float *bp = into ? p->db : cv->bpart->data + g * F;
 
           group_patches (wd, &grp);
-          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, group_col (wd, &grp), (int) N, into ? 1.0f : 0.0f, wp, K);
+          product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, group_col (wd, &grp), (int) N,
+                   into ? 1.0f : 0.0f, wp, K);
           for (int f = 0; f < F; f++)
             bp[f] = (into ? bp[f] : 0.0f) + tl_conv2d_sum (rows + f * N, N);
         }
