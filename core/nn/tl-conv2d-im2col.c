@@ -211,16 +211,29 @@ tl_conv2d_window_patches (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2
         }
 }
 
-TL_VECTORIZED void
-tl_conv2d_unpatches (const Conv2D *cv, const float *dcol, float *grad_in, gsize ld)
+void
+tl_conv2d_live_scatter (const Conv2D *cv, const TlConv2dTaps *t, const float *kept, gboolean add, float *w)
 {
-  const int k = cv->k, s = cv->stride;
+  const int k = cv->k, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
+
+  if (!add)
+    memset (w, 0, sizeof (float) * cv->filters * cv->in_c * k * k);
+  for (gsize fc = 0; fc < (gsize) cv->filters * cv->in_c; fc++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        w[(fc * k + t->ki0 + i) * k + t->kj0 + j] += kept[(fc * kh + i) * kw + j];
+}
+
+TL_VECTORIZED void
+tl_conv2d_unpatches (const Conv2D *cv, const TlConv2dTaps *t, const float *dcol, float *grad_in, gsize ld)
+{
+  const int s = cv->stride, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
 
   for (int c = 0; c < cv->in_c; c++)
-    for (int ki = 0; ki < k; ki++)
-      for (int kj = 0; kj < k; kj++)
+    for (int ki = t->ki0; ki < t->ki1; ki++)
+      for (int kj = t->kj0; kj < t->kj1; kj++)
         {
-          const float *row = dcol + (gsize) ((c * k + ki) * k + kj) * ld;
+          const float *row = dcol + (gsize) ((c * kh + ki - t->ki0) * kw + kj - t->kj0) * ld;
           float *plane = grad_in + (gsize) c * cv->in_h * cv->in_w;
           const int off = kj - cv->pad;
           int ow_lo, ow_hi;

@@ -20,6 +20,7 @@ typedef struct {
   TlTensor *bpart;    /* per group: [F] bias gradient of the group */
   TlTensor *kept;     /* the weights of the live taps (tl_conv2d_live_taps) when some tap never is */
   TlTensor *packed;   /* the weights as the direct kernel reads them */
+  TlTensor *wlive;    /* per group: [F, K] weight gradient of the live taps, when some tap is not */
   TlTensor *gmask;    /* per group: [F, P] output gradient of one image through a following ReLU,
                        * or its output planes before a fused pool */
   guint8   *code;     /* per pooled output of the batch: winner of its window, POOL_NONE if not positive */
@@ -80,6 +81,17 @@ typedef struct {
 TlConv2dTaps tl_conv2d_live_taps   (const Conv2D *cv);
 /* The weights [F, C, k, k] of the live taps alone, [F, C, kh, kw]. */
 void  tl_conv2d_live_weights       (const Conv2D *cv, const TlConv2dTaps *t, const float *w, float *kept);
+/* Every tap of the kernel. */
+#define tl_conv2d_all_taps(cv) ((TlConv2dTaps) { 0, (cv)->k, 0, (cv)->k })
+/* w [F, C, k, k] = (add ? w : 0) + the weights (or their gradient) of the taps t, kept [F, C, kh, kw],
+ * at their places. */
+void  tl_conv2d_live_scatter       (const Conv2D *cv, const TlConv2dTaps *t, const float *kept, gboolean add,
+                                    float *w);
+/* Adds patch gradients, rows (c, ki - ki0, kj - kj0) for the taps t and ld
+ * floats apart, into an image's input gradient. */
+void  tl_conv2d_unpatches          (const Conv2D *cv, const TlConv2dTaps *t, const float *dcol, float *grad_in,
+                                    gsize ld);
+
 /* Floats of one zero-bordered image. */
 #define tl_conv2d_border_size(cv) \
   ((gsize) (cv)->in_c * ((cv)->in_h + 2 * (cv)->pad) * ((cv)->in_w + 2 * (cv)->pad))
@@ -116,8 +128,7 @@ int   tl_conv2d_direct_tiles    (int F);
 void  tl_conv2d_direct          (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win,
                                  const float *window, const float *packed, int tile0, int tile1, float *rows);
 
-/* Adds patch gradients laid out as tl_conv2d_patches writes them into an image's input gradient. */
-void  tl_conv2d_unpatches          (const Conv2D *cv, const float *dcol, float *grad_in, gsize ld);
+
 /* The sum of n floats, in eight running sums. */
 float tl_conv2d_sum                (const float *x, gsize n);
 /* y[i] = x[i] > 0 ? v[i] : +0. */

@@ -208,31 +208,37 @@ forward_groups (gpointer data, gsize g0, gsize g1)
     }
 }
 
-/* Every tap, as the backward pass needs them. */
+/* A pass over the batch. Taps that read only the border neither change the
+ * output nor receive a gradient: the products leave them out. Their weights
+ * are copied out in the forward pass; the backward pass that follows it, with
+ * the same weights, reads that copy. */
 static Wide
-wide_all_taps (Conv2D *cv, const TlConv2dWide *pass)
+wide_pass (Conv2D *cv, const TlConv2dWide *pass, gboolean forward)
 {
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
+  Wide wd = { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1,
+              .taps = tl_conv2d_live_taps (cv), .w = pass->w };
 
-  return (Wide) { .cv = cv, .pass = pass, .group = group_size (cv, pass->batch), .whole = groups == 1,
-                  .taps = { 0, cv->k, 0, cv->k }, .w = pass->w, .K = cv->in_c * cv->k * cv->k };
+  wd.K = cv->in_c * (wd.taps.ki1 - wd.taps.ki0) * (wd.taps.kj1 - wd.taps.kj0);
+  if (wd.K < cv->in_c * cv->k * cv->k)
+    {
+      if (forward)
+        {
+          tl_tensor_resize (cv->kept, 2, (int[]) { cv->filters, wd.K });
+          tl_conv2d_live_weights (cv, &wd.taps, pass->w, cv->kept->data);
+        }
+      g_assert (cv->kept->size == (gsize) cv->filters * wd.K);
+      wd.w = cv->kept->data;
+    }
+  return wd;
 }
 
 void
 tl_conv2d_wide_forward (Conv2D *cv, const TlConv2dWide *pass)
 {
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
-  Wide wd = wide_all_taps (cv, pass);
+  Wide wd = wide_pass (cv, pass, TRUE);
 
-  /* The output does not depend on taps that read only the border: leave them out of the product. */
-  wd.taps = tl_conv2d_live_taps (cv);
-  wd.K = cv->in_c * (wd.taps.ki1 - wd.taps.ki0) * (wd.taps.kj1 - wd.taps.kj0);
-  if (wd.K < cv->in_c * cv->k * cv->k)
-    {
-      tl_tensor_resize (cv->kept, 2, (int[]) { cv->filters, wd.K });
-      tl_conv2d_live_weights (cv, &wd.taps, pass->w, cv->kept->data);
-      wd.w = cv->kept->data;
-    }
   tl_tensor_resize (cv->packed, 1, (int[]) { (int) tl_conv2d_direct_packed_size (cv->filters, wd.K) });
   tl_conv2d_direct_pack (wd.w, cv->filters, wd.K, cv->packed->data);
   wd.packed = cv->packed->data;
@@ -249,9 +255,10 @@ backward_groups (gpointer data, gsize g0, gsize g1)
   const Wide *wd = data;
   const TlConv2dWide *p = wd->pass;
   Conv2D *cv = wd->cv;
-  const int F = cv->filters, K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int F = cv->filters, K = wd->K, P = cv->out_h * cv->out_w;
   const int OH = cv->out_h / 2, OW = cv->out_w / 2, Q = OH * OW;
-  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w;
+  const gsize in_sample = (gsize) cv->in_c * cv->in_h * cv->in_w, full_K = (gsize) cv->in_c * cv->k * cv->k;
+  const gboolean live = K < (int) full_K;
 
   for (gsize g = g0; g < g1; g++)
     {
@@ -287,12 +294,16 @@ backward_groups (gpointer data, gsize g0, gsize g1)
         {
           /* one group adds into the layer's gradients; several leave theirs to be added in order */
           const gboolean into = p->dw != NULL;
-          float *wp = into ? p->dw : cv->wpart->data + g * F * K;
+          float *wp = into ? p->dw : cv->wpart->data + g * F * full_K;
           float *bp = into ? p->db : cv->bpart->data + g * F;
+          /* with taps left out, the product fills their gradient alone, which then takes its places */
+          float *wk = live ? cv->wlive->data + g * F * K : wp;
 
           group_patches (wd, &grp);
           product (wd, FALSE, TRUE, F, K, (int) N, rows, (int) N, group_col (wd, &grp), (int) N,
-                   into ? 1.0f : 0.0f, wp, K);
+                   into && !live ? 1.0f : 0.0f, wk, K);
+          if (live)
+            tl_conv2d_live_scatter (cv, &wd->taps, wk, into, wp);
           for (int f = 0; f < F; f++)
             bp[f] = (into ? bp[f] : 0.0f) + tl_conv2d_sum (rows + f * N, N);
         }
@@ -300,13 +311,13 @@ backward_groups (gpointer data, gsize g0, gsize g1)
         {
           float *dcol = cv->dcol->data + g * K * wd->group * P;
 
-          product (wd, TRUE, FALSE, K, (int) N, F, p->w, K, rows, (int) N, 0.0f, dcol, (int) N);
+          product (wd, TRUE, FALSE, K, (int) N, F, wd->w, K, rows, (int) N, 0.0f, dcol, (int) N);
           for (int b = first; b < last; b++)
             {
               float *gin = p->grad_in + b * in_sample;
 
               memset (gin, 0, sizeof (float) * in_sample);
-              tl_conv2d_unpatches (cv, dcol + (gsize) (b - first) * P, gin, N);
+              tl_conv2d_unpatches (cv, &wd->taps, dcol + (gsize) (b - first) * P, gin, N);
             }
         }
     }
@@ -315,15 +326,17 @@ backward_groups (gpointer data, gsize g0, gsize g1)
 void
 tl_conv2d_wide_backward (Conv2D *cv, const TlConv2dWide *pass)
 {
-  const int K = cv->in_c * cv->k * cv->k, P = cv->out_h * cv->out_w;
+  const int P = cv->out_h * cv->out_w;
   const int groups = tl_conv2d_wide_groups (cv, pass->batch);
-  Wide wd = wide_all_taps (cv, pass);
+  Wide wd = wide_pass (cv, pass, FALSE);
 
   tl_tensor_resize (cv->gmask, 2, (int[]) { groups, (int) scratch_size (cv, wd.group) });
   if (pass->weights)
-    tl_tensor_resize (cv->col, 2, (int[]) { groups, K * wd.group * P });
+    tl_tensor_resize (cv->col, 2, (int[]) { groups, wd.K * wd.group * P });
+  if (pass->weights && wd.K < cv->in_c * cv->k * cv->k)
+    tl_tensor_resize (cv->wlive, 2, (int[]) { groups, cv->filters * wd.K });
   if (pass->grad_in != NULL)
-    tl_tensor_resize (cv->dcol, 2, (int[]) { groups, K * wd.group * P });
+    tl_tensor_resize (cv->dcol, 2, (int[]) { groups, wd.K * wd.group * P });
   if (wd.whole)
     backward_groups (&wd, 0, 1);
   else

@@ -216,7 +216,7 @@ backward_groups (gpointer data, gsize g0, gsize g1)
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, P, F,
                            1.0f, cp->w, K, gout, P, 0.0f, dcol, P);
               memset (gin, 0, sizeof (float) * in_sample);
-              tl_conv2d_unpatches (cv, dcol, gin, P);
+              tl_conv2d_unpatches (cv, &tl_conv2d_all_taps (cv), dcol, gin, P);
             }
         }
       if (taps_first)
@@ -327,6 +327,7 @@ conv2d_finalize (TlLayer *layer)
   tl_tensor_free (cv->gmask);
   tl_tensor_free (cv->kept);
   tl_tensor_free (cv->packed);
+  tl_tensor_free (cv->wlive);
   tl_tensor_free (cv->wt);
   tl_tensor_free (cv->wpart_t);
   tl_tensor_free (cv->padded);
@@ -398,6 +399,7 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
   cv->gmask = tl_tensor_new_empty ();
   cv->kept = tl_tensor_new_empty ();
   cv->packed = tl_tensor_new_empty ();
+  cv->wlive = tl_tensor_new_empty ();
   cv->wt = tl_tensor_new_empty ();
   cv->wpart_t = tl_tensor_new_empty ();
   cv->padded = tl_tensor_new_empty ();
