@@ -166,9 +166,9 @@ typedef struct {
   int          batch;
 } TlConv2dWide;
 
-/* Whether the forward pass takes the wide pass: small planes always, larger
- * ones when it pays. The choice depends on the layer alone, not on the batch:
- * an image's outputs are the same bits in any batch. */
+/* Whether the forward pass takes the wide pass (small planes). The choice
+ * depends on the layer alone, not on the batch: an image's outputs are the
+ * same bits in any batch. */
 gboolean tl_conv2d_wide_forward_takes (const Conv2D *cv);
 /* The number of groups of images the wide passes split a batch into. */
 int   tl_conv2d_wide_groups        (const Conv2D *cv, int batch);

@@ -17,8 +17,7 @@
  * serves them all; its output rows are then scattered back into each image's
  * planes.
  * - Forward passes compute that product with the direct kernel
- *   (tl-conv2d-direct.c) straight from the group's window; larger planes too,
- *   in groups of 16 images, where tl_conv2d_wide_forward_takes says so.
+ *   (tl-conv2d-direct.c) straight from the group's window.
  * - Backward passes of small planes build the group's patch matrix and use the
  *   BLAS; larger planes go image by image (tl-layer-conv2d.c).
  * Groups depend on the batch and the plane size alone, so the result does not
@@ -26,9 +25,6 @@
 
 /* Columns of one group's product that make the packing of the weights cheap. */
 #define WIDE_COLUMNS 128
-/* Larger planes go in groups of this many images: one block of the direct
- * kernel is then one output position of 16 images. */
-#define LARGE_PLANE_GROUP 16
 
 /* Whole windows of the direct kernel where the batch allows: a group of
  * images it would have to make up with zero ones would waste its work. */
@@ -36,19 +32,21 @@ static int
 group_size (const Conv2D *cv, int batch)
 {
   const int P = cv->out_h * cv->out_w;
-  const int wanted = P > TL_CONV2D_WIDE_MAX_P ? LARGE_PLANE_GROUP : (WIDE_COLUMNS + P - 1) / P;
+  const int wanted = (WIDE_COLUMNS + P - 1) / P;
 
   return MIN (tl_conv2d_direct_images (cv, wanted), MAX (batch, 1));
 }
 
-/* Larger planes too when the patch matrix the direct kernel saves is at
- * least as large as the output it writes through the group's rows: the
- * stem of a residual network (K 147, F 64) gains, the first convolution of the
- * CNN preset (K 9, F 32) loses. */
+/* Larger planes could take the direct kernel in groups of 16 images, and a
+ * batch of 16 and more gains where the patch matrix it saves is at least the
+ * output (the stem of a residual network: 0.17 s to 0.12 s over 20 batches).
+ * But a group it cannot fill is made up with zero images, and explanations
+ * run batches of one or a few images: on an audio CNN's large planes that
+ * made them many times slower. So larger planes go image by image. */
 gboolean
 tl_conv2d_wide_forward_takes (const Conv2D *cv)
 {
-  return cv->out_h * cv->out_w <= TL_CONV2D_WIDE_MAX_P || cv->in_c * cv->k * cv->k >= cv->filters;
+  return cv->out_h * cv->out_w <= TL_CONV2D_WIDE_MAX_P;
 }
 
 int
