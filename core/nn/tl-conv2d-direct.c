@@ -10,14 +10,14 @@
 /* A convolution over a group's window (images innermost), computed without
  * its patch matrix. With the images innermost, the 16 outputs of a block read,
  * for every tap, 16 consecutive floats of the window: the block of patches the
- * product would read is already there. The
- * patch matrix and the BLAS's own packed copy of it (three passes over
- * K * N floats) give way to one tile of accumulators per 8 filters and 3
- * blocks, fed straight from the window. */
+ * product would read is already there. The patch matrix and the BLAS's own
+ * packed copy of it (three passes over K * N floats) give way to one tile of
+ * accumulators per 6 filters and 4 blocks, fed straight from the window. */
 
-/* Filters per tile: each tap's weight of 8 filters is one 32-byte line. */
+/* A tile: 6 filters x 4 blocks of 16 outputs. Its 24 accumulators leave
+ * registers for the 4 blocks of the window; the weights are broadcast from
+ * memory. Planes of 8 blocks per row of filters then have no partial tile. */
 #define FILTERS 6
-/* Blocks of 16 outputs per tile: 8 x 3 accumulators leave registers for the blocks and a weight. */
 #define BLOCKS 4
 
 /* Each block of 16 outputs must read 16 consecutive floats of the window for
@@ -43,7 +43,7 @@ tl_conv2d_direct_packed_size (int F, int K)
   return (gsize) (F + FILTERS - 1) / FILTERS * K * FILTERS;
 }
 
-/* [F, K] to [F / 8][K][8], the last group of filters padded with zeros. */
+/* [F, K] to [F / 6][K][6], the last group of filters padded with zeros. */
 void
 tl_conv2d_direct_pack (const float *w, int F, int K, float *packed)
 {
@@ -57,7 +57,7 @@ tl_conv2d_direct_pack (const float *w, int F, int K, float *packed)
     }
 }
 
-/* One tile: filters [f0, f0 + 8) of rows, at the nb blocks that start at base[]. */
+/* One tile: the tile's filters of rows, at the nb blocks that start at base[]. */
 static inline __attribute__ ((always_inline)) void
 tile (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2dWindow *win, const float *window,
       const float *wp, const gsize *base, const gsize *out, int nb, int filters, gsize N, float *rows)
