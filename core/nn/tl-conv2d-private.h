@@ -147,7 +147,9 @@ void  tl_conv2d_relu_pool          (const float *x, float *y, guint8 *code, int 
 void  tl_conv2d_unpool_relu        (const float *g, const guint8 *code, float *d, int n, int H, int W, int OH,
                                     int OW);
 
-/* Output planes at most this large take the wide passes (tl-conv2d-wide.c). */
+/* Output planes at most this large take the wide passes (tl-conv2d-wide.c).
+ * Larger ones go image by image: the direct kernel would make up their small
+ * groups (an explanation's one or few images) with up to 15 zero images. */
 #define TL_CONV2D_WIDE_MAX_P 64
 
 /* A pass over a batch laid out as tl-conv2d-wide.c does it. */
@@ -165,11 +167,6 @@ typedef struct {
                              * added into directly instead */
   int          batch;
 } TlConv2dWide;
-
-/* Whether the forward pass takes the wide pass (small planes). The choice
- * depends on the layer alone, not on the batch: an image's outputs are the
- * same bits in any batch. */
-gboolean tl_conv2d_wide_forward_takes (const Conv2D *cv);
 /* The number of groups of images the wide passes split a batch into. */
 int   tl_conv2d_wide_groups        (const Conv2D *cv, int batch);
 void  tl_conv2d_wide_forward       (Conv2D *cv, const TlConv2dWide *pass);

@@ -37,18 +37,6 @@ group_size (const Conv2D *cv, int batch)
   return MIN (tl_conv2d_direct_images (cv, wanted), MAX (batch, 1));
 }
 
-/* Larger planes could take the direct kernel in groups of 16 images, and a
- * batch of 16 and more gains where the patch matrix it saves is at least the
- * output (the stem of a residual network: 0.17 s to 0.12 s over 20 batches).
- * But a group it cannot fill is made up with zero images, and explanations
- * run batches of one or a few images: on an audio CNN's large planes that
- * made them many times slower. So larger planes go image by image. */
-gboolean
-tl_conv2d_wide_forward_takes (const Conv2D *cv)
-{
-  return cv->out_h * cv->out_w <= TL_CONV2D_WIDE_MAX_P;
-}
-
 int
 tl_conv2d_wide_groups (const Conv2D *cv, int batch)
 {

@@ -21,9 +21,8 @@
  * result does not depend on the number of threads.
  * When the model fuses a following ReLU and 2x2 max-pool (TlContext), each
  * image's planes are pooled while they are in cache (tl-conv2d-relu-pool.c).
- * Small output planes, and the forward passes that tl_conv2d_wide_forward_takes,
- * take the wide passes instead (tl-conv2d-wide.c), fused or not, so that a
- * fused and an unfused model compute the same bits. */
+ * Small output planes take the wide passes instead (tl-conv2d-wide.c), fused
+ * or not, so that a fused and an unfused model compute the same bits. */
 
 /* Images per group: at least 4, and at most 16 groups. */
 static int
@@ -116,7 +115,7 @@ conv2d_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlTens
       tl_tensor_resize (ctx->relu_out, out->ndim, out->shape);
       cp.relu_out = ctx->relu_out->data;
     }
-  if (tl_conv2d_wide_forward_takes (cv))
+  if (P <= TL_CONV2D_WIDE_MAX_P)
     {
       tl_conv2d_wide_forward (cv, &(TlConv2dWide) { .in = cp.in, .w = cp.w, .bias = cp.bias, .out = cp.out,
                                                     .relu_out = cp.relu_out, .pool_out = cp.pool_out,
