@@ -513,6 +513,84 @@ test_conv2d_wide (void)
     }
 }
 
+/* Whether kernel tap (i, j) reads the image for some output cell, by brute force. */
+static gboolean
+tap_reads_image (int i, int j, int side, int k, int stride, int pad)
+{
+  const int out = (side + 2 * pad - k) / stride + 1;
+
+  for (int oh = 0; oh < out; oh++)
+    for (int ow = 0; ow < out; ow++)
+      {
+        const int ih = oh * stride - pad + i, iw = ow * stride - pad + j;
+        if (ih >= 0 && ih < side && iw >= 0 && iw < side)
+          return TRUE;
+      }
+  return FALSE;
+}
+
+/* A convolution declares as its weights' support the taps that read the image
+ * (their bounding rows and columns: a tap between two live ones may be dead),
+ * and every tap that never does gets a zero gradient, bit for bit. */
+static void
+test_conv2d_support (void)
+{
+  for (int side = 1; side <= 9; side += 2)
+    for (int k = 3; k <= 5; k += 2)
+      for (int stride = 1; stride <= 2; stride++)
+        for (int pad = 0; pad <= k / 2 + 1; pad++)
+          {
+            const int shape[3] = { 2, side, side };
+            g_autoptr (TlLayer) layer = NULL;
+            g_autoptr (TlTensor) in = NULL;
+            g_autoptr (TlTensor) out = tl_tensor_new_empty ();
+            g_autoptr (TlTensor) grad_out = NULL;
+            TlContext ctx = { .training = TRUE };
+            const TlParamSupport *sup;
+            int i0 = k, i1 = 0, j0 = k, j1 = 0, next = 0;
+            TlRng rng;
+
+            if (side + 2 * pad < k)
+              continue;
+            layer = make_layer (&(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 3, .kernel = k,
+                                                 .stride = stride, .padding = pad }, 3, shape, 5);
+            sup = layer->params[0].support;
+            for (int t = 0; t < k * k; t++)
+              if (tap_reads_image (t / k, t % k, side, k, stride, pad))
+                {
+                  i0 = MIN (i0, t / k), i1 = MAX (i1, t / k + 1);
+                  j0 = MIN (j0, t % k), j1 = MAX (j1, t % k + 1);
+                }
+            if ((i1 - i0) * (j1 - j0) == k * k)
+              g_assert_null (sup);
+            else
+              {
+                g_assert_nonnull (sup);
+                g_assert_cmpint (sup->period, ==, k * k);
+                g_assert_cmpint (sup->n_live, ==, (i1 - i0) * (j1 - j0));
+                for (int i = i0; i < i1; i++)
+                  for (int j = j0; j < j1; j++)
+                    g_assert_cmpint (sup->live[next++], ==, i * k + j);
+              }
+
+            tl_rng_init (&rng, side * 100 + k * 10 + stride + pad);
+            in = random_input (5, 3, shape, &rng);
+            tl_layer_zero_grad (layer);
+            tl_layer_forward (layer, &ctx, in, out);
+            grad_out = tl_tensor_new (out->ndim, out->shape);
+            fill_normal (grad_out, &rng, 1.0f);
+            tl_layer_backward (layer, &ctx, in, out, grad_out, NULL);
+            for (gsize e = 0; e < layer->params[0].grad->size; e++)
+              {
+                const int t = (int) (e % (gsize) (k * k));
+                if (!tap_reads_image (t / k, t % k, side, k, stride, pad))
+                  g_assert_cmpfloat (layer->params[0].grad->data[e], ==, 0.0f);
+                else
+                  g_assert_cmpfloat (layer->params[0].grad->data[e], !=, 0.0f);
+              }
+          }
+}
+
 static void
 test_maxpool2d_gradients (void)
 {
@@ -824,6 +902,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv2d/gradients", test_conv2d_gradients);
   g_test_add_func ("/layers/conv2d/chunks", test_conv2d_chunks);
   g_test_add_func ("/layers/conv2d/wide", test_conv2d_wide);
+  g_test_add_func ("/layers/conv2d/support", test_conv2d_support);
   g_test_add_func ("/layers/conv2d/sparse-gradient", test_conv2d_sparse_gradient);
   g_test_add_func ("/layers/maxpool2d/gradients", test_maxpool2d_gradients);
   add_sequence_layer_tests ();

@@ -380,6 +380,143 @@ test_state_round_trip (void)
   }
 }
 
+/* A 3x3 convolution with padding 1 and stride 2 over a 2x2 plane: its output
+ * cell reads the image through the taps of rows and columns 1-2 alone. */
+static TlModel *
+small_plane_model (guint64 seed)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { 3, 2, 2 }, seed);
+
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 5, .kernel = 3,
+                                                       .stride = 2, .padding = 1 }, NULL, &error));
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, NULL, &error));
+  g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, NULL, &error));
+  return model;
+}
+
+static void
+drop_support (TlParam *param)
+{
+  g_free (param->support->live);
+  g_clear_pointer (&param->support, g_free);
+}
+
+/* Real gradients of random batches: the dead taps' are exactly zero. */
+static void
+train_steps (TlModel *model, TlOptimizer *opt, guint64 seed, int steps)
+{
+  g_autoptr (TlTensor) x = tl_tensor_new (4, (int[]) { 6, 3, 2, 2 });
+  g_autoptr (TlTensor) dy = tl_tensor_new (2, (int[]) { 6, 2 });
+  TlRng rng;
+
+  tl_rng_init (&rng, seed);
+  for (int s = 0; s < steps; s++)
+    {
+      for (gsize k = 0; k < x->size; k++)
+        x->data[k] = tl_rng_uniform_range (&rng, -1.0f, 1.0f);
+      for (gsize k = 0; k < dy->size; k++)
+        dy->data[k] = tl_rng_uniform_range (&rng, -1.0f, 1.0f);
+      tl_model_forward (model, x, TRUE);
+      tl_model_backward (model, x, dy);
+      tl_optimizer_step_and_zero (opt, model, 0.05f);
+    }
+}
+
+static void
+assert_same_weights (TlModel *a, TlModel *b)
+{
+  for (int l = 0; l < tl_model_n_layers (a); l++)
+    for (int p = 0; p < tl_model_layer (a, l)->n_params; p++)
+      g_assert_cmpmem (tl_model_layer (a, l)->params[p].value->data,
+                       tl_model_layer (a, l)->params[p].value->size * sizeof (float),
+                       tl_model_layer (b, l)->params[p].value->data,
+                       tl_model_layer (b, l)->params[p].value->size * sizeof (float));
+}
+
+static void
+test_live_support (void)
+{
+  const TlOptimizerKind kinds[] = { TL_OPTIMIZER_SGD, TL_OPTIMIZER_ADAM, TL_OPTIMIZER_ADAMW };
+  g_autoptr (TlModel) probe = small_plane_model (1);
+  const TlParamSupport *sup = tl_model_layer (probe, 0)->params[0].support;
+  const gsize conv_w = 5 * 3 * 9, head = 5 * 2 + 2;
+
+  g_assert_nonnull (sup);
+  g_assert_cmpint (sup->period, ==, 9);
+  g_assert_cmpint (sup->n_live, ==, 4);
+  g_assert_cmpmem (sup->live, 4 * sizeof (int), ((int[]) { 4, 5, 7, 8 }), 4 * sizeof (int));
+  g_assert_null (tl_model_layer (probe, 0)->params[1].support);
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    for (int decay = 0; decay < 2; decay++)
+      {
+        g_autoptr (TlModel) a = small_plane_model (7);
+        g_autoptr (TlModel) b = tl_model_copy (a);
+        g_autoptr (TlModel) start = tl_model_copy (a);
+        g_autoptr (TlOptimizer) oa = NULL;
+        g_autoptr (TlOptimizer) ob = NULL;
+        TlOptimizerConfig c;
+        const float *w, *w0;
+        gsize held;
+
+        tl_optimizer_config_init (&c, kinds[i], 0.05f);
+        c.momentum = 0.9f;
+        c.weight_decay = decay ? 0.01f : 0.0f;
+        oa = tl_optimizer_new (&c);
+        ob = tl_optimizer_new (&c);
+        /* b updates every entry, as without a support */
+        drop_support (&tl_model_layer (b, 0)->params[0]);
+        train_steps (a, oa, 11, 12);
+        train_steps (b, ob, 11, 12);
+
+        w = tl_model_layer (a, 0)->params[0].value->data;
+        w0 = tl_model_layer (start, 0)->params[0].value->data;
+        held = (kinds[i] == TL_OPTIMIZER_SGD ? 1 : 2) * (decay ? conv_w + 5 + head : conv_w / 9 * 4 + 5 + head);
+        g_assert_cmpuint (tl_optimizer_state_size (oa), ==, held);
+        if (decay)
+          {
+            /* weight decay moves the dead taps too: the support is not used */
+            g_assert_cmpfloat (w[0], !=, w0[0]);
+            assert_same_weights (a, b);
+            continue;
+          }
+        /* the same weights, bit for bit, and the dead taps where they started */
+        assert_same_weights (a, b);
+        for (gsize k = 0; k < conv_w; k++)
+          if (k % 9 == 4)
+            g_assert_cmpfloat (w[k], !=, w0[k]);
+          else if (k % 9 != 5 && k % 9 != 7 && k % 9 != 8)
+            g_assert_cmpfloat (w[k], ==, w0[k]);
+        for (gsize k = 0; k < conv_w; k++)
+          g_assert_cmpfloat (tl_model_layer (a, 0)->params[0].grad->data[k], ==, 0.0f);
+
+        /* checkpoints hold full-size moments, and a resumed run goes on identically */
+        if (kinds[i] == TL_OPTIMIZER_ADAM)
+          {
+            g_autoptr (TlCheckpoint) ck = tl_checkpoint_new ();
+            g_autoptr (TlModel) resumed = tl_model_copy (a);
+            g_autoptr (TlOptimizer) or = tl_optimizer_new (&c);
+            g_autoptr (GError) error = NULL;
+            g_autofree char *name = g_strdup_printf ("optimizer/%s/weight/m", tl_model_layer (a, 0)->name);
+            const float *m;
+
+            tl_optimizer_save_state (oa, a, ck);
+            m = tl_checkpoint_require_f32 (ck, name, conv_w, &error);
+            g_assert_no_error (error);
+            for (gsize k = 0; k < conv_w; k++)
+              g_assert_true ((k % 9 == 4 || k % 9 == 5 || k % 9 == 7 || k % 9 == 8) ? m[k] != 0.0f : m[k] == 0.0f);
+            g_assert_true (tl_optimizer_load_state (or, resumed, ck, &error));
+            g_assert_no_error (error);
+            train_steps (a, oa, 12, 3);
+            train_steps (b, ob, 12, 3);
+            train_steps (resumed, or, 12, 3);
+            assert_same_weights (a, resumed);
+            assert_same_weights (a, b);
+          }
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -394,5 +531,6 @@ main (int argc, char **argv)
   g_test_add_func ("/optimizer/lr-mult", test_lr_mult);
   g_test_add_func ("/optimizer/schedules", test_schedules);
   g_test_add_func ("/optimizer/state-round-trip", test_state_round_trip);
+  g_test_add_func ("/optimizer/live-support", test_live_support);
   return g_test_run ();
 }

@@ -108,15 +108,61 @@ tl_conv2d_live_taps (const Conv2D *cv)
   return t;
 }
 
+/* A copy between the full kernels [F * C, k, k] and the live taps' [F * C, kh, kw]. */
+typedef struct {
+  const Conv2D *cv;
+  const TlConv2dTaps *t;
+  float *full, *kept;
+  gboolean to_kept, add;
+} LiveCopy;
+
+static void
+live_copy_chunk (gpointer data, gsize fc0, gsize fc1)
+{
+  const LiveCopy *lc = data;
+  const TlConv2dTaps *t = lc->t;
+  const int k = lc->cv->k, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0, kk = k * k;
+  float *restrict full = lc->full + t->ki0 * k + t->kj0, *restrict kept = lc->kept;
+
+  if (!lc->to_kept && !lc->add)
+    memset (lc->full + fc0 * kk, 0, sizeof (float) * (fc1 - fc0) * kk);
+  if (kh == 1 && kw == 1)   /* the centre of a 1x1 plane: one tap a kernel */
+    {
+      if (lc->to_kept)
+        for (gsize fc = fc0; fc < fc1; fc++)
+          kept[fc] = full[fc * kk];
+      else
+        for (gsize fc = fc0; fc < fc1; fc++)
+          full[fc * kk] += kept[fc];
+      return;
+    }
+  for (gsize fc = fc0; fc < fc1; fc++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        {
+          float *f = full + (fc * k + i) * k + j, *c = kept + (fc * kh + i) * kw + j;
+
+          if (lc->to_kept)
+            *c = *f;
+          else
+            *f += *c;
+        }
+}
+
+static void
+live_copy (const Conv2D *cv, const TlConv2dTaps *t, float *full, float *kept, gboolean to_kept, gboolean add)
+{
+  LiveCopy lc = { cv, t, full, kept, to_kept, add };
+  const gsize rows = (gsize) cv->filters * cv->in_c;
+
+  /* memory-bound on the full kernels, whose every line holds a live tap: both threads' bandwidth */
+  tl_parallel_for (rows, MAX (1, 65536 / (cv->k * cv->k)), live_copy_chunk, &lc);
+}
+
 void
 tl_conv2d_live_weights (const Conv2D *cv, const TlConv2dTaps *t, const float *w, float *kept)
 {
-  const int k = cv->k, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
-
-  for (gsize fc = 0; fc < (gsize) cv->filters * cv->in_c; fc++)
-    for (int i = 0; i < kh; i++)
-      for (int j = 0; j < kw; j++)
-        kept[(fc * kh + i) * kw + j] = w[(fc * k + t->ki0 + i) * k + t->kj0 + j];
+  live_copy (cv, t, (float *) w, kept, TRUE, FALSE);
 }
 
 /* Columns [w0, w1) of one image row, of each image (in_sample floats apart),
@@ -214,14 +260,7 @@ tl_conv2d_window_patches (const Conv2D *cv, const TlConv2dTaps *t, const TlConv2
 void
 tl_conv2d_live_scatter (const Conv2D *cv, const TlConv2dTaps *t, const float *kept, gboolean add, float *w)
 {
-  const int k = cv->k, kh = t->ki1 - t->ki0, kw = t->kj1 - t->kj0;
-
-  if (!add)
-    memset (w, 0, sizeof (float) * cv->filters * cv->in_c * k * k);
-  for (gsize fc = 0; fc < (gsize) cv->filters * cv->in_c; fc++)
-    for (int i = 0; i < kh; i++)
-      for (int j = 0; j < kw; j++)
-        w[(fc * k + t->ki0 + i) * k + t->kj0 + j] += kept[(fc * kh + i) * kw + j];
+  live_copy (cv, t, w, (float *) kept, FALSE, add);
 }
 
 TL_VECTORIZED void

@@ -339,6 +339,23 @@ conv2d_finalize (TlLayer *layer)
 
 static const TlLayerOps conv2d_ops = { conv2d_forward, conv2d_backward, conv2d_finalize };
 
+/* Taps that only ever read the zero border get no gradient: the kernel's
+ * support, for the optimiser. */
+static void
+declare_live_taps (TlLayer *layer, const Conv2D *cv)
+{
+  const TlConv2dTaps t = tl_conv2d_live_taps (cv);
+  const int k = cv->k;
+  g_autofree int *live = g_new (int, k * k);
+  int n = 0;
+
+  for (int i = t.ki0; i < t.ki1; i++)
+    for (int j = t.kj0; j < t.kj1; j++)
+      live[n++] = i * k + j;
+  if (n < k * k)
+    tl_param_set_support (&layer->params[0], k * k, n, live);
+}
+
 gboolean
 tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
 {
@@ -419,5 +436,6 @@ tl_conv2d_init (TlLayer *layer, TlRng *rng, GError **error)
       for (gsize i = 0; i < t->size; i++)
         t->data[i] = tl_rng_uniform_range (rng, -bound, bound);
     }
+  declare_live_taps (layer, cv);
   return TRUE;
 }

@@ -101,6 +101,9 @@ tl_layer_free (TlLayer *layer)
       TlRowSet *set = layer->params[i].touched;
 
       g_free (layer->params[i].name);
+      if (layer->params[i].support != NULL)
+        g_free (layer->params[i].support->live);
+      g_free (layer->params[i].support);
       tl_tensor_free (layer->params[i].value);
       tl_tensor_free (layer->params[i].grad);
       if (set != NULL)
@@ -152,6 +155,24 @@ tl_param_track_rows (TlParam *param)
   param->touched->row_size = param->value->shape[1];
   param->touched->rows = g_new (int, rows);
   param->touched->marked = g_new0 (guint8, rows);
+}
+
+void
+tl_param_set_support (TlParam *param, int period, int n_live, const int *live)
+{
+  TlParamSupport *sup;
+
+  g_return_if_fail (period > 0 && n_live > 0 && n_live <= period && param->value->size % period == 0);
+  for (int i = 0; i < n_live; i++)
+    g_return_if_fail (live[i] >= 0 && live[i] < period && (i == 0 || live[i] > live[i - 1]));
+  if (param->support != NULL)
+    g_free (param->support->live);
+  g_free (param->support);
+  sup = g_new0 (TlParamSupport, 1);
+  sup->period = period;
+  sup->n_live = n_live;
+  sup->live = g_memdup2 (live, sizeof (int) * n_live);
+  param->support = sup;
 }
 
 void

@@ -103,11 +103,23 @@ typedef struct {
   guint8 *marked;             /* one flag per row of the table */
 } TlRowSet;
 
+/* The entries of a parameter that can ever receive a gradient, when the
+ * layer's fixed geometry rules the others out: in each row of `period`
+ * floats, those at offsets live[0..n_live). A convolution whose border taps
+ * never read the image declares its kernel's live taps; an optimiser without
+ * weight decay leaves the other entries as they are and keeps no state for them. */
+typedef struct {
+  int  period;
+  int  n_live;
+  int *live;                  /* ascending */
+} TlParamSupport;
+
 typedef struct {
   char     *name;             /* PyTorch state-dict name within the layer: "weight", "bias_ih_l0" */
   TlTensor *value;
   TlTensor *grad;             /* same shape; backward adds into it */
   TlRowSet *touched;          /* NULL: the whole gradient counts */
+  TlParamSupport *support;    /* NULL: every entry can learn */
 } TlParam;
 
 typedef struct _TlLayer TlLayer;
@@ -180,6 +192,9 @@ tl_row_set_add (TlRowSet *set, int row)
       set->rows[set->n_rows++] = row;
     }
 }
+/* Declares that only offsets live[0..n_live) of each row of `period` floats can
+ * receive a gradient (TlParamSupport). */
+void        tl_param_set_support (TlParam *param, int period, int n_live, const int *live);
 /* Zeroes the touched rows of the gradient and forgets them. */
 void        tl_param_clear_rows  (TlParam *param);
 /* Forgets the touched rows, whose gradient the caller has zeroed. */

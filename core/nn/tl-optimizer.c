@@ -23,12 +23,15 @@ tl_optimizer_kind_from_name (const char *name, TlOptimizerKind *kind)
   return FALSE;
 }
 
-/* State of one layer: first moments (SGD momentum buffers) and second moments. */
+/* State of one layer: first moments (SGD momentum buffers) and second moments.
+ * A parameter with a support (TlParamSupport) has state for its live entries
+ * alone, in order, when the update leaves the others unchanged. */
 typedef struct {
   const TlLayer *layer;      /* the layer it was made for: a replaced layer starts afresh */
   guint64 step;
   int     n_params;
-  gsize   size[TL_LAYER_MAX_PARAMS];
+  gsize   size[TL_LAYER_MAX_PARAMS];     /* of the parameter */
+  gsize   held[TL_LAYER_MAX_PARAMS];     /* of m and v: size, or the live entries' count */
   float  *m[TL_LAYER_MAX_PARAMS];
   float  *v[TL_LAYER_MAX_PARAMS];
 } LayerState;
@@ -101,13 +104,30 @@ needs_first_moment (const TlOptimizerConfig *c)
   return c->kind != TL_OPTIMIZER_SGD || c->momentum != 0.0f;
 }
 
+/* Weight decay moves every weight, a dead one too: only without it may the
+ * state and the update skip the entries outside a parameter's support. */
+static const TlParamSupport *
+live_support (const TlOptimizerConfig *c, const TlParam *param)
+{
+  return c->weight_decay == 0.0f && param->touched == NULL ? param->support : NULL;
+}
+
+static gsize
+held_size (const TlOptimizerConfig *c, const TlParam *param)
+{
+  const TlParamSupport *sup = live_support (c, param);
+  const gsize n = param->value->size;
+
+  return sup != NULL ? n / sup->period * sup->n_live : n;
+}
+
 static gboolean
-state_matches (const LayerState *s, const TlLayer *layer)
+state_matches (const TlOptimizerConfig *c, const LayerState *s, const TlLayer *layer)
 {
   if (s->layer != layer || s->n_params != layer->n_params)
     return FALSE;
   for (int p = 0; p < layer->n_params; p++)
-    if (s->size[p] != layer->params[p].value->size)
+    if (s->size[p] != layer->params[p].value->size || s->held[p] != held_size (c, &layer->params[p]))
       return FALSE;
   return TRUE;
 }
@@ -121,8 +141,9 @@ layer_state_new (const TlOptimizerConfig *c, const TlLayer *layer)
   s->n_params = layer->n_params;
   for (int p = 0; p < layer->n_params; p++)
     {
-      gsize n = layer->params[p].value->size;
-      s->size[p] = n;
+      gsize n = held_size (c, &layer->params[p]);
+      s->size[p] = layer->params[p].value->size;
+      s->held[p] = n;
       if (needs_first_moment (c))
         {
           s->m[p] = tl_aligned_alloc (n * sizeof (float));
@@ -153,7 +174,7 @@ tl_optimizer_prepare (TlOptimizer *opt, TlModel *model)
       TlLayer *layer = i < n ? g_ptr_array_index (model->layers, i) : NULL;
       gboolean wanted = layer != NULL && layer->trainable && layer->n_params > 0;
 
-      if (s != NULL && (!wanted || !state_matches (s, layer)))
+      if (s != NULL && (!wanted || !state_matches (&opt->config, s, layer)))
         {
           layer_state_free (s);
           opt->states->pdata[i] = s = NULL;
@@ -191,14 +212,11 @@ tl_optimizer_grad_norm (const TlModel *model)
   return trainable_grad_norm (model);
 }
 
+/* buf: the n momentum entries of w[0..n), or NULL without momentum */
 static void
-step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, gsize off, float *w, float *grad, gsize n,
-          float lr, float scale, gboolean zero)
+step_sgd (const TlOptimizerConfig *c, guint64 step, float *buf, float *w, float *grad, gsize n, float lr,
+          float scale, gboolean zero)
 {
-  float *buf = s->m[p] ? s->m[p] + off : NULL;
-
-  w += off;
-  grad += off;
   float wd = c->weight_decay, mu = c->momentum;
 
   for (gsize k = 0; k < n; k++)
@@ -206,13 +224,19 @@ step_sgd (const TlOptimizerConfig *c, LayerState *s, int p, gsize off, float *w,
       float g = grad[k] * scale + wd * w[k];
       if (buf)
         {
-          buf[k] = s->step == 0 ? g : mu * buf[k] + g;
+          buf[k] = step == 0 ? g : mu * buf[k] + g;
           g = c->nesterov ? g + mu * buf[k] : buf[k];
         }
       w[k] -= lr * g;
     }
   if (zero)
     memset (grad, 0, n * sizeof (float));
+}
+
+static float *
+state_at (float *m, gsize off)
+{
+  return m != NULL ? m + off : NULL;
 }
 
 typedef struct {
@@ -349,7 +373,8 @@ rows_chunk (gpointer data, gsize i0, gsize i1)
           prefetch_floats (v ? v + ahead : NULL, n);
         }
       if (r->c->kind == TL_OPTIMIZER_SGD)
-        step_sgd (r->c, r->s, r->p, off, w, grad, n, r->lr, r->scale, r->zero);
+        step_sgd (r->c, r->s->step, state_at (r->s->m[r->p], off), w + off, grad + off, n, r->lr, r->scale,
+                  r->zero);
       else
         {
           adam_range (&r->adam, off, off + n);
@@ -375,6 +400,74 @@ step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, flo
   tl_parallel_for (param->touched->n_rows, MAX (1, 8192 / param->touched->row_size), rows_chunk, &r);
   if (zero)
     tl_row_set_forget (param->touched);
+}
+
+typedef struct {
+  const TlOptimizerConfig *c;
+  LayerState *s;
+  int         p;
+  TlParam    *param;
+  float       lr, scale;
+  gboolean    zero;
+} LivePass;
+
+/* Live entries gathered at a time: small enough to stay in L1 with their state */
+#define LIVE_BLOCK 1024
+
+static void
+live_chunk (gpointer data, gsize r0, gsize r1)
+{
+  const LivePass *lp = data;
+  const TlParamSupport *sup = lp->param->support;
+  const int period = sup->period, nl = sup->n_live;
+  const gsize rows = MAX (1, LIVE_BLOCK / nl);
+  float *w = lp->param->value->data, *grad = lp->param->grad->data;
+  g_autofree float *wb = g_new (float, rows * nl);
+  g_autofree float *gb = g_new (float, rows * nl);
+
+  for (gsize rb = r0; rb < r1; rb += rows)
+    {
+      const gsize re = MIN (r1, rb + rows), n = (re - rb) * nl, off = rb * nl;
+      gsize j = 0;
+
+      for (gsize r = rb; r < re; r++)
+        for (int i = 0; i < nl; i++, j++)
+          {
+            wb[j] = w[r * period + sup->live[i]];
+            gb[j] = grad[r * period + sup->live[i]];
+          }
+      if (lp->c->kind == TL_OPTIMIZER_SGD)
+        step_sgd (lp->c, lp->s->step, state_at (lp->s->m[lp->p], off), wb, gb, n, lp->lr, lp->scale, FALSE);
+      else
+        {
+          AdamPass a;
+
+          adam_pass_init (&a, lp->c, lp->s, lp->p, wb, gb, lp->lr, lp->scale, FALSE);
+          a.m = lp->s->m[lp->p] + off;
+          a.v = lp->s->v[lp->p] + off;
+          adam_range (&a, 0, n);
+        }
+      j = 0;
+      for (gsize r = rb; r < re; r++)
+        for (int i = 0; i < nl; i++, j++)
+          w[r * period + sup->live[i]] = wb[j];
+      /* the dead entries are zero already; one pass over the whole rows costs what the live ones would */
+      if (lp->zero)
+        memset (grad + rb * period, 0, sizeof (float) * (re - rb) * period);
+    }
+}
+
+/* A parameter with a support: its live entries are gathered, updated and put
+ * back; the others, whose gradient is always zero, would not move. */
+static void
+step_live (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, float lr, float scale,
+           gboolean zero)
+{
+  LivePass lp = { c, s, p, param, lr, scale, zero };
+  const int period = param->support->period;
+
+  g_assert (s->held[p] == held_size (c, param));
+  tl_parallel_for (param->value->size / period, MAX (1, 32768 / period), live_chunk, &lp);
 }
 
 static void
@@ -405,9 +498,11 @@ optimizer_step (TlOptimizer *opt, TlModel *model, float lr, gboolean zero)
           TlParam *param = &layer->params[p];
           if (param->touched != NULL)
             step_rows (c, s, p, param, layer_lr, scale, zero);
+          else if (live_support (c, param) != NULL)
+            step_live (c, s, p, param, layer_lr, scale, zero);
           else if (c->kind == TL_OPTIMIZER_SGD)
-            step_sgd (c, s, p, 0, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
-                      zero);
+            step_sgd (c, s->step, s->m[p], param->value->data, param->grad->data, param->value->size, layer_lr,
+                      scale, zero);
           else
             step_adam (c, s, p, param->value->data, param->grad->data, param->value->size, layer_lr, scale,
                        zero);
@@ -442,9 +537,47 @@ tl_optimizer_state_size (const TlOptimizer *opt)
       if (s == NULL)
         continue;
       for (int p = 0; p < s->n_params; p++)
-        n += (s->m[p] ? s->size[p] : 0) + (s->v[p] ? s->size[p] : 0);
+        n += (s->m[p] ? s->held[p] : 0) + (s->v[p] ? s->held[p] : 0);
     }
   return n;
+}
+
+/* Checkpoints hold every moment at its parameter's full size, the dead
+ * entries of a support at zero, whatever the state keeps. */
+static void
+save_moment (TlCheckpoint *ck, const char *name, const float *held, const LayerState *s, int p,
+             const TlParam *param)
+{
+  const TlParamSupport *sup = param->support;
+  g_autofree float *full = NULL;
+
+  if (held == NULL)
+    return;
+  if (s->held[p] == s->size[p])
+    {
+      tl_checkpoint_set_f32_borrowed (ck, name, held, s->size[p]);
+      return;
+    }
+  full = g_new0 (float, s->size[p]);
+  for (gsize r = 0, j = 0; r < s->size[p] / sup->period; r++)
+    for (int i = 0; i < sup->n_live; i++, j++)
+      full[r * sup->period + sup->live[i]] = held[j];
+  tl_checkpoint_set_f32 (ck, name, full, s->size[p]);
+}
+
+static void
+load_moment (const LayerState *s, int p, const TlParam *param, const float *full, float *held)
+{
+  const TlParamSupport *sup = param->support;
+
+  if (s->held[p] == s->size[p])
+    {
+      memcpy (held, full, s->size[p] * sizeof (float));
+      return;
+    }
+  for (gsize r = 0, j = 0; r < s->size[p] / sup->period; r++)
+    for (int i = 0; i < sup->n_live; i++, j++)
+      held[j] = full[r * sup->period + sup->live[i]];
 }
 
 void
@@ -461,7 +594,7 @@ tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpo
       const TlLayer *layer = g_ptr_array_index (model->layers, i);
       g_autofree char *step_name = NULL;
 
-      if (s == NULL || !state_matches (s, layer))
+      if (s == NULL || !state_matches (&opt->config, s, layer))
         continue;
       step_name = g_strdup_printf ("optimizer/%s/step", layer->name);
       tl_checkpoint_set_u64 (ck, step_name, &s->step, 1);
@@ -469,10 +602,8 @@ tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpo
         {
           g_autofree char *m_name = g_strdup_printf ("optimizer/%s/%s/m", layer->name, layer->params[p].name);
           g_autofree char *v_name = g_strdup_printf ("optimizer/%s/%s/v", layer->name, layer->params[p].name);
-          if (s->m[p])
-            tl_checkpoint_set_f32_borrowed (ck, m_name, s->m[p], s->size[p]);
-          if (s->v[p])
-            tl_checkpoint_set_f32_borrowed (ck, v_name, s->v[p], s->size[p]);
+          save_moment (ck, m_name, s->m[p], s, p, &layer->params[p]);
+          save_moment (ck, v_name, s->v[p], s, p, &layer->params[p]);
         }
     }
 }
@@ -527,13 +658,13 @@ tl_optimizer_load_state (TlOptimizer *opt, TlModel *model, const TlCheckpoint *c
             {
               if ((data = tl_checkpoint_require_f32 (ck, m_name, s->size[p], error)) == NULL)
                 return FALSE;
-              memcpy (s->m[p], data, s->size[p] * sizeof (float));
+              load_moment (s, p, &layer->params[p], data, s->m[p]);
             }
           if (s->v[p])
             {
               if ((data = tl_checkpoint_require_f32 (ck, v_name, s->size[p], error)) == NULL)
                 return FALSE;
-              memcpy (s->v[p], data, s->size[p] * sizeof (float));
+              load_moment (s, p, &layer->params[p], data, s->v[p]);
             }
         }
     }

@@ -51,7 +51,8 @@ const TlOptimizerConfig *tl_optimizer_get_config (const TlOptimizer *opt);
 /* L2 norm of the gradients of all trainable layers, as clipping sees it. */
 double       tl_optimizer_grad_norm  (const TlModel *model);
 /* Step counts and moments by layer name: "optimizer/dense1/weight/m". The
- * moments are borrowed (tl_checkpoint_set_f32_borrowed): save ck before the next step. */
+ * moments are borrowed (tl_checkpoint_set_f32_borrowed): save ck before the next step.
+ * They are held at their parameters' full size, whatever entries the state keeps. */
 void         tl_optimizer_save_state (const TlOptimizer *opt, const TlModel *model, TlCheckpoint *ck);
 gboolean     tl_optimizer_load_state (TlOptimizer *opt, TlModel *model, const TlCheckpoint *ck,
                                       GError **error);
