@@ -652,6 +652,26 @@ test_run_interrupt_and_resume (void)
     expect_error_line (&r, "experiment.json");
     g_assert_nonnull (strstr (r.err, out));
   }
+  /* an experiment whose source is a model file, with no source data: its
+   * results folder's record reads back, so the run continues */
+  {
+    g_autofree char *model = g_build_filename (ref, "pretrain", "model.safetensors", NULL);
+    g_autofree char *exp2 = path_in ("resume-pretrained.json");
+    g_autofree char *out2 = path_in ("resume-pretrained-out");
+    g_autofree char *text = g_strdup_printf (
+      "{ \"name\": \"from-a-model\", \"seed\": 7, \"pretrain\": { \"model\": \"%s\" },\n"
+      "  \"target\": { \"format\": \"csv\", \"path\": \"resume-target.csv\", \"test_fraction\": 0.3 },\n"
+      "  \"transfer\": { \"freeze\": { \"below\": 2 }, \"epochs\": 3, \"batch_size\": 8 } }\n", model);
+    g_auto (Result) first = { 0 };
+    g_auto (Result) again = { 0 };
+
+    tl_test_write_text (exp2, text);
+    RUN (&first, "run", exp2, "--out", out2, "--quiet");
+    expect_status (&first, 0);
+    RUN (&again, "run", exp2, "--out", out2, "--resume");
+    expect_status (&again, 0);
+    g_assert_nonnull (strstr (again.out, "loaded"));
+  }
 }
 
 static void

@@ -238,10 +238,36 @@ test_experiment_errors_name_the_field (void)
                                                    "{ \"pretrain\": { \"model\": \"net.safetensors\" },"
                                                    " \"target\": { \"path\": \"b.csv\" } }", &error);
 
+    g_autofree char *saved = g_build_filename (dir, "imported-saved.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr (TlExperiment) again = NULL;
+
     g_assert_no_error (error);
     g_assert_null (imported->source.path);
     g_assert_true (g_str_has_suffix (imported->pretrained_model, "net.safetensors"));
+    /* saved (as a run folder's record is) and read back: no empty source is written */
+    g_assert_true (tl_experiment_save (imported, saved, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (saved, &text, NULL, NULL));
+    g_assert_null (strstr (text, "\"source\""));
+    again = tl_experiment_load (saved, &error);
+    g_assert_no_error (error);
+    g_assert_null (again->source.path);
+    g_assert_cmpstr (again->pretrained_model, ==, imported->pretrained_model);
   }
+  {
+    /* a record that does hold an empty source beside the network reads as well */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (TlExperiment) imported = load_text (dir, "imported-empty-source.json",
+                                                   "{ \"source\": { \"path\": null, \"format\": \"csv\" },"
+                                                   " \"pretrain\": { \"model\": \"net.safetensors\" },"
+                                                   " \"target\": { \"path\": \"b.csv\" } }", &error);
+
+    g_assert_no_error (error);
+    g_assert_null (imported->source.path);
+  }
+  expect_error (dir, "{ \"source\": { \"format\": \"csv\" }, \"target\": { \"path\": \"b.csv\" } }",
+                "bad.json: source.path: missing (a data file or folder)");
   expect_error (dir,
                 "{ \"source\": { \"path\": \"a.csv\", \"format\": \"xls\" }, \"target\": { \"path\": \"b.csv\" } }",
                 "bad.json: source.format: expected one of: csv, idx, images");

@@ -332,9 +332,8 @@ read_source (const Reader *r, JsonObject *obj, const char *prefix, TlDataSourceS
     }
   if (!read_ngrams (r, obj, prefix, &s->ngrams, error))
     return FALSE;
-  /* without target data the source model is trained alone */
-  if (s->path == NULL && strcmp (prefix, "target") != 0)
-    return fail (r, error, prefix, "path", "missing (a data file or folder)");
+  /* Without target data the source model is trained alone; without source
+   * data a pretrained model stands for it (checked once pretrain is read). */
   if (s->path == NULL && (s->test_path != NULL || s->unlabeled_path != NULL || s->labels_path != NULL
                        || s->generate != NULL))
     return fail (r, error, prefix, "path", "missing (the data its other files go with)");
@@ -842,6 +841,11 @@ tl_experiment_from_json (JsonNode *node, const char *name, const char *base_dir,
   if (source == NULL && exp->pretrained_model == NULL)
     {
       fail (r, error, "", "source", "missing (the pretraining data, or a pretrained model in pretrain.model)");
+      return NULL;
+    }
+  if (source != NULL && exp->source.path == NULL && exp->pretrained_model == NULL)
+    {
+      fail (r, error, "source", "path", "missing (a data file or folder)");
       return NULL;
     }
 

@@ -213,7 +213,9 @@ tl_experiment_to_json (const TlExperiment *exp)
   add_string (b, "name", exp->name);
   add_string (b, "description", exp->description);
   add_int (b, "seed", (gint64) exp->seed);
-  write_source (b, "source", &exp->source);
+  /* a pretrained model stands for source data that has none */
+  if (exp->source.path != NULL || exp->pretrained_model == NULL)
+    write_source (b, "source", &exp->source);
   write_source (b, "target", &exp->target);
 
   json_builder_set_member_name (b, "architecture");

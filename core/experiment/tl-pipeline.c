@@ -1226,8 +1226,14 @@ tl_pipeline_run_with_options (const TlExperiment *exp, const TlPipelineOptions *
   tl_vector_coverage_clear (&c.coverage);
   if (ok && result->cancelled)
     {
-      g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED,
-                   "the runs finished so far, and a checkpoint of the one interrupted, are in %s", c.out);
+      if (tl_pipeline_has_checkpoints (c.out, NULL))
+        g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED,
+                     "the runs finished so far, and a checkpoint of the one interrupted, are in %s", c.out);
+      else
+        /* a large model's checkpoint waits for its interval (tl-trainer.c): none may exist yet */
+        g_set_error (error, TL_ERROR, TL_ERROR_CANCELLED,
+                     "the runs finished so far are in %s; the one interrupted had no checkpoint yet and "
+                     "starts over when continued", c.out);
       ok = FALSE;
     }
   if (result->history_root != NULL)
