@@ -372,6 +372,56 @@ test_hold_shared (void)
   g_assert_cmpuint (tl_file_cache_n_held (), ==, before);
 }
 
+/* Files named without "idx" are told by their first bytes, compressed or not;
+ * a CSV (even a gzipped one) and a file shorter than a header are not IDX. */
+static void
+test_sniff (void)
+{
+  g_autofree char *dir = make_folder ("sniff");
+  const guint8 data[4] = { 1, 2, 3, 4 };
+  g_autoptr (GError) error = NULL;
+
+  for (int gzip = 0; gzip < 2; gzip++)
+    {
+      g_autofree char *images = g_build_filename (dir, gzip ? "target-images.gz" : "target-images", NULL);
+      g_autofree char *labels = g_build_filename (dir, gzip ? "target-labels.gz" : "target-labels", NULL);
+      g_autoptr (TlDataset) ds = NULL;
+
+      tl_idx_write (images, 3, (int[]) { 4, 1, 1 }, data, gzip, &error);
+      g_assert_no_error (error);
+      tl_idx_write (labels, 1, (int[]) { 4 }, data, gzip, &error);
+      g_assert_no_error (error);
+      g_assert_true (tl_idx_sniff (images));
+      g_assert_cmpint (tl_import_guess_format (images), ==, TL_SOURCE_IDX);
+      /* and the labels beside it are found by name */
+      ds = tl_idx_load (images, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (ds->n, ==, 4);
+    }
+  {
+    g_autofree char *csv = g_build_filename (dir, "table.csv", NULL);
+    g_autofree char *csv_gz = g_build_filename (dir, "table.gz", NULL);
+    g_autofree char *tiny = g_build_filename (dir, "tiny", NULL);
+    const char *text = "a,label\n1,x\n";
+    g_autoptr (GZlibCompressor) gz = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+    guint8 packed[256];
+    gsize read = 0, written = 0;
+
+    g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+    g_assert_false (tl_idx_sniff (csv));
+    g_assert_cmpint (tl_import_guess_format (csv), ==, TL_SOURCE_CSV);
+    g_assert_cmpint (g_converter_convert (G_CONVERTER (gz), text, strlen (text), packed, sizeof packed,
+                                          G_CONVERTER_INPUT_AT_END, &read, &written, &error),
+                     ==, G_CONVERTER_FINISHED);
+    g_assert_no_error (error);
+    g_assert_true (g_file_set_contents (csv_gz, (const char *) packed, written, NULL));
+    g_assert_false (tl_idx_sniff (csv_gz));
+    g_assert_true (g_file_set_contents (tiny, "\0\0\x08", 3, NULL));
+    g_assert_false (tl_idx_sniff (tiny));
+    g_assert_false (tl_idx_sniff (dir));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +433,6 @@ main (int argc, char **argv)
   g_test_add_func ("/idx/pipeline-rows", test_pipeline_rows);
   g_test_add_func ("/idx/shared-file", test_shared_file);
   g_test_add_func ("/idx/hold-shared", test_hold_shared);
+  g_test_add_func ("/idx/sniff", test_sniff);
   return g_test_run ();
 }

@@ -84,6 +84,25 @@ open_idx_stream (const char *path, guint64 *file_size, gboolean *gzipped, GError
   return G_INPUT_STREAM (g_object_ref (raw));
 }
 
+gboolean
+tl_idx_sniff (const char *path)
+{
+  g_autoptr (GInputStream) in = NULL;
+  guint64 size;
+  gboolean gzipped;
+  guint8 magic[4];
+  gsize got = 0;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      || (in = open_idx_stream (path, &size, &gzipped, NULL)) == NULL
+      || !g_input_stream_read_all (in, magic, 4, &got, NULL, NULL) || got < 4)
+    return FALSE;
+  /* two zero bytes, an element type of the format (0x08 bytes to 0x0e doubles), 1 to 4 dimensions */
+  return magic[0] == 0 && magic[1] == 0 && magic[2] >= 0x08 && magic[2] <= 0x0e && magic[2] != 0x0a
+         && magic[3] >= 1 && magic[3] <= 4;
+}
+
 /* Reads the magic number and the dimensions into array; *expected is the number of data bytes. */
 static gboolean
 read_idx_header (GInputStream *in, const char *path, TlIdxArray *array, guint64 *expected, GError **error)

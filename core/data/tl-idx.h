@@ -21,6 +21,9 @@ typedef struct {
   guint8 *data;
 } TlIdxArray;
 
+/* Whether the file starts as an IDX file does (after gzip, if compressed):
+ * what names alone cannot tell, "target-images.gz" from a CSV. */
+gboolean           tl_idx_sniff             (const char *path);
 /* Reads an IDX file, gzip-compressed or not, checking the sizes the header
  * announces against the file before allocating. */
 TlIdxArray        *tl_idx_read              (const char *path, GError **error);

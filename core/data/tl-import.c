@@ -476,7 +476,7 @@ tl_import_guess_format (const char *path)
     return TL_SOURCE_AUDIO;
   lower = g_ascii_strdown (path, -1);
   if (strstr (lower, "idx1") != NULL || strstr (lower, "idx3") != NULL || g_str_has_suffix (lower, ".idx")
-      || g_str_has_suffix (lower, ".idx.gz"))
+      || g_str_has_suffix (lower, ".idx.gz") || tl_idx_sniff (path))
     return TL_SOURCE_IDX;
   return TL_SOURCE_CSV;
 }
