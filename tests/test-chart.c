@@ -8,6 +8,7 @@
 
 #include "tl-chart-audio.h"
 #include "tl-chart-domain-map.h"
+#include "tl-chart-heatmap.h"
 #include "tl-chart-spectrogram-heat.h"
 #include "tl-chart.h"
 #include "tl-rng.h"
@@ -588,6 +589,46 @@ test_domain_map_draws (void)
 }
 
 static void
+draw_heatmap (cairo_t *cr, double w, double h, gpointer data)
+{
+  tl_heatmap_draw (data, cr, w, h);
+}
+
+/* The grey level of image cell (x, y) in the left panel of a 2x2 heat map drawn at 200x100. */
+static int
+left_grey (const float *image, int x, int y)
+{
+  const float heat[4] = { 0 };
+  TlHeatmap map = { image, 1, 2, 2, heat, NULL };
+  cairo_surface_t *s = NULL;
+  guint32 v;
+
+  render_count (draw_heatmap, &map, 200, 100, &s);
+  /* panels of 80x80 from (12, 8): a cell is 40 pixels */
+  v = *(guint32 *) (cairo_image_surface_get_data (s) + (8 + 20 + 40 * y) * cairo_image_surface_get_stride (s)
+                    + 4 * (12 + 20 + 40 * x));
+  cairo_surface_destroy (s);
+  g_assert_cmpuint ((v >> 16) & 0xff, ==, v & 0xff);
+  return (int) (v & 0xff);
+}
+
+/* An image in 0..1 is shown as it is; a normalised one (a model's input after
+ * its mean and standard deviation) from its own range, not clipped to black and white. */
+static void
+test_heatmap_image_range (void)
+{
+  const float plain[4] = { 0.0f, 0.25f, 0.5f, 1.0f };
+  const float normalised[4] = { -1.0f, 0.0f, 2.0f, 0.5f };
+
+  g_assert_cmpint (left_grey (plain, 1, 0), ==, 64);
+  g_assert_cmpint (left_grey (plain, 0, 1), ==, 128);
+  g_assert_cmpint (left_grey (normalised, 0, 0), ==, 0);
+  g_assert_cmpint (left_grey (normalised, 1, 0), ==, 85);
+  g_assert_cmpint (left_grey (normalised, 1, 1), ==, 128);
+  g_assert_cmpint (left_grey (normalised, 0, 1), ==, 255);
+}
+
+static void
 test_palette (void)
 {
   double r1, g1, b1, r2, g2, b2;
@@ -610,6 +651,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/confusion-draws", test_confusion_draws);
   g_test_add_func ("/chart/bar-draws", test_bar_chart_draws);
   g_test_add_func ("/chart/palette", test_palette);
+  g_test_add_func ("/chart/heatmap-image-range", test_heatmap_image_range);
   g_test_add_func ("/chart/waveform-draws", test_waveform_draws);
   g_test_add_func ("/chart/spectrogram-draws", test_spectrogram_draws);
   g_test_add_func ("/chart/spectrogram-heat-draws", test_spectrogram_heat_draws);

@@ -12,10 +12,35 @@ to_byte (double v)
   return (guint8) lround (CLAMP (v, 0.0, 1.0) * 255.0);
 }
 
+/* The image as displayed: as it is when its values lie in 0..1; else (a
+ * model's normalised input, a standardised spectrogram) stretched from its
+ * own range, one map for all channels so that colours keep their balance. */
+typedef struct {
+  double lo, span;
+} Shade;
+
+static Shade
+shade_of (const TlHeatmap *map)
+{
+  const gsize n = (gsize) MIN (map->channels, 3) * map->height * map->width;
+  double lo = INFINITY, hi = -INFINITY;
+
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (map->image[i]))
+      {
+        lo = MIN (lo, map->image[i]);
+        hi = MAX (hi, map->image[i]);
+      }
+  if (!(lo < -1e-6 || hi > 1.0 + 1e-6))
+    return (Shade) { 0.0, 1.0 };
+  return (Shade) { lo, hi > lo ? hi - lo : 1.0 };
+}
+
 /* One panel as pixels: the image, or the greyed image under the heat colours. */
 static cairo_surface_t *
 panel (const TlHeatmap *map, gboolean with_heat, double max_abs)
 {
+  const Shade shade = shade_of (map);
   cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, map->width, map->height);
   guint8 *data;
   int stride;
@@ -27,13 +52,13 @@ panel (const TlHeatmap *map, gboolean with_heat, double max_abs)
     for (int x = 0; x < map->width; x++)
       {
         gsize plane = (gsize) map->height * map->width, at = (gsize) y * map->width + x;
-        double r = map->image[at], g = r, b = r;
+        double r = (map->image[at] - shade.lo) / shade.span, g = r, b = r;
         guint32 *px = (guint32 *) (data + (gsize) y * stride) + x;
 
         if (map->channels >= 3)
           {
-            g = map->image[plane + at];
-            b = map->image[2 * plane + at];
+            g = (map->image[plane + at] - shade.lo) / shade.span;
+            b = (map->image[2 * plane + at] - shade.lo) / shade.span;
           }
         if (with_heat)
           {
