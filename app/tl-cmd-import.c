@@ -68,7 +68,8 @@ parse_input (const char *text, int shape[3])
 
 /* The network of a torchvision state dict (--arch), or of an ONNX file. */
 static TlModel *
-read_network (const char *path, const char *arch, const char *input, gint64 *opset, int *status)
+read_network (const char *path, const char *arch, const char *input, gint64 *opset, GHashTable **metadata,
+              int *status)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TlOnnxFile) file = NULL;
@@ -108,11 +109,99 @@ read_network (const char *path, const char *arch, const char *input, gint64 *ops
         {
           model = tl_onnx_import (file, path, &error);
           *opset = file->opset;
+          *metadata = g_hash_table_ref (file->metadata);
         }
     }
   if (model == NULL)
     tl_cli_report (error);
   return model;
+}
+
+/* A JSON array of n strings, or NULL. */
+static char **
+names_of (const char *text, int n)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *a;
+
+  if (!json_parser_load_from_data (parser, text, -1, NULL) || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser))
+      || (int) json_array_get_length (a = json_node_get_array (json_parser_get_root (parser))) != n)
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *v = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
+        return NULL;
+      g_ptr_array_add (names, g_strdup (json_node_get_string (v)));
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_set_free_func (names, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+/* The class names an ONNX file written by `export --onnx` carries in its
+ * metadata ("labels"), when there is one per output. */
+static char **
+metadata_labels (GHashTable *metadata, const char *path, int n_outputs)
+{
+  const char *text = metadata ? g_hash_table_lookup (metadata, "labels") : NULL;
+  char **names;
+
+  if (text == NULL)
+    return NULL;
+  names = names_of (text, n_outputs);
+  if (names == NULL)
+    tl_cli_error (_("import: %s: the labels in its metadata are not one name per output; the classes are numbered"),
+                  path);
+  return names;
+}
+
+/* The normalisation ("mean", "std": one number per channel) of the image
+ * preprocessing in an ONNX file's metadata, when it fits the network's input. */
+static void
+metadata_normalisation (GHashTable *metadata, const TlModel *model, JsonBuilder *pre)
+{
+  const char *text = metadata ? g_hash_table_lookup (metadata, "preprocessing") : NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *keys[] = { "mean", "std" };
+  JsonObject *o;
+
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "image") != 0
+      || json_object_get_int_member_with_default (o, "channels", 0) != model->in_shape[0]
+      || json_object_get_int_member_with_default (o, "height", 0) != model->in_shape[1]
+      || json_object_get_int_member_with_default (o, "width", 0) != model->in_shape[2])
+    return;
+  for (int k = 0; k < 2; k++)
+    {
+      JsonNode *n = json_object_get_member (o, keys[k]);
+      JsonArray *a;
+
+      if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n)
+          || (int) json_array_get_length (a = json_node_get_array (n)) != model->in_shape[0])
+        return;
+      for (guint c = 0; c < json_array_get_length (a); c++)
+        {
+          JsonNode *v = json_array_get_element (a, c);
+          double x;
+
+          if (!JSON_NODE_HOLDS_VALUE (v) || (json_node_get_value_type (v) != G_TYPE_DOUBLE
+                                             && json_node_get_value_type (v) != G_TYPE_INT64))
+            return;
+          x = json_node_get_double (v);
+          if (!(x > -1e6 && x < 1e6) || (k == 1 && x <= 0))
+            return;
+        }
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      json_builder_set_member_name (pre, keys[k]);
+      json_builder_add_value (pre, json_node_copy (json_object_get_member (o, keys[k])));
+    }
 }
 
 int
@@ -141,6 +230,7 @@ tl_cmd_import (int argc, char **argv)
   g_autoptr (JsonBuilder) pre = json_builder_new ();
   g_autoptr (JsonBuilder) prov = json_builder_new ();
   g_autofree char *base = NULL;
+  g_autoptr (GHashTable) metadata = NULL;
 
   context = tl_cli_context_new (_("MODEL.onnx | STATE.pth --arch NAME --input CxHxW — import a pretrained network "
                                   "from ONNX or a torchvision state dict as a model file"),
@@ -158,9 +248,10 @@ tl_cmd_import (int argc, char **argv)
       tl_cli_error (_("import: %s exists; give --force to replace it"), out);
       return TL_EXIT_USAGE;
     }
-  model = read_network (files[0], arch, input, &opset, &status);
+  model = read_network (files[0], arch, input, &opset, &metadata, &status);
   if (model == NULL)
     return status;
+  info->labels = metadata_labels (metadata, files[0], tl_model_n_outputs (model));
 
   /* preprocessing: an image input [channels, height, width] says so; normalisation when given */
   json_builder_begin_object (pre);
@@ -174,15 +265,18 @@ tl_cmd_import (int argc, char **argv)
       json_builder_add_int_value (pre, model->in_shape[1]);
       json_builder_set_member_name (pre, "channels");
       json_builder_add_int_value (pre, model->in_shape[0]);
-      /* the classes are the outputs' numbers, as the labels the file gets */
+      /* the classes are the file's labels, or the outputs' numbers, as the labels the file gets */
       json_builder_set_member_name (pre, "class_names");
       json_builder_begin_array (pre);
       for (int c = 0; c < tl_model_n_outputs (model); c++)
         {
           g_autofree char *name = g_strdup_printf ("%d", c);
-          json_builder_add_string_value (pre, name);
+          json_builder_add_string_value (pre, info->labels ? info->labels[c] : name);
         }
       json_builder_end_array (pre);
+      /* a file written by `export --onnx` says how its inputs are normalised; --mean and --std override it */
+      if (mean == NULL && std == NULL)
+        metadata_normalisation (metadata, model, pre);
     }
   if ((mean != NULL) != (std != NULL))
     {

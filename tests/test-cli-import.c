@@ -132,6 +132,89 @@ test_import_round_trip (void)
   }
 }
 
+/* A file written by `export --onnx` carries its class names and normalisation
+ * in its metadata: importing it keeps them, and --mean/--std still override. */
+static void
+test_import_keeps_metadata (void)
+{
+  g_autofree char *onnx = path_in ("named.onnx"), *out = path_in ("named.safetensors");
+  g_autofree char *odd = path_in ("odd-labels.onnx");
+  const char *labels[] = { "cat", "dog", "bird", NULL };
+  g_autoptr (TlModel) model = residual_model ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser,
+                                             "{\"kind\":\"image\",\"width\":8,\"height\":8,\"channels\":3,"
+                                             "\"class_names\":[\"cat\",\"dog\",\"bird\"],"
+                                             "\"mean\":[0.25,0.5,0.75],\"std\":[0.5,0.25,2]}", -1, &error));
+  g_assert_true (tl_onnx_export (model, labels, json_parser_get_root (parser), onnx, &error));
+  g_assert_no_error (error);
+  for (int override = 0; override < 2; override++)
+    {
+      g_auto (Result) r = { 0 };
+      g_autoptr (TlModel) loaded = NULL;
+      g_autoptr (TlModelInfo) info = NULL;
+      g_autofree char *pre = NULL;
+
+      if (override)
+        RUN (&r, "import", onnx, "--out", out, "--force", "--mean", "0.1,0.2,0.3", "--std", "1,1,1");
+      else
+        RUN (&r, "import", onnx, "--out", out, "--force");
+      expect_status (&r, 0);
+      loaded = tl_model_file_load (out, &info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstrv (info->labels, labels);
+      pre = json_to_string (info->preprocessing, FALSE);
+      g_assert_nonnull (strstr (pre, "\"class_names\":[\"cat\",\"dog\",\"bird\"]"));
+      if (override)
+        g_assert_nonnull (strstr (pre, "\"mean\":[0.1"));
+      else
+        {
+          g_assert_nonnull (strstr (pre, "\"mean\":[0.25,0.5,0.75]"));
+          g_assert_nonnull (strstr (pre, "\"std\":[0.5,0.25,2"));
+        }
+    }
+  /* labels that do not fit the outputs (a later metadata entry replaces the
+   * first, as protobuf reads a field appended to a message): numbered, and said so */
+  {
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    const char *value = "[\"cat\",\"dog\"]";
+    GString *file;
+    guint8 entry[64];
+    gsize n = 0;
+
+    g_assert_true (g_file_get_contents (onnx, &bytes, &len, NULL));
+    entry[n++] = 0x0a;
+    entry[n++] = 6;
+    memcpy (entry + n, "labels", 6);
+    n += 6;
+    entry[n++] = 0x12;
+    entry[n++] = (guint8) strlen (value);
+    memcpy (entry + n, value, strlen (value));
+    n += strlen (value);
+    file = g_string_new_len (bytes, len);
+    g_string_append_c (file, 0x72);   /* ModelProto.metadata_props, field 14, length-delimited */
+    g_string_append_c (file, (char) n);
+    g_string_append_len (file, (const char *) entry, n);
+    g_assert_true (g_file_set_contents (odd, file->str, file->len, NULL));
+    g_string_free (file, TRUE);
+  }
+  {
+    g_auto (Result) r = { 0 };
+    g_autoptr (TlModel) loaded = NULL;
+    g_autoptr (TlModelInfo) info = NULL;
+
+    RUN (&r, "import", odd, "--out", out, "--force");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.err, "not one name per output"));
+    loaded = tl_model_file_load (out, &info, &error);
+    g_assert_no_error (error);
+    g_assert_true (info->labels == NULL || g_strcmp0 (info->labels[0], "0") == 0);
+  }
+}
+
 static void
 write_png (const char *path, int seed)
 {
@@ -338,6 +421,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   tmpdir = g_dir_make_tmp ("tl-cli-import-XXXXXX", NULL);
   g_test_add_func ("/cli-import/round-trip", test_import_round_trip);
+  g_test_add_func ("/cli-import/keeps-metadata", test_import_keeps_metadata);
   g_test_add_func ("/cli-import/refusals", test_import_refusals);
   g_test_add_func ("/cli-import/predict-normalised", test_predict_normalised);
   g_test_add_func ("/cli-import/fine-tune", test_fine_tune_imported);

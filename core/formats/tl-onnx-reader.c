@@ -87,6 +87,7 @@ tl_onnx_file_free (TlOnnxFile *file)
   g_hash_table_unref (file->initializers);
   g_ptr_array_unref (file->inputs);
   g_ptr_array_unref (file->outputs);
+  g_hash_table_unref (file->metadata);
   g_free (file);
 }
 
@@ -509,6 +510,7 @@ tl_onnx_file_parse (const char *path, const guint8 *data, gsize len, GError **er
                                               (GDestroyNotify) tl_onnx_tensor_free);
   file->inputs = g_ptr_array_new_with_free_func (value_info_free);
   file->outputs = g_ptr_array_new_with_free_func (value_info_free);
+  file->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   tl_pb_reader_init (&r, data, len);
   while (tl_pb_reader_next (&r, &f, &local))
@@ -538,6 +540,22 @@ tl_onnx_file_parse (const char *path, const guint8 *data, gsize len, GError **er
             break;
           if (domain == NULL || *domain == '\0' || g_str_equal (domain, "ai.onnx"))
             file->opset = version;
+        }
+      else if (f.field == MODEL_METADATA_PROPS && f.wire == TL_PB_LEN)
+        {
+          g_autofree char *key = NULL, *value = NULL;
+          TlPbReader o;
+          TlPbField g;
+
+          tl_pb_reader_sub (&o, &r, &f);
+          while (tl_pb_reader_next (&o, &g, &local))
+            if ((g.field == ENTRY_KEY && !read_string (&o, &g, &key, &local))
+                || (g.field == ENTRY_VALUE && !read_string (&o, &g, &value, &local)))
+              break;
+          if (local)
+            break;
+          if (key != NULL)
+            g_hash_table_replace (file->metadata, g_steal_pointer (&key), value ? g_steal_pointer (&value) : g_strdup (""));
         }
     }
   if (local == NULL && !have_graph)

@@ -6,7 +6,7 @@ G_BEGIN_DECLS
 
 /* The parts of an ONNX file (a ModelProto) that an import needs: the graph's
  * nodes, its initializers (float32 and int64 tensors, inline), its inputs and
- * outputs, and the default domain's opset. Other fields are skipped. */
+ * outputs, the default domain's opset and the metadata. Other fields are skipped. */
 
 #define TL_ONNX_MAX_DIMS 8
 
@@ -54,6 +54,7 @@ typedef struct {
   GHashTable *initializers;     /* name -> TlOnnxTensor* */
   GPtrArray *inputs;            /* TlOnnxValueInfo* */
   GPtrArray *outputs;
+  GHashTable *metadata;         /* metadata_props: key -> value, both strings */
 } TlOnnxFile;
 
 /* Errors name the file and the byte offset of the damage. */
