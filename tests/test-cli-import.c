@@ -93,11 +93,15 @@ test_import_round_trip (void)
     g_auto (Result) r = { 0 };
     RUN (&r, "import", onnx, "--out", out, "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225");
     expect_status (&r, 0);
-    g_assert_nonnull (strstr (r.out, "Imported 9 layers"));
+    g_assert_nonnull (strstr (r.out, "Imported 8 layers"));
   }
   loaded = tl_model_file_load (out, &info, &error);
   g_assert_no_error (error);
   g_assert_true (loaded->graph);
+  /* the same layers under the same names: no Flatten added after the pooling, no "_add" after "residual" */
+  g_assert_cmpint (tl_model_n_layers (loaded), ==, tl_model_n_layers (model));
+  for (int i = 0; i < tl_model_n_layers (model); i++)
+    g_assert_cmpstr (tl_model_layer (loaded, i)->name, ==, tl_model_layer (model, i)->name);
   pre = json_to_string (info->preprocessing, FALSE);
   g_assert_nonnull (strstr (pre, "\"kind\":\"image\""));
   g_assert_nonnull (strstr (pre, "\"channels\":3"));

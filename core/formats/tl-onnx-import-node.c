@@ -92,8 +92,14 @@ layer_name (TlOnnxImport *im)
       if (*parts[i])
         g_string_append_printf (path, "%s%s", path->len ? "_" : "", parts[i]);
     }
-  if (im->node->op_type && (g_str_equal (im->node->op_type, "Add") || g_str_equal (im->node->op_type, "Concat")
-                            || g_str_equal (im->node->op_type, "Mul") || path->len == 0))
+  /* A join in a module path ("/layer1/layer1.0/Add", as torch.onnx writes)
+   * belongs to the block: it is named for its operator too. A path without
+   * the leading '/' ("residual/Add_12", as `export --onnx` writes) is the
+   * layer's own name. */
+  if (im->node->op_type && (path->len == 0
+                            || (im->node->name[0] == '/'
+                                && (g_str_equal (im->node->op_type, "Add") || g_str_equal (im->node->op_type, "Concat")
+                                    || g_str_equal (im->node->op_type, "Mul")))))
     g_string_append_printf (path, "%s%s", path->len ? "_" : "", im->node->op_type);
   for (const char *p = path->str; *p; p++)
     if (g_ascii_isalnum (*p))

@@ -57,13 +57,20 @@ reshape_flattens (TlOnnxImport *im, int x)
 gboolean
 tl_onnx_import_flatten (TlOnnxImport *im, int x, GError **error)
 {
-  int l;
+  int l, ndim;
 
   if (g_str_equal (im->node->op_type, "Flatten") && tl_onnx_import_attr_int (im->node, "axis", 1) != 1)
     return tl_onnx_import_error (im, error, TL_ERROR_UNSUPPORTED, "only Flatten from axis 1 is supported");
   if (g_str_equal (im->node->op_type, "Reshape") && !reshape_flattens (im, x))
     return tl_onnx_import_error (im, error, TL_ERROR_UNSUPPORTED,
                                  "only a Reshape to [batch, -1] by a constant shape is supported");
+  /* samples that are rows already (pooled channels) stay as they are: no layer */
+  tl_onnx_import_shape_of (im, x, &ndim);
+  if (ndim == 1)
+    {
+      tl_onnx_import_set_output (im, x);
+      return TRUE;
+    }
   if ((l = tl_onnx_import_add_layer (im, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, 1, &x, error)) < 0)
     return FALSE;
   tl_onnx_import_set_output (im, l);
