@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tl-cli-options.h"
+#include "tl-cut-choice.h"
 #include "tl-commands.h"
 #include "tl-domain-map-export.h"
 #include "tl-error.h"
@@ -217,12 +218,35 @@ best_logme (const Assessed *a)
   return a->scores->cuts[a->scores->best].logme;
 }
 
-static int
-by_best_logme (gconstpointer pa, gconstpointer pb)
+/* LEEP, at the model's output */
+static double
+model_leep (const Assessed *a)
 {
-  const Assessed *a = *(Assessed *const *) pa, *b = *(Assessed *const *) pb;
-  double x = best_logme (a), y = best_logme (b);
-  return x < y ? 1 : x > y ? -1 : 0;
+  for (int c = a->scores->n_cuts - 1; c >= 0; c--)
+    if (!isnan (a->scores->cuts[c].leep))
+      return a->scores->cuts[c].leep;
+  return NAN;
+}
+
+/* Puts the models in the order of tl_cut_choice_rank_models. */
+static void
+rank_models (GPtrArray *assessed)
+{
+  const int n = (int) assessed->len;
+  g_autofree double *logme = g_new (double, n);
+  g_autofree double *leep = g_new (double, n);
+  g_autofree int *order = g_new (int, n);
+  g_autofree gpointer *was = g_memdup2 (assessed->pdata, sizeof (gpointer) * n);
+  const Assessed *first = g_ptr_array_index (assessed, 0);
+
+  for (int m = 0; m < n; m++)
+    {
+      logme[m] = best_logme (g_ptr_array_index (assessed, m));
+      leep[m] = model_leep (g_ptr_array_index (assessed, m));
+    }
+  tl_cut_choice_rank_models (logme, leep, n, first->scores->n_samples, first->scores->n_classes, order);
+  for (int m = 0; m < n; m++)
+    assessed->pdata[m] = was[order[m]];
 }
 
 static char *
@@ -381,7 +405,8 @@ tl_cmd_assess (int argc, char **argv)
                                    "strong (a factor under 20, a log under 3.0): a transfer trains the layers "
                                    "above the cut from the source's weights, so a lower cut keeps what the "
                                    "higher one offers. With several models, they are ranked by their best "
-                                   "LogME."),
+                                   "LogME, except that the first is the one of highest LEEP among those whose "
+                                   "best LogME the evidence cannot tell from the top one's."),
                                 entries, tl_data_options_group (&data_options, FALSE));
   if (!tl_cli_parse (context, &argc, &argv, &files, 2,
                      _("assess: give a MODEL file and a DATA file (see 'transfer-lab assess --help')")))
@@ -413,7 +438,7 @@ tl_cmd_assess (int argc, char **argv)
       g_ptr_array_add (assessed, a);
     }
   if (assessed->len > 1)
-    g_ptr_array_sort (assessed, by_best_logme);
+    rank_models (assessed);
 
   if (json)
     {
@@ -431,15 +456,18 @@ tl_cmd_assess (int argc, char **argv)
   if (assessed->len > 1)
     {
       g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-      printf ("\n%s\n", _("Models ranked for this target by their best LogME:"));
-      g_ptr_array_add (rows, tl_table_row (_("rank"), _("model"), _("recommended cut"), _("best LogME"), NULL));
+      printf ("\n%s\n", _("Models ranked for this target by their best LogME; the first is the one of highest LEEP "
+                             "among those the evidence cannot tell from the best:"));
+      g_ptr_array_add (rows, tl_table_row (_("rank"), _("model"), _("recommended cut"), _("best LogME"), _("LEEP"),
+                                           NULL));
       for (guint m = 0; m < assessed->len; m++)
         {
           const Assessed *a = g_ptr_array_index (assessed, m);
           g_autofree char *rank = g_strdup_printf ("%u", m + 1);
           g_autofree char *logme = format_score (best_logme (a));
+          g_autofree char *leep = format_score (model_leep (a));
           g_ptr_array_add (rows, tl_table_row (rank, a->path, a->scores->cuts[a->scores->recommended].name,
-                                               logme, NULL));
+                                               logme, leep, NULL));
         }
       tl_print_table (stdout, rows);
     }

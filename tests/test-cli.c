@@ -1272,7 +1272,8 @@ test_assess (void)
     expect_status (&r, 0);
     g_assert_nonnull (strstr (r.out, "assess-mlp.safetensors"));
     g_assert_nonnull (strstr (r.out, "assess-mlp2.safetensors"));
-    g_assert_nonnull (strstr (r.out, "LogME:"));
+    g_assert_nonnull (strstr (r.out, "Models ranked for this target"));
+    g_assert_nonnull (strstr (r.out, "highest LEEP"));
   }
   {
     g_auto (Result) r = { 0 };

@@ -89,11 +89,49 @@ test_on_logme (void)
   g_assert_cmpfloat (clear, >, 3 * TL_CUT_CHOICE_STRONG_EVIDENCE);
 }
 
+/* Models: by best LogME, except that the first is the one of highest LEEP among
+ * those the top one's evidence does not strongly beat. 100 rows of 5 classes:
+ * a LogME gap of 0.006 is a log Bayes factor of 3, the bar. */
+static void
+test_rank_models (void)
+{
+  {
+    /* 0 and 2 are within the bar of 1 (gaps 0.0013, 0.0053), 3 is not (0.0113): 2 has the best LEEP */
+    const double logme[] = { -0.1965, -0.1952, -0.2005, -0.2065, NAN };
+    const double leep[] = { -1.504, -1.588, -1.490, -1.2, -1.0 };
+    int order[5];
+
+    tl_cut_choice_rank_models (logme, leep, 5, 100, 5, order);
+    g_assert_cmpmem (order, sizeof order, ((int[]) { 2, 1, 0, 3, 4 }), sizeof order);
+    /* on 400 rows only 0 is still within the bar (ln factors 2.6 and 10.6), and has the better LEEP */
+    tl_cut_choice_rank_models (logme, leep, 5, 400, 5, order);
+    g_assert_cmpmem (order, sizeof order, ((int[]) { 0, 1, 2, 3, 4 }), sizeof order);
+    /* on 1,000 rows every gap is strong evidence: the best LogME stays first */
+    tl_cut_choice_rank_models (logme, leep, 5, 1000, 5, order);
+    g_assert_cmpmem (order, sizeof order, ((int[]) { 1, 0, 2, 3, 4 }), sizeof order);
+  }
+  {
+    /* a model without LEEP does not displace one with it; one model alone; no LogME at all */
+    const double logme[] = { -0.30, -0.301 };
+    const double leep[] = { -1.5, NAN };
+    const double none[] = { NAN, NAN };
+    int order[2], one;
+
+    tl_cut_choice_rank_models (logme, leep, 2, 100, 5, order);
+    g_assert_cmpmem (order, sizeof order, ((int[]) { 0, 1 }), sizeof order);
+    tl_cut_choice_rank_models (logme, leep, 1, 100, 5, &one);
+    g_assert_cmpint (one, ==, 0);
+    tl_cut_choice_rank_models (none, leep, 2, 100, 5, order);
+    g_assert_cmpmem (order, sizeof order, ((int[]) { 0, 1 }), sizeof order);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cut-choice/rule", test_rule);
   g_test_add_func ("/cut-choice/on-logme", test_on_logme);
+  g_test_add_func ("/cut-choice/rank-models", test_rank_models);
   return g_test_run ();
 }

@@ -31,4 +31,14 @@ double tl_cut_choice_log_bayes_factor (double higher, double lower, int n, int n
  * (ln Bayes factor below TL_CUT_CHOICE_STRONG_EVIDENCE); best itself when none (-1 when best is -1). */
 int    tl_cut_choice_recommend        (const double *logme, int best, int n, int n_classes);
 
+/* Which source model to put first among several scored on one target.
+ * Their best LogMEs are log evidences on the same rows, so the same scale
+ * says when one model is not strongly better than another. Among the models
+ * whose best LogME the top one's does not beat with strong evidence, the one
+ * of highest LEEP (a second, independent estimate, from the source's own
+ * predictions) comes first; the others follow by best LogME. Fills order
+ * with model indices; models without a LogME come last, in their order. */
+void   tl_cut_choice_rank_models      (const double *best_logme, const double *leep, int n_models, int n,
+                                       int n_classes, int *order);
+
 G_END_DECLS
