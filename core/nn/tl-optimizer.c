@@ -328,6 +328,7 @@ step_adam (const TlOptimizerConfig *c, LayerState *s, int p, float *w, float *gr
   tl_parallel_for (n, 32768, adam_chunk, &a);
 }
 
+/* An update of one parameter in parts: its touched rows, or its live entries. */
 typedef struct {
   const TlOptimizerConfig *c;
   LayerState *s;
@@ -335,8 +336,8 @@ typedef struct {
   TlParam    *param;
   float       lr, scale;
   gboolean    zero;
-  AdamPass    adam;
-} RowsPass;
+  AdamPass    adam;           /* over the whole parameter; a part points it at its own arrays */
+} PartsPass;
 
 /* A batch's rows lie far apart in a large table: the row a few places ahead
  * is fetched while this one is updated. */
@@ -354,7 +355,7 @@ prefetch_floats (const float *p, gsize n)
 static void
 rows_chunk (gpointer data, gsize i0, gsize i1)
 {
-  const RowsPass *r = data;
+  const PartsPass *r = data;
   const TlRowSet *set = r->param->touched;
   const gsize n = set->row_size;
   float *w = r->param->value->data, *grad = r->param->grad->data;
@@ -391,7 +392,7 @@ static void
 step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, float lr, float scale,
            gboolean zero)
 {
-  RowsPass r = { c, s, p, param, lr, scale, zero, { 0 } };
+  PartsPass r = { c, s, p, param, lr, scale, zero, { 0 } };
 
   if (c->kind != TL_OPTIMIZER_SGD)
     adam_pass_init (&r.adam, c, s, p, param->value->data, param->grad->data, lr, scale, FALSE);
@@ -402,22 +403,13 @@ step_rows (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, flo
     tl_row_set_forget (param->touched);
 }
 
-typedef struct {
-  const TlOptimizerConfig *c;
-  LayerState *s;
-  int         p;
-  TlParam    *param;
-  float       lr, scale;
-  gboolean    zero;
-} LivePass;
-
 /* Live entries gathered at a time: small enough to stay in L1 with their state */
 #define LIVE_BLOCK 1024
 
 static void
 live_chunk (gpointer data, gsize r0, gsize r1)
 {
-  const LivePass *lp = data;
+  const PartsPass *lp = data;
   const TlParamSupport *sup = lp->param->support;
   const int period = sup->period, nl = sup->n_live;
   const gsize rows = MAX (1, LIVE_BLOCK / nl);
@@ -440,11 +432,12 @@ live_chunk (gpointer data, gsize r0, gsize r1)
         step_sgd (lp->c, lp->s->step, state_at (lp->s->m[lp->p], off), wb, gb, n, lp->lr, lp->scale, FALSE);
       else
         {
-          AdamPass a;
+          AdamPass a = lp->adam;
 
-          adam_pass_init (&a, lp->c, lp->s, lp->p, wb, gb, lp->lr, lp->scale, FALSE);
-          a.m = lp->s->m[lp->p] + off;
-          a.v = lp->s->v[lp->p] + off;
+          a.w = wb;
+          a.grad = gb;
+          a.m += off;
+          a.v += off;
           adam_range (&a, 0, n);
         }
       j = 0;
@@ -463,10 +456,12 @@ static void
 step_live (const TlOptimizerConfig *c, LayerState *s, int p, TlParam *param, float lr, float scale,
            gboolean zero)
 {
-  LivePass lp = { c, s, p, param, lr, scale, zero };
+  PartsPass lp = { c, s, p, param, lr, scale, zero, { 0 } };
   const int period = param->support->period;
 
   g_assert (s->held[p] == held_size (c, param));
+  if (c->kind != TL_OPTIMIZER_SGD)
+    adam_pass_init (&lp.adam, c, s, p, param->value->data, param->grad->data, lr, scale, FALSE);
   tl_parallel_for (param->value->size / period, MAX (1, 32768 / period), live_chunk, &lp);
 }
 
