@@ -93,7 +93,9 @@ test_data_train_predict (void)
   RUN (&p, "predict", model, one, "--out", pred);
   expect_status (&p, 0);
   g_assert_true (g_file_get_contents (pred, &csv, NULL, NULL));
-  g_assert_true (g_str_has_prefix (csv, "row,true_label,predicted_label,prob_a,prob_b,prob_c\n0,,"));
+  g_assert_true (g_str_has_prefix (csv, "row,true_label,predicted_label,prob_a,prob_b,prob_c,source\n0,,"));
+  /* each prediction names its recording */
+  g_assert_true (g_str_has_suffix (csv, G_DIR_SEPARATOR_S "b" G_DIR_SEPARATOR_S "3.wav\n"));
 
   RUN (&e, "evaluate", model, root, "--out", eval);
   expect_status (&e, 0);

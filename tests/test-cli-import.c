@@ -293,7 +293,9 @@ test_predict_normalised (void)
       g_auto (GStrv) fields = g_strsplit (lines[r + 1], ",", -1);
       guint n = g_strv_length (fields);
 
-      g_assert_cmpuint (n, ==, 6);
+      /* row, true label, prediction, three probabilities, the image file */
+      g_assert_cmpuint (n, ==, 7);
+      g_assert_true (g_str_has_suffix (fields[6], ".png"));
       for (int c = 0; c < 3; c++)
         g_assert_cmpfloat_with_epsilon (g_ascii_strtod (fields[3 + c], NULL), probs->data[r * 3 + c], 1e-4);
     }

@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli-run.h"
@@ -61,7 +62,9 @@ read_predictions (const char *path, GPtrArray *labels, GArray *first)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
       double p;
-      g_assert_cmpuint (g_strv_length (f), ==, 5);
+      /* row, true label, prediction, two probabilities, and the CSV line the row came from */
+      g_assert_cmpuint (g_strv_length (f), ==, 6);
+      g_assert_cmpint (atoi (f[5]), >=, 2);
       g_ptr_array_add (labels, g_strdup (f[2]));
       p = g_ascii_strtod (f[3], NULL);
       g_array_append_val (first, p);

@@ -213,14 +213,17 @@ read_column_tail (const char *csv_path)
   g_file_get_contents (csv_path, &text, NULL, &error);
   g_assert_no_error (error);
   lines = g_strsplit (text, "\n", -1);
-  /* row,true_label,predicted_label,probs...: keep row, prediction and probabilities */
+  /* row,true_label,predicted_label,probs...[,source]: keep row, prediction and probabilities */
+  const gboolean sourced = lines[0] != NULL && g_str_has_suffix (lines[0], ",source");
+
   for (int i = 0; lines[i] != NULL; i++)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      guint n = g_strv_length (f) - (sourced ? 1 : 0);
       if (g_strv_length (f) < 3)
         continue;
       g_string_append (out, f[0]);
-      for (int k = 2; f[k] != NULL; k++)
+      for (guint k = 2; k < n; k++)
         g_string_append_printf (out, ",%s", f[k]);
       g_string_append_c (out, '\n');
     }

@@ -299,6 +299,14 @@ gboolean
 tl_export_predictions_csv (const char *path, const int *y_true, const float *probs, int n,
                            int n_classes, const char *const *class_names, GError **error)
 {
+  return tl_export_predictions_csv_sourced (path, y_true, probs, n, n_classes, class_names, NULL, error);
+}
+
+gboolean
+tl_export_predictions_csv_sourced (const char *path, const int *y_true, const float *probs, int n,
+                                   int n_classes, const char *const *class_names, const char *const *sources,
+                                   GError **error)
+{
   g_autoptr (GString) out = g_string_new ("row,true_label,predicted_label");
   g_auto (GStrv) names = NULL;
 
@@ -315,6 +323,8 @@ tl_export_predictions_csv (const char *path, const int *y_true, const float *pro
       g_string_append_c (out, ',');
       csv_field (out, col);
     }
+  if (sources != NULL)
+    g_string_append (out, ",source");
   g_string_append_c (out, '\n');
 
   for (int i = 0; i < n; i++)
@@ -339,6 +349,11 @@ tl_export_predictions_csv (const char *path, const int *y_true, const float *pro
         {
           g_string_append_c (out, ',');
           csv_number (out, row[c]);
+        }
+      if (sources != NULL)
+        {
+          g_string_append_c (out, ',');
+          csv_field (out, sources[i] ? sources[i] : "");
         }
       g_string_append_c (out, '\n');
     }

@@ -48,5 +48,10 @@ gboolean tl_export_confusion_csv   (const char *path, const TlMetrics *metrics, 
  * may be NULL (empty true_label). */
 gboolean tl_export_predictions_csv (const char *path, const int *y_true, const float *probs, int n,
                                     int n_classes, const char *const *class_names, GError **error);
+/* The same with a last column, source: where each sample came from (a file's
+ * path, a CSV line), sources[i] for row i. */
+gboolean tl_export_predictions_csv_sourced (const char *path, const int *y_true, const float *probs, int n,
+                                            int n_classes, const char *const *class_names,
+                                            const char *const *sources, GError **error);
 
 G_END_DECLS
