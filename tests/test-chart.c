@@ -126,6 +126,55 @@ test_line_chart_draws (void)
   render_count (draw_line, chart, 30, 20, NULL);
 }
 
+static int count_colour (cairo_surface_t *s, int x0, int x1, int index);
+
+/* Pixels of palette colour `index` in the whole chart. */
+static int
+count_chart_colour (TlLineChart *chart, int index)
+{
+  cairo_surface_t *s = NULL;
+  int n;
+
+  render_count (draw_line, chart, 640, 400, &s);
+  n = count_colour (s, 0, 640, index);
+  cairo_surface_destroy (s);
+  return n;
+}
+
+/* A run whose curve another run repeats (joint under the self-training that starts from it)
+ * must still show: its colour rings the curve drawn over it. */
+static void
+test_line_chart_hidden_series_shows (void)
+{
+  g_autoptr (TlLineChart) alone = tl_line_chart_new ();
+  g_autoptr (TlLineChart) under = tl_line_chart_new ();
+  g_autoptr (TlLineChart) apart = tl_line_chart_new ();
+  TlLineChart *charts[] = { alone, under, apart };
+  int legend_only, hidden, separate;
+
+  for (int c = 0; c < 3; c++)
+    {
+      int a = tl_line_chart_add_series (charts[c], "joint", 0, TL_LINE_SOLID, TL_MARKER_FILLED, 2.0);
+      int b = tl_line_chart_add_series (charts[c], "self-training", 1, TL_LINE_SOLID, TL_MARKER_FILLED, 2.0);
+
+      for (int e = 1; e <= 20; e++)
+        {
+          double y = exp (-0.2 * e);
+
+          if (e <= 10 && c > 0)
+            tl_line_chart_append (charts[c], a, e, c == 2 ? y + 0.3 : y);
+          tl_line_chart_append (charts[c], b, e, y);
+        }
+    }
+  legend_only = count_chart_colour (alone, 0);
+  hidden = count_chart_colour (under, 0);
+  separate = count_chart_colour (apart, 0);
+  g_test_message ("legend %d hidden %d apart %d", legend_only, hidden, separate);
+  g_assert_cmpint (hidden, >, legend_only + 300);
+  /* a curve that is not hidden keeps its own width */
+  g_assert_cmpint (separate, <, hidden);
+}
+
 static void
 test_line_chart_pick (void)
 {
@@ -647,6 +696,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/chart/line-draws", test_line_chart_draws);
   g_test_add_func ("/chart/line-pick", test_line_chart_pick);
+  g_test_add_func ("/chart/line-hidden-series-shows", test_line_chart_hidden_series_shows);
   g_test_add_func ("/chart/confusion-hit", test_confusion_hit);
   g_test_add_func ("/chart/confusion-draws", test_confusion_draws);
   g_test_add_func ("/chart/bar-draws", test_bar_chart_draws);

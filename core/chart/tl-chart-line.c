@@ -551,15 +551,65 @@ series_color (const TlLineChart *chart, const Series *s)
   return tl_chart_palette (s->color, chart->style.dark);
 }
 
+/* Whether every drawn point of a lies, to a pixel, on a point of b at the same x: b, drawn later,
+ * would hide a entirely (a joint run under the self-training run that starts from it). Both
+ * walk their x in order; a series whose x goes back is never taken as hidden. */
+static gboolean
+hidden_under (const TlLineChart *chart, const Layout *L, const Series *a, const Series *b)
+{
+  guint j = 0;
+  int n_checked = 0;
+
+  for (guint i = 0; i < a->points->len; i++)
+    {
+      const double *p = &g_array_index (a->points, double, 2 * i);
+      const double *q = NULL;
+
+      if (!point_usable (chart, p[0], p[1]))
+        continue;
+      if (i > 0 && p[0] < g_array_index (a->points, double, 2 * (i - 1)))
+        return FALSE;
+      while (j < b->points->len && g_array_index (b->points, double, 2 * j) < p[0])
+        j++;
+      if (j < b->points->len)
+        q = &g_array_index (b->points, double, 2 * j);
+      if (q == NULL || q[0] != p[0] || !point_usable (chart, q[0], q[1])
+          || fabs (map_y (L, y_transform (chart, p[1])) - map_y (L, y_transform (chart, q[1]))) > 1.0)
+        return FALSE;
+      n_checked++;
+    }
+  return n_checked > 0;
+}
+
+/* A hidden series is drawn wider, once per series over it, so its colour rings the one on top. */
+static int
+hidden_depth (const TlLineChart *chart, const Layout *L, guint index)
+{
+  const Series *s = chart->series->pdata[index];
+  int depth = 0;
+
+  for (guint k = index + 1; k < chart->series->len; k++)
+    {
+      const Series *over = chart->series->pdata[k];
+
+      if ((over->marker == TL_MARKER_NONE) == (s->marker == TL_MARKER_NONE)
+          && hidden_under (chart, L, s, over))
+        depth++;
+    }
+  return depth;
+}
+
 static void
-draw_series (const TlLineChart *chart, cairo_t *cr, const Layout *L, const Series *s)
+draw_series (const TlLineChart *chart, cairo_t *cr, const Layout *L, const Series *s, int depth)
 {
   const TlChartTheme *theme = tl_chart_theme (&chart->style);
   TlChartColor c = series_color (chart, s);
   gboolean pen_down = FALSE;
   int n_drawn = 0;
+  Series widened = *s;
 
-  set_line_style (cr, s);
+  widened.width = s->width + 3.0 * depth;
+  set_line_style (cr, &widened);
   tl_chart_set_color (cr, &c, s->marker == TL_MARKER_NONE && s->width < 1.5 ? 0.55 : 1.0);
   for (guint j = 0; j < s->points->len; j++)
     {
@@ -590,7 +640,7 @@ draw_series (const TlLineChart *chart, cairo_t *cr, const Layout *L, const Serie
 
       if (point_usable (chart, p[0], p[1]))
         draw_marker (cr, theme, &c, s->marker == TL_MARKER_NONE ? TL_MARKER_FILLED : s->marker,
-                     map_x (L, p[0]), map_y (L, y_transform (chart, p[1])), 3.2);
+                     map_x (L, p[0]), map_y (L, y_transform (chart, p[1])), 3.2 + 2.2 * depth);
     }
 }
 
@@ -854,7 +904,7 @@ tl_line_chart_draw (TlLineChart *chart, cairo_t *cr, double width, double height
         const Series *s = chart->series->pdata[i];
 
         if ((s->marker == TL_MARKER_NONE) == (pass == 0))
-          draw_series (chart, cr, &L, s);
+          draw_series (chart, cr, &L, s, hidden_depth (chart, &L, i));
       }
   cairo_restore (cr);
 
