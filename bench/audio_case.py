@@ -8,7 +8,8 @@ Runs the experiment with source.path, target.path and target.test_path set to th
 lists (with EXTRA, a folder of VOICE/DIGIT/*.wav as `tools/make-real-digits-source.py
 --synthetic-only` writes, those recordings added to the source list), then evaluates the pretrained
 model on the target's test list (source-only). Prints one JSON line: source_only, scratch (the
-run's baseline), finetune (the run's transfer), the pretraining's seconds per epoch and the wall
+run's baseline), finetune (the run that carries the pretrained model to the target: `transfer`, or
+the experiment's first strategy, such as `joint`), every strategy's accuracy, the pretraining's seconds per epoch and the wall
 time of the run."""
 
 import csv
@@ -69,8 +70,10 @@ def main():
     metrics = json.loads(check([app, "evaluate", os.path.join(work, "pretrain", "model.safetensors"),
                                 f"{split}/test.csv", "--json"]))
     pre = runs["pretrain"]
+    carried = runs.get("transfer") or [r for n, r in runs.items() if n not in ("pretrain", "baseline")][0]
     print(json.dumps({"source_only": metrics["accuracy"], "scratch": runs["baseline"]["test_accuracy"],
-                      "finetune": runs["transfer"]["test_accuracy"],
+                      "finetune": carried["test_accuracy"], "strategy": carried["name"],
+                      "strategies": {n: r["test_accuracy"] for n, r in runs.items() if n not in ("pretrain", "baseline")},
                       "pretrain_epoch_seconds": pre["train_seconds"] / max(pre["epochs"], 1),
                       "run_seconds": wall, "seed": int(seed)}))
 

@@ -145,6 +145,69 @@ test_run_transfer (void)
   }
 }
 
+/* The shipped real-speaker experiment, as it is but for a reduced budget and
+ * the shared speakers in place of its generated source: its plan (joint
+ * training on source and target, the baseline's own epochs) runs. */
+static void
+test_shipped_real_speakers (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  const char *shared = g_getenv ("TL_SHARED_DATA");
+  g_autofree char *shipped = NULL, *george = NULL, *lucas = NULL;
+  g_autofree char *exp = g_build_filename (tmp, "real.json", NULL);
+  g_autofree char *out = g_build_filename (tmp, "real-run", NULL);
+  g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) result = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (Result) r = { 0 };
+  JsonObject *root, *source;
+  JsonArray *runs;
+  int joint_epochs = -1, baseline_epochs = -1;
+
+  g_assert_nonnull (src);
+  if (shared == NULL)
+    shared = "../shared/data";
+  george = g_build_filename (shared, "spoken-digits", "george", NULL);
+  lucas = g_build_filename (shared, "spoken-digits", "lucas", NULL);
+  if (!g_file_test (george, G_FILE_TEST_IS_DIR) || !g_file_test (lucas, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("no spoken digits in TL_SHARED_DATA");
+      return;
+    }
+  shipped = g_build_filename (src, "data", "experiments", "spoken-digits-real.json", NULL);
+  g_assert_true (json_parser_load_from_file (parser, shipped, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  source = json_object_get_object_member (root, "source");
+  json_object_remove_member (source, "generate");
+  json_object_set_string_member (source, "path", george);
+  json_object_set_string_member (json_object_get_object_member (root, "target"), "path", lucas);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  g_assert_true (json_generator_to_file (gen, exp, &error));
+
+  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=1",
+       "--set", "baseline_epochs=2", "--set", "source.per_class=8", "--set", "target.audio_augment.copies=1",
+       "--set", "outputs.plots=[]");
+  expect_status (&r, 0);
+  g_assert_true (json_parser_load_from_file (result, summary, &error));
+  g_assert_no_error (error);
+  runs = json_object_get_array_member (json_node_get_object (json_parser_get_root (result)), "runs");
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      const char *name = json_object_get_string_member (run, "name");
+
+      if (strcmp (name, "joint") == 0)
+        joint_epochs = json_object_get_int_member (run, "epochs");
+      else if (strcmp (name, "baseline") == 0)
+        baseline_epochs = json_object_get_int_member (run, "epochs");
+    }
+  g_assert_cmpint (joint_epochs, ==, 1);
+  g_assert_cmpint (baseline_epochs, ==, 2);
+}
+
 /* The lines of a CSV file, header first. */
 static char **
 read_lines (const char *path)
@@ -268,6 +331,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-audio/data-train-predict", test_data_train_predict);
   g_test_add_func ("/cli-audio/run-transfer", test_run_transfer);
   g_test_add_func ("/cli-audio/explain-spoken-digits", test_explain_spoken_digits);
+  g_test_add_func ("/cli-audio/shipped-real-speakers", test_shipped_real_speakers);
   rc = g_test_run ();
   tl_test_remove_tree (tmp);
   return rc;

@@ -448,8 +448,11 @@ test_spoken_digits_real_loads (void)
   g_assert_cmpint (exp->transfer.n_lr_mults, ==, 1);
   g_assert_cmpstr (exp->transfer.lr_mult_layers[0], ==, "6");
   g_assert_cmpfloat (exp->transfer.lr_mults[0], ==, 0.1);
-  g_assert_cmpint (exp->transfer.finetune.epochs, ==, 80);
+  g_assert_cmpint (exp->transfer.n_strategies, ==, 1);
+  g_assert_cmpint (exp->transfer.strategies[0], ==, TL_STRATEGY_JOINT);
+  g_assert_cmpint (exp->transfer.finetune.epochs, ==, 10);
   g_assert_true (exp->baseline);
+  g_assert_cmpint (exp->baseline_epochs, ==, 80);
 }
 
 static void
