@@ -1017,9 +1017,10 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
         return TRUE;
     }
 
-  /* 3. the zero-shot reference, then each strategy */
+  /* 3. the zero-shot reference, wherever the model knows the target's classes
+   * (even when the strategies get a new head), then each strategy */
   keep_head = keeps_head (exp, model_labels, target->test);
-  if (keep_head && !source_only_stage (c, result, pretrained, target, target_path, model_from, error))
+  if (same_classes (model_labels, target->test->class_names) && !source_only_stage (c, result, pretrained, target, target_path, model_from, error))
     return FALSE;
   for (int i = 0; i < exp->transfer.n_strategies; i++)
     {

@@ -367,7 +367,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   g_auto (GStrv) model_labels = NULL;
   g_autofree char *model_from = tl_experiment_resolve_path (exp, exp->pretrained_model);
   const char *fresh = NULL, *from = model_from != NULL ? NULL : "pretrain";
-  gboolean keep_head;
+  gboolean keep_head, source_only;
   TlTrainSpec budget = exp->transfer.finetune;
 
   if (model_from != NULL)
@@ -408,7 +408,8 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       return FALSE;
     }
 
-  keep_head = !exp->transfer.rebuild_head && same_classes (model_labels, target->test->class_names);
+  source_only = same_classes (model_labels, target->test->class_names);
+  keep_head = !exp->transfer.rebuild_head && source_only;
   transfer = tl_model_copy (pretrain);
   tl_rng_init (&transfer->rng, exp->seed + 3);
   if (!keep_head)
@@ -486,7 +487,7 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
   json_builder_set_member_name (b, "unlabeled_target_texts");
   json_builder_add_int_value (b, docs ? docs->len : 0);
   json_builder_set_member_name (b, "source_only");
-  json_builder_add_boolean_value (b, keep_head);
+  json_builder_add_boolean_value (b, source_only);
   if (model_from != NULL)
     {
       /* models/pretrain.safetensors is this file's model: the strategies start from it as it is */
