@@ -175,6 +175,28 @@ test_line_chart_hidden_series_shows (void)
   g_assert_cmpint (separate, <, hidden);
 }
 
+/* Epochs are whole numbers: ticks fall on them, with data or without. */
+static void
+test_line_chart_whole_epoch_ticks (void)
+{
+  g_autoptr (TlLineChart) chart = tl_line_chart_new ();
+  g_autoptr (TlHistory) h = make_history (10, 0.1);
+  double ticks[64];
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      for (int width = 200; width <= 1200; width += 50)
+        {
+          int n = tl_line_chart_x_ticks (chart, width, 400, ticks, G_N_ELEMENTS (ticks));
+
+          g_assert_cmpint (n, >=, 2);
+          for (int i = 0; i < n; i++)
+            g_assert_cmpfloat (ticks[i], ==, floor (ticks[i]));
+        }
+      tl_line_chart_add_history (chart, h, TL_CHART_LOSS, "transfer", 0);
+    }
+}
+
 static void
 test_line_chart_pick (void)
 {
@@ -697,6 +719,7 @@ main (int argc, char **argv)
   g_test_add_func ("/chart/line-draws", test_line_chart_draws);
   g_test_add_func ("/chart/line-pick", test_line_chart_pick);
   g_test_add_func ("/chart/line-hidden-series-shows", test_line_chart_hidden_series_shows);
+  g_test_add_func ("/chart/line-whole-epoch-ticks", test_line_chart_whole_epoch_ticks);
   g_test_add_func ("/chart/confusion-hit", test_confusion_hit);
   g_test_add_func ("/chart/confusion-draws", test_confusion_draws);
   g_test_add_func ("/chart/bar-draws", test_bar_chart_draws);

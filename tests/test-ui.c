@@ -1257,6 +1257,40 @@ test_missing_files_located (void)
   /* the experiment now names where the files are: it is to be saved */
   g_assert_true (tl_document_get_modified (doc));
   ui_screenshot (GTK_WIDGET (win), "missing-2-located.png");
+
+  /* the baseline's own epochs are shown and kept apart from the fine-tuning's */
+  {
+    TlTrainPage *train = TL_TRAIN_PAGE (tl_window_get_page (win, "train"));
+    GtkSpinButton *epochs = tl_train_page_get_epochs_spin (train, FALSE);
+    GtkSpinButton *baseline = tl_train_page_get_epochs_spin (train, TRUE);
+    TlExperiment *e = tl_document_get_experiment (doc);
+
+    g_assert_true (gtk_widget_is_visible (GTK_WIDGET (baseline)));
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (epochs), ==, 10);
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (baseline), ==, 40);
+    gtk_spin_button_set_value (epochs, 15);
+    g_assert_cmpint (e->transfer.finetune.epochs, ==, 15);
+    g_assert_cmpint (e->baseline_epochs, ==, 40);
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (baseline), ==, 40);
+    /* the same epochs as the fine-tuning: the baseline follows them from then on */
+    gtk_spin_button_set_value (baseline, 15);
+    g_assert_cmpint (e->baseline_epochs, ==, 0);
+    gtk_spin_button_set_value (epochs, 12);
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (baseline), ==, 12);
+    g_assert_cmpint (e->baseline_epochs, ==, 0);
+    gtk_spin_button_set_value (baseline, 60);
+    g_assert_cmpint (e->baseline_epochs, ==, 60);
+    g_assert_cmpint (e->transfer.finetune.epochs, ==, 12);
+    tl_window_show_step (win, "train");
+    ui_spin (100);
+    gtk_window_set_default_size (GTK_WINDOW (win), 1280, 1200);
+    ui_spin (400);
+    ui_screenshot (GTK_WIDGET (win), "train-baseline-epochs.png");
+    /* without a baseline the row is hidden */
+    e->baseline = FALSE;
+    tl_document_changed (doc, "params");
+    g_assert_false (gtk_widget_is_visible (GTK_WIDGET (baseline)));
+  }
   tl_document_set_modified (doc, FALSE);
   gtk_window_destroy (GTK_WINDOW (win));
 }

@@ -59,6 +59,7 @@ struct _TlTrainPage
   TlCurveView     *loss_view;
   TlCurveView     *accuracy_view;
   GtkSpinButton   *epochs_spin;
+  GtkSpinButton   *baseline_epochs_spin;
   GtkSpinButton   *batch_spin;
   GtkSpinButton   *lr_spin;
   AdwComboRow     *optimizer_row;
@@ -122,6 +123,13 @@ tl_train_page_get_pause_button (TlTrainPage *self)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
   return self->pause_button;
+}
+
+GtkSpinButton *
+tl_train_page_get_epochs_spin (TlTrainPage *self, gboolean baseline)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return baseline ? self->baseline_epochs_spin : self->epochs_spin;
 }
 
 GtkWidget *
@@ -269,6 +277,7 @@ update_buttons (TlTrainPage *self)
   adw_button_content_set_icon_name (self->pause_content, paused ? "media-playback-start-symbolic"
                                                                 : "media-playback-pause-symbolic");
   gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->baseline_epochs_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->batch_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->lr_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
@@ -960,11 +969,15 @@ on_stop (TlTrainPage *self)
 static void
 load_params (TlTrainPage *self)
 {
-  const TlTrainSpec *spec = &tl_document_get_experiment (self->document)->transfer.finetune;
+  const TlExperiment *exp = tl_document_get_experiment (self->document);
+  const TlTrainSpec *spec = &exp->transfer.finetune;
   guint optimizer = spec->optimizer.kind == TL_OPTIMIZER_SGD ? 0 : spec->optimizer.kind == TL_OPTIMIZER_ADAM ? 1 : 2;
 
   self->updating = TRUE;
   gtk_spin_button_set_value (self->epochs_spin, spec->epochs);
+  gtk_spin_button_set_value (self->baseline_epochs_spin, exp->baseline_epochs > 0 ? exp->baseline_epochs : spec->epochs);
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->baseline_epochs_spin), ADW_TYPE_ACTION_ROW),
+                          exp->baseline);
   gtk_spin_button_set_value (self->batch_spin, spec->batch_size);
   gtk_spin_button_set_value (self->lr_spin, spec->optimizer.learning_rate);
   adw_combo_row_set_selected (self->optimizer_row, optimizer);
@@ -974,14 +987,28 @@ load_params (TlTrainPage *self)
 static void
 on_param_changed (TlTrainPage *self)
 {
+  TlExperiment *exp;
   TlTrainSpec *spec;
+  int baseline_epochs;
   static const TlOptimizerKind kinds[] = { TL_OPTIMIZER_SGD, TL_OPTIMIZER_ADAM, TL_OPTIMIZER_ADAMW };
   guint optimizer;
 
   if (self->updating || self->document == NULL)
     return;
-  spec = &tl_document_get_experiment (self->document)->transfer.finetune;
+  exp = tl_document_get_experiment (self->document);
+  spec = &exp->transfer.finetune;
+  baseline_epochs = gtk_spin_button_get_value_as_int (self->baseline_epochs_spin);
+  /* a baseline that had the transfer's epochs keeps following them */
+  if (exp->baseline_epochs == 0 && baseline_epochs == spec->epochs)
+    baseline_epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   spec->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  exp->baseline_epochs = baseline_epochs == spec->epochs ? 0 : baseline_epochs;
+  if (exp->baseline_epochs == 0)
+    {
+      self->updating = TRUE;
+      gtk_spin_button_set_value (self->baseline_epochs_spin, spec->epochs);
+      self->updating = FALSE;
+    }
   spec->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   optimizer = MIN (adw_combo_row_get_selected (self->optimizer_row), 2);
   if (spec->optimizer.kind != kinds[optimizer])
@@ -1134,6 +1161,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, loss_view);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, accuracy_view);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, baseline_epochs_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, optimizer_row);
@@ -1156,6 +1184,7 @@ tl_train_page_init (TlTrainPage *self)
   if (settings != NULL)
     g_settings_bind (settings, "loss-log-scale", self->log_toggle, "active", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->baseline_epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->batch_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->optimizer_row, "notify::selected", G_CALLBACK (on_param_changed), self);

@@ -450,12 +450,15 @@ place_ticks (const TlLineChart *chart, double width, double label_h, gboolean in
 
   L->n_xticks = tl_chart_nice_ticks (L->xmin, L->xmax, CLAMP ((int) (L->pw / 80), 2, 12),
                                      L->xticks, MAX_TICKS, &L->xstep);
-  if (integer_x && L->xstep < 1)
+  /* epochs are whole: no tick at 2.5 */
+  if (integer_x && L->xstep != floor (L->xstep))
     {
+      const double step = MAX (1.0, floor (L->xstep));
+
       L->n_xticks = 0;
-      for (double v = ceil (L->xmin); v <= L->xmax + 1e-9 && L->n_xticks < MAX_TICKS; v += 1)
+      for (double v = ceil (L->xmin / step) * step; v <= L->xmax + 1e-9 && L->n_xticks < MAX_TICKS; v += step)
         L->xticks[L->n_xticks++] = v;
-      L->xstep = 1;
+      L->xstep = step;
     }
 }
 
@@ -796,6 +799,19 @@ draw_upright_label (cairo_t *cr, const char *text, double x, double y, double ma
       g_unichar_to_utf8 (g_utf8_get_char (c), one);
       tl_chart_draw_text (cr, one, TL_CHART_FONT_LABEL, FALSE, x + char_w / 2, top + i * char_h, 0.5, 0, 0, 0);
     }
+}
+
+int
+tl_line_chart_x_ticks (const TlLineChart *chart, double width, double height, double *ticks, int max)
+{
+  Layout L;
+
+  g_return_val_if_fail (chart != NULL, 0);
+
+  compute_layout (chart, width, height, &L);
+  for (int i = 0; i < MIN (max, L.n_xticks); i++)
+    ticks[i] = L.xticks[i];
+  return L.n_xticks;
 }
 
 double

@@ -75,6 +75,9 @@ void         tl_line_chart_clear           (TlLineChart *chart);
 /* The smallest room between two neighbouring y tick labels at this size, in pixels:
  * negative when they overlap, G_MAXDOUBLE with fewer than two ticks. */
 double       tl_line_chart_y_tick_room     (const TlLineChart *chart, double width, double height);
+/* The x axis' tick values at this size, up to max of them; returns how many there are. */
+int          tl_line_chart_x_ticks         (const TlLineChart *chart, double width, double height,
+                                            double *ticks, int max);
 /* Whether the y title is drawn upright, a character under the other (Chinese, Japanese). */
 gboolean     tl_line_chart_y_label_upright (const TlLineChart *chart);
 /* Adds the training (solid) and validation (dashed, hollow markers) curves of a
