@@ -70,10 +70,11 @@ def main():
     metrics = json.loads(check([app, "evaluate", os.path.join(work, "pretrain", "model.safetensors"),
                                 f"{split}/test.csv", "--json"]))
     pre = runs["pretrain"]
-    carried = runs.get("transfer") or [r for n, r in runs.items() if n not in ("pretrain", "baseline")][0]
+    strategies = {n: r for n, r in runs.items() if n not in ("pretrain", "source-only", "baseline")}
+    carried = runs.get("transfer") or next(iter(strategies.values()))
     print(json.dumps({"source_only": metrics["accuracy"], "scratch": runs["baseline"]["test_accuracy"],
                       "finetune": carried["test_accuracy"], "strategy": carried["name"],
-                      "strategies": {n: r["test_accuracy"] for n, r in runs.items() if n not in ("pretrain", "baseline")},
+                      "strategies": {n: r["test_accuracy"] for n, r in strategies.items()},
                       "pretrain_epoch_seconds": pre["train_seconds"] / max(pre["epochs"], 1),
                       "run_seconds": wall, "seed": int(seed)}))
 

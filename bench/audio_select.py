@@ -81,7 +81,7 @@ def run(app, experiment, splits, name, sets):
             sys.exit(f"{name} {source}-{target}: transfer-lab exited with {p.returncode}: {last}")
         with open(os.path.join(work, "summary.json")) as f:
             runs = {r["name"]: r for r in json.load(f)["runs"]}
-        carried = [r for n, r in runs.items() if n not in ("pretrain", "baseline")][0]
+        carried = [r for n, r in runs.items() if n not in ("pretrain", "source-only", "baseline")][0]
         print(json.dumps({"recipe": name, "source": source, "target": target,
                           "finetune": carried["test_accuracy"], "sets": sets}), flush=True)
 
