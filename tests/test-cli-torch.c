@@ -177,6 +177,17 @@ test_dry_run (void)
   g_assert_nonnull (strstr (refused.err, "transfer.strategy: Joint, domain-adversarial and self-training train on "
                                          "the source data too: they cannot start from a model file."));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* PyTorch would fine-tune on private rows without the guarantee: refused, not run plainly */
+  {
+    g_auto (Result) priv = { 0 };
+    RUN (&priv, "run", exp, "--engine", "torch", "--set", "transfer.privacy={\"epsilon\": 3, \"delta\": 1e-4}",
+         "--out", out);
+    expect_status (&priv, 1);
+    g_assert_nonnull (strstr (priv.err, "transfer.privacy: "));
+    g_assert_nonnull (strstr (priv.err, "PyTorch engine does not train privately"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
 }
 
 static void

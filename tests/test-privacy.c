@@ -116,7 +116,7 @@ test_calibrate (void)
 
 /* ---- per-example gradients ---- */
 
-typedef enum { MODEL_DENSE, MODEL_EMBEDDING, MODEL_BAG } ModelKind;
+typedef enum { MODEL_DENSE, MODEL_EMBEDDING, MODEL_BAG, MODEL_CONV } ModelKind;
 
 static TlModel *
 make_model (ModelKind kind)
@@ -141,6 +141,20 @@ make_model (ModelKind kind)
       g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_GLOBAL_AVG_POOL1D }, NULL, &error));
       g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, NULL, &error));
       break;
+    case MODEL_CONV:
+      /* a ReLU and a pool after the first convolution: the spans a plain run fuses */
+      model = tl_model_new (3, (int[]) { 2, 6, 6 }, 3);
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 3, .kernel = 3,
+                                                            .padding = 1 }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 2,
+                                                            .stride = 1 }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_TANH }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, NULL, &error));
+      g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 3 }, NULL, &error));
+      model->unfused = TRUE;
+      break;
     default:
       model = tl_model_new (2, (int[]) { 2, 5 }, 3);
       g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_EMBEDDING_BAG, .vocab_size = 6,
@@ -158,7 +172,13 @@ make_input (ModelKind kind, int batch, TlRng *rng)
 {
   TlTensor *x;
 
-  if (kind == MODEL_DENSE)
+  if (kind == MODEL_CONV)
+    {
+      x = tl_tensor_new (4, (int[]) { batch, 2, 6, 6 });
+      for (gsize k = 0; k < x->size; k++)
+        x->data[k] = (float) tl_rng_normal (rng);
+    }
+  else if (kind == MODEL_DENSE)
     {
       x = tl_tensor_new_2d (batch, 5);
       for (gsize k = 0; k < x->size; k++)
@@ -345,6 +365,13 @@ test_bag (void)
 }
 
 static void
+test_conv (void)
+{
+  check_per_example (MODEL_CONV, FALSE);
+  check_per_example (MODEL_CONV, TRUE);
+}
+
+static void
 test_poisson (void)
 {
   TlRng rng;
@@ -486,25 +513,61 @@ test_refusals (void)
   g_assert_cmpfloat (acc.sample_rate, ==, 0.1);
   privacy.sigma = 0.0;
 
-  /* a trainable convolution is refused before training, by name */
+  /* a grouped convolution is refused before training, by name; frozen, it costs nothing */
   {
-    g_autoptr (TlModel) model = tl_model_new (3, (int[]) { 1, 4, 1 }, 1);
-    g_autoptr (TlDataset) img = tl_dataset_new (TL_DATA_IMAGE, 100, 3, (int[]) { 1, 4, 1 }, 2, NULL);
-    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 2, .kernel = 1 }, "conv1",
-                                 &error));
+    g_autoptr (TlModel) model = tl_model_new (3, (int[]) { 2, 4, 1 }, 1);
+    g_autoptr (TlDataset) img = tl_dataset_new (TL_DATA_IMAGE, 100, 3, (int[]) { 2, 4, 1 }, 2, NULL);
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 2, .kernel = 1,
+                                                          .groups = 2 }, "conv1", &error));
     g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, NULL, &error));
     g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, NULL, &error));
     tl_train_config_init (&config);
     config.privacy = &privacy;
     g_assert_false (tl_train (model, img, NULL, &config, NULL, history, &error));
     g_assert_nonnull (strstr (error->message, "conv1"));
+    g_assert_nonnull (strstr (error->message, "grouped"));
     g_clear_error (&error);
-    /* frozen, it costs nothing: the dense head trains privately */
     tl_model_set_trainable (model, 0, FALSE);
     config.epochs = 1;
     g_assert_true (tl_train (model, img, NULL, &config, NULL, history, &error));
     g_assert_no_error (error);
     g_assert_cmpint (history->cached_layers, ==, 2);
+  }
+
+  /* an ungrouped convolution trains privately behind a ReLU and a pool, and the
+   * model runs its fused passes again afterwards */
+  {
+    g_autoptr (TlModel) model = tl_model_new (3, (int[]) { 1, 4, 4 }, 1);
+    g_autoptr (TlDataset) img = tl_dataset_new (TL_DATA_IMAGE, 100, 3, (int[]) { 1, 4, 4 }, 2, NULL);
+    g_autofree float *before = NULL;
+    TlLayer *conv;
+    gboolean moved = FALSE;
+
+    for (int i = 0; i < img->n; i++)
+      {
+        img->y[i] = i % 2;
+        for (int k = 0; k < 16; k++)
+          img->x[(gsize) i * 16 + k] = (float) ((i * 7 + k * 3) % 11) / 11.0f;
+      }
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 2, .kernel = 3,
+                                                          .padding = 1 }, "conv1", &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_RELU }, NULL, &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, NULL, &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_FLATTEN }, NULL, &error));
+    g_assert_true (tl_model_add (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, NULL, &error));
+    conv = tl_model_layer (model, 0);
+    before = g_memdup2 (conv->params[0].value->data, conv->params[0].value->size * sizeof (float));
+    tl_train_config_init (&config);
+    config.privacy = &privacy;
+    config.epochs = 2;
+    g_assert_true (tl_train (model, img, NULL, &config, NULL, history, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (history->cached_layers, ==, 0);
+    g_assert_true (isfinite (history->epsilon) && history->epsilon > 0.0);
+    g_assert_false (model->unfused);
+    for (gsize k = 0; k < conv->params[0].value->size; k++)
+      moved |= conv->params[0].value->data[k] != before[k];
+    g_assert_true (moved);
   }
 
   /* a frozen batch norm still learning its statistics from the batch mixes the examples: refused */
@@ -628,6 +691,7 @@ main (int argc, char **argv)
   g_test_add_func ("/privacy/per-example/dense", test_dense);
   g_test_add_func ("/privacy/per-example/embedding", test_embedding);
   g_test_add_func ("/privacy/per-example/embedding-bag", test_bag);
+  g_test_add_func ("/privacy/per-example/conv2d", test_conv);
   g_test_add_func ("/privacy/poisson", test_poisson);
   g_test_add_func ("/privacy/train", test_train);
   g_test_add_func ("/privacy/budget-stop", test_budget_stop);

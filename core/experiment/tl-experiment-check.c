@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "tl-dp-sgd.h"
 #include "tl-embedding-vectors.h"
 #include "tl-experiment-check.h"
 #include "tl-model-file.h"
@@ -215,13 +216,7 @@ head_index (TlModel *model)
   return -1;
 }
 
-static gboolean
-private_kind (TlLayerKind kind)
-{
-  return kind == TL_LAYER_DENSE || kind == TL_LAYER_EMBEDDING || kind == TL_LAYER_EMBEDDING_BAG;
-}
-
-/* Private training computes per-sample gradients of dense and embedding layers only. */
+/* Private training computes per-sample gradients of dense, convolution and embedding layers only. */
 static void
 check_private_layers (GPtrArray *problems, const TlExperiment *exp, TlModel *model, const gboolean *frozen)
 {
@@ -231,7 +226,7 @@ check_private_layers (GPtrArray *problems, const TlExperiment *exp, TlModel *mod
     {
       const TlLayer *layer = tl_model_layer (model, i);
 
-      if (layer->n_params == 0 || private_kind (layer->spec.kind))
+      if (layer->n_params == 0 || tl_dp_layer_supported (layer))
         continue;
       if (!frozen[i])
         add (problems, "transfer.freeze.below", _("Private training cannot train layer %s (%s): freeze it."),

@@ -227,6 +227,14 @@ tl_torch_job_check (const TlExperiment *exp, GError **error)
                    "they cannot start from a model file (pretrain.model)");
       return FALSE;
     }
+  /* the job would fine-tune on the private rows without the guarantee */
+  if (exp->transfer.finetune.private)
+    {
+      g_set_error_literal (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                           "transfer.privacy: the PyTorch engine does not train privately; run a private experiment "
+                           "with the built-in engine, or remove transfer.privacy");
+      return FALSE;
+    }
   return TRUE;
 }
 

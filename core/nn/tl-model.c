@@ -284,7 +284,7 @@ fused_span (const TlModel *model, int i, int to)
   const TlLayer *conv = g_ptr_array_index (model->layers, i);
   const TlLayer *pool;
 
-  if (conv->spec.kind != TL_LAYER_CONV2D || conv->spec.groups > 1 || i + 1 >= to
+  if (model->unfused || conv->spec.kind != TL_LAYER_CONV2D || conv->spec.groups > 1 || i + 1 >= to
       || ((TlLayer *) g_ptr_array_index (model->layers, i + 1))->spec.kind != TL_LAYER_RELU)
     return 1;
   if (i + 2 >= to)

@@ -29,6 +29,8 @@ typedef struct {
   GPtrArray *grads;                  /* TlTensor*: dL/d(output of layer i - 1), i.e. gradient into layer i */
   TlTensor  *mask;                   /* [batch, steps] when the first layer is an Embedding */
   gboolean   input_gradient;         /* a backward from layer `from` also writes dL/d(its input) into grads[from] */
+  gboolean   unfused;                /* every layer runs its own passes and keeps its output and gradient
+                                      * (private training reads them); the same results, slower */
   TlContext  ctx;
 
   /* graph models only (graph TRUE: some layer reads other than its predecessor) */

@@ -6,13 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl-conv2d-per-example.h"
 #include "tl-dp-sgd.h"
 #include "tl-error.h"
 
-static gboolean
-has_per_example_norms (TlLayerKind kind)
+gboolean
+tl_dp_layer_supported (const TlLayer *layer)
 {
-  return kind == TL_LAYER_DENSE || kind == TL_LAYER_EMBEDDING || kind == TL_LAYER_EMBEDDING_BAG;
+  switch (layer->spec.kind)
+    {
+    case TL_LAYER_DENSE:
+    case TL_LAYER_EMBEDDING:
+    case TL_LAYER_EMBEDDING_BAG:
+      return TRUE;
+    case TL_LAYER_CONV2D:
+      return layer->spec.groups <= 1;
+    default:
+      return FALSE;
+    }
 }
 
 gboolean
@@ -22,12 +33,12 @@ tl_dp_check_model (const TlModel *model, int first, int end, GError **error)
     {
       const TlLayer *layer = tl_model_layer (model, i);
 
-      if (layer->trainable && layer->n_params > 0 && !has_per_example_norms (layer->spec.kind))
+      if (layer->trainable && layer->n_params > 0 && !tl_dp_layer_supported (layer))
         {
           g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
-                       "private training cannot train layer %s (%s): per-example gradients are computed for "
-                       "dense, embedding and embedding_bag layers only; freeze it", layer->name,
-                       tl_layer_kind_name (layer->spec.kind));
+                       "private training cannot train layer %s (%s%s): per-example gradients are computed for "
+                       "dense, conv2d (ungrouped), embedding and embedding_bag layers only; freeze it", layer->name,
+                       tl_layer_kind_name (layer->spec.kind), layer->spec.groups > 1 ? ", grouped" : "");
           return FALSE;
         }
       /* batch statistics mix the examples of a batch and learn from them without noise */
@@ -174,6 +185,11 @@ tl_dp_per_example_sq_norms (const TlModel *model, const TlTensor *input, const T
           break;
         case TL_LAYER_EMBEDDING_BAG:
           bag_norms (layer, in, gout, batch, sq_norms);
+          break;
+        case TL_LAYER_CONV2D:
+          /* fused with a ReLU and a pool, the gradient at its own output is not kept */
+          g_return_if_fail (model->unfused);
+          tl_conv2d_per_example_sq_norms (layer, in, gout, sq_norms);
           break;
         default:
           g_critical ("no per-example gradient norms for layer %s", layer->name);

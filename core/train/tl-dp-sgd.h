@@ -19,8 +19,12 @@ typedef struct {
   double sigma;     /* noise multiplier; 0: the smallest one that spends epsilon over the planned epochs */
 } TlPrivacyConfig;
 
+/* TRUE when private training computes the per-example gradients of the layer's kind. */
+gboolean tl_dp_layer_supported (const TlLayer *layer);
+
 /* Fails, naming the layer, when a trainable layer in [first, end) is of a kind
- * whose per-example gradients are not computed (convolutions, recurrent layers). */
+ * whose per-example gradients are not computed (grouped convolutions, recurrent
+ * layers, batch norms). */
 gboolean tl_dp_check_model (const TlModel *model, int first, int end, GError **error);
 
 /* After a backward pass of layers [first, end) from `input` with per-example
@@ -31,7 +35,8 @@ gboolean tl_dp_check_model (const TlModel *model, int first, int end, GError **e
 void     tl_dp_per_example_sq_norms (const TlModel *model, const TlTensor *input, const TlTensor *grad_output,
                                      int first, int end, double *sq_norms);
 
-/* The clipped sum: from a forward pass in training mode of layers [first, end)
+/* The clipped sum: from a forward pass in training mode of layers [first, end),
+ * with model->unfused set when a convolution trains,
  * and per-example loss gradients grad_output (scaled in place), leaves
  * sum_i min(1, clip / |g_i|) g_i in the trainable gradients, which must be zero
  * on entry. Each example's norm before clipping into norms[batch] when not NULL. */

@@ -24,19 +24,26 @@ tl_dp_train_step (TlTrainRun *run, float lr, int *n_out, int *correct)
   if (n > 0)
     {
       const TlTensor *logits;
+      gboolean was_unfused = run->model->unfused;
       float w;
 
+      /* a convolution's per-example norms read the gradient at its own output */
+      run->model->unfused = TRUE;
       tl_train_load_batch (run, run->train, run->train_feat, run->perm, n);
       logits = tl_model_forward_range (run->model, run->x, run->first, run->end, TRUE);
       loss = tl_cross_entropy (logits, run->labels, config->class_weights, config->label_smoothing, run->grad, NULL);
       *correct = tl_count_correct (logits, run->labels);
       if (!isfinite (loss))
-        return loss;
+        {
+          run->model->unfused = was_unfused;
+          return loss;
+        }
       /* the loss is a mean: each row times the batch's weight is that example's own gradient */
       w = (float) tl_train_batch_weight (run, n);
       for (gsize k = 0; k < run->grad->size; k++)
         run->grad->data[k] *= w;
       tl_dp_clipped_gradient (run->model, run->x, run->grad, run->first, run->end, config->privacy->clip, NULL);
+      run->model->unfused = was_unfused;
     }
   tl_dp_noise_gradient (run->model, &run->shuffle_rng, acc->sigma * config->privacy->clip,
                         acc->sample_rate * run->train->n);
