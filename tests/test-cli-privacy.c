@@ -233,6 +233,95 @@ test_private_experiment (void)
   }
 }
 
+/* The shipped Fashion-MNIST experiment made private: the baseline trains the whole
+ * CNN from scratch privately (its convolutions' per-example gradients), and the
+ * transfer trains once more without privacy beside it, so that the three runs the
+ * comparison needs come from one experiment. */
+static void
+test_private_cnn_experiment (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+  g_autofree char *exp = NULL;
+  g_autofree char *out = path_in ("private-cnn");
+  g_autofree char *summary_path = g_build_filename (out, "summary.json", NULL);
+  g_autofree char *reference_model = g_build_filename (out, "non-private", "model.safetensors", NULL);
+  g_autofree char *baseline_model = g_build_filename (out, "baseline", "model.safetensors", NULL);
+  g_autofree char *reference_history = g_build_filename (out, "non-private", "history.csv", NULL);
+  g_autofree char *baseline_history = g_build_filename (out, "baseline", "history.csv", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GArray) eps = NULL;
+  static const char *const names[] = { "pretrain", "transfer", "non-private", "baseline" };
+  JsonArray *runs;
+
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
+      return;
+    }
+  g_assert_nonnull (src);
+  exp = g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out, "--set", "source.per_class=80", "--set", "pretrain.epochs=1", "--set",
+         "target.per_class=60", "--set", "target.test_per_class=40", "--set", "transfer.epochs=2", "--set",
+         "transfer.batch_size=32", "--set", "transfer.privacy={\"epsilon\": 3, \"delta\": 1e-3}", "--set",
+         "outputs.exports=[\"models\", \"history\", \"metrics\"]");
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "non-private: training"));
+    g_assert_nonnull (strstr (r.out, "without privacy, for comparison"));
+  }
+  g_assert_true (json_parser_load_from_file (parser, summary_path, NULL));
+  runs = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+      const char *name = json_object_get_string_member (run, "name");
+      gboolean private_run = g_strcmp0 (name, "transfer") == 0 || g_strcmp0 (name, "baseline") == 0;
+
+      g_test_message ("%s: %.3f", name, json_object_get_double_member (run, "test_accuracy"));
+      g_assert_cmpstr (name, ==, names[i]);
+      g_assert_cmpint (json_object_has_member (run, "epsilon"), ==, private_run);
+    }
+  /* every layer of the baseline trained privately, the convolutions too */
+  eps = read_epsilons (baseline_history);
+  g_assert_cmpuint (eps->len, ==, 2);
+  g_assert_cmpfloat (g_array_index (eps, double, 1), <=, 3.0);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", baseline_model);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "\"privacy\""));
+    g_assert_nonnull (strstr (r.out, "conv2d"));
+  }
+  /* the reference says it is not private, in its history and its model file */
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (reference_history, &text, NULL, NULL));
+    g_assert_true (g_str_has_prefix (text, "epoch,"));
+    g_assert_null (strstr (text, "epsilon"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "inspect", reference_model);
+    expect_status (&r, 0);
+    g_assert_nonnull (strstr (r.out, "\"non-private\""));
+    g_assert_null (strstr (r.out, "\"privacy\""));
+  }
+  /* turned off, the experiment trains no model without privacy */
+  {
+    g_autofree char *out2 = path_in ("private-cnn-no-reference");
+    g_autofree char *folder = g_build_filename (out2, "non-private", NULL);
+    g_auto (Result) r = { 0 };
+    RUN (&r, "run", exp, "--out", out2, "--quiet", "--set", "source.per_class=80", "--set", "pretrain.epochs=1",
+         "--set", "target.per_class=60", "--set", "target.test_per_class=40", "--set", "transfer.epochs=1",
+         "--set", "transfer.privacy={\"epsilon\": 3, \"delta\": 1e-3, \"non_private_reference\": false}",
+         "--set", "baseline=false", "--set", "outputs.exports=[\"metrics\"]");
+    expect_status (&r, 0);
+    g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,6 +334,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-privacy/budget-spent", test_budget_spent);
   g_test_add_func ("/cli-privacy/refusals", test_refusals);
   g_test_add_func ("/cli-privacy/experiment", test_private_experiment);
+  g_test_add_func ("/cli-privacy/cnn-experiment", test_private_cnn_experiment);
   status = g_test_run ();
   tl_test_remove_tree (tmp);
   g_free (tmp);

@@ -50,6 +50,22 @@ test_round_trip (void)
   g_assert_true (back->transfer.finetune.private);
   g_assert_cmpmem (&back->transfer.finetune.privacy, sizeof (TlPrivacyConfig), &exp->transfer.finetune.privacy,
                    sizeof (TlPrivacyConfig));
+  /* the comparison without privacy: on unless the file turns it off, and written back either way */
+  g_assert_true (exp->transfer.finetune.private_reference);
+  g_assert_true (back->transfer.finetune.private_reference);
+  {
+    g_autoptr (TlExperiment) off = from_text ("{ \"epsilon\": 3, \"non_private_reference\": false }", "", "mlp",
+                                              &error);
+    g_autoptr (JsonNode) off_node = NULL;
+    g_autoptr (TlExperiment) off_back = NULL;
+
+    g_assert_no_error (error);
+    g_assert_false (off->transfer.finetune.private_reference);
+    off_node = tl_experiment_to_json (off);
+    off_back = tl_experiment_from_json (off_node, "p.json", "/data", &error);
+    g_assert_no_error (error);
+    g_assert_false (off_back->transfer.finetune.private_reference);
+  }
 
   /* sigma alone; delta and clip take their defaults */
   g_clear_pointer (&exp, tl_experiment_free);
@@ -78,6 +94,7 @@ test_refused_at_load (void)
     { "{ \"epsilon\": 3, \"delta\": 0 }", "transfer.privacy.delta" },
     { "{ \"delta\": 1e-5 }", "transfer.privacy.epsilon" },
     { "{ \"sigma\": 0 }", "transfer.privacy.sigma" },
+    { "{ \"epsilon\": 3, \"non_private_reference\": 1 }", "transfer.privacy.non_private_reference" },
     { "{ \"epsilon\": 3, \"budget\": 1 }", "budget" },
     { "3", "transfer.privacy" },
   };
@@ -144,12 +161,27 @@ test_checked (void)
     g_assert_true (has_problem (problems, "transfer.strategy", "self-training"));
   }
   {
-    /* nothing frozen in a CNN: its first convolution would train */
+    /* nothing frozen in a CNN: its convolutions train privately, and so does its baseline */
     g_autoptr (TlExperiment) exp = from_text ("{ \"epsilon\": 3 }", "", "cnn", &error);
     g_autoptr (GPtrArray) problems = NULL;
     g_assert_no_error (error);
+    exp->baseline = TRUE;
     problems = tl_experiment_check (exp, &images, &images);
-    g_assert_true (has_problem (problems, "transfer.freeze.below", "conv"));
+    g_assert_false (has_problem (problems, "transfer.freeze.below", ""));
+    g_assert_false (has_problem (problems, "baseline", ""));
+  }
+  {
+    /* an LSTM has no per-example gradients here: refused, by layer */
+    TlDataSummary text = { .kind = TL_DATA_TEXT, .sample_ndim = 1, .sample_shape = { 20 }, .n_classes = 2,
+                           .vocab_size = 50, .n_train = 200, .n_test = 20 };
+    g_autoptr (TlExperiment) exp = from_text ("{ \"epsilon\": 3 }", "", "text-lstm", &error);
+    g_autoptr (GPtrArray) problems = NULL;
+    g_assert_no_error (error);
+    exp->transfer.freeze_below = 0;
+    exp->baseline = TRUE;
+    problems = tl_experiment_check (exp, &text, &text);
+    g_assert_true (has_problem (problems, "transfer.freeze.below", "lstm"));
+    g_assert_true (has_problem (problems, "baseline", "lstm"));
   }
   {
     /* text: the vocabulary may not be counted over the private target's words */

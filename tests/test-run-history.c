@@ -134,6 +134,27 @@ test_stage_hashes_follow_their_inputs (void)
     g_assert_cmpstr (pre2, !=, pre);
   }
   other->seed = exp->seed;
+  /* privacy: the baseline and the transfer are other models, their plain reference is not;
+   * whether that reference runs changes none of them */
+  other->transfer.finetune.private = TRUE;
+  other->transfer.finetune.privacy = (TlPrivacyConfig) { .epsilon = 3.0, .delta = 1e-5, .clip = 1.0 };
+  {
+    g_autofree char *tr2 = tl_pipeline_stage_hash (other, "transfer", pre);
+    g_autofree char *base2 = tl_pipeline_stage_hash (other, "baseline", NULL);
+    g_autofree char *plain = tl_pipeline_stage_hash (exp, TL_RUN_NON_PRIVATE, pre);
+    g_autofree char *plain2 = tl_pipeline_stage_hash (other, TL_RUN_NON_PRIVATE, pre);
+    g_autofree char *tr3 = NULL, *base3 = NULL;
+
+    g_assert_cmpstr (tr2, !=, tr);
+    g_assert_cmpstr (base2, !=, base);
+    g_assert_cmpstr (plain2, ==, plain);
+    other->transfer.finetune.private_reference = !other->transfer.finetune.private_reference;
+    tr3 = tl_pipeline_stage_hash (other, "transfer", pre);
+    base3 = tl_pipeline_stage_hash (other, "baseline", NULL);
+    g_assert_cmpstr (tr3, ==, tr2);
+    g_assert_cmpstr (base3, ==, base2);
+  }
+  other->transfer.finetune = exp->transfer.finetune;
   other->pretrain.epochs = 9;
   {
     g_autofree char *pre2 = tl_pipeline_stage_hash (other, "pretrain", NULL);

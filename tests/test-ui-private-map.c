@@ -161,6 +161,17 @@ test_private_run_and_domain_map (void)
   g_assert_cmpfloat (exp->transfer.finetune.privacy.delta, ==, 1e-5);
   g_assert_cmpfloat (exp->transfer.finetune.privacy.clip, ==, 1.0);
   g_assert_cmpuint (tl_window_get_problems (win, "transfer", NULL, NULL), ==, 0);
+  /* the comparison without privacy is on by default, and can be turned off and on */
+  g_assert_true (exp->transfer.finetune.private_reference);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (tl_privacy_settings_get_reference_switch (privacy))));
+  g_assert_true (gtk_widget_get_sensitive (gtk_widget_get_ancestor (tl_privacy_settings_get_reference_switch (privacy),
+                                                                    ADW_TYPE_ACTION_ROW)));
+  gtk_switch_set_active (GTK_SWITCH (tl_privacy_settings_get_reference_switch (privacy)), FALSE);
+  ui_spin (50);
+  g_assert_false (exp->transfer.finetune.private_reference);
+  gtk_switch_set_active (GTK_SWITCH (tl_privacy_settings_get_reference_switch (privacy)), TRUE);
+  ui_spin (50);
+  g_assert_true (exp->transfer.finetune.private_reference);
 
   /* a delta that is no number is refused here, the experiment keeps the last good one */
   type_delta (privacy, "abc");
@@ -226,11 +237,17 @@ test_private_run_and_domain_map (void)
     g_test_message ("%s", (char *) seen->pdata[i]);
   /* (the Train page draws a stage's earlier epochs again with each new one) */
   {
-    int last_epoch = 0;
+    int last_epoch = 0, reference_epochs = 0;
 
     for (guint i = 0; i < seen->len; i++)
       if (g_str_has_prefix (seen->pdata[i], "pretrain "))
         g_assert_nonnull (strstr (seen->pdata[i], "(none)"));
+      else if (g_str_has_prefix (seen->pdata[i], "non-private "))
+        {
+          /* trained after the private run, which keeps the gauge */
+          g_assert_nonnull (strstr (seen->pdata[i], "transfer, epoch 3: privacy spent ε"));
+          reference_epochs = MAX (reference_epochs, atoi ((char *) seen->pdata[i] + strlen ("non-private ")));
+        }
       else
         {
           int epoch = atoi ((char *) seen->pdata[i] + strlen ("transfer "));
@@ -241,6 +258,7 @@ test_private_run_and_domain_map (void)
           last_epoch = MAX (last_epoch, epoch);
         }
     g_assert_cmpint (last_epoch, ==, 3);
+    g_assert_cmpint (reference_epochs, ==, 3);
   }
 
   /* the privacy spent, as the last epoch of the private run left it */
@@ -266,6 +284,8 @@ test_private_run_and_domain_map (void)
 
     g_test_message ("run: %s", text);
     g_assert_cmpuint (count (text, "(ε "), ==, 1);
+    g_assert_nonnull (strstr (text, "non-private "));
+    g_assert_null (strstr (text, "non-private 0.0%"));
   }
   ui_spin (200);
   ui_screenshot (GTK_WIDGET (win), "runs-privacy.png");

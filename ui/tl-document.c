@@ -276,7 +276,9 @@ tl_document_get_main_run (TlDocument *self)
   for (int i = (int) self->result->runs->len - 1; i >= 0; i--)
     {
       run = g_ptr_array_index (self->result->runs, i);
-      if (run->metrics != NULL && g_strcmp0 (run->name, "baseline") != 0)
+      /* a strategy's run: not a reference beside it */
+      if (run->metrics != NULL && g_strcmp0 (run->name, "baseline") != 0
+          && g_strcmp0 (run->name, TL_RUN_NON_PRIVATE) != 0 && g_strcmp0 (run->name, "source-only") != 0)
         return run;
     }
   return NULL;

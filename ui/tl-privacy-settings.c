@@ -28,6 +28,8 @@ struct _TlPrivacySettings
   GtkSpinButton *epsilon_spin;
   GtkEntry      *delta_entry;
   GtkSpinButton *clip_spin;
+  GtkWidget     *reference_row;
+  GtkSwitch     *reference_switch;
 };
 
 G_DEFINE_FINAL_TYPE (TlPrivacySettings, tl_privacy_settings, GTK_TYPE_WIDGET)
@@ -80,6 +82,7 @@ sync_sensitivity (TlPrivacySettings *self)
   gtk_widget_set_sensitive (self->epsilon_row, on);
   gtk_widget_set_sensitive (self->delta_row, on);
   gtk_widget_set_sensitive (self->clip_row, on);
+  gtk_widget_set_sensitive (self->reference_row, on);
 }
 
 /* The experiment's settings into the fields. */
@@ -92,6 +95,7 @@ update (TlPrivacySettings *self)
 
   self->updating = TRUE;
   gtk_switch_set_active (self->enable_switch, spec->private);
+  gtk_switch_set_active (self->reference_switch, spec->private_reference);
   gtk_spin_button_set_value (self->epsilon_spin, p->epsilon > 0.0 ? p->epsilon : DEFAULT_EPSILON);
   gtk_spin_button_set_value (self->clip_spin, p->clip > 0.0 ? p->clip : DEFAULT_CLIP);
   g_ascii_formatd (delta, sizeof delta, "%g", p->delta > 0.0 ? p->delta : DEFAULT_DELTA);
@@ -125,6 +129,7 @@ on_edited (TlPrivacySettings *self)
   delta = parse_delta (self);
   show_delta_state (self);
   spec->private = gtk_switch_get_active (self->enable_switch);
+  spec->private_reference = gtk_switch_get_active (self->reference_switch);
   spec->privacy.epsilon = gtk_spin_button_get_value (self->epsilon_spin);
   spec->privacy.clip = gtk_spin_button_get_value (self->clip_spin);
   if (!isnan (delta))
@@ -183,6 +188,13 @@ tl_privacy_settings_get_clip_spin (TlPrivacySettings *self)
 {
   g_return_val_if_fail (TL_IS_PRIVACY_SETTINGS (self), NULL);
   return GTK_WIDGET (self->clip_spin);
+}
+
+GtkWidget *
+tl_privacy_settings_get_reference_switch (TlPrivacySettings *self)
+{
+  g_return_val_if_fail (TL_IS_PRIVACY_SETTINGS (self), NULL);
+  return GTK_WIDGET (self->reference_switch);
 }
 
 const char *
@@ -261,7 +273,14 @@ tl_privacy_settings_init (TlPrivacySettings *self)
   self->clip_spin = spin (0.01, 100, 0.1, DEFAULT_CLIP);
   self->clip_row = add_row (group, _("Gradient _Clip"), _("The largest norm a single sample's gradient keeps"),
                             GTK_WIDGET (self->clip_spin));
+  self->reference_switch = GTK_SWITCH (gtk_switch_new ());
+  gtk_switch_set_active (self->reference_switch, TRUE);
+  self->reference_row = add_row (group, _("Compare _Without Privacy"),
+                                 _("Also fine-tunes once without privacy, beside the private runs, to show what "
+                                   "privacy costs. That model is not private."),
+                                 GTK_WIDGET (self->reference_switch));
   g_signal_connect_swapped (self->enable_switch, "notify::active", G_CALLBACK (on_edited), self);
+  g_signal_connect_swapped (self->reference_switch, "notify::active", G_CALLBACK (on_edited), self);
   g_signal_connect_swapped (self->epsilon_spin, "value-changed", G_CALLBACK (on_edited), self);
   g_signal_connect_swapped (self->clip_spin, "value-changed", G_CALLBACK (on_edited), self);
   g_signal_connect_swapped (self->delta_entry, "changed", G_CALLBACK (on_edited), self);

@@ -448,7 +448,9 @@ tl_runs_view_show_epoch (TlRunsView *self, const char *run, const TlEpochRecord 
 
   if (!isfinite (record->epsilon))
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), FALSE);
+      /* the reference trained without privacy after the private run: that run's spend stays */
+      if (g_strcmp0 (run, TL_RUN_NON_PRIVATE) != 0)
+        gtk_widget_set_visible (GTK_WIDGET (self->privacy_label), FALSE);
       return;
     }
   budget = self->document != NULL ? &tl_document_get_experiment (self->document)->transfer.finetune.privacy : NULL;

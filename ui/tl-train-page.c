@@ -293,6 +293,8 @@ stage_text (TlPipelineStage stage, const char *run)
     {
       if (g_strcmp0 (run, "source-only") == 0)
         return g_strdup (_("Evaluating the pretrained model on the target data as it is"));
+      if (g_strcmp0 (run, TL_RUN_NON_PRIVATE) == 0)
+        return g_strdup (_("Training the transfer again without privacy, to show what privacy costs"));
       return g_strdup_printf (_("Training the “%s” strategy on the target data"), tl_run_title (run));
     }
   return g_strdup (stage_title (stage));

@@ -35,6 +35,7 @@ static const struct {
   { "pretrain", N_("pretrain"), 4 },
   { "self-training", N_("self-training"), 5 },
   { "source-only", N_("source-only"), 6 },
+  { "non-private", N_("non-private"), 7 },
 };
 
 const char *

@@ -657,11 +657,12 @@ read_strategies (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **e
 }
 
 /* {"epsilon": 3, "delta": 1e-5, "clip": 1.0}, or "sigma" (the noise multiplier) instead of epsilon, or both:
- * the run then stops when its budget is spent. delta defaults to 1e-5, clip to 1. */
+ * the run then stops when its budget is spent. delta defaults to 1e-5, clip to 1; "non_private_reference"
+ * (default true) also trains the transfer without privacy. */
 static gboolean
 read_privacy (const Reader *r, JsonObject *obj, TlTrainSpec *t, GError **error)
 {
-  static const char *const keys[] = { "epsilon", "delta", "clip", "sigma", NULL };
+  static const char *const keys[] = { "epsilon", "delta", "clip", "sigma", "non_private_reference", NULL };
   const char *prefix = "transfer.privacy";
   TlPrivacyConfig *p = &t->privacy;
 
@@ -669,11 +670,13 @@ read_privacy (const Reader *r, JsonObject *obj, TlTrainSpec *t, GError **error)
   p->sigma = 0.0;
   p->delta = 1e-5;
   p->clip = 1.0;
+  t->private_reference = TRUE;
   if (!check_keys (r, obj, prefix, keys, error)
       || !get_double (r, obj, prefix, "epsilon", 0.0, 1e6, &p->epsilon, error)
       || !get_double (r, obj, prefix, "delta", 0.0, 1.0, &p->delta, error)
       || !get_double (r, obj, prefix, "clip", 0.0, 1e6, &p->clip, error)
-      || !get_double (r, obj, prefix, "sigma", 0.0, 1e6, &p->sigma, error))
+      || !get_double (r, obj, prefix, "sigma", 0.0, 1e6, &p->sigma, error)
+      || !get_bool (r, obj, prefix, "non_private_reference", &t->private_reference, error))
     return FALSE;
   if (json_object_has_member (obj, "epsilon") && !(p->epsilon > 0.0))
     return fail (r, error, prefix, "epsilon", "expected a privacy budget above 0, got %g", p->epsilon);

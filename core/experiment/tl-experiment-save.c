@@ -280,6 +280,7 @@ tl_experiment_to_json (const TlExperiment *exp)
       add_double (b, "clip", p->clip);
       if (p->sigma > 0.0)
         add_double (b, "sigma", p->sigma);
+      add_bool (b, "non_private_reference", t->finetune.private_reference);
       json_builder_end_object (b);
     }
   write_train (b, &t->finetune);

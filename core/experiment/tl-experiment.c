@@ -43,6 +43,7 @@ tl_train_spec_init (TlTrainSpec *spec)
   spec->schedule.gamma = 0.1f;
   spec->schedule.min_lr = 0.0f;
   spec->schedule.warmup_fraction = 0.3f;
+  spec->private_reference = TRUE;
 }
 
 static void

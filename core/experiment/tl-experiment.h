@@ -78,6 +78,9 @@ typedef struct {
    * baseline) is differentially private (DP-SGD); never set for pretraining */
   gboolean          private;
   TlPrivacyConfig   privacy;
+  /* with private: the first strategy trains once more without privacy, for
+   * comparison ("non-private"); transfer.privacy.non_private_reference */
+  gboolean          private_reference;
 } TlTrainSpec;
 
 typedef enum {

@@ -192,6 +192,12 @@ tl_pipeline_stage_key (const TlExperiment *exp, const char *stage, const char *p
       json_builder_begin_object (b);
       for (int i = 0; training_fields[i] != NULL; i++)
         add_member (b, transfer, training_fields[i]);
+      /* a private baseline is another model than a plain one */
+      if (json_object_has_member (transfer, "privacy"))
+        {
+          json_object_remove_member (json_object_get_object_member (transfer, "privacy"), "non_private_reference");
+          add_member (b, transfer, "privacy");
+        }
       json_builder_end_object (b);
       for (GList *l = members; l != NULL; l = l->next)
         if (g_str_has_prefix (l->data, "baseline_"))
@@ -206,6 +212,10 @@ tl_pipeline_stage_key (const TlExperiment *exp, const char *stage, const char *p
       else
         json_builder_add_null_value (b);
       json_object_remove_member (transfer, "strategy");
+      if (strcmp (stage, TL_RUN_NON_PRIVATE) == 0)
+        json_object_remove_member (transfer, "privacy");
+      else if (json_object_has_member (transfer, "privacy"))
+        json_object_remove_member (json_object_get_object_member (transfer, "privacy"), "non_private_reference");
       json_builder_set_member_name (b, "transfer");
       json_builder_add_value (b, json_node_copy (json_object_get_member (o, "transfer")));
     }

@@ -583,14 +583,20 @@ strategy_run_name (TlStrategy strategy)
   return strategy == TL_STRATEGY_FINE_TUNE ? "transfer" : tl_strategy_names[strategy];
 }
 
+/* The run of a strategy, or of its training without privacy beside a private one. */
+static const char *
+stage_run_name (TlStrategy strategy, gboolean without_privacy)
+{
+  return without_privacy ? TL_RUN_NON_PRIVATE : strategy_run_name (strategy);
+}
+
 /* Trains one strategy's copy of the pretrained model into *model_out and its history. */
 static gboolean
-train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineData *source,
-                const TlPipelineData *target, TlHistory *history, GError **error)
+train_strategy (Ctx *c, TlStrategy strategy, const char *name, const TlTrainSpec *spec, TlModel *model,
+                const TlPipelineData *source, const TlPipelineData *target, TlHistory *history, GError **error)
 {
   const TlExperiment *exp = c->exp;
   const TlTransferSpec *t = &exp->transfer;
-  const char *name = strategy_run_name (strategy);
   TlPipelineData joint = { .val = target->val, .test = target->test, .preprocess = target->preprocess };
   g_autoptr (TlDataset) rows = NULL;
   g_autofree guint8 *domain = NULL;
@@ -598,7 +604,7 @@ train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineDat
   gboolean ok;
 
   if (strategy == TL_STRATEGY_FINE_TUNE)
-    return train_model (c, name, model, target, &t->finetune, exp->seed, t->feature_cache, t->unfreeze_every,
+    return train_model (c, name, model, target, spec, exp->seed, t->feature_cache, t->unfreeze_every,
                         history, error);
 
   rows = tl_strategy_joint_rows (source->train, target->train, t->target_weight, &domain);
@@ -609,7 +615,7 @@ train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineDat
                                   TL_STRATEGY_DOMAIN_HIDDEN };
       c->adversary = &adversary;
     }
-  ok = train_model (c, name, model, &joint, &t->finetune, exp->seed, FALSE, 0, history, error);
+  ok = train_model (c, name, model, &joint, spec, exp->seed, FALSE, 0, history, error);
   c->adversary = NULL;
   if (!ok || strategy != TL_STRATEGY_SELF_TRAINING || history->cancelled)
     return ok;
@@ -624,7 +630,7 @@ train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineDat
     stage (c, TL_STAGE_TRANSFER, "self-training: a second round with %d pseudo-labelled target rows", guessed->n);
     joint.train = more;
     c->epoch_offset = done;
-    ok = train_model (c, "self-training-2", model, &joint, &t->finetune, exp->seed + 1, FALSE, 0, second, error);
+    ok = train_model (c, "self-training-2", model, &joint, spec, exp->seed + 1, FALSE, 0, second, error);
     c->epoch_offset = 0;
     if (ok)
       append_history (history, second, done);
@@ -634,21 +640,26 @@ train_strategy (Ctx *c, TlStrategy strategy, TlModel *model, const TlPipelineDat
 }
 
 /* One transfer strategy, end to end: train, evaluate, export. *run_out is NULL
- * when it was cancelled before an epoch finished. */
+ * when it was cancelled before an epoch finished. Without privacy: the
+ * strategy of a private experiment trained plainly, for comparison. */
 static gboolean
-strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, const TlModel *pretrained,
-                gboolean keep_head, const TlPipelineData *source, const TlPipelineData *target,
-                const char *target_path, const char *model_from, TlRunResult **run_out, GError **error)
+strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, gboolean without_privacy,
+                const TlModel *pretrained, gboolean keep_head, const TlPipelineData *source,
+                const TlPipelineData *target, const char *target_path, const char *model_from,
+                TlRunResult **run_out, GError **error)
 {
   const TlExperiment *exp = c->exp;
-  const char *name = strategy_run_name (strategy);
-  const char *folder = strategy == TL_STRATEGY_FINE_TUNE ? exp->outputs.transfer_folder : name;
+  const char *name = stage_run_name (strategy, without_privacy);
+  const char *folder = strategy == TL_STRATEGY_FINE_TUNE && !without_privacy ? exp->outputs.transfer_folder : name;
+  TlTrainSpec spec = exp->transfer.finetune;
   g_autoptr (TlModel) model = NULL;
   g_autoptr (TlHistory) history = tl_history_new ();
   g_autoptr (TlTensor) probs = NULL;
   g_autofree char *hash = tl_pipeline_stage_hash (exp, name, c->pretrain_hash);
   TlRunResult *run;
 
+  if (without_privacy)
+    spec.private = FALSE;
   *run_out = NULL;
   if ((run = load_finished_run (c, name, folder, target->train)) != NULL)
     {
@@ -667,10 +678,12 @@ strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, const TlM
   if (model == NULL)
     return FALSE;
   stage (c, TL_STAGE_TRANSFER, "%s: training %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-         " parameters on %d labelled target samples of %d classes%s", tl_strategy_names[strategy],
+         " parameters on %d labelled target samples of %d classes%s%s",
+         without_privacy ? TL_RUN_NON_PRIVATE : tl_strategy_names[strategy],
          (guint64) tl_model_param_count (model, TRUE), (guint64) tl_model_param_count (model, FALSE),
-         target->train->n, target->test->n_classes, keep_head ? "" : ", with a new head");
-  if (!train_strategy (c, strategy, model, source, target, history, error))
+         target->train->n, target->test->n_classes, keep_head ? "" : ", with a new head",
+         without_privacy ? ", without privacy, for comparison" : "");
+  if (!train_strategy (c, strategy, name, &spec, model, source, target, history, error))
     return FALSE;
   if (cancelled (c, result, history) && history->epochs->len == 0)
     return TRUE;
@@ -682,8 +695,8 @@ export:
   if (!evaluate (run, target->test, &probs, error))
     return FALSE;
   stage (c, TL_STAGE_EXPORT, "writing the %s model", name);
-  return export_run (c, run, folder, target, &exp->transfer.finetune, probs, target_path,
-                     model_from ? model_from : "pretrain", error)
+  return export_run (c, run, folder, target, &spec, probs, target_path, model_from ? model_from : "pretrain",
+                     error)
          && finish_stage (c, result, run, error)
          && (strategy != TL_STRATEGY_SELF_TRAINING
              || tl_pipeline_remove_checkpoints (c->out, "self-training-2", error));
@@ -1026,7 +1039,18 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
     {
       TlRunResult *run;
 
-      if (!strategy_stage (c, result, exp->transfer.strategies[i], pretrained, keep_head, source, target,
+      if (!strategy_stage (c, result, exp->transfer.strategies[i], FALSE, pretrained, keep_head, source, target,
+                           target_path, model_from, &run, error))
+        return FALSE;
+      if (run == NULL || cancelled (c, result, run->history))
+        return TRUE;
+    }
+  /* what privacy costs: the first strategy again without it */
+  if (exp->transfer.finetune.private && exp->transfer.finetune.private_reference && exp->transfer.n_strategies > 0)
+    {
+      TlRunResult *run;
+
+      if (!strategy_stage (c, result, exp->transfer.strategies[0], TRUE, pretrained, keep_head, source, target,
                            target_path, model_from, &run, error))
         return FALSE;
       if (run == NULL || cancelled (c, result, run->history))

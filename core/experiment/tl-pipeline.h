@@ -39,9 +39,12 @@ typedef struct {
   gpointer user_data;
 } TlPipelineCallbacks;
 
+/* The run of a private experiment's first strategy trained without privacy. */
+#define TL_RUN_NON_PRIVATE "non-private"
+
 /* One trained model and how it did. */
 typedef struct {
-  char      *name;               /* "pretrain", "transfer", "baseline" */
+  char      *name;               /* "pretrain", "transfer", "baseline", a strategy, TL_RUN_NON_PRIVATE */
   TlModel   *model;
   char     **labels;             /* class names of its outputs */
   TlHistory *history;
