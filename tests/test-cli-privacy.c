@@ -240,7 +240,6 @@ test_private_experiment (void)
 static void
 test_private_cnn_experiment (void)
 {
-  const char *src = g_getenv ("TL_SOURCE_DIR");
   g_autofree char *exp = NULL;
   g_autofree char *out = path_in ("private-cnn");
   g_autofree char *summary_path = g_build_filename (out, "summary.json", NULL);
@@ -253,13 +252,8 @@ test_private_cnn_experiment (void)
   static const char *const names[] = { "pretrain", "transfer", "non-private", "baseline" };
   JsonArray *runs;
 
-  if (!g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
-      return;
-    }
-  g_assert_nonnull (src);
-  exp = g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+  if ((exp = tl_test_fashion_split ()) == NULL)
+    return;
   {
     g_auto (Result) r = { 0 };
     RUN (&r, "run", exp, "--out", out, "--set", "source.per_class=80", "--set", "pretrain.epochs=1", "--set",

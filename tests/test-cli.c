@@ -680,7 +680,6 @@ test_run_interrupt_and_resume (void)
 static void
 test_run_fashion_split_reduced (void)
 {
-  const char *src = g_getenv ("TL_SOURCE_DIR");
   g_autofree char *exp = NULL;
   g_autofree char *out = path_in ("fashion");
   g_autofree char *summary = g_build_filename (out, "summary.json", NULL);
@@ -688,13 +687,8 @@ test_run_fashion_split_reduced (void)
   g_auto (Result) r = { 0 };
   JsonArray *runs;
 
-  if (!g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
-      return;
-    }
-  g_assert_nonnull (src);
-  exp = g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+  if ((exp = tl_test_fashion_split ()) == NULL)
+    return;
   RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "source.per_class=80", "--set", "pretrain.epochs=2",
        "--set", "transfer.epochs=10", "--set", "target.test_per_class=100", "--set", "outputs.plots=[\"png\"]");
   expect_status (&r, 0);

@@ -30,3 +30,17 @@ tl_test_remove_tree (const char *path)
       }
   g_rmdir (path);
 }
+
+char *
+tl_test_fashion_split (void)
+{
+  const char *src = g_getenv ("TL_SOURCE_DIR");
+
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("Fashion-MNIST is not installed (/usr/share/datasets/fashion-mnist)");
+      return NULL;
+    }
+  g_assert_nonnull (src);
+  return g_build_filename (src, "data", "experiments", "fashion-split.json", NULL);
+}
