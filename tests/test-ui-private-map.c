@@ -307,8 +307,18 @@ test_private_run_and_domain_map (void)
     g_test_message ("weights below the head moved by %g in all", moved);
   }
 
-  /* the domain map appears on the Evaluate page and is computed in the background */
+  /* the Evaluate page opens on the private transfer, with the reference beside it */
   tl_window_show_step (win, "evaluate");
+  g_assert_cmpstr (tl_evaluate_page_get_run (evaluate), ==, "transfer");
+  g_assert_cmpuint (tl_evaluate_page_get_n_runs (evaluate), ==, 2);
+  g_assert_true (tl_evaluate_page_select_run (evaluate, "non-private"));
+  ui_spin (200);
+  g_assert_cmpstr (tl_evaluate_page_get_run (evaluate), ==, "non-private");
+  ui_screenshot (GTK_WIDGET (win), "evaluate-private-and-reference.png");
+  g_assert_true (tl_evaluate_page_select_run (evaluate, "transfer"));
+  ui_spin (100);
+
+  /* the domain map appears on the Evaluate page and is computed in the background */
   g_assert_true (gtk_widget_get_visible (card));
   g_assert_true (ui_wait_for (map_ready, view, 60));
   g_assert_cmpint (tl_domain_map_view_get_n_maps (TL_DOMAIN_MAP_VIEW (view)), ==, 2);

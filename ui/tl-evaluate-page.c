@@ -4,6 +4,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "tl-audio-explanation.h"
 #include "tl-audio-preview.h"
@@ -436,6 +437,20 @@ shown_run (TlEvaluatePage *self)
   return self->run_name != NULL ? tl_document_get_run (self->document, self->run_name) : NULL;
 }
 
+/* A run's title, with the privacy it spent when it trained privately. */
+static char *
+bar_name (const TlRunResult *run)
+{
+  const TlHistory *h = run->history;
+  double epsilon = h != NULL && h->epochs->len > 0
+                   ? g_array_index (h->epochs, TlEpochRecord, h->epochs->len - 1).epsilon : NAN;
+
+  if (isfinite (epsilon))
+    return g_strdup_printf (C_("a private run and the privacy it spent", "%s (ε %.2f)"), tl_run_title (run->name),
+                            epsilon);
+  return g_strdup (tl_run_title (run->name));
+}
+
 /* Every run evaluated on the target's test data (not pretraining, tested on the source's), as bars;
  * with no target, pretraining is the run there is, tested on the source's test data. */
 static void
@@ -446,7 +461,7 @@ update_runs (TlEvaluatePage *self)
   g_autoptr (GtkStringList) titles = gtk_string_list_new (NULL);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) shares = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GPtrArray) bar_names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) bar_names = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *keep = g_strdup (self->run_name);
   guint selected = 0;
 
@@ -459,7 +474,7 @@ update_runs (TlEvaluatePage *self)
         continue;
       a = r->metrics->accuracy;
       g_ptr_array_add (names, g_strdup (r->name));
-      g_ptr_array_add (bar_names, (gpointer) tl_run_title (r->name));
+      g_ptr_array_add (bar_names, bar_name (r));
       g_array_append_val (shares, a);
       gtk_string_list_append (titles, tl_run_title (r->name));
     }

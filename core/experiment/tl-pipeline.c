@@ -553,14 +553,6 @@ same_classes (char **a, char **b)
   return TRUE;
 }
 
-/* The head is kept when the target's classes are the model's, by name and in
- * order, unless the experiment asks for a new one. */
-static gboolean
-keeps_head (const TlExperiment *exp, char **model_labels, const TlDataset *target)
-{
-  return !exp->transfer.rebuild_head && same_classes (model_labels, target->class_names);
-}
-
 /* A copy of the pretrained model ready for the target: its head kept or rebuilt,
  * and the freeze plan applied. */
 static TlModel *
@@ -944,7 +936,7 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
   g_auto (GStrv) model_labels = NULL;
   const TlPreprocess *through;
   g_autoptr (GPtrArray) shared = NULL;
-  gboolean keep_head;
+  gboolean keep_head, known_classes;
 
   /* 1. the data, both read before any training so that a plan that cannot work stops here */
   if (!tl_embedding_vectors_check (exp, error))
@@ -1032,8 +1024,10 @@ pipeline_body (Ctx *c, TlPipelineResult *result, GError **error)
 
   /* 3. the zero-shot reference, wherever the model knows the target's classes
    * (even when the strategies get a new head), then each strategy */
-  keep_head = keeps_head (exp, model_labels, target->test);
-  if (same_classes (model_labels, target->test->class_names) && !source_only_stage (c, result, pretrained, target, target_path, model_from, error))
+  /* the head is kept when the target's classes are the model's, by name and in order, unless a new one is asked for */
+  known_classes = same_classes (model_labels, target->test->class_names);
+  keep_head = known_classes && !exp->transfer.rebuild_head;
+  if (known_classes && !source_only_stage (c, result, pretrained, target, target_path, model_from, error))
     return FALSE;
   for (int i = 0; i < exp->transfer.n_strategies; i++)
     {
