@@ -31,13 +31,30 @@ check_interrupt (RunView *v)
     g_cancellable_cancel (v->cancellable);
 }
 
+/* The run a transfer stage trains, which its message names first ("joint: training ..."); the
+ * fine-tuning is the run "transfer". */
+static char *
+transfer_run_of (const char *message)
+{
+  gsize len = message != NULL ? strcspn (message, ": ") : 0;
+
+  if (len == 0 || message[len] != ':' || strncmp (message, "fine-tune", len) == 0)
+    return g_strdup ("transfer");
+  return g_strndup (message, len);
+}
+
 static void
 on_stage (TlPipelineStage stage, const char *message, gpointer user_data)
 {
   RunView *v = user_data;
 
   check_interrupt (v);
-  if (stage == TL_STAGE_PRETRAIN || stage == TL_STAGE_TRANSFER || stage == TL_STAGE_BASELINE)
+  if (stage == TL_STAGE_TRANSFER)
+    {
+      g_autofree char *run = transfer_run_of (message);
+      tl_progress_set_stage (v->progress, run);
+    }
+  else if (stage == TL_STAGE_PRETRAIN || stage == TL_STAGE_BASELINE)
     tl_progress_set_stage (v->progress, tl_pipeline_stage_name (stage));
   if (!v->quiet && stage != TL_STAGE_DONE)
     tl_progress_message (v->progress, "[%s] %s", tl_pipeline_stage_name (stage), message);

@@ -262,6 +262,16 @@ test_private_cnn_experiment (void)
          "outputs.exports=[\"models\", \"history\", \"metrics\"]");
     expect_status (&r, 0);
     g_assert_nonnull (strstr (r.out, "non-private: training"));
+    /* each epoch line names its run, and only the private ones spend */
+    g_assert_nonnull (strstr (r.out, "transfer  epoch 2/2"));
+    {
+      const char *line = strstr (r.out, "non-private  epoch 2/2");
+      const char *end;
+
+      g_assert_nonnull (line);
+      end = strchr (line, '\n');
+      g_assert_null (g_strstr_len (line, end != NULL ? end - line : -1, "epsilon"));
+    }
     g_assert_nonnull (strstr (r.out, "without privacy, for comparison"));
   }
   g_assert_true (json_parser_load_from_file (parser, summary_path, NULL));
