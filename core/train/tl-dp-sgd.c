@@ -198,32 +198,60 @@ tl_dp_per_example_sq_norms (const TlModel *model, const TlTensor *input, const T
     }
 }
 
+/* Rows of src times scale[b] into dst, [batch, row]. */
+static void
+scale_rows (const TlTensor *src, const float *scale, int batch, TlTensor *dst)
+{
+  const gsize row = src->size / batch;
+
+  if (dst != src)
+    tl_tensor_resize (dst, src->ndim, src->shape);
+  for (int b = 0; b < batch; b++)
+    for (gsize k = 0; k < row; k++)
+      dst->data[b * row + k] = src->data[b * row + k] * scale[b];
+}
+
 void
 tl_dp_clipped_gradient (TlModel *model, const TlTensor *input, TlTensor *grad_output, int first, int end,
                         double clip, double *norms)
 {
   const int batch = input->shape[0];
-  const gsize row = batch > 0 ? grad_output->size / batch : 0;
   g_autofree double *sq = g_new (double, MAX (batch, 1));
+  g_autofree float *scale = g_new (float, MAX (batch, 1));
+  g_autoptr (TlTensor) scaled = tl_tensor_new_empty ();
 
   if (batch == 0)
     return;
-  /* a first pass for the norms: gradients are linear in the output gradient,
-   * so a second pass from the scaled rows gives the clipped sum */
+  /* a first pass for the norms; it keeps every layer's output gradient */
   tl_model_backward_range (model, input, grad_output, first, end);
   tl_dp_per_example_sq_norms (model, input, grad_output, first, end, sq);
-  tl_model_zero_grad (model);
   for (int b = 0; b < batch; b++)
     {
       double norm = sqrt (sq[b]);
-      float scale = norm > clip ? (float) (clip / norm) : 1.0f;
 
+      scale[b] = norm > clip ? (float) (clip / norm) : 1.0f;
       if (norms)
         norms[b] = norm;
-      for (gsize k = 0; k < row; k++)
-        grad_output->data[b * row + k] *= scale;
     }
-  tl_model_backward_range (model, input, grad_output, first, end);
+  /* Gradients are linear in the loss gradient, and clipping scales an example's
+   * loss gradient: each layer's output gradient, its rows scaled, gives that
+   * layer's clipped sum. Only the parameters' gradients are computed again, no
+   * input gradient flows. */
+  tl_model_zero_grad (model);
+  scale_rows (grad_output, scale, batch, grad_output);
+  for (int i = first; i < end; i++)
+    {
+      TlLayer *layer = tl_model_layer (model, i);
+      const TlTensor *in = i == first ? input : g_ptr_array_index (model->acts, i - 1);
+      const TlTensor *gout = i == end - 1 ? grad_output : g_ptr_array_index (model->grads, i + 1);
+
+      if (!layer->trainable || layer->n_params == 0)
+        continue;
+      if (gout != grad_output)
+        scale_rows (gout, scale, batch, scaled);
+      tl_layer_backward (layer, &model->ctx, in, g_ptr_array_index (model->acts, i),
+                         gout != grad_output ? scaled : grad_output, NULL);
+    }
 }
 
 static gboolean
