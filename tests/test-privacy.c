@@ -590,6 +590,31 @@ test_refusals (void)
     g_assert_true (tl_train (model, ds, NULL, &config, NULL, history, &error));
     g_assert_no_error (error);
   }
+
+  /* a graph model: a layer whose output two layers read is refused by name; the
+   * plain chain from the branch to the head trains */
+  {
+    g_autoptr (TlModel) model = tl_model_new (1, (int[]) { ds->sample_size }, 1);
+    g_assert_true (tl_model_add_joined (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 4 }, "stem", 1,
+                                        (int[]) { -1 }, &error));
+    g_assert_true (tl_model_add_joined (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 4 }, "branch", 1,
+                                        (int[]) { 0 }, &error));
+    g_assert_true (tl_model_add_joined (model, &(TlLayerSpec) { .kind = TL_LAYER_ADD }, "sum", 2, (int[]) { 1, 0 },
+                                        &error));
+    g_assert_true (tl_model_add_joined (model, &(TlLayerSpec) { .kind = TL_LAYER_DENSE, .units = 2 }, "head", 1,
+                                        (int[]) { 2 }, &error));
+    g_assert_true (model->graph);
+    tl_train_config_init (&config);
+    config.privacy = &privacy;
+    config.epochs = 1;
+    g_assert_false (tl_train (model, ds, NULL, &config, NULL, history, &error));
+    g_assert_nonnull (strstr (error->message, "stem"));
+    g_assert_nonnull (strstr (error->message, "branch of the network"));
+    g_clear_error (&error);
+    tl_model_set_trainable (model, 0, FALSE);
+    g_assert_true (tl_train (model, ds, NULL, &config, NULL, history, &error));
+    g_assert_no_error (error);
+  }
 }
 
 typedef struct {

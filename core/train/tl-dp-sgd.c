@@ -26,12 +26,36 @@ tl_dp_layer_supported (const TlLayer *layer)
     }
 }
 
+/* In a graph model: TRUE when layer i reads layer i - 1 alone and only layer i + 1
+ * (or nothing, the last) reads it, so that its input and the gradient at its
+ * output are where the per-example norms look for them. */
+static gboolean
+in_plain_chain (const TlModel *model, int i, int end)
+{
+  if (tl_model_n_inputs_of (model, i) != 1 || tl_model_input_of (model, i, 0) != i - 1)
+    return FALSE;
+  for (int j = i + 2; j < end; j++)
+    for (int k = 0; k < tl_model_n_inputs_of (model, j); k++)
+      if (tl_model_input_of (model, j, k) == i)
+        return FALSE;
+  return TRUE;
+}
+
 gboolean
 tl_dp_check_model (const TlModel *model, int first, int end, GError **error)
 {
   for (int i = first; i < end; i++)
     {
       const TlLayer *layer = tl_model_layer (model, i);
+
+      if (model->graph && layer->trainable && layer->n_params > 0 && !in_plain_chain (model, i, end))
+        {
+          g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                       "private training cannot train layer %s (%s): it reads or feeds a branch of the network, "
+                       "where per-example gradients are not computed; freeze it", layer->name,
+                       tl_layer_kind_name (layer->spec.kind));
+          return FALSE;
+        }
 
       if (layer->trainable && layer->n_params > 0 && !tl_dp_layer_supported (layer))
         {
