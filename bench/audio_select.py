@@ -12,7 +12,11 @@ recordings are in neither, so the recipe picked for Z has never seen Z. `run` ru
 experiment with the given --set overrides, no scratch baseline) on all six tasks and appends one JSON
 line per task to stdout (the accuracy of the first run after the pretraining: the transfer,
 or the strategy's); `table` prints, for each held-out speaker, the mean of each recipe over the
-two tasks that do not contain that speaker, and the recipe with the highest."""
+two tasks that do not contain that speaker, and the recipe with the highest.
+
+Each task keeps its run history in SPLITDIR/history-SOURCE-TARGET (one run folder per recipe), so a
+recipe that changes only the transfer reuses the task's pretrained model instead of training it again.
+TASKS=george-jackson,lucas-george (environment) runs only those tasks."""
 
 import csv
 import json
@@ -64,11 +68,16 @@ def split(shared, out):
 
 
 def run(app, experiment, splits, name, sets):
+    only = [t for t in os.environ.get("TASKS", "").split(",") if t]
     for source, target in tasks():
+        if only and f"{source}-{target}" not in only:
+            continue
         d = os.path.join(splits, f"{source}-{target}")
-        work = os.path.join(splits, "work")
+        history = os.path.join(splits, f"history-{source}-{target}")
+        work = os.path.join(history, name)
         shutil.rmtree(work, ignore_errors=True)
         cmd = [app, "run", experiment, "--out", work, "--quiet", "--set", f"seed={SEED}",
+               "--set", f"outputs.folder={history}",
                "--set", f"source.path={d}/source.csv", "--set", f"target.path={d}/train.csv",
                "--set", f"target.test_path={d}/test.csv", "--set", "target.per_class=0",
                "--set", "target.val_fraction=0", "--set", "baseline=false",

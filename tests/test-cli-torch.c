@@ -437,7 +437,7 @@ run_accuracy (const char *run_folder, const char *name)
 }
 
 /* The joint strategy, learning-rate schedules (step when pretraining, cosine when
- * transferring) and early stopping, by the engine and by the built-in trainer on
+ * transferring), tail weight averaging (pretraining) and early stopping, by the engine and by the built-in trainer on
  * the same tiny case: the same learning rate at every epoch, both stopping early,
  * and accuracies within a loose bound (they draw different batches). */
 static void
@@ -466,7 +466,7 @@ test_joint_schedule_patience (void)
     "              \"test_fraction\": 0.4 },\n"
     "  \"architecture\": { \"preset\": \"mlp\" },\n"
     "  \"pretrain\": { \"epochs\": 6, \"batch_size\": 16, \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.01 },\n"
-    "                \"schedule\": { \"kind\": \"step\", \"step_size\": 2, \"gamma\": 0.5 } },\n"
+    "                \"schedule\": { \"kind\": \"step\", \"step_size\": 2, \"gamma\": 0.5 }, \"average_epochs\": 3 },\n"
     "  \"transfer\": { \"strategy\": [\"fine-tune\", \"joint\"], \"epochs\": 40, \"batch_size\": 8,\n"
     "                \"optimizer\": { \"kind\": \"adam\", \"lr\": 0.05 }, \"schedule\": \"cosine\", \"patience\": 2 },\n"
     "  \"baseline\": false,\n"
@@ -477,6 +477,8 @@ test_joint_schedule_patience (void)
   RUN (&t, "run", exp, "--engine", "torch", "--devices", "cpu", "--out", torch);
   expect_status (&t, 0);
   g_assert_nonnull (strstr (t.out, "[joint] early stop"));
+  /* pretraining ends on the mean of its last three epochs' weights */
+  g_assert_nonnull (strstr (t.out, "[pretrain] ends on the mean weights of epochs 4-6"));
 
   for (guint s = 0; s < G_N_ELEMENTS (stages); s++)
     {

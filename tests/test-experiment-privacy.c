@@ -184,6 +184,27 @@ test_checked (void)
     g_assert_true (has_problem (problems, "baseline", "lstm"));
   }
   {
+    /* tail averaging excludes early stopping, and with gradual unfreezing stays within the last phase */
+    g_autoptr (TlExperiment) exp = from_text ("{ \"epsilon\": 3 }", "", "mlp", &error);
+    g_autoptr (GPtrArray) problems = NULL;
+    g_assert_no_error (error);
+    exp->transfer.finetune.private = FALSE;
+    exp->transfer.finetune.average_epochs = 4;
+    exp->transfer.finetune.patience = 2;
+    problems = tl_experiment_check (exp, &data, &data);
+    g_assert_true (has_problem (problems, "transfer.average_epochs", "patience"));
+    g_ptr_array_unref (problems);
+    exp->transfer.finetune.patience = 0;
+    exp->transfer.finetune.epochs = 10;
+    exp->transfer.unfreeze_every = 3;   /* phases of 3, 3, 3 and 1 epochs */
+    problems = tl_experiment_check (exp, &data, &data);
+    g_assert_true (has_problem (problems, "transfer.average_epochs", "at most 1"));
+    g_ptr_array_unref (problems);
+    exp->transfer.unfreeze_every = 5;
+    problems = tl_experiment_check (exp, &data, &data);
+    g_assert_false (has_problem (problems, "transfer.average_epochs", ""));
+  }
+  {
     /* text: the vocabulary may not be counted over the private target's words */
     g_autoptr (TlExperiment) exp = from_text ("{ \"epsilon\": 3 }", "", "mlp", &error);
     g_autoptr (GPtrArray) problems = NULL;

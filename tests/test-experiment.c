@@ -117,6 +117,7 @@ test_experiment_round_trip (void)
   exp->transfer.finetune.optimizer.kind = TL_OPTIMIZER_SGD;
   exp->transfer.finetune.optimizer.momentum = 0.9f;
   exp->transfer.finetune.schedule.kind = TL_SCHEDULE_COSINE;
+  exp->transfer.finetune.average_epochs = 3;
   exp->outputs.exports = TL_EXPORT_MODELS | TL_EXPORT_METRICS;
   exp->outputs.plot_formats = TL_PLOT_SVG;
   exp->transfer.n_strategies = 2;
@@ -140,6 +141,9 @@ test_experiment_round_trip (void)
   g_assert_null (again->architecture.layer_names[0]);
   g_assert_cmpfloat_with_epsilon (again->transfer.finetune.optimizer.momentum, 0.9, 1e-6);
   g_assert_cmpint (again->transfer.finetune.schedule.kind, ==, TL_SCHEDULE_COSINE);
+  g_assert_cmpint (again->transfer.finetune.average_epochs, ==, 3);
+  g_assert_cmpint (again->pretrain.average_epochs, ==, 0);
+  g_assert_nonnull (strstr (b, "\"average_epochs\": 3"));
   g_assert_cmpint (again->transfer.n_strategies, ==, 2);
   g_assert_cmpint (again->transfer.strategies[1], ==, TL_STRATEGY_SELF_TRAINING);
   g_assert_cmpfloat (again->transfer.target_weight, ==, 3.0f);

@@ -155,6 +155,19 @@ test_stage_hashes_follow_their_inputs (void)
     g_assert_cmpstr (base3, ==, base2);
   }
   other->transfer.finetune = exp->transfer.finetune;
+  /* tail averaging: the transfer and the baseline (which takes the transfer's budget), not pretraining;
+   * off, it leaves the keys of runs made before the setting existed as they were */
+  g_assert_null (strstr (key, "average_epochs"));
+  other->transfer.finetune.average_epochs = 2;
+  {
+    g_autofree char *pre2 = tl_pipeline_stage_hash (other, "pretrain", NULL);
+    g_autofree char *tr2 = tl_pipeline_stage_hash (other, "transfer", pre);
+    g_autofree char *base2 = tl_pipeline_stage_hash (other, "baseline", NULL);
+    g_assert_cmpstr (pre2, ==, pre);
+    g_assert_cmpstr (tr2, !=, tr);
+    g_assert_cmpstr (base2, !=, base);
+  }
+  other->transfer.finetune = exp->transfer.finetune;
   other->pretrain.epochs = 9;
   {
     g_autofree char *pre2 = tl_pipeline_stage_hash (other, "pretrain", NULL);

@@ -583,6 +583,79 @@ test_resume (void)
   g_ptr_array_unref (w.snapshots);
 }
 
+/* Tail averaging: the model ends on the mean of the weights after its last
+ * three epochs, the history says so, and a run interrupted inside the averaged
+ * epochs resumes to the same bits. */
+static void
+test_average_epochs (void)
+{
+  g_autoptr (TlDataset) train = spiral_data (40, 12);
+  g_autoptr (TlModel) model = mlp (2, 16, 0.0f, 13);
+  g_autoptr (TlModel) part = mlp (2, 16, 0.0f, 13);
+  g_autoptr (TlModel) resumed = mlp (2, 16, 0.0f, 77);
+  g_autoptr (TlHistory) history = tl_history_new ();
+  g_autoptr (TlHistory) h2 = tl_history_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tl-average-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "run.ckpt", NULL);
+  Watch w = { model, g_ptr_array_new_with_free_func (g_free), 0, 0, 0 };
+  Watch stop = { part, g_ptr_array_new_with_free_func (g_free), 0, 5 * 4 + 2, 0 };
+  TlTrainCallbacks cb = { .on_epoch = watch_epoch, .user_data = &w };
+  TlTrainCallbacks stop_cb = { .on_epoch = watch_epoch, .on_batch = watch_batch, .should_stop = watch_stop,
+                               .user_data = &stop };
+  g_autofree float *final = NULL;
+  gsize n;
+  TlTrainConfig c;
+
+  adam_config (&c, 0.02f, 6, 20);   /* 80 samples: 4 batches an epoch */
+  c.average_epochs = 3;
+  c.seed = 4;
+  g_assert_true (tl_train (model, train, NULL, &c, &cb, history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (history->averaged_epochs, ==, 3);
+  g_assert_cmpuint (w.snapshots->len, ==, 6);
+  final = weights_of (model, &n);
+  for (gsize i = 0; i < n; i++)
+    {
+      const float *e4 = g_ptr_array_index (w.snapshots, 3), *e5 = g_ptr_array_index (w.snapshots, 4),
+                  *e6 = g_ptr_array_index (w.snapshots, 5);
+      g_assert_cmpfloat_with_epsilon (final[i], (e4[i] + e5[i] + e6[i]) / 3.0f, 1e-6);
+    }
+  g_assert_true (memcmp (final, g_ptr_array_index (w.snapshots, 5), n * sizeof (float)) != 0);
+
+  /* interrupted in epoch 6, after two averaged epochs: the checkpoint carries the mean so far */
+  c.checkpoint_path = path;
+  g_assert_true (tl_train (part, train, NULL, &c, &stop_cb, h2, &error));
+  g_assert_true (h2->cancelled);
+  g_assert_cmpuint (h2->epochs->len, ==, 5);
+  c.resume_path = path;
+  c.checkpoint_path = NULL;
+  g_assert_true (tl_train (resumed, train, NULL, &c, NULL, h2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (h2->averaged_epochs, ==, 3);
+  assert_same_weights (model, resumed);
+
+  /* a checkpoint of a run that averaged otherwise is refused */
+  c.average_epochs = 1;
+  g_assert_false (tl_train (resumed, train, NULL, &c, NULL, h2, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "checkpoint averages the weights of 2 epochs"));
+  g_clear_error (&error);
+
+  /* with early stopping it cannot work: refused before training */
+  c.resume_path = NULL;
+  c.patience = 2;
+  g_assert_false (tl_train (resumed, train, train, &c, NULL, h2, &error));
+  g_assert_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "early stopping"));
+
+  g_unlink (path);
+  g_rmdir (dir);
+  g_ptr_array_unref (w.snapshots);
+  g_ptr_array_unref (stop.snapshots);
+}
+
 /* A run whose checkpoint the caller removes at the end writes none after its
  * last epoch: the file holds the epoch before, and resuming from it ends where
  * the run ended. */
@@ -892,6 +965,7 @@ main (int argc, char **argv)
   g_test_add_func ("/training/reproducible", test_reproducible);
   g_test_add_func ("/training/leading-flatten-skipped", test_leading_flatten_skipped);
   g_test_add_func ("/training/early-stopping", test_early_stopping);
+  g_test_add_func ("/training/average-epochs", test_average_epochs);
   g_test_add_func ("/training/divergence", test_divergence);
   g_test_add_func ("/training/should-stop", test_should_stop);
   g_test_add_func ("/training/resume", test_resume);

@@ -239,6 +239,20 @@ check_private_layers (GPtrArray *problems, const TlExperiment *exp, TlModel *mod
     }
 }
 
+/* With gradual unfreezing, the weights are averaged over the last phase only. */
+static void
+check_average_phase (GPtrArray *problems, const TlTransferSpec *t)
+{
+  int last_phase;
+
+  if (t->unfreeze_every <= 0 || t->finetune.average_epochs <= 0 || t->finetune.epochs < 1)
+    return;
+  last_phase = (t->finetune.epochs - 1) % t->unfreeze_every + 1;
+  if (t->finetune.average_epochs > last_phase)
+    add (problems, "transfer.average_epochs",
+         _("With gradual unfreezing, only the epochs of the last phase can be averaged: at most %d here."), last_phase);
+}
+
 /* What private training needs: one training per run, and delta below one over the training samples. */
 static void
 check_privacy (GPtrArray *problems, const TlExperiment *exp, const TlDataSummary *target)
@@ -342,6 +356,12 @@ check_training (GPtrArray *problems, const TlTrainSpec *spec, const char *prefix
     add (problems, batch, _("A batch holds at least one sample."));
   if (!(spec->optimizer.learning_rate > 0))
     add (problems, rate, _("The learning rate must be above zero."));
+  if (spec->average_epochs > 0 && spec->patience > 0)
+    {
+      g_autofree char *average = g_strconcat (prefix, ".average_epochs", NULL);
+      add (problems, average, _("Averaging the last epochs' weights and early stopping exclude each other: "
+                                "set average_epochs or patience, not both."));
+    }
 }
 
 /* What the transfer strategies need of the data, as far as it is known. */
@@ -451,6 +471,7 @@ tl_experiment_check (const TlExperiment *exp, const TlDataSummary *source, const
         check_training (problems, &exp->pretrain, "pretrain");
     }
   check_training (problems, &exp->transfer.finetune, "transfer");
+  check_average_phase (problems, &exp->transfer);
   check_privacy (problems, exp, has_target ? target : NULL);
   {
     g_autoptr (GError) error = NULL;

@@ -512,6 +512,7 @@ read_train (const Reader *r, JsonObject *obj, const char *prefix, TlTrainSpec *t
   if (!get_int (r, obj, prefix, "epochs", 0, 100000, &t->epochs, error)
       || !get_int (r, obj, prefix, "batch_size", 1, 1 << 20, &t->batch_size, error)
       || !get_int (r, obj, prefix, "patience", 0, 100000, &t->patience, error)
+      || !get_int (r, obj, prefix, "average_epochs", 0, 100000, &t->average_epochs, error)
       || !get_float (r, obj, prefix, "label_smoothing", 0.0, 0.99, &t->label_smoothing, error))
     return FALSE;
   if (!get_object (r, obj, prefix, "optimizer", &sub, error))
@@ -548,7 +549,7 @@ static gboolean
 read_pretrain (const Reader *r, JsonObject *obj, TlExperiment *exp, GError **error)
 {
   static const char *const keys[] = { "model", "epochs", "batch_size", "optimizer", "schedule",
-                                      "patience", "label_smoothing", NULL };
+                                      "patience", "average_epochs", "label_smoothing", NULL };
 
   return check_keys (r, obj, "pretrain", keys, error)
          && get_string (r, obj, "pretrain", "model", &exp->pretrained_model, error)
@@ -697,7 +698,7 @@ read_transfer (const Reader *r, JsonObject *obj, TlTransferSpec *t, GError **err
 {
   static const char *const keys[] = { "freeze", "lr_mult", "rebuild_head", "feature_cache",
                                       "unfreeze_every", "epochs", "batch_size", "optimizer",
-                                      "schedule", "patience", "label_smoothing", "strategy",
+                                      "schedule", "patience", "average_epochs", "label_smoothing", "strategy",
                                       "target_weight", "adversarial_weight", "pseudo_labels",
                                       "unlabeled_text", "privacy", NULL };
   JsonNode *freeze = member (obj, "freeze");

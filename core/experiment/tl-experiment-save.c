@@ -196,6 +196,9 @@ write_train (JsonBuilder *b, const TlTrainSpec *t)
   add_double (b, "warmup_fraction", tidy (t->schedule.warmup_fraction));
   json_builder_end_object (b);
   add_int (b, "patience", t->patience);
+  /* written only when set, so that the stage keys of earlier runs still match */
+  if (t->average_epochs > 0)
+    add_int (b, "average_epochs", t->average_epochs);
   add_double (b, "label_smoothing", tidy (t->label_smoothing));
 }
 

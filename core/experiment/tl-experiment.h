@@ -73,6 +73,7 @@ typedef struct {
   TlOptimizerConfig optimizer;
   TlScheduleConfig  schedule;
   int               patience;  /* early stopping on validation loss; 0 = off */
+  int               average_epochs;  /* ends on the mean weights of the last N epochs; 0 = off */
   float             label_smoothing;
   /* transfer.privacy: every run trained on target rows (the strategies and the
    * baseline) is differentially private (DP-SGD); never set for pretraining */

@@ -509,6 +509,7 @@ tl_pipeline_train_config (const TlTrainSpec *spec, guint64 seed, TlTrainConfig *
   config->optimizer = spec->optimizer;
   config->schedule = spec->schedule;
   config->patience = spec->patience;
+  config->average_epochs = spec->average_epochs;
   config->label_smoothing = spec->label_smoothing;
   config->seed = seed;
   config->privacy = spec->private ? &spec->privacy : NULL;

@@ -192,6 +192,8 @@ tl_pipeline_stage_key (const TlExperiment *exp, const char *stage, const char *p
       json_builder_begin_object (b);
       for (int i = 0; training_fields[i] != NULL; i++)
         add_member (b, transfer, training_fields[i]);
+      if (json_object_has_member (transfer, "average_epochs"))
+        add_member (b, transfer, "average_epochs");
       /* a private baseline is another model than a plain one */
       if (json_object_has_member (transfer, "privacy"))
         {

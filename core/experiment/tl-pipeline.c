@@ -165,6 +165,8 @@ append_history (TlHistory *into, const TlHistory *part, int offset)
     }
   if (part->best_epoch > 0)
     into->best_epoch = part->best_epoch + offset;
+  if (part->averaged_epochs > 0)
+    into->averaged_epochs = part->averaged_epochs;
   into->train_seconds += part->train_seconds;
   into->cache_seconds += part->cache_seconds;
   into->cached_layers = MAX (into->cached_layers, part->cached_layers);
@@ -235,6 +237,8 @@ train_model (Ctx *c, const char *name, TlModel *model, const TlPipelineData *dat
 
       config.epochs = MIN (unfreeze_every, spec->epochs - done);
       config.seed = seed + done;
+      /* the average spans the last phase only (the experiment check keeps it within) */
+      config.average_epochs = done + config.epochs == spec->epochs ? spec->average_epochs : 0;
       c->epoch_offset = done;
       if (!train_piece (c, model, data, &config, ckpt, part, error))
         return FALSE;

@@ -115,6 +115,7 @@ read_history (const char *path, GError **error)
       g_array_append_val (history->epochs, r);
     }
   history->best_epoch = (int) json_object_get_int_member_with_default (json_node_get_object (node), "best_epoch", 0);
+  history->averaged_epochs = (int) json_object_get_int_member_with_default (json_node_get_object (node), "averaged_epochs", 0);
   history->train_seconds = member_double (json_node_get_object (node), "train_seconds");
   if (!isfinite (history->train_seconds))
     history->train_seconds = 0;

@@ -82,6 +82,9 @@ add_train_spec (JsonBuilder *b, const TlTrainSpec *spec, int epochs)
   /* early stopping on the validation loss, ending on the best epoch's weights, as the trainer does */
   json_builder_set_member_name (b, "patience");
   json_builder_add_int_value (b, spec->patience);
+  /* the mean weights of the last N epochs, as the trainer's tail averaging */
+  json_builder_set_member_name (b, "average_epochs");
+  json_builder_add_int_value (b, spec->average_epochs);
   json_builder_end_object (b);
 }
 

@@ -190,6 +190,12 @@ tl_train_checkpoint_save (const TlTrainRun *run, const TlHistory *history, GErro
     set_privacy (ck, run, history);
   if (state[6])
     tl_checkpoint_set_f32_borrowed (ck, "trainer/best_weights", run->best, run->n_weights);
+  if (run->n_averaged > 0)
+    {
+      guint64 n = (guint64) run->n_averaged;
+      tl_checkpoint_set_u64 (ck, "trainer/averaged_epochs", &n, 1);
+      tl_checkpoint_set_f32_borrowed (ck, "trainer/average_weights", run->average, run->n_weights);
+    }
 
   return tl_checkpoint_save (ck, run->config->checkpoint_path, error);
 }
@@ -256,6 +262,39 @@ check_progress (const TlCheckpoint *ck, const TlTrainRun *run, const guint64 *st
   return TRUE;
 }
 
+/* The running mean of the averaged epochs the checkpoint's run had reached;
+ * refuses a checkpoint whose averaging does not match this run's. */
+static gboolean
+restore_average (const TlCheckpoint *ck, TlTrainRun *run, int epochs_done, GError **error)
+{
+  int first = run->config->epochs - run->config->average_epochs;
+  int expected = run->average ? MAX (epochs_done - MAX (first, 0), 0) : 0;
+  gsize len = 0;
+  const guint64 *n = tl_checkpoint_get_u64 (ck, "trainer/averaged_epochs", &len);
+  const float *average;
+
+  if (n != NULL && len != 1)
+    n = NULL;
+  if ((int) (n ? *n : 0) != expected)
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   "cannot resume: after epoch %d the checkpoint averages the weights of %d epochs, and this "
+                   "run would average %d (another average_epochs)", epochs_done, (int) (n ? *n : 0), expected);
+      return FALSE;
+    }
+  if (expected == 0)
+    return TRUE;
+  average = tl_checkpoint_require_f32 (ck, "trainer/average_weights", run->n_weights, error);
+  if (average == NULL)
+    {
+      g_prefix_error (error, "cannot resume: ");
+      return FALSE;
+    }
+  memcpy (run->average, average, run->n_weights * sizeof (float));
+  run->n_averaged = expected;
+  return TRUE;
+}
+
 gboolean
 tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
 {
@@ -293,6 +332,8 @@ tl_train_checkpoint_resume (TlTrainRun *run, TlHistory *history, GError **error)
       memcpy (run->best, best, run->n_weights * sizeof (float));
     }
 
+  if (!restore_average (ck, run, (int) state[0], error))
+    return FALSE;
   run->epochs_done = (int) state[0];
   run->step = state[1];
   history->best_epoch = (int) state[2];

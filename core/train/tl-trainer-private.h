@@ -25,6 +25,8 @@ typedef struct {
   int                 *perm, *order, *labels;
   TlTensor            *x, *tokens, *grad;
   float               *good, *best;      /* weights after the last finished epoch, at the best epoch */
+  float               *average;          /* running mean of the weights of the averaged epochs */
+  int                  n_averaged;
   gsize                n_weights;
   /* progress */
   gint64               t_start;          /* monotonic time the run started */

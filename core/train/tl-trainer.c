@@ -57,6 +57,7 @@ run_clear (TlTrainRun *run)
   tl_tensor_free (run->grad);
   g_free (run->good);
   g_free (run->best);
+  g_free (run->average);
 }
 
 /* The buffers of a model (batch-norm running statistics) one after another. */
@@ -324,6 +325,15 @@ check_arguments (const TlModel *model, const TlDataset *train, const TlDataset *
                    "label smoothing must be in [0, 1), got %g", config->label_smoothing);
       return FALSE;
     }
+  if (config->average_epochs < 0 || (config->average_epochs > 0 && config->patience > 0))
+    {
+      g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
+                   config->average_epochs < 0 ? "the number of averaged epochs cannot be negative, got %d"
+                                              : "averaging the last %d epochs cannot be combined with early "
+                                                "stopping (patience), which ends on the best epoch instead",
+                   config->average_epochs);
+      return FALSE;
+    }
   if (config->privacy && config->adversary)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_INVALID_ARGUMENT,
@@ -339,7 +349,7 @@ static void
 history_reset (TlHistory *history)
 {
   g_array_set_size (history->epochs, 0);
-  history->best_epoch = 0;
+  history->best_epoch = history->averaged_epochs = 0;
   history->stopped_early = history->cancelled = FALSE;
   history->train_seconds = history->cache_seconds = 0.0;
   history->cached_layers = history->resumed_epochs = 0;
@@ -380,6 +390,29 @@ run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDatas
   run->good = g_new0 (float, MAX (run->n_weights, 1));
   if (config->patience > 0 && val)
     run->best = g_new0 (float, MAX (run->n_weights, 1));
+  if (config->average_epochs > 0)
+    run->average = g_new0 (float, MAX (run->n_weights, 1));
+}
+
+/* The first 0-based epoch whose weights enter the average. */
+static int
+first_averaged_epoch (const TlTrainConfig *config)
+{
+  return MAX (config->epochs - config->average_epochs, 0);
+}
+
+/* Folds the weights after this epoch into the running mean. Frozen layers'
+ * slots stay as weights_save left them: they are never loaded back. */
+static void
+average_epoch (TlTrainRun *run, int epoch)
+{
+  float k;
+
+  if (run->average == NULL || epoch < first_averaged_epoch (run->config))
+    return;
+  k = (float) ++run->n_averaged;
+  for (gsize i = 0; i < run->n_weights; i++)
+    run->average[i] += (run->good[i] - run->average[i]) / k;
 }
 
 /* Chooses the layers the loop runs (past the cache and leading reshapes) and sizes every buffer. */
@@ -572,6 +605,7 @@ run_epoch (TlTrainRun *run, int epoch, const TlTrainCallbacks *callbacks, TlHist
     }
   g_array_append_val (history->epochs, record);
   weights_save (run->model, run->good);
+  average_epoch (run, epoch);
   run->epochs_done = epoch + 1;
 
   if (run->config->checkpoint_path
@@ -654,6 +688,12 @@ tl_train (TlModel *model, const TlDataset *train, const TlDataset *val, const Tl
   /* with patience set, the run ends on the weights of its best validation epoch */
   if (run.best && history->best_epoch > 0)
     weights_load (model, run.best);
+  /* a run cut short by the privacy budget averages the epochs of the window it reached */
+  if (run.average && run.n_averaged > 0)
+    {
+      weights_load (model, run.average);
+      history->averaged_epochs = run.n_averaged;
+    }
   ok = TRUE;
 
 out:

@@ -18,6 +18,9 @@ typedef struct {
   float    label_smoothing;
   const float *class_weights;   /* n_classes or NULL */
   int      patience;            /* early stopping on validation loss; 0 = off. Restores the best weights. */
+  /* The run ends on the mean of the weights after each of its last N epochs
+   * (tail averaging, as in stochastic weight averaging); 0 = off. Not with patience. */
+  int      average_epochs;
   guint64  seed;                /* shuffling and dropout */
   gboolean feature_cache;       /* cache outputs of frozen, deterministic lower layers */
   const char *checkpoint_path;  /* written atomically after every epoch; NULL = none */
@@ -61,6 +64,7 @@ typedef struct {
 typedef struct {
   GArray *epochs;               /* TlEpochRecord */
   int     best_epoch;           /* 1-based epoch of the lowest validation loss, 0 if none */
+  int     averaged_epochs;      /* epochs whose weights the final model averages; 0 = the last epoch's */
   gboolean stopped_early;
   gboolean cancelled;
   double  train_seconds;

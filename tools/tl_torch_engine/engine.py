@@ -183,6 +183,10 @@ def train_stage(model, stage, data, ctx, part=None):
     lr = base_lr
     patience = int(spec.get("patience", 0))
     best_val, best_epoch, best_state, bad_epochs = math.inf, 0, None, 0
+    # tail averaging: the round ends on the mean weights of its last N epochs; with gradual
+    # unfreezing, only the last phase averages
+    average = int(spec.get("average_epochs", 0)) if "budget" not in part or offset + budget == all_epochs else 0
+    average_state, n_averaged = None, 0
     first, earlier_seconds, stopped = 1, 0.0, False
     if checkpoint is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -192,6 +196,7 @@ def train_stage(model, stage, data, ctx, part=None):
             adversary.load_state_dict(checkpoint["adversary"])
         best_val, best_epoch, bad_epochs = checkpoint["best_val"], checkpoint["best_epoch"], checkpoint["bad_epochs"]
         best_state, stopped = checkpoint["best_state"], checkpoint["stopped"]
+        average_state, n_averaged = checkpoint.get("average_state"), checkpoint.get("n_averaged", 0)
         first, earlier_seconds = checkpoint["epoch"] + 1, checkpoint["train_seconds"]
         if stopped or first > budget:
             _log(rank, f"[{stage['name']}] epochs {offset + 1}-{offset + checkpoint['epoch']} finished before: kept")
@@ -248,12 +253,15 @@ def train_stage(model, stage, data, ctx, part=None):
             elif patience > 0:
                 bad_epochs += 1
                 stop = bad_epochs >= patience
+        if average > 0 and epoch > budget - average:
+            average_state, n_averaged = _fold_average(average_state, n_averaged, model.state_dict())
         record["seconds"] = time.perf_counter() - start
         history.append(record)
         _write_checkpoint(ctx, name, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
             "epoch": epoch, "history": history, "step": step, "lr": lr, "best_val": best_val,
             "best_epoch": best_epoch, "bad_epochs": bad_epochs, "best_state": best_state, "stopped": stop,
+            "average_state": average_state, "n_averaged": n_averaged,
             "train_seconds": time.perf_counter() - began,
             "adversary": adversary.state_dict() if adversary is not None else None})
         _progress(rank, "epoch", stage=stage["name"], epochs=all_epochs, **dict(record, epoch=offset + epoch))
@@ -266,8 +274,27 @@ def train_stage(model, stage, data, ctx, part=None):
     # with patience set, the stage ends on the weights of its best validation epoch
     if best_state is not None:
         model.load_state_dict(best_state)
+    if average_state is not None:
+        model.load_state_dict(average_state)
+        last = len(history)
+        _log(rank, f"[{stage['name']}] ends on the mean weights of epochs {offset + last - n_averaged + 1}-"
+                   f"{offset + last}")
     return {"epochs": history, "train_seconds": time.perf_counter() - began, "best_epoch": best_epoch,
-            "stopped_early": stopped}
+            "stopped_early": stopped, "averaged_epochs": n_averaged}
+
+
+def _fold_average(mean, n, state):
+    """The running mean of the floating-point weights and statistics, as the
+    application's trainer keeps it; integer counters keep their last value."""
+    n += 1
+    if mean is None:
+        return {k: v.detach().clone() for k, v in state.items()}, n
+    for k, v in state.items():
+        if v.is_floating_point():
+            mean[k] += (v.detach() - mean[k]) / n
+        else:
+            mean[k] = v.detach().clone()
+    return mean, n
 
 
 def _layers_with_weights(model):
@@ -323,6 +350,7 @@ def unfreezing(model, stage, data, ctx):
         merged["epochs"] += [dict(r, epoch=r["epoch"] + done) for r in part["epochs"]]
         if part["best_epoch"] > 0:
             merged["best_epoch"] = part["best_epoch"] + done
+        merged["averaged_epochs"] = part.get("averaged_epochs", 0)
         merged["train_seconds"] += part["train_seconds"]
         done += budget
         if part["stopped_early"]:
@@ -352,7 +380,7 @@ def self_training(model, stage, data, ctx):
     return {"epochs": first["epochs"] + [dict(r, epoch=r["epoch"] + done) for r in second["epochs"]],
             "train_seconds": first["train_seconds"] + second["train_seconds"],
             "best_epoch": second["best_epoch"] + done if second["best_epoch"] > 0 else first["best_epoch"],
-            "pseudo_labelled": guessed_x.shape[0]}
+            "averaged_epochs": second["averaged_epochs"], "pseudo_labelled": guessed_x.shape[0]}
 
 
 def _checkpoint_path(ctx, name):
