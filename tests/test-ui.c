@@ -1281,6 +1281,10 @@ test_missing_files_located (void)
     gtk_spin_button_set_value (baseline, 60);
     g_assert_cmpint (e->baseline_epochs, ==, 60);
     g_assert_cmpint (e->transfer.finetune.epochs, ==, 12);
+    /* tail averaging: off in this experiment, then the last four epochs */
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (tl_train_page_get_average_spin (train)), ==, 0);
+    gtk_spin_button_set_value (tl_train_page_get_average_spin (train), 4);
+    g_assert_cmpint (e->transfer.finetune.average_epochs, ==, 4);
     tl_window_show_step (win, "train");
     ui_spin (100);
     gtk_window_set_default_size (GTK_WINDOW (win), 1280, 1200);

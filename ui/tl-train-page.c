@@ -60,6 +60,7 @@ struct _TlTrainPage
   TlCurveView     *accuracy_view;
   GtkSpinButton   *epochs_spin;
   GtkSpinButton   *baseline_epochs_spin;
+  GtkSpinButton   *average_spin;
   GtkSpinButton   *batch_spin;
   GtkSpinButton   *lr_spin;
   AdwComboRow     *optimizer_row;
@@ -130,6 +131,13 @@ tl_train_page_get_epochs_spin (TlTrainPage *self, gboolean baseline)
 {
   g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
   return baseline ? self->baseline_epochs_spin : self->epochs_spin;
+}
+
+GtkSpinButton *
+tl_train_page_get_average_spin (TlTrainPage *self)
+{
+  g_return_val_if_fail (TL_IS_TRAIN_PAGE (self), NULL);
+  return self->average_spin;
 }
 
 GtkWidget *
@@ -278,6 +286,7 @@ update_buttons (TlTrainPage *self)
                                                                 : "media-playback-pause-symbolic");
   gtk_widget_set_sensitive (GTK_WIDGET (self->epochs_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->baseline_epochs_spin), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->average_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->batch_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->lr_spin), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->optimizer_row), !running);
@@ -980,6 +989,7 @@ load_params (TlTrainPage *self)
   gtk_spin_button_set_value (self->baseline_epochs_spin, exp->baseline_epochs > 0 ? exp->baseline_epochs : spec->epochs);
   gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->baseline_epochs_spin), ADW_TYPE_ACTION_ROW),
                           exp->baseline);
+  gtk_spin_button_set_value (self->average_spin, spec->average_epochs);
   gtk_spin_button_set_value (self->batch_spin, spec->batch_size);
   gtk_spin_button_set_value (self->lr_spin, spec->optimizer.learning_rate);
   adw_combo_row_set_selected (self->optimizer_row, optimizer);
@@ -1011,6 +1021,7 @@ on_param_changed (TlTrainPage *self)
       gtk_spin_button_set_value (self->baseline_epochs_spin, spec->epochs);
       self->updating = FALSE;
     }
+  spec->average_epochs = gtk_spin_button_get_value_as_int (self->average_spin);
   spec->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   optimizer = MIN (adw_combo_row_get_selected (self->optimizer_row), 2);
   if (spec->optimizer.kind != kinds[optimizer])
@@ -1164,6 +1175,7 @@ tl_train_page_class_init (TlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, accuracy_view);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, epochs_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, baseline_epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, TlTrainPage, average_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, TlTrainPage, optimizer_row);
@@ -1187,6 +1199,7 @@ tl_train_page_init (TlTrainPage *self)
     g_settings_bind (settings, "loss-log-scale", self->log_toggle, "active", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_swapped (self->epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->baseline_epochs_spin, "value-changed", G_CALLBACK (on_param_changed), self);
+  g_signal_connect_swapped (self->average_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->batch_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->lr_spin, "value-changed", G_CALLBACK (on_param_changed), self);
   g_signal_connect_swapped (self->optimizer_row, "notify::selected", G_CALLBACK (on_param_changed), self);

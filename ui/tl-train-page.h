@@ -30,6 +30,8 @@ GtkWidget  *tl_train_page_get_pause_button  (TlTrainPage *self);
 GtkWidget  *tl_train_page_get_curve_view   (TlTrainPage *self, gboolean accuracy);
 /* The fine-tuning's epochs, or the from-scratch baseline's. */
 GtkSpinButton *tl_train_page_get_epochs_spin (TlTrainPage *self, gboolean baseline);
+/* "Average Last Epochs": transfer.average_epochs */
+GtkSpinButton *tl_train_page_get_average_spin (TlTrainPage *self);
 guint       tl_train_page_get_n_batch_updates (TlTrainPage *self);
 guint64     tl_train_page_get_n_batches       (TlTrainPage *self);
 const char *tl_train_page_get_stage_text      (TlTrainPage *self);
