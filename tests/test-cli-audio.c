@@ -145,6 +145,24 @@ test_run_transfer (void)
   }
 }
 
+/* The epochs a run's model file says its weights average (0: none). */
+static gint64
+averaged_epochs (const char *out, const char *run)
+{
+  g_autofree char *model = g_build_filename (out, run, "model.safetensors", NULL);
+  g_auto (Result) r = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  RUN (&r, "inspect", "--json", model);
+  expect_status (&r, 0);
+  json_parser_load_from_data (parser, r.out, -1, &error);
+  g_assert_no_error (error);
+  return json_object_get_int_member_with_default (
+    json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "provenance"),
+    "averaged_epochs", 0);
+}
+
 /* The shipped real-speaker experiment, as it is but for a reduced budget and
  * the shared speakers in place of its generated source: its plan (joint
  * training on source and target, the baseline's own epochs, the source-only
@@ -189,7 +207,7 @@ test_shipped_real_speakers (void)
   json_generator_set_root (gen, json_parser_get_root (parser));
   g_assert_true (json_generator_to_file (gen, exp, &error));
 
-  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=1",
+  RUN (&r, "run", exp, "--out", out, "--quiet", "--set", "pretrain.epochs=1", "--set", "transfer.epochs=2",
        "--set", "baseline_epochs=2", "--set", "source.per_class=8", "--set", "target.audio_augment.copies=1",
        "--set", "outputs.plots=[]");
   expect_status (&r, 0);
@@ -210,8 +228,13 @@ test_shipped_real_speakers (void)
     }
   /* the head is rebuilt, but the model knows the digits: the zero-shot reference is there */
   g_assert_true (source_only);
-  g_assert_cmpint (joint_epochs, ==, 1);
+  g_assert_cmpint (joint_epochs, ==, 2);
   g_assert_cmpint (baseline_epochs, ==, 2);
+  /* the shipped tail averaging (its last 10 epochs) spans both epochs of the joint run and of the
+   * baseline, and the model files say so; pretraining does not average */
+  g_assert_cmpint (averaged_epochs (out, "joint"), ==, 2);
+  g_assert_cmpint (averaged_epochs (out, "baseline"), ==, 2);
+  g_assert_cmpint (averaged_epochs (out, "pretrain"), ==, 0);
 }
 
 /* The lines of a CSV file, header first. */

@@ -164,7 +164,7 @@ provenance (Collect *c, TlRunResult *run, JsonObject *stage, const char *data_pa
   TlProvenance p = {
     .experiment = c->exp->name, .run = run->name, .data = data_path,
     .preset = c->exp->pretrained_model != NULL ? NULL : c->exp->architecture.preset, .pretrained_from = from,
-    .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics,
+    .seed = c->exp->seed, .epochs = run->epochs, .training = &training, .metrics = run->metrics, .history = run->history,
     .unlabeled_texts = (int) json_object_get_int_member_with_default (c->manifest, "unlabeled_target_texts", 0),
   };
   JsonNode *node;

@@ -124,6 +124,12 @@ tl_provenance_to_json (const TlProvenance *provenance, const TlModel *model)
   json_builder_add_int_value (b, p->epochs);
   if (p->training)
     add_training (b, p->training);
+  if (p->history && p->history->averaged_epochs > 0)
+    {
+      /* the weights are the mean of those after each of the last this many epochs */
+      json_builder_set_member_name (b, "averaged_epochs");
+      json_builder_add_int_value (b, p->history->averaged_epochs);
+    }
   if (p->training && p->training->privacy && p->history)
     add_privacy (b, p->training->privacy, p->history);
   if (p->metrics)

@@ -22,7 +22,7 @@ typedef struct {
   const TlTrainConfig *training;         /* hyper-parameters */
   const TlMetrics     *metrics;          /* on the test data */
   int                  unlabeled_texts;  /* target texts counted into the text features (labels unread); 0: none */
-  const TlHistory     *history;          /* with training->privacy: the privacy spent */
+  const TlHistory     *history;          /* the privacy spent, and the epochs averaged; may be NULL */
 } TlProvenance;
 
 /* The provenance object, with the frozen layers and learning-rate multipliers of model. */
