@@ -8,6 +8,7 @@
 #include "test-util.h"
 #include "tl-error.h"
 #include "tl-experiment.h"
+#include "tl-model-file.h"
 #include "tl-pipeline.h"
 
 static char *
@@ -580,6 +581,36 @@ small_experiment (const char *dir)
   return exp;
 }
 
+/* Tail averaging with gradual unfreezing: two phases of two epochs, and the
+ * transfer ends on the mean of the last phase's two epochs, as its model file says;
+ * the baseline averages its own last two. */
+static void
+test_pipeline_average_last_phase (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *out = g_build_filename (dir, "run", NULL);
+  g_autofree char *model = g_build_filename (out, "transfer", "model.safetensors", NULL);
+  g_autoptr (TlExperiment) exp = small_experiment (dir);
+  g_autoptr (TlPipelineResult) result = NULL;
+  TlModelInfo *info;
+  g_autoptr (GError) error = NULL;
+  const TlRunResult *transfer, *baseline;
+
+  exp->transfer.finetune.average_epochs = 2;
+  g_assert_true (tl_pipeline_run (exp, out, NULL, NULL, &result, &error));
+  g_assert_no_error (error);
+  transfer = tl_pipeline_result_find (result, "transfer");
+  baseline = tl_pipeline_result_find (result, "baseline");
+  g_assert_cmpint (transfer->epochs, ==, 4);
+  g_assert_cmpint (transfer->history->averaged_epochs, ==, 2);
+  g_assert_cmpint (baseline->history->averaged_epochs, ==, 2);
+  g_assert_cmpint (tl_pipeline_result_find (result, "pretrain")->history->averaged_epochs, ==, 0);
+  info = tl_model_file_read_header (model, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (info->provenance), "averaged_epochs"), ==, 2);
+  tl_model_info_free (info);
+}
+
 static void
 test_pipeline_runs_and_reports (void)
 {
@@ -900,6 +931,7 @@ main (int argc, char **argv)
   g_test_add_func ("/experiment/demo-files-load", test_demo_experiments_load);
   g_test_add_func ("/experiment/spoken-digits-real-loads", test_spoken_digits_real_loads);
   g_test_add_func ("/pipeline/runs-and-reports", test_pipeline_runs_and_reports);
+  g_test_add_func ("/pipeline/average-last-phase", test_pipeline_average_last_phase);
   g_test_add_func ("/pipeline/async-cancel", test_pipeline_async_cancel);
   g_test_add_func ("/pipeline/source-documents", test_source_documents);
   g_test_add_func ("/pipeline/resume-is-bitwise", test_pipeline_resume_is_bitwise);

@@ -267,8 +267,7 @@ check_progress (const TlCheckpoint *ck, const TlTrainRun *run, const guint64 *st
 static gboolean
 restore_average (const TlCheckpoint *ck, TlTrainRun *run, int epochs_done, GError **error)
 {
-  int first = run->config->epochs - run->config->average_epochs;
-  int expected = run->average ? MAX (epochs_done - MAX (first, 0), 0) : 0;
+  int expected = run->average ? MAX (epochs_done - tl_train_first_averaged_epoch (run->config), 0) : 0;
   gsize len = 0;
   const guint64 *n = tl_checkpoint_get_u64 (ck, "trainer/averaged_epochs", &len);
   const float *average;

@@ -42,6 +42,13 @@ typedef struct {
   double               budget;           /* epsilon not to exceed; 0: none */
 } TlTrainRun;
 
+/* The first 0-based epoch whose weights enter the average (config->average_epochs > 0). */
+static inline int
+tl_train_first_averaged_epoch (const TlTrainConfig *config)
+{
+  return MAX (config->epochs - config->average_epochs, 0);
+}
+
 /* Fills run->x and run->labels with the samples idx[0..n) of ds, from the cache
  * (feat) when there is one (tl-train-batch.c). */
 void   tl_train_load_batch   (TlTrainRun *run, const TlDataset *ds, const float *feat, const int *idx, int n);

@@ -394,13 +394,6 @@ run_init (TlTrainRun *run, TlModel *model, const TlDataset *train, const TlDatas
     run->average = g_new0 (float, MAX (run->n_weights, 1));
 }
 
-/* The first 0-based epoch whose weights enter the average. */
-static int
-first_averaged_epoch (const TlTrainConfig *config)
-{
-  return MAX (config->epochs - config->average_epochs, 0);
-}
-
 /* Folds the weights after this epoch into the running mean. Frozen layers'
  * slots stay as weights_save left them: they are never loaded back. */
 static void
@@ -408,7 +401,7 @@ average_epoch (TlTrainRun *run, int epoch)
 {
   float k;
 
-  if (run->average == NULL || epoch < first_averaged_epoch (run->config))
+  if (run->average == NULL || epoch < tl_train_first_averaged_epoch (run->config))
     return;
   k = (float) ++run->n_averaged;
   for (gsize i = 0; i < run->n_weights; i++)
