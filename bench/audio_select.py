@@ -55,16 +55,18 @@ def split(shared, out):
         os.makedirs(d, exist_ok=True)
         rng = random.Random(SEED)
         files = speaker_files(shared, target)
-        train, test = [], []
+        train, test, unlabeled = [], [], []
         for digit in DIGITS:
             mine = [row for row in files if row[1] == digit]
             rng.shuffle(mine)
             half = len(mine) // 2
             test += mine[:half]
             train += mine[half:half + 5]
+            unlabeled += mine[half + 5:]
         write_list(os.path.join(d, "source.csv"), speaker_files(shared, source))
         write_list(os.path.join(d, "train.csv"), train)
         write_list(os.path.join(d, "test.csv"), test)
+        write_list(os.path.join(d, "unlabeled.csv"), unlabeled)
 
 
 def run(app, experiment, splits, name, sets):

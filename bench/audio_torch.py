@@ -56,7 +56,7 @@ def split(shared, target, seed, out):
     os.makedirs(out, exist_ok=True)
     rng = random.Random(int(seed))
     source = [row for s in SPEAKERS if s != target for row in speaker_files(shared, s)]
-    train, test = [], []
+    train, test, unlabeled = [], [], []
     files = speaker_files(shared, target)
     for d in DIGITS:
         mine = [row for row in files if row[1] == d]
@@ -64,9 +64,11 @@ def split(shared, target, seed, out):
         half = len(mine) // 2
         test += mine[:half]
         train += mine[half:half + 5]
+        unlabeled += mine[half + 5:]
     write_list(os.path.join(out, "source.csv"), source)
     write_list(os.path.join(out, "train.csv"), train)
     write_list(os.path.join(out, "test.csv"), test)
+    write_list(os.path.join(out, "unlabeled.csv"), unlabeled)
     print(json.dumps({"source": len(source), "train": len(train), "test": len(test)}))
 
 

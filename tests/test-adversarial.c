@@ -1,4 +1,5 @@
-/* Domain-adversarial training: the gradient-reversal layer and the trainer's adversary. */
+/* Domain-adversarial training: the gradient-reversal layer and the trainer's adversary;
+ * and the rows the joint strategies train on. */
 #include "config.h"
 
 #include <math.h>
@@ -6,6 +7,7 @@
 
 #include "layer-check.h"
 #include "tl-error.h"
+#include "tl-pipeline-strategies.h"
 #include "tl-trainer.h"
 
 /* Forward is the identity; backward hands down -rate times the gradient: the
@@ -130,6 +132,43 @@ test_adversarial_training (void)
   g_assert_nonnull (strstr (error->message, "unlabelled target rows"));
 }
 
+/* The joint rows hold each labelled target row as many times as balances the
+ * source, or target_weight times; self-training's pseudo-labelled rows are held
+ * that many times too, in their own order. */
+static void
+test_joint_row_weights (void)
+{
+  const int shape[1] = { 1 };
+  g_autoptr (TlDataset) source = tl_dataset_new (TL_DATA_TABULAR, 30, 1, shape, 2, NULL);
+  g_autoptr (TlDataset) target = tl_dataset_new (TL_DATA_TABULAR, 6, 1, shape, 2, NULL);
+  g_autoptr (TlDataset) joint = NULL, repeated = NULL;
+  g_autofree guint8 *domain = NULL;
+
+  for (int i = 0; i < target->n; i++)
+    {
+      target->x[i] = (float) i;
+      target->y[i] = i % 2;
+    }
+  g_assert_cmpint (tl_strategy_target_copies (30, 6, 0.0f), ==, 5);
+  g_assert_cmpint (tl_strategy_target_copies (32, 6, 0.0f), ==, 5);
+  g_assert_cmpint (tl_strategy_target_copies (33, 6, 0.0f), ==, 6);
+  g_assert_cmpint (tl_strategy_target_copies (3, 6, 0.0f), ==, 1);
+  g_assert_cmpint (tl_strategy_target_copies (30, 6, 2.4f), ==, 2);
+  g_assert_cmpint (tl_strategy_target_copies (30, 0, 0.0f), ==, 0);
+
+  joint = tl_strategy_joint_rows (source, target, 0.0f, &domain);
+  g_assert_cmpint (joint->n, ==, 30 + 5 * 6);
+  g_assert_cmpint (domain[29], ==, 0);
+  g_assert_cmpint (domain[30], ==, 1);
+  repeated = tl_strategy_repeat_rows (target, 3);
+  g_assert_cmpint (repeated->n, ==, 18);
+  for (int i = 0; i < repeated->n; i++)
+    {
+      g_assert_cmpfloat (repeated->x[i], ==, (float) (i % 6));
+      g_assert_cmpint (repeated->y[i], ==, i % 2);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -137,5 +176,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/gradient-reversal/gradients", test_reversal_gradient);
   g_test_add_func ("/adversary/schedule", test_schedule);
   g_test_add_func ("/adversary/training", test_adversarial_training);
+  g_test_add_func ("/strategies/joint-row-weights", test_joint_row_weights);
   return g_test_run ();
 }

@@ -581,14 +581,19 @@ test_adversarial_self_training (void)
     g_assert_cmpstr (json_object_get_string_member (self, "name"), ==, "self-training");
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (self, "self_training"),
                                                  "pseudo_labels"), ==, 10);
+    /* target_weight 2: a pseudo-labelled row weighs as much as a labelled one */
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (self, "self_training"),
+                                                 "pseudo_copies"), ==, 2);
   }
 
-  RUN (&c, "run", exp, "--quiet", "--out", builtin);
+  RUN (&c, "run", exp, "--out", builtin);
   expect_status (&c, 0);
+  g_assert_nonnull (strstr (c.out, "a second round with 30 pseudo-labelled target rows, each held 2 times"));
   RUN (&t, "run", exp, "--engine", "torch", "--devices", "cpu", "--nproc", "2", "--out", torch);
   expect_status (&t, 0);
   /* ten per class from the three classes' confident guesses */
-  g_assert_nonnull (strstr (t.out, "[self-training] a second round with 30 pseudo-labelled target rows"));
+  g_assert_nonnull (strstr (t.out, "[self-training] a second round with 30 pseudo-labelled target rows, each held 2 "
+                                   "times as a labelled one"));
   {
     g_autoptr (JsonNode) root = load_json (summary_path);
     JsonObject *summary = json_node_get_object (root);

@@ -9,25 +9,34 @@
 #include "tl-pipeline-strategies.h"
 #include "tl-trainer.h"
 
+int
+tl_strategy_target_copies (int source_rows, int target_rows, float weight)
+{
+  if (weight > 0.0f)
+    return MAX (1, (int) lrintf (weight));
+  return target_rows > 0 ? MAX (1, (source_rows + target_rows / 2) / target_rows) : 0;
+}
+
+TlDataset *
+tl_strategy_repeat_rows (const TlDataset *data, int copies)
+{
+  g_autofree int *rows = g_new (int, MAX ((gsize) data->n * copies, 1));
+
+  for (int k = 0; k < copies; k++)
+    for (int i = 0; i < data->n; i++)
+      rows[k * data->n + i] = i;
+  return tl_dataset_subset (data, rows, data->n * copies);
+}
+
 TlDataset *
 tl_strategy_joint_rows (const TlDataset *source, const TlDataset *target, float weight, guint8 **domain_out)
 {
-  int copies;
-  g_autofree int *rows = NULL;
   g_autoptr (TlDataset) repeated = NULL;
   TlDataset *joint;
 
   g_return_val_if_fail (source != NULL && target != NULL, NULL);
 
-  if (weight > 0.0f)
-    copies = MAX (1, (int) lrintf (weight));
-  else
-    copies = target->n > 0 ? MAX (1, (source->n + target->n / 2) / target->n) : 0;
-  rows = g_new (int, MAX ((gsize) target->n * copies, 1));
-  for (int k = 0; k < copies; k++)
-    for (int i = 0; i < target->n; i++)
-      rows[k * target->n + i] = i;
-  repeated = tl_dataset_subset (target, rows, target->n * copies);
+  repeated = tl_strategy_repeat_rows (target, tl_strategy_target_copies (source->n, target->n, weight));
   joint = tl_dataset_concat (source, repeated);
   if (domain_out != NULL)
     {

@@ -10,8 +10,14 @@ G_BEGIN_DECLS
  * not NULL, gets each row's domain: 0 source, 1 target. */
 TlDataset *tl_strategy_joint_rows   (const TlDataset *source, const TlDataset *target, float weight,
                                      guint8 **domain_out);
+/* How many times the joint rows hold each labelled target row. */
+int        tl_strategy_target_copies (int source_rows, int target_rows, float weight);
+/* `data`'s rows, `copies` times over. */
+TlDataset *tl_strategy_repeat_rows  (const TlDataset *data, int copies);
 /* Self-training's pseudo-labels: for each class, the `per_class` unlabelled rows
- * the model gives that class with the most confidence, labelled so. */
+ * the model gives that class with the most confidence, labelled so. The second
+ * round holds each as many times as a labelled target row, so that they weigh
+ * as much against the source. */
 TlDataset *tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_class);
 
 /* The layer whose input domain-adversarial training's domain classifier reads:

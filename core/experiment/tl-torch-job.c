@@ -154,14 +154,17 @@ add_adversary (JsonBuilder *b, const TlExperiment *exp, const TlModel *model, in
   json_builder_end_object (b);
 }
 
-/* self-training: a second round with the first round's most confident guesses */
+/* self-training: a second round with the first round's most confident guesses,
+ * each held `copies` times as the labelled target rows are */
 static void
-add_self_training (JsonBuilder *b, const TlExperiment *exp)
+add_self_training (JsonBuilder *b, const TlExperiment *exp, int copies)
 {
   json_builder_set_member_name (b, "self_training");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pseudo_labels");
   json_builder_add_int_value (b, exp->transfer.pseudo_labels);
+  json_builder_set_member_name (b, "pseudo_copies");
+  json_builder_add_int_value (b, copies);
   json_builder_set_member_name (b, "unlabeled");
   json_builder_add_string_value (b, "target");
   json_builder_set_member_name (b, "second_seed");
@@ -544,7 +547,8 @@ write_job (const TlExperiment *exp, const TlTorchJobOptions *o, const char *job,
       else if (s == TL_STRATEGY_DOMAIN_ADVERSARIAL)
         add_adversary (b, exp, transfer, source->train->n);
       else if (s == TL_STRATEGY_SELF_TRAINING)
-        add_self_training (b, exp);
+        add_self_training (b, exp, tl_strategy_target_copies (source->train->n, target->train->n,
+                                                              exp->transfer.target_weight));
       end_stage (b, &exp->transfer.finetune, exp->transfer.finetune.epochs);
     }
   if (exp->baseline_epochs > 0)

@@ -366,16 +366,20 @@ def unfreezing(model, stage, data, ctx):
 
 def self_training(model, stage, data, ctx):
     """Two rounds: the stage's rows, then again with the first round's most confident
-    guesses on the unlabelled target rows added; one history of both."""
+    guesses on the unlabelled target rows added, each as many times as a labelled
+    target row; one history of both."""
     spec = stage["self_training"]
     epochs = stage["train"]["epochs"]
     first = train_stage(model, stage, data, ctx, {"epochs": 2 * epochs})
     guessed_x, guessed_y = pseudo_labels(model, data["unlabeled"], int(spec["pseudo_labels"]), ctx)
-    _log(ctx["rank"], f"[{stage['name']}] a second round with {guessed_x.shape[0]} pseudo-labelled target rows")
+    copies = int(spec.get("pseudo_copies", 1))
+    held = f", each held {copies} times as a labelled one" if copies != 1 else ""
+    _log(ctx["rank"], f"[{stage['name']}] a second round with {guessed_x.shape[0]} pseudo-labelled target rows{held}")
     x, y = data["train"]
     done = len(first["epochs"])
     second = train_stage(model, stage, data, ctx, {
-        "name": stage["name"] + "-2", "train": (torch.cat([x, guessed_x]), torch.cat([y, guessed_y])),
+        "name": stage["name"] + "-2",
+        "train": (torch.cat([x] + [guessed_x] * copies), torch.cat([y] + [guessed_y] * copies)),
         "seed": spec["second_seed"], "offset": done, "epochs": done + epochs})
     return {"epochs": first["epochs"] + [dict(r, epoch=r["epoch"] + done) for r in second["epochs"]],
             "train_seconds": first["train_seconds"] + second["train_seconds"],
