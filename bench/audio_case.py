@@ -4,8 +4,8 @@
   audio_case.py TRANSFER_LAB EXPERIMENT SPLITDIR SEED WORKDIR [EXTRA]
   audio_case.py features TRANSFER_LAB SHARED   # wall time of `transfer-lab data` on all 1,500 files
 
-Runs the experiment with source.path, target.path and target.test_path set to the split's CSV
-lists (with EXTRA, a folder of VOICE/DIGIT/*.wav as `tools/make-real-digits-source.py
+Runs the experiment with source.path, target.path, target.test_path and target.unlabeled_path
+set to the split's CSV lists (with EXTRA, a folder of VOICE/DIGIT/*.wav as `tools/make-real-digits-source.py
 --synthetic-only` writes, those recordings added to the source list), then evaluates the pretrained
 model on the target's test list (source-only). Prints one JSON line: source_only, scratch (the
 run's baseline), finetune (the run that carries the pretrained model to the target: `transfer`, or
@@ -58,12 +58,15 @@ def main():
     app, experiment, split, seed, work = sys.argv[1:6]
     shutil.rmtree(work, ignore_errors=True)
     source = with_extra(split, sys.argv[6], work) if len(sys.argv) > 6 else f"{split}/source.csv"
+    # the target's recordings that are neither labelled nor tested, for the strategies that read unlabelled rows
+    unlabeled = ["--set", f"target.unlabeled_path={split}/unlabeled.csv"] \
+        if os.path.exists(f"{split}/unlabeled.csv") else []
     start = time.perf_counter()
     check([app, "run", experiment, "--out", work, "--quiet", "--set", f"seed={seed}",
            "--set", f"source.path={source}", "--set", f"target.path={split}/train.csv",
            "--set", f"target.test_path={split}/test.csv", "--set", "target.per_class=0",
            "--set", "target.val_fraction=0", "--set", 'outputs.exports=["models","metrics"]',
-           "--set", "outputs.plots=[]"])
+           "--set", "outputs.plots=[]"] + unlabeled)
     wall = time.perf_counter() - start
     with open(os.path.join(work, "summary.json")) as f:
         runs = {r["name"]: r for r in json.load(f)["runs"]}

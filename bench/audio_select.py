@@ -7,7 +7,8 @@
 
 For a held-out speaker Z the two other speakers X and Y give two validation tasks, X to Y and Y to X:
 all 500 recordings of one speaker are the source, 5 recordings per digit of the other are the
-labelled target and 25 per digit of that speaker (the other half, seed 100) are scored. Z's
+labelled target and 25 per digit of that speaker (the other half, seed 100) are scored; the
+remaining 20 per digit are the target's unlabelled rows (target.unlabeled_path). Z's
 recordings are in neither, so the recipe picked for Z has never seen Z. `run` runs one recipe (the
 experiment with the given --set overrides, no scratch baseline) on all six tasks and appends one JSON
 line per task to stdout (the accuracy of the first run after the pretraining: the transfer,
@@ -84,6 +85,8 @@ def run(app, experiment, splits, name, sets):
                "--set", f"target.test_path={d}/test.csv", "--set", "target.per_class=0",
                "--set", "target.val_fraction=0", "--set", "baseline=false",
                "--set", 'outputs.exports=["metrics"]', "--set", "outputs.plots=[]"]
+        if os.path.exists(f"{d}/unlabeled.csv"):
+            cmd += ["--set", f"target.unlabeled_path={d}/unlabeled.csv"]
         for s in sets:
             cmd += ["--set", s]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

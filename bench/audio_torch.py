@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """The spoken-digits transfer recipe in PyTorch + torchaudio, beside Transfer Lab's.
 
-  audio_torch.py split SHARED TARGET SEED OUTDIR   # writes source.csv, train.csv, test.csv
+  audio_torch.py split SHARED TARGET SEED OUTDIR   # writes source.csv, train.csv, test.csv, unlabeled.csv
   audio_torch.py run SPLITDIR SEED [--threads N]   # source-only, scratch, fine-tune: one JSON line
   audio_torch.py features SHARED [--threads N]     # log-mel of every recording, timed: one JSON line
 
 The split is written once and read by both sides (Transfer Lab reads the same CSV lists through
 --set), so both train and test on the same files: the source is every recording of the two other
 speakers, the target's training set is 5 recordings per digit of the half of the speaker that is
-not tested, the test set is the other half (25 per digit).
+not tested, the test set is the other half (25 per digit). The remaining 20 per digit of the
+untested half are written as unlabeled.csv, for recipes that read unlabelled target rows; this
+recipe does not.
 
 The recipe: log-mel as torchaudio's MelSpectrogram (8 kHz, 1 s from the start, zero padded, n_fft
 400, hop 80, 40 HTK mels, power 2, centred), log (mel + 1e-6), per-band normalisation with the

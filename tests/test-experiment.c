@@ -454,7 +454,8 @@ test_spoken_digits_real_loads (void)
   g_assert_cmpstr (exp->transfer.lr_mult_layers[0], ==, "6");
   g_assert_cmpfloat (exp->transfer.lr_mults[0], ==, 0.1);
   g_assert_cmpint (exp->transfer.n_strategies, ==, 1);
-  g_assert_cmpint (exp->transfer.strategies[0], ==, TL_STRATEGY_JOINT);
+  g_assert_cmpint (exp->transfer.strategies[0], ==, TL_STRATEGY_SELF_TRAINING);
+  g_assert_cmpint (exp->transfer.pseudo_labels, ==, 15);
   g_assert_cmpint (exp->transfer.finetune.epochs, ==, 20);
   g_assert_cmpint (exp->transfer.finetune.average_epochs, ==, 10);
   g_assert_true (exp->baseline);

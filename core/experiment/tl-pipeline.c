@@ -659,6 +659,7 @@ strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, gboolean 
   g_autoptr (TlHistory) history = tl_history_new ();
   g_autoptr (TlTensor) probs = NULL;
   g_autofree char *hash = tl_pipeline_stage_hash (exp, name, c->pretrain_hash);
+  g_autofree char *unlabeled = NULL;
   TlRunResult *run;
 
   if (without_privacy)
@@ -680,11 +681,13 @@ strategy_stage (Ctx *c, TlPipelineResult *result, TlStrategy strategy, gboolean 
   model = transfer_model (c, pretrained, keep_head, target->test->n_classes, error);
   if (model == NULL)
     return FALSE;
+  if ((strategy == TL_STRATEGY_DOMAIN_ADVERSARIAL || strategy == TL_STRATEGY_SELF_TRAINING) && target->unlabeled)
+    unlabeled = g_strdup_printf (" and %d unlabelled ones", target->unlabeled->n);
   stage (c, TL_STAGE_TRANSFER, "%s: training %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-         " parameters on %d labelled target samples of %d classes%s%s",
+         " parameters on %d labelled target samples of %d classes%s%s%s",
          without_privacy ? TL_RUN_NON_PRIVATE : tl_strategy_names[strategy],
          (guint64) tl_model_param_count (model, TRUE), (guint64) tl_model_param_count (model, FALSE),
-         target->train->n, target->test->n_classes, keep_head ? "" : ", with a new head",
+         target->train->n, target->test->n_classes, unlabeled ? unlabeled : "", keep_head ? "" : ", with a new head",
          without_privacy ? ", without privacy, for comparison" : "");
   if (!train_strategy (c, strategy, name, &spec, model, source, target, history, error))
     return FALSE;
