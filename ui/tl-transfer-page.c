@@ -57,7 +57,8 @@ static const struct {
   { N_("Joint"), N_("Train on the source and the labelled target samples together, the target weighted") },
   { N_("Domain-Adversarial"), N_("Joint, while a domain classifier behind a gradient-reversal layer makes source and "
                                  "unlabelled target features alike (DANN); works without target labels") },
-  { N_("Self-Training"), N_("Joint, then a second round with confident pseudo-labels of unlabelled target samples") },
+  { N_("Self-Training"), N_("Joint, then a second round with confident pseudo-labels of unlabelled target samples, "
+                            "each weighted as a labelled one") },
 };
 
 G_DEFINE_FINAL_TYPE (TlTransferPage, tl_transfer_page, GTK_TYPE_WIDGET)
