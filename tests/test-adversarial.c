@@ -167,6 +167,25 @@ test_joint_row_weights (void)
       g_assert_cmpfloat (repeated->x[i], ==, (float) (i % 6));
       g_assert_cmpint (repeated->y[i], ==, i % 2);
     }
+
+  /* the second round: the joint rows unchanged, then each guessed row as often as a labelled one */
+  {
+    g_autoptr (TlDataset) guessed = tl_dataset_new (TL_DATA_TABULAR, 2, 1, shape, 2, NULL);
+    g_autoptr (TlDataset) second = NULL;
+
+    guessed->x[0] = 100.0f, guessed->y[0] = 1;
+    guessed->x[1] = 101.0f, guessed->y[1] = 0;
+    second = tl_strategy_with_pseudo_labels (joint, guessed, 5);
+    g_assert_cmpint (second->n, ==, joint->n + 2 * 5);
+    g_assert_cmpfloat (second->x[joint->n - 1], ==, joint->x[joint->n - 1]);
+    for (int k = 0; k < 5; k++)
+      {
+        g_assert_cmpfloat (second->x[joint->n + 2 * k], ==, 100.0f);
+        g_assert_cmpint (second->y[joint->n + 2 * k], ==, 1);
+        g_assert_cmpfloat (second->x[joint->n + 2 * k + 1], ==, 101.0f);
+        g_assert_cmpint (second->y[joint->n + 2 * k + 1], ==, 0);
+      }
+  }
 }
 
 int

@@ -29,6 +29,14 @@ tl_strategy_repeat_rows (const TlDataset *data, int copies)
 }
 
 TlDataset *
+tl_strategy_with_pseudo_labels (const TlDataset *joint, const TlDataset *guessed, int copies)
+{
+  g_autoptr (TlDataset) repeated = tl_strategy_repeat_rows (guessed, copies);
+
+  return tl_dataset_concat (joint, repeated);
+}
+
+TlDataset *
 tl_strategy_joint_rows (const TlDataset *source, const TlDataset *target, float weight, guint8 **domain_out)
 {
   g_autoptr (TlDataset) repeated = NULL;

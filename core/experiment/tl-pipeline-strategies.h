@@ -15,10 +15,12 @@ int        tl_strategy_target_copies (int source_rows, int target_rows, float we
 /* `data`'s rows, `copies` times over. */
 TlDataset *tl_strategy_repeat_rows  (const TlDataset *data, int copies);
 /* Self-training's pseudo-labels: for each class, the `per_class` unlabelled rows
- * the model gives that class with the most confidence, labelled so. The second
- * round holds each as many times as a labelled target row, so that they weigh
- * as much against the source. */
+ * the model gives that class with the most confidence, labelled so. */
 TlDataset *tl_strategy_pseudo_labels (TlModel *model, const TlDataset *unlabeled, int per_class);
+/* The second round's rows: the joint rows, then the pseudo-labelled ones, each
+ * held `copies` times (as many as a labelled target row) so that they weigh as
+ * much against the source. */
+TlDataset *tl_strategy_with_pseudo_labels (const TlDataset *joint, const TlDataset *guessed, int copies);
 
 /* The layer whose input domain-adversarial training's domain classifier reads:
  * the one above the first activation above the lowest layer (else the head). */

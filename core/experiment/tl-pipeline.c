@@ -620,17 +620,14 @@ train_strategy (Ctx *c, TlStrategy strategy, const char *name, const TlTrainSpec
   {
     g_autoptr (TlDataset) guessed = tl_strategy_pseudo_labels (model, target->unlabeled, t->pseudo_labels);
     int copies = tl_strategy_target_copies (source->train->n, target->train->n, t->target_weight);
-    g_autoptr (TlDataset) weighted = tl_strategy_repeat_rows (guessed, copies);
-    g_autoptr (TlDataset) more = tl_dataset_concat (rows, weighted);
+    g_autoptr (TlDataset) more = tl_strategy_with_pseudo_labels (rows, guessed, copies);
     g_autoptr (TlHistory) second = tl_history_new ();
+    g_autofree char *held = copies == 1 ? g_strdup ("")
+                                        : g_strdup_printf (", each held %d times as a labelled one", copies);
     int done = history->epochs->len;
 
-    if (copies == 1)
-      stage (c, TL_STAGE_TRANSFER, "self-training: a second round with %d pseudo-labelled target rows", guessed->n);
-    else
-      stage (c, TL_STAGE_TRANSFER,
-             "self-training: a second round with %d pseudo-labelled target rows, each held %d times as a labelled one",
-             guessed->n, copies);
+    stage (c, TL_STAGE_TRANSFER, "self-training: a second round with %d pseudo-labelled target rows%s", guessed->n,
+           held);
     joint.train = more;
     c->epoch_offset = done;
     ok = train_model (c, "self-training-2", model, &joint, spec, exp->seed + 1, FALSE, 0, second, error);
