@@ -10,6 +10,19 @@ G_BEGIN_DECLS
  * a few float ulps of expf over the clamped range; tanh has an absolute error
  * near 1e-7, far below what training notices. */
 
+/* a where pick is 1, else b. */
+static inline float
+tl_pick_float (guint32 pick, float a, float b)
+{
+  guint32 ba, bb, m = -pick;
+
+  memcpy (&ba, &a, sizeof ba);
+  memcpy (&bb, &b, sizeof bb);
+  ba = (ba & m) | (bb & ~m);
+  memcpy (&a, &ba, sizeof a);
+  return a;
+}
+
 static inline float
 tl_fast_expf (float x)
 {
@@ -17,8 +30,8 @@ tl_fast_expf (float x)
   float n, r, p, scale;
   gint32 bits;
 
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
+  x = tl_pick_float (x < -87.0f, -87.0f, x);
+  x = tl_pick_float (x > 88.0f, 88.0f, x);
   n = (x * 1.44269504f + shifter) - shifter;
   r = x - n * 0.693145752f;                    /* ln 2 in two parts keeps r exact */
   r = r - n * 1.42860677e-06f;
@@ -137,17 +150,5 @@ tl_mask_float (float x, guint32 keep)
   return x;
 }
 
-/* a where pick is 1, else b. */
-static inline float
-tl_pick_float (guint32 pick, float a, float b)
-{
-  guint32 ba, bb, m = -pick;
-
-  memcpy (&ba, &a, sizeof ba);
-  memcpy (&bb, &b, sizeof bb);
-  ba = (ba & m) | (bb & ~m);
-  memcpy (&a, &ba, sizeof a);
-  return a;
-}
 
 G_END_DECLS
