@@ -214,21 +214,32 @@ tl_optimizer_grad_norm (const TlModel *model)
 
 /* buf: the n momentum entries of w[0..n), or NULL without momentum */
 static void
-step_sgd (const TlOptimizerConfig *c, guint64 step, float *buf, float *w, float *grad, gsize n, float lr,
-          float scale, gboolean zero)
+step_sgd (const TlOptimizerConfig *c, guint64 step, float *restrict buf, float *restrict w,
+          float *restrict grad, gsize n, float lr, float scale, gboolean zero)
 {
-  float wd = c->weight_decay, mu = c->momentum;
+  const float wd = c->weight_decay, mu = c->momentum;
+  const gboolean first = step == 0;
 
-  for (gsize k = 0; k < n; k++)
-    {
-      float g = grad[k] * scale + wd * w[k];
-      if (buf)
-        {
-          buf[k] = step == 0 ? g : mu * buf[k] + g;
-          g = c->nesterov ? g + mu * buf[k] : buf[k];
-        }
-      w[k] -= lr * g;
-    }
+  /* one loop per case: the tests on buf and nesterov inside the loop kept it from vectorising */
+  if (buf == NULL)
+    for (gsize k = 0; k < n; k++)
+      w[k] -= lr * (grad[k] * scale + wd * w[k]);
+  else if (c->nesterov)
+    for (gsize k = 0; k < n; k++)
+      {
+        const float g = grad[k] * scale + wd * w[k];
+
+        buf[k] = first ? g : mu * buf[k] + g;
+        w[k] -= lr * (g + mu * buf[k]);
+      }
+  else
+    for (gsize k = 0; k < n; k++)
+      {
+        const float g = grad[k] * scale + wd * w[k];
+
+        buf[k] = first ? g : mu * buf[k] + g;
+        w[k] -= lr * buf[k];
+      }
   if (zero)
     memset (grad, 0, n * sizeof (float));
 }
