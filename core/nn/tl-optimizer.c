@@ -218,27 +218,19 @@ step_sgd (const TlOptimizerConfig *c, guint64 step, float *restrict buf, float *
           float *restrict grad, gsize n, float lr, float scale, gboolean zero)
 {
   const float wd = c->weight_decay, mu = c->momentum;
-  const gboolean first = step == 0;
+  const gboolean first = step == 0, nesterov = c->nesterov;
 
-  /* one loop per case: the tests on buf and nesterov inside the loop kept it from vectorising */
+  /* without momentum, a loop of its own: a test on buf inside the loop kept it from vectorising */
   if (buf == NULL)
     for (gsize k = 0; k < n; k++)
       w[k] -= lr * (grad[k] * scale + wd * w[k]);
-  else if (c->nesterov)
-    for (gsize k = 0; k < n; k++)
-      {
-        const float g = grad[k] * scale + wd * w[k];
-
-        buf[k] = first ? g : mu * buf[k] + g;
-        w[k] -= lr * (g + mu * buf[k]);
-      }
   else
     for (gsize k = 0; k < n; k++)
       {
         const float g = grad[k] * scale + wd * w[k];
 
         buf[k] = first ? g : mu * buf[k] + g;
-        w[k] -= lr * buf[k];
+        w[k] -= lr * (nesterov ? g + mu * buf[k] : buf[k]);
       }
   if (zero)
     memset (grad, 0, n * sizeof (float));
