@@ -29,7 +29,7 @@ typedef struct {
   double        lr;
   double        dp_epsilon, dp_delta, dp_clip, dp_sigma;
   gint64        seed;
-  gboolean      quiet;
+  gboolean      quiet, force;
 } TrainOptions;
 
 static void
@@ -100,6 +100,7 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
     { "dp-sigma", 0, 0, G_OPTION_ARG_DOUBLE, &o->dp_sigma, N_("Noise multiplier instead of one calibrated from --dp-epsilon"), N_("X") },
     { "embedding-vectors", 0, 0, G_OPTION_ARG_FILENAME, &o->vectors, N_("Start the embedding table from pretrained word vectors (GloVe or fastText .vec text, word2vec binary)"), N_("FILE") },
     { "embedding-vectors-unknown", 0, 0, G_OPTION_ARG_STRING, &o->unknown, N_("What words without a vector start from: random, zero or mean (default random)"), N_("RULE") },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &o->force, N_("Replace the model file (and the --history file) if they exist"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, N_("Print only the summary"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, NULL },
     { NULL },
@@ -117,6 +118,17 @@ parse_options (TrainOptions *o, int *argc, char ***argv)
     {
       tl_cli_error (_("train: --out FILE is required"));
       return FALSE;
+    }
+  /* a finished model is not replaced by mistake; a resumed run writes the file it was started for */
+  if (!o->force && o->resume == NULL)
+    {
+      const char *taken = g_file_test (o->out, G_FILE_TEST_EXISTS) ? o->out
+                          : o->history != NULL && g_file_test (o->history, G_FILE_TEST_EXISTS) ? o->history : NULL;
+      if (taken != NULL)
+        {
+          tl_cli_error (_("train: %s exists; choose another file, or add --force to replace it"), taken);
+          return FALSE;
+        }
     }
   if (private_options (o)
       && (o->dp_epsilon <= 0 || o->dp_delta <= 0 || o->dp_delta >= 1 || o->dp_clip <= 0 || o->dp_sigma <= 0

@@ -329,7 +329,7 @@ def fashion_setting(args, lab, work, target_classes, sources, full_sources, sour
     for name, preset, classes, per_class, epochs in sources + ([] if args.quick else full_sources):
         out = os.path.join(work, "fashion-" + name + ".safetensors")
         lab("train", tr_img, "--labels", tr_lbl, "--classes", ",".join(classes),
-            "--per-class", per_class, "--preset", preset, "--epochs", epochs, "--out", out, "-q")
+            "--per-class", per_class, "--preset", preset, "--epochs", epochs, "--out", out, "--force", "-q")
         models.append(out)
     target = {
         "name": "fashion %s, 20 per class" % ("-".join(str(i) for i in (ids[0], ids[-1]))),
@@ -408,7 +408,7 @@ def sentiment_setting(args, lab, work):
         # the text-ngram preset (embedding_bag 128 - ReLU - dropout - head): one cut
         out = os.path.join(work, "sent-%s-ngram.safetensors" % d)
         lab("train", os.path.join(sdir, d + ".csv"), "--text", "text", "--label", "label",
-            "--epochs", 2 if quick else 3, "--out", out, "-q")
+            "--epochs", 2 if quick else 3, "--out", out, "--force", "-q")
         models.append(out)
     for d in domains[:1] if quick else domains:
         # a deeper bag model (embedding_bag 64 - ReLU - Dense 32 - ReLU - dropout - head): two cuts
@@ -475,7 +475,7 @@ def news_setting(args, lab, work):
         out = os.path.join(work, "news-%s%s-e%d-ngram.safetensors" % (name, "-n%d" % per_group if per_group else "",
                                                                       epochs))
         lab("train", source_csv(name, per_group), "--text", "text", "--label", "label",
-            "--epochs", epochs, "--out", out, "-q")
+            "--epochs", epochs, "--out", out, "--force", "-q")
         models.append(out)
     for name in ["rec-talk"] if quick else ["rec-talk", "comp"]:
         source = dict(TEXT, path=os.path.abspath(source_csv(name)), val_fraction=0.1, test_fraction=0.0)
@@ -485,7 +485,7 @@ def news_setting(args, lab, work):
         # another kind of text altogether: book reviews
         out = os.path.join(work, "news-books-reviews-ngram.safetensors")
         lab("train", os.path.join(args.data, "sentiment", "books.csv"), "--text", "text", "--label", "label",
-            "--epochs", 3, "--out", out, "-q")
+            "--epochs", 3, "--out", out, "--force", "-q")
         models.append(out)
     target = {
         "name": "20news 4 groups, 25 per group",

@@ -121,7 +121,7 @@ test_budget_spent (void)
   {
     g_auto (Result) r2 = { 0 };
     /* a budget smaller than one epoch's cost is refused before training */
-    RUN (&r2, "train", data, "--out", model, "--epochs", "20", "--dp-sigma", "1.0", "--dp-epsilon", "1",
+    RUN (&r2, "train", data, "--out", model, "--force", "--epochs", "20", "--dp-sigma", "1.0", "--dp-epsilon", "1",
          "--dp-delta", "1e-4", "--quiet");
     expect_status (&r2, 1);
     g_assert_nonnull (strstr (r2.err, "does not cover one epoch"));

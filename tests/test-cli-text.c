@@ -193,7 +193,7 @@ test_large_bag_defaults (void)
   g_assert_cmpfloat_with_epsilon (lr, 0.003, 1e-9);
   {
     g_auto (Result) r = { 0 };
-    RUN (&r, "train", data, "--out", model, "--epochs", "1", "--batch-size", "16");
+    RUN (&r, "train", data, "--out", model, "--force", "--epochs", "1", "--batch-size", "16");
     expect_status (&r, 0);
   }
   read_training (model, &batch, &lr);
@@ -203,7 +203,7 @@ test_large_bag_defaults (void)
   write_reviews (data);
   {
     g_auto (Result) r = { 0 };
-    RUN (&r, "train", data, "--out", model, "--epochs", "1");
+    RUN (&r, "train", data, "--out", model, "--force", "--epochs", "1");
     expect_status (&r, 0);
   }
   read_training (model, &batch, &lr);

@@ -81,7 +81,7 @@ test_train_reports_coverage (void)
   result_clear (&r);
 
   /* the n-gram preset too; its table takes the vectors' 4 dimensions */
-  RUN (&r, "train", data, "--out", model, "--epochs", "2", "--embedding-vectors", vectors);
+  RUN (&r, "train", data, "--out", model, "--force", "--epochs", "2", "--embedding-vectors", vectors);
   expect_status (&r, 0);
   g_assert_nonnull (strstr (r.out, "word vectors: 6 of 13 words"));
   g_assert_nonnull (strstr (r.out, "n-grams of several words left at their random start"));

@@ -316,6 +316,54 @@ test_train_evaluate_predict_round_trip (void)
   }
 }
 
+/* A model file (or a history file) already there is refused unless --force says to replace it. */
+static void
+test_train_refuses_existing_model (void)
+{
+  const char *classes[] = { "red", "green", NULL };
+  g_autofree char *data = path_in ("kept.csv");
+  g_autofree char *model = path_in ("kept.safetensors");
+  g_autofree char *other = path_in ("other.safetensors");
+  g_autofree char *history = path_in ("kept-history.csv");
+  g_autofree char *before = NULL, *after = NULL;
+  gsize n_before = 0, n_after = 0;
+
+  write_blobs_csv (data, classes, 40, 0.0, 1);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--history", history, "--epochs", "2", "--seed", "3", "--quiet");
+    expect_status (&r, 0);
+  }
+  g_assert_true (g_file_get_contents (model, &before, &n_before, NULL));
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--epochs", "2", "--seed", "4", "--quiet");
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, model));
+    expect_error_line (&r, "--force");
+    g_assert_null (strstr (r.out, "Saved"));
+  }
+  {
+    g_auto (Result) r = { 0 };
+    /* a new model file, but the history would be overwritten */
+    RUN (&r, "train", data, "--out", other, "--history", history, "--epochs", "2", "--quiet");
+    expect_status (&r, 2);
+    g_assert_nonnull (strstr (r.err, history));
+    g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
+  }
+  g_assert_true (g_file_get_contents (model, &after, &n_after, NULL));
+  g_assert_cmpmem (before, n_before, after, n_after);
+  g_clear_pointer (&after, g_free);
+  {
+    g_auto (Result) r = { 0 };
+    RUN (&r, "train", data, "--out", model, "--history", history, "--epochs", "2", "--seed", "4", "--quiet",
+         "--force");
+    expect_status (&r, 0);
+  }
+  g_assert_true (g_file_get_contents (model, &after, &n_after, NULL));
+  g_assert_false (n_before == n_after && memcmp (before, after, n_after) == 0);
+}
+
 static void
 test_train_on_idx (void)
 {
@@ -1568,6 +1616,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/usage-errors", test_usage_errors_exit_2);
   g_test_add_func ("/cli/failures", test_failures_exit_1_with_file_and_line);
   g_test_add_func ("/cli/train-evaluate-predict", test_train_evaluate_predict_round_trip);
+  g_test_add_func ("/cli/train-refuses-existing-model", test_train_refuses_existing_model);
   g_test_add_func ("/cli/train-idx", test_train_on_idx);
   g_test_add_func ("/cli/run-small", test_run_small_experiment_with_overrides);
   g_test_add_func ("/cli/run-path-escapes", test_run_refuses_path_escapes);
