@@ -12,6 +12,7 @@
 #include "tl-confusion-view.h"
 #include "tl-data-page.h"
 #include "tl-evaluate-page.h"
+#include "tl-experiment-check.h"
 #include "tl-import-wizard.h"
 #include "tl-train-page.h"
 #include "tl-window.h"
@@ -144,6 +145,15 @@ assert_previewed (GtkWidget *preview, const char *path)
   g_assert_cmpint (frames, ==, 101);
 }
 
+static gboolean
+has_problem (GPtrArray *problems, const char *field)
+{
+  for (guint i = 0; i < problems->len; i++)
+    if (g_strcmp0 (((TlExperimentProblem *) g_ptr_array_index (problems, i))->field, field) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Imports a folder through the wizard, checking the recordings it previews first. */
 static void
 import_audio (TlDataRole role, const char *path, const char *shot, int per_class)
@@ -223,6 +233,22 @@ test_wizard_and_run (void)
   g_assert_cmpint (tl_document_get_data (doc, TL_ROLE_SOURCE)->train->kind, ==, TL_DATA_AUDIO);
   g_assert_cmpstr (tl_document_get_experiment (doc)->architecture.preset, ==, "audio-cnn");
   import_audio (TL_ROLE_TARGET, target_dir, NULL, 0);
+  /* a file from before the check may ask for copies of the target's recordings, which no run makes:
+   * importing the target again takes its settings but drops the copies */
+  {
+    TlExperiment *exp = tl_document_get_experiment (doc);
+    g_autoptr (GPtrArray) refused = NULL, cleared = NULL;
+
+    exp->target.audio_augment.copies = 2;
+    exp->target.audio_augment.snr_db = 15;
+    refused = tl_experiment_check (exp, NULL, NULL);
+    g_assert_true (has_problem (refused, "target.audio_augment"));
+    import_audio (TL_ROLE_TARGET, target_dir, NULL, 0);
+    g_assert_cmpint (exp->target.audio_augment.copies, ==, 0);
+    g_assert_cmpfloat (exp->target.audio_augment.snr_db, ==, 15);
+    cleared = tl_experiment_check (exp, NULL, NULL);
+    g_assert_false (has_problem (cleared, "target.audio_augment"));
+  }
   tl_document_get_experiment (doc)->pretrain.epochs = 2;
   tl_document_get_experiment (doc)->transfer.finetune.epochs = 3;
   tl_document_get_experiment (doc)->transfer.finetune.batch_size = 8;

@@ -195,17 +195,22 @@ on_image_size_changed (TlImportWizard *self)
 }
 
 /* The audio settings the import uses (and the previews show): those the experiment has for
- * the role when it reads audio there already, else the defaults. */
+ * the role when it reads audio there already, else the defaults. Augmented copies are made of
+ * the source's recordings only, so a target imported again drops copies an older file asked for. */
 static void
 audio_settings (TlImportWizard *self, TlAudioSettings *audio, TlAudioAugment *augment)
 {
   TlExperiment *exp = tl_document_get_experiment (self->document);
-  const TlDataSourceSpec *spec = adw_combo_row_get_selected (self->role_row) == 1 ? &exp->target : &exp->source;
+  gboolean target = adw_combo_row_get_selected (self->role_row) == 1;
+  const TlDataSourceSpec *spec = target ? &exp->target : &exp->source;
   g_autoptr (TlImportSettings) defaults = tl_import_settings_new ();
 
   *audio = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio : defaults->audio;
-  if (augment != NULL)
-    *augment = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio_augment : defaults->audio_augment;
+  if (augment == NULL)
+    return;
+  *augment = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio_augment : defaults->audio_augment;
+  if (target)
+    augment->copies = 0;
 }
 
 static void

@@ -130,7 +130,7 @@ check_source (GPtrArray *problems, const TlExperiment *exp, const TlDataSourceSp
   if (is_target && spec->format == TL_DATA_FORMAT_AUDIO && spec->audio_augment.copies > 0)
     add (problems, "target.audio_augment",
          _("Augmented copies are made of the source's recordings only: the target is read through the pretrained "
-           "model's preprocessing, which makes none. Set the target's copies to 0."));
+           "model's preprocessing, which makes none. Set the target's copies to 0, or import the target again."));
   if (is_target && spec->test_path == NULL && spec->test_fraction <= 0)
     add (problems, fraction_field, _("The target has no test data: set a test fraction or a test file."));
   else if (is_target && summary != NULL && summary->n_test == 0)
