@@ -47,6 +47,26 @@ pooled_model (void)
   return model;
 }
 
+/* Rows of pooled windows that go eight at a time, the last eight overlapping:
+ * 23x25 to 21x23 (odd) to 10x11 by the first block, 8x9 to 4x4 by the second. */
+static TlModel *
+wide_rows_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { 2, 23, 25 }, 31);
+  const TlLayerSpec specs[] = {
+    { .kind = TL_LAYER_CONV2D, .filters = 5, .kernel = 3 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 },
+    { .kind = TL_LAYER_CONV2D, .filters = 3, .kernel = 3 }, { .kind = TL_LAYER_RELU },
+    { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
+    { .kind = TL_LAYER_DENSE, .units = 3 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
+  return model;
+}
+
 /* A 1x1 convolution that passes its input through, then ReLU and pool over
  * rows of 20 (10 windows: one block of eight and two alone), on an input of
  * few distinct values: windows with equal maxima, and windows with none positive. */
@@ -200,6 +220,12 @@ test_pooled_above_frozen (void)
 }
 
 static void
+test_pooled_wide_rows (void)
+{
+  check_against_unfused (wide_rows_model, 0);
+}
+
+static void
 test_pooled_ties (void)
 {
   check_against_unfused (tied_model, 0);
@@ -232,6 +258,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fusion/conv-relu-pool", test_pooled_matches_layers);
   g_test_add_func ("/fusion/conv-relu-pool-frozen-below", test_pooled_above_frozen);
   g_test_add_func ("/fusion/conv-relu-pool-ties", test_pooled_ties);
+  g_test_add_func ("/fusion/conv-relu-pool-wide-rows", test_pooled_wide_rows);
   g_test_add_func ("/fusion/range-split", test_range_ending_at_convolution);
   return g_test_run ();
 }
