@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layer-check.h"
+#include "tl-conv2d-private.h"
 #include "tl-error.h"
 #include "tl-layer-registry.h"
 #include "tl-fastmath.h"
@@ -513,6 +514,41 @@ test_conv2d_wide (void)
     }
 }
 
+/* The direct kernel's two tiles, AVX-512's blocks of 16 and the halves of 8
+ * other hosts take, give the same bits, and the naive sums: 13 filters (a
+ * partial tile), 8x8 and 4x4 planes, a stride of 2. */
+static void
+test_conv2d_direct_tiles (void)
+{
+  static const int sides[] = { 8, 4, 8 };
+  static const int strides[] = { 1, 1, 2 };
+
+  for (int variant = 0; variant < (int) G_N_ELEMENTS (sides); variant++)
+    {
+      const int shape[3] = { 5, sides[variant], sides[variant] };
+      g_autoptr (TlLayer) layer = make_layer (&(TlLayerSpec) { .kind = TL_LAYER_CONV2D, .filters = 13, .kernel = 3,
+                                                               .stride = strides[variant], .padding = 1 },
+                                              3, shape, 41 + variant);
+      g_autoptr (TlTensor) in = NULL;
+      g_autoptr (TlTensor) wide = tl_tensor_new_empty ();
+      g_autoptr (TlTensor) halves = tl_tensor_new_empty ();
+      TlContext ctx = { .training = FALSE };
+      TlRng rng;
+
+      tl_rng_init (&rng, 51 + variant);
+      in = random_input (35, 3, shape, &rng);
+      tl_conv2d_direct_set_tiles (TL_CONV2D_TILES_WIDE);
+      tl_layer_forward (layer, &ctx, in, wide);
+      tl_conv2d_direct_set_tiles (TL_CONV2D_TILES_HALVES);
+      tl_layer_forward (layer, &ctx, in, halves);
+      tl_conv2d_direct_set_tiles (TL_CONV2D_TILES_HOST);
+      g_assert_cmpuint (wide->size / 35, <=, 13 * 64);
+      g_assert_cmpmem (wide->data, wide->size * sizeof (float), halves->data, halves->size * sizeof (float));
+      for (int b = 0; b < 35; b += 6)
+        assert_conv_matches_naive (layer, in, halves, b);
+    }
+}
+
 /* Whether kernel tap (i, j) reads the image for some output cell, by brute force. */
 static gboolean
 tap_reads_image (int i, int j, int side, int k, int stride, int pad)
@@ -902,6 +938,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv2d/gradients", test_conv2d_gradients);
   g_test_add_func ("/layers/conv2d/chunks", test_conv2d_chunks);
   g_test_add_func ("/layers/conv2d/wide", test_conv2d_wide);
+  g_test_add_func ("/layers/conv2d/direct-tiles", test_conv2d_direct_tiles);
   g_test_add_func ("/layers/conv2d/support", test_conv2d_support);
   g_test_add_func ("/layers/conv2d/sparse-gradient", test_conv2d_sparse_gradient);
   g_test_add_func ("/layers/maxpool2d/gradients", test_maxpool2d_gradients);

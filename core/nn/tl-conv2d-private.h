@@ -121,6 +121,14 @@ int   tl_conv2d_direct_images   (const Conv2D *cv, int images);
 /* Floats of the weights [F, K] as the direct kernel reads them. */
 gsize tl_conv2d_direct_packed_size (int F, int K);
 void  tl_conv2d_direct_pack     (const float *w, int F, int K, float *packed);
+/* The kernel's tiles: 6 filters x 4 blocks of 16 outputs where the CPU has
+ * AVX-512, else 6 x 1 in halves of 8. Both give the same bits; tests compare them. */
+typedef enum {
+  TL_CONV2D_TILES_HOST,
+  TL_CONV2D_TILES_WIDE,
+  TL_CONV2D_TILES_HALVES,
+} TlConv2dTiles;
+void  tl_conv2d_direct_set_tiles (TlConv2dTiles tiles);
 /* The kernel's tiles of filters: it computes a range of them at a time. */
 int   tl_conv2d_direct_tiles    (int F);
 /* rows [F, OH * OW * n] = the weights of the taps t (packed) x the window's patches, for the
