@@ -10,12 +10,22 @@
  * ReLU, inside the convolution's own passes. These tests run the same layers
  * one by one, unfused, and expect the same bits everywhere. */
 
+/* A model of the layers specs over inputs [c, h, w]. */
+static TlModel *
+stack (int c, int h, int w, guint64 seed, const TlLayerSpec *specs, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  TlModel *model = tl_model_new (3, (int[]) { c, h, w }, seed);
+
+  for (guint i = 0; i < n; i++)
+    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
+  return model;
+}
+
 /* conv - relu - conv - relu - pool (7x7 to 3x3: an odd size) - flatten - dense */
 static TlModel *
 conv_model (void)
 {
-  g_autoptr (GError) error = NULL;
-  TlModel *model = tl_model_new (3, (int[]) { 2, 9, 9 }, 17);
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_CONV2D, .filters = 4, .kernel = 3, .padding = 1 }, { .kind = TL_LAYER_RELU },
     { .kind = TL_LAYER_CONV2D, .filters = 5, .kernel = 3 }, { .kind = TL_LAYER_RELU },
@@ -23,17 +33,13 @@ conv_model (void)
     { .kind = TL_LAYER_DENSE, .units = 3 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
-    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
-  return model;
+  return stack (2, 9, 9, 17, specs, G_N_ELEMENTS (specs));
 }
 
 /* The preset CNN's shape in small: two conv - relu - pool blocks (12 to 6, 4 to 2). */
 static TlModel *
 pooled_model (void)
 {
-  g_autoptr (GError) error = NULL;
-  TlModel *model = tl_model_new (3, (int[]) { 1, 14, 14 }, 23);
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_CONV2D, .filters = 6, .kernel = 3 }, { .kind = TL_LAYER_RELU },
     { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 },
@@ -42,9 +48,7 @@ pooled_model (void)
     { .kind = TL_LAYER_DENSE, .units = 3 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
-    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
-  return model;
+  return stack (1, 14, 14, 23, specs, G_N_ELEMENTS (specs));
 }
 
 /* Rows of pooled windows that go eight at a time, the last eight overlapping:
@@ -52,8 +56,6 @@ pooled_model (void)
 static TlModel *
 wide_rows_model (void)
 {
-  g_autoptr (GError) error = NULL;
-  TlModel *model = tl_model_new (3, (int[]) { 2, 23, 25 }, 31);
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_CONV2D, .filters = 5, .kernel = 3 }, { .kind = TL_LAYER_RELU },
     { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 },
@@ -62,27 +64,22 @@ wide_rows_model (void)
     { .kind = TL_LAYER_DENSE, .units = 3 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
-    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
-  return model;
+  return stack (2, 23, 25, 31, specs, G_N_ELEMENTS (specs));
 }
 
 /* A 1x1 convolution that passes its input through, then ReLU and pool over
- * rows of 20 (10 windows: one block of eight and two alone), on an input of
+ * rows of 20 (10 windows: a block of eight and one overlapping it), on an input of
  * few distinct values: windows with equal maxima, and windows with none positive. */
 static TlModel *
 tied_model (void)
 {
-  g_autoptr (GError) error = NULL;
-  TlModel *model = tl_model_new (3, (int[]) { 1, 6, 20 }, 29);
   const TlLayerSpec specs[] = {
     { .kind = TL_LAYER_CONV2D, .filters = 1, .kernel = 1 }, { .kind = TL_LAYER_RELU },
     { .kind = TL_LAYER_MAXPOOL2D, .kernel = 2 }, { .kind = TL_LAYER_FLATTEN },
     { .kind = TL_LAYER_DENSE, .units = 3 },
   };
+  TlModel *model = stack (1, 6, 20, 29, specs, G_N_ELEMENTS (specs));
 
-  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
-    g_assert_true (tl_model_add (model, &specs[i], NULL, &error));
   tl_model_layer (model, 0)->params[0].value->data[0] = 1.0f;
   tl_model_layer (model, 0)->params[1].value->data[0] = 0.0f;
   return model;
