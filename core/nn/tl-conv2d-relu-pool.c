@@ -21,6 +21,7 @@ max_float (float x, float y)
 
 typedef gint32 Lanes8 __attribute__ ((vector_size (32)));
 typedef guint8 Bytes32 __attribute__ ((vector_size (32)));
+typedef guint8 Bytes8 __attribute__ ((vector_size (8)));
 
 /* One window: its output and its winner's code. Equal bits is equal value
  * here: m > 0 wherever the winner matters. */
@@ -54,11 +55,12 @@ pool_one (float a, float b, float c, float d, float *y, guint8 *code)
 static inline __attribute__ ((always_inline)) void
 pool_eight (const float *r0, const float *r1, float *y, guint8 *code)
 {
-  const Lanes8 even = { 0, 2, 4, 6, 8, 10, 12, 14 }, odd = even + 1;
   const Lanes8 u0 = (Lanes8) *(const TlBlock8 *) r0, u1 = (Lanes8) *(const TlBlock8 *) (r0 + 8);
   const Lanes8 v0 = (Lanes8) *(const TlBlock8 *) r1, v1 = (Lanes8) *(const TlBlock8 *) (r1 + 8);
-  const Lanes8 a = __builtin_shuffle (u0, u1, even), b = __builtin_shuffle (u0, u1, odd);
-  const Lanes8 c = __builtin_shuffle (v0, v1, even), d = __builtin_shuffle (v0, v1, odd);
+  const Lanes8 a = __builtin_shufflevector (u0, u1, 0, 2, 4, 6, 8, 10, 12, 14);
+  const Lanes8 b = __builtin_shufflevector (u0, u1, 1, 3, 5, 7, 9, 11, 13, 15);
+  const Lanes8 c = __builtin_shufflevector (v0, v1, 0, 2, 4, 6, 8, 10, 12, 14);
+  const Lanes8 d = __builtin_shufflevector (v0, v1, 1, 3, 5, 7, 9, 11, 13, 15);
   Lanes8 ab, cd, m;
 
   MAX_LANES (a, b, ab);
@@ -68,11 +70,11 @@ pool_eight (const float *r0, const float *r1, float *y, guint8 *code)
   const Lanes8 na = (a != m) & 1, nb = (b != m) & 1, nc = (c != m) & 1;
   const Lanes8 codes = na + (na & nb) + (na & nb & nc) + (~positive & TL_CONV2D_POOL_NONE);
   /* each lane's low byte (x86 is little-endian), the eight of them first */
-  const Bytes32 low = { 0, 4, 8, 12, 16, 20, 24, 28 };
-  const Bytes32 narrow = __builtin_shuffle ((Bytes32) codes, low);
+  const Bytes32 bytes = (Bytes32) codes;
+  const Bytes8 narrow = __builtin_shufflevector (bytes, bytes, 0, 4, 8, 12, 16, 20, 24, 28);
 
   *(TlBlock8 *) y = (TlBlock8) (m & positive);
-  memcpy (code, &narrow, 8);
+  memcpy (code, &narrow, sizeof narrow);
 }
 
 /* ReLU then 2x2, stride-2 max-pool of the planes [n, H, W]. Where a window's
