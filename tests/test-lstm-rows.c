@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "layer-check.h"
+#include "tl-row-products.h"
 
-/* The LSTM groups batch rows by four for its recurrent products when the
- * product's width is a multiple of 64 (4H for forward, H for backward), and by
- * two or one otherwise; these tests use sizes that take every grouping. */
+/* The LSTM runs its recurrent products four batch rows at a time, then the
+ * two or one left (tl-row-products.c), in column blocks that depend on the
+ * CPU; these tests use sizes that take every grouping and block. */
 
 static float *
 lead_and_trail_mask (int batch, int T)
@@ -115,11 +116,70 @@ test_grouped_matches_single_rows (void)
     }
 }
 
+/* Rows times a matrix: the wide and the narrow column blocks give the same
+ * bits, for every number of rows and widths with and without a partial block,
+ * and both give the sums. */
+static void
+test_blocks_agree (void)
+{
+  const int widths[] = { 256, 64, 100, 40, 17, 3 }, depths[] = { 1, 7, 64 };
+  TlRng rng;
+
+  tl_rng_init (&rng, 41);
+  for (guint wi = 0; wi < G_N_ELEMENTS (widths); wi++)
+    for (guint di = 0; di < G_N_ELEMENTS (depths); di++)
+      for (int rows = 1; rows <= 4; rows++)
+        {
+          const int n = widths[wi], k = depths[di];
+          g_autofree float *m = g_new (float, (gsize) k * n);
+          g_autofree float *x = g_new (float, (gsize) 4 * k);
+          g_autofree float *start = g_new (float, (gsize) 4 * n);
+          g_autofree float *wide = g_new (float, (gsize) 4 * n);
+          g_autofree float *narrow = g_new (float, (gsize) 4 * n);
+          float *yw[4], *yn[4];
+          const float *xr[4];
+
+          for (int i = 0; i < k * n; i++)
+            m[i] = tl_rng_normal (&rng);
+          for (int i = 0; i < 4 * k; i++)
+            x[i] = tl_rng_normal (&rng);
+          for (int i = 0; i < 4 * n; i++)
+            start[i] = tl_rng_normal (&rng);
+          memcpy (wide, start, sizeof (float) * 4 * n);
+          memcpy (narrow, start, sizeof (float) * 4 * n);
+          for (int r = 0; r < 4; r++)
+            {
+              yw[r] = wide + r * n;
+              yn[r] = narrow + r * n;
+              xr[r] = x + r * k;
+            }
+          tl_row_products_set_blocks (TL_ROW_BLOCKS_WIDE);
+          tl_rows_times_matrix (rows, yw, xr, m, k, n);
+          tl_row_products_set_blocks (TL_ROW_BLOCKS_NARROW);
+          tl_rows_times_matrix (rows, yn, xr, m, k, n);
+          tl_row_products_set_blocks (TL_ROW_BLOCKS_HOST);
+          g_assert_cmpmem (wide, sizeof (float) * 4 * n, narrow, sizeof (float) * 4 * n);
+          for (int r = 0; r < 4; r++)
+            for (int j = 0; j < n; j++)
+              {
+                double sum = start[r * n + j], size = fabs (sum);
+
+                for (int i = 0; r < rows && i < k; i++)
+                  {
+                    sum += (double) x[r * k + i] * m[(gsize) i * n + j];
+                    size += fabs ((double) x[r * k + i] * m[(gsize) i * n + j]);
+                  }
+                g_assert_cmpfloat (fabs (wide[r * n + j] - sum), <=, 1e-6 * size);
+              }
+        }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/lstm/rows/grouped-gradients", test_grouped_gradients);
   g_test_add_func ("/lstm/rows/grouped-matches-single-rows", test_grouped_matches_single_rows);
+  g_test_add_func ("/lstm/rows/blocks-agree", test_blocks_agree);
   return g_test_run ();
 }

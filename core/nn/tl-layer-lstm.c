@@ -8,6 +8,7 @@
 #include "tl-layer-kinds.h"
 #include "tl-parallel.h"
 #include "tl-recurrent.h"
+#include "tl-row-products.h"
 
 /* One-layer LSTM over batch-first input [B, T, E], as torch.nn.LSTM computes it
  * (gates i, f, g, o). The input projection of every step is one GEMM; the
@@ -26,110 +27,6 @@ typedef struct {
   float    *zeros;    /* [H] */
   float    *w_hh_t;   /* [H, 4H]: weight_hh transposed for the row products */
 } Lstm;
-
-/* y[0..n) += x[0..k) times the row-major matrix m [k, n], for one or two rows
- * (y1 == NULL for one): two rows share the loads of m and double the
- * independent sums in flight. One batch row of the recurrent product; batch
- * rows are independent, so each thread runs its own rows through every step. */
-TL_VECTORIZED static void
-rows_times_matrix (float *restrict y0, const float *restrict x0, float *restrict y1, const float *restrict x1,
-                   const float *restrict m, int k, int n)
-{
-  int j0 = 0;
-
-  for (; y1 != NULL && j0 + 64 <= n; j0 += 64)
-    {
-      float a0[64], a1[64];
-
-      for (int j = 0; j < 64; j++)
-        {
-          a0[j] = y0[j0 + j];
-          a1[j] = y1[j0 + j];
-        }
-      for (int i = 0; i < k; i++)
-        {
-          const float u = x0[i], v = x1[i];
-          const float *restrict row = m + (gsize) i * n + j0;
-          for (int j = 0; j < 64; j++)
-            {
-              a0[j] += u * row[j];
-              a1[j] += v * row[j];
-            }
-        }
-      for (int j = 0; j < 64; j++)
-        {
-          y0[j0 + j] = a0[j];
-          y1[j0 + j] = a1[j];
-        }
-    }
-  for (; j0 + 64 <= n; j0 += 64)
-    {
-      float a0[64];
-
-      for (int j = 0; j < 64; j++)
-        a0[j] = y0[j0 + j];
-      for (int i = 0; i < k; i++)
-        {
-          const float u = x0[i];
-          const float *restrict row = m + (gsize) i * n + j0;
-          for (int j = 0; j < 64; j++)
-            a0[j] += u * row[j];
-        }
-      for (int j = 0; j < 64; j++)
-        y0[j0 + j] = a0[j];
-    }
-  for (int i = 0; i < k && j0 < n; i++)
-    {
-      const float *restrict row = m + (gsize) i * n;
-      for (int j = j0; j < n; j++)
-        y0[j] += x0[i] * row[j];
-      if (y1 != NULL)
-        for (int j = j0; j < n; j++)
-          y1[j] += x1[i] * row[j];
-    }
-}
-
-/* Four rows at once (n a multiple of 64): each load of m feeds four sums, which
- * halves the matrix traffic from L2 against two rows; every row adds its terms
- * in the same order as in rows_times_matrix, so the grouping never changes bits. */
-TL_VECTORIZED static void
-quad_rows_times_matrix (float *const *y, const float *const *x, const float *restrict m, int k, int n)
-{
-  float *restrict y0 = y[0], *restrict y1 = y[1], *restrict y2 = y[2], *restrict y3 = y[3];
-  const float *restrict x0 = x[0], *restrict x1 = x[1], *restrict x2 = x[2], *restrict x3 = x[3];
-
-  for (int j0 = 0; j0 + 64 <= n; j0 += 64)
-    {
-      float a0[64], a1[64], a2[64], a3[64];
-
-      for (int j = 0; j < 64; j++)
-        {
-          a0[j] = y0[j0 + j];
-          a1[j] = y1[j0 + j];
-          a2[j] = y2[j0 + j];
-          a3[j] = y3[j0 + j];
-        }
-      for (int i = 0; i < k; i++)
-        {
-          const float u0 = x0[i], u1 = x1[i], u2 = x2[i], u3 = x3[i];
-          const float *restrict row = m + (gsize) i * n + j0;
-          for (int j = 0; j < 64; j++)
-            {
-              a0[j] += u0 * row[j];
-              a1[j] += u1 * row[j];
-              a2[j] += u2 * row[j];
-              a3[j] += u3 * row[j];
-            }
-        }
-      for (int j = 0; j < 64; j++)
-        {
-          y0[j0 + j] = a0[j];
-          y1[j0 + j] = a1[j];
-          y2[j0 + j] = a2[j];
-          y3[j0 + j] = a3[j];
-        }
-    }
-}
 
 /* Gate pre-activations g (without bias) of one row to gate values, new cell and state. */
 TL_VECTORIZED static void
@@ -189,13 +86,12 @@ step_is_real (const Pass *p, gsize r)
 }
 
 /* For each batch row b in [b0, b1) whose step t is real: y + b * ys += (x + b * xs)
- * times m [k, n], grouping real rows by four (then two) so that they share the loads of m. */
+ * times m [k, n], real rows four at a time so that they share the loads of m. */
 static void
 real_rows_times_matrix (const Pass *p, int t, gsize b0, gsize b1, float *y, gsize ys,
                         const float *x, gsize xs, const float *m, int k, int n)
 {
   const gsize T = p->l->rc.T;
-  const int group = n % 64 == 0 ? 4 : 2;
   float *yr[4];
   const float *xr[4];
   int nr = 0;
@@ -206,21 +102,14 @@ real_rows_times_matrix (const Pass *p, int t, gsize b0, gsize b1, float *y, gsiz
         continue;
       yr[nr] = y + b * ys;
       xr[nr] = x + b * xs;
-      if (++nr == group)
+      if (++nr == 4)
         {
-          if (group == 4)
-            quad_rows_times_matrix (yr, xr, m, k, n);
-          else
-            rows_times_matrix (yr[0], xr[0], yr[1], xr[1], m, k, n);
+          tl_rows_times_matrix (4, yr, xr, m, k, n);
           nr = 0;
         }
     }
-  if (nr >= 2)
-    rows_times_matrix (yr[0], xr[0], yr[1], xr[1], m, k, n);
-  if (nr == 3)
-    rows_times_matrix (yr[2], xr[2], NULL, NULL, m, k, n);
-  else if (nr == 1)
-    rows_times_matrix (yr[0], xr[0], NULL, NULL, m, k, n);
+  if (nr > 0)
+    tl_rows_times_matrix (nr, yr, xr, m, k, n);
 }
 
 static void
