@@ -194,22 +194,29 @@ on_image_size_changed (TlImportWizard *self)
     self->size_chosen = TRUE;
 }
 
+/* The experiment's data source the wizard imports into. */
+static const TlDataSourceSpec *
+role_spec (TlImportWizard *self)
+{
+  TlExperiment *exp = tl_document_get_experiment (self->document);
+
+  return tl_import_wizard_get_role (self) == TL_ROLE_TARGET ? &exp->target : &exp->source;
+}
+
 /* The audio settings the import uses (and the previews show): those the experiment has for
  * the role when it reads audio there already, else the defaults. Augmented copies are made of
  * the source's recordings only, so a target imported again drops copies an older file asked for. */
 static void
 audio_settings (TlImportWizard *self, TlAudioSettings *audio, TlAudioAugment *augment)
 {
-  TlExperiment *exp = tl_document_get_experiment (self->document);
-  gboolean target = adw_combo_row_get_selected (self->role_row) == 1;
-  const TlDataSourceSpec *spec = target ? &exp->target : &exp->source;
+  const TlDataSourceSpec *spec = role_spec (self);
   g_autoptr (TlImportSettings) defaults = tl_import_settings_new ();
 
   *audio = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio : defaults->audio;
   if (augment == NULL)
     return;
   *augment = spec->format == TL_DATA_FORMAT_AUDIO ? spec->audio_augment : defaults->audio_augment;
-  if (target)
+  if (tl_import_wizard_get_role (self) == TL_ROLE_TARGET)
     augment->copies = 0;
 }
 
@@ -546,15 +553,6 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, TlImpor
     return FALSE;
   tl_import_wizard_set_file (self, G_FILE (files->data));
   return TRUE;
-}
-
-/* The experiment's data source the wizard imports into. */
-static const TlDataSourceSpec *
-role_spec (TlImportWizard *self)
-{
-  TlExperiment *exp = tl_document_get_experiment (self->document);
-
-  return adw_combo_row_get_selected (self->role_row) == 1 ? &exp->target : &exp->source;
 }
 
 static TlImportSettings *
