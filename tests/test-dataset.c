@@ -6,6 +6,7 @@
 
 #include "tl-dataset.h"
 #include "tl-error.h"
+#include "tl-half.h"
 #include "tl-split.h"
 
 /* n rows of 2 features (row index, class) with classes of sizes `sizes`. */
@@ -293,6 +294,75 @@ test_shared_bytes (void)
   g_assert_cmpint (copy->x8[1], ==, 60);
 }
 
+/* Audio features held as halves: the rows keep that form through subsets and
+ * concatenations of halves, and every reader gets each half's exact value. */
+static void
+test_half_rows (void)
+{
+  const char *names[] = { "yes", "no", NULL };
+  g_autoptr (TlDataset) ds = tl_dataset_new (TL_DATA_AUDIO, 4, 3, (int[]) { 1, 2, 3 }, 2, names);
+  g_autoptr (TlDataset) small = NULL;
+  g_autoptr (TlDataset) floats = NULL;
+  g_autoptr (TlDataset) both = NULL;
+  g_autoptr (TlDataset) mixed = NULL;
+  g_autoptr (TlTensor) x = tl_tensor_new_empty ();
+  float original[24], rounded[24], buf[6];
+  int y[2];
+
+  for (int i = 0; i < 24; i++)
+    {
+      original[i] = ds->x[i] = 0.1f * (float) (i - 11) + 0.0123f;
+      rounded[i] = tl_half_to_float (tl_half_from_float (original[i]));
+    }
+  for (int i = 0; i < 4; i++)
+    ds->y[i] = i % 2;
+  tl_dataset_hold_as_halves (ds);
+  g_assert_null (ds->x);
+  g_assert_nonnull (ds->x16);
+  for (int i = 0; i < 24; i++)
+    {
+      g_assert_cmpfloat (rounded[i], !=, 0.0f);
+      g_assert_cmpfloat (fabsf (rounded[i] - original[i]), <=, fabsf (original[i]) * 0x1p-11f);
+    }
+  /* one row: the rounded floats in the caller's buffer */
+  g_assert_true (tl_dataset_row (ds, 2, buf) == buf);
+  g_assert_cmpmem (buf, sizeof buf, rounded + 12, sizeof buf);
+
+  small = tl_dataset_subset (ds, (int[]) { 3, 0 }, 2);
+  g_assert_null (small->x);
+  g_assert_cmpmem (small->x16, 6 * sizeof (guint16), ds->x16 + 18, 6 * sizeof (guint16));
+  g_assert_cmpmem (small->x16 + 6, 6 * sizeof (guint16), ds->x16, 6 * sizeof (guint16));
+  g_assert_cmpint (small->y[0], ==, 1);
+
+  floats = tl_dataset_subset_floats (ds, (int[]) { 3, 0 }, 2);
+  g_assert_null (floats->x16);
+  g_assert_cmpmem (floats->x, 6 * sizeof (float), rounded + 18, 6 * sizeof (float));
+  g_assert_cmpmem (floats->x + 6, 6 * sizeof (float), rounded, 6 * sizeof (float));
+
+  tl_dataset_gather (ds, (int[]) { 3, 0 }, 2, x, y);
+  g_assert_cmpint (x->ndim, ==, 4);
+  g_assert_cmpint (x->shape[3], ==, 3);
+  g_assert_cmpmem (x->data, 12 * sizeof (float), floats->x, 12 * sizeof (float));
+  g_assert_cmpint (y[0], ==, 1);
+  g_assert_cmpint (y[1], ==, 0);
+
+  both = tl_dataset_concat (ds, small);
+  g_assert_cmpint (both->n, ==, 6);
+  g_assert_null (both->x);
+  g_assert_cmpmem (both->x16, 24 * sizeof (guint16), ds->x16, 24 * sizeof (guint16));
+  g_assert_cmpmem (both->x16 + 24, 12 * sizeof (guint16), small->x16, 12 * sizeof (guint16));
+
+  /* halves and floats together become floats */
+  mixed = tl_dataset_concat (small, floats);
+  g_assert_null (mixed->x16);
+  g_assert_cmpmem (mixed->x, 12 * sizeof (float), floats->x, 12 * sizeof (float));
+  g_assert_cmpmem (mixed->x + 12, 12 * sizeof (float), floats->x, 12 * sizeof (float));
+
+  /* a dataset already compact stays as it is */
+  tl_dataset_hold_as_halves (small);
+  g_assert_cmpmem (small->x16, 6 * sizeof (guint16), ds->x16 + 18, 6 * sizeof (guint16));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +374,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/gather-apply", test_gather_and_apply);
   g_test_add_func ("/dataset/bytes-rows", test_bytes_rows);
   g_test_add_func ("/dataset/shared-bytes", test_shared_bytes);
+  g_test_add_func ("/dataset/half-rows", test_half_rows);
   return g_test_run ();
 }

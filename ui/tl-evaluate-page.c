@@ -333,14 +333,16 @@ explain_sample (TlEvaluatePage *self, const TlDataset *test, int index)
   const TlPreprocess *pre = target->preprocess != NULL ? target->preprocess : source->preprocess;
   TlRunResult *run = shown_run (self);
   const char *const *names;
+  g_autofree float *row = NULL;
 
-  if (run == NULL || run->model == NULL || test->x == NULL)
+  if (run == NULL || run->model == NULL || index < 0 || index >= test->n)
     return;
+  row = g_new (float, MAX (test->sample_size, 1));
   names = (const char *const *) (run->labels != NULL ? run->labels : self->metrics != NULL
                                                                          ? self->metrics->class_names : NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->audio_explanation), TRUE);
   tl_audio_explanation_set_sample (self->audio_explanation, run->model, pre,
-                                   test->x + (gsize) index * test->sample_size, names);
+                                   tl_dataset_row (test, index, row), names);
 }
 
 /* The shown run's prediction of an image or a text, explained in a worker. */

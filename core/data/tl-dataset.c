@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tl-dataset.h"
+#include "tl-half.h"
 #include "tl-parallel.h"
 
 static TlDataset *
@@ -87,12 +88,27 @@ bytes_to_floats (const guint8 *in, float *out, gsize n)
     out[i] = in[i] * (1.0f / 255.0f);
 }
 
+/* Rows [row, row + count) of ds as floats into out, whichever way ds holds them. */
+static void
+rows_as_floats (const TlDataset *ds, gsize row, gsize count, float *out)
+{
+  const gsize first = row * ds->sample_size, n = count * ds->sample_size;
+
+  if (ds->x8 != NULL)
+    bytes_to_floats (ds->x8 + first, out, n);
+  else if (ds->x16 != NULL)
+    tl_halves_to_floats (ds->x16 + first, out, n);
+  else
+    memcpy (out, ds->x + first, n * sizeof (float));
+}
+
 void
 tl_dataset_free (TlDataset *ds)
 {
   if (ds == NULL)
     return;
   g_free (ds->x);
+  g_free (ds->x16);
   if (ds->x8_owner != NULL)
     g_bytes_unref (ds->x8_owner);
   else
@@ -102,6 +118,20 @@ tl_dataset_free (TlDataset *ds)
   g_free (ds->source_index);
   g_strfreev (ds->source_text);
   g_free (ds);
+}
+
+void
+tl_dataset_hold_as_halves (TlDataset *ds)
+{
+  gsize n;
+
+  g_return_if_fail (ds != NULL);
+  if (ds->x == NULL)
+    return;
+  n = (gsize) ds->n * ds->sample_size;
+  ds->x16 = g_new (guint16, MAX (n, 1));
+  tl_halves_from_floats (ds->x, ds->x16, n);
+  g_clear_pointer (&ds->x, g_free);
 }
 
 TlDataset *
@@ -129,6 +159,12 @@ subset (const TlDataset *ds, const int *indices, int n, gboolean floats)
   if (ds->x8 != NULL && !floats)
     out = tl_dataset_new_bytes (ds->kind, n, ds->sample_ndim, ds->sample_shape, ds->n_classes,
                                 (const char *const *) ds->class_names, g_new0 (guint8, MAX ((gsize) n * size, 1)));
+  else if (ds->x16 != NULL && !floats)
+    {
+      out = dataset_new_empty (ds->kind, n, ds->sample_ndim, ds->sample_shape, ds->n_classes,
+                               (const char *const *) ds->class_names);
+      out->x16 = g_new0 (guint16, MAX ((gsize) n * size, 1));
+    }
   else
     out = tl_dataset_new (ds->kind, n, ds->sample_ndim, ds->sample_shape,
                           ds->n_classes, (const char *const *) ds->class_names);
@@ -144,10 +180,10 @@ subset (const TlDataset *ds, const int *indices, int n, gboolean floats)
       g_return_val_if_fail (r >= 0 && r < ds->n, out);
       if (out->x8 != NULL)
         memcpy (out->x8 + (gsize) i * size, ds->x8 + (gsize) r * size, size);
-      else if (ds->x8 != NULL)
-        bytes_to_floats (ds->x8 + (gsize) r * size, out->x + (gsize) i * size, size);
+      else if (out->x16 != NULL)
+        memcpy (out->x16 + (gsize) i * size, ds->x16 + (gsize) r * size, size * sizeof (guint16));
       else
-        memcpy (out->x + (gsize) i * size, ds->x + (gsize) r * size, size * sizeof (float));
+        rows_as_floats (ds, r, 1, out->x + (gsize) i * size);
       out->y[i] = ds->y[r];
       if (out->source_index != NULL)
         out->source_index[i] = ds->source_index[r];
@@ -187,20 +223,22 @@ tl_dataset_concat (const TlDataset *a, const TlDataset *b)
       out = tl_dataset_new_bytes (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
                                   a->n_classes, (const char *const *) a->class_names, bytes);
     }
+  else if (a->x16 != NULL && b->x16 != NULL)
+    {
+      gsize na = (gsize) a->n * a->sample_size, nb = (gsize) b->n * b->sample_size;
+
+      out = dataset_new_empty (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape, a->n_classes,
+                               (const char *const *) a->class_names);
+      out->x16 = g_new (guint16, MAX (na + nb, 1));
+      memcpy (out->x16, a->x16, na * sizeof (guint16));
+      memcpy (out->x16 + na, b->x16, nb * sizeof (guint16));
+    }
   else
     {
-      const gsize size = a->sample_size;
-
       out = tl_dataset_new (a->kind, a->n + b->n, a->sample_ndim, a->sample_shape,
                             a->n_classes, (const char *const *) a->class_names);
-      if (a->x8 != NULL)
-        bytes_to_floats (a->x8, out->x, (gsize) a->n * size);
-      else
-        memcpy (out->x, a->x, (gsize) a->n * size * sizeof (float));
-      if (b->x8 != NULL)
-        bytes_to_floats (b->x8, out->x + (gsize) a->n * size, (gsize) b->n * size);
-      else
-        memcpy (out->x + (gsize) a->n * size, b->x, (gsize) b->n * size * sizeof (float));
+      rows_as_floats (a, 0, a->n, out->x);
+      rows_as_floats (b, 0, b->n, out->x + (gsize) a->n * a->sample_size);
     }
   memcpy (out->y, a->y, sizeof (int) * a->n);
   memcpy (out->y + a->n, b->y, sizeof (int) * b->n);
@@ -231,10 +269,10 @@ tl_dataset_row (const TlDataset *ds, int row, float *buf)
   g_return_val_if_fail (ds != NULL, NULL);
   g_return_val_if_fail (row >= 0 && row < ds->n, NULL);
 
-  if (ds->x8 == NULL)
+  if (ds->x != NULL)
     return ds->x + (gsize) row * ds->sample_size;
   g_return_val_if_fail (buf != NULL, NULL);
-  bytes_to_floats (ds->x8 + (gsize) row * ds->sample_size, buf, ds->sample_size);
+  rows_as_floats (ds, row, 1, buf);
   return buf;
 }
 
@@ -251,10 +289,7 @@ gather_rows (gpointer data, gsize start, gsize end)
   const gsize size = g->ds->sample_size;
 
   for (gsize i = start; i < end; i++)
-    if (g->ds->x8 != NULL)
-      bytes_to_floats (g->ds->x8 + (gsize) g->indices[i] * size, g->x + i * size, size);
-    else
-      memcpy (g->x + i * size, g->ds->x + (gsize) g->indices[i] * size, size * sizeof (float));
+    rows_as_floats (g->ds, g->indices[i], 1, g->x + i * size);
 }
 
 /* Rows of this many bytes or more are copied by all threads: the rows come

@@ -15,10 +15,12 @@ typedef enum {
 } TlDataKind;
 
 /* Samples in memory, ready for training: x holds n rows of sample_size floats,
- * y the class of each row. Images read as bytes (IDX) may instead be held in
- * x8, a quarter of the size, with x NULL, from the import to the batches: read
- * the rows through tl_dataset_gather (a batch) or tl_dataset_row (one row),
- * which turn each byte b into b * (1.0f / 255.0f), never through x directly. */
+ * y the class of each row. Rows may instead be held compact, with x NULL, from
+ * the import to the batches: images read as bytes (IDX) in x8, a quarter of the
+ * size, and audio features as half-precision floats in x16, half the size.
+ * Read such rows through tl_dataset_gather (a batch) or tl_dataset_row (one
+ * row), which turn each byte b into b * (1.0f / 255.0f) and each half into its
+ * exact value, never through x directly. */
 typedef struct {
   TlDataKind kind;
   int        n;
@@ -37,6 +39,7 @@ typedef struct {
   guint8    *x8;               /* n * sample_size, instead of x; NULL when x holds the rows */
   GBytes    *x8_owner;         /* holds x8 when x8 is shared (a file read once, tl-idx-cache.h);
                                 * NULL: x8 is owned */
+  guint16   *x16;              /* n * sample_size halves (tl-half.h), instead of x; owned */
 } TlDataset;
 
 TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
@@ -49,19 +52,23 @@ TlDataset *tl_dataset_new_shared_bytes (TlDataKind kind, int n, int sample_ndim,
                                         int n_classes, const char *const *class_names, GBytes *bytes,
                                         gsize offset);
 void       tl_dataset_free         (TlDataset *ds);
+/* Holds ds's float rows as halves from now on, each rounded to the nearest
+ * half (a relative error of at most 2^-11). For standardised audio features,
+ * whose own noise is far larger; a dataset already compact is left as it is. */
+void       tl_dataset_hold_as_halves (TlDataset *ds);
 TlDataset *tl_dataset_copy         (const TlDataset *ds);
 /* A new dataset with the rows `indices[0..n)` (in that order), held as ds holds them. */
 TlDataset *tl_dataset_subset       (const TlDataset *ds, const int *indices, int n);
 /* The same, with the rows as floats whichever way ds holds them. */
 TlDataset *tl_dataset_subset_floats (const TlDataset *ds, const int *indices, int n);
 /* The rows of a, then those of b (same sample shape); bytes when both are
- * bytes, else floats; classes and names are a's. */
+ * bytes, halves when both are halves, else floats; classes and names are a's. */
 TlDataset *tl_dataset_concat       (const TlDataset *a, const TlDataset *b);
 /* Counts per class into counts[0..n_classes). */
 void       tl_dataset_class_counts (const TlDataset *ds, int *counts);
 /* Copies rows indices[0..n) into a batch tensor [n, sample_shape...] and their labels. */
 /* Row `row` as floats: a pointer into x, or `buf` (sample_size floats) filled
- * from the bytes. */
+ * from the compact row. */
 const float *tl_dataset_row        (const TlDataset *ds, int row, float *buf);
 void       tl_dataset_gather       (const TlDataset *ds, const int *indices, int n, TlTensor *x, int *y);
 

@@ -791,8 +791,12 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
   ok = select_and_split (&sel, s, error);
   if (ok)
     {
+      const int channels = all->sample_shape[0], height = all->sample_shape[1], width = all->sample_shape[2];
+
       import->dataset = s->keep_bytes ? tl_dataset_subset (all, sel.kept, sel.n_kept)
                                       : tl_dataset_subset_floats (all, sel.kept, sel.n_kept);
+      /* the rows not kept are not needed any more, nor the ones copied */
+      g_clear_pointer (&all, tl_dataset_free);
       for (int k = 0; k < sel.n_kept; k++)
         import->dataset->y[k] = sel.y[sel.kept[k]];
       g_strfreev (import->dataset->class_names);
@@ -800,13 +804,15 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
       import->dataset->n_classes = sel.n_classes;
       import->split = g_steal_pointer (&sel.split);
       import->preprocess = tl_preprocess_new (format == TL_SOURCE_AUDIO ? TL_DATA_AUDIO : TL_DATA_IMAGE);
-      import->preprocess->channels = all->sample_shape[0];
-      import->preprocess->height = all->sample_shape[1];
-      import->preprocess->width = all->sample_shape[2];
+      import->preprocess->channels = channels;
+      import->preprocess->height = height;
+      import->preprocess->width = width;
       if (format == TL_SOURCE_AUDIO)
         fit_audio (import->preprocess, import->dataset, import->split, s);
       if (format == TL_SOURCE_AUDIO && s->audio_augment.copies > 0)
         ok = augment_audio (import, s, error);
+      if (ok && format == TL_SOURCE_AUDIO && s->keep_bytes)
+        tl_dataset_hold_as_halves (import->dataset);
     }
   if (ok)
     {
@@ -814,7 +820,7 @@ run_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s,
       import->preprocess->class_names = g_strdupv (sel.class_names);
       import->report = tl_import_report_new (path, format == TL_SOURCE_IDX ? "idx"
                                                    : format == TL_SOURCE_AUDIO ? "audio" : "images");
-      import->report->rows_read = all->n;
+      import->report->rows_read = sel.n;
       import->report->audio = g_steal_pointer (&audio_report);
       if (import->report->audio != NULL && format == TL_SOURCE_AUDIO)
         import->report->audio->n_augmented = import->dataset->n - sel.n_kept;
@@ -915,6 +921,8 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
         tl_audio_dataset_normalize (ds, pre->audio_mean, pre->audio_std);
       if (ds != NULL)
         relabel_by_name (ds, pre);
+      if (ds != NULL && settings->keep_bytes)
+        tl_dataset_hold_as_halves (ds);
       return ds;
     }
   if (format != TL_SOURCE_CSV)

@@ -76,8 +76,9 @@ typedef struct {
   double          val_fraction;
   double          test_fraction;    /* ignored with test_path */
   char           *test_path;        /* a separate test file, imported the same way */
-  /* IDX images stay bytes in the returned dataset (x8, see tl-dataset.h), for a
-   * caller that takes its own float subsets of the rows; not stored. */
+  /* The returned dataset keeps its rows compact (tl-dataset.h), for a caller
+   * that reads them through tl_dataset_gather and tl_dataset_row: IDX images
+   * stay bytes (x8) and audio features become halves (x16); not stored. */
   gboolean        keep_bytes;
 } TlImportSettings;
 

@@ -120,7 +120,7 @@ tl_torch_tensors_write_splits (const char *path, const char *const *split_names,
 
       if (ds == NULL || ds->n == 0)
         continue;
-      if (ds->x8 == NULL)
+      if (ds->x != NULL)
         g_byte_array_append (out, (const guint8 *) ds->x, ds->n * ds->sample_size * sizeof (float));
       else
         {
