@@ -14,6 +14,7 @@
 #include "tl-audio-file.h"
 #include "tl-audio-folder.h"
 #include "tl-error.h"
+#include "tl-half.h"
 #include "tl-import.h"
 #include "tl-experiment.h"
 #include "tl-pipeline.h"
@@ -419,6 +420,50 @@ test_import (void)
     {
       g_assert_cmpfloat (fabs (mean[b]), <, 1e-4);
       g_assert_true (fabs (std[b] - 1.0) < 1e-3 || std[b] == 1.0);
+    }
+}
+
+/* A run's import (compact rows asked for) holds the features as halves: the
+ * same rows as the float import, each rounded to the nearest half, augmented
+ * copies included. */
+static void
+test_import_halves (void)
+{
+  g_autofree char *dir = make_folder ();
+  g_autoptr (TlImportSettings) s = tl_import_settings_new ();
+  g_autoptr (TlImport) floats = NULL;
+  g_autoptr (TlImport) halves = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *row = NULL;
+  gsize size;
+
+  s->val_fraction = 0.2;
+  s->test_fraction = 0.2;
+  s->audio_augment.copies = 1;
+  floats = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  s->keep_bytes = TRUE;
+  halves = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+
+  g_assert_nonnull (floats->dataset->x);
+  g_assert_null (halves->dataset->x);
+  g_assert_nonnull (halves->dataset->x16);
+  g_assert_cmpint (halves->dataset->n, ==, floats->dataset->n);
+  g_assert_cmpint (halves->split->n_train, ==, floats->split->n_train);
+  size = floats->dataset->sample_size;
+  row = g_new (float, size);
+  for (int r = 0; r < floats->dataset->n; r++)
+    {
+      const float *got = tl_dataset_row (halves->dataset, r, row);
+
+      g_assert_cmpint (halves->dataset->y[r], ==, floats->dataset->y[r]);
+      for (gsize i = 0; i < size; i++)
+        {
+          const float want = tl_half_to_float (tl_half_from_float (floats->dataset->x[r * size + i]));
+
+          g_assert_cmpmem (&got[i], sizeof (float), &want, sizeof (float));
+        }
     }
 }
 
@@ -1037,6 +1082,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/malformed", test_malformed);
   g_test_add_func ("/audio/features", test_features);
   g_test_add_func ("/audio/import", test_import);
+  g_test_add_func ("/audio/import-halves", test_import_halves);
   g_test_add_func ("/audio/csv", test_csv);
   g_test_add_func ("/audio/preprocess-json", test_preprocess_json);
   g_test_add_func ("/audio/augment", test_augment);
