@@ -200,7 +200,26 @@ copy_settings (const TlImportSettings *src)
   s->feature_columns = g_strdupv (src->feature_columns);
   s->column_types = g_strdupv (src->column_types);
   s->classes = g_strdupv (src->classes);
+  s->keep_bytes = TRUE;
   return s;
+}
+
+/* The rows of result->data a run trains and tests on become the result's. */
+static void
+take_parts (TlDataImportResult *result, const TlDataSourceSpec *spec)
+{
+  result->train = g_steal_pointer (&result->data->train);
+  result->val = g_steal_pointer (&result->data->val);
+  result->test = g_steal_pointer (&result->data->test);
+  result->n_classes = result->train->n_classes;
+  result->n_rows = result->train->n + (result->val ? result->val->n : 0) + (result->test ? result->test->n : 0);
+  if (result->data->report != NULL)
+    {
+      result->vocab_size = result->data->report->vocab_size;
+      result->format = g_strdup (result->data->report->format);
+    }
+  else
+    result->format = g_strdup (tl_data_format_name (spec->format));
 }
 
 static void
@@ -208,44 +227,50 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   ImportJob *job = task_data;
   g_autoptr (TlDataImportResult) result = g_new0 (TlDataImportResult, 1);
+  TlImportProgressFunc progress = job->progress != NULL ? progress_from_worker : NULL;
   GError *error = NULL;
 
   result->path = g_strdup (job->path);
-  result->import = tl_import_run_with_progress (job->path, job->settings,
-                                                job->progress != NULL ? progress_from_worker : NULL,
-                                                job->progress, &error);
-  if (result->import == NULL)
+  /* A source of an experiment is read once, as a run reads it. A target read
+   * through the source's preprocessing reports no progress while it is read:
+   * the import's own reading comes first, for the progress. */
+  if (job->exp == NULL || job->through != NULL)
     {
-      g_task_return_error (task, error);
-      return;
+      result->import = tl_import_run_with_progress (job->path, job->settings, progress, job->progress, &error);
+      if (result->import == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      /* only the report is read from here on: the rows go before a run's import reads them again */
+      g_clear_pointer (&result->import->dataset, tl_dataset_free);
+      result->n_classes = result->import->report->n_classes;
+      result->n_rows = result->import->report->n_rows;
+      result->vocab_size = result->import->report->vocab_size;
     }
-  if (g_task_return_error_if_cancelled (task))
-    return;
   if (job->exp != NULL)
     {
       const TlDataSourceSpec *spec = job->target ? &job->exp->target : &job->exp->source;
 
       /* What is shown is what a run trains and tests on. */
-      result->data = tl_pipeline_import (job->exp, spec, job->through, job->exp->seed,
-                                         job->target ? "target" : "source", &error);
+      result->data = tl_pipeline_import_labelled_with_progress (job->exp, spec, job->through, NULL, job->exp->seed,
+                                                                job->target ? "target" : "source",
+                                                                result->import == NULL ? progress : NULL,
+                                                                job->progress, &error);
       if (result->data == NULL)
         {
           g_task_return_error (task, error);
           return;
         }
-      result->train = g_steal_pointer (&result->data->train);
-      result->val = g_steal_pointer (&result->data->val);
-      result->test = g_steal_pointer (&result->data->test);
+      take_parts (result, spec);
+      /* the model is built for the terms of the data shown: the run's preprocessing */
+      if (result->data->preprocess != NULL)
+        result->vocab_size = tl_preprocess_vocab_size (result->data->preprocess);
     }
   else
-    tl_split_apply (result->import->split, result->import->dataset, &result->train, &result->val, &result->test);
-  result->n_classes = result->import->report->n_classes;
-  result->n_rows = result->import->report->n_rows;
-  /* the model is built for the terms of the data shown: the run's preprocessing when there is one */
-  result->vocab_size = result->data != NULL && result->data->preprocess != NULL
-                         ? tl_preprocess_vocab_size (result->data->preprocess)
-                         : result->import->report->vocab_size;
-  result->format = g_strdup (result->import->report->format);
+    result->format = g_strdup (result->import->report->format);
   g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
 }
 
@@ -350,18 +375,7 @@ experiment_import_thread (GTask *task, gpointer source, gpointer task_data, GCan
       g_task_return_error (task, error);
       return;
     }
-  result->train = g_steal_pointer (&result->data->train);
-  result->val = g_steal_pointer (&result->data->val);
-  result->test = g_steal_pointer (&result->data->test);
-  result->n_classes = result->train->n_classes;
-  result->n_rows = result->train->n + (result->val ? result->val->n : 0) + (result->test ? result->test->n : 0);
-  if (result->data->report != NULL)
-    {
-      result->vocab_size = result->data->report->vocab_size;
-      result->format = g_strdup (result->data->report->format);
-    }
-  else
-    result->format = g_strdup (tl_data_format_name (spec->format));
+  take_parts (result, spec);
   g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
 }
 

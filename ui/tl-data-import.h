@@ -16,7 +16,7 @@ void              tl_data_spec_from_settings (TlDataSourceSpec *spec, const char
 
 typedef struct {
   char      *path;
-  TlImport  *import;           /* from tl_data_import_async */
+  TlImport  *import;           /* the import's own report, split and preprocessing, without its rows */
   TlPipelineData *data;        /* from tl_data_import_experiment_async */
   TlDataset *train, *val, *test;
   int        n_classes;
@@ -30,15 +30,19 @@ typedef struct {
 void tl_data_import_result_free (TlDataImportResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TlDataImportResult, tl_data_import_result_free)
 
-/* Runs tl_import_run in a worker thread and splits the dataset. The settings are copied. */
+/* Runs tl_import_run in a worker thread for its report (classes, counts, rejected
+ * rows): the rows are not kept, so import->dataset, train, val and test are NULL.
+ * The settings are copied. */
 void                tl_data_import_async  (const char *path, const TlImportSettings *settings,
                                            GCancellable *cancellable, GAsyncReadyCallback callback,
                                            gpointer user_data);
 /* The same, calling progress on the main loop with the fraction done: the worker
  * keeps the latest fraction under a mutex and schedules at most one idle at a
  * time. progress_data is released with progress_destroy once nothing more is delivered.
- * With exp (copied), train, val and test are then the rows a run of exp uses for
- * that role (tl_pipeline_import, through `through` for the target), not the import's own split. */
+ * With exp (copied), train, val and test are the labelled rows a run of exp uses
+ * for that role (tl_pipeline_import_labelled, through `through` for the target),
+ * and a source is read once, as the run reads it (import stays NULL); without
+ * exp, they are NULL as above. */
 void                tl_data_import_async_with_progress (const char *path, const TlImportSettings *settings,
                                                         const TlExperiment *exp, gboolean target,
                                                         const TlPreprocess *through,

@@ -397,26 +397,37 @@ tl_pipeline_import (const TlExperiment *exp, const TlDataSourceSpec *spec, const
 
 static TlPipelineData *import_data (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                     const TlPreprocess *through, GPtrArray *fit_documents,
-                                    gboolean keep_unlabeled, guint64 seed, const char *what, GError **error);
+                                    gboolean keep_unlabeled, guint64 seed, const char *what,
+                                    TlImportProgressFunc progress, gpointer progress_data, GError **error);
 
 TlPipelineData *
 tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                    const TlPreprocess *through, GPtrArray *fit_documents, guint64 seed,
                                    const char *what, GError **error)
 {
-  return import_data (exp, spec, through, fit_documents, TRUE, seed, what, error);
+  return import_data (exp, spec, through, fit_documents, TRUE, seed, what, NULL, NULL, error);
 }
 
 TlPipelineData *
 tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
                              GPtrArray *fit_documents, guint64 seed, const char *what, GError **error)
 {
-  return import_data (exp, spec, through, fit_documents, FALSE, seed, what, error);
+  return import_data (exp, spec, through, fit_documents, FALSE, seed, what, NULL, NULL, error);
+}
+
+TlPipelineData *
+tl_pipeline_import_labelled_with_progress (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                           const TlPreprocess *through, GPtrArray *fit_documents, guint64 seed,
+                                           const char *what, TlImportProgressFunc progress, gpointer progress_data,
+                                           GError **error)
+{
+  return import_data (exp, spec, through, fit_documents, FALSE, seed, what, progress, progress_data, error);
 }
 
 static TlPipelineData *
 import_data (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPreprocess *through,
-             GPtrArray *fit_documents, gboolean keep_unlabeled, guint64 seed, const char *what, GError **error)
+             GPtrArray *fit_documents, gboolean keep_unlabeled, guint64 seed, const char *what,
+             TlImportProgressFunc progress, gpointer progress_data, GError **error)
 {
   g_autoptr (TlPipelineData) data = g_new0 (TlPipelineData, 1);
   g_autoptr (TlImportSettings) settings = NULL;
@@ -432,7 +443,7 @@ import_data (const TlExperiment *exp, const TlDataSourceSpec *spec, const TlPrep
 
   if (through == NULL)
     {
-      g_autoptr (TlImport) imp = tl_import_run (path, settings, error);
+      g_autoptr (TlImport) imp = tl_import_run_with_progress (path, settings, progress, progress_data, error);
 
       if (imp == NULL)
         return NULL;

@@ -125,6 +125,13 @@ TlPipelineData   *tl_pipeline_import          (const TlExperiment *exp, const Tl
 TlPipelineData   *tl_pipeline_import_labelled (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                const TlPreprocess *through, GPtrArray *fit_documents,
                                                guint64 seed, const char *what, GError **error);
+/* The same, calling progress from the importing thread (tl_import_run_with_progress)
+ * while the data are read; a source read through a preprocessing reports nothing. */
+TlPipelineData   *tl_pipeline_import_labelled_with_progress (const TlExperiment *exp, const TlDataSourceSpec *spec,
+                                                             const TlPreprocess *through, GPtrArray *fit_documents,
+                                                             guint64 seed, const char *what,
+                                                             TlImportProgressFunc progress, gpointer progress_data,
+                                                             GError **error);
 /* tl_pipeline_import with unlabelled documents (GStrv each) counted into fitted text features. */
 TlPipelineData   *tl_pipeline_import_with_documents (const TlExperiment *exp, const TlDataSourceSpec *spec,
                                                      const TlPreprocess *through, GPtrArray *fit_documents,
