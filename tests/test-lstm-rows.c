@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layer-check.h"
+#include "tl-recurrent.h"
 #include "tl-row-products.h"
 
 /* The LSTM runs its recurrent products four batch rows at a time, then the
@@ -174,6 +175,35 @@ test_blocks_agree (void)
         }
 }
 
+/* The bias gradient's column sums: blocks of 32 columns and the columns after
+ * them, each the same float sum in row order as one column at a time. */
+static void
+test_column_sums (void)
+{
+  const int widths[] = { 1, 7, 31, 32, 33, 64, 70, 256 };
+  const int heights[] = { 1, 2, 37 };
+
+  for (gsize w = 0; w < G_N_ELEMENTS (widths); w++)
+    for (gsize h = 0; h < G_N_ELEMENTS (heights); h++)
+      {
+        const int cols = widths[w], rows = heights[h];
+        g_autofree float *m = g_new (float, (gsize) rows * cols);
+        g_autofree float *sum = g_new (float, cols);
+
+        for (int i = 0; i < rows * cols; i++)
+          m[i] = sinf (0.37f * (float) i) * (1.0f + (float) (i % 5));
+        tl_recurrent_column_sums (m, rows, cols, sum);
+        for (int j = 0; j < cols; j++)
+          {
+            float expect = 0.0f;
+
+            for (int r = 0; r < rows; r++)
+              expect += m[(gsize) r * cols + j];
+            g_assert_cmpmem (&sum[j], sizeof (float), &expect, sizeof (float));
+          }
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,5 +211,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lstm/rows/grouped-gradients", test_grouped_gradients);
   g_test_add_func ("/lstm/rows/grouped-matches-single-rows", test_grouped_matches_single_rows);
   g_test_add_func ("/lstm/rows/blocks-agree", test_blocks_agree);
+  g_test_add_func ("/lstm/rows/column-sums", test_column_sums);
   return g_test_run ();
 }

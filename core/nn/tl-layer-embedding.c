@@ -59,7 +59,7 @@ embedding_forward (TlLayer *layer, const TlContext *ctx, const TlTensor *in, TlT
 
 /* Columns [e0, e1) of the table gradient: every token adds its gradient in
  * token order, so the sums do not depend on how the columns are split. */
-static void
+TL_VECTORIZED static void
 scatter_columns (gpointer data, gsize e0, gsize e1)
 {
   const Lookup *lk = data;
