@@ -107,7 +107,8 @@ test_grey_and_size (void)
   g_assert_cmpint (grey->sample_shape[0], ==, 1);
   g_assert_cmpint (grey->sample_shape[1], ==, 3);
   g_assert_cmpint (grey->sample_shape[2], ==, 4);
-  g_assert_cmpfloat_with_epsilon (grey->x[1 * 4 + 2], (0.299f * 20 + 0.587f * 20 + 0.114f * 200) / 255.0f, 1e-5);
+  /* pixel (2, 1) is (20, 20, 200): grey 0.299 * 20 + 0.587 * 20 + 0.114 * 200 = 40.52, the byte 41 */
+  g_assert_cmpfloat (grey->x[1 * 4 + 2], ==, 41 * (1.0f / 255.0f));
 
   big = tl_image_folder_load (dir, 20000, 10, 3, &error);
   g_assert_null (big);
@@ -152,6 +153,119 @@ test_import (void)
   g_assert_cmpmem (again->x, again->n * 4 * sizeof (float), import->dataset->x, 11 * 4 * sizeof (float));
 }
 
+/* Pixels kept as bytes read back as the floats the float loader makes, bit for
+ * bit, in colour and in grey, scaled or not, PNG and JPEG. */
+static void
+test_bytes_match_floats (void)
+{
+  g_autofree char *dir = make_folder ();
+  const int sizes[][3] = { { 0, 0, 3 }, { 0, 0, 1 }, { 5, 7, 3 }, { 3, 2, 1 } };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TlDataset) floats = tl_image_folder_load (dir, sizes[k][0], sizes[k][1], sizes[k][2], &error);
+      g_autoptr (TlDataset) bytes = tl_image_folder_load_bytes (dir, sizes[k][0], sizes[k][1], sizes[k][2], NULL,
+                                                                NULL, NULL, &error);
+      g_autofree float *row = NULL;
+
+      g_assert_no_error (error);
+      g_assert_null (bytes->x);
+      g_assert_nonnull (bytes->x8);
+      g_assert_cmpint (bytes->n, ==, floats->n);
+      g_assert_cmpint (bytes->sample_size, ==, floats->sample_size);
+      g_assert_cmpmem (bytes->y, bytes->n * sizeof (int), floats->y, floats->n * sizeof (int));
+      row = g_new (float, bytes->sample_size);
+      for (int i = 0; i < bytes->n; i++)
+        {
+          g_assert_cmpstr (bytes->source_text[i], ==, floats->source_text[i]);
+          g_assert_cmpmem (tl_dataset_row (bytes, i, row), bytes->sample_size * sizeof (float),
+                           floats->x + (gsize) i * floats->sample_size, floats->sample_size * sizeof (float));
+        }
+    }
+}
+
+/* Asked for some classes, the loader reads only their images; every class keeps
+ * its name and label. */
+static void
+test_bytes_of_some_classes (void)
+{
+  g_autofree char *dir = make_folder ();
+  const char *const dogs[] = { "dogs", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TlDataset) all = tl_image_folder_load (dir, 4, 3, 3, &error);
+  g_autoptr (TlDataset) some = tl_image_folder_load_bytes (dir, 4, 3, 3, dogs, NULL, NULL, &error);
+  float row[4 * 3 * 3];
+  int k = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (some->n_classes, ==, 2);
+  g_assert_cmpstr (some->class_names[0], ==, "cats");
+  g_assert_cmpstr (some->class_names[1], ==, "dogs");
+  g_assert_cmpint (some->n, ==, 6);
+  for (int i = 0; i < all->n; i++)
+    if (all->y[i] == 1)
+      {
+        g_assert_cmpint (some->y[k], ==, 1);
+        g_assert_cmpstr (some->source_text[k], ==, all->source_text[i]);
+        g_assert_cmpmem (tl_dataset_row (some, k, row), sizeof row, all->x + (gsize) i * all->sample_size, sizeof row);
+        k++;
+      }
+  g_assert_cmpint (k, ==, some->n);
+}
+
+/* A run's import (keep_bytes) holds the folder's pixels as bytes, and a new
+ * folder read through its preprocessing does too. */
+static void
+test_import_keeps_bytes (void)
+{
+  g_autofree char *dir = make_folder ();
+  g_autoptr (TlImportSettings) s = tl_import_settings_new ();
+  g_autoptr (TlImport) import = NULL, as_floats = NULL;
+  g_autoptr (TlDataset) again = NULL;
+  g_autoptr (GError) error = NULL;
+  float row[4 * 3 * 3];
+
+  s->image_width = 4;
+  s->image_height = 3;
+  s->test_fraction = 0.2;
+  as_floats = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  s->keep_bytes = TRUE;
+  import = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  g_assert_null (import->dataset->x);
+  g_assert_nonnull (import->dataset->x8);
+  g_assert_cmpint (import->dataset->n, ==, as_floats->dataset->n);
+  for (int i = 0; i < import->dataset->n; i++)
+    g_assert_cmpmem (tl_dataset_row (import->dataset, i, row), sizeof row,
+                     as_floats->dataset->x + (gsize) i * G_N_ELEMENTS (row), sizeof row);
+
+  again = tl_import_apply (dir, s, import->preprocess, &error);
+  g_assert_no_error (error);
+  g_assert_null (again->x);
+  g_assert_nonnull (again->x8);
+  g_assert_cmpint (again->n, ==, 11);
+
+  /* one class of two: the same rows as the float import of that class */
+  g_clear_pointer (&import, tl_import_free);
+  g_clear_pointer (&as_floats, tl_import_free);
+  s->classes = g_strsplit ("dogs", ",", -1);
+  s->keep_bytes = FALSE;
+  as_floats = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  s->keep_bytes = TRUE;
+  import = tl_import_run (dir, s, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (import->dataset->n, ==, 6);
+  g_assert_cmpint (import->dataset->n, ==, as_floats->dataset->n);
+  g_assert_cmpint (import->dataset->n_classes, ==, 1);
+  g_assert_cmpint (import->split->n_test, ==, as_floats->split->n_test);
+  for (int i = 0; i < import->dataset->n; i++)
+    g_assert_cmpmem (tl_dataset_row (import->dataset, i, row), sizeof row,
+                     as_floats->dataset->x + (gsize) i * G_N_ELEMENTS (row), sizeof row);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -160,5 +274,8 @@ main (int argc, char **argv)
   g_test_add_func ("/images/grey-size", test_grey_and_size);
   g_test_add_func ("/images/empty", test_empty_folder);
   g_test_add_func ("/images/import", test_import);
+  g_test_add_func ("/images/bytes-match-floats", test_bytes_match_floats);
+  g_test_add_func ("/images/bytes-of-some-classes", test_bytes_of_some_classes);
+  g_test_add_func ("/images/import-keeps-bytes", test_import_keeps_bytes);
   return g_test_run ();
 }

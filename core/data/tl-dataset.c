@@ -81,8 +81,8 @@ tl_dataset_new_shared_bytes (TlDataKind kind, int n, int sample_ndim, const int 
   return ds;
 }
 
-static inline void
-bytes_to_floats (const guint8 *in, float *out, gsize n)
+TL_VECTORIZED void
+tl_bytes_to_floats (const guint8 *in, float *out, gsize n)
 {
   for (gsize i = 0; i < n; i++)
     out[i] = in[i] * (1.0f / 255.0f);
@@ -95,7 +95,7 @@ rows_as_floats (const TlDataset *ds, gsize row, gsize count, float *out)
   const gsize first = row * ds->sample_size, n = count * ds->sample_size;
 
   if (ds->x8 != NULL)
-    bytes_to_floats (ds->x8 + first, out, n);
+    tl_bytes_to_floats (ds->x8 + first, out, n);
   else if (ds->x16 != NULL)
     tl_halves_to_floats (ds->x16 + first, out, n);
   else

@@ -44,6 +44,8 @@ typedef struct {
 
 TlDataset *tl_dataset_new          (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
                                     int n_classes, const char *const *class_names);
+/* The floats that bytes stand for, b / 255, as every reader of x8 widens them. */
+void       tl_bytes_to_floats      (const guint8 *in, float *out, gsize n);
 /* The same with the rows as bytes: `bytes` (n * sample_size) is taken, x stays NULL. */
 TlDataset *tl_dataset_new_bytes    (TlDataKind kind, int n, int sample_ndim, const int *sample_shape,
                                     int n_classes, const char *const *class_names, guint8 *bytes);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <math.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -35,8 +36,10 @@ check_size (const char *what, int width, int height, GError **error)
   return TRUE;
 }
 
-gboolean
-tl_image_load (const char *path, int width, int height, int channels, float *out, GError **error)
+/* The image as `channels` planes of bytes: a grey pixel is the nearest byte to
+ * the weighted sum of its red, green and blue, as image libraries make it. */
+static gboolean
+decode_image (const char *path, int width, int height, int channels, guint8 *out, GError **error)
 {
   g_autoptr (GdkPixbuf) pixbuf = NULL;
   g_autoptr (GdkPixbuf) scaled = NULL;
@@ -45,12 +48,6 @@ tl_image_load (const char *path, int width, int height, int channels, float *out
   int file_w = 0, file_h = 0, stride, n_channels;
   gsize plane = (gsize) width * height;
 
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (channels == 1 || channels == 3, FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  if (!check_size (path, width, height, error))
-    return FALSE;
   if (gdk_pixbuf_get_file_info (path, &file_w, &file_h) == NULL)
     {
       g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an image in a known format"), path);
@@ -88,12 +85,12 @@ tl_image_load (const char *path, int width, int height, int channels, float *out
         {
           const guint8 *p = row + (gsize) x * n_channels;
           gsize at = (gsize) y * width + x;
-          float r = p[0] / 255.0f;
-          float g = (n_channels >= 3 ? p[1] : p[0]) / 255.0f;
-          float b = (n_channels >= 3 ? p[2] : p[0]) / 255.0f;
+          guint8 r = p[0];
+          guint8 g = n_channels >= 3 ? p[1] : p[0];
+          guint8 b = n_channels >= 3 ? p[2] : p[0];
 
           if (channels == 1)
-            out[at] = 0.299f * r + 0.587f * g + 0.114f * b;
+            out[at] = (guint8) MIN (lrintf (0.299f * r + 0.587f * g + 0.114f * b), 255);
           else
             {
               out[at] = r;
@@ -106,17 +103,33 @@ tl_image_load (const char *path, int width, int height, int channels, float *out
 }
 
 
-TlDataset *
-tl_image_folder_load (const char *folder, int width, int height, int channels, GError **error)
+gboolean
+tl_image_load (const char *path, int width, int height, int channels, float *out, GError **error)
 {
-  return tl_image_folder_load_with_progress (folder, width, height, channels, NULL, NULL, error);
+  g_autofree guint8 *bytes = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (channels == 1 || channels == 3, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if (!check_size (path, width, height, error))
+    return FALSE;
+  bytes = g_malloc ((gsize) channels * width * height);
+  if (!decode_image (path, width, height, channels, bytes, error))
+    return FALSE;
+  tl_bytes_to_floats (bytes, out, (gsize) channels * width * height);
+  return TRUE;
 }
 
-TlDataset *
-tl_image_folder_load_with_progress (const char *folder, int width, int height, int channels,
-                                    void (*progress) (double fraction, gpointer user_data),
-                                    gpointer user_data, GError **error)
+
+/* wanted: NULL, or the classes whose images are read; the others keep their
+ * names and get no rows. */
+static TlDataset *
+load_folder (const char *folder, int width, int height, int channels, gboolean bytes,
+             const char *const *wanted, void (*progress) (double fraction, gpointer user_data),
+             gpointer user_data, GError **error)
 {
+  g_autofree char *first = NULL;
   g_autoptr (GPtrArray) classes = NULL;
   g_autoptr (GPtrArray) class_names = g_ptr_array_new ();
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
@@ -147,6 +160,10 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
       if (files == NULL || files->len == 0)
         continue;
       g_ptr_array_add (class_names, g_ptr_array_index (classes, c));
+      if (first == NULL)
+        first = g_build_filename (sub, g_ptr_array_index (files, 0), NULL);
+      if (wanted != NULL && !g_strv_contains (wanted, g_ptr_array_index (classes, c)))
+        continue;
       for (guint f = 0; f < files->len; f++)
         {
           g_ptr_array_add (paths, g_build_filename (sub, g_ptr_array_index (files, f), NULL));
@@ -161,8 +178,6 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
     }
   if (width == 0 || height == 0)
     {
-      const char *first = g_ptr_array_index (paths, 0);
-
       if (gdk_pixbuf_get_file_info (first, &width, &height) == NULL)
         {
           g_set_error (error, TL_ERROR, TL_ERROR_PARSE, _("%s: not an image in a known format"), first);
@@ -181,14 +196,21 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
     }
 
   g_ptr_array_add (class_names, NULL);
-  ds = tl_dataset_new (TL_DATA_IMAGE, paths->len, 3, (int[]) { channels, height, width },
-                       class_names->len - 1, (const char *const *) class_names->pdata);
+  if (bytes)
+    ds = tl_dataset_new_bytes (TL_DATA_IMAGE, paths->len, 3, (int[]) { channels, height, width },
+                               class_names->len - 1, (const char *const *) class_names->pdata,
+                               g_malloc ((gsize) MAX (paths->len, 1) * channels * height * width));
+  else
+    ds = tl_dataset_new (TL_DATA_IMAGE, paths->len, 3, (int[]) { channels, height, width },
+                         class_names->len - 1, (const char *const *) class_names->pdata);
   ds->source_index = g_new (int, MAX (paths->len, 1));
   ds->source_text = g_new0 (char *, paths->len + 1);
   for (guint i = 0; i < paths->len; i++)
     {
-      if (!tl_image_load (g_ptr_array_index (paths, i), width, height, channels,
-                          ds->x + (gsize) i * ds->sample_size, error))
+      const char *path = g_ptr_array_index (paths, i);
+
+      if (bytes ? !decode_image (path, width, height, channels, ds->x8 + (gsize) i * ds->sample_size, error)
+                : !tl_image_load (path, width, height, channels, ds->x + (gsize) i * ds->sample_size, error))
         return NULL;
       ds->y[i] = g_array_index (labels, int, i);
       ds->source_index[i] = i;
@@ -197,4 +219,18 @@ tl_image_folder_load_with_progress (const char *folder, int width, int height, i
         progress ((double) (i + 1) / paths->len, user_data);
     }
   return g_steal_pointer (&ds);
+}
+
+TlDataset *
+tl_image_folder_load (const char *folder, int width, int height, int channels, GError **error)
+{
+  return load_folder (folder, width, height, channels, FALSE, NULL, NULL, NULL, error);
+}
+
+TlDataset *
+tl_image_folder_load_bytes (const char *folder, int width, int height, int channels, const char *const *classes,
+                            void (*progress) (double fraction, gpointer user_data), gpointer user_data,
+                            GError **error)
+{
+  return load_folder (folder, width, height, channels, TRUE, classes, progress, user_data, error);
 }

@@ -673,8 +673,9 @@ load_dataset (const char *path, TlSourceFormat format, const TlImportSettings *s
   else if (format == TL_SOURCE_IDX)
     ds = tl_idx_load_bytes (path, path == s->test_path ? NULL : s->labels_path, error);
   else
-    ds = tl_image_folder_load_with_progress (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3,
-                                             step_progress, progress, error);
+    /* bytes either way: the rows kept become floats (keep_bytes unset) when copied out */
+    ds = tl_image_folder_load_bytes (path, s->image_width, s->image_height, s->channels == 1 ? 1 : 3,
+                                     (const char *const *) s->classes, step_progress, progress, error);
   if (ds != NULL)
     tl_import_progress_report (progress, 1.0);
   return ds;
@@ -936,6 +937,8 @@ tl_import_apply (const char *path, const TlImportSettings *settings, const TlPre
         ds = tl_idx_load_bytes (path, settings->labels_path, error);
       else if (format == TL_SOURCE_IDX)
         ds = tl_idx_load (path, settings->labels_path, error);
+      else if (settings->keep_bytes && pre->image_mean == NULL)
+        ds = tl_image_folder_load_bytes (path, pre->width, pre->height, pre->channels, NULL, NULL, NULL, error);
       else
         ds = tl_image_folder_load (path, pre->width, pre->height, pre->channels, error);
       if (ds != NULL && (ds->sample_shape[0] != pre->channels || ds->sample_shape[1] != pre->height

@@ -78,7 +78,7 @@ typedef struct {
   char           *test_path;        /* a separate test file, imported the same way */
   /* The returned dataset keeps its rows compact (tl-dataset.h), for a caller
    * that reads them through tl_dataset_gather and tl_dataset_row: IDX images
-   * stay bytes (x8) and audio features become halves (x16); not stored. */
+   * and image folders stay bytes (x8), and audio features become halves (x16); not stored. */
   gboolean        keep_bytes;
 } TlImportSettings;
 
