@@ -246,9 +246,6 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         return;
       /* only the report is read from here on: the rows go before a run's import reads them again */
       g_clear_pointer (&result->import->dataset, tl_dataset_free);
-      result->n_classes = result->import->report->n_classes;
-      result->n_rows = result->import->report->n_rows;
-      result->vocab_size = result->import->report->vocab_size;
     }
   if (job->exp != NULL)
     {
@@ -270,7 +267,12 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
         result->vocab_size = tl_preprocess_vocab_size (result->data->preprocess);
     }
   else
-    result->format = g_strdup (result->import->report->format);
+    {
+      result->n_classes = result->import->report->n_classes;
+      result->n_rows = result->import->report->n_rows;
+      result->vocab_size = result->import->report->vocab_size;
+      result->format = g_strdup (result->import->report->format);
+    }
   g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) tl_data_import_result_free);
 }
 

@@ -5,6 +5,10 @@
 
 G_BEGIN_DECLS
 
+/* Unaligned blocks of 8 and 16 floats, moved and computed as one value each. */
+typedef float TlBlock8 __attribute__ ((vector_size (32), aligned (4), may_alias));
+typedef float TlBlock16 __attribute__ ((vector_size (64), aligned (4), may_alias));
+
 /* Branch-free exp, sigmoid and tanh for the activations of the layers: no
  * library call, so the compiler can inline and vectorise them. exp is within
  * a few float ulps of expf over the clamped range; tanh has an absolute error

@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include "tl-fastmath.h"
 #include "tl-tensor.h"
 
 G_BEGIN_DECLS
@@ -36,10 +37,6 @@ typedef struct {
   guint8   *used;
   int       scratch_groups;
 } Conv2D;
-
-/* Unaligned blocks of 8 and 16 floats, moved and computed as one value each. */
-typedef float TlBlock8 __attribute__ ((vector_size (32), aligned (4), may_alias));
-typedef float TlBlock16 __attribute__ ((vector_size (64), aligned (4), may_alias));
 
 /* Output gradients with at most one non-zero in four take the sparse path
  * when an image patch has at least this many values. */

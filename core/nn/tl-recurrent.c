@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tl-error.h"
+#include "tl-fastmath.h"
 #include "tl-gemm.h"
 #include "tl-parallel.h"
 #include "tl-recurrent.h"
@@ -165,8 +166,6 @@ typedef struct {
   int          rows, cols;
 } ColumnSums;
 
-typedef float Block8 __attribute__ ((vector_size (32), aligned (4), may_alias));
-
 /* Each column added in row order whoever computes it. Blocks of 32 columns
  * keep their sums in registers over all the rows. */
 TL_VECTORIZED static void
@@ -177,21 +176,21 @@ column_sums_range (gpointer data, gsize j0, gsize j1)
 
   for (; j + 32 <= j1; j += 32)
     {
-      Block8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+      TlBlock8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 
       for (int r = 0; r < cs->rows; r++)
         {
           const float *row = cs->m + (gsize) r * cs->cols + j;
 
-          a0 += *(const Block8 *) row;
-          a1 += *(const Block8 *) (row + 8);
-          a2 += *(const Block8 *) (row + 16);
-          a3 += *(const Block8 *) (row + 24);
+          a0 += *(const TlBlock8 *) row;
+          a1 += *(const TlBlock8 *) (row + 8);
+          a2 += *(const TlBlock8 *) (row + 16);
+          a3 += *(const TlBlock8 *) (row + 24);
         }
-      *(Block8 *) (cs->sum + j) = a0;
-      *(Block8 *) (cs->sum + j + 8) = a1;
-      *(Block8 *) (cs->sum + j + 16) = a2;
-      *(Block8 *) (cs->sum + j + 24) = a3;
+      *(TlBlock8 *) (cs->sum + j) = a0;
+      *(TlBlock8 *) (cs->sum + j + 8) = a1;
+      *(TlBlock8 *) (cs->sum + j + 16) = a2;
+      *(TlBlock8 *) (cs->sum + j + 24) = a3;
     }
   if (j == j1)
     return;
